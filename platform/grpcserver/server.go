@@ -1,0 +1,256 @@
+// Package grpcserver is the gRPC server every service runs: health and
+// reflection, interceptors for panic recovery, logging, authentication and
+// request validation, readiness that follows the service's dependencies, and
+// a graceful stop that drains calls before it gives up on them.
+package grpcserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"time"
+
+	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/fault"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// Check reports whether one dependency (PostgreSQL, NATS) is reachable.
+type Check func(ctx context.Context) error
+
+// Options configures a Server.
+type Options struct {
+	// Name is the service name, used in logs and as the health service name.
+	Name string
+	// Addr is the listening address, for example "127.0.0.1:7101".
+	Addr string
+	// Logger receives one line per call and every internal error.
+	Logger *slog.Logger
+	// Authenticator turns bearer secrets into principals; nil accepts none.
+	Authenticator auth.Authenticator
+	// Public lists the full method names that need no credentials, for
+	// example "/ipn.disputes.intake.v1.IntakeService/CreateConcern".
+	Public []string
+	// Validate adds checks beyond the proto annotations; may be nil.
+	Validate Validator
+	// Readiness lists the dependencies that must be reachable for the
+	// service to report SERVING.
+	Readiness []Check
+	// ReadinessInterval is how often they are checked; 2s when zero.
+	ReadinessInterval time.Duration
+	// ShutdownTimeout bounds the graceful drain; 10s when zero.
+	ShutdownTimeout time.Duration
+	// ServerOptions are passed to grpc.NewServer, for example credentials.
+	ServerOptions []grpc.ServerOption
+}
+
+// Server is a gRPC server with health, reflection and the standard
+// interceptors.
+type Server struct {
+	opts   Options
+	grpc   *grpc.Server
+	health *health.Server
+	public map[string]bool
+}
+
+// New builds a server; register services on Registrar() before Serve.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ReadinessInterval == 0 {
+		opts.ReadinessInterval = 2 * time.Second
+	}
+	if opts.ShutdownTimeout == 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	s := &Server{opts: opts, health: health.NewServer(), public: map[string]bool{}}
+	for _, m := range opts.Public {
+		s.public[m] = true
+	}
+	serverOpts := append([]grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, s.authUnary, s.validateUnary),
+	}, opts.ServerOptions...)
+	s.grpc = grpc.NewServer(serverOpts...)
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	s.setServing(false)
+	return s
+}
+
+// Registrar is where the service registers its gRPC handlers.
+func (s *Server) Registrar() grpc.ServiceRegistrar { return s.grpc }
+
+func (s *Server) setServing(ok bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if ok {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	s.health.SetServingStatus("", st)
+	s.health.SetServingStatus(s.opts.Name, st)
+}
+
+// Serve listens and serves until ctx is done, then stops gracefully: health
+// turns NOT_SERVING, in-flight calls drain for up to ShutdownTimeout, and the
+// rest are cut off.
+func (s *Server) Serve(ctx context.Context) error {
+	lis, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.opts.Addr, err)
+	}
+	return s.ServeListener(ctx, lis)
+}
+
+// ServeListener is Serve on a listener the caller opened.
+func (s *Server) ServeListener(ctx context.Context, lis net.Listener) error {
+	s.opts.Logger.Info("gRPC server listening", slog.String("addr", lis.Addr().String()))
+	readyCtx, stopReady := context.WithCancel(ctx)
+	defer stopReady()
+	go s.watchReadiness(readyCtx)
+
+	served := make(chan error, 1)
+	go func() { served <- s.grpc.Serve(lis) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("grpc serve: %w", err)
+	case <-ctx.Done():
+	}
+	stopReady()
+	s.health.Shutdown()
+	s.opts.Logger.Info("draining gRPC calls", slog.Duration("timeout", s.opts.ShutdownTimeout))
+	drained := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(s.opts.ShutdownTimeout):
+		s.opts.Logger.Warn("drain timed out; stopping hard")
+		s.grpc.Stop()
+		<-drained
+	}
+	if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return fmt.Errorf("grpc serve: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) watchReadiness(ctx context.Context) {
+	ticker := time.NewTicker(s.opts.ReadinessInterval)
+	defer ticker.Stop()
+	last := -1
+	for {
+		ready := s.ready(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if now := boolInt(ready); now != last {
+			s.setServing(ready)
+			s.opts.Logger.Info("readiness changed", slog.Bool("serving", ready))
+			last = now
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+func (s *Server) ready(ctx context.Context) bool {
+	for _, check := range s.opts.Readiness {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := check(cctx)
+		cancel()
+		if err != nil {
+			s.opts.Logger.Debug("dependency not ready", slog.Any("error", err))
+			return false
+		}
+	}
+	return true
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.opts.Logger.Error("panic in handler", slog.String("method", info.FullMethod), slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			err = status.Error(codes.Internal, "internal error")
+		}
+	}()
+	return handler(ctx, req)
+}
+
+func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	err = ToStatus(ctx, s.opts.Logger, info.FullMethod, err)
+	level := slog.LevelInfo
+	if code := status.Code(err); code == codes.Internal || code == codes.Unknown {
+		level = slog.LevelError
+	}
+	if info.FullMethod == "/grpc.health.v1.Health/Check" {
+		level = slog.LevelDebug
+	}
+	s.opts.Logger.LogAttrs(ctx, level, "rpc",
+		slog.String("method", info.FullMethod),
+		slog.String("code", status.Code(err).String()),
+		slog.String("caller", auth.FromContext(ctx).String()),
+		slog.Duration("duration", time.Since(start)))
+	return resp, err
+}
+
+func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	secret, ok := auth.BearerFromMetadata(ctx)
+	switch {
+	case ok && s.opts.Authenticator != nil:
+		p, err := s.opts.Authenticator.Authenticate(ctx, secret)
+		if err != nil {
+			return nil, err
+		}
+		ctx = auth.WithPrincipal(ctx, p)
+	case ok:
+		return nil, auth.ErrUnauthenticated()
+	case !s.public[info.FullMethod] && !isInfrastructure(info.FullMethod):
+		return nil, auth.ErrUnauthenticated()
+	}
+	return handler(ctx, req)
+}
+
+func isInfrastructure(method string) bool {
+	return method == "/grpc.health.v1.Health/Check" || method == "/grpc.health.v1.Health/List"
+}
+
+func (s *Server) validateUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	var violations []fault.FieldViolation
+	if m, ok := req.(proto.Message); ok {
+		violations = CheckAnnotations(m)
+	}
+	if s.opts.Validate != nil {
+		if err := s.opts.Validate(ctx, info.FullMethod, req); err != nil {
+			fe, ok := fault.As(err)
+			if !ok || fe.Kind != fault.InvalidArgument {
+				return nil, err
+			}
+			violations = append(violations, fe.Violations...)
+		}
+	}
+	if len(violations) > 0 {
+		return nil, validationError(violations)
+	}
+	return handler(ctx, req)
+}

@@ -1,0 +1,155 @@
+package grpcserver
+
+import (
+	"context"
+
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/ipnmediation/disputes/platform/fault"
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+)
+
+// Validator checks what the proto annotations cannot say, for example the
+// form of an e-mail address. It returns a fault error (usually from
+// fault.Violations) or nil.
+type Validator func(ctx context.Context, fullMethod string, req any) error
+
+// CheckAnnotations validates a request against its own proto annotations: a
+// field marked (google.api.field_behavior) = REQUIRED must be set, and a
+// string field with a (google.api.resource_reference) must be a name of that
+// resource type. Nested messages are checked when set. Output-only fields are
+// ignored, as AIP-203 asks.
+func CheckAnnotations(msg proto.Message) []fault.FieldViolation {
+	var v fault.Violations
+	checkMessage(msg.ProtoReflect(), "", &v)
+	if v.Len() == 0 {
+		return nil
+	}
+	err, _ := fault.As(v.Err())
+	return err.Violations
+}
+
+func checkMessage(m protoreflect.Message, prefix string, v *fault.Violations) {
+	fields := m.Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		path := prefix + string(fd.Name())
+		behaviors := fieldBehaviors(fd)
+		if behaviors[annotations.FieldBehavior_OUTPUT_ONLY] {
+			continue
+		}
+		set := m.Has(fd)
+		if behaviors[annotations.FieldBehavior_REQUIRED] && !set {
+			v.Add(path, "is required")
+			continue
+		}
+		if !set {
+			continue
+		}
+		switch {
+		case fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap():
+			checkMessage(m.Get(fd).Message(), path+".", v)
+		case fd.Kind() == protoreflect.StringKind && !fd.IsList() && !fd.IsMap():
+			if pattern, ok := referencePattern(fd); ok && !pattern.MatchString(m.Get(fd).String()) {
+				v.Addf(path, "must be a resource name of the form %s", patternText(fd))
+			}
+		}
+	}
+}
+
+func fieldBehaviors(fd protoreflect.FieldDescriptor) map[annotations.FieldBehavior]bool {
+	out := map[annotations.FieldBehavior]bool{}
+	opts := fd.Options()
+	if opts == nil || !proto.HasExtension(opts, annotations.E_FieldBehavior) {
+		return out
+	}
+	for _, b := range proto.GetExtension(opts, annotations.E_FieldBehavior).([]annotations.FieldBehavior) {
+		out[b] = true
+	}
+	return out
+}
+
+var (
+	patternsOnce sync.Once
+	patterns     map[string]string // resource type -> pattern
+	compiled     sync.Map          // pattern -> *regexp.Regexp
+)
+
+// resourcePatterns indexes every resource type declared in the linked protos.
+func resourcePatterns() map[string]string {
+	patternsOnce.Do(func() {
+		patterns = map[string]string{}
+		protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+			msgs := fd.Messages()
+			for i := 0; i < msgs.Len(); i++ {
+				opts := msgs.Get(i).Options()
+				if opts == nil || !proto.HasExtension(opts, annotations.E_Resource) {
+					continue
+				}
+				rd := proto.GetExtension(opts, annotations.E_Resource).(*annotations.ResourceDescriptor)
+				if len(rd.GetPattern()) > 0 {
+					patterns[rd.GetType()] = rd.GetPattern()[0]
+				}
+			}
+			return true
+		})
+	})
+	return patterns
+}
+
+func patternText(fd protoreflect.FieldDescriptor) string {
+	ref := proto.GetExtension(fd.Options(), annotations.E_ResourceReference).(*annotations.ResourceReference)
+	return resourcePatterns()[ref.GetType()]
+}
+
+func referencePattern(fd protoreflect.FieldDescriptor) (*regexp.Regexp, bool) {
+	opts := fd.Options()
+	if opts == nil || !proto.HasExtension(opts, annotations.E_ResourceReference) {
+		return nil, false
+	}
+	ref := proto.GetExtension(opts, annotations.E_ResourceReference).(*annotations.ResourceReference)
+	pattern, ok := resourcePatterns()[ref.GetType()]
+	if !ok {
+		return nil, false
+	}
+	if re, ok := compiled.Load(pattern); ok {
+		return re.(*regexp.Regexp), true
+	}
+	re := regexp.MustCompile("^" + patternRegexp(pattern) + "$")
+	compiled.Store(pattern, re)
+	return re, true
+}
+
+// patternRegexp turns "groups/{group}/members/{member}" into a regular
+// expression whose variables are resource ids (AIP-122: lowercase letters,
+// digits and hyphens).
+func patternRegexp(pattern string) string {
+	var b strings.Builder
+	for i, seg := range strings.Split(pattern, "/") {
+		if i > 0 {
+			b.WriteString("/")
+		}
+		if strings.HasPrefix(seg, "{") {
+			b.WriteString(IDPattern)
+			continue
+		}
+		b.WriteString(regexp.QuoteMeta(seg))
+	}
+	return b.String()
+}
+
+// IDPattern is the form of every resource id: 1 to 63 characters, lowercase
+// letters, digits and hyphens, starting with a letter or digit.
+const IDPattern = `[a-z0-9][a-z0-9-]{0,62}`
+
+func validationError(violations []fault.FieldViolation) error {
+	v := fault.Violations{}
+	v.Merge("", violations)
+	return v.Err()
+}
+

@@ -1,0 +1,190 @@
+// Package outbox writes events in the same transaction as the state change
+// they describe, and relays them to JetStream afterwards. Nothing committed is
+// lost: a row leaves the outbox only once JetStream has acknowledged it, and
+// a row published twice (after a crash between ack and delete) is stored once
+// because its Nats-Msg-Id is the event id.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Add writes ev to the outbox inside tx.
+func Add(ctx context.Context, tx pgx.Tx, ev events.Event) error {
+	_, err := tx.Exec(ctx,
+		`INSERT INTO outbox (event_id, subject, event_type, payload) VALUES ($1, $2, $3, $4)`,
+		ev.ID, ev.Subject, ev.Type, ev.Payload)
+	if err != nil {
+		return fmt.Errorf("outbox: add %s: %w", ev.Type, err)
+	}
+	return nil
+}
+
+// Relay publishes outbox rows to JetStream in the order they were written.
+type Relay struct {
+	Pool      *pgxpool.Pool
+	JetStream jetstream.JetStream
+	// Schema is the service's schema; it names the notification channel.
+	Schema string
+	Logger *slog.Logger
+	// PollInterval is how often the outbox is read when no notification
+	// arrives; 1s when zero.
+	PollInterval time.Duration
+	// BatchSize is how many rows one pass publishes; 100 when zero.
+	BatchSize int
+}
+
+// Run relays until ctx is done.
+func (r *Relay) Run(ctx context.Context) error {
+	if r.PollInterval == 0 {
+		r.PollInterval = time.Second
+	}
+	if r.BatchSize == 0 {
+		r.BatchSize = 100
+	}
+	wake := make(chan struct{}, 1)
+	go r.listen(ctx, wake)
+	for {
+		for {
+			n, err := r.publishBatch(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				r.Logger.Warn("outbox relay pass failed", slog.Any("error", err))
+				break
+			}
+			if n < r.BatchSize {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-time.After(r.PollInterval):
+		}
+	}
+}
+
+// listen turns PostgreSQL notifications on the outbox into wake-ups.
+func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
+	channel := pgx.Identifier{r.Schema + "_outbox"}.Sanitize()
+	for ctx.Err() == nil {
+		err := func() error {
+			conn, err := r.Pool.Acquire(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Release()
+			if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+				return err
+			}
+			defer conn.Exec(context.Background(), "UNLISTEN "+channel) //nolint:errcheck // best effort on a connection going back to the pool
+			for {
+				if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+					return err
+				}
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
+		}()
+		if ctx.Err() != nil {
+			return
+		}
+		r.Logger.Debug("outbox listener restarting", slog.Any("error", err))
+		select {
+		case <-ctx.Done():
+		case <-time.After(r.PollInterval):
+		}
+	}
+}
+
+type outboxRow struct {
+	id      int64
+	eventID string
+	subject string
+	typ     string
+	payload []byte
+}
+
+// publishBatch publishes up to BatchSize rows and deletes those JetStream
+// acknowledged. It stops at the first failure so order is kept.
+func (r *Relay) publishBatch(ctx context.Context) (int, error) {
+	tx, err := r.Pool.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
+
+	rows, err := tx.Query(ctx, `SELECT id, event_id::text, subject, event_type, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, r.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	batch, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (outboxRow, error) {
+		var x outboxRow
+		err := cr.Scan(&x.id, &x.eventID, &x.subject, &x.typ, &x.payload)
+		return x, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	var published []int64
+	var failure error
+	for _, x := range batch {
+		msg := &nats.Msg{Subject: x.subject, Data: x.payload, Header: nats.Header{}}
+		msg.Header.Set(events.TypeHeader, x.typ)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := r.JetStream.PublishMsg(pctx, msg, jetstream.WithMsgID(x.eventID))
+		cancel()
+		if err != nil {
+			failure = fmt.Errorf("publish %s: %w", x.eventID, err)
+			if _, uerr := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, x.id, truncate(err.Error(), 500)); uerr != nil {
+				failure = errors.Join(failure, uerr)
+			}
+			break
+		}
+		published = append(published, x.id)
+	}
+	if len(published) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE id = ANY($1)`, published); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, err
+	}
+	if failure != nil {
+		return len(published), failure
+	}
+	return len(batch), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// Pending counts rows not yet published, for tests and metrics.
+func Pending(ctx context.Context, db interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (int, error) {
+	var n int
+	err := db.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&n)
+	return n, err
+}
+

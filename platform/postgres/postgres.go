@@ -1,0 +1,111 @@
+// Package postgres opens a service's connection pool on its own schema and
+// applies the service's embedded migrations at start.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
+)
+
+var schemaName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// platformMigrations create the tables every service has: the outbox and the
+// record of applied events.
+//
+//go:embed migrations/*.sql
+var platformMigrations embed.FS
+
+// Open connects to url with every connection's search_path set to schema,
+// creates the schema when missing, and applies first the platform's and then
+// the service's migrations (files named like 001_create_cases.sql in the root
+// of migrations). Concurrent starts of the same service are serialised by
+// tern's advisory lock.
+func Open(ctx context.Context, url, schema string, migrations fs.FS) (*pgxpool.Pool, error) {
+	if !schemaName.MatchString(schema) {
+		return nil, fmt.Errorf("schema %q: want lowercase letters, digits and underscores", schema)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	cfg.ConnConfig.RuntimeParams["application_name"] = schema
+
+	if err := prepare(ctx, cfg.ConnConfig.Copy(), schema, migrations); err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open pool: %w", err)
+	}
+	return pool, nil
+}
+
+func prepare(ctx context.Context, cfg *pgx.ConnConfig, schema string, migrations fs.FS) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	platformFS, err := fs.Sub(platformMigrations, "migrations")
+	if err != nil {
+		return err
+	}
+	if err := apply(ctx, conn, schema+".platform_schema_version", platformFS); err != nil {
+		return fmt.Errorf("platform migrations: %w", err)
+	}
+	if err := apply(ctx, conn, schema+".schema_version", migrations); err != nil {
+		return fmt.Errorf("service migrations: %w", err)
+	}
+	return nil
+}
+
+func apply(ctx context.Context, conn *pgx.Conn, versionTable string, migrations fs.FS) error {
+	m, err := migrate.NewMigrator(ctx, conn, versionTable)
+	if err != nil {
+		return err
+	}
+	if err := m.LoadMigrations(migrations); err != nil {
+		return err
+	}
+	return m.Migrate(ctx)
+}
+
+// InTx runs fn in a transaction, committing when it returns nil and rolling
+// back otherwise.
+func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, rollback(tx))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func rollback(tx pgx.Tx) error {
+	if err := tx.Rollback(context.Background()); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	return nil
+}
+
+// Ping is a readiness check for the pool.
+func Ping(pool *pgxpool.Pool) func(context.Context) error {
+	return func(ctx context.Context) error { return pool.Ping(ctx) }
+}
