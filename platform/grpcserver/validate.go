@@ -152,4 +152,3 @@ func validationError(violations []fault.FieldViolation) error {
 	v.Merge("", violations)
 	return v.Err()
 }
-

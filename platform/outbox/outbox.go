@@ -187,4 +187,3 @@ func Pending(ctx context.Context, db interface {
 	err := db.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&n)
 	return n, err
 }
-

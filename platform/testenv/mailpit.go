@@ -218,4 +218,3 @@ func RepoRoot() (string, error) {
 		dir = parent
 	}
 }
-

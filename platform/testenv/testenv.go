@@ -210,4 +210,3 @@ func Eventually(t testing.TB, timeout time.Duration, msg string, cond func() boo
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
