@@ -1,0 +1,109 @@
+// Package app wires the directory service together and runs it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/logging"
+	"github.com/ipnmediation/disputes/platform/outbox"
+	"github.com/ipnmediation/disputes/platform/postgres"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	"github.com/ipnmediation/disputes/services/directory/internal/directory"
+	"github.com/ipnmediation/disputes/services/directory/internal/grpcapi"
+	"github.com/ipnmediation/disputes/services/directory/internal/store"
+	"github.com/ipnmediation/disputes/services/directory/migrations"
+	"golang.org/x/sync/errgroup"
+)
+
+// Name is the service's name: its schema, log name and durable consumer name.
+const Name = "directory"
+
+// Config is the directory's configuration.
+type Config struct {
+	config.Service
+	// OperatorToken is the deployment operator's bearer secret.
+	OperatorToken string
+	// TokenTTL is the default lifetime of member access tokens.
+	TokenTTL time.Duration
+}
+
+// Register declares the directory's settings.
+func (c *Config) Register(s *config.Set) {
+	s.RegisterService(&c.Service, Name, "127.0.0.1:7101")
+	s.Secret(&c.OperatorToken, "operator-token", "OPERATOR_TOKEN", "bearer secret of the deployment's operator, who creates groups (required)")
+	s.Duration(&c.TokenTTL, "token-ttl", "TOKEN_TTL", 90*24*time.Hour, "default lifetime of member access tokens")
+}
+
+// Run serves the directory until ctx is done.
+func Run(ctx context.Context, cfg Config) error {
+	level, err := logging.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	log := logging.New(os.Stdout, level, Name)
+	if len(cfg.OperatorToken) < 16 {
+		return errors.New("operator token: set OPERATOR_TOKEN to a secret of at least 16 characters")
+	}
+	trusted, err := config.ParsePairs(cfg.TrustedServices)
+	if err != nil {
+		return fmt.Errorf("trusted services: %w", err)
+	}
+
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabaseSchema, migrations.FS)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ns := events.Namespace(cfg.EventNamespace)
+	nc, js, err := events.Connect(cfg.NATSURL, Name)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if err := events.EnsureStream(ctx, js, ns); err != nil {
+		return err
+	}
+
+	svc := &directory.Service{Store: store.New(pool), OperatorToken: cfg.OperatorToken, TokenTTL: cfg.TokenTTL}
+	server := grpcserver.New(grpcserver.Options{
+		Name:            Name,
+		Addr:            cfg.GRPCAddr,
+		Logger:          log,
+		Authenticator:   auth.Chain{Services: trusted, Others: localAuthenticator{svc}},
+		Public:          grpcapi.Public,
+		Validate:        grpcapi.Validate,
+		Readiness:       []grpcserver.Check{postgres.Ping(pool), events.Ready(nc, js, ns)},
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	})
+	directoryv1.RegisterDirectoryServiceServer(server.Registrar(), &grpcapi.Handler{Service: svc})
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return server.Serve(ctx) })
+	g.Go(func() error {
+		return (&outbox.Relay{Pool: pool, JetStream: js, Schema: cfg.DatabaseSchema, Logger: log}).Run(ctx)
+	})
+	return g.Wait()
+}
+
+// localAuthenticator authenticates members against the directory's own
+// tokens, without a round trip.
+type localAuthenticator struct{ svc *directory.Service }
+
+func (l localAuthenticator) Authenticate(ctx context.Context, secret string) (auth.Principal, error) {
+	a, err := l.svc.Authenticate(ctx, secret)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	if a.Operator {
+		return auth.Principal{Kind: auth.Operator}, nil
+	}
+	return auth.Principal{Kind: auth.Member, Member: a.Member, Group: a.Group, GroupAdmin: a.GroupAdmin}, nil
+}

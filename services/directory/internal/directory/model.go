@@ -1,0 +1,126 @@
+// Package directory is the domain of the directory service: IPN groups, their
+// members and link groups, and members' access tokens, with the rules of who
+// may read and change them.
+package directory
+
+import (
+	"errors"
+	"time"
+)
+
+// IPNStatus is where a group stands in the network.
+type IPNStatus int
+
+// The statuses a group can have.
+const (
+	StatusUnspecified IPNStatus = iota
+	StatusForming
+	StatusMemberGroup
+)
+
+// Default time targets of the procedure, used when a group sets none.
+const (
+	DefaultOverallTarget       = 8 * 7 * 24 * time.Hour
+	DefaultFirstResponseTarget = 14 * 24 * time.Hour
+)
+
+// DefaultReminderOffsets are how long before a target reminders go out when a
+// group sets none.
+var DefaultReminderOffsets = []time.Duration{7 * 24 * time.Hour, 24 * time.Hour}
+
+// RequiredLinkGroups is how many link groups a member group must have before
+// it accepts concerns.
+const RequiredLinkGroups = 2
+
+// Group is an IPN practitioner group.
+type Group struct {
+	ID               string
+	DisplayName      string
+	IPNStatus        IPNStatus
+	StatusSinceYear  int
+	MeetingFrequency string
+	PublicContact    string
+	Settings         ProcedureSettings
+	CreateTime       time.Time
+	UpdateTime       time.Time
+	// Version counts changes; the etag is derived from it.
+	Version int
+}
+
+// ProcedureSettings are a group's time targets.
+type ProcedureSettings struct {
+	OverallTarget       time.Duration
+	FirstResponseTarget time.Duration
+	ReminderOffsets     []time.Duration
+}
+
+// WithDefaults fills in unset targets.
+func (s ProcedureSettings) WithDefaults() ProcedureSettings {
+	if s.OverallTarget == 0 {
+		s.OverallTarget = DefaultOverallTarget
+	}
+	if s.FirstResponseTarget == 0 {
+		s.FirstResponseTarget = DefaultFirstResponseTarget
+	}
+	if len(s.ReminderOffsets) == 0 {
+		s.ReminderOffsets = append([]time.Duration(nil), DefaultReminderOffsets...)
+	}
+	return s
+}
+
+// Member is a practitioner in a group.
+type Member struct {
+	GroupID     string
+	ID          string
+	DisplayName string
+	Active      bool
+	// Email and Phone are private: shown only to the member's own group and
+	// to services.
+	Email      string
+	Phone      string
+	Profile    PublicProfile
+	GroupAdmin bool
+	JoinTime   time.Time
+	LeaveTime  time.Time
+	Version    int
+}
+
+// PublicProfile is what a group's website shows about a member.
+type PublicProfile struct {
+	Training       string
+	Qualifications string
+	Experience     string
+	WayOfWorking   string
+}
+
+// LinkGroup is one of the IPN groups a group is linked to: a group in this
+// deployment (LocalGroup) or elsewhere (ContactEmail, optional GRPCEndpoint).
+type LinkGroup struct {
+	GroupID      string
+	ID           string
+	DisplayName  string
+	LocalGroup   string
+	ContactEmail string
+	GRPCEndpoint string
+	CreateTime   time.Time
+}
+
+// AccessToken is a member's personal access token. Only a hash of its secret
+// is kept.
+type AccessToken struct {
+	ID          string
+	GroupID     string
+	MemberID    string
+	DisplayName string
+	SecretHash  []byte
+	ExpireTime  time.Time
+	CreateTime  time.Time
+	RevokeTime  time.Time
+}
+
+// Errors a Store returns; the Service turns them into caller-facing faults.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrAlreadyExists = errors.New("already exists")
+	ErrStale         = errors.New("stale version")
+)

@@ -1,0 +1,395 @@
+package directory
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/fault"
+)
+
+// AuthCacheTTL is how long callers may reuse an answer of Authenticate; a
+// revoked token stops working everywhere within it.
+const AuthCacheTTL = 15 * time.Second
+
+// Service applies the directory's rules: who may read and change what.
+type Service struct {
+	Store Store
+	// OperatorToken is the deployment operator's bearer secret.
+	OperatorToken string
+	// TokenTTL is the lifetime of a token issued without an expiry.
+	TokenTTL time.Duration
+	// Now is the clock.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Page selects part of a list: the rows after a cursor, at most Size.
+type Page struct {
+	After string
+	Size  int
+}
+
+// pageOf reads one more row than asked, to know whether a next page exists.
+func pageOf[T any](rows []T, size int, key func(T) string) ([]T, string) {
+	if len(rows) <= size {
+		return rows, ""
+	}
+	rows = rows[:size]
+	return rows, key(rows[len(rows)-1])
+}
+
+func notFoundGroup() error {
+	return fault.New(fault.NotFound, "GROUP_NOT_FOUND", "no such group")
+}
+
+func notFoundMember() error {
+	return fault.New(fault.NotFound, "MEMBER_NOT_FOUND", "no such member")
+}
+
+func denied(what string) error {
+	return fault.New(fault.PermissionDenied, "PERMISSION_DENIED", "only the group's admins or the operator may "+what)
+}
+
+func groupName(id string) string { return "groups/" + id }
+
+func memberName(groupID, id string) string { return groupName(groupID) + "/members/" + id }
+
+// mayAdminister reports whether the caller may change the group's records.
+func mayAdminister(p auth.Principal, groupID string) bool {
+	return p.Kind == auth.Operator || p.IsGroupAdmin(groupName(groupID))
+}
+
+// maySeeContacts reports whether the caller may read members' private
+// contact details in the group.
+func maySeeContacts(p auth.Principal, groupID string) bool {
+	return p.Kind == auth.Operator || p.Kind == auth.Service || p.InGroup(groupName(groupID))
+}
+
+// storeError turns a storage error into what the caller sees.
+func storeError(err error, notFound func() error, what string) error {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return notFound()
+	case errors.Is(err, ErrAlreadyExists):
+		return fault.New(fault.AlreadyExists, "ALREADY_EXISTS", what+" already exists")
+	case errors.Is(err, ErrStale):
+		return fault.New(fault.Aborted, "ETAG_MISMATCH", what+" was changed by someone else; read it again and retry")
+	default:
+		return fmt.Errorf("%s: %w", what, err)
+	}
+}
+
+// CreateGroup creates a group. Only the operator may.
+func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, error) {
+	if auth.FromContext(ctx).Kind != auth.Operator {
+		return Group{}, fault.New(fault.PermissionDenied, "OPERATOR_ONLY", "only the deployment's operator may create groups")
+	}
+	if err := validateGroup(g, true); err != nil {
+		return Group{}, err
+	}
+	now := s.now()
+	g.CreateTime, g.UpdateTime, g.Version = now, now, 1
+	if err := s.Store.CreateGroup(ctx, g); err != nil {
+		return Group{}, storeError(err, notFoundGroup, "group "+g.ID)
+	}
+	return g, nil
+}
+
+// GetGroup returns a group. Anyone may read groups.
+func (s *Service) GetGroup(ctx context.Context, id string) (Group, error) {
+	g, err := s.Store.GetGroup(ctx, id)
+	if err != nil {
+		return Group{}, storeError(err, notFoundGroup, "group")
+	}
+	return g, nil
+}
+
+// ListGroups lists groups in id order and returns the cursor of the next page.
+func (s *Service) ListGroups(ctx context.Context, p Page) ([]Group, string, error) {
+	rows, err := s.Store.ListGroups(ctx, p.After, p.Size+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list groups: %w", err)
+	}
+	groups, next := pageOf(rows, p.Size, func(g Group) string { return g.ID })
+	return groups, next, nil
+}
+
+// GroupUpdate says which fields of a group to change.
+type GroupUpdate struct {
+	Group Group
+	// Fields lists the proto field paths to change; all when empty.
+	Fields []string
+	// Etag is the caller's etag; empty skips the check.
+	Etag string
+}
+
+// UpdatableGroupFields are the fields UpdateGroup may change.
+var UpdatableGroupFields = []string{"display_name", "ipn_status", "ipn_status_since_year", "meeting_frequency", "public_contact", "procedure_settings"}
+
+// UpdateGroup changes a group's fields. Group admins and the operator may.
+func (s *Service) UpdateGroup(ctx context.Context, u GroupUpdate) (Group, error) {
+	if !mayAdminister(auth.FromContext(ctx), u.Group.ID) {
+		if _, err := s.Store.GetGroup(ctx, u.Group.ID); err != nil {
+			return Group{}, storeError(err, notFoundGroup, "group")
+		}
+		return Group{}, denied("change a group")
+	}
+	current, err := s.Store.GetGroup(ctx, u.Group.ID)
+	if err != nil {
+		return Group{}, storeError(err, notFoundGroup, "group")
+	}
+	if u.Etag != "" && u.Etag != Etag(current.Version) {
+		return Group{}, storeError(ErrStale, notFoundGroup, "the group")
+	}
+	fields := u.Fields
+	if len(fields) == 0 {
+		fields = UpdatableGroupFields
+	}
+	next := current
+	var v fault.Violations
+	for _, f := range fields {
+		switch f {
+		case "display_name":
+			next.DisplayName = u.Group.DisplayName
+		case "ipn_status":
+			next.IPNStatus = u.Group.IPNStatus
+		case "ipn_status_since_year":
+			next.StatusSinceYear = u.Group.StatusSinceYear
+		case "meeting_frequency":
+			next.MeetingFrequency = u.Group.MeetingFrequency
+		case "public_contact":
+			next.PublicContact = u.Group.PublicContact
+		case "procedure_settings":
+			next.Settings = u.Group.Settings
+		default:
+			v.Addf("update_mask", "field %q cannot be updated", f)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return Group{}, err
+	}
+	if err := validateGroup(next, false); err != nil {
+		return Group{}, err
+	}
+	next.UpdateTime = s.now()
+	updated, err := s.Store.UpdateGroup(ctx, next)
+	if err != nil {
+		return Group{}, storeError(err, notFoundGroup, "the group")
+	}
+	return updated, nil
+}
+
+// Etag is the etag of a resource at a version.
+func Etag(version int) string { return fmt.Sprintf("W/\"%d\"", version) }
+
+// CreateMember adds a member. Group admins and the operator may.
+func (s *Service) CreateMember(ctx context.Context, m Member) (Member, error) {
+	if _, err := s.GetGroup(ctx, m.GroupID); err != nil {
+		return Member{}, err
+	}
+	if !mayAdminister(auth.FromContext(ctx), m.GroupID) {
+		return Member{}, denied("add members")
+	}
+	if err := validateMember(m); err != nil {
+		return Member{}, err
+	}
+	m.Active, m.JoinTime, m.Version = true, s.now(), 1
+	if err := s.Store.CreateMember(ctx, m); err != nil {
+		return Member{}, storeError(err, notFoundMember, "member "+m.ID)
+	}
+	return m, nil
+}
+
+// GetMember returns a member, without contact details unless the caller may
+// see them.
+func (s *Service) GetMember(ctx context.Context, groupID, id string) (Member, error) {
+	m, err := s.Store.GetMember(ctx, groupID, id)
+	if err != nil {
+		return Member{}, storeError(err, notFoundMember, "member")
+	}
+	return redact(auth.FromContext(ctx), m), nil
+}
+
+// ListMembers lists a group's members in id order.
+func (s *Service) ListMembers(ctx context.Context, groupID string, activeOnly bool, p Page) ([]Member, string, error) {
+	if _, err := s.GetGroup(ctx, groupID); err != nil {
+		return nil, "", err
+	}
+	rows, err := s.Store.ListMembers(ctx, groupID, p.After, p.Size+1, activeOnly)
+	if err != nil {
+		return nil, "", fmt.Errorf("list members: %w", err)
+	}
+	members, next := pageOf(rows, p.Size, func(m Member) string { return m.ID })
+	caller := auth.FromContext(ctx)
+	for i := range members {
+		members[i] = redact(caller, members[i])
+	}
+	return members, next, nil
+}
+
+func redact(p auth.Principal, m Member) Member {
+	if !maySeeContacts(p, m.GroupID) {
+		m.Email, m.Phone = "", ""
+	}
+	return m
+}
+
+// CreateLinkGroup links a group to another. Group admins and the operator may.
+func (s *Service) CreateLinkGroup(ctx context.Context, l LinkGroup) (LinkGroup, error) {
+	if _, err := s.GetGroup(ctx, l.GroupID); err != nil {
+		return LinkGroup{}, err
+	}
+	if !mayAdminister(auth.FromContext(ctx), l.GroupID) {
+		return LinkGroup{}, denied("link groups")
+	}
+	if err := validateLinkGroup(l); err != nil {
+		return LinkGroup{}, err
+	}
+	if l.LocalGroup != "" {
+		if strings.TrimPrefix(l.LocalGroup, "groups/") == l.GroupID {
+			return LinkGroup{}, fault.New(fault.InvalidArgument, "SELF_LINK", "a group cannot be its own link group")
+		}
+		if _, err := s.GetGroup(ctx, strings.TrimPrefix(l.LocalGroup, "groups/")); err != nil {
+			return LinkGroup{}, err
+		}
+	}
+	existing, err := s.Store.ListLinkGroups(ctx, l.GroupID, "", RequiredLinkGroups+1)
+	if err != nil {
+		return LinkGroup{}, fmt.Errorf("count link groups: %w", err)
+	}
+	if len(existing) >= RequiredLinkGroups {
+		return LinkGroup{}, fault.New(fault.FailedPrecondition, "TOO_MANY_LINK_GROUPS", "an IPN group has exactly two link groups; this group already has them")
+	}
+	l.CreateTime = s.now()
+	if err := s.Store.CreateLinkGroup(ctx, l); err != nil {
+		return LinkGroup{}, storeError(err, notFoundGroup, "link group "+l.ID)
+	}
+	return l, nil
+}
+
+// ListLinkGroups lists a group's link groups. Anyone may read them.
+func (s *Service) ListLinkGroups(ctx context.Context, groupID string, p Page) ([]LinkGroup, string, error) {
+	if _, err := s.GetGroup(ctx, groupID); err != nil {
+		return nil, "", err
+	}
+	rows, err := s.Store.ListLinkGroups(ctx, groupID, p.After, p.Size+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list link groups: %w", err)
+	}
+	links, next := pageOf(rows, p.Size, func(l LinkGroup) string { return l.ID })
+	return links, next, nil
+}
+
+// tokenPrefix marks the directory's personal access tokens, so that secret
+// scanners and people can recognise them.
+const tokenPrefix = "ipnpat_"
+
+var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// IssuedToken is a new token with its secret, shown once.
+type IssuedToken struct {
+	AccessToken
+	Secret string
+}
+
+// CreateAccessToken issues a token to a member. Group admins and the operator
+// may. The secret is returned once; only its SHA-256 is stored, which is
+// enough for a 256-bit random secret.
+func (s *Service) CreateAccessToken(ctx context.Context, groupID, memberID, displayName string, expire time.Time) (IssuedToken, error) {
+	m, err := s.Store.GetMember(ctx, groupID, memberID)
+	if err != nil {
+		return IssuedToken{}, storeError(err, notFoundMember, "member")
+	}
+	if !mayAdminister(auth.FromContext(ctx), groupID) {
+		return IssuedToken{}, denied("issue access tokens")
+	}
+	if !m.Active {
+		return IssuedToken{}, fault.New(fault.FailedPrecondition, "MEMBER_INACTIVE", "the member is not active")
+	}
+	now := s.now()
+	if expire.IsZero() {
+		expire = now.Add(s.TokenTTL)
+	}
+	if !expire.After(now) {
+		v := fault.Violations{}
+		v.Add("access_token.expire_time", "must be in the future")
+		return IssuedToken{}, v.Err()
+	}
+	if len(displayName) > 200 {
+		v := fault.Violations{}
+		v.Add("access_token.display_name", "must be at most 200 characters")
+		return IssuedToken{}, v.Err()
+	}
+	id := strings.ToLower(tokenEncoding.EncodeToString(randomBytes(10)))
+	secret := strings.ToLower(tokenEncoding.EncodeToString(randomBytes(32)))
+	hash := sha256.Sum256([]byte(secret))
+	t := AccessToken{ID: id, GroupID: groupID, MemberID: memberID, DisplayName: displayName, SecretHash: hash[:], ExpireTime: expire.UTC(), CreateTime: now}
+	if err := s.Store.CreateAccessToken(ctx, t); err != nil {
+		return IssuedToken{}, fmt.Errorf("store token: %w", err)
+	}
+	return IssuedToken{AccessToken: t, Secret: tokenPrefix + id + "_" + secret}, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // the kernel's generator does not fail
+	}
+	return b
+}
+
+// Authentication is who a secret stands for.
+type Authentication struct {
+	Operator   bool
+	Member     string
+	Group      string
+	GroupAdmin bool
+}
+
+// Authenticate turns a bearer secret into the member (or operator) it stands
+// for. Every failure looks the same to the caller.
+func (s *Service) Authenticate(ctx context.Context, secret string) (Authentication, error) {
+	if s.OperatorToken != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(s.OperatorToken)) == 1 {
+		return Authentication{Operator: true}, nil
+	}
+	rest, ok := strings.CutPrefix(secret, tokenPrefix)
+	if !ok {
+		return Authentication{}, auth.ErrUnauthenticated()
+	}
+	id, given, ok := strings.Cut(rest, "_")
+	if !ok {
+		return Authentication{}, auth.ErrUnauthenticated()
+	}
+	t, m, err := s.Store.GetAccessToken(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Authentication{}, auth.ErrUnauthenticated()
+	}
+	if err != nil {
+		return Authentication{}, fmt.Errorf("look up token: %w", err)
+	}
+	hash := sha256.Sum256([]byte(given))
+	now := s.now()
+	valid := subtle.ConstantTimeCompare(hash[:], t.SecretHash) == 1 &&
+		t.RevokeTime.IsZero() && now.Before(t.ExpireTime) && m.Active
+	if !valid {
+		return Authentication{}, auth.ErrUnauthenticated()
+	}
+	if err := s.Store.TouchAccessToken(ctx, t.ID, now); err != nil {
+		return Authentication{}, fmt.Errorf("record token use: %w", err)
+	}
+	return Authentication{Member: memberName(m.GroupID, m.ID), Group: groupName(m.GroupID), GroupAdmin: m.GroupAdmin}, nil
+}

@@ -1,0 +1,132 @@
+package directory
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ipnmediation/disputes/platform/fault"
+)
+
+// idPattern is the form of group, member and link group ids.
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,38}[a-z0-9]$`)
+
+// ValidID reports whether id may be the last part of a resource name.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+func checkID(v *fault.Violations, field, id string) {
+	if !ValidID(id) {
+		v.Add(field, "must be 3 to 40 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen")
+	}
+}
+
+func checkText(v *fault.Violations, field, s string, minLen, maxLen int) {
+	n := utf8.RuneCountInString(strings.TrimSpace(s))
+	switch {
+	case !utf8.ValidString(s):
+		v.Add(field, "must be valid UTF-8")
+	case n < minLen && minLen == 1:
+		v.Add(field, "is required")
+	case n < minLen:
+		v.Addf(field, "must be at least %d characters", minLen)
+	case n > maxLen:
+		v.Addf(field, "must be at most %d characters", maxLen)
+	}
+}
+
+// ValidEmail reports whether s is a bare e-mail address such as
+// "ana@example.org".
+func ValidEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s && len(s) <= 254
+}
+
+var phonePattern = regexp.MustCompile(`^\+?[0-9 ()-]+$`)
+
+// ValidPhone reports whether s looks like a telephone number: digits with
+// spaces, brackets, hyphens and a leading plus, 7 to 20 digits.
+func ValidPhone(s string) bool {
+	if !phonePattern.MatchString(s) {
+		return false
+	}
+	digits := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	return digits >= 7 && digits <= 20
+}
+
+func validateGroup(g Group, creating bool) error {
+	var v fault.Violations
+	if creating {
+		checkID(&v, "group_id", g.ID)
+	}
+	checkText(&v, "group.display_name", g.DisplayName, 1, 200)
+	checkText(&v, "group.meeting_frequency", g.MeetingFrequency, 0, 200)
+	checkText(&v, "group.public_contact", g.PublicContact, 0, 500)
+	if g.IPNStatus < StatusUnspecified || g.IPNStatus > StatusMemberGroup {
+		v.Add("group.ipn_status", "is not a known status")
+	}
+	if g.StatusSinceYear != 0 && (g.StatusSinceYear < 1980 || g.StatusSinceYear > 2200) {
+		v.Add("group.ipn_status_since_year", "must be a year from 1980")
+	}
+	s := g.Settings
+	if s.OverallTarget < 0 || s.OverallTarget > 365*24*time.Hour {
+		v.Add("group.procedure_settings.overall_target", "must be between 0 and a year")
+	}
+	if s.FirstResponseTarget < 0 || (s.OverallTarget > 0 && s.FirstResponseTarget > s.OverallTarget) {
+		v.Add("group.procedure_settings.first_response_target", "must not be negative or longer than the overall target")
+	}
+	for _, o := range s.ReminderOffsets {
+		if o <= 0 {
+			v.Add("group.procedure_settings.reminder_offsets", "must be positive")
+			break
+		}
+	}
+	return v.Err()
+}
+
+func validateMember(m Member) error {
+	var v fault.Violations
+	checkID(&v, "member_id", m.ID)
+	checkText(&v, "member.display_name", m.DisplayName, 1, 200)
+	if m.Email == "" {
+		v.Add("member.contact.email", "is required: members are told of new concerns by e-mail")
+	} else if !ValidEmail(m.Email) {
+		v.Add("member.contact.email", "must be an e-mail address such as name@example.org")
+	}
+	if m.Phone != "" && !ValidPhone(m.Phone) {
+		v.Add("member.contact.phone", "must be a telephone number of 7 to 20 digits")
+	}
+	for field, text := range map[string]string{
+		"member.public_profile.training":       m.Profile.Training,
+		"member.public_profile.qualifications": m.Profile.Qualifications,
+		"member.public_profile.experience":     m.Profile.Experience,
+		"member.public_profile.way_of_working": m.Profile.WayOfWorking,
+	} {
+		checkText(&v, field, text, 0, 5000)
+	}
+	return v.Err()
+}
+
+func validateLinkGroup(l LinkGroup) error {
+	var v fault.Violations
+	checkID(&v, "link_group_id", l.ID)
+	checkText(&v, "link_group.display_name", l.DisplayName, 1, 200)
+	switch {
+	case l.LocalGroup != "" && l.ContactEmail != "":
+		v.Add("link_group", "is either a local group or an external group, not both")
+	case l.LocalGroup == "" && l.ContactEmail == "":
+		v.Add("link_group.external_group.contact_email", "is required for a group outside this deployment")
+	case l.ContactEmail != "" && !ValidEmail(l.ContactEmail):
+		v.Add("link_group.external_group.contact_email", "must be an e-mail address such as name@example.org")
+	}
+	if l.GRPCEndpoint != "" && (len(l.GRPCEndpoint) > 255 || !strings.Contains(l.GRPCEndpoint, ":")) {
+		v.Add("link_group.external_group.grpc_endpoint", "must be host:port")
+	}
+	return v.Err()
+}

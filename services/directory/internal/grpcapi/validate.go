@@ -1,0 +1,25 @@
+package grpcapi
+
+import (
+	"context"
+
+	"github.com/ipnmediation/disputes/platform/fault"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+)
+
+// Validate checks what the proto annotations cannot: the domain checks field
+// contents; here only the shape of names that the handlers split.
+func Validate(_ context.Context, _ string, req any) error {
+	var v fault.Violations
+	switch r := req.(type) {
+	case *directoryv1.UpdateGroupRequest:
+		if r.GetGroup().GetName() == "" {
+			v.Add("group.name", "is required")
+		}
+	case *directoryv1.AuthenticateRequest:
+		if len(r.GetSecret()) > 512 {
+			v.Add("secret", "is too long")
+		}
+	}
+	return v.Err()
+}
