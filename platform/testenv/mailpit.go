@@ -170,17 +170,18 @@ func (m *Mailpit) get(ctx context.Context, path string, v any) error {
 // MailpitBinary finds the mailpit binary: $MAILPIT, then PATH, then the
 // repository's .bin folder, where it is built from tools/go.mod when missing.
 func MailpitBinary() (string, error) {
-	return ToolBinary("MAILPIT", "mailpit", "github.com/axllent/mailpit")
+	return ToolBinary("MAILPIT", "mailpit", "github.com/axllent/mailpit", true)
 }
 
 // ToolBinary finds a development tool pinned in tools/go.mod: the path in the
-// environment variable env, then name on PATH, then the repository's .bin
-// folder, building it there when missing.
-func ToolBinary(env, name, pkg string) (string, error) {
+// environment variable env, then (when searchPath) name on PATH, then the
+// repository's .bin folder, building it there when missing. searchPath is
+// false for tools whose system package may be too old.
+func ToolBinary(env, name, pkg string, searchPath bool) (string, error) {
 	if p := os.Getenv(env); p != "" {
 		return p, nil
 	}
-	if p, err := exec.LookPath(name); err == nil {
+	if p, err := exec.LookPath(name); err == nil && searchPath {
 		return p, nil
 	}
 	root, err := RepoRoot()

@@ -1,0 +1,80 @@
+# The two commands that matter: `make run` starts the whole system, `make
+# test` runs every check. Everything they need is installed by the targets
+# below from the Go module proxy, the npm registry and Debian's packages.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+BIN     := $(CURDIR)/.bin
+BUF     := $(CURDIR)/tools/node_modules/.bin/buf
+MODULES := platform proto/gen/go services/directory services/intake services/casework services/notification gateway stack
+PLUGINS := $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: postgres-binaries ## Run the whole system with demo data (Ctrl-C stops it).
+	cd stack && GOWORK=off go run ./cmd/disputes-local
+
+.PHONY: test
+test: postgres-binaries lint check-generated vet ## Run every module's tests against real PostgreSQL, NATS and SMTP, plus lint, vet and the generated-code check.
+	@for m in $(MODULES); do \
+		echo "== go test $$m"; \
+		(cd $$m && GOWORK=off go test -count=1 -timeout 20m ./...); \
+	done
+
+.PHONY: vet
+vet: ## go vet and gofmt on every module, each built on its own (GOWORK=off).
+	@for m in $(MODULES); do \
+		echo "== go vet $$m"; \
+		(cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); \
+	done
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.\(gw\.\)\?go$$')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+
+.PHONY: lint
+lint: $(BUF) ## buf lint and buf format on the protos.
+	$(BUF) lint
+	$(BUF) format -d --exit-code proto --path proto/ipn
+
+.PHONY: generate
+generate: $(BUF) $(PLUGINS) ## Regenerate Go code and the OpenAPI document from the protos (offline).
+	$(BUF) format -w proto --path proto/ipn
+	$(BUF) generate
+
+.PHONY: check-generated
+check-generated: $(BUF) $(PLUGINS) ## Fail when the committed generated code differs from a fresh generation.
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir -p "$$tmp/proto/gen/go" "$$tmp/gateway/internal/openapi"; \
+	$(BUF) generate -o "$$tmp"; \
+	diff -r --exclude=go.mod --exclude=go.sum "$$tmp/proto/gen/go" proto/gen/go; \
+	diff -r --exclude='*.go' "$$tmp/gateway/internal/openapi" gateway/internal/openapi; \
+	echo "generated code matches the protos"
+
+.PHONY: breaking
+breaking: $(BUF) ## Check the protos for changes that break clients, against main.
+	$(BUF) breaking --against '.git#branch=main'
+
+.PHONY: tools
+tools: $(BUF) $(PLUGINS) ## Install the pinned code generators.
+
+$(BUF): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(BUF)
+
+$(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2: tools/go.mod
+	cd tools && GOWORK=off GOBIN=$(BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go
+	cd tools && GOWORK=off GOBIN=$(BIN) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc
+	cd tools && GOWORK=off GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2
+
+.PHONY: postgres-binaries
+postgres-binaries: ## Install Debian's PostgreSQL server binaries when neither they nor DATABASE_URL are there.
+	@scripts/ensure-postgres.sh
+
+.PHONY: clean
+clean: ## Remove built binaries and make run's data (database, mail, logs).
+	rm -rf .bin .data

@@ -1,0 +1,45 @@
+package launch
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Binaries are the system's programs, with the module folder and main package
+// of each.
+var Binaries = map[string]string{
+	"directory":    "services/directory",
+	"intake":       "services/intake",
+	"casework":     "services/casework",
+	"notification": "services/notification",
+	"gateway":      "gateway",
+}
+
+// Services are the four services, in the order they are started.
+var Services = []string{"directory", "intake", "casework", "notification"}
+
+// Build compiles the named binaries (all when none is named) from the
+// repository at root into out. Each is built inside its own module with
+// GOWORK=off, as it would be shipped.
+func Build(ctx context.Context, root, out string, names ...string) error {
+	if len(names) == 0 {
+		names = append(append([]string(nil), Services...), "gateway")
+	}
+	for _, name := range names {
+		dir, ok := Binaries[name]
+		if !ok {
+			return fmt.Errorf("unknown binary %q", name)
+		}
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(out, name), "./cmd/"+name)
+		cmd.Dir = filepath.Join(root, dir)
+		cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s: %w\n%s", name, err, strings.TrimSpace(string(b)))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package launch
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	"github.com/ipnmediation/disputes/stack/demo"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// LocalOptions configure RunLocal.
+type LocalOptions struct {
+	// Root is the repository; DataDir holds everything the run keeps.
+	Root, DataDir string
+	// DatabaseURL, NATSURL and SMTPAddr name servers to use instead of
+	// starting them.
+	DatabaseURL, NATSURL, SMTPAddr string
+	// OperatorToken is the operator's secret; read from or written to
+	// DataDir/operator-token when empty.
+	OperatorToken string
+	LogLevel      string
+}
+
+// RunLocal runs the whole system until ctx is done, then stops it.
+func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
+	fmt.Fprintln(out, "Starting PostgreSQL, NATS and the mail catcher (or using the ones configured)...")
+	infra, err := StartInfra(ctx, o.DataDir, o.DatabaseURL, o.NATSURL, o.SMTPAddr, DefaultInfraPorts)
+	if err != nil {
+		return err
+	}
+	defer infra.Stop()
+
+	fmt.Fprintln(out, "Building the services...")
+	bin := filepath.Join(o.Root, ".bin")
+	if err := Build(ctx, o.Root, bin); err != nil {
+		return err
+	}
+	token, err := operatorToken(o)
+	if err != nil {
+		return err
+	}
+	sys := &System{
+		BinDir:        bin,
+		DatabaseURL:   infra.DatabaseURL,
+		NATSURL:       infra.NATSURL,
+		SMTPAddr:      infra.SMTPAddr,
+		OperatorToken: token,
+		Ports:         DefaultPorts,
+		LogLevel:      o.LogLevel,
+		Logs: func(name string) io.Writer {
+			return logFile(o.DataDir, name)
+		},
+	}
+	sys.NewSecrets()
+	fmt.Fprintln(out, "Starting the services and the gateway...")
+	if err := sys.StartAll(ctx); err != nil {
+		_ = sys.StopAll(10 * time.Second)
+		return fmt.Errorf("%w (logs are in %s)", err, filepath.Join(o.DataDir, "logs"))
+	}
+	defer func() {
+		fmt.Fprintln(out, "\nStopping...")
+		if err := sys.StopAll(15 * time.Second); err != nil {
+			fmt.Fprintln(out, err)
+		}
+	}()
+
+	creds, err := loadDemo(ctx, sys)
+	if err != nil {
+		return err
+	}
+	envFile := filepath.Join(o.DataDir, "demo.env")
+	if err := writeDemoEnv(envFile, sys, creds); err != nil {
+		return err
+	}
+	printBanner(out, sys, infra, creds, envFile, filepath.Join(o.DataDir, "logs"))
+
+	exited := make(chan string, 8)
+	for _, name := range append(append([]string(nil), Services...), "gateway") {
+		p := sys.Proc(name)
+		go func() { <-p.Done(); exited <- p.Name }()
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case name := <-exited:
+		return fmt.Errorf("%s stopped unexpectedly; see %s", name, filepath.Join(o.DataDir, "logs", name+".log"))
+	}
+}
+
+func operatorToken(o LocalOptions) (string, error) {
+	if o.OperatorToken != "" {
+		return o.OperatorToken, nil
+	}
+	path := filepath.Join(o.DataDir, "operator-token")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	token := "operator_" + RandomSecret()
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("save operator token: %w", err)
+	}
+	return token, nil
+}
+
+func loadDemo(ctx context.Context, sys *System) ([]demo.Credential, error) {
+	conn, err := grpc.NewClient(sys.Addr("directory"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return demo.Load(ctx, directoryv1.NewDirectoryServiceClient(conn), sys.OperatorToken)
+}
+
+// envName turns "alex-morgan" into "ALEX_TOKEN".
+func envName(memberID string) string {
+	first, _, _ := strings.Cut(memberID, "-")
+	return strings.ToUpper(first) + "_TOKEN"
+}
+
+func writeDemoEnv(path string, sys *System, creds []demo.Credential) error {
+	var b strings.Builder
+	b.WriteString("# Written by make run: the demo members' access tokens. Use: source .data/demo.env\n")
+	fmt.Fprintf(&b, "export API=%s\n", sys.GatewayURL())
+	fmt.Fprintf(&b, "export OPERATOR_TOKEN=%s\n", sys.OperatorToken)
+	for _, c := range creds {
+		fmt.Fprintf(&b, "export %s=%s\n", envName(c.Member.ID), c.Token)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+func printBanner(out io.Writer, sys *System, infra *Infra, creds []demo.Credential, envFile, logs string) {
+	fmt.Fprintf(out, `
+The IPN disputes system is running.
+
+  REST API          %[1]s/v1/groups
+  OpenAPI document  %[1]s/openapi.json
+`, sys.GatewayURL())
+	if infra.MailViewerURL != "" {
+		fmt.Fprintf(out, "  Mail viewer       %s\n", infra.MailViewerURL)
+	} else {
+		fmt.Fprintf(out, "  Outgoing mail     SMTP %s\n", infra.SMTPAddr)
+	}
+	fmt.Fprintf(out, "  gRPC              directory %s, intake %s, casework %s, notification %s\n",
+		sys.Addr("directory"), sys.Addr("intake"), sys.Addr("casework"), sys.Addr("notification"))
+	fmt.Fprintf(out, "  Logs              %s\n\n", logs)
+	fmt.Fprintf(out, "Demo group %q (fictional). Members and their access tokens (issued for this run):\n", "groups/"+demo.GroupID)
+	for _, c := range creds {
+		role := ""
+		if c.Member.Admin {
+			role = " (group admin)"
+		}
+		fmt.Fprintf(out, "  %-14s %-32s $%s%s\n", c.Member.Name, "groups/"+demo.GroupID+"/members/"+c.Member.ID, envName(c.Member.ID), role)
+		fmt.Fprintf(out, "      %s\n", c.Token)
+	}
+	fmt.Fprintf(out, "\nLoad them into your shell with:  source %s\nPress Ctrl-C to stop everything.\n", envFile)
+}

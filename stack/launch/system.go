@@ -1,0 +1,265 @@
+package launch
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// Ports are where the services and the gateway listen on 127.0.0.1.
+type Ports struct {
+	Directory, Intake, Casework, Notification, Gateway int
+}
+
+// DefaultPorts are make run's ports; none collides with PostgreSQL on 5432
+// or NATS on 4222.
+var DefaultPorts = Ports{Directory: 7101, Intake: 7102, Casework: 7103, Notification: 7104, Gateway: 7180}
+
+// System is the four services and the gateway, run as separate processes.
+type System struct {
+	// BinDir holds the built binaries.
+	BinDir string
+	// DatabaseURL is the database every service uses, each in its own schema.
+	DatabaseURL string
+	// NATSURL is the NATS server with JetStream.
+	NATSURL string
+	// EventNamespace separates this system's stream from others on NATSURL.
+	EventNamespace string
+	// SMTPAddr is where notification sends mail.
+	SMTPAddr string
+	// SendRate is notification's pace, messages per second; 0 keeps its
+	// default.
+	SendRate int
+	// OperatorToken is the operator's bearer secret.
+	OperatorToken string
+	// Secrets are the services' credentials; NewSecrets fills them.
+	Secrets map[string]string
+	Ports   Ports
+	// LogLevel for every process.
+	LogLevel string
+	// Logs returns where a process's output goes.
+	Logs func(name string) io.Writer
+
+	mu    sync.Mutex
+	procs map[string]*Proc
+}
+
+// NewSecrets gives every service a fresh random credential and the operator
+// a fresh token, unless already set.
+func (s *System) NewSecrets() {
+	if s.Secrets == nil {
+		s.Secrets = map[string]string{}
+	}
+	for _, name := range Services {
+		if s.Secrets[name] == "" {
+			s.Secrets[name] = RandomSecret()
+		}
+	}
+	if s.OperatorToken == "" {
+		s.OperatorToken = "operator_" + RandomSecret()
+	}
+}
+
+// RandomSecret returns 256 random bits in hex.
+func RandomSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+
+// Addr is where the named service or the gateway listens.
+func (s *System) Addr(name string) string {
+	switch name {
+	case "directory":
+		return addr(s.Ports.Directory)
+	case "intake":
+		return addr(s.Ports.Intake)
+	case "casework":
+		return addr(s.Ports.Casework)
+	case "notification":
+		return addr(s.Ports.Notification)
+	case "gateway":
+		return addr(s.Ports.Gateway)
+	}
+	return ""
+}
+
+// GatewayURL is the base URL of the REST API.
+func (s *System) GatewayURL() string { return "http://" + s.Addr("gateway") }
+
+// Env is the environment a process is started with.
+func (s *System) Env(name string) []string {
+	level := s.LogLevel
+	if level == "" {
+		level = "info"
+	}
+	env := []string{
+		"LOG_LEVEL=" + level,
+		"DIRECTORY_ADDR=" + s.Addr("directory"),
+		"INTAKE_ADDR=" + s.Addr("intake"),
+		"CASEWORK_ADDR=" + s.Addr("casework"),
+		"NOTIFICATION_ADDR=" + s.Addr("notification"),
+	}
+	if name == "gateway" {
+		return append(env, "HTTP_ADDR="+s.Addr("gateway"))
+	}
+	var trusted []string
+	for svc, secret := range s.Secrets {
+		trusted = append(trusted, svc+"="+secret)
+	}
+	sort.Strings(trusted)
+	env = append(env,
+		"GRPC_ADDR="+s.Addr(name),
+		"DATABASE_URL="+s.DatabaseURL,
+		"DB_SCHEMA="+name,
+		"NATS_URL="+s.NATSURL,
+		"EVENT_NAMESPACE="+s.EventNamespace,
+		"SERVICE_SECRET="+s.Secrets[name],
+		"TRUSTED_SERVICES="+strings.Join(trusted, ","),
+	)
+	switch name {
+	case "directory":
+		env = append(env, "OPERATOR_TOKEN="+s.OperatorToken)
+	case "notification":
+		env = append(env, "SMTP_ADDR="+s.SMTPAddr, "PUBLIC_URL="+s.GatewayURL())
+		if s.SendRate > 0 {
+			env = append(env, fmt.Sprintf("SEND_RATE=%d", s.SendRate))
+		}
+	}
+	return env
+}
+
+// Start starts the named process (a service or the gateway).
+func (s *System) Start(name string) (*Proc, error) {
+	logs := io.Discard
+	if s.Logs != nil {
+		logs = s.Logs(name)
+	}
+	p, err := StartProc(name, filepath.Join(s.BinDir, name), nil, s.Env(name), logs)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.procs == nil {
+		s.procs = map[string]*Proc{}
+	}
+	s.procs[name] = p
+	s.mu.Unlock()
+	return p, nil
+}
+
+// Proc returns the running process of that name.
+func (s *System) Proc(name string) *Proc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.procs[name]
+}
+
+// StartAll starts the four services and the gateway and waits until every
+// one is ready.
+func (s *System) StartAll(ctx context.Context) error {
+	for _, name := range append(append([]string(nil), Services...), "gateway") {
+		if _, err := s.Start(name); err != nil {
+			return err
+		}
+	}
+	for _, name := range append(append([]string(nil), Services...), "gateway") {
+		if err := s.WaitReady(ctx, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WaitReady waits until the named process reports ready: SERVING on gRPC
+// health for a service, 200 on /readyz for the gateway.
+func (s *System) WaitReady(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	check := func() bool { return s.grpcReady(ctx, name) }
+	if name == "gateway" {
+		check = func() bool { return s.httpReady(ctx) }
+	}
+	p := s.Proc(name)
+	for {
+		if check() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not become ready: %w", name, ctx.Err())
+		case <-p.Done():
+			return fmt.Errorf("%s exited before it was ready: %v", name, p.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (s *System) grpcReady(ctx context.Context, name string) bool {
+	conn, err := grpc.NewClient(s.Addr(name), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	resp, err := healthpb.NewHealthClient(conn).Check(cctx, &healthpb.HealthCheckRequest{Service: name})
+	return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
+}
+
+func (s *System) httpReady(ctx context.Context) bool {
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(cctx, http.MethodGet, s.GatewayURL()+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// StopAll stops the gateway and then the services, gracefully, in reverse
+// order of start.
+func (s *System) StopAll(timeout time.Duration) error {
+	var errs []string
+	order := append([]string{"gateway"}, reversed(Services)...)
+	for _, name := range order {
+		if p := s.Proc(name); p != nil {
+			if err := p.Stop(timeout); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("stopping: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func reversed(in []string) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[len(in)-1-i] = v
+	}
+	return out
+}
