@@ -1,0 +1,100 @@
+package grpcserver
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/ipnmediation/disputes/platform/fault"
+	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+func fields(vs []fault.FieldViolation) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.Field)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestCheckAnnotations(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		msg  proto.Message
+		want []string
+	}{
+		{"empty request", &intakev1.CreateConcernRequest{}, []string{"concern", "parent"}},
+		{"bad parent name", &intakev1.CreateConcernRequest{Parent: "group/x", Concern: &intakev1.Concern{
+			Practitioner: "groups/x/members/y", Description: "d", ClientName: "n", ClientContact: &intakev1.ClientContact{},
+		}}, []string{"parent"}},
+		{"nested required fields", &intakev1.CreateConcernRequest{Parent: "groups/x", Concern: &intakev1.Concern{Practitioner: "members/y"}},
+			[]string{"concern.client_contact", "concern.client_name", "concern.description", "concern.practitioner"}},
+		{"output-only fields are ignored", &intakev1.CreateConcernRequest{Parent: "groups/x", Concern: &intakev1.Concern{
+			Practitioner: "groups/x/members/y", Description: "d", ClientName: "n", ClientContact: &intakev1.ClientContact{}, Reference: "ignored",
+		}}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := fields(CheckAnnotations(tc.msg)); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("violations = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestToStatus(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var v fault.Violations
+	v.Add("concern.description", "is required")
+	tests := []struct {
+		name    string
+		err     error
+		code    codes.Code
+		reason  string
+		fields  int
+		message string
+	}{
+		{"violations", v.Err(), codes.InvalidArgument, "INVALID_FIELDS", 1, "the request has invalid fields: concern.description"},
+		{"not found", fault.New(fault.NotFound, "CASE_NOT_FOUND", "no such case"), codes.NotFound, "CASE_NOT_FOUND", 0, "no such case"},
+		{"internal cause is hidden", &fault.Error{Kind: fault.Aborted, Reason: "ETAG_MISMATCH", Message: "changed", Cause: errors.New("secret detail")}, codes.Aborted, "ETAG_MISMATCH", 0, "changed"},
+		{"plain error is hidden", errors.New("pq: password=hunter2"), codes.Internal, "INTERNAL", 0, "internal error"},
+		{"canceled", context.Canceled, codes.Canceled, "", 0, "the request was canceled"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st, _ := status.FromError(ToStatus(context.Background(), log, "/m", tc.err))
+			if st.Code() != tc.code || st.Message() != tc.message {
+				t.Errorf("status = %v %q, want %v %q", st.Code(), st.Message(), tc.code, tc.message)
+			}
+			var reason string
+			var n int
+			for _, d := range st.Details() {
+				switch d := d.(type) {
+				case *errdetails.ErrorInfo:
+					reason = d.GetReason()
+					if d.GetDomain() != ErrorDomain {
+						t.Errorf("domain = %q", d.GetDomain())
+					}
+				case *errdetails.BadRequest:
+					n = len(d.GetFieldViolations())
+				}
+			}
+			if reason != tc.reason || n != tc.fields {
+				t.Errorf("reason %q with %d violations, want %q with %d", reason, n, tc.reason, tc.fields)
+			}
+		})
+	}
+}

@@ -1,0 +1,228 @@
+// Package concern registers the concerns clients raise about a practitioner
+// and hands them to the casework service. A concern's text and the client's
+// contact details are confidential: they leave this package only towards the
+// store and towards casework, never into errors, logs or events.
+package concern
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
+)
+
+// RequiredLinkGroups is how many link groups a group must have before it may
+// receive concerns: the procedure informs exactly two.
+const RequiredLinkGroups = 2
+
+// referenceAttempts bounds the retries when a fresh reference is already
+// taken in the group; with 40 random bits even one retry is rare.
+const referenceAttempts = 5
+
+// Contact is how the client wants to be reached. Confidential.
+type Contact struct {
+	Email string
+	Phone string
+}
+
+// Draft is a concern as the client submits it.
+type Draft struct {
+	// Practitioner is the member the concern is about,
+	// groups/{group}/members/{member}.
+	Practitioner string
+	// Description is the concern in the client's words. Confidential.
+	Description string
+	// ClientName is how the client would like to be addressed.
+	ClientName string
+	Contact    Contact
+}
+
+// Concern is a registered concern.
+type Concern struct {
+	// ID is a UUID, the last part of Name.
+	ID string
+	// Group is the group's resource name, groups/{group}.
+	Group string
+	Draft
+	// Reference is what the client quotes, for example "K7QM-3XRD".
+	Reference string
+	// CreateTime is when the concern was registered.
+	CreateTime time.Time
+}
+
+// Name is the concern's resource name, groups/{group}/concerns/{id}.
+func (c Concern) Name() string { return c.Group + "/concerns/" + c.ID }
+
+// GroupID is the last part of the group's resource name.
+func (c Concern) GroupID() string { return strings.TrimPrefix(c.Group, "groups/") }
+
+// Registered is a newly registered concern with the one-time access code the
+// client keeps. The code exists only here; the store gets its hash.
+type Registered struct {
+	Concern
+	AccessCode string
+}
+
+// ErrReferenceTaken is what a Store returns when the group already has a
+// concern with the same reference.
+var ErrReferenceTaken = errors.New("reference already taken in the group")
+
+// ErrNotFound is what a Store returns for a concern it does not hold.
+var ErrNotFound = errors.New("concern not found")
+
+// Store keeps concerns.
+type Store interface {
+	// Create stores c with the hash of its access code and records that it
+	// was registered (the ConcernRegistered event), both or neither. It
+	// returns ErrReferenceTaken when c.Reference is already used in the
+	// group.
+	Create(ctx context.Context, c Concern, accessCodeHash string) error
+	// Get returns the concern with the given id in the group (groups/{g}),
+	// or ErrNotFound.
+	Get(ctx context.Context, group, id string) (Concern, error)
+}
+
+// GroupFacts is what intake needs to know about a group.
+type GroupFacts struct {
+	// LinkGroups is how many link groups the group has.
+	LinkGroups int
+}
+
+// MemberFacts is what intake needs to know about a member.
+type MemberFacts struct {
+	// Active says whether the member can take part in new cases.
+	Active bool
+}
+
+// Directory answers questions about groups and members.
+type Directory interface {
+	// Group returns facts about a group (groups/{g}); found is false when
+	// there is no such group.
+	Group(ctx context.Context, name string) (facts GroupFacts, found bool, err error)
+	// Member returns facts about a member (groups/{g}/members/{m}); found is
+	// false when there is no such member.
+	Member(ctx context.Context, name string) (facts MemberFacts, found bool, err error)
+}
+
+// Service registers concerns and hands them over.
+type Service struct {
+	Store     Store
+	Directory Directory
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Register registers a concern about a member of the group named by parent
+// (groups/{g}), provided the group is ready to receive concerns and the
+// member is active in it. Anyone may register a concern.
+func (s *Service) Register(ctx context.Context, parent string, d Draft) (Registered, error) {
+	if err := Check(parent, d); err != nil {
+		return Registered{}, err
+	}
+	group, found, err := s.Directory.Group(ctx, parent)
+	if err != nil {
+		return Registered{}, fmt.Errorf("look up group: %w", err)
+	}
+	if !found {
+		return Registered{}, &fault.Error{Kind: fault.NotFound, Reason: "GROUP_NOT_FOUND",
+			Message: fmt.Sprintf("there is no group %s", parent), Metadata: map[string]string{"group": parent}}
+	}
+	if group.LinkGroups != RequiredLinkGroups {
+		return Registered{}, &fault.Error{Kind: fault.FailedPrecondition, Reason: "GROUP_NOT_ACCEPTING_CONCERNS",
+			Message:  fmt.Sprintf("the group %s is not yet ready to receive concerns: it must first be linked to two other IPN groups", parent),
+			Metadata: map[string]string{"group": parent}}
+	}
+	member, found, err := s.Directory.Member(ctx, d.Practitioner)
+	if err != nil {
+		return Registered{}, fmt.Errorf("look up practitioner: %w", err)
+	}
+	if !found || !member.Active {
+		var v fault.Violations
+		v.Add("concern.practitioner", "is not an active member of the group")
+		return Registered{}, v.Err()
+	}
+
+	c := Concern{Group: parent, Draft: normaliseDraft(d), CreateTime: s.now().UTC().Truncate(time.Microsecond)}
+	code, err := accesscode.NewAccessCode()
+	if err != nil {
+		return Registered{}, err
+	}
+	hash, err := accesscode.Hash(code)
+	if err != nil {
+		return Registered{}, fmt.Errorf("hash access code: %w", err)
+	}
+	for range referenceAttempts {
+		c.ID = uuid.NewString()
+		if c.Reference, err = accesscode.NewReference(); err != nil {
+			return Registered{}, err
+		}
+		err = s.Store.Create(ctx, c, hash)
+		if errors.Is(err, ErrReferenceTaken) {
+			continue
+		}
+		if err != nil {
+			return Registered{}, fmt.Errorf("store concern: %w", err)
+		}
+		return Registered{Concern: c, AccessCode: code}, nil
+	}
+	return Registered{}, fmt.Errorf("store concern: no free reference after %d attempts: %w", referenceAttempts, err)
+}
+
+// Get returns a concern with its confidential text, for the casework service
+// only, which takes the concern over.
+func (s *Service) Get(ctx context.Context, name string) (Concern, error) {
+	if err := auth.RequireService(ctx, "casework"); err != nil {
+		return Concern{}, err
+	}
+	group, id, ok := splitName(name)
+	notFound := &fault.Error{Kind: fault.NotFound, Reason: "CONCERN_NOT_FOUND",
+		Message: fmt.Sprintf("there is no concern %s", name), Metadata: map[string]string{"concern": name}}
+	if !ok {
+		return Concern{}, notFound
+	}
+	c, err := s.Store.Get(ctx, group, id)
+	if errors.Is(err, ErrNotFound) {
+		return Concern{}, notFound
+	}
+	if err != nil {
+		return Concern{}, fmt.Errorf("get concern: %w", err)
+	}
+	return c, nil
+}
+
+// splitName reads groups/{g}/concerns/{uuid}. A name whose id is not a UUID
+// cannot name a concern.
+func splitName(name string) (group, id string, ok bool) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "groups" || parts[1] == "" || parts[2] != "concerns" {
+		return "", "", false
+	}
+	u, err := uuid.Parse(parts[3])
+	if err != nil || u.String() != parts[3] {
+		return "", "", false
+	}
+	return "groups/" + parts[1], parts[3], true
+}
+
+// normaliseDraft trims what a web form tends to add around the fields; the
+// description keeps its inner layout.
+func normaliseDraft(d Draft) Draft {
+	d.ClientName = strings.TrimSpace(d.ClientName)
+	d.Description = strings.TrimSpace(d.Description)
+	d.Contact.Email = strings.TrimSpace(d.Contact.Email)
+	d.Contact.Phone = strings.TrimSpace(d.Contact.Phone)
+	return d
+}
