@@ -133,9 +133,16 @@ func (s *Server) ServeListener(ctx context.Context, lis net.Listener) error {
 	select {
 	case <-drained:
 	case <-time.After(s.opts.ShutdownTimeout):
-		s.opts.Logger.Warn("drain timed out; stopping hard")
+		s.opts.Logger.Warn("drain timed out; cancelling the calls still running")
 		s.grpc.Stop()
-		<-drained
+		select {
+		case <-drained:
+		case <-time.After(time.Second):
+			// A handler that ignores its cancelled context must not keep
+			// the process from exiting.
+			s.opts.Logger.Error("handlers still running after stop; leaving them")
+			return nil
+		}
 	}
 	if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 		return fmt.Errorf("grpc serve: %w", err)
