@@ -398,4 +398,3 @@ func TestDirectoryRPCs(t *testing.T) {
 		}
 	})
 }
-

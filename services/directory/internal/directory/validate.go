@@ -1,12 +1,12 @@
 package directory
 
 import (
-	"net/mail"
 	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/ipnmediation/disputes/platform/contact"
 	"github.com/ipnmediation/disputes/platform/fault"
 )
 
@@ -34,30 +34,6 @@ func checkText(v *fault.Violations, field, s string, minLen, maxLen int) {
 	case n > maxLen:
 		v.Addf(field, "must be at most %d characters", maxLen)
 	}
-}
-
-// ValidEmail reports whether s is a bare e-mail address such as
-// "ana@example.org".
-func ValidEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Name == "" && a.Address == s && len(s) <= 254
-}
-
-var phonePattern = regexp.MustCompile(`^\+?[0-9 ()-]+$`)
-
-// ValidPhone reports whether s looks like a telephone number: digits with
-// spaces, brackets, hyphens and a leading plus, 7 to 20 digits.
-func ValidPhone(s string) bool {
-	if !phonePattern.MatchString(s) {
-		return false
-	}
-	digits := 0
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			digits++
-		}
-	}
-	return digits >= 7 && digits <= 20
 }
 
 func validateGroup(g Group, creating bool) error {
@@ -96,10 +72,10 @@ func validateMember(m Member) error {
 	checkText(&v, "member.display_name", m.DisplayName, 1, 200)
 	if m.Email == "" {
 		v.Add("member.contact.email", "is required: members are told of new concerns by e-mail")
-	} else if !ValidEmail(m.Email) {
+	} else if !contact.ValidEmail(m.Email) {
 		v.Add("member.contact.email", "must be an e-mail address such as name@example.org")
 	}
-	if m.Phone != "" && !ValidPhone(m.Phone) {
+	if m.Phone != "" && !contact.ValidPhone(m.Phone) {
 		v.Add("member.contact.phone", "must be a telephone number of 7 to 20 digits")
 	}
 	for field, text := range map[string]string{
@@ -122,7 +98,7 @@ func validateLinkGroup(l LinkGroup) error {
 		v.Add("link_group", "is either a local group or an external group, not both")
 	case l.LocalGroup == "" && l.ContactEmail == "":
 		v.Add("link_group.external_group.contact_email", "is required for a group outside this deployment")
-	case l.ContactEmail != "" && !ValidEmail(l.ContactEmail):
+	case l.ContactEmail != "" && !contact.ValidEmail(l.ContactEmail):
 		v.Add("link_group.external_group.contact_email", "must be an e-mail address such as name@example.org")
 	}
 	if l.GRPCEndpoint != "" && (len(l.GRPCEndpoint) > 255 || !strings.Contains(l.GRPCEndpoint, ":")) {

@@ -1,10 +1,10 @@
 package concern
 
 import (
-	"net/mail"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ipnmediation/disputes/platform/contact"
 	"github.com/ipnmediation/disputes/platform/fault"
 )
 
@@ -12,9 +12,6 @@ import (
 const (
 	MaxClientNameLength  = 200
 	MaxDescriptionLength = 20000
-	MaxEmailLength       = 254 // RFC 5321's limit on a forward path
-	MinPhoneDigits       = 7
-	MaxPhoneDigits       = 20
 )
 
 // Check returns an InvalidArgument error listing every field of a
@@ -40,11 +37,11 @@ func Check(parent string, d Draft) error {
 	if email == "" && phone == "" {
 		v.Add("concern.client_contact", "needs an e-mail address or a telephone number")
 	}
-	if email != "" && !ValidEmail(email) {
+	if email != "" && !contact.ValidEmail(email) {
 		v.Add("concern.client_contact.email", "must be a plain e-mail address such as name@example.org")
 	}
-	if phone != "" && !ValidPhone(phone) {
-		v.Addf("concern.client_contact.phone", "must be %d to %d digits, optionally with spaces, +, -, ( and )", MinPhoneDigits, MaxPhoneDigits)
+	if phone != "" && !contact.ValidPhone(phone) {
+		v.Addf("concern.client_contact.phone", "must be %d to %d digits, optionally with spaces, +, -, ( and )", contact.MinPhoneDigits, contact.MaxPhoneDigits)
 	}
 	return v.Err()
 }
@@ -58,30 +55,4 @@ func checkText(v *fault.Violations, field, s string, maxLen int) {
 	case n > maxLen:
 		v.Addf(field, "must be at most %d characters", maxLen)
 	}
-}
-
-// ValidEmail reports whether s is a bare e-mail address: no display name, no
-// angle brackets, no comments.
-func ValidEmail(s string) bool {
-	if len(s) > MaxEmailLength {
-		return false
-	}
-	addr, err := mail.ParseAddress(s)
-	return err == nil && addr.Name == "" && addr.Address == s
-}
-
-// ValidPhone reports whether s is a telephone number: digits with spaces,
-// plus signs, dashes and brackets as people write them, and 7 to 20 digits.
-func ValidPhone(s string) bool {
-	digits := 0
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case strings.ContainsRune(" +-()", r):
-		default:
-			return false
-		}
-	}
-	return digits >= MinPhoneDigits && digits <= MaxPhoneDigits && len(s) <= 2*MaxPhoneDigits
 }
