@@ -202,9 +202,14 @@ func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServ
 	return handler(ctx, req)
 }
 
+// callerSlot lets the logging interceptor, which runs first, name the caller
+// that the authentication interceptor finds later.
+type callerSlot struct{}
+
 func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
-	resp, err := handler(ctx, req)
+	caller := &auth.Principal{}
+	resp, err := handler(context.WithValue(ctx, callerSlot{}, caller), req)
 	err = ToStatus(ctx, s.opts.Logger, info.FullMethod, err)
 	level := slog.LevelInfo
 	if code := status.Code(err); code == codes.Internal || code == codes.Unknown {
@@ -216,7 +221,7 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 	s.opts.Logger.LogAttrs(ctx, level, "rpc",
 		slog.String("method", info.FullMethod),
 		slog.String("code", status.Code(err).String()),
-		slog.String("caller", auth.FromContext(ctx).String()),
+		slog.String("caller", caller.String()),
 		slog.Duration("duration", time.Since(start)))
 	return resp, err
 }
@@ -230,6 +235,9 @@ func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerI
 			return nil, err
 		}
 		ctx = auth.WithPrincipal(ctx, p)
+		if slot, ok := ctx.Value(callerSlot{}).(*auth.Principal); ok {
+			*slot = p
+		}
 	case ok:
 		return nil, auth.ErrUnauthenticated()
 	case !s.public[info.FullMethod] && !isInfrastructure(info.FullMethod):
