@@ -1,0 +1,129 @@
+package app
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/ipnmediation/disputes/platform/auth"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// Credentials the fakes and the service are configured with.
+const (
+	caseworkSecret     = "casework-secret"
+	notificationSecret = "notification-secret"
+	operatorToken      = "operator-token"
+	riversideToken     = "riverside-member-token"
+	hillsideToken      = "hillside-member-token"
+)
+
+// checkCaller insists on casework's own service credential, so the tests
+// also prove that casework dials intake and the directory with it.
+func checkCaller(ctx context.Context) error {
+	if secret, _ := auth.BearerFromMetadata(ctx); secret != auth.ServiceToken("casework", caseworkSecret) {
+		return status.Error(codes.Unauthenticated, "not casework")
+	}
+	return nil
+}
+
+// fakeIntake stands in for the intake service: it hands over the concerns a
+// test puts into it.
+type fakeIntake struct {
+	intakev1.UnimplementedIntakeServiceServer
+	mu       sync.Mutex
+	concerns map[string]*intakev1.Concern
+}
+
+func (f *fakeIntake) put(c *intakev1.Concern) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.concerns[c.GetName()] = proto.Clone(c).(*intakev1.Concern)
+}
+
+func (f *fakeIntake) GetConcern(ctx context.Context, req *intakev1.GetConcernRequest) (*intakev1.Concern, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.concerns[req.GetName()]
+	if !ok {
+		return nil, status.Error(codes.NotFound, "no such concern")
+	}
+	return proto.Clone(c).(*intakev1.Concern), nil
+}
+
+// fakeDirectory stands in for the directory service: riverside has no
+// overall target of its own (the default applies), hillside gives itself 14
+// days. It authenticates one member of each group and the operator.
+type fakeDirectory struct {
+	directoryv1.UnimplementedDirectoryServiceServer
+}
+
+var fakeTargets = map[string]*durationpb.Duration{
+	"groups/riverside": nil,
+	"groups/hillside":  durationpb.New(hillsideTarget),
+}
+
+var fakeSecrets = map[string]*directoryv1.AuthenticateResponse{
+	riversideToken: {Member: "groups/riverside/members/bea-lindqvist", Group: "groups/riverside"},
+	hillsideToken:  {Member: "groups/hillside/members/kim-lee", Group: "groups/hillside"},
+	operatorToken:  {Operator: true},
+}
+
+func (fakeDirectory) GetGroup(ctx context.Context, req *directoryv1.GetGroupRequest) (*directoryv1.Group, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	target, ok := fakeTargets[req.GetName()]
+	if !ok {
+		return nil, status.Error(codes.NotFound, "no such group")
+	}
+	g := &directoryv1.Group{Name: req.GetName(), DisplayName: "A group"}
+	if target != nil {
+		g.ProcedureSettings = &directoryv1.ProcedureSettings{OverallTarget: target}
+	}
+	return g, nil
+}
+
+func (fakeDirectory) Authenticate(ctx context.Context, req *directoryv1.AuthenticateRequest) (*directoryv1.AuthenticateResponse, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	resp, ok := fakeSecrets[req.GetSecret()]
+	if !ok {
+		return nil, status.Error(codes.Unauthenticated, "unknown secret")
+	}
+	return resp, nil
+}
+
+// serve runs a gRPC server with the given registrations on a free port.
+func serve(t *testing.T, register func(*grpc.Server)) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	register(srv)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String()
+}
+
+// bearer presents a fixed bearer secret, as a member's client would.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }

@@ -1,0 +1,54 @@
+package casefile
+
+import (
+	"testing"
+	"time"
+)
+
+func TestClockAt(t *testing.T) {
+	t.Parallel()
+	registered := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	deadline := registered.Add(DefaultOverallTarget)
+	tests := []struct {
+		name string
+		now  time.Time
+		want Clock
+	}{
+		{"at registration", registered, Clock{Deadline: deadline, Elapsed: 0, Remaining: DefaultOverallTarget}},
+		{"before the deadline", registered.Add(10 * 24 * time.Hour), Clock{Deadline: deadline, Elapsed: 10 * 24 * time.Hour, Remaining: 46 * 24 * time.Hour}},
+		{"a moment before the deadline", deadline.Add(-time.Microsecond), Clock{Deadline: deadline, Elapsed: DefaultOverallTarget - time.Microsecond, Remaining: time.Microsecond}},
+		{"at the deadline", deadline, Clock{Deadline: deadline, Elapsed: DefaultOverallTarget, Remaining: 0, Overdue: false}},
+		{"a moment after the deadline", deadline.Add(time.Microsecond), Clock{Deadline: deadline, Elapsed: DefaultOverallTarget + time.Microsecond, Remaining: -time.Microsecond, Overdue: true}},
+		{"three days after the deadline", deadline.Add(72 * time.Hour), Clock{Deadline: deadline, Elapsed: DefaultOverallTarget + 72*time.Hour, Remaining: -72 * time.Hour, Overdue: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ClockAt(registered, deadline, tt.now); got != tt.want {
+				t.Errorf("ClockAt = %+v; want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDeadlineFor(t *testing.T) {
+	t.Parallel()
+	registered := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		target time.Duration
+		want   time.Time
+	}{
+		{"no target of the group's own: eight weeks", 0, time.Date(2026, 4, 27, 9, 30, 0, 0, time.UTC)},
+		{"negative target is no target", -time.Hour, time.Date(2026, 4, 27, 9, 30, 0, 0, time.UTC)},
+		{"the group's own target", 14 * 24 * time.Hour, time.Date(2026, 3, 16, 9, 30, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := deadlineFor(registered, tt.target); !got.Equal(tt.want) {
+				t.Errorf("deadlineFor = %v; want %v", got, tt.want)
+			}
+		})
+	}
+}

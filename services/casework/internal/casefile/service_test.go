@@ -1,0 +1,191 @@
+package casefile
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/fault"
+)
+
+// The fakes below stand in for the domain's own ports; the real store and
+// clients are exercised by the app test against PostgreSQL and gRPC.
+
+type memoryStore struct {
+	cases map[string]Case // by id
+}
+
+func (m memoryStore) Get(_ context.Context, group, id string) (Case, error) {
+	c, ok := m.cases[id]
+	if !ok || c.Group != group {
+		return Case{}, ErrNotFound
+	}
+	return c, nil
+}
+
+func (m memoryStore) List(context.Context, string, *Cursor, int) ([]Case, error) {
+	return nil, errors.New("not used")
+}
+
+func (m memoryStore) HasCaseFor(_ context.Context, concern string) (bool, error) {
+	for _, c := range m.cases {
+		if c.Concern == concern {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+type intakeStub map[string]Concern
+
+func (i intakeStub) Concern(_ context.Context, name string) (Concern, bool, error) {
+	c, ok := i[name]
+	return c, ok, nil
+}
+
+type directoryStub map[string]time.Duration
+
+func (d directoryStub) OverallTarget(_ context.Context, group string) (time.Duration, bool, error) {
+	t, ok := d[group]
+	return t, ok, nil
+}
+
+func TestOpenFromConcern(t *testing.T) {
+	t.Parallel()
+	registered := time.Date(2026, 3, 2, 9, 30, 0, 123456789, time.UTC)
+	now := registered.Add(time.Minute)
+	concern := func(name, practitioner string) Concern {
+		return Concern{Name: name, Practitioner: practitioner, Reference: "K7QM-3XRD", RegisterTime: registered,
+			Confidential: Confidential{Description: "what happened", ClientName: "Sam", ClientEmail: "sam@example.org"}}
+	}
+	const (
+		fresh      = "groups/riverside/concerns/fresh"
+		taken      = "groups/riverside/concerns/taken"
+		hillside   = "groups/hillside/concerns/h1"
+		elsewhere  = "groups/riverside/concerns/about-someone-elsewhere"
+		nowhere    = "groups/nowhere/concerns/n1"
+		unknownOne = "groups/riverside/concerns/unknown"
+	)
+	svc := &Service{
+		Store: memoryStore{cases: map[string]Case{"c1": {ID: "c1", Group: "groups/riverside", Concern: taken}}},
+		Intake: intakeStub{
+			fresh:     concern(fresh, "groups/riverside/members/alex-moss"),
+			hillside:  concern(hillside, "groups/hillside/members/kim-lee"),
+			elsewhere: concern(elsewhere, "groups/hillside/members/kim-lee"),
+			nowhere:   concern(nowhere, "groups/nowhere/members/x"),
+		},
+		Directory: directoryStub{"groups/riverside": 0, "groups/hillside": 14 * 24 * time.Hour},
+		Now:       func() time.Time { return now },
+	}
+	tests := []struct {
+		name         string
+		reg          Registration
+		wantReason   string
+		wantNil      bool
+		wantDeadline time.Duration
+	}{
+		{name: "default target", reg: Registration{"groups/riverside", fresh}, wantDeadline: DefaultOverallTarget},
+		{name: "group's own target", reg: Registration{"groups/hillside", hillside}, wantDeadline: 14 * 24 * time.Hour},
+		{name: "concern already has a case", reg: Registration{"groups/riverside", taken}, wantNil: true},
+		{name: "concern of another group than the event's", reg: Registration{"groups/riverside", hillside}, wantReason: "EVENT_MALFORMED"},
+		{name: "not a concern name", reg: Registration{"groups/riverside", "groups/riverside/cases/x"}, wantReason: "EVENT_MALFORMED"},
+		{name: "concern intake does not know", reg: Registration{"groups/riverside", unknownOne}, wantReason: "EVENT_CONCERN_UNKNOWN"},
+		{name: "practitioner of another group", reg: Registration{"groups/riverside", elsewhere}, wantReason: "EVENT_CONCERN_INCONSISTENT"},
+		{name: "group the directory does not know", reg: Registration{"groups/nowhere", nowhere}, wantReason: "EVENT_GROUP_UNKNOWN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := svc.OpenFromConcern(context.Background(), tt.reg)
+			if tt.wantReason != "" {
+				fe, ok := fault.As(err)
+				if !ok || fe.Kind != fault.InvalidArgument || fe.Reason != tt.wantReason {
+					t.Fatalf("error = %v; want InvalidArgument %s", err, tt.wantReason)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantNil {
+				if o != nil {
+					t.Errorf("opened a second case: %+v", o.Case)
+				}
+				return
+			}
+			want := dbTime(registered)
+			c := o.Case
+			if _, err := uuid.Parse(c.ID); err != nil || c.Group != tt.reg.Group || c.Concern != tt.reg.Concern ||
+				c.Phase != Registered || c.Version != 1 || c.Reference != "K7QM-3XRD" ||
+				!strings.HasPrefix(c.Therapist, tt.reg.Group+"/members/") {
+				t.Errorf("case = %+v", c)
+			}
+			if !c.RegisterTime.Equal(want) || !c.Deadline.Equal(want.Add(tt.wantDeadline)) || !c.CreateTime.Equal(dbTime(now)) {
+				t.Errorf("times: registered %v deadline %v created %v", c.RegisterTime, c.Deadline, c.CreateTime)
+			}
+			if o.Confidential.Description != "what happened" || o.Confidential.ClientEmail != "sam@example.org" {
+				t.Errorf("confidential part not taken over: %+v", o.Confidential)
+			}
+		})
+	}
+}
+
+func TestGetAccess(t *testing.T) {
+	t.Parallel()
+	id := uuid.NewString()
+	name := "groups/riverside/cases/" + id
+	registered := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	now := registered.Add(24 * time.Hour)
+	svc := &Service{
+		Store: memoryStore{cases: map[string]Case{id: {ID: id, Group: "groups/riverside", Phase: Registered,
+			RegisterTime: registered, Deadline: registered.Add(DefaultOverallTarget), Version: 1}}},
+		Now: func() time.Time { return now },
+	}
+	tests := []struct {
+		name     string
+		caller   auth.Principal
+		caseName string
+		wantKind fault.Kind
+		wantOK   bool
+	}{
+		{"member of the group", auth.Principal{Kind: auth.Member, Member: "groups/riverside/members/a", Group: "groups/riverside"}, name, 0, true},
+		{"operator", auth.Principal{Kind: auth.Operator}, name, 0, true},
+		{"member of another group", auth.Principal{Kind: auth.Member, Member: "groups/hillside/members/b", Group: "groups/hillside"}, name, fault.NotFound, false},
+		{"anonymous", auth.Principal{}, name, fault.Unauthenticated, false},
+		{"service", auth.Principal{Kind: auth.Service, Service: "notification"}, name, fault.PermissionDenied, false},
+		{"member, unknown case", auth.Principal{Kind: auth.Member, Group: "groups/riverside"}, "groups/riverside/cases/" + uuid.NewString(), fault.NotFound, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v, err := svc.Get(auth.WithPrincipal(context.Background(), tt.caller), tt.caseName)
+			if tt.wantOK {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v.Case.Name() != name || v.Clock.Elapsed != 24*time.Hour || v.Clock.Overdue {
+					t.Errorf("view = %+v", v)
+				}
+				return
+			}
+			if !fault.IsKind(err, tt.wantKind) {
+				t.Errorf("error = %v; want kind %v", err, tt.wantKind)
+			}
+		})
+	}
+}
+
+func TestEtagFollowsVersion(t *testing.T) {
+	t.Parallel()
+	c := Case{ID: uuid.NewString(), Version: 1}
+	next := c
+	next.Version = 2
+	other := Case{ID: uuid.NewString(), Version: 1}
+	if c.Etag() == next.Etag() || c.Etag() == other.Etag() || c.Etag() != c.Etag() {
+		t.Errorf("etags %s %s %s", c.Etag(), next.Etag(), other.Etag())
+	}
+}
