@@ -1,0 +1,155 @@
+// Package app wires the gateway together and runs it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/ipnmediation/disputes/gateway/internal/httpapi"
+	"github.com/ipnmediation/disputes/gateway/internal/openapi"
+	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/logging"
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// Name is the gateway's name in logs.
+const Name = "gateway"
+
+// Config is the gateway's configuration. The gateway has no database and no
+// event stream, so it does not embed config.Service.
+type Config struct {
+	// HTTPAddr is where the REST API listens.
+	HTTPAddr string
+	// DirectoryAddr, IntakeAddr, CaseworkAddr and NotificationAddr are the
+	// services' gRPC addresses.
+	DirectoryAddr, IntakeAddr, CaseworkAddr, NotificationAddr string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// ShutdownTimeout bounds the graceful drain on SIGTERM.
+	ShutdownTimeout time.Duration
+	// MaxBodyBytes is the largest request body accepted.
+	MaxBodyBytes int
+}
+
+// Register declares the gateway's settings on set.
+func (c *Config) Register(set *config.Set) {
+	set.String(&c.HTTPAddr, "http-addr", "HTTP_ADDR", "127.0.0.1:7180", "address the REST API listens on")
+	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
+	set.String(&c.IntakeAddr, "intake-addr", "INTAKE_ADDR", "127.0.0.1:7102", "gRPC address of the intake service")
+	set.String(&c.CaseworkAddr, "casework-addr", "CASEWORK_ADDR", "127.0.0.1:7103", "gRPC address of the casework service")
+	set.String(&c.NotificationAddr, "notification-addr", "NOTIFICATION_ADDR", "127.0.0.1:7104", "gRPC address of the notification service")
+	set.String(&c.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	set.Duration(&c.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to drain in-flight requests on SIGTERM before closing them")
+	set.Int(&c.MaxBodyBytes, "max-body-bytes", "MAX_BODY_BYTES", 64<<10, "largest request body accepted, in bytes; larger ones are refused with 413")
+}
+
+// Run serves the REST API until ctx is done, then drains in-flight requests
+// for up to ShutdownTimeout. It returns nil after a clean stop.
+func Run(ctx context.Context, cfg Config) error {
+	level, err := logging.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	log := logging.New(os.Stdout, level, Name)
+
+	backends := []struct {
+		name, addr string
+		register   func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+	}{
+		{"directory", cfg.DirectoryAddr, directoryv1.RegisterDirectoryServiceHandler},
+		{"intake", cfg.IntakeAddr, intakev1.RegisterIntakeServiceHandler},
+		{"casework", cfg.CaseworkAddr, caseworkv1.RegisterCaseworkServiceHandler},
+		{"notification", cfg.NotificationAddr, notificationv1.RegisterNotificationServiceHandler},
+	}
+	// The gateway dials the services itself rather than through
+	// Register…HandlerFromEndpoint: those close their connection as soon as
+	// ctx is done, which would fail the very requests the graceful shutdown
+	// is draining, and readiness checks travel over the same connections.
+	var handlerBackends []httpapi.Backend
+	for _, b := range backends {
+		conn, err := dial(b.addr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.name, err)
+		}
+		defer conn.Close()
+		handlerBackends = append(handlerBackends, httpapi.Backend{Name: b.name, Conn: conn, Register: b.register})
+	}
+
+	handler, err := httpapi.New(ctx, httpapi.Options{
+		Backends:     handlerBackends,
+		Logger:       log,
+		MaxBodyBytes: int64(cfg.MaxBodyBytes),
+		OpenAPI:      openapi.Document,
+	})
+	if err != nil {
+		return err
+	}
+
+	lis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	server := &http.Server{
+		Handler: handler,
+		// Bounds against slow clients holding connections open.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("HTTP server listening", slog.String("addr", lis.Addr().String()))
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(lis) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("draining HTTP requests", slog.Duration("timeout", cfg.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil {
+		log.Warn("drain timed out; closing the requests still running")
+		if cerr := server.Close(); cerr != nil {
+			return fmt.Errorf("http close: %w", cerr)
+		}
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http serve: %w", err)
+	}
+	return nil
+}
+
+// dial opens a lazy connection to a service: it does not fail when the
+// service is not up yet. Reconnection backs off to at most 5s (gRPC's default
+// is 2 minutes), so that a service that starts after the gateway is reachable
+// soon after it comes up.
+func dial(addr string) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(addr,
+		// Plain connections for now; mutual TLS between the gateway and the
+		// services comes later.
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 200 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
+			MinConnectTimeout: 5 * time.Second,
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	return conn, nil
+}

@@ -1,0 +1,172 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// call is what a fake saw of one incoming call.
+type call struct {
+	method   string
+	request  proto.Message
+	metadata metadata.MD
+}
+
+// recorder keeps the calls a fake received.
+type recorder struct {
+	mu    sync.Mutex
+	calls []call
+}
+
+func (r *recorder) record(ctx context.Context, method string, req proto.Message) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, call{method: method, request: proto.Clone(req), metadata: md.Copy()})
+}
+
+// last returns the last call of the given method.
+func (r *recorder) last(t *testing.T, method string) call {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.calls) - 1; i >= 0; i-- {
+		if r.calls[i].method == method {
+			return r.calls[i]
+		}
+	}
+	t.Fatalf("the fake never received %s", method)
+	return call{}
+}
+
+// toStatus gives the fakes' errors the shape the real services give theirs.
+func toStatus(ctx context.Context, err error) error {
+	return grpcserver.ToStatus(ctx, slog.New(slog.DiscardHandler), "fake", err)
+}
+
+// fakeCasework is a stand-in for the casework service with one case,
+// groups/g/cases/c1. The case groups/g/cases/invalid fails with field
+// violations; groups/g/cases/slow waits for release.
+type fakeCasework struct {
+	caseworkv1.UnimplementedCaseworkServiceServer
+	*recorder
+	// slowStarted is closed when a call for the slow case arrives; the call
+	// then waits for release.
+	slowStarted, release chan struct{}
+}
+
+var registerTime = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+
+func (f *fakeCasework) GetCase(ctx context.Context, req *caseworkv1.GetCaseRequest) (*caseworkv1.Case, error) {
+	f.record(ctx, "GetCase", req)
+	switch req.GetName() {
+	case "groups/g/cases/c1", "groups/g/cases/slow":
+		if req.GetName() == "groups/g/cases/slow" {
+			close(f.slowStarted)
+			<-f.release
+		}
+		return &caseworkv1.Case{
+			Name:         req.GetName(),
+			Reference:    "K7QM-3XRD",
+			Therapist:    "groups/g/members/cal-reyes",
+			Phase:        caseworkv1.Case_PHASE_REGISTERED,
+			RegisterTime: timestamppb.New(registerTime),
+		}, nil
+	case "groups/g/cases/invalid":
+		var v fault.Violations
+		v.Add("name", "must name a case of the group")
+		v.Add("page_size", "must be at most 200")
+		return nil, toStatus(ctx, v.Err())
+	}
+	return nil, toStatus(ctx, fault.NotFoundf("CASE_NOT_FOUND", "no case %s", req.GetName()))
+}
+
+func (f *fakeCasework) ListCases(ctx context.Context, req *caseworkv1.ListCasesRequest) (*caseworkv1.ListCasesResponse, error) {
+	f.record(ctx, "ListCases", req)
+	return &caseworkv1.ListCasesResponse{
+		Cases:         []*caseworkv1.Case{{Name: req.GetParent() + "/cases/c1", Reference: "K7QM-3XRD"}},
+		NextPageToken: "next",
+	}, nil
+}
+
+// fakeIntake is a stand-in for the intake service that registers every
+// concern as groups/g/concerns/n1.
+type fakeIntake struct {
+	intakev1.UnimplementedIntakeServiceServer
+	*recorder
+}
+
+func (f *fakeIntake) CreateConcern(ctx context.Context, req *intakev1.CreateConcernRequest) (*intakev1.Concern, error) {
+	f.record(ctx, "CreateConcern", req)
+	return &intakev1.Concern{
+		Name:         req.GetParent() + "/concerns/n1",
+		Practitioner: req.GetConcern().GetPractitioner(),
+		ClientName:   req.GetConcern().GetClientName(),
+		Reference:    "K7QM-3XRD",
+		AccessCode:   "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-23",
+		CreateTime:   timestamppb.New(registerTime),
+	}, nil
+}
+
+// backend is one fake service on a free port, with a health server whose
+// status the test controls.
+type backend struct {
+	addr   string
+	health *health.Server
+}
+
+// setServing sets the server-wide health status.
+func (b *backend) setServing(serving bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if serving {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	b.health.SetServingStatus("", st)
+}
+
+// startBackend serves register's services and health on a free port until
+// the test ends. The backend starts SERVING.
+func startBackend(t *testing.T, register func(*grpc.Server)) *backend {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	b := &backend{addr: lis.Addr().String(), health: health.NewServer()}
+	healthpb.RegisterHealthServer(srv, b.health)
+	if register != nil {
+		register(srv)
+	}
+	b.setServing(true)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return b
+}
+
+// deadAddr returns an address where nothing listens.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	return addr
+}
