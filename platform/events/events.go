@@ -80,7 +80,7 @@ func (n Namespace) Filter(aggregate, event string) string {
 // Every service calls it at start, so none depends on another to have done
 // it.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, ns Namespace) error {
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:        ns.Stream(),
 		Description: "Dispute steps of every group: ids and non-identifying facts only.",
 		Subjects:    []string{ns.root() + ".>"},
@@ -88,11 +88,21 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, ns Namespace) err
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      90 * 24 * time.Hour,
 		Duplicates:  DuplicateWindow,
-	})
-	if err != nil {
-		return fmt.Errorf("ensure stream %s: %w", ns.Stream(), err)
 	}
-	return nil
+	// NATS may come up after the service: keep trying until told to stop.
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := js.CreateOrUpdateStream(actx, cfg)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ensure stream %s: %w", ns.Stream(), err)
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Event is an encoded event ready for the outbox.

@@ -83,6 +83,7 @@ func New(opts Options) *Server {
 	s.grpc = grpc.NewServer(serverOpts...)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.setServing(false)
 	return s
 }
@@ -90,12 +91,15 @@ func New(opts Options) *Server {
 // Registrar is where the service registers its gRPC handlers.
 func (s *Server) Registrar() grpc.ServiceRegistrar { return s.grpc }
 
+// setServing sets readiness, reported under the service's name. The empty
+// name reports liveness: SERVING from start to shutdown, whatever the
+// dependencies do, so an outage of PostgreSQL or NATS takes the service out
+// of rotation without getting it restarted.
 func (s *Server) setServing(ok bool) {
 	st := healthpb.HealthCheckResponse_NOT_SERVING
 	if ok {
 		st = healthpb.HealthCheckResponse_SERVING
 	}
-	s.health.SetServingStatus("", st)
 	s.health.SetServingStatus(s.opts.Name, st)
 }
 

@@ -157,6 +157,10 @@ func TestReadinessFollowsDependencies(t *testing.T) {
 		}
 	}
 	testenv.Eventually(t, 5*time.Second, "NOT_SERVING while a dependency is down", statusIs(healthpb.HealthCheckResponse_NOT_SERVING))
+	live, err := r.health.Check(context.Background(), &healthpb.HealthCheckRequest{})
+	if err != nil || live.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("liveness (empty service name) = %v, %v; want SERVING while the process runs", live, err)
+	}
 	ready.Store(true)
 	testenv.Eventually(t, 5*time.Second, "SERVING once it is up", statusIs(healthpb.HealthCheckResponse_SERVING))
 	ready.Store(false)

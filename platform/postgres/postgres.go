@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
 )
@@ -39,8 +41,22 @@ func Open(ctx context.Context, url, schema string, migrations fs.FS) (*pgxpool.P
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
 	cfg.ConnConfig.RuntimeParams["application_name"] = schema
 
-	if err := prepare(ctx, cfg.ConnConfig.Copy(), schema, migrations); err != nil {
-		return nil, err
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := prepare(ctx, cfg.ConnConfig.Copy(), schema, migrations)
+		if err == nil {
+			break
+		}
+		// PostgreSQL may start after the service (compose, Kubernetes, a
+		// reboot): keep trying to reach it until told to stop.
+		var connectErr *pgconn.ConnectError
+		if !errors.As(err, &connectErr) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (still trying when stopped: %w)", err, ctx.Err())
+		case <-time.After(wait):
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -40,10 +40,10 @@ func startSystem(t *testing.T, adjust func(*Config)) *system {
 		intake:   &fakeIntake{recorder: &recorder{}},
 		backends: map[string]*backend{},
 	}
-	s.backends["directory"] = startBackend(t, nil)
-	s.backends["intake"] = startBackend(t, func(srv *grpc.Server) { intakev1.RegisterIntakeServiceServer(srv, s.intake) })
-	s.backends["casework"] = startBackend(t, func(srv *grpc.Server) { caseworkv1.RegisterCaseworkServiceServer(srv, s.casework) })
-	s.backends["notification"] = startBackend(t, nil)
+	s.backends["directory"] = startBackend(t, "directory", nil)
+	s.backends["intake"] = startBackend(t, "intake", func(srv *grpc.Server) { intakev1.RegisterIntakeServiceServer(srv, s.intake) })
+	s.backends["casework"] = startBackend(t, "casework", func(srv *grpc.Server) { caseworkv1.RegisterCaseworkServiceServer(srv, s.casework) })
+	s.backends["notification"] = startBackend(t, "notification", nil)
 
 	cfg := defaults(t)
 	cfg.HTTPAddr = deadAddr(t)

@@ -126,29 +126,30 @@ func (f *fakeIntake) CreateConcern(ctx context.Context, req *intakev1.CreateConc
 // backend is one fake service on a free port, with a health server whose
 // status the test controls.
 type backend struct {
+	name   string
 	addr   string
 	health *health.Server
 }
 
-// setServing sets the server-wide health status.
+// setServing sets the readiness the backend reports under its name.
 func (b *backend) setServing(serving bool) {
 	st := healthpb.HealthCheckResponse_NOT_SERVING
 	if serving {
 		st = healthpb.HealthCheckResponse_SERVING
 	}
-	b.health.SetServingStatus("", st)
+	b.health.SetServingStatus(b.name, st)
 }
 
 // startBackend serves register's services and health on a free port until
 // the test ends. The backend starts SERVING.
-func startBackend(t *testing.T, register func(*grpc.Server)) *backend {
+func startBackend(t *testing.T, name string, register func(*grpc.Server)) *backend {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	b := &backend{addr: lis.Addr().String(), health: health.NewServer()}
+	b := &backend{name: name, addr: lis.Addr().String(), health: health.NewServer()}
 	healthpb.RegisterHealthServer(srv, b.health)
 	if register != nil {
 		register(srv)

@@ -60,12 +60,13 @@ func (h *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, report)
 }
 
-// check asks for the server-wide health (the empty service name), which each
-// service's gRPC server sets from its own dependencies.
+// check asks for the health of the backend's own service name, which each
+// service sets from its dependencies (the empty name only says the process
+// runs).
 func (h *readiness) check(ctx context.Context, b Backend) string {
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
-	resp, err := healthpb.NewHealthClient(b.Conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	resp, err := healthpb.NewHealthClient(b.Conn).Check(ctx, &healthpb.HealthCheckRequest{Service: b.Name})
 	if err != nil {
 		// The error names addresses, so it goes to the log, not the answer.
 		h.log.LogAttrs(ctx, slog.LevelDebug, "backend health check failed",
