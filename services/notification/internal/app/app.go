@@ -1,0 +1,190 @@
+// Package app wires the notification service together: settings,
+// PostgreSQL, NATS, the directory client, the event consumer, the sender
+// loop and the gRPC server.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/logging"
+	"github.com/ipnmediation/disputes/platform/postgres"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
+	"github.com/ipnmediation/disputes/services/notification/internal/consume"
+	"github.com/ipnmediation/disputes/services/notification/internal/directory"
+	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
+	"github.com/ipnmediation/disputes/services/notification/internal/grpcapi"
+	"github.com/ipnmediation/disputes/services/notification/internal/mailer"
+	"github.com/ipnmediation/disputes/services/notification/internal/message"
+	"github.com/ipnmediation/disputes/services/notification/internal/store"
+	"github.com/ipnmediation/disputes/services/notification/migrations"
+	"golang.org/x/sync/errgroup"
+)
+
+// Name is the service's name: its log label, schema, durable consumer name
+// and the name it presents to other services.
+const Name = "notification"
+
+// Config is the notification service's settings.
+type Config struct {
+	config.Service
+	// DirectoryAddr is the directory service's gRPC address.
+	DirectoryAddr string
+	// SMTPAddr is the mail server, host:port.
+	SMTPAddr string
+	// SMTPUsername and SMTPPassword authenticate with AUTH PLAIN when the
+	// username is set.
+	SMTPUsername string
+	SMTPPassword string
+	// SMTPStartTLS requires STARTTLS when true; when false the connection is
+	// never encrypted.
+	SMTPStartTLS bool
+	// MailFrom is the sender of every message.
+	MailFrom string
+	// SendRate is the most messages sent per second.
+	SendRate float64
+	// MaxAttempts after which a delivery is dead.
+	MaxAttempts int
+	// PublicURL is the website's base; messages link to it.
+	PublicURL string
+
+	// RetryBase and RetryMax shape the backoff between attempts (2s and 10
+	// minutes when zero); they are not settings, tests shorten them.
+	RetryBase, RetryMax time.Duration
+	// PollInterval is how often an idle sender looks for due deliveries
+	// (500ms when zero); not a setting.
+	PollInterval time.Duration
+}
+
+// Register declares the settings on set.
+func (c *Config) Register(set *config.Set) {
+	set.RegisterService(&c.Service, Name, "127.0.0.1:7104")
+	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
+	set.String(&c.SMTPAddr, "smtp-addr", "SMTP_ADDR", "127.0.0.1:1025", "SMTP server that mail is handed to, host:port")
+	set.String(&c.SMTPUsername, "smtp-username", "SMTP_USERNAME", "", "SMTP user name; AUTH PLAIN is used only when set")
+	set.Secret(&c.SMTPPassword, "smtp-password", "SMTP_PASSWORD", "SMTP password")
+	set.Bool(&c.SMTPStartTLS, "smtp-starttls", "SMTP_STARTTLS", false, "require STARTTLS on the SMTP connection; when false the connection is not encrypted")
+	set.String(&c.MailFrom, "mail-from", "MAIL_FROM", "IPN disputes <disputes@localhost>", "sender address of every message")
+	set.Float(&c.SendRate, "send-rate", "SEND_RATE", 20, "most messages sent per second")
+	set.Int(&c.MaxAttempts, "max-attempts", "MAX_ATTEMPTS", dispatch.DefaultMaxAttempts, "sending attempts after which a delivery is dead")
+	set.String(&c.PublicURL, "public-url", "PUBLIC_URL", "http://127.0.0.1:7180", "base URL of the website; messages link to it for signing in")
+}
+
+func (c Config) check() error {
+	var errs []error
+	if c.SendRate <= 0 {
+		errs = append(errs, errors.New("send rate must be positive"))
+	}
+	if c.MaxAttempts < 1 {
+		errs = append(errs, errors.New("max attempts must be at least 1"))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("public url %q must be an absolute http or https URL", c.PublicURL))
+	}
+	return errors.Join(errs...)
+}
+
+// Run serves until ctx is done, then stops gracefully; it returns the first
+// error of any component.
+func Run(ctx context.Context, cfg Config) error {
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	level, err := logging.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	log := logging.New(os.Stdout, level, Name)
+	trusted, err := config.ParsePairs(cfg.TrustedServices)
+	if err != nil {
+		return fmt.Errorf("trusted services: %w", err)
+	}
+	templates, err := message.NewCatalog()
+	if err != nil {
+		return err
+	}
+	smtp, err := mailer.New(mailer.Options{
+		Addr:     cfg.SMTPAddr,
+		Username: cfg.SMTPUsername,
+		Password: cfg.SMTPPassword,
+		StartTLS: cfg.SMTPStartTLS,
+		From:     cfg.MailFrom,
+	})
+	if err != nil {
+		return err
+	}
+
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabaseSchema, migrations.FS)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	ns := events.Namespace(cfg.EventNamespace)
+	nc, js, err := events.Connect(cfg.NATSURL, Name)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if err := events.EnsureStream(ctx, js, ns); err != nil {
+		return err
+	}
+
+	directoryConn, err := grpcserver.Dial(cfg.DirectoryAddr, Name, cfg.ServiceSecret)
+	if err != nil {
+		return err
+	}
+	defer directoryConn.Close()
+	directoryClient := directoryv1.NewDirectoryServiceClient(directoryConn)
+	dir := directory.Client{Directory: directoryClient}
+
+	deliveries := &store.Store{Pool: pool, Schema: cfg.DatabaseSchema}
+	sender := &dispatch.Sender{
+		Queue:        deliveries,
+		Directory:    dir,
+		Mailer:       smtp,
+		Templates:    templates,
+		Retry:        dispatch.Retry{MaxAttempts: cfg.MaxAttempts, Base: cfg.RetryBase, Max: cfg.RetryMax},
+		Rate:         cfg.SendRate,
+		PublicURL:    cfg.PublicURL,
+		PollInterval: cfg.PollInterval,
+		Logger:       log,
+	}
+	consumer := &events.Consumer{
+		Name:      Name,
+		Namespace: ns,
+		Subjects:  consume.Subjects(ns),
+		Pool:      pool,
+		JetStream: js,
+		Logger:    log,
+		Handle:    (&consume.Handler{Planner: &dispatch.Planner{Directory: dir}, Logger: log}).Handle,
+	}
+
+	server := grpcserver.New(grpcserver.Options{
+		Name:            Name,
+		Addr:            cfg.GRPCAddr,
+		Logger:          log,
+		Authenticator:   auth.Chain{Services: auth.Services(trusted), Others: &auth.Directory{Client: directoryClient}},
+		Validate:        grpcapi.Validate,
+		Readiness:       []grpcserver.Check{postgres.Ping(pool), events.Ready(nc, js, ns)},
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	})
+	notificationv1.RegisterNotificationServiceServer(server.Registrar(), &grpcapi.Server{Log: &dispatch.Log{Store: deliveries}})
+
+	wake := make(chan struct{}, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return server.Serve(gctx) })
+	g.Go(func() error { return consumer.Run(gctx) })
+	g.Go(func() error { deliveries.Listen(gctx, wake, log); return nil })
+	g.Go(func() error { return sender.Run(gctx, wake) })
+	return g.Wait()
+}

@@ -1,0 +1,706 @@
+package app
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/ipnmediation/disputes/platform/testenv"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
+	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const (
+	notificationSecret = "notification-secret"
+	caseworkSecret     = "casework-secret"
+	group              = "groups/riverside"
+	groupDisplayName   = "Riverside Practitioners"
+	publicURL          = "https://disputes.example.org"
+	practitioner       = "groups/riverside/members/alex-moss"
+	caseReference      = "K7QX-2M9D"
+)
+
+// fakeMember is a member of the fake directory.
+type fakeMember struct {
+	id, displayName string
+	active, admin   bool
+}
+
+var riverside = []fakeMember{
+	{"alex-moss", "Alex Moss", true, false},
+	{"bea-lund", "Bea Lund", true, true},
+	{"cal-nash", "Cal Nash", true, false},
+	{"dee-okoro", "Dee Okoro", true, false},
+	{"eli-park", "Eli Park", true, false},
+	{"fay-quinn", "Fay Quinn", true, false},
+	{"gus-reed", "Gus Reed", false, false},
+}
+
+func memberName(id string) string { return group + "/members/" + id }
+func emailOf(id string) string    { return id + "@example.org" }
+
+// activeEmails are the addresses every ConcernRegistered must reach.
+func activeEmails() []string {
+	var out []string
+	for _, m := range riverside {
+		if m.active {
+			out = append(out, emailOf(m.id))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Member secrets the fake directory's Authenticate accepts.
+const (
+	adminToken      = "token-riverside-admin"
+	memberToken     = "token-riverside-member"
+	otherGroupToken = "token-hillside-admin"
+	operatorToken   = "token-operator"
+)
+
+// fakeDirectory stands in for the directory service: one group with six
+// active members and one who has left, and a second group for outsiders.
+// It pages members four at a time so the client must follow page tokens.
+type fakeDirectory struct {
+	directoryv1.UnimplementedDirectoryServiceServer
+}
+
+// checkCaller insists on notification's own service credential.
+func checkCaller(ctx context.Context) error {
+	if secret, _ := auth.BearerFromMetadata(ctx); secret != auth.ServiceToken("notification", notificationSecret) {
+		return status.Error(codes.Unauthenticated, "not notification")
+	}
+	return nil
+}
+
+func (fakeDirectory) GetGroup(ctx context.Context, req *directoryv1.GetGroupRequest) (*directoryv1.Group, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	if req.GetName() != group {
+		return nil, status.Error(codes.NotFound, "no such group")
+	}
+	return &directoryv1.Group{Name: group, DisplayName: groupDisplayName}, nil
+}
+
+func memberProto(m fakeMember) *directoryv1.Member {
+	state := directoryv1.Member_STATE_ACTIVE
+	if !m.active {
+		state = directoryv1.Member_STATE_INACTIVE
+	}
+	return &directoryv1.Member{
+		Name: memberName(m.id), DisplayName: m.displayName, State: state, GroupAdmin: m.admin,
+		Contact: &directoryv1.ContactDetails{Email: emailOf(m.id), Phone: "+44 20 7946 0000"},
+	}
+}
+
+func (fakeDirectory) ListMembers(ctx context.Context, req *directoryv1.ListMembersRequest) (*directoryv1.ListMembersResponse, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	if req.GetParent() != group {
+		return nil, status.Error(codes.NotFound, "no such group")
+	}
+	var all []*directoryv1.Member
+	for _, m := range riverside {
+		if m.active || !req.GetActiveOnly() {
+			all = append(all, memberProto(m))
+		}
+	}
+	start, _ := strconv.Atoi(req.GetPageToken())
+	end := min(start+4, len(all))
+	resp := &directoryv1.ListMembersResponse{Members: all[start:end]}
+	if end < len(all) {
+		resp.NextPageToken = strconv.Itoa(end)
+	}
+	return resp, nil
+}
+
+func (fakeDirectory) GetMember(ctx context.Context, req *directoryv1.GetMemberRequest) (*directoryv1.Member, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	for _, m := range riverside {
+		if memberName(m.id) == req.GetName() {
+			return memberProto(m), nil
+		}
+	}
+	return nil, status.Error(codes.NotFound, "no such member")
+}
+
+func (fakeDirectory) Authenticate(ctx context.Context, req *directoryv1.AuthenticateRequest) (*directoryv1.AuthenticateResponse, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	ttl := durationpb.New(time.Second)
+	switch req.GetSecret() {
+	case adminToken:
+		return &directoryv1.AuthenticateResponse{Member: memberName("bea-lund"), Group: group, GroupAdmin: true, CacheTtl: ttl}, nil
+	case memberToken:
+		return &directoryv1.AuthenticateResponse{Member: memberName("cal-nash"), Group: group, CacheTtl: ttl}, nil
+	case otherGroupToken:
+		return &directoryv1.AuthenticateResponse{Member: "groups/hillside/members/hal-ives", Group: "groups/hillside", GroupAdmin: true, CacheTtl: ttl}, nil
+	case operatorToken:
+		return &directoryv1.AuthenticateResponse{Operator: true, CacheTtl: ttl}, nil
+	}
+	return nil, status.Error(codes.Unauthenticated, "unknown secret")
+}
+
+func startFakeDirectory(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	directoryv1.RegisterDirectoryServiceServer(srv, fakeDirectory{})
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String()
+}
+
+// freeAddr returns a local address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
+// options are what a test changes in the service's settings.
+type options struct {
+	smtpAddr    string
+	maxAttempts int
+	retryBase   time.Duration
+	retryMax    time.Duration
+}
+
+type running struct {
+	addr string
+	db   *pgx.Conn
+	ns   events.Namespace
+	js   jetstream.JetStream
+}
+
+// startNotification runs the service in-process against real PostgreSQL and
+// NATS and waits until it reports SERVING.
+func startNotification(t *testing.T, o options) running {
+	t.Helper()
+	if o.maxAttempts == 0 {
+		o.maxAttempts = 8
+	}
+	dbURL := testenv.Database(t)
+	r := running{addr: freeAddr(t), ns: testenv.Namespace(t)}
+	cfg := Config{
+		Service: config.Service{
+			GRPCAddr:        r.addr,
+			DatabaseURL:     dbURL,
+			DatabaseSchema:  "notification",
+			NATSURL:         testenv.NATS(t),
+			EventNamespace:  string(r.ns),
+			LogLevel:        "warn",
+			ShutdownTimeout: 5 * time.Second,
+			ServiceSecret:   notificationSecret,
+			TrustedServices: "casework=" + caseworkSecret,
+		},
+		DirectoryAddr: startFakeDirectory(t),
+		SMTPAddr:      o.smtpAddr,
+		MailFrom:      "IPN disputes <disputes@localhost>",
+		SendRate:      200,
+		MaxAttempts:   o.maxAttempts,
+		PublicURL:     publicURL,
+		RetryBase:     o.retryBase,
+		RetryMax:      o.retryMax,
+		PollInterval:  50 * time.Millisecond,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var runErr error
+	done := make(chan struct{}) // closed when Run has returned runErr
+	go func() { runErr = Run(ctx, cfg); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if runErr != nil {
+			t.Errorf("Run returned %v", runErr)
+		}
+	})
+
+	conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	health := healthpb.NewHealthClient(conn)
+	testenv.Eventually(t, time.Minute, "notification reports SERVING", func() bool {
+		select {
+		case <-done:
+			t.Fatalf("Run stopped early: %v", runErr)
+		default:
+		}
+		resp, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: "notification"})
+		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
+	})
+
+	nc, err := nats.Connect(cfg.NATSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	if r.js, err = jetstream.New(nc); err != nil {
+		t.Fatal(err)
+	}
+	if r.db, err = pgx.Connect(context.Background(), dbURL); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.db.Close(context.Background()) })
+	return r
+}
+
+// concernEvent returns a ConcernRegistered for a new concern of the group.
+func concernEvent() *eventsv1.ConcernRegistered {
+	return &eventsv1.ConcernRegistered{
+		Metadata: &eventsv1.EventMetadata{
+			EventId:   uuid.NewString(),
+			OccurTime: timestamppb.Now(),
+			Group:     group,
+			Producer:  "intake",
+		},
+		Concern:      group + "/concerns/" + uuid.NewString(),
+		Practitioner: practitioner,
+		Reference:    caseReference,
+	}
+}
+
+// publish puts ev on the stream as the outbox relay would, with msgID as its
+// Nats-Msg-Id.
+func (r running) publish(t *testing.T, ev *eventsv1.ConcernRegistered, msgID string) {
+	t.Helper()
+	data, err := proto.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &nats.Msg{Subject: r.ns.Subject(group, "concern", "registered"), Data: data, Header: nats.Header{}}
+	msg.Header.Set(events.TypeHeader, string(ev.ProtoReflect().Descriptor().FullName()))
+	if _, err := r.js.PublishMsg(context.Background(), msg, jetstream.WithMsgID(msgID)); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+}
+
+// stateCounts counts deliveries by state.
+func (r running) stateCounts(t *testing.T) map[string]int {
+	t.Helper()
+	rows, err := r.db.Query(context.Background(), `SELECT state, count(*) FROM notification.deliveries GROUP BY state`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[s] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// client returns a NotificationService client presenting secret ("" for
+// none).
+func (r running) client(t *testing.T, secret string) notificationv1.NotificationServiceClient {
+	t.Helper()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if secret != "" {
+		opts = append(opts, grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			return invoker(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secret), method, req, reply, cc, opts...)
+		}))
+	}
+	conn, err := grpc.NewClient(r.addr, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return notificationv1.NewNotificationServiceClient(conn)
+}
+
+// received lists what mailpit holds, failing the test on error.
+func received(t *testing.T, m *testenv.Mailpit) []testenv.Message {
+	t.Helper()
+	msgs, err := m.Messages(context.Background())
+	if err != nil {
+		t.Fatalf("mailpit: %v", err)
+	}
+	return msgs
+}
+
+func TestConcernRegisteredMailsEveryActiveMember(t *testing.T) {
+	t.Parallel()
+	mailpit := testenv.StartMailpit(t)
+	r := startNotification(t, options{smtpAddr: mailpit.SMTPAddr})
+	ctx := context.Background()
+
+	ev := concernEvent()
+	r.publish(t, ev, ev.GetMetadata().GetEventId())
+	testenv.Eventually(t, time.Minute, "six messages arrive", func() bool { return len(received(t, mailpit)) >= 6 })
+
+	msgs := received(t, mailpit)
+	var to []string
+	for _, m := range msgs {
+		if len(m.To) != 1 {
+			t.Fatalf("message %s has recipients %v; want one", m.ID, m.To)
+		}
+		to = append(to, m.To[0].Address)
+		if want := "New concern registered with " + groupDisplayName; m.Subject != want {
+			t.Errorf("subject %q; want %q", m.Subject, want)
+		}
+		if m.From.Address != "disputes@localhost" {
+			t.Errorf("from %v", m.From)
+		}
+		if !strings.HasSuffix(m.MessageID, "@disputes.ipn") {
+			t.Errorf("Message-ID %q is not derived from the delivery", m.MessageID)
+		}
+		body, err := mailpit.Body(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		member := riverside[slices.IndexFunc(riverside, func(f fakeMember) bool { return emailOf(f.id) == m.To[0].Address })]
+		for _, part := range []string{body.Text, body.HTML} {
+			for _, want := range []string{"Dear " + member.displayName, publicURL + "/", ev.GetConcern(), groupDisplayName} {
+				if !strings.Contains(part, want) {
+					t.Errorf("message to %s lacks %q:\n%s", member.id, want, part)
+				}
+			}
+			for _, forbidden := range []string{caseReference, practitioner, "+44 20", emailOf(member.id)} {
+				if strings.Contains(part, forbidden) {
+					t.Errorf("message to %s carries %q", member.id, forbidden)
+				}
+			}
+		}
+	}
+	slices.Sort(to)
+	if !slices.Equal(to, activeEmails()) {
+		t.Fatalf("mail went to %v; want each active member once: %v", to, activeEmails())
+	}
+
+	// The Message-ID names the delivery row, so a copy sent again is the
+	// same message to the mailbox.
+	var ids []string
+	rows, err := r.db.Query(ctx, `SELECT id::text || '@disputes.ipn' FROM notification.deliveries`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if !slices.Contains(ids, m.MessageID) {
+			t.Errorf("Message-ID %q matches no delivery", m.MessageID)
+		}
+	}
+
+	// The same event again: once under its own Nats-Msg-Id (JetStream drops
+	// it) and once under another, which gets past JetStream and the
+	// consumer's record of applied events to the deliveries' unique key.
+	r.publish(t, ev, ev.GetMetadata().GetEventId())
+	r.publish(t, ev, uuid.NewString())
+	// A later event marks the point by which the repeats were handled: the
+	// consumer takes events in order.
+	later := concernEvent()
+	r.publish(t, later, later.GetMetadata().GetEventId())
+	testenv.Eventually(t, time.Minute, "the later event's messages arrive", func() bool {
+		return r.stateCounts(t)["sent"] >= 12 && len(received(t, mailpit)) >= 12
+	})
+	if counts := r.stateCounts(t); counts["sent"] != 12 || len(counts) != 1 {
+		t.Errorf("deliveries by state %v; want 12 sent", counts)
+	}
+	perRecipient := map[string]int{}
+	for _, m := range received(t, mailpit) {
+		perRecipient[m.To[0].Address]++
+	}
+	for _, addr := range activeEmails() {
+		if perRecipient[addr] != 2 {
+			t.Errorf("%s got %d messages; want 2 (one per event)", addr, perRecipient[addr])
+		}
+	}
+	if len(perRecipient) != 6 {
+		t.Errorf("mail went to %v", perRecipient)
+	}
+
+	resp, err := r.client(t, adminToken).ListDeliveries(ctx, &notificationv1.ListDeliveriesRequest{Parent: group})
+	if err != nil {
+		t.Fatalf("ListDeliveries: %v", err)
+	}
+	if len(resp.GetDeliveries()) != 12 {
+		t.Fatalf("ListDeliveries gave %d; want 12", len(resp.GetDeliveries()))
+	}
+	for _, d := range resp.GetDeliveries() {
+		if d.GetState() != notificationv1.Delivery_STATE_SENT || d.GetAttempts() != 1 || d.GetSendTime() == nil ||
+			d.GetEventType() != "ipn.disputes.events.v1.ConcernRegistered" || !strings.HasPrefix(d.GetName(), group+"/deliveries/") {
+			t.Errorf("delivery %v", d)
+		}
+	}
+}
+
+// startMailpitAt runs mailpit with its SMTP server on smtpAddr, for a test
+// that needs mail to come up where the service already looks for it.
+func startMailpitAt(t *testing.T, smtpAddr string) *testenv.Mailpit {
+	t.Helper()
+	bin, err := testenv.MailpitBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpAddr := freeAddr(t)
+	cmd := exec.Command(bin, testenv.MailpitArgs(smtpAddr, httpAddr, filepath.Join(t.TempDir(), "mail.db"))...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	m := &testenv.Mailpit{SMTPAddr: smtpAddr, APIURL: "http://" + httpAddr}
+	testenv.Eventually(t, 30*time.Second, "mailpit to start", func() bool {
+		_, err := m.Messages(context.Background())
+		return err == nil
+	})
+	return m
+}
+
+func TestMailServerOutage(t *testing.T) {
+	t.Parallel()
+	smtpAddr := freeAddr(t) // nothing listens here until mailpit starts
+	r := startNotification(t, options{smtpAddr: smtpAddr, maxAttempts: 1000, retryBase: 20 * time.Millisecond, retryMax: 200 * time.Millisecond})
+	ctx := context.Background()
+
+	var concerns []string
+	for range 5 {
+		ev := concernEvent()
+		concerns = append(concerns, ev.GetConcern())
+		r.publish(t, ev, ev.GetMetadata().GetEventId())
+	}
+	testenv.Eventually(t, time.Minute, "every delivery has failed at least once", func() bool {
+		var failed int
+		err := r.db.QueryRow(ctx, `SELECT count(*) FROM notification.deliveries WHERE state = 'pending' AND attempts > 0 AND last_error <> ''`).Scan(&failed)
+		return err == nil && failed == 30
+	})
+	var leaks int
+	if err := r.db.QueryRow(ctx, `SELECT count(*) FROM notification.deliveries WHERE last_error LIKE '%@%'`).Scan(&leaks); err != nil || leaks != 0 {
+		t.Errorf("%d failure reasons carry an address (%v)", leaks, err)
+	}
+
+	mailpit := startMailpitAt(t, smtpAddr)
+	testenv.Eventually(t, time.Minute, "every delivery is sent once mail is back", func() bool {
+		return r.stateCounts(t)["sent"] == 30
+	})
+	msgs := received(t, mailpit)
+	if len(msgs) != 30 {
+		t.Fatalf("mailpit holds %d messages; want 30", len(msgs))
+	}
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		body, err := mailpit.Body(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(concerns, func(c string) bool { return strings.Contains(body.Text, c) })
+		if i < 0 {
+			t.Fatalf("message %s names none of the concerns", m.ID)
+		}
+		key := m.To[0].Address + " " + concerns[i]
+		if seen[key] {
+			t.Errorf("%s received twice", key)
+		}
+		seen[key] = true
+	}
+}
+
+func TestDeadLetter(t *testing.T) {
+	t.Parallel()
+	r := startNotification(t, options{smtpAddr: freeAddr(t), maxAttempts: 3, retryBase: 10 * time.Millisecond, retryMax: 20 * time.Millisecond})
+	ev := concernEvent()
+	r.publish(t, ev, ev.GetMetadata().GetEventId())
+	testenv.Eventually(t, time.Minute, "every delivery is dead", func() bool { return r.stateCounts(t)["dead"] == 6 })
+
+	resp, err := r.client(t, operatorToken).ListDeliveries(context.Background(), &notificationv1.ListDeliveriesRequest{Parent: group})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetDeliveries()) != 6 {
+		t.Fatalf("got %d deliveries; want 6", len(resp.GetDeliveries()))
+	}
+	for _, d := range resp.GetDeliveries() {
+		if d.GetState() != notificationv1.Delivery_STATE_DEAD || d.GetAttempts() != 3 || d.GetSendTime() != nil || d.GetLastError() == "" {
+			t.Errorf("delivery %v; want dead after 3 attempts with a reason", d)
+		}
+		if strings.Contains(d.GetLastError(), "@") {
+			t.Errorf("last_error %q carries an address", d.GetLastError())
+		}
+	}
+}
+
+func TestListDeliveries(t *testing.T) {
+	t.Parallel()
+	// Mail stays down: the deliveries wait, which is all this test needs.
+	r := startNotification(t, options{smtpAddr: freeAddr(t), maxAttempts: 1000, retryBase: time.Minute, retryMax: time.Minute})
+	ctx := context.Background()
+	for range 3 {
+		ev := concernEvent()
+		r.publish(t, ev, ev.GetMetadata().GetEventId())
+	}
+	testenv.Eventually(t, time.Minute, "18 deliveries are planned", func() bool {
+		c := r.stateCounts(t)
+		return c["pending"]+c["dead"]+c["sent"] == 18
+	})
+
+	t.Run("who may list", func(t *testing.T) {
+		tests := []struct {
+			name       string
+			secret     string
+			parent     string
+			wantCode   codes.Code
+			wantReason string
+		}{
+			{"group admin", adminToken, group, codes.OK, ""},
+			{"operator", operatorToken, group, codes.OK, ""},
+			{"plain member", memberToken, group, codes.PermissionDenied, "GROUP_ADMIN_ONLY"},
+			{"admin of another group", otherGroupToken, group, codes.NotFound, "GROUP_NOT_FOUND"},
+			{"another service", auth.ServiceToken("casework", caseworkSecret), group, codes.PermissionDenied, "GROUP_ADMIN_ONLY"},
+			{"no credentials", "", group, codes.Unauthenticated, "UNAUTHENTICATED"},
+			{"unknown token", "token-nobody", group, codes.Unauthenticated, "UNAUTHENTICATED"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				resp, err := r.client(t, tt.secret).ListDeliveries(ctx, &notificationv1.ListDeliveriesRequest{Parent: tt.parent})
+				if tt.wantCode == codes.OK {
+					if err != nil {
+						t.Fatalf("ListDeliveries: %v", err)
+					}
+					if len(resp.GetDeliveries()) != 18 {
+						t.Errorf("got %d deliveries; want 18", len(resp.GetDeliveries()))
+					}
+					return
+				}
+				checkStatus(t, err, tt.wantCode, tt.wantReason)
+			})
+		}
+	})
+
+	t.Run("pages newest first", func(t *testing.T) {
+		client := r.client(t, adminToken)
+		var all []*notificationv1.Delivery
+		token := ""
+		for pages := 0; ; pages++ {
+			if pages > 10 {
+				t.Fatal("paging does not end")
+			}
+			resp, err := client.ListDeliveries(ctx, &notificationv1.ListDeliveriesRequest{Parent: group, PageSize: 5, PageToken: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if token = resp.GetNextPageToken(); token != "" && len(resp.GetDeliveries()) != 5 {
+				t.Errorf("a middle page has %d deliveries; want 5", len(resp.GetDeliveries()))
+			}
+			all = append(all, resp.GetDeliveries()...)
+			if token == "" {
+				break
+			}
+		}
+		if len(all) != 18 {
+			t.Fatalf("pages hold %d deliveries; want 18", len(all))
+		}
+		names := map[string]bool{}
+		for i, d := range all {
+			names[d.GetName()] = true
+			if i > 0 && d.GetCreateTime().AsTime().After(all[i-1].GetCreateTime().AsTime()) {
+				t.Errorf("delivery %d is newer than the one before it", i)
+			}
+		}
+		if len(names) != 18 {
+			t.Errorf("pages repeat deliveries: %d distinct of 18", len(names))
+		}
+	})
+
+	t.Run("bad requests", func(t *testing.T) {
+		client := r.client(t, adminToken)
+		tests := []struct {
+			name  string
+			req   *notificationv1.ListDeliveriesRequest
+			field string
+		}{
+			{"bad token", &notificationv1.ListDeliveriesRequest{Parent: group, PageToken: "!!not-a-token"}, "page_token"},
+			{"token of another shape", &notificationv1.ListDeliveriesRequest{Parent: group, PageToken: "aGVsbG8"}, "page_token"},
+			{"negative size", &notificationv1.ListDeliveriesRequest{Parent: group, PageSize: -1}, "page_size"},
+			{"missing parent", &notificationv1.ListDeliveriesRequest{}, "parent"},
+			{"parent not a group", &notificationv1.ListDeliveriesRequest{Parent: "riverside"}, "parent"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				_, err := client.ListDeliveries(ctx, tt.req)
+				st := checkStatus(t, err, codes.InvalidArgument, "INVALID_FIELDS")
+				var fields []string
+				for _, d := range st.Details() {
+					if br, ok := d.(*errdetails.BadRequest); ok {
+						for _, fv := range br.GetFieldViolations() {
+							fields = append(fields, fv.GetField())
+						}
+					}
+				}
+				if !slices.Equal(fields, []string{tt.field}) {
+					t.Errorf("violations on %v; want %s", fields, tt.field)
+				}
+			})
+		}
+	})
+}
+
+// checkStatus asserts the gRPC code and ErrorInfo reason of err.
+func checkStatus(t *testing.T, err error, code codes.Code, reason string) *status.Status {
+	t.Helper()
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != code {
+		t.Fatalf("error = %v; want code %v", err, code)
+	}
+	var got string
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			got = info.GetReason()
+		}
+	}
+	if got != reason {
+		t.Fatalf("ErrorInfo reason = %q; want %q (status %v)", got, reason, st)
+	}
+	return st
+}

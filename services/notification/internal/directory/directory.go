@@ -1,0 +1,83 @@
+// Package directory answers dispatch's questions about groups and members by
+// asking the directory service over gRPC with the notification service's
+// credential.
+package directory
+
+import (
+	"context"
+	"fmt"
+
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// maxMemberPages bounds the paging through a group's members: a group has
+// six or seven, so one page is the rule and a hundred is a broken directory.
+const maxMemberPages = 100
+
+// Client implements dispatch.Directory.
+type Client struct {
+	Directory directoryv1.DirectoryServiceClient
+}
+
+var _ dispatch.Directory = Client{}
+
+// Group implements dispatch.Directory.
+func (c Client) Group(ctx context.Context, name string) (dispatch.Group, error) {
+	g, err := c.Directory.GetGroup(ctx, &directoryv1.GetGroupRequest{Name: name})
+	if err != nil {
+		return dispatch.Group{}, failed("get group", err)
+	}
+	return dispatch.Group{Name: g.GetName(), DisplayName: g.GetDisplayName()}, nil
+}
+
+// ActiveMembers implements dispatch.Directory.
+func (c Client) ActiveMembers(ctx context.Context, group string) ([]dispatch.Member, error) {
+	var out []dispatch.Member
+	token := ""
+	for range maxMemberPages {
+		resp, err := c.Directory.ListMembers(ctx, &directoryv1.ListMembersRequest{
+			Parent: group, PageSize: 200, PageToken: token, ActiveOnly: true,
+		})
+		if err != nil {
+			return nil, failed("list members", err)
+		}
+		for _, m := range resp.GetMembers() {
+			out = append(out, member(m))
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("directory: members of %s: more than %d pages", group, maxMemberPages)
+}
+
+// Member implements dispatch.Directory.
+func (c Client) Member(ctx context.Context, name string) (dispatch.Member, error) {
+	m, err := c.Directory.GetMember(ctx, &directoryv1.GetMemberRequest{Name: name})
+	if err != nil {
+		return dispatch.Member{}, failed("get member", err)
+	}
+	return member(m), nil
+}
+
+func member(m *directoryv1.Member) dispatch.Member {
+	return dispatch.Member{
+		Name:        m.GetName(),
+		DisplayName: m.GetDisplayName(),
+		Active:      m.GetState() == directoryv1.Member_STATE_ACTIVE,
+		Email:       m.GetContact().GetEmail(),
+	}
+}
+
+// failed turns NotFound into dispatch.ErrNotFound and keeps anything else,
+// which callers retry. gRPC status messages from the directory carry no
+// contact details.
+func failed(what string, err error) error {
+	if status.Code(err) == codes.NotFound {
+		return fmt.Errorf("directory: %s: %w", what, dispatch.ErrNotFound)
+	}
+	return fmt.Errorf("directory: %s: %w", what, err)
+}

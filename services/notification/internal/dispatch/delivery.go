@@ -1,0 +1,131 @@
+// Package dispatch decides which messages an event causes and sees them
+// delivered: the table of routes (event type → recipients and template), the
+// delivery's states and how it moves between them, the retry policy, the
+// sending loop and who may read the delivery log. It knows neither gRPC nor
+// PostgreSQL; those sit behind the Directory, Mailer and Store interfaces.
+package dispatch
+
+import (
+	"time"
+)
+
+// State is how far a delivery got.
+type State int
+
+// The states of a delivery: Pending until the mail server accepts it (Sent)
+// or it has failed too often or for good (Dead).
+const (
+	Pending State = iota + 1
+	Sent
+	Dead
+)
+
+// String is the state's stored name.
+func (s State) String() string {
+	switch s {
+	case Pending:
+		return "pending"
+	case Sent:
+		return "sent"
+	case Dead:
+		return "dead"
+	}
+	return "unspecified"
+}
+
+// ParseState reads a stored state name; ok is false for anything else.
+func ParseState(s string) (State, bool) {
+	for _, st := range []State{Pending, Sent, Dead} {
+		if st.String() == s {
+			return st, true
+		}
+	}
+	return 0, false
+}
+
+// Facts are the non-confidential values a delivery's template needs, saved
+// with the delivery when the event arrives. Keys are the Fact* constants.
+type Facts map[string]string
+
+// The keys of Facts.
+const (
+	// FactGroupName is the group's display name.
+	FactGroupName = "group_display_name"
+	// FactConcern is the concern's resource name.
+	FactConcern = "concern"
+)
+
+// Delivery is one message to one recipient for one event. It never holds the
+// message's content or the recipient's address.
+type Delivery struct {
+	// ID is a UUID; it also makes the message's Message-ID.
+	ID string
+	// Group is the group's resource name, "groups/{group}".
+	Group string
+	// EventID is the id of the event that caused it.
+	EventID string
+	// EventType is the full proto name of that event.
+	EventType string
+	// Template is the key of the message template.
+	Template string
+	// Recipient is the member's resource name.
+	Recipient string
+	Facts     Facts
+	State     State
+	// Attempts counts the sending attempts made.
+	Attempts int
+	// NextAttemptAt is when a pending delivery is due.
+	NextAttemptAt time.Time
+	// LastError says why the last attempt failed, without message content
+	// or addresses.
+	LastError  string
+	CreateTime time.Time
+	// SendTime is when the mail server accepted it; zero until then.
+	SendTime time.Time
+}
+
+// Name is the delivery's resource name, "groups/{group}/deliveries/{id}".
+func (d Delivery) Name() string { return d.Group + "/deliveries/" + d.ID }
+
+// MessageID is the Message-ID every copy of the delivery's message carries,
+// so a mailbox recognises one sent again after a crash between the mail
+// server's acceptance and our record of it.
+func (d Delivery) MessageID() string { return d.ID + "@disputes.ipn" }
+
+// maxErrorLen bounds the stored reason of a failure.
+const maxErrorLen = 500
+
+// Delivered returns d as accepted by the mail server at now.
+func (d Delivery) Delivered(now time.Time) Delivery {
+	d.Attempts++
+	d.State = Sent
+	d.SendTime = now
+	d.LastError = ""
+	return d
+}
+
+// Failed returns d after a failed attempt at now: pending again after the
+// policy's delay, or dead when the failure is permanent or the attempts are
+// used up. reason must not hold message content or addresses.
+func (d Delivery) Failed(now time.Time, reason string, permanent bool, policy Retry, jitter float64) Delivery {
+	d.Attempts++
+	d.LastError = truncate(reason, maxErrorLen)
+	if permanent || d.Attempts >= policy.maxAttempts() {
+		d.State = Dead
+		return d
+	}
+	d.State = Pending
+	d.NextAttemptAt = now.Add(policy.Delay(d.Attempts, jitter))
+	return d
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary so the stored text stays valid UTF-8.
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

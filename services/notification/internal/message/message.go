@@ -1,0 +1,130 @@
+// Package message renders the messages the service sends from templates
+// embedded in the binary: a subject and a plain-text body (text/template) and
+// an HTML body (html/template, which escapes what it inserts). A template is
+// named by a key; each key has three files in templates/:
+// <key>.subject.tmpl, <key>.txt.tmpl and <key>.html.tmpl.
+//
+// Templates receive Data, which holds non-confidential facts only: the
+// service never has concern text or client details to give them.
+package message
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"strings"
+	texttemplate "text/template"
+)
+
+//go:embed templates/*.tmpl
+var files embed.FS
+
+// Keys of the templates the service knows.
+const (
+	// ConcernRegistered tells a group's members that a client has
+	// registered a concern.
+	ConcernRegistered = "concern_registered"
+)
+
+// Data is what a template may show.
+type Data struct {
+	// RecipientName is the display name the recipient is greeted by.
+	RecipientName string
+	// GroupName is the display name of the group.
+	GroupName string
+	// SignInURL is where the recipient signs in to read more.
+	SignInURL string
+	// Reference is the resource name the message is about, for example
+	// "groups/riverside/concerns/…", so the recipient can find it.
+	Reference string
+}
+
+// Message is a rendered message.
+type Message struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Catalog holds every template, parsed once.
+type Catalog struct {
+	templates map[string]set
+}
+
+type set struct {
+	subject *texttemplate.Template
+	text    *texttemplate.Template
+	html    *htmltemplate.Template
+}
+
+// ErrUnknownTemplate is returned for a key the catalog does not have.
+var ErrUnknownTemplate = errors.New("unknown message template")
+
+// NewCatalog parses the embedded templates. It fails when a key lacks one of
+// its three files, so a broken template stops the service at start rather
+// than at the first send.
+func NewCatalog() (*Catalog, error) {
+	names, err := fs.Glob(files, "templates/*.subject.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalog{templates: map[string]set{}}
+	for _, name := range names {
+		key := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".subject.tmpl")
+		var s set
+		if s.subject, err = texttemplate.New(key+".subject").Option("missingkey=error").ParseFS(files, "templates/"+key+".subject.tmpl"); err != nil {
+			return nil, fmt.Errorf("template %s subject: %w", key, err)
+		}
+		if s.text, err = texttemplate.New(key+".txt").Option("missingkey=error").ParseFS(files, "templates/"+key+".txt.tmpl"); err != nil {
+			return nil, fmt.Errorf("template %s text: %w", key, err)
+		}
+		if s.html, err = htmltemplate.New(key+".html").Option("missingkey=error").ParseFS(files, "templates/"+key+".html.tmpl"); err != nil {
+			return nil, fmt.Errorf("template %s html: %w", key, err)
+		}
+		c.templates[key] = s
+	}
+	return c, nil
+}
+
+// Keys lists the template keys the catalog holds.
+func (c *Catalog) Keys() []string {
+	keys := make([]string, 0, len(c.templates))
+	for k := range c.templates {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// Render fills the template named key with data.
+func (c *Catalog) Render(key string, data Data) (Message, error) {
+	s, ok := c.templates[key]
+	if !ok {
+		return Message{}, fmt.Errorf("%w %q", ErrUnknownTemplate, key)
+	}
+	var subject, text, html bytes.Buffer
+	if err := s.subject.ExecuteTemplate(&subject, key+".subject.tmpl", data); err != nil {
+		return Message{}, fmt.Errorf("render %s subject: %w", key, err)
+	}
+	if err := s.text.ExecuteTemplate(&text, key+".txt.tmpl", data); err != nil {
+		return Message{}, fmt.Errorf("render %s text: %w", key, err)
+	}
+	if err := s.html.ExecuteTemplate(&html, key+".html.tmpl", data); err != nil {
+		return Message{}, fmt.Errorf("render %s html: %w", key, err)
+	}
+	return Message{Subject: oneLine(subject.String()), Text: text.String(), HTML: html.String()}, nil
+}
+
+// oneLine keeps a subject to a single line: a display name with a line break
+// in it must not be able to add a header.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,121 @@
+package message
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func catalog(t *testing.T) *Catalog {
+	t.Helper()
+	c, err := NewCatalog()
+	if err != nil {
+		t.Fatalf("NewCatalog: %v", err)
+	}
+	return c
+}
+
+func TestConcernRegistered(t *testing.T) {
+	t.Parallel()
+	data := Data{
+		RecipientName: "Bea Lund",
+		GroupName:     "Riverside Practitioners",
+		SignInURL:     "https://disputes.example.org/",
+		Reference:     "groups/riverside/concerns/0b6f3f0e-3c1a-4f43-9d2a-6d0e3c1b2a11",
+	}
+	got, err := catalog(t).Render(ConcernRegistered, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "New concern registered with Riverside Practitioners"; got.Subject != want {
+		t.Errorf("subject %q; want %q", got.Subject, want)
+	}
+	for name, body := range map[string]string{"text": got.Text, "html": got.HTML} {
+		for _, want := range []string{
+			"Dear Bea Lund", "Riverside Practitioners", data.SignInURL, data.Reference,
+			"registered a concern", "support person", "liaison person", "sign in",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s body lacks %q", name, want)
+			}
+		}
+		// The service has no confidential text to give; the words around
+		// the facts must not invite any either.
+		lower := strings.ToLower(body)
+		for _, forbidden := range []string{"access code", "case reference", "@", "client's name", "telephone", "phone"} {
+			if strings.Contains(lower, forbidden) {
+				t.Errorf("%s body contains %q", name, forbidden)
+			}
+		}
+	}
+}
+
+// TestDataHoldsNoConfidentialFields pins what a template can show: adding a
+// field (say the concern's text) must be a deliberate change to this test.
+func TestDataHoldsNoConfidentialFields(t *testing.T) {
+	t.Parallel()
+	var fields []string
+	typ := reflect.TypeFor[Data]()
+	for i := range typ.NumField() {
+		fields = append(fields, typ.Field(i).Name)
+	}
+	if got, want := strings.Join(fields, ","), "RecipientName,GroupName,SignInURL,Reference"; got != want {
+		t.Errorf("Data has fields %s; want %s", got, want)
+	}
+}
+
+func TestRenderEscapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		data  Data
+		check func(t *testing.T, m Message)
+	}{
+		{
+			name: "markup in a display name is escaped in HTML",
+			data: Data{RecipientName: `<script>alert(1)</script>`, GroupName: "A & B", SignInURL: "https://x.example/", Reference: "r"},
+			check: func(t *testing.T, m Message) {
+				if strings.Contains(m.HTML, "<script>") || !strings.Contains(m.HTML, "A &amp; B") {
+					t.Errorf("HTML not escaped:\n%s", m.HTML)
+				}
+			},
+		},
+		{
+			name: "a line break in a group name cannot add a header",
+			data: Data{RecipientName: "R", GroupName: "Riverside\r\nBcc: x@example.org", SignInURL: "https://x.example/", Reference: "r"},
+			check: func(t *testing.T, m Message) {
+				if strings.ContainsAny(m.Subject, "\r\n") {
+					t.Errorf("subject %q spans lines", m.Subject)
+				}
+			},
+		},
+		{
+			name: "a javascript link is neutralised",
+			data: Data{RecipientName: "R", GroupName: "G", SignInURL: "javascript:alert(1)", Reference: "r"},
+			check: func(t *testing.T, m Message) {
+				if strings.Contains(m.HTML, `href="javascript:`) {
+					t.Errorf("HTML links to javascript:\n%s", m.HTML)
+				}
+			},
+		},
+	}
+	c := catalog(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := c.Render(ConcernRegistered, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, m)
+		})
+	}
+}
+
+func TestUnknownTemplate(t *testing.T) {
+	t.Parallel()
+	if _, err := catalog(t).Render("no_such_template", Data{}); !errors.Is(err, ErrUnknownTemplate) {
+		t.Errorf("Render of an unknown key = %v; want ErrUnknownTemplate", err)
+	}
+}

@@ -1,0 +1,170 @@
+// Package store keeps deliveries in PostgreSQL: it adds an event's
+// deliveries in the consumer's transaction, hands due deliveries to the
+// sender one at a time under a row lock, and reads the delivery log.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store implements dispatch.Queue and dispatch.LogStore on a pool whose
+// search_path is the service's schema.
+type Store struct {
+	Pool *pgxpool.Pool
+	// Schema is the service's schema; it names the wake-up channel.
+	Schema string
+}
+
+var (
+	_ dispatch.Queue    = (*Store)(nil)
+	_ dispatch.LogStore = (*Store)(nil)
+)
+
+const columns = `id::text, group_name, event_id::text, event_type, template, recipient, facts, state,
+	attempts, next_attempt_at, last_error, create_time, send_time`
+
+func scan(row pgx.Row) (dispatch.Delivery, error) {
+	var d dispatch.Delivery
+	var state string
+	var send *time.Time
+	err := row.Scan(&d.ID, &d.Group, &d.EventID, &d.EventType, &d.Template, &d.Recipient, &d.Facts, &state,
+		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreateTime, &send)
+	if err != nil {
+		return dispatch.Delivery{}, err
+	}
+	st, ok := dispatch.ParseState(state)
+	if !ok {
+		return dispatch.Delivery{}, fmt.Errorf("delivery %s has unknown state %q", d.ID, state)
+	}
+	d.State = st
+	if send != nil {
+		d.SendTime = *send
+	}
+	return d, nil
+}
+
+// AddDeliveries inserts deliveries inside tx, the transaction that records
+// their event as applied. A delivery for an (event, recipient) pair that
+// already has one is skipped, so a redelivered event never makes a second
+// message. It returns how many were inserted.
+func AddDeliveries(ctx context.Context, tx pgx.Tx, ds []dispatch.Delivery) (int, error) {
+	inserted := 0
+	for _, d := range ds {
+		tag, err := tx.Exec(ctx, `INSERT INTO deliveries (id, group_name, event_id, event_type, template, recipient, facts,
+			state, attempts, next_attempt_at, last_error, create_time)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			ON CONFLICT (event_id, recipient) DO NOTHING`,
+			d.ID, d.Group, d.EventID, d.EventType, d.Template, d.Recipient, d.Facts,
+			d.State.String(), d.Attempts, d.NextAttemptAt, d.LastError, d.CreateTime)
+		if err != nil {
+			return inserted, fmt.Errorf("insert delivery: %w", err)
+		}
+		inserted += int(tag.RowsAffected())
+	}
+	return inserted, nil
+}
+
+// SendDue implements dispatch.Queue. The row stays locked (FOR UPDATE SKIP
+// LOCKED, so other senders pass it by) while attempt runs, and its outcome
+// is committed after. A crash between the mail server's acceptance and the
+// commit leaves it pending, to be sent again with the same Message-ID.
+func (s *Store) SendDue(ctx context.Context, now time.Time, attempt dispatch.Attempt) (bool, error) {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
+	d, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM deliveries
+		WHERE state = 'pending' AND next_attempt_at <= $1
+		ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, now))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim due delivery: %w", err)
+	}
+	next := attempt(ctx, d)
+	var send *time.Time
+	if !next.SendTime.IsZero() {
+		send = &next.SendTime
+	}
+	// The outcome is recorded even when ctx ended during the attempt: the
+	// mail may have gone.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := tx.Exec(wctx, `UPDATE deliveries SET state = $2, attempts = $3, next_attempt_at = $4,
+		last_error = $5, send_time = $6 WHERE id = $1`,
+		d.ID, next.State.String(), next.Attempts, next.NextAttemptAt, next.LastError, send); err != nil {
+		return true, fmt.Errorf("record attempt on %s: %w", d.ID, err)
+	}
+	if err := tx.Commit(wctx); err != nil {
+		return true, fmt.Errorf("commit attempt on %s: %w", d.ID, err)
+	}
+	return true, nil
+}
+
+// ListDeliveries implements dispatch.LogStore.
+func (s *Store) ListDeliveries(ctx context.Context, group string, after *dispatch.Cursor, limit int) ([]dispatch.Delivery, error) {
+	var rows pgx.Rows
+	var err error
+	if after == nil {
+		rows, err = s.Pool.Query(ctx, `SELECT `+columns+` FROM deliveries WHERE group_name = $1
+			ORDER BY create_time DESC, id DESC LIMIT $2`, group, limit)
+	} else {
+		rows, err = s.Pool.Query(ctx, `SELECT `+columns+` FROM deliveries WHERE group_name = $1
+			AND (create_time, id) < ($2, $3::uuid)
+			ORDER BY create_time DESC, id DESC LIMIT $4`, group, after.CreateTime, after.ID, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dispatch.Delivery, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// Listen sends a value on wake whenever deliveries are committed, until ctx
+// is done. It reconnects after a lost connection.
+func (s *Store) Listen(ctx context.Context, wake chan<- struct{}, logger *slog.Logger) {
+	channel := pgx.Identifier{s.Schema + "_deliveries"}.Sanitize()
+	for ctx.Err() == nil {
+		err := func() error {
+			conn, err := s.Pool.Acquire(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Release()
+			if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+				return err
+			}
+			defer conn.Exec(context.Background(), "UNLISTEN "+channel) //nolint:errcheck // best effort on a connection going back to the pool
+			for {
+				if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+					return err
+				}
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
+		}()
+		if ctx.Err() != nil {
+			return
+		}
+		logger.Debug("delivery listener restarting", slog.Any("error", err))
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
