@@ -28,10 +28,10 @@ test: postgres-binaries lint check-generated vet ## Run every module's tests aga
 	done
 
 .PHONY: vet
-vet: ## go vet and gofmt on every module, each built on its own (GOWORK=off).
+vet: ## go mod tidy check, go vet and gofmt on every module, each built on its own (GOWORK=off).
 	@for m in $(MODULES); do \
 		echo "== go vet $$m"; \
-		(cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); \
+		(cd $$m && GOWORK=off go mod tidy -diff && GOWORK=off go build ./... && GOWORK=off go vet ./...); \
 	done
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.\(gw\.\)\?go$$')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
