@@ -18,7 +18,8 @@ help: ## List the targets.
 
 .PHONY: run
 run: postgres-binaries ## Run the whole system with demo data (Ctrl-C stops it).
-	cd stack && GOWORK=off go run ./cmd/disputes-local
+	cd stack && GOWORK=off go build -o $(BIN)/disputes-local ./cmd/disputes-local
+	$(BIN)/disputes-local
 
 .PHONY: test
 test: postgres-binaries lint check-generated vet ## Run every module's tests against real PostgreSQL, NATS and SMTP, plus lint, vet and the generated-code check.
