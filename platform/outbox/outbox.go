@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/ipnmediation/disputes/platform/postgres"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
@@ -53,7 +54,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		r.BatchSize = 100
 	}
 	wake := make(chan struct{}, 1)
-	go r.listen(ctx, wake)
+	go postgres.Listen(ctx, r.Pool, r.Schema+"_outbox", wake, r.PollInterval, r.Logger)
 	for {
 		for {
 			n, err := r.publishBatch(ctx)
@@ -72,41 +73,6 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
-		case <-time.After(r.PollInterval):
-		}
-	}
-}
-
-// listen turns PostgreSQL notifications on the outbox into wake-ups.
-func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
-	channel := pgx.Identifier{r.Schema + "_outbox"}.Sanitize()
-	for ctx.Err() == nil {
-		err := func() error {
-			conn, err := r.Pool.Acquire(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Release()
-			if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
-				return err
-			}
-			defer conn.Exec(context.Background(), "UNLISTEN "+channel) //nolint:errcheck // best effort on a connection going back to the pool
-			for {
-				if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
-					return err
-				}
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
-		}()
-		if ctx.Err() != nil {
-			return
-		}
-		r.Logger.Debug("outbox listener restarting", slog.Any("error", err))
-		select {
-		case <-ctx.Done():
 		case <-time.After(r.PollInterval):
 		}
 	}

@@ -5,12 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/ipnmediation/disputes/gateway/internal/app"
 	"github.com/ipnmediation/disputes/platform/config"
@@ -18,19 +12,5 @@ import (
 
 func main() {
 	var cfg app.Config
-	set := config.NewSet("gateway", nil)
-	cfg.Register(set)
-	if err := set.Parse(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "gateway:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := app.Run(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "gateway:", err)
-		os.Exit(1)
-	}
+	config.Main("gateway", cfg.Register, func(ctx context.Context) error { return app.Run(ctx, cfg) })
 }

@@ -3,13 +3,23 @@ package app
 import (
 	"context"
 	"fmt"
-	"net"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
@@ -19,17 +29,6 @@ import (
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -52,12 +51,7 @@ type env struct {
 func startCasework(t *testing.T) *env {
 	t.Helper()
 	e := &env{ns: testenv.Namespace(t), intake: &fakeIntake{concerns: map[string]*intakev1.Concern{}}}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.addr = lis.Addr().String()
-	lis.Close()
+	e.addr = testenv.FreeAddr(t)
 	dbURL := testenv.Database(t)
 	cfg := Config{
 		Service: config.Service{
@@ -71,29 +65,10 @@ func startCasework(t *testing.T) *env {
 			ServiceSecret:   caseworkSecret,
 			TrustedServices: "notification=" + notificationSecret,
 		},
-		DirectoryAddr: serve(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
-		IntakeAddr:    serve(t, func(s *grpc.Server) { intakev1.RegisterIntakeServiceServer(s, e.intake) }),
+		DirectoryAddr: testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
+		IntakeAddr:    testenv.ServeGRPC(t, func(s *grpc.Server) { intakev1.RegisterIntakeServiceServer(s, e.intake) }),
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run returned %v after cancel", err)
-		}
-	})
-
-	health := healthpb.NewHealthClient(e.dial(t, ""))
-	testenv.Eventually(t, time.Minute, "casework reports SERVING", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("Run stopped early: %v", err)
-		default:
-		}
-		resp, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: "casework"})
-		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
-	})
+	testenv.RunService(t, Name, e.addr, func(ctx context.Context) error { return Run(ctx, cfg) })
 
 	nc, err := nats.Connect(cfg.NATSURL)
 	if err != nil {

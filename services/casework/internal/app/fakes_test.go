@@ -2,18 +2,16 @@ package app
 
 import (
 	"context"
-	"net"
 	"sync"
-	"testing"
 
-	"github.com/ipnmediation/disputes/platform/auth"
-	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
-	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/ipnmediation/disputes/platform/auth"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 )
 
 // Credentials the fakes and the service are configured with.
@@ -103,20 +101,6 @@ func (fakeDirectory) Authenticate(ctx context.Context, req *directoryv1.Authenti
 		return nil, status.Error(codes.Unauthenticated, "unknown secret")
 	}
 	return resp, nil
-}
-
-// serve runs a gRPC server with the given registrations on a free port.
-func serve(t *testing.T, register func(*grpc.Server)) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	register(srv)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	return lis.Addr().String()
 }
 
 // bearer presents a fixed bearer secret, as a member's client would.

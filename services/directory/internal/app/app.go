@@ -4,23 +4,17 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/config"
-	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
-	"github.com/ipnmediation/disputes/platform/logging"
-	"github.com/ipnmediation/disputes/platform/outbox"
-	"github.com/ipnmediation/disputes/platform/postgres"
+	"github.com/ipnmediation/disputes/platform/service"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/directory/internal/directory"
 	"github.com/ipnmediation/disputes/services/directory/internal/grpcapi"
 	"github.com/ipnmediation/disputes/services/directory/internal/store"
 	"github.com/ipnmediation/disputes/services/directory/migrations"
-	"golang.org/x/sync/errgroup"
 )
 
 // Name is the service's name: its schema, log name and durable consumer name.
@@ -44,53 +38,23 @@ func (c *Config) Register(s *config.Set) {
 
 // Run serves the directory until ctx is done.
 func Run(ctx context.Context, cfg Config) error {
-	level, err := logging.ParseLevel(cfg.LogLevel)
-	if err != nil {
-		return err
-	}
-	log := logging.New(os.Stdout, level, Name)
 	if len(cfg.OperatorToken) < 16 {
 		return errors.New("operator token: set OPERATOR_TOKEN to a secret of at least 16 characters")
 	}
-	trusted, err := config.ParsePairs(cfg.TrustedServices)
+	base, err := service.Open(ctx, Name, cfg.Service, migrations.FS)
 	if err != nil {
-		return fmt.Errorf("trusted services: %w", err)
+		return err
 	}
+	defer base.Close()
 
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabaseSchema, migrations.FS)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	ns := events.Namespace(cfg.EventNamespace)
-	nc, js, err := events.Connect(cfg.NATSURL, Name)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	if err := events.EnsureStream(ctx, js, ns); err != nil {
-		return err
-	}
-
-	svc := &directory.Service{Store: store.New(pool), OperatorToken: cfg.OperatorToken, TokenTTL: cfg.TokenTTL}
-	server := grpcserver.New(grpcserver.Options{
-		Name:            Name,
-		Addr:            cfg.GRPCAddr,
-		Logger:          log,
-		Authenticator:   auth.Chain{Services: trusted, Others: localAuthenticator{svc}},
-		Public:          grpcapi.Public,
-		Validate:        grpcapi.Validate,
-		Readiness:       []grpcserver.Check{postgres.Ping(pool), events.Ready(nc, js, ns)},
-		ShutdownTimeout: cfg.ShutdownTimeout,
+	svc := &directory.Service{Store: store.New(base.Pool), OperatorToken: cfg.OperatorToken, TokenTTL: cfg.TokenTTL}
+	server := base.Server(grpcserver.Options{
+		Authenticator: auth.Chain{Services: base.Trusted, Others: localAuthenticator{svc}},
+		Public:        grpcapi.Public,
+		Validate:      grpcapi.Validate,
 	})
 	directoryv1.RegisterDirectoryServiceServer(server.Registrar(), &grpcapi.Handler{Service: svc})
-
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return server.Serve(ctx) })
-	g.Go(func() error {
-		return (&outbox.Relay{Pool: pool, JetStream: js, Schema: cfg.DatabaseSchema, Logger: log}).Run(ctx)
-	})
-	return g.Wait()
+	return base.Run(ctx, server)
 }
 
 // localAuthenticator authenticates members against the directory's own

@@ -2,12 +2,10 @@ package app_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
-	"github.com/ipnmediation/disputes/platform/localpg"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/directory/internal/app"
@@ -15,7 +13,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -33,12 +30,8 @@ type env struct {
 
 func start(t *testing.T) *env {
 	t.Helper()
-	port, err := localpg.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := app.Config{OperatorToken: operatorToken, TokenTTL: time.Hour}
-	cfg.GRPCAddr = fmt.Sprintf("127.0.0.1:%d", port)
+	cfg.GRPCAddr = testenv.FreeAddr(t)
 	cfg.DatabaseURL = testenv.Database(t)
 	cfg.DatabaseSchema = "directory"
 	cfg.NATSURL = testenv.NATS(t)
@@ -46,27 +39,13 @@ func start(t *testing.T) *env {
 	cfg.LogLevel = "error"
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.TrustedServices = "notification=notification-secret"
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("directory stopped with error: %v", err)
-		}
-	})
+	testenv.RunService(t, app.Name, cfg.GRPCAddr, func(ctx context.Context) error { return app.Run(ctx, cfg) })
 
 	conn, err := grpc.NewClient(cfg.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	health := healthpb.NewHealthClient(conn)
-	testenv.Eventually(t, 30*time.Second, "directory to report SERVING", func() bool {
-		resp, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: app.Name})
-		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
-	})
 	return &env{client: directoryv1.NewDirectoryServiceClient(conn)}
 }
 

@@ -5,12 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/services/intake/internal/app"
@@ -18,19 +12,5 @@ import (
 
 func main() {
 	var cfg app.Config
-	set := config.NewSet(app.Name, nil)
-	cfg.Register(set)
-	if err := set.Parse(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "intake:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := app.Run(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "intake:", err)
-		os.Exit(1)
-	}
+	config.Main(app.Name, cfg.Register, func(ctx context.Context) error { return app.Run(ctx, cfg) })
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +23,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
@@ -100,29 +98,6 @@ func (fakeDirectory) GetMember(ctx context.Context, req *directoryv1.GetMemberRe
 	return &directoryv1.Member{Name: req.GetName(), DisplayName: "A member", State: state}, nil
 }
 
-func startFakeDirectory(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	directoryv1.RegisterDirectoryServiceServer(srv, fakeDirectory{})
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	return lis.Addr().String()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	return lis.Addr().String()
-}
-
 type running struct {
 	addr   string
 	dbURL  string
@@ -134,7 +109,7 @@ type running struct {
 // and waits until it reports SERVING.
 func startIntake(t *testing.T) running {
 	t.Helper()
-	r := running{addr: freeAddr(t), dbURL: testenv.Database(t), ns: testenv.Namespace(t)}
+	r := running{addr: testenv.FreeAddr(t), dbURL: testenv.Database(t), ns: testenv.Namespace(t)}
 	cfg := Config{
 		Service: config.Service{
 			GRPCAddr:        r.addr,
@@ -147,29 +122,9 @@ func startIntake(t *testing.T) running {
 			ServiceSecret:   intakeSecret,
 			TrustedServices: "casework=" + caseworkSecret + ",notification=" + notificationSecret,
 		},
-		DirectoryAddr: startFakeDirectory(t),
+		DirectoryAddr: testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run returned %v after cancel", err)
-		}
-	})
-
-	conn := dial(t, r.addr, "")
-	health := healthpb.NewHealthClient(conn)
-	testenv.Eventually(t, time.Minute, "intake reports SERVING", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("Run stopped early: %v", err)
-		default:
-		}
-		resp, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: "intake"})
-		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
-	})
+	testenv.RunService(t, Name, r.addr, func(ctx context.Context) error { return Run(ctx, cfg) })
 
 	nc, err := nats.Connect(cfg.NATSURL)
 	if err != nil {

@@ -8,15 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/config"
-	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
-	"github.com/ipnmediation/disputes/platform/logging"
 	"github.com/ipnmediation/disputes/platform/postgres"
+	"github.com/ipnmediation/disputes/platform/service"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	"github.com/ipnmediation/disputes/services/notification/internal/consume"
@@ -27,7 +25,6 @@ import (
 	"github.com/ipnmediation/disputes/services/notification/internal/message"
 	"github.com/ipnmediation/disputes/services/notification/internal/store"
 	"github.com/ipnmediation/disputes/services/notification/migrations"
-	"golang.org/x/sync/errgroup"
 )
 
 // Name is the service's name: its log label, schema, durable consumer name
@@ -99,15 +96,6 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
-	level, err := logging.ParseLevel(cfg.LogLevel)
-	if err != nil {
-		return err
-	}
-	log := logging.New(os.Stdout, level, Name)
-	trusted, err := config.ParsePairs(cfg.TrustedServices)
-	if err != nil {
-		return fmt.Errorf("trusted services: %w", err)
-	}
 	templates, err := message.NewCatalog()
 	if err != nil {
 		return err
@@ -122,32 +110,19 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabaseSchema, migrations.FS)
+	base, err := service.Open(ctx, Name, cfg.Service, migrations.FS)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-
-	ns := events.Namespace(cfg.EventNamespace)
-	nc, js, err := events.Connect(cfg.NATSURL, Name)
+	defer base.Close()
+	directoryConn, err := base.Dial(cfg.DirectoryAddr)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	if err := events.EnsureStream(ctx, js, ns); err != nil {
-		return err
-	}
-
-	directoryConn, err := grpcserver.Dial(cfg.DirectoryAddr, Name, cfg.ServiceSecret)
-	if err != nil {
-		return err
-	}
-	defer directoryConn.Close()
 	directoryClient := directoryv1.NewDirectoryServiceClient(directoryConn)
 	dir := directory.Client{Directory: directoryClient}
 
-	deliveries := &store.Store{Pool: pool, Schema: cfg.DatabaseSchema}
+	deliveries := &store.Store{Pool: base.Pool, Schema: cfg.DatabaseSchema}
 	sender := &dispatch.Sender{
 		Queue:        deliveries,
 		Directory:    dir,
@@ -157,34 +132,23 @@ func Run(ctx context.Context, cfg Config) error {
 		Rate:         cfg.SendRate,
 		PublicURL:    cfg.PublicURL,
 		PollInterval: cfg.PollInterval,
-		Logger:       log,
+		Logger:       base.Log,
 	}
-	consumer := &events.Consumer{
-		Name:      Name,
-		Namespace: ns,
-		Subjects:  consume.Subjects(ns),
-		Pool:      pool,
-		JetStream: js,
-		Logger:    log,
-		Handle:    (&consume.Handler{Planner: &dispatch.Planner{Directory: dir}, Logger: log}).Handle,
-	}
+	planner := &consume.Handler{Planner: &dispatch.Planner{Directory: dir}, Logger: base.Log}
+	consumer := base.Consumer(consume.Subjects(base.Events), planner.Handle)
 
-	server := grpcserver.New(grpcserver.Options{
-		Name:            Name,
-		Addr:            cfg.GRPCAddr,
-		Logger:          log,
-		Authenticator:   auth.Chain{Services: auth.Services(trusted), Others: &auth.Directory{Client: directoryClient}},
-		Validate:        grpcapi.Validate,
-		Readiness:       []grpcserver.Check{postgres.Ping(pool), events.Ready(nc, js, ns)},
-		ShutdownTimeout: cfg.ShutdownTimeout,
+	server := base.Server(grpcserver.Options{
+		Authenticator: auth.Chain{Services: base.Trusted, Others: &auth.Directory{Client: directoryClient}},
+		Validate:      grpcapi.Validate,
 	})
 	notificationv1.RegisterNotificationServiceServer(server.Registrar(), &grpcapi.Server{Log: &dispatch.Log{Store: deliveries}})
 
+	// The sender wakes as soon as new deliveries are committed, and polls
+	// in case a notification is missed.
 	wake := make(chan struct{}, 1)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return server.Serve(gctx) })
-	g.Go(func() error { return consumer.Run(gctx) })
-	g.Go(func() error { deliveries.Listen(gctx, wake, log); return nil })
-	g.Go(func() error { return sender.Run(gctx, wake) })
-	return g.Wait()
+	listen := func(ctx context.Context) error {
+		postgres.Listen(ctx, base.Pool, deliveries.Channel(), wake, time.Second, base.Log)
+		return nil
+	}
+	return base.Run(ctx, server, consumer.Run, listen, func(ctx context.Context) error { return sender.Run(ctx, wake) })
 }

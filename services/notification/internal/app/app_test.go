@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -12,13 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/ipnmediation/disputes/platform/auth"
-	"github.com/ipnmediation/disputes/platform/config"
-	"github.com/ipnmediation/disputes/platform/events"
-	"github.com/ipnmediation/disputes/platform/testenv"
-	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
-	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
-	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -26,12 +18,19 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/ipnmediation/disputes/platform/testenv"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
+	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -173,30 +172,6 @@ func (fakeDirectory) Authenticate(ctx context.Context, req *directoryv1.Authenti
 	return nil, status.Error(codes.Unauthenticated, "unknown secret")
 }
 
-func startFakeDirectory(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	directoryv1.RegisterDirectoryServiceServer(srv, fakeDirectory{})
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	return lis.Addr().String()
-}
-
-// freeAddr returns a local address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	return lis.Addr().String()
-}
-
 // options are what a test changes in the service's settings.
 type options struct {
 	smtpAddr    string
@@ -220,7 +195,7 @@ func startNotification(t *testing.T, o options) running {
 		o.maxAttempts = 8
 	}
 	dbURL := testenv.Database(t)
-	r := running{addr: freeAddr(t), ns: testenv.Namespace(t)}
+	r := running{addr: testenv.FreeAddr(t), ns: testenv.Namespace(t)}
 	cfg := Config{
 		Service: config.Service{
 			GRPCAddr:        r.addr,
@@ -233,7 +208,7 @@ func startNotification(t *testing.T, o options) running {
 			ServiceSecret:   notificationSecret,
 			TrustedServices: "casework=" + caseworkSecret,
 		},
-		DirectoryAddr: startFakeDirectory(t),
+		DirectoryAddr: testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
 		SMTPAddr:      o.smtpAddr,
 		MailFrom:      "IPN disputes <disputes@localhost>",
 		SendRate:      200,
@@ -243,33 +218,7 @@ func startNotification(t *testing.T, o options) running {
 		RetryMax:      o.retryMax,
 		PollInterval:  50 * time.Millisecond,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var runErr error
-	done := make(chan struct{}) // closed when Run has returned runErr
-	go func() { runErr = Run(ctx, cfg); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		if runErr != nil {
-			t.Errorf("Run returned %v", runErr)
-		}
-	})
-
-	conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	health := healthpb.NewHealthClient(conn)
-	testenv.Eventually(t, time.Minute, "notification reports SERVING", func() bool {
-		select {
-		case <-done:
-			t.Fatalf("Run stopped early: %v", runErr)
-		default:
-		}
-		resp, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: "notification"})
-		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
-	})
+	testenv.RunService(t, Name, r.addr, func(ctx context.Context) error { return Run(ctx, cfg) })
 
 	nc, err := nats.Connect(cfg.NATSURL)
 	if err != nil {
@@ -483,7 +432,7 @@ func startMailpitAt(t *testing.T, smtpAddr string) *testenv.Mailpit {
 	if err != nil {
 		t.Fatal(err)
 	}
-	httpAddr := freeAddr(t)
+	httpAddr := testenv.FreeAddr(t)
 	cmd := exec.Command(bin, testenv.MailpitArgs(smtpAddr, httpAddr, filepath.Join(t.TempDir(), "mail.db"))...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -499,7 +448,7 @@ func startMailpitAt(t *testing.T, smtpAddr string) *testenv.Mailpit {
 
 func TestMailServerOutage(t *testing.T) {
 	t.Parallel()
-	smtpAddr := freeAddr(t) // nothing listens here until mailpit starts
+	smtpAddr := testenv.FreeAddr(t) // nothing listens here until mailpit starts
 	r := startNotification(t, options{smtpAddr: smtpAddr, maxAttempts: 1000, retryBase: 20 * time.Millisecond, retryMax: 200 * time.Millisecond})
 	ctx := context.Background()
 
@@ -547,7 +496,7 @@ func TestMailServerOutage(t *testing.T) {
 
 func TestDeadLetter(t *testing.T) {
 	t.Parallel()
-	r := startNotification(t, options{smtpAddr: freeAddr(t), maxAttempts: 3, retryBase: 10 * time.Millisecond, retryMax: 20 * time.Millisecond})
+	r := startNotification(t, options{smtpAddr: testenv.FreeAddr(t), maxAttempts: 3, retryBase: 10 * time.Millisecond, retryMax: 20 * time.Millisecond})
 	ev := concernEvent()
 	r.publish(t, ev, ev.GetMetadata().GetEventId())
 	testenv.Eventually(t, time.Minute, "every delivery is dead", func() bool { return r.stateCounts(t)["dead"] == 6 })
@@ -572,7 +521,7 @@ func TestDeadLetter(t *testing.T) {
 func TestListDeliveries(t *testing.T) {
 	t.Parallel()
 	// Mail stays down: the deliveries wait, which is all this test needs.
-	r := startNotification(t, options{smtpAddr: freeAddr(t), maxAttempts: 1000, retryBase: time.Minute, retryMax: time.Minute})
+	r := startNotification(t, options{smtpAddr: testenv.FreeAddr(t), maxAttempts: 1000, retryBase: time.Minute, retryMax: time.Minute})
 	ctx := context.Background()
 	for range 3 {
 		ev := concernEvent()

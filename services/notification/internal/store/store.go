@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
@@ -133,38 +132,6 @@ func (s *Store) ListDeliveries(ctx context.Context, group string, after *dispatc
 	return out, nil
 }
 
-// Listen sends a value on wake whenever deliveries are committed, until ctx
-// is done. It reconnects after a lost connection.
-func (s *Store) Listen(ctx context.Context, wake chan<- struct{}, logger *slog.Logger) {
-	channel := pgx.Identifier{s.Schema + "_deliveries"}.Sanitize()
-	for ctx.Err() == nil {
-		err := func() error {
-			conn, err := s.Pool.Acquire(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Release()
-			if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
-				return err
-			}
-			defer conn.Exec(context.Background(), "UNLISTEN "+channel) //nolint:errcheck // best effort on a connection going back to the pool
-			for {
-				if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
-					return err
-				}
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
-		}()
-		if ctx.Err() != nil {
-			return
-		}
-		logger.Debug("delivery listener restarting", slog.Any("error", err))
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
-}
+// Channel is the PostgreSQL channel notified whenever deliveries are
+// committed (see the deliveries_notify trigger).
+func (s *Store) Channel() string { return s.Schema + "_deliveries" }

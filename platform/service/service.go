@@ -1,0 +1,139 @@
+// Package service starts what every service of the system has in common, in
+// the same order and the same way: the JSON logger, the PostgreSQL pool on
+// the service's own schema with its migrations applied, the NATS JetStream
+// connection and stream, the credentials of the services it trusts, the gRPC
+// server with its readiness checks, and the outbox relay. A service's own
+// wiring (its store, domain, handlers, consumers) sits on top, in its
+// internal/app package.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+
+	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/logging"
+	"github.com/ipnmediation/disputes/platform/outbox"
+	"github.com/ipnmediation/disputes/platform/postgres"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+)
+
+// Base is a started service's shared equipment.
+type Base struct {
+	// Name is the service's name: log label, durable consumer name and the
+	// name it presents to the other services.
+	Name   string
+	Config config.Service
+	Log    *slog.Logger
+	Pool   *pgxpool.Pool
+	NATS   *nats.Conn
+	// JetStream and Events reach the dispute-step stream.
+	JetStream jetstream.JetStream
+	Events    events.Namespace
+	// Trusted are the services allowed to call this one.
+	Trusted auth.Services
+
+	closers []func()
+}
+
+// Open starts the shared equipment. PostgreSQL and NATS may come up after the
+// service: Open waits for them until ctx is done.
+func Open(ctx context.Context, name string, cfg config.Service, migrations fs.FS) (*Base, error) {
+	level, err := logging.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	b := &Base{Name: name, Config: cfg, Log: logging.New(os.Stdout, level, name), Events: events.Namespace(cfg.EventNamespace)}
+	trusted, err := config.ParsePairs(cfg.TrustedServices)
+	if err != nil {
+		return nil, fmt.Errorf("trusted services: %w", err)
+	}
+	b.Trusted = trusted
+	if b.Pool, err = postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabaseSchema, migrations); err != nil {
+		return nil, err
+	}
+	b.closers = append(b.closers, b.Pool.Close)
+	if b.NATS, b.JetStream, err = events.Connect(cfg.NATSURL, name); err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.closers = append(b.closers, b.NATS.Close)
+	if err := events.EnsureStream(ctx, b.JetStream, b.Events); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close releases everything Open and Dial made, last first.
+func (b *Base) Close() {
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		b.closers[i]()
+	}
+	b.closers = nil
+}
+
+// Dial connects to another service, presenting this service's credential on
+// every call. The connection is closed by Close.
+func (b *Base) Dial(addr string) (*grpc.ClientConn, error) {
+	conn, err := grpcserver.Dial(addr, b.Name, b.Config.ServiceSecret)
+	if err != nil {
+		return nil, err
+	}
+	b.closers = append(b.closers, func() { _ = conn.Close() })
+	return conn, nil
+}
+
+// Server builds the gRPC server. opts carries what differs between services
+// (Authenticator, Public, Validate); name, address, logger, readiness on
+// PostgreSQL and NATS, and the shutdown timeout are filled in here.
+func (b *Base) Server(opts grpcserver.Options) *grpcserver.Server {
+	opts.Name = b.Name
+	opts.Addr = b.Config.GRPCAddr
+	opts.Logger = b.Log
+	opts.Readiness = append([]grpcserver.Check{postgres.Ping(b.Pool), events.Ready(b.NATS, b.JetStream, b.Events)}, opts.Readiness...)
+	opts.ShutdownTimeout = b.Config.ShutdownTimeout
+	return grpcserver.New(opts)
+}
+
+// Consumer returns a durable consumer named after the service.
+func (b *Base) Consumer(subjects []string, handle events.Handler) *events.Consumer {
+	return &events.Consumer{
+		Name:      b.Name,
+		Namespace: b.Events,
+		Subjects:  subjects,
+		Pool:      b.Pool,
+		JetStream: b.JetStream,
+		Logger:    b.Log,
+		Handle:    handle,
+	}
+}
+
+// Run serves server and relays the outbox, together with the service's own
+// tasks (consumers, background loops), until ctx is done or one of them
+// fails; then everything stops and the first error is returned.
+func (b *Base) Run(ctx context.Context, server *grpcserver.Server, tasks ...func(context.Context) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return server.Serve(ctx) })
+	relay := &outbox.Relay{Pool: b.Pool, JetStream: b.JetStream, Schema: b.Config.DatabaseSchema, Logger: b.Log}
+	g.Go(func() error { return relay.Run(ctx) })
+	for _, task := range tasks {
+		g.Go(func() error { return task(ctx) })
+	}
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

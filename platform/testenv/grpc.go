@@ -1,0 +1,72 @@
+package testenv
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// FreeAddr returns a free address on 127.0.0.1 for a server to listen on.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
+// ServeGRPC serves what register registers (typically a test double of
+// another service) on a free port until the test ends, and returns the
+// address.
+func ServeGRPC(t testing.TB, register func(*grpc.Server)) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	register(srv)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String()
+}
+
+// RunService runs a service's Run function in the background until the test
+// ends, and waits until its gRPC health check at addr reports the named
+// service SERVING. At the end it cancels Run and fails the test if Run
+// returned an error.
+func RunService(t testing.TB, name, addr string, run func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s stopped with an error: %v", name, err)
+		}
+	})
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	health := healthpb.NewHealthClient(conn)
+	Eventually(t, time.Minute, name+" to report SERVING", func() bool {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("%s stopped before it was ready: %v", name, err)
+		default:
+		}
+		resp, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: name})
+		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
+	})
+}
