@@ -6,9 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 )
 
 // FreeAddr returns a free address on 127.0.0.1 for a server to listen on.
@@ -69,4 +72,36 @@ func RunService(t testing.TB, name, addr string, run func(context.Context) error
 		resp, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: name})
 		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
 	})
+}
+
+// WantStatus fails the test unless err is a gRPC status with code, an
+// ErrorInfo with reason (when reason is not empty) and a BadRequest field
+// violation for each of fields. It returns the status for further checks.
+func WantStatus(t testing.TB, err error, code codes.Code, reason string, fields ...string) *status.Status {
+	t.Helper()
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != code {
+		t.Fatalf("error = %v; want code %v", err, code)
+	}
+	var gotReason string
+	violated := map[string]bool{}
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			gotReason = d.GetReason()
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				violated[v.GetField()] = true
+			}
+		}
+	}
+	if reason != "" && gotReason != reason {
+		t.Errorf("ErrorInfo reason = %q; want %q (status %v)", gotReason, reason, st)
+	}
+	for _, f := range fields {
+		if !violated[f] {
+			t.Errorf("no field violation on %q (status %v)", f, st)
+		}
+	}
+	return st
 }

@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -380,7 +379,7 @@ func TestGetCase(t *testing.T) {
 			got, err := tt.client.GetCase(ctx, &caseworkv1.GetCaseRequest{Name: tt.caseName})
 			after := time.Now()
 			if tt.wantCode != codes.OK {
-				st := checkStatus(t, err, tt.wantCode, tt.wantReason)
+				st := testenv.WantStatus(t, err, tt.wantCode, tt.wantReason)
 				if tt.wantCode == codes.NotFound && st.Message() != "there is no case "+tt.caseName {
 					// Another group's case must look exactly like a missing one.
 					t.Errorf("message %q", st.Message())
@@ -522,7 +521,7 @@ func TestListCases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := tt.client.ListCases(ctx, tt.req)
-			st := checkStatus(t, err, tt.wantCode, tt.wantReason)
+			st := testenv.WantStatus(t, err, tt.wantCode, tt.wantReason)
 			if tt.wantField == "" {
 				return
 			}
@@ -550,23 +549,4 @@ func dialService(t *testing.T, addr string) *grpc.ClientConn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
-}
-
-// checkStatus asserts the gRPC code and ErrorInfo reason of err.
-func checkStatus(t *testing.T, err error, code codes.Code, reason string) *status.Status {
-	t.Helper()
-	st, ok := status.FromError(err)
-	if !ok || st.Code() != code {
-		t.Fatalf("error = %v; want code %v", err, code)
-	}
-	var got string
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			got = info.GetReason()
-		}
-	}
-	if got != reason {
-		t.Fatalf("ErrorInfo reason = %q; want %q (status %v)", got, reason, st)
-	}
-	return st
 }

@@ -294,7 +294,7 @@ func TestIntake(t *testing.T) {
 				t.Parallel()
 				got, err := tt.client.GetConcern(ctx, &intakev1.GetConcernRequest{Name: tt.concern})
 				if tt.wantCode != codes.OK {
-					st := checkStatus(t, err, tt.wantCode, tt.wantReason)
+					st := testenv.WantStatus(t, err, tt.wantCode, tt.wantReason)
 					if strings.Contains(st.Message(), "sam.carter") {
 						t.Errorf("error message %q carries contact details", st.Message())
 					}
@@ -366,7 +366,7 @@ func TestIntake(t *testing.T) {
 				req := validRequest()
 				tt.edit(req)
 				_, err := public.CreateConcern(ctx, req)
-				st := checkStatus(t, err, tt.wantCode, tt.wantReason)
+				st := testenv.WantStatus(t, err, tt.wantCode, tt.wantReason)
 				for _, secret := range []string{"sam.carter", "7946", "call me", "short notice"} {
 					if strings.Contains(st.Message(), secret) {
 						t.Errorf("error message %q carries what the client wrote", st.Message())
@@ -389,23 +389,4 @@ func TestIntake(t *testing.T) {
 			})
 		}
 	})
-}
-
-// checkStatus asserts the gRPC code and ErrorInfo reason of err.
-func checkStatus(t *testing.T, err error, code codes.Code, reason string) *status.Status {
-	t.Helper()
-	st, ok := status.FromError(err)
-	if !ok || st.Code() != code {
-		t.Fatalf("error = %v; want code %v", err, code)
-	}
-	var got string
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			got = info.GetReason()
-		}
-	}
-	if got != reason {
-		t.Fatalf("ErrorInfo reason = %q; want %q (status %v)", got, reason, st)
-	}
-	return st
 }

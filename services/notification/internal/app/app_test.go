@@ -561,7 +561,7 @@ func TestListDeliveries(t *testing.T) {
 					}
 					return
 				}
-				checkStatus(t, err, tt.wantCode, tt.wantReason)
+				testenv.WantStatus(t, err, tt.wantCode, tt.wantReason)
 			})
 		}
 	})
@@ -618,7 +618,7 @@ func TestListDeliveries(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				_, err := client.ListDeliveries(ctx, tt.req)
-				st := checkStatus(t, err, codes.InvalidArgument, "INVALID_FIELDS")
+				st := testenv.WantStatus(t, err, codes.InvalidArgument, "INVALID_FIELDS")
 				var fields []string
 				for _, d := range st.Details() {
 					if br, ok := d.(*errdetails.BadRequest); ok {
@@ -633,23 +633,4 @@ func TestListDeliveries(t *testing.T) {
 			})
 		}
 	})
-}
-
-// checkStatus asserts the gRPC code and ErrorInfo reason of err.
-func checkStatus(t *testing.T, err error, code codes.Code, reason string) *status.Status {
-	t.Helper()
-	st, ok := status.FromError(err)
-	if !ok || st.Code() != code {
-		t.Fatalf("error = %v; want code %v", err, code)
-	}
-	var got string
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			got = info.GetReason()
-		}
-	}
-	if got != reason {
-		t.Fatalf("ErrorInfo reason = %q; want %q (status %v)", got, reason, st)
-	}
-	return st
 }
