@@ -64,6 +64,7 @@ breaking: $(BUF) ## Check the protos for changes that break clients, against mai
 tools: $(BUF) $(PLUGINS) ## Install the pinned code generators.
 
 $(BUF): tools/package.json tools/package-lock.json
+	@scripts/ensure-npm.sh
 	cd tools && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(BUF)
 

@@ -15,6 +15,8 @@ type Service struct {
 	// EventNamespace separates deployments that share a NATS server; empty
 	// in production.
 	EventNamespace string
+	// EventReplicas is how many NATS servers keep a copy of the stream.
+	EventReplicas int
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds the graceful drain on SIGTERM.
@@ -34,6 +36,7 @@ func (s *Set) RegisterService(c *Service, name, defaultAddr string) {
 	s.String(&c.DatabaseSchema, "db-schema", "DB_SCHEMA", name, "PostgreSQL schema owned by this service")
 	s.String(&c.NATSURL, "nats-url", "NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (JetStream enabled)")
 	s.String(&c.EventNamespace, "event-namespace", "EVENT_NAMESPACE", "", "prefix that separates this deployment's event stream from others on the same NATS server; empty in production")
+	s.Int(&c.EventReplicas, "event-replicas", "EVENT_REPLICAS", 1, "how many NATS servers keep a copy of the event stream (3 on a three-node cluster)")
 	s.String(&c.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to drain in-flight calls on SIGTERM before stopping hard")
 	s.Secret(&c.ServiceSecret, "service-secret", "SERVICE_SECRET", "credential this service presents when it calls the other services")

@@ -37,7 +37,7 @@ func TestConsumerAppliesEachEventOnce(t *testing.T) {
 	}
 	defer nc.Close()
 	ns := testenv.Namespace(t)
-	if err := events.EnsureStream(ctx, js, ns); err != nil {
+	if err := events.EnsureStream(ctx, js, ns, 1); err != nil {
 		t.Fatal(err)
 	}
 

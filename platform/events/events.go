@@ -76,10 +76,10 @@ func (n Namespace) Filter(aggregate, event string) string {
 	return strings.Join([]string{n.root(), "*", aggregate, event}, ".")
 }
 
-// EnsureStream creates the stream, or brings its configuration up to date.
-// Every service calls it at start, so none depends on another to have done
-// it.
-func EnsureStream(ctx context.Context, js jetstream.JetStream, ns Namespace) error {
+// EnsureStream creates the stream, or brings its configuration up to date,
+// kept by replicas servers (at least 1). Every service calls it at start, so
+// none depends on another to have done it.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, ns Namespace, replicas int) error {
 	cfg := jetstream.StreamConfig{
 		Name:        ns.Stream(),
 		Description: "Dispute steps of every group: ids and non-identifying facts only.",
@@ -88,6 +88,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, ns Namespace) err
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      90 * 24 * time.Hour,
 		Duplicates:  DuplicateWindow,
+		Replicas:    max(replicas, 1),
 	}
 	// NATS may come up after the service: keep trying until told to stop.
 	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {

@@ -37,7 +37,7 @@ func setup(t *testing.T) (*pgxpool.Pool, jetstream.JetStream, events.Namespace) 
 	}
 	t.Cleanup(nc.Close)
 	ns := testenv.Namespace(t)
-	if err := events.EnsureStream(ctx, js, ns); err != nil {
+	if err := events.EnsureStream(ctx, js, ns, 1); err != nil {
 		t.Fatal(err)
 	}
 	return pool, js, ns

@@ -69,7 +69,7 @@ func Open(ctx context.Context, name string, cfg config.Service, migrations fs.FS
 		return nil, err
 	}
 	b.closers = append(b.closers, b.NATS.Close)
-	if err := events.EnsureStream(ctx, b.JetStream, b.Events); err != nil {
+	if err := events.EnsureStream(ctx, b.JetStream, b.Events, cfg.EventReplicas); err != nil {
 		b.Close()
 		return nil, err
 	}
