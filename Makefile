@@ -17,12 +17,12 @@ help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: postgres-binaries ## Run the whole system with demo data (Ctrl-C stops it).
+run: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Run the whole system with demo data (Ctrl-C stops it).
 	cd stack && GOWORK=off go build -o $(BIN)/disputes-local ./cmd/disputes-local
 	$(BIN)/disputes-local
 
 .PHONY: test
-test: postgres-binaries lint check-generated vet ## Run every module's tests against real PostgreSQL, NATS and SMTP, plus lint, vet and the generated-code check.
+test: postgres-binaries $(BIN)/mailpit lint check-generated vet ## Run every module's tests against real PostgreSQL, NATS and SMTP, plus lint, vet and the generated-code check.
 	@for m in $(MODULES); do \
 		echo "== go test $$m"; \
 		(cd $$m && GOWORK=off go test -count=1 -timeout 20m ./...); \
@@ -61,7 +61,7 @@ breaking: $(BUF) ## Check the protos for changes that break clients, against mai
 	$(BUF) breaking --against '.git#branch=main'
 
 .PHONY: tools
-tools: $(BUF) $(PLUGINS) ## Install the pinned code generators.
+tools: $(BUF) $(PLUGINS) $(BIN)/mailpit $(BIN)/nats-server ## Install the pinned code generators and development servers.
 
 $(BUF): tools/package.json tools/package-lock.json
 	@scripts/ensure-npm.sh
@@ -72,6 +72,14 @@ $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(
 	cd tools && GOWORK=off GOBIN=$(BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go
 	cd tools && GOWORK=off GOBIN=$(BIN) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc
 	cd tools && GOWORK=off GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2
+
+# The SMTP server tests and make run use, and make run's NATS server (Debian's
+# nats-server is too old for this project).
+$(BIN)/mailpit: tools/go.mod
+	cd tools && GOWORK=off GOBIN=$(BIN) go install github.com/axllent/mailpit
+
+$(BIN)/nats-server: tools/go.mod
+	cd tools && GOWORK=off GOBIN=$(BIN) go install github.com/nats-io/nats-server/v2
 
 .PHONY: postgres-binaries
 postgres-binaries: ## Install Debian's PostgreSQL server binaries when neither they nor DATABASE_URL are there.
