@@ -11,6 +11,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
@@ -129,6 +130,63 @@ func (x Member_State) Number() protoreflect.EnumNumber {
 // Deprecated: Use Member_State.Descriptor instead.
 func (Member_State) EnumDescriptor() ([]byte, []int) {
 	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{2, 0}
+}
+
+// State says whether a version is the one in force.
+type Statement_State int32
+
+const (
+	// STATE_UNSPECIFIED is not a valid state.
+	Statement_STATE_UNSPECIFIED Statement_State = 0
+	// STATE_DRAFT versions are being prepared.
+	Statement_STATE_DRAFT Statement_State = 1
+	// STATE_PUBLISHED is the version in force.
+	Statement_STATE_PUBLISHED Statement_State = 2
+	// STATE_SUPERSEDED versions were in force before the current one.
+	Statement_STATE_SUPERSEDED Statement_State = 3
+)
+
+// Enum value maps for Statement_State.
+var (
+	Statement_State_name = map[int32]string{
+		0: "STATE_UNSPECIFIED",
+		1: "STATE_DRAFT",
+		2: "STATE_PUBLISHED",
+		3: "STATE_SUPERSEDED",
+	}
+	Statement_State_value = map[string]int32{
+		"STATE_UNSPECIFIED": 0,
+		"STATE_DRAFT":       1,
+		"STATE_PUBLISHED":   2,
+		"STATE_SUPERSEDED":  3,
+	}
+)
+
+func (x Statement_State) Enum() *Statement_State {
+	p := new(Statement_State)
+	*p = x
+	return p
+}
+
+func (x Statement_State) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Statement_State) Descriptor() protoreflect.EnumDescriptor {
+	return file_ipn_disputes_directory_v1_directory_proto_enumTypes[2].Descriptor()
+}
+
+func (Statement_State) Type() protoreflect.EnumType {
+	return &file_ipn_disputes_directory_v1_directory_proto_enumTypes[2]
+}
+
+func (x Statement_State) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Statement_State.Descriptor instead.
+func (Statement_State) EnumDescriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{8, 0}
 }
 
 // Group is an IPN practitioner group that runs its disputes procedure here.
@@ -753,7 +811,11 @@ type AccessToken struct {
 	// The bearer secret, present only in the response that created it.
 	Secret string `protobuf:"bytes,4,opt,name=secret,proto3" json:"secret,omitempty"`
 	// When the token was created.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the token was last used to sign in.
+	LastUseTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_use_time,json=lastUseTime,proto3" json:"last_use_time,omitempty"`
+	// When the token was revoked, if it was.
+	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -823,6 +885,177 @@ func (x *AccessToken) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *AccessToken) GetLastUseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUseTime
+	}
+	return nil
+}
+
+func (x *AccessToken) GetRevokeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokeTime
+	}
+	return nil
+}
+
+// Statement is one version of a group's ethical statement.
+type Statement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, `groups/{group}/statements/{statement}`; the last part
+	// is the version number, for example "3".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The whole statement as Markdown; each second-level heading (`## Values`)
+	// starts a named section.
+	Markdown string `protobuf:"bytes,2,opt,name=markdown,proto3" json:"markdown,omitempty"`
+	// The sections, as read from the Markdown.
+	Sections []*StatementSection `protobuf:"bytes,3,rep,name=sections,proto3" json:"sections,omitempty"`
+	// Whether this version is in force.
+	State Statement_State `protobuf:"varint,4,opt,name=state,proto3,enum=ipn.disputes.directory.v1.Statement_State" json:"state,omitempty"`
+	// Version number, counting from 1.
+	Version int32 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	// When the version was created.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When it was published.
+	PublishTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Statement) Reset() {
+	*x = Statement{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Statement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Statement) ProtoMessage() {}
+
+func (x *Statement) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Statement.ProtoReflect.Descriptor instead.
+func (*Statement) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Statement) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Statement) GetMarkdown() string {
+	if x != nil {
+		return x.Markdown
+	}
+	return ""
+}
+
+func (x *Statement) GetSections() []*StatementSection {
+	if x != nil {
+		return x.Sections
+	}
+	return nil
+}
+
+func (x *Statement) GetState() Statement_State {
+	if x != nil {
+		return x.State
+	}
+	return Statement_STATE_UNSPECIFIED
+}
+
+func (x *Statement) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Statement) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Statement) GetPublishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PublishTime
+	}
+	return nil
+}
+
+// StatementSection is one named part of an ethical statement.
+type StatementSection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Heading, for example "Confidentiality".
+	Title string `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	// The section's text, as Markdown.
+	Markdown      string `protobuf:"bytes,2,opt,name=markdown,proto3" json:"markdown,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatementSection) Reset() {
+	*x = StatementSection{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatementSection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatementSection) ProtoMessage() {}
+
+func (x *StatementSection) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatementSection.ProtoReflect.Descriptor instead.
+func (*StatementSection) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *StatementSection) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *StatementSection) GetMarkdown() string {
+	if x != nil {
+		return x.Markdown
+	}
+	return ""
+}
+
 // GetGroupRequest names a group.
 type GetGroupRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -834,7 +1067,7 @@ type GetGroupRequest struct {
 
 func (x *GetGroupRequest) Reset() {
 	*x = GetGroupRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[8]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +1079,7 @@ func (x *GetGroupRequest) String() string {
 func (*GetGroupRequest) ProtoMessage() {}
 
 func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[8]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +1092,7 @@ func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetGroupRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{8}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetGroupRequest) GetName() string {
@@ -882,7 +1115,7 @@ type ListGroupsRequest struct {
 
 func (x *ListGroupsRequest) Reset() {
 	*x = ListGroupsRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[9]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1127,7 @@ func (x *ListGroupsRequest) String() string {
 func (*ListGroupsRequest) ProtoMessage() {}
 
 func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[9]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +1140,7 @@ func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{9}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListGroupsRequest) GetPageSize() int32 {
@@ -937,7 +1170,7 @@ type ListGroupsResponse struct {
 
 func (x *ListGroupsResponse) Reset() {
 	*x = ListGroupsResponse{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[10]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -949,7 +1182,7 @@ func (x *ListGroupsResponse) String() string {
 func (*ListGroupsResponse) ProtoMessage() {}
 
 func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[10]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -962,7 +1195,7 @@ func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{10}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListGroupsResponse) GetGroups() []*Group {
@@ -993,7 +1226,7 @@ type CreateGroupRequest struct {
 
 func (x *CreateGroupRequest) Reset() {
 	*x = CreateGroupRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[11]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1238,7 @@ func (x *CreateGroupRequest) String() string {
 func (*CreateGroupRequest) ProtoMessage() {}
 
 func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[11]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1251,7 @@ func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{11}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateGroupRequest) GetGroup() *Group {
@@ -1048,7 +1281,7 @@ type UpdateGroupRequest struct {
 
 func (x *UpdateGroupRequest) Reset() {
 	*x = UpdateGroupRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[12]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1293,7 @@ func (x *UpdateGroupRequest) String() string {
 func (*UpdateGroupRequest) ProtoMessage() {}
 
 func (x *UpdateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[12]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1306,7 @@ func (x *UpdateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGroupRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{12}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateGroupRequest) GetGroup() *Group {
@@ -1101,7 +1334,7 @@ type GetMemberRequest struct {
 
 func (x *GetMemberRequest) Reset() {
 	*x = GetMemberRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[13]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +1346,7 @@ func (x *GetMemberRequest) String() string {
 func (*GetMemberRequest) ProtoMessage() {}
 
 func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[13]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +1359,7 @@ func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberRequest.ProtoReflect.Descriptor instead.
 func (*GetMemberRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{13}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetMemberRequest) GetName() string {
@@ -1153,7 +1386,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[14]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1165,7 +1398,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[14]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1178,7 +1411,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{14}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListMembersRequest) GetParent() string {
@@ -1222,7 +1455,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[15]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1234,7 +1467,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[15]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1247,7 +1480,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{15}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -1280,7 +1513,7 @@ type CreateMemberRequest struct {
 
 func (x *CreateMemberRequest) Reset() {
 	*x = CreateMemberRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[16]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1292,7 +1525,7 @@ func (x *CreateMemberRequest) String() string {
 func (*CreateMemberRequest) ProtoMessage() {}
 
 func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[16]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1305,7 +1538,7 @@ func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMemberRequest.ProtoReflect.Descriptor instead.
 func (*CreateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{16}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateMemberRequest) GetParent() string {
@@ -1329,6 +1562,117 @@ func (x *CreateMemberRequest) GetMemberId() string {
 	return ""
 }
 
+// UpdateMemberRequest changes a member.
+type UpdateMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member with its name, its etag (optional) and the fields to change.
+	Member *Member `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	// Fields to change: display_name, contact, public_profile, group_admin;
+	// all of them when empty.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMemberRequest) Reset() {
+	*x = UpdateMemberRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMemberRequest) ProtoMessage() {}
+
+func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMemberRequest.ProtoReflect.Descriptor instead.
+func (*UpdateMemberRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *UpdateMemberRequest) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *UpdateMemberRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// DeactivateMemberRequest names a member who has left.
+type DeactivateMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/members/{member}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The member's etag, to be sure of what is changed; optional.
+	Etag          string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeactivateMemberRequest) Reset() {
+	*x = DeactivateMemberRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeactivateMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeactivateMemberRequest) ProtoMessage() {}
+
+func (x *DeactivateMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeactivateMemberRequest.ProtoReflect.Descriptor instead.
+func (*DeactivateMemberRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DeactivateMemberRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeactivateMemberRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
 // ListLinkGroupsRequest asks for a group's link groups.
 type ListLinkGroupsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1344,7 +1688,7 @@ type ListLinkGroupsRequest struct {
 
 func (x *ListLinkGroupsRequest) Reset() {
 	*x = ListLinkGroupsRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[17]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1700,7 @@ func (x *ListLinkGroupsRequest) String() string {
 func (*ListLinkGroupsRequest) ProtoMessage() {}
 
 func (x *ListLinkGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[17]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1713,7 @@ func (x *ListLinkGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLinkGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListLinkGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{17}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListLinkGroupsRequest) GetParent() string {
@@ -1406,7 +1750,7 @@ type ListLinkGroupsResponse struct {
 
 func (x *ListLinkGroupsResponse) Reset() {
 	*x = ListLinkGroupsResponse{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[18]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1418,7 +1762,7 @@ func (x *ListLinkGroupsResponse) String() string {
 func (*ListLinkGroupsResponse) ProtoMessage() {}
 
 func (x *ListLinkGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[18]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1431,7 +1775,7 @@ func (x *ListLinkGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLinkGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListLinkGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{18}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListLinkGroupsResponse) GetLinkGroups() []*LinkGroup {
@@ -1463,7 +1807,7 @@ type CreateLinkGroupRequest struct {
 
 func (x *CreateLinkGroupRequest) Reset() {
 	*x = CreateLinkGroupRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[19]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1475,7 +1819,7 @@ func (x *CreateLinkGroupRequest) String() string {
 func (*CreateLinkGroupRequest) ProtoMessage() {}
 
 func (x *CreateLinkGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[19]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1488,7 +1832,7 @@ func (x *CreateLinkGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateLinkGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateLinkGroupRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{19}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CreateLinkGroupRequest) GetParent() string {
@@ -1512,6 +1856,484 @@ func (x *CreateLinkGroupRequest) GetLinkGroupId() string {
 	return ""
 }
 
+// DeleteLinkGroupRequest names a link.
+type DeleteLinkGroupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/linkGroups/{link_group}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteLinkGroupRequest) Reset() {
+	*x = DeleteLinkGroupRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteLinkGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteLinkGroupRequest) ProtoMessage() {}
+
+func (x *DeleteLinkGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteLinkGroupRequest.ProtoReflect.Descriptor instead.
+func (*DeleteLinkGroupRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *DeleteLinkGroupRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// CreateStatementRequest adds a draft statement.
+type CreateStatementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The draft.
+	Statement     *Statement `protobuf:"bytes,2,opt,name=statement,proto3" json:"statement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateStatementRequest) Reset() {
+	*x = CreateStatementRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateStatementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateStatementRequest) ProtoMessage() {}
+
+func (x *CreateStatementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateStatementRequest.ProtoReflect.Descriptor instead.
+func (*CreateStatementRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CreateStatementRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateStatementRequest) GetStatement() *Statement {
+	if x != nil {
+		return x.Statement
+	}
+	return nil
+}
+
+// PublishStatementRequest names a draft to publish.
+type PublishStatementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/statements/{statement}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishStatementRequest) Reset() {
+	*x = PublishStatementRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishStatementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishStatementRequest) ProtoMessage() {}
+
+func (x *PublishStatementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishStatementRequest.ProtoReflect.Descriptor instead.
+func (*PublishStatementRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *PublishStatementRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetStatementRequest names a statement version.
+type GetStatementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/statements/{statement}`, or
+	// `groups/{group}/statements/current`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStatementRequest) Reset() {
+	*x = GetStatementRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStatementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStatementRequest) ProtoMessage() {}
+
+func (x *GetStatementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStatementRequest.ProtoReflect.Descriptor instead.
+func (*GetStatementRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetStatementRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ListStatementsRequest asks for a page of statement versions.
+type ListStatementsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many; 50 when 0, 200 at most.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStatementsRequest) Reset() {
+	*x = ListStatementsRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStatementsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStatementsRequest) ProtoMessage() {}
+
+func (x *ListStatementsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStatementsRequest.ProtoReflect.Descriptor instead.
+func (*ListStatementsRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListStatementsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListStatementsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListStatementsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListStatementsResponse is a page of statement versions.
+type ListStatementsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The versions, newest first.
+	Statements []*Statement `protobuf:"bytes,1,rep,name=statements,proto3" json:"statements,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStatementsResponse) Reset() {
+	*x = ListStatementsResponse{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStatementsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStatementsResponse) ProtoMessage() {}
+
+func (x *ListStatementsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStatementsResponse.ProtoReflect.Descriptor instead.
+func (*ListStatementsResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListStatementsResponse) GetStatements() []*Statement {
+	if x != nil {
+		return x.Statements
+	}
+	return nil
+}
+
+func (x *ListStatementsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ListAccessTokensRequest asks for a member's tokens.
+type ListAccessTokensRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/members/{member}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many; 50 when 0, 200 at most.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccessTokensRequest) Reset() {
+	*x = ListAccessTokensRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccessTokensRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccessTokensRequest) ProtoMessage() {}
+
+func (x *ListAccessTokensRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccessTokensRequest.ProtoReflect.Descriptor instead.
+func (*ListAccessTokensRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListAccessTokensRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListAccessTokensRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAccessTokensRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListAccessTokensResponse is a page of tokens, without secrets.
+type ListAccessTokensResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tokens, newest first.
+	AccessTokens []*AccessToken `protobuf:"bytes,1,rep,name=access_tokens,json=accessTokens,proto3" json:"access_tokens,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccessTokensResponse) Reset() {
+	*x = ListAccessTokensResponse{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccessTokensResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccessTokensResponse) ProtoMessage() {}
+
+func (x *ListAccessTokensResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccessTokensResponse.ProtoReflect.Descriptor instead.
+func (*ListAccessTokensResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ListAccessTokensResponse) GetAccessTokens() []*AccessToken {
+	if x != nil {
+		return x.AccessTokens
+	}
+	return nil
+}
+
+func (x *ListAccessTokensResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// RevokeAccessTokenRequest names a token to revoke.
+type RevokeAccessTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/members/{member}/accessTokens/{access_token}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeAccessTokenRequest) Reset() {
+	*x = RevokeAccessTokenRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeAccessTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeAccessTokenRequest) ProtoMessage() {}
+
+func (x *RevokeAccessTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeAccessTokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeAccessTokenRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RevokeAccessTokenRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // CreateAccessTokenRequest issues a token.
 type CreateAccessTokenRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1525,7 +2347,7 @@ type CreateAccessTokenRequest struct {
 
 func (x *CreateAccessTokenRequest) Reset() {
 	*x = CreateAccessTokenRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[20]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1537,7 +2359,7 @@ func (x *CreateAccessTokenRequest) String() string {
 func (*CreateAccessTokenRequest) ProtoMessage() {}
 
 func (x *CreateAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[20]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1550,7 +2372,7 @@ func (x *CreateAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{20}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CreateAccessTokenRequest) GetParent() string {
@@ -1578,7 +2400,7 @@ type AuthenticateRequest struct {
 
 func (x *AuthenticateRequest) Reset() {
 	*x = AuthenticateRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[21]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1590,7 +2412,7 @@ func (x *AuthenticateRequest) String() string {
 func (*AuthenticateRequest) ProtoMessage() {}
 
 func (x *AuthenticateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[21]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1603,7 +2425,7 @@ func (x *AuthenticateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateRequest.ProtoReflect.Descriptor instead.
 func (*AuthenticateRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{21}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AuthenticateRequest) GetSecret() string {
@@ -1633,7 +2455,7 @@ type AuthenticateResponse struct {
 
 func (x *AuthenticateResponse) Reset() {
 	*x = AuthenticateResponse{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[22]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1645,7 +2467,7 @@ func (x *AuthenticateResponse) String() string {
 func (*AuthenticateResponse) ProtoMessage() {}
 
 func (x *AuthenticateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[22]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1658,7 +2480,7 @@ func (x *AuthenticateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateResponse.ProtoReflect.Descriptor instead.
 func (*AuthenticateResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{22}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *AuthenticateResponse) GetMember() string {
@@ -1700,7 +2522,7 @@ var File_ipn_disputes_directory_v1_directory_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\n" +
-	")ipn/disputes/directory/v1/directory.proto\x12\x19ipn.disputes.directory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x05\n" +
+	")ipn/disputes/directory/v1/directory.proto\x12\x19ipn.disputes.directory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x05\n" +
 	"\x05Group\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12I\n" +
@@ -1766,7 +2588,7 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x06target\"^\n" +
 	"\rExternalGroup\x12(\n" +
 	"\rcontact_email\x18\x01 \x01(\tB\x03\xe0A\x02R\fcontactEmail\x12#\n" +
-	"\rgrpc_endpoint\x18\x02 \x01(\tR\fgrpcEndpoint\"\xe3\x02\n" +
+	"\rgrpc_endpoint\x18\x02 \x01(\tR\fgrpcEndpoint\"\xea\x03\n" +
 	"\vAccessToken\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12;\n" +
@@ -1774,8 +2596,30 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"expireTime\x12\x1b\n" +
 	"\x06secret\x18\x04 \x01(\tB\x03\xe0A\x03R\x06secret\x12@\n" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"createTime:|\xeaAy\n" +
-	"\x1fdisputes.ipn.org.uk/AccessToken\x12;groups/{group}/members/{member}/accessTokens/{access_token}*\faccessTokens2\vaccessToken\"H\n" +
+	"createTime\x12C\n" +
+	"\rlast_use_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vlastUseTime\x12@\n" +
+	"\vrevoke_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"revokeTime:|\xeaAy\n" +
+	"\x1fdisputes.ipn.org.uk/AccessToken\x12;groups/{group}/members/{member}/accessTokens/{access_token}*\faccessTokens2\vaccessToken\"\xbd\x04\n" +
+	"\tStatement\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1f\n" +
+	"\bmarkdown\x18\x02 \x01(\tB\x03\xe0A\x02R\bmarkdown\x12L\n" +
+	"\bsections\x18\x03 \x03(\v2+.ipn.disputes.directory.v1.StatementSectionB\x03\xe0A\x03R\bsections\x12E\n" +
+	"\x05state\x18\x04 \x01(\x0e2*.ipn.disputes.directory.v1.Statement.StateB\x03\xe0A\x03R\x05state\x12\x1d\n" +
+	"\aversion\x18\x05 \x01(\x05B\x03\xe0A\x03R\aversion\x12@\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12B\n" +
+	"\fpublish_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vpublishTime\"Z\n" +
+	"\x05State\x12\x15\n" +
+	"\x11STATE_UNSPECIFIED\x10\x00\x12\x0f\n" +
+	"\vSTATE_DRAFT\x10\x01\x12\x13\n" +
+	"\x0fSTATE_PUBLISHED\x10\x02\x12\x14\n" +
+	"\x10STATE_SUPERSEDED\x10\x03:`\xeaA]\n" +
+	"\x1ddisputes.ipn.org.uk/Statement\x12%groups/{group}/statements/{statement}*\n" +
+	"statements2\tstatement\"D\n" +
+	"\x10StatementSection\x12\x14\n" +
+	"\x05title\x18\x01 \x01(\tR\x05title\x12\x1a\n" +
+	"\bmarkdown\x18\x02 \x01(\tR\bmarkdown\"H\n" +
 	"\x0fGetGroupRequest\x125\n" +
 	"\x04name\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/GroupR\x04name\"O\n" +
@@ -1811,7 +2655,15 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12>\n" +
 	"\x06member\x18\x02 \x01(\v2!.ipn.disputes.directory.v1.MemberB\x03\xe0A\x02R\x06member\x12 \n" +
-	"\tmember_id\x18\x03 \x01(\tB\x03\xe0A\x02R\bmemberId\"\x8e\x01\n" +
+	"\tmember_id\x18\x03 \x01(\tB\x03\xe0A\x02R\bmemberId\"\x92\x01\n" +
+	"\x13UpdateMemberRequest\x12>\n" +
+	"\x06member\x18\x01 \x01(\v2!.ipn.disputes.directory.v1.MemberB\x03\xe0A\x02R\x06member\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"e\n" +
+	"\x17DeactivateMemberRequest\x126\n" +
+	"\x04name\x18\x01 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
+	"\x1adisputes.ipn.org.uk/MemberR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"\x8e\x01\n" +
 	"\x15ListLinkGroupsRequest\x129\n" +
 	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12\x1b\n" +
@@ -1827,7 +2679,43 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12H\n" +
 	"\n" +
 	"link_group\x18\x02 \x01(\v2$.ipn.disputes.directory.v1.LinkGroupB\x03\xe0A\x02R\tlinkGroup\x12'\n" +
-	"\rlink_group_id\x18\x03 \x01(\tB\x03\xe0A\x02R\vlinkGroupId\"\xa1\x01\n" +
+	"\rlink_group_id\x18\x03 \x01(\tB\x03\xe0A\x02R\vlinkGroupId\"S\n" +
+	"\x16DeleteLinkGroupRequest\x129\n" +
+	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/LinkGroupR\x04name\"\x9c\x01\n" +
+	"\x16CreateStatementRequest\x129\n" +
+	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12G\n" +
+	"\tstatement\x18\x02 \x01(\v2$.ipn.disputes.directory.v1.StatementB\x03\xe0A\x02R\tstatement\"T\n" +
+	"\x17PublishStatementRequest\x129\n" +
+	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/StatementR\x04name\"P\n" +
+	"\x13GetStatementRequest\x129\n" +
+	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/StatementR\x04name\"\x8e\x01\n" +
+	"\x15ListStatementsRequest\x129\n" +
+	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x86\x01\n" +
+	"\x16ListStatementsResponse\x12D\n" +
+	"\n" +
+	"statements\x18\x01 \x03(\v2$.ipn.disputes.directory.v1.StatementR\n" +
+	"statements\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x01\n" +
+	"\x17ListAccessTokensRequest\x12:\n" +
+	"\x06parent\x18\x01 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
+	"\x1adisputes.ipn.org.uk/MemberR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x8f\x01\n" +
+	"\x18ListAccessTokensResponse\x12K\n" +
+	"\raccess_tokens\x18\x01 \x03(\v2&.ipn.disputes.directory.v1.AccessTokenR\faccessTokens\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"W\n" +
+	"\x18RevokeAccessTokenRequest\x12;\n" +
+	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
+	"\x1fdisputes.ipn.org.uk/AccessTokenR\x04name\"\xa1\x01\n" +
 	"\x18CreateAccessTokenRequest\x12:\n" +
 	"\x06parent\x18\x01 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
 	"\x1adisputes.ipn.org.uk/MemberR\x06parent\x12I\n" +
@@ -1840,7 +2728,7 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\vgroup_admin\x18\x03 \x01(\bR\n" +
 	"groupAdmin\x126\n" +
 	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\x12\x1a\n" +
-	"\boperator\x18\x05 \x01(\bR\boperator2\xa9\f\n" +
+	"\boperator\x18\x05 \x01(\bR\boperator2\xcd\x17\n" +
 	"\x10DirectoryService\x12u\n" +
 	"\bGetGroup\x12*.ipn.disputes.directory.v1.GetGroupRequest\x1a .ipn.disputes.directory.v1.Group\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=groups/*}\x12}\n" +
 	"\n" +
@@ -1851,11 +2739,20 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\vUpdateGroup\x12-.ipn.disputes.directory.v1.UpdateGroupRequest\x1a .ipn.disputes.directory.v1.Group\"(\x82\xd3\xe4\x93\x02\":\x05group2\x19/v1/{group.name=groups/*}\x12\x82\x01\n" +
 	"\tGetMember\x12+.ipn.disputes.directory.v1.GetMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=groups/*/members/*}\x12\x93\x01\n" +
 	"\vListMembers\x12-.ipn.disputes.directory.v1.ListMembersRequest\x1a..ipn.disputes.directory.v1.ListMembersResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{parent=groups/*}/members\x12\x90\x01\n" +
-	"\fCreateMember\x12..ipn.disputes.directory.v1.CreateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"-\x82\xd3\xe4\x93\x02':\x06member\"\x1d/v1/{parent=groups/*}/members\x12\x9f\x01\n" +
+	"\fCreateMember\x12..ipn.disputes.directory.v1.CreateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"-\x82\xd3\xe4\x93\x02':\x06member\"\x1d/v1/{parent=groups/*}/members\x12\x97\x01\n" +
+	"\fUpdateMember\x12..ipn.disputes.directory.v1.UpdateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"4\x82\xd3\xe4\x93\x02.:\x06member2$/v1/{member.name=groups/*/members/*}\x12\x9e\x01\n" +
+	"\x10DeactivateMember\x122.ipn.disputes.directory.v1.DeactivateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/members/*}:deactivate\x12\x9f\x01\n" +
 	"\x0eListLinkGroups\x120.ipn.disputes.directory.v1.ListLinkGroupsRequest\x1a1.ipn.disputes.directory.v1.ListLinkGroupsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/linkGroups\x12\xa0\x01\n" +
 	"\x0fCreateLinkGroup\x121.ipn.disputes.directory.v1.CreateLinkGroupRequest\x1a$.ipn.disputes.directory.v1.LinkGroup\"4\x82\xd3\xe4\x93\x02.:\n" +
-	"link_group\" /v1/{parent=groups/*}/linkGroups\x12\xb4\x01\n" +
-	"\x11CreateAccessToken\x123.ipn.disputes.directory.v1.CreateAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"B\x82\xd3\xe4\x93\x02<:\faccess_token\",/v1/{parent=groups/*/members/*}/accessTokens\x12o\n" +
+	"link_group\" /v1/{parent=groups/*}/linkGroups\x12\x86\x01\n" +
+	"\x0fDeleteLinkGroup\x121.ipn.disputes.directory.v1.DeleteLinkGroupRequest\x1a\x16.google.protobuf.Empty\"(\x82\xd3\xe4\x93\x02\"* /v1/{name=groups/*/linkGroups/*}\x12\x9f\x01\n" +
+	"\x0fCreateStatement\x121.ipn.disputes.directory.v1.CreateStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"3\x82\xd3\xe4\x93\x02-:\tstatement\" /v1/{parent=groups/*}/statements\x12\xa1\x01\n" +
+	"\x10PublishStatement\x122.ipn.disputes.directory.v1.PublishStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/statements/*}:publish\x12\x8e\x01\n" +
+	"\fGetStatement\x12..ipn.disputes.directory.v1.GetStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/statements/*}\x12\x9f\x01\n" +
+	"\x0eListStatements\x120.ipn.disputes.directory.v1.ListStatementsRequest\x1a1.ipn.disputes.directory.v1.ListStatementsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/statements\x12\xb4\x01\n" +
+	"\x11CreateAccessToken\x123.ipn.disputes.directory.v1.CreateAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"B\x82\xd3\xe4\x93\x02<:\faccess_token\",/v1/{parent=groups/*/members/*}/accessTokens\x12\xb1\x01\n" +
+	"\x10ListAccessTokens\x122.ipn.disputes.directory.v1.ListAccessTokensRequest\x1a3.ipn.disputes.directory.v1.ListAccessTokensResponse\"4\x82\xd3\xe4\x93\x02.\x12,/v1/{parent=groups/*/members/*}/accessTokens\x12\xb0\x01\n" +
+	"\x11RevokeAccessToken\x123.ipn.disputes.directory.v1.RevokeAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\">\x82\xd3\xe4\x93\x028:\x01*\"3/v1/{name=groups/*/members/*/accessTokens/*}:revoke\x12o\n" +
 	"\fAuthenticate\x12..ipn.disputes.directory.v1.AuthenticateRequest\x1a/.ipn.disputes.directory.v1.AuthenticateResponseBUZSgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1;directoryv1b\x06proto3"
 
 var (
@@ -1870,92 +2767,136 @@ func file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_directory_v1_directory_proto_rawDescData
 }
 
-var file_ipn_disputes_directory_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ipn_disputes_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_ipn_disputes_directory_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_ipn_disputes_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_ipn_disputes_directory_v1_directory_proto_goTypes = []any{
 	(Group_IpnStatus)(0),             // 0: ipn.disputes.directory.v1.Group.IpnStatus
 	(Member_State)(0),                // 1: ipn.disputes.directory.v1.Member.State
-	(*Group)(nil),                    // 2: ipn.disputes.directory.v1.Group
-	(*ProcedureSettings)(nil),        // 3: ipn.disputes.directory.v1.ProcedureSettings
-	(*Member)(nil),                   // 4: ipn.disputes.directory.v1.Member
-	(*ContactDetails)(nil),           // 5: ipn.disputes.directory.v1.ContactDetails
-	(*PublicProfile)(nil),            // 6: ipn.disputes.directory.v1.PublicProfile
-	(*LinkGroup)(nil),                // 7: ipn.disputes.directory.v1.LinkGroup
-	(*ExternalGroup)(nil),            // 8: ipn.disputes.directory.v1.ExternalGroup
-	(*AccessToken)(nil),              // 9: ipn.disputes.directory.v1.AccessToken
-	(*GetGroupRequest)(nil),          // 10: ipn.disputes.directory.v1.GetGroupRequest
-	(*ListGroupsRequest)(nil),        // 11: ipn.disputes.directory.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),       // 12: ipn.disputes.directory.v1.ListGroupsResponse
-	(*CreateGroupRequest)(nil),       // 13: ipn.disputes.directory.v1.CreateGroupRequest
-	(*UpdateGroupRequest)(nil),       // 14: ipn.disputes.directory.v1.UpdateGroupRequest
-	(*GetMemberRequest)(nil),         // 15: ipn.disputes.directory.v1.GetMemberRequest
-	(*ListMembersRequest)(nil),       // 16: ipn.disputes.directory.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),      // 17: ipn.disputes.directory.v1.ListMembersResponse
-	(*CreateMemberRequest)(nil),      // 18: ipn.disputes.directory.v1.CreateMemberRequest
-	(*ListLinkGroupsRequest)(nil),    // 19: ipn.disputes.directory.v1.ListLinkGroupsRequest
-	(*ListLinkGroupsResponse)(nil),   // 20: ipn.disputes.directory.v1.ListLinkGroupsResponse
-	(*CreateLinkGroupRequest)(nil),   // 21: ipn.disputes.directory.v1.CreateLinkGroupRequest
-	(*CreateAccessTokenRequest)(nil), // 22: ipn.disputes.directory.v1.CreateAccessTokenRequest
-	(*AuthenticateRequest)(nil),      // 23: ipn.disputes.directory.v1.AuthenticateRequest
-	(*AuthenticateResponse)(nil),     // 24: ipn.disputes.directory.v1.AuthenticateResponse
-	(*timestamppb.Timestamp)(nil),    // 25: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 26: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),    // 27: google.protobuf.FieldMask
+	(Statement_State)(0),             // 2: ipn.disputes.directory.v1.Statement.State
+	(*Group)(nil),                    // 3: ipn.disputes.directory.v1.Group
+	(*ProcedureSettings)(nil),        // 4: ipn.disputes.directory.v1.ProcedureSettings
+	(*Member)(nil),                   // 5: ipn.disputes.directory.v1.Member
+	(*ContactDetails)(nil),           // 6: ipn.disputes.directory.v1.ContactDetails
+	(*PublicProfile)(nil),            // 7: ipn.disputes.directory.v1.PublicProfile
+	(*LinkGroup)(nil),                // 8: ipn.disputes.directory.v1.LinkGroup
+	(*ExternalGroup)(nil),            // 9: ipn.disputes.directory.v1.ExternalGroup
+	(*AccessToken)(nil),              // 10: ipn.disputes.directory.v1.AccessToken
+	(*Statement)(nil),                // 11: ipn.disputes.directory.v1.Statement
+	(*StatementSection)(nil),         // 12: ipn.disputes.directory.v1.StatementSection
+	(*GetGroupRequest)(nil),          // 13: ipn.disputes.directory.v1.GetGroupRequest
+	(*ListGroupsRequest)(nil),        // 14: ipn.disputes.directory.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),       // 15: ipn.disputes.directory.v1.ListGroupsResponse
+	(*CreateGroupRequest)(nil),       // 16: ipn.disputes.directory.v1.CreateGroupRequest
+	(*UpdateGroupRequest)(nil),       // 17: ipn.disputes.directory.v1.UpdateGroupRequest
+	(*GetMemberRequest)(nil),         // 18: ipn.disputes.directory.v1.GetMemberRequest
+	(*ListMembersRequest)(nil),       // 19: ipn.disputes.directory.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),      // 20: ipn.disputes.directory.v1.ListMembersResponse
+	(*CreateMemberRequest)(nil),      // 21: ipn.disputes.directory.v1.CreateMemberRequest
+	(*UpdateMemberRequest)(nil),      // 22: ipn.disputes.directory.v1.UpdateMemberRequest
+	(*DeactivateMemberRequest)(nil),  // 23: ipn.disputes.directory.v1.DeactivateMemberRequest
+	(*ListLinkGroupsRequest)(nil),    // 24: ipn.disputes.directory.v1.ListLinkGroupsRequest
+	(*ListLinkGroupsResponse)(nil),   // 25: ipn.disputes.directory.v1.ListLinkGroupsResponse
+	(*CreateLinkGroupRequest)(nil),   // 26: ipn.disputes.directory.v1.CreateLinkGroupRequest
+	(*DeleteLinkGroupRequest)(nil),   // 27: ipn.disputes.directory.v1.DeleteLinkGroupRequest
+	(*CreateStatementRequest)(nil),   // 28: ipn.disputes.directory.v1.CreateStatementRequest
+	(*PublishStatementRequest)(nil),  // 29: ipn.disputes.directory.v1.PublishStatementRequest
+	(*GetStatementRequest)(nil),      // 30: ipn.disputes.directory.v1.GetStatementRequest
+	(*ListStatementsRequest)(nil),    // 31: ipn.disputes.directory.v1.ListStatementsRequest
+	(*ListStatementsResponse)(nil),   // 32: ipn.disputes.directory.v1.ListStatementsResponse
+	(*ListAccessTokensRequest)(nil),  // 33: ipn.disputes.directory.v1.ListAccessTokensRequest
+	(*ListAccessTokensResponse)(nil), // 34: ipn.disputes.directory.v1.ListAccessTokensResponse
+	(*RevokeAccessTokenRequest)(nil), // 35: ipn.disputes.directory.v1.RevokeAccessTokenRequest
+	(*CreateAccessTokenRequest)(nil), // 36: ipn.disputes.directory.v1.CreateAccessTokenRequest
+	(*AuthenticateRequest)(nil),      // 37: ipn.disputes.directory.v1.AuthenticateRequest
+	(*AuthenticateResponse)(nil),     // 38: ipn.disputes.directory.v1.AuthenticateResponse
+	(*timestamppb.Timestamp)(nil),    // 39: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 40: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),    // 41: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),            // 42: google.protobuf.Empty
 }
 var file_ipn_disputes_directory_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: ipn.disputes.directory.v1.Group.ipn_status:type_name -> ipn.disputes.directory.v1.Group.IpnStatus
-	3,  // 1: ipn.disputes.directory.v1.Group.procedure_settings:type_name -> ipn.disputes.directory.v1.ProcedureSettings
-	25, // 2: ipn.disputes.directory.v1.Group.create_time:type_name -> google.protobuf.Timestamp
-	25, // 3: ipn.disputes.directory.v1.Group.update_time:type_name -> google.protobuf.Timestamp
-	26, // 4: ipn.disputes.directory.v1.ProcedureSettings.overall_target:type_name -> google.protobuf.Duration
-	26, // 5: ipn.disputes.directory.v1.ProcedureSettings.first_response_target:type_name -> google.protobuf.Duration
-	26, // 6: ipn.disputes.directory.v1.ProcedureSettings.reminder_offsets:type_name -> google.protobuf.Duration
+	4,  // 1: ipn.disputes.directory.v1.Group.procedure_settings:type_name -> ipn.disputes.directory.v1.ProcedureSettings
+	39, // 2: ipn.disputes.directory.v1.Group.create_time:type_name -> google.protobuf.Timestamp
+	39, // 3: ipn.disputes.directory.v1.Group.update_time:type_name -> google.protobuf.Timestamp
+	40, // 4: ipn.disputes.directory.v1.ProcedureSettings.overall_target:type_name -> google.protobuf.Duration
+	40, // 5: ipn.disputes.directory.v1.ProcedureSettings.first_response_target:type_name -> google.protobuf.Duration
+	40, // 6: ipn.disputes.directory.v1.ProcedureSettings.reminder_offsets:type_name -> google.protobuf.Duration
 	1,  // 7: ipn.disputes.directory.v1.Member.state:type_name -> ipn.disputes.directory.v1.Member.State
-	5,  // 8: ipn.disputes.directory.v1.Member.contact:type_name -> ipn.disputes.directory.v1.ContactDetails
-	6,  // 9: ipn.disputes.directory.v1.Member.public_profile:type_name -> ipn.disputes.directory.v1.PublicProfile
-	25, // 10: ipn.disputes.directory.v1.Member.join_time:type_name -> google.protobuf.Timestamp
-	25, // 11: ipn.disputes.directory.v1.Member.leave_time:type_name -> google.protobuf.Timestamp
-	8,  // 12: ipn.disputes.directory.v1.LinkGroup.external_group:type_name -> ipn.disputes.directory.v1.ExternalGroup
-	25, // 13: ipn.disputes.directory.v1.LinkGroup.create_time:type_name -> google.protobuf.Timestamp
-	25, // 14: ipn.disputes.directory.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
-	25, // 15: ipn.disputes.directory.v1.AccessToken.create_time:type_name -> google.protobuf.Timestamp
-	2,  // 16: ipn.disputes.directory.v1.ListGroupsResponse.groups:type_name -> ipn.disputes.directory.v1.Group
-	2,  // 17: ipn.disputes.directory.v1.CreateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
-	2,  // 18: ipn.disputes.directory.v1.UpdateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
-	27, // 19: ipn.disputes.directory.v1.UpdateGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
-	4,  // 20: ipn.disputes.directory.v1.ListMembersResponse.members:type_name -> ipn.disputes.directory.v1.Member
-	4,  // 21: ipn.disputes.directory.v1.CreateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
-	7,  // 22: ipn.disputes.directory.v1.ListLinkGroupsResponse.link_groups:type_name -> ipn.disputes.directory.v1.LinkGroup
-	7,  // 23: ipn.disputes.directory.v1.CreateLinkGroupRequest.link_group:type_name -> ipn.disputes.directory.v1.LinkGroup
-	9,  // 24: ipn.disputes.directory.v1.CreateAccessTokenRequest.access_token:type_name -> ipn.disputes.directory.v1.AccessToken
-	26, // 25: ipn.disputes.directory.v1.AuthenticateResponse.cache_ttl:type_name -> google.protobuf.Duration
-	10, // 26: ipn.disputes.directory.v1.DirectoryService.GetGroup:input_type -> ipn.disputes.directory.v1.GetGroupRequest
-	11, // 27: ipn.disputes.directory.v1.DirectoryService.ListGroups:input_type -> ipn.disputes.directory.v1.ListGroupsRequest
-	13, // 28: ipn.disputes.directory.v1.DirectoryService.CreateGroup:input_type -> ipn.disputes.directory.v1.CreateGroupRequest
-	14, // 29: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:input_type -> ipn.disputes.directory.v1.UpdateGroupRequest
-	15, // 30: ipn.disputes.directory.v1.DirectoryService.GetMember:input_type -> ipn.disputes.directory.v1.GetMemberRequest
-	16, // 31: ipn.disputes.directory.v1.DirectoryService.ListMembers:input_type -> ipn.disputes.directory.v1.ListMembersRequest
-	18, // 32: ipn.disputes.directory.v1.DirectoryService.CreateMember:input_type -> ipn.disputes.directory.v1.CreateMemberRequest
-	19, // 33: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:input_type -> ipn.disputes.directory.v1.ListLinkGroupsRequest
-	21, // 34: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:input_type -> ipn.disputes.directory.v1.CreateLinkGroupRequest
-	22, // 35: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:input_type -> ipn.disputes.directory.v1.CreateAccessTokenRequest
-	23, // 36: ipn.disputes.directory.v1.DirectoryService.Authenticate:input_type -> ipn.disputes.directory.v1.AuthenticateRequest
-	2,  // 37: ipn.disputes.directory.v1.DirectoryService.GetGroup:output_type -> ipn.disputes.directory.v1.Group
-	12, // 38: ipn.disputes.directory.v1.DirectoryService.ListGroups:output_type -> ipn.disputes.directory.v1.ListGroupsResponse
-	2,  // 39: ipn.disputes.directory.v1.DirectoryService.CreateGroup:output_type -> ipn.disputes.directory.v1.Group
-	2,  // 40: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:output_type -> ipn.disputes.directory.v1.Group
-	4,  // 41: ipn.disputes.directory.v1.DirectoryService.GetMember:output_type -> ipn.disputes.directory.v1.Member
-	17, // 42: ipn.disputes.directory.v1.DirectoryService.ListMembers:output_type -> ipn.disputes.directory.v1.ListMembersResponse
-	4,  // 43: ipn.disputes.directory.v1.DirectoryService.CreateMember:output_type -> ipn.disputes.directory.v1.Member
-	20, // 44: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:output_type -> ipn.disputes.directory.v1.ListLinkGroupsResponse
-	7,  // 45: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
-	9,  // 46: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	24, // 47: ipn.disputes.directory.v1.DirectoryService.Authenticate:output_type -> ipn.disputes.directory.v1.AuthenticateResponse
-	37, // [37:48] is the sub-list for method output_type
-	26, // [26:37] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	6,  // 8: ipn.disputes.directory.v1.Member.contact:type_name -> ipn.disputes.directory.v1.ContactDetails
+	7,  // 9: ipn.disputes.directory.v1.Member.public_profile:type_name -> ipn.disputes.directory.v1.PublicProfile
+	39, // 10: ipn.disputes.directory.v1.Member.join_time:type_name -> google.protobuf.Timestamp
+	39, // 11: ipn.disputes.directory.v1.Member.leave_time:type_name -> google.protobuf.Timestamp
+	9,  // 12: ipn.disputes.directory.v1.LinkGroup.external_group:type_name -> ipn.disputes.directory.v1.ExternalGroup
+	39, // 13: ipn.disputes.directory.v1.LinkGroup.create_time:type_name -> google.protobuf.Timestamp
+	39, // 14: ipn.disputes.directory.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
+	39, // 15: ipn.disputes.directory.v1.AccessToken.create_time:type_name -> google.protobuf.Timestamp
+	39, // 16: ipn.disputes.directory.v1.AccessToken.last_use_time:type_name -> google.protobuf.Timestamp
+	39, // 17: ipn.disputes.directory.v1.AccessToken.revoke_time:type_name -> google.protobuf.Timestamp
+	12, // 18: ipn.disputes.directory.v1.Statement.sections:type_name -> ipn.disputes.directory.v1.StatementSection
+	2,  // 19: ipn.disputes.directory.v1.Statement.state:type_name -> ipn.disputes.directory.v1.Statement.State
+	39, // 20: ipn.disputes.directory.v1.Statement.create_time:type_name -> google.protobuf.Timestamp
+	39, // 21: ipn.disputes.directory.v1.Statement.publish_time:type_name -> google.protobuf.Timestamp
+	3,  // 22: ipn.disputes.directory.v1.ListGroupsResponse.groups:type_name -> ipn.disputes.directory.v1.Group
+	3,  // 23: ipn.disputes.directory.v1.CreateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
+	3,  // 24: ipn.disputes.directory.v1.UpdateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
+	41, // 25: ipn.disputes.directory.v1.UpdateGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 26: ipn.disputes.directory.v1.ListMembersResponse.members:type_name -> ipn.disputes.directory.v1.Member
+	5,  // 27: ipn.disputes.directory.v1.CreateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
+	5,  // 28: ipn.disputes.directory.v1.UpdateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
+	41, // 29: ipn.disputes.directory.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 30: ipn.disputes.directory.v1.ListLinkGroupsResponse.link_groups:type_name -> ipn.disputes.directory.v1.LinkGroup
+	8,  // 31: ipn.disputes.directory.v1.CreateLinkGroupRequest.link_group:type_name -> ipn.disputes.directory.v1.LinkGroup
+	11, // 32: ipn.disputes.directory.v1.CreateStatementRequest.statement:type_name -> ipn.disputes.directory.v1.Statement
+	11, // 33: ipn.disputes.directory.v1.ListStatementsResponse.statements:type_name -> ipn.disputes.directory.v1.Statement
+	10, // 34: ipn.disputes.directory.v1.ListAccessTokensResponse.access_tokens:type_name -> ipn.disputes.directory.v1.AccessToken
+	10, // 35: ipn.disputes.directory.v1.CreateAccessTokenRequest.access_token:type_name -> ipn.disputes.directory.v1.AccessToken
+	40, // 36: ipn.disputes.directory.v1.AuthenticateResponse.cache_ttl:type_name -> google.protobuf.Duration
+	13, // 37: ipn.disputes.directory.v1.DirectoryService.GetGroup:input_type -> ipn.disputes.directory.v1.GetGroupRequest
+	14, // 38: ipn.disputes.directory.v1.DirectoryService.ListGroups:input_type -> ipn.disputes.directory.v1.ListGroupsRequest
+	16, // 39: ipn.disputes.directory.v1.DirectoryService.CreateGroup:input_type -> ipn.disputes.directory.v1.CreateGroupRequest
+	17, // 40: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:input_type -> ipn.disputes.directory.v1.UpdateGroupRequest
+	18, // 41: ipn.disputes.directory.v1.DirectoryService.GetMember:input_type -> ipn.disputes.directory.v1.GetMemberRequest
+	19, // 42: ipn.disputes.directory.v1.DirectoryService.ListMembers:input_type -> ipn.disputes.directory.v1.ListMembersRequest
+	21, // 43: ipn.disputes.directory.v1.DirectoryService.CreateMember:input_type -> ipn.disputes.directory.v1.CreateMemberRequest
+	22, // 44: ipn.disputes.directory.v1.DirectoryService.UpdateMember:input_type -> ipn.disputes.directory.v1.UpdateMemberRequest
+	23, // 45: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:input_type -> ipn.disputes.directory.v1.DeactivateMemberRequest
+	24, // 46: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:input_type -> ipn.disputes.directory.v1.ListLinkGroupsRequest
+	26, // 47: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:input_type -> ipn.disputes.directory.v1.CreateLinkGroupRequest
+	27, // 48: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:input_type -> ipn.disputes.directory.v1.DeleteLinkGroupRequest
+	28, // 49: ipn.disputes.directory.v1.DirectoryService.CreateStatement:input_type -> ipn.disputes.directory.v1.CreateStatementRequest
+	29, // 50: ipn.disputes.directory.v1.DirectoryService.PublishStatement:input_type -> ipn.disputes.directory.v1.PublishStatementRequest
+	30, // 51: ipn.disputes.directory.v1.DirectoryService.GetStatement:input_type -> ipn.disputes.directory.v1.GetStatementRequest
+	31, // 52: ipn.disputes.directory.v1.DirectoryService.ListStatements:input_type -> ipn.disputes.directory.v1.ListStatementsRequest
+	36, // 53: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:input_type -> ipn.disputes.directory.v1.CreateAccessTokenRequest
+	33, // 54: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:input_type -> ipn.disputes.directory.v1.ListAccessTokensRequest
+	35, // 55: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:input_type -> ipn.disputes.directory.v1.RevokeAccessTokenRequest
+	37, // 56: ipn.disputes.directory.v1.DirectoryService.Authenticate:input_type -> ipn.disputes.directory.v1.AuthenticateRequest
+	3,  // 57: ipn.disputes.directory.v1.DirectoryService.GetGroup:output_type -> ipn.disputes.directory.v1.Group
+	15, // 58: ipn.disputes.directory.v1.DirectoryService.ListGroups:output_type -> ipn.disputes.directory.v1.ListGroupsResponse
+	3,  // 59: ipn.disputes.directory.v1.DirectoryService.CreateGroup:output_type -> ipn.disputes.directory.v1.Group
+	3,  // 60: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:output_type -> ipn.disputes.directory.v1.Group
+	5,  // 61: ipn.disputes.directory.v1.DirectoryService.GetMember:output_type -> ipn.disputes.directory.v1.Member
+	20, // 62: ipn.disputes.directory.v1.DirectoryService.ListMembers:output_type -> ipn.disputes.directory.v1.ListMembersResponse
+	5,  // 63: ipn.disputes.directory.v1.DirectoryService.CreateMember:output_type -> ipn.disputes.directory.v1.Member
+	5,  // 64: ipn.disputes.directory.v1.DirectoryService.UpdateMember:output_type -> ipn.disputes.directory.v1.Member
+	5,  // 65: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:output_type -> ipn.disputes.directory.v1.Member
+	25, // 66: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:output_type -> ipn.disputes.directory.v1.ListLinkGroupsResponse
+	8,  // 67: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
+	42, // 68: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:output_type -> google.protobuf.Empty
+	11, // 69: ipn.disputes.directory.v1.DirectoryService.CreateStatement:output_type -> ipn.disputes.directory.v1.Statement
+	11, // 70: ipn.disputes.directory.v1.DirectoryService.PublishStatement:output_type -> ipn.disputes.directory.v1.Statement
+	11, // 71: ipn.disputes.directory.v1.DirectoryService.GetStatement:output_type -> ipn.disputes.directory.v1.Statement
+	32, // 72: ipn.disputes.directory.v1.DirectoryService.ListStatements:output_type -> ipn.disputes.directory.v1.ListStatementsResponse
+	10, // 73: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	34, // 74: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:output_type -> ipn.disputes.directory.v1.ListAccessTokensResponse
+	10, // 75: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	38, // 76: ipn.disputes.directory.v1.DirectoryService.Authenticate:output_type -> ipn.disputes.directory.v1.AuthenticateResponse
+	57, // [57:77] is the sub-list for method output_type
+	37, // [37:57] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_directory_v1_directory_proto_init() }
@@ -1972,8 +2913,8 @@ func file_ipn_disputes_directory_v1_directory_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_directory_v1_directory_proto_rawDesc), len(file_ipn_disputes_directory_v1_directory_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   23,
+			NumEnums:      3,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -11,6 +11,7 @@ import (
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
 
 // This is a compile-time assertion to ensure that this generated file
@@ -26,9 +27,18 @@ const (
 	DirectoryService_GetMember_FullMethodName         = "/ipn.disputes.directory.v1.DirectoryService/GetMember"
 	DirectoryService_ListMembers_FullMethodName       = "/ipn.disputes.directory.v1.DirectoryService/ListMembers"
 	DirectoryService_CreateMember_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/CreateMember"
+	DirectoryService_UpdateMember_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/UpdateMember"
+	DirectoryService_DeactivateMember_FullMethodName  = "/ipn.disputes.directory.v1.DirectoryService/DeactivateMember"
 	DirectoryService_ListLinkGroups_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/ListLinkGroups"
 	DirectoryService_CreateLinkGroup_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/CreateLinkGroup"
+	DirectoryService_DeleteLinkGroup_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/DeleteLinkGroup"
+	DirectoryService_CreateStatement_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/CreateStatement"
+	DirectoryService_PublishStatement_FullMethodName  = "/ipn.disputes.directory.v1.DirectoryService/PublishStatement"
+	DirectoryService_GetStatement_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/GetStatement"
+	DirectoryService_ListStatements_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/ListStatements"
 	DirectoryService_CreateAccessToken_FullMethodName = "/ipn.disputes.directory.v1.DirectoryService/CreateAccessToken"
+	DirectoryService_ListAccessTokens_FullMethodName  = "/ipn.disputes.directory.v1.DirectoryService/ListAccessTokens"
+	DirectoryService_RevokeAccessToken_FullMethodName = "/ipn.disputes.directory.v1.DirectoryService/RevokeAccessToken"
 	DirectoryService_Authenticate_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/Authenticate"
 )
 
@@ -56,15 +66,46 @@ type DirectoryServiceClient interface {
 	ListMembers(ctx context.Context, in *ListMembersRequest, opts ...grpc.CallOption) (*ListMembersResponse, error)
 	// CreateMember adds a member to a group. Group admins and the operator may.
 	CreateMember(ctx context.Context, in *CreateMemberRequest, opts ...grpc.CallOption) (*Member, error)
+	// UpdateMember changes a member's record. Group admins and the operator
+	// may change everything; a member may change their own contact details and
+	// public profile.
+	UpdateMember(ctx context.Context, in *UpdateMemberRequest, opts ...grpc.CallOption) (*Member, error)
+	// DeactivateMember records that a member has left the group. Their history
+	// stays; they take no role in new cases and are told of no new concerns.
+	// Group admins and the operator may.
+	DeactivateMember(ctx context.Context, in *DeactivateMemberRequest, opts ...grpc.CallOption) (*Member, error)
 	// ListLinkGroups lists the two IPN groups a group is linked to.
 	ListLinkGroups(ctx context.Context, in *ListLinkGroupsRequest, opts ...grpc.CallOption) (*ListLinkGroupsResponse, error)
 	// CreateLinkGroup links a group to another IPN group. Group admins and the
 	// operator may.
 	CreateLinkGroup(ctx context.Context, in *CreateLinkGroupRequest, opts ...grpc.CallOption) (*LinkGroup, error)
+	// DeleteLinkGroup removes a link, for example to replace a link group.
+	// Group admins and the operator may.
+	DeleteLinkGroup(ctx context.Context, in *DeleteLinkGroupRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// CreateStatement adds a draft version of a group's ethical statement,
+	// written as Markdown. Group admins and the operator may.
+	CreateStatement(ctx context.Context, in *CreateStatementRequest, opts ...grpc.CallOption) (*Statement, error)
+	// PublishStatement makes a draft the group's current statement; the
+	// version it replaces stays readable. Group admins and the operator may.
+	PublishStatement(ctx context.Context, in *PublishStatementRequest, opts ...grpc.CallOption) (*Statement, error)
+	// GetStatement returns a version of a group's ethical statement;
+	// `groups/{group}/statements/current` is the version published now.
+	// Anyone may read published versions; drafts only the group's members.
+	GetStatement(ctx context.Context, in *GetStatementRequest, opts ...grpc.CallOption) (*Statement, error)
+	// ListStatements lists the versions of a group's ethical statement, newest
+	// first. Drafts are listed only for the group's members.
+	ListStatements(ctx context.Context, in *ListStatementsRequest, opts ...grpc.CallOption) (*ListStatementsResponse, error)
 	// CreateAccessToken issues a personal access token to a member. The secret
 	// is returned once and stored only as a hash. Group admins and the operator
 	// may.
 	CreateAccessToken(ctx context.Context, in *CreateAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error)
+	// ListAccessTokens lists a member's tokens, without their secrets. The
+	// member, the group's admins and the operator may.
+	ListAccessTokens(ctx context.Context, in *ListAccessTokensRequest, opts ...grpc.CallOption) (*ListAccessTokensResponse, error)
+	// RevokeAccessToken stops a token from working, within the cache lifetime
+	// of Authenticate's callers (at most 30 seconds). The member, the group's
+	// admins and the operator may.
+	RevokeAccessToken(ctx context.Context, in *RevokeAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error)
 	// Authenticate turns a bearer secret into the principal it stands for.
 	// Services call it to authenticate members; it is not exposed over REST.
 	Authenticate(ctx context.Context, in *AuthenticateRequest, opts ...grpc.CallOption) (*AuthenticateResponse, error)
@@ -148,6 +189,26 @@ func (c *directoryServiceClient) CreateMember(ctx context.Context, in *CreateMem
 	return out, nil
 }
 
+func (c *directoryServiceClient) UpdateMember(ctx context.Context, in *UpdateMemberRequest, opts ...grpc.CallOption) (*Member, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Member)
+	err := c.cc.Invoke(ctx, DirectoryService_UpdateMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) DeactivateMember(ctx context.Context, in *DeactivateMemberRequest, opts ...grpc.CallOption) (*Member, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Member)
+	err := c.cc.Invoke(ctx, DirectoryService_DeactivateMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *directoryServiceClient) ListLinkGroups(ctx context.Context, in *ListLinkGroupsRequest, opts ...grpc.CallOption) (*ListLinkGroupsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListLinkGroupsResponse)
@@ -168,10 +229,80 @@ func (c *directoryServiceClient) CreateLinkGroup(ctx context.Context, in *Create
 	return out, nil
 }
 
+func (c *directoryServiceClient) DeleteLinkGroup(ctx context.Context, in *DeleteLinkGroupRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, DirectoryService_DeleteLinkGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) CreateStatement(ctx context.Context, in *CreateStatementRequest, opts ...grpc.CallOption) (*Statement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Statement)
+	err := c.cc.Invoke(ctx, DirectoryService_CreateStatement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) PublishStatement(ctx context.Context, in *PublishStatementRequest, opts ...grpc.CallOption) (*Statement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Statement)
+	err := c.cc.Invoke(ctx, DirectoryService_PublishStatement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) GetStatement(ctx context.Context, in *GetStatementRequest, opts ...grpc.CallOption) (*Statement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Statement)
+	err := c.cc.Invoke(ctx, DirectoryService_GetStatement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) ListStatements(ctx context.Context, in *ListStatementsRequest, opts ...grpc.CallOption) (*ListStatementsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListStatementsResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_ListStatements_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *directoryServiceClient) CreateAccessToken(ctx context.Context, in *CreateAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AccessToken)
 	err := c.cc.Invoke(ctx, DirectoryService_CreateAccessToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) ListAccessTokens(ctx context.Context, in *ListAccessTokensRequest, opts ...grpc.CallOption) (*ListAccessTokensResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAccessTokensResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_ListAccessTokens_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) RevokeAccessToken(ctx context.Context, in *RevokeAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AccessToken)
+	err := c.cc.Invoke(ctx, DirectoryService_RevokeAccessToken_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -212,15 +343,46 @@ type DirectoryServiceServer interface {
 	ListMembers(context.Context, *ListMembersRequest) (*ListMembersResponse, error)
 	// CreateMember adds a member to a group. Group admins and the operator may.
 	CreateMember(context.Context, *CreateMemberRequest) (*Member, error)
+	// UpdateMember changes a member's record. Group admins and the operator
+	// may change everything; a member may change their own contact details and
+	// public profile.
+	UpdateMember(context.Context, *UpdateMemberRequest) (*Member, error)
+	// DeactivateMember records that a member has left the group. Their history
+	// stays; they take no role in new cases and are told of no new concerns.
+	// Group admins and the operator may.
+	DeactivateMember(context.Context, *DeactivateMemberRequest) (*Member, error)
 	// ListLinkGroups lists the two IPN groups a group is linked to.
 	ListLinkGroups(context.Context, *ListLinkGroupsRequest) (*ListLinkGroupsResponse, error)
 	// CreateLinkGroup links a group to another IPN group. Group admins and the
 	// operator may.
 	CreateLinkGroup(context.Context, *CreateLinkGroupRequest) (*LinkGroup, error)
+	// DeleteLinkGroup removes a link, for example to replace a link group.
+	// Group admins and the operator may.
+	DeleteLinkGroup(context.Context, *DeleteLinkGroupRequest) (*emptypb.Empty, error)
+	// CreateStatement adds a draft version of a group's ethical statement,
+	// written as Markdown. Group admins and the operator may.
+	CreateStatement(context.Context, *CreateStatementRequest) (*Statement, error)
+	// PublishStatement makes a draft the group's current statement; the
+	// version it replaces stays readable. Group admins and the operator may.
+	PublishStatement(context.Context, *PublishStatementRequest) (*Statement, error)
+	// GetStatement returns a version of a group's ethical statement;
+	// `groups/{group}/statements/current` is the version published now.
+	// Anyone may read published versions; drafts only the group's members.
+	GetStatement(context.Context, *GetStatementRequest) (*Statement, error)
+	// ListStatements lists the versions of a group's ethical statement, newest
+	// first. Drafts are listed only for the group's members.
+	ListStatements(context.Context, *ListStatementsRequest) (*ListStatementsResponse, error)
 	// CreateAccessToken issues a personal access token to a member. The secret
 	// is returned once and stored only as a hash. Group admins and the operator
 	// may.
 	CreateAccessToken(context.Context, *CreateAccessTokenRequest) (*AccessToken, error)
+	// ListAccessTokens lists a member's tokens, without their secrets. The
+	// member, the group's admins and the operator may.
+	ListAccessTokens(context.Context, *ListAccessTokensRequest) (*ListAccessTokensResponse, error)
+	// RevokeAccessToken stops a token from working, within the cache lifetime
+	// of Authenticate's callers (at most 30 seconds). The member, the group's
+	// admins and the operator may.
+	RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*AccessToken, error)
 	// Authenticate turns a bearer secret into the principal it stands for.
 	// Services call it to authenticate members; it is not exposed over REST.
 	Authenticate(context.Context, *AuthenticateRequest) (*AuthenticateResponse, error)
@@ -255,14 +417,41 @@ func (UnimplementedDirectoryServiceServer) ListMembers(context.Context, *ListMem
 func (UnimplementedDirectoryServiceServer) CreateMember(context.Context, *CreateMemberRequest) (*Member, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateMember not implemented")
 }
+func (UnimplementedDirectoryServiceServer) UpdateMember(context.Context, *UpdateMemberRequest) (*Member, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateMember not implemented")
+}
+func (UnimplementedDirectoryServiceServer) DeactivateMember(context.Context, *DeactivateMemberRequest) (*Member, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeactivateMember not implemented")
+}
 func (UnimplementedDirectoryServiceServer) ListLinkGroups(context.Context, *ListLinkGroupsRequest) (*ListLinkGroupsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLinkGroups not implemented")
 }
 func (UnimplementedDirectoryServiceServer) CreateLinkGroup(context.Context, *CreateLinkGroupRequest) (*LinkGroup, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateLinkGroup not implemented")
 }
+func (UnimplementedDirectoryServiceServer) DeleteLinkGroup(context.Context, *DeleteLinkGroupRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteLinkGroup not implemented")
+}
+func (UnimplementedDirectoryServiceServer) CreateStatement(context.Context, *CreateStatementRequest) (*Statement, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateStatement not implemented")
+}
+func (UnimplementedDirectoryServiceServer) PublishStatement(context.Context, *PublishStatementRequest) (*Statement, error) {
+	return nil, status.Error(codes.Unimplemented, "method PublishStatement not implemented")
+}
+func (UnimplementedDirectoryServiceServer) GetStatement(context.Context, *GetStatementRequest) (*Statement, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetStatement not implemented")
+}
+func (UnimplementedDirectoryServiceServer) ListStatements(context.Context, *ListStatementsRequest) (*ListStatementsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListStatements not implemented")
+}
 func (UnimplementedDirectoryServiceServer) CreateAccessToken(context.Context, *CreateAccessTokenRequest) (*AccessToken, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateAccessToken not implemented")
+}
+func (UnimplementedDirectoryServiceServer) ListAccessTokens(context.Context, *ListAccessTokensRequest) (*ListAccessTokensResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAccessTokens not implemented")
+}
+func (UnimplementedDirectoryServiceServer) RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*AccessToken, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeAccessToken not implemented")
 }
 func (UnimplementedDirectoryServiceServer) Authenticate(context.Context, *AuthenticateRequest) (*AuthenticateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Authenticate not implemented")
@@ -414,6 +603,42 @@ func _DirectoryService_CreateMember_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_UpdateMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).UpdateMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_UpdateMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).UpdateMember(ctx, req.(*UpdateMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_DeactivateMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeactivateMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).DeactivateMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_DeactivateMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).DeactivateMember(ctx, req.(*DeactivateMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DirectoryService_ListLinkGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListLinkGroupsRequest)
 	if err := dec(in); err != nil {
@@ -450,6 +675,96 @@ func _DirectoryService_CreateLinkGroup_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_DeleteLinkGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteLinkGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).DeleteLinkGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_DeleteLinkGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).DeleteLinkGroup(ctx, req.(*DeleteLinkGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_CreateStatement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateStatementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).CreateStatement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_CreateStatement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).CreateStatement(ctx, req.(*CreateStatementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_PublishStatement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishStatementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).PublishStatement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_PublishStatement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).PublishStatement(ctx, req.(*PublishStatementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_GetStatement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStatementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).GetStatement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_GetStatement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).GetStatement(ctx, req.(*GetStatementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_ListStatements_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListStatementsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).ListStatements(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_ListStatements_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).ListStatements(ctx, req.(*ListStatementsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DirectoryService_CreateAccessToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateAccessTokenRequest)
 	if err := dec(in); err != nil {
@@ -464,6 +779,42 @@ func _DirectoryService_CreateAccessToken_Handler(srv interface{}, ctx context.Co
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(DirectoryServiceServer).CreateAccessToken(ctx, req.(*CreateAccessTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_ListAccessTokens_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAccessTokensRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).ListAccessTokens(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_ListAccessTokens_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).ListAccessTokens(ctx, req.(*ListAccessTokensRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_RevokeAccessToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeAccessTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).RevokeAccessToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_RevokeAccessToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).RevokeAccessToken(ctx, req.(*RevokeAccessTokenRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -522,6 +873,14 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _DirectoryService_CreateMember_Handler,
 		},
 		{
+			MethodName: "UpdateMember",
+			Handler:    _DirectoryService_UpdateMember_Handler,
+		},
+		{
+			MethodName: "DeactivateMember",
+			Handler:    _DirectoryService_DeactivateMember_Handler,
+		},
+		{
 			MethodName: "ListLinkGroups",
 			Handler:    _DirectoryService_ListLinkGroups_Handler,
 		},
@@ -530,8 +889,36 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _DirectoryService_CreateLinkGroup_Handler,
 		},
 		{
+			MethodName: "DeleteLinkGroup",
+			Handler:    _DirectoryService_DeleteLinkGroup_Handler,
+		},
+		{
+			MethodName: "CreateStatement",
+			Handler:    _DirectoryService_CreateStatement_Handler,
+		},
+		{
+			MethodName: "PublishStatement",
+			Handler:    _DirectoryService_PublishStatement_Handler,
+		},
+		{
+			MethodName: "GetStatement",
+			Handler:    _DirectoryService_GetStatement_Handler,
+		},
+		{
+			MethodName: "ListStatements",
+			Handler:    _DirectoryService_ListStatements_Handler,
+		},
+		{
 			MethodName: "CreateAccessToken",
 			Handler:    _DirectoryService_CreateAccessToken_Handler,
+		},
+		{
+			MethodName: "ListAccessTokens",
+			Handler:    _DirectoryService_ListAccessTokens_Handler,
+		},
+		{
+			MethodName: "RevokeAccessToken",
+			Handler:    _DirectoryService_RevokeAccessToken_Handler,
 		},
 		{
 			MethodName: "Authenticate",

@@ -243,6 +243,249 @@ func (x *CaseOpened) GetDeadline() *timestamppb.Timestamp {
 	return nil
 }
 
+// MemberJoined says that a member was added to a group. Subject
+// `disputes.<group>.member.joined`. It carries no contact details.
+type MemberJoined struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Common metadata.
+	Metadata *EventMetadata `protobuf:"bytes,1,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// The member, `groups/{group}/members/{member}`.
+	Member        string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberJoined) Reset() {
+	*x = MemberJoined{}
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberJoined) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberJoined) ProtoMessage() {}
+
+func (x *MemberJoined) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberJoined.ProtoReflect.Descriptor instead.
+func (*MemberJoined) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_events_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *MemberJoined) GetMetadata() *EventMetadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *MemberJoined) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+// MemberUpdated says that a member's record changed. Subject
+// `disputes.<group>.member.updated`. It names the changed fields, never
+// their values.
+type MemberUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Common metadata.
+	Metadata *EventMetadata `protobuf:"bytes,1,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// The member.
+	Member string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// The fields that changed, for example "contact" or "group_admin".
+	ChangedFields []string `protobuf:"bytes,3,rep,name=changed_fields,json=changedFields,proto3" json:"changed_fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberUpdated) Reset() {
+	*x = MemberUpdated{}
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberUpdated) ProtoMessage() {}
+
+func (x *MemberUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberUpdated.ProtoReflect.Descriptor instead.
+func (*MemberUpdated) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_events_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *MemberUpdated) GetMetadata() *EventMetadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *MemberUpdated) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *MemberUpdated) GetChangedFields() []string {
+	if x != nil {
+		return x.ChangedFields
+	}
+	return nil
+}
+
+// MemberLeft says that a member left a group. Subject
+// `disputes.<group>.member.left`.
+type MemberLeft struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Common metadata.
+	Metadata *EventMetadata `protobuf:"bytes,1,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// The member.
+	Member        string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberLeft) Reset() {
+	*x = MemberLeft{}
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberLeft) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberLeft) ProtoMessage() {}
+
+func (x *MemberLeft) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberLeft.ProtoReflect.Descriptor instead.
+func (*MemberLeft) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_events_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MemberLeft) GetMetadata() *EventMetadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *MemberLeft) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+// StatementPublished says that a group published a version of its ethical
+// statement. Subject `disputes.<group>.statement.published`.
+type StatementPublished struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Common metadata.
+	Metadata *EventMetadata `protobuf:"bytes,1,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// The version published, `groups/{group}/statements/{statement}`.
+	Statement string `protobuf:"bytes,2,opt,name=statement,proto3" json:"statement,omitempty"`
+	// The version it replaced, if any.
+	Superseded    string `protobuf:"bytes,3,opt,name=superseded,proto3" json:"superseded,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatementPublished) Reset() {
+	*x = StatementPublished{}
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatementPublished) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatementPublished) ProtoMessage() {}
+
+func (x *StatementPublished) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatementPublished.ProtoReflect.Descriptor instead.
+func (*StatementPublished) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_events_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *StatementPublished) GetMetadata() *EventMetadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *StatementPublished) GetStatement() string {
+	if x != nil {
+		return x.Statement
+	}
+	return ""
+}
+
+func (x *StatementPublished) GetSuperseded() string {
+	if x != nil {
+		return x.Superseded
+	}
+	return ""
+}
+
 var File_ipn_disputes_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_events_v1_events_proto_rawDesc = "" +
@@ -264,7 +507,24 @@ const file_ipn_disputes_events_v1_events_proto_rawDesc = "" +
 	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x12\n" +
 	"\x04case\x18\x02 \x01(\tR\x04case\x12\x18\n" +
 	"\aconcern\x18\x03 \x01(\tR\aconcern\x126\n" +
-	"\bdeadline\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadlineBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1;eventsv1b\x06proto3"
+	"\bdeadline\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\"i\n" +
+	"\fMemberJoined\x12A\n" +
+	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\"\x91\x01\n" +
+	"\rMemberUpdated\x12A\n" +
+	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\x12%\n" +
+	"\x0echanged_fields\x18\x03 \x03(\tR\rchangedFields\"g\n" +
+	"\n" +
+	"MemberLeft\x12A\n" +
+	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\"\x95\x01\n" +
+	"\x12StatementPublished\x12A\n" +
+	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x1c\n" +
+	"\tstatement\x18\x02 \x01(\tR\tstatement\x12\x1e\n" +
+	"\n" +
+	"superseded\x18\x03 \x01(\tR\n" +
+	"supersededBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_ipn_disputes_events_v1_events_proto_rawDescOnce sync.Once
@@ -278,23 +538,31 @@ func file_ipn_disputes_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_events_v1_events_proto_rawDescData
 }
 
-var file_ipn_disputes_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_ipn_disputes_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_ipn_disputes_events_v1_events_proto_goTypes = []any{
 	(*EventMetadata)(nil),         // 0: ipn.disputes.events.v1.EventMetadata
 	(*ConcernRegistered)(nil),     // 1: ipn.disputes.events.v1.ConcernRegistered
 	(*CaseOpened)(nil),            // 2: ipn.disputes.events.v1.CaseOpened
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(*MemberJoined)(nil),          // 3: ipn.disputes.events.v1.MemberJoined
+	(*MemberUpdated)(nil),         // 4: ipn.disputes.events.v1.MemberUpdated
+	(*MemberLeft)(nil),            // 5: ipn.disputes.events.v1.MemberLeft
+	(*StatementPublished)(nil),    // 6: ipn.disputes.events.v1.StatementPublished
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
 var file_ipn_disputes_events_v1_events_proto_depIdxs = []int32{
-	3, // 0: ipn.disputes.events.v1.EventMetadata.occur_time:type_name -> google.protobuf.Timestamp
+	7, // 0: ipn.disputes.events.v1.EventMetadata.occur_time:type_name -> google.protobuf.Timestamp
 	0, // 1: ipn.disputes.events.v1.ConcernRegistered.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
 	0, // 2: ipn.disputes.events.v1.CaseOpened.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
-	3, // 3: ipn.disputes.events.v1.CaseOpened.deadline:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	7, // 3: ipn.disputes.events.v1.CaseOpened.deadline:type_name -> google.protobuf.Timestamp
+	0, // 4: ipn.disputes.events.v1.MemberJoined.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	0, // 5: ipn.disputes.events.v1.MemberUpdated.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	0, // 6: ipn.disputes.events.v1.MemberLeft.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	0, // 7: ipn.disputes.events.v1.StatementPublished.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_events_v1_events_proto_init() }
@@ -308,7 +576,7 @@ func file_ipn_disputes_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_events_v1_events_proto_rawDesc), len(file_ipn_disputes_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
