@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 var noMigrations = fstest.MapFS{"001_empty.sql": {Data: []byte("CREATE TABLE things (id text PRIMARY KEY);")}}
 
-func setup(t *testing.T) (*pgxpool.Pool, jetstream.JetStream, events.Namespace) {
+func setup(t testing.TB) (*pgxpool.Pool, jetstream.JetStream, events.Namespace) {
 	t.Helper()
 	ctx := context.Background()
 	pool, err := postgres.Open(ctx, testenv.Database(t), "svc", noMigrations)
@@ -43,7 +43,7 @@ func setup(t *testing.T) (*pgxpool.Pool, jetstream.JetStream, events.Namespace) 
 	return pool, js, ns
 }
 
-func registered(t *testing.T, ns events.Namespace, concern string) events.Event {
+func registered(t testing.TB, ns events.Namespace, concern string) events.Event {
 	t.Helper()
 	meta := events.NewMetadata("groups/g1", "test", time.Now())
 	ev, err := ns.Encode(meta, "concern", "registered", &eventsv1.ConcernRegistered{Metadata: meta, Concern: concern})
@@ -54,7 +54,7 @@ func registered(t *testing.T, ns events.Namespace, concern string) events.Event 
 }
 
 // runRelay runs a relay until the returned stop is called.
-func runRelay(t *testing.T, pool *pgxpool.Pool, js jetstream.JetStream) (stop func()) {
+func runRelay(t testing.TB, pool *pgxpool.Pool, js jetstream.JetStream) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	r := &outbox.Relay{Pool: pool, JetStream: js, Schema: "svc", Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), PollInterval: 50 * time.Millisecond}
