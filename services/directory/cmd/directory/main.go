@@ -1,5 +1,5 @@
-// Command directory serves IPN groups, members, link groups and member
-// sign-in. Run it with -help for its settings.
+// Command directory serves IPN groups, members, link groups, ethical
+// statements and member sign-in. Run it with -help for its settings.
 package main
 
 import (

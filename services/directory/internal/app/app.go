@@ -47,7 +47,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer base.Close()
 
-	svc := &directory.Service{Store: store.New(base.Pool), OperatorToken: cfg.OperatorToken, TokenTTL: cfg.TokenTTL}
+	svc := &directory.Service{Store: store.New(base.Pool, base.Events), OperatorToken: cfg.OperatorToken, TokenTTL: cfg.TokenTTL}
 	server := base.Server(grpcserver.Options{
 		Authenticator: auth.Chain{Services: base.Trusted, Others: localAuthenticator{svc}},
 		Public:        grpcapi.Public,

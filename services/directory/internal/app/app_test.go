@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/directory/internal/app"
@@ -21,9 +22,12 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 const operatorToken = "operator-secret-for-tests-0123456789"
 
-// env is one directory running in-process on its own database.
+// env is one directory running in-process on its own database and event
+// namespace.
 type env struct {
-	client directoryv1.DirectoryServiceClient
+	client  directoryv1.DirectoryServiceClient
+	natsURL string
+	ns      events.Namespace
 }
 
 func start(t *testing.T) *env {
@@ -44,7 +48,7 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &env{client: directoryv1.NewDirectoryServiceClient(conn)}
+	return &env{client: directoryv1.NewDirectoryServiceClient(conn), natsURL: cfg.NATSURL, ns: events.Namespace(cfg.EventNamespace)}
 }
 
 func as(secret string) context.Context {
@@ -80,16 +84,19 @@ func (e *env) seed(t *testing.T, groupID string) (admin, member string) {
 			t.Fatalf("create member %s: %v", m.id, err)
 		}
 	}
-	issue := func(id string) string {
-		tok, err := e.client.CreateAccessToken(op, &directoryv1.CreateAccessTokenRequest{
-			Parent: "groups/" + groupID + "/members/" + id, AccessToken: &directoryv1.AccessToken{DisplayName: "test"},
-		})
-		if err != nil {
-			t.Fatalf("issue token: %v", err)
-		}
-		return tok.GetSecret()
+	return e.issue(t, groupID, "ada"), e.issue(t, groupID, "ben")
+}
+
+// issue gives a member a new access token and returns its secret.
+func (e *env) issue(t *testing.T, groupID, memberID string) string {
+	t.Helper()
+	tok, err := e.client.CreateAccessToken(as(operatorToken), &directoryv1.CreateAccessTokenRequest{
+		Parent: "groups/" + groupID + "/members/" + memberID, AccessToken: &directoryv1.AccessToken{DisplayName: "test"},
+	})
+	if err != nil {
+		t.Fatalf("issue token: %v", err)
 	}
-	return issue("ada"), issue("ben")
+	return tok.GetSecret()
 }
 
 func TestDirectoryRPCs(t *testing.T) {

@@ -1,6 +1,6 @@
 // Package directory is the domain of the directory service: IPN groups, their
-// members and link groups, and members' access tokens, with the rules of who
-// may read and change them.
+// members, link groups and ethical statements, and members' access tokens,
+// with the rules of who may read and change them.
 package directory
 
 import (
@@ -115,12 +115,45 @@ type AccessToken struct {
 	SecretHash  []byte
 	ExpireTime  time.Time
 	CreateTime  time.Time
+	LastUseTime time.Time
 	RevokeTime  time.Time
 }
+
+// StatementState says whether a version of an ethical statement is in force.
+type StatementState int
+
+// The states of a statement version. A draft becomes published; publishing
+// the next version supersedes it.
+const (
+	StatementUnspecified StatementState = iota
+	StatementDraft
+	StatementPublished
+	StatementSuperseded
+)
+
+// Statement is one version of a group's ethical statement, written as
+// Markdown.
+type Statement struct {
+	GroupID     string
+	Version     int
+	Markdown    string
+	State       StatementState
+	CreateTime  time.Time
+	PublishTime time.Time
+}
+
+// Sections are the statement's named parts, read from its Markdown.
+func (s Statement) Sections() []Section { return ParseSections(s.Markdown) }
 
 // Errors a Store returns; the Service turns them into caller-facing faults.
 var (
 	ErrNotFound      = errors.New("not found")
 	ErrAlreadyExists = errors.New("already exists")
 	ErrStale         = errors.New("stale version")
+	// ErrLastAdmin is returned when a change would leave a group without an
+	// active admin.
+	ErrLastAdmin = errors.New("last active admin")
+	// ErrNotDraft is returned when a statement to publish is no longer a
+	// draft.
+	ErrNotDraft = errors.New("statement is not a draft")
 )

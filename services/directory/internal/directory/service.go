@@ -281,7 +281,9 @@ func (s *Service) CreateLinkGroup(ctx context.Context, l LinkGroup) (LinkGroup, 
 	return l, nil
 }
 
-// ListLinkGroups lists a group's link groups. Anyone may read them.
+// ListLinkGroups lists a group's link groups. Anyone may read their names;
+// an external group's contact e-mail and gRPC endpoint only the group's
+// members, services and the operator.
 func (s *Service) ListLinkGroups(ctx context.Context, groupID string, p Page) ([]LinkGroup, string, error) {
 	if _, err := s.GetGroup(ctx, groupID); err != nil {
 		return nil, "", err
@@ -291,7 +293,31 @@ func (s *Service) ListLinkGroups(ctx context.Context, groupID string, p Page) ([
 		return nil, "", fmt.Errorf("list link groups: %w", err)
 	}
 	links, next := pageOf(rows, p.Size, func(l LinkGroup) string { return l.ID })
+	if !maySeeContacts(auth.FromContext(ctx), groupID) {
+		for i := range links {
+			links[i].ContactEmail, links[i].GRPCEndpoint = "", ""
+		}
+	}
 	return links, next, nil
+}
+
+// DeleteLinkGroup removes a link, for example to replace a link group. The
+// group's admins and the operator may.
+func (s *Service) DeleteLinkGroup(ctx context.Context, groupID, id string) error {
+	if _, err := s.GetGroup(ctx, groupID); err != nil {
+		return err
+	}
+	if !mayAdminister(auth.FromContext(ctx), groupID) {
+		return denied("remove link groups")
+	}
+	if err := s.Store.DeleteLinkGroup(ctx, groupID, id); err != nil {
+		return storeError(err, notFoundLinkGroup, "link group")
+	}
+	return nil
+}
+
+func notFoundLinkGroup() error {
+	return fault.New(fault.NotFound, "LINK_GROUP_NOT_FOUND", "no such link group")
 }
 
 // tokenPrefix marks the directory's personal access tokens, so that secret

@@ -123,3 +123,29 @@ func linkGroupProto(l directory.LinkGroup) *directoryv1.LinkGroup {
 	}
 	return out
 }
+
+func accessTokenProto(t directory.AccessToken) *directoryv1.AccessToken {
+	return &directoryv1.AccessToken{
+		Name:        "groups/" + t.GroupID + "/members/" + t.MemberID + "/accessTokens/" + t.ID,
+		DisplayName: t.DisplayName,
+		ExpireTime:  timestamppb.New(t.ExpireTime),
+		CreateTime:  timestamppb.New(t.CreateTime),
+		LastUseTime: optionalTime(t.LastUseTime),
+		RevokeTime:  optionalTime(t.RevokeTime),
+	}
+}
+
+func statementProto(st directory.Statement) *directoryv1.Statement {
+	out := &directoryv1.Statement{
+		Name:        directory.StatementName(st.GroupID, st.Version),
+		Markdown:    st.Markdown,
+		State:       directoryv1.Statement_State(st.State),
+		Version:     int32(st.Version),
+		CreateTime:  timestamppb.New(st.CreateTime),
+		PublishTime: optionalTime(st.PublishTime),
+	}
+	for _, sec := range st.Sections() {
+		out.Sections = append(out.Sections, &directoryv1.StatementSection{Title: sec.Title, Markdown: sec.Markdown})
+	}
+	return out
+}

@@ -11,7 +11,6 @@ import (
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/directory/internal/directory"
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Public lists the methods anyone may call without credentials.
@@ -21,6 +20,8 @@ var Public = []string{
 	directoryv1.DirectoryService_GetMember_FullMethodName,
 	directoryv1.DirectoryService_ListMembers_FullMethodName,
 	directoryv1.DirectoryService_ListLinkGroups_FullMethodName,
+	directoryv1.DirectoryService_GetStatement_FullMethodName,
+	directoryv1.DirectoryService_ListStatements_FullMethodName,
 }
 
 // Handler implements directoryv1.DirectoryServiceServer.
@@ -34,9 +35,14 @@ const (
 	maxPageSize     = 200
 )
 
-// page reads page_size and page_token; the token is the opaque form of the
-// last id of the previous page.
+// page reads page_size and page_token of a list ordered by resource id.
 func page(size int32, token string) (directory.Page, error) {
+	return pageOf(size, token, directory.ValidID)
+}
+
+// pageOf reads page_size and page_token; the token is the opaque form of the
+// cursor of the previous page (the last id it held), which valid checks.
+func pageOf(size int32, token string, valid func(string) bool) (directory.Page, error) {
 	p := directory.Page{Size: int(size)}
 	switch {
 	case size < 0:
@@ -50,7 +56,7 @@ func page(size int32, token string) (directory.Page, error) {
 	}
 	if token != "" {
 		after, err := base64.RawURLEncoding.DecodeString(token)
-		if err != nil || !directory.ValidID(string(after)) {
+		if err != nil || !valid(string(after)) {
 			var v fault.Violations
 			v.Add("page_token", "is not a token from a previous response")
 			return p, v.Err()
@@ -212,13 +218,9 @@ func (h *Handler) CreateAccessToken(ctx context.Context, req *directoryv1.Create
 	if err != nil {
 		return nil, err
 	}
-	return &directoryv1.AccessToken{
-		Name:        req.GetParent() + "/accessTokens/" + issued.ID,
-		DisplayName: issued.DisplayName,
-		ExpireTime:  timestamppb.New(issued.ExpireTime),
-		Secret:      issued.Secret,
-		CreateTime:  timestamppb.New(issued.CreateTime),
-	}, nil
+	out := accessTokenProto(issued.AccessToken)
+	out.Secret = issued.Secret
+	return out, nil
 }
 
 // Authenticate implements directoryv1.DirectoryServiceServer.

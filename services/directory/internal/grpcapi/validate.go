@@ -8,13 +8,18 @@ import (
 )
 
 // Validate checks what the proto annotations cannot: the domain checks field
-// contents; here only the shape of names that the handlers split.
+// contents; here only the shape of names that the handlers split. Names in
+// resource_reference fields are already checked against their patterns.
 func Validate(_ context.Context, _ string, req any) error {
 	var v fault.Violations
 	switch r := req.(type) {
 	case *directoryv1.UpdateGroupRequest:
 		if r.GetGroup().GetName() == "" {
 			v.Add("group.name", "is required")
+		}
+	case *directoryv1.UpdateMemberRequest:
+		if ids := nameParts(r.GetMember().GetName(), "members"); ids == nil || ids[0] == "" || ids[1] == "" {
+			v.Add("member.name", "must be a resource name of the form groups/{group}/members/{member}")
 		}
 	case *directoryv1.AuthenticateRequest:
 		if len(r.GetSecret()) > 512 {

@@ -8,20 +8,29 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/ipnmediation/disputes/platform/outbox"
+	"github.com/ipnmediation/disputes/platform/postgres"
+	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	"github.com/ipnmediation/disputes/services/directory/internal/directory"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// Producer names this service in event metadata.
+const Producer = "directory"
+
 // Store implements directory.Store on a pgx pool whose search_path is the
-// directory's schema.
+// directory's schema. Changes that others hear about are written together
+// with their event in the outbox.
 type Store struct {
 	pool *pgxpool.Pool
+	ns   events.Namespace
 }
 
-// New returns a Store on pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// New returns a Store on pool whose events go to the stream of ns.
+func New(pool *pgxpool.Pool, ns events.Namespace) *Store { return &Store{pool: pool, ns: ns} }
 
 var _ directory.Store = (*Store)(nil)
 
@@ -140,13 +149,20 @@ func (s *Store) CreateMember(ctx context.Context, m directory.Member) error {
 	if !m.LeaveTime.IsZero() {
 		leave = &m.LeaveTime
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO members (`+memberColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
-		m.GroupID, m.ID, m.DisplayName, m.Active, m.Email, m.Phone, m.Profile.Training, m.Profile.Qualifications,
-		m.Profile.Experience, m.Profile.WayOfWorking, m.GroupAdmin, m.JoinTime, leave, m.Version)
+	meta := eventMetadataAt(m.GroupID, m.JoinTime)
+	ev, err := s.ns.Encode(meta, "member", "joined", &eventsv1.MemberJoined{Metadata: meta, Member: memberName(m)})
 	if err != nil {
-		return fmt.Errorf("insert member: %w", classify(err))
+		return err
 	}
-	return nil
+	return postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO members (`+memberColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+			m.GroupID, m.ID, m.DisplayName, m.Active, m.Email, m.Phone, m.Profile.Training, m.Profile.Qualifications,
+			m.Profile.Experience, m.Profile.WayOfWorking, m.GroupAdmin, m.JoinTime, leave, m.Version)
+		if err != nil {
+			return fmt.Errorf("insert member: %w", classify(err))
+		}
+		return outbox.Add(ctx, tx, ev)
+	})
 }
 
 // GetMember implements directory.Store.
@@ -205,21 +221,19 @@ func (s *Store) CreateAccessToken(ctx context.Context, t directory.AccessToken) 
 // GetAccessToken implements directory.Store.
 func (s *Store) GetAccessToken(ctx context.Context, id string) (directory.AccessToken, directory.Member, error) {
 	var t directory.AccessToken
-	var revoke *time.Time
-	row := s.pool.QueryRow(ctx, `SELECT t.id, t.group_id, t.member_id, t.display_name, t.secret_hash, t.expire_time, t.create_time, t.revoke_time,
+	var lastUse, revoke *time.Time
+	row := s.pool.QueryRow(ctx, `SELECT t.id, t.group_id, t.member_id, t.display_name, t.secret_hash, t.expire_time, t.create_time, t.last_used_time, t.revoke_time,
 		`+prefixed("m.", memberColumns)+`
 		FROM access_tokens t JOIN members m ON m.group_id = t.group_id AND m.id = t.member_id WHERE t.id = $1`, id)
 	var m directory.Member
 	var leave *time.Time
-	err := row.Scan(&t.ID, &t.GroupID, &t.MemberID, &t.DisplayName, &t.SecretHash, &t.ExpireTime, &t.CreateTime, &revoke,
+	err := row.Scan(&t.ID, &t.GroupID, &t.MemberID, &t.DisplayName, &t.SecretHash, &t.ExpireTime, &t.CreateTime, &lastUse, &revoke,
 		&m.GroupID, &m.ID, &m.DisplayName, &m.Active, &m.Email, &m.Phone, &m.Profile.Training,
 		&m.Profile.Qualifications, &m.Profile.Experience, &m.Profile.WayOfWorking, &m.GroupAdmin, &m.JoinTime, &leave, &m.Version)
 	if err != nil {
 		return directory.AccessToken{}, directory.Member{}, fmt.Errorf("get access token: %w", classify(err))
 	}
-	if revoke != nil {
-		t.RevokeTime = *revoke
-	}
+	t.LastUseTime, t.RevokeTime = timeOrZero(lastUse), timeOrZero(revoke)
 	if leave != nil {
 		m.LeaveTime = *leave
 	}
