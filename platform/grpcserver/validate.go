@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 // Validator checks what the proto annotations cannot say, for example the
@@ -24,9 +25,13 @@ type Validator func(ctx context.Context, fullMethod string, req any) error
 // string field with a (google.api.resource_reference) must be a name of that
 // resource type. Nested messages are checked when set. Output-only fields are
 // ignored, as AIP-203 asks.
+//
+// In an update request (one with an update_mask), the resource's own
+// REQUIRED fields are required only when the mask names them, or when the
+// mask is empty and so names every field (AIP-134).
 func CheckAnnotations(msg proto.Message) []fault.FieldViolation {
 	var v fault.Violations
-	checkMessage(msg.ProtoReflect(), "", &v)
+	checkMessage(msg.ProtoReflect(), "", updateMask(msg.ProtoReflect()), &v)
 	if v.Len() == 0 {
 		return nil
 	}
@@ -34,7 +39,26 @@ func CheckAnnotations(msg proto.Message) []fault.FieldViolation {
 	return err.Violations
 }
 
-func checkMessage(m protoreflect.Message, prefix string, v *fault.Violations) {
+// updateMask returns the paths of a request's update_mask: nil when the
+// request has none, and the resource's paths (relative to it) otherwise.
+func updateMask(m protoreflect.Message) map[string]bool {
+	fd := m.Descriptor().Fields().ByName("update_mask")
+	if fd == nil || fd.Message() == nil || fd.Message().FullName() != "google.protobuf.FieldMask" {
+		return nil
+	}
+	paths := map[string]bool{}
+	if !m.Has(fd) {
+		return paths
+	}
+	for _, p := range m.Get(fd).Message().Interface().(*fieldmaskpb.FieldMask).GetPaths() {
+		paths[p] = true
+	}
+	return paths
+}
+
+// checkMessage checks m's fields. mask, when not nil, is the update mask of
+// the request m belongs to: it applies to the resource, one level down.
+func checkMessage(m protoreflect.Message, prefix string, mask map[string]bool, v *fault.Violations) {
 	fields := m.Descriptor().Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
@@ -44,7 +68,7 @@ func checkMessage(m protoreflect.Message, prefix string, v *fault.Violations) {
 			continue
 		}
 		set := m.Has(fd)
-		if behaviors[annotations.FieldBehavior_REQUIRED] && !set {
+		if behaviors[annotations.FieldBehavior_REQUIRED] && !set && (mask == nil || prefix == "" || len(mask) == 0 || mask[string(fd.Name())]) {
 			v.Add(path, "is required")
 			continue
 		}
@@ -53,7 +77,11 @@ func checkMessage(m protoreflect.Message, prefix string, v *fault.Violations) {
 		}
 		switch {
 		case fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap():
-			checkMessage(m.Get(fd).Message(), path+".", v)
+			var inner map[string]bool
+			if mask != nil && prefix == "" && fd.Name() != "update_mask" {
+				inner = mask // the resource being updated
+			}
+			checkMessage(m.Get(fd).Message(), path+".", inner, v)
 		case fd.Kind() == protoreflect.StringKind && !fd.IsList() && !fd.IsMap():
 			if pattern, ok := referencePattern(fd); ok && !pattern.MatchString(m.Get(fd).String()) {
 				v.Addf(path, "must be a resource name of the form %s", patternText(fd))

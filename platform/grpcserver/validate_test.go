@@ -10,11 +10,13 @@ import (
 	"testing"
 
 	"github.com/ipnmediation/disputes/platform/fault"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 func fields(vs []fault.FieldViolation) []string {
@@ -39,6 +41,18 @@ func TestCheckAnnotations(t *testing.T) {
 		}}, []string{"parent"}},
 		{"nested required fields", &intakev1.CreateConcernRequest{Parent: "groups/x", Concern: &intakev1.Concern{Practitioner: "members/y"}},
 			[]string{"concern.client_contact", "concern.client_name", "concern.description", "concern.practitioner"}},
+		{"update: a required field outside the mask is not required", &directoryv1.UpdateMemberRequest{
+			Member: &directoryv1.Member{Name: "groups/g/members/m"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"contact"}},
+		}, nil},
+		{"update: a required field in the mask is", &directoryv1.UpdateMemberRequest{
+			Member: &directoryv1.Member{Name: "groups/g/members/m"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}},
+		}, []string{"member.display_name"}},
+		{"update: an empty mask names every field", &directoryv1.UpdateMemberRequest{
+			Member: &directoryv1.Member{Name: "groups/g/members/m"},
+		}, []string{"member.display_name"}},
+		{"update: the resource itself stays required", &directoryv1.UpdateMemberRequest{
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"contact"}},
+		}, []string{"member"}},
 		{"output-only fields are ignored", &intakev1.CreateConcernRequest{Parent: "groups/x", Concern: &intakev1.Concern{
 			Practitioner: "groups/x/members/y", Description: "d", ClientName: "n", ClientContact: &intakev1.ClientContact{}, Reference: "ignored",
 		}}, nil},
