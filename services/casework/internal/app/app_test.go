@@ -397,6 +397,9 @@ func TestGetCase(t *testing.T) {
 				!got.GetRegisterTime().AsTime().Equal(registered) || got.GetCreateTime() == nil || got.GetEtag() == "" {
 				t.Errorf("GetCase = %v", got)
 			}
+			if strings.HasPrefix(tt.caseName, "groups/riverside/") && got.GetEthicalStatement() != riversideStatement {
+				t.Errorf("ethical statement = %q, want the one in force at registration, %q", got.GetEthicalStatement(), riversideStatement)
+			}
 			clock := got.GetClock()
 			if !clock.GetDeadline().AsTime().Equal(deadline) {
 				t.Errorf("deadline %v; want %v", clock.GetDeadline().AsTime(), deadline)

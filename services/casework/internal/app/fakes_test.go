@@ -66,6 +66,10 @@ type fakeDirectory struct {
 	directoryv1.UnimplementedDirectoryServiceServer
 }
 
+// riversideStatement is the version of riverside's ethical statement in
+// force.
+const riversideStatement = "groups/riverside/statements/2"
+
 var fakeTargets = map[string]*durationpb.Duration{
 	"groups/riverside": nil,
 	"groups/hillside":  durationpb.New(hillsideTarget),
@@ -90,6 +94,18 @@ func (fakeDirectory) GetGroup(ctx context.Context, req *directoryv1.GetGroupRequ
 		g.ProcedureSettings = &directoryv1.ProcedureSettings{OverallTarget: target}
 	}
 	return g, nil
+}
+
+// GetStatement knows riverside's current statement, version 2; hillside has
+// published none.
+func (fakeDirectory) GetStatement(ctx context.Context, req *directoryv1.GetStatementRequest) (*directoryv1.Statement, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	if req.GetName() != "groups/riverside/statements/current" {
+		return nil, status.Error(codes.NotFound, "no statement")
+	}
+	return &directoryv1.Statement{Name: riversideStatement, Version: 2, State: directoryv1.Statement_STATE_PUBLISHED}, nil
 }
 
 func (fakeDirectory) Authenticate(ctx context.Context, req *directoryv1.AuthenticateRequest) (*directoryv1.AuthenticateResponse, error) {

@@ -49,6 +49,9 @@ type Case struct {
 	RegisterTime time.Time
 	// Deadline is when the group's overall target runs out.
 	Deadline time.Time
+	// Statement is the version of the group's ethical statement in force
+	// when the concern was registered; empty when there was none.
+	Statement string
 	// Version counts changes to the case; the etag is derived from it.
 	Version int
 	// CreateTime is when casework opened the case.

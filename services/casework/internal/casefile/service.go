@@ -61,13 +61,23 @@ type Intake interface {
 	Concern(ctx context.Context, name string) (c Concern, found bool, err error)
 }
 
+// Terms are what a group has promised at the moment a concern is
+// registered.
+type Terms struct {
+	// OverallTarget is the time the group gives itself to resolve a
+	// concern, zero when it has not set one.
+	OverallTarget time.Duration
+	// Statement is the version of its ethical statement in force,
+	// groups/{g}/statements/{n}; empty when it has published none.
+	Statement string
+}
+
 // Directory is the directory service, which knows each group's procedure
-// settings.
+// settings and ethical statement.
 type Directory interface {
-	// OverallTarget returns the time a group gives itself to resolve a
-	// concern, zero when the group has not set one; found is false when
-	// there is no such group.
-	OverallTarget(ctx context.Context, group string) (target time.Duration, found bool, err error)
+	// Terms returns the group's terms now; found is false when there is no
+	// such group.
+	Terms(ctx context.Context, group string) (terms Terms, found bool, err error)
 }
 
 // Service runs cases.
@@ -132,9 +142,9 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 	if concern.Name != r.Concern || !strings.HasPrefix(concern.Practitioner, group+"/members/") || concern.Reference == "" {
 		return nil, unusableEvent("EVENT_CONCERN_INCONSISTENT", "the concern intake returned does not fit the event")
 	}
-	target, found, err := s.Directory.OverallTarget(ctx, group)
+	terms, found, err := s.Directory.Terms(ctx, group)
 	if err != nil {
-		return nil, fmt.Errorf("look up the target of %s: %w", group, err)
+		return nil, fmt.Errorf("look up the terms of %s: %w", group, err)
 	}
 	if !found {
 		return nil, unusableEvent("EVENT_GROUP_UNKNOWN", "the directory does not know the event's group")
@@ -149,7 +159,8 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 			Therapist:    concern.Practitioner,
 			Phase:        Registered,
 			RegisterTime: registered,
-			Deadline:     dbTime(deadlineFor(registered, target)),
+			Deadline:     dbTime(deadlineFor(registered, terms.OverallTarget)),
+			Statement:    terms.Statement,
 			Version:      1,
 			CreateTime:   dbTime(s.now()),
 		},

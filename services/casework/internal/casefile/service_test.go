@@ -47,9 +47,9 @@ func (i intakeStub) Concern(_ context.Context, name string) (Concern, bool, erro
 	return c, ok, nil
 }
 
-type directoryStub map[string]time.Duration
+type directoryStub map[string]Terms
 
-func (d directoryStub) OverallTarget(_ context.Context, group string) (time.Duration, bool, error) {
+func (d directoryStub) Terms(_ context.Context, group string) (Terms, bool, error) {
 	t, ok := d[group]
 	return t, ok, nil
 }
@@ -78,18 +78,22 @@ func TestOpenFromConcern(t *testing.T) {
 			elsewhere: concern(elsewhere, "groups/hillside/members/kim-lee"),
 			nowhere:   concern(nowhere, "groups/nowhere/members/x"),
 		},
-		Directory: directoryStub{"groups/riverside": 0, "groups/hillside": 14 * 24 * time.Hour},
-		Now:       func() time.Time { return now },
+		Directory: directoryStub{
+			"groups/riverside": {Statement: "groups/riverside/statements/3"},
+			"groups/hillside":  {OverallTarget: 14 * 24 * time.Hour},
+		},
+		Now: func() time.Time { return now },
 	}
 	tests := []struct {
-		name         string
-		reg          Registration
-		wantReason   string
-		wantNil      bool
-		wantDeadline time.Duration
+		name          string
+		reg           Registration
+		wantReason    string
+		wantNil       bool
+		wantDeadline  time.Duration
+		wantStatement string
 	}{
-		{name: "default target", reg: Registration{"groups/riverside", fresh}, wantDeadline: DefaultOverallTarget},
-		{name: "group's own target", reg: Registration{"groups/hillside", hillside}, wantDeadline: 14 * 24 * time.Hour},
+		{name: "default target and the statement in force", reg: Registration{"groups/riverside", fresh}, wantDeadline: DefaultOverallTarget, wantStatement: "groups/riverside/statements/3"},
+		{name: "group's own target, no statement", reg: Registration{"groups/hillside", hillside}, wantDeadline: 14 * 24 * time.Hour},
 		{name: "concern already has a case", reg: Registration{"groups/riverside", taken}, wantNil: true},
 		{name: "concern of another group than the event's", reg: Registration{"groups/riverside", hillside}, wantReason: "EVENT_MALFORMED"},
 		{name: "not a concern name", reg: Registration{"groups/riverside", "groups/riverside/cases/x"}, wantReason: "EVENT_MALFORMED"},
@@ -126,6 +130,9 @@ func TestOpenFromConcern(t *testing.T) {
 			}
 			if !c.RegisterTime.Equal(want) || !c.Deadline.Equal(want.Add(tt.wantDeadline)) || !c.CreateTime.Equal(dbTime(now)) {
 				t.Errorf("times: registered %v deadline %v created %v", c.RegisterTime, c.Deadline, c.CreateTime)
+			}
+			if c.Statement != tt.wantStatement {
+				t.Errorf("statement = %q, want %q", c.Statement, tt.wantStatement)
 			}
 			if o.Confidential.Description != "what happened" || o.Confidential.ClientEmail != "sam@example.org" {
 				t.Errorf("confidential part not taken over: %+v", o.Confidential)

@@ -5,7 +5,6 @@ package directory
 import (
 	"context"
 	"fmt"
-	"time"
 
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/casework/internal/casefile"
@@ -20,18 +19,26 @@ type Client struct {
 
 var _ casefile.Directory = Client{}
 
-// OverallTarget implements casefile.Directory.
-func (c Client) OverallTarget(ctx context.Context, group string) (time.Duration, bool, error) {
+// Terms implements casefile.Directory.
+func (c Client) Terms(ctx context.Context, group string) (casefile.Terms, bool, error) {
 	g, err := c.Directory.GetGroup(ctx, &directoryv1.GetGroupRequest{Name: group})
 	if status.Code(err) == codes.NotFound {
-		return 0, false, nil
+		return casefile.Terms{}, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("directory GetGroup: %w", err)
+		return casefile.Terms{}, false, fmt.Errorf("directory GetGroup: %w", err)
 	}
-	target := g.GetProcedureSettings().GetOverallTarget()
-	if target == nil {
-		return 0, true, nil
+	var terms casefile.Terms
+	if target := g.GetProcedureSettings().GetOverallTarget(); target != nil {
+		terms.OverallTarget = target.AsDuration()
 	}
-	return target.AsDuration(), true, nil
+	st, err := c.Directory.GetStatement(ctx, &directoryv1.GetStatementRequest{Name: group + "/statements/current"})
+	switch status.Code(err) {
+	case codes.OK:
+		terms.Statement = st.GetName()
+	case codes.NotFound: // the group has published no statement
+	default:
+		return casefile.Terms{}, false, fmt.Errorf("directory GetStatement: %w", err)
+	}
+	return terms, true, nil
 }

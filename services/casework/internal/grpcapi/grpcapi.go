@@ -123,8 +123,9 @@ func caseToProto(v casefile.View) *caseworkv1.Case {
 			Remaining: durationpb.New(v.Clock.Remaining),
 			Overdue:   v.Clock.Overdue,
 		},
-		RegisterTime: timestamppb.New(c.RegisterTime),
-		CreateTime:   timestamppb.New(c.CreateTime),
-		Etag:         c.Etag(),
+		RegisterTime:     timestamppb.New(c.RegisterTime),
+		CreateTime:       timestamppb.New(c.CreateTime),
+		Etag:             c.Etag(),
+		EthicalStatement: c.Statement,
 	}
 }

@@ -33,7 +33,7 @@ var _ casefile.Store = (*Store)(nil)
 
 // caseColumns are the columns of a casefile.Case, in scanCase's order. The
 // confidential columns are deliberately not among them.
-const caseColumns = `id::text, group_id, concern, reference, therapist, phase, register_time, deadline, version, create_time`
+const caseColumns = `id::text, group_id, concern, reference, therapist, phase, register_time, deadline, ethical_statement, version, create_time`
 
 // Open stores the case in o and its CaseOpened event inside tx, unless the
 // concern already has a case: then it changes nothing, writes no event and
@@ -42,12 +42,12 @@ func (s *Store) Open(ctx context.Context, tx pgx.Tx, o casefile.Opening) (bool, 
 	c := o.Case
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO cases (id, group_id, concern, reference, therapist, phase, register_time, deadline,
-		                   concern_text, client_name, client_email, client_phone, version, create_time)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		                   concern_text, client_name, client_email, client_phone, version, create_time, ethical_statement)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (concern) DO NOTHING`,
 		c.ID, c.GroupID(), c.Concern, c.Reference, c.Therapist, string(c.Phase), c.RegisterTime, c.Deadline,
 		o.Confidential.Description, o.Confidential.ClientName, o.Confidential.ClientEmail, o.Confidential.ClientPhone,
-		c.Version, c.CreateTime)
+		c.Version, c.CreateTime, c.Statement)
 	if err != nil {
 		return false, fmt.Errorf("insert case: %w", err)
 	}
@@ -120,7 +120,7 @@ func scanCase(row pgx.Row) (casefile.Case, error) {
 	var c casefile.Case
 	var groupID, phase string
 	if err := row.Scan(&c.ID, &groupID, &c.Concern, &c.Reference, &c.Therapist, &phase,
-		&c.RegisterTime, &c.Deadline, &c.Version, &c.CreateTime); err != nil {
+		&c.RegisterTime, &c.Deadline, &c.Statement, &c.Version, &c.CreateTime); err != nil {
 		return casefile.Case{}, err
 	}
 	c.Group = "groups/" + groupID

@@ -93,9 +93,13 @@ type Case struct {
 	// When the case was opened here.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Checksum for optimistic concurrency.
-	Etag          string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The version of the group's ethical statement in force when the concern
+	// was registered, `groups/{group}/statements/{statement}`; empty when the
+	// group had published none.
+	EthicalStatement string `protobuf:"bytes,10,opt,name=ethical_statement,json=ethicalStatement,proto3" json:"ethical_statement,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Case) Reset() {
@@ -187,6 +191,13 @@ func (x *Case) GetCreateTime() *timestamppb.Timestamp {
 func (x *Case) GetEtag() string {
 	if x != nil {
 		return x.Etag
+	}
+	return ""
+}
+
+func (x *Case) GetEthicalStatement() string {
+	if x != nil {
+		return x.EthicalStatement
 	}
 	return ""
 }
@@ -433,7 +444,7 @@ var File_ipn_disputes_casework_v1_casework_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\n" +
-	"'ipn/disputes/casework/v1/casework.proto\x12\x18ipn.disputes.casework.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\x04\n" +
+	"'ipn/disputes/casework/v1/casework.proto\x12\x18ipn.disputes.casework.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x05\n" +
 	"\x04Case\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12=\n" +
 	"\aconcern\x18\x02 \x01(\tB#\xe0A\x03\xfaA\x1d\n" +
@@ -446,7 +457,10 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\rregister_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\fregisterTime\x12@\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12\x17\n" +
-	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\"4\n" +
+	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\x12R\n" +
+	"\x11ethical_statement\x18\n" +
+	" \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/StatementR\x10ethicalStatement\"4\n" +
 	"\x05Phase\x12\x15\n" +
 	"\x11PHASE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10PHASE_REGISTERED\x10\x01:G\xeaAD\n" +
