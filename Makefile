@@ -8,7 +8,7 @@ SHELL := /bin/bash
 
 BIN     := $(CURDIR)/.bin
 BUF     := $(CURDIR)/tools/node_modules/.bin/buf
-MODULES := platform proto/gen/go services/directory services/intake services/casework services/notification gateway stack
+MODULES := platform proto/gen/go services/directory services/intake services/casework services/notification gateway operator stack
 PLUGINS := $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2
 export PATH := $(BIN):$(PATH)
 

@@ -3,7 +3,8 @@ module github.com/ipnmediation/disputes/stack
 go 1.26.0
 
 require (
-	github.com/ipnmediation/disputes/platform v0.0.0-00010101000000-000000000000
+	github.com/ipnmediation/disputes/operator v0.0.0
+	github.com/ipnmediation/disputes/platform v0.0.0
 	github.com/jackc/pgx/v5 v5.12.0
 	google.golang.org/grpc v1.85.0
 )
@@ -39,6 +40,7 @@ require (
 )
 
 replace (
+	github.com/ipnmediation/disputes/operator => ../operator
 	github.com/ipnmediation/disputes/platform => ../platform
 	github.com/ipnmediation/disputes/proto/gen/go => ../proto/gen/go
 )

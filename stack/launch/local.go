@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipnmediation/disputes/operator/demo"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
-	"github.com/ipnmediation/disputes/stack/demo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -37,9 +37,9 @@ func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
 	}
 	defer infra.Stop()
 
-	fmt.Fprintln(out, "Building the services...")
+	fmt.Fprintln(out, "Building the services and disputesctl...")
 	bin := filepath.Join(o.Root, ".bin")
-	if err := Build(ctx, o.Root, bin); err != nil {
+	if err := Build(ctx, o.Root, bin, append(append([]string(nil), Services...), "gateway", "disputesctl")...); err != nil {
 		return err
 	}
 	token, err := operatorToken(o)
@@ -129,10 +129,24 @@ func writeDemoEnv(path string, sys *System, creds []demo.Credential) error {
 	b.WriteString("# Written by make run: the demo members' access tokens. Use: source .data/demo.env\n")
 	fmt.Fprintf(&b, "export API=%s\n", sys.GatewayURL())
 	fmt.Fprintf(&b, "export OPERATOR_TOKEN=%s\n", sys.OperatorToken)
+	fmt.Fprintf(&b, "export DIRECTORY_ADDR=%s\n", sys.Addr("directory"))
 	for _, c := range creds {
 		fmt.Fprintf(&b, "export %s=%s\n", envName(c.Member.ID), c.Token)
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+// relative shortens a path under the working directory, as a person would
+// type it.
+func relative(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
 }
 
 func printBanner(out io.Writer, sys *System, infra *Infra, creds []demo.Credential, envFile, logs string) {
@@ -149,6 +163,8 @@ The IPN disputes system is running.
 	}
 	fmt.Fprintf(out, "  gRPC              directory %s, intake %s, casework %s, notification %s\n",
 		sys.Addr("directory"), sys.Addr("intake"), sys.Addr("casework"), sys.Addr("notification"))
+	fmt.Fprintf(out, "  Operator CLI      %s --token $OPERATOR_TOKEN groups list   (after: source %s)\n",
+		relative(filepath.Join(sys.BinDir, "disputesctl")), relative(envFile))
 	fmt.Fprintf(out, "  Logs              %s\n\n", logs)
 	fmt.Fprintf(out, "Demo group %q (fictional). Members and their access tokens (issued for this run):\n", "groups/"+demo.GroupID)
 	for _, c := range creds {

@@ -1,0 +1,282 @@
+// Package cli is disputesctl's command tree: plural nouns with verbs
+// (`groups create`, `members list`, ...), global settings from flags or the
+// environment, one gRPC call per command, and output for people or, with
+// --json, for scripts. Failures end in the exit statuses of package exitcode.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ipnmediation/disputes/operator/internal/exitcode"
+	"github.com/ipnmediation/disputes/operator/internal/render"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+)
+
+// Name is the binary's name.
+const Name = "disputesctl"
+
+// Defaults of the global settings.
+const (
+	DefaultDirectoryAddr = "127.0.0.1:7101"
+	DefaultTimeout       = 10 * time.Second
+)
+
+// Environment variables that stand in for global flags.
+const (
+	EnvDirectoryAddr = "DIRECTORY_ADDR"
+	EnvToken         = "DISPUTES_TOKEN"
+)
+
+// IO is what a run of disputesctl reads and writes.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Lookup reads the environment, like os.LookupEnv.
+	Lookup func(string) (string, bool)
+}
+
+// globals are the settings every command shares.
+type globals struct {
+	directoryAddr string
+	token         string
+	json          bool
+	timeout       time.Duration
+	io            IO
+}
+
+// Run runs disputesctl with args (without the program name) and returns its
+// exit status. Errors go to Stderr as "disputesctl: <message> (<REASON>)",
+// followed by one line per field violation.
+func Run(ctx context.Context, args []string, io IO) int {
+	g := &globals{io: io}
+	root := newRoot(g)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exitcode.OK
+	}
+	var failed *runError
+	if errors.As(err, &failed) {
+		err = failed.err
+	} else {
+		// Errors that cobra raises before a command runs are all about the
+		// command line: unknown commands and flags, missing arguments.
+		err = exitcode.AsUsage(err)
+	}
+	for _, line := range exitcode.Describe(err).Lines() {
+		fmt.Fprintf(io.Stderr, "%s: %s\n", Name, line)
+	}
+	if exitcode.Of(err) == exitcode.Usage && cmd != nil {
+		fmt.Fprintf(io.Stderr, "%s: see '%s --help'\n", Name, cmd.CommandPath())
+	}
+	return exitcode.Of(err)
+}
+
+// runError marks an error returned by a command's own work, as opposed to
+// cobra's complaints about the command line.
+type runError struct{ err error }
+
+func (r *runError) Error() string { return r.err.Error() }
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   Name,
+		Short: "Operate the IPN disputes system: groups, members, link groups, statements and tokens",
+		Long:  rootLong(),
+		// A bare "disputesctl" is a usage error, not a success.
+		Args:              noSubcommand,
+		RunE:              func(*cobra.Command, []string) error { return exitcode.Usagef("a command is required") },
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return g.applyEnvironment(cmd) },
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetIn(g.io.Stdin)
+	root.SetOut(g.io.Stdout)
+	root.SetErr(g.io.Stderr)
+	flags := root.PersistentFlags()
+	flags.StringVar(&g.directoryAddr, "directory-addr", DefaultDirectoryAddr, "directory service's gRPC address, host:port (env "+EnvDirectoryAddr+")")
+	flags.StringVar(&g.token, "token", "", "bearer secret: the operator token or a member's personal access token (env "+EnvToken+")")
+	flags.BoolVar(&g.json, "json", false, "print the response as one JSON object (protojson, REST field names) for scripts")
+	flags.DurationVar(&g.timeout, "timeout", DefaultTimeout, "how long a command may wait for the services")
+
+	root.AddCommand(groupsCommand(g), membersCommand(g), linksCommand(g), statementsCommand(g), tokensCommand(g), demoCommand(g))
+	markRunErrors(root)
+	return root
+}
+
+func rootLong() string {
+	var b strings.Builder
+	b.WriteString(`disputesctl talks gRPC to the disputes services. Commands are plural nouns
+with verbs, for example:
+
+  disputesctl --token $OPERATOR_TOKEN groups create riverside --name "Riverside Practitioners"
+  disputesctl members list riverside --json
+
+Settings: --directory-addr or DIRECTORY_ADDR (default 127.0.0.1:7101); --token
+or DISPUTES_TOKEN; flags win over the environment.
+
+Exit statuses:
+`)
+	for _, e := range exitcode.Table {
+		fmt.Fprintf(&b, "  %d  %s\n", e.Code, e.Meaning)
+	}
+	return b.String()
+}
+
+// noSubcommand rejects arguments to a command that only groups others, so
+// that a misspelt subcommand is a usage error rather than a help page.
+func noSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
+	return nil
+}
+
+// group returns a command that only holds subcommands; run bare it is a
+// usage error.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  noSubcommand,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return exitcode.Usagef("%s needs a command", cmd.CommandPath())
+		},
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+// markRunErrors wraps every command's RunE so that Run can tell the
+// command's own failures from cobra's complaints about the command line.
+func markRunErrors(cmd *cobra.Command) {
+	if run := cmd.RunE; run != nil {
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			if err := run(c, args); err != nil {
+				return &runError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markRunErrors(sub)
+	}
+}
+
+// applyEnvironment fills the global settings the command line left unset
+// from the environment.
+func (g *globals) applyEnvironment(cmd *cobra.Command) error {
+	if g.io.Lookup == nil {
+		return nil
+	}
+	for flag, env := range map[string]string{"directory-addr": EnvDirectoryAddr, "token": EnvToken} {
+		if cmd.Flags().Changed(flag) {
+			continue
+		}
+		if v, ok := g.io.Lookup(env); ok && v != "" {
+			if err := cmd.Flags().Set(flag, v); err != nil {
+				return fmt.Errorf("environment variable %s: %w", env, err)
+			}
+		}
+	}
+	if g.timeout <= 0 {
+		return fmt.Errorf("--timeout must be positive")
+	}
+	return nil
+}
+
+// call calls the directory service: it connects, bounds the call by
+// --timeout, presents the token and labels a failure with the service's
+// address.
+func call[T any](ctx context.Context, g *globals, rpc func(context.Context, directoryv1.DirectoryServiceClient) (T, error)) (T, error) {
+	return callAs(ctx, g, g.token, rpc)
+}
+
+// callAs is call presenting bearer instead of --token; nothing when empty.
+func callAs[T any](ctx context.Context, g *globals, bearer string, rpc func(context.Context, directoryv1.DirectoryServiceClient) (T, error)) (T, error) {
+	var zero T
+	conn, err := grpc.NewClient(g.directoryAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return zero, exitcode.Usagef("directory address %q: %v", g.directoryAddr, err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, g.timeout)
+	defer cancel()
+	if bearer != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+bearer)
+	}
+	resp, err := rpc(ctx, directoryv1.NewDirectoryServiceClient(conn))
+	if err != nil {
+		return zero, &exitcode.ServiceError{Service: "directory", Addr: g.directoryAddr, Timeout: g.timeout, Err: err}
+	}
+	return resp, nil
+}
+
+// respond calls the directory and prints its answer: as one JSON object with
+// --json, otherwise for people with human.
+func respond[T proto.Message](cmd *cobra.Command, g *globals, rpc func(context.Context, directoryv1.DirectoryServiceClient) (T, error), human func(io.Writer, T) error) error {
+	resp, err := call(cmd.Context(), g, rpc)
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return render.JSON(g.io.Stdout, resp)
+	}
+	return human(g.io.Stdout, resp)
+}
+
+// maxPageSize is the largest page the services hand out.
+const maxPageSize = 200
+
+// allPages gathers every page of a list, so that a command prints the whole
+// list and --json gives one object.
+func allPages[T any](fetch func(pageToken string) ([]T, string, error)) ([]T, error) {
+	var all []T
+	token := ""
+	for {
+		items, next, err := fetch(token)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == "" {
+			return all, nil
+		}
+		token = next
+	}
+}
+
+// Resource names built from the ids on the command line.
+func groupName(group string) string              { return "groups/" + group }
+func memberName(group, member string) string     { return groupName(group) + "/members/" + member }
+func linkName(group, link string) string         { return groupName(group) + "/linkGroups/" + link }
+func statementName(group, version string) string { return groupName(group) + "/statements/" + version }
+func tokenName(group, member, token string) string {
+	return memberName(group, member) + "/accessTokens/" + token
+}
+
+// exactArgs names the expected arguments in its complaint.
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != len(names) {
+			return fmt.Errorf("%s takes %d argument(s): %s; got %d", cmd.CommandPath(), len(names), strings.Join(names, " "), len(args))
+		}
+		for i, a := range args {
+			if strings.TrimSpace(a) == "" {
+				return fmt.Errorf("%s must not be empty", names[i])
+			}
+		}
+		return nil
+	}
+}

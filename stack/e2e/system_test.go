@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ipnmediation/disputes/operator/demo"
+	"github.com/ipnmediation/disputes/platform/localpg"
+	"github.com/ipnmediation/disputes/platform/testenv"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	"github.com/ipnmediation/disputes/stack/launch"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// system starts every binary against the test's own database, event
+// namespace and mail server, and loads the demo group.
+type system struct {
+	*launch.System
+	mail  *testenv.Mailpit
+	creds []demo.Credential
+}
+
+func startSystem(t *testing.T) *system {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	bin := t.TempDir()
+	if err := launch.Build(ctx, root, bin); err != nil {
+		t.Fatal(err)
+	}
+	var ports []int
+	for range 5 {
+		p, err := localpg.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, p)
+	}
+	mail := testenv.StartMailpit(t)
+	logDir := t.TempDir()
+	sys := &launch.System{
+		BinDir:         bin,
+		DatabaseURL:    testenv.Database(t),
+		NATSURL:        testenv.NATS(t),
+		EventNamespace: string(testenv.Namespace(t)),
+		SMTPAddr:       mail.SMTPAddr,
+		SendRate:       40,
+		Ports:          launch.Ports{Directory: ports[0], Intake: ports[1], Casework: ports[2], Notification: ports[3], Gateway: ports[4]},
+		LogLevel:       "info",
+		Logs: func(name string) io.Writer {
+			f, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			return f
+		},
+	}
+	sys.NewSecrets()
+	t.Cleanup(func() {
+		if err := sys.StopAll(15 * time.Second); err != nil {
+			t.Errorf("graceful stop: %v", err)
+		}
+		if t.Failed() {
+			for _, name := range append(append([]string(nil), launch.Services...), "gateway") {
+				b, _ := os.ReadFile(filepath.Join(logDir, name+".log"))
+				t.Logf("--- %s log (tail) ---\n%s", name, tail(string(b), 4000))
+			}
+		}
+	})
+	if err := sys.StartAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(sys.Addr("directory"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	creds, err := demo.Load(ctx, directoryv1.NewDirectoryServiceClient(conn), sys.OperatorToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &system{System: sys, mail: mail, creds: creds}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
+
+// call sends a JSON request to the REST API and decodes the JSON answer.
+func (s *system) call(t *testing.T, method, path, token string, body, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.GatewayURL()+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: decode %q: %v", method, path, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (s *system) token(id string) string {
+	for _, c := range s.creds {
+		if c.Member.ID == id {
+			return c.Token
+		}
+	}
+	return ""
+}
