@@ -1,10 +1,12 @@
 // Package demo loads a fictional IPN group for trying the system out: six
-// members and two link groups. Loading is idempotent: what exists is kept.
+// members, two link groups and a published ethical statement. Loading is
+// idempotent: what exists is kept.
 // Every person, address and text here is invented.
 package demo
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"time"
 
@@ -16,6 +18,11 @@ import (
 )
 
 const week = 7 * 24 * time.Hour
+
+// Statement is the demo group's ethical statement, invented for the demo.
+//
+//go:embed statement.md
+var Statement string
 
 // GroupID is the demo group's id.
 const GroupID = "riverside"
@@ -87,6 +94,9 @@ func Load(ctx context.Context, client directoryv1.DirectoryServiceClient, operat
 			return nil, fmt.Errorf("create demo link group %s: %w", l.id, err)
 		}
 	}
+	if err := publishStatement(ctx, client); err != nil {
+		return nil, err
+	}
 	creds := make([]Credential, 0, len(Members))
 	for _, p := range Members {
 		tok, err := client.CreateAccessToken(ctx, &directoryv1.CreateAccessTokenRequest{
@@ -110,4 +120,28 @@ func ignoreExisting(err error) error {
 		return nil
 	}
 	return err
+}
+
+// publishStatement publishes the demo statement unless the group already has
+// one in force.
+func publishStatement(ctx context.Context, client directoryv1.DirectoryServiceClient) error {
+	_, err := client.GetStatement(ctx, &directoryv1.GetStatementRequest{Name: "groups/" + GroupID + "/statements/current"})
+	switch status.Code(err) {
+	case codes.OK:
+		return nil
+	case codes.NotFound:
+	default:
+		return fmt.Errorf("read the demo statement: %w", err)
+	}
+	draft, err := client.CreateStatement(ctx, &directoryv1.CreateStatementRequest{
+		Parent:    "groups/" + GroupID,
+		Statement: &directoryv1.Statement{Markdown: Statement},
+	})
+	if err != nil {
+		return fmt.Errorf("import the demo statement: %w", err)
+	}
+	if _, err := client.PublishStatement(ctx, &directoryv1.PublishStatementRequest{Name: draft.GetName()}); err != nil {
+		return fmt.Errorf("publish the demo statement: %w", err)
+	}
+	return nil
 }

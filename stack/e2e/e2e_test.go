@@ -99,6 +99,7 @@ func TestWalkingSkeleton(t *testing.T) {
 			Concern   string `json:"concern"`
 			Reference string `json:"reference"`
 			Phase     string `json:"phase"`
+			Statement string `json:"ethicalStatement"`
 			Clock     struct {
 				Deadline string `json:"deadline"`
 			} `json:"clock"`
@@ -109,7 +110,8 @@ func TestWalkingSkeleton(t *testing.T) {
 		return code == http.StatusOK && len(cases.Cases) == 1
 	})
 	c := cases.Cases[0]
-	if c.Concern != first.Name || c.Reference != first.Reference || c.Phase != "PHASE_REGISTERED" || c.Clock.Deadline == "" {
+	if c.Concern != first.Name || c.Reference != first.Reference || c.Phase != "PHASE_REGISTERED" || c.Clock.Deadline == "" ||
+		c.Statement != "groups/"+demo.GroupID+"/statements/1" {
 		t.Errorf("opened case = %+v, want it for %s", c, first.Name)
 	}
 	if code := s.call(t, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases", "", nil, nil); code != http.StatusUnauthorized {
