@@ -13,6 +13,7 @@ import (
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
 	"github.com/ipnmediation/disputes/services/intake/internal/directory"
+	"github.com/ipnmediation/disputes/services/intake/internal/eventapi"
 	"github.com/ipnmediation/disputes/services/intake/internal/grpcapi"
 	"github.com/ipnmediation/disputes/services/intake/internal/store"
 	"github.com/ipnmediation/disputes/services/intake/migrations"
@@ -47,8 +48,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
+	st := &store.Store{Pool: base.Pool, Namespace: base.Events}
 	concerns := &concern.Service{
-		Store:     &store.Store{Pool: base.Pool, Namespace: base.Events},
+		Store:     st,
 		Directory: directory.Client{Directory: directoryv1.NewDirectoryServiceClient(directoryConn)},
 	}
 	server := base.Server(grpcserver.Options{
@@ -57,5 +59,8 @@ func Run(ctx context.Context, cfg Config) error {
 		Validate:      grpcapi.Validate,
 	})
 	intakev1.RegisterIntakeServiceServer(server.Registrar(), &grpcapi.Server{Concerns: concerns})
-	return base.Run(ctx, server)
+
+	handOver := eventapi.CaseOpened{Store: st}
+	consumer := base.Consumer(handOver.Subjects(base.Events), handOver.Handle)
+	return base.Run(ctx, server, consumer.Run)
 }

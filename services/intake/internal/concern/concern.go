@@ -76,6 +76,10 @@ var ErrReferenceTaken = errors.New("reference already taken in the group")
 // ErrNotFound is what a Store returns for a concern it does not hold.
 var ErrNotFound = errors.New("concern not found")
 
+// ErrHandedOver is what a Store returns for a concern whose text and contact
+// details it has let go of because casework owns them now.
+var ErrHandedOver = errors.New("concern handed over to casework")
+
 // Store keeps concerns.
 type Store interface {
 	// Create stores c with the hash of its access code and records that it
@@ -84,7 +88,7 @@ type Store interface {
 	// group.
 	Create(ctx context.Context, c Concern, accessCodeHash string) error
 	// Get returns the concern with the given id in the group (groups/{g}),
-	// or ErrNotFound.
+	// or ErrNotFound, or ErrHandedOver once casework has taken it over.
 	Get(ctx context.Context, group, id string) (Concern, error)
 }
 
@@ -196,6 +200,10 @@ func (s *Service) Get(ctx context.Context, name string) (Concern, error) {
 	c, err := s.Store.Get(ctx, group, id)
 	if errors.Is(err, ErrNotFound) {
 		return Concern{}, notFound
+	}
+	if errors.Is(err, ErrHandedOver) {
+		return Concern{}, &fault.Error{Kind: fault.FailedPrecondition, Reason: "CONCERN_HANDED_OVER",
+			Message: fmt.Sprintf("concern %s has been handed over to casework", name), Metadata: map[string]string{"concern": name}}
 	}
 	if err != nil {
 		return Concern{}, fmt.Errorf("get concern: %w", err)

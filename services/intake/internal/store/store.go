@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/outbox"
 	"github.com/ipnmediation/disputes/platform/postgres"
@@ -71,17 +72,43 @@ func (s *Store) Create(ctx context.Context, c concern.Concern, accessCodeHash st
 func (s *Store) Get(ctx context.Context, group, id string) (concern.Concern, error) {
 	c := concern.Concern{ID: id, Group: group}
 	var createTime time.Time
+	var handedOver *time.Time
 	err := s.Pool.QueryRow(ctx, `
-		SELECT practitioner, client_name, description, client_email, client_phone, reference, create_time
+		SELECT practitioner, client_name, description, client_email, client_phone, reference, create_time, hand_over_time
 		FROM concerns WHERE id = $1 AND group_id = $2`,
 		id, strings.TrimPrefix(group, "groups/"),
-	).Scan(&c.Practitioner, &c.ClientName, &c.Description, &c.Contact.Email, &c.Contact.Phone, &c.Reference, &createTime)
+	).Scan(&c.Practitioner, &c.ClientName, &c.Description, &c.Contact.Email, &c.Contact.Phone, &c.Reference, &createTime, &handedOver)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return concern.Concern{}, concern.ErrNotFound
 	}
 	if err != nil {
 		return concern.Concern{}, fmt.Errorf("select concern: %w", err)
 	}
+	if handedOver != nil {
+		return concern.Concern{}, concern.ErrHandedOver
+	}
 	c.CreateTime = createTime.UTC()
 	return c, nil
+}
+
+// HandOver blanks the concern's text, the client's name and contact details
+// inside tx, keeping the reference and the access code's hash, and records
+// when. Casework owns them from now on. A concern already handed over, or
+// unknown, is left as it is.
+func (s *Store) HandOver(ctx context.Context, tx pgx.Tx, concernName string, at time.Time) error {
+	parts := strings.Split(concernName, "/")
+	if len(parts) != 4 || parts[0] != "groups" || parts[2] != "concerns" {
+		return fmt.Errorf("hand over: %q is not a concern name", concernName)
+	}
+	if _, err := uuid.Parse(parts[3]); err != nil {
+		return fmt.Errorf("hand over: %q is not a concern name", concernName)
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE concerns SET description = '', client_name = '', client_email = '', client_phone = '', hand_over_time = $3
+		WHERE id = $1 AND group_id = $2 AND hand_over_time IS NULL`,
+		parts[3], parts[1], at)
+	if err != nil {
+		return fmt.Errorf("hand over concern: %w", err)
+	}
+	return nil
 }

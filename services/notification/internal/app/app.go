@@ -17,9 +17,9 @@ import (
 	"github.com/ipnmediation/disputes/platform/service"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
-	"github.com/ipnmediation/disputes/services/notification/internal/consume"
 	"github.com/ipnmediation/disputes/services/notification/internal/directory"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
+	"github.com/ipnmediation/disputes/services/notification/internal/eventapi"
 	"github.com/ipnmediation/disputes/services/notification/internal/grpcapi"
 	"github.com/ipnmediation/disputes/services/notification/internal/mailer"
 	"github.com/ipnmediation/disputes/services/notification/internal/message"
@@ -134,8 +134,8 @@ func Run(ctx context.Context, cfg Config) error {
 		PollInterval: cfg.PollInterval,
 		Logger:       base.Log,
 	}
-	planner := &consume.Handler{Planner: &dispatch.Planner{Directory: dir}, Logger: base.Log}
-	consumer := base.Consumer(consume.Subjects(base.Events), planner.Handle)
+	planner := &eventapi.Handler{Planner: &dispatch.Planner{Directory: dir}, Logger: base.Log}
+	consumer := base.Consumer(eventapi.Subjects(base.Events), planner.Handle)
 
 	server := base.Server(grpcserver.Options{
 		Authenticator: auth.Chain{Services: base.Trusted, Others: &auth.Directory{Client: directoryClient}},

@@ -1,8 +1,8 @@
-// Package consume turns the events the service subscribes to into stored
+// Package eventapi turns the events the service subscribes to into stored
 // deliveries: it decodes each event into a dispatch.Event, asks the planner
 // which deliveries it causes, and returns the effect that stores them in the
 // transaction that records the event as applied.
-package consume
+package eventapi
 
 import (
 	"context"

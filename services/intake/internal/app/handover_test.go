@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/ipnmediation/disputes/platform/testenv"
+	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
+	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go"
+	"google.golang.org/grpc/codes"
+)
+
+// TestHandOverToCasework: once casework announces its case, intake forgets
+// the concern's text and the client's details, keeps what recognises the
+// client's code, and says so to a late GetConcern.
+func TestHandOverToCasework(t *testing.T) {
+	t.Parallel()
+	r := startIntake(t)
+	public := intakev1.NewIntakeServiceClient(dial(t, r.addr, ""))
+	casework := intakev1.NewIntakeServiceClient(dial(t, r.addr, "casework"))
+	ctx := context.Background()
+
+	created, err := public.CreateConcern(ctx, validRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := casework.GetConcern(ctx, &intakev1.GetConcernRequest{Name: created.GetName()}); err != nil {
+		t.Fatalf("GetConcern before the hand-over: %v", err)
+	}
+
+	meta := events.NewMetadata("groups/riverside", "casework", time.Now())
+	ev, err := r.ns.Encode(meta, "case", "opened", &eventsv1.CaseOpened{
+		Metadata: meta, Case: "groups/riverside/cases/00000000-0000-4000-8000-00000000c0de", Concern: created.GetName(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &nats.Msg{Subject: ev.Subject, Data: ev.Payload, Header: nats.Header{}}
+	msg.Header.Set(events.TypeHeader, ev.Type)
+	msg.Header.Set("Nats-Msg-Id", ev.ID)
+	if _, err := r.natsJS.PublishMsg(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+
+	testenv.Eventually(t, 30*time.Second, "the concern to be handed over", func() bool {
+		_, err := casework.GetConcern(ctx, &intakev1.GetConcernRequest{Name: created.GetName()})
+		return err != nil
+	})
+	_, err = casework.GetConcern(ctx, &intakev1.GetConcernRequest{Name: created.GetName()})
+	testenv.WantStatus(t, err, codes.FailedPrecondition, "CONCERN_HANDED_OVER")
+
+	conn, err := pgx.Connect(ctx, r.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var description, name, email, phone, reference, hash string
+	if err := conn.QueryRow(ctx, `SELECT description, client_name, client_email, client_phone, reference, access_code_hash
+		FROM intake.concerns WHERE reference = $1`, created.GetReference()).Scan(&description, &name, &email, &phone, &reference, &hash); err != nil {
+		t.Fatal(err)
+	}
+	if description != "" || name != "" || email != "" || phone != "" {
+		t.Errorf("intake still holds the client's words or details after the hand-over")
+	}
+	if reference != created.GetReference() || hash == "" {
+		t.Errorf("the reference or the access code's hash was lost: %q %q", reference, hash)
+	}
+}
