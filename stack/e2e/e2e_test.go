@@ -17,6 +17,7 @@ import (
 	"github.com/ipnmediation/disputes/operator/demo"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	"github.com/ipnmediation/disputes/stack/launch"
+	"github.com/jackc/pgx/v5"
 )
 
 type concernReply struct {
@@ -117,6 +118,20 @@ func TestWalkingSkeleton(t *testing.T) {
 	if code := s.call(t, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases", "", nil, nil); code != http.StatusUnauthorized {
 		t.Errorf("cases without credentials: HTTP %d, want 401", code)
 	}
+
+	// Intake let go of the client's words once casework had them.
+	testenv.Eventually(t, 30*time.Second, "intake to hand the concern over", func() bool {
+		conn, err := pgx.Connect(context.Background(), s.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		var description string
+		if err := conn.QueryRow(context.Background(), `SELECT description FROM intake.concerns WHERE reference = $1`, first.Reference).Scan(&description); err != nil {
+			t.Fatal(err)
+		}
+		return description == ""
+	})
 
 	// Notification tells every active member, without the concern's words.
 	testenv.Eventually(t, 60*time.Second, "an e-mail to every member", func() bool {
