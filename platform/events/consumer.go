@@ -52,14 +52,21 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 20
 	}
-	cons, err := c.JetStream.CreateOrUpdateConsumer(ctx, c.Namespace.Stream(), jetstream.ConsumerConfig{
-		Durable:        c.Name,
-		FilterSubjects: c.Subjects,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        c.AckWait,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-		MaxAckPending:  256,
-	})
+	cfg := jetstream.ConsumerConfig{
+		Durable:       c.Name,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.AckWait,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 256,
+	}
+	// One subject goes in the field every JetStream version knows; several
+	// need nats-server 2.10 or newer.
+	if len(c.Subjects) == 1 {
+		cfg.FilterSubject = c.Subjects[0]
+	} else {
+		cfg.FilterSubjects = c.Subjects
+	}
+	cons, err := c.JetStream.CreateOrUpdateConsumer(ctx, c.Namespace.Stream(), cfg)
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", c.Name, err)
 	}
