@@ -22,6 +22,12 @@ const (
 	Member
 	Service
 	Operator
+	// Client is someone who raised a concern, signed in with a client
+	// session from intake.
+	Client
+	// LinkGroup is one of a group's link groups, calling with a credential
+	// the group's directory issued to it.
+	LinkGroup
 )
 
 // String names the kind for logs.
@@ -33,6 +39,10 @@ func (k Kind) String() string {
 		return "service"
 	case Operator:
 		return "operator"
+	case Client:
+		return "client"
+	case LinkGroup:
+		return "link group"
 	default:
 		return "anonymous"
 	}
@@ -49,6 +59,12 @@ type Principal struct {
 	GroupAdmin bool
 	// Service is the calling service's name, for Service.
 	Service string
+	// Concern is the client's concern, groups/{group}/concerns/{concern},
+	// for Client; Group is then the concern's group.
+	Concern string
+	// LinkGroup is groups/{group}/linkGroups/{link_group}, for LinkGroup;
+	// Group is then the group it is linked to.
+	LinkGroup string
 }
 
 // IsService reports whether the principal is the named service.
@@ -67,7 +83,11 @@ func (p Principal) String() string {
 		return p.Member
 	case Service:
 		return "service:" + p.Service
+	case LinkGroup:
+		return p.LinkGroup
 	default:
+		// A client is never named: the concern's name would tie the
+		// request to one client in the logs.
 		return p.Kind.String()
 	}
 }
@@ -120,10 +140,16 @@ func (s Services) Authenticate(_ context.Context, secret string) (Principal, err
 	return Principal{Kind: Service, Service: name}, nil
 }
 
-// Chain tries service credentials first and hands every other secret to
-// Others (nil: only services are accepted).
+// ClientSessionPrefix starts every client session token intake issues:
+// "ipncs_<id>_<secret>".
+const ClientSessionPrefix = "ipncs_"
+
+// Chain tries service credentials first, hands client session tokens to
+// Clients (nil: clients are not accepted) and every other secret to Others
+// (nil: only services are accepted).
 type Chain struct {
 	Services Services
+	Clients  Authenticator
 	Others   Authenticator
 }
 
@@ -131,6 +157,12 @@ type Chain struct {
 func (c Chain) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	if strings.HasPrefix(secret, servicePrefix) {
 		return c.Services.Authenticate(ctx, secret)
+	}
+	if strings.HasPrefix(secret, ClientSessionPrefix) {
+		if c.Clients == nil {
+			return Principal{}, ErrUnauthenticated()
+		}
+		return c.Clients.Authenticate(ctx, secret)
 	}
 	if c.Others == nil {
 		return Principal{}, ErrUnauthenticated()

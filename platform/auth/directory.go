@@ -51,8 +51,11 @@ func (d *Directory) Authenticate(ctx context.Context, secret string) (Principal,
 		return Principal{}, err
 	}
 	p := Principal{Kind: Member, Member: resp.GetMember(), Group: resp.GetGroup(), GroupAdmin: resp.GetGroupAdmin()}
-	if resp.GetOperator() {
+	switch {
+	case resp.GetOperator():
 		p = Principal{Kind: Operator}
+	case resp.GetLinkGroup() != "":
+		p = Principal{Kind: LinkGroup, LinkGroup: resp.GetLinkGroup(), Group: resp.GetGroup()}
 	}
 	ttl := min(resp.GetCacheTtl().AsDuration(), MaxCacheTTL)
 	if ttl > 0 {

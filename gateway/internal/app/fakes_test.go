@@ -12,6 +12,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -84,7 +85,7 @@ func (f *fakeCasework) GetCase(ctx context.Context, req *caseworkv1.GetCaseReque
 			Name:         req.GetName(),
 			Reference:    "K7QM-3XRD",
 			Therapist:    "groups/g/members/cal-reyes",
-			Phase:        caseworkv1.Case_PHASE_REGISTERED,
+			Phase:        procedurev1.Phase_PHASE_REGISTERED,
 			RegisterTime: timestamppb.New(registerTime),
 		}, nil
 	case "groups/g/cases/invalid":

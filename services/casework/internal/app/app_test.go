@@ -28,6 +28,7 @@ import (
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -393,7 +394,7 @@ func TestGetCase(t *testing.T) {
 			registered := c.GetCreateTime().AsTime()
 			deadline := registered.Add(eightWeeks)
 			if got.GetName() != tt.caseName || got.GetConcern() != c.GetName() || got.GetReference() != c.GetReference() ||
-				got.GetTherapist() != c.GetPractitioner() || got.GetPhase() != caseworkv1.Case_PHASE_REGISTERED ||
+				got.GetTherapist() != c.GetPractitioner() || got.GetPhase() != procedurev1.Phase_PHASE_REGISTERED ||
 				!got.GetRegisterTime().AsTime().Equal(registered) || got.GetCreateTime() == nil || got.GetEtag() == "" {
 				t.Errorf("GetCase = %v", got)
 			}

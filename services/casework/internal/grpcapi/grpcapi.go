@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/fault"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
 	"github.com/ipnmediation/disputes/services/casework/internal/casefile"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -105,8 +106,8 @@ func decodePageToken(token string) (*casefile.Cursor, error) {
 	return &casefile.Cursor{RegisterTime: time.UnixMicro(n).UTC(), ID: id}, nil
 }
 
-var phases = map[casefile.Phase]caseworkv1.Case_Phase{
-	casefile.Registered: caseworkv1.Case_PHASE_REGISTERED,
+var phases = map[casefile.Phase]procedurev1.Phase{
+	casefile.Registered: procedurev1.Phase_PHASE_REGISTERED,
 }
 
 func caseToProto(v casefile.View) *caseworkv1.Case {

@@ -7,7 +7,9 @@
 package caseworkv1
 
 import (
+	v1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
+	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -24,53 +26,252 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Phase is where the case stands in the procedure.
-type Case_Phase int32
+// Outcome is how a closed case ended.
+type Case_Outcome int32
 
 const (
-	// PHASE_UNSPECIFIED is not a valid phase.
-	Case_PHASE_UNSPECIFIED Case_Phase = 0
-	// PHASE_REGISTERED cases wait for their support people to be appointed.
-	Case_PHASE_REGISTERED Case_Phase = 1
+	// OUTCOME_UNSPECIFIED: the case is open.
+	Case_OUTCOME_UNSPECIFIED Case_Outcome = 0
+	// OUTCOME_RESOLVED: resolved to the client's satisfaction.
+	Case_OUTCOME_RESOLVED Case_Outcome = 1
+	// OUTCOME_WITHDRAWN: the client withdrew the concern.
+	Case_OUTCOME_WITHDRAWN Case_Outcome = 2
+	// OUTCOME_UNRESOLVED: closed unresolved, with reasons.
+	Case_OUTCOME_UNRESOLVED Case_Outcome = 3
 )
 
-// Enum value maps for Case_Phase.
+// Enum value maps for Case_Outcome.
 var (
-	Case_Phase_name = map[int32]string{
-		0: "PHASE_UNSPECIFIED",
-		1: "PHASE_REGISTERED",
+	Case_Outcome_name = map[int32]string{
+		0: "OUTCOME_UNSPECIFIED",
+		1: "OUTCOME_RESOLVED",
+		2: "OUTCOME_WITHDRAWN",
+		3: "OUTCOME_UNRESOLVED",
 	}
-	Case_Phase_value = map[string]int32{
-		"PHASE_UNSPECIFIED": 0,
-		"PHASE_REGISTERED":  1,
+	Case_Outcome_value = map[string]int32{
+		"OUTCOME_UNSPECIFIED": 0,
+		"OUTCOME_RESOLVED":    1,
+		"OUTCOME_WITHDRAWN":   2,
+		"OUTCOME_UNRESOLVED":  3,
 	}
 )
 
-func (x Case_Phase) Enum() *Case_Phase {
-	p := new(Case_Phase)
+func (x Case_Outcome) Enum() *Case_Outcome {
+	p := new(Case_Outcome)
 	*p = x
 	return p
 }
 
-func (x Case_Phase) String() string {
+func (x Case_Outcome) String() string {
 	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
 }
 
-func (Case_Phase) Descriptor() protoreflect.EnumDescriptor {
+func (Case_Outcome) Descriptor() protoreflect.EnumDescriptor {
 	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[0].Descriptor()
 }
 
-func (Case_Phase) Type() protoreflect.EnumType {
+func (Case_Outcome) Type() protoreflect.EnumType {
 	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[0]
 }
 
-func (x Case_Phase) Number() protoreflect.EnumNumber {
+func (x Case_Outcome) Number() protoreflect.EnumNumber {
 	return protoreflect.EnumNumber(x)
 }
 
-// Deprecated: Use Case_Phase.Descriptor instead.
-func (Case_Phase) EnumDescriptor() ([]byte, []int) {
+// Deprecated: Use Case_Outcome.Descriptor instead.
+func (Case_Outcome) EnumDescriptor() ([]byte, []int) {
 	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{0, 0}
+}
+
+// Sharing is how much of the statement the therapist reads.
+type Constraints_Sharing int32
+
+const (
+	// SHARING_UNSPECIFIED means full.
+	Constraints_SHARING_UNSPECIFIED Constraints_Sharing = 0
+	// SHARING_FULL: (a) and (b) as written.
+	Constraints_SHARING_FULL Constraints_Sharing = 1
+	// SHARING_SUMMARY_ONLY: the summary and (b) only.
+	Constraints_SHARING_SUMMARY_ONLY Constraints_Sharing = 2
+)
+
+// Enum value maps for Constraints_Sharing.
+var (
+	Constraints_Sharing_name = map[int32]string{
+		0: "SHARING_UNSPECIFIED",
+		1: "SHARING_FULL",
+		2: "SHARING_SUMMARY_ONLY",
+	}
+	Constraints_Sharing_value = map[string]int32{
+		"SHARING_UNSPECIFIED":  0,
+		"SHARING_FULL":         1,
+		"SHARING_SUMMARY_ONLY": 2,
+	}
+)
+
+func (x Constraints_Sharing) Enum() *Constraints_Sharing {
+	p := new(Constraints_Sharing)
+	*p = x
+	return p
+}
+
+func (x Constraints_Sharing) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Constraints_Sharing) Descriptor() protoreflect.EnumDescriptor {
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[1].Descriptor()
+}
+
+func (Constraints_Sharing) Type() protoreflect.EnumType {
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[1]
+}
+
+func (x Constraints_Sharing) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Constraints_Sharing.Descriptor instead.
+func (Constraints_Sharing) EnumDescriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{15, 0}
+}
+
+// Kind is what a document is.
+type Document_Kind int32
+
+const (
+	// KIND_UNSPECIFIED is not a valid kind.
+	Document_KIND_UNSPECIFIED Document_Kind = 0
+	// KIND_WRITTEN_STATEMENT is a version of the written statement.
+	Document_KIND_WRITTEN_STATEMENT Document_Kind = 1
+	// KIND_THERAPIST_RESPONSE is the therapist's response.
+	Document_KIND_THERAPIST_RESPONSE Document_Kind = 2
+	// KIND_PROGRESS_REPORT is the LP's report to the link groups.
+	Document_KIND_PROGRESS_REPORT Document_Kind = 3
+	// KIND_LINK_GROUP_ISSUE is an issue a link group raised.
+	Document_KIND_LINK_GROUP_ISSUE Document_Kind = 4
+	// KIND_MEETING_OUTCOME is what a meeting concluded.
+	Document_KIND_MEETING_OUTCOME Document_Kind = 5
+	// KIND_CLOSING_REASONS are the reasons a case closed unresolved.
+	Document_KIND_CLOSING_REASONS Document_Kind = 6
+	// KIND_CLIENT_COMMENT is the client's request for changes to a draft.
+	Document_KIND_CLIENT_COMMENT Document_Kind = 7
+)
+
+// Enum value maps for Document_Kind.
+var (
+	Document_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "KIND_WRITTEN_STATEMENT",
+		2: "KIND_THERAPIST_RESPONSE",
+		3: "KIND_PROGRESS_REPORT",
+		4: "KIND_LINK_GROUP_ISSUE",
+		5: "KIND_MEETING_OUTCOME",
+		6: "KIND_CLOSING_REASONS",
+		7: "KIND_CLIENT_COMMENT",
+	}
+	Document_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED":        0,
+		"KIND_WRITTEN_STATEMENT":  1,
+		"KIND_THERAPIST_RESPONSE": 2,
+		"KIND_PROGRESS_REPORT":    3,
+		"KIND_LINK_GROUP_ISSUE":   4,
+		"KIND_MEETING_OUTCOME":    5,
+		"KIND_CLOSING_REASONS":    6,
+		"KIND_CLIENT_COMMENT":     7,
+	}
+)
+
+func (x Document_Kind) Enum() *Document_Kind {
+	p := new(Document_Kind)
+	*p = x
+	return p
+}
+
+func (x Document_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Document_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[2].Descriptor()
+}
+
+func (Document_Kind) Type() protoreflect.EnumType {
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[2]
+}
+
+func (x Document_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Document_Kind.Descriptor instead.
+func (Document_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{16, 0}
+}
+
+// State is where the arranging stands.
+type Meeting_State int32
+
+const (
+	// STATE_UNSPECIFIED is not a valid state.
+	Meeting_STATE_UNSPECIFIED Meeting_State = 0
+	// STATE_PROPOSED: times proposed, none fixed.
+	Meeting_STATE_PROPOSED Meeting_State = 1
+	// STATE_CONFIRMED: one time fixed.
+	Meeting_STATE_CONFIRMED Meeting_State = 2
+	// STATE_DECLINED: the client declined it.
+	Meeting_STATE_DECLINED Meeting_State = 3
+	// STATE_SUPERSEDED: replaced by a new proposal.
+	Meeting_STATE_SUPERSEDED Meeting_State = 4
+	// STATE_HELD: held, outcome recorded.
+	Meeting_STATE_HELD Meeting_State = 5
+)
+
+// Enum value maps for Meeting_State.
+var (
+	Meeting_State_name = map[int32]string{
+		0: "STATE_UNSPECIFIED",
+		1: "STATE_PROPOSED",
+		2: "STATE_CONFIRMED",
+		3: "STATE_DECLINED",
+		4: "STATE_SUPERSEDED",
+		5: "STATE_HELD",
+	}
+	Meeting_State_value = map[string]int32{
+		"STATE_UNSPECIFIED": 0,
+		"STATE_PROPOSED":    1,
+		"STATE_CONFIRMED":   2,
+		"STATE_DECLINED":    3,
+		"STATE_SUPERSEDED":  4,
+		"STATE_HELD":        5,
+	}
+)
+
+func (x Meeting_State) Enum() *Meeting_State {
+	p := new(Meeting_State)
+	*p = x
+	return p
+}
+
+func (x Meeting_State) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Meeting_State) Descriptor() protoreflect.EnumDescriptor {
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[3].Descriptor()
+}
+
+func (Meeting_State) Type() protoreflect.EnumType {
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[3]
+}
+
+func (x Meeting_State) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Meeting_State.Descriptor instead.
+func (Meeting_State) EnumDescriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{17, 0}
 }
 
 // Case is one concern's way through the group's procedure.
@@ -78,28 +279,52 @@ type Case struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, `groups/{group}/cases/{case}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The concern the case was opened for.
+	// The concern the case was opened for. Empty in a progress summary.
 	Concern string `protobuf:"bytes,2,opt,name=concern,proto3" json:"concern,omitempty"`
-	// The reference the client quotes.
+	// The reference the client quotes. Empty in a progress summary.
 	Reference string `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
-	// The member the concern is about.
+	// The member the concern is about. Empty in a progress summary.
 	Therapist string `protobuf:"bytes,4,opt,name=therapist,proto3" json:"therapist,omitempty"`
 	// Where the case stands.
-	Phase Case_Phase `protobuf:"varint,5,opt,name=phase,proto3,enum=ipn.disputes.casework.v1.Case_Phase" json:"phase,omitempty"`
+	Phase v1.Phase `protobuf:"varint,5,opt,name=phase,proto3,enum=ipn.disputes.procedure.v1.Phase" json:"phase,omitempty"`
 	// The eight-week promise, as it stands now.
 	Clock *Clock `protobuf:"bytes,6,opt,name=clock,proto3" json:"clock,omitempty"`
 	// When the concern was registered.
 	RegisterTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=register_time,json=registerTime,proto3" json:"register_time,omitempty"`
 	// When the case was opened here.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	// Checksum for optimistic concurrency.
+	// Checksum for optimistic concurrency; send it with TakeStep.
 	Etag string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
 	// The version of the group's ethical statement in force when the concern
 	// was registered, `groups/{group}/statements/{statement}`; empty when the
 	// group had published none.
 	EthicalStatement string `protobuf:"bytes,10,opt,name=ethical_statement,json=ethicalStatement,proto3" json:"ethical_statement,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The version of the procedure the case follows, `procedures/{procedure}`.
+	Procedure string `protobuf:"bytes,11,opt,name=procedure,proto3" json:"procedure,omitempty"`
+	// The support person for the therapist, once the nominee has accepted.
+	Spt string `protobuf:"bytes,12,opt,name=spt,proto3" json:"spt,omitempty"`
+	// The member nominated as SPT who has not answered yet.
+	SptNominee string `protobuf:"bytes,13,opt,name=spt_nominee,json=sptNominee,proto3" json:"spt_nominee,omitempty"`
+	// The support person for the client.
+	Spc string `protobuf:"bytes,14,opt,name=spc,proto3" json:"spc,omitempty"`
+	// The liaison person.
+	Lp string `protobuf:"bytes,15,opt,name=lp,proto3" json:"lp,omitempty"`
+	// How the case ended, once closed.
+	Outcome Case_Outcome `protobuf:"varint,16,opt,name=outcome,proto3,enum=ipn.disputes.casework.v1.Case_Outcome" json:"outcome,omitempty"`
+	// When the case was closed.
+	CloseTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
+	// The caller's roles in this case.
+	CallerRoles []v1.Role `protobuf:"varint,18,rep,packed,name=caller_roles,json=callerRoles,proto3,enum=ipn.disputes.procedure.v1.Role" json:"caller_roles,omitempty"`
+	// The steps that may be taken now and who may take them: what each person
+	// should do next.
+	NextSteps []*NextStep `protobuf:"bytes,19,rep,name=next_steps,json=nextSteps,proto3" json:"next_steps,omitempty"`
+	// The first-response target: from registration to the therapist's
+	// response reaching the client.
+	FirstResponseClock *Clock `protobuf:"bytes,20,opt,name=first_response_clock,json=firstResponseClock,proto3" json:"first_response_clock,omitempty"`
+	// Whether this is the progress summary a link group sees.
+	ProgressSummary bool `protobuf:"varint,21,opt,name=progress_summary,json=progressSummary,proto3" json:"progress_summary,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Case) Reset() {
@@ -160,11 +385,11 @@ func (x *Case) GetTherapist() string {
 	return ""
 }
 
-func (x *Case) GetPhase() Case_Phase {
+func (x *Case) GetPhase() v1.Phase {
 	if x != nil {
 		return x.Phase
 	}
-	return Case_PHASE_UNSPECIFIED
+	return v1.Phase(0)
 }
 
 func (x *Case) GetClock() *Clock {
@@ -202,7 +427,157 @@ func (x *Case) GetEthicalStatement() string {
 	return ""
 }
 
-// Clock is a case's time target as seen at the time of the response.
+func (x *Case) GetProcedure() string {
+	if x != nil {
+		return x.Procedure
+	}
+	return ""
+}
+
+func (x *Case) GetSpt() string {
+	if x != nil {
+		return x.Spt
+	}
+	return ""
+}
+
+func (x *Case) GetSptNominee() string {
+	if x != nil {
+		return x.SptNominee
+	}
+	return ""
+}
+
+func (x *Case) GetSpc() string {
+	if x != nil {
+		return x.Spc
+	}
+	return ""
+}
+
+func (x *Case) GetLp() string {
+	if x != nil {
+		return x.Lp
+	}
+	return ""
+}
+
+func (x *Case) GetOutcome() Case_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return Case_OUTCOME_UNSPECIFIED
+}
+
+func (x *Case) GetCloseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CloseTime
+	}
+	return nil
+}
+
+func (x *Case) GetCallerRoles() []v1.Role {
+	if x != nil {
+		return x.CallerRoles
+	}
+	return nil
+}
+
+func (x *Case) GetNextSteps() []*NextStep {
+	if x != nil {
+		return x.NextSteps
+	}
+	return nil
+}
+
+func (x *Case) GetFirstResponseClock() *Clock {
+	if x != nil {
+		return x.FirstResponseClock
+	}
+	return nil
+}
+
+func (x *Case) GetProgressSummary() bool {
+	if x != nil {
+		return x.ProgressSummary
+	}
+	return false
+}
+
+// NextStep is a step that may be taken now.
+type NextStep struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The step's id in the case's procedure.
+	Step string `protobuf:"bytes,1,opt,name=step,proto3" json:"step,omitempty"`
+	// Its title.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// The roles that may take it.
+	Actors []v1.Role `protobuf:"varint,3,rep,packed,name=actors,proto3,enum=ipn.disputes.procedure.v1.Role" json:"actors,omitempty"`
+	// Whether the caller may take it.
+	CallerMayTake bool `protobuf:"varint,4,opt,name=caller_may_take,json=callerMayTake,proto3" json:"caller_may_take,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NextStep) Reset() {
+	*x = NextStep{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NextStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NextStep) ProtoMessage() {}
+
+func (x *NextStep) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NextStep.ProtoReflect.Descriptor instead.
+func (*NextStep) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *NextStep) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *NextStep) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *NextStep) GetActors() []v1.Role {
+	if x != nil {
+		return x.Actors
+	}
+	return nil
+}
+
+func (x *NextStep) GetCallerMayTake() bool {
+	if x != nil {
+		return x.CallerMayTake
+	}
+	return false
+}
+
+// Clock is a time target as seen at the time of the response.
 type Clock struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// When the target runs out.
@@ -211,15 +586,17 @@ type Clock struct {
 	Elapsed *durationpb.Duration `protobuf:"bytes,2,opt,name=elapsed,proto3" json:"elapsed,omitempty"`
 	// Time left before the deadline; negative once it has passed.
 	Remaining *durationpb.Duration `protobuf:"bytes,3,opt,name=remaining,proto3" json:"remaining,omitempty"`
-	// Whether the deadline has passed.
-	Overdue       bool `protobuf:"varint,4,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	// Whether the deadline has passed without the target being met.
+	Overdue bool `protobuf:"varint,4,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	// When the target was met; unset while it is not.
+	MetTime       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=met_time,json=metTime,proto3" json:"met_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Clock) Reset() {
 	*x = Clock{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[1]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -231,7 +608,7 @@ func (x *Clock) String() string {
 func (*Clock) ProtoMessage() {}
 
 func (x *Clock) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[1]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -244,7 +621,7 @@ func (x *Clock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Clock.ProtoReflect.Descriptor instead.
 func (*Clock) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{1}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Clock) GetDeadline() *timestamppb.Timestamp {
@@ -275,6 +652,13 @@ func (x *Clock) GetOverdue() bool {
 	return false
 }
 
+func (x *Clock) GetMetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MetTime
+	}
+	return nil
+}
+
 // GetCaseRequest names a case.
 type GetCaseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -286,7 +670,7 @@ type GetCaseRequest struct {
 
 func (x *GetCaseRequest) Reset() {
 	*x = GetCaseRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[2]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -298,7 +682,7 @@ func (x *GetCaseRequest) String() string {
 func (*GetCaseRequest) ProtoMessage() {}
 
 func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[2]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -311,7 +695,7 @@ func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseRequest.ProtoReflect.Descriptor instead.
 func (*GetCaseRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{2}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetCaseRequest) GetName() string {
@@ -328,15 +712,22 @@ type ListCasesRequest struct {
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// At most this many; 50 when 0, 200 at most.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// From a previous response's next_page_token.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// From a previous response's next_page_token, with the same filters.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only cases in this phase, when set.
+	Phase v1.Phase `protobuf:"varint,4,opt,name=phase,proto3,enum=ipn.disputes.procedure.v1.Phase" json:"phase,omitempty"`
+	// Only cases where the caller holds this role (therapist, SPT, nominee,
+	// SPC or LP), when set.
+	CallerRole v1.Role `protobuf:"varint,5,opt,name=caller_role,json=callerRole,proto3,enum=ipn.disputes.procedure.v1.Role" json:"caller_role,omitempty"`
+	// Only open cases past their overall deadline.
+	OverdueOnly   bool `protobuf:"varint,6,opt,name=overdue_only,json=overdueOnly,proto3" json:"overdue_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[3]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -348,7 +739,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[3]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -361,7 +752,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{3}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListCasesRequest) GetParent() string {
@@ -385,6 +776,27 @@ func (x *ListCasesRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListCasesRequest) GetPhase() v1.Phase {
+	if x != nil {
+		return x.Phase
+	}
+	return v1.Phase(0)
+}
+
+func (x *ListCasesRequest) GetCallerRole() v1.Role {
+	if x != nil {
+		return x.CallerRole
+	}
+	return v1.Role(0)
+}
+
+func (x *ListCasesRequest) GetOverdueOnly() bool {
+	if x != nil {
+		return x.OverdueOnly
+	}
+	return false
+}
+
 // ListCasesResponse is a page of cases.
 type ListCasesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -398,7 +810,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[4]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -410,7 +822,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[4]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -423,7 +835,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{4}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListCasesResponse) GetCases() []*Case {
@@ -440,19 +852,2369 @@ func (x *ListCasesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// TakeStepRequest takes one step of a case's procedure. The input must be
+// the one the step's action takes.
+type TakeStepRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The step's id in the case's procedure, for example "nominate_spt".
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// The case's etag as last read; when set and stale, ABORTED.
+	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The outcome chosen, for steps that have outcomes (see the procedure).
+	Outcome string `protobuf:"bytes,4,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// What the step records.
+	//
+	// Types that are valid to be assigned to Input:
+	//
+	//	*TakeStepRequest_Member
+	//	*TakeStepRequest_Appointment
+	//	*TakeStepRequest_MeetingProposal
+	//	*TakeStepRequest_MeetingAnswer
+	//	*TakeStepRequest_WrittenStatement
+	//	*TakeStepRequest_StatementAnswer
+	//	*TakeStepRequest_Text
+	Input         isTakeStepRequest_Input `protobuf_oneof:"input"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TakeStepRequest) Reset() {
+	*x = TakeStepRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TakeStepRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TakeStepRequest) ProtoMessage() {}
+
+func (x *TakeStepRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TakeStepRequest.ProtoReflect.Descriptor instead.
+func (*TakeStepRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *TakeStepRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TakeStepRequest) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *TakeStepRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *TakeStepRequest) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *TakeStepRequest) GetInput() isTakeStepRequest_Input {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *TakeStepRequest) GetMember() string {
+	if x != nil {
+		if x, ok := x.Input.(*TakeStepRequest_Member); ok {
+			return x.Member
+		}
+	}
+	return ""
+}
+
+func (x *TakeStepRequest) GetAppointment() *Appointment {
+	if x != nil {
+		if x, ok := x.Input.(*TakeStepRequest_Appointment); ok {
+			return x.Appointment
+		}
+	}
+	return nil
+}
+
+func (x *TakeStepRequest) GetMeetingProposal() *MeetingProposal {
+	if x != nil {
+		if x, ok := x.Input.(*TakeStepRequest_MeetingProposal); ok {
+			return x.MeetingProposal
+		}
+	}
+	return nil
+}
+
+func (x *TakeStepRequest) GetMeetingAnswer() *MeetingAnswer {
+	if x != nil {
+		if x, ok := x.Input.(*TakeStepRequest_MeetingAnswer); ok {
+			return x.MeetingAnswer
+		}
+	}
+	return nil
+}
+
+func (x *TakeStepRequest) GetWrittenStatement() *WrittenStatement {
+	if x != nil {
+		if x, ok := x.Input.(*TakeStepRequest_WrittenStatement); ok {
+			return x.WrittenStatement
+		}
+	}
+	return nil
+}
+
+func (x *TakeStepRequest) GetStatementAnswer() *StatementAnswer {
+	if x != nil {
+		if x, ok := x.Input.(*TakeStepRequest_StatementAnswer); ok {
+			return x.StatementAnswer
+		}
+	}
+	return nil
+}
+
+func (x *TakeStepRequest) GetText() *TextInput {
+	if x != nil {
+		if x, ok := x.Input.(*TakeStepRequest_Text); ok {
+			return x.Text
+		}
+	}
+	return nil
+}
+
+type isTakeStepRequest_Input interface {
+	isTakeStepRequest_Input()
+}
+
+type TakeStepRequest_Member struct {
+	// For nominating the SPT: the member nominated.
+	Member string `protobuf:"bytes,10,opt,name=member,proto3,oneof"`
+}
+
+type TakeStepRequest_Appointment struct {
+	// For appointing the SPC and the LP.
+	Appointment *Appointment `protobuf:"bytes,11,opt,name=appointment,proto3,oneof"`
+}
+
+type TakeStepRequest_MeetingProposal struct {
+	// For proposing a meeting.
+	MeetingProposal *MeetingProposal `protobuf:"bytes,12,opt,name=meeting_proposal,json=meetingProposal,proto3,oneof"`
+}
+
+type TakeStepRequest_MeetingAnswer struct {
+	// For answering a meeting proposal, confirming a time or recording a
+	// meeting's outcome.
+	MeetingAnswer *MeetingAnswer `protobuf:"bytes,13,opt,name=meeting_answer,json=meetingAnswer,proto3,oneof"`
+}
+
+type TakeStepRequest_WrittenStatement struct {
+	// For writing the written statement.
+	WrittenStatement *WrittenStatement `protobuf:"bytes,14,opt,name=written_statement,json=writtenStatement,proto3,oneof"`
+}
+
+type TakeStepRequest_StatementAnswer struct {
+	// For the client's answer to the written statement.
+	StatementAnswer *StatementAnswer `protobuf:"bytes,15,opt,name=statement_answer,json=statementAnswer,proto3,oneof"`
+}
+
+type TakeStepRequest_Text struct {
+	// For steps that record words: the therapist's response, the progress
+	// report, a link group's issue, the reasons for closing.
+	Text *TextInput `protobuf:"bytes,16,opt,name=text,proto3,oneof"`
+}
+
+func (*TakeStepRequest_Member) isTakeStepRequest_Input() {}
+
+func (*TakeStepRequest_Appointment) isTakeStepRequest_Input() {}
+
+func (*TakeStepRequest_MeetingProposal) isTakeStepRequest_Input() {}
+
+func (*TakeStepRequest_MeetingAnswer) isTakeStepRequest_Input() {}
+
+func (*TakeStepRequest_WrittenStatement) isTakeStepRequest_Input() {}
+
+func (*TakeStepRequest_StatementAnswer) isTakeStepRequest_Input() {}
+
+func (*TakeStepRequest_Text) isTakeStepRequest_Input() {}
+
+// TakeStepResponse is the case after the step.
+type TakeStepResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case as the caller now sees it.
+	Case *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	// The timeline entry the step appended.
+	TimelineEntry *TimelineEntry `protobuf:"bytes,2,opt,name=timeline_entry,json=timelineEntry,proto3" json:"timeline_entry,omitempty"`
+	// The meeting or document the step created, if any.
+	Created       string `protobuf:"bytes,3,opt,name=created,proto3" json:"created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TakeStepResponse) Reset() {
+	*x = TakeStepResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TakeStepResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TakeStepResponse) ProtoMessage() {}
+
+func (x *TakeStepResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TakeStepResponse.ProtoReflect.Descriptor instead.
+func (*TakeStepResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *TakeStepResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+func (x *TakeStepResponse) GetTimelineEntry() *TimelineEntry {
+	if x != nil {
+		return x.TimelineEntry
+	}
+	return nil
+}
+
+func (x *TakeStepResponse) GetCreated() string {
+	if x != nil {
+		return x.Created
+	}
+	return ""
+}
+
+// Appointment names the SPC and the LP.
+type Appointment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The support person for the client, `groups/{group}/members/{member}`.
+	Spc string `protobuf:"bytes,1,opt,name=spc,proto3" json:"spc,omitempty"`
+	// The liaison person.
+	Lp            string `protobuf:"bytes,2,opt,name=lp,proto3" json:"lp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Appointment) Reset() {
+	*x = Appointment{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Appointment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Appointment) ProtoMessage() {}
+
+func (x *Appointment) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Appointment.ProtoReflect.Descriptor instead.
+func (*Appointment) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Appointment) GetSpc() string {
+	if x != nil {
+		return x.Spc
+	}
+	return ""
+}
+
+func (x *Appointment) GetLp() string {
+	if x != nil {
+		return x.Lp
+	}
+	return ""
+}
+
+// MeetingProposal proposes times for a meeting.
+type MeetingProposal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The times proposed, at least one, at most ten.
+	Slots []*TimeSlot `protobuf:"bytes,1,rep,name=slots,proto3" json:"slots,omitempty"`
+	// Where, in words that identify no one, for example "the group's usual
+	// room" or "video call".
+	Location      string `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MeetingProposal) Reset() {
+	*x = MeetingProposal{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MeetingProposal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MeetingProposal) ProtoMessage() {}
+
+func (x *MeetingProposal) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MeetingProposal.ProtoReflect.Descriptor instead.
+func (*MeetingProposal) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MeetingProposal) GetSlots() []*TimeSlot {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
+func (x *MeetingProposal) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+// TimeSlot is a time a meeting might take.
+type TimeSlot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When it starts.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// When it ends; after the start.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimeSlot) Reset() {
+	*x = TimeSlot{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimeSlot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimeSlot) ProtoMessage() {}
+
+func (x *TimeSlot) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimeSlot.ProtoReflect.Descriptor instead.
+func (*TimeSlot) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *TimeSlot) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *TimeSlot) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+// MeetingAnswer refers to a meeting and, depending on the step, to some of
+// its proposed times.
+type MeetingAnswer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}/meetings/{meeting}`.
+	Meeting string `protobuf:"bytes,1,opt,name=meeting,proto3" json:"meeting,omitempty"`
+	// The proposed times (0-based) the person can attend, or the one time
+	// confirmed or accepted.
+	Slots []int32 `protobuf:"varint,2,rep,packed,name=slots,proto3" json:"slots,omitempty"`
+	// For a meeting's outcome: what it concluded. Confidential.
+	Notes         string `protobuf:"bytes,3,opt,name=notes,proto3" json:"notes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MeetingAnswer) Reset() {
+	*x = MeetingAnswer{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MeetingAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MeetingAnswer) ProtoMessage() {}
+
+func (x *MeetingAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MeetingAnswer.ProtoReflect.Descriptor instead.
+func (*MeetingAnswer) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MeetingAnswer) GetMeeting() string {
+	if x != nil {
+		return x.Meeting
+	}
+	return ""
+}
+
+func (x *MeetingAnswer) GetSlots() []int32 {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
+func (x *MeetingAnswer) GetNotes() string {
+	if x != nil {
+		return x.Notes
+	}
+	return ""
+}
+
+// StatementAnswer is the client's answer to a version of the written
+// statement.
+type StatementAnswer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version answered, `groups/{group}/cases/{case}/documents/{document}`.
+	Document string `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`
+	// On approval: what may be passed to the therapist.
+	Constraints *Constraints `protobuf:"bytes,2,opt,name=constraints,proto3" json:"constraints,omitempty"`
+	// On a request for changes: what should change. Confidential.
+	Comment       string `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatementAnswer) Reset() {
+	*x = StatementAnswer{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatementAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatementAnswer) ProtoMessage() {}
+
+func (x *StatementAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatementAnswer.ProtoReflect.Descriptor instead.
+func (*StatementAnswer) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *StatementAnswer) GetDocument() string {
+	if x != nil {
+		return x.Document
+	}
+	return ""
+}
+
+func (x *StatementAnswer) GetConstraints() *Constraints {
+	if x != nil {
+		return x.Constraints
+	}
+	return nil
+}
+
+func (x *StatementAnswer) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+// TextInput is words a step records. Confidential.
+type TextInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The words.
+	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	// For a link group's issue: the link group that raised it,
+	// `groups/{group}/linkGroups/{link_group}`; a link group calling itself
+	// need not say.
+	LinkGroup     string `protobuf:"bytes,2,opt,name=link_group,json=linkGroup,proto3" json:"link_group,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TextInput) Reset() {
+	*x = TextInput{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TextInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TextInput) ProtoMessage() {}
+
+func (x *TextInput) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TextInput.ProtoReflect.Descriptor instead.
+func (*TextInput) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TextInput) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *TextInput) GetLinkGroup() string {
+	if x != nil {
+		return x.LinkGroup
+	}
+	return ""
+}
+
+// WrittenStatement is what the SPC establishes with the client: (a) what
+// the concern is and (b) what outcome the client would regard as
+// satisfactory. Confidential.
+type WrittenStatement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// (a) What the concern is, precisely.
+	Concern string `protobuf:"bytes,1,opt,name=concern,proto3" json:"concern,omitempty"`
+	// (b) What the client would regard as a satisfactory outcome.
+	DesiredOutcome string `protobuf:"bytes,2,opt,name=desired_outcome,json=desiredOutcome,proto3" json:"desired_outcome,omitempty"`
+	// A shorter account for the therapist, used when the client allows only a
+	// summary.
+	Summary string `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	// The client's constraints, once approved.
+	Constraints *Constraints `protobuf:"bytes,4,opt,name=constraints,proto3" json:"constraints,omitempty"`
+	// Whether the therapist's copy is shaped by the constraints (that is, the
+	// caller reads the conveyed version).
+	AsConveyed    bool `protobuf:"varint,5,opt,name=as_conveyed,json=asConveyed,proto3" json:"as_conveyed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WrittenStatement) Reset() {
+	*x = WrittenStatement{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WrittenStatement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WrittenStatement) ProtoMessage() {}
+
+func (x *WrittenStatement) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WrittenStatement.ProtoReflect.Descriptor instead.
+func (*WrittenStatement) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *WrittenStatement) GetConcern() string {
+	if x != nil {
+		return x.Concern
+	}
+	return ""
+}
+
+func (x *WrittenStatement) GetDesiredOutcome() string {
+	if x != nil {
+		return x.DesiredOutcome
+	}
+	return ""
+}
+
+func (x *WrittenStatement) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *WrittenStatement) GetConstraints() *Constraints {
+	if x != nil {
+		return x.Constraints
+	}
+	return nil
+}
+
+func (x *WrittenStatement) GetAsConveyed() bool {
+	if x != nil {
+		return x.AsConveyed
+	}
+	return false
+}
+
+// Constraints are what the client allows the SPC to pass to the therapist.
+type Constraints struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How much the therapist reads.
+	Sharing Constraints_Sharing `protobuf:"varint,1,opt,name=sharing,proto3,enum=ipn.disputes.casework.v1.Constraints_Sharing" json:"sharing,omitempty"`
+	// Details (names, places, phrases) that must not reach the therapist; each
+	// is blotted out of what the therapist reads.
+	WithheldDetails []string `protobuf:"bytes,2,rep,name=withheld_details,json=withheldDetails,proto3" json:"withheld_details,omitempty"`
+	// Anything else the SPC should respect when speaking for the client;
+	// shown to the client and the SPC only.
+	Other         string `protobuf:"bytes,3,opt,name=other,proto3" json:"other,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Constraints) Reset() {
+	*x = Constraints{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Constraints) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Constraints) ProtoMessage() {}
+
+func (x *Constraints) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Constraints.ProtoReflect.Descriptor instead.
+func (*Constraints) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Constraints) GetSharing() Constraints_Sharing {
+	if x != nil {
+		return x.Sharing
+	}
+	return Constraints_SHARING_UNSPECIFIED
+}
+
+func (x *Constraints) GetWithheldDetails() []string {
+	if x != nil {
+		return x.WithheldDetails
+	}
+	return nil
+}
+
+func (x *Constraints) GetOther() string {
+	if x != nil {
+		return x.Other
+	}
+	return ""
+}
+
+// Document is something written in a case.
+type Document struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// What it is.
+	Kind Document_Kind `protobuf:"varint,2,opt,name=kind,proto3,enum=ipn.disputes.casework.v1.Document_Kind" json:"kind,omitempty"`
+	// Who wrote it: a member, `client`, or a link group.
+	Author string `protobuf:"bytes,3,opt,name=author,proto3" json:"author,omitempty"`
+	// For the written statement: its version, from 1.
+	Version int32 `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
+	// When it was written.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The text, for every kind but the written statement.
+	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
+	// The written statement.
+	WrittenStatement *WrittenStatement `protobuf:"bytes,7,opt,name=written_statement,json=writtenStatement,proto3" json:"written_statement,omitempty"`
+	// The step that wrote it.
+	Step string `protobuf:"bytes,8,opt,name=step,proto3" json:"step,omitempty"`
+	// What it refers to: a meeting, or the draft a comment is about.
+	Subject       string `protobuf:"bytes,9,opt,name=subject,proto3" json:"subject,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Document) Reset() {
+	*x = Document{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Document) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Document) ProtoMessage() {}
+
+func (x *Document) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Document.ProtoReflect.Descriptor instead.
+func (*Document) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Document) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Document) GetKind() Document_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return Document_KIND_UNSPECIFIED
+}
+
+func (x *Document) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *Document) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Document) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Document) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Document) GetWrittenStatement() *WrittenStatement {
+	if x != nil {
+		return x.WrittenStatement
+	}
+	return nil
+}
+
+func (x *Document) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *Document) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+// Meeting is a meeting of some of the case's people.
+type Meeting struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Who meets.
+	Kind v1.MeetingKind `protobuf:"varint,2,opt,name=kind,proto3,enum=ipn.disputes.procedure.v1.MeetingKind" json:"kind,omitempty"`
+	// Where things stand.
+	State Meeting_State `protobuf:"varint,3,opt,name=state,proto3,enum=ipn.disputes.casework.v1.Meeting_State" json:"state,omitempty"`
+	// The times proposed.
+	Slots []*TimeSlot `protobuf:"bytes,4,rep,name=slots,proto3" json:"slots,omitempty"`
+	// Where.
+	Location string `protobuf:"bytes,5,opt,name=location,proto3" json:"location,omitempty"`
+	// Who proposed it.
+	Proposer string `protobuf:"bytes,6,opt,name=proposer,proto3" json:"proposer,omitempty"`
+	// The answers so far.
+	Responses []*MeetingResponse `protobuf:"bytes,7,rep,name=responses,proto3" json:"responses,omitempty"`
+	// The time fixed, once confirmed (index into slots).
+	ConfirmedSlot int32 `protobuf:"varint,8,opt,name=confirmed_slot,json=confirmedSlot,proto3" json:"confirmed_slot,omitempty"`
+	// When it was proposed.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Who takes part, by role.
+	Participants  []v1.Role `protobuf:"varint,10,rep,packed,name=participants,proto3,enum=ipn.disputes.procedure.v1.Role" json:"participants,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Meeting) Reset() {
+	*x = Meeting{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Meeting) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Meeting) ProtoMessage() {}
+
+func (x *Meeting) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Meeting.ProtoReflect.Descriptor instead.
+func (*Meeting) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Meeting) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Meeting) GetKind() v1.MeetingKind {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.MeetingKind(0)
+}
+
+func (x *Meeting) GetState() Meeting_State {
+	if x != nil {
+		return x.State
+	}
+	return Meeting_STATE_UNSPECIFIED
+}
+
+func (x *Meeting) GetSlots() []*TimeSlot {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
+func (x *Meeting) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *Meeting) GetProposer() string {
+	if x != nil {
+		return x.Proposer
+	}
+	return ""
+}
+
+func (x *Meeting) GetResponses() []*MeetingResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
+func (x *Meeting) GetConfirmedSlot() int32 {
+	if x != nil {
+		return x.ConfirmedSlot
+	}
+	return 0
+}
+
+func (x *Meeting) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Meeting) GetParticipants() []v1.Role {
+	if x != nil {
+		return x.Participants
+	}
+	return nil
+}
+
+// MeetingResponse is one person's answer to a proposal.
+type MeetingResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A member, or `client`.
+	Participant string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The proposed times (0-based) they can attend.
+	AvailableSlots []int32 `protobuf:"varint,2,rep,packed,name=available_slots,json=availableSlots,proto3" json:"available_slots,omitempty"`
+	// For the client's meeting: ACCEPTED, DECLINED or OTHER_TIMES.
+	Answer string `protobuf:"bytes,3,opt,name=answer,proto3" json:"answer,omitempty"`
+	// When they answered.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MeetingResponse) Reset() {
+	*x = MeetingResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MeetingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MeetingResponse) ProtoMessage() {}
+
+func (x *MeetingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MeetingResponse.ProtoReflect.Descriptor instead.
+func (*MeetingResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *MeetingResponse) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+func (x *MeetingResponse) GetAvailableSlots() []int32 {
+	if x != nil {
+		return x.AvailableSlots
+	}
+	return nil
+}
+
+func (x *MeetingResponse) GetAnswer() string {
+	if x != nil {
+		return x.Answer
+	}
+	return ""
+}
+
+func (x *MeetingResponse) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// TimelineEntry is one thing that happened in a case. Entries are never
+// changed.
+type TimelineEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, `groups/{group}/cases/{case}/timelineEntries/{n}`, n from
+	// 1.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The step taken; empty for messages and notes.
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// The step's title, or what happened.
+	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	// Who did it: a member, `client`, a link group, or `casework` for the
+	// service itself.
+	Actor string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	// In which role.
+	ActorRole v1.Role `protobuf:"varint,5,opt,name=actor_role,json=actorRole,proto3,enum=ipn.disputes.procedure.v1.Role" json:"actor_role,omitempty"`
+	// The outcome chosen, if any.
+	Outcome string `protobuf:"bytes,6,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// The meeting or document it concerns, if any.
+	Subject string `protobuf:"bytes,7,opt,name=subject,proto3" json:"subject,omitempty"`
+	// When.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimelineEntry) Reset() {
+	*x = TimelineEntry{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimelineEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimelineEntry) ProtoMessage() {}
+
+func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimelineEntry.ProtoReflect.Descriptor instead.
+func (*TimelineEntry) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *TimelineEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TimelineEntry) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *TimelineEntry) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *TimelineEntry) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *TimelineEntry) GetActorRole() v1.Role {
+	if x != nil {
+		return x.ActorRole
+	}
+	return v1.Role(0)
+}
+
+func (x *TimelineEntry) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *TimelineEntry) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *TimelineEntry) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// Message is a message between the client and the SPC.
+type Message struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The client or the SPC, as a role.
+	SenderRole v1.Role `protobuf:"varint,2,opt,name=sender_role,json=senderRole,proto3,enum=ipn.disputes.procedure.v1.Role" json:"sender_role,omitempty"`
+	// The sender: the SPC's member name, or `client`.
+	Sender string `protobuf:"bytes,3,opt,name=sender,proto3" json:"sender,omitempty"`
+	// The words. Confidential.
+	Text string `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	// When it was sent.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Message) Reset() {
+	*x = Message{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Message) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Message) ProtoMessage() {}
+
+func (x *Message) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Message.ProtoReflect.Descriptor instead.
+func (*Message) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Message) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Message) GetSenderRole() v1.Role {
+	if x != nil {
+		return x.SenderRole
+	}
+	return v1.Role(0)
+}
+
+func (x *Message) GetSender() string {
+	if x != nil {
+		return x.Sender
+	}
+	return ""
+}
+
+func (x *Message) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Message) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// Note is one of the SPC's private notes.
+type Note struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The SPC who wrote it.
+	Author string `protobuf:"bytes,2,opt,name=author,proto3" json:"author,omitempty"`
+	// The words. Confidential.
+	Text string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// When it was written.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Note) Reset() {
+	*x = Note{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Note) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Note) ProtoMessage() {}
+
+func (x *Note) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Note.ProtoReflect.Descriptor instead.
+func (*Note) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Note) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Note) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *Note) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Note) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// GetProcedureRequest names a procedure.
+type GetProcedureRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `procedures/{procedure}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProcedureRequest) Reset() {
+	*x = GetProcedureRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProcedureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProcedureRequest) ProtoMessage() {}
+
+func (x *GetProcedureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProcedureRequest.ProtoReflect.Descriptor instead.
+func (*GetProcedureRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetProcedureRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ListProceduresRequest asks for the procedures.
+type ListProceduresRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProceduresRequest) Reset() {
+	*x = ListProceduresRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProceduresRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProceduresRequest) ProtoMessage() {}
+
+func (x *ListProceduresRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProceduresRequest.ProtoReflect.Descriptor instead.
+func (*ListProceduresRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{23}
+}
+
+// ListProceduresResponse lists the procedures.
+type ListProceduresResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every version known, by name.
+	Procedures []*v1.Procedure `protobuf:"bytes,1,rep,name=procedures,proto3" json:"procedures,omitempty"`
+	// The version new cases follow unless their group chose another.
+	DefaultProcedure string `protobuf:"bytes,2,opt,name=default_procedure,json=defaultProcedure,proto3" json:"default_procedure,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ListProceduresResponse) Reset() {
+	*x = ListProceduresResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProceduresResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProceduresResponse) ProtoMessage() {}
+
+func (x *ListProceduresResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProceduresResponse.ProtoReflect.Descriptor instead.
+func (*ListProceduresResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListProceduresResponse) GetProcedures() []*v1.Procedure {
+	if x != nil {
+		return x.Procedures
+	}
+	return nil
+}
+
+func (x *ListProceduresResponse) GetDefaultProcedure() string {
+	if x != nil {
+		return x.DefaultProcedure
+	}
+	return ""
+}
+
+// ListTimelineEntriesRequest asks for a page of a case's timeline.
+type ListTimelineEntriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many; 100 when 0, 500 at most.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTimelineEntriesRequest) Reset() {
+	*x = ListTimelineEntriesRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTimelineEntriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTimelineEntriesRequest) ProtoMessage() {}
+
+func (x *ListTimelineEntriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTimelineEntriesRequest.ProtoReflect.Descriptor instead.
+func (*ListTimelineEntriesRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListTimelineEntriesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListTimelineEntriesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListTimelineEntriesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListTimelineEntriesResponse is a page of a timeline.
+type ListTimelineEntriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Oldest first.
+	TimelineEntries []*TimelineEntry `protobuf:"bytes,1,rep,name=timeline_entries,json=timelineEntries,proto3" json:"timeline_entries,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTimelineEntriesResponse) Reset() {
+	*x = ListTimelineEntriesResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTimelineEntriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTimelineEntriesResponse) ProtoMessage() {}
+
+func (x *ListTimelineEntriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTimelineEntriesResponse.ProtoReflect.Descriptor instead.
+func (*ListTimelineEntriesResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListTimelineEntriesResponse) GetTimelineEntries() []*TimelineEntry {
+	if x != nil {
+		return x.TimelineEntries
+	}
+	return nil
+}
+
+func (x *ListTimelineEntriesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ListDocumentsRequest asks for a case's documents.
+type ListDocumentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Only this kind, when set.
+	Kind          Document_Kind `protobuf:"varint,2,opt,name=kind,proto3,enum=ipn.disputes.casework.v1.Document_Kind" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDocumentsRequest) Reset() {
+	*x = ListDocumentsRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDocumentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDocumentsRequest) ProtoMessage() {}
+
+func (x *ListDocumentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDocumentsRequest.ProtoReflect.Descriptor instead.
+func (*ListDocumentsRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListDocumentsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListDocumentsRequest) GetKind() Document_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return Document_KIND_UNSPECIFIED
+}
+
+// ListDocumentsResponse lists documents, oldest first.
+type ListDocumentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The documents the caller may read.
+	Documents     []*Document `protobuf:"bytes,1,rep,name=documents,proto3" json:"documents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDocumentsResponse) Reset() {
+	*x = ListDocumentsResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDocumentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDocumentsResponse) ProtoMessage() {}
+
+func (x *ListDocumentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDocumentsResponse.ProtoReflect.Descriptor instead.
+func (*ListDocumentsResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListDocumentsResponse) GetDocuments() []*Document {
+	if x != nil {
+		return x.Documents
+	}
+	return nil
+}
+
+// GetDocumentRequest names a document.
+type GetDocumentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}/documents/{document}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDocumentRequest) Reset() {
+	*x = GetDocumentRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDocumentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDocumentRequest) ProtoMessage() {}
+
+func (x *GetDocumentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDocumentRequest.ProtoReflect.Descriptor instead.
+func (*GetDocumentRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetDocumentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ListMeetingsRequest asks for a case's meetings.
+type ListMeetingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMeetingsRequest) Reset() {
+	*x = ListMeetingsRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMeetingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMeetingsRequest) ProtoMessage() {}
+
+func (x *ListMeetingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMeetingsRequest.ProtoReflect.Descriptor instead.
+func (*ListMeetingsRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListMeetingsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+// ListMeetingsResponse lists meetings, oldest first.
+type ListMeetingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The meetings the caller takes part in.
+	Meetings      []*Meeting `protobuf:"bytes,1,rep,name=meetings,proto3" json:"meetings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMeetingsResponse) Reset() {
+	*x = ListMeetingsResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMeetingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMeetingsResponse) ProtoMessage() {}
+
+func (x *ListMeetingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMeetingsResponse.ProtoReflect.Descriptor instead.
+func (*ListMeetingsResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ListMeetingsResponse) GetMeetings() []*Meeting {
+	if x != nil {
+		return x.Meetings
+	}
+	return nil
+}
+
+// GetMeetingRequest names a meeting.
+type GetMeetingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}/meetings/{meeting}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMeetingRequest) Reset() {
+	*x = GetMeetingRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMeetingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMeetingRequest) ProtoMessage() {}
+
+func (x *GetMeetingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMeetingRequest.ProtoReflect.Descriptor instead.
+func (*GetMeetingRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetMeetingRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetMeetingCalendarRequest names a confirmed meeting.
+type GetMeetingCalendarRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}/meetings/{meeting}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMeetingCalendarRequest) Reset() {
+	*x = GetMeetingCalendarRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMeetingCalendarRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMeetingCalendarRequest) ProtoMessage() {}
+
+func (x *GetMeetingCalendarRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMeetingCalendarRequest.ProtoReflect.Descriptor instead.
+func (*GetMeetingCalendarRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetMeetingCalendarRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// CreateMessageRequest sends a message.
+type CreateMessageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The message.
+	Message       *Message `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateMessageRequest) Reset() {
+	*x = CreateMessageRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMessageRequest) ProtoMessage() {}
+
+func (x *CreateMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMessageRequest.ProtoReflect.Descriptor instead.
+func (*CreateMessageRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *CreateMessageRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateMessageRequest) GetMessage() *Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+// ListMessagesRequest asks for a case's messages.
+type ListMessagesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMessagesRequest) Reset() {
+	*x = ListMessagesRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMessagesRequest) ProtoMessage() {}
+
+func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMessagesRequest.ProtoReflect.Descriptor instead.
+func (*ListMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListMessagesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+// ListMessagesResponse lists messages, oldest first.
+type ListMessagesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The messages.
+	Messages      []*Message `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMessagesResponse) Reset() {
+	*x = ListMessagesResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMessagesResponse) ProtoMessage() {}
+
+func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMessagesResponse.ProtoReflect.Descriptor instead.
+func (*ListMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListMessagesResponse) GetMessages() []*Message {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+// CreateNoteRequest adds a note.
+type CreateNoteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The note.
+	Note          *Note `protobuf:"bytes,2,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateNoteRequest) Reset() {
+	*x = CreateNoteRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateNoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateNoteRequest) ProtoMessage() {}
+
+func (x *CreateNoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateNoteRequest.ProtoReflect.Descriptor instead.
+func (*CreateNoteRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *CreateNoteRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateNoteRequest) GetNote() *Note {
+	if x != nil {
+		return x.Note
+	}
+	return nil
+}
+
+// ListNotesRequest asks for the SPC's notes.
+type ListNotesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNotesRequest) Reset() {
+	*x = ListNotesRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNotesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNotesRequest) ProtoMessage() {}
+
+func (x *ListNotesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNotesRequest.ProtoReflect.Descriptor instead.
+func (*ListNotesRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListNotesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+// ListNotesResponse lists notes, oldest first.
+type ListNotesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The notes.
+	Notes         []*Note `protobuf:"bytes,1,rep,name=notes,proto3" json:"notes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNotesResponse) Reset() {
+	*x = ListNotesResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNotesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNotesResponse) ProtoMessage() {}
+
+func (x *ListNotesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNotesResponse.ProtoReflect.Descriptor instead.
+func (*ListNotesResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ListNotesResponse) GetNotes() []*Note {
+	if x != nil {
+		return x.Notes
+	}
+	return nil
+}
+
+// ReissueAccessCodeRequest names the case whose client needs a new code.
+type ReissueAccessCodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReissueAccessCodeRequest) Reset() {
+	*x = ReissueAccessCodeRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReissueAccessCodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReissueAccessCodeRequest) ProtoMessage() {}
+
+func (x *ReissueAccessCodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReissueAccessCodeRequest.ProtoReflect.Descriptor instead.
+func (*ReissueAccessCodeRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ReissueAccessCodeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ReissueAccessCodeResponse carries the new code, shown this once.
+type ReissueAccessCodeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's reference.
+	Reference string `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	// The new access code.
+	AccessCode    string `protobuf:"bytes,2,opt,name=access_code,json=accessCode,proto3" json:"access_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReissueAccessCodeResponse) Reset() {
+	*x = ReissueAccessCodeResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReissueAccessCodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReissueAccessCodeResponse) ProtoMessage() {}
+
+func (x *ReissueAccessCodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReissueAccessCodeResponse.ProtoReflect.Descriptor instead.
+func (*ReissueAccessCodeResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ReissueAccessCodeResponse) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *ReissueAccessCodeResponse) GetAccessCode() string {
+	if x != nil {
+		return x.AccessCode
+	}
+	return ""
+}
+
 var File_ipn_disputes_casework_v1_casework_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\n" +
-	"'ipn/disputes/casework/v1/casework.proto\x12\x18ipn.disputes.casework.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x05\n" +
+	"'ipn/disputes/casework/v1/casework.proto\x12\x18ipn.disputes.casework.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)ipn/disputes/procedure/v1/procedure.proto\"\xb1\n" +
+	"\n" +
 	"\x04Case\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12=\n" +
 	"\aconcern\x18\x02 \x01(\tB#\xe0A\x03\xfaA\x1d\n" +
 	"\x1bdisputes.ipn.org.uk/ConcernR\aconcern\x12!\n" +
 	"\treference\x18\x03 \x01(\tB\x03\xe0A\x03R\treference\x12@\n" +
 	"\ttherapist\x18\x04 \x01(\tB\"\xe0A\x03\xfaA\x1c\n" +
-	"\x1adisputes.ipn.org.uk/MemberR\ttherapist\x12?\n" +
-	"\x05phase\x18\x05 \x01(\x0e2$.ipn.disputes.casework.v1.Case.PhaseB\x03\xe0A\x03R\x05phase\x12:\n" +
+	"\x1adisputes.ipn.org.uk/MemberR\ttherapist\x12;\n" +
+	"\x05phase\x18\x05 \x01(\x0e2 .ipn.disputes.procedure.v1.PhaseB\x03\xe0A\x03R\x05phase\x12:\n" +
 	"\x05clock\x18\x06 \x01(\v2\x1f.ipn.disputes.casework.v1.ClockB\x03\xe0A\x03R\x05clock\x12D\n" +
 	"\rregister_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\fregisterTime\x12@\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
@@ -460,31 +3222,269 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\x12R\n" +
 	"\x11ethical_statement\x18\n" +
 	" \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
-	"\x1ddisputes.ipn.org.uk/StatementR\x10ethicalStatement\"4\n" +
-	"\x05Phase\x12\x15\n" +
-	"\x11PHASE_UNSPECIFIED\x10\x00\x12\x14\n" +
-	"\x10PHASE_REGISTERED\x10\x01:G\xeaAD\n" +
-	"\x18disputes.ipn.org.uk/Case\x12\x1bgroups/{group}/cases/{case}*\x05cases2\x04case\"\xc7\x01\n" +
+	"\x1ddisputes.ipn.org.uk/StatementR\x10ethicalStatement\x12C\n" +
+	"\tprocedure\x18\v \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/ProcedureR\tprocedure\x12\x15\n" +
+	"\x03spt\x18\f \x01(\tB\x03\xe0A\x03R\x03spt\x12$\n" +
+	"\vspt_nominee\x18\r \x01(\tB\x03\xe0A\x03R\n" +
+	"sptNominee\x12\x15\n" +
+	"\x03spc\x18\x0e \x01(\tB\x03\xe0A\x03R\x03spc\x12\x13\n" +
+	"\x02lp\x18\x0f \x01(\tB\x03\xe0A\x03R\x02lp\x12E\n" +
+	"\aoutcome\x18\x10 \x01(\x0e2&.ipn.disputes.casework.v1.Case.OutcomeB\x03\xe0A\x03R\aoutcome\x12>\n" +
+	"\n" +
+	"close_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12G\n" +
+	"\fcaller_roles\x18\x12 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleB\x03\xe0A\x03R\vcallerRoles\x12F\n" +
+	"\n" +
+	"next_steps\x18\x13 \x03(\v2\".ipn.disputes.casework.v1.NextStepB\x03\xe0A\x03R\tnextSteps\x12V\n" +
+	"\x14first_response_clock\x18\x14 \x01(\v2\x1f.ipn.disputes.casework.v1.ClockB\x03\xe0A\x03R\x12firstResponseClock\x12.\n" +
+	"\x10progress_summary\x18\x15 \x01(\bB\x03\xe0A\x03R\x0fprogressSummary\"g\n" +
+	"\aOutcome\x12\x17\n" +
+	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10OUTCOME_RESOLVED\x10\x01\x12\x15\n" +
+	"\x11OUTCOME_WITHDRAWN\x10\x02\x12\x16\n" +
+	"\x12OUTCOME_UNRESOLVED\x10\x03:G\xeaAD\n" +
+	"\x18disputes.ipn.org.uk/Case\x12\x1bgroups/{group}/cases/{case}*\x05cases2\x04case\"\x95\x01\n" +
+	"\bNextStep\x12\x12\n" +
+	"\x04step\x18\x01 \x01(\tR\x04step\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x127\n" +
+	"\x06actors\x18\x03 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x06actors\x12&\n" +
+	"\x0fcaller_may_take\x18\x04 \x01(\bR\rcallerMayTake\"\xfe\x01\n" +
 	"\x05Clock\x126\n" +
 	"\bdeadline\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x123\n" +
 	"\aelapsed\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\aelapsed\x127\n" +
 	"\tremaining\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\tremaining\x12\x18\n" +
-	"\aoverdue\x18\x04 \x01(\bR\aoverdue\"F\n" +
+	"\aoverdue\x18\x04 \x01(\bR\aoverdue\x125\n" +
+	"\bmet_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\ametTime\"F\n" +
 	"\x0eGetCaseRequest\x124\n" +
 	"\x04name\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x04name\"\x89\x01\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x04name\"\xa6\x02\n" +
 	"\x10ListCasesRequest\x129\n" +
 	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"q\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x126\n" +
+	"\x05phase\x18\x04 \x01(\x0e2 .ipn.disputes.procedure.v1.PhaseR\x05phase\x12@\n" +
+	"\vcaller_role\x18\x05 \x01(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\n" +
+	"callerRole\x12!\n" +
+	"\foverdue_only\x18\x06 \x01(\bR\voverdueOnly\"q\n" +
 	"\x11ListCasesResponse\x124\n" +
 	"\x05cases\x18\x01 \x03(\v2\x1e.ipn.disputes.casework.v1.CaseR\x05cases\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x97\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x94\x05\n" +
+	"\x0fTakeStepRequest\x124\n" +
+	"\x04name\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x04name\x12\x17\n" +
+	"\x04step\x18\x02 \x01(\tB\x03\xe0A\x02R\x04step\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x18\n" +
+	"\aoutcome\x18\x04 \x01(\tR\aoutcome\x12\x18\n" +
+	"\x06member\x18\n" +
+	" \x01(\tH\x00R\x06member\x12I\n" +
+	"\vappointment\x18\v \x01(\v2%.ipn.disputes.casework.v1.AppointmentH\x00R\vappointment\x12V\n" +
+	"\x10meeting_proposal\x18\f \x01(\v2).ipn.disputes.casework.v1.MeetingProposalH\x00R\x0fmeetingProposal\x12P\n" +
+	"\x0emeeting_answer\x18\r \x01(\v2'.ipn.disputes.casework.v1.MeetingAnswerH\x00R\rmeetingAnswer\x12Y\n" +
+	"\x11written_statement\x18\x0e \x01(\v2*.ipn.disputes.casework.v1.WrittenStatementH\x00R\x10writtenStatement\x12V\n" +
+	"\x10statement_answer\x18\x0f \x01(\v2).ipn.disputes.casework.v1.StatementAnswerH\x00R\x0fstatementAnswer\x129\n" +
+	"\x04text\x18\x10 \x01(\v2#.ipn.disputes.casework.v1.TextInputH\x00R\x04textB\a\n" +
+	"\x05input\"\xb0\x01\n" +
+	"\x10TakeStepResponse\x122\n" +
+	"\x04case\x18\x01 \x01(\v2\x1e.ipn.disputes.casework.v1.CaseR\x04case\x12N\n" +
+	"\x0etimeline_entry\x18\x02 \x01(\v2'.ipn.disputes.casework.v1.TimelineEntryR\rtimelineEntry\x12\x18\n" +
+	"\acreated\x18\x03 \x01(\tR\acreated\"/\n" +
+	"\vAppointment\x12\x10\n" +
+	"\x03spc\x18\x01 \x01(\tR\x03spc\x12\x0e\n" +
+	"\x02lp\x18\x02 \x01(\tR\x02lp\"g\n" +
+	"\x0fMeetingProposal\x128\n" +
+	"\x05slots\x18\x01 \x03(\v2\".ipn.disputes.casework.v1.TimeSlotR\x05slots\x12\x1a\n" +
+	"\blocation\x18\x02 \x01(\tR\blocation\"|\n" +
+	"\bTimeSlot\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"U\n" +
+	"\rMeetingAnswer\x12\x18\n" +
+	"\ameeting\x18\x01 \x01(\tR\ameeting\x12\x14\n" +
+	"\x05slots\x18\x02 \x03(\x05R\x05slots\x12\x14\n" +
+	"\x05notes\x18\x03 \x01(\tR\x05notes\"\x90\x01\n" +
+	"\x0fStatementAnswer\x12\x1a\n" +
+	"\bdocument\x18\x01 \x01(\tR\bdocument\x12G\n" +
+	"\vconstraints\x18\x02 \x01(\v2%.ipn.disputes.casework.v1.ConstraintsR\vconstraints\x12\x18\n" +
+	"\acomment\x18\x03 \x01(\tR\acomment\">\n" +
+	"\tTextInput\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x1d\n" +
+	"\n" +
+	"link_group\x18\x02 \x01(\tR\tlinkGroup\"\xe3\x01\n" +
+	"\x10WrittenStatement\x12\x18\n" +
+	"\aconcern\x18\x01 \x01(\tR\aconcern\x12'\n" +
+	"\x0fdesired_outcome\x18\x02 \x01(\tR\x0edesiredOutcome\x12\x18\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\x12L\n" +
+	"\vconstraints\x18\x04 \x01(\v2%.ipn.disputes.casework.v1.ConstraintsB\x03\xe0A\x03R\vconstraints\x12$\n" +
+	"\vas_conveyed\x18\x05 \x01(\bB\x03\xe0A\x03R\n" +
+	"asConveyed\"\xe7\x01\n" +
+	"\vConstraints\x12G\n" +
+	"\asharing\x18\x01 \x01(\x0e2-.ipn.disputes.casework.v1.Constraints.SharingR\asharing\x12)\n" +
+	"\x10withheld_details\x18\x02 \x03(\tR\x0fwithheldDetails\x12\x14\n" +
+	"\x05other\x18\x03 \x01(\tR\x05other\"N\n" +
+	"\aSharing\x12\x17\n" +
+	"\x13SHARING_UNSPECIFIED\x10\x00\x12\x10\n" +
+	"\fSHARING_FULL\x10\x01\x12\x18\n" +
+	"\x14SHARING_SUMMARY_ONLY\x10\x02\"\xae\x05\n" +
+	"\bDocument\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12;\n" +
+	"\x04kind\x18\x02 \x01(\x0e2'.ipn.disputes.casework.v1.Document.KindR\x04kind\x12\x16\n" +
+	"\x06author\x18\x03 \x01(\tR\x06author\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\x05R\aversion\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x12\n" +
+	"\x04text\x18\x06 \x01(\tR\x04text\x12W\n" +
+	"\x11written_statement\x18\a \x01(\v2*.ipn.disputes.casework.v1.WrittenStatementR\x10writtenStatement\x12\x12\n" +
+	"\x04step\x18\b \x01(\tR\x04step\x12\x18\n" +
+	"\asubject\x18\t \x01(\tR\asubject\"\xd7\x01\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16KIND_WRITTEN_STATEMENT\x10\x01\x12\x1b\n" +
+	"\x17KIND_THERAPIST_RESPONSE\x10\x02\x12\x18\n" +
+	"\x14KIND_PROGRESS_REPORT\x10\x03\x12\x19\n" +
+	"\x15KIND_LINK_GROUP_ISSUE\x10\x04\x12\x18\n" +
+	"\x14KIND_MEETING_OUTCOME\x10\x05\x12\x18\n" +
+	"\x14KIND_CLOSING_REASONS\x10\x06\x12\x17\n" +
+	"\x13KIND_CLIENT_COMMENT\x10\a:h\xeaAe\n" +
+	"\x1cdisputes.ipn.org.uk/Document\x120groups/{group}/cases/{case}/documents/{document}*\tdocuments2\bdocument\"\xea\x05\n" +
+	"\aMeeting\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12:\n" +
+	"\x04kind\x18\x02 \x01(\x0e2&.ipn.disputes.procedure.v1.MeetingKindR\x04kind\x12=\n" +
+	"\x05state\x18\x03 \x01(\x0e2'.ipn.disputes.casework.v1.Meeting.StateR\x05state\x128\n" +
+	"\x05slots\x18\x04 \x03(\v2\".ipn.disputes.casework.v1.TimeSlotR\x05slots\x12\x1a\n" +
+	"\blocation\x18\x05 \x01(\tR\blocation\x12\x1a\n" +
+	"\bproposer\x18\x06 \x01(\tR\bproposer\x12G\n" +
+	"\tresponses\x18\a \x03(\v2).ipn.disputes.casework.v1.MeetingResponseR\tresponses\x12%\n" +
+	"\x0econfirmed_slot\x18\b \x01(\x05R\rconfirmedSlot\x12;\n" +
+	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12C\n" +
+	"\fparticipants\x18\n" +
+	" \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\fparticipants\"\x81\x01\n" +
+	"\x05State\x12\x15\n" +
+	"\x11STATE_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eSTATE_PROPOSED\x10\x01\x12\x13\n" +
+	"\x0fSTATE_CONFIRMED\x10\x02\x12\x12\n" +
+	"\x0eSTATE_DECLINED\x10\x03\x12\x14\n" +
+	"\x10STATE_SUPERSEDED\x10\x04\x12\x0e\n" +
+	"\n" +
+	"STATE_HELD\x10\x05:c\xeaA`\n" +
+	"\x1bdisputes.ipn.org.uk/Meeting\x12.groups/{group}/cases/{case}/meetings/{meeting}*\bmeetings2\ameeting\"\xb1\x01\n" +
+	"\x0fMeetingResponse\x12 \n" +
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12'\n" +
+	"\x0favailable_slots\x18\x02 \x03(\x05R\x0eavailableSlots\x12\x16\n" +
+	"\x06answer\x18\x03 \x01(\tR\x06answer\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\x99\x02\n" +
+	"\rTimelineEntry\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x12\n" +
+	"\x04step\x18\x02 \x01(\tR\x04step\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12\x14\n" +
+	"\x05actor\x18\x04 \x01(\tR\x05actor\x12>\n" +
+	"\n" +
+	"actor_role\x18\x05 \x01(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\tactorRole\x12\x18\n" +
+	"\aoutcome\x18\x06 \x01(\tR\aoutcome\x12\x18\n" +
+	"\asubject\x18\a \x01(\tR\asubject\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\xc6\x02\n" +
+	"\aMessage\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12E\n" +
+	"\vsender_role\x18\x02 \x01(\x0e2\x1f.ipn.disputes.procedure.v1.RoleB\x03\xe0A\x03R\n" +
+	"senderRole\x12\x1b\n" +
+	"\x06sender\x18\x03 \x01(\tB\x03\xe0A\x03R\x06sender\x12\x17\n" +
+	"\x04text\x18\x04 \x01(\tB\x03\xe0A\x02R\x04text\x12@\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime:c\xeaA`\n" +
+	"\x1bdisputes.ipn.org.uk/Message\x12.groups/{group}/cases/{case}/messages/{message}*\bmessages2\amessage\"\xed\x01\n" +
+	"\x04Note\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1b\n" +
+	"\x06author\x18\x02 \x01(\tB\x03\xe0A\x03R\x06author\x12\x17\n" +
+	"\x04text\x18\x03 \x01(\tB\x03\xe0A\x02R\x04text\x12@\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime:T\xeaAQ\n" +
+	"\x18disputes.ipn.org.uk/Note\x12(groups/{group}/cases/{case}/notes/{note}*\x05notes2\x04note\"P\n" +
+	"\x13GetProcedureRequest\x129\n" +
+	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/ProcedureR\x04name\"\x17\n" +
+	"\x15ListProceduresRequest\"\x8b\x01\n" +
+	"\x16ListProceduresResponse\x12D\n" +
+	"\n" +
+	"procedures\x18\x01 \x03(\v2$.ipn.disputes.procedure.v1.ProcedureR\n" +
+	"procedures\x12+\n" +
+	"\x11default_procedure\x18\x02 \x01(\tR\x10defaultProcedure\"\x92\x01\n" +
+	"\x1aListTimelineEntriesRequest\x128\n" +
+	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x99\x01\n" +
+	"\x1bListTimelineEntriesResponse\x12R\n" +
+	"\x10timeline_entries\x18\x01 \x03(\v2'.ipn.disputes.casework.v1.TimelineEntryR\x0ftimelineEntries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8d\x01\n" +
+	"\x14ListDocumentsRequest\x128\n" +
+	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x06parent\x12;\n" +
+	"\x04kind\x18\x02 \x01(\x0e2'.ipn.disputes.casework.v1.Document.KindR\x04kind\"Y\n" +
+	"\x15ListDocumentsResponse\x12@\n" +
+	"\tdocuments\x18\x01 \x03(\v2\".ipn.disputes.casework.v1.DocumentR\tdocuments\"N\n" +
+	"\x12GetDocumentRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe0A\x02\xfaA\x1e\n" +
+	"\x1cdisputes.ipn.org.uk/DocumentR\x04name\"O\n" +
+	"\x13ListMeetingsRequest\x128\n" +
+	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x06parent\"U\n" +
+	"\x14ListMeetingsResponse\x12=\n" +
+	"\bmeetings\x18\x01 \x03(\v2!.ipn.disputes.casework.v1.MeetingR\bmeetings\"L\n" +
+	"\x11GetMeetingRequest\x127\n" +
+	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
+	"\x1bdisputes.ipn.org.uk/MeetingR\x04name\"T\n" +
+	"\x19GetMeetingCalendarRequest\x127\n" +
+	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
+	"\x1bdisputes.ipn.org.uk/MeetingR\x04name\"\x92\x01\n" +
+	"\x14CreateMessageRequest\x128\n" +
+	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x06parent\x12@\n" +
+	"\amessage\x18\x02 \x01(\v2!.ipn.disputes.casework.v1.MessageB\x03\xe0A\x02R\amessage\"O\n" +
+	"\x13ListMessagesRequest\x128\n" +
+	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x06parent\"U\n" +
+	"\x14ListMessagesResponse\x12=\n" +
+	"\bmessages\x18\x01 \x03(\v2!.ipn.disputes.casework.v1.MessageR\bmessages\"\x86\x01\n" +
+	"\x11CreateNoteRequest\x128\n" +
+	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x06parent\x127\n" +
+	"\x04note\x18\x02 \x01(\v2\x1e.ipn.disputes.casework.v1.NoteB\x03\xe0A\x02R\x04note\"L\n" +
+	"\x10ListNotesRequest\x128\n" +
+	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x06parent\"I\n" +
+	"\x11ListNotesResponse\x124\n" +
+	"\x05notes\x18\x01 \x03(\v2\x1e.ipn.disputes.casework.v1.NoteR\x05notes\"P\n" +
+	"\x18ReissueAccessCodeRequest\x124\n" +
+	"\x04name\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x04name\"Z\n" +
+	"\x19ReissueAccessCodeResponse\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x12\x1f\n" +
+	"\vaccess_code\x18\x02 \x01(\tR\n" +
+	"accessCode2\x98\x13\n" +
 	"\x0fCaseworkService\x12x\n" +
 	"\aGetCase\x12(.ipn.disputes.casework.v1.GetCaseRequest\x1a\x1e.ipn.disputes.casework.v1.Case\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=groups/*/cases/*}\x12\x89\x01\n" +
-	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/casesBSZQgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1;caseworkv1b\x06proto3"
+	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/cases\x12\x92\x01\n" +
+	"\bTakeStep\x12).ipn.disputes.casework.v1.TakeStepRequest\x1a*.ipn.disputes.casework.v1.TakeStepResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=groups/*/cases/*}:takeStep\x12\x84\x01\n" +
+	"\fGetProcedure\x12-.ipn.disputes.casework.v1.GetProcedureRequest\x1a$.ipn.disputes.procedure.v1.Procedure\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=procedures/*}\x12\x8b\x01\n" +
+	"\x0eListProcedures\x12/.ipn.disputes.casework.v1.ListProceduresRequest\x1a0.ipn.disputes.casework.v1.ListProceduresResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/procedures\x12\xb9\x01\n" +
+	"\x13ListTimelineEntries\x124.ipn.disputes.casework.v1.ListTimelineEntriesRequest\x1a5.ipn.disputes.casework.v1.ListTimelineEntriesResponse\"5\x82\xd3\xe4\x93\x02/\x12-/v1/{parent=groups/*/cases/*}/timelineEntries\x12\xa1\x01\n" +
+	"\rListDocuments\x12..ipn.disputes.casework.v1.ListDocumentsRequest\x1a/.ipn.disputes.casework.v1.ListDocumentsResponse\"/\x82\xd3\xe4\x93\x02)\x12'/v1/{parent=groups/*/cases/*}/documents\x12\x90\x01\n" +
+	"\vGetDocument\x12,.ipn.disputes.casework.v1.GetDocumentRequest\x1a\".ipn.disputes.casework.v1.Document\"/\x82\xd3\xe4\x93\x02)\x12'/v1/{name=groups/*/cases/*/documents/*}\x12\x9d\x01\n" +
+	"\fListMeetings\x12-.ipn.disputes.casework.v1.ListMeetingsRequest\x1a..ipn.disputes.casework.v1.ListMeetingsResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=groups/*/cases/*}/meetings\x12\x8c\x01\n" +
+	"\n" +
+	"GetMeeting\x12+.ipn.disputes.casework.v1.GetMeetingRequest\x1a!.ipn.disputes.casework.v1.Meeting\".\x82\xd3\xe4\x93\x02(\x12&/v1/{name=groups/*/cases/*/meetings/*}\x12\x98\x01\n" +
+	"\x12GetMeetingCalendar\x123.ipn.disputes.casework.v1.GetMeetingCalendarRequest\x1a\x14.google.api.HttpBody\"7\x82\xd3\xe4\x93\x021\x12//v1/{name=groups/*/cases/*/meetings/*}/calendar\x12\x9b\x01\n" +
+	"\rCreateMessage\x12..ipn.disputes.casework.v1.CreateMessageRequest\x1a!.ipn.disputes.casework.v1.Message\"7\x82\xd3\xe4\x93\x021:\amessage\"&/v1/{parent=groups/*/cases/*}/messages\x12\x9d\x01\n" +
+	"\fListMessages\x12-.ipn.disputes.casework.v1.ListMessagesRequest\x1a..ipn.disputes.casework.v1.ListMessagesResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=groups/*/cases/*}/messages\x12\x8c\x01\n" +
+	"\n" +
+	"CreateNote\x12+.ipn.disputes.casework.v1.CreateNoteRequest\x1a\x1e.ipn.disputes.casework.v1.Note\"1\x82\xd3\xe4\x93\x02+:\x04note\"#/v1/{parent=groups/*/cases/*}/notes\x12\x91\x01\n" +
+	"\tListNotes\x12*.ipn.disputes.casework.v1.ListNotesRequest\x1a+.ipn.disputes.casework.v1.ListNotesResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=groups/*/cases/*}/notes\x12\xb6\x01\n" +
+	"\x11ReissueAccessCode\x122.ipn.disputes.casework.v1.ReissueAccessCodeRequest\x1a3.ipn.disputes.casework.v1.ReissueAccessCodeResponse\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=groups/*/cases/*}:reissueAccessCodeBSZQgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1;caseworkv1b\x06proto3"
 
 var (
 	file_ipn_disputes_casework_v1_casework_proto_rawDescOnce sync.Once
@@ -498,36 +3498,156 @@ func file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_casework_v1_casework_proto_rawDescData
 }
 
-var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
-	(Case_Phase)(0),               // 0: ipn.disputes.casework.v1.Case.Phase
-	(*Case)(nil),                  // 1: ipn.disputes.casework.v1.Case
-	(*Clock)(nil),                 // 2: ipn.disputes.casework.v1.Clock
-	(*GetCaseRequest)(nil),        // 3: ipn.disputes.casework.v1.GetCaseRequest
-	(*ListCasesRequest)(nil),      // 4: ipn.disputes.casework.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),     // 5: ipn.disputes.casework.v1.ListCasesResponse
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 7: google.protobuf.Duration
+	(Case_Outcome)(0),                   // 0: ipn.disputes.casework.v1.Case.Outcome
+	(Constraints_Sharing)(0),            // 1: ipn.disputes.casework.v1.Constraints.Sharing
+	(Document_Kind)(0),                  // 2: ipn.disputes.casework.v1.Document.Kind
+	(Meeting_State)(0),                  // 3: ipn.disputes.casework.v1.Meeting.State
+	(*Case)(nil),                        // 4: ipn.disputes.casework.v1.Case
+	(*NextStep)(nil),                    // 5: ipn.disputes.casework.v1.NextStep
+	(*Clock)(nil),                       // 6: ipn.disputes.casework.v1.Clock
+	(*GetCaseRequest)(nil),              // 7: ipn.disputes.casework.v1.GetCaseRequest
+	(*ListCasesRequest)(nil),            // 8: ipn.disputes.casework.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),           // 9: ipn.disputes.casework.v1.ListCasesResponse
+	(*TakeStepRequest)(nil),             // 10: ipn.disputes.casework.v1.TakeStepRequest
+	(*TakeStepResponse)(nil),            // 11: ipn.disputes.casework.v1.TakeStepResponse
+	(*Appointment)(nil),                 // 12: ipn.disputes.casework.v1.Appointment
+	(*MeetingProposal)(nil),             // 13: ipn.disputes.casework.v1.MeetingProposal
+	(*TimeSlot)(nil),                    // 14: ipn.disputes.casework.v1.TimeSlot
+	(*MeetingAnswer)(nil),               // 15: ipn.disputes.casework.v1.MeetingAnswer
+	(*StatementAnswer)(nil),             // 16: ipn.disputes.casework.v1.StatementAnswer
+	(*TextInput)(nil),                   // 17: ipn.disputes.casework.v1.TextInput
+	(*WrittenStatement)(nil),            // 18: ipn.disputes.casework.v1.WrittenStatement
+	(*Constraints)(nil),                 // 19: ipn.disputes.casework.v1.Constraints
+	(*Document)(nil),                    // 20: ipn.disputes.casework.v1.Document
+	(*Meeting)(nil),                     // 21: ipn.disputes.casework.v1.Meeting
+	(*MeetingResponse)(nil),             // 22: ipn.disputes.casework.v1.MeetingResponse
+	(*TimelineEntry)(nil),               // 23: ipn.disputes.casework.v1.TimelineEntry
+	(*Message)(nil),                     // 24: ipn.disputes.casework.v1.Message
+	(*Note)(nil),                        // 25: ipn.disputes.casework.v1.Note
+	(*GetProcedureRequest)(nil),         // 26: ipn.disputes.casework.v1.GetProcedureRequest
+	(*ListProceduresRequest)(nil),       // 27: ipn.disputes.casework.v1.ListProceduresRequest
+	(*ListProceduresResponse)(nil),      // 28: ipn.disputes.casework.v1.ListProceduresResponse
+	(*ListTimelineEntriesRequest)(nil),  // 29: ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	(*ListTimelineEntriesResponse)(nil), // 30: ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	(*ListDocumentsRequest)(nil),        // 31: ipn.disputes.casework.v1.ListDocumentsRequest
+	(*ListDocumentsResponse)(nil),       // 32: ipn.disputes.casework.v1.ListDocumentsResponse
+	(*GetDocumentRequest)(nil),          // 33: ipn.disputes.casework.v1.GetDocumentRequest
+	(*ListMeetingsRequest)(nil),         // 34: ipn.disputes.casework.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),        // 35: ipn.disputes.casework.v1.ListMeetingsResponse
+	(*GetMeetingRequest)(nil),           // 36: ipn.disputes.casework.v1.GetMeetingRequest
+	(*GetMeetingCalendarRequest)(nil),   // 37: ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	(*CreateMessageRequest)(nil),        // 38: ipn.disputes.casework.v1.CreateMessageRequest
+	(*ListMessagesRequest)(nil),         // 39: ipn.disputes.casework.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),        // 40: ipn.disputes.casework.v1.ListMessagesResponse
+	(*CreateNoteRequest)(nil),           // 41: ipn.disputes.casework.v1.CreateNoteRequest
+	(*ListNotesRequest)(nil),            // 42: ipn.disputes.casework.v1.ListNotesRequest
+	(*ListNotesResponse)(nil),           // 43: ipn.disputes.casework.v1.ListNotesResponse
+	(*ReissueAccessCodeRequest)(nil),    // 44: ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	(*ReissueAccessCodeResponse)(nil),   // 45: ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	(v1.Phase)(0),                       // 46: ipn.disputes.procedure.v1.Phase
+	(*timestamppb.Timestamp)(nil),       // 47: google.protobuf.Timestamp
+	(v1.Role)(0),                        // 48: ipn.disputes.procedure.v1.Role
+	(*durationpb.Duration)(nil),         // 49: google.protobuf.Duration
+	(v1.MeetingKind)(0),                 // 50: ipn.disputes.procedure.v1.MeetingKind
+	(*v1.Procedure)(nil),                // 51: ipn.disputes.procedure.v1.Procedure
+	(*httpbody.HttpBody)(nil),           // 52: google.api.HttpBody
 }
 var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
-	0,  // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.casework.v1.Case.Phase
-	2,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
-	6,  // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
-	6,  // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
-	6,  // 4: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
-	7,  // 5: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
-	7,  // 6: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
-	1,  // 7: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
-	3,  // 8: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
-	4,  // 9: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
-	1,  // 10: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
-	5,  // 11: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
-	10, // [10:12] is the sub-list for method output_type
-	8,  // [8:10] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	46, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	6,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
+	47, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
+	47, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 4: ipn.disputes.casework.v1.Case.outcome:type_name -> ipn.disputes.casework.v1.Case.Outcome
+	47, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
+	48, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
+	5,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
+	6,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
+	48, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
+	47, // 10: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
+	49, // 11: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
+	49, // 12: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
+	47, // 13: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
+	46, // 14: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	48, // 15: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
+	4,  // 16: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
+	12, // 17: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
+	13, // 18: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
+	15, // 19: ipn.disputes.casework.v1.TakeStepRequest.meeting_answer:type_name -> ipn.disputes.casework.v1.MeetingAnswer
+	18, // 20: ipn.disputes.casework.v1.TakeStepRequest.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
+	16, // 21: ipn.disputes.casework.v1.TakeStepRequest.statement_answer:type_name -> ipn.disputes.casework.v1.StatementAnswer
+	17, // 22: ipn.disputes.casework.v1.TakeStepRequest.text:type_name -> ipn.disputes.casework.v1.TextInput
+	4,  // 23: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
+	23, // 24: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	14, // 25: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
+	47, // 26: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
+	47, // 27: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
+	19, // 28: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
+	19, // 29: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
+	1,  // 30: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
+	2,  // 31: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
+	47, // 32: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
+	18, // 33: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
+	50, // 34: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
+	3,  // 35: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
+	14, // 36: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
+	22, // 37: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
+	47, // 38: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	48, // 39: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
+	47, // 40: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
+	48, // 41: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
+	47, // 42: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
+	48, // 43: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
+	47, // 44: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	47, // 45: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
+	51, // 46: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
+	23, // 47: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	2,  // 48: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
+	20, // 49: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
+	21, // 50: ipn.disputes.casework.v1.ListMeetingsResponse.meetings:type_name -> ipn.disputes.casework.v1.Meeting
+	24, // 51: ipn.disputes.casework.v1.CreateMessageRequest.message:type_name -> ipn.disputes.casework.v1.Message
+	24, // 52: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
+	25, // 53: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
+	25, // 54: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
+	7,  // 55: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
+	8,  // 56: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
+	10, // 57: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
+	26, // 58: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
+	27, // 59: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
+	29, // 60: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	31, // 61: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
+	33, // 62: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
+	34, // 63: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
+	36, // 64: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
+	37, // 65: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	38, // 66: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
+	39, // 67: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
+	41, // 68: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
+	42, // 69: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
+	44, // 70: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	4,  // 71: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
+	9,  // 72: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
+	11, // 73: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
+	51, // 74: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
+	28, // 75: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
+	30, // 76: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	32, // 77: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
+	20, // 78: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
+	35, // 79: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
+	21, // 80: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
+	52, // 81: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
+	24, // 82: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
+	40, // 83: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
+	25, // 84: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
+	43, // 85: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
+	45, // 86: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	71, // [71:87] is the sub-list for method output_type
+	55, // [55:71] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_casework_v1_casework_proto_init() }
@@ -535,13 +3655,22 @@ func file_ipn_disputes_casework_v1_casework_proto_init() {
 	if File_ipn_disputes_casework_v1_casework_proto != nil {
 		return
 	}
+	file_ipn_disputes_casework_v1_casework_proto_msgTypes[6].OneofWrappers = []any{
+		(*TakeStepRequest_Member)(nil),
+		(*TakeStepRequest_Appointment)(nil),
+		(*TakeStepRequest_MeetingProposal)(nil),
+		(*TakeStepRequest_MeetingAnswer)(nil),
+		(*TakeStepRequest_WrittenStatement)(nil),
+		(*TakeStepRequest_StatementAnswer)(nil),
+		(*TakeStepRequest_Text)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_casework_v1_casework_proto_rawDesc), len(file_ipn_disputes_casework_v1_casework_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   5,
+			NumEnums:      4,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -8,6 +8,8 @@ package caseworkv1
 
 import (
 	context "context"
+	v1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
+	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -19,21 +21,81 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CaseworkService_GetCase_FullMethodName   = "/ipn.disputes.casework.v1.CaseworkService/GetCase"
-	CaseworkService_ListCases_FullMethodName = "/ipn.disputes.casework.v1.CaseworkService/ListCases"
+	CaseworkService_GetCase_FullMethodName             = "/ipn.disputes.casework.v1.CaseworkService/GetCase"
+	CaseworkService_ListCases_FullMethodName           = "/ipn.disputes.casework.v1.CaseworkService/ListCases"
+	CaseworkService_TakeStep_FullMethodName            = "/ipn.disputes.casework.v1.CaseworkService/TakeStep"
+	CaseworkService_GetProcedure_FullMethodName        = "/ipn.disputes.casework.v1.CaseworkService/GetProcedure"
+	CaseworkService_ListProcedures_FullMethodName      = "/ipn.disputes.casework.v1.CaseworkService/ListProcedures"
+	CaseworkService_ListTimelineEntries_FullMethodName = "/ipn.disputes.casework.v1.CaseworkService/ListTimelineEntries"
+	CaseworkService_ListDocuments_FullMethodName       = "/ipn.disputes.casework.v1.CaseworkService/ListDocuments"
+	CaseworkService_GetDocument_FullMethodName         = "/ipn.disputes.casework.v1.CaseworkService/GetDocument"
+	CaseworkService_ListMeetings_FullMethodName        = "/ipn.disputes.casework.v1.CaseworkService/ListMeetings"
+	CaseworkService_GetMeeting_FullMethodName          = "/ipn.disputes.casework.v1.CaseworkService/GetMeeting"
+	CaseworkService_GetMeetingCalendar_FullMethodName  = "/ipn.disputes.casework.v1.CaseworkService/GetMeetingCalendar"
+	CaseworkService_CreateMessage_FullMethodName       = "/ipn.disputes.casework.v1.CaseworkService/CreateMessage"
+	CaseworkService_ListMessages_FullMethodName        = "/ipn.disputes.casework.v1.CaseworkService/ListMessages"
+	CaseworkService_CreateNote_FullMethodName          = "/ipn.disputes.casework.v1.CaseworkService/CreateNote"
+	CaseworkService_ListNotes_FullMethodName           = "/ipn.disputes.casework.v1.CaseworkService/ListNotes"
+	CaseworkService_ReissueAccessCode_FullMethodName   = "/ipn.disputes.casework.v1.CaseworkService/ReissueAccessCode"
 )
 
 // CaseworkServiceClient is the client API for CaseworkService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// CaseworkService runs the disputes procedure on cases.
+// CaseworkService runs the disputes procedure on cases. Every read and write
+// is checked against the caller's roles in the case: the client (with a
+// client session from intake), the therapist, the SPT, the SPC, the LP, the
+// other members of the group and the group's link groups each see only what
+// their role allows. Another group's case is NOT_FOUND.
 type CaseworkServiceClient interface {
-	// GetCase returns a case. Members of the case's group may read it; another
-	// group's case is NOT_FOUND.
+	// GetCase returns a case as the caller's roles allow: link groups get a
+	// progress summary only.
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*Case, error)
-	// ListCases lists a group's cases, newest first. Members of the group may.
+	// ListCases lists a group's cases, newest first, to its members,
+	// optionally filtered by phase, by the caller's role and by overdue.
 	ListCases(ctx context.Context, in *ListCasesRequest, opts ...grpc.CallOption) (*ListCasesResponse, error)
+	// TakeStep takes one step of the case's procedure. The step's actors,
+	// prerequisites and input are those of the procedure the case follows; a
+	// step taken too early is FAILED_PRECONDITION with what must happen first,
+	// a stale etag is ABORTED.
+	TakeStep(ctx context.Context, in *TakeStepRequest, opts ...grpc.CallOption) (*TakeStepResponse, error)
+	// GetProcedure returns a version of the procedure, for drawing it.
+	GetProcedure(ctx context.Context, in *GetProcedureRequest, opts ...grpc.CallOption) (*v1.Procedure, error)
+	// ListProcedures lists the versions of the procedure this deployment
+	// knows.
+	ListProcedures(ctx context.Context, in *ListProceduresRequest, opts ...grpc.CallOption) (*ListProceduresResponse, error)
+	// ListTimelineEntries lists what happened in a case, oldest first, as far
+	// as the caller's roles allow.
+	ListTimelineEntries(ctx context.Context, in *ListTimelineEntriesRequest, opts ...grpc.CallOption) (*ListTimelineEntriesResponse, error)
+	// ListDocuments lists a case's written documents the caller may read: the
+	// written statement's versions, the therapist's response, the progress
+	// report, link groups' issues, meeting outcomes and closing reasons.
+	ListDocuments(ctx context.Context, in *ListDocumentsRequest, opts ...grpc.CallOption) (*ListDocumentsResponse, error)
+	// GetDocument returns one document as the caller may read it: the
+	// therapist and SPT read the written statement as conveyed, within the
+	// client's constraints.
+	GetDocument(ctx context.Context, in *GetDocumentRequest, opts ...grpc.CallOption) (*Document, error)
+	// ListMeetings lists a case's meetings the caller takes part in.
+	ListMeetings(ctx context.Context, in *ListMeetingsRequest, opts ...grpc.CallOption) (*ListMeetingsResponse, error)
+	// GetMeeting returns one meeting.
+	GetMeeting(ctx context.Context, in *GetMeetingRequest, opts ...grpc.CallOption) (*Meeting, error)
+	// GetMeetingCalendar returns a confirmed meeting as an iCalendar file
+	// (text/calendar).
+	GetMeetingCalendar(ctx context.Context, in *GetMeetingCalendarRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
+	// CreateMessage sends a message between the client and the SPC.
+	CreateMessage(ctx context.Context, in *CreateMessageRequest, opts ...grpc.CallOption) (*Message, error)
+	// ListMessages lists the client's and the SPC's messages, oldest first.
+	// Only they may read them.
+	ListMessages(ctx context.Context, in *ListMessagesRequest, opts ...grpc.CallOption) (*ListMessagesResponse, error)
+	// CreateNote adds one of the SPC's private notes.
+	CreateNote(ctx context.Context, in *CreateNoteRequest, opts ...grpc.CallOption) (*Note, error)
+	// ListNotes lists the SPC's private notes. Only the SPC may.
+	ListNotes(ctx context.Context, in *ListNotesRequest, opts ...grpc.CallOption) (*ListNotesResponse, error)
+	// ReissueAccessCode gives the client a new access code and revokes the old
+	// one and every session made with it. Only the case's SPC may; the SPC
+	// passes the code on to the client.
+	ReissueAccessCode(ctx context.Context, in *ReissueAccessCodeRequest, opts ...grpc.CallOption) (*ReissueAccessCodeResponse, error)
 }
 
 type caseworkServiceClient struct {
@@ -64,17 +126,203 @@ func (c *caseworkServiceClient) ListCases(ctx context.Context, in *ListCasesRequ
 	return out, nil
 }
 
+func (c *caseworkServiceClient) TakeStep(ctx context.Context, in *TakeStepRequest, opts ...grpc.CallOption) (*TakeStepResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TakeStepResponse)
+	err := c.cc.Invoke(ctx, CaseworkService_TakeStep_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) GetProcedure(ctx context.Context, in *GetProcedureRequest, opts ...grpc.CallOption) (*v1.Procedure, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.Procedure)
+	err := c.cc.Invoke(ctx, CaseworkService_GetProcedure_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) ListProcedures(ctx context.Context, in *ListProceduresRequest, opts ...grpc.CallOption) (*ListProceduresResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListProceduresResponse)
+	err := c.cc.Invoke(ctx, CaseworkService_ListProcedures_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) ListTimelineEntries(ctx context.Context, in *ListTimelineEntriesRequest, opts ...grpc.CallOption) (*ListTimelineEntriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTimelineEntriesResponse)
+	err := c.cc.Invoke(ctx, CaseworkService_ListTimelineEntries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) ListDocuments(ctx context.Context, in *ListDocumentsRequest, opts ...grpc.CallOption) (*ListDocumentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDocumentsResponse)
+	err := c.cc.Invoke(ctx, CaseworkService_ListDocuments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) GetDocument(ctx context.Context, in *GetDocumentRequest, opts ...grpc.CallOption) (*Document, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Document)
+	err := c.cc.Invoke(ctx, CaseworkService_GetDocument_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) ListMeetings(ctx context.Context, in *ListMeetingsRequest, opts ...grpc.CallOption) (*ListMeetingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMeetingsResponse)
+	err := c.cc.Invoke(ctx, CaseworkService_ListMeetings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) GetMeeting(ctx context.Context, in *GetMeetingRequest, opts ...grpc.CallOption) (*Meeting, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Meeting)
+	err := c.cc.Invoke(ctx, CaseworkService_GetMeeting_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) GetMeetingCalendar(ctx context.Context, in *GetMeetingCalendarRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(httpbody.HttpBody)
+	err := c.cc.Invoke(ctx, CaseworkService_GetMeetingCalendar_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) CreateMessage(ctx context.Context, in *CreateMessageRequest, opts ...grpc.CallOption) (*Message, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Message)
+	err := c.cc.Invoke(ctx, CaseworkService_CreateMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) ListMessages(ctx context.Context, in *ListMessagesRequest, opts ...grpc.CallOption) (*ListMessagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMessagesResponse)
+	err := c.cc.Invoke(ctx, CaseworkService_ListMessages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) CreateNote(ctx context.Context, in *CreateNoteRequest, opts ...grpc.CallOption) (*Note, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Note)
+	err := c.cc.Invoke(ctx, CaseworkService_CreateNote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) ListNotes(ctx context.Context, in *ListNotesRequest, opts ...grpc.CallOption) (*ListNotesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListNotesResponse)
+	err := c.cc.Invoke(ctx, CaseworkService_ListNotes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) ReissueAccessCode(ctx context.Context, in *ReissueAccessCodeRequest, opts ...grpc.CallOption) (*ReissueAccessCodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReissueAccessCodeResponse)
+	err := c.cc.Invoke(ctx, CaseworkService_ReissueAccessCode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CaseworkServiceServer is the server API for CaseworkService service.
 // All implementations must embed UnimplementedCaseworkServiceServer
 // for forward compatibility.
 //
-// CaseworkService runs the disputes procedure on cases.
+// CaseworkService runs the disputes procedure on cases. Every read and write
+// is checked against the caller's roles in the case: the client (with a
+// client session from intake), the therapist, the SPT, the SPC, the LP, the
+// other members of the group and the group's link groups each see only what
+// their role allows. Another group's case is NOT_FOUND.
 type CaseworkServiceServer interface {
-	// GetCase returns a case. Members of the case's group may read it; another
-	// group's case is NOT_FOUND.
+	// GetCase returns a case as the caller's roles allow: link groups get a
+	// progress summary only.
 	GetCase(context.Context, *GetCaseRequest) (*Case, error)
-	// ListCases lists a group's cases, newest first. Members of the group may.
+	// ListCases lists a group's cases, newest first, to its members,
+	// optionally filtered by phase, by the caller's role and by overdue.
 	ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error)
+	// TakeStep takes one step of the case's procedure. The step's actors,
+	// prerequisites and input are those of the procedure the case follows; a
+	// step taken too early is FAILED_PRECONDITION with what must happen first,
+	// a stale etag is ABORTED.
+	TakeStep(context.Context, *TakeStepRequest) (*TakeStepResponse, error)
+	// GetProcedure returns a version of the procedure, for drawing it.
+	GetProcedure(context.Context, *GetProcedureRequest) (*v1.Procedure, error)
+	// ListProcedures lists the versions of the procedure this deployment
+	// knows.
+	ListProcedures(context.Context, *ListProceduresRequest) (*ListProceduresResponse, error)
+	// ListTimelineEntries lists what happened in a case, oldest first, as far
+	// as the caller's roles allow.
+	ListTimelineEntries(context.Context, *ListTimelineEntriesRequest) (*ListTimelineEntriesResponse, error)
+	// ListDocuments lists a case's written documents the caller may read: the
+	// written statement's versions, the therapist's response, the progress
+	// report, link groups' issues, meeting outcomes and closing reasons.
+	ListDocuments(context.Context, *ListDocumentsRequest) (*ListDocumentsResponse, error)
+	// GetDocument returns one document as the caller may read it: the
+	// therapist and SPT read the written statement as conveyed, within the
+	// client's constraints.
+	GetDocument(context.Context, *GetDocumentRequest) (*Document, error)
+	// ListMeetings lists a case's meetings the caller takes part in.
+	ListMeetings(context.Context, *ListMeetingsRequest) (*ListMeetingsResponse, error)
+	// GetMeeting returns one meeting.
+	GetMeeting(context.Context, *GetMeetingRequest) (*Meeting, error)
+	// GetMeetingCalendar returns a confirmed meeting as an iCalendar file
+	// (text/calendar).
+	GetMeetingCalendar(context.Context, *GetMeetingCalendarRequest) (*httpbody.HttpBody, error)
+	// CreateMessage sends a message between the client and the SPC.
+	CreateMessage(context.Context, *CreateMessageRequest) (*Message, error)
+	// ListMessages lists the client's and the SPC's messages, oldest first.
+	// Only they may read them.
+	ListMessages(context.Context, *ListMessagesRequest) (*ListMessagesResponse, error)
+	// CreateNote adds one of the SPC's private notes.
+	CreateNote(context.Context, *CreateNoteRequest) (*Note, error)
+	// ListNotes lists the SPC's private notes. Only the SPC may.
+	ListNotes(context.Context, *ListNotesRequest) (*ListNotesResponse, error)
+	// ReissueAccessCode gives the client a new access code and revokes the old
+	// one and every session made with it. Only the case's SPC may; the SPC
+	// passes the code on to the client.
+	ReissueAccessCode(context.Context, *ReissueAccessCodeRequest) (*ReissueAccessCodeResponse, error)
 	mustEmbedUnimplementedCaseworkServiceServer()
 }
 
@@ -90,6 +338,48 @@ func (UnimplementedCaseworkServiceServer) GetCase(context.Context, *GetCaseReque
 }
 func (UnimplementedCaseworkServiceServer) ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCases not implemented")
+}
+func (UnimplementedCaseworkServiceServer) TakeStep(context.Context, *TakeStepRequest) (*TakeStepResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TakeStep not implemented")
+}
+func (UnimplementedCaseworkServiceServer) GetProcedure(context.Context, *GetProcedureRequest) (*v1.Procedure, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetProcedure not implemented")
+}
+func (UnimplementedCaseworkServiceServer) ListProcedures(context.Context, *ListProceduresRequest) (*ListProceduresResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListProcedures not implemented")
+}
+func (UnimplementedCaseworkServiceServer) ListTimelineEntries(context.Context, *ListTimelineEntriesRequest) (*ListTimelineEntriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTimelineEntries not implemented")
+}
+func (UnimplementedCaseworkServiceServer) ListDocuments(context.Context, *ListDocumentsRequest) (*ListDocumentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDocuments not implemented")
+}
+func (UnimplementedCaseworkServiceServer) GetDocument(context.Context, *GetDocumentRequest) (*Document, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDocument not implemented")
+}
+func (UnimplementedCaseworkServiceServer) ListMeetings(context.Context, *ListMeetingsRequest) (*ListMeetingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMeetings not implemented")
+}
+func (UnimplementedCaseworkServiceServer) GetMeeting(context.Context, *GetMeetingRequest) (*Meeting, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMeeting not implemented")
+}
+func (UnimplementedCaseworkServiceServer) GetMeetingCalendar(context.Context, *GetMeetingCalendarRequest) (*httpbody.HttpBody, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMeetingCalendar not implemented")
+}
+func (UnimplementedCaseworkServiceServer) CreateMessage(context.Context, *CreateMessageRequest) (*Message, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateMessage not implemented")
+}
+func (UnimplementedCaseworkServiceServer) ListMessages(context.Context, *ListMessagesRequest) (*ListMessagesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMessages not implemented")
+}
+func (UnimplementedCaseworkServiceServer) CreateNote(context.Context, *CreateNoteRequest) (*Note, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateNote not implemented")
+}
+func (UnimplementedCaseworkServiceServer) ListNotes(context.Context, *ListNotesRequest) (*ListNotesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListNotes not implemented")
+}
+func (UnimplementedCaseworkServiceServer) ReissueAccessCode(context.Context, *ReissueAccessCodeRequest) (*ReissueAccessCodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReissueAccessCode not implemented")
 }
 func (UnimplementedCaseworkServiceServer) mustEmbedUnimplementedCaseworkServiceServer() {}
 func (UnimplementedCaseworkServiceServer) testEmbeddedByValue()                         {}
@@ -148,6 +438,258 @@ func _CaseworkService_ListCases_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseworkService_TakeStep_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TakeStepRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).TakeStep(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_TakeStep_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).TakeStep(ctx, req.(*TakeStepRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_GetProcedure_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProcedureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).GetProcedure(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_GetProcedure_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).GetProcedure(ctx, req.(*GetProcedureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_ListProcedures_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListProceduresRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).ListProcedures(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_ListProcedures_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).ListProcedures(ctx, req.(*ListProceduresRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_ListTimelineEntries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTimelineEntriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).ListTimelineEntries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_ListTimelineEntries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).ListTimelineEntries(ctx, req.(*ListTimelineEntriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_ListDocuments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDocumentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).ListDocuments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_ListDocuments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).ListDocuments(ctx, req.(*ListDocumentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_GetDocument_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDocumentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).GetDocument(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_GetDocument_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).GetDocument(ctx, req.(*GetDocumentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_ListMeetings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMeetingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).ListMeetings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_ListMeetings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).ListMeetings(ctx, req.(*ListMeetingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_GetMeeting_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMeetingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).GetMeeting(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_GetMeeting_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).GetMeeting(ctx, req.(*GetMeetingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_GetMeetingCalendar_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMeetingCalendarRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).GetMeetingCalendar(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_GetMeetingCalendar_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).GetMeetingCalendar(ctx, req.(*GetMeetingCalendarRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_CreateMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).CreateMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_CreateMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).CreateMessage(ctx, req.(*CreateMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_ListMessages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMessagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).ListMessages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_ListMessages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).ListMessages(ctx, req.(*ListMessagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_CreateNote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateNoteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).CreateNote(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_CreateNote_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).CreateNote(ctx, req.(*CreateNoteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_ListNotes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListNotesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).ListNotes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_ListNotes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).ListNotes(ctx, req.(*ListNotesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_ReissueAccessCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReissueAccessCodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).ReissueAccessCode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_ReissueAccessCode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).ReissueAccessCode(ctx, req.(*ReissueAccessCodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CaseworkService_ServiceDesc is the grpc.ServiceDesc for CaseworkService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -162,6 +704,62 @@ var CaseworkService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCases",
 			Handler:    _CaseworkService_ListCases_Handler,
+		},
+		{
+			MethodName: "TakeStep",
+			Handler:    _CaseworkService_TakeStep_Handler,
+		},
+		{
+			MethodName: "GetProcedure",
+			Handler:    _CaseworkService_GetProcedure_Handler,
+		},
+		{
+			MethodName: "ListProcedures",
+			Handler:    _CaseworkService_ListProcedures_Handler,
+		},
+		{
+			MethodName: "ListTimelineEntries",
+			Handler:    _CaseworkService_ListTimelineEntries_Handler,
+		},
+		{
+			MethodName: "ListDocuments",
+			Handler:    _CaseworkService_ListDocuments_Handler,
+		},
+		{
+			MethodName: "GetDocument",
+			Handler:    _CaseworkService_GetDocument_Handler,
+		},
+		{
+			MethodName: "ListMeetings",
+			Handler:    _CaseworkService_ListMeetings_Handler,
+		},
+		{
+			MethodName: "GetMeeting",
+			Handler:    _CaseworkService_GetMeeting_Handler,
+		},
+		{
+			MethodName: "GetMeetingCalendar",
+			Handler:    _CaseworkService_GetMeetingCalendar_Handler,
+		},
+		{
+			MethodName: "CreateMessage",
+			Handler:    _CaseworkService_CreateMessage_Handler,
+		},
+		{
+			MethodName: "ListMessages",
+			Handler:    _CaseworkService_ListMessages_Handler,
+		},
+		{
+			MethodName: "CreateNote",
+			Handler:    _CaseworkService_CreateNote_Handler,
+		},
+		{
+			MethodName: "ListNotes",
+			Handler:    _CaseworkService_ListNotes_Handler,
+		},
+		{
+			MethodName: "ReissueAccessCode",
+			Handler:    _CaseworkService_ReissueAccessCode_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

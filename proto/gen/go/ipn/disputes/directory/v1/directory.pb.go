@@ -328,8 +328,12 @@ type ProcedureSettings struct {
 	// How long before a target runs out reminders go out, for example 7 days
 	// and 1 day.
 	ReminderOffsets []*durationpb.Duration `protobuf:"bytes,3,rep,name=reminder_offsets,json=reminderOffsets,proto3" json:"reminder_offsets,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The version of the disputes procedure new cases follow,
+	// `procedures/{procedure}` as served by casework; empty for casework's
+	// default. A case keeps the version it was opened under.
+	Procedure     string `protobuf:"bytes,4,opt,name=procedure,proto3" json:"procedure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProcedureSettings) Reset() {
@@ -381,6 +385,13 @@ func (x *ProcedureSettings) GetReminderOffsets() []*durationpb.Duration {
 		return x.ReminderOffsets
 	}
 	return nil
+}
+
+func (x *ProcedureSettings) GetProcedure() string {
+	if x != nil {
+		return x.Procedure
+	}
+	return ""
 }
 
 // Member is a practitioner in a group.
@@ -2448,7 +2459,11 @@ type AuthenticateResponse struct {
 	CacheTtl *durationpb.Duration `protobuf:"bytes,4,opt,name=cache_ttl,json=cacheTtl,proto3" json:"cache_ttl,omitempty"`
 	// Whether the secret is the deployment operator's; member, group and
 	// group_admin are then empty.
-	Operator      bool `protobuf:"varint,5,opt,name=operator,proto3" json:"operator,omitempty"`
+	Operator bool `protobuf:"varint,5,opt,name=operator,proto3" json:"operator,omitempty"`
+	// When the secret is a link group's: the link group,
+	// `groups/{group}/linkGroups/{link_group}`; group is then the group it is
+	// linked to, and member is empty.
+	LinkGroup     string `protobuf:"bytes,6,opt,name=link_group,json=linkGroup,proto3" json:"link_group,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2518,6 +2533,13 @@ func (x *AuthenticateResponse) GetOperator() bool {
 	return false
 }
 
+func (x *AuthenticateResponse) GetLinkGroup() string {
+	if x != nil {
+		return x.LinkGroup
+	}
+	return ""
+}
+
 var File_ipn_disputes_directory_v1_directory_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
@@ -2542,11 +2564,12 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x16IPN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12IPN_STATUS_FORMING\x10\x01\x12\x1b\n" +
 	"\x17IPN_STATUS_MEMBER_GROUP\x10\x02:=\xeaA:\n" +
-	"\x19disputes.ipn.org.uk/Group\x12\x0egroups/{group}*\x06groups2\x05group\"\xea\x01\n" +
+	"\x19disputes.ipn.org.uk/Group\x12\x0egroups/{group}*\x06groups2\x05group\"\x88\x02\n" +
 	"\x11ProcedureSettings\x12@\n" +
 	"\x0eoverall_target\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\roverallTarget\x12M\n" +
 	"\x15first_response_target\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13firstResponseTarget\x12D\n" +
-	"\x10reminder_offsets\x18\x03 \x03(\v2\x19.google.protobuf.DurationR\x0freminderOffsets\"\xef\x04\n" +
+	"\x10reminder_offsets\x18\x03 \x03(\v2\x19.google.protobuf.DurationR\x0freminderOffsets\x12\x1c\n" +
+	"\tprocedure\x18\x04 \x01(\tR\tprocedure\"\xef\x04\n" +
 	"\x06Member\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12B\n" +
@@ -2721,14 +2744,16 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x1adisputes.ipn.org.uk/MemberR\x06parent\x12I\n" +
 	"\faccess_token\x18\x02 \x01(\v2&.ipn.disputes.directory.v1.AccessTokenR\vaccessToken\"2\n" +
 	"\x13AuthenticateRequest\x12\x1b\n" +
-	"\x06secret\x18\x01 \x01(\tB\x03\xe0A\x02R\x06secret\"\xb9\x01\n" +
+	"\x06secret\x18\x01 \x01(\tB\x03\xe0A\x02R\x06secret\"\xd8\x01\n" +
 	"\x14AuthenticateResponse\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\tR\x05group\x12\x1f\n" +
 	"\vgroup_admin\x18\x03 \x01(\bR\n" +
 	"groupAdmin\x126\n" +
 	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\x12\x1a\n" +
-	"\boperator\x18\x05 \x01(\bR\boperator2\xcd\x17\n" +
+	"\boperator\x18\x05 \x01(\bR\boperator\x12\x1d\n" +
+	"\n" +
+	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xcd\x17\n" +
 	"\x10DirectoryService\x12u\n" +
 	"\bGetGroup\x12*.ipn.disputes.directory.v1.GetGroupRequest\x1a .ipn.disputes.directory.v1.Group\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=groups/*}\x12}\n" +
 	"\n" +

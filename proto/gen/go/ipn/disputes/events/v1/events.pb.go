@@ -486,6 +486,299 @@ func (x *StatementPublished) GetSuperseded() string {
 	return ""
 }
 
+// CaseStepTaken says that a step of the procedure was taken in a case.
+// Subject `disputes.<group>.case.<step>`, for example
+// `disputes.riverside.case.nominate_spt`. It says which step and in which
+// role, never who or what was written.
+type CaseStepTaken struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Common metadata.
+	Metadata *EventMetadata `protobuf:"bytes,1,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// The case, `groups/{group}/cases/{case}`.
+	Case string `protobuf:"bytes,2,opt,name=case,proto3" json:"case,omitempty"`
+	// The step's id in the case's procedure.
+	Step string `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	// The step's action, the name of an ipn.disputes.procedure.v1.Action
+	// value, for example "ACTION_NOMINATE_SPT".
+	Action string `protobuf:"bytes,4,opt,name=action,proto3" json:"action,omitempty"`
+	// The role it was taken in, the name of an ipn.disputes.procedure.v1.Role
+	// value.
+	ActorRole string `protobuf:"bytes,5,opt,name=actor_role,json=actorRole,proto3" json:"actor_role,omitempty"`
+	// The outcome chosen, if the step has outcomes.
+	Outcome string `protobuf:"bytes,6,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// The case's phase after the step, the name of an
+	// ipn.disputes.procedure.v1.Phase value.
+	Phase string `protobuf:"bytes,7,opt,name=phase,proto3" json:"phase,omitempty"`
+	// The meeting or document the step created or concerns, if any.
+	Subject string `protobuf:"bytes,8,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The case's version after the step; consumers may ask casework for the
+	// case as it stood.
+	CaseVersion   int32 `protobuf:"varint,9,opt,name=case_version,json=caseVersion,proto3" json:"case_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseStepTaken) Reset() {
+	*x = CaseStepTaken{}
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseStepTaken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseStepTaken) ProtoMessage() {}
+
+func (x *CaseStepTaken) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseStepTaken.ProtoReflect.Descriptor instead.
+func (*CaseStepTaken) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_events_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CaseStepTaken) GetMetadata() *EventMetadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *CaseStepTaken) GetCase() string {
+	if x != nil {
+		return x.Case
+	}
+	return ""
+}
+
+func (x *CaseStepTaken) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *CaseStepTaken) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *CaseStepTaken) GetActorRole() string {
+	if x != nil {
+		return x.ActorRole
+	}
+	return ""
+}
+
+func (x *CaseStepTaken) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *CaseStepTaken) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+func (x *CaseStepTaken) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *CaseStepTaken) GetCaseVersion() int32 {
+	if x != nil {
+		return x.CaseVersion
+	}
+	return 0
+}
+
+// CaseMessagePosted says that the client or the SPC sent a message in a
+// case. Subject `disputes.<group>.case.message_posted`. It carries no text.
+type CaseMessagePosted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Common metadata.
+	Metadata *EventMetadata `protobuf:"bytes,1,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// The case.
+	Case string `protobuf:"bytes,2,opt,name=case,proto3" json:"case,omitempty"`
+	// The message, `groups/{group}/cases/{case}/messages/{message}`.
+	Message string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	// Who sent it, ROLE_CLIENT or ROLE_SPC.
+	SenderRole    string `protobuf:"bytes,4,opt,name=sender_role,json=senderRole,proto3" json:"sender_role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseMessagePosted) Reset() {
+	*x = CaseMessagePosted{}
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseMessagePosted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseMessagePosted) ProtoMessage() {}
+
+func (x *CaseMessagePosted) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseMessagePosted.ProtoReflect.Descriptor instead.
+func (*CaseMessagePosted) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_events_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CaseMessagePosted) GetMetadata() *EventMetadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *CaseMessagePosted) GetCase() string {
+	if x != nil {
+		return x.Case
+	}
+	return ""
+}
+
+func (x *CaseMessagePosted) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *CaseMessagePosted) GetSenderRole() string {
+	if x != nil {
+		return x.SenderRole
+	}
+	return ""
+}
+
+// CaseTimerFired says that one of a case's time targets is near or has run
+// out. Subjects `disputes.<group>.case.reminder` (before the deadline) and
+// `disputes.<group>.case.overdue` (after it). Each fires once.
+type CaseTimerFired struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Common metadata.
+	Metadata *EventMetadata `protobuf:"bytes,1,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// The case.
+	Case string `protobuf:"bytes,2,opt,name=case,proto3" json:"case,omitempty"`
+	// Which target: "overall" or "first_response".
+	Target string `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"`
+	// When the target runs out.
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// For a reminder, how long before the deadline it was due, for example
+	// "168h0m0s"; empty for the overdue event.
+	Offset string `protobuf:"bytes,5,opt,name=offset,proto3" json:"offset,omitempty"`
+	// The case's phase when it fired.
+	Phase         string `protobuf:"bytes,6,opt,name=phase,proto3" json:"phase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseTimerFired) Reset() {
+	*x = CaseTimerFired{}
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseTimerFired) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseTimerFired) ProtoMessage() {}
+
+func (x *CaseTimerFired) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseTimerFired.ProtoReflect.Descriptor instead.
+func (*CaseTimerFired) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_events_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CaseTimerFired) GetMetadata() *EventMetadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *CaseTimerFired) GetCase() string {
+	if x != nil {
+		return x.Case
+	}
+	return ""
+}
+
+func (x *CaseTimerFired) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *CaseTimerFired) GetDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Deadline
+	}
+	return nil
+}
+
+func (x *CaseTimerFired) GetOffset() string {
+	if x != nil {
+		return x.Offset
+	}
+	return ""
+}
+
+func (x *CaseTimerFired) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
 var File_ipn_disputes_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_events_v1_events_proto_rawDesc = "" +
@@ -524,7 +817,31 @@ const file_ipn_disputes_events_v1_events_proto_rawDesc = "" +
 	"\tstatement\x18\x02 \x01(\tR\tstatement\x12\x1e\n" +
 	"\n" +
 	"superseded\x18\x03 \x01(\tR\n" +
-	"supersededBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1;eventsv1b\x06proto3"
+	"superseded\"\x9e\x02\n" +
+	"\rCaseStepTaken\x12A\n" +
+	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x12\n" +
+	"\x04case\x18\x02 \x01(\tR\x04case\x12\x12\n" +
+	"\x04step\x18\x03 \x01(\tR\x04step\x12\x16\n" +
+	"\x06action\x18\x04 \x01(\tR\x06action\x12\x1d\n" +
+	"\n" +
+	"actor_role\x18\x05 \x01(\tR\tactorRole\x12\x18\n" +
+	"\aoutcome\x18\x06 \x01(\tR\aoutcome\x12\x14\n" +
+	"\x05phase\x18\a \x01(\tR\x05phase\x12\x18\n" +
+	"\asubject\x18\b \x01(\tR\asubject\x12!\n" +
+	"\fcase_version\x18\t \x01(\x05R\vcaseVersion\"\xa5\x01\n" +
+	"\x11CaseMessagePosted\x12A\n" +
+	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x12\n" +
+	"\x04case\x18\x02 \x01(\tR\x04case\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12\x1f\n" +
+	"\vsender_role\x18\x04 \x01(\tR\n" +
+	"senderRole\"\xe5\x01\n" +
+	"\x0eCaseTimerFired\x12A\n" +
+	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x12\n" +
+	"\x04case\x18\x02 \x01(\tR\x04case\x12\x16\n" +
+	"\x06target\x18\x03 \x01(\tR\x06target\x126\n" +
+	"\bdeadline\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x16\n" +
+	"\x06offset\x18\x05 \x01(\tR\x06offset\x12\x14\n" +
+	"\x05phase\x18\x06 \x01(\tR\x05phaseBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_ipn_disputes_events_v1_events_proto_rawDescOnce sync.Once
@@ -538,7 +855,7 @@ func file_ipn_disputes_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_events_v1_events_proto_rawDescData
 }
 
-var file_ipn_disputes_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_ipn_disputes_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_ipn_disputes_events_v1_events_proto_goTypes = []any{
 	(*EventMetadata)(nil),         // 0: ipn.disputes.events.v1.EventMetadata
 	(*ConcernRegistered)(nil),     // 1: ipn.disputes.events.v1.ConcernRegistered
@@ -547,22 +864,29 @@ var file_ipn_disputes_events_v1_events_proto_goTypes = []any{
 	(*MemberUpdated)(nil),         // 4: ipn.disputes.events.v1.MemberUpdated
 	(*MemberLeft)(nil),            // 5: ipn.disputes.events.v1.MemberLeft
 	(*StatementPublished)(nil),    // 6: ipn.disputes.events.v1.StatementPublished
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*CaseStepTaken)(nil),         // 7: ipn.disputes.events.v1.CaseStepTaken
+	(*CaseMessagePosted)(nil),     // 8: ipn.disputes.events.v1.CaseMessagePosted
+	(*CaseTimerFired)(nil),        // 9: ipn.disputes.events.v1.CaseTimerFired
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
 }
 var file_ipn_disputes_events_v1_events_proto_depIdxs = []int32{
-	7, // 0: ipn.disputes.events.v1.EventMetadata.occur_time:type_name -> google.protobuf.Timestamp
-	0, // 1: ipn.disputes.events.v1.ConcernRegistered.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
-	0, // 2: ipn.disputes.events.v1.CaseOpened.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
-	7, // 3: ipn.disputes.events.v1.CaseOpened.deadline:type_name -> google.protobuf.Timestamp
-	0, // 4: ipn.disputes.events.v1.MemberJoined.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
-	0, // 5: ipn.disputes.events.v1.MemberUpdated.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
-	0, // 6: ipn.disputes.events.v1.MemberLeft.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
-	0, // 7: ipn.disputes.events.v1.StatementPublished.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	10, // 0: ipn.disputes.events.v1.EventMetadata.occur_time:type_name -> google.protobuf.Timestamp
+	0,  // 1: ipn.disputes.events.v1.ConcernRegistered.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	0,  // 2: ipn.disputes.events.v1.CaseOpened.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	10, // 3: ipn.disputes.events.v1.CaseOpened.deadline:type_name -> google.protobuf.Timestamp
+	0,  // 4: ipn.disputes.events.v1.MemberJoined.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	0,  // 5: ipn.disputes.events.v1.MemberUpdated.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	0,  // 6: ipn.disputes.events.v1.MemberLeft.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	0,  // 7: ipn.disputes.events.v1.StatementPublished.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	0,  // 8: ipn.disputes.events.v1.CaseStepTaken.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	0,  // 9: ipn.disputes.events.v1.CaseMessagePosted.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	0,  // 10: ipn.disputes.events.v1.CaseTimerFired.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	10, // 11: ipn.disputes.events.v1.CaseTimerFired.deadline:type_name -> google.protobuf.Timestamp
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_events_v1_events_proto_init() }
@@ -576,7 +900,7 @@ func file_ipn_disputes_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_events_v1_events_proto_rawDesc), len(file_ipn_disputes_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

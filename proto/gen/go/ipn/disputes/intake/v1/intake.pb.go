@@ -10,6 +10,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -290,11 +291,352 @@ func (x *GetConcernRequest) GetName() string {
 	return ""
 }
 
+// CreateClientSessionRequest carries what the client was given on
+// registering.
+type CreateClientSessionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case reference, for example "K7QM-3XRD".
+	Reference string `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	// The access code, with or without dashes, in any case.
+	AccessCode    string `protobuf:"bytes,2,opt,name=access_code,json=accessCode,proto3" json:"access_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateClientSessionRequest) Reset() {
+	*x = CreateClientSessionRequest{}
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateClientSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateClientSessionRequest) ProtoMessage() {}
+
+func (x *CreateClientSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateClientSessionRequest.ProtoReflect.Descriptor instead.
+func (*CreateClientSessionRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CreateClientSessionRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *CreateClientSessionRequest) GetAccessCode() string {
+	if x != nil {
+		return x.AccessCode
+	}
+	return ""
+}
+
+// ClientSession lets a client act on their own case for a short while.
+type ClientSession struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bearer token, `ipncs_<id>_<secret>`; send it as
+	// `Authorization: Bearer <token>`. Shown only in this response.
+	Token string `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// When the session ends.
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// The client's concern, `groups/{group}/concerns/{concern}`.
+	Concern       string `protobuf:"bytes,3,opt,name=concern,proto3" json:"concern,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClientSession) Reset() {
+	*x = ClientSession{}
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClientSession) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClientSession) ProtoMessage() {}
+
+func (x *ClientSession) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClientSession.ProtoReflect.Descriptor instead.
+func (*ClientSession) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ClientSession) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *ClientSession) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *ClientSession) GetConcern() string {
+	if x != nil {
+		return x.Concern
+	}
+	return ""
+}
+
+// AuthenticateClientRequest carries a client session token.
+type AuthenticateClientRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The token from an Authorization header, without "Bearer ".
+	Secret        string `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthenticateClientRequest) Reset() {
+	*x = AuthenticateClientRequest{}
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthenticateClientRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthenticateClientRequest) ProtoMessage() {}
+
+func (x *AuthenticateClientRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthenticateClientRequest.ProtoReflect.Descriptor instead.
+func (*AuthenticateClientRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AuthenticateClientRequest) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// AuthenticateClientResponse says whose concern the token opens.
+type AuthenticateClientResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The concern, `groups/{group}/concerns/{concern}`.
+	Concern string `protobuf:"bytes,1,opt,name=concern,proto3" json:"concern,omitempty"`
+	// Its group, `groups/{group}`.
+	Group string `protobuf:"bytes,2,opt,name=group,proto3" json:"group,omitempty"`
+	// When the session ends.
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// How long the caller may cache this answer.
+	CacheTtl      *durationpb.Duration `protobuf:"bytes,4,opt,name=cache_ttl,json=cacheTtl,proto3" json:"cache_ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthenticateClientResponse) Reset() {
+	*x = AuthenticateClientResponse{}
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthenticateClientResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthenticateClientResponse) ProtoMessage() {}
+
+func (x *AuthenticateClientResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthenticateClientResponse.ProtoReflect.Descriptor instead.
+func (*AuthenticateClientResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AuthenticateClientResponse) GetConcern() string {
+	if x != nil {
+		return x.Concern
+	}
+	return ""
+}
+
+func (x *AuthenticateClientResponse) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *AuthenticateClientResponse) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *AuthenticateClientResponse) GetCacheTtl() *durationpb.Duration {
+	if x != nil {
+		return x.CacheTtl
+	}
+	return nil
+}
+
+// ReissueAccessCodeRequest names the concern.
+type ReissueAccessCodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/concerns/{concern}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReissueAccessCodeRequest) Reset() {
+	*x = ReissueAccessCodeRequest{}
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReissueAccessCodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReissueAccessCodeRequest) ProtoMessage() {}
+
+func (x *ReissueAccessCodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReissueAccessCodeRequest.ProtoReflect.Descriptor instead.
+func (*ReissueAccessCodeRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReissueAccessCodeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ReissueAccessCodeResponse carries the new code, shown this once.
+type ReissueAccessCodeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The concern's reference, unchanged.
+	Reference string `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	// The new access code.
+	AccessCode    string `protobuf:"bytes,2,opt,name=access_code,json=accessCode,proto3" json:"access_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReissueAccessCodeResponse) Reset() {
+	*x = ReissueAccessCodeResponse{}
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReissueAccessCodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReissueAccessCodeResponse) ProtoMessage() {}
+
+func (x *ReissueAccessCodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReissueAccessCodeResponse.ProtoReflect.Descriptor instead.
+func (*ReissueAccessCodeResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ReissueAccessCodeResponse) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *ReissueAccessCodeResponse) GetAccessCode() string {
+	if x != nil {
+		return x.AccessCode
+	}
+	return ""
+}
+
 var File_ipn_disputes_intake_v1_intake_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\n" +
-	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xed\x03\n" +
+	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xed\x03\n" +
 	"\aConcern\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12F\n" +
 	"\fpractitioner\x18\x02 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
@@ -318,11 +660,38 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\aconcern\x18\x02 \x01(\v2\x1f.ipn.disputes.intake.v1.ConcernB\x03\xe0A\x02R\aconcern\"L\n" +
 	"\x11GetConcernRequest\x127\n" +
 	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
-	"\x1bdisputes.ipn.org.uk/ConcernR\x04name2\xfb\x01\n" +
+	"\x1bdisputes.ipn.org.uk/ConcernR\x04name\"e\n" +
+	"\x1aCreateClientSessionRequest\x12!\n" +
+	"\treference\x18\x01 \x01(\tB\x03\xe0A\x02R\treference\x12$\n" +
+	"\vaccess_code\x18\x02 \x01(\tB\x03\xe0A\x02R\n" +
+	"accessCode\"\x8b\x01\n" +
+	"\rClientSession\x12\x19\n" +
+	"\x05token\x18\x01 \x01(\tB\x03\xe0A\x03R\x05token\x12@\n" +
+	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"expireTime\x12\x1d\n" +
+	"\aconcern\x18\x03 \x01(\tB\x03\xe0A\x03R\aconcern\"8\n" +
+	"\x19AuthenticateClientRequest\x12\x1b\n" +
+	"\x06secret\x18\x01 \x01(\tB\x03\xe0A\x02R\x06secret\"\xc1\x01\n" +
+	"\x1aAuthenticateClientResponse\x12\x18\n" +
+	"\aconcern\x18\x01 \x01(\tR\aconcern\x12\x14\n" +
+	"\x05group\x18\x02 \x01(\tR\x05group\x12;\n" +
+	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x126\n" +
+	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\"S\n" +
+	"\x18ReissueAccessCodeRequest\x127\n" +
+	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
+	"\x1bdisputes.ipn.org.uk/ConcernR\x04name\"Z\n" +
+	"\x19ReissueAccessCodeResponse\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x12\x1f\n" +
+	"\vaccess_code\x18\x02 \x01(\tR\n" +
+	"accessCode2\x84\x05\n" +
 	"\rIntakeService\x12\x8f\x01\n" +
 	"\rCreateConcern\x12,.ipn.disputes.intake.v1.CreateConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\"/\x82\xd3\xe4\x93\x02):\aconcern\"\x1e/v1/{parent=groups/*}/concerns\x12X\n" +
 	"\n" +
-	"GetConcern\x12).ipn.disputes.intake.v1.GetConcernRequest\x1a\x1f.ipn.disputes.intake.v1.ConcernBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1;intakev1b\x06proto3"
+	"GetConcern\x12).ipn.disputes.intake.v1.GetConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\x12\x8f\x01\n" +
+	"\x13CreateClientSession\x122.ipn.disputes.intake.v1.CreateClientSessionRequest\x1a%.ipn.disputes.intake.v1.ClientSession\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/clientSessions\x12{\n" +
+	"\x12AuthenticateClient\x121.ipn.disputes.intake.v1.AuthenticateClientRequest\x1a2.ipn.disputes.intake.v1.AuthenticateClientResponse\x12x\n" +
+	"\x11ReissueAccessCode\x120.ipn.disputes.intake.v1.ReissueAccessCodeRequest\x1a1.ipn.disputes.intake.v1.ReissueAccessCodeResponseBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1;intakev1b\x06proto3"
 
 var (
 	file_ipn_disputes_intake_v1_intake_proto_rawDescOnce sync.Once
@@ -336,27 +705,43 @@ func file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_intake_v1_intake_proto_rawDescData
 }
 
-var file_ipn_disputes_intake_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_ipn_disputes_intake_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_ipn_disputes_intake_v1_intake_proto_goTypes = []any{
-	(*Concern)(nil),               // 0: ipn.disputes.intake.v1.Concern
-	(*ClientContact)(nil),         // 1: ipn.disputes.intake.v1.ClientContact
-	(*CreateConcernRequest)(nil),  // 2: ipn.disputes.intake.v1.CreateConcernRequest
-	(*GetConcernRequest)(nil),     // 3: ipn.disputes.intake.v1.GetConcernRequest
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(*Concern)(nil),                    // 0: ipn.disputes.intake.v1.Concern
+	(*ClientContact)(nil),              // 1: ipn.disputes.intake.v1.ClientContact
+	(*CreateConcernRequest)(nil),       // 2: ipn.disputes.intake.v1.CreateConcernRequest
+	(*GetConcernRequest)(nil),          // 3: ipn.disputes.intake.v1.GetConcernRequest
+	(*CreateClientSessionRequest)(nil), // 4: ipn.disputes.intake.v1.CreateClientSessionRequest
+	(*ClientSession)(nil),              // 5: ipn.disputes.intake.v1.ClientSession
+	(*AuthenticateClientRequest)(nil),  // 6: ipn.disputes.intake.v1.AuthenticateClientRequest
+	(*AuthenticateClientResponse)(nil), // 7: ipn.disputes.intake.v1.AuthenticateClientResponse
+	(*ReissueAccessCodeRequest)(nil),   // 8: ipn.disputes.intake.v1.ReissueAccessCodeRequest
+	(*ReissueAccessCodeResponse)(nil),  // 9: ipn.disputes.intake.v1.ReissueAccessCodeResponse
+	(*timestamppb.Timestamp)(nil),      // 10: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 11: google.protobuf.Duration
 }
 var file_ipn_disputes_intake_v1_intake_proto_depIdxs = []int32{
-	1, // 0: ipn.disputes.intake.v1.Concern.client_contact:type_name -> ipn.disputes.intake.v1.ClientContact
-	4, // 1: ipn.disputes.intake.v1.Concern.create_time:type_name -> google.protobuf.Timestamp
-	0, // 2: ipn.disputes.intake.v1.CreateConcernRequest.concern:type_name -> ipn.disputes.intake.v1.Concern
-	2, // 3: ipn.disputes.intake.v1.IntakeService.CreateConcern:input_type -> ipn.disputes.intake.v1.CreateConcernRequest
-	3, // 4: ipn.disputes.intake.v1.IntakeService.GetConcern:input_type -> ipn.disputes.intake.v1.GetConcernRequest
-	0, // 5: ipn.disputes.intake.v1.IntakeService.CreateConcern:output_type -> ipn.disputes.intake.v1.Concern
-	0, // 6: ipn.disputes.intake.v1.IntakeService.GetConcern:output_type -> ipn.disputes.intake.v1.Concern
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	1,  // 0: ipn.disputes.intake.v1.Concern.client_contact:type_name -> ipn.disputes.intake.v1.ClientContact
+	10, // 1: ipn.disputes.intake.v1.Concern.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 2: ipn.disputes.intake.v1.CreateConcernRequest.concern:type_name -> ipn.disputes.intake.v1.Concern
+	10, // 3: ipn.disputes.intake.v1.ClientSession.expire_time:type_name -> google.protobuf.Timestamp
+	10, // 4: ipn.disputes.intake.v1.AuthenticateClientResponse.expire_time:type_name -> google.protobuf.Timestamp
+	11, // 5: ipn.disputes.intake.v1.AuthenticateClientResponse.cache_ttl:type_name -> google.protobuf.Duration
+	2,  // 6: ipn.disputes.intake.v1.IntakeService.CreateConcern:input_type -> ipn.disputes.intake.v1.CreateConcernRequest
+	3,  // 7: ipn.disputes.intake.v1.IntakeService.GetConcern:input_type -> ipn.disputes.intake.v1.GetConcernRequest
+	4,  // 8: ipn.disputes.intake.v1.IntakeService.CreateClientSession:input_type -> ipn.disputes.intake.v1.CreateClientSessionRequest
+	6,  // 9: ipn.disputes.intake.v1.IntakeService.AuthenticateClient:input_type -> ipn.disputes.intake.v1.AuthenticateClientRequest
+	8,  // 10: ipn.disputes.intake.v1.IntakeService.ReissueAccessCode:input_type -> ipn.disputes.intake.v1.ReissueAccessCodeRequest
+	0,  // 11: ipn.disputes.intake.v1.IntakeService.CreateConcern:output_type -> ipn.disputes.intake.v1.Concern
+	0,  // 12: ipn.disputes.intake.v1.IntakeService.GetConcern:output_type -> ipn.disputes.intake.v1.Concern
+	5,  // 13: ipn.disputes.intake.v1.IntakeService.CreateClientSession:output_type -> ipn.disputes.intake.v1.ClientSession
+	7,  // 14: ipn.disputes.intake.v1.IntakeService.AuthenticateClient:output_type -> ipn.disputes.intake.v1.AuthenticateClientResponse
+	9,  // 15: ipn.disputes.intake.v1.IntakeService.ReissueAccessCode:output_type -> ipn.disputes.intake.v1.ReissueAccessCodeResponse
+	11, // [11:16] is the sub-list for method output_type
+	6,  // [6:11] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_intake_v1_intake_proto_init() }
@@ -370,7 +755,7 @@ func file_ipn_disputes_intake_v1_intake_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_intake_v1_intake_proto_rawDesc), len(file_ipn_disputes_intake_v1_intake_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,8 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IntakeService_CreateConcern_FullMethodName = "/ipn.disputes.intake.v1.IntakeService/CreateConcern"
-	IntakeService_GetConcern_FullMethodName    = "/ipn.disputes.intake.v1.IntakeService/GetConcern"
+	IntakeService_CreateConcern_FullMethodName       = "/ipn.disputes.intake.v1.IntakeService/CreateConcern"
+	IntakeService_GetConcern_FullMethodName          = "/ipn.disputes.intake.v1.IntakeService/GetConcern"
+	IntakeService_CreateClientSession_FullMethodName = "/ipn.disputes.intake.v1.IntakeService/CreateClientSession"
+	IntakeService_AuthenticateClient_FullMethodName  = "/ipn.disputes.intake.v1.IntakeService/AuthenticateClient"
+	IntakeService_ReissueAccessCode_FullMethodName   = "/ipn.disputes.intake.v1.IntakeService/ReissueAccessCode"
 )
 
 // IntakeServiceClient is the client API for IntakeService service.
@@ -37,6 +40,17 @@ type IntakeServiceClient interface {
 	// GetConcern returns a concern with its text and the client's contact
 	// details. Only the casework service may call it, to take the concern over.
 	GetConcern(ctx context.Context, in *GetConcernRequest, opts ...grpc.CallOption) (*Concern, error)
+	// CreateClientSession exchanges a case reference and its access code for
+	// a short-lived client session. It needs no credentials. Every failure
+	// looks the same, whether or not the reference exists.
+	CreateClientSession(ctx context.Context, in *CreateClientSessionRequest, opts ...grpc.CallOption) (*ClientSession, error)
+	// AuthenticateClient turns a client session token into the concern it
+	// opens. Only other services may call it, to authenticate clients.
+	AuthenticateClient(ctx context.Context, in *AuthenticateClientRequest, opts ...grpc.CallOption) (*AuthenticateClientResponse, error)
+	// ReissueAccessCode replaces a concern's access code with a new one and
+	// ends every session made with the old one. Only the casework service may
+	// call it, on behalf of the case's SPC.
+	ReissueAccessCode(ctx context.Context, in *ReissueAccessCodeRequest, opts ...grpc.CallOption) (*ReissueAccessCodeResponse, error)
 }
 
 type intakeServiceClient struct {
@@ -67,6 +81,36 @@ func (c *intakeServiceClient) GetConcern(ctx context.Context, in *GetConcernRequ
 	return out, nil
 }
 
+func (c *intakeServiceClient) CreateClientSession(ctx context.Context, in *CreateClientSessionRequest, opts ...grpc.CallOption) (*ClientSession, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClientSession)
+	err := c.cc.Invoke(ctx, IntakeService_CreateClientSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *intakeServiceClient) AuthenticateClient(ctx context.Context, in *AuthenticateClientRequest, opts ...grpc.CallOption) (*AuthenticateClientResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AuthenticateClientResponse)
+	err := c.cc.Invoke(ctx, IntakeService_AuthenticateClient_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *intakeServiceClient) ReissueAccessCode(ctx context.Context, in *ReissueAccessCodeRequest, opts ...grpc.CallOption) (*ReissueAccessCodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReissueAccessCodeResponse)
+	err := c.cc.Invoke(ctx, IntakeService_ReissueAccessCode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IntakeServiceServer is the server API for IntakeService service.
 // All implementations must embed UnimplementedIntakeServiceServer
 // for forward compatibility.
@@ -81,6 +125,17 @@ type IntakeServiceServer interface {
 	// GetConcern returns a concern with its text and the client's contact
 	// details. Only the casework service may call it, to take the concern over.
 	GetConcern(context.Context, *GetConcernRequest) (*Concern, error)
+	// CreateClientSession exchanges a case reference and its access code for
+	// a short-lived client session. It needs no credentials. Every failure
+	// looks the same, whether or not the reference exists.
+	CreateClientSession(context.Context, *CreateClientSessionRequest) (*ClientSession, error)
+	// AuthenticateClient turns a client session token into the concern it
+	// opens. Only other services may call it, to authenticate clients.
+	AuthenticateClient(context.Context, *AuthenticateClientRequest) (*AuthenticateClientResponse, error)
+	// ReissueAccessCode replaces a concern's access code with a new one and
+	// ends every session made with the old one. Only the casework service may
+	// call it, on behalf of the case's SPC.
+	ReissueAccessCode(context.Context, *ReissueAccessCodeRequest) (*ReissueAccessCodeResponse, error)
 	mustEmbedUnimplementedIntakeServiceServer()
 }
 
@@ -96,6 +151,15 @@ func (UnimplementedIntakeServiceServer) CreateConcern(context.Context, *CreateCo
 }
 func (UnimplementedIntakeServiceServer) GetConcern(context.Context, *GetConcernRequest) (*Concern, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetConcern not implemented")
+}
+func (UnimplementedIntakeServiceServer) CreateClientSession(context.Context, *CreateClientSessionRequest) (*ClientSession, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateClientSession not implemented")
+}
+func (UnimplementedIntakeServiceServer) AuthenticateClient(context.Context, *AuthenticateClientRequest) (*AuthenticateClientResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AuthenticateClient not implemented")
+}
+func (UnimplementedIntakeServiceServer) ReissueAccessCode(context.Context, *ReissueAccessCodeRequest) (*ReissueAccessCodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReissueAccessCode not implemented")
 }
 func (UnimplementedIntakeServiceServer) mustEmbedUnimplementedIntakeServiceServer() {}
 func (UnimplementedIntakeServiceServer) testEmbeddedByValue()                       {}
@@ -154,6 +218,60 @@ func _IntakeService_GetConcern_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntakeService_CreateClientSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateClientSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).CreateClientSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_CreateClientSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).CreateClientSession(ctx, req.(*CreateClientSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IntakeService_AuthenticateClient_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AuthenticateClientRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).AuthenticateClient(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_AuthenticateClient_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).AuthenticateClient(ctx, req.(*AuthenticateClientRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IntakeService_ReissueAccessCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReissueAccessCodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).ReissueAccessCode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_ReissueAccessCode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).ReissueAccessCode(ctx, req.(*ReissueAccessCodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IntakeService_ServiceDesc is the grpc.ServiceDesc for IntakeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -168,6 +286,18 @@ var IntakeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetConcern",
 			Handler:    _IntakeService_GetConcern_Handler,
+		},
+		{
+			MethodName: "CreateClientSession",
+			Handler:    _IntakeService_CreateClientSession_Handler,
+		},
+		{
+			MethodName: "AuthenticateClient",
+			Handler:    _IntakeService_AuthenticateClient_Handler,
+		},
+		{
+			MethodName: "ReissueAccessCode",
+			Handler:    _IntakeService_ReissueAccessCode_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
