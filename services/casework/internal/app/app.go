@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/config"
@@ -18,8 +20,10 @@ import (
 	"github.com/ipnmediation/disputes/services/casework/internal/eventapi"
 	"github.com/ipnmediation/disputes/services/casework/internal/grpcapi"
 	"github.com/ipnmediation/disputes/services/casework/internal/intake"
+	"github.com/ipnmediation/disputes/services/casework/internal/procedure"
 	"github.com/ipnmediation/disputes/services/casework/internal/store"
 	"github.com/ipnmediation/disputes/services/casework/migrations"
+	"github.com/ipnmediation/disputes/services/casework/procedures"
 )
 
 // Name is the service's name: its log label, schema, durable consumer name
@@ -33,6 +37,8 @@ type Config struct {
 	DirectoryAddr string
 	// IntakeAddr is the intake service's gRPC address.
 	IntakeAddr string
+	// Now is the clock; time.Now when nil. Tests inject their own.
+	Now func() time.Time
 }
 
 // Register declares the settings on set.
@@ -59,15 +65,27 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	directoryClient := directoryv1.NewDirectoryServiceClient(directoryConn)
 
+	catalogue, err := procedure.Load(procedures.FS, procedures.Default)
+	if err != nil {
+		return fmt.Errorf("load the procedures: %w", err)
+	}
+	intakeClient := intakev1.NewIntakeServiceClient(intakeConn)
+
 	st := &store.Store{Pool: base.Pool, Namespace: base.Events}
 	cases := &casefile.Service{
-		Store:     st,
-		Intake:    intake.Client{Intake: intakev1.NewIntakeServiceClient(intakeConn)},
-		Directory: directory.Client{Directory: directoryClient},
+		Store:      st,
+		Intake:     intake.Client{Intake: intakeClient},
+		Directory:  directory.Client{Directory: directoryClient},
+		Procedures: catalogue,
+		Now:        cfg.Now,
 	}
 	server := base.Server(grpcserver.Options{
-		Authenticator: auth.Chain{Services: base.Trusted, Others: &auth.Directory{Client: directoryClient}},
-		Validate:      grpcapi.Validate,
+		Authenticator: auth.Chain{
+			Services: base.Trusted,
+			Clients:  &auth.Intake{Client: intakeClient},
+			Others:   &auth.Directory{Client: directoryClient},
+		},
+		Validate: grpcapi.Validate,
 	})
 	caseworkv1.RegisterCaseworkServiceServer(server.Registrar(), &grpcapi.Server{Cases: cases})
 

@@ -3,16 +3,17 @@ package casefile
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
 )
 
-// mayReadGroup decides whether the caller in ctx may read the cases of group:
-// its members and the deployment's operator may. A caller that may not gets
-// an error that reveals nothing about the group's cases: members of another
-// group are told the resource does not exist, exactly as if it did not.
-// notFound builds that error.
+// mayReadGroup decides whether the caller in ctx may list the cases of
+// group: its members and the deployment's operator may. A caller that may
+// not gets an error that reveals nothing about the group's cases: members
+// of another group are told the resource does not exist, exactly as if it
+// did not. notFound builds that error.
 func mayReadGroup(ctx context.Context, group string, notFound func() *fault.Error) error {
 	p := auth.FromContext(ctx)
 	switch {
@@ -22,11 +23,93 @@ func mayReadGroup(ctx context.Context, group string, notFound func() *fault.Erro
 		return auth.ErrUnauthenticated()
 	case p.Kind == auth.Service:
 		// A service has no group, so refusing it says nothing about any
-		// group's cases; no service needs to read cases yet.
+		// group's cases.
 		return fault.New(fault.PermissionDenied, "MEMBERS_ONLY",
 			fmt.Sprintf("the %s service may not read cases; only the group's members and the operator may", p.Service))
+	case p.Group == group:
+		// A client or a link group of this group: they read one case at a
+		// time, never the list.
+		return fault.New(fault.PermissionDenied, "MEMBERS_ONLY", "only the group's members may list its cases")
 	default:
 		return notFound()
+	}
+}
+
+// caller is who is asking about one case and their roles in it.
+type caller struct {
+	principal auth.Principal
+	roles     []Role
+}
+
+// actor is how the caller is named in the case's history: a member's or a
+// link group's resource name, or "client".
+func (c caller) actor() string {
+	switch c.principal.Kind {
+	case auth.Client:
+		return ClientActor
+	case auth.LinkGroup:
+		return c.principal.LinkGroup
+	default:
+		return c.principal.Member
+	}
+}
+
+// has reports whether the caller holds any of rs.
+func (c caller) has(rs ...Role) bool {
+	return slices.ContainsFunc(rs, func(r Role) bool { return slices.Contains(c.roles, r) })
+}
+
+// operator reports whether the caller is the deployment's operator, who
+// may see that a case exists and where it stands but reads nothing in it.
+func (c caller) operator() bool { return c.principal.Kind == auth.Operator }
+
+// rolesIn are the roles p holds in c. A member of the group is always
+// ROLE_MEMBER, and may hold further roles; a client holds ROLE_CLIENT in
+// their own case only; a link group holds ROLE_LINK_GROUP in its group's
+// cases.
+func rolesIn(p auth.Principal, c Case) []Role {
+	switch {
+	case p.Kind == auth.Client && p.Group == c.Group && p.Concern == c.Concern:
+		return []Role{RoleClient}
+	case p.Kind == auth.LinkGroup && p.Group == c.Group:
+		return []Role{RoleLinkGroup}
+	case !p.InGroup(c.Group):
+		return nil
+	}
+	roles := []Role{RoleMember}
+	for _, held := range []struct {
+		member string
+		role   Role
+	}{
+		{c.Therapist, RoleTherapist},
+		{c.Roles.SPT, RoleSPT},
+		{c.Roles.SPTNominee, RoleNominee},
+		{c.Roles.SPC, RoleSPC},
+		{c.Roles.LP, RoleLP},
+	} {
+		if held.member != "" && held.member == p.Member {
+			roles = append(roles, held.role)
+		}
+	}
+	return roles
+}
+
+// callerOf checks that the caller in ctx may see case c (named name) and
+// returns them with their roles. Whoever may not see it is told it does not
+// exist, exactly as for a case that does not.
+func callerOf(ctx context.Context, c Case, name string) (caller, error) {
+	p := auth.FromContext(ctx)
+	cl := caller{principal: p, roles: rolesIn(p, c)}
+	switch {
+	case len(cl.roles) > 0, p.Kind == auth.Operator:
+		return cl, nil
+	case p.Kind == auth.Anonymous:
+		return caller{}, auth.ErrUnauthenticated()
+	case p.Kind == auth.Service:
+		return caller{}, fault.New(fault.PermissionDenied, "MEMBERS_ONLY",
+			fmt.Sprintf("the %s service may not read cases", p.Service))
+	default:
+		return caller{}, caseNotFound(name)()
 	}
 }
 
@@ -42,4 +125,10 @@ func groupNotFound(group string) func() *fault.Error {
 		return &fault.Error{Kind: fault.NotFound, Reason: "GROUP_NOT_FOUND",
 			Message: fmt.Sprintf("there is no group %s", group), Metadata: map[string]string{"group": group}}
 	}
+}
+
+// notAllowed is the error for a caller who may see the case but not do or
+// read this; it names who may, never what is there.
+func notAllowed(reason, message string) *fault.Error {
+	return fault.New(fault.PermissionDenied, reason, message)
 }

@@ -56,7 +56,47 @@ type Case struct {
 	Version int
 	// CreateTime is when casework opened the case.
 	CreateTime time.Time
+	// Procedure is the version of the procedure the case follows,
+	// procedures/{p}, fixed when the case is opened.
+	Procedure string
+	// FirstResponseDeadline is when the first-response target runs out.
+	FirstResponseDeadline time.Time
+	// FirstResponseTime is when the target was met; zero until then.
+	FirstResponseTime time.Time
+	// ReminderOffsets say how long before each deadline reminders are due,
+	// as the group had set them when the concern was registered.
+	ReminderOffsets []time.Duration
+	// Roles are the members holding the case's roles.
+	Roles Roles
+	// Outcome is how the case ended; empty while it is open.
+	Outcome Outcome
+	// CloseTime is when it was closed; zero while open.
+	CloseTime time.Time
+	// Progress is the steps taken and the meetings arranged.
+	Progress Progress
 }
+
+// Roles are the members holding roles in a case, by resource name; empty
+// while nobody holds the role.
+type Roles struct {
+	SPT        string
+	SPTNominee string
+	SPC        string
+	LP         string
+}
+
+// Outcome is how a closed case ended. Its value is what the store keeps.
+type Outcome string
+
+// The outcomes of a case.
+const (
+	Resolved   Outcome = "RESOLVED"
+	Withdrawn  Outcome = "WITHDRAWN"
+	Unresolved Outcome = "UNRESOLVED"
+)
+
+// Closed reports whether the case has an outcome.
+func (c Case) Closed() bool { return c.Outcome != "" }
 
 // Name is the case's resource name, groups/{group}/cases/{id}.
 func (c Case) Name() string { return c.Group + "/cases/" + c.ID }
@@ -116,3 +156,10 @@ func isUUID(s string) bool {
 // dbTime is t as PostgreSQL keeps it (microseconds, UTC), so that what an
 // event says and what a read returns are the same instant.
 func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// OpeningEntry is the first entry of the case's timeline: the client's
+// registration, seen by the client and every member.
+func (c Case) OpeningEntry() TimelineEntry {
+	return TimelineEntry{CaseID: c.ID, Seq: 1, Title: "The client registered the concern", Actor: ClientActor,
+		ActorRole: RoleClient, Audience: []Role{RoleMember, RoleClient}, CreateTime: c.RegisterTime}
+}

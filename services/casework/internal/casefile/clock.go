@@ -6,6 +6,10 @@ import "time"
 // target of its own: resolved within eight weeks of registration.
 const DefaultOverallTarget = 56 * 24 * time.Hour
 
+// DefaultFirstResponseTarget is the time from registration to the first
+// response reaching the client when the group has set none.
+const DefaultFirstResponseTarget = 14 * 24 * time.Hour
+
 // Clock is a case's time target as seen at one moment. It is computed when a
 // case is read, never stored, so it is always current.
 type Clock struct {
@@ -19,6 +23,10 @@ type Clock struct {
 	// Overdue says whether the deadline has passed. At the deadline itself
 	// the case is not yet overdue.
 	Overdue bool
+	// Met is when the target was met (the case closed, or the first
+	// response reached the client); the clock stopped then. Zero while it
+	// runs.
+	Met time.Time
 }
 
 // ClockAt is the clock of a case registered at registered with the given
@@ -36,8 +44,14 @@ func ClockAt(registered, deadline, now time.Time) Clock {
 // registered; a target of zero or less means the group has none and the
 // default applies.
 func deadlineFor(registered time.Time, target time.Duration) time.Time {
+	return targetFrom(registered, target, DefaultOverallTarget)
+}
+
+// targetFrom is registered plus target, or plus fallback when target is zero
+// or less.
+func targetFrom(registered time.Time, target, fallback time.Duration) time.Time {
 	if target <= 0 {
-		target = DefaultOverallTarget
+		target = fallback
 	}
 	return registered.Add(target)
 }

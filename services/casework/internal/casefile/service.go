@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/services/casework/internal/procedure"
 )
 
 // Page sizes of ListCases.
@@ -27,6 +28,20 @@ type Cursor struct {
 	ID           string
 }
 
+// Filter narrows a list of cases.
+type Filter struct {
+	// Phase, when set, keeps cases in that phase.
+	Phase Phase
+	// Member and Role, when both set, keep cases where the member holds
+	// the role (therapist, SPT, nominee, SPC or LP).
+	Member string
+	Role   Role
+	// Overdue keeps open cases whose overall deadline is before Now.
+	Overdue bool
+	// Now is the time overdue is judged at; List sets it.
+	Now time.Time
+}
+
 // Store keeps cases. Opening a case is not here: it happens inside the
 // transaction that records the ConcernRegistered event as applied, which
 // the store offers to the event consumer directly.
@@ -34,11 +49,27 @@ type Store interface {
 	// Get returns the case with the given id in group (groups/{g}), or
 	// ErrNotFound.
 	Get(ctx context.Context, group, id string) (Case, error)
-	// List returns up to limit cases of group in list order, starting after
-	// the cursor when it is not nil.
-	List(ctx context.Context, group string, after *Cursor, limit int) ([]Case, error)
+	// ByConcern returns the case opened for concern, or ErrNotFound.
+	ByConcern(ctx context.Context, concern string) (Case, error)
+	// List returns up to limit cases of group in list order that pass the
+	// filter, starting after the cursor when it is not nil.
+	List(ctx context.Context, group string, f Filter, after *Cursor, limit int) ([]Case, error)
 	// HasCaseFor reports whether a case was opened for the concern.
 	HasCaseFor(ctx context.Context, concern string) (bool, error)
+	// Update locks the case, passes it to change and writes what change
+	// returns, all in one transaction: the case (its version one higher),
+	// documents, the timeline entry and any event. It returns ErrNotFound
+	// for a case it does not hold and ErrStale when the case changed
+	// between reading and writing.
+	Update(ctx context.Context, group, id string, change func(Case) (Change, error)) (Change, error)
+	// Timeline returns the case's entries in order, from seq after+1, at
+	// most limit.
+	Timeline(ctx context.Context, caseID string, after, limit int) ([]TimelineEntry, error)
+	// Documents returns the case's documents of the given kinds, oldest
+	// first, with their confidential text.
+	Documents(ctx context.Context, caseID string, kinds ...DocumentKind) ([]Document, error)
+	// Confidential returns what the client confided at registration.
+	Confidential(ctx context.Context, caseID string) (Confidential, error)
 }
 
 // Concern is a concern as intake holds it, with what the client confided.
@@ -59,6 +90,9 @@ type Intake interface {
 	// Concern returns the named concern; found is false when intake does not
 	// know it.
 	Concern(ctx context.Context, name string) (c Concern, found bool, err error)
+	// ReissueAccessCode gives the concern's client a new access code and
+	// ends the old one and its sessions.
+	ReissueAccessCode(ctx context.Context, concern string) (reference, code string, err error)
 }
 
 // Terms are what a group has promised at the moment a concern is
@@ -67,9 +101,18 @@ type Terms struct {
 	// OverallTarget is the time the group gives itself to resolve a
 	// concern, zero when it has not set one.
 	OverallTarget time.Duration
+	// FirstResponseTarget is the time to the first response to the client,
+	// zero when the group has not set one.
+	FirstResponseTarget time.Duration
+	// ReminderOffsets say how long before each target runs out reminders
+	// are due.
+	ReminderOffsets []time.Duration
 	// Statement is the version of its ethical statement in force,
 	// groups/{g}/statements/{n}; empty when it has published none.
 	Statement string
+	// Procedure is the version of the procedure the group has chosen,
+	// procedures/{p}; empty for the default.
+	Procedure string
 }
 
 // Directory is the directory service, which knows each group's procedure
@@ -78,13 +121,17 @@ type Directory interface {
 	// Terms returns the group's terms now; found is false when there is no
 	// such group.
 	Terms(ctx context.Context, group string) (terms Terms, found bool, err error)
+	// ActiveMember reports whether member (groups/{g}/members/{m}) exists
+	// and is active in its group.
+	ActiveMember(ctx context.Context, member string) (bool, error)
 }
 
 // Service runs cases.
 type Service struct {
-	Store     Store
-	Intake    Intake
-	Directory Directory
+	Store      Store
+	Intake     Intake
+	Directory  Directory
+	Procedures *procedure.Catalogue
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -149,6 +196,10 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 	if !found {
 		return nil, unusableEvent("EVENT_GROUP_UNKNOWN", "the directory does not know the event's group")
 	}
+	procedure, err := s.procedureFor(terms)
+	if err != nil {
+		return nil, err
+	}
 	registered := dbTime(concern.RegisterTime)
 	return &Opening{
 		Case: Case{
@@ -163,6 +214,9 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 			Statement:    terms.Statement,
 			Version:      1,
 			CreateTime:   dbTime(s.now()),
+			Procedure:    procedure,
+			FirstResponseDeadline: dbTime(targetFrom(registered, terms.FirstResponseTarget, DefaultFirstResponseTarget)),
+			ReminderOffsets:       reminderOffsets(terms.ReminderOffsets),
 		},
 		Confidential: concern.Confidential,
 	}, nil
@@ -172,73 +226,3 @@ func unusableEvent(reason, message string) *fault.Error {
 	return fault.New(fault.InvalidArgument, reason, message)
 }
 
-// View is a case as a caller sees it at one moment.
-type View struct {
-	Case  Case
-	Clock Clock
-}
-
-func (s *Service) view(c Case, now time.Time) View {
-	return View{Case: c, Clock: ClockAt(c.RegisterTime, c.Deadline, now)}
-}
-
-// Get returns the named case (groups/{g}/cases/{id}) to a member of its
-// group or the operator.
-func (s *Service) Get(ctx context.Context, name string) (View, error) {
-	group, id, ok := splitCaseName(name)
-	if err := mayReadGroup(ctx, group, caseNotFound(name)); err != nil {
-		return View{}, err
-	}
-	if !ok {
-		return View{}, caseNotFound(name)()
-	}
-	c, err := s.Store.Get(ctx, group, id)
-	if errors.Is(err, ErrNotFound) {
-		return View{}, caseNotFound(name)()
-	}
-	if err != nil {
-		return View{}, fmt.Errorf("get case: %w", err)
-	}
-	return s.view(c, s.now()), nil
-}
-
-// List returns a page of the cases of group (groups/{g}), newest
-// registration first, to a member of the group or the operator. size 0
-// means DefaultPageSize; larger than MaxPageSize means MaxPageSize. next is
-// nil on the last page.
-func (s *Service) List(ctx context.Context, group string, size int, after *Cursor) (views []View, next *Cursor, err error) {
-	if !isGroupName(group) {
-		var v fault.Violations
-		v.Add("parent", "must be a group, groups/{group}")
-		return nil, nil, v.Err()
-	}
-	if err := mayReadGroup(ctx, group, groupNotFound(group)); err != nil {
-		return nil, nil, err
-	}
-	switch {
-	case size < 0:
-		var v fault.Violations
-		v.Add("page_size", "must not be negative")
-		return nil, nil, v.Err()
-	case size == 0:
-		size = DefaultPageSize
-	case size > MaxPageSize:
-		size = MaxPageSize
-	}
-	// One more than asked tells whether another page follows.
-	cases, err := s.Store.List(ctx, group, after, size+1)
-	if err != nil {
-		return nil, nil, fmt.Errorf("list cases: %w", err)
-	}
-	if len(cases) > size {
-		cases = cases[:size]
-		last := cases[size-1]
-		next = &Cursor{RegisterTime: last.RegisterTime, ID: last.ID}
-	}
-	now := s.now()
-	views = make([]View, 0, len(cases))
-	for _, c := range cases {
-		views = append(views, s.view(c, now))
-	}
-	return views, next, nil
-}

@@ -10,12 +10,15 @@ import (
 	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/services/casework/internal/procedure"
+	"github.com/ipnmediation/disputes/services/casework/procedures"
 )
 
 // The fakes below stand in for the domain's own ports; the real store and
 // clients are exercised by the app test against PostgreSQL and gRPC.
 
 type memoryStore struct {
+	Store                 // the methods not needed here panic
 	cases map[string]Case // by id
 }
 
@@ -25,10 +28,6 @@ func (m memoryStore) Get(_ context.Context, group, id string) (Case, error) {
 		return Case{}, ErrNotFound
 	}
 	return c, nil
-}
-
-func (m memoryStore) List(context.Context, string, *Cursor, int) ([]Case, error) {
-	return nil, errors.New("not used")
 }
 
 func (m memoryStore) HasCaseFor(_ context.Context, concern string) (bool, error) {
@@ -42,12 +41,18 @@ func (m memoryStore) HasCaseFor(_ context.Context, concern string) (bool, error)
 
 type intakeStub map[string]Concern
 
+func (intakeStub) ReissueAccessCode(context.Context, string) (string, string, error) {
+	return "", "", errors.New("not used")
+}
+
 func (i intakeStub) Concern(_ context.Context, name string) (Concern, bool, error) {
 	c, ok := i[name]
 	return c, ok, nil
 }
 
 type directoryStub map[string]Terms
+
+func (directoryStub) ActiveMember(context.Context, string) (bool, error) { return true, nil }
 
 func (d directoryStub) Terms(_ context.Context, group string) (Terms, bool, error) {
 	t, ok := d[group]
@@ -82,7 +87,8 @@ func TestOpenFromConcern(t *testing.T) {
 			"groups/riverside": {Statement: "groups/riverside/statements/3"},
 			"groups/hillside":  {OverallTarget: 14 * 24 * time.Hour},
 		},
-		Now: func() time.Time { return now },
+		Procedures: testCatalogue(t),
+		Now:        func() time.Time { return now },
 	}
 	tests := []struct {
 		name          string
@@ -149,8 +155,9 @@ func TestGetAccess(t *testing.T) {
 	now := registered.Add(24 * time.Hour)
 	svc := &Service{
 		Store: memoryStore{cases: map[string]Case{id: {ID: id, Group: "groups/riverside", Phase: Registered,
-			RegisterTime: registered, Deadline: registered.Add(DefaultOverallTarget), Version: 1}}},
-		Now: func() time.Time { return now },
+			RegisterTime: registered, Deadline: registered.Add(DefaultOverallTarget), Version: 1, Procedure: procedures.Default}}},
+		Procedures: testCatalogue(t),
+		Now:        func() time.Time { return now },
 	}
 	tests := []struct {
 		name     string
@@ -195,4 +202,13 @@ func TestEtagFollowsVersion(t *testing.T) {
 	if c.Etag() == next.Etag() || c.Etag() == other.Etag() || c.Etag() != c.Etag() {
 		t.Errorf("etags %s %s %s", c.Etag(), next.Etag(), other.Etag())
 	}
+}
+
+func testCatalogue(t *testing.T) *procedure.Catalogue {
+	t.Helper()
+	c, err := procedure.Load(procedures.FS, procedures.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -28,9 +28,14 @@ func (c Client) Terms(ctx context.Context, group string) (casefile.Terms, bool, 
 	if err != nil {
 		return casefile.Terms{}, false, fmt.Errorf("directory GetGroup: %w", err)
 	}
-	var terms casefile.Terms
-	if target := g.GetProcedureSettings().GetOverallTarget(); target != nil {
-		terms.OverallTarget = target.AsDuration()
+	settings := g.GetProcedureSettings()
+	terms := casefile.Terms{
+		OverallTarget:       settings.GetOverallTarget().AsDuration(),
+		FirstResponseTarget: settings.GetFirstResponseTarget().AsDuration(),
+		Procedure:           settings.GetProcedure(),
+	}
+	for _, o := range settings.GetReminderOffsets() {
+		terms.ReminderOffsets = append(terms.ReminderOffsets, o.AsDuration())
 	}
 	st, err := c.Directory.GetStatement(ctx, &directoryv1.GetStatementRequest{Name: group + "/statements/current"})
 	switch status.Code(err) {
@@ -41,4 +46,17 @@ func (c Client) Terms(ctx context.Context, group string) (casefile.Terms, bool, 
 		return casefile.Terms{}, false, fmt.Errorf("directory GetStatement: %w", err)
 	}
 	return terms, true, nil
+}
+
+// ActiveMember implements casefile.Directory.
+func (c Client) ActiveMember(ctx context.Context, member string) (bool, error) {
+	m, err := c.Directory.GetMember(ctx, &directoryv1.GetMemberRequest{Name: member})
+	switch status.Code(err) {
+	case codes.OK:
+		return m.GetState() == directoryv1.Member_STATE_ACTIVE, nil
+	case codes.NotFound:
+		return false, nil
+	default:
+		return false, fmt.Errorf("directory GetMember: %w", err)
+	}
 }

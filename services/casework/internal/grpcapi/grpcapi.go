@@ -39,7 +39,11 @@ func (s *Server) ListCases(ctx context.Context, req *caseworkv1.ListCasesRequest
 	if err != nil {
 		return nil, err
 	}
-	views, next, err := s.Cases.List(ctx, req.GetParent(), int(req.GetPageSize()), after)
+	f := casefile.Filter{Role: req.GetCallerRole(), Overdue: req.GetOverdueOnly()}
+	if req.GetPhase() != procedurev1.Phase_PHASE_UNSPECIFIED {
+		f.Phase = casefile.PhaseOf(req.GetPhase())
+	}
+	views, next, err := s.Cases.List(ctx, req.GetParent(), f, int(req.GetPageSize()), after)
 	if err != nil {
 		return nil, err
 	}
@@ -49,20 +53,25 @@ func (s *Server) ListCases(ctx context.Context, req *caseworkv1.ListCasesRequest
 	}
 	return resp, nil
 }
-
 // Validate checks what the proto annotations cannot say: a page token must
 // come from a previous response, a page size must not be negative.
 func Validate(_ context.Context, _ string, req any) error {
-	r, ok := req.(*caseworkv1.ListCasesRequest)
-	if !ok {
-		return nil
-	}
 	var v fault.Violations
-	if r.GetPageSize() < 0 {
-		v.Add("page_size", "must not be negative")
-	}
-	if _, err := decodePageToken(r.GetPageToken()); err != nil {
-		v.Add("page_token", tokenProblem)
+	switch r := req.(type) {
+	case *caseworkv1.ListCasesRequest:
+		if r.GetPageSize() < 0 {
+			v.Add("page_size", "must not be negative")
+		}
+		if _, err := decodePageToken(r.GetPageToken()); err != nil {
+			v.Add("page_token", tokenProblem)
+		}
+	case *caseworkv1.ListTimelineEntriesRequest:
+		if r.GetPageSize() < 0 {
+			v.Add("page_size", "must not be negative")
+		}
+		if _, err := decodeSeqToken(r.GetPageToken()); err != nil {
+			v.Add("page_token", tokenProblem)
+		}
 	}
 	return v.Err()
 }
@@ -106,27 +115,74 @@ func decodePageToken(token string) (*casefile.Cursor, error) {
 	return &casefile.Cursor{RegisterTime: time.UnixMicro(n).UTC(), ID: id}, nil
 }
 
-var phases = map[casefile.Phase]procedurev1.Phase{
-	casefile.Registered: procedurev1.Phase_PHASE_REGISTERED,
-}
-
 func caseToProto(v casefile.View) *caseworkv1.Case {
 	c := v.Case
-	return &caseworkv1.Case{
-		Name:      c.Name(),
-		Concern:   c.Concern,
-		Reference: c.Reference,
-		Therapist: c.Therapist,
-		Phase:     phases[c.Phase],
-		Clock: &caseworkv1.Clock{
-			Deadline:  timestamppb.New(v.Clock.Deadline),
-			Elapsed:   durationpb.New(v.Clock.Elapsed),
-			Remaining: durationpb.New(v.Clock.Remaining),
-			Overdue:   v.Clock.Overdue,
-		},
-		RegisterTime:     timestamppb.New(c.RegisterTime),
-		CreateTime:       timestamppb.New(c.CreateTime),
-		Etag:             c.Etag(),
-		EthicalStatement: c.Statement,
+	out := &caseworkv1.Case{
+		Name:               c.Name(),
+		Concern:            c.Concern,
+		Reference:          c.Reference,
+		Therapist:          c.Therapist,
+		Phase:              casefile.ProcedurePhase(c.Phase),
+		Clock:              clockToProto(v.Clock),
+		FirstResponseClock: clockToProto(v.FirstResponse),
+		RegisterTime:       timestamppb.New(c.RegisterTime),
+		CreateTime:         timestamppb.New(c.CreateTime),
+		Etag:               c.Etag(),
+		EthicalStatement:   c.Statement,
+		Procedure:          c.Procedure,
+		Spt:                c.Roles.SPT,
+		SptNominee:         c.Roles.SPTNominee,
+		Spc:                c.Roles.SPC,
+		Lp:                 c.Roles.LP,
+		Outcome:            caseworkv1.Case_Outcome(caseworkv1.Case_Outcome_value["OUTCOME_"+string(c.Outcome)]),
+		CallerRoles:        v.Roles,
+		ProgressSummary:    v.Summary,
 	}
+	if !c.CloseTime.IsZero() {
+		out.CloseTime = timestamppb.New(c.CloseTime)
+	}
+	for _, n := range v.Next {
+		out.NextSteps = append(out.NextSteps, &caseworkv1.NextStep{Step: n.Step, Title: n.Title, Actors: n.Actors, CallerMayTake: n.CallerMay})
+	}
+	return out
 }
+
+func clockToProto(c casefile.Clock) *caseworkv1.Clock {
+	out := &caseworkv1.Clock{
+		Deadline:  timestamppb.New(c.Deadline),
+		Elapsed:   durationpb.New(c.Elapsed),
+		Remaining: durationpb.New(c.Remaining),
+		Overdue:   c.Overdue,
+	}
+	if !c.Met.IsZero() {
+		out.MetTime = timestamppb.New(c.Met)
+	}
+	return out
+}
+
+// encodeSeqToken makes a timeline position opaque: base64url of "t<seq>".
+// Empty for the end.
+func encodeSeqToken(seq int) string {
+	if seq == 0 {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("t" + strconv.Itoa(seq)))
+}
+
+// decodeSeqToken reads a token of encodeSeqToken; 0 for the empty token.
+func decodeSeqToken(token string) (int, error) {
+	if token == "" {
+		return 0, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	digits, ok := strings.CutPrefix(string(raw), "t")
+	n, convErr := strconv.Atoi(digits)
+	if err != nil || !ok || convErr != nil || n <= 0 || strconv.Itoa(n) != digits {
+		var v fault.Violations
+		v.Add("page_token", tokenProblem)
+		return 0, v.Err()
+	}
+	return n, nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

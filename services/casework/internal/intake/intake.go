@@ -43,3 +43,12 @@ func (c Client) Concern(ctx context.Context, name string) (casefile.Concern, boo
 		},
 	}, true, nil
 }
+
+// ReissueAccessCode implements casefile.Intake.
+func (c Client) ReissueAccessCode(ctx context.Context, concern string) (string, string, error) {
+	got, err := c.Intake.ReissueAccessCode(ctx, &intakev1.ReissueAccessCodeRequest{Name: concern})
+	if err != nil {
+		return "", "", fmt.Errorf("intake ReissueAccessCode: %w", err)
+	}
+	return got.GetReference(), got.GetAccessCode(), nil
+}

@@ -6,12 +6,15 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/outbox"
+	"github.com/ipnmediation/disputes/platform/postgres"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	"github.com/ipnmediation/disputes/services/casework/internal/casefile"
 	"github.com/jackc/pgx/v5"
@@ -33,7 +36,8 @@ var _ casefile.Store = (*Store)(nil)
 
 // caseColumns are the columns of a casefile.Case, in scanCase's order. The
 // confidential columns are deliberately not among them.
-const caseColumns = `id::text, group_id, concern, reference, therapist, phase, register_time, deadline, ethical_statement, version, create_time`
+const caseColumns = `id::text, group_id, concern, reference, therapist, phase, register_time, deadline, ethical_statement, version, create_time,
+	procedure, first_response_deadline, first_response_time, reminder_offsets, spt, spt_nominee, spc, lp, outcome, close_time, progress`
 
 // Open stores the case in o and its CaseOpened event inside tx, unless the
 // concern already has a case: then it changes nothing, writes no event and
@@ -42,17 +46,25 @@ func (s *Store) Open(ctx context.Context, tx pgx.Tx, o casefile.Opening) (bool, 
 	c := o.Case
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO cases (id, group_id, concern, reference, therapist, phase, register_time, deadline,
-		                   concern_text, client_name, client_email, client_phone, version, create_time, ethical_statement)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		                   concern_text, client_name, client_email, client_phone, version, create_time, ethical_statement,
+		                   procedure, first_response_deadline, reminder_offsets)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 		ON CONFLICT (concern) DO NOTHING`,
 		c.ID, c.GroupID(), c.Concern, c.Reference, c.Therapist, string(c.Phase), c.RegisterTime, c.Deadline,
 		o.Confidential.Description, o.Confidential.ClientName, o.Confidential.ClientEmail, o.Confidential.ClientPhone,
-		c.Version, c.CreateTime, c.Statement)
+		c.Version, c.CreateTime, c.Statement, c.Procedure, c.FirstResponseDeadline, offsetSeconds(c.ReminderOffsets))
 	if err != nil {
 		return false, fmt.Errorf("insert case: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return false, nil
+	}
+	entry := c.OpeningEntry()
+	if _, err := tx.Exec(ctx, `UPDATE cases SET progress = jsonb_build_object('entries', 1) WHERE id = $1`, c.ID); err != nil {
+		return false, fmt.Errorf("start progress: %w", err)
+	}
+	if err := insertEntry(ctx, tx, entry); err != nil {
+		return false, err
 	}
 	meta := events.NewMetadata(c.Group, Producer, c.CreateTime)
 	ev, err := s.Namespace.Encode(meta, "case", "opened", &eventsv1.CaseOpened{
@@ -72,9 +84,16 @@ func (s *Store) Open(ctx context.Context, tx pgx.Tx, o casefile.Opening) (bool, 
 
 // Get implements casefile.Store.
 func (s *Store) Get(ctx context.Context, group, id string) (casefile.Case, error) {
-	row := s.Pool.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1 AND group_id = $2`,
-		id, strings.TrimPrefix(group, "groups/"))
-	c, err := scanCase(row)
+	return s.one(ctx, s.Pool, `WHERE id = $1 AND group_id = $2`, id, strings.TrimPrefix(group, "groups/"))
+}
+
+// ByConcern implements casefile.Store.
+func (s *Store) ByConcern(ctx context.Context, concern string) (casefile.Case, error) {
+	return s.one(ctx, s.Pool, `WHERE concern = $1`, concern)
+}
+
+func (s *Store) one(ctx context.Context, q querier, where string, args ...any) (casefile.Case, error) {
+	c, err := scanCase(q.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases `+where, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return casefile.Case{}, casefile.ErrNotFound
 	}
@@ -84,19 +103,46 @@ func (s *Store) Get(ctx context.Context, group, id string) (casefile.Case, error
 	return c, nil
 }
 
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// roleColumns are the columns a role filter of ListCases compares with.
+var roleColumns = map[casefile.Role]string{
+	casefile.RoleTherapist: "therapist",
+	casefile.RoleSPT:       "spt",
+	casefile.RoleNominee:   "spt_nominee",
+	casefile.RoleSPC:       "spc",
+	casefile.RoleLP:        "lp",
+}
+
 // List implements casefile.Store.
-func (s *Store) List(ctx context.Context, group string, after *casefile.Cursor, limit int) ([]casefile.Case, error) {
-	groupID := strings.TrimPrefix(group, "groups/")
-	var rows pgx.Rows
-	var err error
-	if after == nil {
-		rows, err = s.Pool.Query(ctx, `SELECT `+caseColumns+` FROM cases WHERE group_id = $1
-			ORDER BY register_time DESC, id DESC LIMIT $2`, groupID, limit)
-	} else {
-		rows, err = s.Pool.Query(ctx, `SELECT `+caseColumns+` FROM cases WHERE group_id = $1
-			AND (register_time, id) < ($2, $3::uuid)
-			ORDER BY register_time DESC, id DESC LIMIT $4`, groupID, after.RegisterTime, after.ID, limit)
+func (s *Store) List(ctx context.Context, group string, f casefile.Filter, after *casefile.Cursor, limit int) ([]casefile.Case, error) {
+	args := []any{strings.TrimPrefix(group, "groups/")}
+	where := []string{"group_id = $1"}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
 	}
+	if f.Phase != "" {
+		where = append(where, "phase = "+arg(string(f.Phase)))
+	}
+	if f.Role != 0 {
+		column, ok := roleColumns[f.Role]
+		if !ok {
+			return nil, fmt.Errorf("list cases: no column for role %v", f.Role)
+		}
+		where = append(where, column+" = "+arg(f.Member))
+	}
+	if f.Overdue {
+		where = append(where, "close_time IS NULL AND deadline < "+arg(f.Now))
+	}
+	if after != nil {
+		where = append(where, "(register_time, id) < ("+arg(after.RegisterTime)+", "+arg(after.ID)+"::uuid)")
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT `+caseColumns+` FROM cases WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY register_time DESC, id DESC LIMIT `+arg(limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
@@ -116,17 +162,125 @@ func (s *Store) HasCaseFor(ctx context.Context, concern string) (bool, error) {
 	return exists, nil
 }
 
-func scanCase(row pgx.Row) (casefile.Case, error) {
-	var c casefile.Case
-	var groupID, phase string
-	if err := row.Scan(&c.ID, &groupID, &c.Concern, &c.Reference, &c.Therapist, &phase,
-		&c.RegisterTime, &c.Deadline, &c.Statement, &c.Version, &c.CreateTime); err != nil {
-		return casefile.Case{}, err
+// Update implements casefile.Store.
+func (s *Store) Update(ctx context.Context, group, id string, change func(casefile.Case) (casefile.Change, error)) (casefile.Change, error) {
+	var out casefile.Change
+	err := postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		before, err := s.one(ctx, tx, `WHERE id = $1 AND group_id = $2 FOR UPDATE`, id, strings.TrimPrefix(group, "groups/"))
+		if err != nil {
+			return err
+		}
+		ch, err := change(before)
+		if err != nil {
+			return err
+		}
+		c := ch.Case
+		c.Version = before.Version + 1
+		ch.Case = c
+		progress, err := json.Marshal(c.Progress)
+		if err != nil {
+			return fmt.Errorf("encode progress: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE cases SET phase = $3, spt = $4, spt_nominee = $5, spc = $6, lp = $7, outcome = $8,
+			       close_time = $9, first_response_time = $10, progress = $11, version = $12
+			WHERE id = $1 AND version = $2`,
+			c.ID, before.Version, string(c.Phase), c.Roles.SPT, c.Roles.SPTNominee, c.Roles.SPC, c.Roles.LP,
+			string(c.Outcome), nullTime(c.CloseTime), nullTime(c.FirstResponseTime), progress, c.Version)
+		if err != nil {
+			return fmt.Errorf("update case: %w", err)
+		}
+		if tag.RowsAffected() != 1 {
+			return casefile.ErrStale
+		}
+		for _, d := range ch.Created {
+			if err := insertDocument(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		for _, d := range ch.Amended {
+			if err := amendDocument(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		if ch.Entry.Seq > 0 {
+			if err := insertEntry(ctx, tx, ch.Entry); err != nil {
+				return err
+			}
+		}
+		if err := s.writeEvents(ctx, tx, ch); err != nil {
+			return err
+		}
+		out = ch
+		return nil
+	})
+	return out, err
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
 	}
-	c.Group = "groups/" + groupID
-	c.Phase = casefile.Phase(phase)
-	c.RegisterTime = c.RegisterTime.UTC()
-	c.Deadline = c.Deadline.UTC()
-	c.CreateTime = c.CreateTime.UTC()
+	return &t
+}
+
+// writeEvents adds the change's events to the outbox.
+func (s *Store) writeEvents(ctx context.Context, tx pgx.Tx, ch casefile.Change) error {
+	c := ch.Case
+	at := ch.Entry.CreateTime
+	if e := ch.Event; e != nil {
+		meta := events.NewMetadata(c.Group, Producer, at)
+		ev, err := s.Namespace.Encode(meta, "case", e.Step, &eventsv1.CaseStepTaken{
+			Metadata:    meta,
+			Case:        c.Name(),
+			Step:        e.Step,
+			Action:      e.Action.String(),
+			ActorRole:   e.ActorRole.String(),
+			Outcome:     e.Outcome,
+			Phase:       casefile.ProcedurePhase(c.Phase).String(),
+			Subject:     e.Subject,
+			CaseVersion: int32(c.Version),
+		})
+		if err != nil {
+			return err
+		}
+		if err := outbox.Add(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	for _, m := range ch.Messages {
+		meta := events.NewMetadata(c.Group, Producer, at)
+		ev, err := s.Namespace.Encode(meta, "case", "message_posted", &eventsv1.CaseMessagePosted{
+			Metadata: meta, Case: c.Name(), Message: m.Message, SenderRole: m.SenderRole.String(),
+		})
+		if err != nil {
+			return err
+		}
+		if err := outbox.Add(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Confidential implements casefile.Store.
+func (s *Store) Confidential(ctx context.Context, caseID string) (casefile.Confidential, error) {
+	var c casefile.Confidential
+	err := s.Pool.QueryRow(ctx, `SELECT concern_text, client_name, client_email, client_phone FROM cases WHERE id = $1`, caseID).
+		Scan(&c.Description, &c.ClientName, &c.ClientEmail, &c.ClientPhone)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return casefile.Confidential{}, casefile.ErrNotFound
+	}
+	if err != nil {
+		return casefile.Confidential{}, fmt.Errorf("select confidential: %w", err)
+	}
 	return c, nil
+}
+
+func offsetSeconds(offsets []time.Duration) []int64 {
+	out := make([]int64, 0, len(offsets))
+	for _, o := range offsets {
+		out = append(out, int64(o/time.Second))
+	}
+	return out
 }

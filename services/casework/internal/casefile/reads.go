@@ -1,0 +1,521 @@
+package casefile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/fault"
+	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
+)
+
+// PhaseOf is the stored phase for a procedure phase.
+func PhaseOf(p procedurev1.Phase) Phase { return Phase(strings.TrimPrefix(p.String(), "PHASE_")) }
+
+// ProcedurePhase is the procedure phase of a stored phase.
+func ProcedurePhase(p Phase) procedurev1.Phase {
+	return procedurev1.Phase(procedurev1.Phase_value["PHASE_"+string(p)])
+}
+
+// reminderOffsets keeps the positive offsets: a reminder after the
+// deadline would be an overdue notice, which comes anyway.
+func reminderOffsets(offsets []time.Duration) []time.Duration {
+	var out []time.Duration
+	for _, o := range offsets {
+		if o > 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// View is a case as one caller sees it at one moment.
+type View struct {
+	Case  Case
+	Clock Clock
+	// FirstResponse is the first-response target's clock.
+	FirstResponse Clock
+	// Roles are the caller's roles in the case.
+	Roles []Role
+	// Summary says the caller sees a progress summary only: the case's
+	// identity, reference, therapist and roles are blanked.
+	Summary bool
+	// Next are the steps that may be taken now.
+	Next []NextStep
+}
+
+// NextStep is a step that may be taken now.
+type NextStep struct {
+	Step      string
+	Title     string
+	Actors    []Role
+	CallerMay bool
+}
+
+func (s *Service) view(c Case, cl caller, now time.Time) View {
+	v := View{
+		Case:          c,
+		Clock:         targetClock(c.RegisterTime, c.Deadline, c.CloseTime, now),
+		FirstResponse: targetClock(c.RegisterTime, c.FirstResponseDeadline, c.FirstResponseTime, now),
+		Roles:         cl.roles,
+	}
+	if def, err := s.definition(c); err == nil && !c.Closed() {
+		for _, step := range def.Steps() {
+			if ready(def, c, step) != nil {
+				continue
+			}
+			_, err := actorRole(cl, step)
+			v.Next = append(v.Next, NextStep{Step: step.GetId(), Title: step.GetTitle(), Actors: step.GetActors(), CallerMay: err == nil})
+		}
+	}
+	if slices.Equal(cl.roles, []Role{RoleLinkGroup}) {
+		// A progress summary: where the case stands and its clock, not
+		// whose case it is.
+		v.Summary = true
+		v.Case.Concern, v.Case.Reference, v.Case.Therapist, v.Case.Roles = "", "", "", Roles{}
+		v.Case.Statement, v.Next = "", nil
+	}
+	return v
+}
+
+// targetClock is a target's clock; met (when not zero) stops it.
+func targetClock(registered, deadline, met, now time.Time) Clock {
+	at := now
+	if !met.IsZero() {
+		at = met
+	}
+	c := ClockAt(registered, deadline, at)
+	c.Met = met
+	return c
+}
+
+// load reads the named case and checks that the caller may see it.
+func (s *Service) load(ctx context.Context, name string) (Case, caller, error) {
+	group, id, ok := splitCaseName(name)
+	if !ok {
+		if auth.FromContext(ctx).Kind == auth.Anonymous {
+			return Case{}, caller{}, auth.ErrUnauthenticated()
+		}
+		return Case{}, caller{}, caseNotFound(name)()
+	}
+	c, err := s.Store.Get(ctx, group, id)
+	if errors.Is(err, ErrNotFound) {
+		if auth.FromContext(ctx).Kind == auth.Anonymous {
+			return Case{}, caller{}, auth.ErrUnauthenticated()
+		}
+		return Case{}, caller{}, caseNotFound(name)()
+	}
+	if err != nil {
+		return Case{}, caller{}, fmt.Errorf("get case: %w", err)
+	}
+	cl, err := callerOf(ctx, c, name)
+	return c, cl, err
+}
+
+// Get returns the named case (groups/{g}/cases/{id}) as the caller may see
+// it.
+func (s *Service) Get(ctx context.Context, name string) (View, error) {
+	c, cl, err := s.load(ctx, name)
+	if err != nil {
+		return View{}, err
+	}
+	return s.view(c, cl, s.now()), nil
+}
+
+// List returns a page of the cases of group (groups/{g}), newest
+// registration first, to a member of the group or the operator. size 0
+// means DefaultPageSize; larger than MaxPageSize means MaxPageSize. next is
+// nil on the last page. A role filter keeps the cases where the caller
+// holds that role.
+func (s *Service) List(ctx context.Context, group string, f Filter, size int, after *Cursor) (views []View, next *Cursor, err error) {
+	if !isGroupName(group) {
+		return nil, nil, nameViolation("parent", "must be a group, groups/{group}")
+	}
+	if err := mayReadGroup(ctx, group, groupNotFound(group)); err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case size < 0:
+		return nil, nil, nameViolation("page_size", "must not be negative")
+	case size == 0:
+		size = DefaultPageSize
+	case size > MaxPageSize:
+		size = MaxPageSize
+	}
+	if f.Role != 0 {
+		if !slices.Contains([]Role{RoleTherapist, RoleSPT, RoleNominee, RoleSPC, RoleLP}, f.Role) {
+			return nil, nil, nameViolation("caller_role", "must be a role a member holds in a case: therapist, SPT, nominee, SPC or LP")
+		}
+		f.Member = auth.FromContext(ctx).Member
+	}
+	now := s.now()
+	f.Now = now
+	// One more than asked tells whether another page follows.
+	cases, err := s.Store.List(ctx, group, f, after, size+1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list cases: %w", err)
+	}
+	if len(cases) > size {
+		cases = cases[:size]
+		last := cases[size-1]
+		next = &Cursor{RegisterTime: last.RegisterTime, ID: last.ID}
+	}
+	p := auth.FromContext(ctx)
+	views = make([]View, 0, len(cases))
+	for _, c := range cases {
+		views = append(views, s.view(c, caller{principal: p, roles: rolesIn(p, c)}, now))
+	}
+	return views, next, nil
+}
+
+// Procedure returns the named version of the procedure.
+func (s *Service) Procedure(name string) (*procedurev1.Procedure, error) {
+	d, ok := s.Procedures.Get(name)
+	if !ok {
+		return nil, &fault.Error{Kind: fault.NotFound, Reason: "PROCEDURE_NOT_FOUND",
+			Message: fmt.Sprintf("there is no procedure %s", name), Metadata: map[string]string{"procedure": name}}
+	}
+	return d.Proto(), nil
+}
+
+// Timeline returns the entries of the case the caller may see, oldest
+// first, from seq after+1; next is 0 on the last page.
+func (s *Service) Timeline(ctx context.Context, name string, after, size int) (entries []TimelineEntry, next int, err error) {
+	c, cl, err := s.load(ctx, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	if cl.operator() {
+		return nil, 0, notAllowed("ROLES_ONLY", "the operator does not read cases' timelines")
+	}
+	switch {
+	case size < 0:
+		return nil, 0, nameViolation("page_size", "must not be negative")
+	case size == 0:
+		size = 100
+	case size > 500:
+		size = 500
+	}
+	actor := cl.actor()
+	// Entries the caller may not see are skipped, so a page is read in
+	// chunks until it is full or the timeline ends.
+	for {
+		chunk, err := s.Store.Timeline(ctx, c.ID, after, size)
+		if err != nil {
+			return nil, 0, fmt.Errorf("read timeline: %w", err)
+		}
+		for _, e := range chunk {
+			after = e.Seq
+			if e.visibleTo(cl.roles, actor) {
+				entries = append(entries, e)
+				if len(entries) == size {
+					if after < c.Progress.Entries {
+						return entries, after, nil
+					}
+					return entries, 0, nil
+				}
+			}
+		}
+		if len(chunk) < size {
+			return entries, 0, nil
+		}
+	}
+}
+
+// listedKinds are the kinds ListDocuments returns; messages and notes have
+// their own calls.
+var listedKinds = []DocumentKind{WrittenStatementDoc, ResponseDoc, ProgressReportDoc, LinkGroupIssueDoc, MeetingOutcomeDoc, ClosingReasonsDoc, ClientCommentDoc}
+
+// Documents returns the case's documents the caller may read, of kind
+// when it is not empty.
+func (s *Service) Documents(ctx context.Context, name string, kind DocumentKind) ([]Document, Case, error) {
+	c, cl, err := s.load(ctx, name)
+	if err != nil {
+		return nil, Case{}, err
+	}
+	kinds := listedKinds
+	if kind != "" {
+		kinds = []DocumentKind{kind}
+	}
+	docs, err := s.Store.Documents(ctx, c.ID, kinds...)
+	if err != nil {
+		return nil, Case{}, fmt.Errorf("read documents: %w", err)
+	}
+	var out []Document
+	for _, d := range docs {
+		if rd, ok := readDocument(c, d, cl.roles); ok {
+			out = append(out, rd)
+		}
+	}
+	return out, c, nil
+}
+
+// Document returns one document as the caller may read it.
+func (s *Service) Document(ctx context.Context, name string) (Document, Case, error) {
+	caseName, id, ok := strings.Cut(name, "/documents/")
+	if !ok || !isUUID(id) {
+		return Document{}, Case{}, nameViolation("name", "must be groups/{group}/cases/{case}/documents/{document}")
+	}
+	docs, c, err := s.Documents(ctx, caseName, "")
+	if err != nil {
+		return Document{}, Case{}, err
+	}
+	for _, d := range docs {
+		if d.ID == id {
+			return d, c, nil
+		}
+	}
+	// Unknown and unreadable look the same.
+	return Document{}, Case{}, &fault.Error{Kind: fault.NotFound, Reason: "DOCUMENT_NOT_FOUND",
+		Message: fmt.Sprintf("there is no document %s", name), Metadata: map[string]string{"document": name}}
+}
+
+// Meetings returns the case's meetings the caller takes part in.
+func (s *Service) Meetings(ctx context.Context, name string) ([]Meeting, Case, error) {
+	c, cl, err := s.load(ctx, name)
+	if err != nil {
+		return nil, Case{}, err
+	}
+	var out []Meeting
+	for _, m := range c.Progress.Meetings {
+		if cl.has(m.Participants()...) {
+			out = append(out, m)
+		}
+	}
+	return out, c, nil
+}
+
+// Meeting returns one meeting the caller takes part in.
+func (s *Service) Meeting(ctx context.Context, name string) (Meeting, Case, error) {
+	caseName, id, ok := strings.Cut(name, "/meetings/")
+	if !ok || !isUUID(id) {
+		return Meeting{}, Case{}, nameViolation("name", "must be groups/{group}/cases/{case}/meetings/{meeting}")
+	}
+	meetings, c, err := s.Meetings(ctx, caseName)
+	if err != nil {
+		return Meeting{}, Case{}, err
+	}
+	for _, m := range meetings {
+		if m.ID == id {
+			return m, c, nil
+		}
+	}
+	return Meeting{}, Case{}, &fault.Error{Kind: fault.NotFound, Reason: "MEETING_NOT_FOUND",
+		Message: fmt.Sprintf("there is no meeting %s", name), Metadata: map[string]string{"meeting": name}}
+}
+
+// RegisteredConcern is the concern as registered, as one caller may read
+// it: ContactShown says whether the client's details are in it.
+type RegisteredConcern struct {
+	Confidential
+	RegisterTime time.Time
+	ContactShown bool
+}
+
+// RegisteredConcern returns the concern the case was opened for: its words
+// to the client and every member of the group, how to reach the client to
+// the client and the SPC only.
+func (s *Service) RegisteredConcern(ctx context.Context, name string) (RegisteredConcern, error) {
+	caseName, ok := strings.CutSuffix(name, "/registeredConcern")
+	if !ok {
+		return RegisteredConcern{}, nameViolation("name", "must be groups/{group}/cases/{case}/registeredConcern")
+	}
+	c, cl, err := s.load(ctx, caseName)
+	if err != nil {
+		return RegisteredConcern{}, err
+	}
+	if !cl.has(RoleClient, RoleMember) {
+		return RegisteredConcern{}, notAllowed("ROLES_ONLY", "only the client and the group's members read the concern")
+	}
+	conf, err := s.Store.Confidential(ctx, c.ID)
+	if err != nil {
+		return RegisteredConcern{}, fmt.Errorf("read concern: %w", err)
+	}
+	rc := RegisteredConcern{Confidential: Confidential{Description: conf.Description}, RegisterTime: c.RegisterTime}
+	if cl.has(RoleClient, RoleSPC) {
+		rc.Confidential, rc.ContactShown = conf, true
+	}
+	return rc, nil
+}
+
+// Messages returns the client's and the SPC's messages, oldest first; only
+// they may read them.
+func (s *Service) Messages(ctx context.Context, name string) ([]Document, error) {
+	return s.private(ctx, name, MessageDoc, "only the client and the SPC read their messages")
+}
+
+// Notes returns the SPC's private notes; only the SPC may read them.
+func (s *Service) Notes(ctx context.Context, name string) ([]Document, error) {
+	return s.private(ctx, name, NoteDoc, "only the SPC reads the SPC's notes")
+}
+
+func (s *Service) private(ctx context.Context, name string, kind DocumentKind, refusal string) ([]Document, error) {
+	c, cl, err := s.load(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if !cl.has(documentReaders[kind]...) {
+		return nil, notAllowed("ROLES_ONLY", refusal)
+	}
+	docs, err := s.Store.Documents(ctx, c.ID, kind)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", strings.ToLower(string(kind)), err)
+	}
+	return docs, nil
+}
+
+// PostMessage sends a message between the client and the SPC.
+func (s *Service) PostMessage(ctx context.Context, name, text string) (Document, error) {
+	return s.write(ctx, name, MessageDoc, text, "only the client and the SPC send messages in a case", "A message was sent")
+}
+
+// AddNote adds one of the SPC's private notes.
+func (s *Service) AddNote(ctx context.Context, name, text string) (Document, error) {
+	return s.write(ctx, name, NoteDoc, text, "only the SPC writes notes", "The SPC wrote a note")
+}
+
+// write stores a message or note and its timeline entry, seen by the
+// document's readers only.
+func (s *Service) write(ctx context.Context, name string, kind DocumentKind, text, refusal, title string) (Document, error) {
+	group, id, ok := splitCaseName(name)
+	if !ok {
+		return Document{}, nameViolation("parent", "must be a case, groups/{group}/cases/{case}")
+	}
+	text = strings.TrimSpace(text)
+	field := strings.ToLower(string(kind)) + ".text"
+	if err := checkText(field, text, true); err != nil {
+		return Document{}, err
+	}
+	readers := documentReaders[kind]
+	now := dbTime(s.now())
+	var doc Document
+	_, err := s.Store.Update(ctx, group, id, func(c Case) (Change, error) {
+		cl, err := callerOf(ctx, c, name)
+		if err != nil {
+			return Change{}, err
+		}
+		var role Role
+		for _, r := range readers {
+			if cl.has(r) {
+				role = r
+				break
+			}
+		}
+		if role == 0 {
+			return Change{}, notAllowed("ROLES_ONLY", refusal)
+		}
+		if c.Closed() {
+			return Change{}, fault.New(fault.FailedPrecondition, "CASE_CLOSED", "the case is closed")
+		}
+		doc = Document{ID: uuid.NewString(), CaseID: c.ID, Kind: kind, Author: cl.actor(), AuthorRole: role, CreateTime: now, Text: text}
+		ch := Change{Case: c, Created: []Document{doc}}
+		ch.Entry = ch.Case.appendEntry(TimelineEntry{Title: title, Actor: cl.actor(), ActorRole: role,
+			Subject: docResource(c, kind, doc.ID), Audience: readers, CreateTime: now})
+		if kind == MessageDoc {
+			ch.Messages = []MessagePosted{{Message: docResource(c, kind, doc.ID), SenderRole: role}}
+		}
+		return ch, nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return Document{}, caseNotFound(name)()
+	}
+	if errors.Is(err, ErrStale) {
+		return Document{}, staleEtag(name)
+	}
+	return doc, err
+}
+
+// docResource is the resource name of a message, note or document.
+func docResource(c Case, kind DocumentKind, id string) string {
+	switch kind {
+	case MessageDoc:
+		return c.Name() + "/messages/" + id
+	case NoteDoc:
+		return c.Name() + "/notes/" + id
+	}
+	return c.Name() + "/documents/" + id
+}
+
+// DocumentName is d's resource name within c.
+func DocumentName(c Case, d Document) string { return docResource(c, d.Kind, d.ID) }
+
+// ReissueAccessCode gives the client of the case a new access code, which
+// the SPC passes on; the old code and its sessions stop working.
+func (s *Service) ReissueAccessCode(ctx context.Context, name string) (reference, code string, err error) {
+	c, cl, err := s.load(ctx, name)
+	if err != nil {
+		return "", "", err
+	}
+	if !cl.has(RoleSPC) {
+		return "", "", notAllowed("SPC_ONLY", "only the case's SPC may issue the client a new access code")
+	}
+	if c.Closed() {
+		return "", "", fault.New(fault.FailedPrecondition, "CASE_CLOSED", "the case is closed")
+	}
+	reference, code, err = s.Intake.ReissueAccessCode(ctx, c.Concern)
+	if err != nil {
+		return "", "", fmt.Errorf("reissue access code: %w", err)
+	}
+	now := dbTime(s.now())
+	group, id, _ := splitCaseName(name)
+	_, err = s.Store.Update(ctx, group, id, func(c Case) (Change, error) {
+		ch := Change{Case: c}
+		ch.Entry = ch.Case.appendEntry(TimelineEntry{Title: "The SPC issued the client a new access code", Actor: cl.actor(),
+			ActorRole: RoleSPC, Audience: []Role{RoleClient, RoleSPC}, CreateTime: now})
+		return ch, nil
+	})
+	if err != nil {
+		// The SPC never sees this code; asking again issues another and
+		// revokes this one.
+		return "", "", fmt.Errorf("record the new access code: %w", err)
+	}
+	return reference, code, nil
+}
+
+// CalendarEvent is a confirmed meeting as a calendar shows it. It names
+// the case by its reference only, since calendars are often synchronised
+// with services outside the group's care.
+type CalendarEvent struct {
+	UID         string
+	Sequence    int
+	Start, End  time.Time
+	Summary     string
+	Location    string
+	Description string
+	Stamp       time.Time
+}
+
+// meetingTitles are the calendar summaries of each kind of meeting.
+var meetingTitles = map[MeetingKind]string{
+	procedurev1.MeetingKind_MEETING_KIND_CLIENT:     "Meeting with the client's support person",
+	procedurev1.MeetingKind_MEETING_KIND_JOINT:      "Joint meeting",
+	procedurev1.MeetingKind_MEETING_KIND_FULL_GROUP: "Full group meeting",
+}
+
+// Calendar returns the named meeting, once confirmed, for a calendar.
+func (s *Service) Calendar(ctx context.Context, name string) (CalendarEvent, error) {
+	m, c, err := s.Meeting(ctx, name)
+	if err != nil {
+		return CalendarEvent{}, err
+	}
+	if m.State != MeetingConfirmed && m.State != MeetingHeld {
+		return CalendarEvent{}, &fault.Error{Kind: fault.FailedPrecondition, Reason: "MEETING_NOT_CONFIRMED",
+			Message: "the meeting has no confirmed time yet", Metadata: map[string]string{"meeting": name}}
+	}
+	slot := m.Slots[m.Confirmed]
+	return CalendarEvent{
+		UID:         m.ID + "@disputes.ipn.org.uk",
+		Sequence:    m.Sequence,
+		Start:       slot.Start,
+		End:         slot.End,
+		Summary:     fmt.Sprintf("%s (concern %s)", meetingTitles[m.Kind], c.Reference),
+		Location:    m.Location,
+		Description: "Sign in to the group's disputes service for details.",
+		Stamp:       m.CreateTime,
+	}, nil
+}

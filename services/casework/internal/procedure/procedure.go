@@ -1,0 +1,223 @@
+// Package procedure reads and checks the versions of the disputes procedure
+// that casework runs. A version is data (see the procedures folder of this
+// module): steps, their actors, prerequisites, branches and phases. This
+// package answers questions about it; package casefile applies it to cases.
+package procedure
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+
+	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
+)
+
+// Definition is one checked version of the procedure.
+type Definition struct {
+	proto *procedurev1.Procedure
+	steps map[string]*procedurev1.Step
+}
+
+// Name is the version's resource name, procedures/{p}.
+func (d *Definition) Name() string { return d.proto.GetName() }
+
+// Proto returns a copy of the definition as served to clients.
+func (d *Definition) Proto() *procedurev1.Procedure {
+	return proto.Clone(d.proto).(*procedurev1.Procedure)
+}
+
+// Steps returns the steps in their usual order.
+func (d *Definition) Steps() []*procedurev1.Step { return d.proto.GetSteps() }
+
+// Step returns the step with the given id.
+func (d *Definition) Step(id string) (*procedurev1.Step, bool) {
+	s, ok := d.steps[id]
+	return s, ok
+}
+
+// FirstResponseStep is the step whose taking meets the first-response
+// target.
+func (d *Definition) FirstResponseStep() string { return d.proto.GetFirstResponseStep() }
+
+// Catalogue is every version casework knows, by name.
+type Catalogue struct {
+	byName      map[string]*Definition
+	defaultName string
+}
+
+// Get returns the named version.
+func (c *Catalogue) Get(name string) (*Definition, bool) {
+	d, ok := c.byName[name]
+	return d, ok
+}
+
+// Default returns the version new cases follow when their group has chosen
+// none.
+func (c *Catalogue) Default() *Definition { return c.byName[c.defaultName] }
+
+// All returns every version, by name.
+func (c *Catalogue) All() []*Definition {
+	out := make([]*Definition, 0, len(c.byName))
+	for _, d := range c.byName {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// Load reads every *.txtpb file of fsys, checks each, and returns them with
+// defaultName as the default. Any unknown field, bad reference or
+// inconsistency is an error naming the file: a procedure that cannot be
+// followed must stop the service from starting, not a case half-way.
+func Load(fsys fs.FS, defaultName string) (*Catalogue, error) {
+	files, err := fs.Glob(fsys, "*.txtpb")
+	if err != nil {
+		return nil, fmt.Errorf("list procedure files: %w", err)
+	}
+	c := &Catalogue{byName: map[string]*Definition{}, defaultName: defaultName}
+	for _, f := range files {
+		raw, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f, err)
+		}
+		d, err := Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("procedure file %s: %w", path.Base(f), err)
+		}
+		if _, dup := c.byName[d.Name()]; dup {
+			return nil, fmt.Errorf("procedure file %s: %s is defined twice", path.Base(f), d.Name())
+		}
+		c.byName[d.Name()] = d
+	}
+	if _, ok := c.byName[defaultName]; !ok {
+		return nil, fmt.Errorf("the default procedure %s is not among the procedure files", defaultName)
+	}
+	return c, nil
+}
+
+// Parse reads one definition in the text format and checks it.
+func Parse(raw []byte) (*Definition, error) {
+	var p procedurev1.Procedure
+	if err := prototext.Unmarshal(raw, &p); err != nil {
+		return nil, err
+	}
+	if err := Check(&p); err != nil {
+		return nil, err
+	}
+	d := &Definition{proto: &p, steps: map[string]*procedurev1.Step{}}
+	for _, s := range p.GetSteps() {
+		d.steps[s.GetId()] = s
+	}
+	return d, nil
+}
+
+var (
+	namePattern   = regexp.MustCompile(`^procedures/[a-z][a-z0-9-]{0,62}$`)
+	stepPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	outcomePatten = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,62}$`)
+)
+
+// meetingActions are the actions that concern a meeting and so need a kind.
+var meetingActions = []procedurev1.Action{
+	procedurev1.Action_ACTION_PROPOSE_MEETING,
+	procedurev1.Action_ACTION_RESPOND_TO_MEETING,
+	procedurev1.Action_ACTION_CONFIRM_MEETING,
+	procedurev1.Action_ACTION_RECORD_MEETING_OUTCOME,
+}
+
+// Check reports everything wrong with a definition, all at once.
+func Check(p *procedurev1.Procedure) error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if !namePattern.MatchString(p.GetName()) {
+		bad("name %q is not procedures/{lower-case-id}", p.GetName())
+	}
+	if p.GetDisplayName() == "" {
+		bad("display_name is empty")
+	}
+	steps := map[string]*procedurev1.Step{}
+	for i, s := range p.GetSteps() {
+		switch {
+		case !stepPattern.MatchString(s.GetId()):
+			bad("step %d: id %q is not lower_snake_case", i+1, s.GetId())
+		case steps[s.GetId()] != nil:
+			bad("step %q is defined twice", s.GetId())
+		default:
+			steps[s.GetId()] = s
+		}
+	}
+	closes := false
+	for _, s := range p.GetSteps() {
+		id := s.GetId()
+		if s.GetAction() == procedurev1.Action_ACTION_UNSPECIFIED {
+			bad("step %q: action is missing", id)
+		}
+		if s.GetTitle() == "" {
+			bad("step %q: title is missing", id)
+		}
+		if len(s.GetActors()) == 0 {
+			bad("step %q: nobody may take it (actors is empty)", id)
+		}
+		for _, r := range append(slices.Clone(s.GetActors()), s.GetExcludedActors()...) {
+			if r == procedurev1.Role_ROLE_UNSPECIFIED {
+				bad("step %q: an actor role is unspecified", id)
+			}
+		}
+		if len(s.GetTimelineAudience()) == 0 {
+			bad("step %q: timeline_audience is empty", id)
+		}
+		isMeeting := slices.Contains(meetingActions, s.GetAction())
+		if isMeeting != (s.GetMeetingKind() != procedurev1.MeetingKind_MEETING_KIND_UNSPECIFIED) {
+			bad("step %q: meeting_kind must be set exactly for meeting actions", id)
+		}
+		for _, o := range s.GetOutcomes() {
+			if !outcomePatten.MatchString(o) {
+				bad("step %q: outcome %q is not UPPER_SNAKE_CASE", id, o)
+			}
+		}
+		if s.GetAction() == procedurev1.Action_ACTION_CLOSE && len(s.GetOutcomes()) != 1 {
+			bad("step %q: a closing step has exactly one outcome", id)
+		}
+		if s.GetClosesCase() {
+			closes = true
+			if len(s.GetOutcomes()) != 1 {
+				bad("step %q: a step that closes the case has exactly one outcome", id)
+			}
+		}
+		if a := s.GetAnswers(); a != "" {
+			switch {
+			case steps[a] == nil:
+				bad("step %q answers unknown step %q", id, a)
+			case a == id:
+				bad("step %q answers itself", id)
+			}
+		}
+		for _, group := range [][]*procedurev1.Condition{s.GetRequires(), s.GetRequiresAny(), s.GetUntil()} {
+			for _, c := range group {
+				target := steps[c.GetStep()]
+				switch {
+				case target == nil:
+					bad("step %q depends on unknown step %q", id, c.GetStep())
+				case c.GetOutcome() != "" && !slices.Contains(target.GetOutcomes(), c.GetOutcome()):
+					bad("step %q depends on outcome %q, which step %q does not have", id, c.GetOutcome(), c.GetStep())
+				}
+				if c.GetExplanation() == "" {
+					bad("step %q: a condition on %q has no explanation", id, c.GetStep())
+				}
+			}
+		}
+	}
+	if !closes {
+		bad("no step closes the case")
+	}
+	if f := p.GetFirstResponseStep(); f != "" && steps[f] == nil {
+		bad("first_response_step %q is not a step", f)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,68 @@
+package procedure
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/ipnmediation/disputes/services/casework/procedures"
+)
+
+func TestShippedProceduresLoad(t *testing.T) {
+	t.Parallel()
+	c, err := Load(procedures.FS, procedures.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Default()
+	if d.Name() != procedures.Default || len(d.Steps()) == 0 {
+		t.Fatalf("default = %s with %d steps", d.Name(), len(d.Steps()))
+	}
+	if _, ok := d.Step(d.FirstResponseStep()); !ok {
+		t.Errorf("first response step %q missing", d.FirstResponseStep())
+	}
+}
+
+func TestCheckFindsMistakes(t *testing.T) {
+	t.Parallel()
+	const base = `name: "procedures/test" display_name: "T"
+steps { id: "a" action: ACTION_NOMINATE_SPT title: "A" actors: [ROLE_THERAPIST] timeline_audience: [ROLE_MEMBER] }
+steps { id: "end" action: ACTION_WITHDRAW title: "E" actors: [ROLE_CLIENT] outcomes: ["WITHDRAWN"] closes_case: true timeline_audience: [ROLE_MEMBER] }
+`
+	tests := []struct {
+		name string
+		text string
+		want string // empty: valid
+	}{
+		{"valid", base, ""},
+		{"unknown field", base + `colour: "red"`, "unknown field"},
+		{"bad name", strings.Replace(base, "procedures/test", "Procedures/Test", 1), "is not procedures/"},
+		{"duplicate step", base + `steps { id: "a" action: ACTION_NOMINATE_SPT title: "A" actors: [ROLE_THERAPIST] timeline_audience: [ROLE_MEMBER] }`, "defined twice"},
+		{"unknown prerequisite", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] requires { step: "nope" explanation: "x" } }`, `unknown step "nope"`},
+		{"unknown outcome", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] requires { step: "end" outcome: "MAYBE" explanation: "x" } }`, `outcome "MAYBE"`},
+		{"no explanation", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] requires { step: "a" } }`, "no explanation"},
+		{"no actors", base + `steps { id: "b" action: ACTION_DECIDE title: "B" timeline_audience: [ROLE_MEMBER] }`, "nobody may take it"},
+		{"meeting without kind", base + `steps { id: "b" action: ACTION_PROPOSE_MEETING title: "B" actors: [ROLE_SPC] timeline_audience: [ROLE_MEMBER] }`, "meeting_kind"},
+		{"nothing closes", strings.Replace(base, "closes_case: true", "", 1), "no step closes"},
+		{"answers unknown", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] answers: "zz" }`, "answers unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tt.text))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Parse: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Parse error = %v; want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadNeedsTheDefault(t *testing.T) {
+	t.Parallel()
+	if _, err := Load(fstest.MapFS{}, "procedures/missing"); err == nil {
+		t.Fatal("Load accepted a catalogue without its default")
+	}
+}

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
+	"github.com/ipnmediation/disputes/services/casework/internal/casefile"
+	"github.com/jackc/pgx/v5"
+)
+
+func scanCase(row pgx.Row) (casefile.Case, error) {
+	var c casefile.Case
+	var groupID, phase, outcome string
+	var firstResponse, closed *time.Time
+	var offsets []int64
+	var progress []byte
+	if err := row.Scan(&c.ID, &groupID, &c.Concern, &c.Reference, &c.Therapist, &phase,
+		&c.RegisterTime, &c.Deadline, &c.Statement, &c.Version, &c.CreateTime,
+		&c.Procedure, &c.FirstResponseDeadline, &firstResponse, &offsets,
+		&c.Roles.SPT, &c.Roles.SPTNominee, &c.Roles.SPC, &c.Roles.LP, &outcome, &closed, &progress); err != nil {
+		return casefile.Case{}, err
+	}
+	c.Group = "groups/" + groupID
+	c.Phase = casefile.Phase(phase)
+	c.Outcome = casefile.Outcome(outcome)
+	c.RegisterTime = c.RegisterTime.UTC()
+	c.Deadline = c.Deadline.UTC()
+	c.CreateTime = c.CreateTime.UTC()
+	c.FirstResponseDeadline = c.FirstResponseDeadline.UTC()
+	if firstResponse != nil {
+		c.FirstResponseTime = firstResponse.UTC()
+	}
+	if closed != nil {
+		c.CloseTime = closed.UTC()
+	}
+	for _, o := range offsets {
+		c.ReminderOffsets = append(c.ReminderOffsets, time.Duration(o)*time.Second)
+	}
+	if err := json.Unmarshal(progress, &c.Progress); err != nil {
+		return casefile.Case{}, fmt.Errorf("decode progress: %w", err)
+	}
+	return c, nil
+}
+
+// documentBody is what the confidential body column holds, as JSON.
+type documentBody struct {
+	Text      string              `json:"text,omitempty"`
+	Statement *casefile.Statement `json:"statement,omitempty"`
+}
+
+func insertDocument(ctx context.Context, tx pgx.Tx, d casefile.Document) error {
+	body, err := json.Marshal(documentBody{Text: d.Text, Statement: d.Statement})
+	if err != nil {
+		return fmt.Errorf("encode document: %w", err)
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO documents (id, case_id, kind, author, author_role, step, subject, version, body, create_time)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		d.ID, d.CaseID, string(d.Kind), d.Author, d.AuthorRole.String(), d.Step, d.Subject, d.Version, string(body), d.CreateTime)
+	if err != nil {
+		return fmt.Errorf("insert document: %w", err)
+	}
+	return nil
+}
+
+// amendDocument adds the client's constraints to a written statement, the
+// only change a document ever sees.
+func amendDocument(ctx context.Context, tx pgx.Tx, d casefile.Document) error {
+	if d.Statement == nil || d.Statement.Constraints == nil {
+		return fmt.Errorf("amend document %s: only constraints may be added", d.ID)
+	}
+	var raw string
+	if err := tx.QueryRow(ctx, `SELECT body FROM documents WHERE id = $1 AND case_id = $2 FOR UPDATE`, d.ID, d.CaseID).Scan(&raw); err != nil {
+		return fmt.Errorf("read document to amend: %w", err)
+	}
+	var body documentBody
+	if err := json.Unmarshal([]byte(raw), &body); err != nil || body.Statement == nil {
+		return fmt.Errorf("amend document %s: not a written statement", d.ID)
+	}
+	body.Statement.Constraints = d.Statement.Constraints
+	out, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("encode document: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE documents SET body = $2 WHERE id = $1`, d.ID, string(out)); err != nil {
+		return fmt.Errorf("amend document: %w", err)
+	}
+	return nil
+}
+
+// Documents implements casefile.Store.
+func (s *Store) Documents(ctx context.Context, caseID string, kinds ...casefile.DocumentKind) ([]casefile.Document, error) {
+	names := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		names = append(names, string(k))
+	}
+	rows, err := s.Pool.Query(ctx, `
+		SELECT id::text, case_id::text, kind, author, author_role, step, subject, version, body, create_time
+		FROM documents WHERE case_id = $1 AND kind = ANY($2) ORDER BY create_time, id`, caseID, names)
+	if err != nil {
+		return nil, fmt.Errorf("select documents: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (casefile.Document, error) {
+		var d casefile.Document
+		var kind, role, raw string
+		if err := r.Scan(&d.ID, &d.CaseID, &kind, &d.Author, &role, &d.Step, &d.Subject, &d.Version, &raw, &d.CreateTime); err != nil {
+			return d, err
+		}
+		var body documentBody
+		if err := json.Unmarshal([]byte(raw), &body); err != nil {
+			return d, fmt.Errorf("decode document %s: %w", d.ID, err)
+		}
+		d.Kind, d.AuthorRole = casefile.DocumentKind(kind), roleOf(role)
+		d.Text, d.Statement, d.CreateTime = body.Text, body.Statement, d.CreateTime.UTC()
+		return d, nil
+	})
+}
+
+func roleOf(name string) casefile.Role { return casefile.Role(procedurev1.Role_value[name]) }
+
+func insertEntry(ctx context.Context, tx pgx.Tx, e casefile.TimelineEntry) error {
+	audience := make([]string, 0, len(e.Audience))
+	for _, r := range e.Audience {
+		audience = append(audience, r.String())
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO timeline_entries (case_id, seq, step, title, actor, actor_role, outcome, subject, audience, create_time)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.CaseID, e.Seq, e.Step, e.Title, e.Actor, e.ActorRole.String(), e.Outcome, e.Subject, audience, e.CreateTime)
+	if err != nil {
+		return fmt.Errorf("insert timeline entry: %w", err)
+	}
+	return nil
+}
+
+// Timeline implements casefile.Store.
+func (s *Store) Timeline(ctx context.Context, caseID string, after, limit int) ([]casefile.TimelineEntry, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT case_id::text, seq, step, title, actor, actor_role, outcome, subject, audience, create_time
+		FROM timeline_entries WHERE case_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, caseID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select timeline: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (casefile.TimelineEntry, error) {
+		var e casefile.TimelineEntry
+		var role string
+		var audience []string
+		if err := r.Scan(&e.CaseID, &e.Seq, &e.Step, &e.Title, &e.Actor, &role, &e.Outcome, &e.Subject, &audience, &e.CreateTime); err != nil {
+			return e, err
+		}
+		e.ActorRole, e.CreateTime = roleOf(role), e.CreateTime.UTC()
+		for _, a := range audience {
+			e.Audience = append(e.Audience, roleOf(a))
+		}
+		return e, nil
+	})
+}
