@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -193,16 +194,27 @@ func (e *env) caseID(t *testing.T, concern string) string {
 // CaseOpened on the stream.
 func (e *env) caseOpenedEvents(t *testing.T) []jetstream.Msg {
 	t.Helper()
-	ctx := context.Background()
+	e.waitRelayed(t)
+	return e.streamMessages(t, e.ns.Filter("case", "opened"))
+}
+
+// waitRelayed waits until the outbox is empty.
+func (e *env) waitRelayed(t *testing.T) {
+	t.Helper()
 	testenv.Eventually(t, 30*time.Second, "the outbox to be relayed", func() bool {
-		n, err := outbox.Pending(ctx, e.db)
+		n, err := outbox.Pending(context.Background(), e.db)
 		return err == nil && n == 0
 	})
+}
+
+// streamMessages returns every message on the stream under filter.
+func (e *env) streamMessages(t *testing.T, filter string) []jetstream.Msg {
+	t.Helper()
+	ctx := context.Background()
 	stream, err := e.js.Stream(ctx, e.ns.Stream())
 	if err != nil {
 		t.Fatal(err)
 	}
-	filter := e.ns.Filter("case", "opened")
 	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
 		t.Fatal(err)
@@ -219,11 +231,21 @@ func (e *env) caseOpenedEvents(t *testing.T) []jetstream.Msg {
 	for uint64(len(msgs)) < total {
 		m, err := cons.Next(jetstream.FetchMaxWait(10 * time.Second))
 		if err != nil {
-			t.Fatalf("read CaseOpened %d of %d: %v", len(msgs)+1, total, err)
+			t.Fatalf("read message %d of %d under %s: %v", len(msgs)+1, total, filter, err)
 		}
 		msgs = append(msgs, m)
 	}
 	return msgs
+}
+
+// reasonOf is the ErrorInfo reason of err's status, if any.
+func reasonOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
 }
 
 func TestConcernRegisteredOpensOneCase(t *testing.T) {

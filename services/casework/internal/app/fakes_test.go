@@ -2,13 +2,18 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/auth"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
@@ -38,6 +43,55 @@ type fakeIntake struct {
 	intakev1.UnimplementedIntakeServiceServer
 	mu       sync.Mutex
 	concerns map[string]*intakev1.Concern
+	// sessions maps client session tokens to concerns.
+	sessions map[string]string
+	reissued int
+}
+
+// session makes a client session for concern and returns its token.
+func (f *fakeIntake) session(concern string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sessions == nil {
+		f.sessions = map[string]string{}
+	}
+	token := auth.ClientSessionPrefix + uuid.NewString()
+	f.sessions[token] = concern
+	return token
+}
+
+func (f *fakeIntake) AuthenticateClient(ctx context.Context, req *intakev1.AuthenticateClientRequest) (*intakev1.AuthenticateClientResponse, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	concern, ok := f.sessions[req.GetSecret()]
+	if !ok {
+		return nil, status.Error(codes.Unauthenticated, "unknown session")
+	}
+	return &intakev1.AuthenticateClientResponse{Concern: concern, Group: concern[:strings.Index(concern, "/concerns/")],
+		ExpireTime: timestamppb.New(time.Now().Add(time.Hour)), CacheTtl: durationpb.New(time.Second)}, nil
+}
+
+// ReissueAccessCode ends the concern's sessions and returns a new code.
+func (f *fakeIntake) ReissueAccessCode(ctx context.Context, req *intakev1.ReissueAccessCodeRequest) (*intakev1.ReissueAccessCodeResponse, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.concerns[req.GetName()]
+	if !ok {
+		return nil, status.Error(codes.NotFound, "no such concern")
+	}
+	for token, concern := range f.sessions {
+		if concern == req.GetName() {
+			delete(f.sessions, token)
+		}
+	}
+	f.reissued++
+	return &intakev1.ReissueAccessCodeResponse{Reference: c.GetReference(), AccessCode: fmt.Sprintf("NEWC-%04d", f.reissued)}, nil
 }
 
 func (f *fakeIntake) put(c *intakev1.Concern) {
@@ -79,6 +133,43 @@ var fakeSecrets = map[string]*directoryv1.AuthenticateResponse{
 	riversideToken: {Member: "groups/riverside/members/bea-lindqvist", Group: "groups/riverside"},
 	hillsideToken:  {Member: "groups/hillside/members/kim-lee", Group: "groups/hillside"},
 	operatorToken:  {Operator: true},
+	alexToken:      {Member: "groups/riverside/members/alex-moss", Group: "groups/riverside"},
+	calToken:       {Member: "groups/riverside/members/cal-reyes", Group: "groups/riverside"},
+	danaToken:      {Member: "groups/riverside/members/dana-holt", Group: "groups/riverside"},
+	eliToken:       {Member: "groups/riverside/members/eli-nakamura", Group: "groups/riverside"},
+	franToken:      {Member: "groups/riverside/members/fran-okafor", Group: "groups/riverside"},
+	linkToken:      {LinkGroup: "groups/riverside/linkGroups/hillside", Group: "groups/riverside"},
+}
+
+// More riverside members, for the procedure: alex-moss is the therapist of
+// every test concern.
+const (
+	alexToken = "alex-token"
+	calToken  = "cal-token"
+	danaToken = "dana-token"
+	eliToken  = "eli-token"
+	franToken = "fran-token"
+	// linkToken is riverside's link group hillside's credential.
+	linkToken = "link-token"
+	// inactiveMember has left riverside and may hold no role.
+	inactiveMember = "groups/riverside/members/gil-left"
+)
+
+// GetMember knows riverside's members; gil-left has left.
+func (fakeDirectory) GetMember(ctx context.Context, req *directoryv1.GetMemberRequest) (*directoryv1.Member, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	state := directoryv1.Member_STATE_ACTIVE
+	if req.GetName() == inactiveMember {
+		state = directoryv1.Member_STATE_INACTIVE
+	}
+	for _, r := range fakeSecrets {
+		if r.GetMember() == req.GetName() || req.GetName() == inactiveMember {
+			return &directoryv1.Member{Name: req.GetName(), State: state}, nil
+		}
+	}
+	return nil, status.Error(codes.NotFound, "no such member")
 }
 
 func (fakeDirectory) GetGroup(ctx context.Context, req *directoryv1.GetGroupRequest) (*directoryv1.Group, error) {

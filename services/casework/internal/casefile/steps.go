@@ -160,11 +160,13 @@ func (s *Service) TakeStep(ctx context.Context, name string, r StepRequest) (Ste
 		if err := checkInput(step, &r); err != nil {
 			return Change{}, err
 		}
-		role, err := actorRole(cl, step)
-		if err != nil {
+		// Order before actor: until the procedure reaches a step, nobody
+		// may take it, and saying what must happen first helps everyone.
+		if err := ready(def, c, step); err != nil {
 			return Change{}, err
 		}
-		if err := ready(def, c, step); err != nil {
+		role, err := actorRole(cl, step)
+		if err != nil {
 			return Change{}, err
 		}
 		a := &applying{svc: s, ctx: ctx, c: c, cl: cl, role: role, step: step, r: r, now: now}
