@@ -1,5 +1,5 @@
 // Package app wires the notification service together: settings,
-// PostgreSQL, NATS, the directory client, the event consumer, the sender
+// PostgreSQL, NATS, the directory client, the event consumers, the sender
 // loop and the gRPC server.
 package app
 
@@ -30,6 +30,10 @@ import (
 // Name is the service's name: its log label, schema, durable consumer name
 // and the name it presents to other services.
 const Name = "notification"
+
+// CaseConsumer is the durable name of the consumer of case events, the
+// service's second (see eventapi.CaseSubjects for why not one).
+const CaseConsumer = Name + "-case"
 
 // Config is the notification service's settings.
 type Config struct {
@@ -134,8 +138,10 @@ func Run(ctx context.Context, cfg Config) error {
 		PollInterval: cfg.PollInterval,
 		Logger:       base.Log,
 	}
-	planner := &eventapi.Handler{Planner: &dispatch.Planner{Directory: dir}, Logger: base.Log}
+	planner := &eventapi.Handler{Planner: &dispatch.Planner{Directory: dir, Logger: base.Log}, Logger: base.Log}
 	consumer := base.Consumer(eventapi.Subjects(base.Events), planner.Handle)
+	caseConsumer := base.Consumer(eventapi.CaseSubjects(base.Events), planner.Handle)
+	caseConsumer.Name = CaseConsumer
 
 	server := base.Server(grpcserver.Options{
 		Authenticator: auth.Chain{Services: base.Trusted, Others: &auth.Directory{Client: directoryClient}},
@@ -150,5 +156,5 @@ func Run(ctx context.Context, cfg Config) error {
 		postgres.Listen(ctx, base.Pool, deliveries.Channel(), wake, time.Second, base.Log)
 		return nil
 	}
-	return base.Run(ctx, server, consumer.Run, listen, func(ctx context.Context) error { return sender.Run(ctx, wake) })
+	return base.Run(ctx, server, consumer.Run, caseConsumer.Run, listen, func(ctx context.Context) error { return sender.Run(ctx, wake) })
 }

@@ -31,6 +31,7 @@ import (
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
+	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -76,6 +77,34 @@ func activeEmails() []string {
 	return out
 }
 
+// fakeLink is a link group of riverside in the fake directory.
+type fakeLink struct {
+	id, displayName string
+	// localGroup is set for a group in this deployment, email for one
+	// elsewhere.
+	localGroup, email string
+}
+
+// riversideLinks: an external group, a local group whose public contact is
+// an e-mail address, and a local group whose public contact is not, which
+// cannot be told.
+var riversideLinks = []fakeLink{
+	{id: "hillside", displayName: "Hillside Group", localGroup: "groups/hillside"},
+	{id: "lakeland", displayName: "Lakeland IPN", email: "links@lakeland.example.net"},
+	{id: "moorside", displayName: "Moorside Circle", localGroup: "groups/moorside"},
+}
+
+// otherGroups are the local link groups as GetGroup shows them.
+var otherGroups = map[string]*directoryv1.Group{
+	"groups/hillside": {Name: "groups/hillside", DisplayName: "Hillside Group", PublicContact: "contact@hillside.example.org"},
+	"groups/moorside": {Name: "groups/moorside", DisplayName: "Moorside Circle", PublicContact: "ask at the library desk"},
+}
+
+// linkEmails are the addresses every link group notice must reach.
+var linkEmails = []string{"contact@hillside.example.org", "links@lakeland.example.net"}
+
+func linkName(id string) string { return group + "/linkGroups/" + id }
+
 // Member secrets the fake directory's Authenticate accepts.
 const (
 	adminToken      = "token-riverside-admin"
@@ -103,10 +132,40 @@ func (fakeDirectory) GetGroup(ctx context.Context, req *directoryv1.GetGroupRequ
 	if err := checkCaller(ctx); err != nil {
 		return nil, err
 	}
+	if g, ok := otherGroups[req.GetName()]; ok {
+		return g, nil
+	}
 	if req.GetName() != group {
 		return nil, status.Error(codes.NotFound, "no such group")
 	}
 	return &directoryv1.Group{Name: group, DisplayName: groupDisplayName}, nil
+}
+
+// ListLinkGroups pages two at a time, so the client must follow page tokens.
+func (fakeDirectory) ListLinkGroups(ctx context.Context, req *directoryv1.ListLinkGroupsRequest) (*directoryv1.ListLinkGroupsResponse, error) {
+	if err := checkCaller(ctx); err != nil {
+		return nil, err
+	}
+	if req.GetParent() != group {
+		return nil, status.Error(codes.NotFound, "no such group")
+	}
+	var all []*directoryv1.LinkGroup
+	for _, l := range riversideLinks {
+		lg := &directoryv1.LinkGroup{Name: linkName(l.id), DisplayName: l.displayName}
+		if l.localGroup != "" {
+			lg.Target = &directoryv1.LinkGroup_LocalGroup{LocalGroup: l.localGroup}
+		} else {
+			lg.Target = &directoryv1.LinkGroup_ExternalGroup{ExternalGroup: &directoryv1.ExternalGroup{ContactEmail: l.email}}
+		}
+		all = append(all, lg)
+	}
+	start, _ := strconv.Atoi(req.GetPageToken())
+	end := min(start+2, len(all))
+	resp := &directoryv1.ListLinkGroupsResponse{LinkGroups: all[start:end]}
+	if end < len(all) {
+		resp.NextPageToken = strconv.Itoa(end)
+	}
+	return resp, nil
 }
 
 func memberProto(m fakeMember) *directoryv1.Member {
@@ -178,6 +237,10 @@ type options struct {
 	maxAttempts int
 	retryBase   time.Duration
 	retryMax    time.Duration
+	// dbURL and ns are a fresh database and namespace when empty; a test
+	// that restarts the service passes the first run's.
+	dbURL string
+	ns    events.Namespace
 }
 
 type running struct {
@@ -194,8 +257,14 @@ func startNotification(t *testing.T, o options) running {
 	if o.maxAttempts == 0 {
 		o.maxAttempts = 8
 	}
-	dbURL := testenv.Database(t)
-	r := running{addr: testenv.FreeAddr(t), ns: testenv.Namespace(t)}
+	dbURL := o.dbURL
+	if dbURL == "" {
+		dbURL = testenv.Database(t)
+	}
+	r := running{addr: testenv.FreeAddr(t), ns: o.ns}
+	if r.ns == "" {
+		r.ns = testenv.Namespace(t)
+	}
 	cfg := Config{
 		Service: config.Service{
 			GRPCAddr:        r.addr,
@@ -254,11 +323,41 @@ func concernEvent() *eventsv1.ConcernRegistered {
 // Nats-Msg-Id.
 func (r running) publish(t *testing.T, ev *eventsv1.ConcernRegistered, msgID string) {
 	t.Helper()
+	r.publishOn(t, r.ns.Subject(group, "concern", "registered"), ev, msgID)
+}
+
+// stepEvent returns a CaseStepTaken for a step of the group's case, as
+// casework publishes it.
+func stepEvent(caseName, step string, action procedurev1.Action) *eventsv1.CaseStepTaken {
+	return &eventsv1.CaseStepTaken{
+		Metadata: &eventsv1.EventMetadata{
+			EventId:   uuid.NewString(),
+			OccurTime: timestamppb.Now(),
+			Group:     group,
+			Producer:  "casework",
+		},
+		Case:        caseName,
+		Step:        step,
+		Action:      action.String(),
+		ActorRole:   procedurev1.Role_ROLE_LP.String(),
+		Phase:       procedurev1.Phase_PHASE_SUPPORT_APPOINTED.String(),
+		CaseVersion: 4,
+	}
+}
+
+// publishStep puts ev on the subject of its step, as casework's relay would.
+func (r running) publishStep(t *testing.T, ev *eventsv1.CaseStepTaken, msgID string) {
+	t.Helper()
+	r.publishOn(t, r.ns.Subject(group, "case", ev.GetStep()), ev, msgID)
+}
+
+func (r running) publishOn(t *testing.T, subject string, ev proto.Message, msgID string) {
+	t.Helper()
 	data, err := proto.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := &nats.Msg{Subject: r.ns.Subject(group, "concern", "registered"), Data: data, Header: nats.Header{}}
+	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
 	msg.Header.Set(events.TypeHeader, string(ev.ProtoReflect().Descriptor().FullName()))
 	if _, err := r.js.PublishMsg(context.Background(), msg, jetstream.WithMsgID(msgID)); err != nil {
 		t.Fatalf("publish: %v", err)
@@ -633,4 +732,170 @@ func TestListDeliveries(t *testing.T) {
 			})
 		}
 	})
+}
+
+// linkNotice is one link group notice as a mailbox sees it.
+type linkNotice struct {
+	to, subject, caseName string
+}
+
+// linkNotices reads every message in mailpit as a link group notice,
+// checking on the way that it says only what it may.
+func linkNotices(t *testing.T, m *testenv.Mailpit, cases []string) []linkNotice {
+	t.Helper()
+	ctx := context.Background()
+	var out []linkNotice
+	for _, msg := range received(t, m) {
+		if len(msg.To) != 1 {
+			t.Fatalf("message %s has recipients %v; want one", msg.ID, msg.To)
+		}
+		body, err := m.Body(ctx, msg.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := linkNotice{to: msg.To[0].Address, subject: msg.Subject}
+		for _, c := range cases {
+			if strings.Contains(body.Text, "Case: "+c) {
+				n.caseName = c
+			}
+		}
+		if n.caseName == "" {
+			t.Errorf("message %s names none of the cases:\n%s", msg.ID, body.Text)
+		}
+		if body.HTML != "" {
+			t.Errorf("message %s has an HTML part; link group notices are plain text", msg.ID)
+		}
+		if !strings.Contains(body.Text, groupDisplayName) {
+			t.Errorf("message %s does not name the group:\n%s", msg.ID, body.Text)
+		}
+		if msg.Subject == "Progress report on a concern raised with "+groupDisplayName && !strings.Contains(body.Text, publicURL+"/") {
+			t.Errorf("progress report notice %s does not say where to sign in:\n%s", msg.ID, body.Text)
+		}
+		// The event carries nothing confidential, and no look-up may add
+		// any: not the therapist, not a member's contact details, not the
+		// client's reference, not another link group's address.
+		forbidden := []string{"Alex Moss", practitioner, "/members/", caseReference, "+44 20", "library desk", "@example.org"}
+		for _, addr := range linkEmails {
+			if addr != n.to {
+				forbidden = append(forbidden, addr)
+			}
+		}
+		for _, f := range forbidden {
+			if strings.Contains(body.Text+msg.Subject, f) {
+				t.Errorf("message %s to %s carries %q", msg.ID, n.to, f)
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func TestCaseStepsTellLinkGroups(t *testing.T) {
+	t.Parallel()
+	mailpit := testenv.StartMailpit(t)
+	// Shared by two runs of the service, to show a restart sends nothing
+	// twice.
+	o := options{smtpAddr: mailpit.SMTPAddr, dbURL: testenv.Database(t), ns: testenv.Namespace(t)}
+	ctx := context.Background()
+
+	caseA, caseB := group+"/cases/"+uuid.NewString(), group+"/cases/"+uuid.NewString()
+	cases := []string{caseA, caseB}
+	informed := stepEvent(caseA, "inform_link_groups", procedurev1.Action_ACTION_INFORM_LINK_GROUPS)
+	// A procedure may call its steps as it likes: the action decides.
+	reported := stepEvent(caseA, "lp_progress_report", procedurev1.Action_ACTION_REPORT_PROGRESS)
+	nominated := stepEvent(caseA, "nominate_spt", procedurev1.Action_ACTION_NOMINATE_SPT)
+	misnamed := stepEvent(caseA, "inform_link_groups", procedurev1.Action_ACTION_APPOINT_SUPPORT)
+	later := stepEvent(caseB, "inform_link_groups", procedurev1.Action_ACTION_INFORM_LINK_GROUPS)
+
+	const (
+		informedSubject = "A client has raised a concern with " + groupDisplayName
+		reportedSubject = "Progress report on a concern raised with " + groupDisplayName
+	)
+	// Each link group with an address once per event; Moorside has none.
+	want := func(events ...linkNotice) []linkNotice {
+		var out []linkNotice
+		for _, ev := range events {
+			for _, addr := range linkEmails {
+				out = append(out, linkNotice{to: addr, subject: ev.subject, caseName: ev.caseName})
+			}
+		}
+		slices.SortFunc(out, compareNotices)
+		return out
+	}
+	firstRun := want(linkNotice{subject: informedSubject, caseName: caseA}, linkNotice{subject: reportedSubject, caseName: caseA})
+	secondRun := want(linkNotice{subject: informedSubject, caseName: caseA}, linkNotice{subject: reportedSubject, caseName: caseA},
+		linkNotice{subject: informedSubject, caseName: caseB})
+
+	t.Run("first run", func(t *testing.T) {
+		r := startNotification(t, o)
+		// Steps of other actions go first: the consumer takes events in
+		// order, so once the notices are out these were handled too.
+		r.publishStep(t, nominated, nominated.GetMetadata().GetEventId())
+		r.publishStep(t, misnamed, misnamed.GetMetadata().GetEventId())
+		r.publishStep(t, informed, informed.GetMetadata().GetEventId())
+		r.publishStep(t, reported, reported.GetMetadata().GetEventId())
+		testenv.Eventually(t, time.Minute, "four notices are sent", func() bool {
+			return r.stateCounts(t)["sent"] >= 4 && len(received(t, mailpit)) >= 4
+		})
+		got := linkNotices(t, mailpit, cases)
+		slices.SortFunc(got, compareNotices)
+		if !slices.Equal(got, firstRun) {
+			t.Fatalf("notices %v; want %v", got, firstRun)
+		}
+		var others int
+		if err := r.db.QueryRow(ctx, `SELECT count(*) FROM notification.deliveries WHERE event_id = ANY($1::uuid[])`,
+			[]string{nominated.GetMetadata().GetEventId(), misnamed.GetMetadata().GetEventId()}).Scan(&others); err != nil || others != 0 {
+			t.Errorf("%d deliveries for steps of other actions (%v); want none", others, err)
+		}
+	})
+
+	t.Run("after a restart", func(t *testing.T) {
+		r := startNotification(t, o)
+		// The same events again: under their own Nats-Msg-Id (JetStream
+		// drops them) and under others, which get past JetStream and the
+		// consumer's record of applied events to the deliveries' unique key.
+		for _, ev := range []*eventsv1.CaseStepTaken{informed, reported, nominated} {
+			r.publishStep(t, ev, ev.GetMetadata().GetEventId())
+			r.publishStep(t, ev, uuid.NewString())
+		}
+		r.publishStep(t, later, later.GetMetadata().GetEventId())
+		testenv.Eventually(t, time.Minute, "the later event's notices are sent", func() bool {
+			return r.stateCounts(t)["sent"] >= 6 && len(received(t, mailpit)) >= 6
+		})
+		got := linkNotices(t, mailpit, cases)
+		slices.SortFunc(got, compareNotices)
+		if !slices.Equal(got, secondRun) {
+			t.Fatalf("notices %v; want %v", got, secondRun)
+		}
+		if counts := r.stateCounts(t); counts["sent"] != 6 || len(counts) != 1 {
+			t.Errorf("deliveries by state %v; want 6 sent", counts)
+		}
+
+		// The group's admins see these deliveries in their log, addressed to
+		// the link groups.
+		resp, err := r.client(t, adminToken).ListDeliveries(ctx, &notificationv1.ListDeliveriesRequest{Parent: group})
+		if err != nil {
+			t.Fatalf("ListDeliveries: %v", err)
+		}
+		var recipients []string
+		for _, d := range resp.GetDeliveries() {
+			recipients = append(recipients, d.GetRecipient())
+			if d.GetState() != notificationv1.Delivery_STATE_SENT || d.GetAttempts() != 1 ||
+				d.GetEventType() != "ipn.disputes.events.v1.CaseStepTaken" || !strings.HasPrefix(d.GetName(), group+"/deliveries/") {
+				t.Errorf("delivery %v", d)
+			}
+		}
+		slices.Sort(recipients)
+		wantRecipients := []string{
+			linkName("hillside"), linkName("hillside"), linkName("hillside"),
+			linkName("lakeland"), linkName("lakeland"), linkName("lakeland"),
+		}
+		if !slices.Equal(recipients, wantRecipients) {
+			t.Errorf("ListDeliveries recipients %v; want %v", recipients, wantRecipients)
+		}
+	})
+}
+
+func compareNotices(a, b linkNotice) int {
+	return strings.Compare(a.to+"\x00"+a.subject+"\x00"+a.caseName, b.to+"\x00"+b.subject+"\x00"+b.caseName)
 }

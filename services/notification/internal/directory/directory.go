@@ -1,11 +1,13 @@
-// Package directory answers dispatch's questions about groups and members by
-// asking the directory service over gRPC with the notification service's
-// credential.
+// Package directory answers dispatch's questions about groups, members and
+// link groups by asking the directory service over gRPC with the
+// notification service's credential, which is what lets it see members'
+// contact details and external link groups' contact e-mails.
 package directory
 
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
@@ -13,9 +15,10 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// maxMemberPages bounds the paging through a group's members: a group has
-// six or seven, so one page is the rule and a hundred is a broken directory.
-const maxMemberPages = 100
+// maxPages bounds the paging through a group's members or link groups: a
+// group has six or seven members and two link groups, so one page is the
+// rule and a hundred is a broken directory.
+const maxPages = 100
 
 // Client implements dispatch.Directory.
 type Client struct {
@@ -30,14 +33,14 @@ func (c Client) Group(ctx context.Context, name string) (dispatch.Group, error) 
 	if err != nil {
 		return dispatch.Group{}, failed("get group", err)
 	}
-	return dispatch.Group{Name: g.GetName(), DisplayName: g.GetDisplayName()}, nil
+	return dispatch.Group{Name: g.GetName(), DisplayName: g.GetDisplayName(), PublicContact: g.GetPublicContact()}, nil
 }
 
 // ActiveMembers implements dispatch.Directory.
 func (c Client) ActiveMembers(ctx context.Context, group string) ([]dispatch.Member, error) {
 	var out []dispatch.Member
 	token := ""
-	for range maxMemberPages {
+	for range maxPages {
 		resp, err := c.Directory.ListMembers(ctx, &directoryv1.ListMembersRequest{
 			Parent: group, PageSize: 200, PageToken: token, ActiveOnly: true,
 		})
@@ -51,7 +54,7 @@ func (c Client) ActiveMembers(ctx context.Context, group string) ([]dispatch.Mem
 			return out, nil
 		}
 	}
-	return nil, fmt.Errorf("directory: members of %s: more than %d pages", group, maxMemberPages)
+	return nil, fmt.Errorf("directory: members of %s: more than %d pages", group, maxPages)
 }
 
 // Member implements dispatch.Directory.
@@ -61,6 +64,55 @@ func (c Client) Member(ctx context.Context, name string) (dispatch.Member, error
 		return dispatch.Member{}, failed("get member", err)
 	}
 	return member(m), nil
+}
+
+// LinkGroups implements dispatch.Directory.
+func (c Client) LinkGroups(ctx context.Context, group string) ([]dispatch.LinkGroup, error) {
+	var out []dispatch.LinkGroup
+	token := ""
+	for range maxPages {
+		resp, err := c.Directory.ListLinkGroups(ctx, &directoryv1.ListLinkGroupsRequest{
+			Parent: group, PageSize: 200, PageToken: token,
+		})
+		if err != nil {
+			return nil, failed("list link groups", err)
+		}
+		for _, l := range resp.GetLinkGroups() {
+			out = append(out, linkGroup(l))
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("directory: link groups of %s: more than %d pages", group, maxPages)
+}
+
+// LinkGroup implements dispatch.Directory. The directory has no call for
+// one link group, so it lists the group's few and picks the one named.
+func (c Client) LinkGroup(ctx context.Context, name string) (dispatch.LinkGroup, error) {
+	group, _, ok := strings.Cut(name, "/linkGroups/")
+	if !ok {
+		return dispatch.LinkGroup{}, fmt.Errorf("directory: %q is not a link group: %w", name, dispatch.ErrNotFound)
+	}
+	links, err := c.LinkGroups(ctx, group)
+	if err != nil {
+		return dispatch.LinkGroup{}, err
+	}
+	for _, l := range links {
+		if l.Name == name {
+			return l, nil
+		}
+	}
+	return dispatch.LinkGroup{}, fmt.Errorf("directory: link group: %w", dispatch.ErrNotFound)
+}
+
+func linkGroup(l *directoryv1.LinkGroup) dispatch.LinkGroup {
+	return dispatch.LinkGroup{
+		Name:        l.GetName(),
+		DisplayName: l.GetDisplayName(),
+		LocalGroup:  l.GetLocalGroup(),
+		Email:       l.GetExternalGroup().GetContactEmail(),
+	}
 }
 
 func member(m *directoryv1.Member) dispatch.Member {

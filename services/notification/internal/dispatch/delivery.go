@@ -53,7 +53,55 @@ const (
 	FactGroupName = "group_display_name"
 	// FactConcern is the concern's resource name.
 	FactConcern = "concern"
+	// FactCase is the case's resource name.
+	FactCase = "case"
 )
+
+// Reference is the resource name a message is about, which it quotes so
+// that the recipient can find it: the case when there is one, else the
+// concern.
+func (f Facts) Reference() string {
+	if c := f[FactCase]; c != "" {
+		return c
+	}
+	return f[FactConcern]
+}
+
+// RecipientKind says what a delivery's recipient is, and so how its address
+// is found at send time.
+type RecipientKind int
+
+// The kinds of recipient.
+const (
+	// MemberRecipient is a member of the group,
+	// "groups/{group}/members/{member}".
+	MemberRecipient RecipientKind = iota + 1
+	// LinkGroupRecipient is one of the group's link groups,
+	// "groups/{group}/linkGroups/{link_group}".
+	LinkGroupRecipient
+)
+
+// String is the kind's stored name.
+func (k RecipientKind) String() string {
+	switch k {
+	case MemberRecipient:
+		return "member"
+	case LinkGroupRecipient:
+		return "link_group"
+	}
+	return "unspecified"
+}
+
+// ParseRecipientKind reads a stored kind name; ok is false for anything
+// else.
+func ParseRecipientKind(s string) (RecipientKind, bool) {
+	for _, k := range []RecipientKind{MemberRecipient, LinkGroupRecipient} {
+		if k.String() == s {
+			return k, true
+		}
+	}
+	return 0, false
+}
 
 // Delivery is one message to one recipient for one event. It never holds the
 // message's content or the recipient's address.
@@ -68,10 +116,13 @@ type Delivery struct {
 	EventType string
 	// Template is the key of the message template.
 	Template string
-	// Recipient is the member's resource name.
+	// Recipient is the resource name of the member or link group the
+	// message goes to.
 	Recipient string
-	Facts     Facts
-	State     State
+	// RecipientKind says which of the two Recipient is.
+	RecipientKind RecipientKind
+	Facts         Facts
+	State         State
 	// Attempts counts the sending attempts made.
 	Attempts int
 	// NextAttemptAt is when a pending delivery is due.

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -19,6 +20,7 @@ import (
 type fakeDirectory struct {
 	groups  map[string]Group
 	members []Member
+	links   []LinkGroup
 	err     error
 }
 
@@ -58,13 +60,54 @@ func (f fakeDirectory) Member(_ context.Context, name string) (Member, error) {
 	return Member{}, ErrNotFound
 }
 
+func (f fakeDirectory) LinkGroups(_ context.Context, group string) ([]LinkGroup, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	var out []LinkGroup
+	for _, l := range f.links {
+		if strings.HasPrefix(l.Name, group+"/") {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func (f fakeDirectory) LinkGroup(_ context.Context, name string) (LinkGroup, error) {
+	if f.err != nil {
+		return LinkGroup{}, f.err
+	}
+	for _, l := range f.links {
+		if l.Name == name {
+			return l, nil
+		}
+	}
+	return LinkGroup{}, ErrNotFound
+}
+
+// testDirectory's riverside group has four members, one of whom has left
+// and one without an address, and link groups of every sort: external with
+// an address, local whose group's public contact is an address, local whose
+// public contact is not one, external with a malformed address, and local
+// with a group the directory no longer has.
 var testDirectory = fakeDirectory{
-	groups: map[string]Group{"groups/riverside": {Name: "groups/riverside", DisplayName: "Riverside Practitioners"}},
+	groups: map[string]Group{
+		"groups/riverside": {Name: "groups/riverside", DisplayName: "Riverside Practitioners"},
+		"groups/hillside":  {Name: "groups/hillside", DisplayName: "Hillside", PublicContact: "Hillside contact <contact@hillside.example.org>"},
+		"groups/moorside":  {Name: "groups/moorside", DisplayName: "Moorside", PublicContact: "ring the convenor on Tuesdays"},
+	},
 	members: []Member{
 		{Name: "groups/riverside/members/ann", DisplayName: "Ann", Active: true, Email: "ann@example.org"},
 		{Name: "groups/riverside/members/ben", DisplayName: "Ben", Active: true, Email: "ben@example.org"},
 		{Name: "groups/riverside/members/cy", DisplayName: "Cy", Active: false, Email: "cy@example.org"},
 		{Name: "groups/riverside/members/dot", DisplayName: "Dot", Active: true},
+	},
+	links: []LinkGroup{
+		{Name: "groups/riverside/linkGroups/lakeland", DisplayName: "Lakeland IPN", Email: "links@lakeland.example.net"},
+		{Name: "groups/riverside/linkGroups/hillside", DisplayName: "Hillside", LocalGroup: "groups/hillside"},
+		{Name: "groups/riverside/linkGroups/moorside", DisplayName: "Moorside", LocalGroup: "groups/moorside"},
+		{Name: "groups/riverside/linkGroups/fenland", DisplayName: "Fenland", Email: "not an address"},
+		{Name: "groups/riverside/linkGroups/gone", DisplayName: "Gone", LocalGroup: "groups/gone"},
 	},
 }
 
@@ -74,9 +117,9 @@ func TestEveryRouteHasATemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for typ, route := range Routes {
+	for key, route := range Routes {
 		if !slices.Contains(c.Keys(), route.Template) {
-			t.Errorf("route for %s names template %q, which does not exist", typ, route.Template)
+			t.Errorf("route for %v names template %q, which does not exist", key, route.Template)
 		}
 	}
 }
@@ -84,20 +127,42 @@ func TestEveryRouteHasATemplate(t *testing.T) {
 func TestPlan(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	const caseName = "groups/riverside/cases/k1"
 	concern := Event{ID: "0b6f3f0e-3c1a-4f43-9d2a-6d0e3c1b2a11", Type: EventTypeConcernRegistered, Group: "groups/riverside",
 		Facts: Facts{FactConcern: "groups/riverside/concerns/c1"}}
+	step := func(action string) Event {
+		return Event{ID: "5d1c2b3a-4f5e-4a6b-8c7d-9e0f1a2b3c4d", Type: EventTypeCaseStepTaken, Action: action, Group: "groups/riverside",
+			Facts: Facts{FactCase: caseName}}
+	}
+	// Of testDirectory's link groups, only these have somewhere to send.
+	reachable := []string{"groups/riverside/linkGroups/lakeland", "groups/riverside/linkGroups/hillside"}
 	tests := []struct {
 		name           string
 		dir            fakeDirectory
 		event          Event
 		wantRecipients []string
+		wantKind       RecipientKind
+		wantTemplate   string
+		wantReference  string
 		wantErr        bool
 	}{
 		{name: "every active member once", dir: testDirectory, event: concern, wantRecipients: []string{
-			"groups/riverside/members/ann", "groups/riverside/members/ben", "groups/riverside/members/dot"}},
+			"groups/riverside/members/ann", "groups/riverside/members/ben", "groups/riverside/members/dot"},
+			wantKind: MemberRecipient, wantTemplate: message.ConcernRegistered, wantReference: "groups/riverside/concerns/c1"},
+		{name: "link groups informed: each link group with an address", dir: testDirectory, event: step(ActionInformLinkGroups),
+			wantRecipients: reachable, wantKind: LinkGroupRecipient, wantTemplate: message.LinkGroupsInformed, wantReference: caseName},
+		{name: "progress reported: each link group with an address", dir: testDirectory, event: step(ActionReportProgress),
+			wantRecipients: reachable, wantKind: LinkGroupRecipient, wantTemplate: message.ProgressReported, wantReference: caseName},
+		{name: "a link listed twice is told once", event: step(ActionReportProgress),
+			dir:            fakeDirectory{groups: testDirectory.groups, links: append(slices.Clone(testDirectory.links), testDirectory.links[0])},
+			wantRecipients: reachable, wantKind: LinkGroupRecipient, wantTemplate: message.ProgressReported, wantReference: caseName},
+		{name: "no link groups", dir: fakeDirectory{groups: testDirectory.groups}, event: step(ActionInformLinkGroups)},
+		{name: "another step", dir: testDirectory, event: step("ACTION_NOMINATE_SPT")},
+		{name: "a step without an action", dir: testDirectory, event: step("")},
 		{name: "unknown group", dir: testDirectory, event: Event{ID: "x", Type: EventTypeConcernRegistered, Group: "groups/nowhere"}},
 		{name: "event without a route", dir: testDirectory, event: Event{ID: "x", Type: "ipn.disputes.events.v1.CaseOpened", Group: "groups/riverside"}},
 		{name: "directory down", dir: fakeDirectory{err: errors.New("unavailable")}, event: concern, wantErr: true},
+		{name: "directory down for link groups", dir: fakeDirectory{err: errors.New("unavailable")}, event: step(ActionInformLinkGroups), wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,10 +178,11 @@ func TestPlan(t *testing.T) {
 				recipients = append(recipients, d.Recipient)
 				ids[d.ID] = true
 				if d.State != Pending || !d.NextAttemptAt.Equal(now) || !d.CreateTime.Equal(now) || d.Attempts != 0 ||
-					d.EventID != tt.event.ID || d.Template != message.ConcernRegistered || d.Group != "groups/riverside" {
+					d.EventID != tt.event.ID || d.EventType != tt.event.Type || d.Template != tt.wantTemplate ||
+					d.Group != "groups/riverside" || d.RecipientKind != tt.wantKind {
 					t.Errorf("delivery %+v", d)
 				}
-				if d.Facts[FactGroupName] != "Riverside Practitioners" || d.Facts[FactConcern] != "groups/riverside/concerns/c1" {
+				if d.Facts[FactGroupName] != "Riverside Practitioners" || d.Facts.Reference() != tt.wantReference {
 					t.Errorf("facts %v", d.Facts)
 				}
 			}
@@ -127,6 +193,83 @@ func TestPlan(t *testing.T) {
 				t.Error("deliveries share an id")
 			}
 		})
+	}
+}
+
+// TestPlanLogsLinkGroupsItCannotTell checks that a link group left out is
+// logged by its resource name and never by what its contact says, which may
+// name a person.
+func TestPlanLogsLinkGroupsItCannotTell(t *testing.T) {
+	t.Parallel()
+	var logged bytes.Buffer
+	p := &Planner{Directory: testDirectory, Logger: slog.New(slog.NewJSONHandler(&logged, nil))}
+	ev := Event{ID: "5d1c2b3a-4f5e-4a6b-8c7d-9e0f1a2b3c4d", Type: EventTypeCaseStepTaken, Action: ActionInformLinkGroups,
+		Group: "groups/riverside", Facts: Facts{FactCase: "groups/riverside/cases/k1"}}
+	if _, err := p.Plan(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	out := logged.String()
+	for _, want := range []string{"groups/riverside/linkGroups/moorside", "groups/riverside/linkGroups/fenland", "groups/riverside/linkGroups/gone", ev.ID} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	for _, forbidden := range []string{"convenor", "not an address", "@", "lakeland", "linkGroups/hillside"} {
+		if strings.Contains(out, forbidden) {
+			t.Errorf("log carries %q:\n%s", forbidden, out)
+		}
+	}
+}
+
+func TestLinkGroupAddress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		dir     fakeDirectory
+		link    LinkGroup
+		want    string
+		wantErr bool
+	}{
+		{name: "external", dir: testDirectory, link: LinkGroup{Email: " links@lakeland.example.net "}, want: "links@lakeland.example.net"},
+		{name: "external, malformed", dir: testDirectory, link: LinkGroup{Email: "not an address"}},
+		{name: "external without an address", dir: testDirectory, link: LinkGroup{}},
+		{name: "local: the group's public contact", dir: testDirectory, link: LinkGroup{LocalGroup: "groups/hillside"}, want: "contact@hillside.example.org"},
+		{name: "local with an address of its own", dir: testDirectory, link: LinkGroup{LocalGroup: "groups/hillside", Email: "own@hillside.example.org"}, want: "own@hillside.example.org"},
+		{name: "local whose public contact is no address", dir: testDirectory, link: LinkGroup{LocalGroup: "groups/moorside"}},
+		{name: "local group gone", dir: testDirectory, link: LinkGroup{LocalGroup: "groups/gone"}},
+		{name: "directory down", dir: fakeDirectory{err: errors.New("unavailable")}, link: LinkGroup{LocalGroup: "groups/hillside"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := LinkGroupAddress(context.Background(), tt.dir, tt.link)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("LinkGroupAddress = %q, %v; want %q, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRecipientKindNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		want   RecipientKind
+		wantOK bool
+	}{
+		{"member", MemberRecipient, true},
+		{"link_group", LinkGroupRecipient, true},
+		{"unspecified", 0, false},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := ParseRecipientKind(tt.name)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("ParseRecipientKind(%q) = %v, %v; want %v, %v", tt.name, got, ok, tt.want, tt.wantOK)
+		}
+		if ok && got.String() != tt.name {
+			t.Errorf("%v.String() = %q; want %q", got, got.String(), tt.name)
+		}
 	}
 }
 
@@ -153,9 +296,16 @@ func TestAttempt(t *testing.T) {
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	delivery := func(recipient string) Delivery {
 		return Delivery{ID: "0b6f3f0e-3c1a-4f43-9d2a-6d0e3c1b2a11", Group: "groups/riverside", Template: message.ConcernRegistered,
-			Recipient: recipient, State: Pending, NextAttemptAt: now,
+			Recipient: recipient, RecipientKind: MemberRecipient, State: Pending, NextAttemptAt: now,
 			Facts: Facts{FactGroupName: "Riverside Practitioners", FactConcern: "groups/riverside/concerns/c1"}}
 	}
+	toLinkGroup := func(recipient string) Delivery {
+		return Delivery{ID: "5d1c2b3a-4f5e-4a6b-8c7d-9e0f1a2b3c4d", Group: "groups/riverside", Template: message.ProgressReported,
+			Recipient: recipient, RecipientKind: LinkGroupRecipient, State: Pending, NextAttemptAt: now,
+			Facts: Facts{FactGroupName: "Riverside Practitioners", FactCase: "groups/riverside/cases/k1"}}
+	}
+	type wantMail struct{ toName, toAddress, subject, reference string }
+	memberMail := &wantMail{"Ann", "ann@example.org", "New concern registered with Riverside Practitioners", "groups/riverside/concerns/c1"}
 	tests := []struct {
 		name       string
 		dir        fakeDirectory
@@ -163,8 +313,23 @@ func TestAttempt(t *testing.T) {
 		delivery   Delivery
 		wantState  State
 		wantReason string
+		wantMail   *wantMail
 	}{
-		{name: "sent", dir: testDirectory, delivery: delivery("groups/riverside/members/ann"), wantState: Sent},
+		{name: "sent", dir: testDirectory, delivery: delivery("groups/riverside/members/ann"), wantState: Sent, wantMail: memberMail},
+		{name: "sent to an external link group", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/lakeland"), wantState: Sent,
+			wantMail: &wantMail{"Lakeland IPN", "links@lakeland.example.net", "Progress report on a concern raised with Riverside Practitioners", "groups/riverside/cases/k1"}},
+		{name: "sent to a local link group's public contact", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/hillside"), wantState: Sent,
+			wantMail: &wantMail{"Hillside", "contact@hillside.example.org", "Progress report on a concern raised with Riverside Practitioners", "groups/riverside/cases/k1"}},
+		{name: "link removed since", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/zed"), wantState: Dead,
+			wantReason: "the recipient is no longer a link group of the group"},
+		{name: "link group without an address", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/moorside"), wantState: Dead,
+			wantReason: "the link group has no e-mail address"},
+		{name: "link group refused; the address is blanked out", dir: testDirectory, mailErr: errors.New("550 links@lakeland.example.net unknown"),
+			delivery: toLinkGroup("groups/riverside/linkGroups/lakeland"), wantState: Pending, wantReason: "550 <recipient> unknown"},
+		{name: "directory down for a link group", dir: fakeDirectory{err: errors.New("directory: list link groups: unavailable")},
+			delivery: toLinkGroup("groups/riverside/linkGroups/lakeland"), wantState: Pending, wantReason: "directory: list link groups: unavailable"},
+		{name: "recipient of no known kind", dir: testDirectory, delivery: func() Delivery { d := delivery("groups/riverside/members/ann"); d.RecipientKind = 0; return d }(),
+			wantState: Dead, wantReason: "the recipient is of kind unspecified"},
 		{name: "server refuses; the address is blanked out", dir: testDirectory,
 			mailErr:  errors.New("550 mailbox ann@example.org unavailable"),
 			delivery: delivery("groups/riverside/members/ann"), wantState: Pending, wantReason: "550 mailbox <recipient> unavailable"},
@@ -193,10 +358,10 @@ func TestAttempt(t *testing.T) {
 			if len(mailer.sent) != 1 {
 				t.Fatalf("sent %d mails", len(mailer.sent))
 			}
-			m := mailer.sent[0]
-			if m.MessageID != tt.delivery.ID+"@disputes.ipn" || m.ToAddress != "ann@example.org" || m.ToName != "Ann" ||
-				m.Subject != "New concern registered with Riverside Practitioners" ||
-				!strings.Contains(m.Text, "https://disputes.example.org/\n") || !strings.Contains(m.Text, "groups/riverside/concerns/c1") {
+			m, want := mailer.sent[0], tt.wantMail
+			if m.MessageID != tt.delivery.ID+"@disputes.ipn" || m.ToAddress != want.toAddress || m.ToName != want.toName ||
+				m.Subject != want.subject ||
+				!strings.Contains(m.Text, "https://disputes.example.org/\n") || !strings.Contains(m.Text, want.reference) {
 				t.Errorf("mail %+v", m)
 			}
 			if !got.SendTime.Equal(now) {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
+	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +18,10 @@ type Group struct {
 	// Name is the resource name, "groups/{group}".
 	Name        string
 	DisplayName string
+	// PublicContact is how the public reaches the group, in the group's
+	// words; it may or may not be an e-mail address. Like any address it is
+	// only used to send, never stored or logged.
+	PublicContact string
 }
 
 // Member is what dispatch needs to know about a member.
@@ -28,11 +35,27 @@ type Member struct {
 	Email string
 }
 
-// ErrNotFound is what a Directory returns for a group or member it does not
-// have.
+// LinkGroup is what dispatch needs to know about one of a group's link
+// groups.
+type LinkGroup struct {
+	// Name is the resource name, "groups/{group}/linkGroups/{link_group}".
+	Name string
+	// DisplayName is the linked group's name as the group recorded it.
+	DisplayName string
+	// LocalGroup is the linked group's resource name when it runs its
+	// procedure in this deployment; empty for a group elsewhere.
+	LocalGroup string
+	// Email is where an external group's notices go; a local group has none
+	// of its own. Only used to send, never stored or logged.
+	Email string
+}
+
+// ErrNotFound is what a Directory returns for a group, member or link group
+// it does not have.
 var ErrNotFound = errors.New("not in the directory")
 
-// Directory answers dispatch's questions about groups and members.
+// Directory answers dispatch's questions about groups, members and link
+// groups.
 type Directory interface {
 	// Group returns the named group, or ErrNotFound.
 	Group(ctx context.Context, name string) (Group, error)
@@ -40,20 +63,62 @@ type Directory interface {
 	ActiveMembers(ctx context.Context, group string) ([]Member, error)
 	// Member returns the named member with contact details, or ErrNotFound.
 	Member(ctx context.Context, name string) (Member, error)
+	// LinkGroups returns every link group of the group, with external
+	// groups' contact e-mails.
+	LinkGroups(ctx context.Context, group string) ([]LinkGroup, error)
+	// LinkGroup returns the named link group with its contact e-mail, or
+	// ErrNotFound when the link (or its group) is gone.
+	LinkGroup(ctx context.Context, name string) (LinkGroup, error)
+}
+
+// LinkGroupAddress returns where a link group's notices go: its own e-mail
+// address, or, for a group in this deployment that has none, that group's
+// public contact when it is an e-mail address. It returns "" when there is
+// nowhere to send. Notification never stores the result: an address is
+// looked up again at every attempt, so a corrected one is used at once.
+func LinkGroupAddress(ctx context.Context, dir Directory, l LinkGroup) (string, error) {
+	if addr := emailAddress(l.Email); addr != "" || l.LocalGroup == "" {
+		return addr, nil
+	}
+	g, err := dir.Group(ctx, l.LocalGroup)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("linked group: %w", err)
+	}
+	return emailAddress(g.PublicContact), nil
+}
+
+// emailAddress returns the address in s, or "" when s is not one (a public
+// contact may as well be a telephone number or a web page).
+func emailAddress(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return ""
+	}
+	return a.Address
 }
 
 // Planner turns events into deliveries.
 type Planner struct {
 	Directory Directory
+	// Logger notes link groups that cannot be told; nothing is logged when
+	// nil.
+	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
 
 // Plan returns the deliveries ev causes, one per recipient, due at once. It
-// returns none for an event type without a route or a group the directory
-// does not have. It only reads; the caller stores the result.
+// returns none for an event without a route or a group the directory does
+// not have. It only reads; the caller stores the result.
 func (p *Planner) Plan(ctx context.Context, ev Event) ([]Delivery, error) {
-	route, ok := Routes[ev.Type]
+	route, ok := RouteOf(ev)
 	if !ok {
 		return nil, nil
 	}
@@ -64,7 +129,7 @@ func (p *Planner) Plan(ctx context.Context, ev Event) ([]Delivery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", ev.ID, err)
 	}
-	recipients, err := p.recipients(ctx, route.Recipients, group)
+	recipients, err := p.recipients(ctx, ev, route.Recipients, group)
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", ev.ID, err)
 	}
@@ -82,7 +147,8 @@ func (p *Planner) Plan(ctx context.Context, ev Event) ([]Delivery, error) {
 			EventID:       ev.ID,
 			EventType:     ev.Type,
 			Template:      route.Template,
-			Recipient:     r,
+			Recipient:     r.name,
+			RecipientKind: r.kind,
 			Facts:         facts,
 			State:         Pending,
 			NextAttemptAt: now,
@@ -92,25 +158,62 @@ func (p *Planner) Plan(ctx context.Context, ev Event) ([]Delivery, error) {
 	return out, nil
 }
 
-// recipients returns the resource names a rule picks, each once.
-func (p *Planner) recipients(ctx context.Context, rule Recipients, group Group) ([]string, error) {
+// recipient is one addressee of a planned delivery.
+type recipient struct {
+	name string
+	kind RecipientKind
+}
+
+// recipients returns whom a rule picks, each once.
+func (p *Planner) recipients(ctx context.Context, ev Event, rule Recipients, group Group) ([]recipient, error) {
+	seen := map[string]bool{}
+	var out []recipient
 	switch rule {
 	case ActiveMembers:
 		members, err := p.Directory.ActiveMembers(ctx, group.Name)
 		if err != nil {
 			return nil, err
 		}
-		seen := map[string]bool{}
-		var names []string
 		for _, m := range members {
 			if m.Active && !seen[m.Name] {
 				seen[m.Name] = true
-				names = append(names, m.Name)
+				out = append(out, recipient{m.Name, MemberRecipient})
 			}
 		}
-		return names, nil
+		return out, nil
+	case LinkGroups:
+		links, err := p.Directory.LinkGroups(ctx, group.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range links {
+			if seen[l.Name] {
+				continue
+			}
+			seen[l.Name] = true
+			addr, err := LinkGroupAddress(ctx, p.Directory, l)
+			if err != nil {
+				return nil, err
+			}
+			if addr == "" {
+				// Names the link and the event only: a public contact that
+				// is not an address may still be a person's name or number.
+				p.logger().Info("link group has no e-mail address; it is not sent this notice",
+					slog.String("link_group", l.Name), slog.String("event_id", ev.ID), slog.String("event_type", ev.Type))
+				continue
+			}
+			out = append(out, recipient{l.Name, LinkGroupRecipient})
+		}
+		return out, nil
 	}
 	return nil, fmt.Errorf("unknown recipient rule %d", rule)
+}
+
+func (p *Planner) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
 }
 
 func (p *Planner) now() time.Time {

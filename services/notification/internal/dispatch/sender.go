@@ -130,23 +130,16 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) Delivery {
 		return next
 	}
 
-	member, err := s.Directory.Member(ctx, d.Recipient)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return fail("the recipient is not in the directory", true)
-	case err != nil:
-		return fail(err.Error(), false)
-	case !member.Active:
-		return fail("the recipient is no longer an active member", true)
-	case strings.TrimSpace(member.Email) == "":
-		return fail("the recipient has no e-mail address", true)
+	to, problem := s.resolve(ctx, d)
+	if problem != nil {
+		return fail(problem.reason, problem.permanent)
 	}
 
 	msg, err := s.Templates.Render(d.Template, message.Data{
-		RecipientName: member.DisplayName,
+		RecipientName: to.name,
 		GroupName:     d.Facts[FactGroupName],
 		SignInURL:     strings.TrimRight(s.PublicURL, "/") + "/",
-		Reference:     d.Facts[FactConcern],
+		Reference:     d.Facts.Reference(),
 	})
 	if err != nil {
 		log.Error("rendering failed", slog.String("template", d.Template), slog.Any("error", err))
@@ -155,17 +148,65 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) Delivery {
 
 	err = s.Mailer.Send(ctx, Mail{
 		MessageID: d.MessageID(),
-		ToName:    member.DisplayName,
-		ToAddress: member.Email,
+		ToName:    to.name,
+		ToAddress: to.email,
 		Subject:   msg.Subject,
 		Text:      msg.Text,
 		HTML:      msg.HTML,
 	})
 	if err != nil {
-		return fail(strings.ReplaceAll(err.Error(), member.Email, "<recipient>"), false)
+		return fail(strings.ReplaceAll(err.Error(), to.email, "<recipient>"), false)
 	}
 	log.Info("delivery sent", slog.Int("attempts", d.Attempts+1))
 	return d.Delivered(s.now())
+}
+
+// addressee is whom a message goes to, looked up at send time.
+type addressee struct {
+	name, email string
+}
+
+// failure is why a delivery cannot be sent now: for good when permanent,
+// else until a later attempt. reason holds no address.
+type failure struct {
+	reason    string
+	permanent bool
+}
+
+// resolve looks up d's recipient in the directory.
+func (s *Sender) resolve(ctx context.Context, d Delivery) (addressee, *failure) {
+	switch d.RecipientKind {
+	case MemberRecipient:
+		member, err := s.Directory.Member(ctx, d.Recipient)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return addressee{}, &failure{"the recipient is not in the directory", true}
+		case err != nil:
+			return addressee{}, &failure{err.Error(), false}
+		case !member.Active:
+			return addressee{}, &failure{"the recipient is no longer an active member", true}
+		case strings.TrimSpace(member.Email) == "":
+			return addressee{}, &failure{"the recipient has no e-mail address", true}
+		}
+		return addressee{member.DisplayName, member.Email}, nil
+	case LinkGroupRecipient:
+		link, err := s.Directory.LinkGroup(ctx, d.Recipient)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return addressee{}, &failure{"the recipient is no longer a link group of the group", true}
+		case err != nil:
+			return addressee{}, &failure{err.Error(), false}
+		}
+		addr, err := LinkGroupAddress(ctx, s.Directory, link)
+		switch {
+		case err != nil:
+			return addressee{}, &failure{err.Error(), false}
+		case addr == "":
+			return addressee{}, &failure{"the link group has no e-mail address", true}
+		}
+		return addressee{link.DisplayName, addr}, nil
+	}
+	return addressee{}, &failure{"the recipient is of kind " + d.RecipientKind.String(), true}
 }
 
 func (s *Sender) now() time.Time {

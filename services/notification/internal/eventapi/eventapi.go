@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -20,14 +21,27 @@ import (
 )
 
 // decoders read each event type the service acts on; keep it in step with
-// dispatch.Routes and Subjects.
+// dispatch.Routes, Subjects and CaseSubjects.
 var decoders = map[string]func(events.Message) (dispatch.Event, error){
 	dispatch.EventTypeConcernRegistered: concernRegistered,
+	dispatch.EventTypeCaseStepTaken:     caseStepTaken,
 }
 
-// Subjects are the filter subjects of the service's consumer.
+// Subjects are the filter subjects of the service's first consumer: concern
+// events.
 func Subjects(ns events.Namespace) []string {
 	return []string{ns.Filter("concern", "registered")}
+}
+
+// CaseSubjects are the filter subjects of the service's consumer of case
+// events. Casework publishes each step on the subject of its step id, which a
+// procedure may name as it likes, so every case event is taken and those that
+// matter are picked by type and action. It is one subject, for a durable of
+// its own: JetStream before 2.10 cannot filter one consumer on two subjects,
+// and a single filter over every aggregate would have the first consumer
+// read every member and statement event as well.
+func CaseSubjects(ns events.Namespace) []string {
+	return []string{ns.Filter("case", "*")}
 }
 
 // Handler is the consumer's events.Handler.
@@ -46,6 +60,11 @@ func (h *Handler) Handle(ctx context.Context, msg events.Message) (events.Effect
 	if err != nil {
 		// A malformed event never gets better; the consumer sets it aside.
 		return nil, &fault.Error{Kind: fault.InvalidArgument, Reason: "MALFORMED_EVENT", Message: "the event cannot be read", Cause: err}
+	}
+	if _, ok := dispatch.RouteOf(ev); !ok {
+		// Most case steps concern nobody here; saying so for each would
+		// drown the lines that matter.
+		return nil, nil
 	}
 	deliveries, err := h.Planner.Plan(ctx, ev)
 	if err != nil {
@@ -85,5 +104,35 @@ func concernRegistered(msg events.Message) (dispatch.Event, error) {
 		Type:  msg.Type,
 		Group: ev.GetMetadata().GetGroup(),
 		Facts: dispatch.Facts{dispatch.FactConcern: ev.GetConcern()},
+	}, nil
+}
+
+func caseStepTaken(msg events.Message) (dispatch.Event, error) {
+	var ev eventsv1.CaseStepTaken
+	if err := msg.Decode(&ev); err != nil {
+		return dispatch.Event{}, fmt.Errorf("decode case step: %w", err)
+	}
+	id := ev.GetMetadata().GetEventId()
+	if id == "" {
+		id = msg.ID
+	}
+	group := ev.GetMetadata().GetGroup()
+	if group == "" || ev.GetAction() == "" {
+		return dispatch.Event{}, fmt.Errorf("event %s lacks its group or action", id)
+	}
+	// A case of another group would send one group's notices to another's
+	// link groups.
+	if caseID, ok := strings.CutPrefix(ev.GetCase(), group+"/cases/"); !ok || caseID == "" || strings.Contains(caseID, "/") {
+		return dispatch.Event{}, fmt.Errorf("event %s names a case %q not of its group", id, ev.GetCase())
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return dispatch.Event{}, fmt.Errorf("event id %q is not a UUID", id)
+	}
+	return dispatch.Event{
+		ID:     id,
+		Type:   msg.Type,
+		Action: ev.GetAction(),
+		Group:  group,
+		Facts:  dispatch.Facts{dispatch.FactCase: ev.GetCase()},
 	}, nil
 }

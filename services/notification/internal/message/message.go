@@ -1,8 +1,9 @@
 // Package message renders the messages the service sends from templates
 // embedded in the binary: a subject and a plain-text body (text/template) and
-// an HTML body (html/template, which escapes what it inserts). A template is
-// named by a key; each key has three files in templates/:
-// <key>.subject.tmpl, <key>.txt.tmpl and <key>.html.tmpl.
+// optionally an HTML body (html/template, which escapes what it inserts). A
+// template is named by a key; each key has files in templates/:
+// <key>.subject.tmpl, <key>.txt.tmpl and, unless the message is plain text
+// only, <key>.html.tmpl.
 //
 // Templates receive Data, which holds non-confidential facts only: the
 // service never has concern text or client details to give them.
@@ -27,6 +28,12 @@ const (
 	// ConcernRegistered tells a group's members that a client has
 	// registered a concern.
 	ConcernRegistered = "concern_registered"
+	// LinkGroupsInformed tells a group's link groups that a client has
+	// raised a concern with the group. Plain text only.
+	LinkGroupsInformed = "link_groups_informed"
+	// ProgressReported tells a group's link groups that a progress report
+	// on a concern is there to be read. Plain text only.
+	ProgressReported = "progress_reported"
 )
 
 // Data is what a template may show.
@@ -46,7 +53,8 @@ type Data struct {
 type Message struct {
 	Subject string
 	Text    string
-	HTML    string
+	// HTML is empty for a plain-text message.
+	HTML string
 }
 
 // Catalog holds every template, parsed once.
@@ -57,15 +65,16 @@ type Catalog struct {
 type set struct {
 	subject *texttemplate.Template
 	text    *texttemplate.Template
-	html    *htmltemplate.Template
+	// html is nil for a plain-text message.
+	html *htmltemplate.Template
 }
 
 // ErrUnknownTemplate is returned for a key the catalog does not have.
 var ErrUnknownTemplate = errors.New("unknown message template")
 
-// NewCatalog parses the embedded templates. It fails when a key lacks one of
-// its three files, so a broken template stops the service at start rather
-// than at the first send.
+// NewCatalog parses the embedded templates. It fails when a key lacks its
+// subject or text file or a file does not parse, so a broken template stops
+// the service at start rather than at the first send.
 func NewCatalog() (*Catalog, error) {
 	names, err := fs.Glob(files, "templates/*.subject.tmpl")
 	if err != nil {
@@ -81,8 +90,11 @@ func NewCatalog() (*Catalog, error) {
 		if s.text, err = texttemplate.New(key+".txt").Option("missingkey=error").ParseFS(files, "templates/"+key+".txt.tmpl"); err != nil {
 			return nil, fmt.Errorf("template %s text: %w", key, err)
 		}
-		if s.html, err = htmltemplate.New(key+".html").Option("missingkey=error").ParseFS(files, "templates/"+key+".html.tmpl"); err != nil {
-			return nil, fmt.Errorf("template %s html: %w", key, err)
+		htmlName := "templates/" + key + ".html.tmpl"
+		if _, err := fs.Stat(files, htmlName); err == nil {
+			if s.html, err = htmltemplate.New(key+".html").Option("missingkey=error").ParseFS(files, htmlName); err != nil {
+				return nil, fmt.Errorf("template %s html: %w", key, err)
+			}
 		}
 		c.templates[key] = s
 	}
@@ -111,8 +123,10 @@ func (c *Catalog) Render(key string, data Data) (Message, error) {
 	if err := s.text.ExecuteTemplate(&text, key+".txt.tmpl", data); err != nil {
 		return Message{}, fmt.Errorf("render %s text: %w", key, err)
 	}
-	if err := s.html.ExecuteTemplate(&html, key+".html.tmpl", data); err != nil {
-		return Message{}, fmt.Errorf("render %s html: %w", key, err)
+	if s.html != nil {
+		if err := s.html.ExecuteTemplate(&html, key+".html.tmpl", data); err != nil {
+			return Message{}, fmt.Errorf("render %s html: %w", key, err)
+		}
 	}
 	return Message{Subject: oneLine(subject.String()), Text: text.String(), HTML: html.String()}, nil
 }

@@ -51,6 +51,68 @@ func TestConcernRegistered(t *testing.T) {
 	}
 }
 
+func TestLinkGroupNotices(t *testing.T) {
+	t.Parallel()
+	data := Data{
+		RecipientName: "Lakeland IPN",
+		GroupName:     "Riverside Practitioners",
+		SignInURL:     "https://disputes.example.org/",
+		Reference:     "groups/riverside/cases/5d1c2b3a-4f5e-4a6b-8c7d-9e0f1a2b3c4d",
+	}
+	tests := []struct {
+		key         string
+		wantSubject string
+		want        []string
+		// notWant is what this notice must leave to the other.
+		notWant []string
+	}{
+		{
+			key:         LinkGroupsInformed,
+			wantSubject: "A client has raised a concern with Riverside Practitioners",
+			want:        []string{"Dear colleagues of Lakeland IPN", "link groups", "a client has raised a concern with it", "Case: " + data.Reference},
+			notWant:     []string{data.SignInURL, "progress report", "sign in"},
+		},
+		{
+			key:         ProgressReported,
+			wantSubject: "Progress report on a concern raised with Riverside Practitioners",
+			want: []string{"Dear colleagues of Lakeland IPN", "link groups", "progress report", "sign in at\n\n  " + data.SignInURL + "\n",
+				"access token", "Case: " + data.Reference},
+		},
+	}
+	c := catalog(t)
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			t.Parallel()
+			got, err := c.Render(tt.key, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Subject != tt.wantSubject {
+				t.Errorf("subject %q; want %q", got.Subject, tt.wantSubject)
+			}
+			if got.HTML != "" {
+				t.Errorf("a link group notice is plain text, but has an HTML body:\n%s", got.HTML)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(got.Text, want) {
+					t.Errorf("body lacks %q:\n%s", want, got.Text)
+				}
+			}
+			for _, notWant := range tt.notWant {
+				if strings.Contains(got.Text, notWant) {
+					t.Errorf("body has %q:\n%s", notWant, got.Text)
+				}
+			}
+			lower := strings.ToLower(got.Text)
+			for _, forbidden := range []string{"access code", "@", "client's name", "telephone", "phone", "concerns/"} {
+				if strings.Contains(lower, forbidden) {
+					t.Errorf("body contains %q", forbidden)
+				}
+			}
+		})
+	}
+}
+
 // TestDataHoldsNoConfidentialFields pins what a template can show: adding a
 // field (say the concern's text) must be a deliberate change to this test.
 func TestDataHoldsNoConfidentialFields(t *testing.T) {

@@ -27,14 +27,14 @@ var (
 	_ dispatch.LogStore = (*Store)(nil)
 )
 
-const columns = `id::text, group_name, event_id::text, event_type, template, recipient, facts, state,
+const columns = `id::text, group_name, event_id::text, event_type, template, recipient, recipient_kind, facts, state,
 	attempts, next_attempt_at, last_error, create_time, send_time`
 
 func scan(row pgx.Row) (dispatch.Delivery, error) {
 	var d dispatch.Delivery
-	var state string
+	var state, kind string
 	var send *time.Time
-	err := row.Scan(&d.ID, &d.Group, &d.EventID, &d.EventType, &d.Template, &d.Recipient, &d.Facts, &state,
+	err := row.Scan(&d.ID, &d.Group, &d.EventID, &d.EventType, &d.Template, &d.Recipient, &kind, &d.Facts, &state,
 		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreateTime, &send)
 	if err != nil {
 		return dispatch.Delivery{}, err
@@ -44,6 +44,9 @@ func scan(row pgx.Row) (dispatch.Delivery, error) {
 		return dispatch.Delivery{}, fmt.Errorf("delivery %s has unknown state %q", d.ID, state)
 	}
 	d.State = st
+	if d.RecipientKind, ok = dispatch.ParseRecipientKind(kind); !ok {
+		return dispatch.Delivery{}, fmt.Errorf("delivery %s has unknown recipient kind %q", d.ID, kind)
+	}
 	if send != nil {
 		d.SendTime = *send
 	}
@@ -57,11 +60,11 @@ func scan(row pgx.Row) (dispatch.Delivery, error) {
 func AddDeliveries(ctx context.Context, tx pgx.Tx, ds []dispatch.Delivery) (int, error) {
 	inserted := 0
 	for _, d := range ds {
-		tag, err := tx.Exec(ctx, `INSERT INTO deliveries (id, group_name, event_id, event_type, template, recipient, facts,
-			state, attempts, next_attempt_at, last_error, create_time)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		tag, err := tx.Exec(ctx, `INSERT INTO deliveries (id, group_name, event_id, event_type, template, recipient, recipient_kind,
+			facts, state, attempts, next_attempt_at, last_error, create_time)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			ON CONFLICT (event_id, recipient) DO NOTHING`,
-			d.ID, d.Group, d.EventID, d.EventType, d.Template, d.Recipient, d.Facts,
+			d.ID, d.Group, d.EventID, d.EventType, d.Template, d.Recipient, d.RecipientKind.String(), d.Facts,
 			d.State.String(), d.Attempts, d.NextAttemptAt, d.LastError, d.CreateTime)
 		if err != nil {
 			return inserted, fmt.Errorf("insert delivery: %w", err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ var base = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 func newDelivery(event, recipient string, created time.Time) dispatch.Delivery {
 	return dispatch.Delivery{
 		ID: uuid.NewString(), Group: "groups/riverside", EventID: event, EventType: dispatch.EventTypeConcernRegistered,
-		Template: "concern_registered", Recipient: recipient, State: dispatch.Pending,
+		Template: "concern_registered", Recipient: recipient, RecipientKind: dispatch.MemberRecipient, State: dispatch.Pending,
 		Facts:         dispatch.Facts{dispatch.FactGroupName: "Riverside Practitioners"},
 		NextAttemptAt: created, CreateTime: created,
 	}
@@ -68,6 +69,56 @@ func TestAddDeliveriesOncePerEventAndRecipient(t *testing.T) {
 	got, err := s.ListDeliveries(context.Background(), "groups/riverside", nil, 10)
 	if err != nil || len(got) != 3 {
 		t.Fatalf("ListDeliveries = %d, %v; want 3", len(got), err)
+	}
+}
+
+func TestRecipientKinds(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	ctx := context.Background()
+	event := uuid.NewString()
+	toLink := func(link string) dispatch.Delivery {
+		d := newDelivery(event, "groups/riverside/linkGroups/"+link, base)
+		d.RecipientKind = dispatch.LinkGroupRecipient
+		d.EventType = dispatch.EventTypeCaseStepTaken
+		d.Template = "progress_reported"
+		d.Facts[dispatch.FactCase] = "groups/riverside/cases/k1"
+		return d
+	}
+	member := newDelivery(event, "groups/riverside/members/ann", base)
+	if n := add(t, s, toLink("hillside"), toLink("lakeland"), member); n != 3 {
+		t.Fatalf("inserted %d; want 3", n)
+	}
+	if n := add(t, s, toLink("hillside")); n != 0 {
+		t.Errorf("inserted %d for a link group already told of the event; want 0", n)
+	}
+	got, err := s.ListDeliveries(ctx, "groups/riverside", nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]dispatch.RecipientKind{}
+	for _, d := range got {
+		kinds[d.Recipient] = d.RecipientKind
+	}
+	want := map[string]dispatch.RecipientKind{
+		"groups/riverside/linkGroups/hillside": dispatch.LinkGroupRecipient,
+		"groups/riverside/linkGroups/lakeland": dispatch.LinkGroupRecipient,
+		"groups/riverside/members/ann":         dispatch.MemberRecipient,
+	}
+	if !maps.Equal(kinds, want) {
+		t.Errorf("recipients read back as %v; want %v", kinds, want)
+	}
+
+	// A delivery whose kind was never set is a bug, which the table refuses
+	// rather than store something the sender cannot send.
+	unset := newDelivery(uuid.NewString(), "groups/riverside/members/ben", base)
+	unset.RecipientKind = 0
+	err = postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		_, err := AddDeliveries(ctx, tx, []dispatch.Delivery{unset})
+		return err
+	})
+	if err == nil {
+		t.Error("a delivery without a recipient kind was stored")
 	}
 }
 
