@@ -133,6 +133,27 @@ func TestWalkingSkeleton(t *testing.T) {
 		return description == ""
 	})
 
+	// The client comes back through the website with what they were given,
+	// typed loosely, also now that casework has the concern; a wrong code is
+	// refused like an unknown reference.
+	var clientSession struct {
+		Token   string `json:"token"`
+		Concern string `json:"concern"`
+	}
+	signIn := map[string]any{"reference": strings.ToLower(first.Reference), "accessCode": strings.ReplaceAll(first.AccessCode, "-", " ")}
+	if code := s.call(t, http.MethodPost, "/v1/clientSessions", "", signIn, &clientSession); code != http.StatusOK ||
+		!strings.HasPrefix(clientSession.Token, "ipncs_") || clientSession.Concern != first.Name {
+		t.Errorf("client session: HTTP %d, %+v", code, clientSession)
+	}
+	for _, wrong := range []map[string]any{
+		{"reference": first.Reference, "accessCode": "0000-0000-0000-0000-0000-0000-00"},
+		{"reference": "ZZZZ-ZZZZ", "accessCode": first.AccessCode},
+	} {
+		if code := s.call(t, http.MethodPost, "/v1/clientSessions", "", wrong, nil); code != http.StatusUnauthorized {
+			t.Errorf("client session with a wrong code or reference: HTTP %d, want 401", code)
+		}
+	}
+
 	// Notification tells every active member, without the concern's words.
 	testenv.Eventually(t, 60*time.Second, "an e-mail to every member", func() bool {
 		return countMessages(t, s.mail) >= members

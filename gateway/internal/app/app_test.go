@@ -265,6 +265,28 @@ func TestRoutesReachTheServices(t *testing.T) {
 			t.Errorf("authorization metadata %q on a call without credentials", got)
 		}
 	})
+
+	t.Run("CreateClientSession maps the whole body, without credentials", func(t *testing.T) {
+		t.Parallel()
+		body := `{"reference": "k7qm 3xrd", "accessCode": "abcd-efgh-jkmn-pqrs-tvwx-yz01-23"}`
+		resp := do(t, "POST", s.url+"/v1/clientSessions", map[string]string{"Content-Type": "application/json"}, strings.NewReader(body))
+		if resp.status != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.status, resp.body)
+		}
+		got := resp.json(t)
+		if got["token"] != "ipncs_aaaaaaaaaaaaaaaa_"+strings.Repeat("b", 52) || got["concern"] != "groups/g/concerns/n1" ||
+			got["expireTime"] != "2026-03-02T10:30:00Z" {
+			t.Errorf("response %v", got)
+		}
+		c := s.intake.last(t, "CreateClientSession")
+		req := c.request.(*intakev1.CreateClientSessionRequest)
+		if req.GetReference() != "k7qm 3xrd" || req.GetAccessCode() != "abcd-efgh-jkmn-pqrs-tvwx-yz01-23" {
+			t.Errorf("the service got %v", req)
+		}
+		if got := c.metadata.Get("authorization"); len(got) != 0 {
+			t.Errorf("authorization metadata %q on a call without credentials", got)
+		}
+	})
 }
 
 // errorBody is google.rpc.Status as JSON.
@@ -411,6 +433,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	tests := []struct{ method, path, want string }{
 		{"POST", "/v1/groups/g/concerns", "IntakeService_CreateConcern"},
+		{"POST", "/v1/clientSessions", "IntakeService_CreateClientSession"},
 		{"GET", "/v1/groups/g/cases", "CaseworkService_ListCases"},
 		{"GET", "/v1/groups/g/cases/c1", "CaseworkService_GetCase"},
 		{"GET", "/v1/groups/g", "DirectoryService_GetGroup"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,7 +107,7 @@ func (f *fakeCasework) ListCases(ctx context.Context, req *caseworkv1.ListCasesR
 }
 
 // fakeIntake is a stand-in for the intake service that registers every
-// concern as groups/g/concerns/n1.
+// concern as groups/g/concerns/n1 and opens a session on it for any code.
 type fakeIntake struct {
 	intakev1.UnimplementedIntakeServiceServer
 	*recorder
@@ -121,6 +122,15 @@ func (f *fakeIntake) CreateConcern(ctx context.Context, req *intakev1.CreateConc
 		Reference:    "K7QM-3XRD",
 		AccessCode:   "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-23",
 		CreateTime:   timestamppb.New(registerTime),
+	}, nil
+}
+
+func (f *fakeIntake) CreateClientSession(ctx context.Context, req *intakev1.CreateClientSessionRequest) (*intakev1.ClientSession, error) {
+	f.record(ctx, "CreateClientSession", req)
+	return &intakev1.ClientSession{
+		Token:      "ipncs_aaaaaaaaaaaaaaaa_" + strings.Repeat("b", 52),
+		ExpireTime: timestamppb.New(registerTime.Add(time.Hour)),
+		Concern:    "groups/g/concerns/n1",
 	}, nil
 }
 

@@ -4,6 +4,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/config"
@@ -15,6 +17,7 @@ import (
 	"github.com/ipnmediation/disputes/services/intake/internal/directory"
 	"github.com/ipnmediation/disputes/services/intake/internal/eventapi"
 	"github.com/ipnmediation/disputes/services/intake/internal/grpcapi"
+	"github.com/ipnmediation/disputes/services/intake/internal/session"
 	"github.com/ipnmediation/disputes/services/intake/internal/store"
 	"github.com/ipnmediation/disputes/services/intake/migrations"
 )
@@ -28,16 +31,22 @@ type Config struct {
 	config.Service
 	// DirectoryAddr is the directory service's gRPC address.
 	DirectoryAddr string
+	// ClientSessionTTL is the lifetime of a client session.
+	ClientSessionTTL time.Duration
 }
 
 // Register declares the settings on set.
 func (c *Config) Register(set *config.Set) {
 	set.RegisterService(&c.Service, Name, "127.0.0.1:7102")
 	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
+	set.Duration(&c.ClientSessionTTL, "client-session-ttl", "CLIENT_SESSION_TTL", session.DefaultTTL, "lifetime of the client session a client gets for a right reference and access code")
 }
 
 // Run serves intake until ctx is done.
 func Run(ctx context.Context, cfg Config) error {
+	if cfg.ClientSessionTTL <= 0 {
+		return errors.New("client session TTL: set CLIENT_SESSION_TTL to a positive duration such as 1h")
+	}
 	base, err := service.Open(ctx, Name, cfg.Service, migrations.FS)
 	if err != nil {
 		return err
@@ -58,7 +67,8 @@ func Run(ctx context.Context, cfg Config) error {
 		Public:        grpcapi.PublicMethods,
 		Validate:      grpcapi.Validate,
 	})
-	intakev1.RegisterIntakeServiceServer(server.Registrar(), &grpcapi.Server{Concerns: concerns})
+	sessions := &session.Service{Store: st, TTL: cfg.ClientSessionTTL}
+	intakev1.RegisterIntakeServiceServer(server.Registrar(), &grpcapi.Server{Concerns: concerns, Sessions: sessions})
 
 	handOver := eventapi.CaseOpened{Store: st}
 	consumer := base.Consumer(handOver.Subjects(base.Events), handOver.Handle)

@@ -122,7 +122,8 @@ func startIntake(t *testing.T) running {
 			ServiceSecret:   intakeSecret,
 			TrustedServices: "casework=" + caseworkSecret + ",notification=" + notificationSecret,
 		},
-		DirectoryAddr: testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
+		DirectoryAddr:    testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
+		ClientSessionTTL: time.Hour,
 	}
 	testenv.RunService(t, Name, r.addr, func(ctx context.Context) error { return Run(ctx, cfg) })
 

@@ -16,7 +16,8 @@ import (
 
 // TestHandOverToCasework: once casework announces its case, intake forgets
 // the concern's text and the client's details, keeps what recognises the
-// client's code, and says so to a late GetConcern.
+// client's code (sign-in and reissue still work), and says so to a late
+// GetConcern.
 func TestHandOverToCasework(t *testing.T) {
 	t.Parallel()
 	r := startIntake(t)
@@ -68,5 +69,22 @@ func TestHandOverToCasework(t *testing.T) {
 	}
 	if reference != created.GetReference() || hash == "" {
 		t.Errorf("the reference or the access code's hash was lost: %q %q", reference, hash)
+	}
+
+	// What intake kept is enough for the client to sign in, and for casework
+	// to give the client a new code.
+	sess, err := public.CreateClientSession(ctx, &intakev1.CreateClientSessionRequest{Reference: created.GetReference(), AccessCode: created.GetAccessCode()})
+	if err != nil {
+		t.Fatalf("CreateClientSession after the hand-over: %v", err)
+	}
+	if sess.GetConcern() != created.GetName() {
+		t.Errorf("session for %s; want %s", sess.GetConcern(), created.GetName())
+	}
+	reissued, err := casework.ReissueAccessCode(ctx, &intakev1.ReissueAccessCodeRequest{Name: created.GetName()})
+	if err != nil {
+		t.Fatalf("ReissueAccessCode after the hand-over: %v", err)
+	}
+	if _, err := public.CreateClientSession(ctx, &intakev1.CreateClientSessionRequest{Reference: created.GetReference(), AccessCode: reissued.GetAccessCode()}); err != nil {
+		t.Errorf("CreateClientSession with the reissued code after the hand-over: %v", err)
 	}
 }

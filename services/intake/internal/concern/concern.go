@@ -191,7 +191,7 @@ func (s *Service) Get(ctx context.Context, name string) (Concern, error) {
 	if err := auth.RequireService(ctx, "casework"); err != nil {
 		return Concern{}, err
 	}
-	group, id, ok := splitName(name)
+	group, id, ok := ParseName(name)
 	notFound := &fault.Error{Kind: fault.NotFound, Reason: "CONCERN_NOT_FOUND",
 		Message: fmt.Sprintf("there is no concern %s", name), Metadata: map[string]string{"concern": name}}
 	if !ok {
@@ -211,9 +211,10 @@ func (s *Service) Get(ctx context.Context, name string) (Concern, error) {
 	return c, nil
 }
 
-// splitName reads groups/{g}/concerns/{uuid}. A name whose id is not a UUID
-// cannot name a concern.
-func splitName(name string) (group, id string, ok bool) {
+// ParseName reads a concern's resource name, groups/{g}/concerns/{uuid},
+// into the group's name (groups/{g}) and the concern's id. A name whose id is
+// not a UUID cannot name a concern.
+func ParseName(name string) (group, id string, ok bool) {
 	parts := strings.Split(name, "/")
 	if len(parts) != 4 || parts[0] != "groups" || parts[1] == "" || parts[2] != "concerns" {
 		return "", "", false

@@ -1,5 +1,5 @@
 // Package grpcapi serves the IntakeService: it translates between the proto
-// messages and the concern package, nothing more.
+// messages and the concern and session packages, nothing more.
 package grpcapi
 
 import (
@@ -10,17 +10,24 @@ import (
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
+	"github.com/ipnmediation/disputes/services/intake/internal/session"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// PublicMethods need no credentials: the website's form is open to anyone.
-var PublicMethods = []string{intakev1.IntakeService_CreateConcern_FullMethodName}
+// PublicMethods need no credentials: the website's form is open to anyone,
+// and so is signing back in with a reference and access code.
+var PublicMethods = []string{
+	intakev1.IntakeService_CreateConcern_FullMethodName,
+	intakev1.IntakeService_CreateClientSession_FullMethodName,
+}
 
 // Server implements intakev1.IntakeServiceServer.
 type Server struct {
 	intakev1.UnimplementedIntakeServiceServer
 	Concerns *concern.Service
+	Sessions *session.Service
 }
 
 // CreateConcern implements intakev1.IntakeServiceServer. Its response is the
@@ -42,6 +49,40 @@ func (s *Server) GetConcern(ctx context.Context, req *intakev1.GetConcernRequest
 		return nil, err
 	}
 	return concernToProto(c), nil
+}
+
+// CreateClientSession implements intakev1.IntakeServiceServer. Its response
+// is the only place the session's token ever appears.
+func (s *Server) CreateClientSession(ctx context.Context, req *intakev1.CreateClientSessionRequest) (*intakev1.ClientSession, error) {
+	issued, err := s.Sessions.Create(ctx, req.GetReference(), req.GetAccessCode())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.ClientSession{Token: issued.Token, ExpireTime: timestamppb.New(issued.ExpireTime), Concern: issued.Concern}, nil
+}
+
+// AuthenticateClient implements intakev1.IntakeServiceServer.
+func (s *Server) AuthenticateClient(ctx context.Context, req *intakev1.AuthenticateClientRequest) (*intakev1.AuthenticateClientResponse, error) {
+	a, err := s.Sessions.Authenticate(ctx, req.GetSecret())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.AuthenticateClientResponse{
+		Concern:    a.Concern,
+		Group:      a.Group,
+		ExpireTime: timestamppb.New(a.ExpireTime),
+		CacheTtl:   durationpb.New(a.CacheTTL),
+	}, nil
+}
+
+// ReissueAccessCode implements intakev1.IntakeServiceServer. Its response is
+// the only place the new access code ever appears.
+func (s *Server) ReissueAccessCode(ctx context.Context, req *intakev1.ReissueAccessCodeRequest) (*intakev1.ReissueAccessCodeResponse, error) {
+	r, err := s.Sessions.ReissueAccessCode(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.ReissueAccessCodeResponse{Reference: r.Reference, AccessCode: r.AccessCode}, nil
 }
 
 func draftFromProto(c *intakev1.Concern) concern.Draft {
@@ -72,21 +113,27 @@ func concernToProto(c concern.Concern) *intakev1.Concern {
 }
 
 // Validate checks what the proto annotations cannot say (lengths, the form
-// of e-mail addresses and telephone numbers, the practitioner's group). The
-// server reports annotation violations itself, so fields it already flags
-// are left out here and each problem is reported once.
+// of e-mail addresses and telephone numbers, the practitioner's group, blank
+// references and codes). The server reports annotation violations itself, so
+// fields it already flags are left out here and each problem is reported
+// once.
 func Validate(_ context.Context, _ string, req any) error {
-	r, ok := req.(*intakev1.CreateConcernRequest)
-	if !ok {
+	var err error
+	var msg proto.Message
+	switch r := req.(type) {
+	case *intakev1.CreateConcernRequest:
+		err, msg = concern.Check(r.GetParent(), draftFromProto(r.GetConcern())), r
+	case *intakev1.CreateClientSessionRequest:
+		err, msg = session.CheckCreate(r.GetReference(), r.GetAccessCode()), r
+	default:
 		return nil
 	}
-	err := concern.Check(r.GetParent(), draftFromProto(r.GetConcern()))
 	fe, ok := fault.As(err)
 	if !ok {
 		return err
 	}
 	flagged := map[string]bool{}
-	for _, fv := range grpcserver.CheckAnnotations(proto.Message(r)) {
+	for _, fv := range grpcserver.CheckAnnotations(msg) {
 		flagged[fv.Field] = true
 	}
 	var v fault.Violations

@@ -1,7 +1,7 @@
-// Package store keeps concerns in PostgreSQL. It is the only code that reads
-// or writes the concerns table's columns, so that encryption of the
-// confidential ones (description, client e-mail, client telephone) can be
-// added here alone.
+// Package store keeps concerns and client sessions in PostgreSQL. It is the
+// only code that reads or writes the concerns table's columns, so that
+// encryption of the confidential ones (description, client e-mail, client
+// telephone) can be added here alone.
 package store
 
 import (
@@ -28,7 +28,7 @@ const Producer = "intake"
 // referenceConstraint is the unique constraint on (group_id, reference).
 const referenceConstraint = "concerns_group_reference_key"
 
-// Store implements concern.Store.
+// Store implements concern.Store and session.Store.
 type Store struct {
 	Pool *pgxpool.Pool
 	// Namespace selects the event stream's subjects.
