@@ -146,7 +146,9 @@ var documentReaders = map[DocumentKind][]Role{
 // readDocument returns d as a caller with roles may read it, or false when
 // they may not read it at all.
 func readDocument(c Case, d Document, roles []Role) (Document, bool) {
-	has := func(rs ...Role) bool { return slices.ContainsFunc(rs, func(r Role) bool { return slices.Contains(roles, r) }) }
+	has := func(rs ...Role) bool {
+		return slices.ContainsFunc(rs, func(r Role) bool { return slices.Contains(roles, r) })
+	}
 	switch {
 	case d.Kind == MeetingOutcomeDoc:
 		m, ok := c.Progress.meeting(strings.TrimPrefix(d.Subject, c.Name()+"/meetings/"))

@@ -203,18 +203,18 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 	registered := dbTime(concern.RegisterTime)
 	return &Opening{
 		Case: Case{
-			ID:           uuid.NewString(),
-			Group:        group,
-			Concern:      concern.Name,
-			Reference:    concern.Reference,
-			Therapist:    concern.Practitioner,
-			Phase:        Registered,
-			RegisterTime: registered,
-			Deadline:     dbTime(deadlineFor(registered, terms.OverallTarget)),
-			Statement:    terms.Statement,
-			Version:      1,
-			CreateTime:   dbTime(s.now()),
-			Procedure:    procedure,
+			ID:                    uuid.NewString(),
+			Group:                 group,
+			Concern:               concern.Name,
+			Reference:             concern.Reference,
+			Therapist:             concern.Practitioner,
+			Phase:                 Registered,
+			RegisterTime:          registered,
+			Deadline:              dbTime(deadlineFor(registered, terms.OverallTarget)),
+			Statement:             terms.Statement,
+			Version:               1,
+			CreateTime:            dbTime(s.now()),
+			Procedure:             procedure,
 			FirstResponseDeadline: dbTime(targetFrom(registered, terms.FirstResponseTarget, DefaultFirstResponseTarget)),
 			ReminderOffsets:       reminderOffsets(terms.ReminderOffsets),
 		},
@@ -225,4 +225,3 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 func unusableEvent(reason, message string) *fault.Error {
 	return fault.New(fault.InvalidArgument, reason, message)
 }
-

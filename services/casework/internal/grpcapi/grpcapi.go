@@ -53,6 +53,7 @@ func (s *Server) ListCases(ctx context.Context, req *caseworkv1.ListCasesRequest
 	}
 	return resp, nil
 }
+
 // Validate checks what the proto annotations cannot say: a page token must
 // come from a previous response, a page size must not be negative.
 func Validate(_ context.Context, _ string, req any) error {

@@ -121,14 +121,14 @@ func entryToProto(c casefile.Case, e casefile.TimelineEntry) *caseworkv1.Timelin
 }
 
 var documentKinds = map[caseworkv1.Document_Kind]casefile.DocumentKind{
-	caseworkv1.Document_KIND_WRITTEN_STATEMENT:   casefile.WrittenStatementDoc,
-	caseworkv1.Document_KIND_THERAPIST_RESPONSE:  casefile.ResponseDoc,
-	caseworkv1.Document_KIND_PROGRESS_REPORT:     casefile.ProgressReportDoc,
-	caseworkv1.Document_KIND_LINK_GROUP_ISSUE:    casefile.LinkGroupIssueDoc,
-	caseworkv1.Document_KIND_MEETING_OUTCOME:     casefile.MeetingOutcomeDoc,
-	caseworkv1.Document_KIND_CLOSING_REASONS:     casefile.ClosingReasonsDoc,
-	caseworkv1.Document_KIND_CLIENT_COMMENT:      casefile.ClientCommentDoc,
-	caseworkv1.Document_KIND_UNSPECIFIED:         "",
+	caseworkv1.Document_KIND_WRITTEN_STATEMENT:  casefile.WrittenStatementDoc,
+	caseworkv1.Document_KIND_THERAPIST_RESPONSE: casefile.ResponseDoc,
+	caseworkv1.Document_KIND_PROGRESS_REPORT:    casefile.ProgressReportDoc,
+	caseworkv1.Document_KIND_LINK_GROUP_ISSUE:   casefile.LinkGroupIssueDoc,
+	caseworkv1.Document_KIND_MEETING_OUTCOME:    casefile.MeetingOutcomeDoc,
+	caseworkv1.Document_KIND_CLOSING_REASONS:    casefile.ClosingReasonsDoc,
+	caseworkv1.Document_KIND_CLIENT_COMMENT:     casefile.ClientCommentDoc,
+	caseworkv1.Document_KIND_UNSPECIFIED:        "",
 }
 
 // ListDocuments implements caseworkv1.CaseworkServiceServer.
@@ -317,4 +317,3 @@ func (s *Server) ReissueAccessCode(ctx context.Context, req *caseworkv1.ReissueA
 	}
 	return &caseworkv1.ReissueAccessCodeResponse{Reference: reference, AccessCode: code}, nil
 }
-
