@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -23,8 +24,9 @@ type Validator func(ctx context.Context, fullMethod string, req any) error
 // CheckAnnotations validates a request against its own proto annotations: a
 // field marked (google.api.field_behavior) = REQUIRED must be set, and a
 // string field with a (google.api.resource_reference) must be a name of that
-// resource type. Nested messages are checked when set. Output-only fields are
-// ignored, as AIP-203 asks.
+// resource type (any of its patterns), or with a child_type, a name of a
+// parent of that type (the parent of any of its patterns). Nested messages
+// are checked when set. Output-only fields are ignored, as AIP-203 asks.
 //
 // In an update request (one with an update_mask), the resource's own
 // REQUIRED fields are required only when the mask names them, or when the
@@ -83,8 +85,8 @@ func checkMessage(m protoreflect.Message, prefix string, mask map[string]bool, v
 			}
 			checkMessage(m.Get(fd).Message(), path+".", inner, v)
 		case fd.Kind() == protoreflect.StringKind && !fd.IsList() && !fd.IsMap():
-			if pattern, ok := referencePattern(fd); ok && !pattern.MatchString(m.Get(fd).String()) {
-				v.Addf(path, "must be a resource name of the form %s", patternText(fd))
+			if ref, ok := referencePatterns(fd); ok && !ref.re.MatchString(m.Get(fd).String()) {
+				v.Addf(path, "must be a resource name of the form %s", strings.Join(ref.patterns, " or "))
 			}
 		}
 	}
@@ -104,14 +106,14 @@ func fieldBehaviors(fd protoreflect.FieldDescriptor) map[annotations.FieldBehavi
 
 var (
 	patternsOnce sync.Once
-	patterns     map[string]string // resource type -> pattern
-	compiled     sync.Map          // pattern -> *regexp.Regexp
+	patterns     map[string][]string // resource type -> patterns
+	compiled     sync.Map            // resource_reference -> reference
 )
 
 // resourcePatterns indexes every resource type declared in the linked protos.
-func resourcePatterns() map[string]string {
+func resourcePatterns() map[string][]string {
 	patternsOnce.Do(func() {
-		patterns = map[string]string{}
+		patterns = map[string][]string{}
 		protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
 			msgs := fd.Messages()
 			for i := 0; i < msgs.Len(); i++ {
@@ -121,7 +123,7 @@ func resourcePatterns() map[string]string {
 				}
 				rd := proto.GetExtension(opts, annotations.E_Resource).(*annotations.ResourceDescriptor)
 				if len(rd.GetPattern()) > 0 {
-					patterns[rd.GetType()] = rd.GetPattern()[0]
+					patterns[rd.GetType()] = rd.GetPattern()
 				}
 			}
 			return true
@@ -130,27 +132,61 @@ func resourcePatterns() map[string]string {
 	return patterns
 }
 
-func patternText(fd protoreflect.FieldDescriptor) string {
-	ref := proto.GetExtension(fd.Options(), annotations.E_ResourceReference).(*annotations.ResourceReference)
-	return resourcePatterns()[ref.GetType()]
+// reference is what a resource_reference accepts: its patterns, for
+// messages, and one expression matching any of them.
+type reference struct {
+	patterns []string
+	re       *regexp.Regexp
 }
 
-func referencePattern(fd protoreflect.FieldDescriptor) (*regexp.Regexp, bool) {
+// referencePatterns returns what a field's resource_reference accepts: with
+// type, a name of any pattern of that type; with child_type, a name of the
+// parent of any pattern of that type (AIP-122), which is how a field names
+// one of several kinds of parent. ok is false when the field has no
+// reference or the type is not linked into this binary.
+func referencePatterns(fd protoreflect.FieldDescriptor) (reference, bool) {
 	opts := fd.Options()
 	if opts == nil || !proto.HasExtension(opts, annotations.E_ResourceReference) {
-		return nil, false
+		return reference{}, false
 	}
 	ref := proto.GetExtension(opts, annotations.E_ResourceReference).(*annotations.ResourceReference)
-	pattern, ok := resourcePatterns()[ref.GetType()]
-	if !ok {
-		return nil, false
+	key := "type:" + ref.GetType()
+	if ref.GetType() == "" {
+		key = "child:" + ref.GetChildType()
 	}
-	if re, ok := compiled.Load(pattern); ok {
-		return re.(*regexp.Regexp), true
+	if r, ok := compiled.Load(key); ok {
+		return r.(reference), true
 	}
-	re := regexp.MustCompile("^" + patternRegexp(pattern) + "$")
-	compiled.Store(pattern, re)
-	return re, true
+	var names []string
+	if ref.GetType() != "" {
+		names = resourcePatterns()[ref.GetType()]
+	} else {
+		for _, p := range resourcePatterns()[ref.GetChildType()] {
+			if parent := parentPattern(p); parent != "" && !slices.Contains(names, parent) {
+				names = append(names, parent)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return reference{}, false
+	}
+	alternatives := make([]string, len(names))
+	for i, p := range names {
+		alternatives[i] = patternRegexp(p)
+	}
+	r := reference{patterns: names, re: regexp.MustCompile("^(?:" + strings.Join(alternatives, "|") + ")$")}
+	compiled.Store(key, r)
+	return r, true
+}
+
+// parentPattern is the pattern of a resource's parent: the pattern without
+// its last collection and id; empty for a top-level resource.
+func parentPattern(pattern string) string {
+	segs := strings.Split(pattern, "/")
+	if len(segs) < 4 {
+		return ""
+	}
+	return strings.Join(segs[:len(segs)-2], "/")
 }
 
 // patternRegexp turns "groups/{group}/members/{member}" into a regular

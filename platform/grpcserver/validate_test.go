@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/ipnmediation/disputes/platform/fault"
@@ -64,6 +65,60 @@ func TestCheckAnnotations(t *testing.T) {
 				t.Errorf("violations = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCheckAnnotationsSeveralPatterns covers a resource type with two
+// patterns (directory's AccessToken, held by a member or a link group): a
+// reference by type accepts a name of either pattern, a reference by
+// child_type a name of either parent.
+func TestCheckAnnotationsSeveralPatterns(t *testing.T) {
+	t.Parallel()
+	const (
+		memberToken = "groups/g/members/m/accessTokens/abc"
+		linkToken   = "groups/g/linkGroups/l/accessTokens/abc"
+	)
+	tests := []struct {
+		name    string
+		msg     proto.Message
+		message string // the violation's description; empty: none
+	}{
+		{"type: first pattern", &directoryv1.RevokeAccessTokenRequest{Name: memberToken}, ""},
+		{"type: second pattern", &directoryv1.RevokeAccessTokenRequest{Name: linkToken}, ""},
+		{"type: neither", &directoryv1.RevokeAccessTokenRequest{Name: "groups/g/statements/1/accessTokens/abc"},
+			"must be a resource name of the form groups/{group}/members/{member}/accessTokens/{access_token} or groups/{group}/linkGroups/{link_group}/accessTokens/{access_token}"},
+		{"type: a parent is not the resource", &directoryv1.RevokeAccessTokenRequest{Name: "groups/g/members/m"}, "must be"},
+		{"child_type: first parent", &directoryv1.CreateAccessTokenRequest{Parent: "groups/g/members/m"}, ""},
+		{"child_type: second parent", &directoryv1.ListAccessTokensRequest{Parent: "groups/g/linkGroups/l"}, ""},
+		{"child_type: a grandparent is not a parent", &directoryv1.ListAccessTokensRequest{Parent: "groups/g"},
+			"must be a resource name of the form groups/{group}/members/{member} or groups/{group}/linkGroups/{link_group}"},
+		{"child_type: the resource is not its parent", &directoryv1.CreateAccessTokenRequest{Parent: linkToken}, "must be"},
+		{"child_type: bad id", &directoryv1.CreateAccessTokenRequest{Parent: "groups/g/linkGroups/Not_An_ID"}, "must be"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := CheckAnnotations(tc.msg)
+			switch {
+			case tc.message == "" && len(got) != 0:
+				t.Errorf("violations = %v, want none", got)
+			case tc.message != "" && (len(got) != 1 || !strings.HasPrefix(got[0].Description, tc.message)):
+				t.Errorf("violations = %v, want one starting %q", got, tc.message)
+			}
+		})
+	}
+}
+
+func TestParentPattern(t *testing.T) {
+	t.Parallel()
+	for pattern, want := range map[string]string{
+		"groups/{group}":                  "",
+		"groups/{group}/members/{member}": "groups/{group}",
+		"groups/{group}/linkGroups/{link_group}/accessTokens/{access_token}": "groups/{group}/linkGroups/{link_group}",
+	} {
+		if got := parentPattern(pattern); got != want {
+			t.Errorf("parentPattern(%q) = %q, want %q", pattern, got, want)
+		}
 	}
 }
 

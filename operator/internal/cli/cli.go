@@ -262,9 +262,6 @@ func groupName(group string) string              { return "groups/" + group }
 func memberName(group, member string) string     { return groupName(group) + "/members/" + member }
 func linkName(group, link string) string         { return groupName(group) + "/linkGroups/" + link }
 func statementName(group, version string) string { return groupName(group) + "/statements/" + version }
-func tokenName(group, member, token string) string {
-	return memberName(group, member) + "/accessTokens/" + token
-}
 
 // exactArgs names the expected arguments in its complaint.
 func exactArgs(names ...string) cobra.PositionalArgs {

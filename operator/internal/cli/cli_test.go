@@ -330,6 +330,10 @@ func TestRequests(t *testing.T) {
 			want: &directoryv1.CreateStatementRequest{Parent: "groups/oakfield", Statement: &directoryv1.Statement{Markdown: "## Boundaries\n\nClear.\n"}}, wantBearer: operatorToken},
 		{name: "revoke with a member's own token", args: []string{"--token", memberToken, "tokens", "revoke", "oakfield", "bea", "t1"},
 			want: &directoryv1.RevokeAccessTokenRequest{Name: "groups/oakfield/members/bea/accessTokens/t1"}, wantBearer: memberToken},
+		{name: "issue to a link group", args: []string{"tokens", "issue", "oakfield", "moor", "--link", "--name", "partner system"},
+			want: &directoryv1.CreateAccessTokenRequest{Parent: "groups/oakfield/linkGroups/moor", AccessToken: &directoryv1.AccessToken{DisplayName: "partner system"}}, wantBearer: operatorToken},
+		{name: "revoke a link group's token", args: []string{"tokens", "revoke", "--link", "oakfield", "moor", "t1"},
+			want: &directoryv1.RevokeAccessTokenRequest{Name: "groups/oakfield/linkGroups/moor/accessTokens/t1"}, wantBearer: operatorToken},
 		{name: "public read without a token", args: []string{"--token", "", "statements", "show", "oakfield", "2"},
 			want: &directoryv1.GetStatementRequest{Name: "groups/oakfield/statements/2"}, wantBearer: ""},
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/ipnmediation/disputes/services/casework/internal/intake"
 	"github.com/ipnmediation/disputes/services/casework/internal/procedure"
 	"github.com/ipnmediation/disputes/services/casework/internal/store"
+	"github.com/ipnmediation/disputes/services/casework/internal/timerloop"
 	"github.com/ipnmediation/disputes/services/casework/migrations"
 	"github.com/ipnmediation/disputes/services/casework/procedures"
 )
@@ -39,6 +40,10 @@ type Config struct {
 	IntakeAddr string
 	// Now is the clock; time.Now when nil. Tests inject their own.
 	Now func() time.Time
+
+	// TimerInterval is how often the case timers (reminders and overdue
+	// events) are checked; a minute when zero.
+	TimerInterval time.Duration
 }
 
 // Register declares the settings on set.
@@ -46,6 +51,7 @@ func (c *Config) Register(set *config.Set) {
 	set.RegisterService(&c.Service, Name, "127.0.0.1:7103")
 	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
 	set.String(&c.IntakeAddr, "intake-addr", "INTAKE_ADDR", "127.0.0.1:7102", "gRPC address of the intake service")
+	set.Duration(&c.TimerInterval, "timer-interval", "TIMER_INTERVAL", time.Minute, "how often due reminders and overdue events of cases are fired")
 }
 
 // Run serves casework until ctx is done.
@@ -91,5 +97,21 @@ func Run(ctx context.Context, cfg Config) error {
 
 	opener := eventapi.ConcernRegistered{Cases: cases, Store: st}
 	consumer := base.Consumer(opener.Subjects(base.Events), opener.Handle)
-	return base.Run(ctx, server, consumer.Run)
+
+	// Case timers: reminders and overdue events of the time targets, fired
+	// on the injected clock so tests can drive it.
+	timerNow, timerEvery := cfg.Now, cfg.TimerInterval
+	if timerNow == nil {
+		timerNow = time.Now
+	}
+	if timerEvery <= 0 {
+		timerEvery = time.Minute
+	}
+	timers := func(ctx context.Context) error {
+		return timerloop.Run(ctx, timerEvery, timerNow, func(ctx context.Context, now time.Time) (int, error) {
+			return st.FireDueTimers(ctx, now, store.DefaultTimerBatch)
+		}, base.Log)
+	}
+
+	return base.Run(ctx, server, consumer.Run, timers)
 }

@@ -25,7 +25,8 @@ type Config struct {
 	config.Service
 	// OperatorToken is the deployment operator's bearer secret.
 	OperatorToken string
-	// TokenTTL is the default lifetime of member access tokens.
+	// TokenTTL is the default lifetime of access tokens, members' and link
+	// groups'.
 	TokenTTL time.Duration
 }
 
@@ -33,7 +34,7 @@ type Config struct {
 func (c *Config) Register(s *config.Set) {
 	s.RegisterService(&c.Service, Name, "127.0.0.1:7101")
 	s.Secret(&c.OperatorToken, "operator-token", "OPERATOR_TOKEN", "bearer secret of the deployment's operator, who creates groups (required)")
-	s.Duration(&c.TokenTTL, "token-ttl", "TOKEN_TTL", 90*24*time.Hour, "default lifetime of member access tokens")
+	s.Duration(&c.TokenTTL, "token-ttl", "TOKEN_TTL", 90*24*time.Hour, "default lifetime of access tokens, members' and link groups'")
 }
 
 // Run serves the directory until ctx is done.
@@ -57,8 +58,8 @@ func Run(ctx context.Context, cfg Config) error {
 	return base.Run(ctx, server)
 }
 
-// localAuthenticator authenticates members against the directory's own
-// tokens, without a round trip.
+// localAuthenticator authenticates members and link groups against the
+// directory's own tokens, without a round trip.
 type localAuthenticator struct{ svc *directory.Service }
 
 func (l localAuthenticator) Authenticate(ctx context.Context, secret string) (auth.Principal, error) {
@@ -66,8 +67,11 @@ func (l localAuthenticator) Authenticate(ctx context.Context, secret string) (au
 	if err != nil {
 		return auth.Principal{}, err
 	}
-	if a.Operator {
+	switch {
+	case a.Operator:
 		return auth.Principal{Kind: auth.Operator}, nil
+	case a.LinkGroup != "":
+		return auth.Principal{Kind: auth.LinkGroup, LinkGroup: a.LinkGroup, Group: a.Group}, nil
 	}
 	return auth.Principal{Kind: auth.Member, Member: a.Member, Group: a.Group, GroupAdmin: a.GroupAdmin}, nil
 }

@@ -1,6 +1,6 @@
 // Package directory is the domain of the directory service: IPN groups, their
-// members, link groups and ethical statements, and members' access tokens,
-// with the rules of who may read and change them.
+// members, link groups and ethical statements, and the access tokens of
+// members and link groups, with the rules of who may read and change them.
 package directory
 
 import (
@@ -47,11 +47,16 @@ type Group struct {
 	Version int
 }
 
-// ProcedureSettings are a group's time targets.
+// ProcedureSettings are a group's time targets and the procedure its new
+// cases follow.
 type ProcedureSettings struct {
 	OverallTarget       time.Duration
 	FirstResponseTarget time.Duration
 	ReminderOffsets     []time.Duration
+	// Procedure is procedures/{procedure} as casework serves it; empty for
+	// casework's default. Casework decides whether it knows the name when it
+	// opens a case: the directory does not call casework.
+	Procedure string
 }
 
 // WithDefaults fills in unset targets.
@@ -105,12 +110,28 @@ type LinkGroup struct {
 	CreateTime   time.Time
 }
 
-// AccessToken is a member's personal access token. Only a hash of its secret
-// is kept.
-type AccessToken struct {
-	ID          string
+// TokenHolder is whom access tokens are issued to: a member of a group
+// (MemberID) or one of the group's link groups (LinkGroupID). Exactly one of
+// the two is set.
+type TokenHolder struct {
 	GroupID     string
 	MemberID    string
+	LinkGroupID string
+}
+
+// Name is the holder's resource name.
+func (h TokenHolder) Name() string {
+	if h.LinkGroupID != "" {
+		return linkGroupName(h.GroupID, h.LinkGroupID)
+	}
+	return memberName(h.GroupID, h.MemberID)
+}
+
+// AccessToken is a personal access token of a member or of a link group.
+// Only a hash of its secret is kept.
+type AccessToken struct {
+	ID string
+	TokenHolder
 	DisplayName string
 	SecretHash  []byte
 	ExpireTime  time.Time

@@ -68,6 +68,8 @@ func groupName(id string) string { return "groups/" + id }
 
 func memberName(groupID, id string) string { return groupName(groupID) + "/members/" + id }
 
+func linkGroupName(groupID, id string) string { return groupName(groupID) + "/linkGroups/" + id }
+
 // mayAdminister reports whether the caller may change the group's records.
 func mayAdminister(p auth.Principal, groupID string) bool {
 	return p.Kind == auth.Operator || p.IsGroupAdmin(groupName(groupID))
@@ -301,8 +303,9 @@ func (s *Service) ListLinkGroups(ctx context.Context, groupID string, p Page) ([
 	return links, next, nil
 }
 
-// DeleteLinkGroup removes a link, for example to replace a link group. The
-// group's admins and the operator may.
+// DeleteLinkGroup removes a link, for example to replace a link group, and
+// revokes the link group's tokens with it. The group's admins and the
+// operator may.
 func (s *Service) DeleteLinkGroup(ctx context.Context, groupID, id string) error {
 	if _, err := s.GetGroup(ctx, groupID); err != nil {
 		return err
@@ -310,7 +313,7 @@ func (s *Service) DeleteLinkGroup(ctx context.Context, groupID, id string) error
 	if !mayAdminister(auth.FromContext(ctx), groupID) {
 		return denied("remove link groups")
 	}
-	if err := s.Store.DeleteLinkGroup(ctx, groupID, id); err != nil {
+	if err := s.Store.DeleteLinkGroup(ctx, groupID, id, s.now()); err != nil {
 		return storeError(err, notFoundLinkGroup, "link group")
 	}
 	return nil
@@ -332,18 +335,20 @@ type IssuedToken struct {
 	Secret string
 }
 
-// CreateAccessToken issues a token to a member. Group admins and the operator
-// may. The secret is returned once; only its SHA-256 is stored, which is
-// enough for a 256-bit random secret.
-func (s *Service) CreateAccessToken(ctx context.Context, groupID, memberID, displayName string, expire time.Time) (IssuedToken, error) {
-	m, err := s.Store.GetMember(ctx, groupID, memberID)
+// CreateAccessToken issues a token to a member or to a link group, so that
+// the link group can call this system with credentials of its own. Group
+// admins and the operator may. The secret is returned once; only its
+// SHA-256 is stored, which is enough for a 256-bit random secret.
+func (s *Service) CreateAccessToken(ctx context.Context, h TokenHolder, displayName string, expire time.Time) (IssuedToken, error) {
+	caller := auth.FromContext(ctx)
+	m, err := s.holder(ctx, caller, h)
 	if err != nil {
-		return IssuedToken{}, storeError(err, notFoundMember, "member")
+		return IssuedToken{}, err
 	}
-	if !mayAdminister(auth.FromContext(ctx), groupID) {
+	if !mayAdminister(caller, h.GroupID) {
 		return IssuedToken{}, denied("issue access tokens")
 	}
-	if !m.Active {
+	if h.LinkGroupID == "" && !m.Active {
 		return IssuedToken{}, fault.New(fault.FailedPrecondition, "MEMBER_INACTIVE", "the member is not active")
 	}
 	now := s.now()
@@ -363,9 +368,9 @@ func (s *Service) CreateAccessToken(ctx context.Context, groupID, memberID, disp
 	id := strings.ToLower(tokenEncoding.EncodeToString(randomBytes(10)))
 	secret := strings.ToLower(tokenEncoding.EncodeToString(randomBytes(32)))
 	hash := sha256.Sum256([]byte(secret))
-	t := AccessToken{ID: id, GroupID: groupID, MemberID: memberID, DisplayName: displayName, SecretHash: hash[:], ExpireTime: expire.UTC(), CreateTime: now}
-	if err := s.Store.CreateAccessToken(ctx, t); err != nil {
-		return IssuedToken{}, fmt.Errorf("store token: %w", err)
+	t := AccessToken{ID: id, TokenHolder: h, DisplayName: displayName, SecretHash: hash[:], ExpireTime: expire.UTC(), CreateTime: now}
+	if err := s.Store.CreateAccessToken(ctx, t); err != nil { // the link group may have been removed meanwhile
+		return IssuedToken{}, storeError(err, notFoundHolder(h), "access token")
 	}
 	return IssuedToken{AccessToken: t, Secret: tokenPrefix + id + "_" + secret}, nil
 }
@@ -378,16 +383,18 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// Authentication is who a secret stands for.
+// Authentication is who a secret stands for: the operator, a member, or a
+// link group (LinkGroup, with Group the group it belongs to).
 type Authentication struct {
 	Operator   bool
 	Member     string
 	Group      string
 	GroupAdmin bool
+	LinkGroup  string
 }
 
-// Authenticate turns a bearer secret into the member (or operator) it stands
-// for. Every failure looks the same to the caller.
+// Authenticate turns a bearer secret into the member, link group or
+// operator it stands for. Every failure looks the same to the caller.
 func (s *Service) Authenticate(ctx context.Context, secret string) (Authentication, error) {
 	if s.OperatorToken != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(s.OperatorToken)) == 1 {
 		return Authentication{Operator: true}, nil
@@ -409,13 +416,18 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Authenticati
 	}
 	hash := sha256.Sum256([]byte(given))
 	now := s.now()
+	// A link group's token outlives no link: the store finds none once the
+	// link group is removed.
 	valid := subtle.ConstantTimeCompare(hash[:], t.SecretHash) == 1 &&
-		t.RevokeTime.IsZero() && now.Before(t.ExpireTime) && m.Active
+		t.RevokeTime.IsZero() && now.Before(t.ExpireTime) && (t.LinkGroupID != "" || m.Active)
 	if !valid {
 		return Authentication{}, auth.ErrUnauthenticated()
 	}
 	if err := s.Store.TouchAccessToken(ctx, t.ID, now); err != nil {
 		return Authentication{}, fmt.Errorf("record token use: %w", err)
+	}
+	if t.LinkGroupID != "" {
+		return Authentication{LinkGroup: t.TokenHolder.Name(), Group: groupName(t.GroupID)}, nil
 	}
 	return Authentication{Member: memberName(m.GroupID, m.ID), Group: groupName(m.GroupID), GroupAdmin: m.GroupAdmin}, nil
 }

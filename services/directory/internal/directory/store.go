@@ -32,9 +32,12 @@ type Store interface {
 	DeactivateMember(ctx context.Context, m Member, leaveTime time.Time, keepAdmin bool) (Member, error)
 
 	CreateLinkGroup(ctx context.Context, l LinkGroup) error
+	GetLinkGroup(ctx context.Context, groupID, id string) (LinkGroup, error)
 	ListLinkGroups(ctx context.Context, groupID, after string, limit int) ([]LinkGroup, error)
-	// DeleteLinkGroup removes a link; ErrNotFound when there is none.
-	DeleteLinkGroup(ctx context.Context, groupID, id string) error
+	// DeleteLinkGroup removes a link and revokes, as of at, the link
+	// group's tokens not yet revoked, in one transaction; ErrNotFound when
+	// there is no such link.
+	DeleteLinkGroup(ctx context.Context, groupID, id string, at time.Time) error
 
 	// CreateStatement stores a draft under the group's next version number
 	// and returns it with that number.
@@ -52,12 +55,18 @@ type Store interface {
 	// ErrNotDraft when the version is no longer a draft.
 	PublishStatement(ctx context.Context, groupID string, version int, at time.Time) (Statement, int, error)
 
+	// CreateAccessToken stores a token; ErrNotFound when its holder does
+	// not exist.
 	CreateAccessToken(ctx context.Context, t AccessToken) error
-	// GetAccessToken returns the token and the member holding it.
+	// GetAccessToken returns the token and, for a member's token, the
+	// member holding it (zero for a link group's). A link group's token
+	// is ErrNotFound once its link group is removed, and stays so when a
+	// link group of the same id is made again later.
 	GetAccessToken(ctx context.Context, id string) (AccessToken, Member, error)
-	// ListAccessTokens returns up to limit of a member's tokens created
-	// before the token after (from the newest when empty), newest first.
-	ListAccessTokens(ctx context.Context, groupID, memberID, after string, limit int) ([]AccessToken, error)
+	// ListAccessTokens returns up to limit of a holder's tokens created
+	// before the token after (from the newest when empty), newest first;
+	// for a link group, only those issued since it was made.
+	ListAccessTokens(ctx context.Context, h TokenHolder, after string, limit int) ([]AccessToken, error)
 	// RevokeAccessToken records the revocation of a token not yet revoked
 	// (ErrStale otherwise) and returns the token.
 	RevokeAccessToken(ctx context.Context, id string, at time.Time) (AccessToken, error)

@@ -13,6 +13,10 @@ import (
 // idPattern is the form of group, member and link group ids.
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,38}[a-z0-9]$`)
 
+// procedurePattern is the form of a procedure's name, as casework accepts
+// it: a group may name only what casework could serve.
+var procedurePattern = regexp.MustCompile(`^procedures/[a-z][a-z0-9-]{0,62}$`)
+
 // ValidID reports whether id may be the last part of a resource name.
 func ValidID(id string) bool { return idPattern.MatchString(id) }
 
@@ -62,6 +66,9 @@ func validateGroup(g Group, creating bool) error {
 			v.Add("group.procedure_settings.reminder_offsets", "must be positive")
 			break
 		}
+	}
+	if s.Procedure != "" && !procedurePattern.MatchString(s.Procedure) {
+		v.Add("group.procedure_settings.procedure", "must be empty or procedures/ followed by 1 to 63 lowercase letters, digits and hyphens, starting with a letter")
 	}
 	return v.Err()
 }

@@ -1,8 +1,11 @@
 package directory
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipnmediation/disputes/platform/fault"
 )
 
 func TestValidID(t *testing.T) {
@@ -36,6 +39,40 @@ func TestProcedureSettingsDefaults(t *testing.T) {
 	set := ProcedureSettings{OverallTarget: time.Hour}.WithDefaults()
 	if set.OverallTarget != time.Hour {
 		t.Errorf("a set target was replaced: %+v", set)
+	}
+}
+
+func TestValidateGroupProcedure(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		procedure string
+		ok        bool
+	}{
+		{"", true},
+		{"procedures/ipn-disputes-v1", true},
+		{"procedures/p", true},
+		{"procedures/" + strings.Repeat("a", 63), true},
+		{"procedures/" + strings.Repeat("a", 64), false},
+		{"procedures/", false},
+		{"procedures/1st", false},
+		{"procedures/-x", false},
+		{"procedures/IPN", false},
+		{"procedures/ipn_disputes", false},
+		{"procedures/ipn/v1", false},
+		{"ipn-disputes-v1", false},
+		{"groups/riverside", false},
+		{" procedures/ipn", false},
+	}
+	for _, tc := range tests {
+		g := Group{ID: "riverside", DisplayName: "Riverside", Settings: ProcedureSettings{Procedure: tc.procedure}}
+		err := validateGroup(g, true)
+		if (err == nil) != tc.ok {
+			t.Errorf("procedure %q: err = %v, want ok %v", tc.procedure, err, tc.ok)
+			continue
+		}
+		if f, _ := fault.As(err); err != nil && (f == nil || len(f.Violations) != 1 || f.Violations[0].Field != "group.procedure_settings.procedure") {
+			t.Errorf("procedure %q: err = %v, want one violation on group.procedure_settings.procedure", tc.procedure, err)
+		}
 	}
 }
 

@@ -28,6 +28,7 @@ func groupProto(g directory.Group) *directoryv1.Group {
 	settings := &directoryv1.ProcedureSettings{
 		OverallTarget:       durationpb.New(s.OverallTarget),
 		FirstResponseTarget: durationpb.New(s.FirstResponseTarget),
+		Procedure:           s.Procedure,
 	}
 	for _, o := range s.ReminderOffsets {
 		settings.ReminderOffsets = append(settings.ReminderOffsets, durationpb.New(o))
@@ -51,6 +52,7 @@ func groupDomain(g *directoryv1.Group) directory.Group {
 	settings := directory.ProcedureSettings{
 		OverallTarget:       s.GetOverallTarget().AsDuration(),
 		FirstResponseTarget: s.GetFirstResponseTarget().AsDuration(),
+		Procedure:           s.GetProcedure(),
 	}
 	for _, o := range s.GetReminderOffsets() {
 		settings.ReminderOffsets = append(settings.ReminderOffsets, o.AsDuration())
@@ -126,7 +128,7 @@ func linkGroupProto(l directory.LinkGroup) *directoryv1.LinkGroup {
 
 func accessTokenProto(t directory.AccessToken) *directoryv1.AccessToken {
 	return &directoryv1.AccessToken{
-		Name:        "groups/" + t.GroupID + "/members/" + t.MemberID + "/accessTokens/" + t.ID,
+		Name:        t.Name(),
 		DisplayName: t.DisplayName,
 		ExpireTime:  timestamppb.New(t.ExpireTime),
 		CreateTime:  timestamppb.New(t.CreateTime),

@@ -212,9 +212,12 @@ func (h *Handler) CreateLinkGroup(ctx context.Context, req *directoryv1.CreateLi
 
 // CreateAccessToken implements directoryv1.DirectoryServiceServer.
 func (h *Handler) CreateAccessToken(ctx context.Context, req *directoryv1.CreateAccessTokenRequest) (*directoryv1.AccessToken, error) {
-	gid, mid := memberIDs(req.GetParent())
+	holder, err := tokenHolder("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
 	var expire = req.GetAccessToken().GetExpireTime()
-	issued, err := h.Service.CreateAccessToken(ctx, gid, mid, req.GetAccessToken().GetDisplayName(), timeOrZero(expire))
+	issued, err := h.Service.CreateAccessToken(ctx, holder, req.GetAccessToken().GetDisplayName(), timeOrZero(expire))
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +237,7 @@ func (h *Handler) Authenticate(ctx context.Context, req *directoryv1.Authenticat
 		Group:      a.Group,
 		GroupAdmin: a.GroupAdmin,
 		Operator:   a.Operator,
+		LinkGroup:  a.LinkGroup,
 		CacheTtl:   durationpb.New(directory.AuthCacheTTL),
 	}, nil
 }

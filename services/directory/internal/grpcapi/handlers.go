@@ -41,6 +41,32 @@ func splitName(field, name string, collections ...string) ([]string, error) {
 	return ids, nil
 }
 
+// tokenHolder reads the name of a token holder:
+// groups/{group}/members/{member} or groups/{group}/linkGroups/{link_group}.
+func tokenHolder(field, name string) (directory.TokenHolder, error) {
+	if ids := nameParts(name, "members"); ids != nil {
+		return directory.TokenHolder{GroupID: ids[0], MemberID: ids[1]}, nil
+	}
+	ids, err := splitName(field, name, "linkGroups")
+	if err != nil {
+		return directory.TokenHolder{}, err
+	}
+	return directory.TokenHolder{GroupID: ids[0], LinkGroupID: ids[1]}, nil
+}
+
+// tokenName reads the name of an access token under either kind of holder
+// and returns the holder and the token's id.
+func tokenName(field, name string) (directory.TokenHolder, string, error) {
+	if ids := nameParts(name, "members", "accessTokens"); ids != nil {
+		return directory.TokenHolder{GroupID: ids[0], MemberID: ids[1]}, ids[2], nil
+	}
+	ids, err := splitName(field, name, "linkGroups", "accessTokens")
+	if err != nil {
+		return directory.TokenHolder{}, "", err
+	}
+	return directory.TokenHolder{GroupID: ids[0], LinkGroupID: ids[1]}, ids[2], nil
+}
+
 // UpdateMember implements directoryv1.DirectoryServiceServer.
 func (h *Handler) UpdateMember(ctx context.Context, req *directoryv1.UpdateMemberRequest) (*directoryv1.Member, error) {
 	m := memberDomain(req.GetMember())
@@ -139,8 +165,11 @@ func (h *Handler) ListAccessTokens(ctx context.Context, req *directoryv1.ListAcc
 	if err != nil {
 		return nil, err
 	}
-	gid, mid := memberIDs(req.GetParent())
-	tokens, next, err := h.Service.ListAccessTokens(ctx, gid, mid, p)
+	holder, err := tokenHolder("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	tokens, next, err := h.Service.ListAccessTokens(ctx, holder, p)
 	if err != nil {
 		return nil, err
 	}
@@ -153,11 +182,11 @@ func (h *Handler) ListAccessTokens(ctx context.Context, req *directoryv1.ListAcc
 
 // RevokeAccessToken implements directoryv1.DirectoryServiceServer.
 func (h *Handler) RevokeAccessToken(ctx context.Context, req *directoryv1.RevokeAccessTokenRequest) (*directoryv1.AccessToken, error) {
-	ids, err := splitName("name", req.GetName(), "members", "accessTokens")
+	holder, id, err := tokenName("name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.Service.RevokeAccessToken(ctx, ids[0], ids[1], ids[2])
+	t, err := h.Service.RevokeAccessToken(ctx, holder, id)
 	if err != nil {
 		return nil, err
 	}

@@ -121,15 +121,3 @@ func (s *Store) DeactivateMember(ctx context.Context, m directory.Member, leaveT
 	})
 	return updated, err
 }
-
-// DeleteLinkGroup implements directory.Store.
-func (s *Store) DeleteLinkGroup(ctx context.Context, groupID, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM link_groups WHERE group_id = $1 AND id = $2`, groupID, id)
-	if err != nil {
-		return fmt.Errorf("delete link group: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return directory.ErrNotFound
-	}
-	return nil
-}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/events"
@@ -65,28 +64,26 @@ func durations(ss []int64) []time.Duration {
 }
 
 const groupColumns = `id, display_name, ipn_status, status_since_year, meeting_frequency, public_contact,
-	overall_target_s, first_response_target_s, reminder_offsets_s, create_time, update_time, version`
+	overall_target_s, first_response_target_s, reminder_offsets_s, procedure_name, create_time, update_time, version`
 
 func scanGroup(row pgx.Row) (directory.Group, error) {
 	var g directory.Group
 	var overall, first int64
 	var offsets []int64
 	err := row.Scan(&g.ID, &g.DisplayName, &g.IPNStatus, &g.StatusSinceYear, &g.MeetingFrequency, &g.PublicContact,
-		&overall, &first, &offsets, &g.CreateTime, &g.UpdateTime, &g.Version)
-	g.Settings = directory.ProcedureSettings{
-		OverallTarget:       time.Duration(overall) * time.Second,
-		FirstResponseTarget: time.Duration(first) * time.Second,
-		ReminderOffsets:     durations(offsets),
-	}
+		&overall, &first, &offsets, &g.Settings.Procedure, &g.CreateTime, &g.UpdateTime, &g.Version)
+	g.Settings.OverallTarget = time.Duration(overall) * time.Second
+	g.Settings.FirstResponseTarget = time.Duration(first) * time.Second
+	g.Settings.ReminderOffsets = durations(offsets)
 	return g, err
 }
 
 // CreateGroup implements directory.Store.
 func (s *Store) CreateGroup(ctx context.Context, g directory.Group) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO groups (`+groupColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+	_, err := s.pool.Exec(ctx, `INSERT INTO groups (`+groupColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
 		g.ID, g.DisplayName, g.IPNStatus, g.StatusSinceYear, g.MeetingFrequency, g.PublicContact,
 		int64(g.Settings.OverallTarget/time.Second), int64(g.Settings.FirstResponseTarget/time.Second), seconds(g.Settings.ReminderOffsets),
-		g.CreateTime, g.UpdateTime, g.Version)
+		g.Settings.Procedure, g.CreateTime, g.UpdateTime, g.Version)
 	if err != nil {
 		return fmt.Errorf("insert group: %w", classify(err))
 	}
@@ -115,11 +112,11 @@ func (s *Store) ListGroups(ctx context.Context, after string, limit int) ([]dire
 func (s *Store) UpdateGroup(ctx context.Context, g directory.Group) (directory.Group, error) {
 	updated, err := scanGroup(s.pool.QueryRow(ctx, `UPDATE groups SET display_name = $2, ipn_status = $3, status_since_year = $4,
 		meeting_frequency = $5, public_contact = $6, overall_target_s = $7, first_response_target_s = $8,
-		reminder_offsets_s = $9, update_time = $10, version = version + 1
+		reminder_offsets_s = $9, procedure_name = $12, update_time = $10, version = version + 1
 		WHERE id = $1 AND version = $11 RETURNING `+groupColumns,
 		g.ID, g.DisplayName, g.IPNStatus, g.StatusSinceYear, g.MeetingFrequency, g.PublicContact,
 		int64(g.Settings.OverallTarget/time.Second), int64(g.Settings.FirstResponseTarget/time.Second), seconds(g.Settings.ReminderOffsets),
-		g.UpdateTime, g.Version))
+		g.UpdateTime, g.Version, g.Settings.Procedure))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return directory.Group{}, directory.ErrStale
 	}
@@ -194,66 +191,29 @@ func (s *Store) CreateLinkGroup(ctx context.Context, l directory.LinkGroup) erro
 	return nil
 }
 
+const linkGroupColumns = `group_id, id, display_name, local_group, contact_email, grpc_endpoint, create_time`
+
+func scanLinkGroup(row pgx.Row) (directory.LinkGroup, error) {
+	var l directory.LinkGroup
+	err := row.Scan(&l.GroupID, &l.ID, &l.DisplayName, &l.LocalGroup, &l.ContactEmail, &l.GRPCEndpoint, &l.CreateTime)
+	return l, err
+}
+
+// GetLinkGroup implements directory.Store.
+func (s *Store) GetLinkGroup(ctx context.Context, groupID, id string) (directory.LinkGroup, error) {
+	l, err := scanLinkGroup(s.pool.QueryRow(ctx, `SELECT `+linkGroupColumns+` FROM link_groups WHERE group_id = $1 AND id = $2`, groupID, id))
+	if err != nil {
+		return directory.LinkGroup{}, fmt.Errorf("get link group: %w", classify(err))
+	}
+	return l, nil
+}
+
 // ListLinkGroups implements directory.Store.
 func (s *Store) ListLinkGroups(ctx context.Context, groupID, after string, limit int) ([]directory.LinkGroup, error) {
-	rows, err := s.pool.Query(ctx, `SELECT group_id, id, display_name, local_group, contact_email, grpc_endpoint, create_time
+	rows, err := s.pool.Query(ctx, `SELECT `+linkGroupColumns+`
 		FROM link_groups WHERE group_id = $1 AND id > $2 ORDER BY id LIMIT $3`, groupID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list link groups: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (directory.LinkGroup, error) {
-		var l directory.LinkGroup
-		err := r.Scan(&l.GroupID, &l.ID, &l.DisplayName, &l.LocalGroup, &l.ContactEmail, &l.GRPCEndpoint, &l.CreateTime)
-		return l, err
-	})
-}
-
-// CreateAccessToken implements directory.Store.
-func (s *Store) CreateAccessToken(ctx context.Context, t directory.AccessToken) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO access_tokens (id, group_id, member_id, display_name, secret_hash, expire_time, create_time)
-		VALUES ($1,$2,$3,$4,$5,$6,$7)`, t.ID, t.GroupID, t.MemberID, t.DisplayName, t.SecretHash, t.ExpireTime, t.CreateTime)
-	if err != nil {
-		return fmt.Errorf("insert access token: %w", classify(err))
-	}
-	return nil
-}
-
-// GetAccessToken implements directory.Store.
-func (s *Store) GetAccessToken(ctx context.Context, id string) (directory.AccessToken, directory.Member, error) {
-	var t directory.AccessToken
-	var lastUse, revoke *time.Time
-	row := s.pool.QueryRow(ctx, `SELECT t.id, t.group_id, t.member_id, t.display_name, t.secret_hash, t.expire_time, t.create_time, t.last_used_time, t.revoke_time,
-		`+prefixed("m.", memberColumns)+`
-		FROM access_tokens t JOIN members m ON m.group_id = t.group_id AND m.id = t.member_id WHERE t.id = $1`, id)
-	var m directory.Member
-	var leave *time.Time
-	err := row.Scan(&t.ID, &t.GroupID, &t.MemberID, &t.DisplayName, &t.SecretHash, &t.ExpireTime, &t.CreateTime, &lastUse, &revoke,
-		&m.GroupID, &m.ID, &m.DisplayName, &m.Active, &m.Email, &m.Phone, &m.Profile.Training,
-		&m.Profile.Qualifications, &m.Profile.Experience, &m.Profile.WayOfWorking, &m.GroupAdmin, &m.JoinTime, &leave, &m.Version)
-	if err != nil {
-		return directory.AccessToken{}, directory.Member{}, fmt.Errorf("get access token: %w", classify(err))
-	}
-	t.LastUseTime, t.RevokeTime = timeOrZero(lastUse), timeOrZero(revoke)
-	if leave != nil {
-		m.LeaveTime = *leave
-	}
-	return t, m, nil
-}
-
-// TouchAccessToken implements directory.Store.
-func (s *Store) TouchAccessToken(ctx context.Context, id string, at time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE access_tokens SET last_used_time = $2 WHERE id = $1`, id, at)
-	if err != nil {
-		return fmt.Errorf("touch access token: %w", err)
-	}
-	return nil
-}
-
-// prefixed qualifies every column of a column list with a table alias.
-func prefixed(alias, columns string) string {
-	parts := strings.Split(columns, ",")
-	for i, p := range parts {
-		parts[i] = alias + strings.TrimSpace(p)
-	}
-	return strings.Join(parts, ", ")
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (directory.LinkGroup, error) { return scanLinkGroup(r) })
 }

@@ -3201,6 +3201,144 @@ func (x *ReissueAccessCodeResponse) GetAccessCode() string {
 	return ""
 }
 
+// RegisteredConcern is the concern in the client's words, as registered.
+type RegisteredConcern struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, `groups/{group}/cases/{case}/registeredConcern`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The concern in the client's words. Confidential.
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// How the client would like to be addressed; only for the client and the
+	// SPC.
+	ClientName string `protobuf:"bytes,3,opt,name=client_name,json=clientName,proto3" json:"client_name,omitempty"`
+	// The client's e-mail address; only for the client and the SPC.
+	ClientEmail string `protobuf:"bytes,4,opt,name=client_email,json=clientEmail,proto3" json:"client_email,omitempty"`
+	// The client's telephone number; only for the client and the SPC.
+	ClientPhone string `protobuf:"bytes,5,opt,name=client_phone,json=clientPhone,proto3" json:"client_phone,omitempty"`
+	// When it was registered.
+	RegisterTime  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=register_time,json=registerTime,proto3" json:"register_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisteredConcern) Reset() {
+	*x = RegisteredConcern{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisteredConcern) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisteredConcern) ProtoMessage() {}
+
+func (x *RegisteredConcern) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisteredConcern.ProtoReflect.Descriptor instead.
+func (*RegisteredConcern) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *RegisteredConcern) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RegisteredConcern) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *RegisteredConcern) GetClientName() string {
+	if x != nil {
+		return x.ClientName
+	}
+	return ""
+}
+
+func (x *RegisteredConcern) GetClientEmail() string {
+	if x != nil {
+		return x.ClientEmail
+	}
+	return ""
+}
+
+func (x *RegisteredConcern) GetClientPhone() string {
+	if x != nil {
+		return x.ClientPhone
+	}
+	return ""
+}
+
+func (x *RegisteredConcern) GetRegisterTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RegisterTime
+	}
+	return nil
+}
+
+// GetRegisteredConcernRequest names a case's registered concern.
+type GetRegisteredConcernRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}/registeredConcern`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRegisteredConcernRequest) Reset() {
+	*x = GetRegisteredConcernRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRegisteredConcernRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRegisteredConcernRequest) ProtoMessage() {}
+
+func (x *GetRegisteredConcernRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRegisteredConcernRequest.ProtoReflect.Descriptor instead.
+func (*GetRegisteredConcernRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *GetRegisteredConcernRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 var File_ipn_disputes_casework_v1_casework_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
@@ -3465,10 +3603,23 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x19ReissueAccessCodeResponse\x12\x1c\n" +
 	"\treference\x18\x01 \x01(\tR\treference\x12\x1f\n" +
 	"\vaccess_code\x18\x02 \x01(\tR\n" +
-	"accessCode2\x98\x13\n" +
+	"accessCode\"\xf9\x02\n" +
+	"\x11RegisteredConcern\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1f\n" +
+	"\vclient_name\x18\x03 \x01(\tR\n" +
+	"clientName\x12!\n" +
+	"\fclient_email\x18\x04 \x01(\tR\vclientEmail\x12!\n" +
+	"\fclient_phone\x18\x05 \x01(\tR\vclientPhone\x12?\n" +
+	"\rregister_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fregisterTime:\x80\x01\xeaA}\n" +
+	"%disputes.ipn.org.uk/RegisteredConcern\x12-groups/{group}/cases/{case}/registeredConcern*\x12registeredConcerns2\x11registeredConcern\"`\n" +
+	"\x1bGetRegisteredConcernRequest\x12A\n" +
+	"\x04name\x18\x01 \x01(\tB-\xe0A\x02\xfaA'\n" +
+	"%disputes.ipn.org.uk/RegisteredConcernR\x04name2\xcc\x14\n" +
 	"\x0fCaseworkService\x12x\n" +
 	"\aGetCase\x12(.ipn.disputes.casework.v1.GetCaseRequest\x1a\x1e.ipn.disputes.casework.v1.Case\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=groups/*/cases/*}\x12\x89\x01\n" +
-	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/cases\x12\x92\x01\n" +
+	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/cases\x12\xb1\x01\n" +
+	"\x14GetRegisteredConcern\x125.ipn.disputes.casework.v1.GetRegisteredConcernRequest\x1a+.ipn.disputes.casework.v1.RegisteredConcern\"5\x82\xd3\xe4\x93\x02/\x12-/v1/{name=groups/*/cases/*/registeredConcern}\x12\x92\x01\n" +
 	"\bTakeStep\x12).ipn.disputes.casework.v1.TakeStepRequest\x1a*.ipn.disputes.casework.v1.TakeStepResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=groups/*/cases/*}:takeStep\x12\x84\x01\n" +
 	"\fGetProcedure\x12-.ipn.disputes.casework.v1.GetProcedureRequest\x1a$.ipn.disputes.procedure.v1.Procedure\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=procedures/*}\x12\x8b\x01\n" +
 	"\x0eListProcedures\x12/.ipn.disputes.casework.v1.ListProceduresRequest\x1a0.ipn.disputes.casework.v1.ListProceduresResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/procedures\x12\xb9\x01\n" +
@@ -3499,7 +3650,7 @@ func file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
 	(Case_Outcome)(0),                   // 0: ipn.disputes.casework.v1.Case.Outcome
 	(Constraints_Sharing)(0),            // 1: ipn.disputes.casework.v1.Constraints.Sharing
@@ -3547,31 +3698,33 @@ var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
 	(*ListNotesResponse)(nil),           // 43: ipn.disputes.casework.v1.ListNotesResponse
 	(*ReissueAccessCodeRequest)(nil),    // 44: ipn.disputes.casework.v1.ReissueAccessCodeRequest
 	(*ReissueAccessCodeResponse)(nil),   // 45: ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	(v1.Phase)(0),                       // 46: ipn.disputes.procedure.v1.Phase
-	(*timestamppb.Timestamp)(nil),       // 47: google.protobuf.Timestamp
-	(v1.Role)(0),                        // 48: ipn.disputes.procedure.v1.Role
-	(*durationpb.Duration)(nil),         // 49: google.protobuf.Duration
-	(v1.MeetingKind)(0),                 // 50: ipn.disputes.procedure.v1.MeetingKind
-	(*v1.Procedure)(nil),                // 51: ipn.disputes.procedure.v1.Procedure
-	(*httpbody.HttpBody)(nil),           // 52: google.api.HttpBody
+	(*RegisteredConcern)(nil),           // 46: ipn.disputes.casework.v1.RegisteredConcern
+	(*GetRegisteredConcernRequest)(nil), // 47: ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	(v1.Phase)(0),                       // 48: ipn.disputes.procedure.v1.Phase
+	(*timestamppb.Timestamp)(nil),       // 49: google.protobuf.Timestamp
+	(v1.Role)(0),                        // 50: ipn.disputes.procedure.v1.Role
+	(*durationpb.Duration)(nil),         // 51: google.protobuf.Duration
+	(v1.MeetingKind)(0),                 // 52: ipn.disputes.procedure.v1.MeetingKind
+	(*v1.Procedure)(nil),                // 53: ipn.disputes.procedure.v1.Procedure
+	(*httpbody.HttpBody)(nil),           // 54: google.api.HttpBody
 }
 var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
-	46, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	48, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
 	6,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
-	47, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
-	47, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
+	49, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
+	49, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: ipn.disputes.casework.v1.Case.outcome:type_name -> ipn.disputes.casework.v1.Case.Outcome
-	47, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
-	48, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
+	49, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
+	50, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
 	5,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
 	6,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
-	48, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
-	47, // 10: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
-	49, // 11: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
-	49, // 12: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
-	47, // 13: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
-	46, // 14: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
-	48, // 15: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
+	50, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
+	49, // 10: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
+	51, // 11: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
+	51, // 12: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
+	49, // 13: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
+	48, // 14: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	50, // 15: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
 	4,  // 16: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
 	12, // 17: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
 	13, // 18: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
@@ -3582,27 +3735,27 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	4,  // 23: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
 	23, // 24: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	14, // 25: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	47, // 26: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
-	47, // 27: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
+	49, // 26: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
+	49, // 27: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
 	19, // 28: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
 	19, // 29: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
 	1,  // 30: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
 	2,  // 31: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	47, // 32: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
+	49, // 32: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
 	18, // 33: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	50, // 34: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
+	52, // 34: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
 	3,  // 35: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
 	14, // 36: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
 	22, // 37: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
-	47, // 38: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	48, // 39: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
-	47, // 40: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
-	48, // 41: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
-	47, // 42: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
-	48, // 43: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
-	47, // 44: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	47, // 45: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
-	51, // 46: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
+	49, // 38: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	50, // 39: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
+	49, // 40: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
+	50, // 41: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
+	49, // 42: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
+	50, // 43: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
+	49, // 44: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	49, // 45: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
+	53, // 46: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
 	23, // 47: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	2,  // 48: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
 	20, // 49: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
@@ -3611,43 +3764,46 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	24, // 52: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
 	25, // 53: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
 	25, // 54: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
-	7,  // 55: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
-	8,  // 56: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
-	10, // 57: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
-	26, // 58: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
-	27, // 59: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
-	29, // 60: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
-	31, // 61: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
-	33, // 62: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
-	34, // 63: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
-	36, // 64: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
-	37, // 65: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	38, // 66: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
-	39, // 67: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
-	41, // 68: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
-	42, // 69: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
-	44, // 70: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	4,  // 71: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
-	9,  // 72: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
-	11, // 73: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
-	51, // 74: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
-	28, // 75: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
-	30, // 76: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	32, // 77: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
-	20, // 78: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
-	35, // 79: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
-	21, // 80: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
-	52, // 81: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
-	24, // 82: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
-	40, // 83: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
-	25, // 84: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
-	43, // 85: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
-	45, // 86: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	71, // [71:87] is the sub-list for method output_type
-	55, // [55:71] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	49, // 55: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
+	7,  // 56: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
+	8,  // 57: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
+	47, // 58: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	10, // 59: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
+	26, // 60: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
+	27, // 61: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
+	29, // 62: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	31, // 63: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
+	33, // 64: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
+	34, // 65: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
+	36, // 66: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
+	37, // 67: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	38, // 68: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
+	39, // 69: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
+	41, // 70: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
+	42, // 71: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
+	44, // 72: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	4,  // 73: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
+	9,  // 74: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
+	46, // 75: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
+	11, // 76: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
+	53, // 77: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
+	28, // 78: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
+	30, // 79: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	32, // 80: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
+	20, // 81: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
+	35, // 82: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
+	21, // 83: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
+	54, // 84: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
+	24, // 85: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
+	40, // 86: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
+	25, // 87: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
+	43, // 88: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
+	45, // 89: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	73, // [73:90] is the sub-list for method output_type
+	56, // [56:73] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_casework_v1_casework_proto_init() }
@@ -3670,7 +3826,7 @@ func file_ipn_disputes_casework_v1_casework_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_casework_v1_casework_proto_rawDesc), len(file_ipn_disputes_casework_v1_casework_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

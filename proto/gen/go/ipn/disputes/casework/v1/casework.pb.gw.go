@@ -127,6 +127,45 @@ func local_request_CaseworkService_ListCases_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
+func request_CaseworkService_GetRegisteredConcern_0(ctx context.Context, marshaler runtime.Marshaler, client CaseworkServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetRegisteredConcernRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetRegisteredConcern(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_CaseworkService_GetRegisteredConcern_0(ctx context.Context, marshaler runtime.Marshaler, server CaseworkServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetRegisteredConcernRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	msg, err := server.GetRegisteredConcern(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 func request_CaseworkService_TakeStep_0(ctx context.Context, marshaler runtime.Marshaler, client CaseworkServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq TakeStepRequest
@@ -753,6 +792,26 @@ func RegisterCaseworkServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 		}
 		forward_CaseworkService_ListCases_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_CaseworkService_GetRegisteredConcern_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/ipn.disputes.casework.v1.CaseworkService/GetRegisteredConcern", runtime.WithHTTPPathPattern("/v1/{name=groups/*/cases/*/registeredConcern}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_CaseworkService_GetRegisteredConcern_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_CaseworkService_GetRegisteredConcern_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_CaseworkService_TakeStep_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1107,6 +1166,23 @@ func RegisterCaseworkServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 		}
 		forward_CaseworkService_ListCases_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_CaseworkService_GetRegisteredConcern_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/ipn.disputes.casework.v1.CaseworkService/GetRegisteredConcern", runtime.WithHTTPPathPattern("/v1/{name=groups/*/cases/*/registeredConcern}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_CaseworkService_GetRegisteredConcern_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_CaseworkService_GetRegisteredConcern_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_CaseworkService_TakeStep_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1349,39 +1425,41 @@ func RegisterCaseworkServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 }
 
 var (
-	pattern_CaseworkService_GetCase_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "groups", "cases", "name"}, ""))
-	pattern_CaseworkService_ListCases_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "groups", "parent", "cases"}, ""))
-	pattern_CaseworkService_TakeStep_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "groups", "cases", "name"}, "takeStep"))
-	pattern_CaseworkService_GetProcedure_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "procedures", "name"}, ""))
-	pattern_CaseworkService_ListProcedures_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "procedures"}, ""))
-	pattern_CaseworkService_ListTimelineEntries_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "timelineEntries"}, ""))
-	pattern_CaseworkService_ListDocuments_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "documents"}, ""))
-	pattern_CaseworkService_GetDocument_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "groups", "cases", "documents", "name"}, ""))
-	pattern_CaseworkService_ListMeetings_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "meetings"}, ""))
-	pattern_CaseworkService_GetMeeting_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "groups", "cases", "meetings", "name"}, ""))
-	pattern_CaseworkService_GetMeetingCalendar_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "groups", "cases", "meetings", "name", "calendar"}, ""))
-	pattern_CaseworkService_CreateMessage_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "messages"}, ""))
-	pattern_CaseworkService_ListMessages_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "messages"}, ""))
-	pattern_CaseworkService_CreateNote_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "notes"}, ""))
-	pattern_CaseworkService_ListNotes_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "notes"}, ""))
-	pattern_CaseworkService_ReissueAccessCode_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "groups", "cases", "name"}, "reissueAccessCode"))
+	pattern_CaseworkService_GetCase_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "groups", "cases", "name"}, ""))
+	pattern_CaseworkService_ListCases_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "groups", "parent", "cases"}, ""))
+	pattern_CaseworkService_GetRegisteredConcern_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 4, 5, 5, 4}, []string{"v1", "groups", "cases", "registeredConcern", "name"}, ""))
+	pattern_CaseworkService_TakeStep_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "groups", "cases", "name"}, "takeStep"))
+	pattern_CaseworkService_GetProcedure_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "procedures", "name"}, ""))
+	pattern_CaseworkService_ListProcedures_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "procedures"}, ""))
+	pattern_CaseworkService_ListTimelineEntries_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "timelineEntries"}, ""))
+	pattern_CaseworkService_ListDocuments_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "documents"}, ""))
+	pattern_CaseworkService_GetDocument_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "groups", "cases", "documents", "name"}, ""))
+	pattern_CaseworkService_ListMeetings_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "meetings"}, ""))
+	pattern_CaseworkService_GetMeeting_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "groups", "cases", "meetings", "name"}, ""))
+	pattern_CaseworkService_GetMeetingCalendar_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "groups", "cases", "meetings", "name", "calendar"}, ""))
+	pattern_CaseworkService_CreateMessage_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "messages"}, ""))
+	pattern_CaseworkService_ListMessages_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "messages"}, ""))
+	pattern_CaseworkService_CreateNote_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "notes"}, ""))
+	pattern_CaseworkService_ListNotes_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "groups", "cases", "parent", "notes"}, ""))
+	pattern_CaseworkService_ReissueAccessCode_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "groups", "cases", "name"}, "reissueAccessCode"))
 )
 
 var (
-	forward_CaseworkService_GetCase_0             = runtime.ForwardResponseMessage
-	forward_CaseworkService_ListCases_0           = runtime.ForwardResponseMessage
-	forward_CaseworkService_TakeStep_0            = runtime.ForwardResponseMessage
-	forward_CaseworkService_GetProcedure_0        = runtime.ForwardResponseMessage
-	forward_CaseworkService_ListProcedures_0      = runtime.ForwardResponseMessage
-	forward_CaseworkService_ListTimelineEntries_0 = runtime.ForwardResponseMessage
-	forward_CaseworkService_ListDocuments_0       = runtime.ForwardResponseMessage
-	forward_CaseworkService_GetDocument_0         = runtime.ForwardResponseMessage
-	forward_CaseworkService_ListMeetings_0        = runtime.ForwardResponseMessage
-	forward_CaseworkService_GetMeeting_0          = runtime.ForwardResponseMessage
-	forward_CaseworkService_GetMeetingCalendar_0  = runtime.ForwardResponseMessage
-	forward_CaseworkService_CreateMessage_0       = runtime.ForwardResponseMessage
-	forward_CaseworkService_ListMessages_0        = runtime.ForwardResponseMessage
-	forward_CaseworkService_CreateNote_0          = runtime.ForwardResponseMessage
-	forward_CaseworkService_ListNotes_0           = runtime.ForwardResponseMessage
-	forward_CaseworkService_ReissueAccessCode_0   = runtime.ForwardResponseMessage
+	forward_CaseworkService_GetCase_0              = runtime.ForwardResponseMessage
+	forward_CaseworkService_ListCases_0            = runtime.ForwardResponseMessage
+	forward_CaseworkService_GetRegisteredConcern_0 = runtime.ForwardResponseMessage
+	forward_CaseworkService_TakeStep_0             = runtime.ForwardResponseMessage
+	forward_CaseworkService_GetProcedure_0         = runtime.ForwardResponseMessage
+	forward_CaseworkService_ListProcedures_0       = runtime.ForwardResponseMessage
+	forward_CaseworkService_ListTimelineEntries_0  = runtime.ForwardResponseMessage
+	forward_CaseworkService_ListDocuments_0        = runtime.ForwardResponseMessage
+	forward_CaseworkService_GetDocument_0          = runtime.ForwardResponseMessage
+	forward_CaseworkService_ListMeetings_0         = runtime.ForwardResponseMessage
+	forward_CaseworkService_GetMeeting_0           = runtime.ForwardResponseMessage
+	forward_CaseworkService_GetMeetingCalendar_0   = runtime.ForwardResponseMessage
+	forward_CaseworkService_CreateMessage_0        = runtime.ForwardResponseMessage
+	forward_CaseworkService_ListMessages_0         = runtime.ForwardResponseMessage
+	forward_CaseworkService_CreateNote_0           = runtime.ForwardResponseMessage
+	forward_CaseworkService_ListNotes_0            = runtime.ForwardResponseMessage
+	forward_CaseworkService_ReissueAccessCode_0    = runtime.ForwardResponseMessage
 )

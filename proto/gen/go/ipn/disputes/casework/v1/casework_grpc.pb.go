@@ -21,22 +21,23 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CaseworkService_GetCase_FullMethodName             = "/ipn.disputes.casework.v1.CaseworkService/GetCase"
-	CaseworkService_ListCases_FullMethodName           = "/ipn.disputes.casework.v1.CaseworkService/ListCases"
-	CaseworkService_TakeStep_FullMethodName            = "/ipn.disputes.casework.v1.CaseworkService/TakeStep"
-	CaseworkService_GetProcedure_FullMethodName        = "/ipn.disputes.casework.v1.CaseworkService/GetProcedure"
-	CaseworkService_ListProcedures_FullMethodName      = "/ipn.disputes.casework.v1.CaseworkService/ListProcedures"
-	CaseworkService_ListTimelineEntries_FullMethodName = "/ipn.disputes.casework.v1.CaseworkService/ListTimelineEntries"
-	CaseworkService_ListDocuments_FullMethodName       = "/ipn.disputes.casework.v1.CaseworkService/ListDocuments"
-	CaseworkService_GetDocument_FullMethodName         = "/ipn.disputes.casework.v1.CaseworkService/GetDocument"
-	CaseworkService_ListMeetings_FullMethodName        = "/ipn.disputes.casework.v1.CaseworkService/ListMeetings"
-	CaseworkService_GetMeeting_FullMethodName          = "/ipn.disputes.casework.v1.CaseworkService/GetMeeting"
-	CaseworkService_GetMeetingCalendar_FullMethodName  = "/ipn.disputes.casework.v1.CaseworkService/GetMeetingCalendar"
-	CaseworkService_CreateMessage_FullMethodName       = "/ipn.disputes.casework.v1.CaseworkService/CreateMessage"
-	CaseworkService_ListMessages_FullMethodName        = "/ipn.disputes.casework.v1.CaseworkService/ListMessages"
-	CaseworkService_CreateNote_FullMethodName          = "/ipn.disputes.casework.v1.CaseworkService/CreateNote"
-	CaseworkService_ListNotes_FullMethodName           = "/ipn.disputes.casework.v1.CaseworkService/ListNotes"
-	CaseworkService_ReissueAccessCode_FullMethodName   = "/ipn.disputes.casework.v1.CaseworkService/ReissueAccessCode"
+	CaseworkService_GetCase_FullMethodName              = "/ipn.disputes.casework.v1.CaseworkService/GetCase"
+	CaseworkService_ListCases_FullMethodName            = "/ipn.disputes.casework.v1.CaseworkService/ListCases"
+	CaseworkService_GetRegisteredConcern_FullMethodName = "/ipn.disputes.casework.v1.CaseworkService/GetRegisteredConcern"
+	CaseworkService_TakeStep_FullMethodName             = "/ipn.disputes.casework.v1.CaseworkService/TakeStep"
+	CaseworkService_GetProcedure_FullMethodName         = "/ipn.disputes.casework.v1.CaseworkService/GetProcedure"
+	CaseworkService_ListProcedures_FullMethodName       = "/ipn.disputes.casework.v1.CaseworkService/ListProcedures"
+	CaseworkService_ListTimelineEntries_FullMethodName  = "/ipn.disputes.casework.v1.CaseworkService/ListTimelineEntries"
+	CaseworkService_ListDocuments_FullMethodName        = "/ipn.disputes.casework.v1.CaseworkService/ListDocuments"
+	CaseworkService_GetDocument_FullMethodName          = "/ipn.disputes.casework.v1.CaseworkService/GetDocument"
+	CaseworkService_ListMeetings_FullMethodName         = "/ipn.disputes.casework.v1.CaseworkService/ListMeetings"
+	CaseworkService_GetMeeting_FullMethodName           = "/ipn.disputes.casework.v1.CaseworkService/GetMeeting"
+	CaseworkService_GetMeetingCalendar_FullMethodName   = "/ipn.disputes.casework.v1.CaseworkService/GetMeetingCalendar"
+	CaseworkService_CreateMessage_FullMethodName        = "/ipn.disputes.casework.v1.CaseworkService/CreateMessage"
+	CaseworkService_ListMessages_FullMethodName         = "/ipn.disputes.casework.v1.CaseworkService/ListMessages"
+	CaseworkService_CreateNote_FullMethodName           = "/ipn.disputes.casework.v1.CaseworkService/CreateNote"
+	CaseworkService_ListNotes_FullMethodName            = "/ipn.disputes.casework.v1.CaseworkService/ListNotes"
+	CaseworkService_ReissueAccessCode_FullMethodName    = "/ipn.disputes.casework.v1.CaseworkService/ReissueAccessCode"
 )
 
 // CaseworkServiceClient is the client API for CaseworkService service.
@@ -55,6 +56,10 @@ type CaseworkServiceClient interface {
 	// ListCases lists a group's cases, newest first, to its members,
 	// optionally filtered by phase, by the caller's role and by overdue.
 	ListCases(ctx context.Context, in *ListCasesRequest, opts ...grpc.CallOption) (*ListCasesResponse, error)
+	// GetRegisteredConcern returns the concern as the client registered it.
+	// Members of the group and the client read its words; only the client and
+	// the SPC read how to reach the client.
+	GetRegisteredConcern(ctx context.Context, in *GetRegisteredConcernRequest, opts ...grpc.CallOption) (*RegisteredConcern, error)
 	// TakeStep takes one step of the case's procedure. The step's actors,
 	// prerequisites and input are those of the procedure the case follows; a
 	// step taken too early is FAILED_PRECONDITION with what must happen first,
@@ -120,6 +125,16 @@ func (c *caseworkServiceClient) ListCases(ctx context.Context, in *ListCasesRequ
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListCasesResponse)
 	err := c.cc.Invoke(ctx, CaseworkService_ListCases_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) GetRegisteredConcern(ctx context.Context, in *GetRegisteredConcernRequest, opts ...grpc.CallOption) (*RegisteredConcern, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisteredConcern)
+	err := c.cc.Invoke(ctx, CaseworkService_GetRegisteredConcern_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -282,6 +297,10 @@ type CaseworkServiceServer interface {
 	// ListCases lists a group's cases, newest first, to its members,
 	// optionally filtered by phase, by the caller's role and by overdue.
 	ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error)
+	// GetRegisteredConcern returns the concern as the client registered it.
+	// Members of the group and the client read its words; only the client and
+	// the SPC read how to reach the client.
+	GetRegisteredConcern(context.Context, *GetRegisteredConcernRequest) (*RegisteredConcern, error)
 	// TakeStep takes one step of the case's procedure. The step's actors,
 	// prerequisites and input are those of the procedure the case follows; a
 	// step taken too early is FAILED_PRECONDITION with what must happen first,
@@ -338,6 +357,9 @@ func (UnimplementedCaseworkServiceServer) GetCase(context.Context, *GetCaseReque
 }
 func (UnimplementedCaseworkServiceServer) ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCases not implemented")
+}
+func (UnimplementedCaseworkServiceServer) GetRegisteredConcern(context.Context, *GetRegisteredConcernRequest) (*RegisteredConcern, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRegisteredConcern not implemented")
 }
 func (UnimplementedCaseworkServiceServer) TakeStep(context.Context, *TakeStepRequest) (*TakeStepResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method TakeStep not implemented")
@@ -434,6 +456,24 @@ func _CaseworkService_ListCases_Handler(srv interface{}, ctx context.Context, de
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CaseworkServiceServer).ListCases(ctx, req.(*ListCasesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_GetRegisteredConcern_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRegisteredConcernRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).GetRegisteredConcern(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_GetRegisteredConcern_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).GetRegisteredConcern(ctx, req.(*GetRegisteredConcernRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -704,6 +744,10 @@ var CaseworkService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCases",
 			Handler:    _CaseworkService_ListCases_Handler,
+		},
+		{
+			MethodName: "GetRegisteredConcern",
+			Handler:    _CaseworkService_GetRegisteredConcern_Handler,
 		},
 		{
 			MethodName: "TakeStep",

@@ -810,10 +810,12 @@ func (x *ExternalGroup) GetGrpcEndpoint() string {
 	return ""
 }
 
-// AccessToken is a member's personal access token.
+// AccessToken is a personal access token of a member or of a link group.
 type AccessToken struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Resource name.
+	// Resource name,
+	// `groups/{group}/members/{member}/accessTokens/{access_token}` or
+	// `groups/{group}/linkGroups/{link_group}/accessTokens/{access_token}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// What the token is for, in the holder's words.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
@@ -2180,10 +2182,11 @@ func (x *ListStatementsResponse) GetNextPageToken() string {
 	return ""
 }
 
-// ListAccessTokensRequest asks for a member's tokens.
+// ListAccessTokensRequest asks for a member's or a link group's tokens.
 type ListAccessTokensRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// `groups/{group}/members/{member}`.
+	// `groups/{group}/members/{member}` or
+	// `groups/{group}/linkGroups/{link_group}`.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// At most this many; 50 when 0, 200 at most.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -2302,7 +2305,8 @@ func (x *ListAccessTokensResponse) GetNextPageToken() string {
 // RevokeAccessTokenRequest names a token to revoke.
 type RevokeAccessTokenRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// `groups/{group}/members/{member}/accessTokens/{access_token}`.
+	// `groups/{group}/members/{member}/accessTokens/{access_token}` or
+	// `groups/{group}/linkGroups/{link_group}/accessTokens/{access_token}`.
 	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2348,7 +2352,8 @@ func (x *RevokeAccessTokenRequest) GetName() string {
 // CreateAccessTokenRequest issues a token.
 type CreateAccessTokenRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// `groups/{group}/members/{member}`.
+	// Whom the token is for: a member, `groups/{group}/members/{member}`, or a
+	// link group, `groups/{group}/linkGroups/{link_group}`.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The token to issue.
 	AccessToken   *AccessToken `protobuf:"bytes,2,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
@@ -2449,9 +2454,11 @@ func (x *AuthenticateRequest) GetSecret() string {
 // AuthenticateResponse says who the secret stands for.
 type AuthenticateResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member, `groups/{group}/members/{member}`.
+	// The member, `groups/{group}/members/{member}`; empty for the operator
+	// and for a link group.
 	Member string `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
-	// The member's group, `groups/{group}`.
+	// The member's group, or the group whose link group the secret is,
+	// `groups/{group}`.
 	Group string `protobuf:"bytes,2,opt,name=group,proto3" json:"group,omitempty"`
 	// Whether the member administers the group.
 	GroupAdmin bool `protobuf:"varint,3,opt,name=group_admin,json=groupAdmin,proto3" json:"group_admin,omitempty"`
@@ -2611,7 +2618,7 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x06target\"^\n" +
 	"\rExternalGroup\x12(\n" +
 	"\rcontact_email\x18\x01 \x01(\tB\x03\xe0A\x02R\fcontactEmail\x12#\n" +
-	"\rgrpc_endpoint\x18\x02 \x01(\tR\fgrpcEndpoint\"\xea\x03\n" +
+	"\rgrpc_endpoint\x18\x02 \x01(\tR\fgrpcEndpoint\"\xb0\x04\n" +
 	"\vAccessToken\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12;\n" +
@@ -2622,8 +2629,8 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"createTime\x12C\n" +
 	"\rlast_use_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vlastUseTime\x12@\n" +
 	"\vrevoke_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"revokeTime:|\xeaAy\n" +
-	"\x1fdisputes.ipn.org.uk/AccessToken\x12;groups/{group}/members/{member}/accessTokens/{access_token}*\faccessTokens2\vaccessToken\"\xbd\x04\n" +
+	"revokeTime:\xc1\x01\xeaA\xbd\x01\n" +
+	"\x1fdisputes.ipn.org.uk/AccessToken\x12;groups/{group}/members/{member}/accessTokens/{access_token}\x12Bgroups/{group}/linkGroups/{link_group}/accessTokens/{access_token}*\faccessTokens2\vaccessToken\"\xbd\x04\n" +
 	"\tStatement\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1f\n" +
 	"\bmarkdown\x18\x02 \x01(\tB\x03\xe0A\x02R\bmarkdown\x12L\n" +
@@ -2726,10 +2733,9 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\n" +
 	"statements\x18\x01 \x03(\v2$.ipn.disputes.directory.v1.StatementR\n" +
 	"statements\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x01\n" +
-	"\x17ListAccessTokensRequest\x12:\n" +
-	"\x06parent\x18\x01 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
-	"\x1adisputes.ipn.org.uk/MemberR\x06parent\x12\x1b\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x96\x01\n" +
+	"\x17ListAccessTokensRequest\x12?\n" +
+	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\x12\x1fdisputes.ipn.org.uk/AccessTokenR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"\x8f\x01\n" +
@@ -2738,10 +2744,9 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"W\n" +
 	"\x18RevokeAccessTokenRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fdisputes.ipn.org.uk/AccessTokenR\x04name\"\xa1\x01\n" +
-	"\x18CreateAccessTokenRequest\x12:\n" +
-	"\x06parent\x18\x01 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
-	"\x1adisputes.ipn.org.uk/MemberR\x06parent\x12I\n" +
+	"\x1fdisputes.ipn.org.uk/AccessTokenR\x04name\"\xa6\x01\n" +
+	"\x18CreateAccessTokenRequest\x12?\n" +
+	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\x12\x1fdisputes.ipn.org.uk/AccessTokenR\x06parent\x12I\n" +
 	"\faccess_token\x18\x02 \x01(\v2&.ipn.disputes.directory.v1.AccessTokenR\vaccessToken\"2\n" +
 	"\x13AuthenticateRequest\x12\x1b\n" +
 	"\x06secret\x18\x01 \x01(\tB\x03\xe0A\x02R\x06secret\"\xd8\x01\n" +
@@ -2753,7 +2758,7 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\x12\x1a\n" +
 	"\boperator\x18\x05 \x01(\bR\boperator\x12\x1d\n" +
 	"\n" +
-	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xcd\x17\n" +
+	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xff\x18\n" +
 	"\x10DirectoryService\x12u\n" +
 	"\bGetGroup\x12*.ipn.disputes.directory.v1.GetGroupRequest\x1a .ipn.disputes.directory.v1.Group\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=groups/*}\x12}\n" +
 	"\n" +
@@ -2774,10 +2779,10 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x0fCreateStatement\x121.ipn.disputes.directory.v1.CreateStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"3\x82\xd3\xe4\x93\x02-:\tstatement\" /v1/{parent=groups/*}/statements\x12\xa1\x01\n" +
 	"\x10PublishStatement\x122.ipn.disputes.directory.v1.PublishStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/statements/*}:publish\x12\x8e\x01\n" +
 	"\fGetStatement\x12..ipn.disputes.directory.v1.GetStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/statements/*}\x12\x9f\x01\n" +
-	"\x0eListStatements\x120.ipn.disputes.directory.v1.ListStatementsRequest\x1a1.ipn.disputes.directory.v1.ListStatementsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/statements\x12\xb4\x01\n" +
-	"\x11CreateAccessToken\x123.ipn.disputes.directory.v1.CreateAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"B\x82\xd3\xe4\x93\x02<:\faccess_token\",/v1/{parent=groups/*/members/*}/accessTokens\x12\xb1\x01\n" +
-	"\x10ListAccessTokens\x122.ipn.disputes.directory.v1.ListAccessTokensRequest\x1a3.ipn.disputes.directory.v1.ListAccessTokensResponse\"4\x82\xd3\xe4\x93\x02.\x12,/v1/{parent=groups/*/members/*}/accessTokens\x12\xb0\x01\n" +
-	"\x11RevokeAccessToken\x123.ipn.disputes.directory.v1.RevokeAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\">\x82\xd3\xe4\x93\x028:\x01*\"3/v1/{name=groups/*/members/*/accessTokens/*}:revoke\x12o\n" +
+	"\x0eListStatements\x120.ipn.disputes.directory.v1.ListStatementsRequest\x1a1.ipn.disputes.directory.v1.ListStatementsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/statements\x12\xf6\x01\n" +
+	"\x11CreateAccessToken\x123.ipn.disputes.directory.v1.CreateAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x83\x01\x82\xd3\xe4\x93\x02}:\faccess_tokenZ?:\faccess_token\"//v1/{parent=groups/*/linkGroups/*}/accessTokens\",/v1/{parent=groups/*/members/*}/accessTokens\x12\xe4\x01\n" +
+	"\x10ListAccessTokens\x122.ipn.disputes.directory.v1.ListAccessTokensRequest\x1a3.ipn.disputes.directory.v1.ListAccessTokensResponse\"g\x82\xd3\xe4\x93\x02aZ1\x12//v1/{parent=groups/*/linkGroups/*}/accessTokens\x12,/v1/{parent=groups/*/members/*}/accessTokens\x12\xed\x01\n" +
+	"\x11RevokeAccessToken\x123.ipn.disputes.directory.v1.RevokeAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"{\x82\xd3\xe4\x93\x02u:\x01*Z;:\x01*\"6/v1/{name=groups/*/linkGroups/*/accessTokens/*}:revoke\"3/v1/{name=groups/*/members/*/accessTokens/*}:revoke\x12o\n" +
 	"\fAuthenticate\x12..ipn.disputes.directory.v1.AuthenticateRequest\x1a/.ipn.disputes.directory.v1.AuthenticateResponseBUZSgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1;directoryv1b\x06proto3"
 
 var (

@@ -79,8 +79,9 @@ type DirectoryServiceClient interface {
 	// CreateLinkGroup links a group to another IPN group. Group admins and the
 	// operator may.
 	CreateLinkGroup(ctx context.Context, in *CreateLinkGroupRequest, opts ...grpc.CallOption) (*LinkGroup, error)
-	// DeleteLinkGroup removes a link, for example to replace a link group.
-	// Group admins and the operator may.
+	// DeleteLinkGroup removes a link, for example to replace a link group, and
+	// revokes the link group's access tokens. Group admins and the operator
+	// may.
 	DeleteLinkGroup(ctx context.Context, in *DeleteLinkGroupRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// CreateStatement adds a draft version of a group's ethical statement,
 	// written as Markdown. Group admins and the operator may.
@@ -95,15 +96,16 @@ type DirectoryServiceClient interface {
 	// ListStatements lists the versions of a group's ethical statement, newest
 	// first. Drafts are listed only for the group's members.
 	ListStatements(ctx context.Context, in *ListStatementsRequest, opts ...grpc.CallOption) (*ListStatementsResponse, error)
-	// CreateAccessToken issues a personal access token to a member. The secret
-	// is returned once and stored only as a hash. Group admins and the operator
-	// may.
+	// CreateAccessToken issues a personal access token to a member, or to one
+	// of the group's link groups so that it can call this system with its own
+	// credentials. The secret is returned once and stored only as a hash.
+	// Group admins and the operator may.
 	CreateAccessToken(ctx context.Context, in *CreateAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error)
-	// ListAccessTokens lists a member's tokens, without their secrets. The
-	// member, the group's admins and the operator may.
+	// ListAccessTokens lists a member's or a link group's tokens, without
+	// their secrets. The holder, the group's admins and the operator may.
 	ListAccessTokens(ctx context.Context, in *ListAccessTokensRequest, opts ...grpc.CallOption) (*ListAccessTokensResponse, error)
 	// RevokeAccessToken stops a token from working, within the cache lifetime
-	// of Authenticate's callers (at most 30 seconds). The member, the group's
+	// of Authenticate's callers (at most 30 seconds). The holder, the group's
 	// admins and the operator may.
 	RevokeAccessToken(ctx context.Context, in *RevokeAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error)
 	// Authenticate turns a bearer secret into the principal it stands for.
@@ -356,8 +358,9 @@ type DirectoryServiceServer interface {
 	// CreateLinkGroup links a group to another IPN group. Group admins and the
 	// operator may.
 	CreateLinkGroup(context.Context, *CreateLinkGroupRequest) (*LinkGroup, error)
-	// DeleteLinkGroup removes a link, for example to replace a link group.
-	// Group admins and the operator may.
+	// DeleteLinkGroup removes a link, for example to replace a link group, and
+	// revokes the link group's access tokens. Group admins and the operator
+	// may.
 	DeleteLinkGroup(context.Context, *DeleteLinkGroupRequest) (*emptypb.Empty, error)
 	// CreateStatement adds a draft version of a group's ethical statement,
 	// written as Markdown. Group admins and the operator may.
@@ -372,15 +375,16 @@ type DirectoryServiceServer interface {
 	// ListStatements lists the versions of a group's ethical statement, newest
 	// first. Drafts are listed only for the group's members.
 	ListStatements(context.Context, *ListStatementsRequest) (*ListStatementsResponse, error)
-	// CreateAccessToken issues a personal access token to a member. The secret
-	// is returned once and stored only as a hash. Group admins and the operator
-	// may.
+	// CreateAccessToken issues a personal access token to a member, or to one
+	// of the group's link groups so that it can call this system with its own
+	// credentials. The secret is returned once and stored only as a hash.
+	// Group admins and the operator may.
 	CreateAccessToken(context.Context, *CreateAccessTokenRequest) (*AccessToken, error)
-	// ListAccessTokens lists a member's tokens, without their secrets. The
-	// member, the group's admins and the operator may.
+	// ListAccessTokens lists a member's or a link group's tokens, without
+	// their secrets. The holder, the group's admins and the operator may.
 	ListAccessTokens(context.Context, *ListAccessTokensRequest) (*ListAccessTokensResponse, error)
 	// RevokeAccessToken stops a token from working, within the cache lifetime
-	// of Authenticate's callers (at most 30 seconds). The member, the group's
+	// of Authenticate's callers (at most 30 seconds). The holder, the group's
 	// admins and the operator may.
 	RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*AccessToken, error)
 	// Authenticate turns a bearer secret into the principal it stands for.

@@ -1,0 +1,481 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipnmediation/disputes/operator/demo"
+	"github.com/ipnmediation/disputes/platform/testenv"
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	"github.com/ipnmediation/disputes/stack/launch"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+)
+
+// apiCase is the part of a case the long path looks at.
+type apiCase struct {
+	Name            string   `json:"name"`
+	Phase           string   `json:"phase"`
+	Therapist       string   `json:"therapist"`
+	Reference       string   `json:"reference"`
+	Spt             string   `json:"spt"`
+	Spc             string   `json:"spc"`
+	Lp              string   `json:"lp"`
+	Outcome         string   `json:"outcome"`
+	Etag            string   `json:"etag"`
+	ProgressSummary bool     `json:"progressSummary"`
+	CallerRoles     []string `json:"callerRoles"`
+	NextSteps       []struct {
+		Step          string `json:"step"`
+		CallerMayTake bool   `json:"callerMayTake"`
+	} `json:"nextSteps"`
+	Clock struct {
+		Deadline string `json:"deadline"`
+	} `json:"clock"`
+}
+
+type stepReply struct {
+	Case    apiCase `json:"case"`
+	Created string  `json:"created"`
+}
+
+// party is one actor of the long path with their own credential.
+type party struct {
+	name  string
+	token string
+}
+
+// The demo group's members in the long path: cal-reyes is the therapist
+// (the concern is about them).
+const (
+	therapistID = "cal-reyes"
+	sptID       = "eli-nakamura"
+	spcID       = "alex-morgan"
+	lpID        = "bea-lindqvist"
+	appointerID = "dana-holt"
+	otherID     = "fran-okafor"
+)
+
+func member(id string) string { return "groups/" + demo.GroupID + "/members/" + id }
+
+// TestLongPathOverREST walks a concern through the whole procedure over the
+// REST API, each actor with their own credentials, and checks at every
+// stage what each can and cannot see.
+func TestLongPathOverREST(t *testing.T) {
+	s := startSystem(t)
+	marker := "LONGPATH" + strings.ToUpper(launch.RandomSecret()[:10])
+	concern := s.raiseConcern(t, marker)
+
+	// The client exchanges reference and access code for a session.
+	var session struct {
+		Token   string `json:"token"`
+		Concern string `json:"concern"`
+	}
+	if code := s.call(t, http.MethodPost, "/v1/clientSessions", "", map[string]string{
+		"reference": concern.Reference, "accessCode": strings.ToLower(concern.AccessCode),
+	}, &session); code != http.StatusOK || session.Token == "" || session.Concern != concern.Name {
+		t.Fatalf("client session: HTTP %d %+v", code, session)
+	}
+	wrong := []byte(concern.AccessCode)
+	if wrong[0] == 'A' {
+		wrong[0] = 'B'
+	} else {
+		wrong[0] = 'A'
+	}
+	if code := s.call(t, http.MethodPost, "/v1/clientSessions", "", map[string]string{
+		"reference": concern.Reference, "accessCode": string(wrong),
+	}, nil); code != http.StatusUnauthorized {
+		t.Errorf("a wrong access code: HTTP %d, want 401", code)
+	}
+
+	// A link group gets its own credential from the group's admin.
+	var linkToken struct {
+		Secret string `json:"secret"`
+	}
+	if code := s.call(t, http.MethodPost, "/v1/groups/"+demo.GroupID+"/linkGroups/hillside/accessTokens", s.token("alex-morgan"),
+		map[string]string{"displayName": "Hillside's casework link"}, &linkToken); code != http.StatusOK || linkToken.Secret == "" {
+		t.Fatalf("link group token: HTTP %d", code)
+	}
+
+	client := party{"client", session.Token}
+	therapist := party{"therapist", s.token(therapistID)}
+	sptP := party{"SPT", s.token(sptID)}
+	spcP := party{"SPC", s.token(spcID)}
+	lpP := party{"LP", s.token(lpID)}
+	appointer := party{"appointer", s.token(appointerID)}
+	otherP := party{"other member", s.token(otherID)}
+	link := party{"link group", linkToken.Secret}
+	stranger := party{"nobody", "ipnpat_unknown_token"}
+	everyone := []party{client, therapist, sptP, spcP, lpP, appointer, otherP, link}
+
+	// The case, once casework has opened it.
+	var caseName string
+	testenv.Eventually(t, 30*time.Second, "the case to open", func() bool {
+		var list struct {
+			Cases []apiCase `json:"cases"`
+		}
+		code := s.call(t, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases", otherP.token, nil, &list)
+		if code == http.StatusOK && len(list.Cases) == 1 {
+			caseName = list.Cases[0].Name
+		}
+		return caseName != ""
+	})
+	w := &restWalk{s: s, t: t, name: caseName, created: map[string]string{}}
+
+	// Who sees the case, and how.
+	for _, p := range everyone {
+		c, code := w.getCase(p)
+		switch {
+		case code != http.StatusOK:
+			t.Errorf("%s reads the case: HTTP %d", p.name, code)
+		case p == link && (!c.ProgressSummary || c.Therapist != "" || c.Reference != ""):
+			t.Errorf("the link group reads more than a progress summary: %+v", c)
+		case p != link && (c.Therapist != member(therapistID) || c.Clock.Deadline == ""):
+			t.Errorf("%s reads %+v", p.name, c)
+		}
+	}
+	if _, code := w.getCase(stranger); code != http.StatusUnauthorized {
+		t.Errorf("an unknown token reads the case: HTTP %d", code)
+	}
+	w.wantVisible("the registered concern, before any step", []string{"words", "contact"}, map[party][]string{
+		client: {"words", "contact"}, therapist: {"words"}, otherP: {"words"}, link: nil,
+	})
+
+	// The therapist names a support person; the group appoints SPC and LP.
+	w.take(therapist, "nominate_spt", map[string]any{"member": member(sptID)})
+	w.take(sptP, "answer_spt_nomination", map[string]any{"outcome": "ACCEPTED"})
+	w.refuse(therapist, "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(spcID), "lp": member(lpID)}}, http.StatusForbidden)
+	w.refuse(appointer, "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(sptID), "lp": member(lpID)}}, http.StatusBadRequest)
+	c := w.take(appointer, "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(spcID), "lp": member(lpID)}})
+	if c.Spt != member(sptID) || c.Spc != member(spcID) || c.Lp != member(lpID) || c.Phase != "PHASE_SUPPORT_APPOINTED" {
+		t.Fatalf("after the appointments: %+v", c)
+	}
+	w.wantVisible("the registered concern, once the SPC is appointed", []string{"words", "contact"}, map[party][]string{
+		client: {"words", "contact"}, spcP: {"words", "contact"}, therapist: {"words"}, sptP: {"words"}, lpP: {"words"}, otherP: {"words"}, link: nil,
+	})
+
+	// The LP informs the link groups and consults over meeting dates; the
+	// SPC offers the client a meeting: these may run side by side.
+	w.take(lpP, "inform_link_groups", nil)
+	w.take(spcP, "offer_client_meeting", map[string]any{"meetingProposal": proposal(2)})
+	w.take(lpP, "propose_group_meeting_dates", map[string]any{"meetingProposal": proposal(3)})
+	w.take(otherP, "give_availability", map[string]any{"meetingAnswer": map[string]any{"meeting": w.created["propose_group_meeting_dates"], "slots": []int{0, 2}}})
+	w.take(therapist, "give_availability", map[string]any{"meetingAnswer": map[string]any{"meeting": w.created["propose_group_meeting_dates"], "slots": []int{2}}})
+	w.take(lpP, "confirm_group_meeting_date", map[string]any{"meetingAnswer": map[string]any{"meeting": w.created["propose_group_meeting_dates"], "slots": []int{2}}})
+	w.take(client, "answer_client_meeting", map[string]any{"outcome": "ACCEPTED", "meetingAnswer": map[string]any{"meeting": w.created["offer_client_meeting"], "slots": []int{1}}})
+	w.wantCalendar(w.created["offer_client_meeting"], map[party]int{client: http.StatusOK, spcP: http.StatusOK, therapist: http.StatusNotFound, lpP: http.StatusNotFound})
+
+	// Messages between the client and the SPC; the SPC's own note.
+	w.post(client, "/messages", map[string]string{"text": "Thank you; Tuesday suits me " + marker})
+	w.post(spcP, "/messages", map[string]string{"text": "See you on Tuesday."})
+	w.post(spcP, "/notes", map[string]string{"text": "Client wants to be heard first " + marker})
+	w.wantVisible("messages and notes", []string{"messages", "notes"}, map[party][]string{
+		client: {"messages"}, spcP: {"messages", "notes"}, therapist: nil, sptP: nil, lpP: nil, otherP: nil, link: nil,
+	})
+
+	// The written statement, approved with constraints, conveyed.
+	w.take(spcP, "write_statement", map[string]any{"writtenStatement": map[string]string{
+		"concern":        "Sessions ended without warning; " + marker + " was mentioned as the reason.",
+		"desiredOutcome": "An acknowledgement and an explanation.",
+		"summary":        "The client felt the ending was abrupt.",
+	}})
+	w.wantVisible("the draft", []string{"statement"}, map[party][]string{client: {"statement"}, spcP: {"statement"}, therapist: nil, sptP: nil, lpP: nil, otherP: nil})
+	w.refuse(spcP, "convey_statement", nil, http.StatusBadRequest) // not yet approved: 400 FAILED_PRECONDITION
+	w.take(client, "answer_statement", map[string]any{"outcome": "APPROVED", "statementAnswer": map[string]any{
+		"document":    w.created["write_statement"],
+		"constraints": map[string]any{"sharing": "SHARING_SUMMARY_ONLY", "withheldDetails": []string{marker}},
+	}})
+	w.take(spcP, "convey_statement", nil)
+	w.wantVisible("the conveyed statement", []string{"statement", "marker"}, map[party][]string{
+		client: {"statement", "marker"}, spcP: {"statement", "marker"}, therapist: {"statement"}, sptP: {"statement"}, lpP: nil, otherP: nil, link: nil,
+	})
+
+	// The response, relayed; the client wants a joint meeting.
+	w.take(therapist, "record_response", map[string]any{"text": map[string]string{"text": "I regret how it ended and would like to explain."}})
+	w.wantVisible("the response before relaying", []string{"response"}, map[party][]string{client: nil, spcP: {"response"}, therapist: {"response"}, sptP: {"response"}, lpP: nil, otherP: nil})
+	c = w.take(spcP, "relay_response", nil)
+	if c.Phase != "PHASE_AWAITING_CLIENT" {
+		t.Errorf("after relaying: %s", c.Phase)
+	}
+	w.wantVisible("the response once relayed", []string{"response"}, map[party][]string{client: {"response"}})
+	w.take(client, "decide", map[string]any{"outcome": "JOINT_MEETING"})
+
+	// The joint meeting.
+	w.take(spcP, "arrange_joint_meeting", map[string]any{"meetingProposal": proposal(2)})
+	joint := w.created["arrange_joint_meeting"]
+	for _, p := range []party{client, therapist, sptP} {
+		w.take(p, "answer_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": joint, "slots": []int{0}}})
+	}
+	w.refuse(otherP, "answer_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": joint, "slots": []int{0}}}, http.StatusForbidden)
+	w.take(spcP, "confirm_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": joint, "slots": []int{0}}})
+	w.wantCalendar(joint, map[party]int{client: http.StatusOK, therapist: http.StatusOK, sptP: http.StatusOK, spcP: http.StatusOK, lpP: http.StatusNotFound, otherP: http.StatusNotFound})
+	w.take(spcP, "record_joint_meeting_outcome", map[string]any{"outcome": "UNRESOLVED", "meetingAnswer": map[string]any{"meeting": joint, "notes": "Heard each other; still unresolved."}})
+
+	// The link groups: the LP's report, and an issue the link group raises
+	// itself over gRPC with its own credential.
+	w.take(lpP, "report_progress", map[string]any{"text": map[string]string{"text": "A joint meeting took place; not resolved."}})
+	conn, err := grpc.NewClient(s.Addr("casework"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+link.token)
+	if _, err := caseworkv1.NewCaseworkServiceClient(conn).TakeStep(ctx, &caseworkv1.TakeStepRequest{
+		Name: caseName, Step: "record_link_group_issue",
+		Input: &caseworkv1.TakeStepRequest_Text{Text: &caseworkv1.TextInput{Text: "Would an outside mediator help?"}},
+	}); err != nil {
+		t.Fatalf("the link group's issue over gRPC: %v", err)
+	}
+	w.wantVisible("report and issue", []string{"report"}, map[party][]string{link: {"report"}, otherP: {"report"}, lpP: {"report"}, client: nil})
+
+	// The full group meets and decides; the case closes unresolved.
+	w.take(lpP, "record_group_meeting_decision", map[string]any{"meetingAnswer": map[string]any{"meeting": w.created["propose_group_meeting_dates"], "notes": "Offer an outside mediator."}})
+	w.refuse(lpP, "close_unresolved", nil, http.StatusBadRequest) // reasons are required
+	c = w.take(lpP, "close_unresolved", map[string]any{"text": map[string]string{"text": "The client declined a mediator."}})
+	if c.Phase != "PHASE_CLOSED" || c.Outcome != "OUTCOME_UNRESOLVED" {
+		t.Errorf("closed as %+v", c)
+	}
+	w.refuse(client, "withdraw", nil, http.StatusBadRequest)
+
+	// The timeline, as each sees it.
+	timeline := map[party][]string{}
+	for _, p := range everyone {
+		timeline[p] = w.timeline(p)
+	}
+	for p, want := range map[party][]string{
+		spcP:      {"nominate_spt", "give_availability", "decide", "close_unresolved", "note", "message"},
+		client:    {"answer_client_meeting", "decide", "message", "close_unresolved"},
+		otherP:    {"nominate_spt", "give_availability", "close_unresolved"},
+		link:      {"inform_link_groups", "report_progress", "record_link_group_issue", "close_unresolved"},
+		therapist: {"record_response", "close_unresolved"},
+	} {
+		for _, step := range want {
+			if !slices.Contains(timeline[p], step) {
+				t.Errorf("%s's timeline lacks %s: %v", p.name, step, timeline[p])
+			}
+		}
+	}
+	for p, never := range map[party][]string{
+		client:    {"give_availability", "nominate_spt", "note"},
+		otherP:    {"note", "message"},
+		therapist: {"note", "message"},
+		link:      {"nominate_spt", "decide", "record_response", "message", "note"},
+	} {
+		for _, step := range never {
+			if slices.Contains(timeline[p], step) {
+				t.Errorf("%s's timeline shows %s", p.name, step)
+			}
+		}
+	}
+
+	// The link groups were told by e-mail, and no e-mail carries the
+	// client's words.
+	testenv.Eventually(t, 60*time.Second, "both link groups to get the notice and the report", func() bool {
+		inbox := s.inbox(t, []string{marker, "Client " + marker})
+		return len(inbox["hillside.contact@example.org"]) == 2 && len(inbox["moorland.contact@example.org"]) == 2
+	})
+}
+
+// restWalk drives one case over REST.
+type restWalk struct {
+	s       *system
+	t       *testing.T
+	name    string
+	created map[string]string // the meeting or document each step created, by step
+}
+
+func proposal(n int) map[string]any {
+	start := time.Now().Add(7 * 24 * time.Hour).UTC().Truncate(time.Hour)
+	var slots []map[string]string
+	for i := range n {
+		s := start.Add(time.Duration(i) * 24 * time.Hour)
+		slots = append(slots, map[string]string{"startTime": s.Format(time.RFC3339), "endTime": s.Add(time.Hour).Format(time.RFC3339)})
+	}
+	return map[string]any{"slots": slots, "location": "the group's usual room"}
+}
+
+func (w *restWalk) body(step string, input map[string]any) map[string]any {
+	b := map[string]any{"step": step}
+	for k, v := range input {
+		b[k] = v
+	}
+	return b
+}
+
+// take takes a step that must succeed and returns the case.
+func (w *restWalk) take(p party, step string, input map[string]any) apiCase {
+	w.t.Helper()
+	var out stepReply
+	if code := w.s.call(w.t, http.MethodPost, "/v1/"+w.name+":takeStep", p.token, w.body(step, input), &out); code != http.StatusOK {
+		w.t.Fatalf("%s takes %s: HTTP %d", p.name, step, code)
+	}
+	if out.Created != "" {
+		w.created[step] = out.Created
+	}
+	return out.Case
+}
+
+// refuse takes a step that must fail with the given HTTP status.
+func (w *restWalk) refuse(p party, step string, input map[string]any, want int) {
+	w.t.Helper()
+	if code := w.s.call(w.t, http.MethodPost, "/v1/"+w.name+":takeStep", p.token, w.body(step, input), nil); code != want {
+		w.t.Errorf("%s takes %s: HTTP %d, want %d", p.name, step, code, want)
+	}
+}
+
+func (w *restWalk) getCase(p party) (apiCase, int) {
+	var c apiCase
+	code := w.s.call(w.t, http.MethodGet, "/v1/"+w.name, p.token, nil, &c)
+	return c, code
+}
+
+func (w *restWalk) post(p party, path string, body any) {
+	w.t.Helper()
+	if code := w.s.call(w.t, http.MethodPost, "/v1/"+w.name+path, p.token, body, nil); code != http.StatusOK {
+		w.t.Fatalf("%s POST %s: HTTP %d", p.name, path, code)
+	}
+}
+
+type timelineEntry struct {
+	Step    string `json:"step"`
+	Title   string `json:"title"`
+	Subject string `json:"subject"`
+}
+
+func (w *restWalk) entries(p party) []timelineEntry {
+	var out []timelineEntry
+	token := ""
+	for {
+		var page struct {
+			Entries []timelineEntry `json:"timelineEntries"`
+			Next    string          `json:"nextPageToken"`
+		}
+		path := "/v1/" + w.name + "/timelineEntries?pageSize=10"
+		if token != "" {
+			path += "&pageToken=" + token
+		}
+		if code := w.s.call(w.t, http.MethodGet, path, p.token, nil, &page); code != http.StatusOK {
+			w.t.Fatalf("%s timeline: HTTP %d", p.name, code)
+		}
+		out = append(out, page.Entries...)
+		if token = page.Next; token == "" {
+			return out
+		}
+	}
+}
+
+// timeline names each entry the caller sees: the step, or "message"/"note".
+func (w *restWalk) timeline(p party) []string {
+	var out []string
+	for _, e := range w.entries(p) {
+		switch {
+		case e.Step != "":
+			out = append(out, e.Step)
+		case strings.Contains(e.Subject, "/messages/"):
+			out = append(out, "message")
+		case strings.Contains(e.Subject, "/notes/"):
+			out = append(out, "note")
+		default:
+			out = append(out, e.Title)
+		}
+	}
+	return out
+}
+
+// wantVisible checks, for each party listed, which of the things about they
+// can read, among: "words" and "contact" of the registered concern,
+// "messages", "notes", "statement" (and "marker": the withheld detail in
+// it), "response", "report".
+func (w *restWalk) wantVisible(stage string, about []string, want map[party][]string) {
+	w.t.Helper()
+	for p, things := range want {
+		got := w.visible(p)
+		for _, thing := range about {
+			if slices.Contains(things, thing) != slices.Contains(got, thing) {
+				w.t.Errorf("%s: %s reads %v; want %v", stage, p.name, got, things)
+				break
+			}
+		}
+	}
+}
+
+func (w *restWalk) visible(p party) []string {
+	var out []string
+	var rc struct {
+		Description string `json:"description"`
+		ClientEmail string `json:"clientEmail"`
+	}
+	if w.s.call(w.t, http.MethodGet, "/v1/"+w.name+"/registeredConcern", p.token, nil, &rc) == http.StatusOK {
+		if rc.Description != "" {
+			out = append(out, "words")
+		}
+		if rc.ClientEmail != "" {
+			out = append(out, "contact")
+		}
+	}
+	var msgs struct {
+		Messages []any `json:"messages"`
+	}
+	if w.s.call(w.t, http.MethodGet, "/v1/"+w.name+"/messages", p.token, nil, &msgs) == http.StatusOK && len(msgs.Messages) > 0 {
+		out = append(out, "messages")
+	}
+	var notes struct {
+		Notes []any `json:"notes"`
+	}
+	if w.s.call(w.t, http.MethodGet, "/v1/"+w.name+"/notes", p.token, nil, &notes) == http.StatusOK && len(notes.Notes) > 0 {
+		out = append(out, "notes")
+	}
+	var docs struct {
+		Documents []struct {
+			Kind             string `json:"kind"`
+			WrittenStatement struct {
+				Concern string `json:"concern"`
+				Summary string `json:"summary"`
+			} `json:"writtenStatement"`
+		} `json:"documents"`
+	}
+	if w.s.call(w.t, http.MethodGet, "/v1/"+w.name+"/documents", p.token, nil, &docs) == http.StatusOK {
+		for _, d := range docs.Documents {
+			switch d.Kind {
+			case "KIND_WRITTEN_STATEMENT":
+				out = append(out, "statement")
+				if strings.Contains(d.WrittenStatement.Concern, "LONGPATH") {
+					out = append(out, "marker")
+				}
+			case "KIND_THERAPIST_RESPONSE":
+				out = append(out, "response")
+			case "KIND_PROGRESS_REPORT":
+				out = append(out, "report")
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func (w *restWalk) wantCalendar(meeting string, want map[party]int) {
+	w.t.Helper()
+	for p, code := range want {
+		req, err := http.NewRequest(http.MethodGet, w.s.GatewayURL()+"/v1/"+meeting+"/calendar", nil)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+p.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != code {
+			w.t.Errorf("%s reads the calendar of %s: HTTP %d, want %d", p.name, meeting, resp.StatusCode, code)
+		}
+		if code == http.StatusOK && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/calendar") {
+			w.t.Errorf("calendar content type %q", resp.Header.Get("Content-Type"))
+		}
+	}
+}
