@@ -2,10 +2,12 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"testing"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/localpg"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -17,12 +19,11 @@ import (
 // FreeAddr returns a free address on 127.0.0.1 for a server to listen on.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := localpg.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lis.Close()
-	return lis.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
 // ServeGRPC serves what register registers (typically a test double of

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,12 +44,14 @@ func startSystem(t *testing.T) *system {
 		t.Fatal(err)
 	}
 	var ports []int
-	for range 5 {
+	for len(ports) < 5 {
 		p, err := localpg.FreePort()
 		if err != nil {
 			t.Fatal(err)
 		}
-		ports = append(ports, p)
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
 	}
 	mail := testenv.StartMailpit(t)
 	logDir := t.TempDir()

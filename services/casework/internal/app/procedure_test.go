@@ -788,6 +788,10 @@ func TestProcedureIsServed(t *testing.T) {
 	if err != nil || len(p.GetSteps()) < 20 || p.GetName() != c.GetProcedure() {
 		t.Fatalf("GetProcedure(%q) = %d steps, %v", c.GetProcedure(), len(p.GetSteps()), err)
 	}
+	// Anyone may read it, without credentials.
+	if _, err := e.client(t, "").GetProcedure(context.Background(), &caseworkv1.GetProcedureRequest{Name: c.GetProcedure()}); err != nil {
+		t.Errorf("GetProcedure without credentials: %v", err)
+	}
 	_, err = w.clients[asClient].GetProcedure(context.Background(), &caseworkv1.GetProcedureRequest{Name: "procedures/none"})
 	wantCode(t, "unknown procedure", err, codes.NotFound, "PROCEDURE_NOT_FOUND", "")
 	// What each may do next, from the case.

@@ -1,10 +1,13 @@
 package casefile
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/google/uuid"
@@ -71,6 +74,8 @@ func TestOpenFromConcern(t *testing.T) {
 		fresh      = "groups/riverside/concerns/fresh"
 		taken      = "groups/riverside/concerns/taken"
 		hillside   = "groups/hillside/concerns/h1"
+		westdale   = "groups/westdale/concerns/w1"
+		oddgroup   = "groups/oddgroup/concerns/o1"
 		elsewhere  = "groups/riverside/concerns/about-someone-elsewhere"
 		nowhere    = "groups/nowhere/concerns/n1"
 		unknownOne = "groups/riverside/concerns/unknown"
@@ -82,12 +87,16 @@ func TestOpenFromConcern(t *testing.T) {
 			hillside:  concern(hillside, "groups/hillside/members/kim-lee"),
 			elsewhere: concern(elsewhere, "groups/hillside/members/kim-lee"),
 			nowhere:   concern(nowhere, "groups/nowhere/members/x"),
+			westdale:  concern(westdale, "groups/westdale/members/y"),
+			oddgroup:  concern(oddgroup, "groups/oddgroup/members/z"),
 		},
 		Directory: directoryStub{
 			"groups/riverside": {Statement: "groups/riverside/statements/3"},
 			"groups/hillside":  {OverallTarget: 14 * 24 * time.Hour},
+			"groups/westdale":  {Procedure: "procedures/second-version"},
+			"groups/oddgroup":  {Procedure: "procedures/nobody-knows"},
 		},
-		Procedures: testCatalogue(t),
+		Procedures: twoVersions(t),
 		Now:        func() time.Time { return now },
 	}
 	tests := []struct {
@@ -97,8 +106,11 @@ func TestOpenFromConcern(t *testing.T) {
 		wantNil       bool
 		wantDeadline  time.Duration
 		wantStatement string
+		wantProcedure string
 	}{
 		{name: "default target and the statement in force", reg: Registration{"groups/riverside", fresh}, wantDeadline: DefaultOverallTarget, wantStatement: "groups/riverside/statements/3"},
+		{name: "the group's own procedure", reg: Registration{"groups/westdale", westdale}, wantDeadline: DefaultOverallTarget, wantProcedure: "procedures/second-version"},
+		{name: "a procedure casework does not know", reg: Registration{"groups/oddgroup", oddgroup}, wantReason: "EVENT_PROCEDURE_UNKNOWN"},
 		{name: "group's own target, no statement", reg: Registration{"groups/hillside", hillside}, wantDeadline: 14 * 24 * time.Hour},
 		{name: "concern already has a case", reg: Registration{"groups/riverside", taken}, wantNil: true},
 		{name: "concern of another group than the event's", reg: Registration{"groups/riverside", hillside}, wantReason: "EVENT_MALFORMED"},
@@ -136,6 +148,9 @@ func TestOpenFromConcern(t *testing.T) {
 			}
 			if !c.RegisterTime.Equal(want) || !c.Deadline.Equal(want.Add(tt.wantDeadline)) || !c.CreateTime.Equal(dbTime(now)) {
 				t.Errorf("times: registered %v deadline %v created %v", c.RegisterTime, c.Deadline, c.CreateTime)
+			}
+			if want := cmp.Or(tt.wantProcedure, procedures.Default); c.Procedure != want {
+				t.Errorf("procedure = %q, want %q", c.Procedure, want)
 			}
 			if c.Statement != tt.wantStatement {
 				t.Errorf("statement = %q, want %q", c.Statement, tt.wantStatement)
@@ -207,6 +222,25 @@ func TestEtagFollowsVersion(t *testing.T) {
 func testCatalogue(t *testing.T) *procedure.Catalogue {
 	t.Helper()
 	c, err := procedure.Load(procedures.FS, procedures.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// twoVersions is the shipped procedure plus a second version under another
+// name, as a group that chose a different version would need.
+func twoVersions(t *testing.T) *procedure.Catalogue {
+	t.Helper()
+	v1, err := fs.ReadFile(procedures.FS, "ipn-disputes-v1.txtpb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := strings.Replace(string(v1), `name: "procedures/ipn-disputes-v1"`, `name: "procedures/second-version"`, 1)
+	c, err := procedure.Load(fstest.MapFS{
+		"ipn-disputes-v1.txtpb": {Data: v1},
+		"second.txtpb":          {Data: []byte(v2)},
+	}, procedures.Default)
 	if err != nil {
 		t.Fatal(err)
 	}

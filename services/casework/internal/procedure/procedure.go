@@ -123,6 +123,10 @@ var (
 	outcomePatten = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,62}$`)
 )
 
+// ReservedStepIDs are the names of case events that are not steps: a step
+// event's subject ends in its step id, so no step may share them.
+var ReservedStepIDs = []string{"opened", "reminder", "overdue", "message_posted"}
+
 // meetingActions are the actions that concern a meeting and so need a kind.
 var meetingActions = []procedurev1.Action{
 	procedurev1.Action_ACTION_PROPOSE_MEETING,
@@ -148,6 +152,8 @@ func Check(p *procedurev1.Procedure) error {
 			bad("step %d: id %q is not lower_snake_case", i+1, s.GetId())
 		case steps[s.GetId()] != nil:
 			bad("step %q is defined twice", s.GetId())
+		case slices.Contains(ReservedStepIDs, s.GetId()):
+			bad("step id %q is reserved for another case event", s.GetId())
 		default:
 			steps[s.GetId()] = s
 		}

@@ -44,6 +44,7 @@ steps { id: "end" action: ACTION_WITHDRAW title: "E" actors: [ROLE_CLIENT] outco
 		{"no actors", base + `steps { id: "b" action: ACTION_DECIDE title: "B" timeline_audience: [ROLE_MEMBER] }`, "nobody may take it"},
 		{"meeting without kind", base + `steps { id: "b" action: ACTION_PROPOSE_MEETING title: "B" actors: [ROLE_SPC] timeline_audience: [ROLE_MEMBER] }`, "meeting_kind"},
 		{"nothing closes", strings.Replace(base, "closes_case: true", "", 1), "no step closes"},
+		{"reserved id", base + `steps { id: "overdue" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] }`, "reserved"},
 		{"answers unknown", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] answers: "zz" }`, "answers unknown"},
 	}
 	for _, tt := range tests {
