@@ -155,6 +155,27 @@ func TestLongPathOverREST(t *testing.T) {
 	if c.Spt != member(sptID) || c.Spc != member(spcID) || c.Lp != member(lpID) || c.Phase != "PHASE_SUPPORT_APPOINTED" {
 		t.Fatalf("after the appointments: %+v", c)
 	}
+	// The SPC gives the client a new access code: the old one stops
+	// working, the new one opens a session.
+	var reissued struct {
+		Reference  string `json:"reference"`
+		AccessCode string `json:"accessCode"`
+	}
+	if code := s.call(t, http.MethodPost, "/v1/"+caseName+":reissueAccessCode", spcP.token, map[string]string{}, &reissued); code != http.StatusOK ||
+		reissued.AccessCode == "" || reissued.Reference != concern.Reference {
+		t.Fatalf("SPC reissues the access code: HTTP %d %+v", code, reissued)
+	}
+	if code := s.call(t, http.MethodPost, "/v1/"+caseName+":reissueAccessCode", otherP.token, map[string]string{}, nil); code != http.StatusForbidden {
+		t.Errorf("another member reissues the access code: HTTP %d, want 403", code)
+	}
+	if code := s.call(t, http.MethodPost, "/v1/clientSessions", "", map[string]string{"reference": concern.Reference, "accessCode": concern.AccessCode}, nil); code != http.StatusUnauthorized {
+		t.Errorf("the old access code after reissue: HTTP %d, want 401", code)
+	}
+	if code := s.call(t, http.MethodPost, "/v1/clientSessions", "", map[string]string{"reference": concern.Reference, "accessCode": reissued.AccessCode}, &session); code != http.StatusOK {
+		t.Fatalf("the new access code: HTTP %d", code)
+	}
+	client = party{"client", session.Token}
+	everyone[0] = client
 	w.wantVisible("the registered concern, once the SPC is appointed", []string{"words", "contact"}, map[party][]string{
 		client: {"words", "contact"}, spcP: {"words", "contact"}, therapist: {"words"}, sptP: {"words"}, lpP: {"words"}, otherP: {"words"}, link: nil,
 	})

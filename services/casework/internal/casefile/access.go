@@ -27,8 +27,8 @@ func mayReadGroup(ctx context.Context, group string, notFound func() *fault.Erro
 		return fault.New(fault.PermissionDenied, "MEMBERS_ONLY",
 			fmt.Sprintf("the %s service may not read cases; only the group's members and the operator may", p.Service))
 	case p.Group == group:
-		// A client or a link group of this group: they read one case at a
-		// time, never the list.
+		// A link group reads one case at a time, as it is told of them,
+		// never the list.
 		return fault.New(fault.PermissionDenied, "MEMBERS_ONLY", "only the group's members may list its cases")
 	default:
 		return notFound()

@@ -128,13 +128,26 @@ func (s *Service) Get(ctx context.Context, name string) (View, error) {
 }
 
 // List returns a page of the cases of group (groups/{g}), newest
-// registration first, to a member of the group or the operator. size 0
+// registration first, to a member of the group or the operator; a client
+// of the group gets their own case alone. size 0
 // means DefaultPageSize; larger than MaxPageSize means MaxPageSize. next is
 // nil on the last page. A role filter keeps the cases where the caller
 // holds that role.
 func (s *Service) List(ctx context.Context, group string, f Filter, size int, after *Cursor) (views []View, next *Cursor, err error) {
 	if !isGroupName(group) {
 		return nil, nil, nameViolation("parent", "must be a group, groups/{group}")
+	}
+	if p := auth.FromContext(ctx); p.Kind == auth.Client && p.Group == group {
+		// A client's list is their own case: how they find it after
+		// signing in with the reference and access code.
+		c, err := s.Store.ByConcern(ctx, p.Concern)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("find the client's case: %w", err)
+		}
+		return []View{s.view(c, caller{principal: p, roles: rolesIn(p, c)}, s.now())}, nil, nil
 	}
 	if err := mayReadGroup(ctx, group, groupNotFound(group)); err != nil {
 		return nil, nil, err

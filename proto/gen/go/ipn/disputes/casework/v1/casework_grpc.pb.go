@@ -54,7 +54,8 @@ type CaseworkServiceClient interface {
 	// progress summary only.
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*Case, error)
 	// ListCases lists a group's cases, newest first, to its members,
-	// optionally filtered by phase, by the caller's role and by overdue.
+	// optionally filtered by phase, by the caller's role and by overdue. A
+	// client signed in with a client session gets their own case alone.
 	ListCases(ctx context.Context, in *ListCasesRequest, opts ...grpc.CallOption) (*ListCasesResponse, error)
 	// GetRegisteredConcern returns the concern as the client registered it.
 	// Members of the group and the client read its words; only the client and
@@ -295,7 +296,8 @@ type CaseworkServiceServer interface {
 	// progress summary only.
 	GetCase(context.Context, *GetCaseRequest) (*Case, error)
 	// ListCases lists a group's cases, newest first, to its members,
-	// optionally filtered by phase, by the caller's role and by overdue.
+	// optionally filtered by phase, by the caller's role and by overdue. A
+	// client signed in with a client session gets their own case alone.
 	ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error)
 	// GetRegisteredConcern returns the concern as the client registered it.
 	// Members of the group and the client read its words; only the client and
