@@ -23,9 +23,9 @@ type Clock struct {
 	// Overdue says whether the deadline has passed. At the deadline itself
 	// the case is not yet overdue.
 	Overdue bool
-	// Met is when the target was met (the case closed, or the first
-	// response reached the client); the clock stopped then. Zero while it
-	// runs.
+	// Met is when the target was met (the case closed resolved, or the
+	// first response reached the client); zero while it is not. The clock
+	// stops then, or when the case closes.
 	Met time.Time
 }
 

@@ -52,3 +52,32 @@ func TestDeadlineFor(t *testing.T) {
 		})
 	}
 }
+
+func TestTargetClockStops(t *testing.T) {
+	t.Parallel()
+	registered := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	deadline := registered.Add(14 * 24 * time.Hour)
+	now := registered.Add(30 * 24 * time.Hour)
+	day := func(n int) time.Time { return registered.Add(time.Duration(n) * 24 * time.Hour) }
+	tests := []struct {
+		name        string
+		met, closed time.Time
+		wantElapsed time.Duration
+		wantOverdue bool
+	}{
+		{"running, past the deadline", time.Time{}, time.Time{}, 30 * 24 * time.Hour, true},
+		{"met in time", day(5), time.Time{}, 5 * 24 * time.Hour, false},
+		{"met in time, closed later", day(5), day(20), 5 * 24 * time.Hour, false},
+		{"closed unmet before the deadline", time.Time{}, day(10), 10 * 24 * time.Hour, false},
+		{"closed unmet after the deadline", time.Time{}, day(20), 20 * 24 * time.Hour, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := targetClock(registered, deadline, tt.met, tt.closed, now)
+			if c.Elapsed != tt.wantElapsed || c.Overdue != tt.wantOverdue || !c.Met.Equal(tt.met) {
+				t.Errorf("clock = %+v; want elapsed %v overdue %v met %v", c, tt.wantElapsed, tt.wantOverdue, tt.met)
+			}
+		})
+	}
+}

@@ -60,8 +60,8 @@ type NextStep struct {
 func (s *Service) view(c Case, cl caller, now time.Time) View {
 	v := View{
 		Case:          c,
-		Clock:         targetClock(c.RegisterTime, c.Deadline, c.CloseTime, now),
-		FirstResponse: targetClock(c.RegisterTime, c.FirstResponseDeadline, c.FirstResponseTime, now),
+		Clock:         targetClock(c.RegisterTime, c.Deadline, resolvedAt(c), c.CloseTime, now),
+		FirstResponse: targetClock(c.RegisterTime, c.FirstResponseDeadline, c.FirstResponseTime, c.CloseTime, now),
 		Roles:         cl.roles,
 	}
 	if def, err := s.definition(c); err == nil && !c.Closed() {
@@ -83,15 +83,28 @@ func (s *Service) view(c Case, cl caller, now time.Time) View {
 	return v
 }
 
-// targetClock is a target's clock; met (when not zero) stops it.
-func targetClock(registered, deadline, met, now time.Time) Clock {
+// targetClock is a target's clock. It stops when the target is met (met
+// not zero) or, failing that, when the case closed (closed not zero).
+func targetClock(registered, deadline, met, closed, now time.Time) Clock {
 	at := now
-	if !met.IsZero() {
+	switch {
+	case !met.IsZero():
 		at = met
+	case !closed.IsZero():
+		at = closed
 	}
 	c := ClockAt(registered, deadline, at)
 	c.Met = met
 	return c
+}
+
+// resolvedAt is when the case met its overall target: when it closed
+// resolved; zero otherwise.
+func resolvedAt(c Case) time.Time {
+	if c.Outcome == Resolved {
+		return c.CloseTime
+	}
+	return time.Time{}
 }
 
 // load reads the named case and checks that the caller may see it.

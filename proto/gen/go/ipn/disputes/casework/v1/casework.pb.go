@@ -586,9 +586,11 @@ type Clock struct {
 	Elapsed *durationpb.Duration `protobuf:"bytes,2,opt,name=elapsed,proto3" json:"elapsed,omitempty"`
 	// Time left before the deadline; negative once it has passed.
 	Remaining *durationpb.Duration `protobuf:"bytes,3,opt,name=remaining,proto3" json:"remaining,omitempty"`
-	// Whether the deadline has passed without the target being met.
+	// Whether the deadline had passed when the clock was read or stopped.
 	Overdue bool `protobuf:"varint,4,opt,name=overdue,proto3" json:"overdue,omitempty"`
-	// When the target was met; unset while it is not.
+	// When the target was met (the overall target: closed resolved; the first
+	// response: relayed to the client); unset while it is not. The clock stops
+	// when the target is met or the case closes.
 	MetTime       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=met_time,json=metTime,proto3" json:"met_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
