@@ -84,12 +84,15 @@ type StepResult struct {
 // transaction: the case as it now is, the documents written or amended,
 // the timeline entry and, for a step, its event.
 type Change struct {
-	Case     Case
-	Entry    TimelineEntry
-	Created  []Document
-	Amended  []Document
-	Event    *StepEvent
-	Messages []MessagePosted
+	Case  Case
+	Entry TimelineEntry
+	// CreatedName is the resource name of the meeting or document the
+	// step created, if any.
+	CreatedName string
+	Created     []Document
+	Amended     []Document
+	Event       *StepEvent
+	Messages    []MessagePosted
 }
 
 // StepEvent is what the CaseStepTaken event says: ids and facts only.
@@ -138,7 +141,6 @@ func (s *Service) TakeStep(ctx context.Context, name string, r StepRequest) (Ste
 		return StepResult{}, nameViolation("name", "must be a case, groups/{group}/cases/{case}")
 	}
 	now := dbTime(s.now())
-	var res StepResult
 	change, err := s.Store.Update(ctx, group, id, func(c Case) (Change, error) {
 		cl, err := callerOf(ctx, c, name)
 		if err != nil {
@@ -184,11 +186,11 @@ func (s *Service) TakeStep(ctx context.Context, name string, r StepRequest) (Ste
 	if err != nil {
 		return StepResult{}, err
 	}
-	res.Entry = change.Entry
-	res.Created = change.Entry.Subject
-	cl, _ := callerOf(ctx, change.Case, name)
-	res.View = s.view(change.Case, cl, s.now())
-	return res, nil
+	cl, err := callerOf(ctx, change.Case, name)
+	if err != nil {
+		return StepResult{}, err
+	}
+	return StepResult{View: s.view(change.Case, cl, s.now()), Entry: change.Entry, Created: change.CreatedName}, nil
 }
 
 func staleEtag(name string) *fault.Error {
@@ -407,7 +409,10 @@ type applying struct {
 
 	created []Document
 	amended []Document
-	subject string
+	// subject is what the step concerns, for its timeline entry and event;
+	// createdName is what it created, for the caller.
+	subject     string
+	createdName string
 }
 
 // apply does what the step's action does.
@@ -484,7 +489,7 @@ func (a *applying) finish(def *procedure.Definition) Change {
 		Outcome: a.r.Outcome, Subject: a.subject, Audience: a.step.GetTimelineAudience(), CreateTime: a.now,
 	})
 	return Change{
-		Case: c, Entry: entry, Created: a.created, Amended: a.amended,
+		Case: c, Entry: entry, CreatedName: a.createdName, Created: a.created, Amended: a.amended,
 		Event: &StepEvent{Step: a.step.GetId(), Action: a.step.GetAction(), ActorRole: a.role, Outcome: a.r.Outcome, Subject: a.subject},
 	}
 }
@@ -522,6 +527,7 @@ func (a *applying) writeText(kind DocumentKind, required bool, then func(Documen
 	d.Text = text
 	a.created = append(a.created, d)
 	a.subject = a.docName(d.ID)
+	a.createdName = a.subject
 	if then != nil {
 		then(d)
 	}
@@ -643,6 +649,7 @@ func (a *applying) proposeMeeting() error {
 	}
 	a.c.Progress.Meetings = append(a.c.Progress.Meetings, m)
 	a.subject = m.Name(a.c)
+	a.createdName = a.subject
 	return nil
 }
 
@@ -728,6 +735,7 @@ func (a *applying) recordMeetingOutcome() error {
 	d := a.newDocument(MeetingOutcomeDoc)
 	d.Text, d.Subject = notes, m.Name(a.c)
 	a.created = append(a.created, d)
+	a.createdName = a.docName(d.ID)
 	return nil
 }
 
@@ -749,6 +757,7 @@ func (a *applying) writeStatement() error {
 	a.c.Progress.Statement = d.ID
 	a.created = append(a.created, d)
 	a.subject = a.docName(d.ID)
+	a.createdName = a.subject
 	return nil
 }
 
@@ -767,6 +776,7 @@ func (a *applying) answerStatement() error {
 			d := a.newDocument(ClientCommentDoc)
 			d.Text, d.Subject = comment, ans.Document
 			a.created = append(a.created, d)
+			a.createdName = a.docName(d.ID)
 		}
 		return nil
 	}
