@@ -125,7 +125,8 @@ func TestLongPathOverREST(t *testing.T) {
 		}
 		return caseName != ""
 	})
-	w := &restWalk{s: s, t: t, name: caseName, created: map[string]string{}}
+	w := &restWalk{s: s, t: t, name: caseName, created: map[string]string{}, done: map[string]bool{}, everyone: everyone}
+	w.checkEveryone("registration")
 
 	// Who sees the case, and how.
 	for _, p := range everyone {
@@ -142,9 +143,6 @@ func TestLongPathOverREST(t *testing.T) {
 	if _, code := w.getCase(stranger); code != http.StatusUnauthorized {
 		t.Errorf("an unknown token reads the case: HTTP %d", code)
 	}
-	w.wantVisible("the registered concern, before any step", []string{"words", "contact"}, map[party][]string{
-		client: {"words", "contact"}, therapist: {"words"}, otherP: {"words"}, link: nil,
-	})
 
 	// The therapist names a support person; the group appoints SPC and LP.
 	w.take(therapist, "nominate_spt", map[string]any{"member": member(sptID)})
@@ -176,9 +174,8 @@ func TestLongPathOverREST(t *testing.T) {
 	}
 	client = party{"client", session.Token}
 	everyone[0] = client
-	w.wantVisible("the registered concern, once the SPC is appointed", []string{"words", "contact"}, map[party][]string{
-		client: {"words", "contact"}, spcP: {"words", "contact"}, therapist: {"words"}, sptP: {"words"}, lpP: {"words"}, otherP: {"words"}, link: nil,
-	})
+	w.everyone = everyone
+	w.checkEveryone("a new access code")
 
 	// The LP informs the link groups and consults over meeting dates; the
 	// SPC offers the client a meeting: these may run side by side.
@@ -195,9 +192,6 @@ func TestLongPathOverREST(t *testing.T) {
 	w.post(client, "/messages", map[string]string{"text": "Thank you; Tuesday suits me " + marker})
 	w.post(spcP, "/messages", map[string]string{"text": "See you on Tuesday."})
 	w.post(spcP, "/notes", map[string]string{"text": "Client wants to be heard first " + marker})
-	w.wantVisible("messages and notes", []string{"messages", "notes"}, map[party][]string{
-		client: {"messages"}, spcP: {"messages", "notes"}, therapist: nil, sptP: nil, lpP: nil, otherP: nil, link: nil,
-	})
 
 	// The written statement, approved with constraints, conveyed.
 	w.take(spcP, "write_statement", map[string]any{"writtenStatement": map[string]string{
@@ -205,25 +199,19 @@ func TestLongPathOverREST(t *testing.T) {
 		"desiredOutcome": "An acknowledgement and an explanation.",
 		"summary":        "The client felt the ending was abrupt.",
 	}})
-	w.wantVisible("the draft", []string{"statement"}, map[party][]string{client: {"statement"}, spcP: {"statement"}, therapist: nil, sptP: nil, lpP: nil, otherP: nil})
 	w.refuse(spcP, "convey_statement", nil, http.StatusBadRequest) // not yet approved: 400 FAILED_PRECONDITION
 	w.take(client, "answer_statement", map[string]any{"outcome": "APPROVED", "statementAnswer": map[string]any{
 		"document":    w.created["write_statement"],
 		"constraints": map[string]any{"sharing": "SHARING_SUMMARY_ONLY", "withheldDetails": []string{marker}},
 	}})
 	w.take(spcP, "convey_statement", nil)
-	w.wantVisible("the conveyed statement", []string{"statement", "marker"}, map[party][]string{
-		client: {"statement", "marker"}, spcP: {"statement", "marker"}, therapist: {"statement"}, sptP: {"statement"}, lpP: nil, otherP: nil, link: nil,
-	})
 
 	// The response, relayed; the client wants a joint meeting.
 	w.take(therapist, "record_response", map[string]any{"text": map[string]string{"text": "I regret how it ended and would like to explain."}})
-	w.wantVisible("the response before relaying", []string{"response"}, map[party][]string{client: nil, spcP: {"response"}, therapist: {"response"}, sptP: {"response"}, lpP: nil, otherP: nil})
 	c = w.take(spcP, "relay_response", nil)
 	if c.Phase != "PHASE_AWAITING_CLIENT" {
 		t.Errorf("after relaying: %s", c.Phase)
 	}
-	w.wantVisible("the response once relayed", []string{"response"}, map[party][]string{client: {"response"}})
 	w.take(client, "decide", map[string]any{"outcome": "JOINT_MEETING"})
 
 	// The joint meeting.
@@ -252,7 +240,6 @@ func TestLongPathOverREST(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("the link group's issue over gRPC: %v", err)
 	}
-	w.wantVisible("report and issue", []string{"report"}, map[party][]string{link: {"report"}, otherP: {"report"}, lpP: {"report"}, client: nil})
 
 	// The full group meets and decides; the case closes unresolved.
 	w.take(lpP, "record_group_meeting_decision", map[string]any{"meetingAnswer": map[string]any{"meeting": w.created["propose_group_meeting_dates"], "notes": "Offer an outside mediator."}})
@@ -308,6 +295,10 @@ type restWalk struct {
 	t       *testing.T
 	name    string
 	created map[string]string // the meeting or document each step created, by step
+	// done are the steps taken so far, and "message" and "note" once one
+	// was written: what each party may read follows from them.
+	done     map[string]bool
+	everyone []party
 }
 
 func proposal(n int) map[string]any {
@@ -338,6 +329,8 @@ func (w *restWalk) take(p party, step string, input map[string]any) apiCase {
 	if out.Created != "" {
 		w.created[step] = out.Created
 	}
+	w.done[step] = true
+	w.checkEveryone("after " + step)
 	return out.Case
 }
 
@@ -360,6 +353,8 @@ func (w *restWalk) post(p party, path string, body any) {
 	if code := w.s.call(w.t, http.MethodPost, "/v1/"+w.name+path, p.token, body, nil); code != http.StatusOK {
 		w.t.Fatalf("%s POST %s: HTTP %d", p.name, path, code)
 	}
+	w.done[map[string]string{"/messages": "message", "/notes": "note"}[path]] = true
+	w.checkEveryone("after POST " + path)
 }
 
 type timelineEntry struct {
@@ -408,21 +403,44 @@ func (w *restWalk) timeline(p party) []string {
 	return out
 }
 
-// wantVisible checks, for each party listed, which of the things about they
-// can read, among: "words" and "contact" of the registered concern,
-// "messages", "notes", "statement" (and "marker": the withheld detail in
-// it), "response", "report".
-func (w *restWalk) wantVisible(stage string, about []string, want map[party][]string) {
+// checkEveryone checks that every party reads exactly what the design's
+// confidentiality table allows at this stage of the case.
+func (w *restWalk) checkEveryone(stage string) {
 	w.t.Helper()
-	for p, things := range want {
-		got := w.visible(p)
-		for _, thing := range about {
-			if slices.Contains(things, thing) != slices.Contains(got, thing) {
-				w.t.Errorf("%s: %s reads %v; want %v", stage, p.name, got, things)
-				break
-			}
+	for _, p := range w.everyone {
+		if got, want := w.visible(p), w.allowed(p); !slices.Equal(got, want) {
+			w.t.Errorf("%s: the %s reads %v; want %v", stage, p.name, got, want)
 		}
 	}
+}
+
+// allowed is what p may read now, among: "words" and "contact" of the
+// registered concern, "messages", "notes", "statement" (and "marker": the
+// detail the client withheld from the therapist), "response", "report".
+func (w *restWalk) allowed(p party) []string {
+	d := w.done
+	role := p.name
+	isClient, isLink := role == "client", role == "link group"
+	isMember := !isClient && !isLink
+	spc := role == "SPC" && d["appoint_spc_and_lp"]
+	therapistSide := role == "therapist" || (role == "SPT" && d["answer_spt_nomination"])
+	var out []string
+	add := func(ok bool, things ...string) {
+		if ok {
+			out = append(out, things...)
+		}
+	}
+	add(isClient || isMember, "words")
+	add(isClient || spc, "contact")
+	add(d["message"] && (isClient || spc), "messages")
+	add(d["note"] && spc, "notes")
+	add(d["write_statement"] && (isClient || spc), "statement", "marker")
+	add(d["convey_statement"] && therapistSide, "statement")
+	add(d["record_response"] && (spc || therapistSide), "response")
+	add(d["relay_response"] && isClient, "response")
+	add(d["report_progress"] && (isMember || isLink), "report")
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func (w *restWalk) visible(p party) []string {
