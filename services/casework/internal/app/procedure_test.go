@@ -17,6 +17,8 @@ import (
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
+	"github.com/ipnmediation/disputes/services/casework/internal/procedure"
+	"github.com/ipnmediation/disputes/services/casework/procedures"
 )
 
 // The members who take the roles in the test cases.
@@ -338,6 +340,8 @@ func TestStepsOutOfOrderSayWhatComesFirst(t *testing.T) {
 		{[]string{"nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey"}, "relay", "STEP_NOT_READY", "the therapist has responded"},
 		{[]string{"nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey", "respond"}, "resolved", "STEP_NOT_READY", "relayed the therapist's response"},
 		{[]string{"nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey", "respond", "relay", "not_resolved"}, "arrange_joint", "STEP_NOT_READY", "the client has asked for a joint meeting"},
+		{[]string{"nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey", "respond", "relay", "wants_joint"}, "answer_joint", "STEP_NOT_READY", "the SPC has proposed times for the joint meeting"},
+		{[]string{"nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey", "respond", "relay", "wants_joint"}, "confirm_joint", "STEP_NOT_READY", "the SPC has proposed times for the joint meeting"},
 		{[]string{"nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey", "respond", "relay", "wants_joint", "arrange_joint"}, "joint_unresolved", "STEP_NOT_READY", "the joint meeting has been confirmed"},
 		{[]string{"nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey", "respond", "relay", "not_resolved"}, "report", "STEP_NOT_READY", "the LP has informed the link groups"},
 		{[]string{"appoint", "inform"}, "report", "STEP_NOT_READY", "the client has said the concern is not resolved, or the joint meeting ended unresolved"},
@@ -353,6 +357,22 @@ func TestStepsOutOfOrderSayWhatComesFirst(t *testing.T) {
 		{[]string{"appoint", "offer_client", "other_times_client"}, "accept_client", "STEP_NOT_READY", "nothing to answer"},
 		{[]string{"appoint", "propose_group", "confirm_group"}, "availability", "STEP_OVER", "has been confirmed"},
 		{[]string{"appoint", "offer_client", "accept_client", "write", "approve"}, "write", "STEP_OVER", "approved"},
+	}
+	// Every step that has something to wait for is tried too early.
+	tried := map[string]bool{}
+	for _, tt := range tests {
+		if tt.reason == "STEP_NOT_READY" {
+			tried[script[tt.attempt].step] = true
+		}
+	}
+	catalogue, err := procedure.Load(procedures.FS, procedures.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range catalogue.Default().Steps() {
+		if (len(step.GetRequires()) > 0 || len(step.GetRequiresAny()) > 0) && !tried[step.GetId()] {
+			t.Errorf("step %s is never tried before its prerequisites", step.GetId())
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.attempt+" after "+strings.Join(tt.before, ","), func(t *testing.T) {
