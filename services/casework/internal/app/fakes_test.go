@@ -130,7 +130,7 @@ var fakeTargets = map[string]*durationpb.Duration{
 }
 
 var fakeSecrets = map[string]*directoryv1.AuthenticateResponse{
-	riversideToken: {Member: "groups/riverside/members/bea-lindqvist", Group: "groups/riverside"},
+	riversideToken: {Member: "groups/riverside/members/bea-lindqvist", Group: "groups/riverside", GroupAdmin: true},
 	hillsideToken:  {Member: "groups/hillside/members/kim-lee", Group: "groups/hillside"},
 	operatorToken:  {Operator: true},
 	alexToken:      {Member: "groups/riverside/members/alex-moss", Group: "groups/riverside"},

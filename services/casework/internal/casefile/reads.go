@@ -258,11 +258,24 @@ func (s *Service) Timeline(ctx context.Context, name string, after, size int) (e
 var listedKinds = []DocumentKind{WrittenStatementDoc, ResponseDoc, ProgressReportDoc, LinkGroupIssueDoc, MeetingOutcomeDoc, ClosingReasonsDoc, ClientCommentDoc}
 
 // Documents returns the case's documents the caller may read, of kind
-// when it is not empty.
+// when it is not empty, and records the reads in the access log.
 func (s *Service) Documents(ctx context.Context, name string, kind DocumentKind) ([]Document, Case, error) {
-	c, cl, err := s.load(ctx, name)
+	docs, c, cl, err := s.readableDocuments(ctx, name, kind)
 	if err != nil {
 		return nil, Case{}, err
+	}
+	if err := s.recordAccess(ctx, c, cl, documentReads(c, docs...)...); err != nil {
+		return nil, Case{}, err
+	}
+	return docs, c, nil
+}
+
+// readableDocuments returns the case's documents the caller may read, as
+// they may read them, without recording anything.
+func (s *Service) readableDocuments(ctx context.Context, name string, kind DocumentKind) ([]Document, Case, caller, error) {
+	c, cl, err := s.load(ctx, name)
+	if err != nil {
+		return nil, Case{}, caller{}, err
 	}
 	kinds := listedKinds
 	if kind != "" {
@@ -270,7 +283,7 @@ func (s *Service) Documents(ctx context.Context, name string, kind DocumentKind)
 	}
 	docs, err := s.Store.Documents(ctx, c.ID, kinds...)
 	if err != nil {
-		return nil, Case{}, fmt.Errorf("read documents: %w", err)
+		return nil, Case{}, caller{}, fmt.Errorf("read documents: %w", err)
 	}
 	var out []Document
 	for _, d := range docs {
@@ -278,21 +291,33 @@ func (s *Service) Documents(ctx context.Context, name string, kind DocumentKind)
 			out = append(out, rd)
 		}
 	}
-	return out, c, nil
+	return out, c, cl, nil
 }
 
-// Document returns one document as the caller may read it.
+func documentReads(c Case, docs ...Document) []AccessRecord {
+	reads := make([]AccessRecord, 0, len(docs))
+	for _, d := range docs {
+		reads = append(reads, AccessRecord{Resource: DocumentName(c, d), Kind: AccessDocument})
+	}
+	return reads
+}
+
+// Document returns one document as the caller may read it, and records
+// the read.
 func (s *Service) Document(ctx context.Context, name string) (Document, Case, error) {
 	caseName, id, ok := strings.Cut(name, "/documents/")
 	if !ok || !isUUID(id) {
 		return Document{}, Case{}, nameViolation("name", "must be groups/{group}/cases/{case}/documents/{document}")
 	}
-	docs, c, err := s.Documents(ctx, caseName, "")
+	docs, c, cl, err := s.readableDocuments(ctx, caseName, "")
 	if err != nil {
 		return Document{}, Case{}, err
 	}
 	for _, d := range docs {
 		if d.ID == id {
+			if err := s.recordAccess(ctx, c, cl, documentReads(c, d)...); err != nil {
+				return Document{}, Case{}, err
+			}
 			return d, c, nil
 		}
 	}
@@ -363,8 +388,13 @@ func (s *Service) RegisteredConcern(ctx context.Context, name string) (Registere
 		return RegisteredConcern{}, fmt.Errorf("read concern: %w", err)
 	}
 	rc := RegisteredConcern{Confidential: Confidential{Description: conf.Description}, RegisterTime: c.RegisterTime}
+	reads := []AccessRecord{{Resource: name, Kind: AccessConcern}}
 	if cl.has(RoleClient, RoleSPC) {
 		rc.Confidential, rc.ContactShown = conf, true
+		reads = append(reads, AccessRecord{Resource: name, Kind: AccessContact})
+	}
+	if err := s.recordAccess(ctx, c, cl, reads...); err != nil {
+		return RegisteredConcern{}, err
 	}
 	return rc, nil
 }
@@ -391,6 +421,15 @@ func (s *Service) private(ctx context.Context, name string, kind DocumentKind, r
 	docs, err := s.Store.Documents(ctx, c.ID, kind)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", strings.ToLower(string(kind)), err)
+	}
+	if len(docs) > 0 {
+		read := AccessRecord{Resource: c.Name() + "/messages", Kind: AccessMessages}
+		if kind == NoteDoc {
+			read = AccessRecord{Resource: c.Name() + "/notes", Kind: AccessNotes}
+		}
+		if err := s.recordAccess(ctx, c, cl, read); err != nil {
+			return nil, err
+		}
 	}
 	return docs, nil
 }

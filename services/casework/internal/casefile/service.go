@@ -70,6 +70,12 @@ type Store interface {
 	Documents(ctx context.Context, caseID string, kinds ...DocumentKind) ([]Document, error)
 	// Confidential returns what the client confided at registration.
 	Confidential(ctx context.Context, caseID string) (Confidential, error)
+	// RecordAccess appends reads of confidential material to the case's
+	// access log, numbering them.
+	RecordAccess(ctx context.Context, reads []AccessRecord) error
+	// AccessLog returns the case's access records in order, from seq
+	// after+1, at most limit.
+	AccessLog(ctx context.Context, caseID string, after int64, limit int) ([]AccessRecord, error)
 }
 
 // Concern is a concern as intake holds it, with what the client confided.

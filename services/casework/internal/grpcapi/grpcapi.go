@@ -66,6 +66,13 @@ func Validate(_ context.Context, _ string, req any) error {
 		if _, err := decodePageToken(r.GetPageToken()); err != nil {
 			v.Add("page_token", tokenProblem)
 		}
+	case *caseworkv1.ListAccessLogEntriesRequest:
+		if r.GetPageSize() < 0 {
+			v.Add("page_size", "must not be negative")
+		}
+		if _, err := decodeSeqToken(r.GetPageToken()); err != nil {
+			v.Add("page_token", tokenProblem)
+		}
 	case *caseworkv1.ListTimelineEntriesRequest:
 		if r.GetPageSize() < 0 {
 			v.Add("page_size", "must not be negative")

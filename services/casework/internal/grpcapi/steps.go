@@ -317,3 +317,27 @@ func (s *Server) ReissueAccessCode(ctx context.Context, req *caseworkv1.ReissueA
 	}
 	return &caseworkv1.ReissueAccessCodeResponse{Reference: reference, AccessCode: code}, nil
 }
+
+// ListAccessLogEntries implements caseworkv1.CaseworkServiceServer.
+func (s *Server) ListAccessLogEntries(ctx context.Context, req *caseworkv1.ListAccessLogEntriesRequest) (*caseworkv1.ListAccessLogEntriesResponse, error) {
+	after, err := decodeSeqToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	records, next, err := s.Cases.AccessLog(ctx, req.GetParent(), int64(after), int(req.GetPageSize()))
+	if err != nil {
+		return nil, err
+	}
+	resp := &caseworkv1.ListAccessLogEntriesResponse{NextPageToken: encodeSeqToken(int(next))}
+	for _, r := range records {
+		resp.AccessLogEntries = append(resp.AccessLogEntries, &caseworkv1.AccessLogEntry{
+			Name:       req.GetParent() + "/accessLogEntries/" + itoa(int(r.Seq)),
+			Reader:     r.Reader,
+			ReaderRole: r.ReaderRole,
+			Resource:   r.Resource,
+			Kind:       string(r.Kind),
+			ReadTime:   timestamppb.New(r.Time),
+		})
+	}
+	return resp, nil
+}

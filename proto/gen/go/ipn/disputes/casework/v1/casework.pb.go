@@ -3341,6 +3341,219 @@ func (x *GetRegisteredConcernRequest) GetName() string {
 	return ""
 }
 
+// AccessLogEntry records one read of a case's confidential material. Entries
+// are never changed.
+type AccessLogEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Who read: a member, `client`, or a link group.
+	Reader string `protobuf:"bytes,2,opt,name=reader,proto3" json:"reader,omitempty"`
+	// In which role.
+	ReaderRole v1.Role `protobuf:"varint,3,opt,name=reader_role,json=readerRole,proto3,enum=ipn.disputes.procedure.v1.Role" json:"reader_role,omitempty"`
+	// What was read: the registered concern, the client's contact details, a
+	// document, the messages or the notes, by resource name.
+	Resource string `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
+	// What kind of material: CONCERN, CLIENT_CONTACT, DOCUMENT, MESSAGES or
+	// NOTES.
+	Kind string `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
+	// When.
+	ReadTime      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=read_time,json=readTime,proto3" json:"read_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessLogEntry) Reset() {
+	*x = AccessLogEntry{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessLogEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessLogEntry) ProtoMessage() {}
+
+func (x *AccessLogEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessLogEntry.ProtoReflect.Descriptor instead.
+func (*AccessLogEntry) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *AccessLogEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AccessLogEntry) GetReader() string {
+	if x != nil {
+		return x.Reader
+	}
+	return ""
+}
+
+func (x *AccessLogEntry) GetReaderRole() v1.Role {
+	if x != nil {
+		return x.ReaderRole
+	}
+	return v1.Role(0)
+}
+
+func (x *AccessLogEntry) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *AccessLogEntry) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AccessLogEntry) GetReadTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReadTime
+	}
+	return nil
+}
+
+// ListAccessLogEntriesRequest asks for a page of a case's access log.
+type ListAccessLogEntriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many; 100 when 0, 500 at most.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccessLogEntriesRequest) Reset() {
+	*x = ListAccessLogEntriesRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccessLogEntriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccessLogEntriesRequest) ProtoMessage() {}
+
+func (x *ListAccessLogEntriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccessLogEntriesRequest.ProtoReflect.Descriptor instead.
+func (*ListAccessLogEntriesRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *ListAccessLogEntriesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListAccessLogEntriesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAccessLogEntriesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListAccessLogEntriesResponse is a page of the access log.
+type ListAccessLogEntriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Oldest first.
+	AccessLogEntries []*AccessLogEntry `protobuf:"bytes,1,rep,name=access_log_entries,json=accessLogEntries,proto3" json:"access_log_entries,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccessLogEntriesResponse) Reset() {
+	*x = ListAccessLogEntriesResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccessLogEntriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccessLogEntriesResponse) ProtoMessage() {}
+
+func (x *ListAccessLogEntriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccessLogEntriesResponse.ProtoReflect.Descriptor instead.
+func (*ListAccessLogEntriesResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ListAccessLogEntriesResponse) GetAccessLogEntries() []*AccessLogEntry {
+	if x != nil {
+		return x.AccessLogEntries
+	}
+	return nil
+}
+
+func (x *ListAccessLogEntriesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_ipn_disputes_casework_v1_casework_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
@@ -3617,7 +3830,25 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"%disputes.ipn.org.uk/RegisteredConcern\x12-groups/{group}/cases/{case}/registeredConcern*\x12registeredConcerns2\x11registeredConcern\"`\n" +
 	"\x1bGetRegisteredConcernRequest\x12A\n" +
 	"\x04name\x18\x01 \x01(\tB-\xe0A\x02\xfaA'\n" +
-	"%disputes.ipn.org.uk/RegisteredConcernR\x04name2\xcc\x14\n" +
+	"%disputes.ipn.org.uk/RegisteredConcernR\x04name\"\xfa\x02\n" +
+	"\x0eAccessLogEntry\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x16\n" +
+	"\x06reader\x18\x02 \x01(\tR\x06reader\x12@\n" +
+	"\vreader_role\x18\x03 \x01(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\n" +
+	"readerRole\x12\x1a\n" +
+	"\bresource\x18\x04 \x01(\tR\bresource\x12\x12\n" +
+	"\x04kind\x18\x05 \x01(\tR\x04kind\x127\n" +
+	"\tread_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\breadTime:\x8b\x01\xeaA\x87\x01\n" +
+	"\"disputes.ipn.org.uk/AccessLogEntry\x12?groups/{group}/cases/{case}/accessLogEntries/{access_log_entry}*\x10accessLogEntries2\x0eaccessLogEntry\"\x93\x01\n" +
+	"\x1bListAccessLogEntriesRequest\x128\n" +
+	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x9e\x01\n" +
+	"\x1cListAccessLogEntriesResponse\x12V\n" +
+	"\x12access_log_entries\x18\x01 \x03(\v2(.ipn.disputes.casework.v1.AccessLogEntryR\x10accessLogEntries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x8c\x16\n" +
 	"\x0fCaseworkService\x12x\n" +
 	"\aGetCase\x12(.ipn.disputes.casework.v1.GetCaseRequest\x1a\x1e.ipn.disputes.casework.v1.Case\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=groups/*/cases/*}\x12\x89\x01\n" +
 	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/cases\x12\xb1\x01\n" +
@@ -3636,7 +3867,8 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\fListMessages\x12-.ipn.disputes.casework.v1.ListMessagesRequest\x1a..ipn.disputes.casework.v1.ListMessagesResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=groups/*/cases/*}/messages\x12\x8c\x01\n" +
 	"\n" +
 	"CreateNote\x12+.ipn.disputes.casework.v1.CreateNoteRequest\x1a\x1e.ipn.disputes.casework.v1.Note\"1\x82\xd3\xe4\x93\x02+:\x04note\"#/v1/{parent=groups/*/cases/*}/notes\x12\x91\x01\n" +
-	"\tListNotes\x12*.ipn.disputes.casework.v1.ListNotesRequest\x1a+.ipn.disputes.casework.v1.ListNotesResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=groups/*/cases/*}/notes\x12\xb6\x01\n" +
+	"\tListNotes\x12*.ipn.disputes.casework.v1.ListNotesRequest\x1a+.ipn.disputes.casework.v1.ListNotesResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=groups/*/cases/*}/notes\x12\xbd\x01\n" +
+	"\x14ListAccessLogEntries\x125.ipn.disputes.casework.v1.ListAccessLogEntriesRequest\x1a6.ipn.disputes.casework.v1.ListAccessLogEntriesResponse\"6\x82\xd3\xe4\x93\x020\x12./v1/{parent=groups/*/cases/*}/accessLogEntries\x12\xb6\x01\n" +
 	"\x11ReissueAccessCode\x122.ipn.disputes.casework.v1.ReissueAccessCodeRequest\x1a3.ipn.disputes.casework.v1.ReissueAccessCodeResponse\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=groups/*/cases/*}:reissueAccessCodeBSZQgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1;caseworkv1b\x06proto3"
 
 var (
@@ -3652,81 +3884,84 @@ func file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
-	(Case_Outcome)(0),                   // 0: ipn.disputes.casework.v1.Case.Outcome
-	(Constraints_Sharing)(0),            // 1: ipn.disputes.casework.v1.Constraints.Sharing
-	(Document_Kind)(0),                  // 2: ipn.disputes.casework.v1.Document.Kind
-	(Meeting_State)(0),                  // 3: ipn.disputes.casework.v1.Meeting.State
-	(*Case)(nil),                        // 4: ipn.disputes.casework.v1.Case
-	(*NextStep)(nil),                    // 5: ipn.disputes.casework.v1.NextStep
-	(*Clock)(nil),                       // 6: ipn.disputes.casework.v1.Clock
-	(*GetCaseRequest)(nil),              // 7: ipn.disputes.casework.v1.GetCaseRequest
-	(*ListCasesRequest)(nil),            // 8: ipn.disputes.casework.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),           // 9: ipn.disputes.casework.v1.ListCasesResponse
-	(*TakeStepRequest)(nil),             // 10: ipn.disputes.casework.v1.TakeStepRequest
-	(*TakeStepResponse)(nil),            // 11: ipn.disputes.casework.v1.TakeStepResponse
-	(*Appointment)(nil),                 // 12: ipn.disputes.casework.v1.Appointment
-	(*MeetingProposal)(nil),             // 13: ipn.disputes.casework.v1.MeetingProposal
-	(*TimeSlot)(nil),                    // 14: ipn.disputes.casework.v1.TimeSlot
-	(*MeetingAnswer)(nil),               // 15: ipn.disputes.casework.v1.MeetingAnswer
-	(*StatementAnswer)(nil),             // 16: ipn.disputes.casework.v1.StatementAnswer
-	(*TextInput)(nil),                   // 17: ipn.disputes.casework.v1.TextInput
-	(*WrittenStatement)(nil),            // 18: ipn.disputes.casework.v1.WrittenStatement
-	(*Constraints)(nil),                 // 19: ipn.disputes.casework.v1.Constraints
-	(*Document)(nil),                    // 20: ipn.disputes.casework.v1.Document
-	(*Meeting)(nil),                     // 21: ipn.disputes.casework.v1.Meeting
-	(*MeetingResponse)(nil),             // 22: ipn.disputes.casework.v1.MeetingResponse
-	(*TimelineEntry)(nil),               // 23: ipn.disputes.casework.v1.TimelineEntry
-	(*Message)(nil),                     // 24: ipn.disputes.casework.v1.Message
-	(*Note)(nil),                        // 25: ipn.disputes.casework.v1.Note
-	(*GetProcedureRequest)(nil),         // 26: ipn.disputes.casework.v1.GetProcedureRequest
-	(*ListProceduresRequest)(nil),       // 27: ipn.disputes.casework.v1.ListProceduresRequest
-	(*ListProceduresResponse)(nil),      // 28: ipn.disputes.casework.v1.ListProceduresResponse
-	(*ListTimelineEntriesRequest)(nil),  // 29: ipn.disputes.casework.v1.ListTimelineEntriesRequest
-	(*ListTimelineEntriesResponse)(nil), // 30: ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	(*ListDocumentsRequest)(nil),        // 31: ipn.disputes.casework.v1.ListDocumentsRequest
-	(*ListDocumentsResponse)(nil),       // 32: ipn.disputes.casework.v1.ListDocumentsResponse
-	(*GetDocumentRequest)(nil),          // 33: ipn.disputes.casework.v1.GetDocumentRequest
-	(*ListMeetingsRequest)(nil),         // 34: ipn.disputes.casework.v1.ListMeetingsRequest
-	(*ListMeetingsResponse)(nil),        // 35: ipn.disputes.casework.v1.ListMeetingsResponse
-	(*GetMeetingRequest)(nil),           // 36: ipn.disputes.casework.v1.GetMeetingRequest
-	(*GetMeetingCalendarRequest)(nil),   // 37: ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	(*CreateMessageRequest)(nil),        // 38: ipn.disputes.casework.v1.CreateMessageRequest
-	(*ListMessagesRequest)(nil),         // 39: ipn.disputes.casework.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),        // 40: ipn.disputes.casework.v1.ListMessagesResponse
-	(*CreateNoteRequest)(nil),           // 41: ipn.disputes.casework.v1.CreateNoteRequest
-	(*ListNotesRequest)(nil),            // 42: ipn.disputes.casework.v1.ListNotesRequest
-	(*ListNotesResponse)(nil),           // 43: ipn.disputes.casework.v1.ListNotesResponse
-	(*ReissueAccessCodeRequest)(nil),    // 44: ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	(*ReissueAccessCodeResponse)(nil),   // 45: ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	(*RegisteredConcern)(nil),           // 46: ipn.disputes.casework.v1.RegisteredConcern
-	(*GetRegisteredConcernRequest)(nil), // 47: ipn.disputes.casework.v1.GetRegisteredConcernRequest
-	(v1.Phase)(0),                       // 48: ipn.disputes.procedure.v1.Phase
-	(*timestamppb.Timestamp)(nil),       // 49: google.protobuf.Timestamp
-	(v1.Role)(0),                        // 50: ipn.disputes.procedure.v1.Role
-	(*durationpb.Duration)(nil),         // 51: google.protobuf.Duration
-	(v1.MeetingKind)(0),                 // 52: ipn.disputes.procedure.v1.MeetingKind
-	(*v1.Procedure)(nil),                // 53: ipn.disputes.procedure.v1.Procedure
-	(*httpbody.HttpBody)(nil),           // 54: google.api.HttpBody
+	(Case_Outcome)(0),                    // 0: ipn.disputes.casework.v1.Case.Outcome
+	(Constraints_Sharing)(0),             // 1: ipn.disputes.casework.v1.Constraints.Sharing
+	(Document_Kind)(0),                   // 2: ipn.disputes.casework.v1.Document.Kind
+	(Meeting_State)(0),                   // 3: ipn.disputes.casework.v1.Meeting.State
+	(*Case)(nil),                         // 4: ipn.disputes.casework.v1.Case
+	(*NextStep)(nil),                     // 5: ipn.disputes.casework.v1.NextStep
+	(*Clock)(nil),                        // 6: ipn.disputes.casework.v1.Clock
+	(*GetCaseRequest)(nil),               // 7: ipn.disputes.casework.v1.GetCaseRequest
+	(*ListCasesRequest)(nil),             // 8: ipn.disputes.casework.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),            // 9: ipn.disputes.casework.v1.ListCasesResponse
+	(*TakeStepRequest)(nil),              // 10: ipn.disputes.casework.v1.TakeStepRequest
+	(*TakeStepResponse)(nil),             // 11: ipn.disputes.casework.v1.TakeStepResponse
+	(*Appointment)(nil),                  // 12: ipn.disputes.casework.v1.Appointment
+	(*MeetingProposal)(nil),              // 13: ipn.disputes.casework.v1.MeetingProposal
+	(*TimeSlot)(nil),                     // 14: ipn.disputes.casework.v1.TimeSlot
+	(*MeetingAnswer)(nil),                // 15: ipn.disputes.casework.v1.MeetingAnswer
+	(*StatementAnswer)(nil),              // 16: ipn.disputes.casework.v1.StatementAnswer
+	(*TextInput)(nil),                    // 17: ipn.disputes.casework.v1.TextInput
+	(*WrittenStatement)(nil),             // 18: ipn.disputes.casework.v1.WrittenStatement
+	(*Constraints)(nil),                  // 19: ipn.disputes.casework.v1.Constraints
+	(*Document)(nil),                     // 20: ipn.disputes.casework.v1.Document
+	(*Meeting)(nil),                      // 21: ipn.disputes.casework.v1.Meeting
+	(*MeetingResponse)(nil),              // 22: ipn.disputes.casework.v1.MeetingResponse
+	(*TimelineEntry)(nil),                // 23: ipn.disputes.casework.v1.TimelineEntry
+	(*Message)(nil),                      // 24: ipn.disputes.casework.v1.Message
+	(*Note)(nil),                         // 25: ipn.disputes.casework.v1.Note
+	(*GetProcedureRequest)(nil),          // 26: ipn.disputes.casework.v1.GetProcedureRequest
+	(*ListProceduresRequest)(nil),        // 27: ipn.disputes.casework.v1.ListProceduresRequest
+	(*ListProceduresResponse)(nil),       // 28: ipn.disputes.casework.v1.ListProceduresResponse
+	(*ListTimelineEntriesRequest)(nil),   // 29: ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	(*ListTimelineEntriesResponse)(nil),  // 30: ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	(*ListDocumentsRequest)(nil),         // 31: ipn.disputes.casework.v1.ListDocumentsRequest
+	(*ListDocumentsResponse)(nil),        // 32: ipn.disputes.casework.v1.ListDocumentsResponse
+	(*GetDocumentRequest)(nil),           // 33: ipn.disputes.casework.v1.GetDocumentRequest
+	(*ListMeetingsRequest)(nil),          // 34: ipn.disputes.casework.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),         // 35: ipn.disputes.casework.v1.ListMeetingsResponse
+	(*GetMeetingRequest)(nil),            // 36: ipn.disputes.casework.v1.GetMeetingRequest
+	(*GetMeetingCalendarRequest)(nil),    // 37: ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	(*CreateMessageRequest)(nil),         // 38: ipn.disputes.casework.v1.CreateMessageRequest
+	(*ListMessagesRequest)(nil),          // 39: ipn.disputes.casework.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),         // 40: ipn.disputes.casework.v1.ListMessagesResponse
+	(*CreateNoteRequest)(nil),            // 41: ipn.disputes.casework.v1.CreateNoteRequest
+	(*ListNotesRequest)(nil),             // 42: ipn.disputes.casework.v1.ListNotesRequest
+	(*ListNotesResponse)(nil),            // 43: ipn.disputes.casework.v1.ListNotesResponse
+	(*ReissueAccessCodeRequest)(nil),     // 44: ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	(*ReissueAccessCodeResponse)(nil),    // 45: ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	(*RegisteredConcern)(nil),            // 46: ipn.disputes.casework.v1.RegisteredConcern
+	(*GetRegisteredConcernRequest)(nil),  // 47: ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	(*AccessLogEntry)(nil),               // 48: ipn.disputes.casework.v1.AccessLogEntry
+	(*ListAccessLogEntriesRequest)(nil),  // 49: ipn.disputes.casework.v1.ListAccessLogEntriesRequest
+	(*ListAccessLogEntriesResponse)(nil), // 50: ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	(v1.Phase)(0),                        // 51: ipn.disputes.procedure.v1.Phase
+	(*timestamppb.Timestamp)(nil),        // 52: google.protobuf.Timestamp
+	(v1.Role)(0),                         // 53: ipn.disputes.procedure.v1.Role
+	(*durationpb.Duration)(nil),          // 54: google.protobuf.Duration
+	(v1.MeetingKind)(0),                  // 55: ipn.disputes.procedure.v1.MeetingKind
+	(*v1.Procedure)(nil),                 // 56: ipn.disputes.procedure.v1.Procedure
+	(*httpbody.HttpBody)(nil),            // 57: google.api.HttpBody
 }
 var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
-	48, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	51, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
 	6,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
-	49, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
-	49, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
+	52, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
+	52, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: ipn.disputes.casework.v1.Case.outcome:type_name -> ipn.disputes.casework.v1.Case.Outcome
-	49, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
-	50, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
+	52, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
+	53, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
 	5,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
 	6,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
-	50, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
-	49, // 10: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
-	51, // 11: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
-	51, // 12: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
-	49, // 13: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
-	48, // 14: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
-	50, // 15: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
+	53, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
+	52, // 10: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
+	54, // 11: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
+	54, // 12: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
+	52, // 13: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
+	51, // 14: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	53, // 15: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
 	4,  // 16: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
 	12, // 17: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
 	13, // 18: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
@@ -3737,27 +3972,27 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	4,  // 23: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
 	23, // 24: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	14, // 25: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	49, // 26: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
-	49, // 27: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
+	52, // 26: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
+	52, // 27: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
 	19, // 28: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
 	19, // 29: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
 	1,  // 30: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
 	2,  // 31: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	49, // 32: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
+	52, // 32: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
 	18, // 33: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	52, // 34: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
+	55, // 34: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
 	3,  // 35: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
 	14, // 36: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
 	22, // 37: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
-	49, // 38: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	50, // 39: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
-	49, // 40: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
-	50, // 41: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
-	49, // 42: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
-	50, // 43: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
-	49, // 44: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	49, // 45: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
-	53, // 46: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
+	52, // 38: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	53, // 39: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
+	52, // 40: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
+	53, // 41: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
+	52, // 42: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
+	53, // 43: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
+	52, // 44: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	52, // 45: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
+	56, // 46: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
 	23, // 47: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	2,  // 48: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
 	20, // 49: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
@@ -3766,46 +4001,51 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	24, // 52: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
 	25, // 53: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
 	25, // 54: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
-	49, // 55: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
-	7,  // 56: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
-	8,  // 57: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
-	47, // 58: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
-	10, // 59: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
-	26, // 60: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
-	27, // 61: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
-	29, // 62: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
-	31, // 63: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
-	33, // 64: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
-	34, // 65: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
-	36, // 66: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
-	37, // 67: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	38, // 68: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
-	39, // 69: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
-	41, // 70: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
-	42, // 71: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
-	44, // 72: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	4,  // 73: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
-	9,  // 74: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
-	46, // 75: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
-	11, // 76: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
-	53, // 77: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
-	28, // 78: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
-	30, // 79: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	32, // 80: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
-	20, // 81: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
-	35, // 82: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
-	21, // 83: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
-	54, // 84: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
-	24, // 85: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
-	40, // 86: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
-	25, // 87: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
-	43, // 88: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
-	45, // 89: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	73, // [73:90] is the sub-list for method output_type
-	56, // [56:73] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	52, // 55: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
+	53, // 56: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
+	52, // 57: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
+	48, // 58: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
+	7,  // 59: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
+	8,  // 60: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
+	47, // 61: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	10, // 62: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
+	26, // 63: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
+	27, // 64: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
+	29, // 65: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	31, // 66: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
+	33, // 67: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
+	34, // 68: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
+	36, // 69: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
+	37, // 70: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	38, // 71: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
+	39, // 72: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
+	41, // 73: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
+	42, // 74: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
+	49, // 75: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
+	44, // 76: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	4,  // 77: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
+	9,  // 78: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
+	46, // 79: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
+	11, // 80: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
+	56, // 81: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
+	28, // 82: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
+	30, // 83: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	32, // 84: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
+	20, // 85: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
+	35, // 86: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
+	21, // 87: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
+	57, // 88: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
+	24, // 89: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
+	40, // 90: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
+	25, // 91: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
+	43, // 92: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
+	50, // 93: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	45, // 94: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	77, // [77:95] is the sub-list for method output_type
+	59, // [59:77] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_casework_v1_casework_proto_init() }
@@ -3828,7 +4068,7 @@ func file_ipn_disputes_casework_v1_casework_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_casework_v1_casework_proto_rawDesc), len(file_ipn_disputes_casework_v1_casework_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   44,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,6 +37,7 @@ const (
 	CaseworkService_ListMessages_FullMethodName         = "/ipn.disputes.casework.v1.CaseworkService/ListMessages"
 	CaseworkService_CreateNote_FullMethodName           = "/ipn.disputes.casework.v1.CaseworkService/CreateNote"
 	CaseworkService_ListNotes_FullMethodName            = "/ipn.disputes.casework.v1.CaseworkService/ListNotes"
+	CaseworkService_ListAccessLogEntries_FullMethodName = "/ipn.disputes.casework.v1.CaseworkService/ListAccessLogEntries"
 	CaseworkService_ReissueAccessCode_FullMethodName    = "/ipn.disputes.casework.v1.CaseworkService/ReissueAccessCode"
 )
 
@@ -98,6 +99,9 @@ type CaseworkServiceClient interface {
 	CreateNote(ctx context.Context, in *CreateNoteRequest, opts ...grpc.CallOption) (*Note, error)
 	// ListNotes lists the SPC's private notes. Only the SPC may.
 	ListNotes(ctx context.Context, in *ListNotesRequest, opts ...grpc.CallOption) (*ListNotesResponse, error)
+	// ListAccessLogEntries lists who read the case's confidential material,
+	// what and when, oldest first. The case's SPC and the group's admins may.
+	ListAccessLogEntries(ctx context.Context, in *ListAccessLogEntriesRequest, opts ...grpc.CallOption) (*ListAccessLogEntriesResponse, error)
 	// ReissueAccessCode gives the client a new access code and revokes the old
 	// one and every session made with it. Only the case's SPC may; the SPC
 	// passes the code on to the client.
@@ -272,6 +276,16 @@ func (c *caseworkServiceClient) ListNotes(ctx context.Context, in *ListNotesRequ
 	return out, nil
 }
 
+func (c *caseworkServiceClient) ListAccessLogEntries(ctx context.Context, in *ListAccessLogEntriesRequest, opts ...grpc.CallOption) (*ListAccessLogEntriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAccessLogEntriesResponse)
+	err := c.cc.Invoke(ctx, CaseworkService_ListAccessLogEntries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *caseworkServiceClient) ReissueAccessCode(ctx context.Context, in *ReissueAccessCodeRequest, opts ...grpc.CallOption) (*ReissueAccessCodeResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReissueAccessCodeResponse)
@@ -340,6 +354,9 @@ type CaseworkServiceServer interface {
 	CreateNote(context.Context, *CreateNoteRequest) (*Note, error)
 	// ListNotes lists the SPC's private notes. Only the SPC may.
 	ListNotes(context.Context, *ListNotesRequest) (*ListNotesResponse, error)
+	// ListAccessLogEntries lists who read the case's confidential material,
+	// what and when, oldest first. The case's SPC and the group's admins may.
+	ListAccessLogEntries(context.Context, *ListAccessLogEntriesRequest) (*ListAccessLogEntriesResponse, error)
 	// ReissueAccessCode gives the client a new access code and revokes the old
 	// one and every session made with it. Only the case's SPC may; the SPC
 	// passes the code on to the client.
@@ -401,6 +418,9 @@ func (UnimplementedCaseworkServiceServer) CreateNote(context.Context, *CreateNot
 }
 func (UnimplementedCaseworkServiceServer) ListNotes(context.Context, *ListNotesRequest) (*ListNotesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListNotes not implemented")
+}
+func (UnimplementedCaseworkServiceServer) ListAccessLogEntries(context.Context, *ListAccessLogEntriesRequest) (*ListAccessLogEntriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAccessLogEntries not implemented")
 }
 func (UnimplementedCaseworkServiceServer) ReissueAccessCode(context.Context, *ReissueAccessCodeRequest) (*ReissueAccessCodeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReissueAccessCode not implemented")
@@ -714,6 +734,24 @@ func _CaseworkService_ListNotes_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseworkService_ListAccessLogEntries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAccessLogEntriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).ListAccessLogEntries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_ListAccessLogEntries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).ListAccessLogEntries(ctx, req.(*ListAccessLogEntriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CaseworkService_ReissueAccessCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReissueAccessCodeRequest)
 	if err := dec(in); err != nil {
@@ -802,6 +840,10 @@ var CaseworkService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListNotes",
 			Handler:    _CaseworkService_ListNotes_Handler,
+		},
+		{
+			MethodName: "ListAccessLogEntries",
+			Handler:    _CaseworkService_ListAccessLogEntries_Handler,
 		},
 		{
 			MethodName: "ReissueAccessCode",

@@ -1,0 +1,111 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+)
+
+// TestAccessLogRecordsEveryConfidentialRead reads a case's confidential
+// material as each actor and finds exactly those reads in the access log,
+// which only the SPC and the group's admins may see and nobody may change.
+func TestAccessLogRecordsEveryConfidentialRead(t *testing.T) {
+	t.Parallel()
+	e := startCasework(t)
+	ctx := context.Background()
+	w := e.openWalk(t, "ALOG"+strings.ToUpper(uuid.NewString()[:8]))
+	w.do(t, "nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey")
+	if _, err := w.clients[asSPC].CreateNote(ctx, &caseworkv1.CreateNoteRequest{Parent: w.name, Note: &caseworkv1.Note{Text: "A private note."}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.clients[asClient].CreateMessage(ctx, &caseworkv1.CreateMessageRequest{Parent: w.name, Message: &caseworkv1.Message{Text: "A message."}}); err != nil {
+		t.Fatal(err)
+	}
+
+	concern := &caseworkv1.GetRegisteredConcernRequest{Name: w.name + "/registeredConcern"}
+	docs := &caseworkv1.ListDocumentsRequest{Parent: w.name, Kind: caseworkv1.Document_KIND_WRITTEN_STATEMENT}
+	reads := []struct {
+		who  string
+		read func(c caseworkv1.CaseworkServiceClient) error
+	}{
+		{asClient, func(c caseworkv1.CaseworkServiceClient) error { _, err := c.GetRegisteredConcern(ctx, concern); return err }},
+		{asTherapist, func(c caseworkv1.CaseworkServiceClient) error { _, err := c.GetRegisteredConcern(ctx, concern); return err }},
+		{asTherapist, func(c caseworkv1.CaseworkServiceClient) error { _, err := c.ListDocuments(ctx, docs); return err }},
+		{asSPC, func(c caseworkv1.CaseworkServiceClient) error {
+			_, err := c.ListNotes(ctx, &caseworkv1.ListNotesRequest{Parent: w.name})
+			return err
+		}},
+		{asSPC, func(c caseworkv1.CaseworkServiceClient) error {
+			_, err := c.ListMessages(ctx, &caseworkv1.ListMessagesRequest{Parent: w.name})
+			return err
+		}},
+		// Refused reads disclose nothing and are not logged.
+		{asOther, func(c caseworkv1.CaseworkServiceClient) error {
+			_, err := c.ListNotes(ctx, &caseworkv1.ListNotesRequest{Parent: w.name})
+			return err
+		}},
+		{asLinkGroup, func(c caseworkv1.CaseworkServiceClient) error { _, err := c.GetRegisteredConcern(ctx, concern); return err }},
+		// A read that finds nothing the caller may read discloses nothing.
+		{asLP, func(c caseworkv1.CaseworkServiceClient) error { _, err := c.ListDocuments(ctx, docs); return err }},
+	}
+	for _, r := range reads {
+		_ = r.read(w.clients[r.who])
+	}
+	want := []string{
+		"client ROLE_CLIENT CONCERN /registeredConcern",
+		"client ROLE_CLIENT CLIENT_CONTACT /registeredConcern",
+		therapist + " ROLE_THERAPIST CONCERN /registeredConcern",
+		therapist + " ROLE_THERAPIST DOCUMENT /documents/",
+		spc + " ROLE_SPC NOTES /notes",
+		spc + " ROLE_SPC MESSAGES /messages",
+	}
+
+	list := func(who string) ([]*caseworkv1.AccessLogEntry, error) {
+		var all []*caseworkv1.AccessLogEntry
+		req := &caseworkv1.ListAccessLogEntriesRequest{Parent: w.name, PageSize: 4}
+		for {
+			resp, err := w.clients[who].ListAccessLogEntries(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, resp.GetAccessLogEntries()...)
+			if resp.GetNextPageToken() == "" {
+				return all, nil
+			}
+			req.PageToken = resp.GetNextPageToken()
+		}
+	}
+	entries, err := list(asSPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(want) {
+		t.Fatalf("%d access log entries, want %d: %v", len(entries), len(want), entries)
+	}
+	for i, e := range entries {
+		got := e.GetReader() + " " + e.GetReaderRole().String() + " " + e.GetKind() + " " + strings.TrimPrefix(e.GetResource(), w.name)
+		if !strings.HasPrefix(got, want[i]) || e.GetReadTime() == nil {
+			t.Errorf("entry %d = %q, want %q…", i+1, got, want[i])
+		}
+	}
+	// The group's admin reads it too; nobody else.
+	if got, err := list(asAppointer); err != nil || len(got) < len(want) {
+		t.Errorf("the group's admin: %d entries, %v", len(got), err)
+	}
+	for who, code := range map[string]codes.Code{asClient: codes.PermissionDenied, asTherapist: codes.PermissionDenied, asLP: codes.PermissionDenied, asOther: codes.PermissionDenied, asLinkGroup: codes.PermissionDenied, asHillside: codes.NotFound} {
+		_, err := list(who)
+		wantCode(t, who+" reading the access log", err, code, "", "")
+	}
+	// Append-only: the database refuses to change or remove an entry.
+	if _, err := e.db.Exec(ctx, `UPDATE access_log SET reader = 'someone else'`); err == nil {
+		t.Error("an access log entry was changed")
+	}
+	if _, err := e.db.Exec(ctx, `DELETE FROM access_log`); err == nil {
+		t.Error("access log entries were deleted")
+	}
+}
