@@ -76,7 +76,7 @@ func (p Principal) InGroup(group string) bool { return p.Kind == Member && p.Gro
 // IsGroupAdmin reports whether the principal administers group.
 func (p Principal) IsGroupAdmin(group string) bool { return p.InGroup(group) && p.GroupAdmin }
 
-// LogValue names the caller without secrets.
+// String names the caller for logs, without secrets.
 func (p Principal) String() string {
 	switch p.Kind {
 	case Member:
