@@ -126,3 +126,53 @@ func TestProcedureSetting(t *testing.T) {
 		}
 	})
 }
+
+// TestRetentionSetting follows a group's retention through CreateGroup,
+// UpdateGroup and GetGroup, with its default and its bounds.
+func TestRetentionSetting(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	op := as(operatorToken)
+	const day = 24 * time.Hour
+	tests := []struct {
+		name      string
+		id        string
+		retention time.Duration
+		want      time.Duration
+		ok        bool
+	}{
+		{"unset: six years", "unsetret", 0, 6 * 365 * day, true},
+		{"two years", "tworet", 2 * 365 * day, 2 * 365 * day, true},
+		{"too short", "shortret", 7 * day, 0, false},
+		{"too long", "longret", 25 * 365 * day, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := e.client.CreateGroup(op, &directoryv1.CreateGroupRequest{GroupId: tc.id, Group: &directoryv1.Group{
+				DisplayName: "Group " + tc.id, ProcedureSettings: &directoryv1.ProcedureSettings{Retention: durationpb.New(tc.retention)},
+			}})
+			if !tc.ok {
+				testenv.WantStatus(t, err, codes.InvalidArgument, "INVALID_FIELDS", "group.procedure_settings.retention")
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.client.GetGroup(as(""), &directoryv1.GetGroupRequest{Name: g.GetName()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := got.GetProcedureSettings().GetRetention().AsDuration(); r != tc.want {
+				t.Errorf("stored retention %v, want %v", r, tc.want)
+			}
+		})
+	}
+	// An update of the procedure settings replaces the retention too.
+	g, err := e.client.UpdateGroup(op, &directoryv1.UpdateGroupRequest{
+		Group:      &directoryv1.Group{Name: "groups/tworet", ProcedureSettings: &directoryv1.ProcedureSettings{Retention: durationpb.New(3 * 365 * day)}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"procedure_settings"}},
+	})
+	if err != nil || g.GetProcedureSettings().GetRetention().AsDuration() != 3*365*day {
+		t.Errorf("update retention: %v %v", g.GetProcedureSettings().GetRetention(), err)
+	}
+}

@@ -24,6 +24,11 @@ const (
 	DefaultFirstResponseTarget = 14 * 24 * time.Hour
 )
 
+// DefaultRetention is how long a closed case's records are kept when the
+// group has not said: six years, the period within which a claim about the
+// work could still be brought.
+const DefaultRetention = 6 * 365 * 24 * time.Hour
+
 // DefaultReminderOffsets are how long before a target reminders go out when a
 // group sets none.
 var DefaultReminderOffsets = []time.Duration{7 * 24 * time.Hour, 24 * time.Hour}
@@ -57,6 +62,9 @@ type ProcedureSettings struct {
 	// casework's default. Casework decides whether it knows the name when it
 	// opens a case: the directory does not call casework.
 	Procedure string
+	// Retention is how long a closed case's records are kept before they
+	// are purged.
+	Retention time.Duration
 }
 
 // WithDefaults fills in unset targets.
@@ -69,6 +77,9 @@ func (s ProcedureSettings) WithDefaults() ProcedureSettings {
 	}
 	if len(s.ReminderOffsets) == 0 {
 		s.ReminderOffsets = append([]time.Duration(nil), DefaultReminderOffsets...)
+	}
+	if s.Retention == 0 {
+		s.Retention = DefaultRetention
 	}
 	return s
 }

@@ -67,6 +67,9 @@ func validateGroup(g Group, creating bool) error {
 			break
 		}
 	}
+	if s.Retention != 0 && (s.Retention < 30*24*time.Hour || s.Retention > 20*365*24*time.Hour) {
+		v.Add("group.procedure_settings.retention", "must be between 30 days and 20 years")
+	}
 	if s.Procedure != "" && !procedurePattern.MatchString(s.Procedure) {
 		v.Add("group.procedure_settings.procedure", "must be empty or procedures/ followed by 1 to 63 lowercase letters, digits and hyphens, starting with a letter")
 	}

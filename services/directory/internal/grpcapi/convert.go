@@ -29,6 +29,7 @@ func groupProto(g directory.Group) *directoryv1.Group {
 		OverallTarget:       durationpb.New(s.OverallTarget),
 		FirstResponseTarget: durationpb.New(s.FirstResponseTarget),
 		Procedure:           s.Procedure,
+		Retention:           durationpb.New(s.Retention),
 	}
 	for _, o := range s.ReminderOffsets {
 		settings.ReminderOffsets = append(settings.ReminderOffsets, durationpb.New(o))
@@ -53,6 +54,7 @@ func groupDomain(g *directoryv1.Group) directory.Group {
 		OverallTarget:       s.GetOverallTarget().AsDuration(),
 		FirstResponseTarget: s.GetFirstResponseTarget().AsDuration(),
 		Procedure:           s.GetProcedure(),
+		Retention:           s.GetRetention().AsDuration(),
 	}
 	for _, o := range s.GetReminderOffsets() {
 		settings.ReminderOffsets = append(settings.ReminderOffsets, o.AsDuration())

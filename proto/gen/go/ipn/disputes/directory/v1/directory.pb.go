@@ -331,7 +331,10 @@ type ProcedureSettings struct {
 	// The version of the disputes procedure new cases follow,
 	// `procedures/{procedure}` as served by casework; empty for casework's
 	// default. A case keeps the version it was opened under.
-	Procedure     string `protobuf:"bytes,4,opt,name=procedure,proto3" json:"procedure,omitempty"`
+	Procedure string `protobuf:"bytes,4,opt,name=procedure,proto3" json:"procedure,omitempty"`
+	// How long a closed case's records are kept before casework purges them
+	// (keeping only non-identifying statistics); six years when unset.
+	Retention     *durationpb.Duration `protobuf:"bytes,5,opt,name=retention,proto3" json:"retention,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -392,6 +395,13 @@ func (x *ProcedureSettings) GetProcedure() string {
 		return x.Procedure
 	}
 	return ""
+}
+
+func (x *ProcedureSettings) GetRetention() *durationpb.Duration {
+	if x != nil {
+		return x.Retention
+	}
+	return nil
 }
 
 // Member is a practitioner in a group.
@@ -2571,12 +2581,13 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x16IPN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12IPN_STATUS_FORMING\x10\x01\x12\x1b\n" +
 	"\x17IPN_STATUS_MEMBER_GROUP\x10\x02:=\xeaA:\n" +
-	"\x19disputes.ipn.org.uk/Group\x12\x0egroups/{group}*\x06groups2\x05group\"\x88\x02\n" +
+	"\x19disputes.ipn.org.uk/Group\x12\x0egroups/{group}*\x06groups2\x05group\"\xc1\x02\n" +
 	"\x11ProcedureSettings\x12@\n" +
 	"\x0eoverall_target\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\roverallTarget\x12M\n" +
 	"\x15first_response_target\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13firstResponseTarget\x12D\n" +
 	"\x10reminder_offsets\x18\x03 \x03(\v2\x19.google.protobuf.DurationR\x0freminderOffsets\x12\x1c\n" +
-	"\tprocedure\x18\x04 \x01(\tR\tprocedure\"\xef\x04\n" +
+	"\tprocedure\x18\x04 \x01(\tR\tprocedure\x127\n" +
+	"\tretention\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\tretention\"\xef\x04\n" +
 	"\x06Member\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12B\n" +
@@ -2852,81 +2863,82 @@ var file_ipn_disputes_directory_v1_directory_proto_depIdxs = []int32{
 	40, // 4: ipn.disputes.directory.v1.ProcedureSettings.overall_target:type_name -> google.protobuf.Duration
 	40, // 5: ipn.disputes.directory.v1.ProcedureSettings.first_response_target:type_name -> google.protobuf.Duration
 	40, // 6: ipn.disputes.directory.v1.ProcedureSettings.reminder_offsets:type_name -> google.protobuf.Duration
-	1,  // 7: ipn.disputes.directory.v1.Member.state:type_name -> ipn.disputes.directory.v1.Member.State
-	6,  // 8: ipn.disputes.directory.v1.Member.contact:type_name -> ipn.disputes.directory.v1.ContactDetails
-	7,  // 9: ipn.disputes.directory.v1.Member.public_profile:type_name -> ipn.disputes.directory.v1.PublicProfile
-	39, // 10: ipn.disputes.directory.v1.Member.join_time:type_name -> google.protobuf.Timestamp
-	39, // 11: ipn.disputes.directory.v1.Member.leave_time:type_name -> google.protobuf.Timestamp
-	9,  // 12: ipn.disputes.directory.v1.LinkGroup.external_group:type_name -> ipn.disputes.directory.v1.ExternalGroup
-	39, // 13: ipn.disputes.directory.v1.LinkGroup.create_time:type_name -> google.protobuf.Timestamp
-	39, // 14: ipn.disputes.directory.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
-	39, // 15: ipn.disputes.directory.v1.AccessToken.create_time:type_name -> google.protobuf.Timestamp
-	39, // 16: ipn.disputes.directory.v1.AccessToken.last_use_time:type_name -> google.protobuf.Timestamp
-	39, // 17: ipn.disputes.directory.v1.AccessToken.revoke_time:type_name -> google.protobuf.Timestamp
-	12, // 18: ipn.disputes.directory.v1.Statement.sections:type_name -> ipn.disputes.directory.v1.StatementSection
-	2,  // 19: ipn.disputes.directory.v1.Statement.state:type_name -> ipn.disputes.directory.v1.Statement.State
-	39, // 20: ipn.disputes.directory.v1.Statement.create_time:type_name -> google.protobuf.Timestamp
-	39, // 21: ipn.disputes.directory.v1.Statement.publish_time:type_name -> google.protobuf.Timestamp
-	3,  // 22: ipn.disputes.directory.v1.ListGroupsResponse.groups:type_name -> ipn.disputes.directory.v1.Group
-	3,  // 23: ipn.disputes.directory.v1.CreateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
-	3,  // 24: ipn.disputes.directory.v1.UpdateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
-	41, // 25: ipn.disputes.directory.v1.UpdateGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 26: ipn.disputes.directory.v1.ListMembersResponse.members:type_name -> ipn.disputes.directory.v1.Member
-	5,  // 27: ipn.disputes.directory.v1.CreateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
-	5,  // 28: ipn.disputes.directory.v1.UpdateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
-	41, // 29: ipn.disputes.directory.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 30: ipn.disputes.directory.v1.ListLinkGroupsResponse.link_groups:type_name -> ipn.disputes.directory.v1.LinkGroup
-	8,  // 31: ipn.disputes.directory.v1.CreateLinkGroupRequest.link_group:type_name -> ipn.disputes.directory.v1.LinkGroup
-	11, // 32: ipn.disputes.directory.v1.CreateStatementRequest.statement:type_name -> ipn.disputes.directory.v1.Statement
-	11, // 33: ipn.disputes.directory.v1.ListStatementsResponse.statements:type_name -> ipn.disputes.directory.v1.Statement
-	10, // 34: ipn.disputes.directory.v1.ListAccessTokensResponse.access_tokens:type_name -> ipn.disputes.directory.v1.AccessToken
-	10, // 35: ipn.disputes.directory.v1.CreateAccessTokenRequest.access_token:type_name -> ipn.disputes.directory.v1.AccessToken
-	40, // 36: ipn.disputes.directory.v1.AuthenticateResponse.cache_ttl:type_name -> google.protobuf.Duration
-	13, // 37: ipn.disputes.directory.v1.DirectoryService.GetGroup:input_type -> ipn.disputes.directory.v1.GetGroupRequest
-	14, // 38: ipn.disputes.directory.v1.DirectoryService.ListGroups:input_type -> ipn.disputes.directory.v1.ListGroupsRequest
-	16, // 39: ipn.disputes.directory.v1.DirectoryService.CreateGroup:input_type -> ipn.disputes.directory.v1.CreateGroupRequest
-	17, // 40: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:input_type -> ipn.disputes.directory.v1.UpdateGroupRequest
-	18, // 41: ipn.disputes.directory.v1.DirectoryService.GetMember:input_type -> ipn.disputes.directory.v1.GetMemberRequest
-	19, // 42: ipn.disputes.directory.v1.DirectoryService.ListMembers:input_type -> ipn.disputes.directory.v1.ListMembersRequest
-	21, // 43: ipn.disputes.directory.v1.DirectoryService.CreateMember:input_type -> ipn.disputes.directory.v1.CreateMemberRequest
-	22, // 44: ipn.disputes.directory.v1.DirectoryService.UpdateMember:input_type -> ipn.disputes.directory.v1.UpdateMemberRequest
-	23, // 45: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:input_type -> ipn.disputes.directory.v1.DeactivateMemberRequest
-	24, // 46: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:input_type -> ipn.disputes.directory.v1.ListLinkGroupsRequest
-	26, // 47: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:input_type -> ipn.disputes.directory.v1.CreateLinkGroupRequest
-	27, // 48: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:input_type -> ipn.disputes.directory.v1.DeleteLinkGroupRequest
-	28, // 49: ipn.disputes.directory.v1.DirectoryService.CreateStatement:input_type -> ipn.disputes.directory.v1.CreateStatementRequest
-	29, // 50: ipn.disputes.directory.v1.DirectoryService.PublishStatement:input_type -> ipn.disputes.directory.v1.PublishStatementRequest
-	30, // 51: ipn.disputes.directory.v1.DirectoryService.GetStatement:input_type -> ipn.disputes.directory.v1.GetStatementRequest
-	31, // 52: ipn.disputes.directory.v1.DirectoryService.ListStatements:input_type -> ipn.disputes.directory.v1.ListStatementsRequest
-	36, // 53: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:input_type -> ipn.disputes.directory.v1.CreateAccessTokenRequest
-	33, // 54: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:input_type -> ipn.disputes.directory.v1.ListAccessTokensRequest
-	35, // 55: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:input_type -> ipn.disputes.directory.v1.RevokeAccessTokenRequest
-	37, // 56: ipn.disputes.directory.v1.DirectoryService.Authenticate:input_type -> ipn.disputes.directory.v1.AuthenticateRequest
-	3,  // 57: ipn.disputes.directory.v1.DirectoryService.GetGroup:output_type -> ipn.disputes.directory.v1.Group
-	15, // 58: ipn.disputes.directory.v1.DirectoryService.ListGroups:output_type -> ipn.disputes.directory.v1.ListGroupsResponse
-	3,  // 59: ipn.disputes.directory.v1.DirectoryService.CreateGroup:output_type -> ipn.disputes.directory.v1.Group
-	3,  // 60: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:output_type -> ipn.disputes.directory.v1.Group
-	5,  // 61: ipn.disputes.directory.v1.DirectoryService.GetMember:output_type -> ipn.disputes.directory.v1.Member
-	20, // 62: ipn.disputes.directory.v1.DirectoryService.ListMembers:output_type -> ipn.disputes.directory.v1.ListMembersResponse
-	5,  // 63: ipn.disputes.directory.v1.DirectoryService.CreateMember:output_type -> ipn.disputes.directory.v1.Member
-	5,  // 64: ipn.disputes.directory.v1.DirectoryService.UpdateMember:output_type -> ipn.disputes.directory.v1.Member
-	5,  // 65: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:output_type -> ipn.disputes.directory.v1.Member
-	25, // 66: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:output_type -> ipn.disputes.directory.v1.ListLinkGroupsResponse
-	8,  // 67: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
-	42, // 68: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:output_type -> google.protobuf.Empty
-	11, // 69: ipn.disputes.directory.v1.DirectoryService.CreateStatement:output_type -> ipn.disputes.directory.v1.Statement
-	11, // 70: ipn.disputes.directory.v1.DirectoryService.PublishStatement:output_type -> ipn.disputes.directory.v1.Statement
-	11, // 71: ipn.disputes.directory.v1.DirectoryService.GetStatement:output_type -> ipn.disputes.directory.v1.Statement
-	32, // 72: ipn.disputes.directory.v1.DirectoryService.ListStatements:output_type -> ipn.disputes.directory.v1.ListStatementsResponse
-	10, // 73: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	34, // 74: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:output_type -> ipn.disputes.directory.v1.ListAccessTokensResponse
-	10, // 75: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	38, // 76: ipn.disputes.directory.v1.DirectoryService.Authenticate:output_type -> ipn.disputes.directory.v1.AuthenticateResponse
-	57, // [57:77] is the sub-list for method output_type
-	37, // [37:57] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	40, // 7: ipn.disputes.directory.v1.ProcedureSettings.retention:type_name -> google.protobuf.Duration
+	1,  // 8: ipn.disputes.directory.v1.Member.state:type_name -> ipn.disputes.directory.v1.Member.State
+	6,  // 9: ipn.disputes.directory.v1.Member.contact:type_name -> ipn.disputes.directory.v1.ContactDetails
+	7,  // 10: ipn.disputes.directory.v1.Member.public_profile:type_name -> ipn.disputes.directory.v1.PublicProfile
+	39, // 11: ipn.disputes.directory.v1.Member.join_time:type_name -> google.protobuf.Timestamp
+	39, // 12: ipn.disputes.directory.v1.Member.leave_time:type_name -> google.protobuf.Timestamp
+	9,  // 13: ipn.disputes.directory.v1.LinkGroup.external_group:type_name -> ipn.disputes.directory.v1.ExternalGroup
+	39, // 14: ipn.disputes.directory.v1.LinkGroup.create_time:type_name -> google.protobuf.Timestamp
+	39, // 15: ipn.disputes.directory.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
+	39, // 16: ipn.disputes.directory.v1.AccessToken.create_time:type_name -> google.protobuf.Timestamp
+	39, // 17: ipn.disputes.directory.v1.AccessToken.last_use_time:type_name -> google.protobuf.Timestamp
+	39, // 18: ipn.disputes.directory.v1.AccessToken.revoke_time:type_name -> google.protobuf.Timestamp
+	12, // 19: ipn.disputes.directory.v1.Statement.sections:type_name -> ipn.disputes.directory.v1.StatementSection
+	2,  // 20: ipn.disputes.directory.v1.Statement.state:type_name -> ipn.disputes.directory.v1.Statement.State
+	39, // 21: ipn.disputes.directory.v1.Statement.create_time:type_name -> google.protobuf.Timestamp
+	39, // 22: ipn.disputes.directory.v1.Statement.publish_time:type_name -> google.protobuf.Timestamp
+	3,  // 23: ipn.disputes.directory.v1.ListGroupsResponse.groups:type_name -> ipn.disputes.directory.v1.Group
+	3,  // 24: ipn.disputes.directory.v1.CreateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
+	3,  // 25: ipn.disputes.directory.v1.UpdateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
+	41, // 26: ipn.disputes.directory.v1.UpdateGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 27: ipn.disputes.directory.v1.ListMembersResponse.members:type_name -> ipn.disputes.directory.v1.Member
+	5,  // 28: ipn.disputes.directory.v1.CreateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
+	5,  // 29: ipn.disputes.directory.v1.UpdateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
+	41, // 30: ipn.disputes.directory.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 31: ipn.disputes.directory.v1.ListLinkGroupsResponse.link_groups:type_name -> ipn.disputes.directory.v1.LinkGroup
+	8,  // 32: ipn.disputes.directory.v1.CreateLinkGroupRequest.link_group:type_name -> ipn.disputes.directory.v1.LinkGroup
+	11, // 33: ipn.disputes.directory.v1.CreateStatementRequest.statement:type_name -> ipn.disputes.directory.v1.Statement
+	11, // 34: ipn.disputes.directory.v1.ListStatementsResponse.statements:type_name -> ipn.disputes.directory.v1.Statement
+	10, // 35: ipn.disputes.directory.v1.ListAccessTokensResponse.access_tokens:type_name -> ipn.disputes.directory.v1.AccessToken
+	10, // 36: ipn.disputes.directory.v1.CreateAccessTokenRequest.access_token:type_name -> ipn.disputes.directory.v1.AccessToken
+	40, // 37: ipn.disputes.directory.v1.AuthenticateResponse.cache_ttl:type_name -> google.protobuf.Duration
+	13, // 38: ipn.disputes.directory.v1.DirectoryService.GetGroup:input_type -> ipn.disputes.directory.v1.GetGroupRequest
+	14, // 39: ipn.disputes.directory.v1.DirectoryService.ListGroups:input_type -> ipn.disputes.directory.v1.ListGroupsRequest
+	16, // 40: ipn.disputes.directory.v1.DirectoryService.CreateGroup:input_type -> ipn.disputes.directory.v1.CreateGroupRequest
+	17, // 41: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:input_type -> ipn.disputes.directory.v1.UpdateGroupRequest
+	18, // 42: ipn.disputes.directory.v1.DirectoryService.GetMember:input_type -> ipn.disputes.directory.v1.GetMemberRequest
+	19, // 43: ipn.disputes.directory.v1.DirectoryService.ListMembers:input_type -> ipn.disputes.directory.v1.ListMembersRequest
+	21, // 44: ipn.disputes.directory.v1.DirectoryService.CreateMember:input_type -> ipn.disputes.directory.v1.CreateMemberRequest
+	22, // 45: ipn.disputes.directory.v1.DirectoryService.UpdateMember:input_type -> ipn.disputes.directory.v1.UpdateMemberRequest
+	23, // 46: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:input_type -> ipn.disputes.directory.v1.DeactivateMemberRequest
+	24, // 47: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:input_type -> ipn.disputes.directory.v1.ListLinkGroupsRequest
+	26, // 48: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:input_type -> ipn.disputes.directory.v1.CreateLinkGroupRequest
+	27, // 49: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:input_type -> ipn.disputes.directory.v1.DeleteLinkGroupRequest
+	28, // 50: ipn.disputes.directory.v1.DirectoryService.CreateStatement:input_type -> ipn.disputes.directory.v1.CreateStatementRequest
+	29, // 51: ipn.disputes.directory.v1.DirectoryService.PublishStatement:input_type -> ipn.disputes.directory.v1.PublishStatementRequest
+	30, // 52: ipn.disputes.directory.v1.DirectoryService.GetStatement:input_type -> ipn.disputes.directory.v1.GetStatementRequest
+	31, // 53: ipn.disputes.directory.v1.DirectoryService.ListStatements:input_type -> ipn.disputes.directory.v1.ListStatementsRequest
+	36, // 54: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:input_type -> ipn.disputes.directory.v1.CreateAccessTokenRequest
+	33, // 55: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:input_type -> ipn.disputes.directory.v1.ListAccessTokensRequest
+	35, // 56: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:input_type -> ipn.disputes.directory.v1.RevokeAccessTokenRequest
+	37, // 57: ipn.disputes.directory.v1.DirectoryService.Authenticate:input_type -> ipn.disputes.directory.v1.AuthenticateRequest
+	3,  // 58: ipn.disputes.directory.v1.DirectoryService.GetGroup:output_type -> ipn.disputes.directory.v1.Group
+	15, // 59: ipn.disputes.directory.v1.DirectoryService.ListGroups:output_type -> ipn.disputes.directory.v1.ListGroupsResponse
+	3,  // 60: ipn.disputes.directory.v1.DirectoryService.CreateGroup:output_type -> ipn.disputes.directory.v1.Group
+	3,  // 61: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:output_type -> ipn.disputes.directory.v1.Group
+	5,  // 62: ipn.disputes.directory.v1.DirectoryService.GetMember:output_type -> ipn.disputes.directory.v1.Member
+	20, // 63: ipn.disputes.directory.v1.DirectoryService.ListMembers:output_type -> ipn.disputes.directory.v1.ListMembersResponse
+	5,  // 64: ipn.disputes.directory.v1.DirectoryService.CreateMember:output_type -> ipn.disputes.directory.v1.Member
+	5,  // 65: ipn.disputes.directory.v1.DirectoryService.UpdateMember:output_type -> ipn.disputes.directory.v1.Member
+	5,  // 66: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:output_type -> ipn.disputes.directory.v1.Member
+	25, // 67: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:output_type -> ipn.disputes.directory.v1.ListLinkGroupsResponse
+	8,  // 68: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
+	42, // 69: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:output_type -> google.protobuf.Empty
+	11, // 70: ipn.disputes.directory.v1.DirectoryService.CreateStatement:output_type -> ipn.disputes.directory.v1.Statement
+	11, // 71: ipn.disputes.directory.v1.DirectoryService.PublishStatement:output_type -> ipn.disputes.directory.v1.Statement
+	11, // 72: ipn.disputes.directory.v1.DirectoryService.GetStatement:output_type -> ipn.disputes.directory.v1.Statement
+	32, // 73: ipn.disputes.directory.v1.DirectoryService.ListStatements:output_type -> ipn.disputes.directory.v1.ListStatementsResponse
+	10, // 74: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	34, // 75: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:output_type -> ipn.disputes.directory.v1.ListAccessTokensResponse
+	10, // 76: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	38, // 77: ipn.disputes.directory.v1.DirectoryService.Authenticate:output_type -> ipn.disputes.directory.v1.AuthenticateResponse
+	58, // [58:78] is the sub-list for method output_type
+	38, // [38:58] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_directory_v1_directory_proto_init() }
