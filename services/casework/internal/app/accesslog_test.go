@@ -109,3 +109,49 @@ func TestAccessLogRecordsEveryConfidentialRead(t *testing.T) {
 		t.Error("access log entries were deleted")
 	}
 }
+
+// TestExportClientData exports everything held about a case's client, as a
+// group admin answering a subject access request, and nobody else may.
+func TestExportClientData(t *testing.T) {
+	t.Parallel()
+	e := startCasework(t)
+	ctx := context.Background()
+	w := e.openWalk(t, "EXPT"+strings.ToUpper(uuid.NewString()[:8]))
+	w.do(t, "nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey", "respond")
+	if _, err := w.clients[asSPC].CreateNote(ctx, &caseworkv1.CreateNoteRequest{Parent: w.name, Note: &caseworkv1.Note{Text: "A private note."}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.clients[asClient].CreateMessage(ctx, &caseworkv1.CreateMessageRequest{Parent: w.name, Message: &caseworkv1.Message{Text: "A message."}}); err != nil {
+		t.Fatal(err)
+	}
+	req := &caseworkv1.ExportClientDataRequest{Name: w.name}
+	for who, code := range map[string]codes.Code{asClient: codes.PermissionDenied, asSPC: codes.PermissionDenied, asTherapist: codes.PermissionDenied, asOther: codes.PermissionDenied, asLinkGroup: codes.PermissionDenied, asHillside: codes.NotFound} {
+		_, err := w.clients[who].ExportClientData(ctx, req)
+		wantCode(t, who+" exporting", err, code, "", "")
+	}
+	x, err := w.clients[asAppointer].ExportClientData(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := x.GetRegisteredConcern()
+	if rc.GetDescription() != w.concern.GetDescription() || rc.GetClientEmail() != w.concern.GetClientContact().GetEmail() || rc.GetClientName() != w.concern.GetClientName() {
+		t.Errorf("registered concern in the export: %v", rc)
+	}
+	kinds := map[caseworkv1.Document_Kind]int{}
+	for _, d := range x.GetDocuments() {
+		kinds[d.GetKind()]++
+		if d.GetKind() == caseworkv1.Document_KIND_WRITTEN_STATEMENT && (d.GetWrittenStatement().GetAsConveyed() || !strings.Contains(d.GetWrittenStatement().GetConcern(), w.marker())) {
+			t.Errorf("the export's statement is not whole: %v", d.GetWrittenStatement())
+		}
+	}
+	if kinds[caseworkv1.Document_KIND_WRITTEN_STATEMENT] != 1 || kinds[caseworkv1.Document_KIND_THERAPIST_RESPONSE] != 1 {
+		t.Errorf("documents in the export: %v", kinds)
+	}
+	if len(x.GetMessages()) != 1 || len(x.GetNotes()) != 1 || len(x.GetMeetings()) != 1 || len(x.GetTimelineEntries()) < 10 || x.GetExportTime() == nil {
+		t.Errorf("export: %d messages, %d notes, %d meetings, %d timeline entries", len(x.GetMessages()), len(x.GetNotes()), len(x.GetMeetings()), len(x.GetTimelineEntries()))
+	}
+	log := x.GetAccessLogEntries()
+	if len(log) == 0 || log[len(log)-1].GetKind() != "EXPORT" || log[len(log)-1].GetReader() != "groups/riverside/members/bea-lindqvist" {
+		t.Errorf("the export is not the access log's last entry: %v", log)
+	}
+}

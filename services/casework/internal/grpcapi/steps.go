@@ -330,14 +330,54 @@ func (s *Server) ListAccessLogEntries(ctx context.Context, req *caseworkv1.ListA
 	}
 	resp := &caseworkv1.ListAccessLogEntriesResponse{NextPageToken: encodeSeqToken(int(next))}
 	for _, r := range records {
-		resp.AccessLogEntries = append(resp.AccessLogEntries, &caseworkv1.AccessLogEntry{
-			Name:       req.GetParent() + "/accessLogEntries/" + itoa(int(r.Seq)),
-			Reader:     r.Reader,
-			ReaderRole: r.ReaderRole,
-			Resource:   r.Resource,
-			Kind:       string(r.Kind),
-			ReadTime:   timestamppb.New(r.Time),
-		})
+		resp.AccessLogEntries = append(resp.AccessLogEntries, accessEntryToProto(req.GetParent(), r))
 	}
 	return resp, nil
+}
+
+func accessEntryToProto(caseName string, r casefile.AccessRecord) *caseworkv1.AccessLogEntry {
+	return &caseworkv1.AccessLogEntry{
+		Name:       caseName + "/accessLogEntries/" + itoa(int(r.Seq)),
+		Reader:     r.Reader,
+		ReaderRole: r.ReaderRole,
+		Resource:   r.Resource,
+		Kind:       string(r.Kind),
+		ReadTime:   timestamppb.New(r.Time),
+	}
+}
+
+// ExportClientData implements caseworkv1.CaseworkServiceServer.
+func (s *Server) ExportClientData(ctx context.Context, req *caseworkv1.ExportClientDataRequest) (*caseworkv1.ClientDataExport, error) {
+	e, err := s.Cases.ExportClientData(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	c := e.View.Case
+	out := &caseworkv1.ClientDataExport{
+		Case: caseToProto(e.View),
+		RegisteredConcern: &caseworkv1.RegisteredConcern{
+			Name: c.Name() + "/registeredConcern", Description: e.Concern.Description, ClientName: e.Concern.ClientName,
+			ClientEmail: e.Concern.ClientEmail, ClientPhone: e.Concern.ClientPhone, RegisterTime: timestamppb.New(e.Concern.RegisterTime),
+		},
+		ExportTime: timestamppb.New(e.ExportedTime),
+	}
+	for _, d := range e.Documents {
+		out.Documents = append(out.Documents, documentToProto(c, d))
+	}
+	for _, d := range e.Messages {
+		out.Messages = append(out.Messages, messageToProto(c.Name(), d))
+	}
+	for _, d := range e.Notes {
+		out.Notes = append(out.Notes, noteToProto(c.Name(), d))
+	}
+	for _, m := range e.Meetings {
+		out.Meetings = append(out.Meetings, meetingToProto(c, m))
+	}
+	for _, t := range e.Timeline {
+		out.TimelineEntries = append(out.TimelineEntries, entryToProto(c, t))
+	}
+	for _, r := range e.AccessLog {
+		out.AccessLogEntries = append(out.AccessLogEntries, accessEntryToProto(c.Name(), r))
+	}
+	return out, nil
 }

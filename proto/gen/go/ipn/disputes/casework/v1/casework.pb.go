@@ -3354,8 +3354,8 @@ type AccessLogEntry struct {
 	// What was read: the registered concern, the client's contact details, a
 	// document, the messages or the notes, by resource name.
 	Resource string `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
-	// What kind of material: CONCERN, CLIENT_CONTACT, DOCUMENT, MESSAGES or
-	// NOTES.
+	// What kind of material: CONCERN, CLIENT_CONTACT, DOCUMENT, MESSAGES,
+	// NOTES, or EXPORT for a subject access export of everything.
 	Kind string `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
 	// When.
 	ReadTime      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=read_time,json=readTime,proto3" json:"read_time,omitempty"`
@@ -3552,6 +3552,171 @@ func (x *ListAccessLogEntriesResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+// ExportClientDataRequest names the case whose client asked.
+type ExportClientDataRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportClientDataRequest) Reset() {
+	*x = ExportClientDataRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportClientDataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportClientDataRequest) ProtoMessage() {}
+
+func (x *ExportClientDataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportClientDataRequest.ProtoReflect.Descriptor instead.
+func (*ExportClientDataRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ExportClientDataRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ClientDataExport is everything held about a case's client. Confidential as
+// a whole.
+type ClientDataExport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case.
+	Case *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	// The concern as registered, with the client's contact details.
+	RegisteredConcern *RegisteredConcern `protobuf:"bytes,2,opt,name=registered_concern,json=registeredConcern,proto3" json:"registered_concern,omitempty"`
+	// Every document, the written statement's versions whole.
+	Documents []*Document `protobuf:"bytes,3,rep,name=documents,proto3" json:"documents,omitempty"`
+	// The client's and the SPC's messages.
+	Messages []*Message `protobuf:"bytes,4,rep,name=messages,proto3" json:"messages,omitempty"`
+	// The SPC's notes.
+	Notes []*Note `protobuf:"bytes,5,rep,name=notes,proto3" json:"notes,omitempty"`
+	// The meetings.
+	Meetings []*Meeting `protobuf:"bytes,6,rep,name=meetings,proto3" json:"meetings,omitempty"`
+	// The whole timeline.
+	TimelineEntries []*TimelineEntry `protobuf:"bytes,7,rep,name=timeline_entries,json=timelineEntries,proto3" json:"timeline_entries,omitempty"`
+	// Who read the case's confidential material.
+	AccessLogEntries []*AccessLogEntry `protobuf:"bytes,8,rep,name=access_log_entries,json=accessLogEntries,proto3" json:"access_log_entries,omitempty"`
+	// When the export was made.
+	ExportTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=export_time,json=exportTime,proto3" json:"export_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClientDataExport) Reset() {
+	*x = ClientDataExport{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClientDataExport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClientDataExport) ProtoMessage() {}
+
+func (x *ClientDataExport) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClientDataExport.ProtoReflect.Descriptor instead.
+func (*ClientDataExport) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ClientDataExport) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+func (x *ClientDataExport) GetRegisteredConcern() *RegisteredConcern {
+	if x != nil {
+		return x.RegisteredConcern
+	}
+	return nil
+}
+
+func (x *ClientDataExport) GetDocuments() []*Document {
+	if x != nil {
+		return x.Documents
+	}
+	return nil
+}
+
+func (x *ClientDataExport) GetMessages() []*Message {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *ClientDataExport) GetNotes() []*Note {
+	if x != nil {
+		return x.Notes
+	}
+	return nil
+}
+
+func (x *ClientDataExport) GetMeetings() []*Meeting {
+	if x != nil {
+		return x.Meetings
+	}
+	return nil
+}
+
+func (x *ClientDataExport) GetTimelineEntries() []*TimelineEntry {
+	if x != nil {
+		return x.TimelineEntries
+	}
+	return nil
+}
+
+func (x *ClientDataExport) GetAccessLogEntries() []*AccessLogEntry {
+	if x != nil {
+		return x.AccessLogEntries
+	}
+	return nil
+}
+
+func (x *ClientDataExport) GetExportTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExportTime
+	}
+	return nil
 }
 
 var File_ipn_disputes_casework_v1_casework_proto protoreflect.FileDescriptor
@@ -3848,7 +4013,21 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"\x9e\x01\n" +
 	"\x1cListAccessLogEntriesResponse\x12V\n" +
 	"\x12access_log_entries\x18\x01 \x03(\v2(.ipn.disputes.casework.v1.AccessLogEntryR\x10accessLogEntries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x8c\x16\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
+	"\x17ExportClientDataRequest\x124\n" +
+	"\x04name\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x04name\"\x81\x05\n" +
+	"\x10ClientDataExport\x122\n" +
+	"\x04case\x18\x01 \x01(\v2\x1e.ipn.disputes.casework.v1.CaseR\x04case\x12Z\n" +
+	"\x12registered_concern\x18\x02 \x01(\v2+.ipn.disputes.casework.v1.RegisteredConcernR\x11registeredConcern\x12@\n" +
+	"\tdocuments\x18\x03 \x03(\v2\".ipn.disputes.casework.v1.DocumentR\tdocuments\x12=\n" +
+	"\bmessages\x18\x04 \x03(\v2!.ipn.disputes.casework.v1.MessageR\bmessages\x124\n" +
+	"\x05notes\x18\x05 \x03(\v2\x1e.ipn.disputes.casework.v1.NoteR\x05notes\x12=\n" +
+	"\bmeetings\x18\x06 \x03(\v2!.ipn.disputes.casework.v1.MeetingR\bmeetings\x12R\n" +
+	"\x10timeline_entries\x18\a \x03(\v2'.ipn.disputes.casework.v1.TimelineEntryR\x0ftimelineEntries\x12V\n" +
+	"\x12access_log_entries\x18\b \x03(\v2(.ipn.disputes.casework.v1.AccessLogEntryR\x10accessLogEntries\x12;\n" +
+	"\vexport_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"exportTime2\xb6\x17\n" +
 	"\x0fCaseworkService\x12x\n" +
 	"\aGetCase\x12(.ipn.disputes.casework.v1.GetCaseRequest\x1a\x1e.ipn.disputes.casework.v1.Case\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=groups/*/cases/*}\x12\x89\x01\n" +
 	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/cases\x12\xb1\x01\n" +
@@ -3868,7 +4047,8 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\n" +
 	"CreateNote\x12+.ipn.disputes.casework.v1.CreateNoteRequest\x1a\x1e.ipn.disputes.casework.v1.Note\"1\x82\xd3\xe4\x93\x02+:\x04note\"#/v1/{parent=groups/*/cases/*}/notes\x12\x91\x01\n" +
 	"\tListNotes\x12*.ipn.disputes.casework.v1.ListNotesRequest\x1a+.ipn.disputes.casework.v1.ListNotesResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=groups/*/cases/*}/notes\x12\xbd\x01\n" +
-	"\x14ListAccessLogEntries\x125.ipn.disputes.casework.v1.ListAccessLogEntriesRequest\x1a6.ipn.disputes.casework.v1.ListAccessLogEntriesResponse\"6\x82\xd3\xe4\x93\x020\x12./v1/{parent=groups/*/cases/*}/accessLogEntries\x12\xb6\x01\n" +
+	"\x14ListAccessLogEntries\x125.ipn.disputes.casework.v1.ListAccessLogEntriesRequest\x1a6.ipn.disputes.casework.v1.ListAccessLogEntriesResponse\"6\x82\xd3\xe4\x93\x020\x12./v1/{parent=groups/*/cases/*}/accessLogEntries\x12\xa7\x01\n" +
+	"\x10ExportClientData\x121.ipn.disputes.casework.v1.ExportClientDataRequest\x1a*.ipn.disputes.casework.v1.ClientDataExport\"4\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/cases/*}:exportClientData\x12\xb6\x01\n" +
 	"\x11ReissueAccessCode\x122.ipn.disputes.casework.v1.ReissueAccessCodeRequest\x1a3.ipn.disputes.casework.v1.ReissueAccessCodeResponse\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=groups/*/cases/*}:reissueAccessCodeBSZQgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1;caseworkv1b\x06proto3"
 
 var (
@@ -3884,7 +4064,7 @@ func file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
 	(Case_Outcome)(0),                    // 0: ipn.disputes.casework.v1.Case.Outcome
 	(Constraints_Sharing)(0),             // 1: ipn.disputes.casework.v1.Constraints.Sharing
@@ -3937,31 +4117,33 @@ var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
 	(*AccessLogEntry)(nil),               // 48: ipn.disputes.casework.v1.AccessLogEntry
 	(*ListAccessLogEntriesRequest)(nil),  // 49: ipn.disputes.casework.v1.ListAccessLogEntriesRequest
 	(*ListAccessLogEntriesResponse)(nil), // 50: ipn.disputes.casework.v1.ListAccessLogEntriesResponse
-	(v1.Phase)(0),                        // 51: ipn.disputes.procedure.v1.Phase
-	(*timestamppb.Timestamp)(nil),        // 52: google.protobuf.Timestamp
-	(v1.Role)(0),                         // 53: ipn.disputes.procedure.v1.Role
-	(*durationpb.Duration)(nil),          // 54: google.protobuf.Duration
-	(v1.MeetingKind)(0),                  // 55: ipn.disputes.procedure.v1.MeetingKind
-	(*v1.Procedure)(nil),                 // 56: ipn.disputes.procedure.v1.Procedure
-	(*httpbody.HttpBody)(nil),            // 57: google.api.HttpBody
+	(*ExportClientDataRequest)(nil),      // 51: ipn.disputes.casework.v1.ExportClientDataRequest
+	(*ClientDataExport)(nil),             // 52: ipn.disputes.casework.v1.ClientDataExport
+	(v1.Phase)(0),                        // 53: ipn.disputes.procedure.v1.Phase
+	(*timestamppb.Timestamp)(nil),        // 54: google.protobuf.Timestamp
+	(v1.Role)(0),                         // 55: ipn.disputes.procedure.v1.Role
+	(*durationpb.Duration)(nil),          // 56: google.protobuf.Duration
+	(v1.MeetingKind)(0),                  // 57: ipn.disputes.procedure.v1.MeetingKind
+	(*v1.Procedure)(nil),                 // 58: ipn.disputes.procedure.v1.Procedure
+	(*httpbody.HttpBody)(nil),            // 59: google.api.HttpBody
 }
 var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
-	51, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	53, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
 	6,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
-	52, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
-	52, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
+	54, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
+	54, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: ipn.disputes.casework.v1.Case.outcome:type_name -> ipn.disputes.casework.v1.Case.Outcome
-	52, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
-	53, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
+	55, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
 	5,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
 	6,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
-	53, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
-	52, // 10: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
-	54, // 11: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
-	54, // 12: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
-	52, // 13: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
-	51, // 14: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
-	53, // 15: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
+	55, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 10: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
+	56, // 11: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
+	56, // 12: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
+	54, // 13: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
+	53, // 14: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	55, // 15: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
 	4,  // 16: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
 	12, // 17: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
 	13, // 18: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
@@ -3972,27 +4154,27 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	4,  // 23: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
 	23, // 24: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	14, // 25: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	52, // 26: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
-	52, // 27: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
+	54, // 26: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
+	54, // 27: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
 	19, // 28: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
 	19, // 29: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
 	1,  // 30: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
 	2,  // 31: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	52, // 32: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
+	54, // 32: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
 	18, // 33: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	55, // 34: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
+	57, // 34: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
 	3,  // 35: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
 	14, // 36: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
 	22, // 37: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
-	52, // 38: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	53, // 39: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
-	52, // 40: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
-	53, // 41: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
-	52, // 42: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
-	53, // 43: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
-	52, // 44: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	52, // 45: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
-	56, // 46: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
+	54, // 38: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	55, // 39: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 40: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
+	55, // 41: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 42: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
+	55, // 43: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 44: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	54, // 45: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
+	58, // 46: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
 	23, // 47: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	2,  // 48: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
 	20, // 49: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
@@ -4001,51 +4183,62 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	24, // 52: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
 	25, // 53: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
 	25, // 54: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
-	52, // 55: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
-	53, // 56: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
-	52, // 57: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
+	54, // 55: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
+	55, // 56: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 57: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
 	48, // 58: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
-	7,  // 59: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
-	8,  // 60: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
-	47, // 61: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
-	10, // 62: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
-	26, // 63: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
-	27, // 64: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
-	29, // 65: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
-	31, // 66: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
-	33, // 67: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
-	34, // 68: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
-	36, // 69: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
-	37, // 70: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	38, // 71: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
-	39, // 72: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
-	41, // 73: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
-	42, // 74: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
-	49, // 75: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
-	44, // 76: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	4,  // 77: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
-	9,  // 78: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
-	46, // 79: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
-	11, // 80: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
-	56, // 81: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
-	28, // 82: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
-	30, // 83: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	32, // 84: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
-	20, // 85: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
-	35, // 86: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
-	21, // 87: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
-	57, // 88: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
-	24, // 89: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
-	40, // 90: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
-	25, // 91: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
-	43, // 92: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
-	50, // 93: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
-	45, // 94: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	77, // [77:95] is the sub-list for method output_type
-	59, // [59:77] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	4,  // 59: ipn.disputes.casework.v1.ClientDataExport.case:type_name -> ipn.disputes.casework.v1.Case
+	46, // 60: ipn.disputes.casework.v1.ClientDataExport.registered_concern:type_name -> ipn.disputes.casework.v1.RegisteredConcern
+	20, // 61: ipn.disputes.casework.v1.ClientDataExport.documents:type_name -> ipn.disputes.casework.v1.Document
+	24, // 62: ipn.disputes.casework.v1.ClientDataExport.messages:type_name -> ipn.disputes.casework.v1.Message
+	25, // 63: ipn.disputes.casework.v1.ClientDataExport.notes:type_name -> ipn.disputes.casework.v1.Note
+	21, // 64: ipn.disputes.casework.v1.ClientDataExport.meetings:type_name -> ipn.disputes.casework.v1.Meeting
+	23, // 65: ipn.disputes.casework.v1.ClientDataExport.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	48, // 66: ipn.disputes.casework.v1.ClientDataExport.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
+	54, // 67: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
+	7,  // 68: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
+	8,  // 69: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
+	47, // 70: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	10, // 71: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
+	26, // 72: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
+	27, // 73: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
+	29, // 74: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	31, // 75: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
+	33, // 76: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
+	34, // 77: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
+	36, // 78: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
+	37, // 79: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	38, // 80: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
+	39, // 81: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
+	41, // 82: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
+	42, // 83: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
+	49, // 84: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
+	51, // 85: ipn.disputes.casework.v1.CaseworkService.ExportClientData:input_type -> ipn.disputes.casework.v1.ExportClientDataRequest
+	44, // 86: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	4,  // 87: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
+	9,  // 88: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
+	46, // 89: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
+	11, // 90: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
+	58, // 91: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
+	28, // 92: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
+	30, // 93: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	32, // 94: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
+	20, // 95: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
+	35, // 96: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
+	21, // 97: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
+	59, // 98: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
+	24, // 99: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
+	40, // 100: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
+	25, // 101: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
+	43, // 102: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
+	50, // 103: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	52, // 104: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
+	45, // 105: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	87, // [87:106] is the sub-list for method output_type
+	68, // [68:87] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_casework_v1_casework_proto_init() }
@@ -4068,7 +4261,7 @@ func file_ipn_disputes_casework_v1_casework_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_casework_v1_casework_proto_rawDesc), len(file_ipn_disputes_casework_v1_casework_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   47,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

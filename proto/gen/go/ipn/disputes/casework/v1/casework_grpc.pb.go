@@ -38,6 +38,7 @@ const (
 	CaseworkService_CreateNote_FullMethodName           = "/ipn.disputes.casework.v1.CaseworkService/CreateNote"
 	CaseworkService_ListNotes_FullMethodName            = "/ipn.disputes.casework.v1.CaseworkService/ListNotes"
 	CaseworkService_ListAccessLogEntries_FullMethodName = "/ipn.disputes.casework.v1.CaseworkService/ListAccessLogEntries"
+	CaseworkService_ExportClientData_FullMethodName     = "/ipn.disputes.casework.v1.CaseworkService/ExportClientData"
 	CaseworkService_ReissueAccessCode_FullMethodName    = "/ipn.disputes.casework.v1.CaseworkService/ReissueAccessCode"
 )
 
@@ -102,6 +103,10 @@ type CaseworkServiceClient interface {
 	// ListAccessLogEntries lists who read the case's confidential material,
 	// what and when, oldest first. The case's SPC and the group's admins may.
 	ListAccessLogEntries(ctx context.Context, in *ListAccessLogEntriesRequest, opts ...grpc.CallOption) (*ListAccessLogEntriesResponse, error)
+	// ExportClientData returns everything casework holds about the client of
+	// a case, for a subject access request. Only the group's admins may; the
+	// export is recorded in the case's access log.
+	ExportClientData(ctx context.Context, in *ExportClientDataRequest, opts ...grpc.CallOption) (*ClientDataExport, error)
 	// ReissueAccessCode gives the client a new access code and revokes the old
 	// one and every session made with it. Only the case's SPC may; the SPC
 	// passes the code on to the client.
@@ -286,6 +291,16 @@ func (c *caseworkServiceClient) ListAccessLogEntries(ctx context.Context, in *Li
 	return out, nil
 }
 
+func (c *caseworkServiceClient) ExportClientData(ctx context.Context, in *ExportClientDataRequest, opts ...grpc.CallOption) (*ClientDataExport, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClientDataExport)
+	err := c.cc.Invoke(ctx, CaseworkService_ExportClientData_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *caseworkServiceClient) ReissueAccessCode(ctx context.Context, in *ReissueAccessCodeRequest, opts ...grpc.CallOption) (*ReissueAccessCodeResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReissueAccessCodeResponse)
@@ -357,6 +372,10 @@ type CaseworkServiceServer interface {
 	// ListAccessLogEntries lists who read the case's confidential material,
 	// what and when, oldest first. The case's SPC and the group's admins may.
 	ListAccessLogEntries(context.Context, *ListAccessLogEntriesRequest) (*ListAccessLogEntriesResponse, error)
+	// ExportClientData returns everything casework holds about the client of
+	// a case, for a subject access request. Only the group's admins may; the
+	// export is recorded in the case's access log.
+	ExportClientData(context.Context, *ExportClientDataRequest) (*ClientDataExport, error)
 	// ReissueAccessCode gives the client a new access code and revokes the old
 	// one and every session made with it. Only the case's SPC may; the SPC
 	// passes the code on to the client.
@@ -421,6 +440,9 @@ func (UnimplementedCaseworkServiceServer) ListNotes(context.Context, *ListNotesR
 }
 func (UnimplementedCaseworkServiceServer) ListAccessLogEntries(context.Context, *ListAccessLogEntriesRequest) (*ListAccessLogEntriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAccessLogEntries not implemented")
+}
+func (UnimplementedCaseworkServiceServer) ExportClientData(context.Context, *ExportClientDataRequest) (*ClientDataExport, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportClientData not implemented")
 }
 func (UnimplementedCaseworkServiceServer) ReissueAccessCode(context.Context, *ReissueAccessCodeRequest) (*ReissueAccessCodeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReissueAccessCode not implemented")
@@ -752,6 +774,24 @@ func _CaseworkService_ListAccessLogEntries_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseworkService_ExportClientData_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportClientDataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).ExportClientData(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_ExportClientData_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).ExportClientData(ctx, req.(*ExportClientDataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CaseworkService_ReissueAccessCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReissueAccessCodeRequest)
 	if err := dec(in); err != nil {
@@ -844,6 +884,10 @@ var CaseworkService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAccessLogEntries",
 			Handler:    _CaseworkService_ListAccessLogEntries_Handler,
+		},
+		{
+			MethodName: "ExportClientData",
+			Handler:    _CaseworkService_ExportClientData_Handler,
 		},
 		{
 			MethodName: "ReissueAccessCode",
