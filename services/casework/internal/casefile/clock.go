@@ -2,14 +2,6 @@ package casefile
 
 import "time"
 
-// DefaultOverallTarget is the procedure's promise when the group has set no
-// target of its own: resolved within eight weeks of registration.
-const DefaultOverallTarget = 56 * 24 * time.Hour
-
-// DefaultFirstResponseTarget is the time from registration to the first
-// response reaching the client when the group has set none.
-const DefaultFirstResponseTarget = 14 * 24 * time.Hour
-
 // Clock is a case's time target as seen at one moment. It is computed when a
 // case is read, never stored, so it is always current.
 type Clock struct {
@@ -40,15 +32,9 @@ func ClockAt(registered, deadline, now time.Time) Clock {
 	}
 }
 
-// deadlineFor is when the target runs out for a concern registered at
-// registered; a target of zero or less means the group has none and the
-// default applies.
-func deadlineFor(registered time.Time, target time.Duration) time.Time {
-	return targetFrom(registered, target, DefaultOverallTarget)
-}
-
-// targetFrom is registered plus target, or plus fallback when target is zero
-// or less.
+// targetFrom is when a target runs out for a concern registered at
+// registered: registered plus the group's target, or plus the procedure's
+// (fallback) when the group has set none (zero or less).
 func targetFrom(registered time.Time, target, fallback time.Duration) time.Time {
 	if target <= 0 {
 		target = fallback

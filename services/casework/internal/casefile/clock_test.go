@@ -8,18 +8,18 @@ import (
 func TestClockAt(t *testing.T) {
 	t.Parallel()
 	registered := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	deadline := registered.Add(DefaultOverallTarget)
+	deadline := registered.Add(eightWeeks)
 	tests := []struct {
 		name string
 		now  time.Time
 		want Clock
 	}{
-		{"at registration", registered, Clock{Deadline: deadline, Elapsed: 0, Remaining: DefaultOverallTarget}},
+		{"at registration", registered, Clock{Deadline: deadline, Elapsed: 0, Remaining: eightWeeks}},
 		{"before the deadline", registered.Add(10 * 24 * time.Hour), Clock{Deadline: deadline, Elapsed: 10 * 24 * time.Hour, Remaining: 46 * 24 * time.Hour}},
-		{"a moment before the deadline", deadline.Add(-time.Microsecond), Clock{Deadline: deadline, Elapsed: DefaultOverallTarget - time.Microsecond, Remaining: time.Microsecond}},
-		{"at the deadline", deadline, Clock{Deadline: deadline, Elapsed: DefaultOverallTarget, Remaining: 0, Overdue: false}},
-		{"a moment after the deadline", deadline.Add(time.Microsecond), Clock{Deadline: deadline, Elapsed: DefaultOverallTarget + time.Microsecond, Remaining: -time.Microsecond, Overdue: true}},
-		{"three days after the deadline", deadline.Add(72 * time.Hour), Clock{Deadline: deadline, Elapsed: DefaultOverallTarget + 72*time.Hour, Remaining: -72 * time.Hour, Overdue: true}},
+		{"a moment before the deadline", deadline.Add(-time.Microsecond), Clock{Deadline: deadline, Elapsed: eightWeeks - time.Microsecond, Remaining: time.Microsecond}},
+		{"at the deadline", deadline, Clock{Deadline: deadline, Elapsed: eightWeeks, Remaining: 0, Overdue: false}},
+		{"a moment after the deadline", deadline.Add(time.Microsecond), Clock{Deadline: deadline, Elapsed: eightWeeks + time.Microsecond, Remaining: -time.Microsecond, Overdue: true}},
+		{"three days after the deadline", deadline.Add(72 * time.Hour), Clock{Deadline: deadline, Elapsed: eightWeeks + 72*time.Hour, Remaining: -72 * time.Hour, Overdue: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -31,7 +31,7 @@ func TestClockAt(t *testing.T) {
 	}
 }
 
-func TestDeadlineFor(t *testing.T) {
+func TestTargetFrom(t *testing.T) {
 	t.Parallel()
 	registered := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	tests := []struct {
@@ -46,8 +46,8 @@ func TestDeadlineFor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := deadlineFor(registered, tt.target); !got.Equal(tt.want) {
-				t.Errorf("deadlineFor = %v; want %v", got, tt.want)
+			if got := targetFrom(registered, tt.target, eightWeeks); !got.Equal(tt.want) {
+				t.Errorf("targetFrom = %v; want %v", got, tt.want)
 			}
 		})
 	}
@@ -81,3 +81,6 @@ func TestTargetClockStops(t *testing.T) {
 		})
 	}
 }
+
+// eightWeeks is the shipped procedure's overall target.
+const eightWeeks = 56 * 24 * time.Hour

@@ -202,7 +202,7 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 	if !found {
 		return nil, unusableEvent("EVENT_GROUP_UNKNOWN", "the directory does not know the event's group")
 	}
-	procedure, err := s.procedureFor(terms)
+	def, err := s.procedureFor(terms)
 	if err != nil {
 		return nil, err
 	}
@@ -216,12 +216,12 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 			Therapist:             concern.Practitioner,
 			Phase:                 Registered,
 			RegisterTime:          registered,
-			Deadline:              dbTime(deadlineFor(registered, terms.OverallTarget)),
+			Deadline:              dbTime(targetFrom(registered, terms.OverallTarget, def.OverallTarget())),
 			Statement:             terms.Statement,
 			Version:               1,
 			CreateTime:            dbTime(s.now()),
-			Procedure:             procedure,
-			FirstResponseDeadline: dbTime(targetFrom(registered, terms.FirstResponseTarget, DefaultFirstResponseTarget)),
+			Procedure:             def.Name(),
+			FirstResponseDeadline: dbTime(targetFrom(registered, terms.FirstResponseTarget, def.FirstResponseTarget())),
 			ReminderOffsets:       reminderOffsets(terms.ReminderOffsets),
 		},
 		Confidential: concern.Confidential,

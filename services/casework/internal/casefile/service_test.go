@@ -108,8 +108,8 @@ func TestOpenFromConcern(t *testing.T) {
 		wantStatement string
 		wantProcedure string
 	}{
-		{name: "default target and the statement in force", reg: Registration{"groups/riverside", fresh}, wantDeadline: DefaultOverallTarget, wantStatement: "groups/riverside/statements/3"},
-		{name: "the group's own procedure", reg: Registration{"groups/westdale", westdale}, wantDeadline: DefaultOverallTarget, wantProcedure: "procedures/second-version"},
+		{name: "default target and the statement in force", reg: Registration{"groups/riverside", fresh}, wantDeadline: eightWeeks, wantStatement: "groups/riverside/statements/3"},
+		{name: "the group's own procedure", reg: Registration{"groups/westdale", westdale}, wantDeadline: eightWeeks, wantProcedure: "procedures/second-version"},
 		{name: "a procedure casework does not know", reg: Registration{"groups/oddgroup", oddgroup}, wantReason: "EVENT_PROCEDURE_UNKNOWN"},
 		{name: "group's own target, no statement", reg: Registration{"groups/hillside", hillside}, wantDeadline: 14 * 24 * time.Hour},
 		{name: "concern already has a case", reg: Registration{"groups/riverside", taken}, wantNil: true},
@@ -170,7 +170,7 @@ func TestGetAccess(t *testing.T) {
 	now := registered.Add(24 * time.Hour)
 	svc := &Service{
 		Store: memoryStore{cases: map[string]Case{id: {ID: id, Group: "groups/riverside", Phase: Registered,
-			RegisterTime: registered, Deadline: registered.Add(DefaultOverallTarget), Version: 1, Procedure: procedures.Default}}},
+			RegisterTime: registered, Deadline: registered.Add(eightWeeks), Version: 1, Procedure: procedures.Default}}},
 		Procedures: testCatalogue(t),
 		Now:        func() time.Time { return now },
 	}

@@ -214,16 +214,16 @@ func (s *Service) definition(c Case) (*procedure.Definition, error) {
 	return d, nil
 }
 
-// procedureFor is the name of the version a new case of a group with terms
-// follows.
-func (s *Service) procedureFor(terms Terms) (string, error) {
+// procedureFor is the version a new case of a group with terms follows.
+func (s *Service) procedureFor(terms Terms) (*procedure.Definition, error) {
 	if terms.Procedure == "" {
-		return s.Procedures.Default().Name(), nil
+		return s.Procedures.Default(), nil
 	}
-	if _, ok := s.Procedures.Get(terms.Procedure); !ok {
-		return "", unusableEvent("EVENT_PROCEDURE_UNKNOWN", "the group has chosen a procedure this casework does not know")
+	d, ok := s.Procedures.Get(terms.Procedure)
+	if !ok {
+		return nil, unusableEvent("EVENT_PROCEDURE_UNKNOWN", "the group has chosen a procedure this casework does not know")
 	}
-	return terms.Procedure, nil
+	return d, nil
 }
 
 // actorRole is the role in which the caller takes step, or the error saying

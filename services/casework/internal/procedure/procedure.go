@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"time"
 
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
 	"google.golang.org/protobuf/encoding/prototext"
@@ -44,6 +45,16 @@ func (d *Definition) Step(id string) (*procedurev1.Step, bool) {
 // FirstResponseStep is the step whose taking meets the first-response
 // target.
 func (d *Definition) FirstResponseStep() string { return d.proto.GetFirstResponseStep() }
+
+// OverallTarget is the time the procedure promises from registration to
+// resolution.
+func (d *Definition) OverallTarget() time.Duration { return d.proto.GetOverallTarget().AsDuration() }
+
+// FirstResponseTarget is the time it promises from registration to the
+// first response.
+func (d *Definition) FirstResponseTarget() time.Duration {
+	return d.proto.GetFirstResponseTarget().AsDuration()
+}
 
 // Catalogue is every version casework knows, by name.
 type Catalogue struct {
@@ -224,6 +235,11 @@ func Check(p *procedurev1.Procedure) error {
 	}
 	if f := p.GetFirstResponseStep(); f != "" && steps[f] == nil {
 		bad("first_response_step %q is not a step", f)
+	}
+	if p.GetOverallTarget().AsDuration() <= 0 || p.GetFirstResponseTarget().AsDuration() <= 0 {
+		bad("overall_target and first_response_target must both be positive")
+	} else if p.GetFirstResponseTarget().AsDuration() > p.GetOverallTarget().AsDuration() {
+		bad("first_response_target must not be longer than overall_target")
 	}
 	return errors.Join(errs...)
 }

@@ -26,6 +26,7 @@ func TestShippedProceduresLoad(t *testing.T) {
 func TestCheckFindsMistakes(t *testing.T) {
 	t.Parallel()
 	const base = `name: "procedures/test" display_name: "T"
+overall_target { seconds: 100 } first_response_target { seconds: 10 }
 steps { id: "a" action: ACTION_NOMINATE_SPT title: "A" actors: [ROLE_THERAPIST] timeline_audience: [ROLE_MEMBER] }
 steps { id: "end" action: ACTION_WITHDRAW title: "E" actors: [ROLE_CLIENT] outcomes: ["WITHDRAWN"] closes_case: true timeline_audience: [ROLE_MEMBER] }
 `
@@ -45,6 +46,8 @@ steps { id: "end" action: ACTION_WITHDRAW title: "E" actors: [ROLE_CLIENT] outco
 		{"meeting without kind", base + `steps { id: "b" action: ACTION_PROPOSE_MEETING title: "B" actors: [ROLE_SPC] timeline_audience: [ROLE_MEMBER] }`, "meeting_kind"},
 		{"nothing closes", strings.Replace(base, "closes_case: true", "", 1), "no step closes"},
 		{"reserved id", base + `steps { id: "overdue" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] }`, "reserved"},
+		{"no targets", strings.Replace(base, "overall_target { seconds: 100 } first_response_target { seconds: 10 }", "", 1), "must both be positive"},
+		{"first response after the end", strings.Replace(base, "seconds: 10 }", "seconds: 1000 }", 1), "must not be longer"},
 		{"answers unknown", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] answers: "zz" }`, "answers unknown"},
 	}
 	for _, tt := range tests {

@@ -15,6 +15,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -375,8 +376,14 @@ type Procedure struct {
 	// The step whose completion meets the first-response target, for example
 	// relaying the therapist's response to the client.
 	FirstResponseStep string `protobuf:"bytes,5,opt,name=first_response_step,json=firstResponseStep,proto3" json:"first_response_step,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The time the procedure promises from registration to resolution, used
+	// when the group's settings give none, for example eight weeks.
+	OverallTarget *durationpb.Duration `protobuf:"bytes,6,opt,name=overall_target,json=overallTarget,proto3" json:"overall_target,omitempty"`
+	// The time it promises from registration to the first response, used when
+	// the group's settings give none.
+	FirstResponseTarget *durationpb.Duration `protobuf:"bytes,7,opt,name=first_response_target,json=firstResponseTarget,proto3" json:"first_response_target,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Procedure) Reset() {
@@ -442,6 +449,20 @@ func (x *Procedure) GetFirstResponseStep() string {
 		return x.FirstResponseStep
 	}
 	return ""
+}
+
+func (x *Procedure) GetOverallTarget() *durationpb.Duration {
+	if x != nil {
+		return x.OverallTarget
+	}
+	return nil
+}
+
+func (x *Procedure) GetFirstResponseTarget() *durationpb.Duration {
+	if x != nil {
+		return x.FirstResponseTarget
+	}
+	return nil
 }
 
 // Step is one thing that happens in a case, taken by someone in a role.
@@ -703,13 +724,15 @@ var File_ipn_disputes_procedure_v1_procedure_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_procedure_v1_procedure_proto_rawDesc = "" +
 	"\n" +
-	")ipn/disputes/procedure/v1/procedure.proto\x12\x19ipn.disputes.procedure.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\"\xa3\x02\n" +
+	")ipn/disputes/procedure/v1/procedure.proto\x12\x19ipn.disputes.procedure.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\"\xb4\x03\n" +
 	"\tProcedure\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x125\n" +
 	"\x05steps\x18\x04 \x03(\v2\x1f.ipn.disputes.procedure.v1.StepR\x05steps\x12.\n" +
-	"\x13first_response_step\x18\x05 \x01(\tR\x11firstResponseStep:Q\xeaAN\n" +
+	"\x13first_response_step\x18\x05 \x01(\tR\x11firstResponseStep\x12@\n" +
+	"\x0eoverall_target\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\roverallTarget\x12M\n" +
+	"\x15first_response_target\x18\a \x01(\v2\x19.google.protobuf.DurationR\x13firstResponseTarget:Q\xeaAN\n" +
 	"\x1ddisputes.ipn.org.uk/Procedure\x12\x16procedures/{procedure}*\n" +
 	"procedures2\tprocedure\"\xa8\x06\n" +
 	"\x04Step\x12\x0e\n" +
@@ -799,30 +822,33 @@ func file_ipn_disputes_procedure_v1_procedure_proto_rawDescGZIP() []byte {
 var file_ipn_disputes_procedure_v1_procedure_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_ipn_disputes_procedure_v1_procedure_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_ipn_disputes_procedure_v1_procedure_proto_goTypes = []any{
-	(Action)(0),       // 0: ipn.disputes.procedure.v1.Action
-	(Role)(0),         // 1: ipn.disputes.procedure.v1.Role
-	(Phase)(0),        // 2: ipn.disputes.procedure.v1.Phase
-	(MeetingKind)(0),  // 3: ipn.disputes.procedure.v1.MeetingKind
-	(*Procedure)(nil), // 4: ipn.disputes.procedure.v1.Procedure
-	(*Step)(nil),      // 5: ipn.disputes.procedure.v1.Step
-	(*Condition)(nil), // 6: ipn.disputes.procedure.v1.Condition
+	(Action)(0),                 // 0: ipn.disputes.procedure.v1.Action
+	(Role)(0),                   // 1: ipn.disputes.procedure.v1.Role
+	(Phase)(0),                  // 2: ipn.disputes.procedure.v1.Phase
+	(MeetingKind)(0),            // 3: ipn.disputes.procedure.v1.MeetingKind
+	(*Procedure)(nil),           // 4: ipn.disputes.procedure.v1.Procedure
+	(*Step)(nil),                // 5: ipn.disputes.procedure.v1.Step
+	(*Condition)(nil),           // 6: ipn.disputes.procedure.v1.Condition
+	(*durationpb.Duration)(nil), // 7: google.protobuf.Duration
 }
 var file_ipn_disputes_procedure_v1_procedure_proto_depIdxs = []int32{
 	5,  // 0: ipn.disputes.procedure.v1.Procedure.steps:type_name -> ipn.disputes.procedure.v1.Step
-	0,  // 1: ipn.disputes.procedure.v1.Step.action:type_name -> ipn.disputes.procedure.v1.Action
-	1,  // 2: ipn.disputes.procedure.v1.Step.actors:type_name -> ipn.disputes.procedure.v1.Role
-	1,  // 3: ipn.disputes.procedure.v1.Step.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
-	6,  // 4: ipn.disputes.procedure.v1.Step.requires:type_name -> ipn.disputes.procedure.v1.Condition
-	6,  // 5: ipn.disputes.procedure.v1.Step.requires_any:type_name -> ipn.disputes.procedure.v1.Condition
-	6,  // 6: ipn.disputes.procedure.v1.Step.until:type_name -> ipn.disputes.procedure.v1.Condition
-	3,  // 7: ipn.disputes.procedure.v1.Step.meeting_kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
-	2,  // 8: ipn.disputes.procedure.v1.Step.enters_phase:type_name -> ipn.disputes.procedure.v1.Phase
-	1,  // 9: ipn.disputes.procedure.v1.Step.timeline_audience:type_name -> ipn.disputes.procedure.v1.Role
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	7,  // 1: ipn.disputes.procedure.v1.Procedure.overall_target:type_name -> google.protobuf.Duration
+	7,  // 2: ipn.disputes.procedure.v1.Procedure.first_response_target:type_name -> google.protobuf.Duration
+	0,  // 3: ipn.disputes.procedure.v1.Step.action:type_name -> ipn.disputes.procedure.v1.Action
+	1,  // 4: ipn.disputes.procedure.v1.Step.actors:type_name -> ipn.disputes.procedure.v1.Role
+	1,  // 5: ipn.disputes.procedure.v1.Step.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
+	6,  // 6: ipn.disputes.procedure.v1.Step.requires:type_name -> ipn.disputes.procedure.v1.Condition
+	6,  // 7: ipn.disputes.procedure.v1.Step.requires_any:type_name -> ipn.disputes.procedure.v1.Condition
+	6,  // 8: ipn.disputes.procedure.v1.Step.until:type_name -> ipn.disputes.procedure.v1.Condition
+	3,  // 9: ipn.disputes.procedure.v1.Step.meeting_kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
+	2,  // 10: ipn.disputes.procedure.v1.Step.enters_phase:type_name -> ipn.disputes.procedure.v1.Phase
+	1,  // 11: ipn.disputes.procedure.v1.Step.timeline_audience:type_name -> ipn.disputes.procedure.v1.Role
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_procedure_v1_procedure_proto_init() }
