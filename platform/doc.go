@@ -1,6 +1,7 @@
 // Package platform is the ground every service of the disputes system stands
 // on: configuration, logging, the gRPC server bootstrap, PostgreSQL with
 // embedded migrations, the transactional outbox and its relay, durable event
-// consumers and the test harness. It holds no domain logic; each concern lives
-// in its own package below this one.
+// consumers, envelope encryption of confidential text (sealed) and the test
+// harness. It holds no domain logic; each concern lives in its own package
+// below this one.
 package platform

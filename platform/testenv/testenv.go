@@ -21,8 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/localpg"
+	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/jackc/pgx/v5"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 )
@@ -209,4 +211,16 @@ func Eventually(t testing.TB, timeout time.Duration, msg string, cond func() boo
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// EncryptionKeys returns a fresh random key for a service's ENCRYPTION_KEYS,
+// with its id as the current key.
+func EncryptionKeys(t testing.TB) config.Keys {
+	t.Helper()
+	id := "test-" + randomHex(4)
+	setting, err := sealed.NewKeySetting(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return config.Keys{EncryptionKeys: setting, EncryptionKeyID: id}
 }

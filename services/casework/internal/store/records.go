@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/sealed"
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
 	"github.com/ipnmediation/disputes/services/casework/internal/casefile"
 	"github.com/jackc/pgx/v5"
@@ -51,15 +52,19 @@ type documentBody struct {
 	Statement *casefile.Statement `json:"statement,omitempty"`
 }
 
-func insertDocument(ctx context.Context, tx pgx.Tx, d casefile.Document) error {
-	body, err := json.Marshal(documentBody{Text: d.Text, Statement: d.Statement})
+func insertDocument(ctx context.Context, tx pgx.Tx, dk sealed.DataKey, d casefile.Document) error {
+	raw, err := json.Marshal(documentBody{Text: d.Text, Statement: d.Statement})
 	if err != nil {
 		return fmt.Errorf("encode document: %w", err)
+	}
+	body, err := dk.Seal(string(raw), documentPurpose(d.ID))
+	if err != nil {
+		return fmt.Errorf("seal document %s: %w", d.ID, err)
 	}
 	_, err = tx.Exec(ctx, `
 		INSERT INTO documents (id, case_id, kind, author, author_role, step, subject, version, body, create_time)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		d.ID, d.CaseID, string(d.Kind), d.Author, d.AuthorRole.String(), d.Step, d.Subject, d.Version, string(body), d.CreateTime)
+		d.ID, d.CaseID, string(d.Kind), d.Author, d.AuthorRole.String(), d.Step, d.Subject, d.Version, body, d.CreateTime)
 	if err != nil {
 		return fmt.Errorf("insert document: %w", err)
 	}
@@ -68,13 +73,17 @@ func insertDocument(ctx context.Context, tx pgx.Tx, d casefile.Document) error {
 
 // amendDocument adds the client's constraints to a written statement, the
 // only change a document ever sees.
-func amendDocument(ctx context.Context, tx pgx.Tx, d casefile.Document) error {
+func amendDocument(ctx context.Context, tx pgx.Tx, dk sealed.DataKey, d casefile.Document) error {
 	if d.Statement == nil || d.Statement.Constraints == nil {
 		return fmt.Errorf("amend document %s: only constraints may be added", d.ID)
 	}
-	var raw string
-	if err := tx.QueryRow(ctx, `SELECT body FROM documents WHERE id = $1 AND case_id = $2 FOR UPDATE`, d.ID, d.CaseID).Scan(&raw); err != nil {
+	var stored string
+	if err := tx.QueryRow(ctx, `SELECT body FROM documents WHERE id = $1 AND case_id = $2 FOR UPDATE`, d.ID, d.CaseID).Scan(&stored); err != nil {
 		return fmt.Errorf("read document to amend: %w", err)
+	}
+	raw, err := dk.Open(stored, documentPurpose(d.ID))
+	if err != nil {
+		return fmt.Errorf("amend document %s: %w", d.ID, err)
 	}
 	var body documentBody
 	if err := json.Unmarshal([]byte(raw), &body); err != nil || body.Statement == nil {
@@ -85,7 +94,11 @@ func amendDocument(ctx context.Context, tx pgx.Tx, d casefile.Document) error {
 	if err != nil {
 		return fmt.Errorf("encode document: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE documents SET body = $2 WHERE id = $1`, d.ID, string(out)); err != nil {
+	sealedOut, err := dk.Seal(string(out), documentPurpose(d.ID))
+	if err != nil {
+		return fmt.Errorf("seal document %s: %w", d.ID, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE documents SET body = $2 WHERE id = $1`, d.ID, sealedOut); err != nil {
 		return fmt.Errorf("amend document: %w", err)
 	}
 	return nil
@@ -97,17 +110,37 @@ func (s *Store) Documents(ctx context.Context, caseID string, kinds ...casefile.
 	for _, k := range kinds {
 		names = append(names, string(k))
 	}
+	// The key is read in the same statement as the documents, so that a
+	// case being sealed by the re-encrypt command is seen either wholly in
+	// plaintext or wholly sealed.
 	rows, err := s.Pool.Query(ctx, `
-		SELECT id::text, case_id::text, kind, author, author_role, step, subject, version, body, create_time
-		FROM documents WHERE case_id = $1 AND kind = ANY($2) ORDER BY create_time, id`, caseID, names)
+		SELECT d.id::text, d.case_id::text, d.kind, d.author, d.author_role, d.step, d.subject, d.version, d.body, d.create_time, k.wrapped_key
+		FROM documents d LEFT JOIN case_keys k ON k.case_id = d.case_id
+		WHERE d.case_id = $1 AND d.kind = ANY($2) ORDER BY d.create_time, d.id`, caseID, names)
 	if err != nil {
 		return nil, fmt.Errorf("select documents: %w", err)
 	}
+	var (
+		dk          *sealed.DataKey
+		lastWrapped string
+	)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (casefile.Document, error) {
 		var d casefile.Document
 		var kind, role, raw string
-		if err := r.Scan(&d.ID, &d.CaseID, &kind, &d.Author, &role, &d.Step, &d.Subject, &d.Version, &raw, &d.CreateTime); err != nil {
+		var wrapped *string
+		if err := r.Scan(&d.ID, &d.CaseID, &kind, &d.Author, &role, &d.Step, &d.Subject, &d.Version, &raw, &d.CreateTime, &wrapped); err != nil {
 			return d, err
+		}
+		if wrapped != nil {
+			if dk == nil || *wrapped != lastWrapped {
+				if dk, err = s.unwrap(d.CaseID, wrapped); err != nil {
+					return d, err
+				}
+				lastWrapped = *wrapped
+			}
+			if raw, err = dk.Open(raw, documentPurpose(d.ID)); err != nil {
+				return d, fmt.Errorf("document %s: %w", d.ID, err)
+			}
 		}
 		var body documentBody
 		if err := json.Unmarshal([]byte(raw), &body); err != nil {

@@ -1,7 +1,8 @@
 // Package store keeps cases in PostgreSQL. It is the only code that reads or
-// writes the cases table's confidential columns (concern_text, client_name,
-// client_email, client_phone), so that encryption at rest can be added here
-// alone.
+// writes the confidential columns (cases.concern_text, client_name,
+// client_email, client_phone and documents.body), and it stores them only as
+// ciphertext under the case's data key (keys.go, package sealed): a leaked
+// dump or backup shows none of the client's words.
 package store
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/outbox"
 	"github.com/ipnmediation/disputes/platform/postgres"
+	"github.com/ipnmediation/disputes/platform/sealed"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	"github.com/ipnmediation/disputes/services/casework/internal/casefile"
 	"github.com/jackc/pgx/v5"
@@ -30,6 +32,9 @@ type Store struct {
 	Pool *pgxpool.Pool
 	// Namespace selects the event stream's subjects.
 	Namespace events.Namespace
+	// Keys wrap the cases' data keys. Required for anything that reads or
+	// writes confidential text.
+	Keys *sealed.Keyring
 }
 
 var _ casefile.Store = (*Store)(nil)
@@ -44,6 +49,14 @@ const caseColumns = `id::text, group_id, concern, reference, therapist, phase, r
 // returns false.
 func (s *Store) Open(ctx context.Context, tx pgx.Tx, o casefile.Opening) (bool, error) {
 	c := o.Case
+	dk, insertKey, err := s.newCaseKey(ctx, tx, c.ID)
+	if err != nil {
+		return false, err
+	}
+	confidential, err := sealConfidential(dk, c.ID, confidentialValues(o.Confidential))
+	if err != nil {
+		return false, err
+	}
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO cases (id, group_id, concern, reference, therapist, phase, register_time, deadline,
 		                   concern_text, client_name, client_email, client_phone, version, create_time, ethical_statement,
@@ -51,13 +64,16 @@ func (s *Store) Open(ctx context.Context, tx pgx.Tx, o casefile.Opening) (bool, 
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 		ON CONFLICT (concern) DO NOTHING`,
 		c.ID, c.GroupID(), c.Concern, c.Reference, c.Therapist, string(c.Phase), c.RegisterTime, c.Deadline,
-		o.Confidential.Description, o.Confidential.ClientName, o.Confidential.ClientEmail, o.Confidential.ClientPhone,
+		confidential[0], confidential[1], confidential[2], confidential[3],
 		c.Version, c.CreateTime, c.Statement, c.Procedure, c.FirstResponseDeadline, offsetSeconds(c.ReminderOffsets))
 	if err != nil {
 		return false, fmt.Errorf("insert case: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return false, nil
+	}
+	if err := insertKey(); err != nil {
+		return false, err
 	}
 	entry := c.OpeningEntry()
 	if _, err := tx.Exec(ctx, `UPDATE cases SET progress = jsonb_build_object('entries', 1) WHERE id = $1`, c.ID); err != nil {
@@ -193,13 +209,19 @@ func (s *Store) Update(ctx context.Context, group, id string, change func(casefi
 		if tag.RowsAffected() != 1 {
 			return casefile.ErrStale
 		}
+		var dk sealed.DataKey
+		if len(ch.Created) > 0 || len(ch.Amended) > 0 {
+			if dk, err = s.caseKey(ctx, tx, c.ID); err != nil {
+				return err
+			}
+		}
 		for _, d := range ch.Created {
-			if err := insertDocument(ctx, tx, d); err != nil {
+			if err := insertDocument(ctx, tx, dk, d); err != nil {
 				return err
 			}
 		}
 		for _, d := range ch.Amended {
-			if err := amendDocument(ctx, tx, d); err != nil {
+			if err := amendDocument(ctx, tx, dk, d); err != nil {
 				return err
 			}
 		}
@@ -265,16 +287,31 @@ func (s *Store) writeEvents(ctx context.Context, tx pgx.Tx, ch casefile.Change) 
 
 // Confidential implements casefile.Store.
 func (s *Store) Confidential(ctx context.Context, caseID string) (casefile.Confidential, error) {
-	var c casefile.Confidential
-	err := s.Pool.QueryRow(ctx, `SELECT concern_text, client_name, client_email, client_phone FROM cases WHERE id = $1`, caseID).
-		Scan(&c.Description, &c.ClientName, &c.ClientEmail, &c.ClientPhone)
+	return s.confidential(ctx, s.Pool, caseID)
+}
+
+func (s *Store) confidential(ctx context.Context, q querier, caseID string) (casefile.Confidential, error) {
+	var values [4]string
+	var wrapped *string
+	err := q.QueryRow(ctx, `
+		SELECT c.concern_text, c.client_name, c.client_email, c.client_phone, k.wrapped_key
+		FROM cases c LEFT JOIN case_keys k ON k.case_id = c.id WHERE c.id = $1`, caseID).
+		Scan(&values[0], &values[1], &values[2], &values[3], &wrapped)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return casefile.Confidential{}, casefile.ErrNotFound
 	}
 	if err != nil {
 		return casefile.Confidential{}, fmt.Errorf("select confidential: %w", err)
 	}
-	return c, nil
+	dk, err := s.unwrap(caseID, wrapped)
+	if err != nil {
+		return casefile.Confidential{}, err
+	}
+	plain, err := openConfidential(dk, caseID, values)
+	if err != nil {
+		return casefile.Confidential{}, err
+	}
+	return confidentialOf(plain), nil
 }
 
 func offsetSeconds(offsets []time.Duration) []int64 {

@@ -1,7 +1,9 @@
 // Package store keeps concerns and client sessions in PostgreSQL. It is the
-// only code that reads or writes the concerns table's columns, so that
-// encryption of the confidential ones (description, client e-mail, client
-// telephone) can be added here alone.
+// only code that reads or writes the concerns table's confidential columns
+// (client_name, description, client_email, client_phone), and it stores them
+// only as ciphertext under the concern's own data key (keys.go, package
+// sealed), which the hand-over deletes. The reference and the access code's
+// hash stay in clear: sign-in looks concerns up by reference.
 package store
 
 import (
@@ -15,6 +17,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/outbox"
 	"github.com/ipnmediation/disputes/platform/postgres"
+	"github.com/ipnmediation/disputes/platform/sealed"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
 	"github.com/jackc/pgx/v5"
@@ -33,6 +36,9 @@ type Store struct {
 	Pool *pgxpool.Pool
 	// Namespace selects the event stream's subjects.
 	Namespace events.Namespace
+	// Keys wrap the concerns' data keys. Required for anything that reads
+	// or writes confidential text.
+	Keys *sealed.Keyring
 }
 
 var _ concern.Store = (*Store)(nil)
@@ -50,13 +56,24 @@ func (s *Store) Create(ctx context.Context, c concern.Concern, accessCodeHash st
 	if err != nil {
 		return err
 	}
+	if s.Keys == nil {
+		return errors.New("insert concern: no encryption keys configured")
+	}
+	dk, wrapped, err := s.Keys.NewDataKey(keyPurpose(c.ID))
+	if err != nil {
+		return fmt.Errorf("concern %s: %w", c.ID, err)
+	}
+	values, err := sealValues(dk, c.ID, [4]string{c.ClientName, c.Description, c.Contact.Email, c.Contact.Phone})
+	if err != nil {
+		return err
+	}
 	return postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO concerns (id, group_id, practitioner, client_name, description,
-			                      client_email, client_phone, reference, access_code_hash, create_time)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			c.ID, c.GroupID(), c.Practitioner, c.ClientName, c.Description,
-			c.Contact.Email, c.Contact.Phone, c.Reference, accessCodeHash, c.CreateTime)
+			                      client_email, client_phone, reference, access_code_hash, create_time, key_id, wrapped_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			c.ID, c.GroupID(), c.Practitioner, values[0], values[1],
+			values[2], values[3], c.Reference, accessCodeHash, c.CreateTime, s.Keys.Current(), wrapped)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == referenceConstraint {
 			return concern.ErrReferenceTaken
@@ -73,11 +90,13 @@ func (s *Store) Get(ctx context.Context, group, id string) (concern.Concern, err
 	c := concern.Concern{ID: id, Group: group}
 	var createTime time.Time
 	var handedOver *time.Time
+	var values [4]string
+	var wrapped *string
 	err := s.Pool.QueryRow(ctx, `
-		SELECT practitioner, client_name, description, client_email, client_phone, reference, create_time, hand_over_time
+		SELECT practitioner, client_name, description, client_email, client_phone, reference, create_time, hand_over_time, wrapped_key
 		FROM concerns WHERE id = $1 AND group_id = $2`,
 		id, strings.TrimPrefix(group, "groups/"),
-	).Scan(&c.Practitioner, &c.ClientName, &c.Description, &c.Contact.Email, &c.Contact.Phone, &c.Reference, &createTime, &handedOver)
+	).Scan(&c.Practitioner, &values[0], &values[1], &values[2], &values[3], &c.Reference, &createTime, &handedOver, &wrapped)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return concern.Concern{}, concern.ErrNotFound
 	}
@@ -87,13 +106,18 @@ func (s *Store) Get(ctx context.Context, group, id string) (concern.Concern, err
 	if handedOver != nil {
 		return concern.Concern{}, concern.ErrHandedOver
 	}
+	plain, err := s.openValues(id, wrapped, values)
+	if err != nil {
+		return concern.Concern{}, err
+	}
+	c.ClientName, c.Description, c.Contact.Email, c.Contact.Phone = plain[0], plain[1], plain[2], plain[3]
 	c.CreateTime = createTime.UTC()
 	return c, nil
 }
 
 // HandOver blanks the concern's text, the client's name and contact details
-// inside tx, keeping the reference and the access code's hash, and records
-// when. Casework owns them from now on. A concern already handed over, or
+// and deletes its data key inside tx, keeping the reference and the access
+// code's hash, and records when. Casework owns them from now on. A concern already handed over, or
 // unknown, is left as it is.
 func (s *Store) HandOver(ctx context.Context, tx pgx.Tx, concernName string, at time.Time) error {
 	parts := strings.Split(concernName, "/")
@@ -104,11 +128,35 @@ func (s *Store) HandOver(ctx context.Context, tx pgx.Tx, concernName string, at 
 		return fmt.Errorf("hand over: %q is not a concern name", concernName)
 	}
 	_, err := tx.Exec(ctx, `
-		UPDATE concerns SET description = '', client_name = '', client_email = '', client_phone = '', hand_over_time = $3
+		UPDATE concerns SET description = '', client_name = '', client_email = '', client_phone = '',
+		                    key_id = NULL, wrapped_key = NULL, hand_over_time = $3
 		WHERE id = $1 AND group_id = $2 AND hand_over_time IS NULL`,
 		parts[3], parts[1], at)
 	if err != nil {
 		return fmt.Errorf("hand over concern: %w", err)
+	}
+	return nil
+}
+
+// Forget deletes everything intake still holds about a concern whose case
+// casework has purged: its sessions, the request ids that named it and the
+// concern itself with its reference and code hash, inside tx. A concern it
+// no longer holds is not an error: the event may come twice.
+func (s *Store) Forget(ctx context.Context, tx pgx.Tx, concernName string) error {
+	group, id, ok := concern.ParseName(concernName)
+	if !ok {
+		return fmt.Errorf("forget: %q is not a concern name", concernName)
+	}
+	for _, q := range []string{
+		`DELETE FROM client_sessions WHERE concern = $1`,
+		`DELETE FROM create_requests WHERE concern_id = $1`,
+	} {
+		if _, err := tx.Exec(ctx, q, id); err != nil {
+			return fmt.Errorf("forget concern: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM concerns WHERE id = $1 AND group_id = $2`, id, strings.TrimPrefix(group, "groups/")); err != nil {
+		return fmt.Errorf("forget concern: %w", err)
 	}
 	return nil
 }

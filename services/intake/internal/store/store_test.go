@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/postgres"
+	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
@@ -28,7 +29,17 @@ func newStore(t *testing.T) (*Store, *pgxpool.Pool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return &Store{Pool: pool, Namespace: testenv.Namespace(t)}, pool
+	return &Store{Pool: pool, Namespace: testenv.Namespace(t), Keys: testKeys(t)}, pool
+}
+
+// testKeys is a keyring of one fresh key.
+func testKeys(t *testing.T) *sealed.Keyring {
+	t.Helper()
+	k, err := sealed.FromConfig(testenv.EncryptionKeys(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func sampleConcern(reference string) concern.Concern {

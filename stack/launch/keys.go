@@ -1,0 +1,58 @@
+package launch
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ipnmediation/disputes/platform/sealed"
+)
+
+// Encrypting are the services that encrypt confidential text at rest and so
+// need ENCRYPTION_KEYS.
+var Encrypting = []string{"intake", "casework"}
+
+// newEncryptionKeys gives every encrypting service without one a fresh key.
+func (s *System) newEncryptionKeys() {
+	if s.EncryptionKeys == nil {
+		s.EncryptionKeys = map[string]string{}
+	}
+	for _, name := range Encrypting {
+		if s.EncryptionKeys[name] == "" {
+			key, err := sealed.NewKeySetting("local")
+			if err != nil {
+				panic(err)
+			}
+			s.EncryptionKeys[name] = key
+		}
+	}
+}
+
+// localEncryptionKeys reads each encrypting service's keys from
+// dataDir/encryption-keys/<service>, writing a fresh key for a service that
+// has none yet: make run's database keeps its cases from one run to the
+// next, and they are unreadable without the keys of the run that wrote them.
+func localEncryptionKeys(dataDir string) (map[string]string, error) {
+	dir := filepath.Join(dataDir, "encryption-keys")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("encryption keys: %w", err)
+	}
+	out := map[string]string{}
+	for _, name := range Encrypting {
+		path := filepath.Join(dir, name)
+		if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
+			out[name] = strings.TrimSpace(string(b))
+			continue
+		}
+		key, err := sealed.NewKeySetting("local")
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("encryption keys: %w", err)
+		}
+		out[name] = key
+	}
+	return out, nil
+}
