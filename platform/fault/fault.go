@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Kind is the class of a failure, one per gRPC status code used by the API.
@@ -48,6 +49,11 @@ type Error struct {
 	Violations []FieldViolation
 	// Metadata adds non-confidential facts, for example the resource name.
 	Metadata map[string]string
+	// RetryDelay, when positive, is how long the caller should wait before
+	// trying again (a google.rpc.RetryInfo for ResourceExhausted and
+	// Unavailable), so that well-behaved clients back off for as long as
+	// the limit that refused them says rather than guess.
+	RetryDelay time.Duration
 	// Cause is the underlying error, for logs only.
 	Cause error
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // ErrorDomain is the ErrorInfo domain of every error the services return.
@@ -28,8 +29,8 @@ var kindCodes = map[fault.Kind]codes.Code{
 }
 
 // ToStatus is the one place where errors become gRPC statuses. A *fault.Error
-// keeps its kind, message, reason (in ErrorInfo) and field violations (in
-// BadRequest). A status error passes through. A context error becomes
+// keeps its kind, message, reason (in ErrorInfo), field violations (in
+// BadRequest) and retry delay (in RetryInfo). A status error passes through. A context error becomes
 // Canceled or DeadlineExceeded. Anything else is logged and hidden behind a
 // plain INTERNAL status, so internals never reach a caller.
 func ToStatus(ctx context.Context, log *slog.Logger, method string, err error) error {
@@ -49,6 +50,9 @@ func ToStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 				br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
 			}
 			details = append(details, br)
+		}
+		if fe.RetryDelay > 0 {
+			details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(fe.RetryDelay)})
 		}
 		if withDetails, derr := st.WithDetails(toProtoV1(details)...); derr == nil {
 			st = withDetails

@@ -5,7 +5,9 @@
 //
 // The gateway holds no state and authenticates no one: it forwards the
 // caller's Authorization header as `authorization` metadata, and each service
-// checks it.
+// checks it. It tells the services the client's address under
+// `x-client-address` (see grpcserver.ClientAddressKey), for their
+// per-address limits.
 package httpapi
 
 import (
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -46,6 +49,11 @@ type Options struct {
 	OpenAPI []byte
 	// ReadinessTimeout bounds each backend's health check; 1s when zero.
 	ReadinessTimeout time.Duration
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the gateway whose X-Forwarded-For entries are believed when the
+	// services are told the client's address; none when empty, and then
+	// the address is the connection's peer.
+	TrustedProxies []netip.Prefix
 }
 
 // New returns the gateway's HTTP handler.
@@ -71,6 +79,7 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 			},
 		}),
 		runtime.WithIncomingHeaderMatcher(forwardedHeader),
+		runtime.WithMetadata(clientAddress(opts.TrustedProxies)),
 		runtime.WithErrorHandler(errorHandler(opts.Logger)),
 		runtime.WithRoutingErrorHandler(routingError),
 	)
@@ -93,9 +102,11 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 // forwardedHeader decides which HTTP headers become gRPC metadata. It is
 // grpc-gateway's default, less Authorization: grpc-gateway already forwards
 // that one as plain `authorization` metadata, and a second copy under
-// `grpcgateway-authorization` would only spread the credential further.
+// `grpcgateway-authorization` would only spread the credential further. Nor
+// may a client pass metadata that only the gateway sets (the client's
+// address).
 func forwardedHeader(key string) (string, bool) {
-	if http.CanonicalHeaderKey(key) == "Authorization" {
+	if http.CanonicalHeaderKey(key) == "Authorization" || reservedMetadata(key) {
 		return "", false
 	}
 	return runtime.DefaultHeaderMatcher(key)

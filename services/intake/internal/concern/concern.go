@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
+	"github.com/ipnmediation/disputes/services/intake/internal/limit"
 )
 
 // RequiredLinkGroups is how many link groups a group must have before it may
@@ -67,6 +69,10 @@ func (c Concern) GroupID() string { return strings.TrimPrefix(c.Group, "groups/"
 type Registered struct {
 	Concern
 	AccessCode string
+	// Repeated says that the concern was registered by an earlier request
+	// with the same request id; AccessCode is empty, because the code was
+	// shown only in the first answer and is not kept.
+	Repeated bool
 }
 
 // ErrReferenceTaken is what a Store returns when the group already has a
@@ -118,6 +124,16 @@ type Directory interface {
 type Service struct {
 	Store     Store
 	Directory Directory
+	// Requests remembers request ids; Store, when nil and Store implements
+	// it.
+	Requests Requests
+	// AddressLimit bounds the concerns per client network; none when nil.
+	AddressLimit *limit.Limiter
+	// Hasher hashes access codes; unbounded when nil.
+	Hasher accesscode.Hasher
+	// Log receives a line for each filled-in honeypot; slog.Default when
+	// nil.
+	Log *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -131,11 +147,47 @@ func (s *Service) now() time.Time {
 
 // Register registers a concern about a member of the group named by parent
 // (groups/{g}), provided the group is ready to receive concerns and the
-// member is active in it. Anyone may register a concern.
+// member is active in it. Anyone may register a concern. It is Submit
+// without a request id, honeypot or client address.
 func (s *Service) Register(ctx context.Context, parent string, d Draft) (Registered, error) {
-	if err := Check(parent, d); err != nil {
+	return s.Submit(ctx, Submission{Parent: parent, Draft: d})
+}
+
+// Submit registers the concern of a submission of the public form: once per
+// request id, not at all when the honeypot is filled in, and within the
+// per-address limit. Anyone may submit a concern.
+func (s *Service) Submit(ctx context.Context, sub Submission) (Registered, error) {
+	parent := sub.Parent
+	if err := Check(parent, sub.Draft); err != nil {
 		return Registered{}, err
 	}
+	if err := CheckRequestID(sub.RequestID); err != nil {
+		return Registered{}, err
+	}
+	d := normaliseDraft(sub.Draft)
+	now := s.now().UTC().Truncate(time.Microsecond)
+	var digest []byte
+	if sub.RequestID != "" {
+		// A retry is answered before it is counted against the address: a
+		// client whose first answer was lost must get it, not a refusal.
+		digest = contentDigest(parent, d)
+		prior, found, err := s.requests().Request(ctx, sub.RequestID, now.Add(-RequestIDTTL))
+		if err != nil {
+			return Registered{}, fmt.Errorf("look up request id: %w", err)
+		}
+		if found {
+			if r, done, err := replay(parent, d, digest, prior); done || err != nil {
+				return r, err
+			}
+		}
+	}
+	if allowed, retry, err := s.AddressLimit.Take(ctx, sub.Source, now); err != nil {
+		return Registered{}, err
+	} else if !allowed {
+		return Registered{}, limit.Exhausted("TOO_MANY_CONCERNS",
+			"too many concerns were sent from your network lately", retry, now)
+	}
+
 	group, found, err := s.Directory.Group(ctx, parent)
 	if err != nil {
 		return Registered{}, fmt.Errorf("look up group: %w", err)
@@ -159,23 +211,50 @@ func (s *Service) Register(ctx context.Context, parent string, d Draft) (Registe
 		return Registered{}, v.Err()
 	}
 
-	c := Concern{Group: parent, Draft: normaliseDraft(d), CreateTime: s.now().UTC().Truncate(time.Microsecond)}
+	c := Concern{ID: uuid.NewString(), Group: parent, Draft: d, CreateTime: now}
+	if sub.Honeypot != "" {
+		// Only after every check a person would also fail, so the answer
+		// is what a person would have got; what was written is not logged.
+		return s.decoy(ctx, c)
+	}
+	if sub.RequestID != "" {
+		prior, err := s.requests().ClaimRequest(ctx, sub.RequestID, digest, c.ID, now, now.Add(-RequestIDTTL))
+		if err != nil {
+			return Registered{}, fmt.Errorf("claim request id: %w", err)
+		}
+		if r, done, err := replay(parent, d, digest, prior); done || err != nil {
+			return r, err
+		}
+		// Ours, or claimed by a concurrent repeat that has not registered
+		// yet: either way the concern is registered under the claimed id,
+		// which only one of us can.
+		c.ID = prior.ConcernID
+	}
 	code, err := accesscode.NewAccessCode()
 	if err != nil {
 		return Registered{}, err
 	}
-	hash, err := accesscode.Hash(code)
+	hash, err := s.hasher().Hash(ctx, code)
 	if err != nil {
 		return Registered{}, fmt.Errorf("hash access code: %w", err)
 	}
 	for range referenceAttempts {
-		c.ID = uuid.NewString()
 		if c.Reference, err = accesscode.NewReference(); err != nil {
 			return Registered{}, err
 		}
 		err = s.Store.Create(ctx, c, hash)
 		if errors.Is(err, ErrReferenceTaken) {
 			continue
+		}
+		if err != nil && sub.RequestID != "" {
+			// A concurrent repeat may have registered the concern under
+			// the same id first; then this request is its repeat.
+			prior, found, lerr := s.requests().Request(ctx, sub.RequestID, now.Add(-RequestIDTTL))
+			if lerr == nil && found {
+				if r, done, rerr := replay(parent, d, digest, prior); done || rerr != nil {
+					return r, rerr
+				}
+			}
 		}
 		if err != nil {
 			return Registered{}, fmt.Errorf("store concern: %w", err)

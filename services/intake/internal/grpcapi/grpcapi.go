@@ -28,17 +28,41 @@ type Server struct {
 	intakev1.UnimplementedIntakeServiceServer
 	Concerns *concern.Service
 	Sessions *session.Service
+	// Addresses tells whose address a call is made from, for the
+	// per-address limits.
+	Addresses grpcserver.ClientAddresses
+}
+
+// source is the key of the per-address limits for the call in ctx; empty,
+// and so not limited, when the client's address is unknown. A loopback
+// address is taken as unknown: it is what every client looks like behind a
+// proxy on the same machine that the gateway was not told to trust, and
+// counting them all as one client would shut the door on everyone once a
+// handful had come in.
+func (s *Server) source(ctx context.Context) string {
+	a, ok := s.Addresses.Of(ctx)
+	if !ok || a.IsLoopback() {
+		return ""
+	}
+	return grpcserver.ClientNetwork(a).String()
 }
 
 // CreateConcern implements intakev1.IntakeServiceServer. Its response is the
 // only place the access code ever appears.
 func (s *Server) CreateConcern(ctx context.Context, req *intakev1.CreateConcernRequest) (*intakev1.Concern, error) {
-	r, err := s.Concerns.Register(ctx, req.GetParent(), draftFromProto(req.GetConcern()))
+	r, err := s.Concerns.Submit(ctx, concern.Submission{
+		Parent:    req.GetParent(),
+		Draft:     draftFromProto(req.GetConcern()),
+		RequestID: req.GetRequestId(),
+		Honeypot:  req.GetWebsite(),
+		Source:    s.source(ctx),
+	})
 	if err != nil {
 		return nil, err
 	}
 	out := concernToProto(r.Concern)
 	out.AccessCode = r.AccessCode
+	out.AccessCodeShownBefore = r.Repeated
 	return out, nil
 }
 
@@ -54,7 +78,7 @@ func (s *Server) GetConcern(ctx context.Context, req *intakev1.GetConcernRequest
 // CreateClientSession implements intakev1.IntakeServiceServer. Its response
 // is the only place the session's token ever appears.
 func (s *Server) CreateClientSession(ctx context.Context, req *intakev1.CreateClientSessionRequest) (*intakev1.ClientSession, error) {
-	issued, err := s.Sessions.Create(ctx, req.GetReference(), req.GetAccessCode())
+	issued, err := s.Sessions.CreateFrom(ctx, s.source(ctx), req.GetReference(), req.GetAccessCode())
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +147,13 @@ func Validate(_ context.Context, _ string, req any) error {
 	switch r := req.(type) {
 	case *intakev1.CreateConcernRequest:
 		err, msg = concern.Check(r.GetParent(), draftFromProto(r.GetConcern())), r
+		if idErr, ok := fault.As(concern.CheckRequestID(r.GetRequestId())); ok {
+			if fe, ok := fault.As(err); ok {
+				fe.Violations = append(fe.Violations, idErr.Violations...)
+			} else {
+				err = idErr
+			}
+		}
 	case *intakev1.CreateClientSessionRequest:
 		err, msg = session.CheckCreate(r.GetReference(), r.GetAccessCode()), r
 	default:

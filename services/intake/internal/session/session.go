@@ -23,6 +23,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
+	"github.com/ipnmediation/disputes/services/intake/internal/limit"
 )
 
 // Defaults for the Service's settings.
@@ -125,10 +126,15 @@ type Service struct {
 	Store Store
 	// TTL is the lifetime of a new session; DefaultTTL when zero.
 	TTL time.Duration
-	// MaxFailures and FailureWindow set the failed-attempt limit;
-	// DefaultMaxFailures and DefaultFailureWindow when zero.
+	// MaxFailures and FailureWindow set the failed-attempt limit per
+	// reference; DefaultMaxFailures and DefaultFailureWindow when zero.
 	MaxFailures   int
 	FailureWindow time.Duration
+	// AddressLimit bounds the attempts, right or wrong, per client network;
+	// none when nil.
+	AddressLimit *limit.Limiter
+	// Hasher checks access codes; unbounded when nil.
+	Hasher accesscode.Hasher
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -138,6 +144,13 @@ func (s *Service) now() time.Time {
 		return s.Now().UTC().Truncate(time.Microsecond)
 	}
 	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+func (s *Service) hasher() accesscode.Hasher {
+	if s.Hasher != nil {
+		return s.Hasher
+	}
+	return accesscode.Unbounded{}
 }
 
 func (s *Service) ttl() time.Duration {
@@ -190,12 +203,8 @@ func errWrongCode() error {
 // errTooManyAttempts refuses every code, right or wrong, for a reference
 // that has had too many wrong ones lately. It looks the same for references
 // that exist and for those that do not.
-func errTooManyAttempts(retry time.Time) error {
-	// Rounded up, so that trying again at the time shown succeeds.
-	retry = retry.Add(time.Second - time.Nanosecond).Truncate(time.Second)
-	return &fault.Error{Kind: fault.ResourceExhausted, Reason: "TOO_MANY_ATTEMPTS",
-		Message:  fmt.Sprintf("too many wrong access codes were given with this reference; try again after %s", retry.Format(time.RFC3339)),
-		Metadata: map[string]string{"retryTime": retry.Format(time.RFC3339)}}
+func errTooManyAttempts(retry, now time.Time) error {
+	return limit.Exhausted("TOO_MANY_ATTEMPTS", "too many wrong access codes were given with this reference", retry, now)
 }
 
 // Create exchanges a case reference and its access code for a new session.
@@ -204,8 +213,24 @@ func errTooManyAttempts(retry time.Time) error {
 // well-formed reference and code takes the same hashing work whether or not
 // the reference exists.
 func (s *Service) Create(ctx context.Context, reference, accessCode string) (Issued, error) {
+	return s.CreateFrom(ctx, "", reference, accessCode)
+}
+
+// CreateFrom is Create for a client on the network source
+// (grpcserver.ClientNetwork; empty when unknown, and then not limited): past
+// the per-address limit every attempt, right code included, is refused with
+// RESOURCE_EXHAUSTED TOO_MANY_ATTEMPTS, whatever the reference. Malformed
+// attempts count too: they are what a script sends.
+func (s *Service) CreateFrom(ctx context.Context, source, reference, accessCode string) (Issued, error) {
 	if err := CheckCreate(reference, accessCode); err != nil {
 		return Issued{}, err
+	}
+	now := s.now()
+	if allowed, retry, err := s.AddressLimit.Take(ctx, source, now); err != nil {
+		return Issued{}, err
+	} else if !allowed {
+		return Issued{}, limit.Exhausted("TOO_MANY_ATTEMPTS",
+			"too many sign-in attempts came from your network lately", retry, now)
 	}
 	ref, refErr := accesscode.ParseReference(reference)
 	_, codeErr := accesscode.ParseAccessCode(accessCode)
@@ -215,7 +240,6 @@ func (s *Service) Create(ctx context.Context, reference, accessCode string) (Iss
 		return Issued{}, errWrongCode()
 	}
 
-	now := s.now()
 	maxFailures, window := s.limit()
 	failures, err := s.Store.Failures(ctx, ref, now.Add(-window))
 	if err != nil {
@@ -225,14 +249,14 @@ func (s *Service) Create(ctx context.Context, reference, accessCode string) (Iss
 		// An attempt counts for window after it was made: the lock lifts
 		// when enough of them have aged out. Attempts while locked are not
 		// recorded, so the lock cannot be extended by hammering on it.
-		return Issued{}, errTooManyAttempts(failures[n-maxFailures].Add(window))
+		return Issued{}, errTooManyAttempts(failures[n-maxFailures].Add(window), now)
 	}
 
 	creds, err := s.Store.Credentials(ctx, ref)
 	if err != nil {
 		return Issued{}, fmt.Errorf("look up reference: %w", err)
 	}
-	cred, ok, err := match(accessCode, creds)
+	cred, ok, err := match(ctx, s.hasher(), accessCode, creds)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -270,13 +294,13 @@ var dummyHash = sync.OnceValues(func() (string, error) {
 // match returns the credential that code opens. Every candidate is checked,
 // without stopping at the first match, so the work does not depend on which
 // one matches.
-func match(code string, creds []Credential) (Credential, bool, error) {
+func match(ctx context.Context, h accesscode.Hasher, code string, creds []Credential) (Credential, bool, error) {
 	if len(creds) == 0 {
 		dummy, err := dummyHash()
 		if err != nil {
 			return Credential{}, false, fmt.Errorf("dummy access code hash: %w", err)
 		}
-		if _, err := accesscode.Verify(code, dummy); err != nil {
+		if _, err := h.Verify(ctx, code, dummy); err != nil {
 			return Credential{}, false, fmt.Errorf("verify against dummy hash: %w", err)
 		}
 		return Credential{}, false, nil
@@ -284,7 +308,7 @@ func match(code string, creds []Credential) (Credential, bool, error) {
 	var found Credential
 	ok := false
 	for _, c := range creds {
-		m, err := accesscode.Verify(code, c.AccessCodeHash)
+		m, err := h.Verify(ctx, code, c.AccessCodeHash)
 		if err != nil {
 			return Credential{}, false, fmt.Errorf("verify access code of concern %s: %w", c.ConcernID, err)
 		}
@@ -371,7 +395,7 @@ func (s *Service) ReissueAccessCode(ctx context.Context, name string) (Reissued,
 	if err != nil {
 		return Reissued{}, err
 	}
-	hash, err := accesscode.Hash(code)
+	hash, err := s.hasher().Hash(ctx, code)
 	if err != nil {
 		return Reissued{}, fmt.Errorf("hash access code: %w", err)
 	}

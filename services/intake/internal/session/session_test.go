@@ -12,6 +12,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/postgres"
+	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
@@ -55,7 +56,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	f := &fixture{store: &store.Store{Pool: pool, Namespace: testenv.Namespace(t)}, clock: &clock{now: start}}
+	f := &fixture{store: &store.Store{Pool: pool, Namespace: testenv.Namespace(t), Keys: sessionKeys(t)}, clock: &clock{now: start}}
 	f.svc = &session.Service{Store: f.store, TTL: time.Hour, Now: f.clock.Now}
 	return f
 }
@@ -447,4 +448,13 @@ func TestReissueLiftsTheLock(t *testing.T) {
 	if _, err := f.svc.Create(ctx, r.Reference, got.AccessCode); err != nil {
 		t.Fatalf("Create with the reissued code: %v", err)
 	}
+}
+
+func sessionKeys(t *testing.T) *sealed.Keyring {
+	t.Helper()
+	k, err := sealed.FromConfig(testenv.EncryptionKeys(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

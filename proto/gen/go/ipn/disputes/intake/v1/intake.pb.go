@@ -44,9 +44,15 @@ type Concern struct {
 	// is stored only as a slow hash.
 	AccessCode string `protobuf:"bytes,7,opt,name=access_code,json=accessCode,proto3" json:"access_code,omitempty"`
 	// When the concern was registered.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// True in the answer to a repeated CreateConcern (the same `request_id`
+	// and content): the concern is the one the first request registered, and
+	// `access_code` is empty because the code was shown only in the first
+	// answer. It is never stored, so it cannot be shown again; the group can
+	// issue a new one.
+	AccessCodeShownBefore bool `protobuf:"varint,9,opt,name=access_code_shown_before,json=accessCodeShownBefore,proto3" json:"access_code_shown_before,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Concern) Reset() {
@@ -135,6 +141,13 @@ func (x *Concern) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Concern) GetAccessCodeShownBefore() bool {
+	if x != nil {
+		return x.AccessCodeShownBefore
+	}
+	return false
+}
+
 // ClientContact is how the client wants to be reached.
 type ClientContact struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -196,7 +209,19 @@ type CreateConcernRequest struct {
 	// The group, `groups/{group}`.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The concern.
-	Concern       *Concern `protobuf:"bytes,2,opt,name=concern,proto3" json:"concern,omitempty"`
+	Concern *Concern `protobuf:"bytes,2,opt,name=concern,proto3" json:"concern,omitempty"`
+	// A UUID the client picks for this submission, so that a double click or a
+	// retried request never registers the concern twice (AIP-155). Within 24
+	// hours, a request with the same `request_id` and the same content answers
+	// with the concern the first one registered, with
+	// `access_code_shown_before` set; with other content it is refused with
+	// `ALREADY_EXISTS` `REQUEST_ID_REUSED`. Optional; in REST, the query
+	// parameter `requestId`.
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Leave empty. The form has a field here that people never see and bots
+	// fill in; a request that fills it is answered as if it succeeded but
+	// registers nothing. In REST, the query parameter `website`.
+	Website       string `protobuf:"bytes,4,opt,name=website,proto3" json:"website,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -243,6 +268,20 @@ func (x *CreateConcernRequest) GetConcern() *Concern {
 		return x.Concern
 	}
 	return nil
+}
+
+func (x *CreateConcernRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreateConcernRequest) GetWebsite() string {
+	if x != nil {
+		return x.Website
+	}
+	return ""
 }
 
 // GetConcernRequest names a concern.
@@ -636,7 +675,7 @@ var File_ipn_disputes_intake_v1_intake_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\n" +
-	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xed\x03\n" +
+	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x04\n" +
 	"\aConcern\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12F\n" +
 	"\fpractitioner\x18\x02 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
@@ -649,15 +688,19 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\vaccess_code\x18\a \x01(\tB\x03\xe0A\x03R\n" +
 	"accessCode\x12@\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"createTime:V\xeaAS\n" +
+	"createTime\x12<\n" +
+	"\x18access_code_shown_before\x18\t \x01(\bB\x03\xe0A\x03R\x15accessCodeShownBefore:V\xeaAS\n" +
 	"\x1bdisputes.ipn.org.uk/Concern\x12!groups/{group}/concerns/{concern}*\bconcerns2\aconcern\";\n" +
 	"\rClientContact\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12\x14\n" +
-	"\x05phone\x18\x02 \x01(\tR\x05phone\"\x91\x01\n" +
+	"\x05phone\x18\x02 \x01(\tR\x05phone\"\xd4\x01\n" +
 	"\x14CreateConcernRequest\x129\n" +
 	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12>\n" +
-	"\aconcern\x18\x02 \x01(\v2\x1f.ipn.disputes.intake.v1.ConcernB\x03\xe0A\x02R\aconcern\"L\n" +
+	"\aconcern\x18\x02 \x01(\v2\x1f.ipn.disputes.intake.v1.ConcernB\x03\xe0A\x02R\aconcern\x12\"\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x03\xe0A\x01R\trequestId\x12\x1d\n" +
+	"\awebsite\x18\x04 \x01(\tB\x03\xe0A\x01R\awebsite\"L\n" +
 	"\x11GetConcernRequest\x127\n" +
 	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
 	"\x1bdisputes.ipn.org.uk/ConcernR\x04name\"e\n" +
