@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"errors"
+	"strings"
+	"time"
+)
 
 // Service holds the settings every service binary has.
 type Service struct {
@@ -26,6 +30,57 @@ type Service struct {
 	// TrustedServices maps the names of services that may call this one to
 	// their credentials, as "name=secret,name=secret".
 	TrustedServices string
+	// TLS switches on mutual TLS for the gRPC server and every connection
+	// to the other services; plaintext when its files are not set.
+	TLS TLS
+}
+
+// TLS names the PEM files of mutual TLS between the services (and from the
+// gateway to them). All empty means plaintext; all set means the server
+// presents CertFile and requires client certificates signed by CAFile, and
+// every outgoing connection presents CertFile and verifies the server
+// against CAFile. Anything in between is a mistake that Enabled reports.
+type TLS struct {
+	// CertFile is this process's certificate (chain), used both as server
+	// and as client, so it needs both extended key usages.
+	CertFile string
+	// KeyFile is the private key of CertFile.
+	KeyFile string
+	// CAFile holds the certificates of the authorities that sign the
+	// certificates of every process in the deployment.
+	CAFile string
+}
+
+// Enabled reports whether mutual TLS is on. It returns an error naming the
+// missing settings when only some of the three are set, so that a typo in a
+// deployment does not silently fall back to plaintext.
+func (t TLS) Enabled() (bool, error) {
+	var set, missing []string
+	for _, f := range []struct{ env, value string }{
+		{"TLS_CERT_FILE", t.CertFile}, {"TLS_KEY_FILE", t.KeyFile}, {"TLS_CA_FILE", t.CAFile},
+	} {
+		if f.value == "" {
+			missing = append(missing, f.env)
+		} else {
+			set = append(set, f.env)
+		}
+	}
+	switch {
+	case len(set) == 0:
+		return false, nil
+	case len(missing) == 0:
+		return true, nil
+	}
+	return false, errors.New("mutual TLS needs all of TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE: " +
+		strings.Join(set, ", ") + " set but " + strings.Join(missing, ", ") + " not")
+}
+
+// RegisterTLS declares the three mutual-TLS settings. The gateway, which
+// has none of the other common settings, declares these.
+func (s *Set) RegisterTLS(c *TLS) {
+	s.String(&c.CertFile, "tls-cert-file", "TLS_CERT_FILE", "", "PEM certificate this process presents as gRPC server and client; mutual TLS when set together with -tls-key-file and -tls-ca-file, plaintext when all three are empty")
+	s.String(&c.KeyFile, "tls-key-file", "TLS_KEY_FILE", "", "PEM private key of -tls-cert-file")
+	s.String(&c.CAFile, "tls-ca-file", "TLS_CA_FILE", "", "PEM certificate authorities that sign every service's certificate; peers whose certificates they did not sign are refused")
 }
 
 // RegisterService declares the common settings, with the service's name as
@@ -41,4 +96,5 @@ func (s *Set) RegisterService(c *Service, name, defaultAddr string) {
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to drain in-flight calls on SIGTERM before stopping hard")
 	s.Secret(&c.ServiceSecret, "service-secret", "SERVICE_SECRET", "credential this service presents when it calls the other services")
 	s.Secret(&c.TrustedServices, "trusted-services", "TRUSTED_SERVICES", "services that may call this one, as name=secret,name=secret")
+	s.RegisterTLS(&c.TLS)
 }

@@ -146,7 +146,12 @@ func (s *Set) PrintReference(w io.Writer) {
 		if e.secret {
 			def = ""
 		}
-		fmt.Fprintf(w, "  -%s  (%s)\n      %s", e.flag, e.env, e.usage)
+		if e.env == "" {
+			// A flag with no variable: a one-off command, not a setting.
+			fmt.Fprintf(w, "  -%s\n      %s", e.flag, e.usage)
+		} else {
+			fmt.Fprintf(w, "  -%s  (%s)\n      %s", e.flag, e.env, e.usage)
+		}
 		if def != "" {
 			fmt.Fprintf(w, " (default %q)", def)
 		}

@@ -86,3 +86,63 @@ func FuzzParsePairs(f *testing.F) {
 		}
 	})
 }
+
+func TestTLSSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		want    TLS
+		enabled bool
+		wantErr string // what the error of Enabled names; empty for none
+	}{
+		{name: "none: plaintext"},
+		{
+			name:    "all three from the environment",
+			env:     map[string]string{"TLS_CERT_FILE": "c.pem", "TLS_KEY_FILE": "k.pem", "TLS_CA_FILE": "ca.pem"},
+			want:    TLS{CertFile: "c.pem", KeyFile: "k.pem", CAFile: "ca.pem"},
+			enabled: true,
+		},
+		{
+			name:    "flags beat the environment",
+			env:     map[string]string{"TLS_CERT_FILE": "c.pem", "TLS_KEY_FILE": "k.pem", "TLS_CA_FILE": "ca.pem"},
+			args:    []string{"-tls-cert-file", "/etc/tls/tls.crt", "-tls-key-file", "/etc/tls/tls.key", "-tls-ca-file", "/etc/tls/ca.crt"},
+			want:    TLS{CertFile: "/etc/tls/tls.crt", KeyFile: "/etc/tls/tls.key", CAFile: "/etc/tls/ca.crt"},
+			enabled: true,
+		},
+		{
+			name:    "a certificate without its key",
+			env:     map[string]string{"TLS_CERT_FILE": "c.pem", "TLS_CA_FILE": "ca.pem"},
+			want:    TLS{CertFile: "c.pem", CAFile: "ca.pem"},
+			wantErr: "TLS_CERT_FILE, TLS_CA_FILE set but TLS_KEY_FILE not",
+		},
+		{
+			name:    "only the CA",
+			args:    []string{"-tls-ca-file", "ca.pem"},
+			want:    TLS{CAFile: "ca.pem"},
+			wantErr: "TLS_CA_FILE set but TLS_CERT_FILE, TLS_KEY_FILE not",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var c Service
+			s := NewSet("svc", func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+			s.RegisterService(&c, "svc", ":1")
+			if err := s.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if c.TLS != tc.want {
+				t.Errorf("TLS = %+v, want %+v", c.TLS, tc.want)
+			}
+			enabled, err := c.TLS.Enabled()
+			if enabled != tc.enabled {
+				t.Errorf("Enabled = %v, want %v", enabled, tc.enabled)
+			}
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("Enabled error %v, want one with %q", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 )
 
 // Base is a started service's shared equipment.
@@ -44,7 +45,9 @@ type Base struct {
 	// Trusted are the services allowed to call this one.
 	Trusted auth.Services
 
-	closers []func()
+	// serverCreds is nil for plaintext; clientCreds is insecure then.
+	serverCreds, clientCreds credentials.TransportCredentials
+	closers                  []func()
 }
 
 // Open starts the shared equipment. PostgreSQL and NATS may come up after the
@@ -60,6 +63,14 @@ func Open(ctx context.Context, name string, cfg config.Service, migrations fs.FS
 		return nil, fmt.Errorf("trusted services: %w", err)
 	}
 	b.Trusted = trusted
+	// Before PostgreSQL and NATS, which Open may wait for: a bad TLS setting
+	// should stop the start at once.
+	if b.serverCreds, err = grpcserver.ServerCredentials(cfg.TLS); err != nil {
+		return nil, err
+	}
+	if b.clientCreds, err = grpcserver.ClientCredentials(cfg.TLS); err != nil {
+		return nil, err
+	}
 	if b.Pool, err = postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabaseSchema, migrations); err != nil {
 		return nil, err
 	}
@@ -85,9 +96,10 @@ func (b *Base) Close() {
 }
 
 // Dial connects to another service, presenting this service's credential on
-// every call. The connection is closed by Close.
+// every call, over mutual TLS when it is configured. The connection is
+// closed by Close.
 func (b *Base) Dial(addr string) (*grpc.ClientConn, error) {
-	conn, err := grpcserver.Dial(addr, b.Name, b.Config.ServiceSecret)
+	conn, err := grpcserver.Dial(addr, b.Name, b.Config.ServiceSecret, grpc.WithTransportCredentials(b.clientCreds))
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +116,9 @@ func (b *Base) Server(opts grpcserver.Options) *grpcserver.Server {
 	opts.Logger = b.Log
 	opts.Readiness = append([]grpcserver.Check{postgres.Ping(b.Pool), events.Ready(b.NATS, b.JetStream, b.Events)}, opts.Readiness...)
 	opts.ShutdownTimeout = b.Config.ShutdownTimeout
+	if b.serverCreds != nil {
+		opts.ServerOptions = append(opts.ServerOptions, grpc.Creds(b.serverCreds))
+	}
 	return grpcserver.New(opts)
 }
 
@@ -136,4 +151,21 @@ func (b *Base) Run(ctx context.Context, server *grpcserver.Server, tasks ...func
 		return nil
 	}
 	return err
+}
+
+// RunOnce runs task against the service's own database and returns: for
+// one-off commands of a service binary (re-encryption, for example), which
+// need neither NATS nor the gRPC server, and so can run beside the serving
+// replicas. The log goes to stderr, leaving stdout to the task.
+func RunOnce(ctx context.Context, name string, cfg config.Service, migrations fs.FS, task func(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error) error {
+	level, err := logging.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabaseSchema, migrations)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return task(ctx, pool, logging.New(os.Stderr, level, name))
 }

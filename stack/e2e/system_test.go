@@ -18,7 +18,6 @@ import (
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/stack/launch"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -29,9 +28,23 @@ type system struct {
 	*launch.System
 	mail  *testenv.Mailpit
 	creds []demo.Credential
+	// logDir holds each process's log, <name>.log.
+	logDir string
+}
+
+// systemOptions change how startSystemWith runs the system.
+type systemOptions struct {
+	// mutualTLS runs every process with mutual TLS between them, with
+	// throwaway certificates.
+	mutualTLS bool
 }
 
 func startSystem(t *testing.T) *system {
+	t.Helper()
+	return startSystemWith(t, systemOptions{})
+}
+
+func startSystemWith(t *testing.T, opts systemOptions) *system {
 	t.Helper()
 	root, err := testenv.RepoRoot()
 	if err != nil {
@@ -73,6 +86,9 @@ func startSystem(t *testing.T) *system {
 			return f
 		},
 	}
+	if opts.mutualTLS {
+		sys.TLSDir = t.TempDir()
+	}
 	sys.NewSecrets()
 	t.Cleanup(func() {
 		if err := sys.StopAll(15 * time.Second); err != nil {
@@ -88,16 +104,31 @@ func startSystem(t *testing.T) *system {
 	if err := sys.StartAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := grpc.NewClient(sys.Addr("directory"), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	s := &system{System: sys, mail: mail, logDir: logDir}
+	conn := s.dial(t, "directory")
 	creds, err := demo.Load(ctx, directoryv1.NewDirectoryServiceClient(conn), sys.OperatorToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &system{System: sys, mail: mail, creds: creds}
+	s.creds = creds
+	return s
+}
+
+// dial connects to the named service over gRPC as the system's processes
+// talk: with mutual TLS when it is on. The connection closes when the test
+// ends.
+func (s *system) dial(t *testing.T, name string) *grpc.ClientConn {
+	t.Helper()
+	creds, err := s.Credentials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(s.Addr(name), grpc.WithTransportCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 func tail(s string, n int) string {

@@ -12,7 +12,6 @@ import (
 	"github.com/ipnmediation/disputes/operator/demo"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // LocalOptions configure RunLocal.
@@ -26,6 +25,9 @@ type LocalOptions struct {
 	// DataDir/operator-token when empty.
 	OperatorToken string
 	LogLevel      string
+	// MutualTLS runs the processes with mutual TLS between them, with
+	// throwaway certificates under DataDir/tls.
+	MutualTLS bool
 }
 
 // RunLocal runs the whole system until ctx is done, then stops it.
@@ -57,6 +59,13 @@ func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
 		Logs: func(name string) io.Writer {
 			return logFile(o.DataDir, name)
 		},
+	}
+	if o.MutualTLS {
+		sys.TLSDir = filepath.Join(o.DataDir, "tls")
+	}
+	// Kept under DataDir: the cases in the database outlive a run.
+	if sys.EncryptionKeys, err = localEncryptionKeys(o.DataDir); err != nil {
+		return err
 	}
 	sys.NewSecrets()
 	fmt.Fprintln(out, "Starting the services and the gateway...")
@@ -110,7 +119,11 @@ func operatorToken(o LocalOptions) (string, error) {
 }
 
 func loadDemo(ctx context.Context, sys *System) ([]demo.Credential, error) {
-	conn, err := grpc.NewClient(sys.Addr("directory"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds, err := sys.Credentials()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := grpc.NewClient(sys.Addr("directory"), grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +178,13 @@ The IPN disputes system is running.
 		sys.Addr("directory"), sys.Addr("intake"), sys.Addr("casework"), sys.Addr("notification"))
 	fmt.Fprintf(out, "  Operator CLI      %s --token $OPERATOR_TOKEN groups list   (after: source %s)\n",
 		relative(filepath.Join(sys.BinDir, "disputesctl")), relative(envFile))
-	fmt.Fprintf(out, "  Logs              %s\n\n", logs)
+	fmt.Fprintf(out, "  Logs              %s\n", logs)
+	if sys.TLSDir != "" {
+		// disputesctl speaks plaintext only, so it cannot reach the
+		// directory while mutual TLS is on.
+		fmt.Fprintf(out, "  Mutual TLS        on between the processes; throwaway CA and certificates in %s (disputesctl cannot connect)\n", relative(sys.TLSDir))
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "Demo group %q (fictional). Members and their access tokens (issued for this run):\n", "groups/"+demo.GroupID)
 	for _, c := range creds {
 		role := ""

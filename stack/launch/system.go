@@ -13,8 +13,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/grpcserver/devcerts"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
@@ -46,14 +49,58 @@ type System struct {
 	OperatorToken string
 	// Secrets are the services' credentials; NewSecrets fills them.
 	Secrets map[string]string
-	Ports   Ports
+	// EncryptionKeys are the ENCRYPTION_KEYS of the services that encrypt
+	// confidential text at rest, by service; NewSecrets fills the missing.
+	EncryptionKeys map[string]string
+	Ports          Ports
 	// LogLevel for every process.
 	LogLevel string
 	// Logs returns where a process's output goes.
 	Logs func(name string) io.Writer
+	// TLSDir switches on mutual TLS between the processes when set: the
+	// first Start writes a throwaway CA and a certificate for every process
+	// (and one for the launcher's own calls) into it, and every process gets
+	// TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE. Empty means plaintext.
+	TLSDir string
 
 	mu    sync.Mutex
 	procs map[string]*Proc
+	// tls holds each process's files once written, by name.
+	tls map[string]config.TLS
+}
+
+// launcher names the certificate of the launcher's own gRPC calls: health
+// checks, the demo data and tests.
+const launcher = "launcher"
+
+// certificates writes the throwaway CA and certificates on the first call
+// and returns every process's files; nil when mutual TLS is off.
+func (s *System) certificates() (map[string]config.TLS, error) {
+	if s.TLSDir == "" {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tls != nil {
+		return s.tls, nil
+	}
+	files, err := devcerts.Write(s.TLSDir, append(append([]string(nil), Services...), "gateway", launcher)...)
+	if err != nil {
+		return nil, fmt.Errorf("certificates for mutual TLS: %w", err)
+	}
+	s.tls = files
+	return files, nil
+}
+
+// Credentials are the transport credentials for calling the services
+// directly over gRPC: mutual TLS with the launcher's certificate when TLSDir
+// is set, plaintext otherwise.
+func (s *System) Credentials() (credentials.TransportCredentials, error) {
+	files, err := s.certificates()
+	if err != nil {
+		return nil, err
+	}
+	return grpcserver.ClientCredentials(files[launcher])
 }
 
 // NewSecrets gives every service a fresh random credential and the operator
@@ -70,6 +117,7 @@ func (s *System) NewSecrets() {
 	if s.OperatorToken == "" {
 		s.OperatorToken = "operator_" + RandomSecret()
 	}
+	s.newEncryptionKeys()
 }
 
 // RandomSecret returns 256 random bits in hex.
@@ -116,6 +164,12 @@ func (s *System) Env(name string) []string {
 		"CASEWORK_ADDR=" + s.Addr("casework"),
 		"NOTIFICATION_ADDR=" + s.Addr("notification"),
 	}
+	s.mu.Lock()
+	files, ok := s.tls[name]
+	s.mu.Unlock()
+	if ok {
+		env = append(env, "TLS_CERT_FILE="+files.CertFile, "TLS_KEY_FILE="+files.KeyFile, "TLS_CA_FILE="+files.CAFile)
+	}
 	if name == "gateway" {
 		return append(env, "HTTP_ADDR="+s.Addr("gateway"))
 	}
@@ -133,6 +187,9 @@ func (s *System) Env(name string) []string {
 		"SERVICE_SECRET="+s.Secrets[name],
 		"TRUSTED_SERVICES="+strings.Join(trusted, ","),
 	)
+	if keys := s.EncryptionKeys[name]; keys != "" {
+		env = append(env, "ENCRYPTION_KEYS="+keys)
+	}
 	switch name {
 	case "directory":
 		env = append(env, "OPERATOR_TOKEN="+s.OperatorToken)
@@ -147,6 +204,9 @@ func (s *System) Env(name string) []string {
 
 // Start starts the named process (a service or the gateway).
 func (s *System) Start(name string) (*Proc, error) {
+	if _, err := s.certificates(); err != nil {
+		return nil, err
+	}
 	logs := io.Discard
 	if s.Logs != nil {
 		logs = s.Logs(name)
@@ -192,7 +252,11 @@ func (s *System) StartAll(ctx context.Context) error {
 func (s *System) WaitReady(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	check := func() bool { return s.grpcReady(ctx, name) }
+	creds, err := s.Credentials()
+	if err != nil {
+		return err
+	}
+	check := func() bool { return s.grpcReady(ctx, name, creds) }
 	if name == "gateway" {
 		check = func() bool { return s.httpReady(ctx) }
 	}
@@ -211,8 +275,8 @@ func (s *System) WaitReady(ctx context.Context, name string) error {
 	}
 }
 
-func (s *System) grpcReady(ctx context.Context, name string) bool {
-	conn, err := grpc.NewClient(s.Addr(name), grpc.WithTransportCredentials(insecure.NewCredentials()))
+func (s *System) grpcReady(ctx context.Context, name string, creds credentials.TransportCredentials) bool {
+	conn, err := grpc.NewClient(s.Addr(name), grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return false
 	}

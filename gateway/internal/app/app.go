@@ -15,6 +15,7 @@ import (
 	"github.com/ipnmediation/disputes/gateway/internal/httpapi"
 	"github.com/ipnmediation/disputes/gateway/internal/openapi"
 	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/logging"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
@@ -22,7 +23,7 @@ import (
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 )
 
 // Name is the gateway's name in logs.
@@ -42,6 +43,14 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxBodyBytes is the largest request body accepted.
 	MaxBodyBytes int
+	// TrustedProxies lists the networks of reverse proxies in front of the
+	// gateway, as comma-separated CIDR prefixes; only their X-Forwarded-For
+	// is believed when telling intake the client's address.
+	TrustedProxies string
+	// TLS switches on mutual TLS for the connections to the services; the
+	// HTTP listener stays plain (TLS for clients ends at the operator's
+	// load balancer).
+	TLS config.TLS
 }
 
 // Register declares the gateway's settings on set.
@@ -54,6 +63,8 @@ func (c *Config) Register(set *config.Set) {
 	set.String(&c.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	set.Duration(&c.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to drain in-flight requests on SIGTERM before closing them")
 	set.Int(&c.MaxBodyBytes, "max-body-bytes", "MAX_BODY_BYTES", 64<<10, "largest request body accepted, in bytes; larger ones are refused with 413")
+	set.String(&c.TrustedProxies, "trusted-proxies", "TRUSTED_PROXIES", "", "networks of the reverse proxies in front of the gateway (CIDR prefixes, comma-separated) whose X-Forwarded-For is believed; empty: the peer is the client")
+	set.RegisterTLS(&c.TLS)
 }
 
 // Run serves the REST API until ctx is done, then drains in-flight requests
@@ -64,6 +75,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	log := logging.New(os.Stdout, level, Name)
+	creds, err := grpcserver.ClientCredentials(cfg.TLS)
+	if err != nil {
+		return err
+	}
 
 	backends := []struct {
 		name, addr string
@@ -80,7 +95,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// is draining, and readiness checks travel over the same connections.
 	var handlerBackends []httpapi.Backend
 	for _, b := range backends {
-		conn, err := dial(b.addr)
+		conn, err := dial(b.addr, creds)
 		if err != nil {
 			return fmt.Errorf("%s: %w", b.name, err)
 		}
@@ -88,11 +103,16 @@ func Run(ctx context.Context, cfg Config) error {
 		handlerBackends = append(handlerBackends, httpapi.Backend{Name: b.name, Conn: conn, Register: b.register})
 	}
 
+	proxies, err := grpcserver.ParsePrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
 	handler, err := httpapi.New(ctx, httpapi.Options{
-		Backends:     handlerBackends,
-		Logger:       log,
-		MaxBodyBytes: int64(cfg.MaxBodyBytes),
-		OpenAPI:      openapi.Document,
+		Backends:       handlerBackends,
+		Logger:         log,
+		MaxBodyBytes:   int64(cfg.MaxBodyBytes),
+		OpenAPI:        openapi.Document,
+		TrustedProxies: proxies,
 	})
 	if err != nil {
 		return err
@@ -137,12 +157,10 @@ func Run(ctx context.Context, cfg Config) error {
 // dial opens a lazy connection to a service: it does not fail when the
 // service is not up yet. Reconnection backs off to at most 5s (gRPC's default
 // is 2 minutes), so that a service that starts after the gateway is reachable
-// soon after it comes up.
-func dial(addr string) (*grpc.ClientConn, error) {
+// soon after it comes up. creds are mutual TLS or plaintext, as configured.
+func dial(addr string, creds credentials.TransportCredentials) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient(addr,
-		// Plain connections for now; mutual TLS between the gateway and the
-		// services comes later.
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 200 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
 			MinConnectTimeout: 5 * time.Second,

@@ -155,11 +155,18 @@ func (b *backend) setServing(serving bool) {
 // the test ends. The backend starts SERVING.
 func startBackend(t *testing.T, name string, register func(*grpc.Server)) *backend {
 	t.Helper()
+	return startBackendWith(t, name, register)
+}
+
+// startBackendWith is startBackend with options for the gRPC server, such
+// as its transport credentials.
+func startBackendWith(t *testing.T, name string, register func(*grpc.Server), opts ...grpc.ServerOption) *backend {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(opts...)
 	b := &backend{name: name, addr: lis.Addr().String(), health: health.NewServer()}
 	healthpb.RegisterHealthServer(srv, b.health)
 	if register != nil {

@@ -27,6 +27,7 @@ func main() {
 	set.String(&opts.SMTPAddr, "smtp-addr", "SMTP_ADDR", "", "SMTP server for outgoing mail; a local mail catcher (mailpit) when empty")
 	set.String(&opts.OperatorToken, "operator-token", "OPERATOR_TOKEN", "", "operator's bearer secret; kept in .data/operator-token when empty")
 	set.String(&opts.LogLevel, "log-level", "LOG_LEVEL", "info", "log level of the services")
+	set.Bool(&opts.MutualTLS, "mutual-tls", "MUTUAL_TLS", false, "mutual TLS between the processes, with a throwaway CA and certificates under .data/tls")
 	if err := set.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
