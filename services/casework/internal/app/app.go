@@ -11,6 +11,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/service"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
@@ -44,6 +45,16 @@ type Config struct {
 	// TimerInterval is how often the case timers (reminders and overdue
 	// events) are checked; a minute when zero.
 	TimerInterval time.Duration
+	// PurgeInterval is how often closed cases past their group's retention
+	// are looked for; an hour when zero. The purge runs on the timer loop's
+	// passes, so it is never more frequent than TimerInterval.
+	PurgeInterval time.Duration
+
+	// Keys encrypt the cases' confidential text at rest.
+	Keys config.Keys
+	// Reencrypt makes Run re-encrypt (see reencrypt.go) and return instead
+	// of serving.
+	Reencrypt bool
 }
 
 // Register declares the settings on set.
@@ -52,10 +63,20 @@ func (c *Config) Register(set *config.Set) {
 	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
 	set.String(&c.IntakeAddr, "intake-addr", "INTAKE_ADDR", "127.0.0.1:7102", "gRPC address of the intake service")
 	set.Duration(&c.TimerInterval, "timer-interval", "TIMER_INTERVAL", time.Minute, "how often due reminders and overdue events of cases are fired")
+	set.Duration(&c.PurgeInterval, "purge-interval", "PURGE_INTERVAL", time.Hour, "how often closed cases past their group's retention are purged")
+	set.RegisterKeys(&c.Keys)
+	set.Bool(&c.Reencrypt, "reencrypt", "", false, reencryptUsage)
 }
 
 // Run serves casework until ctx is done.
 func Run(ctx context.Context, cfg Config) error {
+	keys, err := sealed.FromConfig(cfg.Keys)
+	if err != nil {
+		return err
+	}
+	if cfg.Reencrypt {
+		return reencrypt(ctx, cfg, keys)
+	}
 	base, err := service.Open(ctx, Name, cfg.Service, migrations.FS)
 	if err != nil {
 		return err
@@ -77,7 +98,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	intakeClient := intakev1.NewIntakeServiceClient(intakeConn)
 
-	st := &store.Store{Pool: base.Pool, Namespace: base.Events}
+	st := &store.Store{Pool: base.Pool, Namespace: base.Events, Keys: keys}
 	cases := &casefile.Service{
 		Store:      st,
 		Intake:     intake.Client{Intake: intakeClient},
@@ -109,9 +130,26 @@ func Run(ctx context.Context, cfg Config) error {
 	if timerEvery <= 0 {
 		timerEvery = time.Minute
 	}
+	// The purge of closed cases past their retention rides on the same
+	// loop, at its own slower pace, so one clock drives both.
+	purger := &casefile.Purger{Store: st, Directory: directory.Client{Directory: directoryClient}}
+	purgeEvery := cfg.PurgeInterval
+	if purgeEvery <= 0 {
+		purgeEvery = time.Hour
+	}
+	var lastPurge time.Time
 	timers := func(ctx context.Context) error {
 		return timerloop.Run(ctx, timerEvery, timerNow, func(ctx context.Context, now time.Time) (int, error) {
-			return st.FireDueTimers(ctx, now, store.DefaultTimerBatch)
+			fired, err := st.FireDueTimers(ctx, now, store.DefaultTimerBatch)
+			if err != nil || now.Sub(lastPurge) < purgeEvery {
+				return fired, err
+			}
+			purged, err := purger.PurgeDue(ctx, now, store.DefaultTimerBatch)
+			if err != nil {
+				return fired + purged, err
+			}
+			lastPurge = now
+			return fired + purged, nil
 		}, base.Log)
 	}
 

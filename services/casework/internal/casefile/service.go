@@ -119,6 +119,9 @@ type Terms struct {
 	// Procedure is the version of the procedure the group has chosen,
 	// procedures/{p}; empty for the default.
 	Procedure string
+	// Retention is how long the group keeps a closed case; zero for the
+	// default.
+	Retention time.Duration
 }
 
 // Directory is the directory service, which knows each group's procedure

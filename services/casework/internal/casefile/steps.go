@@ -607,8 +607,13 @@ func (a *applying) appoint() error {
 	return nil
 }
 
-// meetingFullGroup is the kind of meeting all members attend.
-const meetingFullGroup = procedurev1.MeetingKind_MEETING_KIND_FULL_GROUP
+// The kinds of meeting the engine treats apart: all members attend a full
+// group meeting; a held joint meeting counts in the statistics.
+const (
+	meetingFullGroup = procedurev1.MeetingKind_MEETING_KIND_FULL_GROUP
+	meetingJoint     = procedurev1.MeetingKind_MEETING_KIND_JOINT
+	phaseEscalated   = procedurev1.Phase_PHASE_ESCALATED
+)
 
 func (a *applying) proposeMeeting() error {
 	p := a.r.Proposal

@@ -33,6 +33,7 @@ func (c Client) Terms(ctx context.Context, group string) (casefile.Terms, bool, 
 		OverallTarget:       settings.GetOverallTarget().AsDuration(),
 		FirstResponseTarget: settings.GetFirstResponseTarget().AsDuration(),
 		Procedure:           settings.GetProcedure(),
+		Retention:           settings.GetRetention().AsDuration(),
 	}
 	for _, o := range settings.GetReminderOffsets() {
 		terms.ReminderOffsets = append(terms.ReminderOffsets, o.AsDuration())

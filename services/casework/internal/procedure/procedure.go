@@ -136,7 +136,7 @@ var (
 
 // ReservedStepIDs are the names of case events that are not steps: a step
 // event's subject ends in its step id, so no step may share them.
-var ReservedStepIDs = []string{"opened", "reminder", "overdue", "message_posted"}
+var ReservedStepIDs = []string{"opened", "reminder", "overdue", "message_posted", "purged"}
 
 // meetingActions are the actions that concern a meeting and so need a kind.
 var meetingActions = []procedurev1.Action{

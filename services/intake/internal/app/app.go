@@ -5,18 +5,23 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/service"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
 	"github.com/ipnmediation/disputes/services/intake/internal/directory"
 	"github.com/ipnmediation/disputes/services/intake/internal/eventapi"
 	"github.com/ipnmediation/disputes/services/intake/internal/grpcapi"
+	"github.com/ipnmediation/disputes/services/intake/internal/limit"
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
 	"github.com/ipnmediation/disputes/services/intake/internal/store"
 	"github.com/ipnmediation/disputes/services/intake/migrations"
@@ -33,6 +38,28 @@ type Config struct {
 	DirectoryAddr string
 	// ClientSessionTTL is the lifetime of a client session.
 	ClientSessionTTL time.Duration
+	// TrustedGateways are the networks whose callers may tell the client's
+	// address (the gateway), as a comma-separated list.
+	TrustedGateways string
+	// ConcernsPerAddress concerns per ConcernWindow are accepted from one
+	// client network; zero turns the limit off.
+	ConcernsPerAddress int
+	ConcernWindow      time.Duration
+	// SessionAttemptsPerAddress sign-in attempts per SessionAttemptWindow
+	// are accepted from one client network; zero turns the limit off.
+	SessionAttemptsPerAddress int
+	SessionAttemptWindow      time.Duration
+	// HashConcurrency bounds the access code hashes computed at once;
+	// HashWait is the longest a request waits for its turn. The defaults
+	// of package accesscode when zero.
+	HashConcurrency int
+	HashWait        time.Duration
+
+	// Keys encrypt the concerns' confidential text at rest.
+	Keys config.Keys
+	// Reencrypt makes Run re-encrypt (see reencrypt.go) and return instead
+	// of serving.
+	Reencrypt bool
 }
 
 // Register declares the settings on set.
@@ -40,12 +67,49 @@ func (c *Config) Register(set *config.Set) {
 	set.RegisterService(&c.Service, Name, "127.0.0.1:7102")
 	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
 	set.Duration(&c.ClientSessionTTL, "client-session-ttl", "CLIENT_SESSION_TTL", session.DefaultTTL, "lifetime of the client session a client gets for a right reference and access code")
+	set.String(&c.TrustedGateways, "trusted-gateways", "TRUSTED_GATEWAYS", grpcserver.DefaultTrustedFrontEnds, "networks and addresses of the callers (the gateway) whose x-client-address metadata is believed, comma-separated; everyone else is counted under their own address")
+	set.Int(&c.ConcernsPerAddress, "concerns-per-address", "CONCERNS_PER_ADDRESS", 5, "concerns accepted from one client address (an IPv6 /64) per CONCERN_WINDOW; 0 turns the limit off")
+	set.Duration(&c.ConcernWindow, "concern-window", "CONCERN_WINDOW", time.Hour, "the span over which CONCERNS_PER_ADDRESS counts")
+	set.Int(&c.SessionAttemptsPerAddress, "session-attempts-per-address", "SESSION_ATTEMPTS_PER_ADDRESS", 20, "sign-ins with a reference and access code, right or wrong, accepted from one client address (an IPv6 /64) per SESSION_ATTEMPT_WINDOW; 0 turns the limit off")
+	set.Duration(&c.SessionAttemptWindow, "session-attempt-window", "SESSION_ATTEMPT_WINDOW", 15*time.Minute, "the span over which SESSION_ATTEMPTS_PER_ADDRESS counts")
+	set.Int(&c.HashConcurrency, "hash-concurrency", "HASH_CONCURRENCY", accesscode.DefaultConcurrency, "access code hashes (argon2id, 19 MiB each) computed at once; further requests wait their turn")
+	set.Duration(&c.HashWait, "hash-wait", "HASH_WAIT", accesscode.DefaultWait, "longest a request waits for its turn to hash before it is refused with UNAVAILABLE")
+	set.RegisterKeys(&c.Keys)
+	set.Bool(&c.Reencrypt, "reencrypt", "", false, reencryptUsage)
+}
+
+// check refuses settings that cannot work, naming the setting to fix.
+func (c Config) check() ([]netip.Prefix, error) {
+	if c.ClientSessionTTL <= 0 {
+		return nil, errors.New("client session TTL: set CLIENT_SESSION_TTL to a positive duration such as 1h")
+	}
+	gateways, err := grpcserver.ParsePrefixes(c.TrustedGateways)
+	if err != nil {
+		return nil, fmt.Errorf("trusted gateways: set TRUSTED_GATEWAYS to networks or addresses such as 10.0.0.0/8,192.0.2.7: %w", err)
+	}
+	switch {
+	case c.ConcernsPerAddress < 0 || (c.ConcernsPerAddress > 0 && c.ConcernWindow <= 0):
+		return nil, errors.New("concern limit: set CONCERNS_PER_ADDRESS to 0 or more and CONCERN_WINDOW to a positive duration such as 1h")
+	case c.SessionAttemptsPerAddress < 0 || (c.SessionAttemptsPerAddress > 0 && c.SessionAttemptWindow <= 0):
+		return nil, errors.New("sign-in limit: set SESSION_ATTEMPTS_PER_ADDRESS to 0 or more and SESSION_ATTEMPT_WINDOW to a positive duration such as 15m")
+	case c.HashConcurrency < 0 || c.HashWait < 0:
+		return nil, errors.New("hashing: set HASH_CONCURRENCY to a positive number such as 4 and HASH_WAIT to a positive duration such as 5s")
+	}
+	return gateways, nil
 }
 
 // Run serves intake until ctx is done.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.ClientSessionTTL <= 0 {
-		return errors.New("client session TTL: set CLIENT_SESSION_TTL to a positive duration such as 1h")
+	gateways, err := cfg.check()
+	if err != nil {
+		return err
+	}
+	keys, err := sealed.FromConfig(cfg.Keys)
+	if err != nil {
+		return err
+	}
+	if cfg.Reencrypt {
+		return reencrypt(ctx, cfg, keys)
 	}
 	base, err := service.Open(ctx, Name, cfg.Service, migrations.FS)
 	if err != nil {
@@ -57,20 +121,31 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	st := &store.Store{Pool: base.Pool, Namespace: base.Events}
+	st := &store.Store{Pool: base.Pool, Namespace: base.Events, Keys: keys}
+	// One bound for all hashing, so that sign-ins and new concerns together
+	// cannot take more than it.
+	hasher := accesscode.NewBounded(cfg.HashConcurrency, cfg.HashWait)
 	concerns := &concern.Service{
-		Store:     st,
-		Directory: directory.Client{Directory: directoryv1.NewDirectoryServiceClient(directoryConn)},
+		Store:        st,
+		Directory:    directory.Client{Directory: directoryv1.NewDirectoryServiceClient(directoryConn)},
+		AddressLimit: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "concern", Max: cfg.ConcernsPerAddress, Window: cfg.ConcernWindow}},
+		Hasher:       hasher,
+		Log:          base.Log,
 	}
 	server := base.Server(grpcserver.Options{
 		Authenticator: auth.Chain{Services: base.Trusted},
 		Public:        grpcapi.PublicMethods,
 		Validate:      grpcapi.Validate,
 	})
-	sessions := &session.Service{Store: st, TTL: cfg.ClientSessionTTL}
-	intakev1.RegisterIntakeServiceServer(server.Registrar(), &grpcapi.Server{Concerns: concerns, Sessions: sessions})
+	sessions := &session.Service{Store: st, TTL: cfg.ClientSessionTTL, Hasher: hasher,
+		AddressLimit: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "session", Max: cfg.SessionAttemptsPerAddress, Window: cfg.SessionAttemptWindow}}}
+	intakev1.RegisterIntakeServiceServer(server.Registrar(), &grpcapi.Server{Concerns: concerns, Sessions: sessions,
+		Addresses: grpcserver.ClientAddresses{TrustedFrontEnds: gateways}})
 
 	handOver := eventapi.CaseOpened{Store: st}
 	consumer := base.Consumer(handOver.Subjects(base.Events), handOver.Handle)
-	return base.Run(ctx, server, consumer.Run)
+	forget := eventapi.CasePurged{Store: st}
+	purged := base.Consumer(forget.Subjects(base.Events), forget.Handle)
+	purged.Name = eventapi.PurgedConsumer
+	return base.Run(ctx, server, consumer.Run, purged.Run)
 }

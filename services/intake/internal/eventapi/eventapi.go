@@ -47,3 +47,36 @@ func (h CaseOpened) Handle(_ context.Context, msg events.Message) (events.Effect
 		return h.Store.HandOver(ctx, tx, ev.GetConcern(), at)
 	}, nil
 }
+
+// ForgetStore deletes what intake still holds about a concern inside the
+// transaction that records the event.
+type ForgetStore interface {
+	Forget(ctx context.Context, tx pgx.Tx, concern string) error
+}
+
+// CasePurged forgets a concern once casework has purged its case at the end
+// of the group's retention: its reference and code hash then open nothing.
+type CasePurged struct {
+	Store ForgetStore
+}
+
+// PurgedConsumer is the durable name of CasePurged's consumer, apart from
+// the hand-over's so that each keeps a single subject (NATS 2.9 has no
+// multi-subject consumers).
+const PurgedConsumer = "intake-purged"
+
+// Subjects are the events it consumes.
+func (CasePurged) Subjects(ns events.Namespace) []string {
+	return []string{ns.Filter("case", "purged")}
+}
+
+// Handle implements events.Handler.
+func (h CasePurged) Handle(_ context.Context, msg events.Message) (events.Effect, error) {
+	var ev eventsv1.CasePurged
+	if err := msg.Decode(&ev); err != nil || ev.GetConcern() == "" {
+		return nil, &fault.Error{Kind: fault.InvalidArgument, Reason: "EVENT_MALFORMED", Message: "the event is not a readable CasePurged", Cause: err}
+	}
+	return func(ctx context.Context, tx pgx.Tx) error {
+		return h.Store.Forget(ctx, tx, ev.GetConcern())
+	}, nil
+}

@@ -779,6 +779,73 @@ func (x *CaseTimerFired) GetPhase() string {
 	return ""
 }
 
+// CasePurged says that a closed case's records were purged at the end of its
+// group's retention period; only non-identifying statistics remain. Subject
+// `disputes.<group>.case.purged`. Intake then forgets the concern's
+// reference and code hash.
+type CasePurged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Common metadata.
+	Metadata *EventMetadata `protobuf:"bytes,1,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// The case that no longer exists.
+	Case string `protobuf:"bytes,2,opt,name=case,proto3" json:"case,omitempty"`
+	// The concern it was opened for.
+	Concern       string `protobuf:"bytes,3,opt,name=concern,proto3" json:"concern,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CasePurged) Reset() {
+	*x = CasePurged{}
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CasePurged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CasePurged) ProtoMessage() {}
+
+func (x *CasePurged) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_events_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CasePurged.ProtoReflect.Descriptor instead.
+func (*CasePurged) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_events_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CasePurged) GetMetadata() *EventMetadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *CasePurged) GetCase() string {
+	if x != nil {
+		return x.Case
+	}
+	return ""
+}
+
+func (x *CasePurged) GetConcern() string {
+	if x != nil {
+		return x.Concern
+	}
+	return ""
+}
+
 var File_ipn_disputes_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_events_v1_events_proto_rawDesc = "" +
@@ -841,7 +908,12 @@ const file_ipn_disputes_events_v1_events_proto_rawDesc = "" +
 	"\x06target\x18\x03 \x01(\tR\x06target\x126\n" +
 	"\bdeadline\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x16\n" +
 	"\x06offset\x18\x05 \x01(\tR\x06offset\x12\x14\n" +
-	"\x05phase\x18\x06 \x01(\tR\x05phaseBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1;eventsv1b\x06proto3"
+	"\x05phase\x18\x06 \x01(\tR\x05phase\"}\n" +
+	"\n" +
+	"CasePurged\x12A\n" +
+	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x12\n" +
+	"\x04case\x18\x02 \x01(\tR\x04case\x12\x18\n" +
+	"\aconcern\x18\x03 \x01(\tR\aconcernBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_ipn_disputes_events_v1_events_proto_rawDescOnce sync.Once
@@ -855,7 +927,7 @@ func file_ipn_disputes_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_events_v1_events_proto_rawDescData
 }
 
-var file_ipn_disputes_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_ipn_disputes_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_ipn_disputes_events_v1_events_proto_goTypes = []any{
 	(*EventMetadata)(nil),         // 0: ipn.disputes.events.v1.EventMetadata
 	(*ConcernRegistered)(nil),     // 1: ipn.disputes.events.v1.ConcernRegistered
@@ -867,13 +939,14 @@ var file_ipn_disputes_events_v1_events_proto_goTypes = []any{
 	(*CaseStepTaken)(nil),         // 7: ipn.disputes.events.v1.CaseStepTaken
 	(*CaseMessagePosted)(nil),     // 8: ipn.disputes.events.v1.CaseMessagePosted
 	(*CaseTimerFired)(nil),        // 9: ipn.disputes.events.v1.CaseTimerFired
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*CasePurged)(nil),            // 10: ipn.disputes.events.v1.CasePurged
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_ipn_disputes_events_v1_events_proto_depIdxs = []int32{
-	10, // 0: ipn.disputes.events.v1.EventMetadata.occur_time:type_name -> google.protobuf.Timestamp
+	11, // 0: ipn.disputes.events.v1.EventMetadata.occur_time:type_name -> google.protobuf.Timestamp
 	0,  // 1: ipn.disputes.events.v1.ConcernRegistered.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
 	0,  // 2: ipn.disputes.events.v1.CaseOpened.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
-	10, // 3: ipn.disputes.events.v1.CaseOpened.deadline:type_name -> google.protobuf.Timestamp
+	11, // 3: ipn.disputes.events.v1.CaseOpened.deadline:type_name -> google.protobuf.Timestamp
 	0,  // 4: ipn.disputes.events.v1.MemberJoined.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
 	0,  // 5: ipn.disputes.events.v1.MemberUpdated.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
 	0,  // 6: ipn.disputes.events.v1.MemberLeft.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
@@ -881,12 +954,13 @@ var file_ipn_disputes_events_v1_events_proto_depIdxs = []int32{
 	0,  // 8: ipn.disputes.events.v1.CaseStepTaken.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
 	0,  // 9: ipn.disputes.events.v1.CaseMessagePosted.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
 	0,  // 10: ipn.disputes.events.v1.CaseTimerFired.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
-	10, // 11: ipn.disputes.events.v1.CaseTimerFired.deadline:type_name -> google.protobuf.Timestamp
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	11, // 11: ipn.disputes.events.v1.CaseTimerFired.deadline:type_name -> google.protobuf.Timestamp
+	0,  // 12: ipn.disputes.events.v1.CasePurged.metadata:type_name -> ipn.disputes.events.v1.EventMetadata
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_events_v1_events_proto_init() }
@@ -900,7 +974,7 @@ func file_ipn_disputes_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_events_v1_events_proto_rawDesc), len(file_ipn_disputes_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
