@@ -36,6 +36,11 @@ type Cluster struct {
 // the newest of Debian's versioned folders.
 func FindBinaries() (string, error) {
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		// A link on the PATH (as Debian's /usr/local/bin ones) points into
+		// the real binary folder, which holds pg_dump and the rest too.
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
 		if _, err := os.Stat(filepath.Join(filepath.Dir(p), "initdb")); err == nil {
 			return filepath.Dir(p), nil
 		}

@@ -6,6 +6,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -26,6 +28,13 @@ type concernReply struct {
 	AccessCode string `json:"accessCode"`
 }
 
+// phoneFor is a telephone number as unique as marker, for the client's
+// contact details.
+func phoneFor(marker string) string {
+	sum := sha256.Sum256([]byte(marker))
+	return fmt.Sprintf("+44 7700 %06d", binary.BigEndian.Uint32(sum[:4])%1000000)
+}
+
 // raiseConcern posts the website's form; every free-text field carries
 // marker so the test can look for it where it must not be.
 func (s *system) raiseConcern(t *testing.T, marker string) concernReply {
@@ -35,7 +44,7 @@ func (s *system) raiseConcern(t *testing.T, marker string) concernReply {
 		"practitioner":  "groups/" + demo.GroupID + "/members/cal-reyes",
 		"description":   "I felt unheard in our sessions " + marker,
 		"clientName":    "Client " + marker,
-		"clientContact": map[string]string{"email": strings.ToLower(marker) + "@client.example.net"},
+		"clientContact": map[string]string{"email": strings.ToLower(marker) + "@client.example.net", "phone": phoneFor(marker)},
 	}, &out)
 	if code != http.StatusOK || out.Reference == "" || out.AccessCode == "" || out.Name == "" {
 		t.Fatalf("raise concern: HTTP %d, %+v", code, out)

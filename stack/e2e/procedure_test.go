@@ -12,8 +12,6 @@ import (
 	"github.com/ipnmediation/disputes/platform/testenv"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	"github.com/ipnmediation/disputes/stack/launch"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -67,8 +65,17 @@ func member(id string) string { return "groups/" + demo.GroupID + "/members/" + 
 // REST API, each actor with their own credentials, and checks at every
 // stage what each can and cannot see.
 func TestLongPathOverREST(t *testing.T) {
-	s := startSystem(t)
-	marker := "LONGPATH" + strings.ToUpper(launch.RandomSecret()[:10])
+	walkLongPath(t, startSystem(t), newMarker())
+}
+
+// newMarker is a string unique to one test run, written into confidential
+// text so that the test can look for it where it must not be.
+func newMarker() string { return "LONGPATH" + strings.ToUpper(launch.RandomSecret()[:10]) }
+
+// walkLongPath is TestLongPathOverREST's walk on a started system, so that
+// it can run on the system configured in other ways too. marker is in every
+// piece of confidential text the walk writes.
+func walkLongPath(t *testing.T, s *system, marker string) {
 	concern := s.raiseConcern(t, marker)
 
 	// The client exchanges reference and access code for a session.
@@ -190,7 +197,7 @@ func TestLongPathOverREST(t *testing.T) {
 
 	// Messages between the client and the SPC; the SPC's own note.
 	w.post(client, "/messages", map[string]string{"text": "Thank you; Tuesday suits me " + marker})
-	w.post(spcP, "/messages", map[string]string{"text": "See you on Tuesday."})
+	w.post(spcP, "/messages", map[string]string{"text": "See you on Tuesday, " + marker})
 	w.post(spcP, "/notes", map[string]string{"text": "Client wants to be heard first " + marker})
 
 	// The written statement, approved with constraints, conveyed.
@@ -207,7 +214,7 @@ func TestLongPathOverREST(t *testing.T) {
 	w.take(spcP, "convey_statement", nil)
 
 	// The response, relayed; the client wants a joint meeting.
-	w.take(therapist, "record_response", map[string]any{"text": map[string]string{"text": "I regret how it ended and would like to explain."}})
+	w.take(therapist, "record_response", map[string]any{"text": map[string]string{"text": "I regret how it ended and would like to explain, " + marker}})
 	c = w.take(spcP, "relay_response", nil)
 	if c.Phase != "PHASE_AWAITING_CLIENT" {
 		t.Errorf("after relaying: %s", c.Phase)
@@ -223,28 +230,24 @@ func TestLongPathOverREST(t *testing.T) {
 	w.refuse(otherP, "answer_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": joint, "slots": []int{0}}}, http.StatusForbidden)
 	w.take(spcP, "confirm_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": joint, "slots": []int{0}}})
 	w.wantCalendar(joint, map[party]int{client: http.StatusOK, therapist: http.StatusOK, sptP: http.StatusOK, spcP: http.StatusOK, lpP: http.StatusNotFound, otherP: http.StatusNotFound})
-	w.take(spcP, "record_joint_meeting_outcome", map[string]any{"outcome": "UNRESOLVED", "meetingAnswer": map[string]any{"meeting": joint, "notes": "Heard each other; still unresolved."}})
+	w.take(spcP, "record_joint_meeting_outcome", map[string]any{"outcome": "UNRESOLVED", "meetingAnswer": map[string]any{"meeting": joint, "notes": "Heard each other; still unresolved. " + marker}})
 
 	// The link groups: the LP's report, and an issue the link group raises
 	// itself over gRPC with its own credential.
-	w.take(lpP, "report_progress", map[string]any{"text": map[string]string{"text": "A joint meeting took place; not resolved."}})
-	conn, err := grpc.NewClient(s.Addr("casework"), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	w.take(lpP, "report_progress", map[string]any{"text": map[string]string{"text": "A joint meeting took place; not resolved. " + marker}})
+	conn := s.dial(t, "casework")
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+link.token)
 	if _, err := caseworkv1.NewCaseworkServiceClient(conn).TakeStep(ctx, &caseworkv1.TakeStepRequest{
 		Name: caseName, Step: "record_link_group_issue",
-		Input: &caseworkv1.TakeStepRequest_Text{Text: &caseworkv1.TextInput{Text: "Would an outside mediator help?"}},
+		Input: &caseworkv1.TakeStepRequest_Text{Text: &caseworkv1.TextInput{Text: "Would an outside mediator help? " + marker}},
 	}); err != nil {
 		t.Fatalf("the link group's issue over gRPC: %v", err)
 	}
 
 	// The full group meets and decides; the case closes unresolved.
-	w.take(lpP, "record_group_meeting_decision", map[string]any{"meetingAnswer": map[string]any{"meeting": w.created["propose_group_meeting_dates"], "notes": "Offer an outside mediator."}})
+	w.take(lpP, "record_group_meeting_decision", map[string]any{"meetingAnswer": map[string]any{"meeting": w.created["propose_group_meeting_dates"], "notes": "Offer an outside mediator. " + marker}})
 	w.refuse(lpP, "close_unresolved", nil, http.StatusBadRequest) // reasons are required
-	c = w.take(lpP, "close_unresolved", map[string]any{"text": map[string]string{"text": "The client declined a mediator."}})
+	c = w.take(lpP, "close_unresolved", map[string]any{"text": map[string]string{"text": "The client declined a mediator. " + marker}})
 	if c.Phase != "PHASE_CLOSED" || c.Outcome != "OUTCOME_UNRESOLVED" {
 		t.Errorf("closed as %+v", c)
 	}

@@ -33,8 +33,14 @@ func TestAccessLogRecordsEveryConfidentialRead(t *testing.T) {
 		who  string
 		read func(c caseworkv1.CaseworkServiceClient) error
 	}{
-		{asClient, func(c caseworkv1.CaseworkServiceClient) error { _, err := c.GetRegisteredConcern(ctx, concern); return err }},
-		{asTherapist, func(c caseworkv1.CaseworkServiceClient) error { _, err := c.GetRegisteredConcern(ctx, concern); return err }},
+		{asClient, func(c caseworkv1.CaseworkServiceClient) error {
+			_, err := c.GetRegisteredConcern(ctx, concern)
+			return err
+		}},
+		{asTherapist, func(c caseworkv1.CaseworkServiceClient) error {
+			_, err := c.GetRegisteredConcern(ctx, concern)
+			return err
+		}},
 		{asTherapist, func(c caseworkv1.CaseworkServiceClient) error { _, err := c.ListDocuments(ctx, docs); return err }},
 		{asSPC, func(c caseworkv1.CaseworkServiceClient) error {
 			_, err := c.ListNotes(ctx, &caseworkv1.ListNotesRequest{Parent: w.name})
@@ -49,7 +55,10 @@ func TestAccessLogRecordsEveryConfidentialRead(t *testing.T) {
 			_, err := c.ListNotes(ctx, &caseworkv1.ListNotesRequest{Parent: w.name})
 			return err
 		}},
-		{asLinkGroup, func(c caseworkv1.CaseworkServiceClient) error { _, err := c.GetRegisteredConcern(ctx, concern); return err }},
+		{asLinkGroup, func(c caseworkv1.CaseworkServiceClient) error {
+			_, err := c.GetRegisteredConcern(ctx, concern)
+			return err
+		}},
 		// A read that finds nothing the caller may read discloses nothing.
 		{asLP, func(c caseworkv1.CaseworkServiceClient) error { _, err := c.ListDocuments(ctx, docs); return err }},
 	}

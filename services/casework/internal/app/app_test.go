@@ -24,12 +24,14 @@ import (
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/outbox"
+	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
+	"github.com/ipnmediation/disputes/services/casework/internal/store"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -47,13 +49,18 @@ type env struct {
 	js     jetstream.JetStream
 	db     *pgxpool.Pool
 	intake *fakeIntake
+	// keys are the service's ENCRYPTION_KEYS and ENCRYPTION_KEY_ID.
+	keys config.Keys
+	// dbURL is the test's database.
+	dbURL string
 }
 
 func startCasework(t *testing.T) *env {
 	t.Helper()
-	e := &env{ns: testenv.Namespace(t), intake: &fakeIntake{concerns: map[string]*intakev1.Concern{}}}
+	e := &env{ns: testenv.Namespace(t), intake: &fakeIntake{concerns: map[string]*intakev1.Concern{}}, keys: testenv.EncryptionKeys(t)}
 	e.addr = testenv.FreeAddr(t)
 	dbURL := testenv.Database(t)
+	e.dbURL = dbURL
 	cfg := Config{
 		Service: config.Service{
 			GRPCAddr:        e.addr,
@@ -66,6 +73,7 @@ func startCasework(t *testing.T) *env {
 			ServiceSecret:   caseworkSecret,
 			TrustedServices: "notification=" + notificationSecret,
 		},
+		Keys:          e.keys,
 		DirectoryAddr: testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
 		IntakeAddr:    testenv.ServeGRPC(t, func(s *grpc.Server) { intakev1.RegisterIntakeServiceServer(s, e.intake) }),
 	}
@@ -341,9 +349,21 @@ func TestConcernRegisteredOpensOneCase(t *testing.T) {
 			if time.Since(createTime) > time.Minute {
 				t.Errorf("create_time %v", createTime)
 			}
-			// Casework is now the owner of what the client confided.
-			if text != c.GetDescription() || clientName != c.GetClientName() || email != c.GetClientContact().GetEmail() || phone != c.GetClientContact().GetPhone() {
-				t.Error("the concern's text or the client's contact details were not taken over")
+			// Casework is now the owner of what the client confided, and
+			// keeps it only as ciphertext.
+			for i, v := range []string{text, clientName, email, phone} {
+				if !sealed.IsSealed(v) || strings.Contains(v, confidential(c)[i]) {
+					t.Errorf("confidential column %d is stored as %q; want a ciphertext", i, v)
+				}
+			}
+			keys, err := sealed.FromConfig(e.keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := (&store.Store{Pool: e.db, Keys: keys}).Confidential(ctx, id)
+			if err != nil || got.Description != c.GetDescription() || got.ClientName != c.GetClientName() ||
+				got.ClientEmail != c.GetClientContact().GetEmail() || got.ClientPhone != c.GetClientContact().GetPhone() {
+				t.Errorf("the concern's text or the client's contact details were not taken over (%v)", err)
 			}
 
 			evs := byConcern[c.GetName()]

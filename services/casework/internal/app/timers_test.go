@@ -66,7 +66,7 @@ func (c *fakeClock) waitPass(t *testing.T) {
 // starts a new one on the same database and stream, as a redeploy would.
 func startTimedCasework(t *testing.T, clock *fakeClock) (e *env, restart func()) {
 	t.Helper()
-	e = &env{ns: testenv.Namespace(t), intake: &fakeIntake{concerns: map[string]*intakev1.Concern{}}}
+	e = &env{ns: testenv.Namespace(t), intake: &fakeIntake{concerns: map[string]*intakev1.Concern{}}, keys: testenv.EncryptionKeys(t)}
 	dbURL := testenv.Database(t)
 	cfg := Config{
 		Service: config.Service{
@@ -79,6 +79,7 @@ func startTimedCasework(t *testing.T, clock *fakeClock) (e *env, restart func())
 			ServiceSecret:   caseworkSecret,
 			TrustedServices: "notification=" + notificationSecret,
 		},
+		Keys:          e.keys,
 		DirectoryAddr: testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
 		IntakeAddr:    testenv.ServeGRPC(t, func(s *grpc.Server) { intakev1.RegisterIntakeServiceServer(s, e.intake) }),
 		Now:           clock.Now,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
 )
 
 // AccessKind is the kind of confidential material a read disclosed. Its value
@@ -91,4 +90,3 @@ func (s *Service) AccessLog(ctx context.Context, name string, after int64, size 
 	}
 	return records, next, nil
 }
-

@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/ipnmediation/disputes/platform/localpg"
+	"github.com/ipnmediation/disputes/platform/testenv"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// TestCanaryGoesNowhere registers a concern whose every free-text field holds
+// a unique canary, walks the whole procedure with the canary in every text
+// written along the way, and then looks for the canaries everywhere the
+// system writes: every message on the event stream, every log line of every
+// process, every e-mail, and a plain pg_dump of the whole database. The
+// system emits no traces, so there are none to search.
+func TestCanaryGoesNowhere(t *testing.T) {
+	s := startSystem(t)
+	marker := newMarker()
+	walkLongPath(t, s, marker)
+	canaries := []string{
+		marker,                  // the concern's words, the client's name, every text of the walk
+		strings.ToLower(marker), // the client's e-mail address
+		phoneFor(marker),        // the client's telephone
+	}
+	// Everything in flight reaches its destination first.
+	testenv.Eventually(t, 60*time.Second, "every e-mail to be sent", func() bool { return countMessages(t, s.mail) > 0 })
+
+	t.Run("event stream", func(t *testing.T) {
+		n := 0
+		for _, m := range s.streamMessages(t) {
+			n++
+			lookFor(t, "event "+m.Subject, string(m.Data)+fmt.Sprint(m.Header), canaries)
+		}
+		if n < 20 {
+			t.Errorf("only %d messages on the stream; the walk should have written many", n)
+		}
+	})
+	t.Run("logs", func(t *testing.T) {
+		files, err := filepath.Glob(filepath.Join(s.logDir, "*.log"))
+		if err != nil || len(files) < 5 {
+			t.Fatalf("log files %v: %v", files, err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b) == 0 {
+				t.Errorf("%s is empty", f)
+			}
+			lookFor(t, filepath.Base(f), string(b), canaries)
+		}
+	})
+	t.Run("e-mail", func(t *testing.T) {
+		// inbox fails the test for any message carrying a canary.
+		if inbox := s.inbox(t, canaries); len(inbox) == 0 {
+			t.Error("no e-mail was sent")
+		}
+	})
+	t.Run("pg_dump", func(t *testing.T) {
+		dump := pgDump(t, s.DatabaseURL)
+		if !strings.Contains(dump, "CREATE TABLE casework.documents") || !strings.Contains(dump, "enc:v1:") {
+			t.Fatalf("the dump does not hold the system's data (%d bytes)", len(dump))
+		}
+		lookFor(t, "pg_dump", dump, canaries)
+	})
+}
+
+// lookFor fails the test for every canary found in text.
+func lookFor(t *testing.T, where, text string, canaries []string) {
+	t.Helper()
+	for _, c := range canaries {
+		if i := strings.Index(text, c); i >= 0 {
+			t.Errorf("%s holds canary %q: …%s…", where, c, text[max(0, i-80):min(len(text), i+len(c)+40)])
+		}
+	}
+}
+
+type streamMessage struct {
+	Subject string
+	Data    []byte
+	Header  nats.Header
+}
+
+// streamMessages reads every message of the system's event stream.
+func (s *system) streamMessages(t *testing.T) []streamMessage {
+	t.Helper()
+	nc, err := nats.Connect(s.NATSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ns := events.Namespace(s.EventNamespace)
+	stream, err := js.Stream(ctx, ns.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []streamMessage
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			continue // deleted
+		}
+		out = append(out, streamMessage{Subject: m.Subject, Data: m.Data, Header: m.Header})
+	}
+	return out
+}
+
+// pgDump is a plain-text pg_dump of the database, as a leaked backup
+// would be.
+func pgDump(t *testing.T, databaseURL string) string {
+	t.Helper()
+	dir, err := localpg.FindBinaries()
+	if err != nil {
+		t.Fatalf("no pg_dump: %v", err)
+	}
+	out, err := exec.Command(filepath.Join(dir, "pg_dump"), "--no-owner", "--dbname", databaseURL).Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("pg_dump: %v %s", err, stderr)
+	}
+	return string(out)
+}
