@@ -124,6 +124,7 @@ func startIntake(t *testing.T) running {
 		},
 		DirectoryAddr:    testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
 		ClientSessionTTL: time.Hour,
+		Keys:             testenv.EncryptionKeys(t),
 	}
 	testenv.RunService(t, Name, r.addr, func(ctx context.Context) error { return Run(ctx, cfg) })
 
