@@ -38,6 +38,19 @@ func TestHandOverToCasework(t *testing.T) {
 	if got.GetDescription() != validRequest().GetConcern().GetDescription() {
 		t.Error("GetConcern before the hand-over does not return the concern's text")
 	}
+	// The read is in the access log, which nobody may change.
+	logConn, err := pgx.Connect(ctx, r.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logConn.Close(ctx)
+	var reader string
+	if err := logConn.QueryRow(ctx, `SELECT reader FROM intake.access_log WHERE concern_id = $1`, created.GetName()[strings.LastIndex(created.GetName(), "/")+1:]).Scan(&reader); err != nil || reader != "service:casework" {
+		t.Errorf("access log after GetConcern: %q, %v", reader, err)
+	}
+	if _, err := logConn.Exec(ctx, `UPDATE intake.access_log SET reader = 'someone else'`); err == nil {
+		t.Error("the access log was changed")
+	}
 
 	conn, err := pgx.Connect(ctx, r.dbURL)
 	if err != nil {
@@ -145,6 +158,9 @@ func TestHandOverToCasework(t *testing.T) {
 	testenv.Eventually(t, 30*time.Second, "the concern to be forgotten", func() bool {
 		return count(`SELECT count(*) FROM intake.concerns WHERE reference = $1`) == 0
 	})
+	if n := count(`SELECT count(*) FROM intake.access_log WHERE $1 <> ''`); n != 0 {
+		t.Errorf("%d access log rows of the forgotten concern", n)
+	}
 	purged()
 	testenv.Eventually(t, 30*time.Second, "the second CasePurged to be applied", func() bool {
 		return count(`SELECT count(*) FROM intake.applied_events WHERE consumer = 'intake-purged' AND $1 <> ''`) == 2

@@ -96,6 +96,9 @@ type Store interface {
 	// Get returns the concern with the given id in the group (groups/{g}),
 	// or ErrNotFound, or ErrHandedOver once casework has taken it over.
 	Get(ctx context.Context, group, id string) (Concern, error)
+	// RecordRead appends to the access log that reader read the concern's
+	// confidential part at at.
+	RecordRead(ctx context.Context, concernID, reader string, at time.Time) error
 }
 
 // GroupFacts is what intake needs to know about a group.
@@ -286,6 +289,10 @@ func (s *Service) Get(ctx context.Context, name string) (Concern, error) {
 	}
 	if err != nil {
 		return Concern{}, fmt.Errorf("get concern: %w", err)
+	}
+	// Nothing confidential leaves without a record of who read it.
+	if err := s.Store.RecordRead(ctx, id, auth.FromContext(ctx).String(), s.now()); err != nil {
+		return Concern{}, fmt.Errorf("record the read of concern %s: %w", name, err)
 	}
 	return c, nil
 }

@@ -120,6 +120,10 @@ func (s *collidingStore) Get(context.Context, string, string) (Concern, error) {
 	return Concern{}, ErrNotFound
 }
 
+func (s *collidingStore) RecordRead(context.Context, string, string, time.Time) error {
+	return errors.New("not used")
+}
+
 func TestRegisterRetriesTakenReference(t *testing.T) {
 	t.Parallel()
 	store := &collidingStore{collisions: 2}

@@ -147,7 +147,13 @@ func (s *Store) Forget(ctx context.Context, tx pgx.Tx, concernName string) error
 	if !ok {
 		return fmt.Errorf("forget: %q is not a concern name", concernName)
 	}
+	// The append-only access log lets this transaction, and only it,
+	// delete the concern's reads.
+	if _, err := tx.Exec(ctx, `SET LOCAL intake.purging = 'on'`); err != nil {
+		return fmt.Errorf("forget concern: %w", err)
+	}
 	for _, q := range []string{
+		`DELETE FROM access_log WHERE concern_id = $1`,
 		`DELETE FROM client_sessions WHERE concern = $1`,
 		`DELETE FROM create_requests WHERE concern_id = $1`,
 	} {
