@@ -164,3 +164,48 @@ func TestExportClientData(t *testing.T) {
 		t.Errorf("the export is not the access log's last entry: %v", log)
 	}
 }
+
+// TestNotifierReadsRolesAndContactOnly: the notification service sees where
+// a case stands and who holds its roles, and the client's contact details
+// without the concern's words, logged; nothing else.
+func TestNotifierReadsRolesAndContactOnly(t *testing.T) {
+	t.Parallel()
+	e := startCasework(t)
+	ctx := context.Background()
+	w := e.openWalk(t, "NTFY"+strings.ToUpper(uuid.NewString()[:8]))
+	w.do(t, "nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write")
+	notifier := caseworkv1.NewCaseworkServiceClient(dialService(t, e.addr))
+
+	c, err := notifier.GetCase(ctx, &caseworkv1.GetCaseRequest{Name: w.name})
+	if err != nil || c.GetSpc() != spc || c.GetLp() != lp || c.GetSpt() != spt || c.GetProgressSummary() {
+		t.Fatalf("the notifier's case: %v %v", c, err)
+	}
+	rc, err := notifier.GetRegisteredConcern(ctx, &caseworkv1.GetRegisteredConcernRequest{Name: w.name + "/registeredConcern"})
+	if err != nil || rc.GetDescription() != "" || rc.GetClientEmail() != w.concern.GetClientContact().GetEmail() {
+		t.Errorf("the notifier's concern: description %q, e-mail %q, %v", rc.GetDescription(), rc.GetClientEmail(), err)
+	}
+	docs, err := notifier.ListDocuments(ctx, &caseworkv1.ListDocumentsRequest{Parent: w.name})
+	if err != nil || len(docs.GetDocuments()) != 0 {
+		t.Errorf("the notifier reads %d documents, %v", len(docs.GetDocuments()), err)
+	}
+	_, err = notifier.ListMessages(ctx, &caseworkv1.ListMessagesRequest{Parent: w.name})
+	wantCode(t, "the notifier's messages", err, codes.PermissionDenied, "", "")
+	_, err = notifier.ListTimelineEntries(ctx, &caseworkv1.ListTimelineEntriesRequest{Parent: w.name})
+	wantCode(t, "the notifier's timeline", err, codes.PermissionDenied, "", "")
+	_, err = notifier.TakeStep(ctx, &caseworkv1.TakeStepRequest{Name: w.name, Step: "withdraw"})
+	wantCode(t, "the notifier taking a step", err, codes.PermissionDenied, "NOT_YOUR_STEP", "")
+
+	log, err := w.clients[asSPC].ListAccessLogEntries(ctx, &caseworkv1.ListAccessLogEntriesRequest{Parent: w.name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, entry := range log.GetAccessLogEntries() {
+		if entry.GetReader() == "service:notification" && entry.GetKind() == "CLIENT_CONTACT" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the notifier's read of the contact details is not in the access log: %v", log.GetAccessLogEntries())
+	}
+}

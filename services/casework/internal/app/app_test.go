@@ -412,7 +412,7 @@ func TestGetCase(t *testing.T) {
 		{name: "id that is not a UUID", client: member, caseName: "groups/riverside/cases/abc", wantCode: codes.NotFound, wantReason: "CASE_NOT_FOUND"},
 		{name: "no credentials", client: e.client(t, ""), caseName: currentName, wantCode: codes.Unauthenticated, wantReason: "UNAUTHENTICATED"},
 		{name: "unknown token", client: e.client(t, "nobody-knows-this"), caseName: currentName, wantCode: codes.Unauthenticated, wantReason: "UNAUTHENTICATED"},
-		{name: "a service", client: caseworkv1.NewCaseworkServiceClient(dialService(t, e.addr)), caseName: currentName, wantCode: codes.PermissionDenied, wantReason: "MEMBERS_ONLY"},
+		{name: "the notification service", client: caseworkv1.NewCaseworkServiceClient(dialService(t, e.addr)), caseName: currentName, concern: current},
 		{name: "malformed name", client: member, caseName: "cases/x", wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS"},
 	}
 	for _, tt := range tests {

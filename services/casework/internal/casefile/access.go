@@ -35,6 +35,12 @@ func mayReadGroup(ctx context.Context, group string, notFound func() *fault.Erro
 	}
 }
 
+// NotifierService is the service that tells people what to do next: it
+// reads where a case stands and who holds its roles, like the operator, and
+// the client's contact details (only those, and logged) to write to the
+// client.
+const NotifierService = "notification"
+
 // caller is who is asking about one case and their roles in it.
 type caller struct {
 	principal auth.Principal
@@ -49,6 +55,8 @@ func (c caller) actor() string {
 		return ClientActor
 	case auth.LinkGroup:
 		return c.principal.LinkGroup
+	case auth.Service:
+		return c.principal.String()
 	default:
 		return c.principal.Member
 	}
@@ -58,10 +66,6 @@ func (c caller) actor() string {
 func (c caller) has(rs ...Role) bool {
 	return slices.ContainsFunc(rs, func(r Role) bool { return slices.Contains(c.roles, r) })
 }
-
-// operator reports whether the caller is the deployment's operator, who
-// may see that a case exists and where it stands but reads nothing in it.
-func (c caller) operator() bool { return c.principal.Kind == auth.Operator }
 
 // rolesIn are the roles p holds in c. A member of the group is always
 // ROLE_MEMBER, and may hold further roles; a client holds ROLE_CLIENT in
@@ -101,7 +105,7 @@ func callerOf(ctx context.Context, c Case, name string) (caller, error) {
 	p := auth.FromContext(ctx)
 	cl := caller{principal: p, roles: rolesIn(p, c)}
 	switch {
-	case len(cl.roles) > 0, p.Kind == auth.Operator:
+	case len(cl.roles) > 0, p.Kind == auth.Operator, p.IsService(NotifierService):
 		return cl, nil
 	case p.Kind == auth.Anonymous:
 		return caller{}, auth.ErrUnauthenticated()

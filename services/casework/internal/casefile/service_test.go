@@ -185,7 +185,8 @@ func TestGetAccess(t *testing.T) {
 		{"operator", auth.Principal{Kind: auth.Operator}, name, 0, true},
 		{"member of another group", auth.Principal{Kind: auth.Member, Member: "groups/hillside/members/b", Group: "groups/hillside"}, name, fault.NotFound, false},
 		{"anonymous", auth.Principal{}, name, fault.Unauthenticated, false},
-		{"service", auth.Principal{Kind: auth.Service, Service: "notification"}, name, fault.PermissionDenied, false},
+		{"another service", auth.Principal{Kind: auth.Service, Service: "intake"}, name, fault.PermissionDenied, false},
+		{"the notifier", auth.Principal{Kind: auth.Service, Service: "notification"}, name, 0, true},
 		{"member, unknown case", auth.Principal{Kind: auth.Member, Group: "groups/riverside"}, "groups/riverside/cases/" + uuid.NewString(), fault.NotFound, false},
 	}
 	for _, tt := range tests {
