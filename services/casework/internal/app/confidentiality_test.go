@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,6 +120,34 @@ func TestConfidentialityTable(t *testing.T) {
 	check("conveyed", conveyed)
 	w.do(t, "relay")
 	check("relayed", relayed)
+
+	// The writing side of the same rows: only the client and the SPC write
+	// to each other; only the SPC writes notes.
+	writes := map[string]struct {
+		do  func(who string) error
+		may []string
+	}{
+		"send a client-SPC message": {func(who string) error {
+			_, err := w.clients[who].CreateMessage(ctx, &caseworkv1.CreateMessageRequest{Parent: w.name, Message: &caseworkv1.Message{Text: "From " + who}})
+			return err
+		}, []string{asClient, asSPC}},
+		"write a private note": {func(who string) error {
+			_, err := w.clients[who].CreateNote(ctx, &caseworkv1.CreateNoteRequest{Parent: w.name, Note: &caseworkv1.Note{Text: "By " + who}})
+			return err
+		}, []string{asSPC}},
+	}
+	for operation, op := range writes {
+		for _, who := range parties {
+			err := op.do(who)
+			allowed := slices.Contains(op.may, who)
+			if (err == nil) != allowed {
+				t.Errorf("%s may %s: %v; the table says %v", who, operation, err == nil, allowed)
+			}
+			if !allowed && status.Code(err) != codes.PermissionDenied {
+				t.Errorf("%s trying to %s: %v; want PERMISSION_DENIED", who, operation, err)
+			}
+		}
+	}
 	// Another group's member reads nothing of any of it, and is told the
 	// case does not exist.
 	for material, read := range readings {
