@@ -19,6 +19,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/logging"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	federationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	"google.golang.org/grpc"
@@ -87,7 +88,7 @@ func Run(ctx context.Context, cfg Config) error {
 		{"directory", cfg.DirectoryAddr, directoryv1.RegisterDirectoryServiceHandler},
 		{"intake", cfg.IntakeAddr, intakev1.RegisterIntakeServiceHandler},
 		{"casework", cfg.CaseworkAddr, caseworkv1.RegisterCaseworkServiceHandler},
-		{"notification", cfg.NotificationAddr, notificationv1.RegisterNotificationServiceHandler},
+		{"notification", cfg.NotificationAddr, registerNotification},
 	}
 	// The gateway dials the services itself rather than through
 	// Register…HandlerFromEndpoint: those close their connection as soon as
@@ -170,4 +171,13 @@ func dial(addr string, creds credentials.TransportCredentials) (*grpc.ClientConn
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	return conn, nil
+}
+
+// registerNotification routes both of notification's services: its own and
+// the federation API it serves to other deployments (incoming notices).
+func registerNotification(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+	if err := notificationv1.RegisterNotificationServiceHandler(ctx, mux, conn); err != nil {
+		return err
+	}
+	return federationv1.RegisterFederationServiceHandler(ctx, mux, conn)
 }

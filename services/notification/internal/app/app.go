@@ -10,19 +10,25 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/postgres"
 	"github.com/ipnmediation/disputes/platform/service"
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	federationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
+	"github.com/ipnmediation/disputes/services/notification/internal/casework"
 	"github.com/ipnmediation/disputes/services/notification/internal/directory"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
 	"github.com/ipnmediation/disputes/services/notification/internal/eventapi"
+	"github.com/ipnmediation/disputes/services/notification/internal/federation"
 	"github.com/ipnmediation/disputes/services/notification/internal/grpcapi"
 	"github.com/ipnmediation/disputes/services/notification/internal/mailer"
 	"github.com/ipnmediation/disputes/services/notification/internal/message"
+	"github.com/ipnmediation/disputes/services/notification/internal/peer"
 	"github.com/ipnmediation/disputes/services/notification/internal/store"
 	"github.com/ipnmediation/disputes/services/notification/migrations"
 )
@@ -40,15 +46,28 @@ type Config struct {
 	config.Service
 	// DirectoryAddr is the directory service's gRPC address.
 	DirectoryAddr string
+	// CaseworkAddr is the casework service's gRPC address: who holds a
+	// case's roles, and the client's address.
+	CaseworkAddr string
 	// SMTPAddr is the mail server, host:port.
 	SMTPAddr string
 	// SMTPUsername and SMTPPassword authenticate with AUTH PLAIN when the
 	// username is set.
 	SMTPUsername string
 	SMTPPassword string
-	// SMTPStartTLS requires STARTTLS when true; when false the connection is
-	// never encrypted.
-	SMTPStartTLS bool
+	// SMTPStartTLS is required, opportunistic or off (see
+	// mailer.ParseStartTLS).
+	SMTPStartTLS string
+	// SMTPAuth is the AUTH mechanism when SMTPUsername is set: plain or
+	// login.
+	SMTPAuth string
+	// FederationPeers are the other deployments that may deliver link group
+	// notices here and that receive ours over gRPC,
+	// "name=secret[@host:port],..." (see federation.ParsePeers).
+	FederationPeers string
+	// FederationPlaintext talks to peers without TLS: only for peers on the
+	// same machine or a private network.
+	FederationPlaintext bool
 	// MailFrom is the sender of every message.
 	MailFrom string
 	// SendRate is the most messages sent per second.
@@ -70,10 +89,14 @@ type Config struct {
 func (c *Config) Register(set *config.Set) {
 	set.RegisterService(&c.Service, Name, "127.0.0.1:7104")
 	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
+	set.String(&c.CaseworkAddr, "casework-addr", "CASEWORK_ADDR", "127.0.0.1:7103", "gRPC address of the casework service")
 	set.String(&c.SMTPAddr, "smtp-addr", "SMTP_ADDR", "127.0.0.1:1025", "SMTP server that mail is handed to, host:port")
 	set.String(&c.SMTPUsername, "smtp-username", "SMTP_USERNAME", "", "SMTP user name; AUTH PLAIN is used only when set")
 	set.Secret(&c.SMTPPassword, "smtp-password", "SMTP_PASSWORD", "SMTP password")
-	set.Bool(&c.SMTPStartTLS, "smtp-starttls", "SMTP_STARTTLS", false, "require STARTTLS on the SMTP connection; when false the connection is not encrypted")
+	set.String(&c.SMTPStartTLS, "smtp-starttls", "SMTP_STARTTLS", "off", "STARTTLS on the SMTP connection: required, opportunistic or off (true and false still mean required and off)")
+	set.String(&c.SMTPAuth, "smtp-auth", "SMTP_AUTH", "plain", "SMTP AUTH mechanism when a user name is set: plain or login")
+	set.Secret(&c.FederationPeers, "federation-peers", "FEDERATION_PEERS", "peer deployments exchanging link group notices over gRPC, name=secret[@host:port],...")
+	set.Bool(&c.FederationPlaintext, "federation-plaintext", "FEDERATION_PLAINTEXT", false, "call peer deployments without TLS (same machine or private network only)")
 	set.String(&c.MailFrom, "mail-from", "MAIL_FROM", "IPN disputes <disputes@localhost>", "sender address of every message")
 	set.Float(&c.SendRate, "send-rate", "SEND_RATE", 20, "most messages sent per second")
 	set.Int(&c.MaxAttempts, "max-attempts", "MAX_ATTEMPTS", dispatch.DefaultMaxAttempts, "sending attempts after which a delivery is dead")
@@ -87,6 +110,18 @@ func (c Config) check() error {
 	}
 	if c.MaxAttempts < 1 {
 		errs = append(errs, errors.New("max attempts must be at least 1"))
+	}
+	if _, err := mailer.ParseStartTLS(c.SMTPStartTLS); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := mailer.ParseAuth(c.SMTPAuth); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SMTPPassword != "" && c.SMTPUsername == "" {
+		errs = append(errs, errors.New("smtp password is set without a user name"))
+	}
+	if _, err := federation.ParsePeers(c.FederationPeers); err != nil {
+		errs = append(errs, err)
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("public url %q must be an absolute http or https URL", c.PublicURL))
@@ -108,7 +143,8 @@ func Run(ctx context.Context, cfg Config) error {
 		Addr:     cfg.SMTPAddr,
 		Username: cfg.SMTPUsername,
 		Password: cfg.SMTPPassword,
-		StartTLS: cfg.SMTPStartTLS,
+		StartTLS: mailer.StartTLS(cfg.SMTPStartTLS),
+		Auth:     mailer.Auth(cfg.SMTPAuth),
 		From:     cfg.MailFrom,
 	})
 	if err != nil {
@@ -124,30 +160,47 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	directoryClient := directoryv1.NewDirectoryServiceClient(directoryConn)
+	caseworkConn, err := base.Dial(cfg.CaseworkAddr)
+	if err != nil {
+		return err
+	}
+	cases := casework.Client{Casework: caseworkv1.NewCaseworkServiceClient(caseworkConn)}
 	dir := directory.Client{Directory: directoryClient}
 
 	deliveries := &store.Store{Pool: base.Pool, Schema: cfg.DatabaseSchema}
+	peers, _ := federation.ParsePeers(cfg.FederationPeers) // checked above
+	peerClient := &peer.Client{Peers: peers, Plaintext: cfg.FederationPlaintext}
+	defer peerClient.Close()
+	// Every message is rendered in its group's wording where it has one.
+	wording := &dispatch.Wording{Catalog: templates, Store: deliveries}
 	sender := &dispatch.Sender{
 		Queue:        deliveries,
 		Directory:    dir,
 		Mailer:       smtp,
-		Templates:    templates,
+		Federation:   peerClient,
+		Templates:    wording,
+		Casework:     cases,
 		Retry:        dispatch.Retry{MaxAttempts: cfg.MaxAttempts, Base: cfg.RetryBase, Max: cfg.RetryMax},
 		Rate:         cfg.SendRate,
 		PublicURL:    cfg.PublicURL,
 		PollInterval: cfg.PollInterval,
 		Logger:       base.Log,
 	}
-	planner := &eventapi.Handler{Planner: &dispatch.Planner{Directory: dir, Logger: base.Log}, Logger: base.Log}
+	planner := &eventapi.Handler{Planner: &dispatch.Planner{Directory: dir, Casework: cases, Logger: base.Log}, Logger: base.Log}
 	consumer := base.Consumer(eventapi.Subjects(base.Events), planner.Handle)
 	caseConsumer := base.Consumer(eventapi.CaseSubjects(base.Events), planner.Handle)
 	caseConsumer.Name = CaseConsumer
 
 	server := base.Server(grpcserver.Options{
-		Authenticator: auth.Chain{Services: base.Trusted, Others: &auth.Directory{Client: directoryClient}},
+		// Peers' credentials first; every other credential as before.
+		Authenticator: federation.Authenticator{Peers: peers, Next: auth.Chain{Services: base.Trusted, Others: &auth.Directory{Client: directoryClient}}},
 		Validate:      grpcapi.Validate,
 	})
-	notificationv1.RegisterNotificationServiceServer(server.Registrar(), &grpcapi.Server{Log: &dispatch.Log{Store: deliveries}})
+	notificationv1.RegisterNotificationServiceServer(server.Registrar(), &grpcapi.Server{Log: &dispatch.Log{Store: deliveries}, Templates: wording})
+
+	federationv1.RegisterFederationServiceServer(server.Registrar(), &grpcapi.Federation{Inbox: &federation.Inbox{
+		Peers: peers, Store: store.Incoming{Store: deliveries}, Directory: dir, NewID: uuid.NewString,
+	}})
 
 	// The sender wakes as soon as new deliveries are committed, and polls
 	// in case a notification is missed.

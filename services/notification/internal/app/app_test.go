@@ -28,6 +28,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/testenv"
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
@@ -278,6 +279,7 @@ func startNotification(t *testing.T, o options) running {
 			TrustedServices: "casework=" + caseworkSecret,
 		},
 		DirectoryAddr: testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
+		CaseworkAddr:  testenv.ServeGRPC(t, func(s *grpc.Server) { caseworkv1.RegisterCaseworkServiceServer(s, fakeCasework{}) }),
 		SMTPAddr:      o.smtpAddr,
 		MailFrom:      "IPN disputes <disputes@localhost>",
 		SendRate:      200,

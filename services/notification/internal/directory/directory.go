@@ -112,6 +112,7 @@ func linkGroup(l *directoryv1.LinkGroup) dispatch.LinkGroup {
 		DisplayName: l.GetDisplayName(),
 		LocalGroup:  l.GetLocalGroup(),
 		Email:       l.GetExternalGroup().GetContactEmail(),
+		Endpoint:    l.GetExternalGroup().GetGrpcEndpoint(),
 	}
 }
 
@@ -120,6 +121,7 @@ func member(m *directoryv1.Member) dispatch.Member {
 		Name:        m.GetName(),
 		DisplayName: m.GetDisplayName(),
 		Active:      m.GetState() == directoryv1.Member_STATE_ACTIVE,
+		Admin:       m.GetGroupAdmin(),
 		Email:       m.GetContact().GetEmail(),
 	}
 }

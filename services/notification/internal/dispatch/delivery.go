@@ -55,6 +55,11 @@ const (
 	FactConcern = "concern"
 	// FactCase is the case's resource name.
 	FactCase = "case"
+	// FactTarget is, for a timer, which time target: "overall" or
+	// "first_response".
+	FactTarget = "target"
+	// FactDeadline is, for a timer, when the target runs out (RFC 3339).
+	FactDeadline = "deadline"
 )
 
 // Reference is the resource name a message is about, which it quotes so
@@ -79,6 +84,10 @@ const (
 	// LinkGroupRecipient is one of the group's link groups,
 	// "groups/{group}/linkGroups/{link_group}".
 	LinkGroupRecipient
+	// ClientRecipient is the client of a case,
+	// "groups/{group}/cases/{case}/client" (see ClientRecipientOf): the
+	// address is asked of casework at send time.
+	ClientRecipient
 )
 
 // String is the kind's stored name.
@@ -88,6 +97,8 @@ func (k RecipientKind) String() string {
 		return "member"
 	case LinkGroupRecipient:
 		return "link_group"
+	case ClientRecipient:
+		return "client"
 	}
 	return "unspecified"
 }
@@ -95,13 +106,26 @@ func (k RecipientKind) String() string {
 // ParseRecipientKind reads a stored kind name; ok is false for anything
 // else.
 func ParseRecipientKind(s string) (RecipientKind, bool) {
-	for _, k := range []RecipientKind{MemberRecipient, LinkGroupRecipient} {
+	for _, k := range []RecipientKind{MemberRecipient, LinkGroupRecipient, ClientRecipient} {
 		if k.String() == s {
 			return k, true
 		}
 	}
 	return 0, false
 }
+
+// Channel is how a delivery's message travels, decided at each attempt
+// from the directory's current record of the recipient.
+type Channel string
+
+// The channels; NoChannel until the first attempt.
+const (
+	NoChannel Channel = ""
+	// Email goes through the configured SMTP server.
+	Email Channel = "email"
+	// GRPC goes to a link group's own deployment's FederationService.
+	GRPC Channel = "grpc"
+)
 
 // Delivery is one message to one recipient for one event. It never holds the
 // message's content or the recipient's address.
@@ -133,6 +157,8 @@ type Delivery struct {
 	CreateTime time.Time
 	// SendTime is when the mail server accepted it; zero until then.
 	SendTime time.Time
+	// Channel is how the last attempt went out.
+	Channel Channel
 }
 
 // Name is the delivery's resource name, "groups/{group}/deliveries/{id}".
@@ -167,6 +193,17 @@ func (d Delivery) Failed(now time.Time, reason string, permanent bool, policy Re
 	}
 	d.State = Pending
 	d.NextAttemptAt = now.Add(policy.Delay(d.Attempts, jitter))
+	return d
+}
+
+// Retried returns a dead d pending again at now with a fresh allowance of
+// attempts: an admin has fixed what killed it (an address, a link) or knows
+// the outage is over. The last failure's reason stays until an attempt
+// replaces it.
+func (d Delivery) Retried(now time.Time) Delivery {
+	d.State = Pending
+	d.Attempts = 0
+	d.NextAttemptAt = now
 	return d
 }
 

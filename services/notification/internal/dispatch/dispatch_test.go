@@ -118,8 +118,24 @@ func TestEveryRouteHasATemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for key, route := range Routes {
-		if !slices.Contains(c.Keys(), route.Template) {
-			t.Errorf("route for %v names template %q, which does not exist", key, route.Template)
+		templates := []string{route.Template}
+		if route.Recipients == CaseRoles {
+			templates = nil
+			for _, to := range route.To {
+				// A role that may take in the client needs the client's
+				// wording; members' roles need the members'.
+				if to.Role != RoleClient {
+					templates = append(templates, to.Template)
+				}
+				if slices.Contains([]string{RoleClient, RoleInvolved, RoleMeetingParticipants, RoleNextStepActors}, to.Role) {
+					templates = append(templates, to.ClientTemplate)
+				}
+			}
+		}
+		for _, tmpl := range templates {
+			if !slices.Contains(c.Keys(), tmpl) {
+				t.Errorf("route for %v names template %q, which does not exist", key, tmpl)
+			}
 		}
 	}
 }
@@ -157,7 +173,7 @@ func TestPlan(t *testing.T) {
 			dir:            fakeDirectory{groups: testDirectory.groups, links: append(slices.Clone(testDirectory.links), testDirectory.links[0])},
 			wantRecipients: reachable, wantKind: LinkGroupRecipient, wantTemplate: message.ProgressReported, wantReference: caseName},
 		{name: "no link groups", dir: fakeDirectory{groups: testDirectory.groups}, event: step(ActionInformLinkGroups)},
-		{name: "another step", dir: testDirectory, event: step("ACTION_NOMINATE_SPT")},
+		{name: "a step that tells nobody", dir: testDirectory, event: step("ACTION_RECORD_LINK_GROUP_ISSUE")},
 		{name: "a step without an action", dir: testDirectory, event: step("")},
 		{name: "unknown group", dir: testDirectory, event: Event{ID: "x", Type: EventTypeConcernRegistered, Group: "groups/nowhere"}},
 		{name: "event without a route", dir: testDirectory, event: Event{ID: "x", Type: "ipn.disputes.events.v1.CaseOpened", Group: "groups/riverside"}},
@@ -374,7 +390,7 @@ func TestAttempt(t *testing.T) {
 // fakeLog holds deliveries newest first.
 type fakeLog []Delivery
 
-func (f fakeLog) ListDeliveries(_ context.Context, _ string, after *Cursor, limit int) ([]Delivery, error) {
+func (f fakeLog) ListDeliveries(_ context.Context, _ string, _ Filter, after *Cursor, limit int) ([]Delivery, error) {
 	start := 0
 	if after != nil {
 		start = slices.IndexFunc(f, func(d Delivery) bool { return d.ID == after.ID }) + 1
@@ -406,7 +422,7 @@ func TestLogList(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := auth.WithPrincipal(context.Background(), tt.caller)
-			got, next, err := log.List(ctx, group, Page{Size: 2})
+			got, next, err := log.List(ctx, group, Filter{}, Page{Size: 2})
 			if tt.wantReason != "" {
 				fe, ok := fault.As(err)
 				if !ok || fe.Kind != tt.wantKind || fe.Reason != tt.wantReason {
@@ -417,7 +433,7 @@ func TestLogList(t *testing.T) {
 			if err != nil || len(got) != 2 || next == nil || next.ID != "b" {
 				t.Fatalf("first page = %v, %v, %v", got, next, err)
 			}
-			got, next, err = log.List(ctx, group, Page{Size: 2, After: next})
+			got, next, err = log.List(ctx, group, Filter{}, Page{Size: 2, After: next})
 			if err != nil || len(got) != 1 || got[0].ID != "a" || next != nil {
 				t.Fatalf("last page = %v, %v, %v", got, next, err)
 			}

@@ -2,9 +2,11 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
 )
@@ -24,27 +26,47 @@ type Page struct {
 	After *Cursor
 }
 
-// LogStore reads the delivery log.
+// Filter narrows the delivery log; a zero field does not narrow.
+type Filter struct {
+	// Case is a case's resource name: only deliveries about it.
+	Case string
+	// Recipient is a member's or link group's resource name.
+	Recipient string
+	State     State
+}
+
+// ErrNotDead is what LogStore.Retry returns for a delivery that is not
+// dead.
+var ErrNotDead = errors.New("delivery is not dead")
+
+// LogStore reads the delivery log and revives dead deliveries.
 type LogStore interface {
-	// ListDeliveries returns up to limit of the group's deliveries, newest
-	// first, starting after the cursor when one is given.
-	ListDeliveries(ctx context.Context, group string, after *Cursor, limit int) ([]Delivery, error)
+	// ListDeliveries returns up to limit of the group's deliveries that
+	// pass the filter, newest first, starting after the cursor when one is
+	// given.
+	ListDeliveries(ctx context.Context, group string, filter Filter, after *Cursor, limit int) ([]Delivery, error)
+	// Retry applies revive to the group's delivery id when it is dead, and
+	// returns the result as stored. It returns ErrNotFound for a delivery
+	// the group does not have and ErrNotDead for one that is not dead.
+	Retry(ctx context.Context, group, id string, revive func(Delivery) Delivery) (Delivery, error)
 }
 
 // Log is the delivery log as callers see it.
 type Log struct {
 	Store LogStore
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
 }
 
 // List returns a page of the group's deliveries, newest first, and the
 // cursor of the next page (nil on the last). Group admins and the operator
 // may list; other members of the group are refused; anyone else is told the
 // group does not exist.
-func (l *Log) List(ctx context.Context, group string, page Page) ([]Delivery, *Cursor, error) {
+func (l *Log) List(ctx context.Context, group string, filter Filter, page Page) ([]Delivery, *Cursor, error) {
 	if err := mayList(auth.FromContext(ctx), group); err != nil {
 		return nil, nil, err
 	}
-	rows, err := l.Store.ListDeliveries(ctx, group, page.After, page.Size+1)
+	rows, err := l.Store.ListDeliveries(ctx, group, filter, page.After, page.Size+1)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list deliveries: %w", err)
 	}
@@ -56,6 +78,51 @@ func (l *Log) List(ctx context.Context, group string, page Page) ([]Delivery, *C
 	return rows, &Cursor{CreateTime: last.CreateTime, ID: last.ID}, nil
 }
 
+// Retry makes the group's dead delivery id pending again, due at once,
+// with a fresh allowance of attempts. Only the group's admins may: they
+// answer for whom the group writes to. The operator, who may read any
+// group's log, is refused, as are other members of the group; anyone else
+// is told the group does not exist.
+func (l *Log) Retry(ctx context.Context, group, id string) (Delivery, error) {
+	p := auth.FromContext(ctx)
+	if !p.IsGroupAdmin(group) {
+		if p.Kind == auth.Member && !p.InGroup(group) {
+			return Delivery{}, groupNotFound(group)
+		}
+		return Delivery{}, fault.New(fault.PermissionDenied, "GROUP_ADMIN_ONLY", "only the group's admins may retry its deliveries")
+	}
+	notFound := &fault.Error{Kind: fault.NotFound, Reason: "DELIVERY_NOT_FOUND", Message: "the delivery does not exist",
+		Metadata: map[string]string{"delivery": group + "/deliveries/" + id}}
+	if _, err := uuid.Parse(id); err != nil {
+		return Delivery{}, notFound
+	}
+	now := l.now()
+	d, err := l.Store.Retry(ctx, group, id, func(d Delivery) Delivery { return d.Retried(now) })
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Delivery{}, notFound
+	case errors.Is(err, ErrNotDead):
+		return Delivery{}, &fault.Error{Kind: fault.FailedPrecondition, Reason: "DELIVERY_NOT_DEAD",
+			Message:  "only a dead delivery can be retried; this one is " + d.State.String(),
+			Metadata: map[string]string{"delivery": group + "/deliveries/" + id, "state": d.State.String()}}
+	case err != nil:
+		return Delivery{}, fmt.Errorf("retry delivery: %w", err)
+	}
+	return d, nil
+}
+
+func (l *Log) now() time.Time {
+	if l.Now != nil {
+		return l.Now().UTC().Truncate(time.Microsecond)
+	}
+	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+func groupNotFound(group string) error {
+	return &fault.Error{Kind: fault.NotFound, Reason: "GROUP_NOT_FOUND", Message: "the group does not exist",
+		Metadata: map[string]string{"group": group}}
+}
+
 func mayList(p auth.Principal, group string) error {
 	switch {
 	case p.Kind == auth.Operator, p.IsGroupAdmin(group):
@@ -63,8 +130,7 @@ func mayList(p auth.Principal, group string) error {
 	case p.InGroup(group):
 		return fault.New(fault.PermissionDenied, "GROUP_ADMIN_ONLY", "only the group's admins may read its delivery log")
 	case p.Kind == auth.Member:
-		return &fault.Error{Kind: fault.NotFound, Reason: "GROUP_NOT_FOUND", Message: "the group does not exist",
-			Metadata: map[string]string{"group": group}}
+		return groupNotFound(group)
 	}
 	return fault.New(fault.PermissionDenied, "GROUP_ADMIN_ONLY", "only the group's admins and the operator may read a delivery log")
 }

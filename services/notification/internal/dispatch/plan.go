@@ -30,6 +30,8 @@ type Member struct {
 	Name        string
 	DisplayName string
 	Active      bool
+	// Admin is whether the member administers the group.
+	Admin bool
 	// Email is the member's address; it is only ever used to send and is
 	// never stored or logged.
 	Email string
@@ -48,6 +50,10 @@ type LinkGroup struct {
 	// Email is where an external group's notices go; a local group has none
 	// of its own. Only used to send, never stored or logged.
 	Email string
+	// Endpoint is the gRPC address (host:port) of an external group's own
+	// deployment of this system, when it has one; notices then go there
+	// (see Federation).
+	Endpoint string
 }
 
 // ErrNotFound is what a Directory returns for a group, member or link group
@@ -107,6 +113,9 @@ func emailAddress(s string) string {
 // Planner turns events into deliveries.
 type Planner struct {
 	Directory Directory
+	// Casework says who holds a case's roles; events routed to case roles
+	// need it.
+	Casework Casework
 	// Logger notes link groups that cannot be told; nothing is logged when
 	// nil.
 	Logger *slog.Logger
@@ -129,7 +138,12 @@ func (p *Planner) Plan(ctx context.Context, ev Event) ([]Delivery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", ev.ID, err)
 	}
-	recipients, err := p.recipients(ctx, ev, route.Recipients, group)
+	var recipients []recipient
+	if route.Recipients == CaseRoles {
+		recipients, err = p.caseRecipients(ctx, ev, route, group)
+	} else {
+		recipients, err = p.recipients(ctx, ev, route.Recipients, group)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", ev.ID, err)
 	}
@@ -141,12 +155,16 @@ func (p *Planner) Plan(ctx context.Context, ev Event) ([]Delivery, error) {
 	now := p.now()
 	out := make([]Delivery, 0, len(recipients))
 	for _, r := range recipients {
+		template := route.Template
+		if r.template != "" {
+			template = r.template
+		}
 		out = append(out, Delivery{
 			ID:            uuid.NewString(),
 			Group:         group.Name,
 			EventID:       ev.ID,
 			EventType:     ev.Type,
-			Template:      route.Template,
+			Template:      template,
 			Recipient:     r.name,
 			RecipientKind: r.kind,
 			Facts:         facts,
@@ -162,6 +180,8 @@ func (p *Planner) Plan(ctx context.Context, ev Event) ([]Delivery, error) {
 type recipient struct {
 	name string
 	kind RecipientKind
+	// template overrides the route's, for case roles.
+	template string
 }
 
 // recipients returns whom a rule picks, each once.
@@ -177,7 +197,7 @@ func (p *Planner) recipients(ctx context.Context, ev Event, rule Recipients, gro
 		for _, m := range members {
 			if m.Active && !seen[m.Name] {
 				seen[m.Name] = true
-				out = append(out, recipient{m.Name, MemberRecipient})
+				out = append(out, recipient{name: m.Name, kind: MemberRecipient})
 			}
 		}
 		return out, nil
@@ -202,7 +222,7 @@ func (p *Planner) recipients(ctx context.Context, ev Event, rule Recipients, gro
 					slog.String("link_group", l.Name), slog.String("event_id", ev.ID), slog.String("event_type", ev.Type))
 				continue
 			}
-			out = append(out, recipient{l.Name, LinkGroupRecipient})
+			out = append(out, recipient{name: l.Name, kind: LinkGroupRecipient})
 		}
 		return out, nil
 	}

@@ -49,9 +49,14 @@ type Templates interface {
 type Sender struct {
 	Queue     Queue
 	Directory Directory
-	Mailer    Mailer
-	Templates Templates
-	Retry     Retry
+	// Casework gives the client's address for deliveries to a client.
+	Casework Casework
+	Mailer   Mailer
+	// Federation delivers link group notices to peer deployments over
+	// gRPC; nil sends every message by e-mail.
+	Federation Federation
+	Templates  Templates
+	Retry      Retry
 	// Rate is the most messages sent per second.
 	Rate float64
 	// PublicURL is the website's base; messages link to its root.
@@ -86,7 +91,7 @@ func (s *Sender) Run(ctx context.Context, wake <-chan struct{}) error {
 		if err := limiter.Wait(ctx); err != nil {
 			return nil // only ctx ends the wait
 		}
-		found, err := s.Queue.SendDue(ctx, s.now(), s.attempt)
+		found, err := s.Queue.SendDue(ctx, s.now(), s.attemptOnChannel)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -135,12 +140,20 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) Delivery {
 		return fail(problem.reason, problem.permanent)
 	}
 
-	msg, err := s.Templates.Render(d.Template, message.Data{
+	data := message.Data{
 		RecipientName: to.name,
 		GroupName:     d.Facts[FactGroupName],
 		SignInURL:     strings.TrimRight(s.PublicURL, "/") + "/",
 		Reference:     d.Facts.Reference(),
-	})
+	}
+	data = withTimer(data, d.Facts)
+	var msg message.Message
+	var err error
+	if g, ok := s.Templates.(GroupTemplates); ok {
+		msg, err = g.RenderFor(ctx, d.Group, d.Template, data)
+	} else {
+		msg, err = s.Templates.Render(d.Template, data)
+	}
 	if err != nil {
 		log.Error("rendering failed", slog.String("template", d.Template), slog.Any("error", err))
 		return fail("the message template "+d.Template+" could not be rendered", true)
@@ -205,6 +218,8 @@ func (s *Sender) resolve(ctx context.Context, d Delivery) (addressee, *failure) 
 			return addressee{}, &failure{"the link group has no e-mail address", true}
 		}
 		return addressee{link.DisplayName, addr}, nil
+	case ClientRecipient:
+		return s.resolveClient(ctx, d)
 	}
 	return addressee{}, &failure{"the recipient is of kind " + d.RecipientKind.String(), true}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -25,6 +26,8 @@ import (
 var decoders = map[string]func(events.Message) (dispatch.Event, error){
 	dispatch.EventTypeConcernRegistered: concernRegistered,
 	dispatch.EventTypeCaseStepTaken:     caseStepTaken,
+	dispatch.EventTypeCaseMessagePosted: caseMessagePosted,
+	dispatch.EventTypeCaseTimerFired:    caseTimerFired,
 }
 
 // Subjects are the filter subjects of the service's first consumer: concern
@@ -132,7 +135,76 @@ func caseStepTaken(msg events.Message) (dispatch.Event, error) {
 		ID:     id,
 		Type:   msg.Type,
 		Action: ev.GetAction(),
+		Step:   ev.GetStep(),
 		Group:  group,
 		Facts:  dispatch.Facts{dispatch.FactCase: ev.GetCase()},
 	}, nil
+}
+
+// caseEvent checks what every case event must have: a group, a case of that
+// group and a UUID for an id.
+func caseEvent(md *eventsv1.EventMetadata, msgID, caseName string) (id, group string, err error) {
+	id = md.GetEventId()
+	if id == "" {
+		id = msgID
+	}
+	group = md.GetGroup()
+	if group == "" {
+		return "", "", fmt.Errorf("event %s lacks its group", id)
+	}
+	// A case of another group would tell one group's people of another's.
+	if caseID, ok := strings.CutPrefix(caseName, group+"/cases/"); !ok || caseID == "" || strings.Contains(caseID, "/") {
+		return "", "", fmt.Errorf("event %s names a case %q not of its group", id, caseName)
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return "", "", fmt.Errorf("event id %q is not a UUID", id)
+	}
+	return id, group, nil
+}
+
+func caseMessagePosted(msg events.Message) (dispatch.Event, error) {
+	var ev eventsv1.CaseMessagePosted
+	if err := msg.Decode(&ev); err != nil {
+		return dispatch.Event{}, fmt.Errorf("decode case message: %w", err)
+	}
+	id, group, err := caseEvent(ev.GetMetadata(), msg.ID, ev.GetCase())
+	if err != nil {
+		return dispatch.Event{}, err
+	}
+	if ev.GetSenderRole() == "" {
+		return dispatch.Event{}, fmt.Errorf("event %s lacks its sender's role", id)
+	}
+	return dispatch.Event{
+		ID:     id,
+		Type:   msg.Type,
+		Action: ev.GetSenderRole(),
+		Group:  group,
+		Facts:  dispatch.Facts{dispatch.FactCase: ev.GetCase()},
+	}, nil
+}
+
+// caseTimerFired reads a timer. Its kind is the last token of its subject,
+// disputes.<group>.case.reminder or .overdue; an event on another subject
+// is told apart by its offset, which only a reminder has.
+func caseTimerFired(msg events.Message) (dispatch.Event, error) {
+	var ev eventsv1.CaseTimerFired
+	if err := msg.Decode(&ev); err != nil {
+		return dispatch.Event{}, fmt.Errorf("decode case timer: %w", err)
+	}
+	id, group, err := caseEvent(ev.GetMetadata(), msg.ID, ev.GetCase())
+	if err != nil {
+		return dispatch.Event{}, err
+	}
+	kind := msg.Subject[strings.LastIndex(msg.Subject, ".")+1:]
+	if kind != dispatch.TimerReminder && kind != dispatch.TimerOverdue {
+		kind = dispatch.TimerOverdue
+		if ev.GetOffset() != "" {
+			kind = dispatch.TimerReminder
+		}
+	}
+	facts := dispatch.Facts{dispatch.FactCase: ev.GetCase(), dispatch.FactTarget: ev.GetTarget()}
+	if ev.GetDeadline() != nil {
+		facts[dispatch.FactDeadline] = ev.GetDeadline().AsTime().UTC().Format(time.RFC3339)
+	}
+	return dispatch.Event{ID: id, Type: msg.Type, Action: kind, Group: group, Facts: facts}, nil
 }

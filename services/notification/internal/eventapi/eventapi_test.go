@@ -108,8 +108,8 @@ func TestHandle(t *testing.T) {
 		}},
 		{name: "link groups informed", wantEffect: true, msg: step(procedurev1.Action_ACTION_INFORM_LINK_GROUPS, nil)},
 		{name: "progress reported", wantEffect: true, msg: step(procedurev1.Action_ACTION_REPORT_PROGRESS, nil)},
-		{name: "a step of another action", msg: step(procedurev1.Action_ACTION_NOMINATE_SPT, nil)},
-		{name: "a step's id does not decide", msg: step(procedurev1.Action_ACTION_NOMINATE_SPT, func(ev *eventsv1.CaseStepTaken) {
+		{name: "a step of another action", msg: step(procedurev1.Action_ACTION_RECORD_LINK_GROUP_ISSUE, nil)},
+		{name: "a step's id does not decide", msg: step(procedurev1.Action_ACTION_RECORD_LINK_GROUP_ISSUE, func(ev *eventsv1.CaseStepTaken) {
 			ev.Step = "inform_link_groups"
 		})},
 		{name: "a renamed step still counts", wantEffect: true, msg: step(procedurev1.Action_ACTION_REPORT_PROGRESS, func(ev *eventsv1.CaseStepTaken) {

@@ -19,6 +19,8 @@ import (
 type Server struct {
 	notificationv1.UnimplementedNotificationServiceServer
 	Log *dispatch.Log
+	// Templates serves the group-worded message templates.
+	Templates *dispatch.Wording
 }
 
 const (
@@ -32,7 +34,8 @@ func (s *Server) ListDeliveries(ctx context.Context, req *notificationv1.ListDel
 	if err != nil {
 		return nil, err
 	}
-	list, next, err := s.Log.List(ctx, req.GetParent(), page)
+	filter := dispatch.Filter{Case: req.GetCase(), Recipient: req.GetRecipient(), State: stateOf[req.GetState()]}
+	list, next, err := s.Log.List(ctx, req.GetParent(), filter, page)
 	if err != nil {
 		return nil, err
 	}
@@ -43,14 +46,37 @@ func (s *Server) ListDeliveries(ctx context.Context, req *notificationv1.ListDel
 	return resp, nil
 }
 
-// Validate checks what the proto annotations cannot say: the page size and
-// token.
-func Validate(_ context.Context, _ string, req any) error {
-	if r, ok := req.(*notificationv1.ListDeliveriesRequest); ok {
-		_, err := pageOf(r.GetPageSize(), r.GetPageToken())
-		return err
+// RetryDelivery implements notificationv1.NotificationServiceServer.
+func (s *Server) RetryDelivery(ctx context.Context, req *notificationv1.RetryDeliveryRequest) (*notificationv1.Delivery, error) {
+	group, id, _ := strings.Cut(req.GetName(), "/deliveries/")
+	d, err := s.Log.Retry(ctx, group, id)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return deliveryProto(d), nil
+}
+
+// Validate checks what the proto annotations cannot say: the page size and
+// token and the delivery log's filters.
+func Validate(ctx context.Context, method string, req any) error {
+	switch r := req.(type) {
+	case *notificationv1.ListDeliveriesRequest:
+		if _, err := pageOf(r.GetPageSize(), r.GetPageToken()); err != nil {
+			return err
+		}
+		var v fault.Violations
+		if c := r.GetCase(); c != "" && !strings.HasPrefix(c, r.GetParent()+"/cases/") {
+			v.Add("case", "must be a case of the parent group, "+r.GetParent()+"/cases/{case}")
+		}
+		if rc := r.GetRecipient(); rc != "" && !strings.HasPrefix(rc, r.GetParent()+"/") {
+			v.Add("recipient", "must be a member or link group of the parent group")
+		}
+		if _, ok := stateOf[r.GetState()]; !ok && r.GetState() != notificationv1.Delivery_STATE_UNSPECIFIED {
+			v.Add("state", "is not a delivery state")
+		}
+		return v.Err()
+	}
+	return validateFederation(ctx, method, req)
 }
 
 func pageOf(size int32, pageToken string) (dispatch.Page, error) {
@@ -108,6 +134,17 @@ var states = map[dispatch.State]notificationv1.Delivery_State{
 	dispatch.Dead:    notificationv1.Delivery_STATE_DEAD,
 }
 
+var stateOf = map[notificationv1.Delivery_State]dispatch.State{
+	notificationv1.Delivery_STATE_PENDING: dispatch.Pending,
+	notificationv1.Delivery_STATE_SENT:    dispatch.Sent,
+	notificationv1.Delivery_STATE_DEAD:    dispatch.Dead,
+}
+
+var channels = map[dispatch.Channel]notificationv1.Delivery_Channel{
+	dispatch.Email: notificationv1.Delivery_CHANNEL_EMAIL,
+	dispatch.GRPC:  notificationv1.Delivery_CHANNEL_GRPC,
+}
+
 func deliveryProto(d dispatch.Delivery) *notificationv1.Delivery {
 	out := &notificationv1.Delivery{
 		Name:       d.Name(),
@@ -118,6 +155,8 @@ func deliveryProto(d dispatch.Delivery) *notificationv1.Delivery {
 		Attempts:   int32(d.Attempts),
 		LastError:  d.LastError,
 		CreateTime: timestamppb.New(d.CreateTime),
+		Channel:    channels[d.Channel],
+		Case:       d.Facts[dispatch.FactCase],
 	}
 	if !d.SendTime.IsZero() {
 		out.SendTime = timestamppb.New(d.SendTime)

@@ -16,18 +16,69 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
+// StartTLS says whether the SMTP connection is upgraded with STARTTLS.
+type StartTLS string
+
+// The STARTTLS modes.
+const (
+	// StartTLSRequired refuses a server that does not offer STARTTLS: the
+	// setting for any relay across a network.
+	StartTLSRequired StartTLS = "required"
+	// StartTLSOpportunistic upgrades when the server offers it and sends in
+	// the clear when it does not.
+	StartTLSOpportunistic StartTLS = "opportunistic"
+	// StartTLSOff never encrypts: a relay on the same machine or a test
+	// server.
+	StartTLSOff StartTLS = "off"
+)
+
+// ParseStartTLS reads a STARTTLS mode. "true" and "false", the values of
+// the boolean setting it replaced, still mean required and off.
+func ParseStartTLS(s string) (StartTLS, error) {
+	switch m := StartTLS(strings.ToLower(strings.TrimSpace(s))); m {
+	case StartTLSRequired, StartTLSOpportunistic, StartTLSOff:
+		return m, nil
+	case "true":
+		return StartTLSRequired, nil
+	case "false", "":
+		return StartTLSOff, nil
+	}
+	return "", fmt.Errorf("starttls %q: want required, opportunistic or off", s)
+}
+
+// Auth is the SMTP AUTH mechanism.
+type Auth string
+
+// The mechanisms go-mail offers that the service allows.
+const (
+	AuthPlain Auth = "plain"
+	AuthLogin Auth = "login"
+)
+
+// ParseAuth reads an SMTP AUTH mechanism; empty is PLAIN.
+func ParseAuth(s string) (Auth, error) {
+	switch a := Auth(strings.ToLower(strings.TrimSpace(s))); a {
+	case AuthPlain, AuthLogin:
+		return a, nil
+	case "":
+		return AuthPlain, nil
+	}
+	return "", fmt.Errorf("smtp auth %q: want plain or login", s)
+}
+
 // Options configure an SMTP mailer.
 type Options struct {
 	// Addr is the server, host:port.
 	Addr string
-	// Username and Password authenticate with SMTP AUTH PLAIN; no
-	// authentication when Username is empty. go-mail refuses PLAIN over an
-	// unencrypted connection to anything but localhost.
+	// Username and Password authenticate with SMTP AUTH (Auth, PLAIN when
+	// empty); no authentication when Username is empty. go-mail refuses
+	// either mechanism over an unencrypted connection to anything but
+	// localhost, so a password never crosses a network in the clear.
 	Username string
 	Password string
-	// StartTLS requires STARTTLS; when false the connection is never
-	// encrypted (a local relay or a test server).
-	StartTLS bool
+	Auth     Auth
+	// StartTLS says whether to upgrade the connection; off when empty.
+	StartTLS StartTLS
 	// From is the sender, for example "IPN disputes <disputes@localhost>".
 	From string
 	// Timeout bounds each connection; 30s when zero.
@@ -60,9 +111,21 @@ func New(o Options) (*SMTP, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	policy := gomail.NoTLS
-	if o.StartTLS {
-		policy = gomail.TLSMandatory
+	mode, err := ParseStartTLS(string(o.StartTLS))
+	if err != nil {
+		return nil, err
+	}
+	policy := map[StartTLS]gomail.TLSPolicy{
+		StartTLSRequired:      gomail.TLSMandatory,
+		StartTLSOpportunistic: gomail.TLSOpportunistic,
+		StartTLSOff:           gomail.NoTLS,
+	}[mode]
+	mechanism, err := ParseAuth(string(o.Auth))
+	if err != nil {
+		return nil, err
+	}
+	if o.Password != "" && o.Username == "" {
+		return nil, errors.New("smtp password is set without a user name")
 	}
 	opts := []gomail.Option{
 		gomail.WithPort(port),
@@ -71,7 +134,7 @@ func New(o Options) (*SMTP, error) {
 	}
 	if o.Username != "" {
 		opts = append(opts,
-			gomail.WithSMTPAuth(gomail.SMTPAuthPlain),
+			gomail.WithSMTPAuth(map[Auth]gomail.SMTPAuthType{AuthPlain: gomail.SMTPAuthPlain, AuthLogin: gomail.SMTPAuthLogin}[mechanism]),
 			gomail.WithUsername(o.Username),
 			gomail.WithPassword(o.Password))
 	}

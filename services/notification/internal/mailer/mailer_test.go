@@ -22,6 +22,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"bad port", Options{Addr: "127.0.0.1:smtp", From: "a@example.org"}},
 		{"port out of range", Options{Addr: "127.0.0.1:70000", From: "a@example.org"}},
 		{"bad sender", Options{Addr: "127.0.0.1:25", From: "IPN disputes"}},
+		{"unknown STARTTLS mode", Options{Addr: "127.0.0.1:25", From: "a@example.org", StartTLS: "sometimes"}},
+		{"unknown AUTH mechanism", Options{Addr: "127.0.0.1:25", From: "a@example.org", Username: "u", Auth: "cram-md5"}},
+		{"password without user", Options{Addr: "127.0.0.1:25", From: "a@example.org", Password: "p"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,7 +48,7 @@ func TestSend(t *testing.T) {
 
 	t.Run("STARTTLS required but not offered", func(t *testing.T) {
 		t.Parallel()
-		m, err := New(Options{Addr: mailpit.SMTPAddr, From: "IPN disputes <disputes@localhost>", StartTLS: true, Timeout: 5 * time.Second})
+		m, err := New(Options{Addr: mailpit.SMTPAddr, From: "IPN disputes <disputes@localhost>", StartTLS: StartTLSRequired, Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,5 +87,49 @@ func TestSend(t *testing.T) {
 		if got[0].To[0].Address != mail.ToAddress || got[0].To[0].Name != mail.ToName || got[0].From.Address != "disputes@localhost" {
 			t.Errorf("envelope %+v", got[0])
 		}
+	})
+}
+
+func TestParseStartTLS(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    StartTLS
+		wantErr bool
+	}{
+		{"required", StartTLSRequired, false},
+		{"Opportunistic", StartTLSOpportunistic, false},
+		{"off", StartTLSOff, false},
+		{"", StartTLSOff, false},
+		{"true", StartTLSRequired, false}, // the former boolean setting
+		{"false", StartTLSOff, false},
+		{"yes", "", true},
+	}
+	for _, tt := range tests {
+		got, err := ParseStartTLS(tt.in)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseStartTLS(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestSendOpportunisticWithLogin(t *testing.T) {
+	t.Parallel()
+	// mailpit offers no STARTTLS here: opportunistic sends in the clear,
+	// and go-mail allows AUTH LOGIN unencrypted only because it is local.
+	mailpit := testenv.StartMailpit(t)
+	ctx := context.Background()
+	m, err := New(Options{Addr: mailpit.SMTPAddr, From: "IPN disputes <disputes@localhost>", StartTLS: StartTLSOpportunistic,
+		Username: "u", Password: "p", Auth: AuthLogin, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(ctx, dispatch.Mail{MessageID: "1c0e2a44-5d7b-4c1e-8a39-0f6b2d9e7c55@disputes.ipn", ToName: "Cal Nash",
+		ToAddress: "cal@example.org", Subject: "Hello", Text: "plain words"}); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	testenv.Eventually(t, 30*time.Second, "the message arrives", func() bool {
+		got, _ := mailpit.Messages(ctx)
+		return len(got) == 1
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"slices"
 	"strings"
 	texttemplate "text/template"
 )
@@ -34,6 +35,34 @@ const (
 	// ProgressReported tells a group's link groups that a progress report
 	// on a concern is there to be read. Plain text only.
 	ProgressReported = "progress_reported"
+
+	// The messages of case events, one per event kind and recipient role;
+	// keys ending in "_client" go to the client and carry no reference.
+	SPTNominated           = "spt_nominated"
+	NominationAnswered     = "nomination_answered"
+	SupportAppointedSPC    = "support_appointed_spc"
+	SupportAppointedLP     = "support_appointed_lp"
+	MeetingProposed        = "meeting_proposed"
+	MeetingProposedClient  = "meeting_proposed_client"
+	MeetingConfirmed       = "meeting_confirmed"
+	MeetingConfirmedClient = "meeting_confirmed_client"
+	StatementDraftClient   = "statement_draft_client"
+	StatementAnswered      = "statement_answered"
+	StatementConveyed      = "statement_conveyed"
+	StatementConveyedSPT   = "statement_conveyed_spt"
+	ResponseRecorded       = "response_recorded"
+	ResponseRelayedClient  = "response_relayed_client"
+	ClientDecided          = "client_decided"
+	CaseClosed             = "case_closed"
+	CaseClosedClient       = "case_closed_client"
+	CaseWithdrawn          = "case_withdrawn"
+	CaseWithdrawnClient    = "case_withdrawn_client"
+	MessageToSPC           = "message_to_spc"
+	MessageToClient        = "message_to_client"
+	Reminder               = "reminder"
+	ReminderClient         = "reminder_client"
+	Overdue                = "overdue"
+	OverdueClient          = "overdue_client"
 )
 
 // Data is what a template may show.
@@ -47,6 +76,12 @@ type Data struct {
 	// Reference is the resource name the message is about, for example
 	// "groups/riverside/concerns/…", so the recipient can find it.
 	Reference string
+	// Target is, for a reminder, which time target in words, for example
+	// "the first response to the client"; empty otherwise.
+	Target string
+	// Deadline is, for a reminder, the target's date in words; empty
+	// otherwise.
+	Deadline string
 }
 
 // Message is a rendered message.
@@ -101,12 +136,13 @@ func NewCatalog() (*Catalog, error) {
 	return c, nil
 }
 
-// Keys lists the template keys the catalog holds.
+// Keys lists the template keys the catalog holds, sorted.
 func (c *Catalog) Keys() []string {
 	keys := make([]string, 0, len(c.templates))
 	for k := range c.templates {
 		keys = append(keys, k)
 	}
+	slices.Sort(keys)
 	return keys
 }
 

@@ -122,7 +122,7 @@ func TestDataHoldsNoConfidentialFields(t *testing.T) {
 	for i := range typ.NumField() {
 		fields = append(fields, typ.Field(i).Name)
 	}
-	if got, want := strings.Join(fields, ","), "RecipientName,GroupName,SignInURL,Reference"; got != want {
+	if got, want := strings.Join(fields, ","), "RecipientName,GroupName,SignInURL,Reference,Target,Deadline"; got != want {
 		t.Errorf("Data has fields %s; want %s", got, want)
 	}
 }

@@ -28,14 +28,14 @@ var (
 )
 
 const columns = `id::text, group_name, event_id::text, event_type, template, recipient, recipient_kind, facts, state,
-	attempts, next_attempt_at, last_error, create_time, send_time`
+	attempts, next_attempt_at, last_error, create_time, send_time, channel`
 
 func scan(row pgx.Row) (dispatch.Delivery, error) {
 	var d dispatch.Delivery
-	var state, kind string
+	var state, kind, channel string
 	var send *time.Time
 	err := row.Scan(&d.ID, &d.Group, &d.EventID, &d.EventType, &d.Template, &d.Recipient, &kind, &d.Facts, &state,
-		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreateTime, &send)
+		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreateTime, &send, &channel)
 	if err != nil {
 		return dispatch.Delivery{}, err
 	}
@@ -50,6 +50,7 @@ func scan(row pgx.Row) (dispatch.Delivery, error) {
 	if send != nil {
 		d.SendTime = *send
 	}
+	d.Channel = dispatch.Channel(channel)
 	return d, nil
 }
 
@@ -103,8 +104,8 @@ func (s *Store) SendDue(ctx context.Context, now time.Time, attempt dispatch.Att
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if _, err := tx.Exec(wctx, `UPDATE deliveries SET state = $2, attempts = $3, next_attempt_at = $4,
-		last_error = $5, send_time = $6 WHERE id = $1`,
-		d.ID, next.State.String(), next.Attempts, next.NextAttemptAt, next.LastError, send); err != nil {
+		last_error = $5, send_time = $6, channel = $7 WHERE id = $1`,
+		d.ID, next.State.String(), next.Attempts, next.NextAttemptAt, next.LastError, send, string(next.Channel)); err != nil {
 		return true, fmt.Errorf("record attempt on %s: %w", d.ID, err)
 	}
 	if err := tx.Commit(wctx); err != nil {
@@ -113,18 +114,25 @@ func (s *Store) SendDue(ctx context.Context, now time.Time, attempt dispatch.Att
 	return true, nil
 }
 
-// ListDeliveries implements dispatch.LogStore.
-func (s *Store) ListDeliveries(ctx context.Context, group string, after *dispatch.Cursor, limit int) ([]dispatch.Delivery, error) {
-	var rows pgx.Rows
-	var err error
-	if after == nil {
-		rows, err = s.Pool.Query(ctx, `SELECT `+columns+` FROM deliveries WHERE group_name = $1
-			ORDER BY create_time DESC, id DESC LIMIT $2`, group, limit)
-	} else {
-		rows, err = s.Pool.Query(ctx, `SELECT `+columns+` FROM deliveries WHERE group_name = $1
-			AND (create_time, id) < ($2, $3::uuid)
-			ORDER BY create_time DESC, id DESC LIMIT $4`, group, after.CreateTime, after.ID, limit)
+// ListDeliveries implements dispatch.LogStore. An empty filter field
+// matches every row, so one statement serves every combination.
+func (s *Store) ListDeliveries(ctx context.Context, group string, filter dispatch.Filter, after *dispatch.Cursor, limit int) ([]dispatch.Delivery, error) {
+	state := ""
+	if filter.State != 0 {
+		state = filter.State.String()
 	}
+	var afterTime *time.Time
+	var afterID *string
+	if after != nil {
+		afterTime, afterID = &after.CreateTime, &after.ID
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT `+columns+` FROM deliveries WHERE group_name = $1
+		AND ($2 = '' OR facts ->> 'case' = $2)
+		AND ($3 = '' OR recipient = $3)
+		AND ($4 = '' OR state = $4)
+		AND ($5::timestamptz IS NULL OR (create_time, id) < ($5, $6::uuid))
+		ORDER BY create_time DESC, id DESC LIMIT $7`,
+		group, filter.Case, filter.Recipient, state, afterTime, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
@@ -133,6 +141,38 @@ func (s *Store) ListDeliveries(ctx context.Context, group string, after *dispatc
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// Retry implements dispatch.LogStore. It wakes the sender on commit, as an
+// insert does.
+func (s *Store) Retry(ctx context.Context, group, id string, revive func(dispatch.Delivery) dispatch.Delivery) (dispatch.Delivery, error) {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return dispatch.Delivery{}, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
+	d, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM deliveries WHERE id = $1 AND group_name = $2 FOR UPDATE`, id, group))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return dispatch.Delivery{}, dispatch.ErrNotFound
+	}
+	if err != nil {
+		return dispatch.Delivery{}, fmt.Errorf("read delivery %s: %w", id, err)
+	}
+	if d.State != dispatch.Dead {
+		return d, dispatch.ErrNotDead
+	}
+	next := revive(d)
+	if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = $2, attempts = $3, next_attempt_at = $4 WHERE id = $1`,
+		id, next.State.String(), next.Attempts, next.NextAttemptAt); err != nil {
+		return dispatch.Delivery{}, fmt.Errorf("revive delivery %s: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, s.Channel()); err != nil {
+		return dispatch.Delivery{}, fmt.Errorf("wake the sender: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return dispatch.Delivery{}, fmt.Errorf("commit retry of %s: %w", id, err)
+	}
+	return next, nil
 }
 
 // Channel is the PostgreSQL channel notified whenever deliveries are

@@ -66,7 +66,7 @@ func TestAddDeliveriesOncePerEventAndRecipient(t *testing.T) {
 	if n := add(t, s, again...); n != 1 {
 		t.Fatalf("inserted %d on replay; want only the new recipient", n)
 	}
-	got, err := s.ListDeliveries(context.Background(), "groups/riverside", nil, 10)
+	got, err := s.ListDeliveries(context.Background(), "groups/riverside", dispatch.Filter{}, nil, 10)
 	if err != nil || len(got) != 3 {
 		t.Fatalf("ListDeliveries = %d, %v; want 3", len(got), err)
 	}
@@ -92,7 +92,7 @@ func TestRecipientKinds(t *testing.T) {
 	if n := add(t, s, toLink("hillside")); n != 0 {
 		t.Errorf("inserted %d for a link group already told of the event; want 0", n)
 	}
-	got, err := s.ListDeliveries(ctx, "groups/riverside", nil, 10)
+	got, err := s.ListDeliveries(ctx, "groups/riverside", dispatch.Filter{}, nil, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestSendDue(t *testing.T) {
 	if len(seen) != 1 || seen[0] != early.ID {
 		t.Fatalf("attempted %v; want only %s", seen, early.ID)
 	}
-	got, err := s.ListDeliveries(ctx, "groups/riverside", nil, 10)
+	got, err := s.ListDeliveries(ctx, "groups/riverside", dispatch.Filter{}, nil, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestListDeliveriesKeyset(t *testing.T) {
 	var paged []dispatch.Delivery
 	var after *dispatch.Cursor
 	for range 10 {
-		page, err := s.ListDeliveries(ctx, "groups/riverside", after, 2)
+		page, err := s.ListDeliveries(ctx, "groups/riverside", dispatch.Filter{}, after, 2)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -80,6 +80,60 @@ func (Delivery_State) EnumDescriptor() ([]byte, []int) {
 	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{0, 0}
 }
 
+// Channel is how a delivery's message travels.
+type Delivery_Channel int32
+
+const (
+	// CHANNEL_UNSPECIFIED: no attempt has been made yet.
+	Delivery_CHANNEL_UNSPECIFIED Delivery_Channel = 0
+	// CHANNEL_EMAIL: by e-mail through the configured SMTP server.
+	Delivery_CHANNEL_EMAIL Delivery_Channel = 1
+	// CHANNEL_GRPC: to a link group's own deployment over gRPC
+	// (ipn.disputes.federation.v1.FederationService.DeliverNotice).
+	Delivery_CHANNEL_GRPC Delivery_Channel = 2
+)
+
+// Enum value maps for Delivery_Channel.
+var (
+	Delivery_Channel_name = map[int32]string{
+		0: "CHANNEL_UNSPECIFIED",
+		1: "CHANNEL_EMAIL",
+		2: "CHANNEL_GRPC",
+	}
+	Delivery_Channel_value = map[string]int32{
+		"CHANNEL_UNSPECIFIED": 0,
+		"CHANNEL_EMAIL":       1,
+		"CHANNEL_GRPC":        2,
+	}
+)
+
+func (x Delivery_Channel) Enum() *Delivery_Channel {
+	p := new(Delivery_Channel)
+	*p = x
+	return p
+}
+
+func (x Delivery_Channel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Delivery_Channel) Descriptor() protoreflect.EnumDescriptor {
+	return file_ipn_disputes_notification_v1_notification_proto_enumTypes[1].Descriptor()
+}
+
+func (Delivery_Channel) Type() protoreflect.EnumType {
+	return &file_ipn_disputes_notification_v1_notification_proto_enumTypes[1]
+}
+
+func (x Delivery_Channel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Delivery_Channel.Descriptor instead.
+func (Delivery_Channel) EnumDescriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{0, 1}
+}
+
 // Delivery is one message to one recipient for one event.
 type Delivery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -100,7 +154,12 @@ type Delivery struct {
 	// When it was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the mail server accepted it.
-	SendTime      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=send_time,json=sendTime,proto3" json:"send_time,omitempty"`
+	SendTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=send_time,json=sendTime,proto3" json:"send_time,omitempty"`
+	// How the last attempt went out.
+	Channel Delivery_Channel `protobuf:"varint,20,opt,name=channel,proto3,enum=ipn.disputes.notification.v1.Delivery_Channel" json:"channel,omitempty"`
+	// The case the message is about, `groups/{group}/cases/{case}`; empty for
+	// a message about a concern that has no case yet.
+	Case          string `protobuf:"bytes,21,opt,name=case,proto3" json:"case,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -198,6 +257,20 @@ func (x *Delivery) GetSendTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Delivery) GetChannel() Delivery_Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Delivery_CHANNEL_UNSPECIFIED
+}
+
+func (x *Delivery) GetCase() string {
+	if x != nil {
+		return x.Case
+	}
+	return ""
+}
+
 // ListDeliveriesRequest asks for a page of deliveries.
 type ListDeliveriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -206,7 +279,14 @@ type ListDeliveriesRequest struct {
 	// At most this many; 50 when 0, 200 at most.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only deliveries about this case, `groups/{group}/cases/{case}`.
+	Case string `protobuf:"bytes,20,opt,name=case,proto3" json:"case,omitempty"`
+	// Only deliveries to this recipient, for example
+	// `groups/{group}/members/{member}` or `groups/{group}/linkGroups/{link_group}`.
+	Recipient string `protobuf:"bytes,21,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// Only deliveries in this state; every state when unspecified.
+	State         Delivery_State `protobuf:"varint,22,opt,name=state,proto3,enum=ipn.disputes.notification.v1.Delivery_State" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -260,6 +340,27 @@ func (x *ListDeliveriesRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListDeliveriesRequest) GetCase() string {
+	if x != nil {
+		return x.Case
+	}
+	return ""
+}
+
+func (x *ListDeliveriesRequest) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *ListDeliveriesRequest) GetState() Delivery_State {
+	if x != nil {
+		return x.State
+	}
+	return Delivery_STATE_UNSPECIFIED
 }
 
 // ListDeliveriesResponse is a page of deliveries.
@@ -317,11 +418,469 @@ func (x *ListDeliveriesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// RetryDeliveryRequest names a dead delivery to send again.
+type RetryDeliveryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/deliveries/{delivery}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryDeliveryRequest) Reset() {
+	*x = RetryDeliveryRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryDeliveryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryDeliveryRequest) ProtoMessage() {}
+
+func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryDeliveryRequest.ProtoReflect.Descriptor instead.
+func (*RetryDeliveryRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RetryDeliveryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Template is the wording of one kind of message a group sends: a subject
+// and a plain-text body (Go text/template) and, unless the message is plain
+// text only, an HTML body (Go html/template). Templates see only the
+// recipient's display name (`.RecipientName`, empty for the client), the
+// group's display name (`.GroupName`), the sign-in link (`.SignInURL`), the
+// case or concern's resource name (`.Reference`) and, in reminders, the
+// target (`.Target`) and its date (`.Deadline`); never anything
+// confidential.
+type Template struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, `groups/{group}/templates/{template}`, for example
+	// `groups/riverside/templates/reminder`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The subject line.
+	Subject string `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The plain-text body.
+	TextBody string `protobuf:"bytes,3,opt,name=text_body,json=textBody,proto3" json:"text_body,omitempty"`
+	// The HTML body; empty for a plain-text message.
+	HtmlBody string `protobuf:"bytes,4,opt,name=html_body,json=htmlBody,proto3" json:"html_body,omitempty"`
+	// Whether the message is plain text only (an HTML body is refused).
+	PlainText bool `protobuf:"varint,5,opt,name=plain_text,json=plainText,proto3" json:"plain_text,omitempty"`
+	// Whether the group has its own wording of this template.
+	Overridden bool `protobuf:"varint,6,opt,name=overridden,proto3" json:"overridden,omitempty"`
+	// When the group's wording was last set.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Template) Reset() {
+	*x = Template{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Template) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Template) ProtoMessage() {}
+
+func (x *Template) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Template.ProtoReflect.Descriptor instead.
+func (*Template) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Template) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Template) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *Template) GetTextBody() string {
+	if x != nil {
+		return x.TextBody
+	}
+	return ""
+}
+
+func (x *Template) GetHtmlBody() string {
+	if x != nil {
+		return x.HtmlBody
+	}
+	return ""
+}
+
+func (x *Template) GetPlainText() bool {
+	if x != nil {
+		return x.PlainText
+	}
+	return false
+}
+
+func (x *Template) GetOverridden() bool {
+	if x != nil {
+		return x.Overridden
+	}
+	return false
+}
+
+func (x *Template) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// ListTemplatesRequest names a group.
+type ListTemplatesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}`.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTemplatesRequest) Reset() {
+	*x = ListTemplatesRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTemplatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTemplatesRequest) ProtoMessage() {}
+
+func (x *ListTemplatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTemplatesRequest.ProtoReflect.Descriptor instead.
+func (*ListTemplatesRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListTemplatesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+// ListTemplatesResponse is every template of the group, by name.
+type ListTemplatesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The templates.
+	Templates     []*Template `protobuf:"bytes,1,rep,name=templates,proto3" json:"templates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTemplatesResponse) Reset() {
+	*x = ListTemplatesResponse{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTemplatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTemplatesResponse) ProtoMessage() {}
+
+func (x *ListTemplatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTemplatesResponse.ProtoReflect.Descriptor instead.
+func (*ListTemplatesResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListTemplatesResponse) GetTemplates() []*Template {
+	if x != nil {
+		return x.Templates
+	}
+	return nil
+}
+
+// GetTemplateRequest names a template.
+type GetTemplateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/templates/{template}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTemplateRequest) Reset() {
+	*x = GetTemplateRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTemplateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTemplateRequest) ProtoMessage() {}
+
+func (x *GetTemplateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTemplateRequest.ProtoReflect.Descriptor instead.
+func (*GetTemplateRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetTemplateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// UpdateTemplateRequest sets a group's wording of a template.
+type UpdateTemplateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The template with its new wording; name says which.
+	Template      *Template `protobuf:"bytes,1,opt,name=template,proto3" json:"template,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTemplateRequest) Reset() {
+	*x = UpdateTemplateRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTemplateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTemplateRequest) ProtoMessage() {}
+
+func (x *UpdateTemplateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTemplateRequest.ProtoReflect.Descriptor instead.
+func (*UpdateTemplateRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UpdateTemplateRequest) GetTemplate() *Template {
+	if x != nil {
+		return x.Template
+	}
+	return nil
+}
+
+// PreviewTemplateRequest asks for a template rendered with sample data.
+type PreviewTemplateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/templates/{template}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// A draft to render instead of the current wording; parts left empty
+	// are the current ones.
+	Draft         *Template `protobuf:"bytes,2,opt,name=draft,proto3" json:"draft,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewTemplateRequest) Reset() {
+	*x = PreviewTemplateRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewTemplateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewTemplateRequest) ProtoMessage() {}
+
+func (x *PreviewTemplateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewTemplateRequest.ProtoReflect.Descriptor instead.
+func (*PreviewTemplateRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PreviewTemplateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PreviewTemplateRequest) GetDraft() *Template {
+	if x != nil {
+		return x.Draft
+	}
+	return nil
+}
+
+// RenderedMessage is a message as it would be sent.
+type RenderedMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject line.
+	Subject string `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The plain-text body.
+	TextBody string `protobuf:"bytes,2,opt,name=text_body,json=textBody,proto3" json:"text_body,omitempty"`
+	// The HTML body; empty for a plain-text message.
+	HtmlBody      string `protobuf:"bytes,3,opt,name=html_body,json=htmlBody,proto3" json:"html_body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenderedMessage) Reset() {
+	*x = RenderedMessage{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenderedMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenderedMessage) ProtoMessage() {}
+
+func (x *RenderedMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenderedMessage.ProtoReflect.Descriptor instead.
+func (*RenderedMessage) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RenderedMessage) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *RenderedMessage) GetTextBody() string {
+	if x != nil {
+		return x.TextBody
+	}
+	return ""
+}
+
+func (x *RenderedMessage) GetHtmlBody() string {
+	if x != nil {
+		return x.HtmlBody
+	}
+	return ""
+}
+
 var File_ipn_disputes_notification_v1_notification_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\n" +
-	"/ipn/disputes/notification/v1/notification.proto\x12\x1cipn.disputes.notification.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x04\n" +
+	"/ipn/disputes/notification/v1/notification.proto\x12\x1cipn.disputes.notification.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x05\n" +
 	"\bDelivery\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x1d\n" +
@@ -334,29 +893,77 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"last_error\x18\a \x01(\tR\tlastError\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x127\n" +
-	"\tsend_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\bsendTime\"Q\n" +
+	"\tsend_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\bsendTime\x12H\n" +
+	"\achannel\x18\x14 \x01(\x0e2..ipn.disputes.notification.v1.Delivery.ChannelR\achannel\x12\x12\n" +
+	"\x04case\x18\x15 \x01(\tR\x04case\"Q\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSTATE_PENDING\x10\x01\x12\x0e\n" +
 	"\n" +
 	"STATE_SENT\x10\x02\x12\x0e\n" +
 	"\n" +
-	"STATE_DEAD\x10\x03:]\xeaAZ\n" +
+	"STATE_DEAD\x10\x03\"G\n" +
+	"\aChannel\x12\x17\n" +
+	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rCHANNEL_EMAIL\x10\x01\x12\x10\n" +
+	"\fCHANNEL_GRPC\x10\x02:]\xeaAZ\n" +
 	"\x1cdisputes.ipn.org.uk/Delivery\x12$groups/{group}/deliveries/{delivery}*\n" +
-	"deliveries2\bdelivery\"\x8e\x01\n" +
+	"deliveries2\bdelivery\"\x84\x02\n" +
 	"\x15ListDeliveriesRequest\x129\n" +
 	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x88\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x12\n" +
+	"\x04case\x18\x14 \x01(\tR\x04case\x12\x1c\n" +
+	"\trecipient\x18\x15 \x01(\tR\trecipient\x12B\n" +
+	"\x05state\x18\x16 \x01(\x0e2,.ipn.disputes.notification.v1.Delivery.StateR\x05state\"\x88\x01\n" +
 	"\x16ListDeliveriesResponse\x12F\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2&.ipn.disputes.notification.v1.DeliveryR\n" +
 	"deliveries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xbd\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"P\n" +
+	"\x14RetryDeliveryRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe0A\x02\xfaA\x1e\n" +
+	"\x1cdisputes.ipn.org.uk/DeliveryR\x04name\"\xdf\x02\n" +
+	"\bTemplate\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x18\n" +
+	"\asubject\x18\x02 \x01(\tR\asubject\x12\x1b\n" +
+	"\ttext_body\x18\x03 \x01(\tR\btextBody\x12\x1b\n" +
+	"\thtml_body\x18\x04 \x01(\tR\bhtmlBody\x12\"\n" +
+	"\n" +
+	"plain_text\x18\x05 \x01(\bB\x03\xe0A\x03R\tplainText\x12#\n" +
+	"\n" +
+	"overridden\x18\x06 \x01(\bB\x03\xe0A\x03R\n" +
+	"overridden\x12@\n" +
+	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime:[\xeaAX\n" +
+	"\x1cdisputes.ipn.org.uk/Template\x12#groups/{group}/templates/{template}*\ttemplates2\btemplate\"Q\n" +
+	"\x14ListTemplatesRequest\x129\n" +
+	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/GroupR\x06parent\"]\n" +
+	"\x15ListTemplatesResponse\x12D\n" +
+	"\ttemplates\x18\x01 \x03(\v2&.ipn.disputes.notification.v1.TemplateR\ttemplates\"N\n" +
+	"\x12GetTemplateRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe0A\x02\xfaA\x1e\n" +
+	"\x1cdisputes.ipn.org.uk/TemplateR\x04name\"`\n" +
+	"\x15UpdateTemplateRequest\x12G\n" +
+	"\btemplate\x18\x01 \x01(\v2&.ipn.disputes.notification.v1.TemplateB\x03\xe0A\x02R\btemplate\"\x90\x01\n" +
+	"\x16PreviewTemplateRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe0A\x02\xfaA\x1e\n" +
+	"\x1cdisputes.ipn.org.uk/TemplateR\x04name\x12<\n" +
+	"\x05draft\x18\x02 \x01(\v2&.ipn.disputes.notification.v1.TemplateR\x05draft\"e\n" +
+	"\x0fRenderedMessage\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x1b\n" +
+	"\ttext_body\x18\x02 \x01(\tR\btextBody\x12\x1b\n" +
+	"\thtml_body\x18\x03 \x01(\tR\bhtmlBody2\xee\a\n" +
 	"\x13NotificationService\x12\xa5\x01\n" +
-	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveriesB[ZYgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1;notificationv1b\x06proto3"
+	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\x9e\x01\n" +
+	"\rRetryDelivery\x122.ipn.disputes.notification.v1.RetryDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=groups/*/deliveries/*}:retry\x12\xa1\x01\n" +
+	"\rListTemplates\x122.ipn.disputes.notification.v1.ListTemplatesRequest\x1a3.ipn.disputes.notification.v1.ListTemplatesResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{parent=groups/*}/templates\x12\x90\x01\n" +
+	"\vGetTemplate\x120.ipn.disputes.notification.v1.GetTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=groups/*/templates/*}\x12\xa9\x01\n" +
+	"\x0eUpdateTemplate\x123.ipn.disputes.notification.v1.UpdateTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\":\x82\xd3\xe4\x93\x024:\btemplate2(/v1/{template.name=groups/*/templates/*}\x12\xaa\x01\n" +
+	"\x0fPreviewTemplate\x124.ipn.disputes.notification.v1.PreviewTemplateRequest\x1a-.ipn.disputes.notification.v1.RenderedMessage\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=groups/*/templates/*}:previewB[ZYgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1;notificationv1b\x06proto3"
 
 var (
 	file_ipn_disputes_notification_v1_notification_proto_rawDescOnce sync.Once
@@ -370,27 +977,52 @@ func file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_notification_v1_notification_proto_rawDescData
 }
 
-var file_ipn_disputes_notification_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_ipn_disputes_notification_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_ipn_disputes_notification_v1_notification_proto_goTypes = []any{
 	(Delivery_State)(0),            // 0: ipn.disputes.notification.v1.Delivery.State
-	(*Delivery)(nil),               // 1: ipn.disputes.notification.v1.Delivery
-	(*ListDeliveriesRequest)(nil),  // 2: ipn.disputes.notification.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil), // 3: ipn.disputes.notification.v1.ListDeliveriesResponse
-	(*timestamppb.Timestamp)(nil),  // 4: google.protobuf.Timestamp
+	(Delivery_Channel)(0),          // 1: ipn.disputes.notification.v1.Delivery.Channel
+	(*Delivery)(nil),               // 2: ipn.disputes.notification.v1.Delivery
+	(*ListDeliveriesRequest)(nil),  // 3: ipn.disputes.notification.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil), // 4: ipn.disputes.notification.v1.ListDeliveriesResponse
+	(*RetryDeliveryRequest)(nil),   // 5: ipn.disputes.notification.v1.RetryDeliveryRequest
+	(*Template)(nil),               // 6: ipn.disputes.notification.v1.Template
+	(*ListTemplatesRequest)(nil),   // 7: ipn.disputes.notification.v1.ListTemplatesRequest
+	(*ListTemplatesResponse)(nil),  // 8: ipn.disputes.notification.v1.ListTemplatesResponse
+	(*GetTemplateRequest)(nil),     // 9: ipn.disputes.notification.v1.GetTemplateRequest
+	(*UpdateTemplateRequest)(nil),  // 10: ipn.disputes.notification.v1.UpdateTemplateRequest
+	(*PreviewTemplateRequest)(nil), // 11: ipn.disputes.notification.v1.PreviewTemplateRequest
+	(*RenderedMessage)(nil),        // 12: ipn.disputes.notification.v1.RenderedMessage
+	(*timestamppb.Timestamp)(nil),  // 13: google.protobuf.Timestamp
 }
 var file_ipn_disputes_notification_v1_notification_proto_depIdxs = []int32{
-	0, // 0: ipn.disputes.notification.v1.Delivery.state:type_name -> ipn.disputes.notification.v1.Delivery.State
-	4, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
-	4, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
-	1, // 3: ipn.disputes.notification.v1.ListDeliveriesResponse.deliveries:type_name -> ipn.disputes.notification.v1.Delivery
-	2, // 4: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
-	3, // 5: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
-	5, // [5:6] is the sub-list for method output_type
-	4, // [4:5] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	0,  // 0: ipn.disputes.notification.v1.Delivery.state:type_name -> ipn.disputes.notification.v1.Delivery.State
+	13, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
+	13, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
+	1,  // 3: ipn.disputes.notification.v1.Delivery.channel:type_name -> ipn.disputes.notification.v1.Delivery.Channel
+	0,  // 4: ipn.disputes.notification.v1.ListDeliveriesRequest.state:type_name -> ipn.disputes.notification.v1.Delivery.State
+	2,  // 5: ipn.disputes.notification.v1.ListDeliveriesResponse.deliveries:type_name -> ipn.disputes.notification.v1.Delivery
+	13, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
+	6,  // 7: ipn.disputes.notification.v1.ListTemplatesResponse.templates:type_name -> ipn.disputes.notification.v1.Template
+	6,  // 8: ipn.disputes.notification.v1.UpdateTemplateRequest.template:type_name -> ipn.disputes.notification.v1.Template
+	6,  // 9: ipn.disputes.notification.v1.PreviewTemplateRequest.draft:type_name -> ipn.disputes.notification.v1.Template
+	3,  // 10: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
+	5,  // 11: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
+	7,  // 12: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
+	9,  // 13: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
+	10, // 14: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
+	11, // 15: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
+	4,  // 16: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
+	2,  // 17: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
+	8,  // 18: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
+	6,  // 19: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
+	6,  // 20: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
+	12, // 21: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
+	16, // [16:22] is the sub-list for method output_type
+	10, // [10:16] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_notification_v1_notification_proto_init() }
@@ -403,8 +1035,8 @@ func file_ipn_disputes_notification_v1_notification_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_notification_v1_notification_proto_rawDesc), len(file_ipn_disputes_notification_v1_notification_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   3,
+			NumEnums:      2,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

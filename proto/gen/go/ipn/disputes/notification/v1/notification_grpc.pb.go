@@ -19,7 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NotificationService_ListDeliveries_FullMethodName = "/ipn.disputes.notification.v1.NotificationService/ListDeliveries"
+	NotificationService_ListDeliveries_FullMethodName  = "/ipn.disputes.notification.v1.NotificationService/ListDeliveries"
+	NotificationService_RetryDelivery_FullMethodName   = "/ipn.disputes.notification.v1.NotificationService/RetryDelivery"
+	NotificationService_ListTemplates_FullMethodName   = "/ipn.disputes.notification.v1.NotificationService/ListTemplates"
+	NotificationService_GetTemplate_FullMethodName     = "/ipn.disputes.notification.v1.NotificationService/GetTemplate"
+	NotificationService_UpdateTemplate_FullMethodName  = "/ipn.disputes.notification.v1.NotificationService/UpdateTemplate"
+	NotificationService_PreviewTemplate_FullMethodName = "/ipn.disputes.notification.v1.NotificationService/PreviewTemplate"
 )
 
 // NotificationServiceClient is the client API for NotificationService service.
@@ -32,6 +37,27 @@ type NotificationServiceClient interface {
 	// ListDeliveries lists a group's deliveries, newest first. Group admins and
 	// the operator may. Message bodies are never listed.
 	ListDeliveries(ctx context.Context, in *ListDeliveriesRequest, opts ...grpc.CallOption) (*ListDeliveriesResponse, error)
+	// RetryDelivery sends a dead delivery again, with a fresh allowance of
+	// attempts. Only the group's admins may; a delivery that is not dead is
+	// refused with FAILED_PRECONDITION DELIVERY_NOT_DEAD.
+	RetryDelivery(ctx context.Context, in *RetryDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error)
+	// ListTemplates lists the group's message templates, each as the group's
+	// messages are worded now (its own wording where it has one). The group's
+	// admins and the operator may.
+	ListTemplates(ctx context.Context, in *ListTemplatesRequest, opts ...grpc.CallOption) (*ListTemplatesResponse, error)
+	// GetTemplate returns one message template as the group's messages are
+	// worded now. The group's admins and the operator may.
+	GetTemplate(ctx context.Context, in *GetTemplateRequest, opts ...grpc.CallOption) (*Template, error)
+	// UpdateTemplate sets the group's own wording of a template; a part left
+	// empty keeps the standard wording, all three empty return to it. The
+	// wording is parsed and rendered with sample data first; one that fails is
+	// refused with INVALID_ARGUMENT and field violations. The group's admins
+	// may.
+	UpdateTemplate(ctx context.Context, in *UpdateTemplateRequest, opts ...grpc.CallOption) (*Template, error)
+	// PreviewTemplate renders a template with sample data: the group's
+	// current wording, or the draft given. The group's admins and the
+	// operator may.
+	PreviewTemplate(ctx context.Context, in *PreviewTemplateRequest, opts ...grpc.CallOption) (*RenderedMessage, error)
 }
 
 type notificationServiceClient struct {
@@ -52,6 +78,56 @@ func (c *notificationServiceClient) ListDeliveries(ctx context.Context, in *List
 	return out, nil
 }
 
+func (c *notificationServiceClient) RetryDelivery(ctx context.Context, in *RetryDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Delivery)
+	err := c.cc.Invoke(ctx, NotificationService_RetryDelivery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ListTemplates(ctx context.Context, in *ListTemplatesRequest, opts ...grpc.CallOption) (*ListTemplatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTemplatesResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ListTemplates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) GetTemplate(ctx context.Context, in *GetTemplateRequest, opts ...grpc.CallOption) (*Template, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Template)
+	err := c.cc.Invoke(ctx, NotificationService_GetTemplate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) UpdateTemplate(ctx context.Context, in *UpdateTemplateRequest, opts ...grpc.CallOption) (*Template, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Template)
+	err := c.cc.Invoke(ctx, NotificationService_UpdateTemplate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) PreviewTemplate(ctx context.Context, in *PreviewTemplateRequest, opts ...grpc.CallOption) (*RenderedMessage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RenderedMessage)
+	err := c.cc.Invoke(ctx, NotificationService_PreviewTemplate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotificationServiceServer is the server API for NotificationService service.
 // All implementations must embed UnimplementedNotificationServiceServer
 // for forward compatibility.
@@ -62,6 +138,27 @@ type NotificationServiceServer interface {
 	// ListDeliveries lists a group's deliveries, newest first. Group admins and
 	// the operator may. Message bodies are never listed.
 	ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error)
+	// RetryDelivery sends a dead delivery again, with a fresh allowance of
+	// attempts. Only the group's admins may; a delivery that is not dead is
+	// refused with FAILED_PRECONDITION DELIVERY_NOT_DEAD.
+	RetryDelivery(context.Context, *RetryDeliveryRequest) (*Delivery, error)
+	// ListTemplates lists the group's message templates, each as the group's
+	// messages are worded now (its own wording where it has one). The group's
+	// admins and the operator may.
+	ListTemplates(context.Context, *ListTemplatesRequest) (*ListTemplatesResponse, error)
+	// GetTemplate returns one message template as the group's messages are
+	// worded now. The group's admins and the operator may.
+	GetTemplate(context.Context, *GetTemplateRequest) (*Template, error)
+	// UpdateTemplate sets the group's own wording of a template; a part left
+	// empty keeps the standard wording, all three empty return to it. The
+	// wording is parsed and rendered with sample data first; one that fails is
+	// refused with INVALID_ARGUMENT and field violations. The group's admins
+	// may.
+	UpdateTemplate(context.Context, *UpdateTemplateRequest) (*Template, error)
+	// PreviewTemplate renders a template with sample data: the group's
+	// current wording, or the draft given. The group's admins and the
+	// operator may.
+	PreviewTemplate(context.Context, *PreviewTemplateRequest) (*RenderedMessage, error)
 	mustEmbedUnimplementedNotificationServiceServer()
 }
 
@@ -74,6 +171,21 @@ type UnimplementedNotificationServiceServer struct{}
 
 func (UnimplementedNotificationServiceServer) ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDeliveries not implemented")
+}
+func (UnimplementedNotificationServiceServer) RetryDelivery(context.Context, *RetryDeliveryRequest) (*Delivery, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetryDelivery not implemented")
+}
+func (UnimplementedNotificationServiceServer) ListTemplates(context.Context, *ListTemplatesRequest) (*ListTemplatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTemplates not implemented")
+}
+func (UnimplementedNotificationServiceServer) GetTemplate(context.Context, *GetTemplateRequest) (*Template, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTemplate not implemented")
+}
+func (UnimplementedNotificationServiceServer) UpdateTemplate(context.Context, *UpdateTemplateRequest) (*Template, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateTemplate not implemented")
+}
+func (UnimplementedNotificationServiceServer) PreviewTemplate(context.Context, *PreviewTemplateRequest) (*RenderedMessage, error) {
+	return nil, status.Error(codes.Unimplemented, "method PreviewTemplate not implemented")
 }
 func (UnimplementedNotificationServiceServer) mustEmbedUnimplementedNotificationServiceServer() {}
 func (UnimplementedNotificationServiceServer) testEmbeddedByValue()                             {}
@@ -114,6 +226,96 @@ func _NotificationService_ListDeliveries_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotificationService_RetryDelivery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetryDeliveryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).RetryDelivery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_RetryDelivery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).RetryDelivery(ctx, req.(*RetryDeliveryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ListTemplates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTemplatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ListTemplates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ListTemplates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ListTemplates(ctx, req.(*ListTemplatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_GetTemplate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTemplateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).GetTemplate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_GetTemplate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).GetTemplate(ctx, req.(*GetTemplateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_UpdateTemplate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateTemplateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).UpdateTemplate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_UpdateTemplate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).UpdateTemplate(ctx, req.(*UpdateTemplateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_PreviewTemplate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PreviewTemplateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).PreviewTemplate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_PreviewTemplate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).PreviewTemplate(ctx, req.(*PreviewTemplateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotificationService_ServiceDesc is the grpc.ServiceDesc for NotificationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -124,6 +326,26 @@ var NotificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListDeliveries",
 			Handler:    _NotificationService_ListDeliveries_Handler,
+		},
+		{
+			MethodName: "RetryDelivery",
+			Handler:    _NotificationService_RetryDelivery_Handler,
+		},
+		{
+			MethodName: "ListTemplates",
+			Handler:    _NotificationService_ListTemplates_Handler,
+		},
+		{
+			MethodName: "GetTemplate",
+			Handler:    _NotificationService_GetTemplate_Handler,
+		},
+		{
+			MethodName: "UpdateTemplate",
+			Handler:    _NotificationService_UpdateTemplate_Handler,
+		},
+		{
+			MethodName: "PreviewTemplate",
+			Handler:    _NotificationService_PreviewTemplate_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,167 @@
+package message
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	texttemplate "text/template"
+	"unicode/utf8"
+)
+
+// Override is a group's own wording of a template. An empty part keeps the
+// embedded one.
+type Override struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// IsZero reports whether o changes nothing.
+func (o Override) IsZero() bool { return o.Subject == "" && o.Text == "" && o.HTML == "" }
+
+// Source is a template's wording as written: the three parts' source text.
+// HTML is empty for a plain-text message.
+type Source = Override
+
+// MaxOverrideLen bounds each part of an override, in bytes.
+const MaxOverrideLen = 20000
+
+// Has reports whether the catalog holds key.
+func (c *Catalog) Has(key string) bool {
+	_, ok := c.templates[key]
+	return ok
+}
+
+// PlainText reports whether key's message has no HTML body.
+func (c *Catalog) PlainText(key string) bool { return c.templates[key].html == nil }
+
+// Source returns the embedded wording of key.
+func (c *Catalog) Source(key string) (Source, error) {
+	if !c.Has(key) {
+		return Source{}, fmt.Errorf("%w %q", ErrUnknownTemplate, key)
+	}
+	read := func(suffix string) string {
+		b, err := fs.ReadFile(files, "templates/"+key+suffix)
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
+	return Source{Subject: read(".subject.tmpl"), Text: read(".txt.tmpl"), HTML: read(".html.tmpl")}, nil
+}
+
+// Problems says, for each part of an override that cannot be used, why:
+// keys "subject", "text" and "html".
+type Problems map[string]string
+
+// Check parses o's parts and renders them with Sample data, so that an
+// override that would fail at send time is refused when it is set. It
+// returns nil when o is usable for key.
+func (c *Catalog) Check(key string, o Override) Problems {
+	p := Problems{}
+	if !c.Has(key) {
+		p["name"] = "there is no such template"
+		return p
+	}
+	parts := map[string]string{"subject": o.Subject, "text": o.Text, "html": o.HTML}
+	for part, src := range parts {
+		switch {
+		case len(src) > MaxOverrideLen:
+			p[part] = fmt.Sprintf("must be at most %d bytes", MaxOverrideLen)
+		case !utf8.ValidString(src):
+			p[part] = "must be UTF-8 text"
+		}
+	}
+	if o.HTML != "" && c.PlainText(key) {
+		p["html"] = "this message is plain text only; it has no HTML body"
+	}
+	if len(p) > 0 {
+		return p
+	}
+	if _, err := c.RenderOverride(key, o, Sample()); err != nil {
+		if perr, ok := err.(*partError); ok {
+			p[perr.part] = perr.err.Error()
+		} else {
+			p["text"] = err.Error()
+		}
+		return p
+	}
+	return nil
+}
+
+// partError is a failure in one part of an override.
+type partError struct {
+	part string
+	err  error
+}
+
+func (e *partError) Error() string { return e.part + ": " + e.err.Error() }
+func (e *partError) Unwrap() error { return e.err }
+
+// RenderOverride fills key's template with data, using o's parts where
+// they are set and the embedded ones elsewhere.
+func (c *Catalog) RenderOverride(key string, o Override, data Data) (Message, error) {
+	if o.IsZero() {
+		return c.Render(key, data)
+	}
+	base, err := c.Render(key, data)
+	if err != nil {
+		return Message{}, err
+	}
+	out := base
+	if o.Subject != "" {
+		if out.Subject, err = renderText(key+".subject", o.Subject, data); err != nil {
+			return Message{}, &partError{"subject", err}
+		}
+		out.Subject = oneLine(out.Subject)
+		if out.Subject == "" {
+			return Message{}, &partError{"subject", fmt.Errorf("renders empty")}
+		}
+	}
+	if o.Text != "" {
+		if out.Text, err = renderText(key+".txt", o.Text, data); err != nil {
+			return Message{}, &partError{"text", err}
+		}
+	}
+	if o.HTML != "" {
+		if c.PlainText(key) {
+			return Message{}, &partError{"html", fmt.Errorf("the message is plain text only")}
+		}
+		t, err := htmltemplate.New(key + ".html").Option("missingkey=error").Parse(o.HTML)
+		if err != nil {
+			return Message{}, &partError{"html", err}
+		}
+		var b bytes.Buffer
+		if err := t.Execute(&b, data); err != nil {
+			return Message{}, &partError{"html", err}
+		}
+		out.HTML = b.String()
+	}
+	return out, nil
+}
+
+func renderText(name, src string, data Data) (string, error) {
+	t, err := texttemplate.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// Sample is the data previews and checks render with: invented, and clearly
+// so.
+func Sample() Data {
+	return Data{
+		RecipientName: "Sample Member",
+		GroupName:     "Sample Group",
+		SignInURL:     "https://disputes.example.org/",
+		Reference:     "groups/sample/cases/00000000-0000-4000-8000-000000000000",
+		Target:        "the resolution of the concern",
+		Deadline:      "Monday 2 March 2026",
+	}
+}
