@@ -72,13 +72,8 @@ func (s *Service) AccessLog(ctx context.Context, name string, after int64, size 
 	if !cl.has(RoleSPC) && !cl.principal.IsGroupAdmin(c.Group) {
 		return nil, 0, notAllowed("SPC_OR_ADMIN_ONLY", "only the case's SPC and the group's admins read its access log")
 	}
-	switch {
-	case size < 0:
-		return nil, 0, nameViolation("page_size", "must not be negative")
-	case size == 0:
-		size = 100
-	case size > 500:
-		size = 500
+	if size, err = pageSize(size, defaultLogPage, maxLogPage); err != nil {
+		return nil, 0, err
 	}
 	records, err = s.Store.AccessLog(ctx, c.ID, after, size+1)
 	if err != nil {

@@ -165,13 +165,9 @@ func (s *Service) List(ctx context.Context, group string, f Filter, size int, af
 	if err := mayReadGroup(ctx, group, groupNotFound(group)); err != nil {
 		return nil, nil, err
 	}
-	switch {
-	case size < 0:
-		return nil, nil, nameViolation("page_size", "must not be negative")
-	case size == 0:
-		size = DefaultPageSize
-	case size > MaxPageSize:
-		size = MaxPageSize
+	size, err = pageSize(size, DefaultPageSize, MaxPageSize)
+	if err != nil {
+		return nil, nil, err
 	}
 	if f.Role != 0 {
 		if !slices.Contains([]Role{RoleTherapist, RoleSPT, RoleNominee, RoleSPC, RoleLP}, f.Role) {
@@ -221,13 +217,8 @@ func (s *Service) Timeline(ctx context.Context, name string, after, size int) (e
 		// history.
 		return nil, 0, notAllowed("ROLES_ONLY", "only the people with a part in the case read its timeline")
 	}
-	switch {
-	case size < 0:
-		return nil, 0, nameViolation("page_size", "must not be negative")
-	case size == 0:
-		size = 100
-	case size > 500:
-		size = 500
+	if size, err = pageSize(size, defaultLogPage, maxLogPage); err != nil {
+		return nil, 0, err
 	}
 	actor := cl.actor()
 	// Entries the caller may not see are skipped, so a page is read in
@@ -603,4 +594,25 @@ func (s *Service) contactForNotifier(ctx context.Context, c Case, cl caller, nam
 	}
 	conf.Description = ""
 	return RegisteredConcern{Confidential: conf, RegisterTime: c.RegisterTime, ContactShown: true}, nil
+}
+
+// Page sizes of the timeline and the access log, which are read in longer
+// runs than lists of cases.
+const (
+	defaultLogPage = 100
+	maxLogPage     = 500
+)
+
+// pageSize is the page size a request asks for: def when it gives none,
+// at most max; a negative one is refused.
+func pageSize(size, def, max int) (int, error) {
+	switch {
+	case size < 0:
+		return 0, nameViolation("page_size", "must not be negative")
+	case size == 0:
+		return def, nil
+	case size > max:
+		return max, nil
+	}
+	return size, nil
 }
