@@ -180,6 +180,10 @@ func TestNotifierReadsRolesAndContactOnly(t *testing.T) {
 	if err != nil || c.GetSpc() != spc || c.GetLp() != lp || c.GetSpt() != spt || c.GetProgressSummary() {
 		t.Fatalf("the notifier's case: %v %v", c, err)
 	}
+	list, err := notifier.ListCases(ctx, &caseworkv1.ListCasesRequest{Parent: "groups/riverside"})
+	if err != nil || len(list.GetCases()) != 1 || list.GetCases()[0].GetSpc() != spc || len(list.GetCases()[0].GetNextSteps()) == 0 {
+		t.Errorf("the notifier's list of cases: %v %v", list, err)
+	}
 	rc, err := notifier.GetRegisteredConcern(ctx, &caseworkv1.GetRegisteredConcernRequest{Name: w.name + "/registeredConcern"})
 	if err != nil || rc.GetDescription() != "" || rc.GetClientEmail() != w.concern.GetClientContact().GetEmail() {
 		t.Errorf("the notifier's concern: description %q, e-mail %q, %v", rc.GetDescription(), rc.GetClientEmail(), err)
