@@ -83,6 +83,17 @@ type Config struct {
 	// PollInterval is how often an idle sender looks for due deliveries
 	// (500ms when zero); not a setting.
 	PollInterval time.Duration
+	// DigestHour is the UTC hour (0-23) from which each day's digests go
+	// out.
+	DigestHour int
+	// DigestInterval is how often the digest job looks whether digests are
+	// due (a minute when zero); not a setting, tests shorten it.
+	DigestInterval time.Duration
+	// Now is the clock; time.Now when nil. Tests inject their own.
+	Now func() time.Time
+	// DigestPassed is called after every pass of the digest job; not a
+	// setting, tests count passes with it.
+	DigestPassed func()
 }
 
 // Register declares the settings on set.
@@ -101,12 +112,16 @@ func (c *Config) Register(set *config.Set) {
 	set.Float(&c.SendRate, "send-rate", "SEND_RATE", 20, "most messages sent per second")
 	set.Int(&c.MaxAttempts, "max-attempts", "MAX_ATTEMPTS", dispatch.DefaultMaxAttempts, "sending attempts after which a delivery is dead")
 	set.String(&c.PublicURL, "public-url", "PUBLIC_URL", "http://127.0.0.1:7180", "base URL of the website; messages link to it for signing in")
+	set.Int(&c.DigestHour, "digest-hour", "DIGEST_HOUR", 7, "UTC hour (0-23) from which each day's digests are sent to the members who asked for one")
 }
 
 func (c Config) check() error {
 	var errs []error
 	if c.SendRate <= 0 {
 		errs = append(errs, errors.New("send rate must be positive"))
+	}
+	if c.DigestHour < 0 || c.DigestHour > 23 {
+		errs = append(errs, fmt.Errorf("digest hour %d must be from 0 to 23", c.DigestHour))
 	}
 	if c.MaxAttempts < 1 {
 		errs = append(errs, errors.New("max attempts must be at least 1"))
@@ -172,7 +187,7 @@ func Run(ctx context.Context, cfg Config) error {
 	peerClient := &peer.Client{Peers: peers, Plaintext: cfg.FederationPlaintext}
 	defer peerClient.Close()
 	// Every message is rendered in its group's wording where it has one.
-	wording := &dispatch.Wording{Catalog: templates, Store: deliveries}
+	wording := &dispatch.Wording{Catalog: templates, Store: deliveries, Now: cfg.Now}
 	sender := &dispatch.Sender{
 		Queue:        deliveries,
 		Directory:    dir,
@@ -185,8 +200,13 @@ func Run(ctx context.Context, cfg Config) error {
 		PublicURL:    cfg.PublicURL,
 		PollInterval: cfg.PollInterval,
 		Logger:       base.Log,
+		Now:          cfg.Now,
 	}
-	planner := &eventapi.Handler{Planner: &dispatch.Planner{Directory: dir, Casework: cases, Logger: base.Log}, Logger: base.Log}
+	digest := &dispatch.Digest{
+		Store: deliveries, Directory: dir, Cases: cases, Hour: cfg.DigestHour,
+		Interval: cfg.DigestInterval, Logger: base.Log, Now: cfg.Now, Passed: cfg.DigestPassed,
+	}
+	planner := &eventapi.Handler{Planner: &dispatch.Planner{Directory: dir, Casework: cases, Logger: base.Log, Now: cfg.Now}, Logger: base.Log}
 	consumer := base.Consumer(eventapi.Subjects(base.Events), planner.Handle)
 	caseConsumer := base.Consumer(eventapi.CaseSubjects(base.Events), planner.Handle)
 	caseConsumer.Name = CaseConsumer
@@ -196,7 +216,11 @@ func Run(ctx context.Context, cfg Config) error {
 		Authenticator: federation.Authenticator{Peers: peers, Next: auth.Chain{Services: base.Trusted, Others: &auth.Directory{Client: directoryClient}}},
 		Validate:      grpcapi.Validate,
 	})
-	notificationv1.RegisterNotificationServiceServer(server.Registrar(), &grpcapi.Server{Log: &dispatch.Log{Store: deliveries}, Templates: wording})
+	notificationv1.RegisterNotificationServiceServer(server.Registrar(), &grpcapi.Server{
+		Log:       &dispatch.Log{Store: deliveries, Now: cfg.Now},
+		Templates: wording,
+		Digests:   &dispatch.DigestSettingsService{Store: deliveries, Now: cfg.Now},
+	})
 
 	federationv1.RegisterFederationServiceServer(server.Registrar(), &grpcapi.Federation{Inbox: &federation.Inbox{
 		Peers: peers, Store: store.Incoming{Store: deliveries}, Directory: dir, NewID: uuid.NewString,
@@ -209,5 +233,5 @@ func Run(ctx context.Context, cfg Config) error {
 		postgres.Listen(ctx, base.Pool, deliveries.Channel(), wake, time.Second, base.Log)
 		return nil
 	}
-	return base.Run(ctx, server, consumer.Run, caseConsumer.Run, listen, func(ctx context.Context) error { return sender.Run(ctx, wake) })
+	return base.Run(ctx, server, consumer.Run, caseConsumer.Run, listen, func(ctx context.Context) error { return sender.Run(ctx, wake) }, digest.Run)
 }

@@ -114,6 +114,9 @@ const (
 	operatorToken   = "token-operator"
 )
 
+// asToken is the secret of a plain member of riverside.
+func asToken(id string) string { return "token-as-" + id }
+
 // fakeDirectory stands in for the directory service: one group with six
 // active members and one who has left, and a second group for outsiders.
 // It pages members four at a time so the client must follow page tokens.
@@ -226,6 +229,8 @@ func (fakeDirectory) Authenticate(ctx context.Context, req *directoryv1.Authenti
 		return &directoryv1.AuthenticateResponse{Member: memberName("cal-nash"), Group: group, CacheTtl: ttl}, nil
 	case otherGroupToken:
 		return &directoryv1.AuthenticateResponse{Member: "groups/hillside/members/hal-ives", Group: "groups/hillside", GroupAdmin: true, CacheTtl: ttl}, nil
+	case asToken("alex-moss"), asToken("eli-park"):
+		return &directoryv1.AuthenticateResponse{Member: memberName(strings.TrimPrefix(req.GetSecret(), "token-as-")), Group: group, CacheTtl: ttl}, nil
 	case operatorToken:
 		return &directoryv1.AuthenticateResponse{Operator: true, CacheTtl: ttl}, nil
 	}
@@ -242,6 +247,10 @@ type options struct {
 	// that restarts the service passes the first run's.
 	dbURL string
 	ns    events.Namespace
+	// now is the clock, time.Now when nil; digestPassed is told of every
+	// digest pass.
+	now          func() time.Time
+	digestPassed func()
 }
 
 type running struct {
@@ -278,16 +287,20 @@ func startNotification(t *testing.T, o options) running {
 			ServiceSecret:   notificationSecret,
 			TrustedServices: "casework=" + caseworkSecret,
 		},
-		DirectoryAddr: testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
-		CaseworkAddr:  testenv.ServeGRPC(t, func(s *grpc.Server) { caseworkv1.RegisterCaseworkServiceServer(s, fakeCasework{}) }),
-		SMTPAddr:      o.smtpAddr,
-		MailFrom:      "IPN disputes <disputes@localhost>",
-		SendRate:      200,
-		MaxAttempts:   o.maxAttempts,
-		PublicURL:     publicURL,
-		RetryBase:     o.retryBase,
-		RetryMax:      o.retryMax,
-		PollInterval:  50 * time.Millisecond,
+		DirectoryAddr:  testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
+		CaseworkAddr:   testenv.ServeGRPC(t, func(s *grpc.Server) { caseworkv1.RegisterCaseworkServiceServer(s, fakeCasework{}) }),
+		SMTPAddr:       o.smtpAddr,
+		MailFrom:       "IPN disputes <disputes@localhost>",
+		SendRate:       200,
+		MaxAttempts:    o.maxAttempts,
+		PublicURL:      publicURL,
+		RetryBase:      o.retryBase,
+		RetryMax:       o.retryMax,
+		PollInterval:   50 * time.Millisecond,
+		Now:            o.now,
+		DigestHour:     7,
+		DigestInterval: 20 * time.Millisecond,
+		DigestPassed:   o.digestPassed,
 	}
 	testenv.RunService(t, Name, r.addr, func(ctx context.Context) error { return Run(ctx, cfg) })
 

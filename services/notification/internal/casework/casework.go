@@ -28,6 +28,11 @@ func (c Client) Case(ctx context.Context, name string) (dispatch.Case, error) {
 	if err != nil {
 		return dispatch.Case{}, failed("get case", err)
 	}
+	return caseOf(pc), nil
+}
+
+// caseOf keeps what dispatch needs of a case: its roles and next steps.
+func caseOf(pc *caseworkv1.Case) dispatch.Case {
 	out := dispatch.Case{
 		Name:      pc.GetName(),
 		Procedure: pc.GetProcedure(),
@@ -45,7 +50,7 @@ func (c Client) Case(ctx context.Context, name string) (dispatch.Case, error) {
 		}
 		out.NextSteps = append(out.NextSteps, step)
 	}
-	return out, nil
+	return out
 }
 
 // MeetingKind implements dispatch.Casework from the procedure, which anyone
@@ -79,4 +84,32 @@ func failed(what string, err error) error {
 		return fmt.Errorf("casework: %s: %w", what, dispatch.ErrNotFound)
 	}
 	return fmt.Errorf("casework: %s: %w", what, err)
+}
+
+// maxCasePages bounds the paging through a group's cases: 200 a page, so a
+// hundred pages is a broken casework rather than a busy group.
+const maxCasePages = 100
+
+var _ dispatch.CaseLister = Client{}
+
+// OpenCases implements dispatch.CaseLister: every page of the group's
+// cases, without the closed ones, which have no next steps for anyone.
+func (c Client) OpenCases(ctx context.Context, group string) ([]dispatch.Case, error) {
+	var out []dispatch.Case
+	token := ""
+	for range maxCasePages {
+		resp, err := c.Casework.ListCases(ctx, &caseworkv1.ListCasesRequest{Parent: group, PageSize: 200, PageToken: token})
+		if err != nil {
+			return nil, failed("list cases", err)
+		}
+		for _, pc := range resp.GetCases() {
+			if cs := caseOf(pc); !cs.Closed {
+				out = append(out, cs)
+			}
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("casework: cases of %s: more than %d pages", group, maxCasePages)
 }

@@ -147,6 +147,7 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) Delivery {
 		Reference:     d.Facts.Reference(),
 	}
 	data = withTimer(data, d.Facts)
+	data = withDigest(data, d.Facts)
 	var msg message.Message
 	var err error
 	if g, ok := s.Templates.(GroupTemplates); ok {

@@ -21,6 +21,8 @@ type Server struct {
 	Log *dispatch.Log
 	// Templates serves the group-worded message templates.
 	Templates *dispatch.Wording
+	// Digests serves members' daily digest settings.
+	Digests *dispatch.DigestSettingsService
 }
 
 const (

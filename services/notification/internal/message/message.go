@@ -63,6 +63,9 @@ const (
 	ReminderClient         = "reminder_client"
 	Overdue                = "overdue"
 	OverdueClient          = "overdue_client"
+	// Digest is a member's daily list of the next steps that are theirs to
+	// take (see Data.Items).
+	Digest = "digest"
 )
 
 // Data is what a template may show.
@@ -82,6 +85,18 @@ type Data struct {
 	// Deadline is, for a reminder, the target's date in words; empty
 	// otherwise.
 	Deadline string
+	// Items are, for a daily digest, the steps the member may take now;
+	// empty otherwise.
+	Items []DigestItem
+}
+
+// DigestItem is one line of a daily digest: a case and a step that may be
+// taken in it now. Neither says anything about the concern.
+type DigestItem struct {
+	// Case is the case's resource name, "groups/{group}/cases/{case}".
+	Case string `json:"case"`
+	// Step is the step's title in the procedure.
+	Step string `json:"step"`
 }
 
 // Message is a rendered message.

@@ -117,13 +117,22 @@ func TestLinkGroupNotices(t *testing.T) {
 // field (say the concern's text) must be a deliberate change to this test.
 func TestDataHoldsNoConfidentialFields(t *testing.T) {
 	t.Parallel()
-	var fields []string
-	typ := reflect.TypeFor[Data]()
-	for i := range typ.NumField() {
-		fields = append(fields, typ.Field(i).Name)
+	tests := []struct {
+		typ  reflect.Type
+		want string
+	}{
+		{reflect.TypeFor[Data](), "RecipientName,GroupName,SignInURL,Reference,Target,Deadline,Items"},
+		// A digest's lines: a case's resource name and a step's title.
+		{reflect.TypeFor[DigestItem](), "Case,Step"},
 	}
-	if got, want := strings.Join(fields, ","), "RecipientName,GroupName,SignInURL,Reference,Target,Deadline"; got != want {
-		t.Errorf("Data has fields %s; want %s", got, want)
+	for _, tt := range tests {
+		var fields []string
+		for i := range tt.typ.NumField() {
+			fields = append(fields, tt.typ.Field(i).Name)
+		}
+		if got := strings.Join(fields, ","); got != tt.want {
+			t.Errorf("%s has fields %s; want %s", tt.typ.Name(), got, tt.want)
+		}
 	}
 }
 

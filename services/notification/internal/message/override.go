@@ -163,5 +163,9 @@ func Sample() Data {
 		Reference:     "groups/sample/cases/00000000-0000-4000-8000-000000000000",
 		Target:        "the resolution of the concern",
 		Deadline:      "Monday 2 March 2026",
+		Items: []DigestItem{
+			{Case: "groups/sample/cases/00000000-0000-4000-8000-000000000000", Step: "Sample step"},
+			{Case: "groups/sample/cases/00000000-0000-4000-8000-000000000001", Step: "Another sample step"},
+		},
 	}
 }

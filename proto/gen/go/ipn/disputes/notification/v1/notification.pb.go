@@ -469,9 +469,10 @@ func (x *RetryDeliveryRequest) GetName() string {
 // text only, an HTML body (Go html/template). Templates see only the
 // recipient's display name (`.RecipientName`, empty for the client), the
 // group's display name (`.GroupName`), the sign-in link (`.SignInURL`), the
-// case or concern's resource name (`.Reference`) and, in reminders, the
-// target (`.Target`) and its date (`.Deadline`); never anything
-// confidential.
+// case or concern's resource name (`.Reference`), in reminders the target
+// (`.Target`) and its date (`.Deadline`) and, in the daily digest, its lines
+// (`.Items`, each a case's resource name `.Case` and a step's title
+// `.Step`); never anything confidential.
 type Template struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, `groups/{group}/templates/{template}`, for example
@@ -876,6 +877,165 @@ func (x *RenderedMessage) GetHtmlBody() string {
 	return ""
 }
 
+// DigestSettings says whether a member receives the daily digest: one
+// e-mail a day listing the cases where a next step is theirs to take (case
+// names and step titles only), sent only when there is something to do.
+type DigestSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, `groups/{group}/members/{member}/digestSettings`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Whether the member receives the daily digest; false until they opt in.
+	Enabled bool `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// Changes with every update; give it back to UpdateDigestSettings to
+	// refuse the update when someone changed the settings meanwhile.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DigestSettings) Reset() {
+	*x = DigestSettings{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DigestSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DigestSettings) ProtoMessage() {}
+
+func (x *DigestSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DigestSettings.ProtoReflect.Descriptor instead.
+func (*DigestSettings) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *DigestSettings) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DigestSettings) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *DigestSettings) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// GetDigestSettingsRequest names a member's digest settings.
+type GetDigestSettingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/members/{member}/digestSettings`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDigestSettingsRequest) Reset() {
+	*x = GetDigestSettingsRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDigestSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDigestSettingsRequest) ProtoMessage() {}
+
+func (x *GetDigestSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDigestSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetDigestSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetDigestSettingsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// UpdateDigestSettingsRequest sets a member's digest settings.
+type UpdateDigestSettingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settings; name says whose.
+	DigestSettings *DigestSettings `protobuf:"bytes,1,opt,name=digest_settings,json=digestSettings,proto3" json:"digest_settings,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UpdateDigestSettingsRequest) Reset() {
+	*x = UpdateDigestSettingsRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateDigestSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateDigestSettingsRequest) ProtoMessage() {}
+
+func (x *UpdateDigestSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateDigestSettingsRequest.ProtoReflect.Descriptor instead.
+func (*UpdateDigestSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *UpdateDigestSettingsRequest) GetDigestSettings() *DigestSettings {
+	if x != nil {
+		return x.DigestSettings
+	}
+	return nil
+}
+
 var File_ipn_disputes_notification_v1_notification_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
@@ -956,14 +1116,27 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\x0fRenderedMessage\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x1b\n" +
 	"\ttext_body\x18\x02 \x01(\tR\btextBody\x12\x1b\n" +
-	"\thtml_body\x18\x03 \x01(\tR\bhtmlBody2\xee\a\n" +
+	"\thtml_body\x18\x03 \x01(\tR\bhtmlBody\"\xd0\x01\n" +
+	"\x0eDigestSettings\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x18\n" +
+	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag:w\xeaAt\n" +
+	"\"disputes.ipn.org.uk/DigestSettings\x12.groups/{group}/members/{member}/digestSettings*\x0edigestSettings2\x0edigestSettings\"Z\n" +
+	"\x18GetDigestSettingsRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
+	"\"disputes.ipn.org.uk/DigestSettingsR\x04name\"y\n" +
+	"\x1bUpdateDigestSettingsRequest\x12Z\n" +
+	"\x0fdigest_settings\x18\x01 \x01(\v2,.ipn.disputes.notification.v1.DigestSettingsB\x03\xe0A\x02R\x0edigestSettings2\xf9\n" +
+	"\n" +
 	"\x13NotificationService\x12\xa5\x01\n" +
 	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\x9e\x01\n" +
 	"\rRetryDelivery\x122.ipn.disputes.notification.v1.RetryDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=groups/*/deliveries/*}:retry\x12\xa1\x01\n" +
 	"\rListTemplates\x122.ipn.disputes.notification.v1.ListTemplatesRequest\x1a3.ipn.disputes.notification.v1.ListTemplatesResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{parent=groups/*}/templates\x12\x90\x01\n" +
 	"\vGetTemplate\x120.ipn.disputes.notification.v1.GetTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=groups/*/templates/*}\x12\xa9\x01\n" +
 	"\x0eUpdateTemplate\x123.ipn.disputes.notification.v1.UpdateTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\":\x82\xd3\xe4\x93\x024:\btemplate2(/v1/{template.name=groups/*/templates/*}\x12\xaa\x01\n" +
-	"\x0fPreviewTemplate\x124.ipn.disputes.notification.v1.PreviewTemplateRequest\x1a-.ipn.disputes.notification.v1.RenderedMessage\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=groups/*/templates/*}:previewB[ZYgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1;notificationv1b\x06proto3"
+	"\x0fPreviewTemplate\x124.ipn.disputes.notification.v1.PreviewTemplateRequest\x1a-.ipn.disputes.notification.v1.RenderedMessage\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=groups/*/templates/*}:preview\x12\xaf\x01\n" +
+	"\x11GetDigestSettings\x126.ipn.disputes.notification.v1.GetDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\"4\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/members/*/digestSettings}\x12\xd6\x01\n" +
+	"\x14UpdateDigestSettings\x129.ipn.disputes.notification.v1.UpdateDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\"U\x82\xd3\xe4\x93\x02O:\x0fdigest_settings2</v1/{digest_settings.name=groups/*/members/*/digestSettings}B[ZYgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1;notificationv1b\x06proto3"
 
 var (
 	file_ipn_disputes_notification_v1_notification_proto_rawDescOnce sync.Once
@@ -978,51 +1151,59 @@ func file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_notification_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_ipn_disputes_notification_v1_notification_proto_goTypes = []any{
-	(Delivery_State)(0),            // 0: ipn.disputes.notification.v1.Delivery.State
-	(Delivery_Channel)(0),          // 1: ipn.disputes.notification.v1.Delivery.Channel
-	(*Delivery)(nil),               // 2: ipn.disputes.notification.v1.Delivery
-	(*ListDeliveriesRequest)(nil),  // 3: ipn.disputes.notification.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil), // 4: ipn.disputes.notification.v1.ListDeliveriesResponse
-	(*RetryDeliveryRequest)(nil),   // 5: ipn.disputes.notification.v1.RetryDeliveryRequest
-	(*Template)(nil),               // 6: ipn.disputes.notification.v1.Template
-	(*ListTemplatesRequest)(nil),   // 7: ipn.disputes.notification.v1.ListTemplatesRequest
-	(*ListTemplatesResponse)(nil),  // 8: ipn.disputes.notification.v1.ListTemplatesResponse
-	(*GetTemplateRequest)(nil),     // 9: ipn.disputes.notification.v1.GetTemplateRequest
-	(*UpdateTemplateRequest)(nil),  // 10: ipn.disputes.notification.v1.UpdateTemplateRequest
-	(*PreviewTemplateRequest)(nil), // 11: ipn.disputes.notification.v1.PreviewTemplateRequest
-	(*RenderedMessage)(nil),        // 12: ipn.disputes.notification.v1.RenderedMessage
-	(*timestamppb.Timestamp)(nil),  // 13: google.protobuf.Timestamp
+	(Delivery_State)(0),                 // 0: ipn.disputes.notification.v1.Delivery.State
+	(Delivery_Channel)(0),               // 1: ipn.disputes.notification.v1.Delivery.Channel
+	(*Delivery)(nil),                    // 2: ipn.disputes.notification.v1.Delivery
+	(*ListDeliveriesRequest)(nil),       // 3: ipn.disputes.notification.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),      // 4: ipn.disputes.notification.v1.ListDeliveriesResponse
+	(*RetryDeliveryRequest)(nil),        // 5: ipn.disputes.notification.v1.RetryDeliveryRequest
+	(*Template)(nil),                    // 6: ipn.disputes.notification.v1.Template
+	(*ListTemplatesRequest)(nil),        // 7: ipn.disputes.notification.v1.ListTemplatesRequest
+	(*ListTemplatesResponse)(nil),       // 8: ipn.disputes.notification.v1.ListTemplatesResponse
+	(*GetTemplateRequest)(nil),          // 9: ipn.disputes.notification.v1.GetTemplateRequest
+	(*UpdateTemplateRequest)(nil),       // 10: ipn.disputes.notification.v1.UpdateTemplateRequest
+	(*PreviewTemplateRequest)(nil),      // 11: ipn.disputes.notification.v1.PreviewTemplateRequest
+	(*RenderedMessage)(nil),             // 12: ipn.disputes.notification.v1.RenderedMessage
+	(*DigestSettings)(nil),              // 13: ipn.disputes.notification.v1.DigestSettings
+	(*GetDigestSettingsRequest)(nil),    // 14: ipn.disputes.notification.v1.GetDigestSettingsRequest
+	(*UpdateDigestSettingsRequest)(nil), // 15: ipn.disputes.notification.v1.UpdateDigestSettingsRequest
+	(*timestamppb.Timestamp)(nil),       // 16: google.protobuf.Timestamp
 }
 var file_ipn_disputes_notification_v1_notification_proto_depIdxs = []int32{
 	0,  // 0: ipn.disputes.notification.v1.Delivery.state:type_name -> ipn.disputes.notification.v1.Delivery.State
-	13, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
-	13, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
+	16, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
+	16, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: ipn.disputes.notification.v1.Delivery.channel:type_name -> ipn.disputes.notification.v1.Delivery.Channel
 	0,  // 4: ipn.disputes.notification.v1.ListDeliveriesRequest.state:type_name -> ipn.disputes.notification.v1.Delivery.State
 	2,  // 5: ipn.disputes.notification.v1.ListDeliveriesResponse.deliveries:type_name -> ipn.disputes.notification.v1.Delivery
-	13, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
+	16, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
 	6,  // 7: ipn.disputes.notification.v1.ListTemplatesResponse.templates:type_name -> ipn.disputes.notification.v1.Template
 	6,  // 8: ipn.disputes.notification.v1.UpdateTemplateRequest.template:type_name -> ipn.disputes.notification.v1.Template
 	6,  // 9: ipn.disputes.notification.v1.PreviewTemplateRequest.draft:type_name -> ipn.disputes.notification.v1.Template
-	3,  // 10: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
-	5,  // 11: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
-	7,  // 12: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
-	9,  // 13: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
-	10, // 14: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
-	11, // 15: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
-	4,  // 16: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
-	2,  // 17: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
-	8,  // 18: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
-	6,  // 19: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
-	6,  // 20: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
-	12, // 21: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
-	16, // [16:22] is the sub-list for method output_type
-	10, // [10:16] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	13, // 10: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.digest_settings:type_name -> ipn.disputes.notification.v1.DigestSettings
+	3,  // 11: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
+	5,  // 12: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
+	7,  // 13: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
+	9,  // 14: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
+	10, // 15: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
+	11, // 16: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
+	14, // 17: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
+	15, // 18: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
+	4,  // 19: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
+	2,  // 20: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
+	8,  // 21: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
+	6,  // 22: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
+	6,  // 23: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
+	12, // 24: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
+	13, // 25: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	13, // 26: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	19, // [19:27] is the sub-list for method output_type
+	11, // [11:19] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_notification_v1_notification_proto_init() }
@@ -1036,7 +1217,7 @@ func file_ipn_disputes_notification_v1_notification_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_notification_v1_notification_proto_rawDesc), len(file_ipn_disputes_notification_v1_notification_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   11,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

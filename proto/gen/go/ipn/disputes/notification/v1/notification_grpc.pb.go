@@ -19,12 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NotificationService_ListDeliveries_FullMethodName  = "/ipn.disputes.notification.v1.NotificationService/ListDeliveries"
-	NotificationService_RetryDelivery_FullMethodName   = "/ipn.disputes.notification.v1.NotificationService/RetryDelivery"
-	NotificationService_ListTemplates_FullMethodName   = "/ipn.disputes.notification.v1.NotificationService/ListTemplates"
-	NotificationService_GetTemplate_FullMethodName     = "/ipn.disputes.notification.v1.NotificationService/GetTemplate"
-	NotificationService_UpdateTemplate_FullMethodName  = "/ipn.disputes.notification.v1.NotificationService/UpdateTemplate"
-	NotificationService_PreviewTemplate_FullMethodName = "/ipn.disputes.notification.v1.NotificationService/PreviewTemplate"
+	NotificationService_ListDeliveries_FullMethodName       = "/ipn.disputes.notification.v1.NotificationService/ListDeliveries"
+	NotificationService_RetryDelivery_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/RetryDelivery"
+	NotificationService_ListTemplates_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/ListTemplates"
+	NotificationService_GetTemplate_FullMethodName          = "/ipn.disputes.notification.v1.NotificationService/GetTemplate"
+	NotificationService_UpdateTemplate_FullMethodName       = "/ipn.disputes.notification.v1.NotificationService/UpdateTemplate"
+	NotificationService_PreviewTemplate_FullMethodName      = "/ipn.disputes.notification.v1.NotificationService/PreviewTemplate"
+	NotificationService_GetDigestSettings_FullMethodName    = "/ipn.disputes.notification.v1.NotificationService/GetDigestSettings"
+	NotificationService_UpdateDigestSettings_FullMethodName = "/ipn.disputes.notification.v1.NotificationService/UpdateDigestSettings"
 )
 
 // NotificationServiceClient is the client API for NotificationService service.
@@ -58,6 +60,12 @@ type NotificationServiceClient interface {
 	// current wording, or the draft given. The group's admins and the
 	// operator may.
 	PreviewTemplate(ctx context.Context, in *PreviewTemplateRequest, opts ...grpc.CallOption) (*RenderedMessage, error)
+	// GetDigestSettings returns whether a member receives the daily digest.
+	// The member themselves and the group's admins may read it.
+	GetDigestSettings(ctx context.Context, in *GetDigestSettingsRequest, opts ...grpc.CallOption) (*DigestSettings, error)
+	// UpdateDigestSettings opts a member in to or out of the daily digest.
+	// Only the member themselves may; a stale etag is ABORTED.
+	UpdateDigestSettings(ctx context.Context, in *UpdateDigestSettingsRequest, opts ...grpc.CallOption) (*DigestSettings, error)
 }
 
 type notificationServiceClient struct {
@@ -128,6 +136,26 @@ func (c *notificationServiceClient) PreviewTemplate(ctx context.Context, in *Pre
 	return out, nil
 }
 
+func (c *notificationServiceClient) GetDigestSettings(ctx context.Context, in *GetDigestSettingsRequest, opts ...grpc.CallOption) (*DigestSettings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DigestSettings)
+	err := c.cc.Invoke(ctx, NotificationService_GetDigestSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) UpdateDigestSettings(ctx context.Context, in *UpdateDigestSettingsRequest, opts ...grpc.CallOption) (*DigestSettings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DigestSettings)
+	err := c.cc.Invoke(ctx, NotificationService_UpdateDigestSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotificationServiceServer is the server API for NotificationService service.
 // All implementations must embed UnimplementedNotificationServiceServer
 // for forward compatibility.
@@ -159,6 +187,12 @@ type NotificationServiceServer interface {
 	// current wording, or the draft given. The group's admins and the
 	// operator may.
 	PreviewTemplate(context.Context, *PreviewTemplateRequest) (*RenderedMessage, error)
+	// GetDigestSettings returns whether a member receives the daily digest.
+	// The member themselves and the group's admins may read it.
+	GetDigestSettings(context.Context, *GetDigestSettingsRequest) (*DigestSettings, error)
+	// UpdateDigestSettings opts a member in to or out of the daily digest.
+	// Only the member themselves may; a stale etag is ABORTED.
+	UpdateDigestSettings(context.Context, *UpdateDigestSettingsRequest) (*DigestSettings, error)
 	mustEmbedUnimplementedNotificationServiceServer()
 }
 
@@ -186,6 +220,12 @@ func (UnimplementedNotificationServiceServer) UpdateTemplate(context.Context, *U
 }
 func (UnimplementedNotificationServiceServer) PreviewTemplate(context.Context, *PreviewTemplateRequest) (*RenderedMessage, error) {
 	return nil, status.Error(codes.Unimplemented, "method PreviewTemplate not implemented")
+}
+func (UnimplementedNotificationServiceServer) GetDigestSettings(context.Context, *GetDigestSettingsRequest) (*DigestSettings, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDigestSettings not implemented")
+}
+func (UnimplementedNotificationServiceServer) UpdateDigestSettings(context.Context, *UpdateDigestSettingsRequest) (*DigestSettings, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateDigestSettings not implemented")
 }
 func (UnimplementedNotificationServiceServer) mustEmbedUnimplementedNotificationServiceServer() {}
 func (UnimplementedNotificationServiceServer) testEmbeddedByValue()                             {}
@@ -316,6 +356,42 @@ func _NotificationService_PreviewTemplate_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotificationService_GetDigestSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDigestSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).GetDigestSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_GetDigestSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).GetDigestSettings(ctx, req.(*GetDigestSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_UpdateDigestSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateDigestSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).UpdateDigestSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_UpdateDigestSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).UpdateDigestSettings(ctx, req.(*UpdateDigestSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotificationService_ServiceDesc is the grpc.ServiceDesc for NotificationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -346,6 +422,14 @@ var NotificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PreviewTemplate",
 			Handler:    _NotificationService_PreviewTemplate_Handler,
+		},
+		{
+			MethodName: "GetDigestSettings",
+			Handler:    _NotificationService_GetDigestSettings_Handler,
+		},
+		{
+			MethodName: "UpdateDigestSettings",
+			Handler:    _NotificationService_UpdateDigestSettings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

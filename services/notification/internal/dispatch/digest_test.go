@@ -1,0 +1,67 @@
+package dispatch
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ipnmediation/disputes/services/notification/internal/message"
+)
+
+func TestDigestItems(t *testing.T) {
+	t.Parallel()
+	const (
+		therapist = "groups/g/members/t"
+		spc       = "groups/g/members/s"
+		other     = "groups/g/members/o"
+		idle      = "groups/g/members/n"
+	)
+	open := Case{Name: "groups/g/cases/b", Therapist: therapist, SPC: spc, NextSteps: []NextStep{
+		{Step: "relay", Title: "Relay", Actors: []string{RoleSPC}},
+		{Step: "meet", Title: "Meet", Actors: []string{RoleMember}},
+		{Step: "respond", Actors: []string{RoleTherapist, RoleSPT}},
+	}}
+	earlier := Case{Name: "groups/g/cases/a", Therapist: other, NextSteps: []NextStep{{Step: "meet", Title: "Meet too", Actors: []string{RoleMember}}}}
+	closed := Case{Name: "groups/g/cases/c", SPC: spc, Therapist: idle, Closed: true, NextSteps: []NextStep{{Step: "x", Title: "Closed", Actors: []string{RoleSPC, RoleMember}}}}
+	tests := []struct {
+		name   string
+		member string
+		cases  []Case
+		want   []message.DigestItem
+	}{
+		{"the SPC: their role and the group's steps, cases in order", spc, []Case{open, closed, earlier}, []message.DigestItem{
+			{Case: earlier.Name, Step: "Meet too"}, {Case: open.Name, Step: "Relay"}, {Case: open.Name, Step: "Meet"}}},
+		{"the therapist: their own step (by id, untitled), not the group's in their case", therapist, []Case{open, closed, earlier}, []message.DigestItem{
+			{Case: earlier.Name, Step: "Meet too"}, {Case: open.Name, Step: "respond"}}},
+		{"the therapist of the other case", other, []Case{open, earlier}, []message.DigestItem{{Case: open.Name, Step: "Meet"}}},
+		{"closed cases only: nothing", idle, []Case{closed}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := DigestItems(tt.member, tt.cases); !slices.Equal(got, tt.want) {
+				t.Errorf("DigestItems = %v; want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDigestEventID(t *testing.T) {
+	t.Parallel()
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	a := DigestEventID("groups/g/members/a", day)
+	tests := []struct {
+		name string
+		id   string
+		same bool
+	}{
+		{"the same member, later that day", DigestEventID("groups/g/members/a", day.Add(20*time.Hour)), true},
+		{"the next day", DigestEventID("groups/g/members/a", day.AddDate(0, 0, 1)), false},
+		{"another member", DigestEventID("groups/g/members/b", day), false},
+	}
+	for _, tt := range tests {
+		if (tt.id == a) != tt.same {
+			t.Errorf("%s: %s vs %s; same = %v", tt.name, tt.id, a, tt.same)
+		}
+	}
+}
