@@ -51,9 +51,11 @@ type View struct {
 
 // NextStep is a step that may be taken now.
 type NextStep struct {
-	Step      string
-	Title     string
-	Actors    []Role
+	Step     string
+	Title    string
+	Actors   []Role
+	Excluded []Role
+	// CallerMay says whether the caller may take it.
 	CallerMay bool
 }
 
@@ -70,7 +72,8 @@ func (s *Service) view(c Case, cl caller, now time.Time) View {
 				continue
 			}
 			_, err := actorRole(cl, step)
-			v.Next = append(v.Next, NextStep{Step: step.GetId(), Title: step.GetTitle(), Actors: step.GetActors(), CallerMay: err == nil})
+			v.Next = append(v.Next, NextStep{Step: step.GetId(), Title: step.GetTitle(), Actors: step.GetActors(),
+				Excluded: step.GetExcludedActors(), CallerMay: err == nil})
 		}
 	}
 	if slices.Equal(cl.roles, []Role{RoleLinkGroup}) {

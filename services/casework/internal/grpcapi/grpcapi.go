@@ -150,7 +150,8 @@ func caseToProto(v casefile.View) *caseworkv1.Case {
 		out.CloseTime = timestamppb.New(c.CloseTime)
 	}
 	for _, n := range v.Next {
-		out.NextSteps = append(out.NextSteps, &caseworkv1.NextStep{Step: n.Step, Title: n.Title, Actors: n.Actors, CallerMayTake: n.CallerMay})
+		out.NextSteps = append(out.NextSteps, &caseworkv1.NextStep{Step: n.Step, Title: n.Title, Actors: n.Actors,
+			ExcludedActors: n.Excluded, CallerMayTake: n.CallerMay})
 	}
 	return out
 }

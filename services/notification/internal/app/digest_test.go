@@ -53,7 +53,9 @@ func (fakeCasework) ListCases(ctx context.Context, req *caseworkv1.ListCasesRequ
 			Spt: memberName("cal-nash"), Spc: memberName("eli-park"), Lp: memberName("fay-quinn"), Phase: procedurev1.Phase_PHASE_WITH_THERAPIST,
 			NextSteps: []*caseworkv1.NextStep{
 				step("relay_response", titleRelay, procedurev1.Role_ROLE_SPC),
-				step("group_meeting", titleGroupMeet, procedurev1.Role_ROLE_MEMBER),
+				// Open to every member but the therapist, as appointing
+				// the SPC and the LP is.
+				withExcluded(step("group_meeting", titleGroupMeet, procedurev1.Role_ROLE_MEMBER), procedurev1.Role_ROLE_THERAPIST),
 				step("spt_reads", titleSPTReads, procedurev1.Role_ROLE_SPT, procedurev1.Role_ROLE_CLIENT),
 			}},
 		{Name: earlyCase, Reference: caseReference, Therapist: memberName("alex-moss"), SptNominee: memberName("dee-okoro"),
@@ -290,4 +292,10 @@ func TestDailyDigest(t *testing.T) {
 			}
 		}
 	})
+}
+
+// withExcluded is s with the roles that may not take it.
+func withExcluded(s *caseworkv1.NextStep, roles ...procedurev1.Role) *caseworkv1.NextStep {
+	s.ExcludedActors = roles
+	return s
 }

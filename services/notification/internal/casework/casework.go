@@ -48,6 +48,9 @@ func caseOf(pc *caseworkv1.Case) dispatch.Case {
 		for _, a := range s.GetActors() {
 			step.Actors = append(step.Actors, a.String())
 		}
+		for _, a := range s.GetExcludedActors() {
+			step.Excluded = append(step.Excluded, a.String())
+		}
 		out.NextSteps = append(out.NextSteps, step)
 	}
 	return out

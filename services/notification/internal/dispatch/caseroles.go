@@ -31,6 +31,20 @@ type NextStep struct {
 	Step, Title string
 	// Actors are names of ipn.disputes.procedure.v1.Role values.
 	Actors []string
+	// Excluded are the roles that may not take it even when they hold one
+	// of the actors' roles (the therapist among the members who appoint
+	// the SPC and the LP).
+	Excluded []string
+}
+
+// mayTake reports whether member may take the step in case c: they hold
+// one of its actors' roles (every member holds ROLE_MEMBER) and none of its
+// excluded roles.
+func (s NextStep) mayTake(c Case, member string) bool {
+	if slices.ContainsFunc(s.Excluded, func(role string) bool { return c.holder(role) == member }) {
+		return false
+	}
+	return slices.ContainsFunc(s.Actors, func(role string) bool { return c.Holds(member, role) })
 }
 
 // The kinds of meeting, names of ipn.disputes.procedure.v1.MeetingKind
@@ -121,9 +135,16 @@ func (p *Planner) caseRecipients(ctx context.Context, ev Event, route Route, gro
 					return nil, err
 				}
 				for _, m := range members {
-					if m.Active && (role == RoleMember || m.Admin) {
-						add(m.Name, MemberRecipient, to.Template)
+					if !m.Active || (role == RoleGroupAdmins && !m.Admin) {
+						continue
 					}
+					// For the steps to take next, only members who may take
+					// one of them: a step open to every member may still
+					// exclude some (the therapist).
+					if to.Role == RoleNextStepActors && !slices.ContainsFunc(c.NextSteps, func(s NextStep) bool { return s.mayTake(c, m.Name) }) {
+						continue
+					}
+					add(m.Name, MemberRecipient, to.Template)
 				}
 			default:
 				holder := c.holder(role)

@@ -192,7 +192,7 @@ func DigestItems(member string, cases []Case) []message.DigestItem {
 			continue
 		}
 		for _, s := range c.NextSteps {
-			if !slices.ContainsFunc(s.Actors, func(role string) bool { return c.mayTake(member, role) }) {
+			if !s.mayTake(c, member) {
 				continue
 			}
 			title := s.Title
@@ -203,15 +203,6 @@ func DigestItems(member string, cases []Case) []message.DigestItem {
 		}
 	}
 	return out
-}
-
-// mayTake reports whether member may act in role in the case, as far as
-// the digest can tell.
-func (c Case) mayTake(member, role string) bool {
-	if role == RoleMember {
-		return c.Therapist != member
-	}
-	return c.Holds(member, role)
 }
 
 // withDigest adds a digest's lines to data.

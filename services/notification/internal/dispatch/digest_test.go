@@ -18,10 +18,11 @@ func TestDigestItems(t *testing.T) {
 	)
 	open := Case{Name: "groups/g/cases/b", Therapist: therapist, SPC: spc, NextSteps: []NextStep{
 		{Step: "relay", Title: "Relay", Actors: []string{RoleSPC}},
-		{Step: "meet", Title: "Meet", Actors: []string{RoleMember}},
+		{Step: "meet", Title: "Meet", Actors: []string{RoleMember}, Excluded: []string{RoleTherapist}},
 		{Step: "respond", Actors: []string{RoleTherapist, RoleSPT}},
+		{Step: "gather", Title: "Gather", Actors: []string{RoleMember}},
 	}}
-	earlier := Case{Name: "groups/g/cases/a", Therapist: other, NextSteps: []NextStep{{Step: "meet", Title: "Meet too", Actors: []string{RoleMember}}}}
+	earlier := Case{Name: "groups/g/cases/a", Therapist: other, NextSteps: []NextStep{{Step: "meet", Title: "Meet too", Actors: []string{RoleMember}, Excluded: []string{RoleTherapist}}}}
 	closed := Case{Name: "groups/g/cases/c", SPC: spc, Therapist: idle, Closed: true, NextSteps: []NextStep{{Step: "x", Title: "Closed", Actors: []string{RoleSPC, RoleMember}}}}
 	tests := []struct {
 		name   string
@@ -30,10 +31,10 @@ func TestDigestItems(t *testing.T) {
 		want   []message.DigestItem
 	}{
 		{"the SPC: their role and the group's steps, cases in order", spc, []Case{open, closed, earlier}, []message.DigestItem{
-			{Case: earlier.Name, Step: "Meet too"}, {Case: open.Name, Step: "Relay"}, {Case: open.Name, Step: "Meet"}}},
-		{"the therapist: their own step (by id, untitled), not the group's in their case", therapist, []Case{open, closed, earlier}, []message.DigestItem{
-			{Case: earlier.Name, Step: "Meet too"}, {Case: open.Name, Step: "respond"}}},
-		{"the therapist of the other case", other, []Case{open, earlier}, []message.DigestItem{{Case: open.Name, Step: "Meet"}}},
+			{Case: earlier.Name, Step: "Meet too"}, {Case: open.Name, Step: "Relay"}, {Case: open.Name, Step: "Meet"}, {Case: open.Name, Step: "Gather"}}},
+		{"the therapist: their own step (by id, untitled) and the group's step that does not exclude them", therapist, []Case{open, closed, earlier}, []message.DigestItem{
+			{Case: earlier.Name, Step: "Meet too"}, {Case: open.Name, Step: "respond"}, {Case: open.Name, Step: "Gather"}}},
+		{"the therapist of the other case", other, []Case{open, earlier}, []message.DigestItem{{Case: open.Name, Step: "Meet"}, {Case: open.Name, Step: "Gather"}}},
 		{"closed cases only: nothing", idle, []Case{closed}, nil},
 	}
 	for _, tt := range tests {
@@ -63,5 +64,37 @@ func TestDigestEventID(t *testing.T) {
 		if (tt.id == a) != tt.same {
 			t.Errorf("%s: %s vs %s; same = %v", tt.name, tt.id, a, tt.same)
 		}
+	}
+}
+
+func TestNextStepMayTake(t *testing.T) {
+	t.Parallel()
+	const (
+		therapist = "groups/g/members/t"
+		spc       = "groups/g/members/s"
+		other     = "groups/g/members/o"
+	)
+	c := Case{Name: "groups/g/cases/a", Therapist: therapist, SPC: spc}
+	appoint := NextStep{Step: "appoint", Actors: []string{RoleMember}, Excluded: []string{RoleTherapist}}
+	relay := NextStep{Step: "relay", Actors: []string{RoleSPC}}
+	tests := []struct {
+		name   string
+		step   NextStep
+		member string
+		want   bool
+	}{
+		{"a member may appoint", appoint, other, true},
+		{"the SPC, a member too, may appoint", appoint, spc, true},
+		{"the therapist may not appoint", appoint, therapist, false},
+		{"the SPC relays", relay, spc, true},
+		{"nobody else relays", relay, other, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.step.mayTake(c, tt.member); got != tt.want {
+				t.Errorf("mayTake = %v; want %v", got, tt.want)
+			}
+		})
 	}
 }

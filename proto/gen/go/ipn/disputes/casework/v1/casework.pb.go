@@ -515,8 +515,12 @@ type NextStep struct {
 	Actors []v1.Role `protobuf:"varint,3,rep,packed,name=actors,proto3,enum=ipn.disputes.procedure.v1.Role" json:"actors,omitempty"`
 	// Whether the caller may take it.
 	CallerMayTake bool `protobuf:"varint,4,opt,name=caller_may_take,json=callerMayTake,proto3" json:"caller_may_take,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Roles that may not take it even when they hold one of the actors'
+	// roles, for example the therapist among the members who appoint the SPC
+	// and the LP.
+	ExcludedActors []v1.Role `protobuf:"varint,5,rep,packed,name=excluded_actors,json=excludedActors,proto3,enum=ipn.disputes.procedure.v1.Role" json:"excluded_actors,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *NextStep) Reset() {
@@ -575,6 +579,13 @@ func (x *NextStep) GetCallerMayTake() bool {
 		return x.CallerMayTake
 	}
 	return false
+}
+
+func (x *NextStep) GetExcludedActors() []v1.Role {
+	if x != nil {
+		return x.ExcludedActors
+	}
+	return nil
 }
 
 // Clock is a time target as seen at the time of the response.
@@ -3761,12 +3772,13 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x10OUTCOME_RESOLVED\x10\x01\x12\x15\n" +
 	"\x11OUTCOME_WITHDRAWN\x10\x02\x12\x16\n" +
 	"\x12OUTCOME_UNRESOLVED\x10\x03:G\xeaAD\n" +
-	"\x18disputes.ipn.org.uk/Case\x12\x1bgroups/{group}/cases/{case}*\x05cases2\x04case\"\x95\x01\n" +
+	"\x18disputes.ipn.org.uk/Case\x12\x1bgroups/{group}/cases/{case}*\x05cases2\x04case\"\xdf\x01\n" +
 	"\bNextStep\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\tR\x04step\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x127\n" +
 	"\x06actors\x18\x03 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x06actors\x12&\n" +
-	"\x0fcaller_may_take\x18\x04 \x01(\bR\rcallerMayTake\"\xfe\x01\n" +
+	"\x0fcaller_may_take\x18\x04 \x01(\bR\rcallerMayTake\x12H\n" +
+	"\x0fexcluded_actors\x18\x05 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x0eexcludedActors\"\xfe\x01\n" +
 	"\x05Clock\x126\n" +
 	"\bdeadline\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x123\n" +
 	"\aelapsed\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\aelapsed\x127\n" +
@@ -4138,107 +4150,108 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	5,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
 	6,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
 	55, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
-	54, // 10: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
-	56, // 11: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
-	56, // 12: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
-	54, // 13: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
-	53, // 14: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
-	55, // 15: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
-	4,  // 16: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
-	12, // 17: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
-	13, // 18: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
-	15, // 19: ipn.disputes.casework.v1.TakeStepRequest.meeting_answer:type_name -> ipn.disputes.casework.v1.MeetingAnswer
-	18, // 20: ipn.disputes.casework.v1.TakeStepRequest.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	16, // 21: ipn.disputes.casework.v1.TakeStepRequest.statement_answer:type_name -> ipn.disputes.casework.v1.StatementAnswer
-	17, // 22: ipn.disputes.casework.v1.TakeStepRequest.text:type_name -> ipn.disputes.casework.v1.TextInput
-	4,  // 23: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
-	23, // 24: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
-	14, // 25: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	54, // 26: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
-	54, // 27: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
-	19, // 28: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
-	19, // 29: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
-	1,  // 30: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
-	2,  // 31: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	54, // 32: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
-	18, // 33: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	57, // 34: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
-	3,  // 35: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
-	14, // 36: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	22, // 37: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
-	54, // 38: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	55, // 39: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
-	54, // 40: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
-	55, // 41: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
-	54, // 42: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
-	55, // 43: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
-	54, // 44: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	54, // 45: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
-	58, // 46: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
-	23, // 47: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
-	2,  // 48: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	20, // 49: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
-	21, // 50: ipn.disputes.casework.v1.ListMeetingsResponse.meetings:type_name -> ipn.disputes.casework.v1.Meeting
-	24, // 51: ipn.disputes.casework.v1.CreateMessageRequest.message:type_name -> ipn.disputes.casework.v1.Message
-	24, // 52: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
-	25, // 53: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
-	25, // 54: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
-	54, // 55: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
-	55, // 56: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
-	54, // 57: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
-	48, // 58: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
-	4,  // 59: ipn.disputes.casework.v1.ClientDataExport.case:type_name -> ipn.disputes.casework.v1.Case
-	46, // 60: ipn.disputes.casework.v1.ClientDataExport.registered_concern:type_name -> ipn.disputes.casework.v1.RegisteredConcern
-	20, // 61: ipn.disputes.casework.v1.ClientDataExport.documents:type_name -> ipn.disputes.casework.v1.Document
-	24, // 62: ipn.disputes.casework.v1.ClientDataExport.messages:type_name -> ipn.disputes.casework.v1.Message
-	25, // 63: ipn.disputes.casework.v1.ClientDataExport.notes:type_name -> ipn.disputes.casework.v1.Note
-	21, // 64: ipn.disputes.casework.v1.ClientDataExport.meetings:type_name -> ipn.disputes.casework.v1.Meeting
-	23, // 65: ipn.disputes.casework.v1.ClientDataExport.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
-	48, // 66: ipn.disputes.casework.v1.ClientDataExport.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
-	54, // 67: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
-	7,  // 68: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
-	8,  // 69: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
-	47, // 70: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
-	10, // 71: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
-	26, // 72: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
-	27, // 73: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
-	29, // 74: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
-	31, // 75: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
-	33, // 76: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
-	34, // 77: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
-	36, // 78: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
-	37, // 79: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	38, // 80: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
-	39, // 81: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
-	41, // 82: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
-	42, // 83: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
-	49, // 84: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
-	51, // 85: ipn.disputes.casework.v1.CaseworkService.ExportClientData:input_type -> ipn.disputes.casework.v1.ExportClientDataRequest
-	44, // 86: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	4,  // 87: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
-	9,  // 88: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
-	46, // 89: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
-	11, // 90: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
-	58, // 91: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
-	28, // 92: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
-	30, // 93: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	32, // 94: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
-	20, // 95: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
-	35, // 96: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
-	21, // 97: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
-	59, // 98: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
-	24, // 99: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
-	40, // 100: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
-	25, // 101: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
-	43, // 102: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
-	50, // 103: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
-	52, // 104: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
-	45, // 105: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	87, // [87:106] is the sub-list for method output_type
-	68, // [68:87] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	55, // 10: ipn.disputes.casework.v1.NextStep.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 11: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
+	56, // 12: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
+	56, // 13: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
+	54, // 14: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
+	53, // 15: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	55, // 16: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
+	4,  // 17: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
+	12, // 18: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
+	13, // 19: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
+	15, // 20: ipn.disputes.casework.v1.TakeStepRequest.meeting_answer:type_name -> ipn.disputes.casework.v1.MeetingAnswer
+	18, // 21: ipn.disputes.casework.v1.TakeStepRequest.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
+	16, // 22: ipn.disputes.casework.v1.TakeStepRequest.statement_answer:type_name -> ipn.disputes.casework.v1.StatementAnswer
+	17, // 23: ipn.disputes.casework.v1.TakeStepRequest.text:type_name -> ipn.disputes.casework.v1.TextInput
+	4,  // 24: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
+	23, // 25: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	14, // 26: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
+	54, // 27: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
+	54, // 28: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
+	19, // 29: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
+	19, // 30: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
+	1,  // 31: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
+	2,  // 32: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
+	54, // 33: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
+	18, // 34: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
+	57, // 35: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
+	3,  // 36: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
+	14, // 37: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
+	22, // 38: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
+	54, // 39: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	55, // 40: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 41: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
+	55, // 42: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 43: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
+	55, // 44: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 45: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	54, // 46: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
+	58, // 47: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
+	23, // 48: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	2,  // 49: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
+	20, // 50: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
+	21, // 51: ipn.disputes.casework.v1.ListMeetingsResponse.meetings:type_name -> ipn.disputes.casework.v1.Meeting
+	24, // 52: ipn.disputes.casework.v1.CreateMessageRequest.message:type_name -> ipn.disputes.casework.v1.Message
+	24, // 53: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
+	25, // 54: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
+	25, // 55: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
+	54, // 56: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
+	55, // 57: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
+	54, // 58: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
+	48, // 59: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
+	4,  // 60: ipn.disputes.casework.v1.ClientDataExport.case:type_name -> ipn.disputes.casework.v1.Case
+	46, // 61: ipn.disputes.casework.v1.ClientDataExport.registered_concern:type_name -> ipn.disputes.casework.v1.RegisteredConcern
+	20, // 62: ipn.disputes.casework.v1.ClientDataExport.documents:type_name -> ipn.disputes.casework.v1.Document
+	24, // 63: ipn.disputes.casework.v1.ClientDataExport.messages:type_name -> ipn.disputes.casework.v1.Message
+	25, // 64: ipn.disputes.casework.v1.ClientDataExport.notes:type_name -> ipn.disputes.casework.v1.Note
+	21, // 65: ipn.disputes.casework.v1.ClientDataExport.meetings:type_name -> ipn.disputes.casework.v1.Meeting
+	23, // 66: ipn.disputes.casework.v1.ClientDataExport.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	48, // 67: ipn.disputes.casework.v1.ClientDataExport.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
+	54, // 68: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
+	7,  // 69: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
+	8,  // 70: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
+	47, // 71: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	10, // 72: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
+	26, // 73: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
+	27, // 74: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
+	29, // 75: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	31, // 76: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
+	33, // 77: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
+	34, // 78: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
+	36, // 79: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
+	37, // 80: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	38, // 81: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
+	39, // 82: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
+	41, // 83: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
+	42, // 84: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
+	49, // 85: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
+	51, // 86: ipn.disputes.casework.v1.CaseworkService.ExportClientData:input_type -> ipn.disputes.casework.v1.ExportClientDataRequest
+	44, // 87: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	4,  // 88: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
+	9,  // 89: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
+	46, // 90: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
+	11, // 91: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
+	58, // 92: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
+	28, // 93: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
+	30, // 94: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	32, // 95: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
+	20, // 96: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
+	35, // 97: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
+	21, // 98: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
+	59, // 99: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
+	24, // 100: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
+	40, // 101: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
+	25, // 102: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
+	43, // 103: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
+	50, // 104: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	52, // 105: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
+	45, // 106: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	88, // [88:107] is the sub-list for method output_type
+	69, // [69:88] is the sub-list for method input_type
+	69, // [69:69] is the sub-list for extension type_name
+	69, // [69:69] is the sub-list for extension extendee
+	0,  // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_casework_v1_casework_proto_init() }
