@@ -167,14 +167,8 @@ func (j *Digest) group(ctx context.Context, group string, due []string, day, now
 	return nil
 }
 
-// DigestItems are the next steps of cases that are member's to take, in
-// case order: a step whose actors include a role the member holds in the
-// case, and a step any member may take (ROLE_MEMBER) unless the member is
-// the case's therapist. A next step does not say which members the
-// procedure excludes from a ROLE_MEMBER step, so the therapist is left out
-// of those on the assumption that group steps about a case are not for
-// the practitioner it concerns; anyone else excluded still sees the step.
-// Closed cases are skipped.
+// DigestItems are the next steps of cases that are member's to take (see
+// NextStep.mayTake), in case order. Closed cases are skipped.
 func DigestItems(member string, cases []Case) []message.DigestItem {
 	sorted := slices.Clone(cases)
 	slices.SortFunc(sorted, func(a, b Case) int {
