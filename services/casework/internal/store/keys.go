@@ -186,76 +186,45 @@ func (s *Store) Reencrypt(ctx context.Context) (ReencryptResult, error) {
 	if s.Keys == nil {
 		return res, errors.New("re-encrypt: no encryption keys configured")
 	}
-	for {
-		ids, err := s.caseIDs(ctx, `SELECT c.id::text FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_keys k WHERE k.case_id = c.id) ORDER BY c.id LIMIT 100`)
-		if err != nil {
-			return res, err
-		}
-		for _, id := range ids {
-			done := false
-			err := postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
-				// Lock the case first, as Update does, so that a step taken
-				// meanwhile waits instead of writing a plaintext document.
-				if _, err := tx.Exec(ctx, `SELECT 1 FROM cases WHERE id = $1 FOR UPDATE`, id); err != nil {
-					return fmt.Errorf("lock case %s: %w", id, err)
-				}
-				var has bool
-				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM case_keys WHERE case_id = $1)`, id).Scan(&has); err != nil || has {
-					return err
-				}
-				_, err := s.sealPlaintextCase(ctx, tx, id)
-				done = err == nil
-				return err
-			})
-			if err != nil {
-				return res, fmt.Errorf("re-encrypt: %w", err)
+	var err error
+	res.Sealed, err = postgres.EachID(ctx, s.Pool,
+		`SELECT c.id::text FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_keys k WHERE k.case_id = c.id) ORDER BY c.id LIMIT $1`, nil,
+		func(ctx context.Context, tx pgx.Tx, id string) (bool, error) {
+			// Lock the case first, as Update does, so that a step taken
+			// meanwhile waits instead of writing a plaintext document.
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM cases WHERE id = $1 FOR UPDATE`, id); err != nil {
+				return false, fmt.Errorf("lock case %s: %w", id, err)
 			}
-			if done {
-				res.Sealed++
+			var has bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM case_keys WHERE case_id = $1)`, id).Scan(&has); err != nil || has {
+				return false, err
 			}
-		}
-		if len(ids) < 100 {
-			break
-		}
-	}
-	for {
-		ids, err := s.caseIDs(ctx, `SELECT case_id::text FROM case_keys WHERE key_id <> $1 ORDER BY case_id LIMIT 100`, s.Keys.Current())
-		if err != nil || len(ids) == 0 {
-			return res, err
-		}
-		for _, id := range ids {
-			err := postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
-				var wrapped string
-				err := tx.QueryRow(ctx, `SELECT wrapped_key FROM case_keys WHERE case_id = $1 FOR UPDATE`, id).Scan(&wrapped)
-				if err != nil {
-					return fmt.Errorf("read data key of case %s: %w", id, err)
-				}
-				rewrapped, err := s.Keys.Rewrap(wrapped, keyPurpose(id))
-				if err != nil {
-					return fmt.Errorf("rewrap data key of case %s: %w", id, err)
-				}
-				_, err = tx.Exec(ctx, `UPDATE case_keys SET key_id = $2, wrapped_key = $3 WHERE case_id = $1`, id, s.Keys.Current(), rewrapped)
-				if err != nil {
-					return fmt.Errorf("rewrap data key of case %s: %w", id, err)
-				}
-				return nil
-			})
-			if err != nil {
-				return res, fmt.Errorf("re-encrypt: %w", err)
-			}
-			res.Rewrapped++
-		}
-	}
-}
-
-func (s *Store) caseIDs(ctx context.Context, sql string, args ...any) ([]string, error) {
-	rows, err := s.Pool.Query(ctx, sql, args...)
+			_, err := s.sealPlaintextCase(ctx, tx, id)
+			return err == nil, err
+		})
 	if err != nil {
-		return nil, fmt.Errorf("re-encrypt: select cases: %w", err)
+		return res, fmt.Errorf("re-encrypt: %w", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	res.Rewrapped, err = postgres.EachID(ctx, s.Pool,
+		`SELECT case_id::text FROM case_keys WHERE key_id <> $1 ORDER BY case_id LIMIT $2`, []any{s.Keys.Current()},
+		func(ctx context.Context, tx pgx.Tx, id string) (bool, error) {
+			var wrapped string
+			err := tx.QueryRow(ctx, `SELECT wrapped_key FROM case_keys WHERE case_id = $1 FOR UPDATE`, id).Scan(&wrapped)
+			if err != nil {
+				return false, fmt.Errorf("read data key of case %s: %w", id, err)
+			}
+			rewrapped, err := s.Keys.Rewrap(wrapped, keyPurpose(id))
+			if err != nil {
+				return false, fmt.Errorf("rewrap data key of case %s: %w", id, err)
+			}
+			_, err = tx.Exec(ctx, `UPDATE case_keys SET key_id = $2, wrapped_key = $3 WHERE case_id = $1`, id, s.Keys.Current(), rewrapped)
+			if err != nil {
+				return false, fmt.Errorf("rewrap data key of case %s: %w", id, err)
+			}
+			return true, nil
+		})
 	if err != nil {
-		return nil, fmt.Errorf("re-encrypt: select cases: %w", err)
+		return res, fmt.Errorf("re-encrypt: %w", err)
 	}
-	return ids, nil
+	return res, nil
 }

@@ -79,42 +79,16 @@ func (s *Store) Reencrypt(ctx context.Context) (ReencryptResult, error) {
 	if s.Keys == nil {
 		return res, errors.New("re-encrypt: no encryption keys configured")
 	}
-	steps := []struct {
-		selectIDs string
-		args      []any
-		count     *int
-		do        func(ctx context.Context, tx pgx.Tx, id string) (bool, error)
-	}{
-		{`SELECT id::text FROM concerns WHERE wrapped_key IS NULL AND hand_over_time IS NULL ORDER BY id LIMIT 100`, nil, &res.Sealed, s.sealPlaintext},
-		{`SELECT id::text FROM concerns WHERE key_id <> $1 ORDER BY id LIMIT 100`, []any{s.Keys.Current()}, &res.Rewrapped, s.rewrap},
+	var err error
+	res.Sealed, err = postgres.EachID(ctx, s.Pool,
+		`SELECT id::text FROM concerns WHERE wrapped_key IS NULL AND hand_over_time IS NULL ORDER BY id LIMIT $1`, nil, s.sealPlaintext)
+	if err != nil {
+		return res, fmt.Errorf("re-encrypt: %w", err)
 	}
-	for _, step := range steps {
-		for {
-			rows, err := s.Pool.Query(ctx, step.selectIDs, step.args...)
-			if err != nil {
-				return res, fmt.Errorf("re-encrypt: select concerns: %w", err)
-			}
-			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				return res, fmt.Errorf("re-encrypt: select concerns: %w", err)
-			}
-			for _, id := range ids {
-				var done bool
-				err := postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) (err error) {
-					done, err = step.do(ctx, tx, id)
-					return err
-				})
-				if err != nil {
-					return res, fmt.Errorf("re-encrypt: %w", err)
-				}
-				if done {
-					*step.count++
-				}
-			}
-			if len(ids) < 100 {
-				break
-			}
-		}
+	res.Rewrapped, err = postgres.EachID(ctx, s.Pool,
+		`SELECT id::text FROM concerns WHERE key_id <> $1 ORDER BY id LIMIT $2`, []any{s.Keys.Current()}, s.rewrap)
+	if err != nil {
+		return res, fmt.Errorf("re-encrypt: %w", err)
 	}
 	return res, nil
 }
