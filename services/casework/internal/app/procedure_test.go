@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -825,6 +826,15 @@ func TestProcedureIsServed(t *testing.T) {
 	}
 	if !slices.Equal(mine, []string{"nominate_spt"}) {
 		t.Errorf("the therapist's next steps: %v", mine)
+	}
+	// The client may withdraw, but nothing waits for it: the step is
+	// marked optional, so that nobody is reminded of it.
+	optional := map[string]bool{}
+	for _, n := range w.get(t, asClient).GetNextSteps() {
+		optional[n.GetStep()] = n.GetOptional()
+	}
+	if want := map[string]bool{"nominate_spt": false, "appoint_spc_and_lp": false, "withdraw": true}; !maps.Equal(optional, want) {
+		t.Errorf("next steps and whether optional: %v; want %v", optional, want)
 	}
 	testenv.Eventually(t, 10*time.Second, "procedure list", func() bool {
 		l, err := w.clients[asOther].ListProcedures(context.Background(), &caseworkv1.ListProceduresRequest{})

@@ -55,6 +55,8 @@ type NextStep struct {
 	Title    string
 	Actors   []Role
 	Excluded []Role
+	// Optional steps may be taken but the case does not wait for them.
+	Optional bool
 	// CallerMay says whether the caller may take it.
 	CallerMay bool
 }
@@ -73,7 +75,7 @@ func (s *Service) view(c Case, cl caller, now time.Time) View {
 			}
 			_, err := actorRole(cl, step)
 			v.Next = append(v.Next, NextStep{Step: step.GetId(), Title: step.GetTitle(), Actors: step.GetActors(),
-				Excluded: step.GetExcludedActors(), CallerMay: err == nil})
+				Excluded: step.GetExcludedActors(), Optional: step.GetOptional(), CallerMay: err == nil})
 		}
 	}
 	if slices.Equal(cl.roles, []Role{RoleLinkGroup}) {

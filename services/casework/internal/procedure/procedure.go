@@ -229,12 +229,26 @@ func Check(p *procedurev1.Procedure) error {
 				}
 			}
 		}
+		// A case must never wait for an optional step: nobody is reminded
+		// of one, so the case would stall without anyone being told.
+		for _, c := range s.GetRequires() {
+			if steps[c.GetStep()].GetOptional() {
+				bad("step %q requires optional step %q, which nobody is reminded of; make it a branch of requires_any or not optional", id, c.GetStep())
+			}
+		}
+		if branches := s.GetRequiresAny(); len(branches) > 0 && !slices.ContainsFunc(branches, func(c *procedurev1.Condition) bool {
+			return steps[c.GetStep()] != nil && !steps[c.GetStep()].GetOptional()
+		}) {
+			bad("step %q: every branch of requires_any is an optional step, which nobody is reminded of", id)
+		}
 	}
 	if !closes {
 		bad("no step closes the case")
 	}
 	if f := p.GetFirstResponseStep(); f != "" && steps[f] == nil {
 		bad("first_response_step %q is not a step", f)
+	} else if steps[f].GetOptional() {
+		bad("first_response_step %q is optional, so nobody would be reminded of the first response", f)
 	}
 	if p.GetOverallTarget().AsDuration() <= 0 || p.GetFirstResponseTarget().AsDuration() <= 0 {
 		bad("overall_target and first_response_target must both be positive")

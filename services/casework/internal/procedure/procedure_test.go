@@ -48,6 +48,14 @@ steps { id: "end" action: ACTION_WITHDRAW title: "E" actors: [ROLE_CLIENT] outco
 		{"reserved id", base + `steps { id: "overdue" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] }`, "reserved"},
 		{"no targets", strings.Replace(base, "overall_target { seconds: 100 } first_response_target { seconds: 10 }", "", 1), "must both be positive"},
 		{"first response after the end", strings.Replace(base, "seconds: 10 }", "seconds: 1000 }", 1), "must not be longer"},
+		{"requires an optional step", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] optional: true }
+steps { id: "c" action: ACTION_DECIDE title: "C" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] requires { step: "b" explanation: "x" } }`, `requires optional step "b"`},
+		{"only optional branches", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] optional: true }
+steps { id: "c" action: ACTION_DECIDE title: "C" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] requires_any { step: "b" explanation: "x" } }`, "every branch of requires_any is an optional step"},
+		{"an optional branch beside a required one", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] optional: true }
+steps { id: "c" action: ACTION_DECIDE title: "C" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] requires_any { step: "b" explanation: "x" } requires_any { step: "a" explanation: "y" } }`, ""},
+		{"optional first response", base + `first_response_step: "b"
+steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] optional: true }`, "first_response_step \"b\" is optional"},
 		{"answers unknown", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] answers: "zz" }`, "answers unknown"},
 	}
 	for _, tt := range tests {

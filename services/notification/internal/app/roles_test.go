@@ -42,6 +42,10 @@ type fakeCasework struct {
 	caseworkv1.UnimplementedCaseworkServiceServer
 }
 
+// withdrawal is the client's step that is always open and never awaited:
+// reminders and overdue notices must not go to the client for it.
+var withdrawal = &caseworkv1.NextStep{Step: "withdraw", Title: "The client withdraws the concern", Actors: []procedurev1.Role{procedurev1.Role_ROLE_CLIENT}, Optional: true}
+
 func (fakeCasework) GetCase(ctx context.Context, req *caseworkv1.GetCaseRequest) (*caseworkv1.Case, error) {
 	if err := checkCaller(ctx); err != nil {
 		return nil, err
@@ -51,11 +55,11 @@ func (fakeCasework) GetCase(ctx context.Context, req *caseworkv1.GetCaseRequest)
 		return &caseworkv1.Case{Name: fullCase, Reference: caseReference, Therapist: memberName("alex-moss"), Procedure: testProcedure,
 			Spt: memberName("cal-nash"), Spc: memberName("eli-park"), Lp: memberName("fay-quinn"),
 			Phase:     procedurev1.Phase_PHASE_WITH_THERAPIST,
-			NextSteps: []*caseworkv1.NextStep{{Step: "relay_response", Title: "The SPC relays the response", Actors: []procedurev1.Role{procedurev1.Role_ROLE_SPC}}}}, nil
+			NextSteps: []*caseworkv1.NextStep{{Step: "relay_response", Title: "The SPC relays the response", Actors: []procedurev1.Role{procedurev1.Role_ROLE_SPC}}, withdrawal}}, nil
 	case earlyCase:
 		return &caseworkv1.Case{Name: earlyCase, Reference: caseReference, Therapist: memberName("alex-moss"), Procedure: testProcedure,
 			SptNominee: memberName("dee-okoro"), Phase: procedurev1.Phase_PHASE_REGISTERED,
-			NextSteps: []*caseworkv1.NextStep{{Step: "answer_spt_nomination", Title: "The nominee answers", Actors: []procedurev1.Role{procedurev1.Role_ROLE_NOMINEE}}}}, nil
+			NextSteps: []*caseworkv1.NextStep{withdrawal, {Step: "answer_spt_nomination", Title: "The nominee answers", Actors: []procedurev1.Role{procedurev1.Role_ROLE_NOMINEE}}}}, nil
 	}
 	return nil, status.Error(codes.NotFound, "no such case")
 }

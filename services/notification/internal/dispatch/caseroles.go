@@ -35,12 +35,18 @@ type NextStep struct {
 	// of the actors' roles (the therapist among the members who appoint
 	// the SPC and the LP).
 	Excluded []string
+	// Optional steps may be taken but the case does not wait for them (the
+	// client's withdrawal): they are nobody's to be reminded of.
+	Optional bool
 }
 
-// mayTake reports whether member may take the step in case c: they hold
-// one of its actors' roles (every member holds ROLE_MEMBER) and none of its
-// excluded roles.
-func (s NextStep) mayTake(c Case, member string) bool {
+// awaits reports whether case c waits for member to take the step: it is
+// not optional, and member holds one of its actors' roles (every member
+// holds ROLE_MEMBER) and none of its excluded roles.
+func (s NextStep) awaits(c Case, member string) bool {
+	if s.Optional {
+		return false
+	}
 	if slices.ContainsFunc(s.Excluded, func(role string) bool { return c.holder(role) == member }) {
 		return false
 	}
@@ -141,7 +147,7 @@ func (p *Planner) caseRecipients(ctx context.Context, ev Event, route Route, gro
 					// For the steps to take next, only members who may take
 					// one of them: a step open to every member may still
 					// exclude some (the therapist).
-					if to.Role == RoleNextStepActors && !slices.ContainsFunc(c.NextSteps, func(s NextStep) bool { return s.mayTake(c, m.Name) }) {
+					if to.Role == RoleNextStepActors && !slices.ContainsFunc(c.NextSteps, func(s NextStep) bool { return s.awaits(c, m.Name) }) {
 						continue
 					}
 					add(m.Name, MemberRecipient, to.Template)
@@ -175,6 +181,9 @@ func (p *Planner) expand(ctx context.Context, ev Event, c Case, role string) ([]
 	case RoleNextStepActors:
 		var out []string
 		for _, s := range c.NextSteps {
+			if s.Optional {
+				continue
+			}
 			for _, a := range s.Actors {
 				if !slices.Contains(out, a) {
 					out = append(out, a)

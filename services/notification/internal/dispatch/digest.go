@@ -167,8 +167,8 @@ func (j *Digest) group(ctx context.Context, group string, due []string, day, now
 	return nil
 }
 
-// DigestItems are the next steps of cases that are member's to take (see
-// NextStep.mayTake), in case order. Closed cases are skipped.
+// DigestItems are the next steps of cases that wait for member (see
+// NextStep.awaits), in case order. Closed cases are skipped.
 func DigestItems(member string, cases []Case) []message.DigestItem {
 	sorted := slices.Clone(cases)
 	slices.SortFunc(sorted, func(a, b Case) int {
@@ -186,7 +186,7 @@ func DigestItems(member string, cases []Case) []message.DigestItem {
 			continue
 		}
 		for _, s := range c.NextSteps {
-			if !s.mayTake(c, member) {
+			if !s.awaits(c, member) {
 				continue
 			}
 			title := s.Title

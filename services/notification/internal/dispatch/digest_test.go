@@ -67,7 +67,7 @@ func TestDigestEventID(t *testing.T) {
 	}
 }
 
-func TestNextStepMayTake(t *testing.T) {
+func TestNextStepAwaits(t *testing.T) {
 	t.Parallel()
 	const (
 		therapist = "groups/g/members/t"
@@ -77,6 +77,8 @@ func TestNextStepMayTake(t *testing.T) {
 	c := Case{Name: "groups/g/cases/a", Therapist: therapist, SPC: spc}
 	appoint := NextStep{Step: "appoint", Actors: []string{RoleMember}, Excluded: []string{RoleTherapist}}
 	relay := NextStep{Step: "relay", Actors: []string{RoleSPC}}
+	withdraw := NextStep{Step: "withdraw", Actors: []string{RoleClient}, Optional: true}
+	issue := NextStep{Step: "issue", Actors: []string{RoleSPC, RoleLP}, Optional: true}
 	tests := []struct {
 		name   string
 		step   NextStep
@@ -88,12 +90,14 @@ func TestNextStepMayTake(t *testing.T) {
 		{"the therapist may not appoint", appoint, therapist, false},
 		{"the SPC relays", relay, spc, true},
 		{"nobody else relays", relay, other, false},
+		{"an optional step awaits nobody", issue, spc, false},
+		{"nor does the client's withdrawal", withdraw, other, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := tt.step.mayTake(c, tt.member); got != tt.want {
-				t.Errorf("mayTake = %v; want %v", got, tt.want)
+			if got := tt.step.awaits(c, tt.member); got != tt.want {
+				t.Errorf("awaits = %v; want %v", got, tt.want)
 			}
 		})
 	}

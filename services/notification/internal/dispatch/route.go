@@ -85,7 +85,9 @@ const (
 	// therapist, the SPT or nominee, the SPC and the LP.
 	RoleInvolved = "INVOLVED"
 	// RoleNextStepActors is the holders of the roles that may take one of
-	// the case's next steps, as casework reports them now.
+	// the case's next steps, as casework reports them now; optional steps
+	// (the client's withdrawal) are left out, since the case does not wait
+	// for them.
 	RoleNextStepActors = "NEXT_STEP_ACTORS"
 	// RoleGroupAdmins is the group's active admins.
 	RoleGroupAdmins = "GROUP_ADMINS"

@@ -519,8 +519,11 @@ type NextStep struct {
 	// roles, for example the therapist among the members who appoint the SPC
 	// and the LP.
 	ExcludedActors []v1.Role `protobuf:"varint,5,rep,packed,name=excluded_actors,json=excludedActors,proto3,enum=ipn.disputes.procedure.v1.Role" json:"excluded_actors,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Whether the step is optional: it may be taken now, but the case does
+	// not wait for it, so nobody is reminded of it.
+	Optional      bool `protobuf:"varint,6,opt,name=optional,proto3" json:"optional,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NextStep) Reset() {
@@ -586,6 +589,13 @@ func (x *NextStep) GetExcludedActors() []v1.Role {
 		return x.ExcludedActors
 	}
 	return nil
+}
+
+func (x *NextStep) GetOptional() bool {
+	if x != nil {
+		return x.Optional
+	}
+	return false
 }
 
 // Clock is a time target as seen at the time of the response.
@@ -3772,13 +3782,14 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x10OUTCOME_RESOLVED\x10\x01\x12\x15\n" +
 	"\x11OUTCOME_WITHDRAWN\x10\x02\x12\x16\n" +
 	"\x12OUTCOME_UNRESOLVED\x10\x03:G\xeaAD\n" +
-	"\x18disputes.ipn.org.uk/Case\x12\x1bgroups/{group}/cases/{case}*\x05cases2\x04case\"\xdf\x01\n" +
+	"\x18disputes.ipn.org.uk/Case\x12\x1bgroups/{group}/cases/{case}*\x05cases2\x04case\"\xfb\x01\n" +
 	"\bNextStep\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\tR\x04step\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x127\n" +
 	"\x06actors\x18\x03 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x06actors\x12&\n" +
 	"\x0fcaller_may_take\x18\x04 \x01(\bR\rcallerMayTake\x12H\n" +
-	"\x0fexcluded_actors\x18\x05 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x0eexcludedActors\"\xfe\x01\n" +
+	"\x0fexcluded_actors\x18\x05 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x0eexcludedActors\x12\x1a\n" +
+	"\boptional\x18\x06 \x01(\bR\boptional\"\xfe\x01\n" +
 	"\x05Clock\x126\n" +
 	"\bdeadline\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x123\n" +
 	"\aelapsed\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\aelapsed\x127\n" +

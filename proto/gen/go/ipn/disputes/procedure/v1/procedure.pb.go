@@ -509,8 +509,13 @@ type Step struct {
 	// Who sees in the case's timeline that the step was taken, besides the
 	// person who took it. The client sees only what is listed here.
 	TimelineAudience []Role `protobuf:"varint,16,rep,packed,name=timeline_audience,json=timelineAudience,proto3,enum=ipn.disputes.procedure.v1.Role" json:"timeline_audience,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Whether the step is a choice rather than something the case waits for:
+	// it may be taken while it is ready, but the procedure goes on without
+	// it (the client's withdrawal, say). Reminders, overdue notices and
+	// digests do not count an optional step as anyone's next step.
+	Optional      bool `protobuf:"varint,17,opt,name=optional,proto3" json:"optional,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Step) Reset() {
@@ -655,6 +660,13 @@ func (x *Step) GetTimelineAudience() []Role {
 	return nil
 }
 
+func (x *Step) GetOptional() bool {
+	if x != nil {
+		return x.Optional
+	}
+	return false
+}
+
 // Condition is a fact about a case that a step may depend on.
 type Condition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -734,7 +746,7 @@ const file_ipn_disputes_procedure_v1_procedure_proto_rawDesc = "" +
 	"\x0eoverall_target\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\roverallTarget\x12M\n" +
 	"\x15first_response_target\x18\a \x01(\v2\x19.google.protobuf.DurationR\x13firstResponseTarget:Q\xeaAN\n" +
 	"\x1ddisputes.ipn.org.uk/Procedure\x12\x16procedures/{procedure}*\n" +
-	"procedures2\tprocedure\"\xa8\x06\n" +
+	"procedures2\tprocedure\"\xc4\x06\n" +
 	"\x04Step\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
 	"\x06action\x18\x02 \x01(\x0e2!.ipn.disputes.procedure.v1.ActionR\x06action\x12\x14\n" +
@@ -755,7 +767,8 @@ const file_ipn_disputes_procedure_v1_procedure_proto_rawDesc = "" +
 	"\fenters_phase\x18\x0e \x01(\x0e2 .ipn.disputes.procedure.v1.PhaseR\ventersPhase\x12\x1f\n" +
 	"\vcloses_case\x18\x0f \x01(\bR\n" +
 	"closesCase\x12L\n" +
-	"\x11timeline_audience\x18\x10 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x10timelineAudience\"[\n" +
+	"\x11timeline_audience\x18\x10 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x10timelineAudience\x12\x1a\n" +
+	"\boptional\x18\x11 \x01(\bR\boptional\"[\n" +
 	"\tCondition\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\tR\x04step\x12\x18\n" +
 	"\aoutcome\x18\x02 \x01(\tR\aoutcome\x12 \n" +
