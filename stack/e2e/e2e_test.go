@@ -1,7 +1,13 @@
 // Package e2e runs the real binaries as separate processes against real
 // PostgreSQL, NATS and SMTP servers: it walks the system from the website's
-// form to every member's inbox (e2e_test.go) and drives the operator CLI
-// against the running services (cli_test.go).
+// form to every member's inbox (e2e_test.go), drives the operator CLI
+// against the running services (cli_test.go), walks the whole procedure
+// over REST checking what each party reads (procedure_test.go, and with
+// mutual TLS in tls_test.go), looks for a canary everywhere the system
+// writes (canary_test.go), moves casework's clock through eight weeks of
+// reminders (reminder_test.go, a -tags testclock build) and runs two
+// deployments side by side that exchange a link group notice
+// (federation_test.go).
 package e2e
 
 import (

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ipnmediation/disputes/operator/demo"
 	"github.com/ipnmediation/disputes/platform/localpg"
+	"github.com/ipnmediation/disputes/platform/testclock"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/stack/launch"
@@ -37,25 +38,22 @@ type systemOptions struct {
 	// mutualTLS runs every process with mutual TLS between them, with
 	// throwaway certificates.
 	mutualTLS bool
+	// clockFile, when set, runs casework on a clock the test moves with
+	// testclock.Set(clockFile, offset): the binaries are built with -tags
+	// testclock, and casework looks for due timers four times a second.
+	clockFile string
+	// binDir holds binaries already built (with the same clockFile
+	// choice); empty builds them afresh.
+	binDir string
+	// ports are where the processes listen; free ports when zero.
+	ports launch.Ports
+	// settings are more environment variables, by process.
+	settings map[string][]string
 }
 
-func startSystem(t *testing.T) *system {
+// freePorts returns five distinct free ports for one system.
+func freePorts(t *testing.T) launch.Ports {
 	t.Helper()
-	return startSystemWith(t, systemOptions{})
-}
-
-func startSystemWith(t *testing.T, opts systemOptions) *system {
-	t.Helper()
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	bin := t.TempDir()
-	if err := launch.Build(ctx, root, bin); err != nil {
-		t.Fatal(err)
-	}
 	var ports []int
 	for len(ports) < 5 {
 		p, err := localpg.FreePort()
@@ -66,6 +64,54 @@ func startSystemWith(t *testing.T, opts systemOptions) *system {
 			ports = append(ports, p)
 		}
 	}
+	return launch.Ports{Directory: ports[0], Intake: ports[1], Casework: ports[2], Notification: ports[3], Gateway: ports[4]}
+}
+
+// buildSystem builds the binaries into a folder of the test's own, with
+// -tags testclock when the test moves casework's clock.
+func buildSystem(t *testing.T, testClock bool) string {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var tags []string
+	if testClock {
+		tags = []string{"testclock"}
+	}
+	bin := t.TempDir()
+	if err := launch.BuildTagged(ctx, root, bin, tags); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+func startSystem(t *testing.T) *system {
+	t.Helper()
+	return startSystemWith(t, systemOptions{})
+}
+
+func startSystemWith(t *testing.T, opts systemOptions) *system {
+	t.Helper()
+	bin := opts.binDir
+	if bin == "" {
+		bin = buildSystem(t, opts.clockFile != "")
+	}
+	ports := opts.ports
+	if ports == (launch.Ports{}) {
+		ports = freePorts(t)
+	}
+	settings := map[string][]string{}
+	for name, env := range opts.settings {
+		settings[name] = append(settings[name], env...)
+	}
+	if opts.clockFile != "" {
+		settings["casework"] = append(settings["casework"], testclock.FileEnv+"="+opts.clockFile, "TIMER_INTERVAL=250ms")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
 	mail := testenv.StartMailpit(t)
 	logDir := t.TempDir()
 	sys := &launch.System{
@@ -75,7 +121,8 @@ func startSystemWith(t *testing.T, opts systemOptions) *system {
 		EventNamespace: string(testenv.Namespace(t)),
 		SMTPAddr:       mail.SMTPAddr,
 		SendRate:       40,
-		Ports:          launch.Ports{Directory: ports[0], Intake: ports[1], Casework: ports[2], Notification: ports[3], Gateway: ports[4]},
+		Ports:          ports,
+		Settings:       settings,
 		LogLevel:       "info",
 		Logs: func(name string) io.Writer {
 			f, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

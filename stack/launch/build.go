@@ -28,6 +28,13 @@ var Services = []string{"directory", "intake", "casework", "notification"}
 // is named) from the repository at root into out. Each is built inside its
 // own module with GOWORK=off, as it would be shipped.
 func Build(ctx context.Context, root, out string, names ...string) error {
+	return BuildTagged(ctx, root, out, nil, names...)
+}
+
+// BuildTagged is Build with build tags: the whole-system tests build with
+// "testclock" to move casework's clock (see platform/testclock). What ships
+// is built without tags.
+func BuildTagged(ctx context.Context, root, out string, tags []string, names ...string) error {
 	if len(names) == 0 {
 		names = append(append([]string(nil), Services...), "gateway")
 	}
@@ -36,7 +43,11 @@ func Build(ctx context.Context, root, out string, names ...string) error {
 		if !ok {
 			return fmt.Errorf("unknown binary %q", name)
 		}
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(out, name), "./cmd/"+name)
+		args := []string{"build", "-o", filepath.Join(out, name)}
+		if len(tags) > 0 {
+			args = append(args, "-tags", strings.Join(tags, ","))
+		}
+		cmd := exec.CommandContext(ctx, "go", append(args, "./cmd/"+name)...)
 		cmd.Dir = filepath.Join(root, dir)
 		cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {

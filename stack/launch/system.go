@@ -62,6 +62,9 @@ type System struct {
 	// (and one for the launcher's own calls) into it, and every process gets
 	// TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE. Empty means plaintext.
 	TLSDir string
+	// Settings are more environment variables for a process, by its name,
+	// set after (and so over) the launcher's own: FEDERATION_PEERS, say.
+	Settings map[string][]string
 
 	mu    sync.Mutex
 	procs map[string]*Proc
@@ -171,7 +174,7 @@ func (s *System) Env(name string) []string {
 		env = append(env, "TLS_CERT_FILE="+files.CertFile, "TLS_KEY_FILE="+files.KeyFile, "TLS_CA_FILE="+files.CAFile)
 	}
 	if name == "gateway" {
-		return append(env, "HTTP_ADDR="+s.Addr("gateway"))
+		return append(append(env, "HTTP_ADDR="+s.Addr("gateway")), s.Settings[name]...)
 	}
 	var trusted []string
 	for svc, secret := range s.Secrets {
@@ -199,7 +202,7 @@ func (s *System) Env(name string) []string {
 			env = append(env, fmt.Sprintf("SEND_RATE=%d", s.SendRate))
 		}
 	}
-	return env
+	return append(env, s.Settings[name]...)
 }
 
 // Start starts the named process (a service or the gateway).

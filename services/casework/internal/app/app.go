@@ -82,6 +82,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer base.Close()
+	if cfg.Now != nil {
+		// Loud, so that nobody mistakes a test build's clock for the real one.
+		base.Log.Warn("the clock is injected: case times, reminders and overdue events do not follow the machine's clock")
+	}
 	directoryConn, err := base.Dial(cfg.DirectoryAddr)
 	if err != nil {
 		return err
