@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -19,11 +20,14 @@ const day = 24 * time.Hour
 
 // TestRemindersOnAMovedClock runs the whole system with casework on a clock
 // the test moves (a testclock build) and follows one case through eight
-// weeks: each reminder and overdue notice of its two time targets reaches
-// the members whose step is late, by e-mail, exactly once, across restarts
-// of casework and notification. The client, whose only open step is to
-// withdraw, is not told that anything waits for them, and a jump past a
-// deadline brings the overdue notice without the reminders it overtook.
+// weeks. Each reminder and overdue notice of its two time targets reaches,
+// by e-mail and exactly once across restarts of casework and notification
+// and a crash of casework, the members whose steps are late: for the first
+// response the SPC, whose offer of a meeting leads there; for the overall
+// target the SPC and the LP; overdue notices also the group's admin. The
+// client, whose only open step is the optional withdrawal, is never told
+// that something waits for them, and a jump past a deadline brings the
+// overdue notice without the reminder it overtook.
 func TestRemindersOnAMovedClock(t *testing.T) {
 	clock := filepath.Join(t.TempDir(), "clock")
 	s := startSystemWith(t, systemOptions{clockFile: clock})
@@ -43,9 +47,16 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 		return caseName != ""
 	})
 
-	// The SPC and the LP are appointed: now the SPC's and the LP's steps
-	// are next (offer the client a meeting; inform the link groups and
-	// propose dates), and nobody else's but the client's right to withdraw.
+	// The therapist's support person is found and the SPC and the LP are
+	// appointed; neither is the group's admin (alex-morgan). Next: the
+	// SPC offers the client a meeting (toward the first response), the LP
+	// informs the link groups and proposes dates (toward the end), and the
+	// client may withdraw (optional).
+	const (
+		spc   = "dana-holt"
+		lp    = lpID
+		admin = "alex-morgan"
+	)
 	take := func(member, step string, input map[string]any) apiCase {
 		t.Helper()
 		body := map[string]any{"step": step}
@@ -60,7 +71,7 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 	}
 	take(therapistID, "nominate_spt", map[string]any{"member": member(sptID)})
 	take(sptID, "answer_spt_nomination", map[string]any{"outcome": "ACCEPTED"})
-	c := take(appointerID, "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(spcID), "lp": member(lpID)}})
+	c := take(otherID, "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(spc), "lp": member(lp)}})
 	var next []string
 	for _, n := range c.NextSteps {
 		next = append(next, n.Step)
@@ -69,11 +80,9 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 	if want := []string{"inform_link_groups", "offer_client_meeting", "propose_group_meeting_dates", "withdraw"}; !slices.Equal(next, want) {
 		t.Fatalf("next steps after the appointments: %v; want %v", next, want)
 	}
-	late := []string{emailOf(lpID), emailOf(spcID)} // sorted; the SPC is also the group's admin
 
-	// timerMail lists, by subject prefix, who received which reminder or
-	// overdue notice so far, and checks that none carries confidential
-	// text.
+	// timerMail lists who received which reminder or overdue notice so far,
+	// and checks that none carries confidential text.
 	timerMail := func() (reminders, overdue []sentTimer) {
 		t.Helper()
 		ctx := context.Background()
@@ -126,70 +135,90 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 			}
 		}
 	}
-	// wantTimers waits until the mailbox holds n reminders and m overdue
-	// notices for each late member, then checks that they went to nobody
-	// else.
-	wantTimers := func(stage string, n, m int) (reminders, overdue []sentTimer) {
+	// want waits until each member has at least the given numbers of
+	// reminders and overdue notices about the case, then checks that they
+	// have exactly those and that nobody else has any.
+	type counts struct{ reminders, overdue int }
+	want := func(stage string, by map[string]counts) (reminders, overdue []sentTimer) {
 		t.Helper()
 		testenv.Eventually(t, time.Minute, stage, func() bool {
 			reminders, overdue = timerMail()
-			for _, who := range late {
-				if countTo(reminders, who) < n || countTo(overdue, who) < m {
+			for id, n := range by {
+				if countTo(reminders, emailOf(id)) < n.reminders || countTo(overdue, emailOf(id)) < n.overdue {
 					return false
 				}
 			}
 			return true
 		})
-		for kind, got := range map[string][]sentTimer{"reminders": reminders, "overdue notices": overdue} {
-			want := n
-			if kind == "overdue notices" {
-				want = m
-			}
-			counts := map[string]int{}
-			for _, g := range got {
-				counts[g.to]++
-			}
-			for _, who := range late {
-				if counts[who] != want {
-					t.Errorf("%s: %s has %d %s; want %d", stage, who, counts[who], kind, want)
-				}
-				delete(counts, who)
-			}
-			if len(counts) > 0 {
-				t.Errorf("%s: %s also went to %v", stage, kind, counts)
-			}
+		got := map[string]counts{}
+		for _, r := range reminders {
+			n := got[r.to]
+			n.reminders++
+			got[r.to] = n
+		}
+		for _, o := range overdue {
+			n := got[o.to]
+			n.overdue++
+			got[o.to] = n
+		}
+		wanted := map[string]counts{}
+		for id, n := range by {
+			wanted[emailOf(id)] = n
+		}
+		if !maps.Equal(got, wanted) {
+			t.Errorf("%s: reminders and overdue notices by recipient %v; want %v", stage, got, wanted)
 		}
 		return reminders, overdue
 	}
+	about := func(sent []sentTimer, to, target string) int {
+		n := 0
+		for _, m := range sent {
+			if m.to == emailOf(to) && strings.Contains(m.text, target) {
+				n++
+			}
+		}
+		return n
+	}
+	const (
+		firstResponse = "the first response to the client"
+		resolution    = "the resolution of the concern"
+	)
 
 	// Nothing is due in the first week.
 	if r, o := timerMail(); len(r)+len(o) != 0 {
 		t.Fatalf("before the clock moved: %d reminders, %d overdue notices", len(r), len(o))
 	}
-	// A week before the first response is due (fourteen days), the first
-	// reminder.
+	// A week before the first response is due (day 14): the SPC, whose
+	// step leads there, is reminded; the LP, whose steps do not, is not.
 	moveTo(7*day + time.Hour)
-	reminders, _ := wantTimers("the week-before reminder of the first response", 1, 0)
-	for _, r := range reminders {
-		if !strings.Contains(r.text, "the first response to the client") {
-			t.Errorf("the reminder to %s does not name the first response:\n%s", r.to, r.text)
-		}
+	reminders, _ := want("the week-before reminder of the first response", map[string]counts{spc: {1, 0}})
+	if about(reminders, spc, firstResponse) != 1 {
+		t.Errorf("the reminder does not name the first response:\n%s", reminders[0].text)
 	}
 
 	// Both services restart; the reminder already sent is not sent again,
-	// and the day-before reminder comes on time.
+	// and the day-before reminder comes on time, then the overdue notice,
+	// which the admin gets too.
 	restart("casework", "notification")
 	moveTo(13*day + time.Hour)
-	wantTimers("the day-before reminder of the first response", 2, 0)
+	want("the day-before reminder of the first response", map[string]counts{spc: {2, 0}})
 	moveTo(14*day + time.Hour)
-	_, overdue := wantTimers("the first response overdue", 2, 1)
-	if !strings.Contains(overdue[0].text, "the first response to the client") {
-		t.Errorf("the overdue notice does not name the first response:\n%s", overdue[0].text)
+	_, overdue := want("the first response overdue", map[string]counts{spc: {2, 1}, admin: {0, 1}})
+	if about(overdue, spc, firstResponse) != 1 || about(overdue, admin, firstResponse) != 1 {
+		t.Errorf("the overdue notices do not name the first response: %v", overdue)
+	}
+
+	// A week before the eight weeks run out: the overall target's reminder
+	// goes to everyone with a step to take, the SPC and the LP.
+	moveTo(49*day + time.Hour)
+	reminders, _ = want("the week-before reminder of the resolution", map[string]counts{spc: {3, 1}, lp: {1, 0}, admin: {0, 1}})
+	if about(reminders, spc, resolution) != 1 || about(reminders, lp, resolution) != 1 {
+		t.Errorf("the reminders of the resolution: %v", reminders)
 	}
 
 	// casework dies without warning; when it is back, the clock has passed
-	// the eight weeks: the overall target's overdue notice goes out, and its
-	// two reminders, overtaken, never do.
+	// the eight weeks: the overall target's overdue notice goes out, and the
+	// day-before reminder it overtook never does.
 	s.Proc("casework").Kill()
 	moveTo(57 * day)
 	if _, err := s.Start("casework"); err != nil {
@@ -198,34 +227,31 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 	if err := s.WaitReady(context.Background(), "casework"); err != nil {
 		t.Fatal(err)
 	}
-	_, overdue = wantTimers("the overall target overdue", 2, 2)
-	resolution := 0
-	for _, o := range overdue {
-		if strings.Contains(o.text, "the resolution of the concern") {
-			resolution++
+	final := map[string]counts{spc: {3, 2}, lp: {1, 1}, admin: {0, 2}}
+	_, overdue = want("the resolution overdue", final)
+	for _, id := range []string{spc, lp, admin} {
+		if about(overdue, id, resolution) != 1 {
+			t.Errorf("%s's overdue notice of the resolution: %v", id, overdue)
 		}
-	}
-	if resolution != len(late) {
-		t.Errorf("%d overdue notices name the resolution; want %d", resolution, len(late))
 	}
 
 	// A last event after all the timers: once its mail is out, whatever the
 	// timers caused is out too (notification takes events in order), and
 	// the counts must not have moved.
-	take(lpID, "inform_link_groups", nil)
+	take(lp, "inform_link_groups", nil)
 	testenv.Eventually(t, time.Minute, "the link groups' notice", func() bool {
 		inbox := s.inbox(t, []string{marker})
 		return len(inbox["hillside.contact@example.org"]) == 1
 	})
-	reminders, overdue = wantTimers("in the end", 2, 2)
+	reminders, overdue = want("in the end", final)
 	for _, m := range append(reminders, overdue...) {
 		if m.to == clientEmail {
 			t.Errorf("the client was told a step is theirs: %s", m.text)
 		}
 	}
 
-	// casework recorded each timer once: four announced, and the overall
-	// target's two reminders skipped (recorded without an event).
+	// casework recorded each timer once: five announced, and the overall
+	// target's day-before reminder skipped (recorded without an event).
 	conn, err := pgx.Connect(context.Background(), s.DatabaseURL)
 	if err != nil {
 		t.Fatal(err)
@@ -237,8 +263,8 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 		strings.TrimPrefix(caseName, "groups/"+demo.GroupID+"/cases/")).Scan(&fired, &skipped); err != nil {
 		t.Fatal(err)
 	}
-	if fired != 4 || skipped != 2 {
-		t.Errorf("casework's timer firings: %d fired, %d skipped; want 4 and 2", fired, skipped)
+	if fired != 5 || skipped != 1 {
+		t.Errorf("casework's timer firings: %d announced, %d skipped; want 5 and 1", fired, skipped)
 	}
 }
 

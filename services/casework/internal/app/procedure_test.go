@@ -828,13 +828,15 @@ func TestProcedureIsServed(t *testing.T) {
 		t.Errorf("the therapist's next steps: %v", mine)
 	}
 	// The client may withdraw, but nothing waits for it: the step is
-	// marked optional, so that nobody is reminded of it.
-	optional := map[string]bool{}
+	// marked optional, so that nobody is reminded of it. The other two
+	// lead toward the first response.
+	type kind struct{ optional, toward bool }
+	kinds := map[string]kind{}
 	for _, n := range w.get(t, asClient).GetNextSteps() {
-		optional[n.GetStep()] = n.GetOptional()
+		kinds[n.GetStep()] = kind{n.GetOptional(), n.GetTowardFirstResponse()}
 	}
-	if want := map[string]bool{"nominate_spt": false, "appoint_spc_and_lp": false, "withdraw": true}; !maps.Equal(optional, want) {
-		t.Errorf("next steps and whether optional: %v; want %v", optional, want)
+	if want := map[string]kind{"nominate_spt": {false, true}, "appoint_spc_and_lp": {false, true}, "withdraw": {true, false}}; !maps.Equal(kinds, want) {
+		t.Errorf("next steps, {optional, toward the first response}: %v; want %v", kinds, want)
 	}
 	testenv.Eventually(t, 10*time.Second, "procedure list", func() bool {
 		l, err := w.clients[asOther].ListProcedures(context.Background(), &caseworkv1.ListProceduresRequest{})

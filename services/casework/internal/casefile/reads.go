@@ -57,6 +57,9 @@ type NextStep struct {
 	Excluded []Role
 	// Optional steps may be taken but the case does not wait for them.
 	Optional bool
+	// TowardFirstResponse says whether taking it brings the case nearer its
+	// first response (see procedure.Definition.TowardFirstResponse).
+	TowardFirstResponse bool
 	// CallerMay says whether the caller may take it.
 	CallerMay bool
 }
@@ -75,7 +78,8 @@ func (s *Service) view(c Case, cl caller, now time.Time) View {
 			}
 			_, err := actorRole(cl, step)
 			v.Next = append(v.Next, NextStep{Step: step.GetId(), Title: step.GetTitle(), Actors: step.GetActors(),
-				Excluded: step.GetExcludedActors(), Optional: step.GetOptional(), CallerMay: err == nil})
+				Excluded: step.GetExcludedActors(), Optional: step.GetOptional(),
+				TowardFirstResponse: def.TowardFirstResponse(step.GetId()), CallerMay: err == nil})
 		}
 	}
 	if slices.Equal(cl.roles, []Role{RoleLinkGroup}) {

@@ -151,7 +151,7 @@ func caseToProto(v casefile.View) *caseworkv1.Case {
 	}
 	for _, n := range v.Next {
 		out.NextSteps = append(out.NextSteps, &caseworkv1.NextStep{Step: n.Step, Title: n.Title, Actors: n.Actors,
-			ExcludedActors: n.Excluded, Optional: n.Optional, CallerMayTake: n.CallerMay})
+			ExcludedActors: n.Excluded, Optional: n.Optional, TowardFirstResponse: n.TowardFirstResponse, CallerMayTake: n.CallerMay})
 	}
 	return out
 }

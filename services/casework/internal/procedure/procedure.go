@@ -23,6 +23,9 @@ import (
 type Definition struct {
 	proto *procedurev1.Procedure
 	steps map[string]*procedurev1.Step
+	// towardFirstResponse are the first-response step and every step it
+	// depends on, directly or through others.
+	towardFirstResponse map[string]bool
 }
 
 // Name is the version's resource name, procedures/{p}.
@@ -45,6 +48,13 @@ func (d *Definition) Step(id string) (*procedurev1.Step, bool) {
 // FirstResponseStep is the step whose taking meets the first-response
 // target.
 func (d *Definition) FirstResponseStep() string { return d.proto.GetFirstResponseStep() }
+
+// TowardFirstResponse reports whether taking the step brings the case
+// nearer its first response: it is the first-response step or one that step
+// depends on (requires, or a branch of requires_any), directly or through
+// other steps. A reminder of the first-response target is about these
+// steps only; appointing a liaison person, say, is not.
+func (d *Definition) TowardFirstResponse(step string) bool { return d.towardFirstResponse[step] }
 
 // OverallTarget is the time the procedure promises from registration to
 // resolution.
@@ -121,11 +131,24 @@ func Parse(raw []byte) (*Definition, error) {
 	if err := Check(&p); err != nil {
 		return nil, err
 	}
-	d := &Definition{proto: &p, steps: map[string]*procedurev1.Step{}}
+	d := &Definition{proto: &p, steps: map[string]*procedurev1.Step{}, towardFirstResponse: map[string]bool{}}
 	for _, s := range p.GetSteps() {
 		d.steps[s.GetId()] = s
 	}
+	d.markDependencies(p.GetFirstResponseStep(), d.towardFirstResponse)
 	return d, nil
+}
+
+// markDependencies marks step and every step it depends on in marked.
+func (d *Definition) markDependencies(step string, marked map[string]bool) {
+	s, ok := d.steps[step]
+	if !ok || marked[step] {
+		return
+	}
+	marked[step] = true
+	for _, c := range append(slices.Clone(s.GetRequires()), s.GetRequiresAny()...) {
+		d.markDependencies(c.GetStep(), marked)
+	}
 }
 
 var (

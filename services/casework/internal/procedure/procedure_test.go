@@ -1,6 +1,7 @@
 package procedure
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -20,6 +21,32 @@ func TestShippedProceduresLoad(t *testing.T) {
 	}
 	if _, ok := d.Step(d.FirstResponseStep()); !ok {
 		t.Errorf("first response step %q missing", d.FirstResponseStep())
+	}
+}
+
+// TestTowardFirstResponse: in version 1 the first response needs the
+// client's meeting, the statement, the therapist's support person and the
+// response; the link groups and the full group's meeting are for later.
+func TestTowardFirstResponse(t *testing.T) {
+	t.Parallel()
+	c, err := Load(procedures.FS, procedures.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Default()
+	var toward []string
+	for _, s := range d.Steps() {
+		if d.TowardFirstResponse(s.GetId()) {
+			toward = append(toward, s.GetId())
+		}
+	}
+	want := []string{"nominate_spt", "answer_spt_nomination", "appoint_spc_and_lp", "offer_client_meeting", "answer_client_meeting",
+		"write_statement", "answer_statement", "convey_statement", "record_response", "relay_response"}
+	if !slices.Equal(toward, want) {
+		t.Errorf("steps toward the first response: %v; want %v", toward, want)
+	}
+	if d.TowardFirstResponse("no_such_step") {
+		t.Error("an unknown step leads toward the first response")
 	}
 }
 

@@ -44,7 +44,7 @@ func caseOf(pc *caseworkv1.Case) dispatch.Case {
 		Closed:    pc.GetPhase() == procedurev1.Phase_PHASE_CLOSED,
 	}
 	for _, s := range pc.GetNextSteps() {
-		step := dispatch.NextStep{Step: s.GetStep(), Title: s.GetTitle(), Optional: s.GetOptional()}
+		step := dispatch.NextStep{Step: s.GetStep(), Title: s.GetTitle(), Optional: s.GetOptional(), TowardFirstResponse: s.GetTowardFirstResponse()}
 		for _, a := range s.GetActors() {
 			step.Actors = append(step.Actors, a.String())
 		}

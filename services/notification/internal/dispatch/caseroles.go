@@ -38,6 +38,30 @@ type NextStep struct {
 	// Optional steps may be taken but the case does not wait for them (the
 	// client's withdrawal): they are nobody's to be reminded of.
 	Optional bool
+	// TowardFirstResponse says whether taking the step brings the case
+	// nearer its first response, as casework reads the procedure.
+	TowardFirstResponse bool
+}
+
+// lateFor narrows the case's next steps to those a timer of target is
+// about. For the first response that is the steps toward it: the LP's
+// link group notice does not make the first response late. Should none of
+// the next steps lead there, every next step stays, so that someone is
+// still told.
+func (c Case) lateFor(target string) Case {
+	if target != TargetFirstResponse {
+		return c
+	}
+	var toward []NextStep
+	for _, s := range c.NextSteps {
+		if s.TowardFirstResponse && !s.Optional {
+			toward = append(toward, s)
+		}
+	}
+	if len(toward) > 0 {
+		c.NextSteps = toward
+	}
+	return c
 }
 
 // awaits reports whether case c waits for member to take the step: it is
@@ -105,6 +129,9 @@ func (p *Planner) caseRecipients(ctx context.Context, ev Event, route Route, gro
 	}
 	if err != nil {
 		return nil, fmt.Errorf("case: %w", err)
+	}
+	if ev.Type == EventTypeCaseTimerFired {
+		c = c.lateFor(ev.Facts[FactTarget])
 	}
 	var members []Member
 	loadMembers := func() error {

@@ -44,7 +44,7 @@ func (s *Sender) resolveClient(ctx context.Context, d Delivery) (addressee, *fai
 // withTimer adds a timer's target and deadline to data.
 func withTimer(data message.Data, f Facts) message.Data {
 	switch f[FactTarget] {
-	case "first_response":
+	case TargetFirstResponse:
 		data.Target = "the first response to the client"
 	case "":
 	default:

@@ -55,11 +55,21 @@ const (
 	FactConcern = "concern"
 	// FactCase is the case's resource name.
 	FactCase = "case"
-	// FactTarget is, for a timer, which time target: "overall" or
-	// "first_response".
+	// FactTarget is, for a timer, which time target: TargetOverall or
+	// TargetFirstResponse.
 	FactTarget = "target"
 	// FactDeadline is, for a timer, when the target runs out (RFC 3339).
 	FactDeadline = "deadline"
+)
+
+// The time targets a timer's FactTarget names, as casework's CaseTimerFired
+// carries them.
+const (
+	// TargetOverall is the target for resolving the concern.
+	TargetOverall = "overall"
+	// TargetFirstResponse is the target for the first response to the
+	// client.
+	TargetFirstResponse = "first_response"
 )
 
 // Reference is the resource name a message is about, which it quotes so

@@ -102,3 +102,33 @@ func TestNextStepAwaits(t *testing.T) {
 		})
 	}
 }
+
+func TestCaseLateFor(t *testing.T) {
+	t.Parallel()
+	offer := NextStep{Step: "offer_client_meeting", Actors: []string{RoleSPC}, TowardFirstResponse: true}
+	inform := NextStep{Step: "inform_link_groups", Actors: []string{RoleLP}}
+	withdraw := NextStep{Step: "withdraw", Actors: []string{RoleClient}, Optional: true, TowardFirstResponse: true}
+	tests := []struct {
+		name   string
+		next   []NextStep
+		target string
+		want   []string
+	}{
+		{"the first response: only the steps toward it", []NextStep{offer, inform, withdraw}, TargetFirstResponse, []string{"offer_client_meeting"}},
+		{"the overall target: every next step", []NextStep{offer, inform, withdraw}, TargetOverall, []string{"offer_client_meeting", "inform_link_groups", "withdraw"}},
+		{"nothing toward the first response: every next step, so someone is told", []NextStep{inform, withdraw}, TargetFirstResponse, []string{"inform_link_groups", "withdraw"}},
+		{"no next steps", nil, TargetFirstResponse, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got []string
+			for _, s := range (Case{NextSteps: tt.next}).lateFor(tt.target).NextSteps {
+				got = append(got, s.Step)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("late steps %v; want %v", got, tt.want)
+			}
+		})
+	}
+}

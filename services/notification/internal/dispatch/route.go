@@ -87,7 +87,8 @@ const (
 	// RoleNextStepActors is the holders of the roles that may take one of
 	// the case's next steps, as casework reports them now; optional steps
 	// (the client's withdrawal) are left out, since the case does not wait
-	// for them.
+	// for them, and a timer of the first response counts only the steps
+	// toward it (see Case.lateFor).
 	RoleNextStepActors = "NEXT_STEP_ACTORS"
 	// RoleGroupAdmins is the group's active admins.
 	RoleGroupAdmins = "GROUP_ADMINS"

@@ -521,9 +521,13 @@ type NextStep struct {
 	ExcludedActors []v1.Role `protobuf:"varint,5,rep,packed,name=excluded_actors,json=excludedActors,proto3,enum=ipn.disputes.procedure.v1.Role" json:"excluded_actors,omitempty"`
 	// Whether the step is optional: it may be taken now, but the case does
 	// not wait for it, so nobody is reminded of it.
-	Optional      bool `protobuf:"varint,6,opt,name=optional,proto3" json:"optional,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Optional bool `protobuf:"varint,6,opt,name=optional,proto3" json:"optional,omitempty"`
+	// Whether taking it brings the case nearer its first response: it is the
+	// procedure's first-response step or one that step depends on. Reminders
+	// of the first-response target go to those who may take these.
+	TowardFirstResponse bool `protobuf:"varint,7,opt,name=toward_first_response,json=towardFirstResponse,proto3" json:"toward_first_response,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *NextStep) Reset() {
@@ -594,6 +598,13 @@ func (x *NextStep) GetExcludedActors() []v1.Role {
 func (x *NextStep) GetOptional() bool {
 	if x != nil {
 		return x.Optional
+	}
+	return false
+}
+
+func (x *NextStep) GetTowardFirstResponse() bool {
+	if x != nil {
+		return x.TowardFirstResponse
 	}
 	return false
 }
@@ -3782,14 +3793,15 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x10OUTCOME_RESOLVED\x10\x01\x12\x15\n" +
 	"\x11OUTCOME_WITHDRAWN\x10\x02\x12\x16\n" +
 	"\x12OUTCOME_UNRESOLVED\x10\x03:G\xeaAD\n" +
-	"\x18disputes.ipn.org.uk/Case\x12\x1bgroups/{group}/cases/{case}*\x05cases2\x04case\"\xfb\x01\n" +
+	"\x18disputes.ipn.org.uk/Case\x12\x1bgroups/{group}/cases/{case}*\x05cases2\x04case\"\xaf\x02\n" +
 	"\bNextStep\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\tR\x04step\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x127\n" +
 	"\x06actors\x18\x03 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x06actors\x12&\n" +
 	"\x0fcaller_may_take\x18\x04 \x01(\bR\rcallerMayTake\x12H\n" +
 	"\x0fexcluded_actors\x18\x05 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x0eexcludedActors\x12\x1a\n" +
-	"\boptional\x18\x06 \x01(\bR\boptional\"\xfe\x01\n" +
+	"\boptional\x18\x06 \x01(\bR\boptional\x122\n" +
+	"\x15toward_first_response\x18\a \x01(\bR\x13towardFirstResponse\"\xfe\x01\n" +
 	"\x05Clock\x126\n" +
 	"\bdeadline\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x123\n" +
 	"\aelapsed\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\aelapsed\x127\n" +
