@@ -94,6 +94,11 @@ type ServiceError struct {
 	Timeout time.Duration
 	// Err is the gRPC error.
 	Err error
+	// Cause, when set, says in the operator's words why the connection
+	// failed, for example a TLS handshake that one side refused. gRPC folds
+	// such failures into an UNAVAILABLE status whose text nests transport
+	// internals; Cause stands in for that text.
+	Cause string
 }
 
 // Error returns the gRPC error's text.
@@ -190,7 +195,11 @@ func Describe(err error) Description {
 	if errors.As(err, &se) {
 		switch st.Code() {
 		case codes.Unavailable:
-			d.Message = fmt.Sprintf("cannot reach the %s service at %s: %s", se.Service, se.Addr, st.Message())
+			why := st.Message()
+			if se.Cause != "" {
+				why = se.Cause
+			}
+			d.Message = fmt.Sprintf("cannot reach the %s service at %s: %s", se.Service, se.Addr, why)
 		case codes.DeadlineExceeded:
 			d.Message = fmt.Sprintf("the %s service at %s did not answer within %s", se.Service, se.Addr, se.Timeout)
 		}
