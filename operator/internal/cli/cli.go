@@ -17,8 +17,9 @@ import (
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -35,6 +36,14 @@ const (
 const (
 	EnvDirectoryAddr = "DIRECTORY_ADDR"
 	EnvToken         = "DISPUTES_TOKEN"
+	// EnvTLSCertFile stands in for --tls-cert. The three TLS variables are
+	// the services' own names, so that an operator can point disputesctl
+	// at the same kind of files a service is given.
+	EnvTLSCertFile = "TLS_CERT_FILE"
+	// EnvTLSKeyFile stands in for --tls-key.
+	EnvTLSKeyFile = "TLS_KEY_FILE"
+	// EnvTLSCAFile stands in for --tls-ca.
+	EnvTLSCAFile = "TLS_CA_FILE"
 )
 
 // IO is what a run of disputesctl reads and writes.
@@ -51,7 +60,9 @@ type globals struct {
 	token         string
 	json          bool
 	timeout       time.Duration
-	io            IO
+	// tlsCert, tlsKey and tlsCA are the mutual-TLS files: all set or none.
+	tlsCert, tlsKey, tlsCA string
+	io                     IO
 }
 
 // Run runs disputesctl with args (without the program name) and returns its
@@ -109,6 +120,9 @@ func newRoot(g *globals) *cobra.Command {
 	flags.StringVar(&g.token, "token", "", "bearer secret: the operator token or a member's personal access token (env "+EnvToken+")")
 	flags.BoolVar(&g.json, "json", false, "print the response as one JSON object (protojson, REST field names) for scripts")
 	flags.DurationVar(&g.timeout, "timeout", DefaultTimeout, "how long a command may wait for the services")
+	flags.StringVar(&g.tlsCert, "tls-cert", "", "PEM certificate to present for mutual TLS; with --tls-key and --tls-ca, or none of the three for plaintext (env "+EnvTLSCertFile+")")
+	flags.StringVar(&g.tlsKey, "tls-key", "", "PEM private key of --tls-cert (env "+EnvTLSKeyFile+")")
+	flags.StringVar(&g.tlsCA, "tls-ca", "", "PEM certificates of the CA that signs the services' certificates (env "+EnvTLSCAFile+")")
 
 	root.AddCommand(groupsCommand(g), membersCommand(g), linksCommand(g), statementsCommand(g), tokensCommand(g), demoCommand(g))
 	markRunErrors(root)
@@ -124,7 +138,9 @@ with verbs, for example:
   disputesctl members list riverside --json
 
 Settings: --directory-addr or DIRECTORY_ADDR (default 127.0.0.1:7101); --token
-or DISPUTES_TOKEN; flags win over the environment.
+or DISPUTES_TOKEN; for services that require mutual TLS, all three of
+--tls-cert, --tls-key and --tls-ca, or TLS_CERT_FILE, TLS_KEY_FILE and
+TLS_CA_FILE. Flags win over the environment.
 
 Exit statuses:
 `)
@@ -180,7 +196,11 @@ func (g *globals) applyEnvironment(cmd *cobra.Command) error {
 	if g.io.Lookup == nil {
 		return nil
 	}
-	for flag, env := range map[string]string{"directory-addr": EnvDirectoryAddr, "token": EnvToken} {
+	envs := map[string]string{"directory-addr": EnvDirectoryAddr, "token": EnvToken}
+	for _, s := range g.tlsSettings() {
+		envs[s.flag] = s.env
+	}
+	for flag, env := range envs {
 		if cmd.Flags().Changed(flag) {
 			continue
 		}
@@ -206,7 +226,18 @@ func call[T any](ctx context.Context, g *globals, rpc func(context.Context, dire
 // callAs is call presenting bearer instead of --token; nothing when empty.
 func callAs[T any](ctx context.Context, g *globals, bearer string, rpc func(context.Context, directoryv1.DirectoryServiceClient) (T, error)) (T, error) {
 	var zero T
-	conn, err := grpc.NewClient(g.directoryAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// A partial TLS set is refused here, before anything is sent, rather
+	// than with the other settings, so that `disputesctl help` still
+	// answers an operator whose environment has the mistake.
+	files, err := g.tlsFiles()
+	if err != nil {
+		return zero, err
+	}
+	creds, err := transportCredentials(files)
+	if err != nil {
+		return zero, err
+	}
+	conn, err := grpc.NewClient(g.directoryAddr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return zero, exitcode.Usagef("directory address %q: %v", g.directoryAddr, err)
 	}
@@ -218,7 +249,11 @@ func callAs[T any](ctx context.Context, g *globals, bearer string, rpc func(cont
 	}
 	resp, err := rpc(ctx, directoryv1.NewDirectoryServiceClient(conn))
 	if err != nil {
-		return zero, &exitcode.ServiceError{Service: "directory", Addr: g.directoryAddr, Timeout: g.timeout, Err: err}
+		se := &exitcode.ServiceError{Service: "directory", Addr: g.directoryAddr, Timeout: g.timeout, Err: err}
+		if status.Code(err) == codes.Unavailable {
+			se.Cause = creds.state.cause()
+		}
+		return zero, se
 	}
 	return resp, nil
 }
