@@ -90,31 +90,9 @@ func TestTwoSystemsExchangeANotice(t *testing.T) {
 	// link groups.
 	marker := newMarker()
 	a.raiseConcern(t, marker)
-	var caseName string
-	testenv.Eventually(t, 30*time.Second, "the case to open on A", func() bool {
-		var list struct {
-			Cases []apiCase `json:"cases"`
-		}
-		if code := a.call(t, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases", a.token(otherID), nil, &list); code == http.StatusOK && len(list.Cases) == 1 {
-			caseName = list.Cases[0].Name
-		}
-		return caseName != ""
-	})
-	for _, s := range []struct {
-		member, step string
-		input        map[string]any
-	}{
-		{appointerID, "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(spcID), "lp": member(lpID)}}},
-		{lpID, "inform_link_groups", nil},
-	} {
-		body := map[string]any{"step": s.step}
-		for k, v := range s.input {
-			body[k] = v
-		}
-		if code := a.call(t, http.MethodPost, "/v1/"+caseName+":takeStep", a.token(s.member), body, nil); code != http.StatusOK {
-			t.Fatalf("%s takes %s on A: HTTP %d", s.member, s.step, code)
-		}
-	}
+	caseName := a.openedCase(t, a.token(otherID))
+	a.takeStep(t, caseName, a.token(appointerID), "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(spcID), "lp": member(lpID)}})
+	a.takeStep(t, caseName, a.token(lpID), "inform_link_groups", nil)
 
 	// B shows the notice to hillside's admin.
 	type incoming struct {

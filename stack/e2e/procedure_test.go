@@ -121,17 +121,7 @@ func walkLongPath(t *testing.T, s *system, marker string) {
 	everyone := []party{client, therapist, sptP, spcP, lpP, appointer, otherP, link}
 
 	// The case, once casework has opened it.
-	var caseName string
-	testenv.Eventually(t, 30*time.Second, "the case to open", func() bool {
-		var list struct {
-			Cases []apiCase `json:"cases"`
-		}
-		code := s.call(t, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases", otherP.token, nil, &list)
-		if code == http.StatusOK && len(list.Cases) == 1 {
-			caseName = list.Cases[0].Name
-		}
-		return caseName != ""
-	})
+	caseName := s.openedCase(t, otherP.token)
 	w := &restWalk{s: s, t: t, name: caseName, created: map[string]string{}, done: map[string]bool{}, everyone: everyone}
 	w.checkEveryone("registration")
 

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"maps"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -35,17 +34,7 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 	concern := s.raiseConcern(t, marker)
 	clientEmail := strings.ToLower(marker) + "@client.example.net"
 
-	var caseName string
-	testenv.Eventually(t, 30*time.Second, "the case to open", func() bool {
-		var list struct {
-			Cases []apiCase `json:"cases"`
-		}
-		code := s.call(t, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases", s.token(otherID), nil, &list)
-		if code == http.StatusOK && len(list.Cases) == 1 {
-			caseName = list.Cases[0].Name
-		}
-		return caseName != ""
-	})
+	caseName := s.openedCase(t, s.token(otherID))
 
 	// The therapist's support person is found and the SPC and the LP are
 	// appointed; neither is the group's admin (alex-morgan). Next: the
@@ -59,15 +48,7 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 	)
 	take := func(member, step string, input map[string]any) apiCase {
 		t.Helper()
-		body := map[string]any{"step": step}
-		for k, v := range input {
-			body[k] = v
-		}
-		var out stepReply
-		if code := s.call(t, http.MethodPost, "/v1/"+caseName+":takeStep", s.token(member), body, &out); code != http.StatusOK {
-			t.Fatalf("%s takes %s: HTTP %d", member, step, code)
-		}
-		return out.Case
+		return s.takeStep(t, caseName, s.token(member), step, input)
 	}
 	take(therapistID, "nominate_spt", map[string]any{"member": member(sptID)})
 	take(sptID, "answer_spt_nomination", map[string]any{"outcome": "ACCEPTED"})
