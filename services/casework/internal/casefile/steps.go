@@ -141,6 +141,13 @@ func (s *Service) TakeStep(ctx context.Context, name string, r StepRequest) (Ste
 		return StepResult{}, nameViolation("name", "must be a case, groups/{group}/cases/{case}")
 	}
 	now := dbTime(s.now())
+	// Whether the members the step names are active is the directory's to
+	// say; asking before the case's row is locked keeps a slow directory
+	// from holding the lock.
+	active, err := s.activeMembers(ctx, group, r)
+	if err != nil {
+		return StepResult{}, err
+	}
 	change, err := s.Store.Update(ctx, group, id, func(c Case) (Change, error) {
 		cl, err := callerOf(ctx, c, name)
 		if err != nil {
@@ -171,7 +178,7 @@ func (s *Service) TakeStep(ctx context.Context, name string, r StepRequest) (Ste
 		if err != nil {
 			return Change{}, err
 		}
-		a := &applying{svc: s, ctx: ctx, c: c, cl: cl, role: role, step: step, r: r, now: now}
+		a := &applying{svc: s, ctx: ctx, c: c, cl: cl, role: role, step: step, r: r, now: now, active: active}
 		if err := a.apply(); err != nil {
 			return Change{}, err
 		}
@@ -191,6 +198,34 @@ func (s *Service) TakeStep(ctx context.Context, name string, r StepRequest) (Ste
 		return StepResult{}, err
 	}
 	return StepResult{View: s.view(change.Case, cl, s.now()), Entry: change.Entry, Created: change.CreatedName}, nil
+}
+
+// activeMembers asks the directory whether each member of group that the
+// request names for a role is active. Names that are no member of group
+// are left out: eligible refuses them before it looks.
+func (s *Service) activeMembers(ctx context.Context, group string, r StepRequest) (map[string]bool, error) {
+	named := []string{r.Member}
+	if r.Appointment != nil {
+		named = append(named, r.Appointment.SPC, r.Appointment.LP)
+	}
+	active := map[string]bool{}
+	for _, m := range named {
+		if _, asked := active[m]; asked || !isMemberOf(group, m) {
+			continue
+		}
+		ok, err := s.Directory.ActiveMember(ctx, m)
+		if err != nil {
+			return nil, fmt.Errorf("check whether %s is active: %w", m, err)
+		}
+		active[m] = ok
+	}
+	return active, nil
+}
+
+// isMemberOf reports whether name is a member's resource name in group,
+// groups/{group}/members/{member}.
+func isMemberOf(group, name string) bool {
+	return strings.HasPrefix(name, group+"/members/") && strings.Count(name, "/") == 3
 }
 
 func staleEtag(name string) *fault.Error {
@@ -406,6 +441,9 @@ type applying struct {
 	step *procedurev1.Step
 	r    StepRequest
 	now  time.Time
+	// active says, for each member the request names, whether the
+	// directory counts them active (see Service.activeMembers).
+	active map[string]bool
 
 	created []Document
 	amended []Document
@@ -547,7 +585,7 @@ func checkText(field, text string, required bool) error {
 // eligible checks that member may hold role in the case: a member of the
 // case's group, active, and holding none of the case's other roles.
 func (a *applying) eligible(field, member string, role Role, others map[Role]string) error {
-	if !strings.HasPrefix(member, a.c.Group+"/members/") || strings.Count(member, "/") != 3 {
+	if !isMemberOf(a.c.Group, member) {
 		return nameViolation(field, fmt.Sprintf("must be a member of %s, %s/members/{member}", a.c.Group, a.c.Group))
 	}
 	for otherRole, holder := range others {
@@ -558,11 +596,7 @@ func (a *applying) eligible(field, member string, role Role, others map[Role]str
 				Metadata:   map[string]string{"conflict": RoleWord(otherRole) + "/" + RoleWord(role)}}
 		}
 	}
-	active, err := a.svc.Directory.ActiveMember(a.ctx, member)
-	if err != nil {
-		return fmt.Errorf("check %s: %w", field, err)
-	}
-	if !active {
+	if !a.active[member] {
 		return &fault.Error{Kind: fault.InvalidArgument, Reason: "MEMBER_NOT_ACTIVE",
 			Message:    fmt.Sprintf("%s is not an active member of the group and cannot hold a role", member),
 			Violations: []fault.FieldViolation{{Field: field, Description: "not an active member of the group"}}}
