@@ -59,8 +59,9 @@ type System struct {
 	Logs func(name string) io.Writer
 	// TLSDir switches on mutual TLS between the processes when set: the
 	// first Start writes a throwaway CA and a certificate for every process
-	// (and one for the launcher's own calls) into it, and every process gets
-	// TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE. Empty means plaintext.
+	// (and one for the launcher's own calls, one for disputesctl) into it,
+	// and every process gets TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE.
+	// Empty means plaintext.
 	TLSDir string
 	// Settings are more environment variables for a process, by its name,
 	// set after (and so over) the launcher's own: FEDERATION_PEERS, say.
@@ -76,6 +77,10 @@ type System struct {
 // checks, the demo data and tests.
 const launcher = "launcher"
 
+// operatorCLI names the certificate written for disputesctl, so that an
+// operator can reach the services with the CLI while mutual TLS is on.
+const operatorCLI = "disputesctl"
+
 // certificates writes the throwaway CA and certificates on the first call
 // and returns every process's files; nil when mutual TLS is off.
 func (s *System) certificates() (map[string]config.TLS, error) {
@@ -87,12 +92,22 @@ func (s *System) certificates() (map[string]config.TLS, error) {
 	if s.tls != nil {
 		return s.tls, nil
 	}
-	files, err := devcerts.Write(s.TLSDir, append(append([]string(nil), Services...), "gateway", launcher)...)
+	files, err := devcerts.Write(s.TLSDir, append(append([]string(nil), Services...), "gateway", launcher, operatorCLI)...)
 	if err != nil {
 		return nil, fmt.Errorf("certificates for mutual TLS: %w", err)
 	}
 	s.tls = files
 	return files, nil
+}
+
+// CLICertificate returns disputesctl's files for mutual TLS, for the
+// operator's TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE; false when mutual
+// TLS is off or no process has started yet.
+func (s *System) CLICertificate() (config.TLS, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	files, ok := s.tls[operatorCLI]
+	return files, ok
 }
 
 // Credentials are the transport credentials for calling the services
