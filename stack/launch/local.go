@@ -143,6 +143,14 @@ func writeDemoEnv(path string, sys *System, creds []demo.Credential) error {
 	fmt.Fprintf(&b, "export API=%s\n", sys.GatewayURL())
 	fmt.Fprintf(&b, "export OPERATOR_TOKEN=%s\n", sys.OperatorToken)
 	fmt.Fprintf(&b, "export DIRECTORY_ADDR=%s\n", sys.Addr("directory"))
+	if files, ok := sys.CLICertificate(); ok {
+		// disputesctl reads the services' own variable names.
+		fmt.Fprintf(&b, "export TLS_CERT_FILE='%s'\nexport TLS_KEY_FILE='%s'\nexport TLS_CA_FILE='%s'\n", files.CertFile, files.KeyFile, files.CAFile)
+	} else {
+		// A shell that sourced a mutual-TLS run's file would otherwise
+		// dial this plaintext run with TLS.
+		b.WriteString("unset TLS_CERT_FILE TLS_KEY_FILE TLS_CA_FILE\n")
+	}
 	for _, c := range creds {
 		fmt.Fprintf(&b, "export %s=%s\n", envName(c.Member.ID), c.Token)
 	}
@@ -179,10 +187,9 @@ The IPN disputes system is running.
 	fmt.Fprintf(out, "  Operator CLI      %s --token $OPERATOR_TOKEN groups list   (after: source %s)\n",
 		relative(filepath.Join(sys.BinDir, "disputesctl")), relative(envFile))
 	fmt.Fprintf(out, "  Logs              %s\n", logs)
-	if sys.TLSDir != "" {
-		// disputesctl speaks plaintext only, so it cannot reach the
-		// directory while mutual TLS is on.
-		fmt.Fprintf(out, "  Mutual TLS        on between the processes; throwaway CA and certificates in %s (disputesctl cannot connect)\n", relative(sys.TLSDir))
+	if files, ok := sys.CLICertificate(); ok {
+		fmt.Fprintf(out, "  Mutual TLS        on between the processes; throwaway CA and certificates in %s\n", relative(sys.TLSDir))
+		fmt.Fprintf(out, "                    disputesctl's is %s: TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE in %s\n", relative(files.CertFile), relative(envFile))
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "Demo group %q (fictional). Members and their access tokens (issued for this run):\n", "groups/"+demo.GroupID)
