@@ -24,8 +24,8 @@ import (
 // endpoint. When riverside's LP informs the link groups, hillside's notice
 // travels from A's notification service to B's over the federation API and
 // shows up in B's incoming notices; riverside's other link group, which
-// has only an e-mail address, gets an e-mail from A. Nothing confidential
-// crosses.
+// has only an e-mail address, gets an e-mail from A, and B e-mails
+// hillside's admin that the notice came. Nothing confidential crosses.
 func TestTwoSystemsExchangeANotice(t *testing.T) {
 	bin := buildSystem(t, false)
 	portsA := freePorts(t)
@@ -164,7 +164,18 @@ func TestTwoSystemsExchangeANotice(t *testing.T) {
 	if inbox := a.inbox(t, []string{marker}); len(inbox["hillside.contact@example.org"]) != 0 {
 		t.Errorf("hillside, reached over gRPC, was e-mailed too")
 	}
-	b.inbox(t, []string{marker}) // B sent nothing that carries the client's words
+
+	// B tells hillside's admin by e-mail, once, without the client's words.
+	testenv.Eventually(t, time.Minute, "hillside's admin to be told on B", func() bool {
+		return len(b.inbox(t, []string{marker})["hana.ito@hillside.example.org"]) > 0
+	})
+	msgs, err := b.mail.Messages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Subject != "Riverside Practitioners (demo) has told Hillside IPN Group (demo) of a concern raised with it" {
+		t.Errorf("B's e-mails: %+v; want the one to hillside's admin", msgs)
+	}
 }
 
 // overlaps reports whether two systems' port sets share a port.

@@ -224,6 +224,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	federationv1.RegisterFederationServiceServer(server.Registrar(), &grpcapi.Federation{Inbox: &federation.Inbox{
 		Peers: peers, Store: store.Incoming{Store: deliveries}, Directory: dir, NewID: uuid.NewString,
+		Announcer: federation.AdminAnnouncer{Planner: planner.Planner, Deliveries: deliveries},
 	}})
 
 	// The sender wakes as soon as new deliveries are committed, and polls

@@ -60,6 +60,12 @@ const (
 	FactTarget = "target"
 	// FactDeadline is, for a timer, when the target runs out (RFC 3339).
 	FactDeadline = "deadline"
+	// FactIncomingNotice is, for a notice from another deployment, its
+	// resource name here, "groups/{group}/incomingNotices/{id}".
+	FactIncomingNotice = "incoming_notice"
+	// FactFromGroupName is, for a notice from another deployment, the
+	// sending group's display name as it gave it.
+	FactFromGroupName = "from_group_display_name"
 )
 
 // The time targets a timer's FactTarget names, as casework's CaseTimerFired
@@ -74,10 +80,13 @@ const (
 
 // Reference is the resource name a message is about, which it quotes so
 // that the recipient can find it: the case when there is one, else the
-// concern.
+// incoming notice or the concern.
 func (f Facts) Reference() string {
 	if c := f[FactCase]; c != "" {
 		return c
+	}
+	if n := f[FactIncomingNotice]; n != "" {
+		return n
 	}
 	return f[FactConcern]
 }

@@ -98,8 +98,8 @@ var testDirectory = fakeDirectory{
 	},
 	members: []Member{
 		{Name: "groups/riverside/members/ann", DisplayName: "Ann", Active: true, Email: "ann@example.org"},
-		{Name: "groups/riverside/members/ben", DisplayName: "Ben", Active: true, Email: "ben@example.org"},
-		{Name: "groups/riverside/members/cy", DisplayName: "Cy", Active: false, Email: "cy@example.org"},
+		{Name: "groups/riverside/members/ben", DisplayName: "Ben", Active: true, Admin: true, Email: "ben@example.org"},
+		{Name: "groups/riverside/members/cy", DisplayName: "Cy", Active: false, Admin: true, Email: "cy@example.org"},
 		{Name: "groups/riverside/members/dot", DisplayName: "Dot", Active: true},
 	},
 	links: []LinkGroup{
@@ -150,6 +150,11 @@ func TestPlan(t *testing.T) {
 		return Event{ID: "5d1c2b3a-4f5e-4a6b-8c7d-9e0f1a2b3c4d", Type: EventTypeCaseStepTaken, Action: action, Group: "groups/riverside",
 			Facts: Facts{FactCase: caseName}}
 	}
+	const notice = "groups/riverside/incomingNotices/8f0e2d4c-1b3a-4c5d-9e6f-7a8b9c0d1e2f"
+	incoming := func(kind NoticeKind) Event {
+		return Event{ID: "8f0e2d4c-1b3a-4c5d-9e6f-7a8b9c0d1e2f", Type: EventTypeIncomingNotice, Action: string(kind), Group: "groups/riverside",
+			Facts: Facts{FactIncomingNotice: notice, FactFromGroupName: "Lakeland IPN"}}
+	}
 	// Of testDirectory's link groups, only these have somewhere to send.
 	reachable := []string{"groups/riverside/linkGroups/lakeland", "groups/riverside/linkGroups/hillside"}
 	tests := []struct {
@@ -173,6 +178,11 @@ func TestPlan(t *testing.T) {
 			dir:            fakeDirectory{groups: testDirectory.groups, links: append(slices.Clone(testDirectory.links), testDirectory.links[0])},
 			wantRecipients: reachable, wantKind: LinkGroupRecipient, wantTemplate: message.ProgressReported, wantReference: caseName},
 		{name: "no link groups", dir: fakeDirectory{groups: testDirectory.groups}, event: step(ActionInformLinkGroups)},
+		{name: "a peer's notice of a concern: the active admins", dir: testDirectory, event: incoming(NoticeLinkGroupsInformed),
+			wantRecipients: []string{"groups/riverside/members/ben"}, wantKind: MemberRecipient, wantTemplate: message.IncomingLinkGroupsInformed, wantReference: notice},
+		{name: "a peer's progress report: the active admins", dir: testDirectory, event: incoming(NoticeProgressReported),
+			wantRecipients: []string{"groups/riverside/members/ben"}, wantKind: MemberRecipient, wantTemplate: message.IncomingProgressReported, wantReference: notice},
+		{name: "a peer's notice of a kind not known here", dir: testDirectory, event: incoming("gossip")},
 		{name: "a step that tells nobody", dir: testDirectory, event: step("ACTION_RECORD_LINK_GROUP_ISSUE")},
 		{name: "a step without an action", dir: testDirectory, event: step("")},
 		{name: "unknown group", dir: testDirectory, event: Event{ID: "x", Type: EventTypeConcernRegistered, Group: "groups/nowhere"}},

@@ -189,12 +189,15 @@ func (p *Planner) recipients(ctx context.Context, ev Event, rule Recipients, gro
 	seen := map[string]bool{}
 	var out []recipient
 	switch rule {
-	case ActiveMembers:
+	case ActiveMembers, GroupAdmins:
 		members, err := p.Directory.ActiveMembers(ctx, group.Name)
 		if err != nil {
 			return nil, err
 		}
 		for _, m := range members {
+			if rule == GroupAdmins && !m.Admin {
+				continue
+			}
 			if m.Active && !seen[m.Name] {
 				seen[m.Name] = true
 				out = append(out, recipient{name: m.Name, kind: MemberRecipient})

@@ -38,6 +38,8 @@ const (
 	// CaseRoles is whoever holds the roles the route's To lists in the
 	// event's case, looked up in casework when the event arrives.
 	CaseRoles
+	// GroupAdmins is every active admin of the event's group.
+	GroupAdmins
 )
 
 // Route says which messages an event of one type causes.
@@ -117,6 +119,11 @@ const (
 	// EventTypeCaseTimerFired is the type of the event a case's time
 	// target causes when it nears or passes.
 	EventTypeCaseTimerFired = "ipn.disputes.events.v1.CaseTimerFired"
+	// EventTypeIncomingNotice is a notice another deployment delivered over
+	// the federation API, once recorded for a receiving group. It comes
+	// from this service's own federation endpoint, not from the stream;
+	// its Action is the notice's NoticeKind.
+	EventTypeIncomingNotice = "ipn.disputes.federation.v1.IncomingNotice"
 )
 
 // The kinds of CaseTimerFired, from its subject.
@@ -150,6 +157,11 @@ var Routes = map[RouteKey]Route{
 	{Type: EventTypeConcernRegistered}: {Recipients: ActiveMembers, Template: message.ConcernRegistered},
 	step(ActionInformLinkGroups):       {Recipients: LinkGroups, Template: message.LinkGroupsInformed},
 	step(ActionReportProgress):         {Recipients: LinkGroups, Template: message.ProgressReported},
+
+	// A notice from a group on another deployment that has this group as a
+	// link group: the admins, who read the group's incoming notices.
+	{Type: EventTypeIncomingNotice, Action: string(NoticeLinkGroupsInformed)}: {Recipients: GroupAdmins, Template: message.IncomingLinkGroupsInformed},
+	{Type: EventTypeIncomingNotice, Action: string(NoticeProgressReported)}:   {Recipients: GroupAdmins, Template: message.IncomingProgressReported},
 
 	// Each step tells the people whose turn it now is.
 	step("ACTION_NOMINATE_SPT"):      roles(To{Role: RoleNominee, Template: message.SPTNominated}),

@@ -145,6 +145,7 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) Delivery {
 		GroupName:     d.Facts[FactGroupName],
 		SignInURL:     strings.TrimRight(s.PublicURL, "/") + "/",
 		Reference:     d.Facts.Reference(),
+		FromGroupName: d.Facts[FactFromGroupName],
 	}
 	data = withTimer(data, d.Facts)
 	data = withDigest(data, d.Facts)

@@ -193,20 +193,33 @@ type Directory interface {
 	LinkGroups(ctx context.Context, group string) ([]dispatch.LinkGroup, error)
 }
 
+// Announcer tells a receiving group that a notice came in.
+type Announcer interface {
+	// Announce tells n's group of it. It may be called again for the same
+	// notice (the peer repeats one whose answer it lost) and must then
+	// tell nobody twice.
+	Announce(ctx context.Context, n Incoming) error
+}
+
 // Inbox receives peers' notices and shows them to the receiving groups.
 type Inbox struct {
 	Peers     Peers
 	Store     Store
 	Directory Directory
+	// Announcer tells each receiving group; nobody is told when nil.
+	Announcer Announcer
 	// NewID makes an incoming notice's id; Now is the clock.
 	NewID func() string
 	Now   func() time.Time
 }
 
-// Deliver records n for each of this deployment's groups it is for and
-// returns the first. A group it is for links to the calling peer: one of
-// its link groups is external with the peer's endpoint. When n names its
-// receiving group, only that group is considered.
+// Deliver records n for each of this deployment's groups it is for, tells
+// each group (see Announcer) and returns the first. A group it is for links
+// to the calling peer: one of its link groups is external with the peer's
+// endpoint. When n names its receiving group, only that group is
+// considered. The peer hears of success only once every group has been
+// told, so a notice recorded just before a crash is announced when the
+// peer tries again.
 func (b *Inbox) Deliver(ctx context.Context, n Notice) (Incoming, error) {
 	name, ok := peerOf(auth.FromContext(ctx))
 	if !ok {
@@ -232,6 +245,11 @@ func (b *Inbox) Deliver(ctx context.Context, n Notice) (Incoming, error) {
 		got, err := b.Store.Record(ctx, Incoming{ID: b.NewID(), Group: g, Peer: peer.Name, Notice: n, ReceiveTime: b.now()})
 		if err != nil {
 			return Incoming{}, fmt.Errorf("record notice: %w", err)
+		}
+		if b.Announcer != nil {
+			if err := b.Announcer.Announce(ctx, got); err != nil {
+				return Incoming{}, fmt.Errorf("announce notice %s: %w", got.Name(), err)
+			}
 		}
 		if i == 0 {
 			first = got
@@ -307,4 +325,36 @@ func (b *Inbox) now() time.Time {
 		return b.Now().UTC().Truncate(time.Microsecond)
 	}
 	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+// Deliveries stores planned deliveries.
+type Deliveries interface {
+	// Add inserts them, skipping any whose (event, recipient) pair already
+	// has one.
+	Add(ctx context.Context, ds []dispatch.Delivery) (int, error)
+}
+
+// AdminAnnouncer tells a receiving group's admins of a notice by e-mail,
+// through the same deliveries, retries and log as every other message. The
+// notice is the event: its id keys the deliveries, so announcing it again
+// adds none.
+type AdminAnnouncer struct {
+	Planner    *dispatch.Planner
+	Deliveries Deliveries
+}
+
+// Announce implements Announcer.
+func (a AdminAnnouncer) Announce(ctx context.Context, n Incoming) error {
+	ds, err := a.Planner.Plan(ctx, dispatch.Event{
+		ID:     n.ID,
+		Type:   dispatch.EventTypeIncomingNotice,
+		Action: string(n.Notice.Kind),
+		Group:  n.Group,
+		Facts:  dispatch.Facts{dispatch.FactIncomingNotice: n.Name(), dispatch.FactFromGroupName: n.Notice.FromDisplayName},
+	})
+	if err != nil {
+		return err
+	}
+	_, err = a.Deliveries.Add(ctx, ds)
+	return err
 }

@@ -66,6 +66,14 @@ const (
 	// Digest is a member's daily list of the next steps that are theirs to
 	// take (see Data.Items).
 	Digest = "digest"
+
+	// IncomingLinkGroupsInformed tells a group's admins that a group on
+	// another deployment, which has this group as a link group, has told it
+	// of a concern over the federation API (see Data.FromGroupName).
+	IncomingLinkGroupsInformed = "incoming_link_groups_informed"
+	// IncomingProgressReported tells a group's admins that such a group has
+	// reported progress on a concern that is not yet resolved.
+	IncomingProgressReported = "incoming_progress_reported"
 )
 
 // Data is what a template may show.
@@ -88,6 +96,10 @@ type Data struct {
 	// Items are, for a daily digest, the steps the member may take now;
 	// empty otherwise.
 	Items []DigestItem
+	// FromGroupName is, for a notice that came from a group on another
+	// deployment, that group's display name as it gave it; empty
+	// otherwise.
+	FromGroupName string
 }
 
 // DigestItem is one line of a daily digest: a case and a step that may be

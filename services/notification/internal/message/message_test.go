@@ -113,6 +113,45 @@ func TestLinkGroupNotices(t *testing.T) {
 	}
 }
 
+// TestIncomingNoticeAnnouncements: a group's admins hear which group told
+// them what, and where the notice is kept; nothing else.
+func TestIncomingNoticeAnnouncements(t *testing.T) {
+	t.Parallel()
+	data := Data{
+		RecipientName: "Hana Ito",
+		GroupName:     "Hillside IPN",
+		SignInURL:     "https://disputes.example.org/",
+		Reference:     "groups/hillside/incomingNotices/8f0e2d4c-1b3a-4c5d-9e6f-7a8b9c0d1e2f",
+		FromGroupName: "Riverside Practitioners",
+	}
+	c := catalog(t)
+	for key, want := range map[string]string{
+		IncomingLinkGroupsInformed: "Riverside Practitioners has told Hillside IPN of a concern raised with it",
+		IncomingProgressReported:   "Riverside Practitioners reports progress on a concern not yet resolved",
+	} {
+		t.Run(key, func(t *testing.T) {
+			t.Parallel()
+			got, err := c.Render(key, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Subject != want {
+				t.Errorf("subject %q; want %q", got.Subject, want)
+			}
+			for _, body := range []string{got.Text, got.HTML} {
+				for _, part := range []string{"Dear Hana Ito", data.Reference, data.SignInURL, "link groups of Riverside Practitioners"} {
+					if !strings.Contains(body, part) {
+						t.Errorf("body lacks %q:\n%s", part, body)
+					}
+				}
+				if strings.Contains(body, "@") {
+					t.Errorf("body holds an address:\n%s", body)
+				}
+			}
+		})
+	}
+}
+
 // TestDataHoldsNoConfidentialFields pins what a template can show: adding a
 // field (say the concern's text) must be a deliberate change to this test.
 func TestDataHoldsNoConfidentialFields(t *testing.T) {
@@ -121,7 +160,7 @@ func TestDataHoldsNoConfidentialFields(t *testing.T) {
 		typ  reflect.Type
 		want string
 	}{
-		{reflect.TypeFor[Data](), "RecipientName,GroupName,SignInURL,Reference,Target,Deadline,Items"},
+		{reflect.TypeFor[Data](), "RecipientName,GroupName,SignInURL,Reference,Target,Deadline,Items,FromGroupName"},
 		// A digest's lines: a case's resource name and a step's title.
 		{reflect.TypeFor[DigestItem](), "Case,Step"},
 	}

@@ -167,5 +167,6 @@ func Sample() Data {
 			{Case: "groups/sample/cases/00000000-0000-4000-8000-000000000000", Step: "Sample step"},
 			{Case: "groups/sample/cases/00000000-0000-4000-8000-000000000001", Step: "Another sample step"},
 		},
+		FromGroupName: "Sample Link Group",
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/postgres"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -73,6 +74,20 @@ func AddDeliveries(ctx context.Context, tx pgx.Tx, ds []dispatch.Delivery) (int,
 		inserted += int(tag.RowsAffected())
 	}
 	return inserted, nil
+}
+
+// Add inserts deliveries planned outside an event's transaction (the
+// announcement of a notice a peer delivered), skipping those whose (event,
+// recipient) pair already has one, so that planning again is harmless. It
+// returns how many were inserted.
+func (s *Store) Add(ctx context.Context, ds []dispatch.Delivery) (int, error) {
+	var n int
+	err := postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		var err error
+		n, err = AddDeliveries(ctx, tx, ds)
+		return err
+	})
+	return n, err
 }
 
 // SendDue implements dispatch.Queue. The row stays locked (FOR UPDATE SKIP
