@@ -39,8 +39,10 @@ func (c disputesctl) run(t *testing.T, token string, args ...string) ctlResult {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.path, args...)
-	// Later entries win, so the caller's own settings cannot leak in.
-	cmd.Env = append(os.Environ(), "DIRECTORY_ADDR="+c.directoryAddr, "DISPUTES_TOKEN="+token)
+	// Later entries win, so the caller's own settings cannot leak in: not
+	// even TLS settings in the tester's shell, since this system runs
+	// without TLS.
+	cmd.Env = append(os.Environ(), "DIRECTORY_ADDR="+c.directoryAddr, "DISPUTES_TOKEN="+token, "TLS_CERT_FILE=", "TLS_KEY_FILE=", "TLS_CA_FILE=")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

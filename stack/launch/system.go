@@ -187,6 +187,10 @@ func (s *System) Env(name string) []string {
 	s.mu.Unlock()
 	if ok {
 		env = append(env, "TLS_CERT_FILE="+files.CertFile, "TLS_KEY_FILE="+files.KeyFile, "TLS_CA_FILE="+files.CAFile)
+	} else {
+		// Plaintext means plaintext, even when the launcher's own shell has
+		// these set (say, from a mutual-TLS run's demo.env).
+		env = append(env, "TLS_CERT_FILE=", "TLS_KEY_FILE=", "TLS_CA_FILE=")
 	}
 	if name == "gateway" {
 		return append(append(env, "HTTP_ADDR="+s.Addr("gateway")), s.Settings[name]...)

@@ -54,14 +54,14 @@ type Entry struct {
 // and the README.
 var Table = []Entry{
 	{OK, "success"},
-	{Failure, "any other failure (unreadable file, internal error)"},
-	{Usage, "usage error: unknown command, bad flag or wrong arguments; nothing was sent"},
+	{Failure, "any other failure (unreadable file or TLS certificate, internal error)"},
+	{Usage, "usage error: unknown command, bad flag, wrong arguments or only part of the TLS settings; nothing was sent"},
 	{NotFound, "NOT_FOUND: no such group, member, link group, statement or token"},
 	{Denied, "UNAUTHENTICATED or PERMISSION_DENIED: missing, invalid, revoked or insufficient token"},
 	{AlreadyExists, "ALREADY_EXISTS: the thing to create is already there"},
 	{InvalidArgument, "INVALID_ARGUMENT: a value was rejected; field violations follow"},
 	{Conflict, "FAILED_PRECONDITION or ABORTED: the current state does not allow it"},
-	{Unavailable, "UNAVAILABLE or DEADLINE_EXCEEDED: the service is unreachable or too slow"},
+	{Unavailable, "UNAVAILABLE or DEADLINE_EXCEEDED: the service is unreachable or too slow, or the TLS handshake failed"},
 }
 
 // usageError is a mistake on the command line.
