@@ -3387,7 +3387,9 @@ type AccessLogEntry struct {
 	// document, the messages or the notes, by resource name.
 	Resource string `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
 	// What kind of material: CONCERN, CLIENT_CONTACT, DOCUMENT, MESSAGES,
-	// NOTES, or EXPORT for a subject access export of everything.
+	// NOTES, EXPORT for a subject access export of everything, or
+	// CLIENT_CONTACT_SEARCH when a search for a client's cases compared the
+	// client's contact details and found this case.
 	Kind string `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
 	// When.
 	ReadTime      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=read_time,json=readTime,proto3" json:"read_time,omitempty"`
@@ -3751,6 +3753,124 @@ func (x *ClientDataExport) GetExportTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// FindClientCasesRequest names the person who asked, by how they reached
+// the group. At least one of client_email and client_phone is required.
+type FindClientCasesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The e-mail address the person gave; compared without regard to case or
+	// surrounding spaces. Never echoed in an answer or an error.
+	ClientEmail string `protobuf:"bytes,2,opt,name=client_email,json=clientEmail,proto3" json:"client_email,omitempty"`
+	// The telephone number the person gave; compared by its digits, with a
+	// leading 44 and a leading 0 taken as the same UK prefix. Never echoed in
+	// an answer or an error.
+	ClientPhone   string `protobuf:"bytes,3,opt,name=client_phone,json=clientPhone,proto3" json:"client_phone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindClientCasesRequest) Reset() {
+	*x = FindClientCasesRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindClientCasesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindClientCasesRequest) ProtoMessage() {}
+
+func (x *FindClientCasesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindClientCasesRequest.ProtoReflect.Descriptor instead.
+func (*FindClientCasesRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *FindClientCasesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *FindClientCasesRequest) GetClientEmail() string {
+	if x != nil {
+		return x.ClientEmail
+	}
+	return ""
+}
+
+func (x *FindClientCasesRequest) GetClientPhone() string {
+	if x != nil {
+		return x.ClientPhone
+	}
+	return ""
+}
+
+// FindClientCasesResponse names the cases found, and nothing else: no
+// contact details, so that the answer discloses no more than which cases
+// they are.
+type FindClientCasesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The names of the cases whose registered e-mail or telephone matches
+	// either one given, `groups/{group}/cases/{case}`, newest registration
+	// first (as ListCases orders them); empty when none does.
+	Cases         []string `protobuf:"bytes,1,rep,name=cases,proto3" json:"cases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindClientCasesResponse) Reset() {
+	*x = FindClientCasesResponse{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindClientCasesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindClientCasesResponse) ProtoMessage() {}
+
+func (x *FindClientCasesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindClientCasesResponse.ProtoReflect.Descriptor instead.
+func (*FindClientCasesResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *FindClientCasesResponse) GetCases() []string {
+	if x != nil {
+		return x.Cases
+	}
+	return nil
+}
+
 var File_ipn_disputes_casework_v1_casework_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
@@ -4062,7 +4182,15 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x10timeline_entries\x18\a \x03(\v2'.ipn.disputes.casework.v1.TimelineEntryR\x0ftimelineEntries\x12V\n" +
 	"\x12access_log_entries\x18\b \x03(\v2(.ipn.disputes.casework.v1.AccessLogEntryR\x10accessLogEntries\x12;\n" +
 	"\vexport_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"exportTime2\xb6\x17\n" +
+	"exportTime\"\x99\x01\n" +
+	"\x16FindClientCasesRequest\x129\n" +
+	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12!\n" +
+	"\fclient_email\x18\x02 \x01(\tR\vclientEmail\x12!\n" +
+	"\fclient_phone\x18\x03 \x01(\tR\vclientPhone\"N\n" +
+	"\x17FindClientCasesResponse\x123\n" +
+	"\x05cases\x18\x01 \x03(\tB\x1d\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x05cases2\xe7\x18\n" +
 	"\x0fCaseworkService\x12x\n" +
 	"\aGetCase\x12(.ipn.disputes.casework.v1.GetCaseRequest\x1a\x1e.ipn.disputes.casework.v1.Case\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=groups/*/cases/*}\x12\x89\x01\n" +
 	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/cases\x12\xb1\x01\n" +
@@ -4083,7 +4211,8 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"CreateNote\x12+.ipn.disputes.casework.v1.CreateNoteRequest\x1a\x1e.ipn.disputes.casework.v1.Note\"1\x82\xd3\xe4\x93\x02+:\x04note\"#/v1/{parent=groups/*/cases/*}/notes\x12\x91\x01\n" +
 	"\tListNotes\x12*.ipn.disputes.casework.v1.ListNotesRequest\x1a+.ipn.disputes.casework.v1.ListNotesResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=groups/*/cases/*}/notes\x12\xbd\x01\n" +
 	"\x14ListAccessLogEntries\x125.ipn.disputes.casework.v1.ListAccessLogEntriesRequest\x1a6.ipn.disputes.casework.v1.ListAccessLogEntriesResponse\"6\x82\xd3\xe4\x93\x020\x12./v1/{parent=groups/*/cases/*}/accessLogEntries\x12\xa7\x01\n" +
-	"\x10ExportClientData\x121.ipn.disputes.casework.v1.ExportClientDataRequest\x1a*.ipn.disputes.casework.v1.ClientDataExport\"4\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/cases/*}:exportClientData\x12\xb6\x01\n" +
+	"\x10ExportClientData\x121.ipn.disputes.casework.v1.ExportClientDataRequest\x1a*.ipn.disputes.casework.v1.ClientDataExport\"4\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/cases/*}:exportClientData\x12\xae\x01\n" +
+	"\x0fFindClientCases\x120.ipn.disputes.casework.v1.FindClientCasesRequest\x1a1.ipn.disputes.casework.v1.FindClientCasesResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/v1/{parent=groups/*}/cases:findClientCases\x12\xb6\x01\n" +
 	"\x11ReissueAccessCode\x122.ipn.disputes.casework.v1.ReissueAccessCodeRequest\x1a3.ipn.disputes.casework.v1.ReissueAccessCodeResponse\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=groups/*/cases/*}:reissueAccessCodeBSZQgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1;caseworkv1b\x06proto3"
 
 var (
@@ -4099,7 +4228,7 @@ func file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
 	(Case_Outcome)(0),                    // 0: ipn.disputes.casework.v1.Case.Outcome
 	(Constraints_Sharing)(0),             // 1: ipn.disputes.casework.v1.Constraints.Sharing
@@ -4154,32 +4283,34 @@ var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
 	(*ListAccessLogEntriesResponse)(nil), // 50: ipn.disputes.casework.v1.ListAccessLogEntriesResponse
 	(*ExportClientDataRequest)(nil),      // 51: ipn.disputes.casework.v1.ExportClientDataRequest
 	(*ClientDataExport)(nil),             // 52: ipn.disputes.casework.v1.ClientDataExport
-	(v1.Phase)(0),                        // 53: ipn.disputes.procedure.v1.Phase
-	(*timestamppb.Timestamp)(nil),        // 54: google.protobuf.Timestamp
-	(v1.Role)(0),                         // 55: ipn.disputes.procedure.v1.Role
-	(*durationpb.Duration)(nil),          // 56: google.protobuf.Duration
-	(v1.MeetingKind)(0),                  // 57: ipn.disputes.procedure.v1.MeetingKind
-	(*v1.Procedure)(nil),                 // 58: ipn.disputes.procedure.v1.Procedure
-	(*httpbody.HttpBody)(nil),            // 59: google.api.HttpBody
+	(*FindClientCasesRequest)(nil),       // 53: ipn.disputes.casework.v1.FindClientCasesRequest
+	(*FindClientCasesResponse)(nil),      // 54: ipn.disputes.casework.v1.FindClientCasesResponse
+	(v1.Phase)(0),                        // 55: ipn.disputes.procedure.v1.Phase
+	(*timestamppb.Timestamp)(nil),        // 56: google.protobuf.Timestamp
+	(v1.Role)(0),                         // 57: ipn.disputes.procedure.v1.Role
+	(*durationpb.Duration)(nil),          // 58: google.protobuf.Duration
+	(v1.MeetingKind)(0),                  // 59: ipn.disputes.procedure.v1.MeetingKind
+	(*v1.Procedure)(nil),                 // 60: ipn.disputes.procedure.v1.Procedure
+	(*httpbody.HttpBody)(nil),            // 61: google.api.HttpBody
 }
 var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
-	53, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	55, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
 	6,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
-	54, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
-	54, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
+	56, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
+	56, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: ipn.disputes.casework.v1.Case.outcome:type_name -> ipn.disputes.casework.v1.Case.Outcome
-	54, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
-	55, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
+	56, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
+	57, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
 	5,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
 	6,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
-	55, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
-	55, // 10: ipn.disputes.casework.v1.NextStep.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
-	54, // 11: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
-	56, // 12: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
-	56, // 13: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
-	54, // 14: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
-	53, // 15: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
-	55, // 16: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
+	57, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
+	57, // 10: ipn.disputes.casework.v1.NextStep.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
+	56, // 11: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
+	58, // 12: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
+	58, // 13: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
+	56, // 14: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
+	55, // 15: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	57, // 16: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
 	4,  // 17: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
 	12, // 18: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
 	13, // 19: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
@@ -4190,27 +4321,27 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	4,  // 24: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
 	23, // 25: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	14, // 26: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	54, // 27: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
-	54, // 28: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
+	56, // 27: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
+	56, // 28: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
 	19, // 29: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
 	19, // 30: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
 	1,  // 31: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
 	2,  // 32: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	54, // 33: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
+	56, // 33: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
 	18, // 34: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	57, // 35: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
+	59, // 35: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
 	3,  // 36: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
 	14, // 37: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
 	22, // 38: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
-	54, // 39: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	55, // 40: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
-	54, // 41: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
-	55, // 42: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
-	54, // 43: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
-	55, // 44: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
-	54, // 45: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	54, // 46: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
-	58, // 47: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
+	56, // 39: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	57, // 40: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
+	56, // 41: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
+	57, // 42: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
+	56, // 43: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
+	57, // 44: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
+	56, // 45: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	56, // 46: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
+	60, // 47: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
 	23, // 48: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	2,  // 49: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
 	20, // 50: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
@@ -4219,9 +4350,9 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	24, // 53: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
 	25, // 54: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
 	25, // 55: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
-	54, // 56: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
-	55, // 57: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
-	54, // 58: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
+	56, // 56: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
+	57, // 57: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
+	56, // 58: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
 	48, // 59: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
 	4,  // 60: ipn.disputes.casework.v1.ClientDataExport.case:type_name -> ipn.disputes.casework.v1.Case
 	46, // 61: ipn.disputes.casework.v1.ClientDataExport.registered_concern:type_name -> ipn.disputes.casework.v1.RegisteredConcern
@@ -4231,7 +4362,7 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	21, // 65: ipn.disputes.casework.v1.ClientDataExport.meetings:type_name -> ipn.disputes.casework.v1.Meeting
 	23, // 66: ipn.disputes.casework.v1.ClientDataExport.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	48, // 67: ipn.disputes.casework.v1.ClientDataExport.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
-	54, // 68: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
+	56, // 68: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
 	7,  // 69: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
 	8,  // 70: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
 	47, // 71: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
@@ -4250,28 +4381,30 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	42, // 84: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
 	49, // 85: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
 	51, // 86: ipn.disputes.casework.v1.CaseworkService.ExportClientData:input_type -> ipn.disputes.casework.v1.ExportClientDataRequest
-	44, // 87: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	4,  // 88: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
-	9,  // 89: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
-	46, // 90: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
-	11, // 91: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
-	58, // 92: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
-	28, // 93: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
-	30, // 94: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	32, // 95: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
-	20, // 96: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
-	35, // 97: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
-	21, // 98: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
-	59, // 99: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
-	24, // 100: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
-	40, // 101: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
-	25, // 102: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
-	43, // 103: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
-	50, // 104: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
-	52, // 105: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
-	45, // 106: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	88, // [88:107] is the sub-list for method output_type
-	69, // [69:88] is the sub-list for method input_type
+	53, // 87: ipn.disputes.casework.v1.CaseworkService.FindClientCases:input_type -> ipn.disputes.casework.v1.FindClientCasesRequest
+	44, // 88: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	4,  // 89: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
+	9,  // 90: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
+	46, // 91: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
+	11, // 92: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
+	60, // 93: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
+	28, // 94: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
+	30, // 95: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	32, // 96: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
+	20, // 97: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
+	35, // 98: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
+	21, // 99: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
+	61, // 100: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
+	24, // 101: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
+	40, // 102: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
+	25, // 103: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
+	43, // 104: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
+	50, // 105: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	52, // 106: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
+	54, // 107: ipn.disputes.casework.v1.CaseworkService.FindClientCases:output_type -> ipn.disputes.casework.v1.FindClientCasesResponse
+	45, // 108: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	89, // [89:109] is the sub-list for method output_type
+	69, // [69:89] is the sub-list for method input_type
 	69, // [69:69] is the sub-list for extension type_name
 	69, // [69:69] is the sub-list for extension extendee
 	0,  // [0:69] is the sub-list for field type_name
@@ -4297,7 +4430,7 @@ func file_ipn_disputes_casework_v1_casework_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_casework_v1_casework_proto_rawDesc), len(file_ipn_disputes_casework_v1_casework_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   49,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -39,6 +39,7 @@ const (
 	CaseworkService_ListNotes_FullMethodName            = "/ipn.disputes.casework.v1.CaseworkService/ListNotes"
 	CaseworkService_ListAccessLogEntries_FullMethodName = "/ipn.disputes.casework.v1.CaseworkService/ListAccessLogEntries"
 	CaseworkService_ExportClientData_FullMethodName     = "/ipn.disputes.casework.v1.CaseworkService/ExportClientData"
+	CaseworkService_FindClientCases_FullMethodName      = "/ipn.disputes.casework.v1.CaseworkService/FindClientCases"
 	CaseworkService_ReissueAccessCode_FullMethodName    = "/ipn.disputes.casework.v1.CaseworkService/ReissueAccessCode"
 )
 
@@ -107,6 +108,12 @@ type CaseworkServiceClient interface {
 	// a case, for a subject access request. Only the group's admins may; the
 	// export is recorded in the case's access log.
 	ExportClientData(ctx context.Context, in *ExportClientDataRequest, opts ...grpc.CallOption) (*ClientDataExport, error)
+	// FindClientCases finds the group's cases whose client registered a given
+	// e-mail address or telephone number, for a subject access request. Only
+	// the group's admins may. It answers with the cases' names alone; each
+	// case found records the search in its access log. A POST, so that the
+	// address never appears in a URL or a request log.
+	FindClientCases(ctx context.Context, in *FindClientCasesRequest, opts ...grpc.CallOption) (*FindClientCasesResponse, error)
 	// ReissueAccessCode gives the client a new access code and revokes the old
 	// one and every session made with it. Only the case's SPC may; the SPC
 	// passes the code on to the client.
@@ -301,6 +308,16 @@ func (c *caseworkServiceClient) ExportClientData(ctx context.Context, in *Export
 	return out, nil
 }
 
+func (c *caseworkServiceClient) FindClientCases(ctx context.Context, in *FindClientCasesRequest, opts ...grpc.CallOption) (*FindClientCasesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FindClientCasesResponse)
+	err := c.cc.Invoke(ctx, CaseworkService_FindClientCases_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *caseworkServiceClient) ReissueAccessCode(ctx context.Context, in *ReissueAccessCodeRequest, opts ...grpc.CallOption) (*ReissueAccessCodeResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReissueAccessCodeResponse)
@@ -376,6 +393,12 @@ type CaseworkServiceServer interface {
 	// a case, for a subject access request. Only the group's admins may; the
 	// export is recorded in the case's access log.
 	ExportClientData(context.Context, *ExportClientDataRequest) (*ClientDataExport, error)
+	// FindClientCases finds the group's cases whose client registered a given
+	// e-mail address or telephone number, for a subject access request. Only
+	// the group's admins may. It answers with the cases' names alone; each
+	// case found records the search in its access log. A POST, so that the
+	// address never appears in a URL or a request log.
+	FindClientCases(context.Context, *FindClientCasesRequest) (*FindClientCasesResponse, error)
 	// ReissueAccessCode gives the client a new access code and revokes the old
 	// one and every session made with it. Only the case's SPC may; the SPC
 	// passes the code on to the client.
@@ -443,6 +466,9 @@ func (UnimplementedCaseworkServiceServer) ListAccessLogEntries(context.Context, 
 }
 func (UnimplementedCaseworkServiceServer) ExportClientData(context.Context, *ExportClientDataRequest) (*ClientDataExport, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportClientData not implemented")
+}
+func (UnimplementedCaseworkServiceServer) FindClientCases(context.Context, *FindClientCasesRequest) (*FindClientCasesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FindClientCases not implemented")
 }
 func (UnimplementedCaseworkServiceServer) ReissueAccessCode(context.Context, *ReissueAccessCodeRequest) (*ReissueAccessCodeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReissueAccessCode not implemented")
@@ -792,6 +818,24 @@ func _CaseworkService_ExportClientData_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseworkService_FindClientCases_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FindClientCasesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).FindClientCases(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_FindClientCases_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).FindClientCases(ctx, req.(*FindClientCasesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CaseworkService_ReissueAccessCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReissueAccessCodeRequest)
 	if err := dec(in); err != nil {
@@ -888,6 +932,10 @@ var CaseworkService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExportClientData",
 			Handler:    _CaseworkService_ExportClientData_Handler,
+		},
+		{
+			MethodName: "FindClientCases",
+			Handler:    _CaseworkService_FindClientCases_Handler,
 		},
 		{
 			MethodName: "ReissueAccessCode",
