@@ -94,6 +94,13 @@ type Config struct {
 	// DigestPassed is called after every pass of the digest job; not a
 	// setting, tests count passes with it.
 	DigestPassed func()
+	// DeadLetterInterval is how often the dead-letter job looks for
+	// deliveries that died (a minute when zero); not a setting, tests
+	// change it.
+	DeadLetterInterval time.Duration
+	// DeadLetterPassed is called after every pass of the dead-letter job;
+	// not a setting, tests count passes with it.
+	DeadLetterPassed func()
 }
 
 // Register declares the settings on set.
@@ -207,6 +214,8 @@ func Run(ctx context.Context, cfg Config) error {
 		Interval: cfg.DigestInterval, Logger: base.Log, Now: cfg.Now, Passed: cfg.DigestPassed,
 	}
 	planner := &eventapi.Handler{Planner: &dispatch.Planner{Directory: dir, Casework: cases, Logger: base.Log, Now: cfg.Now}, Logger: base.Log}
+	deadLetters := &dispatch.DeadLetters{Store: deliveries, Planner: planner.Planner, Interval: cfg.DeadLetterInterval, Logger: base.Log,
+		Now: cfg.Now, Passed: cfg.DeadLetterPassed}
 	consumer := base.Consumer(eventapi.Subjects(base.Events), planner.Handle)
 	caseConsumer := base.Consumer(eventapi.CaseSubjects(base.Events), planner.Handle)
 	caseConsumer.Name = CaseConsumer
@@ -234,5 +243,5 @@ func Run(ctx context.Context, cfg Config) error {
 		postgres.Listen(ctx, base.Pool, deliveries.Channel(), wake, time.Second, base.Log)
 		return nil
 	}
-	return base.Run(ctx, server, consumer.Run, caseConsumer.Run, listen, func(ctx context.Context) error { return sender.Run(ctx, wake) }, digest.Run)
+	return base.Run(ctx, server, consumer.Run, caseConsumer.Run, listen, func(ctx context.Context) error { return sender.Run(ctx, wake) }, digest.Run, deadLetters.Run)
 }

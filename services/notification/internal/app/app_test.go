@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"os/exec"
 	"path/filepath"
@@ -251,6 +252,11 @@ type options struct {
 	// digest pass.
 	now          func() time.Time
 	digestPassed func()
+	// deadLetterInterval is how often the dead-letter job looks for deaths:
+	// an hour when zero, so that it tells of none in tests about other
+	// things; deadLetterPassed is told of every pass.
+	deadLetterInterval time.Duration
+	deadLetterPassed   func()
 }
 
 type running struct {
@@ -301,6 +307,9 @@ func startNotification(t *testing.T, o options) running {
 		DigestHour:     7,
 		DigestInterval: 20 * time.Millisecond,
 		DigestPassed:   o.digestPassed,
+
+		DeadLetterInterval: cmp.Or(o.deadLetterInterval, time.Hour),
+		DeadLetterPassed:   o.deadLetterPassed,
 	}
 	testenv.RunService(t, Name, r.addr, func(ctx context.Context) error { return Run(ctx, cfg) })
 

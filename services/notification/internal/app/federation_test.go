@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,6 +155,46 @@ func TestRetryDeadDelivery(t *testing.T) {
 	}
 	_, err = admin.RetryDelivery(ctx, &notificationv1.RetryDeliveryRequest{Name: target.GetName()})
 	testenv.WantStatus(t, err, codes.FailedPrecondition, "DELIVERY_NOT_DEAD")
+}
+
+// TestDeadDeliveriesToldToAdmins: messages die while the mail server is
+// away; once it is back, the dead-letter job tells the group's admin once,
+// by e-mail, where to look, and no later pass tells them again.
+func TestDeadDeliveriesToldToAdmins(t *testing.T) {
+	t.Parallel()
+	smtpAddr := testenv.FreeAddr(t) // down until mailpit starts there
+	o := options{smtpAddr: smtpAddr, maxAttempts: 1, dbURL: testenv.Database(t), ns: testenv.Namespace(t)}
+	t.Run("the messages die", func(t *testing.T) {
+		r := startNotification(t, o)
+		ev := concernEvent()
+		r.publish(t, ev, ev.GetMetadata().GetEventId())
+		testenv.Eventually(t, time.Minute, "every delivery is dead", func() bool { return r.stateCounts(t)["dead"] == 6 })
+	})
+	mailpit := startMailpitAt(t, smtpAddr)
+	t.Run("the admin is told", func(t *testing.T) {
+		var passes atomic.Int64
+		o := o
+		o.deadLetterInterval, o.deadLetterPassed = 20*time.Millisecond, func() { passes.Add(1) }
+		r := startNotification(t, o)
+		testenv.Eventually(t, time.Minute, "the admin's message", func() bool { return len(received(t, mailpit)) > 0 })
+		// Later passes must not tell again.
+		seen := passes.Load()
+		testenv.Eventually(t, time.Minute, "five more passes", func() bool { return passes.Load() >= seen+5 })
+		msgs := received(t, mailpit)
+		if len(msgs) != 1 || msgs[0].To[0].Address != emailOf("bea-lund") || msgs[0].Subject != "Messages could not be delivered - "+groupDisplayName {
+			t.Fatalf("mail %+v; want one message to the admin", msgs)
+		}
+		body, err := mailpit.Body(context.Background(), msgs[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(body.Text, "Delivery log: "+group+"/deliveries") || !strings.Contains(body.Text, publicURL) {
+			t.Errorf("the admin's message does not say where to look:\n%s", body.Text)
+		}
+		if counts := r.stateCounts(t); counts["dead"] != 6 || counts["sent"] != 1 {
+			t.Errorf("deliveries %v; want the 6 dead and the admin's message sent", counts)
+		}
+	})
 }
 
 func TestDeliveryLogFilters(t *testing.T) {

@@ -66,6 +66,9 @@ const (
 	// FactFromGroupName is, for a notice from another deployment, the
 	// sending group's display name as it gave it.
 	FactFromGroupName = "from_group_display_name"
+	// FactDeliveryLog is, for the message that tells admins of dead
+	// deliveries, the group's delivery log, "groups/{group}/deliveries".
+	FactDeliveryLog = "delivery_log"
 )
 
 // The time targets a timer's FactTarget names, as casework's CaseTimerFired
@@ -80,13 +83,16 @@ const (
 
 // Reference is the resource name a message is about, which it quotes so
 // that the recipient can find it: the case when there is one, else the
-// incoming notice or the concern.
+// incoming notice, the delivery log or the concern.
 func (f Facts) Reference() string {
 	if c := f[FactCase]; c != "" {
 		return c
 	}
 	if n := f[FactIncomingNotice]; n != "" {
 		return n
+	}
+	if l := f[FactDeliveryLog]; l != "" {
+		return l
 	}
 	return f[FactConcern]
 }

@@ -62,18 +62,25 @@ type Digest struct {
 // logged and tried again at the next: the members it did not reach are
 // still due.
 func (j *Digest) Run(ctx context.Context) error {
-	interval := j.Interval
+	return everyInterval(ctx, j.Interval, j.Pass, j.Passed, j.logger(), "digest")
+}
+
+// everyInterval calls pass at once and then every interval (a minute when
+// zero) until ctx is done, then returns nil. A failed pass is logged as the
+// job's and tried again at the next tick; passed, when set, is called after
+// every pass, so that tests can tell a pass happened without sleeping.
+func everyInterval(ctx context.Context, interval time.Duration, pass func(context.Context) error, passed func(), log *slog.Logger, job string) error {
 	if interval <= 0 {
 		interval = time.Minute
 	}
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
-		if err := j.Pass(ctx); err != nil && ctx.Err() == nil {
-			j.logger().Warn("digest pass failed; will try again", slog.Any("error", err))
+		if err := pass(ctx); err != nil && ctx.Err() == nil {
+			log.Warn(job+" pass failed; will try again", slog.Any("error", err))
 		}
-		if j.Passed != nil {
-			j.Passed()
+		if passed != nil {
+			passed()
 		}
 		select {
 		case <-ctx.Done():

@@ -158,6 +158,10 @@ var Routes = map[RouteKey]Route{
 	step(ActionInformLinkGroups):       {Recipients: LinkGroups, Template: message.LinkGroupsInformed},
 	step(ActionReportProgress):         {Recipients: LinkGroups, Template: message.ProgressReported},
 
+	// Deliveries that died: the admins, who read the delivery log and
+	// retry.
+	{Type: EventTypeDeliveriesDead}: {Recipients: GroupAdmins, Template: message.DeliveriesDead},
+
 	// A notice from a group on another deployment that has this group as a
 	// link group: the admins, who read the group's incoming notices.
 	{Type: EventTypeIncomingNotice, Action: string(NoticeLinkGroupsInformed)}: {Recipients: GroupAdmins, Template: message.IncomingLinkGroupsInformed},

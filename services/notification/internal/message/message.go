@@ -67,6 +67,9 @@ const (
 	// take (see Data.Items).
 	Digest = "digest"
 
+	// DeliveriesDead tells a group's admins that messages could not be
+	// delivered after every attempt, and where to see and retry them.
+	DeliveriesDead = "deliveries_dead"
 	// IncomingLinkGroupsInformed tells a group's admins that a group on
 	// another deployment, which has this group as a link group, has told it
 	// of a concern over the federation API (see Data.FromGroupName).

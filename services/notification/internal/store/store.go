@@ -118,9 +118,12 @@ func (s *Store) SendDue(ctx context.Context, now time.Time, attempt dispatch.Att
 	// mail may have gone.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	// A death is for the dead-letter job to tell the admins of, unless it
+	// is that job's own message dying (see TellDeaths).
 	if _, err := tx.Exec(wctx, `UPDATE deliveries SET state = $2, attempts = $3, next_attempt_at = $4,
-		last_error = $5, send_time = $6, channel = $7 WHERE id = $1`,
-		d.ID, next.State.String(), next.Attempts, next.NextAttemptAt, next.LastError, send, string(next.Channel)); err != nil {
+		last_error = $5, send_time = $6, channel = $7, death_told = NOT ($2 = 'dead' AND event_type <> $8) WHERE id = $1`,
+		d.ID, next.State.String(), next.Attempts, next.NextAttemptAt, next.LastError, send, string(next.Channel),
+		dispatch.EventTypeDeliveriesDead); err != nil {
 		return true, fmt.Errorf("record attempt on %s: %w", d.ID, err)
 	}
 	if err := tx.Commit(wctx); err != nil {
@@ -177,7 +180,8 @@ func (s *Store) Retry(ctx context.Context, group, id string, revive func(dispatc
 		return d, dispatch.ErrNotDead
 	}
 	next := revive(d)
-	if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = $2, attempts = $3, next_attempt_at = $4 WHERE id = $1`,
+	// A retried delivery is no longer a death anyone needs telling of.
+	if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = $2, attempts = $3, next_attempt_at = $4, death_told = true WHERE id = $1`,
 		id, next.State.String(), next.Attempts, next.NextAttemptAt); err != nil {
 		return dispatch.Delivery{}, fmt.Errorf("revive delivery %s: %w", id, err)
 	}
