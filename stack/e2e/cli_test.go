@@ -25,6 +25,9 @@ import (
 // disputesctl runs the built operator CLI against a running system.
 type disputesctl struct {
 	path, directoryAddr string
+	// env is more environment, over the defaults run sets: the TLS
+	// settings of a run against a system with mutual TLS, say.
+	env []string
 }
 
 // ctlResult is one run of disputesctl.
@@ -40,9 +43,9 @@ func (c disputesctl) run(t *testing.T, token string, args ...string) ctlResult {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.path, args...)
 	// Later entries win, so the caller's own settings cannot leak in: not
-	// even TLS settings in the tester's shell, since this system runs
-	// without TLS.
+	// even TLS settings in the tester's shell, unless c.env sets them.
 	cmd.Env = append(os.Environ(), "DIRECTORY_ADDR="+c.directoryAddr, "DISPUTES_TOKEN="+token, "TLS_CERT_FILE=", "TLS_KEY_FILE=", "TLS_CA_FILE=")
+	cmd.Env = append(cmd.Env, c.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -15,14 +15,11 @@ import (
 	"github.com/ipnmediation/disputes/stack/launch"
 )
 
-// setCLITLS puts files in the TLS variables the built disputesctl reads,
-// for the rest of the (sequential) test; empty files switch TLS off, as an
-// empty variable counts as unset.
-func setCLITLS(t *testing.T, files config.TLS) {
-	t.Helper()
-	t.Setenv("TLS_CERT_FILE", files.CertFile)
-	t.Setenv("TLS_KEY_FILE", files.KeyFile)
-	t.Setenv("TLS_CA_FILE", files.CAFile)
+// withTLS is c with files in the TLS variables the built disputesctl
+// reads; empty files switch TLS off, as an empty variable counts as unset.
+func (c disputesctl) withTLS(files config.TLS) disputesctl {
+	c.env = []string{"TLS_CERT_FILE=" + files.CertFile, "TLS_KEY_FILE=" + files.KeyFile, "TLS_CA_FILE=" + files.CAFile}
+	return c
 }
 
 // TestOperatorCLIWithMutualTLS drives the built disputesctl against a
@@ -57,26 +54,23 @@ func TestOperatorCLIWithMutualTLS(t *testing.T) {
 	}
 
 	t.Run("with the launcher's certificate in the environment", func(t *testing.T) {
-		setCLITLS(t, files)
-		r := ctl.want(t, 0, s.OperatorToken, "members", "list", demo.GroupID)
+		r := ctl.withTLS(files).want(t, 0, s.OperatorToken, "members", "list", demo.GroupID)
 		for _, m := range demo.Members {
 			if !strings.Contains(r.stdout, m.Name) {
 				t.Errorf("members list lacks %s:\n%s", m.Name, r.stdout)
 			}
 		}
-		links := decode(t, ctl.want(t, 0, admin, "--json", "links", "list", demo.GroupID), &directoryv1.ListLinkGroupsResponse{})
+		links := decode(t, ctl.withTLS(files).want(t, 0, admin, "--json", "links", "list", demo.GroupID), &directoryv1.ListLinkGroupsResponse{})
 		if len(links.GetLinkGroups()) != 2 {
 			t.Errorf("links list --json = %v, want the demo group's two link groups", links)
 		}
 	})
 
 	t.Run("with the launcher's certificate in flags", func(t *testing.T) {
-		setCLITLS(t, config.TLS{})
 		ctl.want(t, 0, s.OperatorToken, "--tls-cert", files.CertFile, "--tls-key", files.KeyFile, "--tls-ca", files.CAFile, "groups", "show", demo.GroupID)
 	})
 
 	t.Run("without TLS settings", func(t *testing.T) {
-		setCLITLS(t, config.TLS{})
 		r := ctl.want(t, 8, s.OperatorToken, "members", "list", demo.GroupID)
 		if !strings.Contains(r.stderr, "if it requires mutual TLS") {
 			t.Errorf("stderr %q does not suggest mutual TLS", r.stderr)
@@ -88,15 +82,13 @@ func TestOperatorCLIWithMutualTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		setCLITLS(t, other["disputesctl"])
-		r := ctl.want(t, 8, s.OperatorToken, "members", "list", demo.GroupID)
+		r := ctl.withTLS(other["disputesctl"]).want(t, 8, s.OperatorToken, "members", "list", demo.GroupID)
 		if !strings.Contains(r.stderr, "the TLS handshake failed") {
 			t.Errorf("stderr %q does not say the TLS handshake failed", r.stderr)
 		}
 	})
 
 	t.Run("with half the settings", func(t *testing.T) {
-		setCLITLS(t, config.TLS{CertFile: files.CertFile})
-		ctl.want(t, 2, s.OperatorToken, "members", "list", demo.GroupID)
+		ctl.withTLS(config.TLS{CertFile: files.CertFile}).want(t, 2, s.OperatorToken, "members", "list", demo.GroupID)
 	})
 }
