@@ -30,6 +30,22 @@ type disputesctl struct {
 	env []string
 }
 
+// buildCLI builds disputesctl beside the system's binaries, to run against
+// its directory.
+func (s *system) buildCLI(t *testing.T) disputesctl {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := launch.Build(ctx, root, s.BinDir, "disputesctl"); err != nil {
+		t.Fatal(err)
+	}
+	return disputesctl{path: filepath.Join(s.BinDir, "disputesctl"), directoryAddr: s.Addr("directory")}
+}
+
 // ctlResult is one run of disputesctl.
 type ctlResult struct {
 	code           int
@@ -87,16 +103,7 @@ func decode[M proto.Message](t *testing.T, r ctlResult, m M) M {
 // exit statuses scripts rely on.
 func TestOperatorCLI(t *testing.T) {
 	s := startSystem(t)
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := launch.Build(ctx, root, s.BinDir, "disputesctl"); err != nil {
-		t.Fatal(err)
-	}
-	ctl := disputesctl{path: filepath.Join(s.BinDir, "disputesctl"), directoryAddr: s.Addr("directory")}
+	ctl := s.buildCLI(t)
 	op := s.OperatorToken
 
 	// A group with an admin and a member.

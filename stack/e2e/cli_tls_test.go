@@ -1,18 +1,14 @@
 package e2e
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ipnmediation/disputes/operator/demo"
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/grpcserver/devcerts"
-	"github.com/ipnmediation/disputes/platform/testenv"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
-	"github.com/ipnmediation/disputes/stack/launch"
 )
 
 // withTLS is c with files in the TLS variables the built disputesctl
@@ -30,16 +26,7 @@ func (c disputesctl) withTLS(files config.TLS) disputesctl {
 // with the exit status scripts branch on.
 func TestOperatorCLIWithMutualTLS(t *testing.T) {
 	s := startSystemWith(t, systemOptions{mutualTLS: true})
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := launch.Build(ctx, root, s.BinDir, "disputesctl"); err != nil {
-		t.Fatal(err)
-	}
-	ctl := disputesctl{path: filepath.Join(s.BinDir, "disputesctl"), directoryAddr: s.Addr("directory")}
+	ctl := s.buildCLI(t)
 	admin := s.token(demo.Members[0].ID)
 
 	// Where operator/README.md and make run's banner say the files are:
