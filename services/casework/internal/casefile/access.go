@@ -35,6 +35,30 @@ func mayReadGroup(ctx context.Context, group string, notFound func() *fault.Erro
 	}
 }
 
+// mayAnswerSubjectAccess decides whether p may answer a subject access
+// request about the clients of group's cases: only the group's admins may,
+// since the answer gathers what the group holds about one person. what ends
+// the refusal's "only the group's admins ...". Whoever may otherwise see the
+// group's cases (its members and link groups, a client of the group, the
+// operator, the notifier) is told that only admins may; another service is
+// refused as for any read of cases; anyone else is told by notFound that
+// there is nothing, exactly as when there is not.
+func mayAnswerSubjectAccess(p auth.Principal, group, what string, notFound func() *fault.Error) error {
+	switch {
+	case p.IsGroupAdmin(group):
+		return nil
+	case p.Kind == auth.Anonymous:
+		return auth.ErrUnauthenticated()
+	case p.Kind == auth.Service && !p.IsService(NotifierService):
+		return fault.New(fault.PermissionDenied, "MEMBERS_ONLY",
+			fmt.Sprintf("the %s service may not read cases", p.Service))
+	case p.Kind == auth.Operator, p.IsService(NotifierService), p.Group == group:
+		return notAllowed("ADMIN_ONLY", "only the group's admins "+what)
+	default:
+		return notFound()
+	}
+}
+
 // NotifierService is the service that tells people what to do next: it
 // reads where a case stands and who holds its roles, like the operator, and
 // the client's contact details (only those, and logged) to write to the

@@ -31,8 +31,8 @@ func (s *Service) ExportClientData(ctx context.Context, name string) (Export, er
 	if err != nil {
 		return Export{}, err
 	}
-	if !cl.principal.IsGroupAdmin(c.Group) {
-		return Export{}, notAllowed("ADMIN_ONLY", "only the group's admins export what is held about a client")
+	if err := mayAnswerSubjectAccess(cl.principal, c.Group, "export what is held about a client", caseNotFound(name)); err != nil {
+		return Export{}, err
 	}
 	conf, err := s.Store.Confidential(ctx, c.ID)
 	if err != nil {

@@ -76,6 +76,11 @@ type Store interface {
 	// AccessLog returns the case's access records in order, from seq
 	// after+1, at most limit.
 	AccessLog(ctx context.Context, caseID string, after int64, limit int) ([]AccessRecord, error)
+	// RegisteredContacts returns up to limit cases of group in list order,
+	// starting after the cursor when it is not nil, each with the e-mail
+	// address and telephone number its client registered, opened. It opens
+	// nothing else that is confidential.
+	RegisteredContacts(ctx context.Context, group string, after *Cursor, limit int) ([]RegisteredContact, error)
 }
 
 // Concern is a concern as intake holds it, with what the client confided.

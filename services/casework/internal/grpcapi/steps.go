@@ -381,3 +381,12 @@ func (s *Server) ExportClientData(ctx context.Context, req *caseworkv1.ExportCli
 	}
 	return out, nil
 }
+
+// FindClientCases implements caseworkv1.CaseworkServiceServer.
+func (s *Server) FindClientCases(ctx context.Context, req *caseworkv1.FindClientCasesRequest) (*caseworkv1.FindClientCasesResponse, error) {
+	names, err := s.Cases.FindClientCases(ctx, req.GetParent(), req.GetClientEmail(), req.GetClientPhone())
+	if err != nil {
+		return nil, err
+	}
+	return &caseworkv1.FindClientCasesResponse{Cases: names}, nil
+}
