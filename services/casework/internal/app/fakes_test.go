@@ -26,6 +26,9 @@ const (
 	operatorToken      = "operator-token"
 	riversideToken     = "riverside-member-token"
 	hillsideToken      = "hillside-member-token"
+	// hillsideAdminToken is an admin of hillside, who administers nothing
+	// of riverside.
+	hillsideAdminToken = "hillside-admin-token"
 )
 
 // checkCaller insists on casework's own service credential, so the tests
@@ -130,15 +133,16 @@ var fakeTargets = map[string]*durationpb.Duration{
 }
 
 var fakeSecrets = map[string]*directoryv1.AuthenticateResponse{
-	riversideToken: {Member: "groups/riverside/members/bea-lindqvist", Group: "groups/riverside", GroupAdmin: true},
-	hillsideToken:  {Member: "groups/hillside/members/kim-lee", Group: "groups/hillside"},
-	operatorToken:  {Operator: true},
-	alexToken:      {Member: "groups/riverside/members/alex-moss", Group: "groups/riverside"},
-	calToken:       {Member: "groups/riverside/members/cal-reyes", Group: "groups/riverside"},
-	danaToken:      {Member: "groups/riverside/members/dana-holt", Group: "groups/riverside"},
-	eliToken:       {Member: "groups/riverside/members/eli-nakamura", Group: "groups/riverside"},
-	franToken:      {Member: "groups/riverside/members/fran-okafor", Group: "groups/riverside"},
-	linkToken:      {LinkGroup: "groups/riverside/linkGroups/hillside", Group: "groups/riverside"},
+	riversideToken:     {Member: "groups/riverside/members/bea-lindqvist", Group: "groups/riverside", GroupAdmin: true},
+	hillsideToken:      {Member: "groups/hillside/members/kim-lee", Group: "groups/hillside"},
+	hillsideAdminToken: {Member: "groups/hillside/members/lou-grant", Group: "groups/hillside", GroupAdmin: true},
+	operatorToken:      {Operator: true},
+	alexToken:          {Member: "groups/riverside/members/alex-moss", Group: "groups/riverside"},
+	calToken:           {Member: "groups/riverside/members/cal-reyes", Group: "groups/riverside"},
+	danaToken:          {Member: "groups/riverside/members/dana-holt", Group: "groups/riverside"},
+	eliToken:           {Member: "groups/riverside/members/eli-nakamura", Group: "groups/riverside"},
+	franToken:          {Member: "groups/riverside/members/fran-okafor", Group: "groups/riverside"},
+	linkToken:          {LinkGroup: "groups/riverside/linkGroups/hillside", Group: "groups/riverside"},
 }
 
 // More riverside members, for the procedure: alex-moss is the therapist of

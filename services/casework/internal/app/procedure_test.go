@@ -61,7 +61,13 @@ const (
 // returns its case, ready to walk.
 func (e *env) openWalk(t *testing.T, marker string) *walk {
 	t.Helper()
-	c := newConcern("groups/riverside", marker, time.Now().Add(-time.Hour))
+	return e.openWalkOf(t, newConcern("groups/riverside", marker, time.Now().Add(-time.Hour)))
+}
+
+// openWalkOf registers c, a riverside concern, and returns its case, ready
+// to walk.
+func (e *env) openWalkOf(t *testing.T, c *intakev1.Concern) *walk {
+	t.Helper()
 	e.register(t, c)
 	w := &walk{e: e, name: "groups/riverside/cases/" + e.caseID(t, c.GetName()), concern: c, meetings: map[procedurev1.MeetingKind]string{}}
 	w.clients = map[string]caseworkv1.CaseworkServiceClient{
