@@ -41,13 +41,6 @@ func main() {
 		os.Exit(1)
 	}
 	opts.Root = root
-	// Every process inherits this environment, and the launcher sets TLS
-	// files only when mutual TLS is on: a shell that sourced a mutual-TLS
-	// run's demo.env (which exports them for disputesctl) would otherwise
-	// switch a plaintext run's services to TLS.
-	for _, name := range []string{"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CA_FILE"} {
-		_ = os.Unsetenv(name)
-	}
 	opts.DataDir = filepath.Join(root, ".data")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
