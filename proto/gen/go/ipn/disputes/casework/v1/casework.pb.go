@@ -7,6 +7,8 @@
 package caseworkv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
+	_ "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/annotations/v1"
 	v1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
@@ -1221,8 +1223,9 @@ type MeetingProposal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The times proposed, at least one, at most ten.
 	Slots []*TimeSlot `protobuf:"bytes,1,rep,name=slots,proto3" json:"slots,omitempty"`
-	// Where, in words that identify no one, for example "the group's usual
-	// room" or "video call".
+	// Where, for example "the group's usual room" or "video call". Confidential:
+	// sealed at rest with the case's key and never sent in an event, a log line,
+	// an e-mail or a calendar file. At most 200 characters; one line.
 	Location      string `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1336,7 +1339,9 @@ type MeetingAnswer struct {
 	// The proposed times (0-based) the person can attend, or the one time
 	// confirmed or accepted.
 	Slots []int32 `protobuf:"varint,2,rep,packed,name=slots,proto3" json:"slots,omitempty"`
-	// For a meeting's outcome: what it concluded. Confidential.
+	// For a meeting's outcome: what it concluded. Confidential: sealed at rest
+	// with the case's key and never sent in an event, a log line, an e-mail or a
+	// calendar file. At most 20000 characters; may span lines.
 	Notes         string `protobuf:"bytes,3,opt,name=notes,proto3" json:"notes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1401,7 +1406,9 @@ type StatementAnswer struct {
 	Document string `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`
 	// On approval: what may be passed to the therapist.
 	Constraints *Constraints `protobuf:"bytes,2,opt,name=constraints,proto3" json:"constraints,omitempty"`
-	// On a request for changes: what should change. Confidential.
+	// On a request for changes: what should change. Confidential: sealed at rest
+	// with the case's key and never sent in an event, a log line, an e-mail or a
+	// calendar file. At most 20000 characters; may span lines.
 	Comment       string `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1461,7 +1468,9 @@ func (x *StatementAnswer) GetComment() string {
 // TextInput is words a step records. Confidential.
 type TextInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The words.
+	// The words. Confidential: sealed at rest with the case's key and never sent
+	// in an event, a log line, an e-mail or a calendar file. At most 20000
+	// characters; may span lines.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	// For a link group's issue: the link group that raised it,
 	// `groups/{group}/linkGroups/{link_group}`; a link group calling itself
@@ -1520,12 +1529,18 @@ func (x *TextInput) GetLinkGroup() string {
 // satisfactory. Confidential.
 type WrittenStatement struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// (a) What the concern is, precisely.
+	// (a) What the concern is, precisely. Confidential: sealed at rest with the
+	// case's key and never sent in an event, a log line, an e-mail or a calendar
+	// file. At most 20000 characters; may span lines.
 	Concern string `protobuf:"bytes,1,opt,name=concern,proto3" json:"concern,omitempty"`
-	// (b) What the client would regard as a satisfactory outcome.
+	// (b) What the client would regard as a satisfactory outcome. Confidential:
+	// sealed at rest with the case's key and never sent in an event, a log line,
+	// an e-mail or a calendar file. At most 20000 characters; may span lines.
 	DesiredOutcome string `protobuf:"bytes,2,opt,name=desired_outcome,json=desiredOutcome,proto3" json:"desired_outcome,omitempty"`
 	// A shorter account for the therapist, used when the client allows only a
-	// summary.
+	// summary. Confidential: sealed at rest with the case's key and never sent in
+	// an event, a log line, an e-mail or a calendar file. At most 20000
+	// characters; may span lines.
 	Summary string `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
 	// The client's constraints, once approved.
 	Constraints *Constraints `protobuf:"bytes,4,opt,name=constraints,proto3" json:"constraints,omitempty"`
@@ -1606,11 +1621,15 @@ type Constraints struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// How much the therapist reads.
 	Sharing Constraints_Sharing `protobuf:"varint,1,opt,name=sharing,proto3,enum=ipn.disputes.casework.v1.Constraints_Sharing" json:"sharing,omitempty"`
-	// Details (names, places, phrases) that must not reach the therapist; each
-	// is blotted out of what the therapist reads.
+	// Details (names, places, phrases) that must not reach the therapist; each is
+	// blotted out of what the therapist reads. Confidential: sealed at rest with
+	// the case's key and never sent in an event, a log line, an e-mail or a
+	// calendar file. At most 50 details, each one line of at most 500 characters.
 	WithheldDetails []string `protobuf:"bytes,2,rep,name=withheld_details,json=withheldDetails,proto3" json:"withheld_details,omitempty"`
-	// Anything else the SPC should respect when speaking for the client;
-	// shown to the client and the SPC only.
+	// Anything else the SPC should respect when speaking for the client; shown to
+	// the client and the SPC only. Confidential: sealed at rest with the case's
+	// key and never sent in an event, a log line, an e-mail or a calendar file.
+	// At most 20000 characters; may span lines.
 	Other         string `protobuf:"bytes,3,opt,name=other,proto3" json:"other,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2106,7 +2125,9 @@ type Message struct {
 	SenderRole v1.Role `protobuf:"varint,2,opt,name=sender_role,json=senderRole,proto3,enum=ipn.disputes.procedure.v1.Role" json:"sender_role,omitempty"`
 	// The sender: the SPC's member name, or `client`.
 	Sender string `protobuf:"bytes,3,opt,name=sender,proto3" json:"sender,omitempty"`
-	// The words. Confidential.
+	// The words. Confidential: sealed at rest with the case's key and never sent
+	// in an event, a log line, an e-mail or a calendar file. At most 20000
+	// characters; may span lines.
 	Text string `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
 	// When it was sent.
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
@@ -2186,7 +2207,9 @@ type Note struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The SPC who wrote it.
 	Author string `protobuf:"bytes,2,opt,name=author,proto3" json:"author,omitempty"`
-	// The words. Confidential.
+	// The words. Confidential: sealed at rest with the case's key and never sent
+	// in an event, a log line, an e-mail or a calendar file. At most 20000
+	// characters; may span lines.
 	Text string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
 	// When it was written.
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
@@ -3760,11 +3783,15 @@ type FindClientCasesRequest struct {
 	// `groups/{group}`.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The e-mail address the person gave; compared without regard to case or
-	// surrounding spaces. Never echoed in an answer or an error.
+	// surrounding spaces. Never echoed in an answer or an error. Confidential:
+	// compared with each case's sealed contact details, and never stored, echoed,
+	// logged or sent in an event or an e-mail. At most 254 characters; one line.
 	ClientEmail string `protobuf:"bytes,2,opt,name=client_email,json=clientEmail,proto3" json:"client_email,omitempty"`
 	// The telephone number the person gave; compared by its digits, with a
-	// leading 44 and a leading 0 taken as the same UK prefix. Never echoed in
-	// an answer or an error.
+	// leading 44 and a leading 0 taken as the same UK prefix. Never echoed in an
+	// answer or an error. Confidential: compared with each case's sealed contact
+	// details, and never stored, echoed, logged or sent in an event or an e-mail.
+	// At most 64 characters; one line.
 	ClientPhone   string `protobuf:"bytes,3,opt,name=client_phone,json=clientPhone,proto3" json:"client_phone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3875,7 +3902,7 @@ var File_ipn_disputes_casework_v1_casework_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\n" +
-	"'ipn/disputes/casework/v1/casework.proto\x12\x18ipn.disputes.casework.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)ipn/disputes/procedure/v1/procedure.proto\"\xb1\n" +
+	"'ipn/disputes/casework/v1/casework.proto\x12\x18ipn.disputes.casework.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a)ipn/disputes/procedure/v1/procedure.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xb1\n" +
 	"\n" +
 	"\x04Case\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12=\n" +
@@ -3927,31 +3954,31 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\aelapsed\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\aelapsed\x127\n" +
 	"\tremaining\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\tremaining\x12\x18\n" +
 	"\aoverdue\x18\x04 \x01(\bR\aoverdue\x125\n" +
-	"\bmet_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\ametTime\"F\n" +
-	"\x0eGetCaseRequest\x124\n" +
-	"\x04name\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x04name\"\xa6\x02\n" +
-	"\x10ListCasesRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\bmet_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\ametTime\"R\n" +
+	"\x0eGetCaseRequest\x12@\n" +
+	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\"\xbf\x02\n" +
+	"\x10ListCasesRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x126\n" +
+	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\x126\n" +
 	"\x05phase\x18\x04 \x01(\x0e2 .ipn.disputes.procedure.v1.PhaseR\x05phase\x12@\n" +
 	"\vcaller_role\x18\x05 \x01(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\n" +
 	"callerRole\x12!\n" +
 	"\foverdue_only\x18\x06 \x01(\bR\voverdueOnly\"q\n" +
 	"\x11ListCasesResponse\x124\n" +
 	"\x05cases\x18\x01 \x03(\v2\x1e.ipn.disputes.casework.v1.CaseR\x05cases\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x94\x05\n" +
-	"\x0fTakeStepRequest\x124\n" +
-	"\x04name\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x04name\x12\x17\n" +
-	"\x04step\x18\x02 \x01(\tB\x03\xe0A\x02R\x04step\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x18\n" +
-	"\aoutcome\x18\x04 \x01(\tR\aoutcome\x12\x18\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd3\x05\n" +
+	"\x0fTakeStepRequest\x12@\n" +
+	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\x12\"\n" +
+	"\x04step\x18\x02 \x01(\tB\x0e\x92A\x02xd\xe0A\x02\xea\xe0\x18\x02\b\x04R\x04step\x12\x1f\n" +
+	"\x04etag\x18\x03 \x01(\tB\v\x92A\x02xd\xea\xe0\x18\x02\b\x04R\x04etag\x12%\n" +
+	"\aoutcome\x18\x04 \x01(\tB\v\x92A\x02xd\xea\xe0\x18\x02\b\x04R\aoutcome\x12&\n" +
 	"\x06member\x18\n" +
-	" \x01(\tH\x00R\x06member\x12I\n" +
+	" \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x04H\x00R\x06member\x12I\n" +
 	"\vappointment\x18\v \x01(\v2%.ipn.disputes.casework.v1.AppointmentH\x00R\vappointment\x12V\n" +
 	"\x10meeting_proposal\x18\f \x01(\v2).ipn.disputes.casework.v1.MeetingProposalH\x00R\x0fmeetingProposal\x12P\n" +
 	"\x0emeeting_answer\x18\r \x01(\v2'.ipn.disputes.casework.v1.MeetingAnswerH\x00R\rmeetingAnswer\x12Y\n" +
@@ -3962,40 +3989,42 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x10TakeStepResponse\x122\n" +
 	"\x04case\x18\x01 \x01(\v2\x1e.ipn.disputes.casework.v1.CaseR\x04case\x12N\n" +
 	"\x0etimeline_entry\x18\x02 \x01(\v2'.ipn.disputes.casework.v1.TimelineEntryR\rtimelineEntry\x12\x18\n" +
-	"\acreated\x18\x03 \x01(\tR\acreated\"/\n" +
-	"\vAppointment\x12\x10\n" +
-	"\x03spc\x18\x01 \x01(\tR\x03spc\x12\x0e\n" +
-	"\x02lp\x18\x02 \x01(\tR\x02lp\"g\n" +
-	"\x0fMeetingProposal\x128\n" +
-	"\x05slots\x18\x01 \x03(\v2\".ipn.disputes.casework.v1.TimeSlotR\x05slots\x12\x1a\n" +
-	"\blocation\x18\x02 \x01(\tR\blocation\"|\n" +
+	"\acreated\x18\x03 \x01(\tR\acreated\"K\n" +
+	"\vAppointment\x12\x1e\n" +
+	"\x03spc\x18\x01 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x04R\x03spc\x12\x1c\n" +
+	"\x02lp\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x04R\x02lp\"}\n" +
+	"\x0fMeetingProposal\x12@\n" +
+	"\x05slots\x18\x01 \x03(\v2\".ipn.disputes.casework.v1.TimeSlotB\x06\x92A\x03\xa0\x01\n" +
+	"R\x05slots\x12(\n" +
+	"\blocation\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x01R\blocation\"|\n" +
 	"\bTimeSlot\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"U\n" +
-	"\rMeetingAnswer\x12\x18\n" +
-	"\ameeting\x18\x01 \x01(\tR\ameeting\x12\x14\n" +
-	"\x05slots\x18\x02 \x03(\x05R\x05slots\x12\x14\n" +
-	"\x05notes\x18\x03 \x01(\tR\x05notes\"\x90\x01\n" +
-	"\x0fStatementAnswer\x12\x1a\n" +
-	"\bdocument\x18\x01 \x01(\tR\bdocument\x12G\n" +
-	"\vconstraints\x18\x02 \x01(\v2%.ipn.disputes.casework.v1.ConstraintsR\vconstraints\x12\x18\n" +
-	"\acomment\x18\x03 \x01(\tR\acomment\">\n" +
-	"\tTextInput\x12\x12\n" +
-	"\x04text\x18\x01 \x01(\tR\x04text\x12\x1d\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"|\n" +
+	"\rMeetingAnswer\x12&\n" +
+	"\ameeting\x18\x01 \x01(\tB\f\x92A\x03x\x80\x02\xea\xe0\x18\x02\b\x04R\ameeting\x12\x1c\n" +
+	"\x05slots\x18\x02 \x03(\x05B\x06\x92A\x03\xa0\x01\n" +
+	"R\x05slots\x12%\n" +
+	"\x05notes\x18\x03 \x01(\tB\x0f\x92A\x04x\xa0\x9c\x01\xea\xe0\x18\x04\b\x01\x10\x01R\x05notes\"\xaf\x01\n" +
+	"\x0fStatementAnswer\x12(\n" +
+	"\bdocument\x18\x01 \x01(\tB\f\x92A\x03x\x80\x02\xea\xe0\x18\x02\b\x04R\bdocument\x12G\n" +
+	"\vconstraints\x18\x02 \x01(\v2%.ipn.disputes.casework.v1.ConstraintsR\vconstraints\x12)\n" +
+	"\acomment\x18\x03 \x01(\tB\x0f\x92A\x04x\xa0\x9c\x01\xea\xe0\x18\x04\b\x01\x10\x01R\acomment\"]\n" +
+	"\tTextInput\x12#\n" +
+	"\x04text\x18\x01 \x01(\tB\x0f\x92A\x04x\xa0\x9c\x01\xea\xe0\x18\x04\b\x01\x10\x01R\x04text\x12+\n" +
 	"\n" +
-	"link_group\x18\x02 \x01(\tR\tlinkGroup\"\xe3\x01\n" +
-	"\x10WrittenStatement\x12\x18\n" +
-	"\aconcern\x18\x01 \x01(\tR\aconcern\x12'\n" +
-	"\x0fdesired_outcome\x18\x02 \x01(\tR\x0edesiredOutcome\x12\x18\n" +
-	"\asummary\x18\x03 \x01(\tR\asummary\x12L\n" +
+	"link_group\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x04R\tlinkGroup\"\x96\x02\n" +
+	"\x10WrittenStatement\x12)\n" +
+	"\aconcern\x18\x01 \x01(\tB\x0f\x92A\x04x\xa0\x9c\x01\xea\xe0\x18\x04\b\x01\x10\x01R\aconcern\x128\n" +
+	"\x0fdesired_outcome\x18\x02 \x01(\tB\x0f\x92A\x04x\xa0\x9c\x01\xea\xe0\x18\x04\b\x01\x10\x01R\x0edesiredOutcome\x12)\n" +
+	"\asummary\x18\x03 \x01(\tB\x0f\x92A\x04x\xa0\x9c\x01\xea\xe0\x18\x04\b\x01\x10\x01R\asummary\x12L\n" +
 	"\vconstraints\x18\x04 \x01(\v2%.ipn.disputes.casework.v1.ConstraintsB\x03\xe0A\x03R\vconstraints\x12$\n" +
 	"\vas_conveyed\x18\x05 \x01(\bB\x03\xe0A\x03R\n" +
-	"asConveyed\"\xe7\x01\n" +
+	"asConveyed\"\x89\x02\n" +
 	"\vConstraints\x12G\n" +
-	"\asharing\x18\x01 \x01(\x0e2-.ipn.disputes.casework.v1.Constraints.SharingR\asharing\x12)\n" +
-	"\x10withheld_details\x18\x02 \x03(\tR\x0fwithheldDetails\x12\x14\n" +
-	"\x05other\x18\x03 \x01(\tR\x05other\"N\n" +
+	"\asharing\x18\x01 \x01(\x0e2-.ipn.disputes.casework.v1.Constraints.SharingR\asharing\x12:\n" +
+	"\x10withheld_details\x18\x02 \x03(\tB\x0f\x92A\x06x\xf4\x03\xa0\x012\xea\xe0\x18\x02\b\x01R\x0fwithheldDetails\x12%\n" +
+	"\x05other\x18\x03 \x01(\tB\x0f\x92A\x04x\xa0\x9c\x01\xea\xe0\x18\x04\b\x01\x10\x01R\x05other\"N\n" +
 	"\aSharing\x12\x17\n" +
 	"\x13SHARING_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fSHARING_FULL\x10\x01\x12\x18\n" +
@@ -4059,82 +4088,82 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\aoutcome\x18\x06 \x01(\tR\aoutcome\x12\x18\n" +
 	"\asubject\x18\a \x01(\tR\asubject\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xc6\x02\n" +
-	"\aMessage\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12E\n" +
+	"createTime\"\xe1\x02\n" +
+	"\aMessage\x12#\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\x80\x02\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12E\n" +
 	"\vsender_role\x18\x02 \x01(\x0e2\x1f.ipn.disputes.procedure.v1.RoleB\x03\xe0A\x03R\n" +
 	"senderRole\x12\x1b\n" +
-	"\x06sender\x18\x03 \x01(\tB\x03\xe0A\x03R\x06sender\x12\x17\n" +
-	"\x04text\x18\x04 \x01(\tB\x03\xe0A\x02R\x04text\x12@\n" +
+	"\x06sender\x18\x03 \x01(\tB\x03\xe0A\x03R\x06sender\x12&\n" +
+	"\x04text\x18\x04 \x01(\tB\x12\x92A\x04x\xa0\x9c\x01\xe0A\x02\xea\xe0\x18\x04\b\x01\x10\x01R\x04text\x12@\n" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime:c\xeaA`\n" +
-	"\x1bdisputes.ipn.org.uk/Message\x12.groups/{group}/cases/{case}/messages/{message}*\bmessages2\amessage\"\xed\x01\n" +
-	"\x04Note\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1b\n" +
-	"\x06author\x18\x02 \x01(\tB\x03\xe0A\x03R\x06author\x12\x17\n" +
-	"\x04text\x18\x03 \x01(\tB\x03\xe0A\x02R\x04text\x12@\n" +
+	"\x1bdisputes.ipn.org.uk/Message\x12.groups/{group}/cases/{case}/messages/{message}*\bmessages2\amessage\"\x88\x02\n" +
+	"\x04Note\x12#\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\x80\x02\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12\x1b\n" +
+	"\x06author\x18\x02 \x01(\tB\x03\xe0A\x03R\x06author\x12&\n" +
+	"\x04text\x18\x03 \x01(\tB\x12\x92A\x04x\xa0\x9c\x01\xe0A\x02\xea\xe0\x18\x04\b\x01\x10\x01R\x04text\x12@\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime:T\xeaAQ\n" +
-	"\x18disputes.ipn.org.uk/Note\x12(groups/{group}/cases/{case}/notes/{note}*\x05notes2\x04note\"P\n" +
-	"\x13GetProcedureRequest\x129\n" +
-	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1ddisputes.ipn.org.uk/ProcedureR\x04name\"\x17\n" +
+	"\x18disputes.ipn.org.uk/Note\x12(groups/{group}/cases/{case}/notes/{note}*\x05notes2\x04note\"[\n" +
+	"\x13GetProcedureRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\x92A\x02xd\xe0A\x02\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/Procedure\xea\xe0\x18\x02\b\x04R\x04name\"\x17\n" +
 	"\x15ListProceduresRequest\"\x8b\x01\n" +
 	"\x16ListProceduresResponse\x12D\n" +
 	"\n" +
 	"procedures\x18\x01 \x03(\v2$.ipn.disputes.procedure.v1.ProcedureR\n" +
 	"procedures\x12+\n" +
-	"\x11default_procedure\x18\x02 \x01(\tR\x10defaultProcedure\"\x92\x01\n" +
-	"\x1aListTimelineEntriesRequest\x128\n" +
-	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x11default_procedure\x18\x02 \x01(\tR\x10defaultProcedure\"\xac\x01\n" +
+	"\x1aListTimelineEntriesRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x99\x01\n" +
+	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x99\x01\n" +
 	"\x1bListTimelineEntriesResponse\x12R\n" +
 	"\x10timeline_entries\x18\x01 \x03(\v2'.ipn.disputes.casework.v1.TimelineEntryR\x0ftimelineEntries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8d\x01\n" +
-	"\x14ListDocumentsRequest\x128\n" +
-	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x06parent\x12;\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x99\x01\n" +
+	"\x14ListDocumentsRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\x12;\n" +
 	"\x04kind\x18\x02 \x01(\x0e2'.ipn.disputes.casework.v1.Document.KindR\x04kind\"Y\n" +
 	"\x15ListDocumentsResponse\x12@\n" +
-	"\tdocuments\x18\x01 \x03(\v2\".ipn.disputes.casework.v1.DocumentR\tdocuments\"N\n" +
-	"\x12GetDocumentRequest\x128\n" +
-	"\x04name\x18\x01 \x01(\tB$\xe0A\x02\xfaA\x1e\n" +
-	"\x1cdisputes.ipn.org.uk/DocumentR\x04name\"O\n" +
-	"\x13ListMeetingsRequest\x128\n" +
-	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x06parent\"U\n" +
+	"\tdocuments\x18\x01 \x03(\v2\".ipn.disputes.casework.v1.DocumentR\tdocuments\"Z\n" +
+	"\x12GetDocumentRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\x80\x02\xe0A\x02\xfaA\x1e\n" +
+	"\x1cdisputes.ipn.org.uk/Document\xea\xe0\x18\x02\b\x04R\x04name\"[\n" +
+	"\x13ListMeetingsRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\"U\n" +
 	"\x14ListMeetingsResponse\x12=\n" +
-	"\bmeetings\x18\x01 \x03(\v2!.ipn.disputes.casework.v1.MeetingR\bmeetings\"L\n" +
-	"\x11GetMeetingRequest\x127\n" +
-	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
-	"\x1bdisputes.ipn.org.uk/MeetingR\x04name\"T\n" +
-	"\x19GetMeetingCalendarRequest\x127\n" +
-	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
-	"\x1bdisputes.ipn.org.uk/MeetingR\x04name\"\x92\x01\n" +
-	"\x14CreateMessageRequest\x128\n" +
-	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x06parent\x12@\n" +
-	"\amessage\x18\x02 \x01(\v2!.ipn.disputes.casework.v1.MessageB\x03\xe0A\x02R\amessage\"O\n" +
-	"\x13ListMessagesRequest\x128\n" +
-	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x06parent\"U\n" +
+	"\bmeetings\x18\x01 \x03(\v2!.ipn.disputes.casework.v1.MeetingR\bmeetings\"X\n" +
+	"\x11GetMeetingRequest\x12C\n" +
+	"\x04name\x18\x01 \x01(\tB/\x92A\x03x\x80\x02\xe0A\x02\xfaA\x1d\n" +
+	"\x1bdisputes.ipn.org.uk/Meeting\xea\xe0\x18\x02\b\x04R\x04name\"`\n" +
+	"\x19GetMeetingCalendarRequest\x12C\n" +
+	"\x04name\x18\x01 \x01(\tB/\x92A\x03x\x80\x02\xe0A\x02\xfaA\x1d\n" +
+	"\x1bdisputes.ipn.org.uk/Meeting\xea\xe0\x18\x02\b\x04R\x04name\"\x9e\x01\n" +
+	"\x14CreateMessageRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\x12@\n" +
+	"\amessage\x18\x02 \x01(\v2!.ipn.disputes.casework.v1.MessageB\x03\xe0A\x02R\amessage\"[\n" +
+	"\x13ListMessagesRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\"U\n" +
 	"\x14ListMessagesResponse\x12=\n" +
-	"\bmessages\x18\x01 \x03(\v2!.ipn.disputes.casework.v1.MessageR\bmessages\"\x86\x01\n" +
-	"\x11CreateNoteRequest\x128\n" +
-	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x06parent\x127\n" +
-	"\x04note\x18\x02 \x01(\v2\x1e.ipn.disputes.casework.v1.NoteB\x03\xe0A\x02R\x04note\"L\n" +
-	"\x10ListNotesRequest\x128\n" +
-	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x06parent\"I\n" +
+	"\bmessages\x18\x01 \x03(\v2!.ipn.disputes.casework.v1.MessageR\bmessages\"\x92\x01\n" +
+	"\x11CreateNoteRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\x127\n" +
+	"\x04note\x18\x02 \x01(\v2\x1e.ipn.disputes.casework.v1.NoteB\x03\xe0A\x02R\x04note\"X\n" +
+	"\x10ListNotesRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\"I\n" +
 	"\x11ListNotesResponse\x124\n" +
-	"\x05notes\x18\x01 \x03(\v2\x1e.ipn.disputes.casework.v1.NoteR\x05notes\"P\n" +
-	"\x18ReissueAccessCodeRequest\x124\n" +
-	"\x04name\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x04name\"Z\n" +
+	"\x05notes\x18\x01 \x03(\v2\x1e.ipn.disputes.casework.v1.NoteR\x05notes\"\\\n" +
+	"\x18ReissueAccessCodeRequest\x12@\n" +
+	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\"Z\n" +
 	"\x19ReissueAccessCodeResponse\x12\x1c\n" +
 	"\treference\x18\x01 \x01(\tR\treference\x12\x1f\n" +
 	"\vaccess_code\x18\x02 \x01(\tR\n" +
@@ -4147,10 +4176,10 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\fclient_email\x18\x04 \x01(\tR\vclientEmail\x12!\n" +
 	"\fclient_phone\x18\x05 \x01(\tR\vclientPhone\x12?\n" +
 	"\rregister_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fregisterTime:\x80\x01\xeaA}\n" +
-	"%disputes.ipn.org.uk/RegisteredConcern\x12-groups/{group}/cases/{case}/registeredConcern*\x12registeredConcerns2\x11registeredConcern\"`\n" +
-	"\x1bGetRegisteredConcernRequest\x12A\n" +
-	"\x04name\x18\x01 \x01(\tB-\xe0A\x02\xfaA'\n" +
-	"%disputes.ipn.org.uk/RegisteredConcernR\x04name\"\xfa\x02\n" +
+	"%disputes.ipn.org.uk/RegisteredConcern\x12-groups/{group}/cases/{case}/registeredConcern*\x12registeredConcerns2\x11registeredConcern\"l\n" +
+	"\x1bGetRegisteredConcernRequest\x12M\n" +
+	"\x04name\x18\x01 \x01(\tB9\x92A\x03x\xc8\x01\xe0A\x02\xfaA'\n" +
+	"%disputes.ipn.org.uk/RegisteredConcern\xea\xe0\x18\x02\b\x04R\x04name\"\xfa\x02\n" +
 	"\x0eAccessLogEntry\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x16\n" +
 	"\x06reader\x18\x02 \x01(\tR\x06reader\x12@\n" +
@@ -4159,19 +4188,19 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\bresource\x18\x04 \x01(\tR\bresource\x12\x12\n" +
 	"\x04kind\x18\x05 \x01(\tR\x04kind\x127\n" +
 	"\tread_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\breadTime:\x8b\x01\xeaA\x87\x01\n" +
-	"\"disputes.ipn.org.uk/AccessLogEntry\x12?groups/{group}/cases/{case}/accessLogEntries/{access_log_entry}*\x10accessLogEntries2\x0eaccessLogEntry\"\x93\x01\n" +
-	"\x1bListAccessLogEntriesRequest\x128\n" +
-	"\x06parent\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\"disputes.ipn.org.uk/AccessLogEntry\x12?groups/{group}/cases/{case}/accessLogEntries/{access_log_entry}*\x10accessLogEntries2\x0eaccessLogEntry\"\xad\x01\n" +
+	"\x1bListAccessLogEntriesRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x9e\x01\n" +
+	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x9e\x01\n" +
 	"\x1cListAccessLogEntriesResponse\x12V\n" +
 	"\x12access_log_entries\x18\x01 \x03(\v2(.ipn.disputes.casework.v1.AccessLogEntryR\x10accessLogEntries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
-	"\x17ExportClientDataRequest\x124\n" +
-	"\x04name\x18\x01 \x01(\tB \xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x04name\"\x81\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"[\n" +
+	"\x17ExportClientDataRequest\x12@\n" +
+	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\"\x81\x05\n" +
 	"\x10ClientDataExport\x122\n" +
 	"\x04case\x18\x01 \x01(\v2\x1e.ipn.disputes.casework.v1.CaseR\x04case\x12Z\n" +
 	"\x12registered_concern\x18\x02 \x01(\v2+.ipn.disputes.casework.v1.RegisteredConcernR\x11registeredConcern\x12@\n" +
@@ -4182,38 +4211,39 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x10timeline_entries\x18\a \x03(\v2'.ipn.disputes.casework.v1.TimelineEntryR\x0ftimelineEntries\x12V\n" +
 	"\x12access_log_entries\x18\b \x03(\v2(.ipn.disputes.casework.v1.AccessLogEntryR\x10accessLogEntries\x12;\n" +
 	"\vexport_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"exportTime\"\x99\x01\n" +
-	"\x16FindClientCasesRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12!\n" +
-	"\fclient_email\x18\x02 \x01(\tR\vclientEmail\x12!\n" +
-	"\fclient_phone\x18\x03 \x01(\tR\vclientPhone\"N\n" +
+	"exportTime\"\xc3\x01\n" +
+	"\x16FindClientCasesRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x121\n" +
+	"\fclient_email\x18\x02 \x01(\tB\x0e\x92A\x03x\xfe\x01\xea\xe0\x18\x04\b\x01\x18\x01R\vclientEmail\x120\n" +
+	"\fclient_phone\x18\x03 \x01(\tB\r\x92A\x02x@\xea\xe0\x18\x04\b\x01\x18\x02R\vclientPhone\"N\n" +
 	"\x17FindClientCasesResponse\x123\n" +
 	"\x05cases\x18\x01 \x03(\tB\x1d\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x05cases2\xe7\x18\n" +
-	"\x0fCaseworkService\x12x\n" +
-	"\aGetCase\x12(.ipn.disputes.casework.v1.GetCaseRequest\x1a\x1e.ipn.disputes.casework.v1.Case\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=groups/*/cases/*}\x12\x89\x01\n" +
-	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/cases\x12\xb1\x01\n" +
-	"\x14GetRegisteredConcern\x125.ipn.disputes.casework.v1.GetRegisteredConcernRequest\x1a+.ipn.disputes.casework.v1.RegisteredConcern\"5\x82\xd3\xe4\x93\x02/\x12-/v1/{name=groups/*/cases/*/registeredConcern}\x12\x92\x01\n" +
-	"\bTakeStep\x12).ipn.disputes.casework.v1.TakeStepRequest\x1a*.ipn.disputes.casework.v1.TakeStepResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=groups/*/cases/*}:takeStep\x12\x84\x01\n" +
-	"\fGetProcedure\x12-.ipn.disputes.casework.v1.GetProcedureRequest\x1a$.ipn.disputes.procedure.v1.Procedure\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=procedures/*}\x12\x8b\x01\n" +
-	"\x0eListProcedures\x12/.ipn.disputes.casework.v1.ListProceduresRequest\x1a0.ipn.disputes.casework.v1.ListProceduresResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/procedures\x12\xb9\x01\n" +
-	"\x13ListTimelineEntries\x124.ipn.disputes.casework.v1.ListTimelineEntriesRequest\x1a5.ipn.disputes.casework.v1.ListTimelineEntriesResponse\"5\x82\xd3\xe4\x93\x02/\x12-/v1/{parent=groups/*/cases/*}/timelineEntries\x12\xa1\x01\n" +
-	"\rListDocuments\x12..ipn.disputes.casework.v1.ListDocumentsRequest\x1a/.ipn.disputes.casework.v1.ListDocumentsResponse\"/\x82\xd3\xe4\x93\x02)\x12'/v1/{parent=groups/*/cases/*}/documents\x12\x90\x01\n" +
-	"\vGetDocument\x12,.ipn.disputes.casework.v1.GetDocumentRequest\x1a\".ipn.disputes.casework.v1.Document\"/\x82\xd3\xe4\x93\x02)\x12'/v1/{name=groups/*/cases/*/documents/*}\x12\x9d\x01\n" +
-	"\fListMeetings\x12-.ipn.disputes.casework.v1.ListMeetingsRequest\x1a..ipn.disputes.casework.v1.ListMeetingsResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=groups/*/cases/*}/meetings\x12\x8c\x01\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x05cases2\xce\x1a\n" +
+	"\x0fCaseworkService\x12\x92\x01\n" +
+	"\aGetCase\x12(.ipn.disputes.casework.v1.GetCaseRequest\x1a\x1e.ipn.disputes.casework.v1.Case\"=\xf2\xe0\x18\x16\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=groups/*/cases/*}\x12\xa1\x01\n" +
+	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\";\xf2\xe0\x18\x14\x10\x01\x18\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/cases\x12\xc7\x01\n" +
+	"\x14GetRegisteredConcern\x125.ipn.disputes.casework.v1.GetRegisteredConcernRequest\x1a+.ipn.disputes.casework.v1.RegisteredConcern\"K\xf2\xe0\x18\x12\x10\x01\x18\x01:\fnotification\x82\xd3\xe4\x93\x02/\x12-/v1/{name=groups/*/cases/*/registeredConcern}\x12\x9c\x01\n" +
+	"\bTakeStep\x12).ipn.disputes.casework.v1.TakeStepRequest\x1a*.ipn.disputes.casework.v1.TakeStepResponse\"9\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=groups/*/cases/*}:takeStep\x12\xa0\x01\n" +
+	"\fGetProcedure\x12-.ipn.disputes.casework.v1.GetProcedureRequest\x1a$.ipn.disputes.procedure.v1.Procedure\";\xf2\xe0\x18\x18\b\x01\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=procedures/*}\x12\x99\x01\n" +
+	"\x0eListProcedures\x12/.ipn.disputes.casework.v1.ListProceduresRequest\x1a0.ipn.disputes.casework.v1.ListProceduresResponse\"$\xf2\xe0\x18\n" +
+	"\b\x01\x10\x01\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/procedures\x12\xc3\x01\n" +
+	"\x13ListTimelineEntries\x124.ipn.disputes.casework.v1.ListTimelineEntriesRequest\x1a5.ipn.disputes.casework.v1.ListTimelineEntriesResponse\"?\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02/\x12-/v1/{parent=groups/*/cases/*}/timelineEntries\x12\xab\x01\n" +
+	"\rListDocuments\x12..ipn.disputes.casework.v1.ListDocumentsRequest\x1a/.ipn.disputes.casework.v1.ListDocumentsResponse\"9\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02)\x12'/v1/{parent=groups/*/cases/*}/documents\x12\x9a\x01\n" +
+	"\vGetDocument\x12,.ipn.disputes.casework.v1.GetDocumentRequest\x1a\".ipn.disputes.casework.v1.Document\"9\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02)\x12'/v1/{name=groups/*/cases/*/documents/*}\x12\xa5\x01\n" +
+	"\fListMeetings\x12-.ipn.disputes.casework.v1.ListMeetingsRequest\x1a..ipn.disputes.casework.v1.ListMeetingsResponse\"6\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=groups/*/cases/*}/meetings\x12\x94\x01\n" +
 	"\n" +
-	"GetMeeting\x12+.ipn.disputes.casework.v1.GetMeetingRequest\x1a!.ipn.disputes.casework.v1.Meeting\".\x82\xd3\xe4\x93\x02(\x12&/v1/{name=groups/*/cases/*/meetings/*}\x12\x98\x01\n" +
-	"\x12GetMeetingCalendar\x123.ipn.disputes.casework.v1.GetMeetingCalendarRequest\x1a\x14.google.api.HttpBody\"7\x82\xd3\xe4\x93\x021\x12//v1/{name=groups/*/cases/*/meetings/*}/calendar\x12\x9b\x01\n" +
-	"\rCreateMessage\x12..ipn.disputes.casework.v1.CreateMessageRequest\x1a!.ipn.disputes.casework.v1.Message\"7\x82\xd3\xe4\x93\x021:\amessage\"&/v1/{parent=groups/*/cases/*}/messages\x12\x9d\x01\n" +
-	"\fListMessages\x12-.ipn.disputes.casework.v1.ListMessagesRequest\x1a..ipn.disputes.casework.v1.ListMessagesResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=groups/*/cases/*}/messages\x12\x8c\x01\n" +
+	"GetMeeting\x12+.ipn.disputes.casework.v1.GetMeetingRequest\x1a!.ipn.disputes.casework.v1.Meeting\"6\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/{name=groups/*/cases/*/meetings/*}\x12\xa0\x01\n" +
+	"\x12GetMeetingCalendar\x123.ipn.disputes.casework.v1.GetMeetingCalendarRequest\x1a\x14.google.api.HttpBody\"?\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/{name=groups/*/cases/*/meetings/*}/calendar\x12\xa3\x01\n" +
+	"\rCreateMessage\x12..ipn.disputes.casework.v1.CreateMessageRequest\x1a!.ipn.disputes.casework.v1.Message\"?\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x021:\amessage\"&/v1/{parent=groups/*/cases/*}/messages\x12\xa5\x01\n" +
+	"\fListMessages\x12-.ipn.disputes.casework.v1.ListMessagesRequest\x1a..ipn.disputes.casework.v1.ListMessagesResponse\"6\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=groups/*/cases/*}/messages\x12\x92\x01\n" +
 	"\n" +
-	"CreateNote\x12+.ipn.disputes.casework.v1.CreateNoteRequest\x1a\x1e.ipn.disputes.casework.v1.Note\"1\x82\xd3\xe4\x93\x02+:\x04note\"#/v1/{parent=groups/*/cases/*}/notes\x12\x91\x01\n" +
-	"\tListNotes\x12*.ipn.disputes.casework.v1.ListNotesRequest\x1a+.ipn.disputes.casework.v1.ListNotesResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=groups/*/cases/*}/notes\x12\xbd\x01\n" +
-	"\x14ListAccessLogEntries\x125.ipn.disputes.casework.v1.ListAccessLogEntriesRequest\x1a6.ipn.disputes.casework.v1.ListAccessLogEntriesResponse\"6\x82\xd3\xe4\x93\x020\x12./v1/{parent=groups/*/cases/*}/accessLogEntries\x12\xa7\x01\n" +
-	"\x10ExportClientData\x121.ipn.disputes.casework.v1.ExportClientDataRequest\x1a*.ipn.disputes.casework.v1.ClientDataExport\"4\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/cases/*}:exportClientData\x12\xae\x01\n" +
-	"\x0fFindClientCases\x120.ipn.disputes.casework.v1.FindClientCasesRequest\x1a1.ipn.disputes.casework.v1.FindClientCasesResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/v1/{parent=groups/*}/cases:findClientCases\x12\xb6\x01\n" +
-	"\x11ReissueAccessCode\x122.ipn.disputes.casework.v1.ReissueAccessCodeRequest\x1a3.ipn.disputes.casework.v1.ReissueAccessCodeResponse\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=groups/*/cases/*}:reissueAccessCodeBSZQgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1;caseworkv1b\x06proto3"
+	"CreateNote\x12+.ipn.disputes.casework.v1.CreateNoteRequest\x1a\x1e.ipn.disputes.casework.v1.Note\"7\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02+:\x04note\"#/v1/{parent=groups/*/cases/*}/notes\x12\x97\x01\n" +
+	"\tListNotes\x12*.ipn.disputes.casework.v1.ListNotesRequest\x1a+.ipn.disputes.casework.v1.ListNotesResponse\"1\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=groups/*/cases/*}/notes\x12\xc3\x01\n" +
+	"\x14ListAccessLogEntries\x125.ipn.disputes.casework.v1.ListAccessLogEntriesRequest\x1a6.ipn.disputes.casework.v1.ListAccessLogEntriesResponse\"<\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x020\x12./v1/{parent=groups/*/cases/*}/accessLogEntries\x12\xad\x01\n" +
+	"\x10ExportClientData\x121.ipn.disputes.casework.v1.ExportClientDataRequest\x1a*.ipn.disputes.casework.v1.ClientDataExport\":\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/cases/*}:exportClientData\x12\xb4\x01\n" +
+	"\x0fFindClientCases\x120.ipn.disputes.casework.v1.FindClientCasesRequest\x1a1.ipn.disputes.casework.v1.FindClientCasesResponse\"<\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x020:\x01*\"+/v1/{parent=groups/*}/cases:findClientCases\x12\xbc\x01\n" +
+	"\x11ReissueAccessCode\x122.ipn.disputes.casework.v1.ReissueAccessCodeRequest\x1a3.ipn.disputes.casework.v1.ReissueAccessCodeResponse\">\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=groups/*/cases/*}:reissueAccessCodeBSZQgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1;caseworkv1b\x06proto3"
 
 var (
 	file_ipn_disputes_casework_v1_casework_proto_rawDescOnce sync.Once

@@ -7,6 +7,8 @@
 package notificationv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
+	_ "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/annotations/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -478,11 +480,17 @@ type Template struct {
 	// Resource name, `groups/{group}/templates/{template}`, for example
 	// `groups/riverside/templates/reminder`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The subject line.
+	// The subject line. Public: the group's own wording, sent in its e-mails; it
+	// must hold nothing confidential. At most 1000 characters; the template may
+	// span lines, and the subject it renders is one line.
 	Subject string `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
-	// The plain-text body.
+	// The plain-text body. Public: the group's own wording, sent in its e-mails;
+	// it must hold nothing confidential. At most 20000 characters; may span
+	// lines.
 	TextBody string `protobuf:"bytes,3,opt,name=text_body,json=textBody,proto3" json:"text_body,omitempty"`
-	// The HTML body; empty for a plain-text message.
+	// The HTML body; empty for a plain-text message. Public: the group's own
+	// wording, sent in its e-mails; it must hold nothing confidential. At most
+	// 20000 characters; may span lines.
 	HtmlBody string `protobuf:"bytes,4,opt,name=html_body,json=htmlBody,proto3" json:"html_body,omitempty"`
 	// Whether the message is plain text only (an HTML body is refused).
 	PlainText bool `protobuf:"varint,5,opt,name=plain_text,json=plainText,proto3" json:"plain_text,omitempty"`
@@ -1040,7 +1048,7 @@ var File_ipn_disputes_notification_v1_notification_proto protoreflect.FileDescri
 
 const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\n" +
-	"/ipn/disputes/notification/v1/notification.proto\x12\x1cipn.disputes.notification.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x05\n" +
+	"/ipn/disputes/notification/v1/notification.proto\x12\x1cipn.disputes.notification.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xc9\x05\n" +
 	"\bDelivery\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x1d\n" +
@@ -1068,29 +1076,29 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\rCHANNEL_EMAIL\x10\x01\x12\x10\n" +
 	"\fCHANNEL_GRPC\x10\x02:]\xeaAZ\n" +
 	"\x1cdisputes.ipn.org.uk/Delivery\x12$groups/{group}/deliveries/{delivery}*\n" +
-	"deliveries2\bdelivery\"\x84\x02\n" +
-	"\x15ListDeliveriesRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"deliveries2\bdelivery\"\xb9\x02\n" +
+	"\x15ListDeliveriesRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x12\n" +
-	"\x04case\x18\x14 \x01(\tR\x04case\x12\x1c\n" +
-	"\trecipient\x18\x15 \x01(\tR\trecipient\x12B\n" +
+	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\x12 \n" +
+	"\x04case\x18\x14 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x04R\x04case\x12*\n" +
+	"\trecipient\x18\x15 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x04R\trecipient\x12B\n" +
 	"\x05state\x18\x16 \x01(\x0e2,.ipn.disputes.notification.v1.Delivery.StateR\x05state\"\x88\x01\n" +
 	"\x16ListDeliveriesResponse\x12F\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2&.ipn.disputes.notification.v1.DeliveryR\n" +
 	"deliveries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"P\n" +
-	"\x14RetryDeliveryRequest\x128\n" +
-	"\x04name\x18\x01 \x01(\tB$\xe0A\x02\xfaA\x1e\n" +
-	"\x1cdisputes.ipn.org.uk/DeliveryR\x04name\"\xdf\x02\n" +
-	"\bTemplate\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x18\n" +
-	"\asubject\x18\x02 \x01(\tR\asubject\x12\x1b\n" +
-	"\ttext_body\x18\x03 \x01(\tR\btextBody\x12\x1b\n" +
-	"\thtml_body\x18\x04 \x01(\tR\bhtmlBody\x12\"\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\\\n" +
+	"\x14RetryDeliveryRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1e\n" +
+	"\x1cdisputes.ipn.org.uk/Delivery\xea\xe0\x18\x02\b\x04R\x04name\"\x9d\x03\n" +
+	"\bTemplate\x12#\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12(\n" +
+	"\asubject\x18\x02 \x01(\tB\x0e\x92A\x03x\xe8\a\xea\xe0\x18\x04\b\x02\x10\x01R\asubject\x12,\n" +
+	"\ttext_body\x18\x03 \x01(\tB\x0f\x92A\x04x\xa0\x9c\x01\xea\xe0\x18\x04\b\x02\x10\x01R\btextBody\x12,\n" +
+	"\thtml_body\x18\x04 \x01(\tB\x0f\x92A\x04x\xa0\x9c\x01\xea\xe0\x18\x04\b\x02\x10\x01R\bhtmlBody\x12\"\n" +
 	"\n" +
 	"plain_text\x18\x05 \x01(\bB\x03\xe0A\x03R\tplainText\x12#\n" +
 	"\n" +
@@ -1098,45 +1106,44 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"overridden\x12@\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime:[\xeaAX\n" +
-	"\x1cdisputes.ipn.org.uk/Template\x12#groups/{group}/templates/{template}*\ttemplates2\btemplate\"Q\n" +
-	"\x14ListTemplatesRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\"]\n" +
+	"\x1cdisputes.ipn.org.uk/Template\x12#groups/{group}/templates/{template}*\ttemplates2\btemplate\"\\\n" +
+	"\x14ListTemplatesRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\"]\n" +
 	"\x15ListTemplatesResponse\x12D\n" +
-	"\ttemplates\x18\x01 \x03(\v2&.ipn.disputes.notification.v1.TemplateR\ttemplates\"N\n" +
-	"\x12GetTemplateRequest\x128\n" +
-	"\x04name\x18\x01 \x01(\tB$\xe0A\x02\xfaA\x1e\n" +
-	"\x1cdisputes.ipn.org.uk/TemplateR\x04name\"`\n" +
+	"\ttemplates\x18\x01 \x03(\v2&.ipn.disputes.notification.v1.TemplateR\ttemplates\"Z\n" +
+	"\x12GetTemplateRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1e\n" +
+	"\x1cdisputes.ipn.org.uk/Template\xea\xe0\x18\x02\b\x04R\x04name\"`\n" +
 	"\x15UpdateTemplateRequest\x12G\n" +
-	"\btemplate\x18\x01 \x01(\v2&.ipn.disputes.notification.v1.TemplateB\x03\xe0A\x02R\btemplate\"\x90\x01\n" +
-	"\x16PreviewTemplateRequest\x128\n" +
-	"\x04name\x18\x01 \x01(\tB$\xe0A\x02\xfaA\x1e\n" +
-	"\x1cdisputes.ipn.org.uk/TemplateR\x04name\x12<\n" +
+	"\btemplate\x18\x01 \x01(\v2&.ipn.disputes.notification.v1.TemplateB\x03\xe0A\x02R\btemplate\"\x9c\x01\n" +
+	"\x16PreviewTemplateRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1e\n" +
+	"\x1cdisputes.ipn.org.uk/Template\xea\xe0\x18\x02\b\x04R\x04name\x12<\n" +
 	"\x05draft\x18\x02 \x01(\v2&.ipn.disputes.notification.v1.TemplateR\x05draft\"e\n" +
 	"\x0fRenderedMessage\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x1b\n" +
 	"\ttext_body\x18\x02 \x01(\tR\btextBody\x12\x1b\n" +
-	"\thtml_body\x18\x03 \x01(\tR\bhtmlBody\"\xd0\x01\n" +
-	"\x0eDigestSettings\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x18\n" +
-	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag:w\xeaAt\n" +
-	"\"disputes.ipn.org.uk/DigestSettings\x12.groups/{group}/members/{member}/digestSettings*\x0edigestSettings2\x0edigestSettings\"Z\n" +
-	"\x18GetDigestSettingsRequest\x12>\n" +
-	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"disputes.ipn.org.uk/DigestSettingsR\x04name\"y\n" +
+	"\thtml_body\x18\x03 \x01(\tR\bhtmlBody\"\xe9\x01\n" +
+	"\x0eDigestSettings\x12#\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12\x18\n" +
+	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x1f\n" +
+	"\x04etag\x18\x03 \x01(\tB\v\x92A\x02xd\xea\xe0\x18\x02\b\x04R\x04etag:w\xeaAt\n" +
+	"\"disputes.ipn.org.uk/DigestSettings\x12.groups/{group}/members/{member}/digestSettings*\x0edigestSettings2\x0edigestSettings\"f\n" +
+	"\x18GetDigestSettingsRequest\x12J\n" +
+	"\x04name\x18\x01 \x01(\tB6\x92A\x03x\xc8\x01\xe0A\x02\xfaA$\n" +
+	"\"disputes.ipn.org.uk/DigestSettings\xea\xe0\x18\x02\b\x04R\x04name\"y\n" +
 	"\x1bUpdateDigestSettingsRequest\x12Z\n" +
-	"\x0fdigest_settings\x18\x01 \x01(\v2,.ipn.disputes.notification.v1.DigestSettingsB\x03\xe0A\x02R\x0edigestSettings2\xf9\n" +
-	"\n" +
-	"\x13NotificationService\x12\xa5\x01\n" +
-	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\x9e\x01\n" +
-	"\rRetryDelivery\x122.ipn.disputes.notification.v1.RetryDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=groups/*/deliveries/*}:retry\x12\xa1\x01\n" +
-	"\rListTemplates\x122.ipn.disputes.notification.v1.ListTemplatesRequest\x1a3.ipn.disputes.notification.v1.ListTemplatesResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{parent=groups/*}/templates\x12\x90\x01\n" +
-	"\vGetTemplate\x120.ipn.disputes.notification.v1.GetTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=groups/*/templates/*}\x12\xa9\x01\n" +
-	"\x0eUpdateTemplate\x123.ipn.disputes.notification.v1.UpdateTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\":\x82\xd3\xe4\x93\x024:\btemplate2(/v1/{template.name=groups/*/templates/*}\x12\xaa\x01\n" +
-	"\x0fPreviewTemplate\x124.ipn.disputes.notification.v1.PreviewTemplateRequest\x1a-.ipn.disputes.notification.v1.RenderedMessage\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=groups/*/templates/*}:preview\x12\xaf\x01\n" +
-	"\x11GetDigestSettings\x126.ipn.disputes.notification.v1.GetDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\"4\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/members/*/digestSettings}\x12\xd6\x01\n" +
-	"\x14UpdateDigestSettings\x129.ipn.disputes.notification.v1.UpdateDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\"U\x82\xd3\xe4\x93\x02O:\x0fdigest_settings2</v1/{digest_settings.name=groups/*/members/*/digestSettings}B[ZYgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1;notificationv1b\x06proto3"
+	"\x0fdigest_settings\x18\x01 \x01(\v2,.ipn.disputes.notification.v1.DigestSettingsB\x03\xe0A\x02R\x0edigestSettings2\xb1\v\n" +
+	"\x13NotificationService\x12\xad\x01\n" +
+	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\xa4\x01\n" +
+	"\rRetryDelivery\x122.ipn.disputes.notification.v1.RetryDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"7\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=groups/*/deliveries/*}:retry\x12\xa9\x01\n" +
+	"\rListTemplates\x122.ipn.disputes.notification.v1.ListTemplatesRequest\x1a3.ipn.disputes.notification.v1.ListTemplatesResponse\"/\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{parent=groups/*}/templates\x12\x98\x01\n" +
+	"\vGetTemplate\x120.ipn.disputes.notification.v1.GetTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\"/\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=groups/*/templates/*}\x12\xaf\x01\n" +
+	"\x0eUpdateTemplate\x123.ipn.disputes.notification.v1.UpdateTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\"@\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x024:\btemplate2(/v1/{template.name=groups/*/templates/*}\x12\xb2\x01\n" +
+	"\x0fPreviewTemplate\x124.ipn.disputes.notification.v1.PreviewTemplateRequest\x1a-.ipn.disputes.notification.v1.RenderedMessage\":\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=groups/*/templates/*}:preview\x12\xb5\x01\n" +
+	"\x11GetDigestSettings\x126.ipn.disputes.notification.v1.GetDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\":\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/members/*/digestSettings}\x12\xdc\x01\n" +
+	"\x14UpdateDigestSettings\x129.ipn.disputes.notification.v1.UpdateDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\"[\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02O:\x0fdigest_settings2</v1/{digest_settings.name=groups/*/members/*/digestSettings}B[ZYgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1;notificationv1b\x06proto3"
 
 var (
 	file_ipn_disputes_notification_v1_notification_proto_rawDescOnce sync.Once
