@@ -28,6 +28,9 @@ const (
 	// LinkGroup is one of a group's link groups, calling with a credential
 	// the group's directory issued to it.
 	LinkGroup
+	// Peer is another deployment of this system, a federation peer,
+	// calling with the credential it was given.
+	Peer
 )
 
 // String names the kind for logs.
@@ -43,6 +46,8 @@ func (k Kind) String() string {
 		return "client"
 	case LinkGroup:
 		return "link group"
+	case Peer:
+		return "federation peer"
 	default:
 		return "anonymous"
 	}
@@ -65,6 +70,8 @@ type Principal struct {
 	// LinkGroup is groups/{group}/linkGroups/{link_group}, for LinkGroup;
 	// Group is then the group it is linked to.
 	LinkGroup string
+	// Peer is the peer deployment's configured name, for Peer.
+	Peer string
 }
 
 // IsService reports whether the principal is the named service.
@@ -85,6 +92,8 @@ func (p Principal) String() string {
 		return "service:" + p.Service
 	case LinkGroup:
 		return p.LinkGroup
+	case Peer:
+		return "peer:" + p.Peer
 	default:
 		// A client is never named: the concern's name would tie the
 		// request to one client in the logs.

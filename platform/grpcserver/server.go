@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
@@ -37,9 +38,6 @@ type Options struct {
 	Logger *slog.Logger
 	// Authenticator turns bearer secrets into principals; nil accepts none.
 	Authenticator auth.Authenticator
-	// Public lists the full method names that need no credentials, for
-	// example "/ipn.disputes.intake.v1.IntakeService/CreateConcern".
-	Public []string
 	// Validate adds checks beyond the proto annotations; may be nil.
 	Validate Validator
 	// Readiness lists the dependencies that must be reachable for the
@@ -59,7 +57,6 @@ type Server struct {
 	opts   Options
 	grpc   *grpc.Server
 	health *health.Server
-	public map[string]bool
 }
 
 // New builds a server; register services on Registrar() before Serve.
@@ -73,12 +70,10 @@ func New(opts Options) *Server {
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
-	s := &Server{opts: opts, health: health.NewServer(), public: map[string]bool{}}
-	for _, m := range opts.Public {
-		s.public[m] = true
-	}
+	s := &Server{opts: opts, health: health.NewServer()}
 	serverOpts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, s.authUnary, s.validateUnary),
+		grpc.ChainStreamInterceptor(s.authStream),
 	}, opts.ServerOptions...)
 	s.grpc = grpc.NewServer(serverOpts...)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -114,8 +109,19 @@ func (s *Server) Serve(ctx context.Context) error {
 	return s.ServeListener(ctx, lis)
 }
 
-// ServeListener is Serve on a listener the caller opened.
+// ServeListener is Serve on a listener the caller opened. It refuses to
+// serve a method that declares no callers in the contract.
 func (s *Server) ServeListener(ctx context.Context, lis net.Listener) error {
+	methods := map[string][]string{}
+	for name, info := range s.grpc.GetServiceInfo() {
+		for _, m := range info.Methods {
+			methods[name] = append(methods[name], m.Name)
+		}
+	}
+	if missing := undeclared(methods); len(missing) > 0 {
+		_ = lis.Close()
+		return fmt.Errorf("these methods declare no callers (ipn.disputes.annotations.v1.callers): %s", strings.Join(missing, ", "))
+	}
 	s.opts.Logger.Info("gRPC server listening", slog.String("addr", lis.Addr().String()))
 	readyCtx, stopReady := context.WithCancel(ctx)
 	defer stopReady()
@@ -230,33 +236,61 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 	return resp, err
 }
 
+// authUnary finds the caller and lets in only the kinds of caller the
+// method declares; a credential that does not authenticate is refused even
+// where anonymous callers are welcome.
 func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	secret, ok := auth.BearerFromMetadata(ctx)
-	switch {
-	case ok && s.opts.Authenticator != nil:
-		p, err := s.opts.Authenticator.Authenticate(ctx, secret)
-		if err != nil {
-			return nil, err
+	ctx, err := s.authenticate(ctx, info.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+// authStream is authUnary for streaming methods: health's Watch and server
+// reflection, which answers authenticated callers only.
+func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, err := s.authenticate(ss.Context(), info.FullMethod)
+	if err != nil {
+		return ToStatus(ss.Context(), s.opts.Logger, info.FullMethod, err)
+	}
+	return handler(srv, &principalStream{ServerStream: ss, ctx: ctx})
+}
+
+func (s *Server) authenticate(ctx context.Context, method string) (context.Context, error) {
+	p := auth.Principal{}
+	if secret, ok := auth.BearerFromMetadata(ctx); ok {
+		if s.opts.Authenticator == nil {
+			return ctx, auth.ErrUnauthenticated()
+		}
+		var err error
+		if p, err = s.opts.Authenticator.Authenticate(ctx, secret); err != nil {
+			return ctx, err
 		}
 		ctx = auth.WithPrincipal(ctx, p)
 		if slot, ok := ctx.Value(callerSlot{}).(*auth.Principal); ok {
 			*slot = p
 		}
-	case ok:
-		return nil, auth.ErrUnauthenticated()
-	case !s.public[info.FullMethod] && !isInfrastructure(info.FullMethod):
-		return nil, auth.ErrUnauthenticated()
 	}
-	return handler(ctx, req)
+	return ctx, admit(method, p)
 }
 
-func isInfrastructure(method string) bool {
-	return method == "/grpc.health.v1.Health/Check" || method == "/grpc.health.v1.Health/List"
+// principalStream is a server stream whose context carries the caller.
+type principalStream struct {
+	grpc.ServerStream
+	ctx context.Context
 }
+
+func (p *principalStream) Context() context.Context { return p.ctx }
 
 func (s *Server) validateUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	var violations []fault.FieldViolation
 	if m, ok := req.(proto.Message); ok {
+		// The text rule first: the other checks, and the handler, may then
+		// take every string for valid, bounded text.
+		if violations = CheckText(m); len(violations) > 0 {
+			return nil, validationError(violations)
+		}
 		violations = CheckAnnotations(m)
 	}
 	if s.opts.Validate != nil {

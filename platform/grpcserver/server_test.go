@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 )
 
@@ -55,6 +56,7 @@ func (s *intake) GetConcern(ctx context.Context, req *intakev1.GetConcernRequest
 type running struct {
 	client intakev1.IntakeServiceClient
 	health healthpb.HealthClient
+	conn   *grpc.ClientConn
 	cancel context.CancelFunc
 	done   chan error
 	svc    *intake
@@ -67,7 +69,6 @@ func start(t *testing.T, ready *atomic.Bool, shutdown time.Duration) *running {
 		Name:          "intake",
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Authenticator: auth.Chain{Services: auth.Services{"casework": "right", "notification": "other"}},
-		Public:        []string{intakev1.IntakeService_CreateConcern_FullMethodName},
 		Readiness: []grpcserver.Check{func(context.Context) error {
 			if ready.Load() {
 				return nil
@@ -90,7 +91,7 @@ func start(t *testing.T, ready *atomic.Bool, shutdown time.Duration) *running {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); conn.Close() })
-	return &running{client: intakev1.NewIntakeServiceClient(conn), health: healthpb.NewHealthClient(conn), cancel: cancel, done: done, svc: svc}
+	return &running{conn: conn, client: intakev1.NewIntakeServiceClient(conn), health: healthpb.NewHealthClient(conn), cancel: cancel, done: done, svc: svc}
 }
 
 func valid(description string) *intakev1.CreateConcernRequest {
@@ -118,6 +119,10 @@ func TestInterceptors(t *testing.T) {
 			_, err := r.client.CreateConcern(context.Background(), &intakev1.CreateConcernRequest{})
 			return err
 		}, codes.InvalidArgument},
+		{"NUL in a field is bad input, before any handler", func() error {
+			_, err := r.client.CreateConcern(context.Background(), valid("a\x00b"))
+			return err
+		}, codes.InvalidArgument},
 		{"panic becomes INTERNAL", func() error { _, err := r.client.CreateConcern(context.Background(), valid("panic")); return err }, codes.Internal},
 		{"protected method without credentials", func() error {
 			_, err := r.client.GetConcern(context.Background(), &intakev1.GetConcernRequest{Name: "groups/g/concerns/c"})
@@ -141,6 +146,42 @@ func TestInterceptors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := status.Code(tc.call()); got != tc.code {
 				t.Errorf("code = %v, want %v", got, tc.code)
+			}
+		})
+	}
+}
+
+// TestReflectionAnswersOnlyAuthenticatedCallers: the list of a service's
+// methods is for those who may call them.
+func TestReflectionAnswersOnlyAuthenticatedCallers(t *testing.T) {
+	t.Parallel()
+	var ready atomic.Bool
+	ready.Store(true)
+	r := start(t, &ready, time.Second)
+	tests := []struct {
+		name string
+		ctx  context.Context
+		code codes.Code
+	}{
+		{"anonymous", context.Background(), codes.Unauthenticated},
+		{"a wrong secret", bearer(auth.ServiceToken("casework", "wrong")), codes.Unauthenticated},
+		{"a service", bearer(auth.ServiceToken("casework", "right")), codes.OK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stream, err := reflectionpb.NewServerReflectionClient(r.conn).ServerReflectionInfo(tc.ctx)
+			if err == nil {
+				err = stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+			}
+			var resp *reflectionpb.ServerReflectionResponse
+			if err == nil {
+				resp, err = stream.Recv()
+			}
+			if got := status.Code(err); got != tc.code {
+				t.Fatalf("code = %v, want %v", got, tc.code)
+			}
+			if tc.code == codes.OK && len(resp.GetListServicesResponse().GetService()) == 0 {
+				t.Errorf("an authenticated caller got no services: %v", resp)
 			}
 		})
 	}

@@ -108,7 +108,7 @@ func (b *Base) Dial(addr string) (*grpc.ClientConn, error) {
 }
 
 // Server builds the gRPC server. opts carries what differs between services
-// (Authenticator, Public, Validate); name, address, logger, readiness on
+// (Authenticator, Validate); name, address, logger, readiness on
 // PostgreSQL and NATS, and the shutdown timeout are filled in here.
 func (b *Base) Server(opts grpcserver.Options) *grpcserver.Server {
 	opts.Name = b.Name

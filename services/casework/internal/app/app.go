@@ -116,8 +116,6 @@ func Run(ctx context.Context, cfg Config) error {
 			Clients:  &auth.Intake{Client: intakeClient},
 			Others:   &auth.Directory{Client: directoryClient},
 		},
-		// The procedure is no secret: a website draws it for anyone.
-		Public:   []string{caseworkv1.CaseworkService_GetProcedure_FullMethodName, caseworkv1.CaseworkService_ListProcedures_FullMethodName},
 		Validate: grpcapi.Validate,
 	})
 	caseworkv1.RegisterCaseworkServiceServer(server.Registrar(), &grpcapi.Server{Cases: cases})

@@ -51,7 +51,6 @@ func Run(ctx context.Context, cfg Config) error {
 	svc := &directory.Service{Store: store.New(base.Pool, base.Events), OperatorToken: cfg.OperatorToken, TokenTTL: cfg.TokenTTL}
 	server := base.Server(grpcserver.Options{
 		Authenticator: auth.Chain{Services: base.Trusted, Others: localAuthenticator{svc}},
-		Public:        grpcapi.Public,
 		Validate:      grpcapi.Validate,
 	})
 	directoryv1.RegisterDirectoryServiceServer(server.Registrar(), &grpcapi.Handler{Service: svc})

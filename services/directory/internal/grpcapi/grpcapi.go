@@ -13,17 +13,6 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// Public lists the methods anyone may call without credentials.
-var Public = []string{
-	directoryv1.DirectoryService_GetGroup_FullMethodName,
-	directoryv1.DirectoryService_ListGroups_FullMethodName,
-	directoryv1.DirectoryService_GetMember_FullMethodName,
-	directoryv1.DirectoryService_ListMembers_FullMethodName,
-	directoryv1.DirectoryService_ListLinkGroups_FullMethodName,
-	directoryv1.DirectoryService_GetStatement_FullMethodName,
-	directoryv1.DirectoryService_ListStatements_FullMethodName,
-}
-
 // Handler implements directoryv1.DirectoryServiceServer.
 type Handler struct {
 	directoryv1.UnimplementedDirectoryServiceServer

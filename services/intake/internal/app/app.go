@@ -134,7 +134,6 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	server := base.Server(grpcserver.Options{
 		Authenticator: auth.Chain{Services: base.Trusted},
-		Public:        grpcapi.PublicMethods,
 		Validate:      grpcapi.Validate,
 	})
 	sessions := &session.Service{Store: st, TTL: cfg.ClientSessionTTL, Hasher: hasher,

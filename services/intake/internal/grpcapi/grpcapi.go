@@ -16,13 +16,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// PublicMethods need no credentials: the website's form is open to anyone,
-// and so is signing back in with a reference and access code.
-var PublicMethods = []string{
-	intakev1.IntakeService_CreateConcern_FullMethodName,
-	intakev1.IntakeService_CreateClientSession_FullMethodName,
-}
-
 // Server implements intakev1.IntakeServiceServer.
 type Server struct {
 	intakev1.UnimplementedIntakeServiceServer

@@ -105,10 +105,6 @@ func (ps Peers) bySecret(secret string) (Peer, bool) {
 	return found, ok
 }
 
-// peerService is how a peer appears as an auth.Principal: a service whose
-// name cannot be a configured service's, since those cannot hold ':'.
-const peerService = "peer:"
-
 // Authenticator accepts peers' "federation:<secret>" credentials and hands
 // every other one to Next.
 type Authenticator struct {
@@ -126,15 +122,12 @@ func (a Authenticator) Authenticate(ctx context.Context, secret string) (auth.Pr
 	if !ok {
 		return auth.Principal{}, auth.ErrUnauthenticated()
 	}
-	return auth.Principal{Kind: auth.Service, Service: peerService + p.Name}, nil
+	return auth.Principal{Kind: auth.Peer, Peer: p.Name}, nil
 }
 
 // peerOf returns the calling peer's name; ok is false for anyone else.
 func peerOf(p auth.Principal) (string, bool) {
-	if p.Kind != auth.Service {
-		return "", false
-	}
-	return strings.CutPrefix(p.Service, peerService)
+	return p.Peer, p.Kind == auth.Peer
 }
 
 // Notice is what a peer's group tells one of our groups (see

@@ -252,9 +252,12 @@ type Callers struct {
 	Operator bool `protobuf:"varint,6,opt,name=operator,proto3" json:"operator,omitempty"`
 	// The services, by name (directory, intake, casework, notification),
 	// that may call it with their service credentials.
-	Services      []string `protobuf:"bytes,7,rep,name=services,proto3" json:"services,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Services []string `protobuf:"bytes,7,rep,name=services,proto3" json:"services,omitempty"`
+	// Another deployment of this system, configured as a federation peer,
+	// calling with the credential it was given.
+	FederationPeer bool `protobuf:"varint,8,opt,name=federation_peer,json=federationPeer,proto3" json:"federation_peer,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Callers) Reset() {
@@ -336,6 +339,13 @@ func (x *Callers) GetServices() []string {
 	return nil
 }
 
+func (x *Callers) GetFederationPeer() bool {
+	if x != nil {
+		return x.FederationPeer
+	}
+	return false
+}
+
 var file_ipn_disputes_annotations_v1_annotations_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.FieldOptions)(nil),
@@ -379,7 +389,7 @@ const file_ipn_disputes_annotations_v1_annotations_proto_rawDesc = "" +
 	"\x04Text\x129\n" +
 	"\x04kind\x18\x01 \x01(\x0e2%.ipn.disputes.annotations.v1.TextKindR\x04kind\x12\x1c\n" +
 	"\tmultiline\x18\x02 \x01(\bR\tmultiline\x12?\n" +
-	"\x06format\x18\x03 \x01(\x0e2'.ipn.disputes.annotations.v1.TextFormatR\x06format\"\xc4\x01\n" +
+	"\x06format\x18\x03 \x01(\x0e2'.ipn.disputes.annotations.v1.TextFormatR\x06format\"\xed\x01\n" +
 	"\aCallers\x12\x1c\n" +
 	"\tanonymous\x18\x01 \x01(\bR\tanonymous\x12\x16\n" +
 	"\x06client\x18\x02 \x01(\bR\x06client\x12\x16\n" +
@@ -388,7 +398,8 @@ const file_ipn_disputes_annotations_v1_annotations_proto_rawDesc = "" +
 	"\n" +
 	"link_group\x18\x05 \x01(\bR\tlinkGroup\x12\x1a\n" +
 	"\boperator\x18\x06 \x01(\bR\boperator\x12\x1a\n" +
-	"\bservices\x18\a \x03(\tR\bservices*\xa5\x01\n" +
+	"\bservices\x18\a \x03(\tR\bservices\x12'\n" +
+	"\x0ffederation_peer\x18\b \x01(\bR\x0efederationPeer*\xa5\x01\n" +
 	"\bTextKind\x12\x19\n" +
 	"\x15TEXT_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16TEXT_KIND_CONFIDENTIAL\x10\x01\x12\x14\n" +
