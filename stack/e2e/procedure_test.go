@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -122,7 +123,11 @@ func walkLongPath(t *testing.T, s *system, marker string) {
 
 	// The case, once casework has opened it.
 	caseName := s.openedCase(t, otherP.token)
-	w := &restWalk{s: s, t: t, name: caseName, created: map[string]string{}, done: map[string]bool{}, everyone: everyone}
+	// withheld is a detail the client keeps from the therapist's side: the
+	// SPC and LP write it in everything they write after the client says
+	// so, and the therapist and the SPT must read it nowhere.
+	withheld := "WITHHELD" + strings.TrimPrefix(marker, "LONGPATH")
+	w := &restWalk{s: s, t: t, name: caseName, created: map[string]string{}, done: map[string]bool{}, everyone: everyone, withheld: withheld}
 	w.checkEveryone("registration")
 
 	// Who sees the case, and how.
@@ -192,14 +197,14 @@ func walkLongPath(t *testing.T, s *system, marker string) {
 
 	// The written statement, approved with constraints, conveyed.
 	w.take(spcP, "write_statement", map[string]any{"writtenStatement": map[string]string{
-		"concern":        "Sessions ended without warning; " + marker + " was mentioned as the reason.",
+		"concern":        "Sessions ended without warning; " + marker + " was mentioned as the reason, at " + withheld + ".",
 		"desiredOutcome": "An acknowledgement and an explanation.",
 		"summary":        "The client felt the ending was abrupt.",
 	}})
 	w.refuse(spcP, "convey_statement", nil, http.StatusBadRequest) // not yet approved: 400 FAILED_PRECONDITION
 	w.take(client, "answer_statement", map[string]any{"outcome": "APPROVED", "statementAnswer": map[string]any{
 		"document":    w.created["write_statement"],
-		"constraints": map[string]any{"sharing": "SHARING_SUMMARY_ONLY", "withheldDetails": []string{marker}},
+		"constraints": map[string]any{"sharing": "SHARING_SUMMARY_ONLY", "withheldDetails": []string{marker, withheld}},
 	}})
 	w.take(spcP, "convey_statement", nil)
 
@@ -212,19 +217,21 @@ func walkLongPath(t *testing.T, s *system, marker string) {
 	w.take(client, "decide", map[string]any{"outcome": "JOINT_MEETING"})
 
 	// The joint meeting.
-	w.take(spcP, "arrange_joint_meeting", map[string]any{"meetingProposal": proposal(2)})
-	joint := w.created["arrange_joint_meeting"]
+	joint := proposal(2)
+	joint["location"] = "the café by " + withheld
+	w.take(spcP, "arrange_joint_meeting", map[string]any{"meetingProposal": joint})
+	jointMeeting := w.created["arrange_joint_meeting"]
 	for _, p := range []party{client, therapist, sptP} {
-		w.take(p, "answer_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": joint, "slots": []int{0}}})
+		w.take(p, "answer_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": jointMeeting, "slots": []int{0}}})
 	}
-	w.refuse(otherP, "answer_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": joint, "slots": []int{0}}}, http.StatusForbidden)
-	w.take(spcP, "confirm_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": joint, "slots": []int{0}}})
-	w.wantCalendar(joint, map[party]int{client: http.StatusOK, therapist: http.StatusOK, sptP: http.StatusOK, spcP: http.StatusOK, lpP: http.StatusNotFound, otherP: http.StatusNotFound})
-	w.take(spcP, "record_joint_meeting_outcome", map[string]any{"outcome": "UNRESOLVED", "meetingAnswer": map[string]any{"meeting": joint, "notes": "Heard each other; still unresolved. " + marker}})
+	w.refuse(otherP, "answer_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": jointMeeting, "slots": []int{0}}}, http.StatusForbidden)
+	w.take(spcP, "confirm_joint_meeting", map[string]any{"meetingAnswer": map[string]any{"meeting": jointMeeting, "slots": []int{0}}})
+	w.wantCalendar(jointMeeting, map[party]int{client: http.StatusOK, therapist: http.StatusOK, sptP: http.StatusOK, spcP: http.StatusOK, lpP: http.StatusNotFound, otherP: http.StatusNotFound})
+	w.take(spcP, "record_joint_meeting_outcome", map[string]any{"outcome": "UNRESOLVED", "meetingAnswer": map[string]any{"meeting": jointMeeting, "notes": "Heard each other; still unresolved. " + marker + " " + withheld}})
 
 	// The link groups: the LP's report, and an issue the link group raises
 	// itself over gRPC with its own credential.
-	w.take(lpP, "report_progress", map[string]any{"text": map[string]string{"text": "A joint meeting took place; not resolved. " + marker}})
+	w.take(lpP, "report_progress", map[string]any{"text": map[string]string{"text": "A joint meeting took place; not resolved. " + marker + " " + withheld}})
 	conn := s.dial(t, "casework")
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+link.token)
 	if _, err := caseworkv1.NewCaseworkServiceClient(conn).TakeStep(ctx, &caseworkv1.TakeStepRequest{
@@ -235,9 +242,9 @@ func walkLongPath(t *testing.T, s *system, marker string) {
 	}
 
 	// The full group meets and decides; the case closes unresolved.
-	w.take(lpP, "record_group_meeting_decision", map[string]any{"meetingAnswer": map[string]any{"meeting": w.created["propose_group_meeting_dates"], "notes": "Offer an outside mediator. " + marker}})
+	w.take(lpP, "record_group_meeting_decision", map[string]any{"meetingAnswer": map[string]any{"meeting": w.created["propose_group_meeting_dates"], "notes": "Offer an outside mediator. " + marker + " " + withheld}})
 	w.refuse(lpP, "close_unresolved", nil, http.StatusBadRequest) // reasons are required
-	c = w.take(lpP, "close_unresolved", map[string]any{"text": map[string]string{"text": "The client declined a mediator. " + marker}})
+	c = w.take(lpP, "close_unresolved", map[string]any{"text": map[string]string{"text": "The client declined a mediator. " + marker + " " + withheld}})
 	if c.Phase != "PHASE_CLOSED" || c.Outcome != "OUTCOME_UNRESOLVED" {
 		t.Errorf("closed as %+v", c)
 	}
@@ -292,6 +299,9 @@ type restWalk struct {
 	// was written: what each party may read follows from them.
 	done     map[string]bool
 	everyone []party
+	// withheld is a detail the client withholds from the therapist's
+	// side; it must reach neither the therapist nor the SPT.
+	withheld string
 }
 
 func proposal(n int) map[string]any {
@@ -403,6 +413,48 @@ func (w *restWalk) checkEveryone(stage string) {
 	for _, p := range w.everyone {
 		if got, want := w.visible(p), w.allowed(p); !slices.Equal(got, want) {
 			w.t.Errorf("%s: the %s reads %v; want %v", stage, p.name, got, want)
+		}
+		if p.name == "therapist" || p.name == "SPT" {
+			w.readsNothingWithheld(stage, p)
+		}
+	}
+}
+
+// readsNothingWithheld reads, as the therapist or the SPT, everything they
+// may read of the case (the case, the registered concern, every document,
+// every meeting and its calendar file, the timeline) and finds the detail
+// the client withheld in none of it.
+func (w *restWalk) readsNothingWithheld(stage string, p party) {
+	w.t.Helper()
+	paths := []string{"", "/registeredConcern", "/documents", "/meetings", "/timelineEntries?pageSize=100"}
+	var docs struct {
+		Documents []struct{ Name string } `json:"documents"`
+	}
+	w.s.call(w.t, http.MethodGet, "/v1/"+w.name+"/documents", p.token, nil, &docs)
+	for _, d := range docs.Documents {
+		paths = append(paths, strings.TrimPrefix(d.Name, w.name))
+	}
+	var meetings struct {
+		Meetings []struct{ Name string } `json:"meetings"`
+	}
+	w.s.call(w.t, http.MethodGet, "/v1/"+w.name+"/meetings", p.token, nil, &meetings)
+	for _, m := range meetings.Meetings {
+		paths = append(paths, strings.TrimPrefix(m.Name, w.name), strings.TrimPrefix(m.Name, w.name)+"/calendar")
+	}
+	for _, path := range paths {
+		req, err := http.NewRequest(http.MethodGet, w.s.GatewayURL()+"/v1/"+w.name+path, nil)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+p.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), w.withheld) {
+			w.t.Errorf("%s: the %s reads the withheld detail in %s", stage, p.name, path)
 		}
 	}
 }
