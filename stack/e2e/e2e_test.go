@@ -45,13 +45,24 @@ func phoneFor(marker string) string {
 // marker so the test can look for it where it must not be.
 func (s *system) raiseConcern(t *testing.T, marker string) concernReply {
 	t.Helper()
+	return s.raiseConcernWith(t, marker, nil)
+}
+
+// raiseConcernWith is raiseConcern with a canary in every confidential
+// field of the form, when cn is not nil.
+func (s *system) raiseConcernWith(t *testing.T, marker string, cn *canaries) concernReply {
+	t.Helper()
 	var out concernReply
-	code := s.call(t, http.MethodPost, "/v1/groups/"+demo.GroupID+"/concerns", "", map[string]any{
+	var body any = map[string]any{
 		"practitioner":  "groups/" + demo.GroupID + "/members/cal-reyes",
 		"description":   "I felt unheard in our sessions " + marker,
 		"clientName":    "Client " + marker,
 		"clientContact": map[string]string{"email": strings.ToLower(marker) + "@client.example.net", "phone": phoneFor(marker)},
-	}, &out)
+	}
+	if cn != nil {
+		body = cn.fill(t, "ipn.disputes.intake.v1.Concern", body)
+	}
+	code := s.call(t, http.MethodPost, "/v1/groups/"+demo.GroupID+"/concerns", "", body, &out)
 	if code != http.StatusOK || out.Reference == "" || out.AccessCode == "" || out.Name == "" {
 		t.Fatalf("raise concern: HTTP %d, %+v", code, out)
 	}

@@ -14,6 +14,7 @@ import (
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	"github.com/ipnmediation/disputes/stack/launch"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // apiCase is the part of a case the long path looks at.
@@ -75,9 +76,11 @@ func newMarker() string { return "LONGPATH" + strings.ToUpper(launch.RandomSecre
 
 // walkLongPath is TestLongPathOverREST's walk on a started system, so that
 // it can run on the system configured in other ways too. marker is in every
-// piece of confidential text the walk writes.
-func walkLongPath(t *testing.T, s *system, marker string) {
-	concern := s.raiseConcern(t, marker)
+// piece of confidential text the walk writes: in the canaries it returns,
+// one in every confidential field of every request it sends over REST.
+func walkLongPath(t *testing.T, s *system, marker string) *canaries {
+	cn := newCanaries(marker)
+	concern := s.raiseConcernWith(t, marker, cn)
 
 	// The client exchanges reference and access code for a session.
 	var session struct {
@@ -127,7 +130,7 @@ func walkLongPath(t *testing.T, s *system, marker string) {
 	// SPC and LP write it in everything they write after the client says
 	// so, and the therapist and the SPT must read it nowhere.
 	withheld := "WITHHELD" + strings.TrimPrefix(marker, "LONGPATH")
-	w := &restWalk{s: s, t: t, name: caseName, created: map[string]string{}, done: map[string]bool{}, everyone: everyone, withheld: withheld}
+	w := &restWalk{s: s, t: t, name: caseName, created: map[string]string{}, done: map[string]bool{}, everyone: everyone, withheld: withheld, canaries: cn}
 	w.checkEveryone("registration")
 
 	// Who sees the case, and how.
@@ -154,6 +157,12 @@ func walkLongPath(t *testing.T, s *system, marker string) {
 	c := w.take(appointer, "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(spcID), "lp": member(lpID)}})
 	if c.Spt != member(sptID) || c.Spc != member(spcID) || c.Lp != member(lpID) || c.Phase != "PHASE_SUPPORT_APPOINTED" {
 		t.Fatalf("after the appointments: %+v", c)
+	}
+	// The group's admin looks for the client's cases, as for a subject
+	// access request, with the client's e-mail address and telephone.
+	if code := s.call(t, http.MethodPost, "/v1/groups/"+demo.GroupID+"/cases:findClientCases", spcP.token,
+		cn.fill(t, "ipn.disputes.casework.v1.FindClientCasesRequest", map[string]any{}), nil); code != http.StatusOK {
+		t.Errorf("the admin looks for a client's cases: HTTP %d", code)
 	}
 	// The SPC gives the client a new access code: the old one stops
 	// working, the new one opens a session.
@@ -287,6 +296,7 @@ func walkLongPath(t *testing.T, s *system, marker string) {
 		inbox := s.inbox(t, []string{marker, "Client " + marker})
 		return len(inbox["hillside.contact@example.org"]) == 2 && len(inbox["moorland.contact@example.org"]) == 2
 	})
+	return cn
 }
 
 // restWalk drives one case over REST.
@@ -302,6 +312,8 @@ type restWalk struct {
 	// withheld is a detail the client withholds from the therapist's
 	// side; it must reach neither the therapist nor the SPT.
 	withheld string
+	// canaries fill the confidential fields of every request.
+	canaries *canaries
 }
 
 func proposal(n int) map[string]any {
@@ -319,7 +331,7 @@ func (w *restWalk) body(step string, input map[string]any) map[string]any {
 	for k, v := range input {
 		b[k] = v
 	}
-	return b
+	return w.canaries.fill(w.t, "ipn.disputes.casework.v1.TakeStepRequest", b)
 }
 
 // take takes a step that must succeed and returns the case.
@@ -353,6 +365,7 @@ func (w *restWalk) getCase(p party) (apiCase, int) {
 
 func (w *restWalk) post(p party, path string, body any) {
 	w.t.Helper()
+	body = w.canaries.fill(w.t, map[string]protoreflect.FullName{"/messages": "ipn.disputes.casework.v1.Message", "/notes": "ipn.disputes.casework.v1.Note"}[path], body)
 	if code := w.s.call(w.t, http.MethodPost, "/v1/"+w.name+path, p.token, body, nil); code != http.StatusOK {
 		w.t.Fatalf("%s POST %s: HTTP %d", p.name, path, code)
 	}
