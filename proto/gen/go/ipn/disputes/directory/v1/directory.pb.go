@@ -7,6 +7,8 @@
 package directoryv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
+	_ "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/annotations/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -194,16 +196,19 @@ type Group struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, `groups/{group}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Name shown to people, for example "Riverside Practitioners".
+	// Name shown to people, for example "Riverside Practitioners". Public:
+	// published by the group. At most 200 characters, on one line.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Where the group stands in IPN.
 	IpnStatus Group_IpnStatus `protobuf:"varint,3,opt,name=ipn_status,json=ipnStatus,proto3,enum=ipn.disputes.directory.v1.Group_IpnStatus" json:"ipn_status,omitempty"`
 	// Year the group reached that status, for example 2004.
 	IpnStatusSinceYear int32 `protobuf:"varint,4,opt,name=ipn_status_since_year,json=ipnStatusSinceYear,proto3" json:"ipn_status_since_year,omitempty"`
-	// How often the group meets, in the group's words.
+	// How often the group meets, in the group's words. Public: published by
+	// the group. At most 200 characters, on one line.
 	MeetingFrequency string `protobuf:"bytes,5,opt,name=meeting_frequency,json=meetingFrequency,proto3" json:"meeting_frequency,omitempty"`
 	// How the public reaches the group, for example an e-mail address for the
-	// website's "contact us".
+	// website's "contact us". Public: published by the group. At most 500
+	// characters, on one line.
 	PublicContact string `protobuf:"bytes,6,opt,name=public_contact,json=publicContact,proto3" json:"public_contact,omitempty"`
 	// Settings of the disputes procedure that other services read.
 	ProcedureSettings *ProcedureSettings `protobuf:"bytes,7,opt,name=procedure_settings,json=procedureSettings,proto3" json:"procedure_settings,omitempty"`
@@ -326,7 +331,7 @@ type ProcedureSettings struct {
 	// when unset.
 	FirstResponseTarget *durationpb.Duration `protobuf:"bytes,2,opt,name=first_response_target,json=firstResponseTarget,proto3" json:"first_response_target,omitempty"`
 	// How long before a target runs out reminders go out, for example 7 days
-	// and 1 day.
+	// and 1 day. At most 10.
 	ReminderOffsets []*durationpb.Duration `protobuf:"bytes,3,rep,name=reminder_offsets,json=reminderOffsets,proto3" json:"reminder_offsets,omitempty"`
 	// The version of the disputes procedure new cases follow,
 	// `procedures/{procedure}` as served by casework; empty for casework's
@@ -409,7 +414,8 @@ type Member struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, `groups/{group}/members/{member}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Name shown to people.
+	// Name shown to people. Public: published by the group. At most 200
+	// characters, on one line.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Whether the member is active.
 	State Member_State `protobuf:"varint,3,opt,name=state,proto3,enum=ipn.disputes.directory.v1.Member_State" json:"state,omitempty"`
@@ -526,9 +532,12 @@ func (x *Member) GetEtag() string {
 // ContactDetails are a member's private ways to be reached.
 type ContactDetails struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// E-mail address.
+	// E-mail address. Group record: shown to the group's members, services and
+	// the operator and used to reach the member, not sealed. At most 254
+	// characters.
 	Email string `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
-	// Telephone number.
+	// Telephone number. Group record: shown to the group's members, services
+	// and the operator, not sealed. At most 40 characters.
 	Phone         string `protobuf:"bytes,2,opt,name=phone,proto3" json:"phone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -581,13 +590,17 @@ func (x *ContactDetails) GetPhone() string {
 // PublicProfile is what the website shows about a member.
 type PublicProfile struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Training the member has done.
+	// Training the member has done. Public: published by the group. At most
+	// 5000 characters; may span lines.
 	Training string `protobuf:"bytes,1,opt,name=training,proto3" json:"training,omitempty"`
-	// Qualifications the member holds.
+	// Qualifications the member holds. Public: published by the group. At
+	// most 5000 characters; may span lines.
 	Qualifications string `protobuf:"bytes,2,opt,name=qualifications,proto3" json:"qualifications,omitempty"`
-	// Experience.
+	// Experience. Public: published by the group. At most 5000 characters;
+	// may span lines.
 	Experience string `protobuf:"bytes,3,opt,name=experience,proto3" json:"experience,omitempty"`
-	// How the member works with clients.
+	// How the member works with clients. Public: published by the group. At
+	// most 5000 characters; may span lines.
 	WayOfWorking  string `protobuf:"bytes,4,opt,name=way_of_working,json=wayOfWorking,proto3" json:"way_of_working,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -656,7 +669,8 @@ type LinkGroup struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, `groups/{group}/linkGroups/{link_group}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Name of the linked group.
+	// Name of the linked group. Public: anyone may read the names of a
+	// group's link groups. At most 200 characters, on one line.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Where the linked group is.
 	//
@@ -768,9 +782,13 @@ func (*LinkGroup_ExternalGroup) isLinkGroup_Target() {}
 // ExternalGroup is an IPN group outside this deployment.
 type ExternalGroup struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Where notices go by e-mail.
+	// Where notices go by e-mail. Group record: shown to the group's members,
+	// services and the operator and written in the headers of mail to it, not
+	// sealed. At most 254 characters.
 	ContactEmail string `protobuf:"bytes,1,opt,name=contact_email,json=contactEmail,proto3" json:"contact_email,omitempty"`
-	// Optional gRPC endpoint of the group's own system, host:port.
+	// Optional gRPC endpoint of the group's own system, host:port. Group
+	// record: shown to the group's members, services and the operator, not
+	// sealed. At most 255 characters, on one line.
 	GrpcEndpoint  string `protobuf:"bytes,2,opt,name=grpc_endpoint,json=grpcEndpoint,proto3" json:"grpc_endpoint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -827,7 +845,9 @@ type AccessToken struct {
 	// `groups/{group}/members/{member}/accessTokens/{access_token}` or
 	// `groups/{group}/linkGroups/{link_group}/accessTokens/{access_token}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// What the token is for, in the holder's words.
+	// What the token is for, in the holder's words. Group record: shown to
+	// the holder, the group's admins and the operator, not sealed. At most 200
+	// characters, on one line.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// When the token stops working; 90 days after creation when unset.
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
@@ -929,7 +949,8 @@ type Statement struct {
 	// is the version number, for example "3".
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The whole statement as Markdown; each second-level heading (`## Values`)
-	// starts a named section.
+	// starts a named section. Public: published by the group. At most 100000
+	// characters; may span lines.
 	Markdown string `protobuf:"bytes,2,opt,name=markdown,proto3" json:"markdown,omitempty"`
 	// The sections, as read from the Markdown.
 	Sections []*StatementSection `protobuf:"bytes,3,rep,name=sections,proto3" json:"sections,omitempty"`
@@ -1822,7 +1843,8 @@ type CreateLinkGroupRequest struct {
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The link to make.
 	LinkGroup *LinkGroup `protobuf:"bytes,2,opt,name=link_group,json=linkGroup,proto3" json:"link_group,omitempty"`
-	// The final part of the resource name.
+	// The final part of the resource name: 3 to 40 lowercase letters, digits
+	// and hyphens, starting with a letter.
 	LinkGroupId   string `protobuf:"bytes,3,opt,name=link_group_id,json=linkGroupId,proto3" json:"link_group_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2561,36 +2583,37 @@ var File_ipn_disputes_directory_v1_directory_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\n" +
-	")ipn/disputes/directory/v1/directory.proto\x12\x19ipn.disputes.directory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x05\n" +
-	"\x05Group\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12I\n" +
+	")ipn/disputes/directory/v1/directory.proto\x12\x19ipn.disputes.directory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xec\x05\n" +
+	"\x05Group\x12\"\n" +
+	"\x04name\x18\x01 \x01(\tB\x0e\x92A\x02xd\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x122\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\x02\xea\xe0\x18\x02\b\x02R\vdisplayName\x12I\n" +
 	"\n" +
 	"ipn_status\x18\x03 \x01(\x0e2*.ipn.disputes.directory.v1.Group.IpnStatusR\tipnStatus\x121\n" +
-	"\x15ipn_status_since_year\x18\x04 \x01(\x05R\x12ipnStatusSinceYear\x12+\n" +
-	"\x11meeting_frequency\x18\x05 \x01(\tR\x10meetingFrequency\x12%\n" +
-	"\x0epublic_contact\x18\x06 \x01(\tR\rpublicContact\x12[\n" +
+	"\x15ipn_status_since_year\x18\x04 \x01(\x05R\x12ipnStatusSinceYear\x129\n" +
+	"\x11meeting_frequency\x18\x05 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\x10meetingFrequency\x123\n" +
+	"\x0epublic_contact\x18\x06 \x01(\tB\f\x92A\x03x\xf4\x03\xea\xe0\x18\x02\b\x02R\rpublicContact\x12[\n" +
 	"\x12procedure_settings\x18\a \x01(\v2,.ipn.disputes.directory.v1.ProcedureSettingsR\x11procedureSettings\x12@\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12\x12\n" +
+	"updateTime\x12\x1f\n" +
 	"\x04etag\x18\n" +
-	" \x01(\tR\x04etag\"\\\n" +
+	" \x01(\tB\v\x92A\x02x@\xea\xe0\x18\x02\b\x04R\x04etag\"\\\n" +
 	"\tIpnStatus\x12\x1a\n" +
 	"\x16IPN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12IPN_STATUS_FORMING\x10\x01\x12\x1b\n" +
 	"\x17IPN_STATUS_MEMBER_GROUP\x10\x02:=\xeaA:\n" +
-	"\x19disputes.ipn.org.uk/Group\x12\x0egroups/{group}*\x06groups2\x05group\"\xc1\x02\n" +
+	"\x19disputes.ipn.org.uk/Group\x12\x0egroups/{group}*\x06groups2\x05group\"\xd6\x02\n" +
 	"\x11ProcedureSettings\x12@\n" +
 	"\x0eoverall_target\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\roverallTarget\x12M\n" +
-	"\x15first_response_target\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13firstResponseTarget\x12D\n" +
-	"\x10reminder_offsets\x18\x03 \x03(\v2\x19.google.protobuf.DurationR\x0freminderOffsets\x12\x1c\n" +
-	"\tprocedure\x18\x04 \x01(\tR\tprocedure\x127\n" +
-	"\tretention\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\tretention\"\xef\x04\n" +
-	"\x06Member\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12B\n" +
+	"\x15first_response_target\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13firstResponseTarget\x12L\n" +
+	"\x10reminder_offsets\x18\x03 \x03(\v2\x19.google.protobuf.DurationB\x06\x92A\x03\xa0\x01\n" +
+	"R\x0freminderOffsets\x12)\n" +
+	"\tprocedure\x18\x04 \x01(\tB\v\x92A\x02xd\xea\xe0\x18\x02\b\x04R\tprocedure\x127\n" +
+	"\tretention\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\tretention\"\x94\x05\n" +
+	"\x06Member\x12#\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x122\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\x02\xea\xe0\x18\x02\b\x02R\vdisplayName\x12B\n" +
 	"\x05state\x18\x03 \x01(\x0e2'.ipn.disputes.directory.v1.Member.StateB\x03\xe0A\x03R\x05state\x12C\n" +
 	"\acontact\x18\x04 \x01(\v2).ipn.disputes.directory.v1.ContactDetailsR\acontact\x12O\n" +
 	"\x0epublic_profile\x18\x05 \x01(\v2(.ipn.disputes.directory.v1.PublicProfileR\rpublicProfile\x12\x1f\n" +
@@ -2598,41 +2621,41 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"groupAdmin\x12<\n" +
 	"\tjoin_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bjoinTime\x12>\n" +
 	"\n" +
-	"leave_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tleaveTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag\"D\n" +
+	"leave_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tleaveTime\x12\x1f\n" +
+	"\x04etag\x18\t \x01(\tB\v\x92A\x02x@\xea\xe0\x18\x02\b\x04R\x04etag\"D\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fSTATE_ACTIVE\x10\x01\x12\x12\n" +
 	"\x0eSTATE_INACTIVE\x10\x02:Q\xeaAN\n" +
-	"\x1adisputes.ipn.org.uk/Member\x12\x1fgroups/{group}/members/{member}*\amembers2\x06member\"<\n" +
-	"\x0eContactDetails\x12\x14\n" +
-	"\x05email\x18\x01 \x01(\tR\x05email\x12\x14\n" +
-	"\x05phone\x18\x02 \x01(\tR\x05phone\"\x99\x01\n" +
-	"\rPublicProfile\x12\x1a\n" +
-	"\btraining\x18\x01 \x01(\tR\btraining\x12&\n" +
-	"\x0equalifications\x18\x02 \x01(\tR\x0equalifications\x12\x1e\n" +
+	"\x1adisputes.ipn.org.uk/Member\x12\x1fgroups/{group}/members/{member}*\amembers2\x06member\"[\n" +
+	"\x0eContactDetails\x12$\n" +
+	"\x05email\x18\x01 \x01(\tB\x0e\x92A\x03x\xfe\x01\xea\xe0\x18\x04\b\x03\x18\x01R\x05email\x12#\n" +
+	"\x05phone\x18\x02 \x01(\tB\r\x92A\x02x(\xea\xe0\x18\x04\b\x03\x18\x02R\x05phone\"\xd9\x01\n" +
+	"\rPublicProfile\x12*\n" +
+	"\btraining\x18\x01 \x01(\tB\x0e\x92A\x03x\x88'\xea\xe0\x18\x04\b\x02\x10\x01R\btraining\x126\n" +
+	"\x0equalifications\x18\x02 \x01(\tB\x0e\x92A\x03x\x88'\xea\xe0\x18\x04\b\x02\x10\x01R\x0equalifications\x12.\n" +
 	"\n" +
-	"experience\x18\x03 \x01(\tR\n" +
-	"experience\x12$\n" +
-	"\x0eway_of_working\x18\x04 \x01(\tR\fwayOfWorking\"\x91\x03\n" +
-	"\tLinkGroup\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12A\n" +
-	"\vlocal_group\x18\x03 \x01(\tB\x1e\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupH\x00R\n" +
+	"experience\x18\x03 \x01(\tB\x0e\x92A\x03x\x88'\xea\xe0\x18\x04\b\x02\x10\x01R\n" +
+	"experience\x124\n" +
+	"\x0eway_of_working\x18\x04 \x01(\tB\x0e\x92A\x03x\x88'\xea\xe0\x18\x04\b\x02\x10\x01R\fwayOfWorking\"\xb4\x03\n" +
+	"\tLinkGroup\x12#\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x122\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\x02\xea\xe0\x18\x02\b\x02R\vdisplayName\x12L\n" +
+	"\vlocal_group\x18\x03 \x01(\tB)\x92A\x02xd\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04H\x00R\n" +
 	"localGroup\x12Q\n" +
 	"\x0eexternal_group\x18\x04 \x01(\v2(.ipn.disputes.directory.v1.ExternalGroupH\x00R\rexternalGroup\x12@\n" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime:a\xeaA^\n" +
 	"\x1ddisputes.ipn.org.uk/LinkGroup\x12&groups/{group}/linkGroups/{link_group}*\n" +
 	"linkGroups2\tlinkGroupB\b\n" +
-	"\x06target\"^\n" +
-	"\rExternalGroup\x12(\n" +
-	"\rcontact_email\x18\x01 \x01(\tB\x03\xe0A\x02R\fcontactEmail\x12#\n" +
-	"\rgrpc_endpoint\x18\x02 \x01(\tR\fgrpcEndpoint\"\xb0\x04\n" +
-	"\vAccessToken\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12;\n" +
+	"\x06target\"z\n" +
+	"\rExternalGroup\x126\n" +
+	"\rcontact_email\x18\x01 \x01(\tB\x11\x92A\x03x\xfe\x01\xe0A\x02\xea\xe0\x18\x04\b\x03\x18\x01R\fcontactEmail\x121\n" +
+	"\rgrpc_endpoint\x18\x02 \x01(\tB\f\x92A\x03x\xff\x01\xea\xe0\x18\x02\b\x03R\fgrpcEndpoint\"\xca\x04\n" +
+	"\vAccessToken\x12#\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xac\x02\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12/\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x03R\vdisplayName\x12;\n" +
 	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x12\x1b\n" +
 	"\x06secret\x18\x04 \x01(\tB\x03\xe0A\x03R\x06secret\x12@\n" +
@@ -2641,10 +2664,10 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\rlast_use_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vlastUseTime\x12@\n" +
 	"\vrevoke_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"revokeTime:\xc1\x01\xeaA\xbd\x01\n" +
-	"\x1fdisputes.ipn.org.uk/AccessToken\x12;groups/{group}/members/{member}/accessTokens/{access_token}\x12Bgroups/{group}/linkGroups/{link_group}/accessTokens/{access_token}*\faccessTokens2\vaccessToken\"\xbd\x04\n" +
-	"\tStatement\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1f\n" +
-	"\bmarkdown\x18\x02 \x01(\tB\x03\xe0A\x02R\bmarkdown\x12L\n" +
+	"\x1fdisputes.ipn.org.uk/AccessToken\x12;groups/{group}/members/{member}/accessTokens/{access_token}\x12Bgroups/{group}/linkGroups/{link_group}/accessTokens/{access_token}*\faccessTokens2\vaccessToken\"\xd8\x04\n" +
+	"\tStatement\x12#\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12.\n" +
+	"\bmarkdown\x18\x02 \x01(\tB\x12\x92A\x04x\xa0\x8d\x06\xe0A\x02\xea\xe0\x18\x04\b\x02\x10\x01R\bmarkdown\x12L\n" +
 	"\bsections\x18\x03 \x03(\v2+.ipn.disputes.directory.v1.StatementSectionB\x03\xe0A\x03R\bsections\x12E\n" +
 	"\x05state\x18\x04 \x01(\x0e2*.ipn.disputes.directory.v1.Statement.StateB\x03\xe0A\x03R\x05state\x12\x1d\n" +
 	"\aversion\x18\x05 \x01(\x05B\x03\xe0A\x03R\aversion\x12@\n" +
@@ -2660,107 +2683,107 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"statements2\tstatement\"D\n" +
 	"\x10StatementSection\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12\x1a\n" +
-	"\bmarkdown\x18\x02 \x01(\tR\bmarkdown\"H\n" +
-	"\x0fGetGroupRequest\x125\n" +
-	"\x04name\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x04name\"O\n" +
+	"\bmarkdown\x18\x02 \x01(\tR\bmarkdown\"S\n" +
+	"\x0fGetGroupRequest\x12@\n" +
+	"\x04name\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x04name\"]\n" +
 	"\x11ListGroupsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"v\n" +
+	"page_token\x18\x02 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"v\n" +
 	"\x12ListGroupsResponse\x128\n" +
 	"\x06groups\x18\x01 \x03(\v2 .ipn.disputes.directory.v1.GroupR\x06groups\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"q\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"|\n" +
 	"\x12CreateGroupRequest\x12;\n" +
-	"\x05group\x18\x01 \x01(\v2 .ipn.disputes.directory.v1.GroupB\x03\xe0A\x02R\x05group\x12\x1e\n" +
-	"\bgroup_id\x18\x02 \x01(\tB\x03\xe0A\x02R\agroupId\"\x8e\x01\n" +
+	"\x05group\x18\x01 \x01(\v2 .ipn.disputes.directory.v1.GroupB\x03\xe0A\x02R\x05group\x12)\n" +
+	"\bgroup_id\x18\x02 \x01(\tB\x0e\x92A\x02x?\xe0A\x02\xea\xe0\x18\x02\b\x04R\agroupId\"\x8e\x01\n" +
 	"\x12UpdateGroupRequest\x12;\n" +
 	"\x05group\x18\x01 \x01(\v2 .ipn.disputes.directory.v1.GroupB\x03\xe0A\x02R\x05group\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"J\n" +
-	"\x10GetMemberRequest\x126\n" +
-	"\x04name\x18\x01 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
-	"\x1adisputes.ipn.org.uk/MemberR\x04name\"\xac\x01\n" +
-	"\x12ListMembersRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"updateMask\"V\n" +
+	"\x10GetMemberRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1c\n" +
+	"\x1adisputes.ipn.org.uk/Member\xea\xe0\x18\x02\b\x04R\x04name\"\xc5\x01\n" +
+	"\x12ListMembersRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x1f\n" +
+	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\x12\x1f\n" +
 	"\vactive_only\x18\x04 \x01(\bR\n" +
 	"activeOnly\"z\n" +
 	"\x13ListMembersResponse\x12;\n" +
 	"\amembers\x18\x01 \x03(\v2!.ipn.disputes.directory.v1.MemberR\amembers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb2\x01\n" +
-	"\x13CreateMemberRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12>\n" +
-	"\x06member\x18\x02 \x01(\v2!.ipn.disputes.directory.v1.MemberB\x03\xe0A\x02R\x06member\x12 \n" +
-	"\tmember_id\x18\x03 \x01(\tB\x03\xe0A\x02R\bmemberId\"\x92\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc8\x01\n" +
+	"\x13CreateMemberRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12>\n" +
+	"\x06member\x18\x02 \x01(\v2!.ipn.disputes.directory.v1.MemberB\x03\xe0A\x02R\x06member\x12+\n" +
+	"\tmember_id\x18\x03 \x01(\tB\x0e\x92A\x02x?\xe0A\x02\xea\xe0\x18\x02\b\x04R\bmemberId\"\x92\x01\n" +
 	"\x13UpdateMemberRequest\x12>\n" +
 	"\x06member\x18\x01 \x01(\v2!.ipn.disputes.directory.v1.MemberB\x03\xe0A\x02R\x06member\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"e\n" +
-	"\x17DeactivateMemberRequest\x126\n" +
-	"\x04name\x18\x01 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
-	"\x1adisputes.ipn.org.uk/MemberR\x04name\x12\x12\n" +
-	"\x04etag\x18\x02 \x01(\tR\x04etag\"\x8e\x01\n" +
-	"\x15ListLinkGroupsRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"updateMask\"~\n" +
+	"\x17DeactivateMemberRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1c\n" +
+	"\x1adisputes.ipn.org.uk/Member\xea\xe0\x18\x02\b\x04R\x04name\x12\x1f\n" +
+	"\x04etag\x18\x02 \x01(\tB\v\x92A\x02x@\xea\xe0\x18\x02\b\x04R\x04etag\"\xa7\x01\n" +
+	"\x15ListLinkGroupsRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x87\x01\n" +
+	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x87\x01\n" +
 	"\x16ListLinkGroupsResponse\x12E\n" +
 	"\vlink_groups\x18\x01 \x03(\v2$.ipn.disputes.directory.v1.LinkGroupR\n" +
 	"linkGroups\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc6\x01\n" +
-	"\x16CreateLinkGroupRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12H\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdc\x01\n" +
+	"\x16CreateLinkGroupRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12H\n" +
 	"\n" +
-	"link_group\x18\x02 \x01(\v2$.ipn.disputes.directory.v1.LinkGroupB\x03\xe0A\x02R\tlinkGroup\x12'\n" +
-	"\rlink_group_id\x18\x03 \x01(\tB\x03\xe0A\x02R\vlinkGroupId\"S\n" +
-	"\x16DeleteLinkGroupRequest\x129\n" +
-	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1ddisputes.ipn.org.uk/LinkGroupR\x04name\"\x9c\x01\n" +
-	"\x16CreateStatementRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12G\n" +
-	"\tstatement\x18\x02 \x01(\v2$.ipn.disputes.directory.v1.StatementB\x03\xe0A\x02R\tstatement\"T\n" +
-	"\x17PublishStatementRequest\x129\n" +
-	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1ddisputes.ipn.org.uk/StatementR\x04name\"P\n" +
-	"\x13GetStatementRequest\x129\n" +
-	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1ddisputes.ipn.org.uk/StatementR\x04name\"\x8e\x01\n" +
-	"\x15ListStatementsRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"link_group\x18\x02 \x01(\v2$.ipn.disputes.directory.v1.LinkGroupB\x03\xe0A\x02R\tlinkGroup\x122\n" +
+	"\rlink_group_id\x18\x03 \x01(\tB\x0e\x92A\x02x?\xe0A\x02\xea\xe0\x18\x02\b\x04R\vlinkGroupId\"_\n" +
+	"\x16DeleteLinkGroupRequest\x12E\n" +
+	"\x04name\x18\x01 \x01(\tB1\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/LinkGroup\xea\xe0\x18\x02\b\x04R\x04name\"\xa7\x01\n" +
+	"\x16CreateStatementRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12G\n" +
+	"\tstatement\x18\x02 \x01(\v2$.ipn.disputes.directory.v1.StatementB\x03\xe0A\x02R\tstatement\"`\n" +
+	"\x17PublishStatementRequest\x12E\n" +
+	"\x04name\x18\x01 \x01(\tB1\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/Statement\xea\xe0\x18\x02\b\x04R\x04name\"\\\n" +
+	"\x13GetStatementRequest\x12E\n" +
+	"\x04name\x18\x01 \x01(\tB1\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/Statement\xea\xe0\x18\x02\b\x04R\x04name\"\xa7\x01\n" +
+	"\x15ListStatementsRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x86\x01\n" +
+	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x86\x01\n" +
 	"\x16ListStatementsResponse\x12D\n" +
 	"\n" +
 	"statements\x18\x01 \x03(\v2$.ipn.disputes.directory.v1.StatementR\n" +
 	"statements\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x96\x01\n" +
-	"\x17ListAccessTokensRequest\x12?\n" +
-	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\x12\x1fdisputes.ipn.org.uk/AccessTokenR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb0\x01\n" +
+	"\x17ListAccessTokensRequest\x12K\n" +
+	"\x06parent\x18\x01 \x01(\tB3\x92A\x03x\xc8\x01\xe0A\x02\xfaA!\x12\x1fdisputes.ipn.org.uk/AccessToken\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x8f\x01\n" +
+	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x8f\x01\n" +
 	"\x18ListAccessTokensResponse\x12K\n" +
 	"\raccess_tokens\x18\x01 \x03(\v2&.ipn.disputes.directory.v1.AccessTokenR\faccessTokens\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"W\n" +
-	"\x18RevokeAccessTokenRequest\x12;\n" +
-	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fdisputes.ipn.org.uk/AccessTokenR\x04name\"\xa6\x01\n" +
-	"\x18CreateAccessTokenRequest\x12?\n" +
-	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\x12\x1fdisputes.ipn.org.uk/AccessTokenR\x06parent\x12I\n" +
-	"\faccess_token\x18\x02 \x01(\v2&.ipn.disputes.directory.v1.AccessTokenR\vaccessToken\"2\n" +
-	"\x13AuthenticateRequest\x12\x1b\n" +
-	"\x06secret\x18\x01 \x01(\tB\x03\xe0A\x02R\x06secret\"\xd8\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"c\n" +
+	"\x18RevokeAccessTokenRequest\x12G\n" +
+	"\x04name\x18\x01 \x01(\tB3\x92A\x03x\xac\x02\xe0A\x02\xfaA!\n" +
+	"\x1fdisputes.ipn.org.uk/AccessToken\xea\xe0\x18\x02\b\x04R\x04name\"\xb2\x01\n" +
+	"\x18CreateAccessTokenRequest\x12K\n" +
+	"\x06parent\x18\x01 \x01(\tB3\x92A\x03x\xc8\x01\xe0A\x02\xfaA!\x12\x1fdisputes.ipn.org.uk/AccessToken\xea\xe0\x18\x02\b\x04R\x06parent\x12I\n" +
+	"\faccess_token\x18\x02 \x01(\v2&.ipn.disputes.directory.v1.AccessTokenR\vaccessToken\">\n" +
+	"\x13AuthenticateRequest\x12'\n" +
+	"\x06secret\x18\x01 \x01(\tB\x0f\x92A\x03x\x80\x04\xe0A\x02\xea\xe0\x18\x02\b\x04R\x06secret\"\xd8\x01\n" +
 	"\x14AuthenticateResponse\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\tR\x05group\x12\x1f\n" +
@@ -2769,32 +2792,33 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\x12\x1a\n" +
 	"\boperator\x18\x05 \x01(\bR\boperator\x12\x1d\n" +
 	"\n" +
-	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xff\x18\n" +
-	"\x10DirectoryService\x12u\n" +
-	"\bGetGroup\x12*.ipn.disputes.directory.v1.GetGroupRequest\x1a .ipn.disputes.directory.v1.Group\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=groups/*}\x12}\n" +
+	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xe9\x1b\n" +
+	"\x10DirectoryService\x12\xa3\x01\n" +
+	"\bGetGroup\x12*.ipn.disputes.directory.v1.GetGroupRequest\x1a .ipn.disputes.directory.v1.Group\"I\xf2\xe0\x18*\b\x01\x10\x01\x18\x01(\x010\x01:\x06intake:\bcasework:\fnotification\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=groups/*}\x12\x99\x01\n" +
 	"\n" +
-	"ListGroups\x12,.ipn.disputes.directory.v1.ListGroupsRequest\x1a-.ipn.disputes.directory.v1.ListGroupsResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
-	"/v1/groups\x12y\n" +
-	"\vCreateGroup\x12-.ipn.disputes.directory.v1.CreateGroupRequest\x1a .ipn.disputes.directory.v1.Group\"\x19\x82\xd3\xe4\x93\x02\x13:\x05group\"\n" +
-	"/v1/groups\x12\x88\x01\n" +
-	"\vUpdateGroup\x12-.ipn.disputes.directory.v1.UpdateGroupRequest\x1a .ipn.disputes.directory.v1.Group\"(\x82\xd3\xe4\x93\x02\":\x05group2\x19/v1/{group.name=groups/*}\x12\x82\x01\n" +
-	"\tGetMember\x12+.ipn.disputes.directory.v1.GetMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=groups/*/members/*}\x12\x93\x01\n" +
-	"\vListMembers\x12-.ipn.disputes.directory.v1.ListMembersRequest\x1a..ipn.disputes.directory.v1.ListMembersResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{parent=groups/*}/members\x12\x90\x01\n" +
-	"\fCreateMember\x12..ipn.disputes.directory.v1.CreateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"-\x82\xd3\xe4\x93\x02':\x06member\"\x1d/v1/{parent=groups/*}/members\x12\x97\x01\n" +
-	"\fUpdateMember\x12..ipn.disputes.directory.v1.UpdateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"4\x82\xd3\xe4\x93\x02.:\x06member2$/v1/{member.name=groups/*/members/*}\x12\x9e\x01\n" +
-	"\x10DeactivateMember\x122.ipn.disputes.directory.v1.DeactivateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/members/*}:deactivate\x12\x9f\x01\n" +
-	"\x0eListLinkGroups\x120.ipn.disputes.directory.v1.ListLinkGroupsRequest\x1a1.ipn.disputes.directory.v1.ListLinkGroupsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/linkGroups\x12\xa0\x01\n" +
-	"\x0fCreateLinkGroup\x121.ipn.disputes.directory.v1.CreateLinkGroupRequest\x1a$.ipn.disputes.directory.v1.LinkGroup\"4\x82\xd3\xe4\x93\x02.:\n" +
-	"link_group\" /v1/{parent=groups/*}/linkGroups\x12\x86\x01\n" +
-	"\x0fDeleteLinkGroup\x121.ipn.disputes.directory.v1.DeleteLinkGroupRequest\x1a\x16.google.protobuf.Empty\"(\x82\xd3\xe4\x93\x02\"* /v1/{name=groups/*/linkGroups/*}\x12\x9f\x01\n" +
-	"\x0fCreateStatement\x121.ipn.disputes.directory.v1.CreateStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"3\x82\xd3\xe4\x93\x02-:\tstatement\" /v1/{parent=groups/*}/statements\x12\xa1\x01\n" +
-	"\x10PublishStatement\x122.ipn.disputes.directory.v1.PublishStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/statements/*}:publish\x12\x8e\x01\n" +
-	"\fGetStatement\x12..ipn.disputes.directory.v1.GetStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/statements/*}\x12\x9f\x01\n" +
-	"\x0eListStatements\x120.ipn.disputes.directory.v1.ListStatementsRequest\x1a1.ipn.disputes.directory.v1.ListStatementsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/statements\x12\xf6\x01\n" +
-	"\x11CreateAccessToken\x123.ipn.disputes.directory.v1.CreateAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x83\x01\x82\xd3\xe4\x93\x02}:\faccess_tokenZ?:\faccess_token\"//v1/{parent=groups/*/linkGroups/*}/accessTokens\",/v1/{parent=groups/*/members/*}/accessTokens\x12\xe4\x01\n" +
-	"\x10ListAccessTokens\x122.ipn.disputes.directory.v1.ListAccessTokensRequest\x1a3.ipn.disputes.directory.v1.ListAccessTokensResponse\"g\x82\xd3\xe4\x93\x02aZ1\x12//v1/{parent=groups/*/linkGroups/*}/accessTokens\x12,/v1/{parent=groups/*/members/*}/accessTokens\x12\xed\x01\n" +
-	"\x11RevokeAccessToken\x123.ipn.disputes.directory.v1.RevokeAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"{\x82\xd3\xe4\x93\x02u:\x01*Z;:\x01*\"6/v1/{name=groups/*/linkGroups/*/accessTokens/*}:revoke\"3/v1/{name=groups/*/members/*/accessTokens/*}:revoke\x12o\n" +
-	"\fAuthenticate\x12..ipn.disputes.directory.v1.AuthenticateRequest\x1a/.ipn.disputes.directory.v1.AuthenticateResponseBUZSgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1;directoryv1b\x06proto3"
+	"ListGroups\x12,.ipn.disputes.directory.v1.ListGroupsRequest\x1a-.ipn.disputes.directory.v1.ListGroupsResponse\".\xf2\xe0\x18\x18\b\x01\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\f\x12\n" +
+	"/v1/groups\x12\x7f\n" +
+	"\vCreateGroup\x12-.ipn.disputes.directory.v1.CreateGroupRequest\x1a .ipn.disputes.directory.v1.Group\"\x1f\xf2\xe0\x18\x020\x01\x82\xd3\xe4\x93\x02\x13:\x05group\"\n" +
+	"/v1/groups\x12\x90\x01\n" +
+	"\vUpdateGroup\x12-.ipn.disputes.directory.v1.UpdateGroupRequest\x1a .ipn.disputes.directory.v1.Group\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\":\x05group2\x19/v1/{group.name=groups/*}\x12\xb0\x01\n" +
+	"\tGetMember\x12+.ipn.disputes.directory.v1.GetMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"S\xf2\xe0\x18*\b\x01\x10\x01\x18\x01(\x010\x01:\x06intake:\bcasework:\fnotification\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=groups/*/members/*}\x12\xaf\x01\n" +
+	"\vListMembers\x12-.ipn.disputes.directory.v1.ListMembersRequest\x1a..ipn.disputes.directory.v1.ListMembersResponse\"A\xf2\xe0\x18\x18\b\x01\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{parent=groups/*}/members\x12\x98\x01\n" +
+	"\fCreateMember\x12..ipn.disputes.directory.v1.CreateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"5\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02':\x06member\"\x1d/v1/{parent=groups/*}/members\x12\x9f\x01\n" +
+	"\fUpdateMember\x12..ipn.disputes.directory.v1.UpdateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"<\xf2\xe0\x18\x04\x18\x010\x01\x82\xd3\xe4\x93\x02.:\x06member2$/v1/{member.name=groups/*/members/*}\x12\xa6\x01\n" +
+	"\x10DeactivateMember\x122.ipn.disputes.directory.v1.DeactivateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\";\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/members/*}:deactivate\x12\xc3\x01\n" +
+	"\x0eListLinkGroups\x120.ipn.disputes.directory.v1.ListLinkGroupsRequest\x1a1.ipn.disputes.directory.v1.ListLinkGroupsResponse\"L\xf2\xe0\x18 \b\x01\x10\x01\x18\x01(\x010\x01:\x06intake:\fnotification\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/linkGroups\x12\xa8\x01\n" +
+	"\x0fCreateLinkGroup\x121.ipn.disputes.directory.v1.CreateLinkGroupRequest\x1a$.ipn.disputes.directory.v1.LinkGroup\"<\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02.:\n" +
+	"link_group\" /v1/{parent=groups/*}/linkGroups\x12\x8e\x01\n" +
+	"\x0fDeleteLinkGroup\x121.ipn.disputes.directory.v1.DeleteLinkGroupRequest\x1a\x16.google.protobuf.Empty\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"* /v1/{name=groups/*/linkGroups/*}\x12\xa7\x01\n" +
+	"\x0fCreateStatement\x121.ipn.disputes.directory.v1.CreateStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\";\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02-:\tstatement\" /v1/{parent=groups/*}/statements\x12\xa9\x01\n" +
+	"\x10PublishStatement\x122.ipn.disputes.directory.v1.PublishStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\";\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/statements/*}:publish\x12\xa6\x01\n" +
+	"\fGetStatement\x12..ipn.disputes.directory.v1.GetStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"@\xf2\xe0\x18\x14\b\x01\x10\x01\x18\x01(\x010\x01:\bcasework\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/statements/*}\x12\xad\x01\n" +
+	"\x0eListStatements\x120.ipn.disputes.directory.v1.ListStatementsRequest\x1a1.ipn.disputes.directory.v1.ListStatementsResponse\"6\xf2\xe0\x18\n" +
+	"\b\x01\x10\x01\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/statements\x12\xfe\x01\n" +
+	"\x11CreateAccessToken\x123.ipn.disputes.directory.v1.CreateAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x8b\x01\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02}:\faccess_tokenZ?:\faccess_token\"//v1/{parent=groups/*/linkGroups/*}/accessTokens\",/v1/{parent=groups/*/members/*}/accessTokens\x12\xee\x01\n" +
+	"\x10ListAccessTokens\x122.ipn.disputes.directory.v1.ListAccessTokensRequest\x1a3.ipn.disputes.directory.v1.ListAccessTokensResponse\"q\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02aZ1\x12//v1/{parent=groups/*/linkGroups/*}/accessTokens\x12,/v1/{parent=groups/*/members/*}/accessTokens\x12\xf8\x01\n" +
+	"\x11RevokeAccessToken\x123.ipn.disputes.directory.v1.RevokeAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x85\x01\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02u:\x01*Z;:\x01*\"6/v1/{name=groups/*/linkGroups/*/accessTokens/*}:revoke\"3/v1/{name=groups/*/members/*/accessTokens/*}:revoke\x12\x95\x01\n" +
+	"\fAuthenticate\x12..ipn.disputes.directory.v1.AuthenticateRequest\x1a/.ipn.disputes.directory.v1.AuthenticateResponse\"$\xf2\xe0\x18 :\x06intake:\bcasework:\fnotificationBUZSgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1;directoryv1b\x06proto3"
 
 var (
 	file_ipn_disputes_directory_v1_directory_proto_rawDescOnce sync.Once

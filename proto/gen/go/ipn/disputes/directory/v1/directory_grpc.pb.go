@@ -50,31 +50,38 @@ const (
 // their link groups. Every other service asks it who belongs where and who may
 // act.
 type DirectoryServiceClient interface {
-	// GetGroup returns a group. Anyone may read it.
+	// GetGroup returns a group. Anyone may read it; of the services, intake,
+	// casework and notification read it.
 	GetGroup(ctx context.Context, in *GetGroupRequest, opts ...grpc.CallOption) (*Group, error)
-	// ListGroups lists the groups of this deployment. Anyone may read them.
+	// ListGroups lists the groups of this deployment. Anyone may read them;
+	// of the services, notification reads them.
 	ListGroups(ctx context.Context, in *ListGroupsRequest, opts ...grpc.CallOption) (*ListGroupsResponse, error)
 	// CreateGroup creates a group. Only the deployment's operator may.
 	CreateGroup(ctx context.Context, in *CreateGroupRequest, opts ...grpc.CallOption) (*Group, error)
 	// UpdateGroup changes a group's settings. Group admins and the operator may.
 	UpdateGroup(ctx context.Context, in *UpdateGroupRequest, opts ...grpc.CallOption) (*Group, error)
-	// GetMember returns a member. Contact details are filled in only for members
-	// of the same group and for services.
+	// GetMember returns a member. Anyone may read it; of the services, intake,
+	// casework and notification read it. Contact details are filled in only
+	// for members of the same group, services and the operator.
 	GetMember(ctx context.Context, in *GetMemberRequest, opts ...grpc.CallOption) (*Member, error)
-	// ListMembers lists a group's members. Contact details are filled in only
-	// for members of the same group and for services.
+	// ListMembers lists a group's members. Anyone may read them; of the
+	// services, notification reads them. Contact details are filled in only
+	// for members of the same group, services and the operator.
 	ListMembers(ctx context.Context, in *ListMembersRequest, opts ...grpc.CallOption) (*ListMembersResponse, error)
 	// CreateMember adds a member to a group. Group admins and the operator may.
 	CreateMember(ctx context.Context, in *CreateMemberRequest, opts ...grpc.CallOption) (*Member, error)
 	// UpdateMember changes a member's record. Group admins and the operator
 	// may change everything; a member may change their own contact details and
-	// public profile.
+	// public profile, so every member is let in and the handler narrows.
 	UpdateMember(ctx context.Context, in *UpdateMemberRequest, opts ...grpc.CallOption) (*Member, error)
 	// DeactivateMember records that a member has left the group. Their history
 	// stays; they take no role in new cases and are told of no new concerns.
 	// Group admins and the operator may.
 	DeactivateMember(ctx context.Context, in *DeactivateMemberRequest, opts ...grpc.CallOption) (*Member, error)
-	// ListLinkGroups lists the two IPN groups a group is linked to.
+	// ListLinkGroups lists the two IPN groups a group is linked to. Anyone may
+	// read their names; of the services, intake and notification read them.
+	// An external group's contact e-mail and gRPC endpoint are filled in only
+	// for members of the same group, services and the operator.
 	ListLinkGroups(ctx context.Context, in *ListLinkGroupsRequest, opts ...grpc.CallOption) (*ListLinkGroupsResponse, error)
 	// CreateLinkGroup links a group to another IPN group. Group admins and the
 	// operator may.
@@ -91,10 +98,12 @@ type DirectoryServiceClient interface {
 	PublishStatement(ctx context.Context, in *PublishStatementRequest, opts ...grpc.CallOption) (*Statement, error)
 	// GetStatement returns a version of a group's ethical statement;
 	// `groups/{group}/statements/current` is the version published now.
-	// Anyone may read published versions; drafts only the group's members.
+	// Anyone may read published versions; drafts only the group's members and
+	// the operator. Of the services, casework reads it.
 	GetStatement(ctx context.Context, in *GetStatementRequest, opts ...grpc.CallOption) (*Statement, error)
 	// ListStatements lists the versions of a group's ethical statement, newest
-	// first. Drafts are listed only for the group's members.
+	// first. Anyone may read them; drafts are listed only for the group's
+	// members and the operator. No service reads them.
 	ListStatements(ctx context.Context, in *ListStatementsRequest, opts ...grpc.CallOption) (*ListStatementsResponse, error)
 	// CreateAccessToken issues a personal access token to a member, or to one
 	// of the group's link groups so that it can call this system with its own
@@ -102,14 +111,18 @@ type DirectoryServiceClient interface {
 	// Group admins and the operator may.
 	CreateAccessToken(ctx context.Context, in *CreateAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error)
 	// ListAccessTokens lists a member's or a link group's tokens, without
-	// their secrets. The holder, the group's admins and the operator may.
+	// their secrets. The holder (a member or a link group), the group's admins
+	// and the operator may.
 	ListAccessTokens(ctx context.Context, in *ListAccessTokensRequest, opts ...grpc.CallOption) (*ListAccessTokensResponse, error)
 	// RevokeAccessToken stops a token from working, within the cache lifetime
-	// of Authenticate's callers (at most 30 seconds). The holder, the group's
-	// admins and the operator may.
+	// of Authenticate's callers (at most 30 seconds). The holder (a member or
+	// a link group), the group's admins and the operator may.
 	RevokeAccessToken(ctx context.Context, in *RevokeAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error)
 	// Authenticate turns a bearer secret into the principal it stands for.
-	// Services call it to authenticate members; it is not exposed over REST.
+	// Only services may call it, through platform/auth, to authenticate the
+	// members, link groups and operator who call them; it is not exposed over
+	// REST. A member, a link group or the operator may not: it resolves any
+	// secret it is given, the operator's included.
 	Authenticate(ctx context.Context, in *AuthenticateRequest, opts ...grpc.CallOption) (*AuthenticateResponse, error)
 }
 
@@ -329,31 +342,38 @@ func (c *directoryServiceClient) Authenticate(ctx context.Context, in *Authentic
 // their link groups. Every other service asks it who belongs where and who may
 // act.
 type DirectoryServiceServer interface {
-	// GetGroup returns a group. Anyone may read it.
+	// GetGroup returns a group. Anyone may read it; of the services, intake,
+	// casework and notification read it.
 	GetGroup(context.Context, *GetGroupRequest) (*Group, error)
-	// ListGroups lists the groups of this deployment. Anyone may read them.
+	// ListGroups lists the groups of this deployment. Anyone may read them;
+	// of the services, notification reads them.
 	ListGroups(context.Context, *ListGroupsRequest) (*ListGroupsResponse, error)
 	// CreateGroup creates a group. Only the deployment's operator may.
 	CreateGroup(context.Context, *CreateGroupRequest) (*Group, error)
 	// UpdateGroup changes a group's settings. Group admins and the operator may.
 	UpdateGroup(context.Context, *UpdateGroupRequest) (*Group, error)
-	// GetMember returns a member. Contact details are filled in only for members
-	// of the same group and for services.
+	// GetMember returns a member. Anyone may read it; of the services, intake,
+	// casework and notification read it. Contact details are filled in only
+	// for members of the same group, services and the operator.
 	GetMember(context.Context, *GetMemberRequest) (*Member, error)
-	// ListMembers lists a group's members. Contact details are filled in only
-	// for members of the same group and for services.
+	// ListMembers lists a group's members. Anyone may read them; of the
+	// services, notification reads them. Contact details are filled in only
+	// for members of the same group, services and the operator.
 	ListMembers(context.Context, *ListMembersRequest) (*ListMembersResponse, error)
 	// CreateMember adds a member to a group. Group admins and the operator may.
 	CreateMember(context.Context, *CreateMemberRequest) (*Member, error)
 	// UpdateMember changes a member's record. Group admins and the operator
 	// may change everything; a member may change their own contact details and
-	// public profile.
+	// public profile, so every member is let in and the handler narrows.
 	UpdateMember(context.Context, *UpdateMemberRequest) (*Member, error)
 	// DeactivateMember records that a member has left the group. Their history
 	// stays; they take no role in new cases and are told of no new concerns.
 	// Group admins and the operator may.
 	DeactivateMember(context.Context, *DeactivateMemberRequest) (*Member, error)
-	// ListLinkGroups lists the two IPN groups a group is linked to.
+	// ListLinkGroups lists the two IPN groups a group is linked to. Anyone may
+	// read their names; of the services, intake and notification read them.
+	// An external group's contact e-mail and gRPC endpoint are filled in only
+	// for members of the same group, services and the operator.
 	ListLinkGroups(context.Context, *ListLinkGroupsRequest) (*ListLinkGroupsResponse, error)
 	// CreateLinkGroup links a group to another IPN group. Group admins and the
 	// operator may.
@@ -370,10 +390,12 @@ type DirectoryServiceServer interface {
 	PublishStatement(context.Context, *PublishStatementRequest) (*Statement, error)
 	// GetStatement returns a version of a group's ethical statement;
 	// `groups/{group}/statements/current` is the version published now.
-	// Anyone may read published versions; drafts only the group's members.
+	// Anyone may read published versions; drafts only the group's members and
+	// the operator. Of the services, casework reads it.
 	GetStatement(context.Context, *GetStatementRequest) (*Statement, error)
 	// ListStatements lists the versions of a group's ethical statement, newest
-	// first. Drafts are listed only for the group's members.
+	// first. Anyone may read them; drafts are listed only for the group's
+	// members and the operator. No service reads them.
 	ListStatements(context.Context, *ListStatementsRequest) (*ListStatementsResponse, error)
 	// CreateAccessToken issues a personal access token to a member, or to one
 	// of the group's link groups so that it can call this system with its own
@@ -381,14 +403,18 @@ type DirectoryServiceServer interface {
 	// Group admins and the operator may.
 	CreateAccessToken(context.Context, *CreateAccessTokenRequest) (*AccessToken, error)
 	// ListAccessTokens lists a member's or a link group's tokens, without
-	// their secrets. The holder, the group's admins and the operator may.
+	// their secrets. The holder (a member or a link group), the group's admins
+	// and the operator may.
 	ListAccessTokens(context.Context, *ListAccessTokensRequest) (*ListAccessTokensResponse, error)
 	// RevokeAccessToken stops a token from working, within the cache lifetime
-	// of Authenticate's callers (at most 30 seconds). The holder, the group's
-	// admins and the operator may.
+	// of Authenticate's callers (at most 30 seconds). The holder (a member or
+	// a link group), the group's admins and the operator may.
 	RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*AccessToken, error)
 	// Authenticate turns a bearer secret into the principal it stands for.
-	// Services call it to authenticate members; it is not exposed over REST.
+	// Only services may call it, through platform/auth, to authenticate the
+	// members, link groups and operator who call them; it is not exposed over
+	// REST. A member, a link group or the operator may not: it resolves any
+	// secret it is given, the operator's included.
 	Authenticate(context.Context, *AuthenticateRequest) (*AuthenticateResponse, error)
 	mustEmbedUnimplementedDirectoryServiceServer()
 }

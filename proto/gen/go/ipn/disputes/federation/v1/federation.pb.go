@@ -7,6 +7,8 @@
 package federationv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
+	_ "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/annotations/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -176,7 +178,8 @@ func (x *Notice) GetSentTime() *timestamppb.Timestamp {
 // FromGroup names the sending group.
 type FromGroup struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The group's name for people.
+	// The group's name for people. Public: published by the sending group.
+	// At most 200 characters, on one line.
 	DisplayName string `protobuf:"bytes,1,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Its resource name in the sender's deployment, `groups/{group}`.
 	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
@@ -471,22 +474,22 @@ var File_ipn_disputes_federation_v1_federation_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_federation_v1_federation_proto_rawDesc = "" +
 	"\n" +
-	"+ipn/disputes/federation/v1/federation.proto\x12\x1aipn.disputes.federation.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf9\x02\n" +
-	"\x06Notice\x12\x13\n" +
-	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x02R\x02id\x12I\n" +
+	"+ipn/disputes/federation/v1/federation.proto\x12\x1aipn.disputes.federation.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x9e\x03\n" +
+	"\x06Notice\x12\x1e\n" +
+	"\x02id\x18\x01 \x01(\tB\x0e\x92A\x02xd\xe0A\x02\xea\xe0\x18\x02\b\x04R\x02id\x12I\n" +
 	"\n" +
-	"from_group\x18\x02 \x01(\v2%.ipn.disputes.federation.v1.FromGroupB\x03\xe0A\x02R\tfromGroup\x12\"\n" +
-	"\rto_link_group\x18\x03 \x01(\tR\vtoLinkGroup\x12@\n" +
-	"\x04kind\x18\x04 \x01(\x0e2'.ipn.disputes.federation.v1.Notice.KindB\x03\xe0A\x02R\x04kind\x12\x17\n" +
-	"\x04case\x18\x05 \x01(\tB\x03\xe0A\x02R\x04case\x127\n" +
+	"from_group\x18\x02 \x01(\v2%.ipn.disputes.federation.v1.FromGroupB\x03\xe0A\x02R\tfromGroup\x120\n" +
+	"\rto_link_group\x18\x03 \x01(\tB\f\x92A\x03x\xac\x02\xea\xe0\x18\x02\b\x04R\vtoLinkGroup\x12@\n" +
+	"\x04kind\x18\x04 \x01(\x0e2'.ipn.disputes.federation.v1.Notice.KindB\x03\xe0A\x02R\x04kind\x12#\n" +
+	"\x04case\x18\x05 \x01(\tB\x0f\x92A\x03x\xac\x02\xe0A\x02\xea\xe0\x18\x02\b\x04R\x04case\x127\n" +
 	"\tsent_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bsentTime\"W\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19KIND_LINK_GROUPS_INFORMED\x10\x01\x12\x1a\n" +
-	"\x16KIND_PROGRESS_REPORTED\x10\x02\"L\n" +
-	"\tFromGroup\x12&\n" +
-	"\fdisplay_name\x18\x01 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12\x17\n" +
-	"\x04name\x18\x02 \x01(\tB\x03\xe0A\x02R\x04name\"W\n" +
+	"\x16KIND_PROGRESS_REPORTED\x10\x02\"d\n" +
+	"\tFromGroup\x122\n" +
+	"\fdisplay_name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\x02\xea\xe0\x18\x02\b\x02R\vdisplayName\x12#\n" +
+	"\x04name\x18\x02 \x01(\tB\x0f\x92A\x03x\xac\x02\xe0A\x02\xea\xe0\x18\x02\b\x04R\x04name\"W\n" +
 	"\x14DeliverNoticeRequest\x12?\n" +
 	"\x06notice\x18\x01 \x01(\v2\".ipn.disputes.federation.v1.NoticeB\x03\xe0A\x02R\x06notice\"\xc3\x02\n" +
 	"\x0eIncomingNotice\x12\x17\n" +
@@ -494,19 +497,19 @@ const file_ipn_disputes_federation_v1_federation_proto_rawDesc = "" +
 	"\x06notice\x18\x02 \x01(\v2\".ipn.disputes.federation.v1.NoticeB\x03\xe0A\x03R\x06notice\x12\x17\n" +
 	"\x04peer\x18\x03 \x01(\tB\x03\xe0A\x03R\x04peer\x12B\n" +
 	"\freceive_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vreceiveTime:z\xeaAw\n" +
-	"\"disputes.ipn.org.uk/IncomingNotice\x120groups/{group}/incomingNotices/{incoming_notice}*\x0fincomingNotices2\x0eincomingNotice\"\x93\x01\n" +
-	"\x1aListIncomingNoticesRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\"disputes.ipn.org.uk/IncomingNotice\x120groups/{group}/incomingNotices/{incoming_notice}*\x0fincomingNotices2\x0eincomingNotice\"\xac\x01\n" +
+	"\x1aListIncomingNoticesRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x9c\x01\n" +
+	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x9c\x01\n" +
 	"\x1bListIncomingNoticesResponse\x12U\n" +
 	"\x10incoming_notices\x18\x01 \x03(\v2*.ipn.disputes.federation.v1.IncomingNoticeR\x0fincomingNotices\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xba\x02\n" +
-	"\x11FederationService\x12m\n" +
-	"\rDeliverNotice\x120.ipn.disputes.federation.v1.DeliverNoticeRequest\x1a*.ipn.disputes.federation.v1.IncomingNotice\x12\xb5\x01\n" +
-	"\x13ListIncomingNotices\x126.ipn.disputes.federation.v1.ListIncomingNoticesRequest\x1a7.ipn.disputes.federation.v1.ListIncomingNoticesResponse\"-\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=groups/*}/incomingNoticesBWZUgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1;federationv1b\x06proto3"
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xca\x02\n" +
+	"\x11FederationService\x12u\n" +
+	"\rDeliverNotice\x120.ipn.disputes.federation.v1.DeliverNoticeRequest\x1a*.ipn.disputes.federation.v1.IncomingNotice\"\x06\xf2\xe0\x18\x02@\x01\x12\xbd\x01\n" +
+	"\x13ListIncomingNotices\x126.ipn.disputes.federation.v1.ListIncomingNoticesRequest\x1a7.ipn.disputes.federation.v1.ListIncomingNoticesResponse\"5\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=groups/*}/incomingNoticesBWZUgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1;federationv1b\x06proto3"
 
 var (
 	file_ipn_disputes_federation_v1_federation_proto_rawDescOnce sync.Once

@@ -41,8 +41,15 @@ type FederationServiceClient interface {
 	// DeliverNotice records a notice for one of this deployment's groups and
 	// returns it. It is idempotent on the notice's id: the same notice again
 	// returns the notice recorded the first time.
+	//
+	// Only peer deployments may call it: another deployment of this system,
+	// listed in this deployment's FEDERATION_PEERS, presenting the bearer
+	// credential `federation:<secret>` with the secret it shares with this
+	// deployment's operator. It is neither a link group (it holds no
+	// credential a group issued) nor one of this deployment's services.
 	DeliverNotice(ctx context.Context, in *DeliverNoticeRequest, opts ...grpc.CallOption) (*IncomingNotice, error)
 	// ListIncomingNotices lists the notices a group received, newest first.
+	// The group's admins and the operator may.
 	ListIncomingNotices(ctx context.Context, in *ListIncomingNoticesRequest, opts ...grpc.CallOption) (*ListIncomingNoticesResponse, error)
 }
 
@@ -92,8 +99,15 @@ type FederationServiceServer interface {
 	// DeliverNotice records a notice for one of this deployment's groups and
 	// returns it. It is idempotent on the notice's id: the same notice again
 	// returns the notice recorded the first time.
+	//
+	// Only peer deployments may call it: another deployment of this system,
+	// listed in this deployment's FEDERATION_PEERS, presenting the bearer
+	// credential `federation:<secret>` with the secret it shares with this
+	// deployment's operator. It is neither a link group (it holds no
+	// credential a group issued) nor one of this deployment's services.
 	DeliverNotice(context.Context, *DeliverNoticeRequest) (*IncomingNotice, error)
 	// ListIncomingNotices lists the notices a group received, newest first.
+	// The group's admins and the operator may.
 	ListIncomingNotices(context.Context, *ListIncomingNoticesRequest) (*ListIncomingNoticesResponse, error)
 	mustEmbedUnimplementedFederationServiceServer()
 }

@@ -7,6 +7,8 @@
 package intakev1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
+	_ "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/annotations/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -31,9 +33,13 @@ type Concern struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The member the concern is about, `groups/{group}/members/{member}`.
 	Practitioner string `protobuf:"bytes,2,opt,name=practitioner,proto3" json:"practitioner,omitempty"`
-	// The concern in the client's words. Confidential.
+	// The concern in the client's words. Confidential: sealed at rest with the
+	// concern's (later the case's) data key and never sent in an event, a log
+	// line or an e-mail. At most 20000 characters; may span lines.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	// How the client would like to be addressed.
+	// How the client would like to be addressed. Confidential: sealed at rest
+	// with the concern's (later the case's) data key and never sent in an
+	// event, a log line or an e-mail. At most 200 characters, on one line.
 	ClientName string `protobuf:"bytes,4,opt,name=client_name,json=clientName,proto3" json:"client_name,omitempty"`
 	// How to reach the client. Confidential.
 	ClientContact *ClientContact `protobuf:"bytes,5,opt,name=client_contact,json=clientContact,proto3" json:"client_contact,omitempty"`
@@ -151,9 +157,14 @@ func (x *Concern) GetAccessCodeShownBefore() bool {
 // ClientContact is how the client wants to be reached.
 type ClientContact struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// E-mail address.
+	// E-mail address. Confidential: sealed at rest with the concern's (later
+	// the case's) data key, never sent in an event or a log line, and in an
+	// e-mail only as the address of mail to the client. At most 254
+	// characters.
 	Email string `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
-	// Telephone number.
+	// Telephone number. Confidential: sealed at rest with the concern's (later
+	// the case's) data key and never sent in an event, a log line or an
+	// e-mail. At most 40 characters.
 	Phone         string `protobuf:"bytes,2,opt,name=phone,proto3" json:"phone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -220,7 +231,8 @@ type CreateConcernRequest struct {
 	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// Leave empty. The form has a field here that people never see and bots
 	// fill in; a request that fills it is answered as if it succeeded but
-	// registers nothing. In REST, the query parameter `website`.
+	// registers nothing. In REST, the query parameter `website`. Honeypot:
+	// discarded unread. At most 2000 characters, on one line.
 	Website       string `protobuf:"bytes,4,opt,name=website,proto3" json:"website,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -675,13 +687,13 @@ var File_ipn_disputes_intake_v1_intake_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\n" +
-	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x04\n" +
-	"\aConcern\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12F\n" +
-	"\fpractitioner\x18\x02 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
-	"\x1adisputes.ipn.org.uk/MemberR\fpractitioner\x12%\n" +
-	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x02R\vdescription\x12$\n" +
-	"\vclient_name\x18\x04 \x01(\tB\x03\xe0A\x02R\n" +
+	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xde\x04\n" +
+	"\aConcern\x12#\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12R\n" +
+	"\fpractitioner\x18\x02 \x01(\tB.\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1c\n" +
+	"\x1adisputes.ipn.org.uk/Member\xea\xe0\x18\x02\b\x04R\fpractitioner\x124\n" +
+	"\vdescription\x18\x03 \x01(\tB\x12\x92A\x04x\xa0\x9c\x01\xe0A\x02\xea\xe0\x18\x04\b\x01\x10\x01R\vdescription\x120\n" +
+	"\vclient_name\x18\x04 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\x02\xea\xe0\x18\x02\b\x01R\n" +
 	"clientName\x12Q\n" +
 	"\x0eclient_contact\x18\x05 \x01(\v2%.ipn.disputes.intake.v1.ClientContactB\x03\xe0A\x02R\rclientContact\x12!\n" +
 	"\treference\x18\x06 \x01(\tB\x03\xe0A\x03R\treference\x12$\n" +
@@ -690,51 +702,53 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12<\n" +
 	"\x18access_code_shown_before\x18\t \x01(\bB\x03\xe0A\x03R\x15accessCodeShownBefore:V\xeaAS\n" +
-	"\x1bdisputes.ipn.org.uk/Concern\x12!groups/{group}/concerns/{concern}*\bconcerns2\aconcern\";\n" +
-	"\rClientContact\x12\x14\n" +
-	"\x05email\x18\x01 \x01(\tR\x05email\x12\x14\n" +
-	"\x05phone\x18\x02 \x01(\tR\x05phone\"\xd4\x01\n" +
-	"\x14CreateConcernRequest\x129\n" +
-	"\x06parent\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
-	"\x19disputes.ipn.org.uk/GroupR\x06parent\x12>\n" +
-	"\aconcern\x18\x02 \x01(\v2\x1f.ipn.disputes.intake.v1.ConcernB\x03\xe0A\x02R\aconcern\x12\"\n" +
+	"\x1bdisputes.ipn.org.uk/Concern\x12!groups/{group}/concerns/{concern}*\bconcerns2\aconcern\"Z\n" +
+	"\rClientContact\x12$\n" +
+	"\x05email\x18\x01 \x01(\tB\x0e\x92A\x03x\xfe\x01\xea\xe0\x18\x04\b\x01\x18\x01R\x05email\x12#\n" +
+	"\x05phone\x18\x02 \x01(\tB\r\x92A\x02x(\xea\xe0\x18\x04\b\x01\x18\x02R\x05phone\"\xf6\x01\n" +
+	"\x14CreateConcernRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12>\n" +
+	"\aconcern\x18\x02 \x01(\v2\x1f.ipn.disputes.intake.v1.ConcernB\x03\xe0A\x02R\aconcern\x12-\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tB\x03\xe0A\x01R\trequestId\x12\x1d\n" +
-	"\awebsite\x18\x04 \x01(\tB\x03\xe0A\x01R\awebsite\"L\n" +
-	"\x11GetConcernRequest\x127\n" +
-	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
-	"\x1bdisputes.ipn.org.uk/ConcernR\x04name\"e\n" +
-	"\x1aCreateClientSessionRequest\x12!\n" +
-	"\treference\x18\x01 \x01(\tB\x03\xe0A\x02R\treference\x12$\n" +
-	"\vaccess_code\x18\x02 \x01(\tB\x03\xe0A\x02R\n" +
+	"request_id\x18\x03 \x01(\tB\x0e\x92A\x02x@\xe0A\x01\xea\xe0\x18\x02\b\x04R\trequestId\x12)\n" +
+	"\awebsite\x18\x04 \x01(\tB\x0f\x92A\x03x\xd0\x0f\xe0A\x01\xea\xe0\x18\x02\b\x05R\awebsite\"X\n" +
+	"\x11GetConcernRequest\x12C\n" +
+	"\x04name\x18\x01 \x01(\tB/\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1d\n" +
+	"\x1bdisputes.ipn.org.uk/Concern\xea\xe0\x18\x02\b\x04R\x04name\"|\n" +
+	"\x1aCreateClientSessionRequest\x12,\n" +
+	"\treference\x18\x01 \x01(\tB\x0e\x92A\x02x@\xe0A\x02\xea\xe0\x18\x02\b\x04R\treference\x120\n" +
+	"\vaccess_code\x18\x02 \x01(\tB\x0f\x92A\x03x\x80\x01\xe0A\x02\xea\xe0\x18\x02\b\x04R\n" +
 	"accessCode\"\x8b\x01\n" +
 	"\rClientSession\x12\x19\n" +
 	"\x05token\x18\x01 \x01(\tB\x03\xe0A\x03R\x05token\x12@\n" +
 	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"expireTime\x12\x1d\n" +
-	"\aconcern\x18\x03 \x01(\tB\x03\xe0A\x03R\aconcern\"8\n" +
-	"\x19AuthenticateClientRequest\x12\x1b\n" +
-	"\x06secret\x18\x01 \x01(\tB\x03\xe0A\x02R\x06secret\"\xc1\x01\n" +
+	"\aconcern\x18\x03 \x01(\tB\x03\xe0A\x03R\aconcern\"D\n" +
+	"\x19AuthenticateClientRequest\x12'\n" +
+	"\x06secret\x18\x01 \x01(\tB\x0f\x92A\x03x\x80\x04\xe0A\x02\xea\xe0\x18\x02\b\x04R\x06secret\"\xc1\x01\n" +
 	"\x1aAuthenticateClientResponse\x12\x18\n" +
 	"\aconcern\x18\x01 \x01(\tR\aconcern\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\tR\x05group\x12;\n" +
 	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x126\n" +
-	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\"S\n" +
-	"\x18ReissueAccessCodeRequest\x127\n" +
-	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
-	"\x1bdisputes.ipn.org.uk/ConcernR\x04name\"Z\n" +
+	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\"_\n" +
+	"\x18ReissueAccessCodeRequest\x12C\n" +
+	"\x04name\x18\x01 \x01(\tB/\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1d\n" +
+	"\x1bdisputes.ipn.org.uk/Concern\xea\xe0\x18\x02\b\x04R\x04name\"Z\n" +
 	"\x19ReissueAccessCodeResponse\x12\x1c\n" +
 	"\treference\x18\x01 \x01(\tR\treference\x12\x1f\n" +
 	"\vaccess_code\x18\x02 \x01(\tR\n" +
-	"accessCode2\x84\x05\n" +
-	"\rIntakeService\x12\x8f\x01\n" +
-	"\rCreateConcern\x12,.ipn.disputes.intake.v1.CreateConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\"/\x82\xd3\xe4\x93\x02):\aconcern\"\x1e/v1/{parent=groups/*}/concerns\x12X\n" +
+	"accessCode2\xdb\x05\n" +
+	"\rIntakeService\x12\x95\x01\n" +
+	"\rCreateConcern\x12,.ipn.disputes.intake.v1.CreateConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\"5\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02):\aconcern\"\x1e/v1/{parent=groups/*}/concerns\x12h\n" +
 	"\n" +
-	"GetConcern\x12).ipn.disputes.intake.v1.GetConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\x12\x8f\x01\n" +
-	"\x13CreateClientSession\x122.ipn.disputes.intake.v1.CreateClientSessionRequest\x1a%.ipn.disputes.intake.v1.ClientSession\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/clientSessions\x12{\n" +
-	"\x12AuthenticateClient\x121.ipn.disputes.intake.v1.AuthenticateClientRequest\x1a2.ipn.disputes.intake.v1.AuthenticateClientResponse\x12x\n" +
-	"\x11ReissueAccessCode\x120.ipn.disputes.intake.v1.ReissueAccessCodeRequest\x1a1.ipn.disputes.intake.v1.ReissueAccessCodeResponseBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1;intakev1b\x06proto3"
+	"GetConcern\x12).ipn.disputes.intake.v1.GetConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\"\x0e\xf2\xe0\x18\n" +
+	":\bcasework\x12\x95\x01\n" +
+	"\x13CreateClientSession\x122.ipn.disputes.intake.v1.CreateClientSessionRequest\x1a%.ipn.disputes.intake.v1.ClientSession\"#\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/clientSessions\x12\xa4\x01\n" +
+	"\x12AuthenticateClient\x121.ipn.disputes.intake.v1.AuthenticateClientRequest\x1a2.ipn.disputes.intake.v1.AuthenticateClientResponse\"'\xf2\xe0\x18#:\tdirectory:\bcasework:\fnotification\x12\x88\x01\n" +
+	"\x11ReissueAccessCode\x120.ipn.disputes.intake.v1.ReissueAccessCodeRequest\x1a1.ipn.disputes.intake.v1.ReissueAccessCodeResponse\"\x0e\xf2\xe0\x18\n" +
+	":\bcaseworkBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1;intakev1b\x06proto3"
 
 var (
 	file_ipn_disputes_intake_v1_intake_proto_rawDescOnce sync.Once

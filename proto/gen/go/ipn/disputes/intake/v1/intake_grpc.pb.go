@@ -45,7 +45,9 @@ type IntakeServiceClient interface {
 	// looks the same, whether or not the reference exists.
 	CreateClientSession(ctx context.Context, in *CreateClientSessionRequest, opts ...grpc.CallOption) (*ClientSession, error)
 	// AuthenticateClient turns a client session token into the concern it
-	// opens. Only other services may call it, to authenticate clients.
+	// opens. Only the other services may call it, through platform/auth, to
+	// authenticate the clients who call them; no client, member, link group or
+	// operator may.
 	AuthenticateClient(ctx context.Context, in *AuthenticateClientRequest, opts ...grpc.CallOption) (*AuthenticateClientResponse, error)
 	// ReissueAccessCode replaces a concern's access code with a new one and
 	// ends every session made with the old one. Only the casework service may
@@ -130,7 +132,9 @@ type IntakeServiceServer interface {
 	// looks the same, whether or not the reference exists.
 	CreateClientSession(context.Context, *CreateClientSessionRequest) (*ClientSession, error)
 	// AuthenticateClient turns a client session token into the concern it
-	// opens. Only other services may call it, to authenticate clients.
+	// opens. Only the other services may call it, through platform/auth, to
+	// authenticate the clients who call them; no client, member, link group or
+	// operator may.
 	AuthenticateClient(context.Context, *AuthenticateClientRequest) (*AuthenticateClientResponse, error)
 	// ReissueAccessCode replaces a concern's access code with a new one and
 	// ends every session made with the old one. Only the casework service may
