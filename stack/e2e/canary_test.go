@@ -19,7 +19,7 @@ import (
 
 // TestCanaryGoesNowhere walks the whole procedure over REST with a canary in
 // every confidential field of every request it sends, found from the
-// contract's text declarations (canaries.go), checks that every
+// contract's text declarations (canaries_test.go), checks that every
 // confidential field of every REST request was carried, and then looks for
 // the canaries everywhere the system writes: every message on the event
 // stream, every log line of every process, every e-mail, and a plain
