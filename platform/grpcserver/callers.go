@@ -100,9 +100,6 @@ func admit(fullMethod string, p auth.Principal) error {
 		return nil
 	}
 	c, ok := DeclaredCallers(fullMethod)
-	if !ok && transitionAllowUndeclared {
-		return nil
-	}
 	if !ok {
 		// Contract checks refuse such a method before it ships, and the
 		// server refuses to start with one; this is the last line.
@@ -125,17 +122,10 @@ func callerKind(p auth.Principal) string {
 	return p.Kind.String()
 }
 
-// transitionAllowUndeclared is TEMPORARY, while the protos are being
-// annotated: it lets undeclared methods through.
-var transitionAllowUndeclared = true
-
 // undeclared lists the methods of services registered on a server that
 // declare no callers: a server with any refuses to start.
 func undeclared(services map[string][]string) []string {
 	var out []string
-	if transitionAllowUndeclared {
-		return nil
-	}
 	for service, methods := range services {
 		for _, m := range methods {
 			full := "/" + service + "/" + m
