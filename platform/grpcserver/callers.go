@@ -111,7 +111,12 @@ func admit(fullMethod string, p auth.Principal) error {
 	if p.Kind == auth.Anonymous {
 		return auth.ErrUnauthenticated()
 	}
-	return fault.New(fault.PermissionDenied, "CALLER_NOT_ALLOWED", fmt.Sprintf("this request is not open to a %s", callerKind(p)))
+	kind := callerKind(p)
+	article := "a"
+	if strings.ContainsAny(kind[:1], "aeiou") {
+		article = "an"
+	}
+	return fault.New(fault.PermissionDenied, "CALLER_NOT_ALLOWED", fmt.Sprintf("this request is not open to %s %s", article, kind))
 }
 
 // callerKind names the caller's kind as the refusal says it.
