@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 
 	annotationsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/annotations/v1"
 	"google.golang.org/genproto/googleapis/api/annotations"
@@ -18,7 +21,11 @@ import (
 // canaries puts a canary into every confidential field of every request
 // the walk sends over REST, found from the contract rather than listed
 // here: a field the walk leaves empty gets a canary of its own, one it
-// fills without the walk's marker gets the canary added. A new
+// fills without the walk's marker gets the canary added. Every such text
+// (but e-mail addresses, telephone numbers and list items, which must
+// keep their form) is then made as long as the contract allows, in
+// four-byte characters, so the walk also shows that the longest valid
+// value of every confidential field goes through the whole system. A new
 // confidential field of a request the walk sends is covered without
 // editing the test; coverage tells which were sent, so that a field no
 // request of the walk carries shows up as uncovered.
@@ -97,12 +104,25 @@ func (c *canaries) fillMessage(md protoreflect.MessageDescriptor, body map[strin
 			case !strings.Contains(strings.ToUpper(s), c.marker) && format(fd) == annotationsv1.TextFormat_TEXT_FORMAT_UNSPECIFIED:
 				s += " " + c.forField(fd)
 			}
+			if format(fd) == annotationsv1.TextFormat_TEXT_FORMAT_UNSPECIFIED {
+				s = longest(fd, s)
+			}
 			body[key] = s
 			if strings.Contains(strings.ToUpper(s), c.marker) || slices.Contains(c.phones, s) {
 				c.covered[fd.FullName()] = true
 			}
 		}
 	}
+}
+
+// longest pads s to the field's max_length with four-byte characters.
+func longest(fd protoreflect.FieldDescriptor, s string) string {
+	schema, _ := proto.GetExtension(fd.Options(), options.E_Openapiv2Field).(*options.JSONSchema)
+	n := int(schema.GetMaxLength()) - utf8.RuneCountInString(s) - 1
+	if n <= 0 {
+		return s
+	}
+	return s + " " + strings.Repeat("𝄞", n)
 }
 
 // valueFor is a field's canary in the form the field takes.
