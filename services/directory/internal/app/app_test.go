@@ -59,6 +59,12 @@ func as(secret string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secret)
 }
 
+// asService calls as a service the harness trusts: only services may call
+// Authenticate.
+func asService() context.Context {
+	return as(auth.ServiceToken("notification", "notification-secret"))
+}
+
 // seed creates a group with members and returns the admin's and a plain
 // member's token secrets.
 func (e *env) seed(t *testing.T, groupID string) (admin, member string) {
@@ -120,7 +126,7 @@ func TestDirectoryRPCs(t *testing.T) {
 			{"missing display name", op, &directoryv1.CreateGroupRequest{GroupId: "nameless", Group: &directoryv1.Group{}}, codes.InvalidArgument, "INVALID_FIELDS", "group.display_name"},
 			{"missing group", op, &directoryv1.CreateGroupRequest{GroupId: "empty"}, codes.InvalidArgument, "INVALID_FIELDS", "group"},
 			{"target too long", op, &directoryv1.CreateGroupRequest{GroupId: "slow", Group: &directoryv1.Group{DisplayName: "Slow", ProcedureSettings: &directoryv1.ProcedureSettings{OverallTarget: durationpb.New(400 * 24 * time.Hour)}}}, codes.InvalidArgument, "INVALID_FIELDS", "group.procedure_settings.overall_target"},
-			{"group admin may not", as(admin), &directoryv1.CreateGroupRequest{GroupId: "adminmade", Group: &directoryv1.Group{DisplayName: "X"}}, codes.PermissionDenied, "OPERATOR_ONLY", ""},
+			{"group admin may not", as(admin), &directoryv1.CreateGroupRequest{GroupId: "adminmade", Group: &directoryv1.Group{DisplayName: "X"}}, codes.PermissionDenied, "CALLER_NOT_ALLOWED", ""},
 			{"anonymous", as(""), &directoryv1.CreateGroupRequest{GroupId: "anon", Group: &directoryv1.Group{DisplayName: "X"}}, codes.Unauthenticated, "UNAUTHENTICATED", ""},
 			{"bad token", as("ipnpat_nope_nope"), &directoryv1.CreateGroupRequest{GroupId: "anon", Group: &directoryv1.Group{DisplayName: "X"}}, codes.Unauthenticated, "UNAUTHENTICATED", ""},
 		}
@@ -192,7 +198,7 @@ func TestDirectoryRPCs(t *testing.T) {
 		testenv.WantStatus(t, err, codes.Aborted, "ETAG_MISMATCH")
 		upd.Group.Etag = ""
 		_, err = e.client.UpdateGroup(as(member), upd)
-		testenv.WantStatus(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		testenv.WantStatus(t, err, codes.PermissionDenied, "CALLER_NOT_ALLOWED")
 		_, err = e.client.UpdateGroup(as(otherAdmin), upd)
 		testenv.WantStatus(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 		upd.UpdateMask.Paths = []string{"etag"}
@@ -223,7 +229,7 @@ func TestDirectoryRPCs(t *testing.T) {
 			{"bad e-mail", as(admin), "groups/riverside", "eve", badEmail, codes.InvalidArgument, "INVALID_FIELDS", "member.contact.email"},
 			{"bad phone", as(admin), "groups/riverside", "eve", badPhone, codes.InvalidArgument, "INVALID_FIELDS", "member.contact.phone"},
 			{"bad id", as(admin), "groups/riverside", "e", good(), codes.InvalidArgument, "INVALID_FIELDS", "member_id"},
-			{"plain member may not", as(member), "groups/riverside", "fay", good(), codes.PermissionDenied, "PERMISSION_DENIED", ""},
+			{"plain member may not", as(member), "groups/riverside", "fay", good(), codes.PermissionDenied, "CALLER_NOT_ALLOWED", ""},
 			{"other group's admin may not", as(otherAdmin), "groups/riverside", "fay", good(), codes.PermissionDenied, "PERMISSION_DENIED", ""},
 			{"unknown group", op, "groups/nowhere", "fay", good(), codes.NotFound, "GROUP_NOT_FOUND", ""},
 		}
@@ -295,7 +301,7 @@ func TestDirectoryRPCs(t *testing.T) {
 		}}
 		noTarget := &directoryv1.CreateLinkGroupRequest{Parent: "groups/riverside", LinkGroupId: "none", LinkGroup: &directoryv1.LinkGroup{DisplayName: "None"}}
 		_, err := e.client.CreateLinkGroup(as(member), ext("estuary"))
-		testenv.WantStatus(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		testenv.WantStatus(t, err, codes.PermissionDenied, "CALLER_NOT_ALLOWED")
 		_, err = e.client.CreateLinkGroup(as(admin), self)
 		testenv.WantStatus(t, err, codes.InvalidArgument, "SELF_LINK")
 		_, err = e.client.CreateLinkGroup(as(admin), noTarget)
@@ -333,11 +339,18 @@ func TestDirectoryRPCs(t *testing.T) {
 		}
 		_, err = e.client.Authenticate(as(auth.ServiceToken("notification", "wrong")), &directoryv1.AuthenticateRequest{Secret: admin})
 		testenv.WantStatus(t, err, codes.Unauthenticated, "UNAUTHENTICATED")
+		// Only services may: it resolves any secret, the operator's included.
+		for _, who := range []string{operatorToken, admin, member} {
+			_, err = e.client.Authenticate(as(who), &directoryv1.AuthenticateRequest{Secret: admin})
+			testenv.WantStatus(t, err, codes.PermissionDenied, "CALLER_NOT_ALLOWED")
+		}
+		_, err = e.client.Authenticate(as(""), &directoryv1.AuthenticateRequest{Secret: admin})
+		testenv.WantStatus(t, err, codes.Unauthenticated, "UNAUTHENTICATED")
 	})
 
 	t.Run("CreateAccessToken", func(t *testing.T) {
 		_, err := e.client.CreateAccessToken(as(member), &directoryv1.CreateAccessTokenRequest{Parent: "groups/riverside/members/cai"})
-		testenv.WantStatus(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		testenv.WantStatus(t, err, codes.PermissionDenied, "CALLER_NOT_ALLOWED")
 		_, err = e.client.CreateAccessToken(as(admin), &directoryv1.CreateAccessTokenRequest{Parent: "groups/riverside/members/nobody"})
 		testenv.WantStatus(t, err, codes.NotFound, "MEMBER_NOT_FOUND")
 		tok, err := e.client.CreateAccessToken(as(admin), &directoryv1.CreateAccessTokenRequest{Parent: "groups/riverside/members/cai"})

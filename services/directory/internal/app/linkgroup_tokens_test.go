@@ -78,11 +78,13 @@ func TestLinkGroupTokens(t *testing.T) {
 		}{
 			{"the group's admin", as(admin), estuary, time.Time{}, codes.OK, "", ""},
 			{"the operator, with an expiry", as(operatorToken), estuary, time.Now().Add(10 * time.Minute), codes.OK, "", ""},
-			{"a plain member", as(member), estuary, time.Time{}, codes.PermissionDenied, "PERMISSION_DENIED", ""},
-			{"the link group itself", as(estuaryToken), estuary, time.Time{}, codes.PermissionDenied, "PERMISSION_DENIED", ""},
+			{"a plain member", as(member), estuary, time.Time{}, codes.PermissionDenied, "CALLER_NOT_ALLOWED", ""},
+			{"the link group itself", as(estuaryToken), estuary, time.Time{}, codes.PermissionDenied, "CALLER_NOT_ALLOWED", ""},
 			{"another group's admin", as(otherAdmin), estuary, time.Time{}, codes.NotFound, "LINK_GROUP_NOT_FOUND", ""},
-			{"another group's member", as(otherMember), estuary, time.Time{}, codes.NotFound, "LINK_GROUP_NOT_FOUND", ""},
-			{"another group's link group", as(otherLinkToken), estuary, time.Time{}, codes.NotFound, "LINK_GROUP_NOT_FOUND", ""},
+			// Only admins and the operator get past the gate, whatever
+			// the target: refused before the handler looks the group up.
+			{"another group's member", as(otherMember), estuary, time.Time{}, codes.PermissionDenied, "CALLER_NOT_ALLOWED", ""},
+			{"another group's link group", as(otherLinkToken), estuary, time.Time{}, codes.PermissionDenied, "CALLER_NOT_ALLOWED", ""},
 			{"anonymous", as(""), estuary, time.Time{}, codes.Unauthenticated, "UNAUTHENTICATED", ""},
 			{"unknown link group", as(admin), "groups/riverside/linkGroups/nowhere", time.Time{}, codes.NotFound, "LINK_GROUP_NOT_FOUND", ""},
 			{"unknown group", as(operatorToken), "groups/nowhere/linkGroups/estuary", time.Time{}, codes.NotFound, "LINK_GROUP_NOT_FOUND", ""},
@@ -142,7 +144,7 @@ func TestLinkGroupTokens(t *testing.T) {
 			t.Errorf("a link group sees contact details: %v", m.GetContact())
 		}
 		_, err = e.client.UpdateGroup(as(estuaryToken), &directoryv1.UpdateGroupRequest{Group: &directoryv1.Group{Name: "groups/riverside", DisplayName: "Taken over"}})
-		testenv.WantStatus(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		testenv.WantStatus(t, err, codes.PermissionDenied, "CALLER_NOT_ALLOWED")
 		_, ok = e.authenticates(t, estuaryToken[:len(estuaryToken)-1]+"x")
 		if ok {
 			t.Error("a link group's token with a wrong secret is accepted")

@@ -156,7 +156,7 @@ func TestDeactivateMember(t *testing.T) {
 		code   codes.Code
 		reason string
 	}{
-		{"plain member may not", as(member), &directoryv1.DeactivateMemberRequest{Name: cai}, codes.PermissionDenied, "PERMISSION_DENIED"},
+		{"plain member may not", as(member), &directoryv1.DeactivateMemberRequest{Name: cai}, codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
 		{"other group's admin may not", as(otherAdmin), &directoryv1.DeactivateMemberRequest{Name: cai}, codes.PermissionDenied, "PERMISSION_DENIED"},
 		{"anonymous", as(""), &directoryv1.DeactivateMemberRequest{Name: cai}, codes.Unauthenticated, "UNAUTHENTICATED"},
 		{"unknown member", as(admin), &directoryv1.DeactivateMemberRequest{Name: "groups/riverside/members/nobody"}, codes.NotFound, "MEMBER_NOT_FOUND"},
@@ -196,7 +196,7 @@ func TestDeactivateMember(t *testing.T) {
 				t.Error("an inactive member is listed as active")
 			}
 		}
-		_, err = e.client.Authenticate(as(operatorToken), &directoryv1.AuthenticateRequest{Secret: caiToken})
+		_, err = e.client.Authenticate(asService(), &directoryv1.AuthenticateRequest{Secret: caiToken})
 		testenv.WantStatus(t, err, codes.Unauthenticated, "UNAUTHENTICATED")
 		_, err = e.client.CreateAccessToken(as(admin), &directoryv1.CreateAccessTokenRequest{Parent: cai})
 		testenv.WantStatus(t, err, codes.FailedPrecondition, "MEMBER_INACTIVE")
@@ -226,7 +226,7 @@ func TestDeleteLinkGroup(t *testing.T) {
 		code   codes.Code
 		reason string
 	}{
-		{"plain member may not", as(member), "groups/riverside/linkGroups/estuary", codes.PermissionDenied, "PERMISSION_DENIED"},
+		{"plain member may not", as(member), "groups/riverside/linkGroups/estuary", codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
 		{"other group's admin may not", as(otherAdmin), "groups/riverside/linkGroups/estuary", codes.PermissionDenied, "PERMISSION_DENIED"},
 		{"anonymous", as(""), "groups/riverside/linkGroups/estuary", codes.Unauthenticated, "UNAUTHENTICATED"},
 		{"admin deletes", as(admin), "groups/riverside/linkGroups/estuary", codes.OK, ""},

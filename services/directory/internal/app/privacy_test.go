@@ -318,7 +318,7 @@ func TestGroupsAreSeparate(t *testing.T) {
 		if err != nil || len(toks.GetAccessTokens()) != 1 || toks.GetAccessTokens()[0].GetRevokeTime() != nil {
 			t.Errorf("ben's tokens = %v, %v", toks, err)
 		}
-		if _, err := c.Authenticate(as(operatorToken), &directoryv1.AuthenticateRequest{Secret: f.memberA}); err != nil {
+		if _, err := c.Authenticate(asService(), &directoryv1.AuthenticateRequest{Secret: f.memberA}); err != nil {
 			t.Errorf("ben's token stopped working: %v", err)
 		}
 	})

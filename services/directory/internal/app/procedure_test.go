@@ -116,7 +116,7 @@ func TestProcedureSetting(t *testing.T) {
 				case codes.InvalidArgument:
 					testenv.WantStatus(t, err, tc.code, "INVALID_FIELDS", "group.procedure_settings.procedure")
 				default:
-					testenv.WantStatus(t, err, tc.code, "PERMISSION_DENIED")
+					testenv.WantStatus(t, err, tc.code, "CALLER_NOT_ALLOWED")
 				}
 				got := stored(t, group).GetProcedureSettings()
 				if got.GetProcedure() != tc.want || got.GetOverallTarget().AsDuration() != tc.wantTotal {

@@ -69,7 +69,7 @@ func TestCreateStatementErrors(t *testing.T) {
 		{"empty", as(admin), "groups/riverside", "", codes.InvalidArgument, "INVALID_FIELDS", "statement.markdown"},
 		{"blank", as(admin), "groups/riverside", " \n\t\n", codes.InvalidArgument, "INVALID_FIELDS", "statement.markdown"},
 		{"too long", as(admin), "groups/riverside", "## Values\n" + strings.Repeat("x", 100000), codes.InvalidArgument, "INVALID_FIELDS", "statement.markdown"},
-		{"plain member may not", as(member), "groups/riverside", statementV1, codes.PermissionDenied, "PERMISSION_DENIED", ""},
+		{"plain member may not", as(member), "groups/riverside", statementV1, codes.PermissionDenied, "CALLER_NOT_ALLOWED", ""},
 		{"other group's admin may not", as(otherAdmin), "groups/riverside", statementV1, codes.PermissionDenied, "PERMISSION_DENIED", ""},
 		{"anonymous", as(""), "groups/riverside", statementV1, codes.Unauthenticated, "UNAUTHENTICATED", ""},
 		{"unknown group", as(operatorToken), "groups/nowhere", statementV1, codes.NotFound, "GROUP_NOT_FOUND", ""},
@@ -140,7 +140,7 @@ func TestStatementPublishFlow(t *testing.T) {
 		code   codes.Code
 		reason string
 	}{
-		{"plain member may not", as(member), v1, codes.PermissionDenied, "PERMISSION_DENIED"},
+		{"plain member may not", as(member), v1, codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
 		{"anonymous", as(""), v1, codes.Unauthenticated, "UNAUTHENTICATED"},
 		{"unknown version", as(admin), "groups/riverside/statements/9", codes.NotFound, "STATEMENT_NOT_FOUND"},
 		{"not a version", as(admin), "groups/riverside/statements/first", codes.NotFound, "STATEMENT_NOT_FOUND"},

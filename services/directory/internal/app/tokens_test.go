@@ -19,7 +19,7 @@ func TestAccessTokens(t *testing.T) {
 	second := e.issue(t, "riverside", "ben") // ben now has two tokens: member (older) and second
 
 	// Using a token records its last use.
-	if _, err := e.client.Authenticate(as(operatorToken), &directoryv1.AuthenticateRequest{Secret: member}); err != nil {
+	if _, err := e.client.Authenticate(asService(), &directoryv1.AuthenticateRequest{Secret: member}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -133,12 +133,12 @@ func TestAccessTokens(t *testing.T) {
 
 	t.Run("revoked tokens stop authenticating at once", func(t *testing.T) {
 		for _, secret := range []string{member, second} {
-			_, err := e.client.Authenticate(as(operatorToken), &directoryv1.AuthenticateRequest{Secret: secret})
+			_, err := e.client.Authenticate(asService(), &directoryv1.AuthenticateRequest{Secret: secret})
 			testenv.WantStatus(t, err, codes.Unauthenticated, "UNAUTHENTICATED")
 			_, err = e.client.GetGroup(as(secret), &directoryv1.GetGroupRequest{Name: "groups/riverside"})
 			testenv.WantStatus(t, err, codes.Unauthenticated, "UNAUTHENTICATED")
 		}
-		if _, err := e.client.Authenticate(as(operatorToken), &directoryv1.AuthenticateRequest{Secret: caiToken}); err != nil {
+		if _, err := e.client.Authenticate(asService(), &directoryv1.AuthenticateRequest{Secret: caiToken}); err != nil {
 			t.Errorf("another member's token stopped working: %v", err)
 		}
 		list, err := e.client.ListAccessTokens(as(admin), &directoryv1.ListAccessTokensRequest{Parent: ben})
