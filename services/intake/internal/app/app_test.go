@@ -287,7 +287,7 @@ func TestIntake(t *testing.T) {
 			wantReason string
 		}{
 			{name: "without credentials", client: public, concern: created.GetName(), wantCode: codes.Unauthenticated, wantReason: "UNAUTHENTICATED"},
-			{name: "as notification", client: notification, concern: created.GetName(), wantCode: codes.PermissionDenied, wantReason: "SERVICE_ONLY"},
+			{name: "as notification", client: notification, concern: created.GetName(), wantCode: codes.PermissionDenied, wantReason: "CALLER_NOT_ALLOWED"},
 			{name: "as casework, unknown concern", client: casework, concern: unknown, wantCode: codes.NotFound, wantReason: "CONCERN_NOT_FOUND"},
 			{name: "as casework", client: casework, concern: created.GetName(), wantCode: codes.OK},
 		}

@@ -195,7 +195,7 @@ func TestClientSessions(t *testing.T) {
 			wantReason string
 		}{
 			{name: "without credentials", client: public, concern: created.GetName(), wantCode: codes.Unauthenticated, wantReason: "UNAUTHENTICATED"},
-			{name: "as notification", client: notification, concern: created.GetName(), wantCode: codes.PermissionDenied, wantReason: "SERVICE_ONLY"},
+			{name: "as notification", client: notification, concern: created.GetName(), wantCode: codes.PermissionDenied, wantReason: "CALLER_NOT_ALLOWED"},
 			{name: "as casework, unknown concern", client: casework, concern: "groups/riverside/concerns/2f1d7d0e-9a61-4b8e-8f4c-3c2a5d7b9e10",
 				wantCode: codes.NotFound, wantReason: "CONCERN_NOT_FOUND"},
 			{name: "as casework, not a concern name", client: casework, concern: "groups/riverside", wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS"},
