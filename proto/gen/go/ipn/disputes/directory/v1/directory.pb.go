@@ -2792,29 +2792,28 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\x12\x1a\n" +
 	"\boperator\x18\x05 \x01(\bR\boperator\x12\x1d\n" +
 	"\n" +
-	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xe9\x1b\n" +
-	"\x10DirectoryService\x12\xa3\x01\n" +
-	"\bGetGroup\x12*.ipn.disputes.directory.v1.GetGroupRequest\x1a .ipn.disputes.directory.v1.Group\"I\xf2\xe0\x18*\b\x01\x10\x01\x18\x01(\x010\x01:\x06intake:\bcasework:\fnotification\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=groups/*}\x12\x99\x01\n" +
+	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xdb\x1b\n" +
+	"\x10DirectoryService\x12\xa1\x01\n" +
+	"\bGetGroup\x12*.ipn.disputes.directory.v1.GetGroupRequest\x1a .ipn.disputes.directory.v1.Group\"G\xf2\xe0\x18(\b\x01\x18\x01(\x010\x01:\x06intake:\bcasework:\fnotification\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=groups/*}\x12\x97\x01\n" +
 	"\n" +
-	"ListGroups\x12,.ipn.disputes.directory.v1.ListGroupsRequest\x1a-.ipn.disputes.directory.v1.ListGroupsResponse\".\xf2\xe0\x18\x18\b\x01\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\f\x12\n" +
+	"ListGroups\x12,.ipn.disputes.directory.v1.ListGroupsRequest\x1a-.ipn.disputes.directory.v1.ListGroupsResponse\",\xf2\xe0\x18\x16\b\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\f\x12\n" +
 	"/v1/groups\x12\x7f\n" +
 	"\vCreateGroup\x12-.ipn.disputes.directory.v1.CreateGroupRequest\x1a .ipn.disputes.directory.v1.Group\"\x1f\xf2\xe0\x18\x020\x01\x82\xd3\xe4\x93\x02\x13:\x05group\"\n" +
 	"/v1/groups\x12\x90\x01\n" +
-	"\vUpdateGroup\x12-.ipn.disputes.directory.v1.UpdateGroupRequest\x1a .ipn.disputes.directory.v1.Group\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\":\x05group2\x19/v1/{group.name=groups/*}\x12\xb0\x01\n" +
-	"\tGetMember\x12+.ipn.disputes.directory.v1.GetMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"S\xf2\xe0\x18*\b\x01\x10\x01\x18\x01(\x010\x01:\x06intake:\bcasework:\fnotification\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=groups/*/members/*}\x12\xaf\x01\n" +
-	"\vListMembers\x12-.ipn.disputes.directory.v1.ListMembersRequest\x1a..ipn.disputes.directory.v1.ListMembersResponse\"A\xf2\xe0\x18\x18\b\x01\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{parent=groups/*}/members\x12\x98\x01\n" +
+	"\vUpdateGroup\x12-.ipn.disputes.directory.v1.UpdateGroupRequest\x1a .ipn.disputes.directory.v1.Group\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\":\x05group2\x19/v1/{group.name=groups/*}\x12\xae\x01\n" +
+	"\tGetMember\x12+.ipn.disputes.directory.v1.GetMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"Q\xf2\xe0\x18(\b\x01\x18\x01(\x010\x01:\x06intake:\bcasework:\fnotification\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=groups/*/members/*}\x12\xad\x01\n" +
+	"\vListMembers\x12-.ipn.disputes.directory.v1.ListMembersRequest\x1a..ipn.disputes.directory.v1.ListMembersResponse\"?\xf2\xe0\x18\x16\b\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{parent=groups/*}/members\x12\x98\x01\n" +
 	"\fCreateMember\x12..ipn.disputes.directory.v1.CreateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"5\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02':\x06member\"\x1d/v1/{parent=groups/*}/members\x12\x9f\x01\n" +
 	"\fUpdateMember\x12..ipn.disputes.directory.v1.UpdateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"<\xf2\xe0\x18\x04\x18\x010\x01\x82\xd3\xe4\x93\x02.:\x06member2$/v1/{member.name=groups/*/members/*}\x12\xa6\x01\n" +
-	"\x10DeactivateMember\x122.ipn.disputes.directory.v1.DeactivateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\";\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/members/*}:deactivate\x12\xc3\x01\n" +
-	"\x0eListLinkGroups\x120.ipn.disputes.directory.v1.ListLinkGroupsRequest\x1a1.ipn.disputes.directory.v1.ListLinkGroupsResponse\"L\xf2\xe0\x18 \b\x01\x10\x01\x18\x01(\x010\x01:\x06intake:\fnotification\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/linkGroups\x12\xa8\x01\n" +
+	"\x10DeactivateMember\x122.ipn.disputes.directory.v1.DeactivateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\";\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/members/*}:deactivate\x12\xc1\x01\n" +
+	"\x0eListLinkGroups\x120.ipn.disputes.directory.v1.ListLinkGroupsRequest\x1a1.ipn.disputes.directory.v1.ListLinkGroupsResponse\"J\xf2\xe0\x18\x1e\b\x01\x18\x01(\x010\x01:\x06intake:\fnotification\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/linkGroups\x12\xa8\x01\n" +
 	"\x0fCreateLinkGroup\x121.ipn.disputes.directory.v1.CreateLinkGroupRequest\x1a$.ipn.disputes.directory.v1.LinkGroup\"<\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02.:\n" +
 	"link_group\" /v1/{parent=groups/*}/linkGroups\x12\x8e\x01\n" +
 	"\x0fDeleteLinkGroup\x121.ipn.disputes.directory.v1.DeleteLinkGroupRequest\x1a\x16.google.protobuf.Empty\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"* /v1/{name=groups/*/linkGroups/*}\x12\xa7\x01\n" +
 	"\x0fCreateStatement\x121.ipn.disputes.directory.v1.CreateStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\";\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02-:\tstatement\" /v1/{parent=groups/*}/statements\x12\xa9\x01\n" +
-	"\x10PublishStatement\x122.ipn.disputes.directory.v1.PublishStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\";\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/statements/*}:publish\x12\xa6\x01\n" +
-	"\fGetStatement\x12..ipn.disputes.directory.v1.GetStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\"@\xf2\xe0\x18\x14\b\x01\x10\x01\x18\x01(\x010\x01:\bcasework\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/statements/*}\x12\xad\x01\n" +
-	"\x0eListStatements\x120.ipn.disputes.directory.v1.ListStatementsRequest\x1a1.ipn.disputes.directory.v1.ListStatementsResponse\"6\xf2\xe0\x18\n" +
-	"\b\x01\x10\x01\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/statements\x12\xfe\x01\n" +
+	"\x10PublishStatement\x122.ipn.disputes.directory.v1.PublishStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\";\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/statements/*}:publish\x12\xa4\x01\n" +
+	"\fGetStatement\x12..ipn.disputes.directory.v1.GetStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\">\xf2\xe0\x18\x12\b\x01\x18\x01(\x010\x01:\bcasework\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/statements/*}\x12\xab\x01\n" +
+	"\x0eListStatements\x120.ipn.disputes.directory.v1.ListStatementsRequest\x1a1.ipn.disputes.directory.v1.ListStatementsResponse\"4\xf2\xe0\x18\b\b\x01\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/statements\x12\xfe\x01\n" +
 	"\x11CreateAccessToken\x123.ipn.disputes.directory.v1.CreateAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x8b\x01\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02}:\faccess_tokenZ?:\faccess_token\"//v1/{parent=groups/*/linkGroups/*}/accessTokens\",/v1/{parent=groups/*/members/*}/accessTokens\x12\xee\x01\n" +
 	"\x10ListAccessTokens\x122.ipn.disputes.directory.v1.ListAccessTokensRequest\x1a3.ipn.disputes.directory.v1.ListAccessTokensResponse\"q\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02aZ1\x12//v1/{parent=groups/*/linkGroups/*}/accessTokens\x12,/v1/{parent=groups/*/members/*}/accessTokens\x12\xf8\x01\n" +
 	"\x11RevokeAccessToken\x123.ipn.disputes.directory.v1.RevokeAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x85\x01\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02u:\x01*Z;:\x01*\"6/v1/{name=groups/*/linkGroups/*/accessTokens/*}:revoke\"3/v1/{name=groups/*/members/*/accessTokens/*}:revoke\x12\x95\x01\n" +

@@ -49,6 +49,9 @@ const (
 // DirectoryService is the source of truth for IPN groups, their members and
 // their link groups. Every other service asks it who belongs where and who may
 // act.
+//
+// What it publishes is read without credentials. It does not know client
+// sessions: a client reads the group's public pages as anyone does.
 type DirectoryServiceClient interface {
 	// GetGroup returns a group. Anyone may read it; of the services, intake,
 	// casework and notification read it.
@@ -341,6 +344,9 @@ func (c *directoryServiceClient) Authenticate(ctx context.Context, in *Authentic
 // DirectoryService is the source of truth for IPN groups, their members and
 // their link groups. Every other service asks it who belongs where and who may
 // act.
+//
+// What it publishes is read without credentials. It does not know client
+// sessions: a client reads the group's public pages as anyone does.
 type DirectoryServiceServer interface {
 	// GetGroup returns a group. Anyone may read it; of the services, intake,
 	// casework and notification read it.

@@ -739,14 +739,14 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\x19ReissueAccessCodeResponse\x12\x1c\n" +
 	"\treference\x18\x01 \x01(\tR\treference\x12\x1f\n" +
 	"\vaccess_code\x18\x02 \x01(\tR\n" +
-	"accessCode2\xdb\x05\n" +
+	"accessCode2\xd0\x05\n" +
 	"\rIntakeService\x12\x95\x01\n" +
 	"\rCreateConcern\x12,.ipn.disputes.intake.v1.CreateConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\"5\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02):\aconcern\"\x1e/v1/{parent=groups/*}/concerns\x12h\n" +
 	"\n" +
 	"GetConcern\x12).ipn.disputes.intake.v1.GetConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\"\x0e\xf2\xe0\x18\n" +
 	":\bcasework\x12\x95\x01\n" +
-	"\x13CreateClientSession\x122.ipn.disputes.intake.v1.CreateClientSessionRequest\x1a%.ipn.disputes.intake.v1.ClientSession\"#\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/clientSessions\x12\xa4\x01\n" +
-	"\x12AuthenticateClient\x121.ipn.disputes.intake.v1.AuthenticateClientRequest\x1a2.ipn.disputes.intake.v1.AuthenticateClientResponse\"'\xf2\xe0\x18#:\tdirectory:\bcasework:\fnotification\x12\x88\x01\n" +
+	"\x13CreateClientSession\x122.ipn.disputes.intake.v1.CreateClientSessionRequest\x1a%.ipn.disputes.intake.v1.ClientSession\"#\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/clientSessions\x12\x99\x01\n" +
+	"\x12AuthenticateClient\x121.ipn.disputes.intake.v1.AuthenticateClientRequest\x1a2.ipn.disputes.intake.v1.AuthenticateClientResponse\"\x1c\xf2\xe0\x18\x18:\bcasework:\fnotification\x12\x88\x01\n" +
 	"\x11ReissueAccessCode\x120.ipn.disputes.intake.v1.ReissueAccessCodeRequest\x1a1.ipn.disputes.intake.v1.ReissueAccessCodeResponse\"\x0e\xf2\xe0\x18\n" +
 	":\bcaseworkBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1;intakev1b\x06proto3"
 
