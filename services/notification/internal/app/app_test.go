@@ -665,9 +665,9 @@ func TestListDeliveries(t *testing.T) {
 		}{
 			{"group admin", adminToken, group, codes.OK, ""},
 			{"operator", operatorToken, group, codes.OK, ""},
-			{"plain member", memberToken, group, codes.PermissionDenied, "GROUP_ADMIN_ONLY"},
+			{"plain member", memberToken, group, codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
 			{"admin of another group", otherGroupToken, group, codes.NotFound, "GROUP_NOT_FOUND"},
-			{"another service", auth.ServiceToken("casework", caseworkSecret), group, codes.PermissionDenied, "GROUP_ADMIN_ONLY"},
+			{"another service", auth.ServiceToken("casework", caseworkSecret), group, codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
 			{"no credentials", "", group, codes.Unauthenticated, "UNAUTHENTICATED"},
 			{"unknown token", "token-nobody", group, codes.Unauthenticated, "UNAUTHENTICATED"},
 		}

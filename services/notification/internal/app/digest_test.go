@@ -107,8 +107,8 @@ func TestDigestSettings(t *testing.T) {
 		{"a member reading another's", memberToken, true, bea, "", codes.PermissionDenied, "OWN_DIGEST_SETTINGS_ONLY"},
 		{"a member changing another's", memberToken, false, bea, "", codes.PermissionDenied, "OWN_DIGEST_SETTINGS_ONLY"},
 		{"another group's admin reading", otherGroupToken, true, cal, "", codes.NotFound, "GROUP_NOT_FOUND"},
-		{"the operator reading", operatorToken, true, cal, "", codes.PermissionDenied, "OWN_DIGEST_SETTINGS_ONLY"},
-		{"the operator changing", operatorToken, false, cal, "", codes.PermissionDenied, "OWN_DIGEST_SETTINGS_ONLY"},
+		{"the operator reading", operatorToken, true, cal, "", codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
+		{"the operator changing", operatorToken, false, cal, "", codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
 		{"a service", "", true, cal, "", codes.Unauthenticated, ""},
 		{"not a digest settings name", memberToken, true, memberName("cal-nash"), "", codes.InvalidArgument, ""},
 	}

@@ -128,10 +128,10 @@ func TestRetryDeadDelivery(t *testing.T) {
 		wantCode   codes.Code
 		wantReason string
 	}{
-		{"plain member", memberToken, target.GetName(), codes.PermissionDenied, "GROUP_ADMIN_ONLY"},
-		{"operator", operatorToken, target.GetName(), codes.PermissionDenied, "GROUP_ADMIN_ONLY"},
+		{"plain member", memberToken, target.GetName(), codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
+		{"operator", operatorToken, target.GetName(), codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
 		{"admin of another group", otherGroupToken, target.GetName(), codes.NotFound, "GROUP_NOT_FOUND"},
-		{"another service", auth.ServiceToken("casework", caseworkSecret), target.GetName(), codes.PermissionDenied, "GROUP_ADMIN_ONLY"},
+		{"another service", auth.ServiceToken("casework", caseworkSecret), target.GetName(), codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
 		{"unknown delivery", adminToken, group + "/deliveries/" + uuid.NewString(), codes.NotFound, "DELIVERY_NOT_FOUND"},
 		{"group admin", adminToken, target.GetName(), codes.OK, ""},
 	}
@@ -532,11 +532,11 @@ func TestTwoDeploymentsSideBySide(t *testing.T) {
 			_, err := federationClient(t, addrB, hillsideAdmin).DeliverNotice(ctx,
 				&federationv1.DeliverNoticeRequest{Notice: &federationv1.Notice{Id: "x", FromGroup: n.GetNotice().GetFromGroup(), Kind: 1, Case: caseName}})
 			return err
-		}, codes.PermissionDenied, "FEDERATION_PEER_ONLY"},
+		}, codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
 		{"a peer may not read", func() error {
 			_, err := peerA.ListIncomingNotices(ctx, &federationv1.ListIncomingNoticesRequest{Parent: hillside})
 			return err
-		}, codes.PermissionDenied, "GROUP_ADMIN_ONLY"},
+		}, codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
 		{"a notice for a group that does not link to the peer", func() error {
 			_, err := peerA.DeliverNotice(ctx, &federationv1.DeliverNoticeRequest{Notice: &federationv1.Notice{Id: "y",
 				FromGroup: n.GetNotice().GetFromGroup(), ToLinkGroup: "groups/elsewhere", Kind: 1, Case: caseName}})
