@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"io"
 	"fmt"
 	"net/http"
 	"slices"
@@ -153,7 +155,9 @@ func (s *system) servicesOf(t *testing.T, conn *grpc.ClientConn, callers []calle
 			err = stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
 		}
 		var resp *reflectionpb.ServerReflectionResponse
-		if err == nil {
+		// A stream the server has already ended says io.EOF on Send; its
+		// status comes with Recv.
+		if err == nil || errors.Is(err, io.EOF) {
 			resp, err = stream.Recv()
 		}
 		var names []string
