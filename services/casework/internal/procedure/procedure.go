@@ -56,6 +56,16 @@ func (d *Definition) FirstResponseStep() string { return d.proto.GetFirstRespons
 // steps only; appointing a liaison person, say, is not.
 func (d *Definition) TowardFirstResponse(step string) bool { return d.towardFirstResponse[step] }
 
+// InformsLinkGroups reports whether taking the step tells the group's link
+// groups of the case (its action is ACTION_INFORM_LINK_GROUPS). Until such a
+// step has been taken, a link group may not learn that the case exists; the
+// property is the action's, not the step id's, so that a later version may
+// name its step as it likes.
+func (d *Definition) InformsLinkGroups(step string) bool {
+	s, ok := d.steps[step]
+	return ok && s.GetAction() == procedurev1.Action_ACTION_INFORM_LINK_GROUPS
+}
+
 // OverallTarget is the time the procedure promises from registration to
 // resolution.
 func (d *Definition) OverallTarget() time.Duration { return d.proto.GetOverallTarget().AsDuration() }
@@ -267,6 +277,17 @@ func Check(p *procedurev1.Procedure) error {
 	}
 	if !closes {
 		bad("no step closes the case")
+	}
+	// A link group sees a case only once a step has informed the link
+	// groups of it; a step a link group may take would otherwise never be
+	// theirs to take.
+	informs := slices.ContainsFunc(p.GetSteps(), func(s *procedurev1.Step) bool {
+		return s.GetAction() == procedurev1.Action_ACTION_INFORM_LINK_GROUPS
+	})
+	for _, s := range p.GetSteps() {
+		if slices.Contains(s.GetActors(), procedurev1.Role_ROLE_LINK_GROUP) && !informs {
+			bad("step %q: link groups may take it, but no step informs them of the case (ACTION_INFORM_LINK_GROUPS)", s.GetId())
+		}
 	}
 	if f := p.GetFirstResponseStep(); f != "" && steps[f] == nil {
 		bad("first_response_step %q is not a step", f)

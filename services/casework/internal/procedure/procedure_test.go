@@ -50,6 +50,29 @@ func TestTowardFirstResponse(t *testing.T) {
 	}
 }
 
+// TestInformsLinkGroups: in version 1 only the LP's inform_link_groups
+// lets the link groups see a case; it is found by its action.
+func TestInformsLinkGroups(t *testing.T) {
+	t.Parallel()
+	c, err := Load(procedures.FS, procedures.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Default()
+	var informing []string
+	for _, s := range d.Steps() {
+		if d.InformsLinkGroups(s.GetId()) {
+			informing = append(informing, s.GetId())
+		}
+	}
+	if want := []string{"inform_link_groups"}; !slices.Equal(informing, want) {
+		t.Errorf("steps that inform the link groups: %v; want %v", informing, want)
+	}
+	if d.InformsLinkGroups("no_such_step") {
+		t.Error("an unknown step informs the link groups")
+	}
+}
+
 func TestCheckFindsMistakes(t *testing.T) {
 	t.Parallel()
 	const base = `name: "procedures/test" display_name: "T"
@@ -83,6 +106,9 @@ steps { id: "c" action: ACTION_DECIDE title: "C" actors: [ROLE_CLIENT] timeline_
 steps { id: "c" action: ACTION_DECIDE title: "C" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] requires_any { step: "b" explanation: "x" } requires_any { step: "a" explanation: "y" } }`, ""},
 		{"optional first response", base + `first_response_step: "b"
 steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] optional: true }`, "first_response_step \"b\" is optional"},
+		{"link groups act but are never informed", base + `steps { id: "b" action: ACTION_RECORD_LINK_GROUP_ISSUE title: "B" actors: [ROLE_LINK_GROUP] timeline_audience: [ROLE_MEMBER] }`, "no step informs them"},
+		{"link groups act once informed", base + `steps { id: "i" action: ACTION_INFORM_LINK_GROUPS title: "I" actors: [ROLE_LP] timeline_audience: [ROLE_MEMBER] }
+steps { id: "b" action: ACTION_RECORD_LINK_GROUP_ISSUE title: "B" actors: [ROLE_LINK_GROUP] timeline_audience: [ROLE_MEMBER] requires { step: "i" explanation: "x" } }`, ""},
 		{"answers unknown", base + `steps { id: "b" action: ACTION_DECIDE title: "B" actors: [ROLE_CLIENT] timeline_audience: [ROLE_MEMBER] answers: "zz" }`, "answers unknown"},
 	}
 	for _, tt := range tests {
