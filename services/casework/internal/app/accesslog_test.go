@@ -19,7 +19,9 @@ func TestAccessLogRecordsEveryConfidentialRead(t *testing.T) {
 	e := startCasework(t)
 	ctx := context.Background()
 	w := e.openWalk(t, "ALOG"+strings.ToUpper(uuid.NewString()[:8]))
-	w.do(t, "nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey")
+	// The link groups are informed, so that the link group sees the case
+	// and is refused its confidential material, not the case itself.
+	w.do(t, "nominate_spt", "accept_spt", "appoint", "inform", "offer_client", "accept_client", "write", "approve", "convey")
 	if _, err := w.clients[asSPC].CreateNote(ctx, &caseworkv1.CreateNoteRequest{Parent: w.name, Note: &caseworkv1.Note{Text: "A private note."}}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +128,7 @@ func TestExportClientData(t *testing.T) {
 	e := startCasework(t)
 	ctx := context.Background()
 	w := e.openWalk(t, "EXPT"+strings.ToUpper(uuid.NewString()[:8]))
-	w.do(t, "nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey", "respond")
+	w.do(t, "nominate_spt", "accept_spt", "appoint", "inform", "offer_client", "accept_client", "write", "approve", "convey", "respond")
 	if _, err := w.clients[asSPC].CreateNote(ctx, &caseworkv1.CreateNoteRequest{Parent: w.name, Note: &caseworkv1.Note{Text: "A private note."}}); err != nil {
 		t.Fatal(err)
 	}

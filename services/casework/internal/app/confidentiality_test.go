@@ -99,7 +99,7 @@ func TestConfidentialityTable(t *testing.T) {
 		}
 	}
 
-	w.do(t, "nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write", "approve", "convey", "respond")
+	w.do(t, "nominate_spt", "accept_spt", "appoint", "inform", "offer_client", "accept_client", "write", "approve", "convey", "respond")
 	for _, m := range []struct{ who, text string }{{asClient, "Hello " + w.marker()}, {asSPC, "Hello back " + w.marker()}} {
 		if _, err := w.clients[m.who].CreateMessage(ctx, &caseworkv1.CreateMessageRequest{Parent: w.name, Message: &caseworkv1.Message{Text: m.text}}); err != nil {
 			t.Fatal(err)

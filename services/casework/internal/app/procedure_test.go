@@ -265,6 +265,32 @@ func (w *walk) get(t *testing.T, who string) *caseworkv1.Case {
 	return c
 }
 
+// take takes a step as who, with r's step, outcome and input, and fails the
+// test when it is refused.
+func (w *walk) take(t *testing.T, who string, r *caseworkv1.TakeStepRequest) *caseworkv1.TakeStepResponse {
+	t.Helper()
+	r.Name = w.name
+	resp, err := w.clients[who].TakeStep(context.Background(), r)
+	if err != nil {
+		t.Fatalf("%s taking %s: %v", who, r.GetStep(), err)
+	}
+	w.remember(r.GetStep(), resp.GetCreated())
+	return resp
+}
+
+// Inputs of steps, for tests that choose every word.
+func proposal(location string, n int) *caseworkv1.TakeStepRequest_MeetingProposal {
+	return &caseworkv1.TakeStepRequest_MeetingProposal{MeetingProposal: &caseworkv1.MeetingProposal{Slots: slots(n), Location: location}}
+}
+
+func meetingAnswer(meeting, notes string, slots ...int32) *caseworkv1.TakeStepRequest_MeetingAnswer {
+	return &caseworkv1.TakeStepRequest_MeetingAnswer{MeetingAnswer: &caseworkv1.MeetingAnswer{Meeting: meeting, Slots: slots, Notes: notes}}
+}
+
+func textInput(words, linkGroup string) *caseworkv1.TakeStepRequest_Text {
+	return &caseworkv1.TakeStepRequest_Text{Text: &caseworkv1.TextInput{Text: words, LinkGroup: linkGroup}}
+}
+
 // wantCode fails unless err has the code and, when given, the ErrorInfo
 // reason and words in the message.
 func wantCode(t *testing.T, what string, err error, code codes.Code, reason, words string) {
@@ -449,7 +475,9 @@ func TestRoleConflictsAreRefused(t *testing.T) {
 		{"therapist appoints the SPC and LP", nil, "appoint_spc_and_lp", asTherapist, appoint(spc, lp), codes.PermissionDenied, "NOT_YOUR_STEP", "not for the therapist"},
 		{"someone else nominates the SPT", nil, "nominate_spt", asOther, nominate(spt), codes.PermissionDenied, "NOT_YOUR_STEP", "only the therapist"},
 		{"someone else answers the nomination", []string{"nominate_spt"}, "answer_spt_nomination", asOther, outcome("ACCEPTED"), codes.PermissionDenied, "NOT_YOUR_STEP", "nominated"},
-		{"the link group appoints", nil, "appoint_spc_and_lp", asLinkGroup, appoint(spc, lp), codes.PermissionDenied, "NOT_YOUR_STEP", ""},
+		// Before the LP has informed the link groups, the case does not
+		// exist for a link group.
+		{"the link group appoints", nil, "appoint_spc_and_lp", asLinkGroup, appoint(spc, lp), codes.NotFound, "CASE_NOT_FOUND", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -490,7 +518,7 @@ func TestClientConstraintsShapeWhatTheTherapistReads(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			w := e.openWalk(t, "CONS"+strings.ToUpper(uuid.NewString()[:8]))
-			w.do(t, "nominate_spt", "accept_spt", "appoint", "offer_client", "accept_client", "write")
+			w.do(t, "nominate_spt", "accept_spt", "appoint", "inform", "offer_client", "accept_client", "write")
 			marker := w.marker()
 			// Until conveyed, the therapist, the SPT, the LP and the rest
 			// read nothing of it.
@@ -566,17 +594,13 @@ func TestLongPathVisibility(t *testing.T) {
 	ctx := context.Background()
 	everyone := []string{asClient, asTherapist, asSPT, asSPC, asLP, asOther, asAppointer, asLinkGroup, asHillside, asOperator}
 
-	// The case: everyone involved reads it; the link group a summary; the
-	// other group nothing.
+	// The case: everyone involved reads it; the link group nothing until
+	// the LP has informed it (below); the other group nothing.
 	for _, who := range everyone {
 		c, err := w.clients[who].GetCase(ctx, &caseworkv1.GetCaseRequest{Name: w.name})
 		switch who {
-		case asHillside:
-			wantCode(t, "another group's member", err, codes.NotFound, "CASE_NOT_FOUND", "")
-		case asLinkGroup:
-			if err != nil || !c.GetProgressSummary() || c.GetTherapist() != "" || c.GetReference() != "" || c.GetConcern() != "" || c.GetClock() == nil {
-				t.Errorf("link group's view: %v %v", c, err)
-			}
+		case asHillside, asLinkGroup:
+			wantCode(t, who, err, codes.NotFound, "CASE_NOT_FOUND", "")
 		default:
 			if err != nil || c.GetTherapist() != therapist || c.GetProgressSummary() {
 				t.Errorf("%s GetCase: %v %v", who, c, err)
@@ -643,7 +667,13 @@ func TestLongPathVisibility(t *testing.T) {
 		}
 	}
 
-	w.do(t, "inform", "propose_group", "availability", "confirm_group", "offer_client", "accept_client", "write", "approve", "convey", "respond")
+	w.do(t, "inform")
+	// Informed, the link group reads a progress summary of the case.
+	if c, err := w.clients[asLinkGroup].GetCase(ctx, &caseworkv1.GetCaseRequest{Name: w.name}); err != nil || !c.GetProgressSummary() ||
+		c.GetTherapist() != "" || c.GetReference() != "" || c.GetConcern() != "" || c.GetClock() == nil {
+		t.Errorf("link group's view: %v %v", c, err)
+	}
+	w.do(t, "propose_group", "availability", "confirm_group", "offer_client", "accept_client", "write", "approve", "convey", "respond")
 	// The response: not for the client until relayed.
 	readResponse := func(who string) bool {
 		docs, err := w.clients[who].ListDocuments(ctx, &caseworkv1.ListDocumentsRequest{Parent: w.name, Kind: caseworkv1.Document_KIND_THERAPIST_RESPONSE})

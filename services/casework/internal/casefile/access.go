@@ -94,12 +94,13 @@ func (c caller) has(rs ...Role) bool {
 // rolesIn are the roles p holds in c. A member of the group is always
 // ROLE_MEMBER, and may hold further roles; a client holds ROLE_CLIENT in
 // their own case only; a link group holds ROLE_LINK_GROUP in its group's
-// cases.
-func rolesIn(p auth.Principal, c Case) []Role {
+// cases once the link groups have been informed of the case (see
+// linkGroupsInformed), and no role before.
+func (s *Service) rolesIn(p auth.Principal, c Case) []Role {
 	switch {
 	case p.Kind == auth.Client && p.Group == c.Group && p.Concern == c.Concern:
 		return []Role{RoleClient}
-	case p.Kind == auth.LinkGroup && p.Group == c.Group:
+	case p.Kind == auth.LinkGroup && p.Group == c.Group && s.linkGroupsInformed(c):
 		return []Role{RoleLinkGroup}
 	case !p.InGroup(c.Group):
 		return nil
@@ -122,12 +123,25 @@ func rolesIn(p auth.Principal, c Case) []Role {
 	return roles
 }
 
+// linkGroupsInformed reports whether a step that informs the link groups
+// (procedure.Definition.InformsLinkGroups) has been taken in c. Until then a
+// link group is told that the case does not exist, whatever it reads or
+// tries, even when it knows the case's name. A case whose procedure
+// casework does not know counts as not informed.
+func (s *Service) linkGroupsInformed(c Case) bool {
+	def, err := s.definition(c)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(c.Progress.Taken, func(t TakenStep) bool { return def.InformsLinkGroups(t.Step) })
+}
+
 // callerOf checks that the caller in ctx may see case c (named name) and
 // returns them with their roles. Whoever may not see it is told it does not
 // exist, exactly as for a case that does not.
-func callerOf(ctx context.Context, c Case, name string) (caller, error) {
+func (s *Service) callerOf(ctx context.Context, c Case, name string) (caller, error) {
 	p := auth.FromContext(ctx)
-	cl := caller{principal: p, roles: rolesIn(p, c)}
+	cl := caller{principal: p, roles: s.rolesIn(p, c)}
 	switch {
 	case len(cl.roles) > 0, p.Kind == auth.Operator, p.IsService(NotifierService):
 		return cl, nil

@@ -88,7 +88,7 @@ func (s *Service) FindClientCases(ctx context.Context, group, email, phone strin
 	now := dbTime(s.now())
 	reads := make([]AccessRecord, 0, len(found))
 	for _, c := range found {
-		cl := caller{principal: p, roles: rolesIn(p, c)}
+		cl := caller{principal: p, roles: s.rolesIn(p, c)}
 		reads = append(reads, AccessRecord{CaseID: c.ID, Reader: cl.actor(), ReaderRole: readerRole(cl),
 			Resource: c.Name() + "/registeredConcern", Kind: AccessContactSearch, Time: now})
 		names = append(names, c.Name())

@@ -135,7 +135,7 @@ func (s *Service) load(ctx context.Context, name string) (Case, caller, error) {
 	if err != nil {
 		return Case{}, caller{}, fmt.Errorf("get case: %w", err)
 	}
-	cl, err := callerOf(ctx, c, name)
+	cl, err := s.callerOf(ctx, c, name)
 	return c, cl, err
 }
 
@@ -169,7 +169,7 @@ func (s *Service) List(ctx context.Context, group string, f Filter, size int, af
 		if err != nil {
 			return nil, nil, fmt.Errorf("find the client's case: %w", err)
 		}
-		return []View{s.view(c, caller{principal: p, roles: rolesIn(p, c)}, s.now())}, nil, nil
+		return []View{s.view(c, caller{principal: p, roles: s.rolesIn(p, c)}, s.now())}, nil, nil
 	}
 	if err := mayReadGroup(ctx, group, groupNotFound(group)); err != nil {
 		return nil, nil, err
@@ -199,7 +199,7 @@ func (s *Service) List(ctx context.Context, group string, f Filter, size int, af
 	p := auth.FromContext(ctx)
 	views = make([]View, 0, len(cases))
 	for _, c := range cases {
-		views = append(views, s.view(c, caller{principal: p, roles: rolesIn(p, c)}, now))
+		views = append(views, s.view(c, caller{principal: p, roles: s.rolesIn(p, c)}, now))
 	}
 	return views, next, nil
 }
@@ -465,7 +465,7 @@ func (s *Service) write(ctx context.Context, name string, kind DocumentKind, tex
 	now := dbTime(s.now())
 	var doc Document
 	_, err := s.Store.Update(ctx, group, id, func(c Case) (Change, error) {
-		cl, err := callerOf(ctx, c, name)
+		cl, err := s.callerOf(ctx, c, name)
 		if err != nil {
 			return Change{}, err
 		}

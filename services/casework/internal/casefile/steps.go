@@ -149,7 +149,7 @@ func (s *Service) TakeStep(ctx context.Context, name string, r StepRequest) (Ste
 		return StepResult{}, err
 	}
 	change, err := s.Store.Update(ctx, group, id, func(c Case) (Change, error) {
-		cl, err := callerOf(ctx, c, name)
+		cl, err := s.callerOf(ctx, c, name)
 		if err != nil {
 			return Change{}, err
 		}
@@ -193,7 +193,7 @@ func (s *Service) TakeStep(ctx context.Context, name string, r StepRequest) (Ste
 	if err != nil {
 		return StepResult{}, err
 	}
-	cl, err := callerOf(ctx, change.Case, name)
+	cl, err := s.callerOf(ctx, change.Case, name)
 	if err != nil {
 		return StepResult{}, err
 	}
