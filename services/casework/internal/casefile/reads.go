@@ -547,9 +547,11 @@ func (s *Service) ReissueAccessCode(ctx context.Context, name string) (reference
 	return reference, code, nil
 }
 
-// CalendarEvent is a confirmed meeting as a calendar shows it. It names
-// the case by its reference only, since calendars are often synchronised
-// with services outside the group's care.
+// CalendarEvent is a confirmed meeting as a calendar shows it. Calendars
+// are often synchronised with services outside the group's care, and the
+// full group meeting's goes into every member's, so it names neither the
+// case nor its reference (half of the client's sign-in), nor anyone: only
+// the kind of meeting, the group, the time and the place.
 type CalendarEvent struct {
 	UID         string
 	Sequence    int
@@ -567,7 +569,14 @@ var meetingTitles = map[MeetingKind]string{
 	procedurev1.MeetingKind_MEETING_KIND_FULL_GROUP: "Full group meeting",
 }
 
-// Calendar returns the named meeting, once confirmed, for a calendar.
+// calendarTitle tells a meeting apart in a calendar by its kind and its
+// group alone: two meetings of one kind in one group differ by their times.
+func calendarTitle(c Case, m Meeting) string {
+	return fmt.Sprintf("%s, IPN group %s", meetingTitles[m.Kind], c.GroupID())
+}
+
+// Calendar returns the named meeting, once confirmed, for a calendar, its
+// location as the caller may read it.
 func (s *Service) Calendar(ctx context.Context, name string) (CalendarEvent, error) {
 	m, c, err := s.Meeting(ctx, name)
 	if err != nil {
@@ -583,7 +592,7 @@ func (s *Service) Calendar(ctx context.Context, name string) (CalendarEvent, err
 		Sequence:    m.Sequence,
 		Start:       slot.Start,
 		End:         slot.End,
-		Summary:     fmt.Sprintf("%s (concern %s)", meetingTitles[m.Kind], c.Reference),
+		Summary:     calendarTitle(c, m),
 		Location:    m.Location,
 		Description: "Sign in to the group's disputes service for details.",
 		Stamp:       m.CreateTime,

@@ -9,8 +9,9 @@
 // easier to check here, with tests, than in a general-purpose encoder.
 //
 // Whatever goes into an Event ends up in files that leave the service and sit
-// in people's calendars, so callers must never put confidential text (concern
-// text, contact details) in it.
+// in people's calendars (often synchronised with a provider outside the
+// group), so callers must never put confidential text (concern text, contact
+// details) or a case's reference in it.
 package icalendar
 
 import (
@@ -65,8 +66,10 @@ type Event struct {
 	// Start and End bound the meeting; End must be at least a second after
 	// Start, since only whole seconds are written.
 	Start, End time.Time
-	// Summary is the title calendars show, e.g. "Joint meeting (case K7QM-3XRD)".
-	// It must never hold confidential text.
+	// Summary is the title calendars show, e.g. "Joint meeting, IPN group
+	// riverside". It must never hold confidential text, nor anything that
+	// identifies a case or a person: not a case's reference, which is half
+	// of a client's sign-in.
 	Summary string
 	// Location is where the meeting takes place (an address or a video link);
 	// it is left out when empty.

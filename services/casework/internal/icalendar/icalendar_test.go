@@ -20,7 +20,7 @@ func event() icalendar.Event {
 		UID:     "0b6f7c1e-3a59-4c1b-9d0e-2f1a6c7d8e90@disputes.ipn.org.uk",
 		Start:   start,
 		End:     start.Add(90 * time.Minute),
-		Summary: "Joint meeting (case K7QM-3XRD)",
+		Summary: "Joint meeting (riverside)",
 		Stamp:   time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
 	}
 }
@@ -137,7 +137,7 @@ func TestRenderEscapesText(t *testing.T) {
 	tests := []struct {
 		name, summary, want string
 	}{
-		{"plain", "Joint meeting (case K7QM-3XRD)", "Joint meeting (case K7QM-3XRD)"},
+		{"plain", "Joint meeting (riverside)", "Joint meeting (riverside)"},
 		{"backslash", `C:\cases\K7QM`, `C:\\cases\\K7QM`},
 		{"semicolon and comma", "Smith; Jones, and Brown", `Smith\; Jones\, and Brown`},
 		{"newline", "first\nsecond", `first\nsecond`},
@@ -401,7 +401,7 @@ func TestRenderCalendar(t *testing.T) {
 		Sequence: 2,
 		Start:    time.Date(2026, 4, 14, 10, 0, 0, 0, london),
 		End:      time.Date(2026, 4, 14, 11, 30, 0, 0, london),
-		Summary:  "Joint meeting (case K7QM-3XRD)",
+		Summary:  "Joint meeting (riverside)",
 		Location: "IPN office, 12 Market Street; Room 4",
 		Description: "Second joint meeting with both parties and their support people.\n" +
 			"Please arrive ten minutes early — café on the ground floor.",
@@ -420,7 +420,7 @@ func TestRenderCalendar(t *testing.T) {
 		"DTSTART:20260414T090000Z",
 		"DTEND:20260414T103000Z",
 		"STATUS:CONFIRMED",
-		"SUMMARY:Joint meeting (case K7QM-3XRD)",
+		"SUMMARY:Joint meeting (riverside)",
 		`LOCATION:IPN office\, 12 Market Street\; Room 4`,
 		"DESCRIPTION:Second joint meeting with both parties and their support people",
 		` .\nPlease arrive ten minutes early — café on the ground floor.`,
@@ -439,7 +439,7 @@ func TestRenderCalendar(t *testing.T) {
 }
 
 func FuzzRender(f *testing.F) {
-	f.Add("uid@disputes.ipn.org.uk", "Joint meeting (case K7QM-3XRD)", "Room 4", "", "Jo Smith", 0, int64(1773151200), int64(5400), int64(1772355600))
+	f.Add("uid@disputes.ipn.org.uk", "Joint meeting (riverside)", "Room 4", "", "Jo Smith", 0, int64(1773151200), int64(5400), int64(1772355600))
 	f.Add("u", `a\b;c,d`+"\ne\r\nf\rg", strings.Repeat("é", 50), strings.Repeat("😀", 40), "Dr \"Jo\" ^", 7, int64(0), int64(1), int64(-1))
 	f.Add("u", strings.Repeat("a", 62)+";", "\x00\x7f\t", "caf\xe9 \xf0\x9f", "", 1, int64(-62135596800), int64(0), int64(253402300799))
 	f.Add("", "", "", "", "", -1, int64(0), int64(-1), int64(0))
