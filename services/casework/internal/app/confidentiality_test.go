@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	"github.com/ipnmediation/disputes/services/casework/internal/casefile"
 )
 
 // TestConfidentialityTable is the design's confidentiality table as a test:
@@ -30,6 +31,9 @@ func TestConfidentialityTable(t *testing.T) {
 	readings := map[string]func(who string) string{
 		"concern as registered": func(who string) string {
 			rc, err := w.clients[who].GetRegisteredConcern(ctx, &caseworkv1.GetRegisteredConcernRequest{Name: w.name + "/registeredConcern"})
+			if err == nil && rc.GetDescription() == strings.ReplaceAll(w.concern.GetDescription(), w.marker(), casefile.Withheld) {
+				return "withheld" // the client's withheld detail blotted out
+			}
 			return verdict(err, rc.GetDescription() == w.concern.GetDescription())
 		},
 		"client contact details": func(who string) string {
@@ -84,7 +88,7 @@ func TestConfidentialityTable(t *testing.T) {
 	type row map[string]string // party → reading
 	// The table, at two moments: conveyed but not yet relayed, and relayed.
 	conveyed := map[string]row{
-		"concern as registered":    {asClient: "all", asSPC: "all", asTherapist: "all", asSPT: "all", asLP: "all", asOther: "all", asLinkGroup: "nothing"},
+		"concern as registered":    {asClient: "all", asSPC: "all", asTherapist: "withheld", asSPT: "withheld", asLP: "all", asOther: "all", asLinkGroup: "nothing"},
 		"client contact details":   {asClient: "all", asSPC: "all", asTherapist: "nothing", asSPT: "nothing", asLP: "nothing", asOther: "nothing", asLinkGroup: "nothing"},
 		"client-SPC messages":      {asClient: "all", asSPC: "all", asTherapist: "nothing", asSPT: "nothing", asLP: "nothing", asOther: "nothing", asLinkGroup: "nothing"},
 		"SPC's private notes":      {asClient: "nothing", asSPC: "all", asTherapist: "nothing", asSPT: "nothing", asLP: "nothing", asOther: "nothing", asLinkGroup: "nothing"},

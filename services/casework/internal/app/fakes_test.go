@@ -138,6 +138,7 @@ var fakeSecrets = map[string]*directoryv1.AuthenticateResponse{
 	hillsideAdminToken: {Member: "groups/hillside/members/lou-grant", Group: "groups/hillside", GroupAdmin: true},
 	operatorToken:      {Operator: true},
 	alexToken:          {Member: "groups/riverside/members/alex-moss", Group: "groups/riverside"},
+	alexAdminToken:     {Member: "groups/riverside/members/alex-moss", Group: "groups/riverside", GroupAdmin: true},
 	calToken:           {Member: "groups/riverside/members/cal-reyes", Group: "groups/riverside"},
 	danaToken:          {Member: "groups/riverside/members/dana-holt", Group: "groups/riverside"},
 	eliToken:           {Member: "groups/riverside/members/eli-nakamura", Group: "groups/riverside"},
@@ -149,10 +150,13 @@ var fakeSecrets = map[string]*directoryv1.AuthenticateResponse{
 // every test concern.
 const (
 	alexToken = "alex-token"
-	calToken  = "cal-token"
-	danaToken = "dana-token"
-	eliToken  = "eli-token"
-	franToken = "fran-token"
+	// alexAdminToken is alex-moss signing in as one of riverside's admins,
+	// as a therapist who administers their own group would.
+	alexAdminToken = "alex-admin-token"
+	calToken       = "cal-token"
+	danaToken      = "dana-token"
+	eliToken       = "eli-token"
+	franToken      = "fran-token"
 	// linkToken is riverside's link group hillside's credential.
 	linkToken = "link-token"
 	// inactiveMember has left riverside and may hold no role.

@@ -21,6 +21,10 @@ const (
 	ClientCommentDoc    DocumentKind = "CLIENT_COMMENT"
 	MessageDoc          DocumentKind = "MESSAGE"
 	NoteDoc             DocumentKind = "NOTE"
+	// MeetingLocationDoc is where a meeting takes place, as its proposer
+	// typed it: sealed like any document, read only with its meeting
+	// (Subject), never listed.
+	MeetingLocationDoc DocumentKind = "MEETING_LOCATION"
 )
 
 // Document is something written in a case. Text and Statement are
@@ -73,58 +77,16 @@ type Constraints struct {
 	Other string `json:"other,omitempty"`
 }
 
-// Withheld is what replaces a withheld detail in the therapist's copy.
-const Withheld = "[withheld at the client's request]"
-
-// conveyedCopy is the statement as the therapist may read it: the summary
-// alone when the client allowed only a summary, and every withheld detail
-// blotted out, matched without regard to case.
+// conveyedCopy is the statement as the therapist's side may read it: the
+// summary alone when the client allowed only a summary, and never the
+// constraints. The withheld details are blotted out afterwards, with every
+// other text the reader reads (withholding, in withheld.go).
 func conveyedCopy(s Statement) Statement {
-	c := Constraints{Sharing: ShareFull}
-	if s.Constraints != nil {
-		c = *s.Constraints
-	}
-	out := Statement{DesiredOutcome: s.DesiredOutcome, AsConveyed: true}
-	if c.Sharing == ShareSummaryOnly {
-		out.Summary = s.Summary
-	} else {
-		out.Concern, out.Summary = s.Concern, s.Summary
-	}
-	// Longer details first, so that one containing another is blotted out
-	// whole.
-	withheld := slices.Clone(c.Withheld)
-	slices.SortFunc(withheld, func(a, b string) int { return len(b) - len(a) })
-	for _, w := range withheld {
-		out.Concern = blot(out.Concern, w)
-		out.DesiredOutcome = blot(out.DesiredOutcome, w)
-		out.Summary = blot(out.Summary, w)
+	out := Statement{DesiredOutcome: s.DesiredOutcome, Summary: s.Summary, AsConveyed: true}
+	if s.Constraints == nil || s.Constraints.Sharing != ShareSummaryOnly {
+		out.Concern = s.Concern
 	}
 	return out
-}
-
-// blot replaces every occurrence of detail in text, ignoring case.
-func blot(text, detail string) string {
-	detail = strings.TrimSpace(detail)
-	if detail == "" {
-		return text
-	}
-	lowerText, lowerDetail := strings.ToLower(text), strings.ToLower(detail)
-	if len(lowerText) != len(text) || len(lowerDetail) != len(detail) {
-		// Lower-casing changed byte lengths (rare scripts): match exactly
-		// rather than risk cutting at the wrong place.
-		return strings.ReplaceAll(text, detail, Withheld)
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(lowerText, lowerDetail)
-		if i < 0 {
-			b.WriteString(text)
-			return b.String()
-		}
-		b.WriteString(text[:i])
-		b.WriteString(Withheld)
-		text, lowerText = text[i+len(detail):], lowerText[i+len(detail):]
-	}
 }
 
 // documentReaders says who reads each kind of document, as the table in

@@ -34,6 +34,12 @@ func (s *Service) ExportClientData(ctx context.Context, name string) (Export, er
 	if err := mayAnswerSubjectAccess(cl.principal, c.Group, "export what is held about a client", caseNotFound(name)); err != nil {
 		return Export{}, err
 	}
+	if cl.has(therapistSide...) {
+		// The export holds everything, the client's constraints and the
+		// withheld details included: an admin who is the therapist, their
+		// support person or its nominee leaves it to another admin.
+		return Export{}, notAllowed("THERAPIST_SIDE", "the case's therapist, their support person and its nominee may not export it; another of the group's admins may")
+	}
 	conf, err := s.Store.Confidential(ctx, c.ID)
 	if err != nil {
 		return Export{}, fmt.Errorf("export concern: %w", err)
@@ -55,11 +61,15 @@ func (s *Service) ExportClientData(ctx context.Context, name string) (Export, er
 	if err != nil {
 		return Export{}, fmt.Errorf("export access log: %w", err)
 	}
+	meetings, err := s.withLocations(ctx, c, c.Progress.Meetings, withholding{})
+	if err != nil {
+		return Export{}, fmt.Errorf("export meetings: %w", err)
+	}
 	now := s.now()
 	e := Export{
 		View:         s.view(c, cl, now),
 		Concern:      RegisteredConcern{Confidential: conf, RegisterTime: c.RegisterTime, ContactShown: true},
-		Meetings:     c.Progress.Meetings,
+		Meetings:     meetings,
 		Timeline:     timeline,
 		AccessLog:    log,
 		ExportedTime: now,

@@ -19,6 +19,9 @@ const (
 	RoleMember    = procedurev1.Role_ROLE_MEMBER
 	RoleLinkGroup = procedurev1.Role_ROLE_LINK_GROUP
 	RoleNominee   = procedurev1.Role_ROLE_NOMINEE
+	// RoleNone is no role: the author of a text whose author is not
+	// recorded.
+	RoleNone = procedurev1.Role_ROLE_UNSPECIFIED
 )
 
 // ClientActor is how the client is named as the actor of a step; the client

@@ -287,10 +287,14 @@ func (s *Service) readableDocuments(ctx context.Context, name string, kind Docum
 	if err != nil {
 		return nil, Case{}, caller{}, fmt.Errorf("read documents: %w", err)
 	}
+	w, err := s.withholdingFor(ctx, c, cl)
+	if err != nil {
+		return nil, Case{}, caller{}, err
+	}
 	var out []Document
 	for _, d := range docs {
 		if rd, ok := readDocument(c, d, cl.roles); ok {
-			out = append(out, rd)
+			out = append(out, w.document(rd))
 		}
 	}
 	return out, c, cl, nil
@@ -328,7 +332,8 @@ func (s *Service) Document(ctx context.Context, name string) (Document, Case, er
 		Message: fmt.Sprintf("there is no document %s", name), Metadata: map[string]string{"document": name}}
 }
 
-// Meetings returns the case's meetings the caller takes part in.
+// Meetings returns the case's meetings the caller takes part in, each with
+// its location as the caller may read it.
 func (s *Service) Meetings(ctx context.Context, name string) ([]Meeting, Case, error) {
 	c, cl, err := s.load(ctx, name)
 	if err != nil {
@@ -340,7 +345,43 @@ func (s *Service) Meetings(ctx context.Context, name string) ([]Meeting, Case, e
 			out = append(out, m)
 		}
 	}
+	if len(out) == 0 {
+		return out, c, nil
+	}
+	w, err := s.withholdingFor(ctx, c, cl)
+	if err != nil {
+		return nil, Case{}, err
+	}
+	if out, err = s.withLocations(ctx, c, out, w); err != nil {
+		return nil, Case{}, err
+	}
 	return out, c, nil
+}
+
+// withLocations gives each of meetings, meetings of c, its location, read
+// from the sealed documents and passed through w. A meeting from before
+// locations were sealed keeps the one the store read with the case until
+// the re-encrypt command or the case's next change seals it; its proposer
+// was the SPC or the LP, so it is blotted like their texts.
+func (s *Service) withLocations(ctx context.Context, c Case, meetings []Meeting, w withholding) ([]Meeting, error) {
+	docs, err := s.Store.Documents(ctx, c.ID, MeetingLocationDoc)
+	if err != nil {
+		return nil, fmt.Errorf("read meeting locations: %w", err)
+	}
+	locations := make(map[string]Document, len(docs))
+	for _, d := range docs {
+		locations[d.Subject] = d
+	}
+	out := make([]Meeting, 0, len(meetings))
+	for _, m := range meetings {
+		if d, ok := locations[m.Name(c)]; ok {
+			m.Location = w.text(d.AuthorRole, d.Text)
+		} else if m.Location != "" {
+			m.Location = w.text(RoleNone, m.Location)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // Meeting returns one meeting the caller takes part in.
@@ -392,6 +433,14 @@ func (s *Service) RegisteredConcern(ctx context.Context, name string) (Registere
 	if err != nil {
 		return RegisteredConcern{}, fmt.Errorf("read concern: %w", err)
 	}
+	w, err := s.withholdingFor(ctx, c, cl)
+	if err != nil {
+		return RegisteredConcern{}, err
+	}
+	// Every member, the therapist included, may have read it whole before
+	// the client set constraints; from then on the therapist's side reads
+	// it within them, like every other text.
+	conf.Description = w.text(RoleClient, conf.Description)
 	rc := RegisteredConcern{Confidential: Confidential{Description: conf.Description}, RegisterTime: c.RegisterTime}
 	reads := []AccessRecord{{Resource: name, Kind: AccessConcern}}
 	if cl.has(RoleClient, RoleSPC) {
@@ -427,6 +476,14 @@ func (s *Service) private(ctx context.Context, name string, kind DocumentKind, r
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", strings.ToLower(string(kind)), err)
 	}
+	// Only the client and the SPC read these, so this changes nothing
+	// today; it is here so that no read of a text bypasses the client's
+	// constraints should the readers ever change.
+	w, err := s.withholdingFor(ctx, c, cl)
+	if err != nil {
+		return nil, err
+	}
+	docs = w.documents(docs)
 	if len(docs) > 0 {
 		read := AccessRecord{Resource: c.Name() + "/messages", Kind: AccessMessages}
 		if kind == NoteDoc {
