@@ -9,8 +9,9 @@ import (
 // DocumentKind is what a document is. Its value is what the store keeps.
 type DocumentKind string
 
-// The kinds of document. Messages and notes are kept as documents too but
-// are read through their own calls, never listed with the others.
+// The kinds of document. Messages, notes and meeting locations are kept as
+// documents too but are read through their own calls, never listed with the
+// others.
 const (
 	WrittenStatementDoc DocumentKind = "WRITTEN_STATEMENT"
 	ResponseDoc         DocumentKind = "THERAPIST_RESPONSE"

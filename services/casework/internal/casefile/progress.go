@@ -29,8 +29,9 @@ const (
 const ClientActor = "client"
 
 // Progress is what has happened in a case: the steps taken and the
-// meetings arranged. It holds facts only (ids, outcomes, members, times),
-// never words of the client's or anyone's, so it may be kept in the clear.
+// meetings arranged. It holds facts only (ids, outcomes, members, times,
+// states), never words of the client's or anyone's, so it may be kept in
+// the clear: whatever a person types in a step is a Document, sealed.
 type Progress struct {
 	Taken    []TakenStep `json:"taken,omitempty"`
 	Meetings []Meeting   `json:"meetings,omitempty"`
@@ -105,11 +106,16 @@ const (
 
 // Meeting is a meeting of some of a case's people.
 type Meeting struct {
-	ID         string            `json:"id"`
-	Kind       MeetingKind       `json:"kind"`
-	State      MeetingState      `json:"state"`
-	Slots      []Slot            `json:"slots"`
-	Location   string            `json:"location,omitempty"`
+	ID    string       `json:"id"`
+	Kind  MeetingKind  `json:"kind"`
+	State MeetingState `json:"state"`
+	Slots []Slot       `json:"slots"`
+	// Location is where the meeting takes place, as its proposer typed it.
+	// It is never part of progress: it is kept as a sealed document of
+	// kind MeetingLocationDoc and set here only on the copies a read
+	// returns (Service.Meetings), or by the store for a meeting recorded
+	// before locations were sealed.
+	Location   string            `json:"-"`
 	Proposer   string            `json:"proposer"`
 	Responses  []MeetingResponse `json:"responses,omitempty"`
 	Confirmed  int               `json:"confirmed"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -64,6 +65,10 @@ type TextInput struct {
 	Text      string
 	LinkGroup string
 }
+
+// resourceID is the form of the directory's group, member and link group
+// ids.
+var resourceID = regexp.MustCompile(`^[a-z][a-z0-9-]{1,38}[a-z0-9]$`)
 
 // Limits on what a step records.
 const (
@@ -681,14 +686,21 @@ func (a *applying) proposeMeeting() error {
 			m.Sequence++
 		}
 	}
-	m := Meeting{ID: uuid.NewString(), Kind: kind, State: MeetingProposed, Location: strings.TrimSpace(p.Location),
-		Proposer: a.cl.actor(), Confirmed: -1, CreateTime: a.now}
+	m := Meeting{ID: uuid.NewString(), Kind: kind, State: MeetingProposed, Proposer: a.cl.actor(), Confirmed: -1, CreateTime: a.now}
 	for _, s := range p.Slots {
 		m.Slots = append(m.Slots, Slot{Start: dbTime(s.Start), End: dbTime(s.End)})
 	}
 	a.c.Progress.Meetings = append(a.c.Progress.Meetings, m)
 	a.subject = m.Name(a.c)
 	a.createdName = a.subject
+	// The location is words the proposer typed (an address, perhaps the
+	// client's), so it is a sealed document beside the meeting, never part
+	// of progress.
+	if location := strings.TrimSpace(p.Location); location != "" {
+		d := a.newDocument(MeetingLocationDoc)
+		d.Text, d.Subject = location, m.Name(a.c)
+		a.created = append(a.created, d)
+	}
 	return nil
 }
 
@@ -856,7 +868,9 @@ func (a *applying) linkGroupIssue() error {
 			return nameViolation("text.link_group", "a link group records its own issues")
 		}
 		linkGroup = a.cl.principal.LinkGroup
-	} else if !strings.HasPrefix(linkGroup, a.c.Group+"/linkGroups/") || strings.Count(linkGroup, "/") != 3 {
+	} else if id, ok := strings.CutPrefix(linkGroup, a.c.Group+"/linkGroups/"); !ok || !resourceID.MatchString(id) {
+		// The name is kept in the clear (as the issue's author), so only a
+		// resource id may pass, never free words.
 		return nameViolation("text.link_group", fmt.Sprintf("must be one of the group's link groups, %s/linkGroups/{link_group}", a.c.Group))
 	}
 	if err := a.writeText(LinkGroupIssueDoc, true, nil); err != nil {

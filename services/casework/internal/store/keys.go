@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -122,14 +123,19 @@ func (s *Store) caseKey(ctx context.Context, tx pgx.Tx, caseID string) (sealed.D
 }
 
 // sealPlaintextCase gives a case from before encryption its data key and
-// seals its confidential columns and documents.
+// seals its confidential columns, its documents and the meeting locations
+// its progress still holds.
 func (s *Store) sealPlaintextCase(ctx context.Context, tx pgx.Tx, caseID string) (sealed.DataKey, error) {
 	dk, insertKey, err := s.newCaseKey(ctx, tx, caseID)
 	if err != nil {
 		return sealed.DataKey{}, err
 	}
+	c, err := s.one(ctx, tx, `WHERE id = $1 FOR UPDATE`, caseID)
+	if err != nil {
+		return sealed.DataKey{}, fmt.Errorf("read plaintext case %s: %w", caseID, err)
+	}
 	var values [4]string
-	err = tx.QueryRow(ctx, `SELECT concern_text, client_name, client_email, client_phone FROM cases WHERE id = $1 FOR UPDATE`, caseID).
+	err = tx.QueryRow(ctx, `SELECT concern_text, client_name, client_email, client_phone FROM cases WHERE id = $1`, caseID).
 		Scan(&values[0], &values[1], &values[2], &values[3])
 	if err != nil {
 		return sealed.DataKey{}, fmt.Errorf("read plaintext case %s: %w", caseID, err)
@@ -138,8 +144,14 @@ func (s *Store) sealPlaintextCase(ctx context.Context, tx pgx.Tx, caseID string)
 	if err != nil {
 		return sealed.DataKey{}, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE cases SET concern_text = $2, client_name = $3, client_email = $4, client_phone = $5 WHERE id = $1`,
-		caseID, out[0], out[1], out[2], out[3]); err != nil {
+	// Writing progress back as casefile encodes it leaves out the meeting
+	// locations, which are sealed below.
+	progress, err := json.Marshal(c.Progress)
+	if err != nil {
+		return sealed.DataKey{}, fmt.Errorf("encode progress of case %s: %w", caseID, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE cases SET concern_text = $2, client_name = $3, client_email = $4, client_phone = $5, progress = $6 WHERE id = $1`,
+		caseID, out[0], out[1], out[2], out[3], progress); err != nil {
 		return sealed.DataKey{}, fmt.Errorf("seal case %s: %w", caseID, err)
 	}
 	rows, err := tx.Query(ctx, `SELECT id::text, body FROM documents WHERE case_id = $1 FOR UPDATE`, caseID)
@@ -163,22 +175,72 @@ func (s *Store) sealPlaintextCase(ctx context.Context, tx pgx.Tx, caseID string)
 			return sealed.DataKey{}, fmt.Errorf("seal document %s: %w", d.id, err)
 		}
 	}
+	for _, d := range legacyLocationDocuments(c) {
+		if err := insertDocument(ctx, tx, dk, d); err != nil {
+			return sealed.DataKey{}, err
+		}
+	}
 	if err := insertKey(); err != nil {
 		return sealed.DataKey{}, err
 	}
 	return dk, nil
 }
 
+// sealLegacyLocations moves the meeting locations that the progress of a
+// case with a data key still holds in plaintext into sealed documents and
+// rewrites progress without them, inside tx. It reports whether it found
+// any.
+func (s *Store) sealLegacyLocations(ctx context.Context, tx pgx.Tx, caseID string) (bool, error) {
+	// Locked first, as Update does, so that a step taken meanwhile waits.
+	c, err := s.one(ctx, tx, `WHERE id = $1 FOR UPDATE`, caseID)
+	if err != nil {
+		return false, fmt.Errorf("read case %s: %w", caseID, err)
+	}
+	if len(legacyLocationDocuments(c)) == 0 {
+		return false, nil
+	}
+	// A case still without a key is sealed whole here, its locations with
+	// it; so the case is read again after.
+	dk, err := s.caseKey(ctx, tx, caseID)
+	if err != nil {
+		return false, err
+	}
+	if c, err = s.one(ctx, tx, `WHERE id = $1`, caseID); err != nil {
+		return false, fmt.Errorf("read case %s: %w", caseID, err)
+	}
+	docs := legacyLocationDocuments(c)
+	if len(docs) == 0 {
+		return true, nil
+	}
+	progress, err := json.Marshal(c.Progress)
+	if err != nil {
+		return false, fmt.Errorf("encode progress of case %s: %w", caseID, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE cases SET progress = $2 WHERE id = $1`, caseID, progress); err != nil {
+		return false, fmt.Errorf("rewrite progress of case %s: %w", caseID, err)
+	}
+	for _, d := range docs {
+		if err := insertDocument(ctx, tx, dk, d); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
 // ReencryptResult counts what Reencrypt changed.
 type ReencryptResult struct {
 	// Sealed is how many cases from before encryption were sealed.
 	Sealed int
+	// Locations is how many cases that had a data key still held meeting
+	// locations in plaintext in progress, now sealed.
+	Locations int
 	// Rewrapped is how many data keys were rewrapped under the current key.
 	Rewrapped int
 }
 
-// Reencrypt seals every case still in plaintext and rewraps every data key
-// wrapped under a key other than the current one, a case per transaction.
+// Reencrypt seals every case still in plaintext, seals the meeting
+// locations still kept in progress, and rewraps every data key wrapped under
+// a key other than the current one, a case per transaction.
 // Afterwards the keys other than the current one may be removed from
 // ENCRYPTION_KEYS. It is safe to run while the service serves, and again.
 func (s *Store) Reencrypt(ctx context.Context) (ReencryptResult, error) {
@@ -201,6 +263,14 @@ func (s *Store) Reencrypt(ctx context.Context) (ReencryptResult, error) {
 			}
 			_, err := s.sealPlaintextCase(ctx, tx, id)
 			return err == nil, err
+		})
+	if err != nil {
+		return res, fmt.Errorf("re-encrypt: %w", err)
+	}
+	res.Locations, err = postgres.EachID(ctx, s.Pool,
+		`SELECT id::text FROM cases WHERE jsonb_path_exists(progress, '$.meetings[*].location') ORDER BY id LIMIT $1`, nil,
+		func(ctx context.Context, tx pgx.Tx, id string) (bool, error) {
+			return s.sealLegacyLocations(ctx, tx, id)
 		})
 	if err != nil {
 		return res, fmt.Errorf("re-encrypt: %w", err)

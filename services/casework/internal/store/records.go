@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/sealed"
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
 	"github.com/ipnmediation/disputes/services/casework/internal/casefile"
@@ -43,7 +45,65 @@ func scanCase(row pgx.Row) (casefile.Case, error) {
 	if err := json.Unmarshal(progress, &c.Progress); err != nil {
 		return casefile.Case{}, fmt.Errorf("decode progress: %w", err)
 	}
+	if err := readLegacyLocations(progress, &c); err != nil {
+		return casefile.Case{}, err
+	}
 	return c, nil
+}
+
+// legacyProgress is the part of progress where casework kept meeting
+// locations, in plaintext, before they became sealed documents. A case
+// written since holds none; one written before keeps them until its next
+// change or the re-encrypt command seals them (legacyLocationDocuments).
+type legacyProgress struct {
+	Meetings []struct {
+		ID       string `json:"id"`
+		Location string `json:"location"`
+	} `json:"meetings"`
+}
+
+// readLegacyLocations sets the location of each of c's meetings that
+// progress still holds in plaintext, so that it reads as before until it is
+// sealed.
+func readLegacyLocations(progress []byte, c *casefile.Case) error {
+	if !bytes.Contains(progress, []byte(`"location"`)) {
+		return nil
+	}
+	var legacy legacyProgress
+	if err := json.Unmarshal(progress, &legacy); err != nil {
+		return fmt.Errorf("decode meeting locations in progress: %w", err)
+	}
+	for _, l := range legacy.Meetings {
+		for i := range c.Progress.Meetings {
+			if m := &c.Progress.Meetings[i]; m.ID == l.ID && l.Location != "" {
+				m.Location = l.Location
+			}
+		}
+	}
+	return nil
+}
+
+// legacyLocationDocuments are the meeting locations c's progress held in
+// plaintext when c was read, as the sealed documents that hold them from
+// now on: written by the meeting's proposer, in the role and step they
+// proposed it in.
+func legacyLocationDocuments(c casefile.Case) []casefile.Document {
+	var docs []casefile.Document
+	for _, m := range c.Progress.Meetings {
+		if m.Location == "" {
+			continue
+		}
+		d := casefile.Document{ID: uuid.NewString(), CaseID: c.ID, Kind: casefile.MeetingLocationDoc, Author: m.Proposer,
+			Subject: m.Name(c), Text: m.Location, CreateTime: m.CreateTime}
+		for _, t := range c.Progress.Taken {
+			if t.Subject == d.Subject && t.Actor == m.Proposer {
+				d.Step, d.AuthorRole = t.Step, t.Role
+				break
+			}
+		}
+		docs = append(docs, d)
+	}
+	return docs
 }
 
 // documentBody is what the confidential body column holds, as JSON.

@@ -2,7 +2,10 @@
 // writes the confidential columns (cases.concern_text, client_name,
 // client_email, client_phone and documents.body), and it stores them only as
 // ciphertext under the case's data key (keys.go, package sealed): a leaked
-// dump or backup shows none of the client's words.
+// dump or backup shows none of the client's words. Every other column, and
+// cases.progress, holds facts only (ids, names, times, states, outcomes);
+// whatever a person types in a case, meeting locations included, is a
+// document.
 package store
 
 import (
@@ -209,13 +212,17 @@ func (s *Store) Update(ctx context.Context, group, id string, change func(casefi
 		if tag.RowsAffected() != 1 {
 			return casefile.ErrStale
 		}
+		// progress was just written without the locations a case from
+		// before they were sealed still held there; they are sealed in
+		// this same transaction, so that none is lost.
+		created := append(legacyLocationDocuments(before), ch.Created...)
 		var dk sealed.DataKey
-		if len(ch.Created) > 0 || len(ch.Amended) > 0 {
+		if len(created) > 0 || len(ch.Amended) > 0 {
 			if dk, err = s.caseKey(ctx, tx, c.ID); err != nil {
 				return err
 			}
 		}
-		for _, d := range ch.Created {
+		for _, d := range created {
 			if err := insertDocument(ctx, tx, dk, d); err != nil {
 				return err
 			}
