@@ -13,8 +13,8 @@ import (
 // TestCalendarNamesNoCase reads the calendar file of every kind of meeting
 // as each of its participants: it names the kind of meeting and the group,
 // and nothing that identifies the case (its reference, which is half of the
-// client's sign-in, its id, its concern) or anyone in it, anywhere in the
-// file.
+// client's sign-in, its id, its concern) or anyone in it, nor the place its
+// proposer typed, anywhere in the file.
 func TestCalendarNamesNoCase(t *testing.T) {
 	t.Parallel()
 	e := startCasework(t)
@@ -23,12 +23,18 @@ func TestCalendarNamesNoCase(t *testing.T) {
 	w.do(t, "nominate_spt", "accept_spt", "appoint", "inform", "propose_group", "availability", "confirm_group",
 		"offer_client", "accept_client", "write", "approve", "convey", "respond", "relay", "wants_joint",
 		"arrange_joint", "answer_joint", "confirm_joint")
+	var location string
+	if m, err := w.clients[asSPC].GetMeeting(ctx, &caseworkv1.GetMeetingRequest{Name: w.meetings[jointMeeting]}); err != nil || m.GetLocation() == "" {
+		t.Fatalf("the joint meeting's location: %v %v", m, err)
+	} else {
+		location = m.GetLocation()
+	}
 	c := w.get(t, asSPC)
 	caseID := strings.TrimPrefix(w.name, "groups/riverside/cases/")
 	concernID := w.concern.GetName()[strings.LastIndex(w.concern.GetName(), "/")+1:]
 	reference := w.concern.GetReference()
 	identifying := []string{reference, strings.ReplaceAll(reference, "-", ""), caseID, concernID, w.marker(),
-		"alex-moss", "cal-reyes", "dana-holt", "eli-nakamura", "concern", "Sam"}
+		"alex-moss", "cal-reyes", "dana-holt", "eli-nakamura", "concern", "Sam", location, "\r\nLOCATION"}
 	if reference == "" || c.GetReference() != reference {
 		t.Fatalf("the case's reference is %q, the concern's %q", c.GetReference(), reference)
 	}

@@ -123,7 +123,7 @@ func TestWithheldDetailsNeverReachTheTherapistSide(t *testing.T) {
 		}, []string{"GetRegisteredConcern", "ListMeetings", "GetMeeting MEETING_KIND_FULL_GROUP"}},
 		{"group meeting confirmed", func(t *testing.T) {
 			w.take(t, asLP, &caseworkv1.TakeStepRequest{Step: "confirm_group_meeting_date", Input: meetingAnswer(w.meetings[groupMeeting], says("confirmed"), 1)})
-		}, []string{"GetMeetingCalendar MEETING_KIND_FULL_GROUP"}},
+		}, []string{"GetMeeting MEETING_KIND_FULL_GROUP"}},
 		{"statement conveyed", func(t *testing.T) { w.do(t, "accept_spt", "convey") },
 			[]string{"ListDocuments", "GetDocument KIND_WRITTEN_STATEMENT"}},
 		{"response relayed, messages and notes written", func(t *testing.T) {
@@ -143,7 +143,7 @@ func TestWithheldDetailsNeverReachTheTherapistSide(t *testing.T) {
 			w.take(t, asSPC, &caseworkv1.TakeStepRequest{Step: "arrange_joint_meeting", Input: proposal(says("Room 5"), 2)})
 			w.take(t, asTherapist, &caseworkv1.TakeStepRequest{Step: "answer_joint_meeting", Input: meetingAnswer(w.meetings[jointMeeting], "", 0)})
 			w.take(t, asSPC, &caseworkv1.TakeStepRequest{Step: "confirm_joint_meeting", Input: meetingAnswer(w.meetings[jointMeeting], says("confirmed"), 0)})
-		}, []string{"GetMeeting MEETING_KIND_JOINT", "GetMeetingCalendar MEETING_KIND_JOINT"}},
+		}, []string{"GetMeeting MEETING_KIND_JOINT"}},
 		{"joint meeting held", func(t *testing.T) {
 			w.take(t, asSPC, &caseworkv1.TakeStepRequest{Step: "record_joint_meeting_outcome", Outcome: "UNRESOLVED",
 				Input: meetingAnswer(w.meetings[jointMeeting], says("We talked it through"))})

@@ -606,15 +606,17 @@ func (s *Service) ReissueAccessCode(ctx context.Context, name string) (reference
 
 // CalendarEvent is a confirmed meeting as a calendar shows it. Calendars
 // are often synchronised with services outside the group's care, and the
-// full group meeting's goes into every member's, so it names neither the
-// case nor its reference (half of the client's sign-in), nor anyone: only
-// the kind of meeting, the group, the time and the place.
+// full group meeting's goes into every member's, so it holds only the kind
+// of meeting, the group and the time: neither the case nor its reference
+// (half of the client's sign-in), nor anyone, nor the place, which its
+// proposer typed and which is as confidential as any text of the case (it
+// may be the client's address). The description sends the reader to the
+// service for it.
 type CalendarEvent struct {
 	UID         string
 	Sequence    int
 	Start, End  time.Time
 	Summary     string
-	Location    string
 	Description string
 	Stamp       time.Time
 }
@@ -632,8 +634,7 @@ func calendarTitle(c Case, m Meeting) string {
 	return fmt.Sprintf("%s, IPN group %s", meetingTitles[m.Kind], c.GroupID())
 }
 
-// Calendar returns the named meeting, once confirmed, for a calendar, its
-// location as the caller may read it.
+// Calendar returns the named meeting, once confirmed, for a calendar.
 func (s *Service) Calendar(ctx context.Context, name string) (CalendarEvent, error) {
 	m, c, err := s.Meeting(ctx, name)
 	if err != nil {
@@ -650,8 +651,7 @@ func (s *Service) Calendar(ctx context.Context, name string) (CalendarEvent, err
 		Start:       slot.Start,
 		End:         slot.End,
 		Summary:     calendarTitle(c, m),
-		Location:    m.Location,
-		Description: "Sign in to the group's disputes service for details.",
+		Description: "Sign in to the group's disputes service for the place and the details.",
 		Stamp:       m.CreateTime,
 	}, nil
 }

@@ -209,7 +209,7 @@ func (s *Server) GetMeetingCalendar(ctx context.Context, req *caseworkv1.GetMeet
 	}
 	data, err := icalendar.Render(icalendar.Event{
 		UID: ev.UID, Sequence: ev.Sequence, Start: ev.Start, End: ev.End, Summary: ev.Summary,
-		Location: ev.Location, Description: ev.Description, Stamp: ev.Stamp,
+		Description: ev.Description, Stamp: ev.Stamp,
 	})
 	if err != nil {
 		return nil, err
