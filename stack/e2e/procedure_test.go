@@ -133,15 +133,17 @@ func walkLongPath(t *testing.T, s *system, marker string) *canaries {
 	w := &restWalk{s: s, t: t, name: caseName, created: map[string]string{}, done: map[string]bool{}, everyone: everyone, withheld: withheld, canaries: cn}
 	w.checkEveryone("registration")
 
-	// Who sees the case, and how.
+	// Who sees the case, and how: a link group sees nothing of it until
+	// the LP has informed it.
 	for _, p := range everyone {
 		c, code := w.getCase(p)
 		switch {
+		case p == link && code != http.StatusNotFound:
+			t.Errorf("the link group reads the case before it was informed: HTTP %d", code)
+		case p == link:
 		case code != http.StatusOK:
 			t.Errorf("%s reads the case: HTTP %d", p.name, code)
-		case p == link && (!c.ProgressSummary || c.Therapist != "" || c.Reference != ""):
-			t.Errorf("the link group reads more than a progress summary: %+v", c)
-		case p != link && (c.Therapist != member(therapistID) || c.Clock.Deadline == ""):
+		case c.Therapist != member(therapistID) || c.Clock.Deadline == "":
 			t.Errorf("%s reads %+v", p.name, c)
 		}
 	}
@@ -191,6 +193,9 @@ func walkLongPath(t *testing.T, s *system, marker string) *canaries {
 	// The LP informs the link groups and consults over meeting dates; the
 	// SPC offers the client a meeting: these may run side by side.
 	w.take(lpP, "inform_link_groups", nil)
+	if c, code := w.getCase(link); code != http.StatusOK || !c.ProgressSummary || c.Therapist != "" || c.Reference != "" {
+		t.Errorf("the informed link group reads HTTP %d %+v; want a progress summary only", code, c)
+	}
 	w.take(spcP, "offer_client_meeting", map[string]any{"meetingProposal": proposal(2)})
 	w.take(lpP, "propose_group_meeting_dates", map[string]any{"meetingProposal": proposal(3)})
 	w.take(otherP, "give_availability", map[string]any{"meetingAnswer": map[string]any{"meeting": w.created["propose_group_meeting_dates"], "slots": []int{0, 2}}})

@@ -43,9 +43,9 @@ const (
 	TextKind_TEXT_KIND_UNSPECIFIED TextKind = 0
 	// Words a person types about a case or a client (a concern, a note, a
 	// meeting's place, the client's name or address). Sealed at rest with the
-	// case's or concern's data key; never in an event, a log line, an e-mail
-	// or a plain or jsonb column. It reaches only those its case lets read
-	// it (a meeting's place is in the calendar file of those who meet).
+	// case's or concern's data key; never in an event, a log line, an e-mail,
+	// a calendar file (which often syncs to a provider outside the group) or
+	// a plain or jsonb column. It reaches only those its case lets read it.
 	TextKind_TEXT_KIND_CONFIDENTIAL TextKind = 1
 	// What a group publishes about itself to anyone: its name, its members'
 	// names and public profiles, its ethical statement, the wording of its
