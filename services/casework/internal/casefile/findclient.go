@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/ipnmediation/disputes/platform/auth"
-	"github.com/ipnmediation/disputes/platform/contact"
 	"github.com/ipnmediation/disputes/platform/fault"
 )
 
@@ -15,18 +14,13 @@ import (
 // case's client registered the contact details searched for.
 const AccessContactSearch AccessKind = "CLIENT_CONTACT_SEARCH"
 
-// Bounds on the search terms of FindClientCases. They are loose on purpose:
-// the person asking may have written their details differently from the
-// form, and a term that is too short to pick out one person is refused.
-const (
-	// minPhoneDigits is the fewest digits a telephone number searched for
-	// has once normalised (normalPhone), so that a stray "0" or "44"
-	// cannot match every case with a short or odd number.
-	minPhoneDigits = 6
-	// maxPhoneLength bounds the telephone number as typed, spaces and
-	// punctuation included.
-	maxPhoneLength = 64
-)
+// minPhoneDigits is the fewest digits a telephone number searched for by
+// FindClientCases has once normalised (normalPhone), so that a stray "0" or
+// "44" cannot match every case with a short or odd number. The search terms
+// are loose on purpose otherwise: the person asking may have written their
+// details differently from the form. How long each term may be, as typed, is
+// the contract's max_length, which the platform applies before any handler.
+const minPhoneDigits = 6
 
 // contactBatch is how many cases' contact details a search reads and opens
 // at a time: a group keeps tens of cases, so one or two batches, but never
@@ -123,10 +117,10 @@ func clientSearch(email, phone string) (clientQuery, error) {
 	}
 	q := clientQuery{email: normalEmail(email), phone: normalPhone(phone)}
 	if email != "" && !looseEmail(email) {
-		v.Addf("client_email", "must be an e-mail address with one @, at most %d bytes", contact.MaxEmailLength)
+		v.Add("client_email", "must be an e-mail address with one @")
 	}
-	if phone != "" && (len(phone) > maxPhoneLength || len(q.phone) < minPhoneDigits) {
-		v.Addf("client_phone", "must have at least %d digits (a UK number counted from its leading 0), at most %d characters", minPhoneDigits, maxPhoneLength)
+	if phone != "" && len(q.phone) < minPhoneDigits {
+		v.Addf("client_phone", "must have at least %d digits (a UK number counted from its leading 0)", minPhoneDigits)
 	}
 	return q, v.Err()
 }
@@ -136,7 +130,7 @@ func clientSearch(email, phone string) (clientQuery, error) {
 // not an address.
 func looseEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
-	return ok && local != "" && domain != "" && !strings.Contains(domain, "@") && len(s) <= contact.MaxEmailLength
+	return ok && local != "" && domain != "" && !strings.Contains(domain, "@")
 }
 
 // normalEmail is an e-mail address as compared: without surrounding spaces,

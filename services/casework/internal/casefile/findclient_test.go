@@ -72,11 +72,10 @@ func TestClientSearchTerms(t *testing.T) {
 		{name: "two @", email: "private@person@example.net", fields: []string{"client_email"}},
 		{name: "nothing before @", email: "@example.net", fields: []string{"client_email"}},
 		{name: "nothing after @", email: "private.person@", fields: []string{"client_email"}},
-		{name: "too long", email: strings.Repeat("a", 250) + "@example.net", fields: []string{"client_email"}},
 		{name: "five digits", phone: "77 009", fields: []string{"client_phone"}},
 		{name: "country code and five digits", phone: "+44 7700", fields: []string{"client_phone"}},
-		{name: "phone too long", phone: "07700 900999" + strings.Repeat(" ", 60), want: clientQuery{phone: "07700900999"}},
-		{name: "phone too long within", phone: "0" + strings.Repeat("-", 64) + "7700900999", fields: []string{"client_phone"}},
+		{name: "phone with many spaces around", phone: "07700 900999" + strings.Repeat(" ", 40), want: clientQuery{phone: "07700900999"}},
+		{name: "phone with much punctuation", phone: "0" + strings.Repeat("-", 40) + "7700900999", want: clientQuery{phone: "07700900999"}},
 		{name: "good e-mail, bad telephone", email: secretEmail, phone: "12", fields: []string{"client_phone"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -70,13 +70,6 @@ type TextInput struct {
 // ids.
 var resourceID = regexp.MustCompile(`^[a-z][a-z0-9-]{1,38}[a-z0-9]$`)
 
-// Limits on what a step records.
-const (
-	MaxTextLength = 20000
-	MaxSlots      = 10
-	maxWithheld   = 50
-)
-
 // StepResult is what taking a step changed.
 type StepResult struct {
 	View  View
@@ -577,12 +570,12 @@ func (a *applying) writeText(kind DocumentKind, required bool, then func(Documen
 	return nil
 }
 
+// checkText refuses an empty text where one is required. How long a text
+// may be, and what it may hold, is the contract's text rule (max_length in
+// the proto), which the platform applies before any handler runs.
 func checkText(field, text string, required bool) error {
-	switch {
-	case required && text == "":
+	if required && text == "" {
 		return nameViolation(field, "must not be empty")
-	case len(text) > MaxTextLength:
-		return nameViolation(field, fmt.Sprintf("must be at most %d bytes", MaxTextLength))
 	}
 	return nil
 }
@@ -657,11 +650,10 @@ const (
 func (a *applying) proposeMeeting() error {
 	p := a.r.Proposal
 	var v fault.Violations
-	switch {
-	case len(p.Slots) == 0:
+	// At most max_items times, and a location of at most max_length
+	// characters: the contract's rule, applied before any handler.
+	if len(p.Slots) == 0 {
 		v.Add("meeting_proposal.slots", "must propose at least one time")
-	case len(p.Slots) > MaxSlots:
-		v.Addf("meeting_proposal.slots", "must propose at most %d times", MaxSlots)
 	}
 	for i, s := range p.Slots {
 		switch {
@@ -672,9 +664,6 @@ func (a *applying) proposeMeeting() error {
 		case s.End.Sub(s.Start) > 12*time.Hour:
 			v.Addf(fmt.Sprintf("meeting_proposal.slots[%d]", i), "must last at most 12 hours")
 		}
-	}
-	if len(p.Location) > 200 {
-		v.Add("meeting_proposal.location", "must be at most 200 bytes")
 	}
 	if err := v.Err(); err != nil {
 		return err
@@ -819,11 +808,8 @@ func (a *applying) answerStatement() error {
 	}
 	a.subject = ans.Document
 	if a.r.Outcome != "APPROVED" {
-		comment := strings.TrimSpace(ans.Comment)
-		if err := checkText("statement_answer.comment", comment, false); err != nil {
-			return err
-		}
-		if comment != "" {
+		// The comment is optional; its length is the contract's rule.
+		if comment := strings.TrimSpace(ans.Comment); comment != "" {
 			d := a.newDocument(ClientCommentDoc)
 			d.Text, d.Subject = comment, ans.Document
 			a.created = append(a.created, d)
@@ -835,10 +821,8 @@ func (a *applying) answerStatement() error {
 	if con.Sharing == "" {
 		con.Sharing = ShareFull
 	}
-	var v fault.Violations
-	if len(con.Withheld) > maxWithheld {
-		v.Addf("statement_answer.constraints.withheld_details", "must list at most %d details", maxWithheld)
-	}
+	// How many details, and how long each and `other` may be, is the
+	// contract's rule (max_items, max_length), applied before any handler.
 	kept := con.Withheld[:0:0]
 	for _, w := range con.Withheld {
 		if w = strings.TrimSpace(w); w != "" {
@@ -846,12 +830,6 @@ func (a *applying) answerStatement() error {
 		}
 	}
 	con.Withheld = kept
-	if len(con.Other) > MaxTextLength {
-		v.Addf("statement_answer.constraints.other", "must be at most %d bytes", MaxTextLength)
-	}
-	if err := v.Err(); err != nil {
-		return err
-	}
 	a.c.Progress.Approved = a.c.Progress.Statement
 	a.amended = append(a.amended, Document{ID: a.c.Progress.Statement, CaseID: a.c.ID, Kind: WrittenStatementDoc,
 		Statement: &Statement{Constraints: &con}})
