@@ -823,12 +823,14 @@ func TestListCasesFilters(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}
-	// A client's list is their own case; a link group lists nothing.
+	// A client's list is their own case; a link group lists nothing: the
+	// contract does not declare ListCases for link groups, so the platform
+	// refuses one before the handler runs.
 	if got := list(asClient, &caseworkv1.ListCasesRequest{}); !slices.Equal(got, []string{a.name}) {
 		t.Errorf("the client's list: %v", got)
 	}
 	_, err := a.clients[asLinkGroup].ListCases(context.Background(), &caseworkv1.ListCasesRequest{Parent: "groups/riverside"})
-	wantCode(t, "link group listing", err, codes.PermissionDenied, "MEMBERS_ONLY", "")
+	wantCode(t, "link group listing", err, codes.PermissionDenied, "CALLER_NOT_ALLOWED", "")
 	// Overdue, once a deadline has passed.
 	if _, err := e.db.Exec(context.Background(), `UPDATE cases SET deadline = now() - interval '1 day' WHERE id = $1`, strings.TrimPrefix(a.name, "groups/riverside/cases/")); err != nil {
 		t.Fatal(err)
@@ -885,7 +887,12 @@ func TestReissueAccessCode(t *testing.T) {
 	e := startCasework(t)
 	w := e.openWalk(t, "CODE"+strings.ToUpper(uuid.NewString()[:8]))
 	w.do(t, "appoint")
-	for _, who := range []string{asClient, asTherapist, asLP, asOther} {
+	// The contract declares ReissueAccessCode for members only: the client
+	// is refused before the handler runs; a member who is not the case's
+	// SPC, by the handler.
+	_, err := w.clients[asClient].ReissueAccessCode(context.Background(), &caseworkv1.ReissueAccessCodeRequest{Name: w.name})
+	wantCode(t, "client reissuing", err, codes.PermissionDenied, "CALLER_NOT_ALLOWED", "")
+	for _, who := range []string{asTherapist, asLP, asOther} {
 		_, err := w.clients[who].ReissueAccessCode(context.Background(), &caseworkv1.ReissueAccessCodeRequest{Name: w.name})
 		wantCode(t, who+" reissuing", err, codes.PermissionDenied, "SPC_ONLY", "")
 	}
