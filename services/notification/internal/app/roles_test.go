@@ -365,6 +365,16 @@ func TestTemplateOverrides(t *testing.T) {
 	if _, err := admin.PreviewTemplate(ctx, &notificationv1.PreviewTemplateRequest{Name: name, Draft: &notificationv1.Template{TextBody: "{{"}}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("broken draft preview: %v", err)
 	}
+	// A body's limit is the contract's max_length, 20,000 characters,
+	// however many bytes each takes; one more is refused, naming the field.
+	longest := strings.Repeat("😀", 20000)
+	if long, err := admin.PreviewTemplate(ctx, &notificationv1.PreviewTemplateRequest{Name: name, Draft: &notificationv1.Template{TextBody: longest}}); err != nil || long.GetTextBody() != longest {
+		t.Errorf("draft of 20,000 four-byte characters: %d characters, %v", len([]rune(long.GetTextBody())), err)
+	}
+	_, err = admin.PreviewTemplate(ctx, &notificationv1.PreviewTemplateRequest{Name: name, Draft: &notificationv1.Template{TextBody: longest + "😀"}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "draft.text_body") {
+		t.Errorf("draft of 20,001 characters: %v", err)
+	}
 
 	// The group's wording is what is sent.
 	ev := timerEvent(fullCase, "168h0m0s")

@@ -68,8 +68,10 @@ func noticePage(size int32, pageToken string) (int, *federation.Cursor, error) {
 	return p.Size, &federation.Cursor{ReceiveTime: p.After.CreateTime, ID: p.After.ID}, nil
 }
 
-// validateFederation checks a notice beyond its annotations: an id of
-// reasonable length, a known kind, resource names of the right shape.
+// validateFederation checks a notice beyond its annotations: an id and a
+// sending group's name that are there, a known kind, resource names of the
+// right shape. How long each may be is the contract's max_length, which the
+// platform applies before any handler.
 func validateFederation(_ context.Context, _ string, req any) error {
 	switch r := req.(type) {
 	case *federationv1.ListIncomingNoticesRequest:
@@ -78,8 +80,8 @@ func validateFederation(_ context.Context, _ string, req any) error {
 	case *federationv1.DeliverNoticeRequest:
 		n := r.GetNotice()
 		var v fault.Violations
-		if id := n.GetId(); id == "" || len(id) > 100 {
-			v.Add("notice.id", "must be 1 to 100 characters")
+		if n.GetId() == "" {
+			v.Add("notice.id", "must not be empty")
 		}
 		if _, ok := noticeKinds[n.GetKind()]; !ok {
 			v.Add("notice.kind", "must be KIND_LINK_GROUPS_INFORMED or KIND_PROGRESS_REPORTED")
@@ -87,8 +89,8 @@ func validateFederation(_ context.Context, _ string, req any) error {
 		if g := n.GetFromGroup().GetName(); !isName(g, "groups/", 1) {
 			v.Add("notice.from_group.name", "must be groups/{group}")
 		}
-		if d := n.GetFromGroup().GetDisplayName(); strings.TrimSpace(d) == "" || len(d) > 200 {
-			v.Add("notice.from_group.display_name", "must be 1 to 200 characters")
+		if strings.TrimSpace(n.GetFromGroup().GetDisplayName()) == "" {
+			v.Add("notice.from_group.display_name", "must not be empty")
 		}
 		if c := n.GetCase(); !strings.HasPrefix(c, n.GetFromGroup().GetName()+"/cases/") || !isName(c, "groups/", 3) {
 			v.Add("notice.case", "must be a case of the sending group, groups/{group}/cases/{case}")
@@ -102,10 +104,10 @@ func validateFederation(_ context.Context, _ string, req any) error {
 }
 
 // isName reports whether s is prefix followed by slashes more segments,
-// none empty, within 300 characters.
+// none empty.
 func isName(s, prefix string, slashes int) bool {
 	rest, ok := strings.CutPrefix(s, prefix)
-	if !ok || len(s) > 300 || strings.Count(rest, "/") != slashes-1 {
+	if !ok || strings.Count(rest, "/") != slashes-1 {
 		return false
 	}
 	for _, seg := range strings.Split(rest, "/") {

@@ -6,7 +6,6 @@ import (
 	htmltemplate "html/template"
 	"io/fs"
 	texttemplate "text/template"
-	"unicode/utf8"
 )
 
 // Override is a group's own wording of a template. An empty part keeps the
@@ -23,9 +22,6 @@ func (o Override) IsZero() bool { return o.Subject == "" && o.Text == "" && o.HT
 // Source is a template's wording as written: the three parts' source text.
 // HTML is empty for a plain-text message.
 type Source = Override
-
-// MaxOverrideLen bounds each part of an override, in bytes.
-const MaxOverrideLen = 20000
 
 // Has reports whether the catalog holds key.
 func (c *Catalog) Has(key string) bool {
@@ -57,21 +53,14 @@ type Problems map[string]string
 
 // Check parses o's parts and renders them with Sample data, so that an
 // override that would fail at send time is refused when it is set. It
-// returns nil when o is usable for key.
+// returns nil when o is usable for key. Each part's length and what
+// characters it may hold are the contract's text rule (max_length in the
+// proto, in characters), which the platform applies before any handler.
 func (c *Catalog) Check(key string, o Override) Problems {
 	p := Problems{}
 	if !c.Has(key) {
 		p["name"] = "there is no such template"
 		return p
-	}
-	parts := map[string]string{"subject": o.Subject, "text": o.Text, "html": o.HTML}
-	for part, src := range parts {
-		switch {
-		case len(src) > MaxOverrideLen:
-			p[part] = fmt.Sprintf("must be at most %d bytes", MaxOverrideLen)
-		case !utf8.ValidString(src):
-			p[part] = "must be UTF-8 text"
-		}
 	}
 	if o.HTML != "" && c.PlainText(key) {
 		p["html"] = "this message is plain text only; it has no HTML body"
