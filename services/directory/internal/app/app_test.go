@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -360,6 +361,17 @@ func TestDirectoryRPCs(t *testing.T) {
 		if _, err := e.client.GetGroup(as(tok.GetSecret()), &directoryv1.GetGroupRequest{Name: "groups/riverside"}); err != nil {
 			t.Errorf("the new token does not work: %v", err)
 		}
+		// The label's limit is the contract's 200 characters, however many
+		// bytes each takes; one more is refused, naming the field.
+		label := strings.Repeat("🔑", 200)
+		tok, err = e.client.CreateAccessToken(as(admin), &directoryv1.CreateAccessTokenRequest{Parent: "groups/riverside/members/cai",
+			AccessToken: &directoryv1.AccessToken{DisplayName: label}})
+		if err != nil || tok.GetDisplayName() != label {
+			t.Errorf("a label of 200 four-byte characters: %v, %v", tok.GetDisplayName(), err)
+		}
+		_, err = e.client.CreateAccessToken(as(admin), &directoryv1.CreateAccessTokenRequest{Parent: "groups/riverside/members/cai",
+			AccessToken: &directoryv1.AccessToken{DisplayName: label + "🔑"}})
+		testenv.WantStatus(t, err, codes.InvalidArgument, "INVALID_FIELDS", "access_token.display_name")
 	})
 }
 

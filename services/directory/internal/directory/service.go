@@ -360,11 +360,8 @@ func (s *Service) CreateAccessToken(ctx context.Context, h TokenHolder, displayN
 		v.Add("access_token.expire_time", "must be in the future")
 		return IssuedToken{}, v.Err()
 	}
-	if len(displayName) > 200 {
-		v := fault.Violations{}
-		v.Add("access_token.display_name", "must be at most 200 characters")
-		return IssuedToken{}, v.Err()
-	}
+	// The display name's length (200 characters) is the contract's
+	// max_length, applied before any handler.
 	id := strings.ToLower(tokenEncoding.EncodeToString(randomBytes(10)))
 	secret := strings.ToLower(tokenEncoding.EncodeToString(randomBytes(32)))
 	hash := sha256.Sum256([]byte(secret))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
@@ -14,9 +13,6 @@ import (
 // CurrentStatement names the version of a statement in force, in place of a
 // version number.
 const CurrentStatement = "current"
-
-// MaxStatementLength is the longest statement accepted, in characters.
-const MaxStatementLength = 100000
 
 func notFoundStatement() error {
 	return fault.New(fault.NotFound, "STATEMENT_NOT_FOUND", "no such statement version")
@@ -42,17 +38,12 @@ func (s *Service) CreateStatement(ctx context.Context, groupID, markdown string)
 	if !mayAdminister(auth.FromContext(ctx), groupID) {
 		return Statement{}, denied("write statements")
 	}
-	var v fault.Violations
-	switch n := utf8.RuneCountInString(markdown); {
-	case !utf8.ValidString(markdown):
-		v.Add("statement.markdown", "must be valid UTF-8")
-	case len(ParseSections(markdown)) == 0:
+	// How long it may be, and what it may hold, is the contract's text
+	// rule (max_length in the proto), applied before any handler.
+	if len(ParseSections(markdown)) == 0 {
+		var v fault.Violations
 		v.Add("statement.markdown", "is required")
-	case n > MaxStatementLength:
-		v.Addf("statement.markdown", "must be at most %d characters", MaxStatementLength)
-	}
-	if err := v.Err(); err != nil {
-		return Statement{}, err
+		return Statement{}, v.Err()
 	}
 	st, err := s.Store.CreateStatement(ctx, Statement{GroupID: groupID, Markdown: markdown, State: StatementDraft, CreateTime: s.now()})
 	if err != nil {

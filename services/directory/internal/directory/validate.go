@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ipnmediation/disputes/platform/contact"
 	"github.com/ipnmediation/disputes/platform/fault"
@@ -26,17 +25,12 @@ func checkID(v *fault.Violations, field, id string) {
 	}
 }
 
-func checkText(v *fault.Violations, field, s string, minLen, maxLen int) {
-	n := utf8.RuneCountInString(strings.TrimSpace(s))
-	switch {
-	case !utf8.ValidString(s):
-		v.Add(field, "must be valid UTF-8")
-	case n < minLen && minLen == 1:
+// checkRequired refuses a text that is empty or only spaces. How long a text
+// may be, and what it may hold, is the contract's text rule (max_length in
+// the proto, in characters), which the platform applies before any handler.
+func checkRequired(v *fault.Violations, field, s string) {
+	if strings.TrimSpace(s) == "" {
 		v.Add(field, "is required")
-	case n < minLen:
-		v.Addf(field, "must be at least %d characters", minLen)
-	case n > maxLen:
-		v.Addf(field, "must be at most %d characters", maxLen)
 	}
 }
 
@@ -45,9 +39,7 @@ func validateGroup(g Group, creating bool) error {
 	if creating {
 		checkID(&v, "group_id", g.ID)
 	}
-	checkText(&v, "group.display_name", g.DisplayName, 1, 200)
-	checkText(&v, "group.meeting_frequency", g.MeetingFrequency, 0, 200)
-	checkText(&v, "group.public_contact", g.PublicContact, 0, 500)
+	checkRequired(&v, "group.display_name", g.DisplayName)
 	if g.IPNStatus < StatusUnspecified || g.IPNStatus > StatusMemberGroup {
 		v.Add("group.ipn_status", "is not a known status")
 	}
@@ -79,7 +71,7 @@ func validateGroup(g Group, creating bool) error {
 func validateMember(m Member) error {
 	var v fault.Violations
 	checkID(&v, "member_id", m.ID)
-	checkText(&v, "member.display_name", m.DisplayName, 1, 200)
+	checkRequired(&v, "member.display_name", m.DisplayName)
 	if m.Email == "" {
 		v.Add("member.contact.email", "is required: members are told of new concerns by e-mail")
 	} else if !contact.ValidEmail(m.Email) {
@@ -88,21 +80,13 @@ func validateMember(m Member) error {
 	if m.Phone != "" && !contact.ValidPhone(m.Phone) {
 		v.Add("member.contact.phone", "must be a telephone number of 7 to 20 digits")
 	}
-	for field, text := range map[string]string{
-		"member.public_profile.training":       m.Profile.Training,
-		"member.public_profile.qualifications": m.Profile.Qualifications,
-		"member.public_profile.experience":     m.Profile.Experience,
-		"member.public_profile.way_of_working": m.Profile.WayOfWorking,
-	} {
-		checkText(&v, field, text, 0, 5000)
-	}
 	return v.Err()
 }
 
 func validateLinkGroup(l LinkGroup) error {
 	var v fault.Violations
 	checkID(&v, "link_group_id", l.ID)
-	checkText(&v, "link_group.display_name", l.DisplayName, 1, 200)
+	checkRequired(&v, "link_group.display_name", l.DisplayName)
 	switch {
 	case l.LocalGroup != "" && l.ContactEmail != "":
 		v.Add("link_group", "is either a local group or an external group, not both")
@@ -111,7 +95,7 @@ func validateLinkGroup(l LinkGroup) error {
 	case l.ContactEmail != "" && !contact.ValidEmail(l.ContactEmail):
 		v.Add("link_group.external_group.contact_email", "must be an e-mail address such as name@example.org")
 	}
-	if l.GRPCEndpoint != "" && (len(l.GRPCEndpoint) > 255 || !strings.Contains(l.GRPCEndpoint, ":")) {
+	if l.GRPCEndpoint != "" && !strings.Contains(l.GRPCEndpoint, ":") {
 		v.Add("link_group.external_group.grpc_endpoint", "must be host:port")
 	}
 	return v.Err()
