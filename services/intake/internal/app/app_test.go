@@ -358,6 +358,9 @@ func TestIntake(t *testing.T) {
 			{name: "name too long", wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"concern.client_name"}, edit: func(r *intakev1.CreateConcernRequest) {
 				r.Concern.ClientName = strings.Repeat("n", 201)
 			}},
+			{name: "description of 20,001 characters", wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"concern.description"}, edit: func(r *intakev1.CreateConcernRequest) {
+				r.Concern.Description = strings.Repeat("😀", 20001)
+			}},
 			{name: "missing concern", wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"concern"}, edit: func(r *intakev1.CreateConcernRequest) {
 				r.Concern = nil
 			}},
@@ -389,6 +392,23 @@ func TestIntake(t *testing.T) {
 					t.Errorf("message %q does not say the group is not yet ready", st.Message())
 				}
 			})
+		}
+	})
+
+	// The limits are the contract's max_length, in characters: a
+	// description of 20,000 four-byte characters (80,000 bytes) and a name of
+	// 200 are accepted and kept whole.
+	t.Run("CreateConcern at the longest", func(t *testing.T) {
+		req := validRequest()
+		req.Concern.Description = strings.Repeat("😀", 20000)
+		req.Concern.ClientName = strings.Repeat("名", 200)
+		long, err := public.CreateConcern(ctx, req)
+		if err != nil {
+			t.Fatalf("CreateConcern: %v", err)
+		}
+		got, err := casework.GetConcern(ctx, &intakev1.GetConcernRequest{Name: long.GetName()})
+		if err != nil || got.GetDescription() != req.GetConcern().GetDescription() || got.GetClientName() != req.GetConcern().GetClientName() {
+			t.Errorf("GetConcern: description of %d characters, name of %d, %v", len([]rune(got.GetDescription())), len([]rune(got.GetClientName())), err)
 		}
 	})
 }

@@ -2,23 +2,18 @@ package concern
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ipnmediation/disputes/platform/contact"
 	"github.com/ipnmediation/disputes/platform/fault"
-)
-
-// Limits on what a client may submit.
-const (
-	MaxClientNameLength  = 200
-	MaxDescriptionLength = 20000
 )
 
 // Check returns an InvalidArgument error listing every field of a
 // CreateConcern request (parent and concern) that breaks the rules, or nil.
 // Field paths are those of the request, for example
 // "concern.client_contact.email". Descriptions never repeat the value, which
-// may be confidential.
+// may be confidential. How long each text may be, and what it may hold, is
+// the contract's text rule (max_length in the proto, in characters), which
+// the platform applies before any handler.
 func Check(parent string, d Draft) error {
 	var v fault.Violations
 	if parent == "" {
@@ -30,8 +25,8 @@ func Check(parent string, d Draft) error {
 	case parent != "" && !strings.HasPrefix(d.Practitioner, parent+"/members/"):
 		v.Add("concern.practitioner", "must be a member of the group named in parent")
 	}
-	checkText(&v, "concern.client_name", d.ClientName, MaxClientNameLength)
-	checkText(&v, "concern.description", d.Description, MaxDescriptionLength)
+	checkRequired(&v, "concern.client_name", d.ClientName)
+	checkRequired(&v, "concern.description", d.Description)
 
 	email, phone := strings.TrimSpace(d.Contact.Email), strings.TrimSpace(d.Contact.Phone)
 	if email == "" && phone == "" {
@@ -46,13 +41,11 @@ func Check(parent string, d Draft) error {
 	return v.Err()
 }
 
-func checkText(v *fault.Violations, field, s string, maxLen int) {
-	switch n := utf8.RuneCountInString(strings.TrimSpace(s)); {
+func checkRequired(v *fault.Violations, field, s string) {
+	switch {
 	case s == "":
 		v.Add(field, "is required")
-	case n == 0:
+	case strings.TrimSpace(s) == "":
 		v.Add(field, "must not be blank")
-	case n > maxLen:
-		v.Addf(field, "must be at most %d characters", maxLen)
 	}
 }
