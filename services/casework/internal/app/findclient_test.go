@@ -142,6 +142,7 @@ func TestFindClientCases(t *testing.T) {
 		f(r)
 		return r
 	}
+	longPhone := "0" + strings.Repeat("-", 54) + "7700900123" // 65 characters, 11 digits
 	refusals := []struct {
 		name       string
 		client     caseworkv1.CaseworkServiceClient
@@ -178,7 +179,7 @@ func TestFindClientCases(t *testing.T) {
 			wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"client_email"}},
 		{name: "a tab after the e-mail address", client: admin, req: with(func(r *caseworkv1.FindClientCasesRequest) { r.ClientEmail = janeEmail + "\t" }),
 			wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"client_email"}},
-		{name: "a telephone number too long", client: admin, req: with(func(r *caseworkv1.FindClientCasesRequest) { r.ClientPhone = "0" + strings.Repeat("-", 54) + "7700900123" }),
+		{name: "a telephone number too long", client: admin, req: with(func(r *caseworkv1.FindClientCasesRequest) { r.ClientPhone = longPhone }),
 			wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"client_phone"}},
 		{name: "too few digits", client: admin, req: with(func(r *caseworkv1.FindClientCasesRequest) { r.ClientPhone = "07700" }),
 			wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"client_phone"}},
