@@ -159,9 +159,16 @@ func Run(ctx context.Context, cfg Config) error {
 // service is not up yet. Reconnection backs off to at most 5s (gRPC's default
 // is 2 minutes), so that a service that starts after the gateway is reachable
 // soon after it comes up. creds are mutual TLS or plaintext, as configured.
+//
+// Every request passes the platform's text rule before it is marshalled, as
+// it would at the service: a value a REST client sent that gRPC cannot carry
+// (a path segment or query parameter that is not UTF-8) is refused as
+// INVALID_ARGUMENT with a field violation naming the field, not failed as an
+// internal marshalling error.
 func dial(addr string, creds credentials.TransportCredentials) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds),
+		grpc.WithChainUnaryInterceptor(grpcserver.TextRuleClientInterceptor()),
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 200 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
 			MinConnectTimeout: 5 * time.Second,

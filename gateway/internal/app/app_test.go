@@ -331,6 +331,12 @@ func TestErrors(t *testing.T) {
 			wantStatus: 404, wantCode: 5, wantReason: "ROUTE_NOT_FOUND"},
 		{name: "method not allowed", method: "DELETE", path: "/v1/groups/g/cases/c1",
 			wantStatus: 405, wantCode: 12, wantReason: "METHOD_NOT_ALLOWED"},
+		{name: "a path segment that is not UTF-8", method: "POST", path: "/v1/groups/%ff%fe/concerns", body: `{"description": "a"}`,
+			wantStatus: 400, wantCode: 3, wantReason: "INVALID_FIELDS", wantViolations: []string{"parent"}},
+		{name: "NUL in a path segment", method: "GET", path: "/v1/groups/g/cases/c1%00",
+			wantStatus: 400, wantCode: 3, wantReason: "INVALID_FIELDS", wantViolations: []string{"name"}},
+		{name: "a query parameter that is not UTF-8", method: "GET", path: "/v1/groups/g/cases?pageToken=%ff",
+			wantStatus: 400, wantCode: 3, wantReason: "INVALID_FIELDS", wantViolations: []string{"page_token"}},
 		{name: "service down", method: "GET", path: "/v1/groups/g/deliveries",
 			wantStatus: 503, wantCode: 14, wantReason: "SERVICE_UNAVAILABLE", notInMessage: "127.0.0.1"},
 	}
