@@ -42,8 +42,6 @@ type Config struct {
 	LogLevel string
 	// ShutdownTimeout bounds the graceful drain on SIGTERM.
 	ShutdownTimeout time.Duration
-	// MaxBodyBytes is the largest request body accepted.
-	MaxBodyBytes int
 	// TrustedProxies lists the networks of reverse proxies in front of the
 	// gateway, as comma-separated CIDR prefixes; only their X-Forwarded-For
 	// is believed when telling intake the client's address.
@@ -63,7 +61,6 @@ func (c *Config) Register(set *config.Set) {
 	set.String(&c.NotificationAddr, "notification-addr", "NOTIFICATION_ADDR", "127.0.0.1:7104", "gRPC address of the notification service")
 	set.String(&c.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	set.Duration(&c.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to drain in-flight requests on SIGTERM before closing them")
-	set.Int(&c.MaxBodyBytes, "max-body-bytes", "MAX_BODY_BYTES", 64<<10, "largest request body accepted, in bytes; larger ones are refused with 413")
 	set.String(&c.TrustedProxies, "trusted-proxies", "TRUSTED_PROXIES", "", "networks of the reverse proxies in front of the gateway (CIDR prefixes, comma-separated) whose X-Forwarded-For is believed; empty: the peer is the client")
 	set.RegisterTLS(&c.TLS)
 }
@@ -76,6 +73,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	log := logging.New(os.Stdout, level, Name)
+	if _, set := os.LookupEnv("MAX_BODY_BYTES"); set {
+		// Gone: an operator upgrading should know the setting is ignored.
+		log.Warn("MAX_BODY_BYTES is no longer read: each route's body limit follows from the contract (see the log line on request body limits)")
+	}
 	creds, err := grpcserver.ClientCredentials(cfg.TLS)
 	if err != nil {
 		return err
@@ -84,11 +85,14 @@ func Run(ctx context.Context, cfg Config) error {
 	backends := []struct {
 		name, addr string
 		register   func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+		services   []string
 	}{
-		{"directory", cfg.DirectoryAddr, directoryv1.RegisterDirectoryServiceHandler},
-		{"intake", cfg.IntakeAddr, intakev1.RegisterIntakeServiceHandler},
-		{"casework", cfg.CaseworkAddr, caseworkv1.RegisterCaseworkServiceHandler},
-		{"notification", cfg.NotificationAddr, registerNotification},
+		{"directory", cfg.DirectoryAddr, directoryv1.RegisterDirectoryServiceHandler, []string{directoryv1.DirectoryService_ServiceDesc.ServiceName}},
+		{"intake", cfg.IntakeAddr, intakev1.RegisterIntakeServiceHandler, []string{intakev1.IntakeService_ServiceDesc.ServiceName}},
+		{"casework", cfg.CaseworkAddr, caseworkv1.RegisterCaseworkServiceHandler, []string{caseworkv1.CaseworkService_ServiceDesc.ServiceName}},
+		{"notification", cfg.NotificationAddr, registerNotification, []string{
+			notificationv1.NotificationService_ServiceDesc.ServiceName, federationv1.FederationService_ServiceDesc.ServiceName,
+		}},
 	}
 	// The gateway dials the services itself rather than through
 	// Register…HandlerFromEndpoint: those close their connection as soon as
@@ -101,7 +105,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("%s: %w", b.name, err)
 		}
 		defer conn.Close()
-		handlerBackends = append(handlerBackends, httpapi.Backend{Name: b.name, Conn: conn, Register: b.register})
+		handlerBackends = append(handlerBackends, httpapi.Backend{Name: b.name, Conn: conn, Register: b.register, Services: b.services})
 	}
 
 	proxies, err := grpcserver.ParsePrefixes(cfg.TrustedProxies)
@@ -111,7 +115,6 @@ func Run(ctx context.Context, cfg Config) error {
 	handler, err := httpapi.New(ctx, httpapi.Options{
 		Backends:       handlerBackends,
 		Logger:         log,
-		MaxBodyBytes:   int64(cfg.MaxBodyBytes),
 		OpenAPI:        openapi.Document,
 		TrustedProxies: proxies,
 	})

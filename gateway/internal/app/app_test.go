@@ -4,19 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -46,24 +51,34 @@ func startSystem(t *testing.T, adjust func(*Config)) *system {
 	s.backends["notification"] = startBackend(t, "notification", nil)
 
 	cfg := defaults(t)
-	cfg.HTTPAddr = deadAddr(t)
 	cfg.DirectoryAddr = s.backends["directory"].addr
 	cfg.IntakeAddr = s.backends["intake"].addr
 	cfg.CaseworkAddr = s.backends["casework"].addr
 	cfg.NotificationAddr = s.backends["notification"].addr
-	cfg.LogLevel = "error"
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	s.url = "http://" + cfg.HTTPAddr
+	s.url, s.cancel, s.done = startGateway(t, cfg)
+	return s
+}
+
+// startGateway runs the gateway with cfg (on a free address, logging errors
+// only) until the test ends, and returns its base URL once it answers.
+func startGateway(t testing.TB, cfg Config) (url string, cancel context.CancelFunc, done chan error) {
+	t.Helper()
+	if cfg.HTTPAddr == "" || cfg.HTTPAddr == defaults(t).HTTPAddr {
+		cfg.HTTPAddr = deadAddr(t)
+	}
+	cfg.LogLevel = "error"
+	url = "http://" + cfg.HTTPAddr
 
 	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel, s.done = cancel, make(chan error, 1)
-	go func() { s.done <- Run(ctx, cfg) }()
+	done = make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case err := <-s.done:
+		case err := <-done:
 			if err != nil {
 				t.Errorf("Run: %v", err)
 			}
@@ -73,22 +88,22 @@ func startSystem(t *testing.T, adjust func(*Config)) *system {
 	})
 	testenv.Eventually(t, 10*time.Second, "gateway answers /healthz", func() bool {
 		select {
-		case err := <-s.done:
+		case err := <-done:
 			t.Fatalf("Run returned early: %v", err)
 		default:
 		}
-		resp, err := http.Get(s.url + "/healthz")
+		resp, err := http.Get(url + "/healthz")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return s
+	return url, cancel, done
 }
 
 // defaults returns the configuration with every setting at its default.
-func defaults(t *testing.T) Config {
+func defaults(t testing.TB) Config {
 	t.Helper()
 	var cfg Config
 	set := config.NewSet("gateway", func(string) (string, bool) { return "", false })
@@ -149,17 +164,17 @@ func TestSettings(t *testing.T) {
 			name: "defaults",
 			want: Config{HTTPAddr: "127.0.0.1:7180", DirectoryAddr: "127.0.0.1:7101", IntakeAddr: "127.0.0.1:7102",
 				CaseworkAddr: "127.0.0.1:7103", NotificationAddr: "127.0.0.1:7104", LogLevel: "info",
-				ShutdownTimeout: 10 * time.Second, MaxBodyBytes: 65536},
+				ShutdownTimeout: 10 * time.Second},
 		},
 		{
 			name: "environment, then flags",
 			env: map[string]string{"HTTP_ADDR": "0.0.0.0:8080", "DIRECTORY_ADDR": "directory:7101", "INTAKE_ADDR": "intake:7102",
 				"CASEWORK_ADDR": "casework:7103", "NOTIFICATION_ADDR": "notification:7104", "LOG_LEVEL": "debug",
-				"SHUTDOWN_TIMEOUT": "3s", "MAX_BODY_BYTES": "1000"},
-			args: []string{"-max-body-bytes", "2000", "-http-addr", ":9090"},
+				"SHUTDOWN_TIMEOUT": "3s"},
+			args: []string{"-shutdown-timeout", "4s", "-http-addr", ":9090"},
 			want: Config{HTTPAddr: ":9090", DirectoryAddr: "directory:7101", IntakeAddr: "intake:7102",
 				CaseworkAddr: "casework:7103", NotificationAddr: "notification:7104", LogLevel: "debug",
-				ShutdownTimeout: 3 * time.Second, MaxBodyBytes: 2000},
+				ShutdownTimeout: 4 * time.Second},
 		},
 	}
 	for _, tt := range tests {
@@ -337,6 +352,8 @@ func TestErrors(t *testing.T) {
 			wantStatus: 400, wantCode: 3, wantReason: "INVALID_FIELDS", wantViolations: []string{"name"}},
 		{name: "a query parameter that is not UTF-8", method: "GET", path: "/v1/groups/g/cases?pageToken=%ff",
 			wantStatus: 400, wantCode: 3, wantReason: "INVALID_FIELDS", wantViolations: []string{"page_token"}},
+		{name: "two JSON values", method: "POST", path: "/v1/groups/g/concerns", body: `{"description": "a"} {"bogus": "secret words"}`,
+			wantStatus: 400, wantCode: 3, wantReason: "MALFORMED_REQUEST", notInMessage: "secret words"},
 		{name: "service down", method: "GET", path: "/v1/groups/g/deliveries",
 			wantStatus: 503, wantCode: 14, wantReason: "SERVICE_UNAVAILABLE", notInMessage: "127.0.0.1"},
 	}
@@ -510,43 +527,221 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
+// concernField returns the descriptor of a field of intake's Concern.
+func concernField(t *testing.T, name string) protoreflect.FieldDescriptor {
+	t.Helper()
+	fd := (&intakev1.Concern{}).ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(name))
+	if fd == nil {
+		t.Fatalf("Concern has no field %s", name)
+	}
+	return fd
+}
+
+// maxLength is a string field's declared max_length.
+func maxLength(t *testing.T, fd protoreflect.FieldDescriptor) int {
+	t.Helper()
+	schema, _ := proto.GetExtension(fd.Options(), options.E_Openapiv2Field).(*options.JSONSchema)
+	if schema.GetMaxLength() == 0 {
+		t.Fatalf("%s declares no max_length", fd.FullName())
+	}
+	return int(schema.GetMaxLength())
+}
+
+// tooLargeBytes returns the maxBytes of a 413 answer.
+func tooLargeBytes(t *testing.T, resp response) int {
+	t.Helper()
+	if resp.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413: %.300s", resp.status, resp.body)
+	}
+	var e errorBody
+	if err := json.Unmarshal(resp.body, &e); err != nil {
+		t.Fatalf("not JSON: %v: %.300s", err, resp.body)
+	}
+	info := e.detail("google.rpc.ErrorInfo")
+	if info == nil || info["reason"] != "REQUEST_TOO_LARGE" {
+		t.Fatalf("error %s, want reason REQUEST_TOO_LARGE", resp.body)
+	}
+	meta, _ := info["metadata"].(map[string]any)
+	n, err := strconv.Atoi(fmt.Sprint(meta["maxBytes"]))
+	if err != nil {
+		t.Fatalf("maxBytes %v: %v", meta["maxBytes"], err)
+	}
+	return n
+}
+
+// TestBodyLimit: CreateConcern's body limit follows from the contract. A
+// body with every field at its limit in characters of four bytes, even
+// written as JSON escapes, goes through; a byte more than the route's bound
+// is 413 whether or not the body says its length.
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
-	const limit = 1024
-	s := startSystem(t, func(c *Config) { c.MaxBodyBytes = limit })
-	concern := func(size int) string {
-		// A valid concern whose description pads the body to size bytes.
-		head := `{"practitioner":"groups/g/members/cal-reyes","clientName":"Sam","description":"`
-		return head + strings.Repeat("x", size-len(head)-2) + `"}`
+	s := startSystem(t, nil)
+	grin := strings.Repeat("😀", 1)
+	at := func(name string) string { return strings.Repeat(grin, maxLength(t, concernField(t, name))) }
+	contactField := func(name string) protoreflect.FieldDescriptor {
+		return (&intakev1.ClientContact{}).ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(name))
 	}
+	full := map[string]any{
+		"name":         at("name"),
+		"practitioner": at("practitioner"),
+		"description":  at("description"),
+		"clientName":   at("client_name"),
+		"clientContact": map[string]string{
+			"email": strings.Repeat(grin, maxLength(t, contactField("email"))),
+			"phone": strings.Repeat(grin, maxLength(t, contactField("phone"))),
+		},
+	}
+	raw, err := json.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	escaped := strings.ReplaceAll(string(raw), grin, `\ud83d\ude00`)
+	longest := fmt.Sprintf(`{"practitioner":"groups/g/members/cal-reyes","clientName":"Sam","description":%q}`, strings.Repeat(grin, 20000))
+
+	// The route's bound, as a 413 for a body far beyond it says.
+	bound := tooLargeBytes(t, do(t, "POST", s.url+"/v1/groups/g/concerns", map[string]string{"Content-Type": "application/json"},
+		strings.NewReader(escaped+strings.Repeat(" ", 1<<20))))
+	if bound < len(escaped) {
+		t.Fatalf("the bound %d is less than the longest valid body in escapes, %d bytes", bound, len(escaped))
+	}
+	padded := func(body string, size int) string { return body + strings.Repeat(" ", size-len(body)) }
+
 	tests := []struct {
 		name       string
 		body       io.Reader
 		wantStatus int
+		// wantDescription is the description the service must get, whole.
+		wantDescription string
 	}{
-		{name: "at the limit", body: strings.NewReader(concern(limit)), wantStatus: 200},
-		{name: "over the limit, with a length", body: strings.NewReader(concern(limit + 1)), wantStatus: 413},
+		{name: "every field at its limit, in four-byte characters", body: strings.NewReader(string(raw)), wantStatus: 200, wantDescription: at("description")},
+		{name: "every field at its limit, written as escapes", body: strings.NewReader(escaped), wantStatus: 200, wantDescription: at("description")},
+		{name: "a 20,000-character description of four-byte characters", body: strings.NewReader(longest), wantStatus: 200, wantDescription: strings.Repeat(grin, 20000)},
+		{name: "exactly the bound", body: strings.NewReader(padded(escaped, bound)), wantStatus: 200, wantDescription: at("description")},
+		{name: "a byte over the bound, with a length", body: strings.NewReader(padded(escaped, bound+1)), wantStatus: 413},
 		// io.MultiReader hides the length, so the body is sent chunked.
-		{name: "over the limit, chunked", body: io.MultiReader(strings.NewReader(concern(10 * limit))), wantStatus: 413},
+		{name: "a byte over the bound, chunked", body: io.MultiReader(strings.NewReader(padded(escaped, bound+1))), wantStatus: 413},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			resp := do(t, "POST", s.url+"/v1/groups/g/concerns", map[string]string{"Content-Type": "application/json"}, tt.body)
 			if resp.status != tt.wantStatus {
-				t.Fatalf("status %d, want %d: %s", resp.status, tt.wantStatus, resp.body)
+				t.Fatalf("status %d, want %d: %.300s", resp.status, tt.wantStatus, resp.body)
 			}
 			if tt.wantStatus == 413 {
-				var e errorBody
-				if err := json.Unmarshal(resp.body, &e); err != nil {
-					t.Fatalf("not JSON: %v: %s", err, resp.body)
+				if got := tooLargeBytes(t, resp); got != bound {
+					t.Errorf("maxBytes %d, want the route's bound %d", got, bound)
 				}
-				if info := e.detail("google.rpc.ErrorInfo"); info == nil || info["reason"] != "REQUEST_TOO_LARGE" {
-					t.Errorf("error %s, want reason REQUEST_TOO_LARGE", resp.body)
-				}
+				return
+			}
+			if !s.intake.received(func(c call) bool {
+				return c.method == "CreateConcern" && c.request.(*intakev1.CreateConcernRequest).GetConcern().GetDescription() == tt.wantDescription
+			}) {
+				t.Error("intake did not get the description whole")
 			}
 		})
 	}
+
+	t.Run("a route without a body takes little", func(t *testing.T) {
+		t.Parallel()
+		max := tooLargeBytes(t, do(t, "GET", s.url+"/v1/groups/g/cases/c1", nil, strings.NewReader(strings.Repeat(" ", 64<<10))))
+		if max >= bound || max < 2 {
+			t.Errorf("maxBytes %d for a route without a body", max)
+		}
+		if resp := do(t, "GET", s.url+"/v1/groups/g/cases/c1", nil, strings.NewReader("{}")); resp.status != 200 {
+			t.Errorf("GET with {}: status %d", resp.status)
+		}
+	})
+	t.Run("no route: the mux answers, whatever the body", func(t *testing.T) {
+		t.Parallel()
+		resp := do(t, "POST", s.url+"/v2/anything", nil, strings.NewReader(strings.Repeat(" ", 64<<10)))
+		if resp.status != http.StatusNotFound {
+			t.Errorf("status %d, want 404", resp.status)
+		}
+	})
+}
+
+// TestUnknownFields: a field the body's message does not have, or a string
+// that is not UTF-8, is 400 INVALID_FIELDS with a field violation naming
+// it, and the call never reaches the service.
+func TestUnknownFields(t *testing.T) {
+	t.Parallel()
+	s := startSystem(t, nil)
+	tests := []struct {
+		name   string
+		path   string
+		body   string
+		marker string // a description the service must never see
+		// want is the one field violation: field, then words of its
+		// description.
+		want [2]string
+	}{
+		{name: "an unknown field", path: "/v1/groups/g/concerns", marker: "m1",
+			body: `{"practitioner": "groups/g/members/m", "description": "m1", "clientName": "Sam", "bogus": 1}`,
+			want: [2]string{"concern.bogus", "is not a field of Concern"}},
+		{name: "an unknown nested field", path: "/v1/groups/g/concerns", marker: "m2",
+			body: `{"description": "m2", "clientContact": {"email": "sam@client.example.net", "bogus": {"x": 1}}}`,
+			want: [2]string{"concern.client_contact.bogus", "is not a field of ClientContact"}},
+		{name: "the request id in the body", path: "/v1/groups/g/concerns", marker: "m3",
+			body: `{"description": "m3", "requestId": "4c0b8c6e-8f5e-4f0e-9a43-2d6c1f0b7a19"}`,
+			want: [2]string{"concern.requestId", "send it as the query parameter `requestId`"}},
+		{name: "invalid UTF-8 in a string", path: "/v1/groups/g/concerns", marker: "m4",
+			body: "{\"description\": \"m4\", \"clientName\": \"Sam\xff\xfe\"}",
+			want: [2]string{"concern.client_name", "valid UTF-8"}},
+		{name: "an unknown field of a whole-request body", path: "/v1/clientSessions",
+			body: `{"reference": "K7QM-3XRD", "accessCode": "x", "bogus": true}`,
+			want: [2]string{"bogus", "is not a field of CreateClientSessionRequest"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			resp := do(t, "POST", s.url+tt.path, map[string]string{"Content-Type": "application/json"}, strings.NewReader(tt.body))
+			if resp.status != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400: %s", resp.status, resp.body)
+			}
+			var e errorBody
+			if err := json.Unmarshal(resp.body, &e); err != nil {
+				t.Fatalf("not JSON: %v: %s", err, resp.body)
+			}
+			if info := e.detail("google.rpc.ErrorInfo"); e.Code != 3 || info == nil || info["reason"] != "INVALID_FIELDS" {
+				t.Errorf("code %d, ErrorInfo %v, want 3 INVALID_FIELDS", e.Code, info)
+			}
+			br := e.detail("google.rpc.BadRequest")
+			vs, _ := br["fieldViolations"].([]any)
+			if len(vs) != 1 {
+				t.Fatalf("field violations %v, want one", vs)
+			}
+			v := vs[0].(map[string]any)
+			if v["field"] != tt.want[0] || !strings.Contains(fmt.Sprint(v["description"]), tt.want[1]) {
+				t.Errorf("violation %v, want %s: …%s…", v, tt.want[0], tt.want[1])
+			}
+			for _, secret := range []string{"Sam", "4c0b8c6e", "sam@"} {
+				if strings.Contains(string(resp.body), secret) {
+					t.Errorf("the answer repeats %q: %s", secret, resp.body)
+				}
+			}
+			if tt.marker != "" && s.intake.received(func(c call) bool {
+				return c.method == "CreateConcern" && c.request.(*intakev1.CreateConcernRequest).GetConcern().GetDescription() == tt.marker
+			}) {
+				t.Error("the call reached intake")
+			}
+		})
+	}
+
+	t.Run("proto names, and the request id where it belongs", func(t *testing.T) {
+		t.Parallel()
+		body := `{"practitioner": "groups/g/members/m", "description": "m5", "client_name": "Sam", "client_contact": {"email": "sam@client.example.net"}}`
+		resp := do(t, "POST", s.url+"/v1/groups/g/concerns?requestId=4c0b8c6e-8f5e-4f0e-9a43-2d6c1f0b7a19", map[string]string{"Content-Type": "application/json"}, strings.NewReader(body))
+		if resp.status != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.status, resp.body)
+		}
+		if !s.intake.received(func(c call) bool {
+			r, ok := c.request.(*intakev1.CreateConcernRequest)
+			return ok && r.GetConcern().GetDescription() == "m5" && r.GetRequestId() == "4c0b8c6e-8f5e-4f0e-9a43-2d6c1f0b7a19" && r.GetConcern().GetClientName() == "Sam"
+		}) {
+			t.Error("intake did not get the concern with its request id")
+		}
+	})
 }
 
 func TestGracefulShutdownDrainsRequests(t *testing.T) {

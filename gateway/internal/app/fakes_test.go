@@ -153,14 +153,14 @@ func (b *backend) setServing(serving bool) {
 
 // startBackend serves register's services and health on a free port until
 // the test ends. The backend starts SERVING.
-func startBackend(t *testing.T, name string, register func(*grpc.Server)) *backend {
+func startBackend(t testing.TB, name string, register func(*grpc.Server)) *backend {
 	t.Helper()
 	return startBackendWith(t, name, register)
 }
 
 // startBackendWith is startBackend with options for the gRPC server, such
 // as its transport credentials.
-func startBackendWith(t *testing.T, name string, register func(*grpc.Server), opts ...grpc.ServerOption) *backend {
+func startBackendWith(t testing.TB, name string, register func(*grpc.Server), opts ...grpc.ServerOption) *backend {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -179,7 +179,7 @@ func startBackendWith(t *testing.T, name string, register func(*grpc.Server), op
 }
 
 // deadAddr returns an address where nothing listens.
-func deadAddr(t *testing.T) string {
+func deadAddr(t testing.TB) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -188,4 +188,16 @@ func deadAddr(t *testing.T) string {
 	addr := lis.Addr().String()
 	lis.Close()
 	return addr
+}
+
+// received reports whether any call the fake received satisfies match.
+func (r *recorder) received(match func(call) bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.calls {
+		if match(c) {
+			return true
+		}
+	}
+	return false
 }

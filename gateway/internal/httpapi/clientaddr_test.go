@@ -75,8 +75,8 @@ func TestClientAddressForwarded(t *testing.T) {
 				t.Fatal(err)
 			}
 			h, err := New(context.Background(), Options{
-				Backends:       []Backend{{Name: "intake", Conn: conn, Register: intakev1.RegisterIntakeServiceHandler}},
-				MaxBodyBytes:   1 << 10,
+				Backends: []Backend{{Name: "intake", Conn: conn, Register: intakev1.RegisterIntakeServiceHandler,
+					Services: []string{intakev1.IntakeService_ServiceDesc.ServiceName}}},
 				TrustedProxies: proxies,
 			})
 			if err != nil {

@@ -1,7 +1,8 @@
 // Package httpapi is the gateway's HTTP surface: the REST routes that
 // grpc-gateway translates into calls of the services' gRPC APIs, the OpenAPI
 // document, liveness and readiness, and what every request passes through
-// (request logging and the body-size limit).
+// (request logging, and the body checks: a size limit per route that follows
+// from the contract, and no field the contract does not declare).
 //
 // The gateway holds no state and authenticates no one: it forwards the
 // caller's Authorization header as `authorization` metadata, and each service
@@ -33,6 +34,11 @@ type Backend struct {
 	// Register adds the service's REST routes to the mux, for example
 	// intakev1.RegisterIntakeServiceHandler.
 	Register func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
+	// Services are the full names of the gRPC services whose routes
+	// Register adds, in the order it adds them, for example
+	// intakev1.IntakeService_ServiceDesc.ServiceName. The gateway reads
+	// their routes and limits from the linked descriptors.
+	Services []string
 }
 
 // Options configures the handler.
@@ -42,9 +48,6 @@ type Options struct {
 	Backends []Backend
 	// Logger receives one line per request.
 	Logger *slog.Logger
-	// MaxBodyBytes is the largest request body accepted; larger ones get
-	// 413.
-	MaxBodyBytes int64
 	// OpenAPI is the document served at /openapi.json.
 	OpenAPI []byte
 	// ReadinessTimeout bounds each backend's health check; 1s when zero.
@@ -61,9 +64,6 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.MaxBodyBytes <= 0 {
-		return nil, fmt.Errorf("max body bytes must be positive, got %d", opts.MaxBodyBytes)
-	}
 	if opts.ReadinessTimeout == 0 {
 		opts.ReadinessTimeout = time.Second
 	}
@@ -73,20 +73,38 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 				// lowerCamelCase field names and no zero values: the JSON
 				// the OpenAPI document describes, without noise.
 				MarshalOptions: protojson.MarshalOptions{UseProtoNames: false, EmitUnpopulated: false},
-				// Unknown fields are ignored so that older clients keep
-				// working when a field is retired.
-				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+				// Unknown fields are refused: checkBodies names them
+				// first, and this refuses whatever it might miss.
+				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 			},
 		}),
 		runtime.WithIncomingHeaderMatcher(forwardedHeader),
 		runtime.WithMetadata(clientAddress(opts.TrustedProxies)),
 		runtime.WithErrorHandler(errorHandler(opts.Logger)),
 		runtime.WithRoutingErrorHandler(routingError),
+		// A form-encoded POST to a GET route would be read as its query:
+		// a body no route's limit or check applies to.
+		runtime.WithDisablePathLengthFallback(),
 	)
+	var services []string
 	for _, b := range opts.Backends {
+		if len(b.Services) == 0 {
+			return nil, fmt.Errorf("backend %s names no gRPC services", b.Name)
+		}
 		if err := b.Register(ctx, api, b.Conn); err != nil {
 			return nil, fmt.Errorf("register %s routes: %w", b.Name, err)
 		}
+		services = append(services, b.Services...)
+	}
+	routes, err := newRouteTable(services)
+	if err != nil {
+		return nil, fmt.Errorf("routes: %w", err)
+	}
+	if largest := routes.largest(); largest != nil {
+		opts.Logger.Info("request body limits follow from the contract",
+			slog.Int("routes", len(routes.routes)),
+			slog.Int64("largest_body_bytes", largest.maxBody),
+			slog.String("largest_route", largest.String()))
 	}
 
 	mux := http.NewServeMux()
@@ -95,7 +113,7 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /readyz", &readiness{backends: opts.Backends, timeout: opts.ReadinessTimeout, log: opts.Logger})
-	mux.Handle("/", limitBody(api, opts.MaxBodyBytes))
+	mux.Handle("/", checkBodies(api, routes, opts.Logger))
 	return logRequests(mux, opts.Logger), nil
 }
 

@@ -4,36 +4,69 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// limitBody refuses request bodies larger than max with 413 before anything
-// is forwarded. The body is read whole (it is small by then) so that an
-// oversized one is always answered 413, whether or not it announced its
-// length; grpc-gateway would otherwise report a cut-off body as malformed.
-func limitBody(api *runtime.ServeMux, max int64) http.Handler {
+// checkBodies stands between the server and the mux. It finds the route a
+// request takes, refuses a body larger than the route's bound with 413
+// before anything is forwarded, and refuses a JSON body with a field the
+// body's message does not have, or a string that is not valid text, with 400
+// and a field violation naming the field. The body is read whole (it is no
+// larger than the bound by then) so that an oversized one is answered 413
+// whether or not it announced its length; grpc-gateway would otherwise
+// report a cut-off body as malformed.
+//
+// A request no route takes goes on to the mux, which answers 404 or 405
+// without reading its body.
+func checkBodies(api *runtime.ServeMux, routes *routeTable, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > max {
-			tooLarge(api, w, r, max)
+		rt := routes.match(r.Method, r.URL.Path)
+		if rt == nil {
+			r.Body = http.MaxBytesReader(w, r.Body, whitespaceAllowance)
+			api.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+		if r.ContentLength > rt.maxBody {
+			tooLarge(api, w, r, rt.maxBody)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rt.maxBody))
 		if err != nil {
 			var maxErr *http.MaxBytesError
 			if errors.As(err, &maxErr) {
-				tooLarge(api, w, r, max)
+				tooLarge(api, w, r, rt.maxBody)
 				return
 			}
 			_, outbound := runtime.MarshalerForRequest(api, r)
 			runtime.HTTPError(r.Context(), api, outbound, w, r, status.Error(codes.InvalidArgument, "the request body could not be read"))
 			return
+		}
+		if rt.body != "" {
+			violations, malformed := checkBody(rt, body)
+			switch {
+			case malformed:
+				// The errorHandler gives it the MALFORMED_REQUEST reason
+				// and message.
+				_, outbound := runtime.MarshalerForRequest(api, r)
+				runtime.HTTPError(r.Context(), api, outbound, w, r, status.Error(codes.InvalidArgument, "the request body is not one JSON value"))
+				return
+			case len(violations) > 0:
+				var v fault.Violations
+				v.Merge("", violations)
+				st := grpcserver.ToStatus(r.Context(), log, string(rt.rpc.FullName()), v.Err())
+				_, outbound := runtime.MarshalerForRequest(api, r)
+				runtime.HTTPError(r.Context(), api, outbound, w, r, st)
+				return
+			}
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
@@ -42,7 +75,7 @@ func limitBody(api *runtime.ServeMux, max int64) http.Handler {
 }
 
 func tooLarge(api *runtime.ServeMux, w http.ResponseWriter, r *http.Request, max int64) {
-	st, err := status.New(codes.InvalidArgument, "the request body is larger than "+strconv.FormatInt(max, 10)+" bytes").
+	st, err := status.New(codes.InvalidArgument, "the request body is larger than "+strconv.FormatInt(max, 10)+" bytes, the most a valid request on this route can take").
 		WithDetails(&errdetails.ErrorInfo{
 			Reason:   "REQUEST_TOO_LARGE",
 			Domain:   grpcserver.ErrorDomain,
