@@ -36,7 +36,8 @@ type canaries struct {
 }
 
 func newCanaries(marker string) *canaries {
-	return &canaries{marker: marker, covered: map[protoreflect.FullName]bool{}}
+	// The walk gives the client the telephone number made from the marker.
+	return &canaries{marker: marker, phones: []string{phoneFor(marker)}, covered: map[protoreflect.FullName]bool{}}
 }
 
 // forField is the canary of one field: the marker and a tag of the field,
@@ -49,7 +50,7 @@ func (c *canaries) forField(fd protoreflect.FieldDescriptor) string {
 // all are the strings to look for: the marker, the marker in lower case
 // (e-mail addresses) and the telephone numbers made from canaries.
 func (c *canaries) all() []string {
-	return append([]string{c.marker, strings.ToLower(c.marker), phoneFor(c.marker)}, c.phones...)
+	return append([]string{c.marker, strings.ToLower(c.marker)}, c.phones...)
 }
 
 // fill fills the confidential fields of body, the JSON of message
