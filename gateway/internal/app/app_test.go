@@ -576,7 +576,7 @@ func tooLargeBytes(t *testing.T, resp response) int {
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
 	s := startSystem(t, nil)
-	grin := strings.Repeat("😀", 1)
+	const grin = "😀"
 	at := func(name string) string { return strings.Repeat(grin, maxLength(t, concernField(t, name))) }
 	contactField := func(name string) protoreflect.FieldDescriptor {
 		return (&intakev1.ClientContact{}).ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(name))
