@@ -460,17 +460,7 @@ func (w *restWalk) readsNothingWithheld(stage string, p party) {
 		paths = append(paths, strings.TrimPrefix(m.Name, w.name), strings.TrimPrefix(m.Name, w.name)+"/calendar")
 	}
 	for _, path := range paths {
-		req, err := http.NewRequest(http.MethodGet, w.s.GatewayURL()+"/v1/"+w.name+path, nil)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+p.token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_, _, body := w.getRaw(p, "/v1/"+w.name+path)
 		if strings.Contains(string(body), w.withheld) {
 			w.t.Errorf("%s: the %s reads the withheld detail in %s", stage, p.name, path)
 		}
@@ -563,21 +553,33 @@ func (w *restWalk) visible(p party) []string {
 func (w *restWalk) wantCalendar(meeting string, want map[party]int) {
 	w.t.Helper()
 	for p, code := range want {
-		req, err := http.NewRequest(http.MethodGet, w.s.GatewayURL()+"/v1/"+meeting+"/calendar", nil)
-		if err != nil {
-			w.t.Fatal(err)
+		got, header, _ := w.getRaw(p, "/v1/"+meeting+"/calendar")
+		if got != code {
+			w.t.Errorf("%s reads the calendar of %s: HTTP %d, want %d", p.name, meeting, got, code)
 		}
-		req.Header.Set("Authorization", "Bearer "+p.token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != code {
-			w.t.Errorf("%s reads the calendar of %s: HTTP %d, want %d", p.name, meeting, resp.StatusCode, code)
-		}
-		if code == http.StatusOK && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/calendar") {
-			w.t.Errorf("calendar content type %q", resp.Header.Get("Content-Type"))
+		if code == http.StatusOK && !strings.HasPrefix(header.Get("Content-Type"), "text/calendar") {
+			w.t.Errorf("calendar content type %q", header.Get("Content-Type"))
 		}
 	}
+}
+
+// getRaw GETs path as p and returns the answer as it came, whatever its
+// type: JSON or a calendar file.
+func (w *restWalk) getRaw(p party, path string) (int, http.Header, []byte) {
+	w.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, w.s.GatewayURL()+path, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, body
 }
