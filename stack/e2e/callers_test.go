@@ -3,8 +3,8 @@ package e2e
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
