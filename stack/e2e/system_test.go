@@ -52,7 +52,7 @@ type systemOptions struct {
 }
 
 // freePorts returns five distinct free ports for one system.
-func freePorts(t *testing.T) launch.Ports {
+func freePorts(t testing.TB) launch.Ports {
 	t.Helper()
 	var ports []int
 	for len(ports) < 5 {
@@ -69,7 +69,7 @@ func freePorts(t *testing.T) launch.Ports {
 
 // buildSystem builds the binaries into a folder of the test's own, with
 // -tags testclock when the test moves casework's clock.
-func buildSystem(t *testing.T, testClock bool) string {
+func buildSystem(t testing.TB, testClock bool) string {
 	t.Helper()
 	root, err := testenv.RepoRoot()
 	if err != nil {
@@ -88,12 +88,12 @@ func buildSystem(t *testing.T, testClock bool) string {
 	return bin
 }
 
-func startSystem(t *testing.T) *system {
+func startSystem(t testing.TB) *system {
 	t.Helper()
 	return startSystemWith(t, systemOptions{})
 }
 
-func startSystemWith(t *testing.T, opts systemOptions) *system {
+func startSystemWith(t testing.TB, opts systemOptions) *system {
 	t.Helper()
 	bin := opts.binDir
 	if bin == "" {
@@ -164,7 +164,7 @@ func startSystemWith(t *testing.T, opts systemOptions) *system {
 // dial connects to the named service over gRPC as the system's processes
 // talk: with mutual TLS when it is on. The connection closes when the test
 // ends.
-func (s *system) dial(t *testing.T, name string) *grpc.ClientConn {
+func (s *system) dial(t testing.TB, name string) *grpc.ClientConn {
 	t.Helper()
 	creds, err := s.Credentials()
 	if err != nil {
