@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipnmediation/disputes/operator/demo"
 )
@@ -35,8 +36,10 @@ func FuzzConcernFormOverREST(f *testing.F) {
 	}
 	s := startSystem(f)
 	url := s.GatewayURL() + "/v1/groups/" + demo.GroupID + "/concerns"
+	// A request that hangs is a fault too: the fuzzer keeps its input.
+	client := &http.Client{Timeout: 30 * time.Second}
 	f.Fuzz(func(t *testing.T, body string) {
-		resp, err := http.Post(url, "application/json", strings.NewReader(body))
+		resp, err := client.Post(url, "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
