@@ -2,12 +2,17 @@
 // PostgreSQL, NATS and SMTP servers: it walks the system from the website's
 // form to every member's inbox (e2e_test.go), drives the operator CLI
 // against the running services (cli_test.go), walks the whole procedure
-// over REST checking what each party reads (procedure_test.go, and with
-// mutual TLS in tls_test.go), looks for a canary everywhere the system
-// writes (canary_test.go), moves casework's clock through eight weeks of
-// reminders (reminder_test.go, a -tags testclock build) and runs two
+// over REST checking what each party reads, and that the therapist's side
+// reads nothing the client withheld (procedure_test.go, and with mutual
+// TLS in tls_test.go), looks for a canary from every confidential field of
+// the contract everywhere the system writes (canary_test.go,
+// canaries_test.go), moves casework's clock through eight weeks of
+// reminders (reminder_test.go, a -tags testclock build), runs two
 // deployments side by side that exchange a link group notice
-// (federation_test.go).
+// (federation_test.go), calls every method of every process as every kind
+// of caller against the contract's declarations (callers_test.go), sends
+// the longest description the contract allows (longtext_test.go) and
+// fuzzes the public concern form (fuzz_test.go).
 package e2e
 
 import (
