@@ -33,6 +33,12 @@ type canaries struct {
 	marker  string
 	phones  []string
 	covered map[protoreflect.FullName]bool
+	// secrets are the client's access codes and session tokens, which
+	// must be nowhere at all; reference is the case's reference, half of
+	// the client's sign-in, which the databases keep to find the case but
+	// nothing that leaves the system may carry.
+	secrets   []string
+	reference string
 }
 
 func newCanaries(marker string) *canaries {

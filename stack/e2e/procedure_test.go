@@ -185,6 +185,8 @@ func walkLongPath(t *testing.T, s *system, marker string) *canaries {
 	if code := s.call(t, http.MethodPost, "/v1/clientSessions", "", map[string]string{"reference": concern.Reference, "accessCode": reissued.AccessCode}, &session); code != http.StatusOK {
 		t.Fatalf("the new access code: HTTP %d", code)
 	}
+	cn.secrets = append(cn.secrets, concern.AccessCode, reissued.AccessCode, client.token, session.Token)
+	cn.reference = concern.Reference
 	client = party{"client", session.Token}
 	everyone[0] = client
 	w.everyone = everyone

@@ -51,7 +51,6 @@ func (s *Store) Create(ctx context.Context, c concern.Concern, accessCodeHash st
 		Metadata:     meta,
 		Concern:      c.Name(),
 		Practitioner: c.Practitioner,
-		Reference:    c.Reference,
 	})
 	if err != nil {
 		return err

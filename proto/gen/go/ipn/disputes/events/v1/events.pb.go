@@ -105,7 +105,11 @@ type ConcernRegistered struct {
 	Concern string `protobuf:"bytes,2,opt,name=concern,proto3" json:"concern,omitempty"`
 	// The member the concern is about.
 	Practitioner string `protobuf:"bytes,3,opt,name=practitioner,proto3" json:"practitioner,omitempty"`
-	// The reference given to the client.
+	// Never set. The reference is half of the client's sign-in, and an event
+	// reaches whatever reads the stream: casework reads the reference from
+	// intake, with its service credential, when it takes the concern over.
+	//
+	// Deprecated: Marked as deprecated in ipn/disputes/events/v1/events.proto.
 	Reference     string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -162,6 +166,7 @@ func (x *ConcernRegistered) GetPractitioner() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in ipn/disputes/events/v1/events.proto.
 func (x *ConcernRegistered) GetReference() string {
 	if x != nil {
 		return x.Reference
@@ -856,12 +861,12 @@ const file_ipn_disputes_events_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12\x14\n" +
 	"\x05group\x18\x03 \x01(\tR\x05group\x12\x1a\n" +
-	"\bproducer\x18\x04 \x01(\tR\bproducer\"\xb2\x01\n" +
+	"\bproducer\x18\x04 \x01(\tR\bproducer\"\xb6\x01\n" +
 	"\x11ConcernRegistered\x12A\n" +
 	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x18\n" +
 	"\aconcern\x18\x02 \x01(\tR\aconcern\x12\"\n" +
-	"\fpractitioner\x18\x03 \x01(\tR\fpractitioner\x12\x1c\n" +
-	"\treference\x18\x04 \x01(\tR\treference\"\xb5\x01\n" +
+	"\fpractitioner\x18\x03 \x01(\tR\fpractitioner\x12 \n" +
+	"\treference\x18\x04 \x01(\tB\x02\x18\x01R\treference\"\xb5\x01\n" +
 	"\n" +
 	"CaseOpened\x12A\n" +
 	"\bmetadata\x18\x01 \x01(\v2%.ipn.disputes.events.v1.EventMetadataR\bmetadata\x12\x12\n" +
