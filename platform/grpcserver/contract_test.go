@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	annotationsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/annotations/v1"
 	_ "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
@@ -12,8 +11,6 @@ import (
 	_ "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1"
 	_ "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	_ "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
-	"google.golang.org/genproto/googleapis/api/annotations"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -63,11 +60,11 @@ func checkDeclaredFields(t *testing.T, md protoreflect.MessageDescriptor, prefix
 	for i := 0; i < md.Fields().Len(); i++ {
 		fd := md.Fields().Get(i)
 		path := prefix + string(fd.Name())
-		if outputOnly(fd) {
+		d := grpcserver.DeclaredField(fd)
+		if d.OutputOnly {
 			continue
 		}
-		schema, _ := proto.GetExtension(fd.Options(), options.E_Openapiv2Field).(*options.JSONSchema)
-		if fd.IsList() && schema.GetMaxItems() == 0 {
+		if fd.IsList() && d.MaxItems == 0 {
 			t.Errorf("%s: a repeated field a caller sends declares no max_items", path)
 		}
 		value := fd
@@ -76,25 +73,14 @@ func checkDeclaredFields(t *testing.T, md protoreflect.MessageDescriptor, prefix
 		}
 		switch value.Kind() {
 		case protoreflect.StringKind:
-			if schema.GetMaxLength() == 0 {
+			if d.MaxLength == 0 {
 				t.Errorf("%s: a string a caller sends declares no max_length", path)
 			}
-			text, _ := proto.GetExtension(fd.Options(), annotationsv1.E_Text).(*annotationsv1.Text)
-			if text.GetKind() == annotationsv1.TextKind_TEXT_KIND_UNSPECIFIED {
+			if d.Text.GetKind() == annotationsv1.TextKind_TEXT_KIND_UNSPECIFIED {
 				t.Errorf("%s: a string a caller sends declares no text kind", path)
 			}
 		case protoreflect.MessageKind:
 			checkDeclaredFields(t, value.Message(), path+".", seen)
 		}
 	}
-}
-
-func outputOnly(fd protoreflect.FieldDescriptor) bool {
-	behaviors, _ := proto.GetExtension(fd.Options(), annotations.E_FieldBehavior).([]annotations.FieldBehavior)
-	for _, b := range behaviors {
-		if b == annotations.FieldBehavior_OUTPUT_ONLY {
-			return true
-		}
-	}
-	return false
 }

@@ -3,12 +3,9 @@ package grpcserver
 import (
 	"context"
 	"fmt"
-	"sync"
 	"unicode/utf8"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	"github.com/ipnmediation/disputes/platform/fault"
-	annotationsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/annotations/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -98,29 +95,15 @@ func checkString(rule textRule, s, path string, v *fault.Violations) {
 	}
 }
 
-// textRule is what the contract declares about one field.
+// textRule is what the text rule takes from a field's declaration.
 type textRule struct {
 	maxLength, maxItems uint64
 	multiline           bool
 }
 
-var textRules sync.Map // protoreflect.FullName of the field -> textRule
-
 func textRuleOf(fd protoreflect.FieldDescriptor) textRule {
-	if r, ok := textRules.Load(fd.FullName()); ok {
-		return r.(textRule)
-	}
-	var r textRule
-	if opts := fd.Options(); opts != nil {
-		if schema, ok := proto.GetExtension(opts, options.E_Openapiv2Field).(*options.JSONSchema); ok && schema != nil {
-			r.maxLength, r.maxItems = schema.GetMaxLength(), schema.GetMaxItems()
-		}
-		if text, ok := proto.GetExtension(opts, annotationsv1.E_Text).(*annotationsv1.Text); ok && text != nil {
-			r.multiline = text.GetMultiline()
-		}
-	}
-	textRules.Store(fd.FullName(), r)
-	return r
+	d := DeclaredField(fd)
+	return textRule{maxLength: d.MaxLength, maxItems: d.MaxItems, multiline: d.Text.GetMultiline()}
 }
 
 // TextRuleClientInterceptor applies CheckText to every request a client

@@ -65,12 +65,12 @@ func checkMessage(m protoreflect.Message, prefix string, mask map[string]bool, v
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
 		path := prefix + string(fd.Name())
-		behaviors := fieldBehaviors(fd)
-		if behaviors[annotations.FieldBehavior_OUTPUT_ONLY] {
+		declared := DeclaredField(fd)
+		if declared.OutputOnly {
 			continue
 		}
 		set := m.Has(fd)
-		if behaviors[annotations.FieldBehavior_REQUIRED] && !set && (mask == nil || prefix == "" || len(mask) == 0 || mask[string(fd.Name())]) {
+		if declared.Required && !set && (mask == nil || prefix == "" || len(mask) == 0 || mask[string(fd.Name())]) {
 			v.Add(path, "is required")
 			continue
 		}
@@ -90,18 +90,6 @@ func checkMessage(m protoreflect.Message, prefix string, mask map[string]bool, v
 			}
 		}
 	}
-}
-
-func fieldBehaviors(fd protoreflect.FieldDescriptor) map[annotations.FieldBehavior]bool {
-	out := map[annotations.FieldBehavior]bool{}
-	opts := fd.Options()
-	if opts == nil || !proto.HasExtension(opts, annotations.E_FieldBehavior) {
-		return out
-	}
-	for _, b := range proto.GetExtension(opts, annotations.E_FieldBehavior).([]annotations.FieldBehavior) {
-		out[b] = true
-	}
-	return out
 }
 
 var (

@@ -9,8 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
-
+	"github.com/ipnmediation/disputes/platform/grpcserver"
 	annotationsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/annotations/v1"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
@@ -124,8 +123,7 @@ func (c *canaries) fillMessage(md protoreflect.MessageDescriptor, body map[strin
 
 // longest pads s to the field's max_length with four-byte characters.
 func longest(fd protoreflect.FieldDescriptor, s string) string {
-	schema, _ := proto.GetExtension(fd.Options(), options.E_Openapiv2Field).(*options.JSONSchema)
-	n := int(schema.GetMaxLength()) - utf8.RuneCountInString(s) - 1
+	n := int(grpcserver.DeclaredField(fd).MaxLength) - utf8.RuneCountInString(s) - 1
 	if n <= 0 {
 		return s
 	}
@@ -187,25 +185,17 @@ func confidentialFields(md protoreflect.MessageDescriptor, seen map[protoreflect
 		switch {
 		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
 			out = append(out, confidentialFields(fd.Message(), seen)...)
-		case fd.Kind() == protoreflect.StringKind && confidential(fd) && !outputOnly(fd):
+		case fd.Kind() == protoreflect.StringKind && confidential(fd) && !grpcserver.DeclaredField(fd).OutputOnly:
 			out = append(out, fd.FullName())
 		}
 	}
 	return out
 }
 
-func textOf(fd protoreflect.FieldDescriptor) *annotationsv1.Text {
-	t, _ := proto.GetExtension(fd.Options(), annotationsv1.E_Text).(*annotationsv1.Text)
-	return t
-}
-
 func confidential(fd protoreflect.FieldDescriptor) bool {
-	return textOf(fd).GetKind() == annotationsv1.TextKind_TEXT_KIND_CONFIDENTIAL
+	return grpcserver.DeclaredField(fd).Text.GetKind() == annotationsv1.TextKind_TEXT_KIND_CONFIDENTIAL
 }
 
-func format(fd protoreflect.FieldDescriptor) annotationsv1.TextFormat { return textOf(fd).GetFormat() }
-
-func outputOnly(fd protoreflect.FieldDescriptor) bool {
-	behaviors, _ := proto.GetExtension(fd.Options(), annotations.E_FieldBehavior).([]annotations.FieldBehavior)
-	return slices.Contains(behaviors, annotations.FieldBehavior_OUTPUT_ONLY)
+func format(fd protoreflect.FieldDescriptor) annotationsv1.TextFormat {
+	return grpcserver.DeclaredField(fd).Text.GetFormat()
 }

@@ -14,13 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -540,11 +539,11 @@ func concernField(t *testing.T, name string) protoreflect.FieldDescriptor {
 // maxLength is a string field's declared max_length.
 func maxLength(t *testing.T, fd protoreflect.FieldDescriptor) int {
 	t.Helper()
-	schema, _ := proto.GetExtension(fd.Options(), options.E_Openapiv2Field).(*options.JSONSchema)
-	if schema.GetMaxLength() == 0 {
+	n := grpcserver.DeclaredField(fd).MaxLength
+	if n == 0 {
 		t.Fatalf("%s declares no max_length", fd.FullName())
 	}
-	return int(schema.GetMaxLength())
+	return int(n)
 }
 
 // tooLargeBytes returns the maxBytes of a 413 answer.

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/contact"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
@@ -208,7 +207,7 @@ func textFields(md protoreflect.MethodDescriptor, rule *annotations.HttpRule) []
 		defer delete(seen, m.FullName())
 		for i := 0; i < m.Fields().Len(); i++ {
 			fd := m.Fields().Get(i)
-			if outputOnlyField(fd) || fd.IsMap() {
+			if grpcserver.DeclaredField(fd).OutputOnly || fd.IsMap() {
 				continue
 			}
 			s := append(append([]step(nil), steps...), step{fd: fd})
@@ -254,37 +253,6 @@ func ruleTemplate(rule *annotations.HttpRule) string {
 		return p.Custom.GetPath()
 	}
 	return ""
-}
-
-func outputOnlyField(fd protoreflect.FieldDescriptor) bool {
-	behaviors, _ := proto.GetExtension(fd.Options(), annotations.E_FieldBehavior).([]annotations.FieldBehavior)
-	for _, b := range behaviors {
-		if b == annotations.FieldBehavior_OUTPUT_ONLY {
-			return true
-		}
-	}
-	return false
-}
-
-func required(fd protoreflect.FieldDescriptor) bool {
-	behaviors, _ := proto.GetExtension(fd.Options(), annotations.E_FieldBehavior).([]annotations.FieldBehavior)
-	for _, b := range behaviors {
-		if b == annotations.FieldBehavior_REQUIRED {
-			return true
-		}
-	}
-	return false
-}
-
-// declaredLength is a string field's max_length.
-func declaredLength(fd protoreflect.FieldDescriptor) int {
-	schema, _ := proto.GetExtension(fd.Options(), options.E_Openapiv2Field).(*options.JSONSchema)
-	return int(schema.GetMaxLength())
-}
-
-func textDeclaration(fd protoreflect.FieldDescriptor) *annotationsv1.Text {
-	text, _ := proto.GetExtension(fd.Options(), annotationsv1.E_Text).(*annotationsv1.Text)
-	return text
 }
 
 // nameSegments are the segments of the resource names a field holds: those
@@ -450,11 +418,11 @@ type fieldValues struct {
 
 func valuesFor(t *testing.T, f textField) fieldValues {
 	t.Helper()
-	max := declaredLength(f.leaf())
+	max := int(grpcserver.DeclaredField(f.leaf()).MaxLength)
 	if max == 0 {
 		t.Fatalf("%s declares no max_length", f.leaf().FullName())
 	}
-	format := textDeclaration(f.leaf()).GetFormat()
+	format := grpcserver.DeclaredField(f.leaf()).Text.GetFormat()
 	switch segs := nameSegments(f); {
 	case segs != nil:
 		longest := nameOfLength(segs, validNameLength(segs, max))
@@ -514,7 +482,7 @@ func fillRequired(t *testing.T, m protoreflect.Message, rule *annotations.HttpRu
 	fields := m.Descriptor().Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
-		if required(fd) && !m.Has(fd) {
+		if grpcserver.DeclaredField(fd).Required && !m.Has(fd) {
 			switch {
 			case fd.IsList() || fd.IsMap():
 				t.Fatalf("%s: a required list; fill it here", fd.FullName())
@@ -634,7 +602,7 @@ func TestBadTextOverREST(t *testing.T) {
 			}
 			for _, f := range textOf {
 				v := valuesFor(t, f)
-				multiline := textDeclaration(f.leaf()).GetMultiline()
+				multiline := grpcserver.DeclaredField(f.leaf()).Text.GetMultiline()
 				cases := []struct {
 					name, value string
 					valid       bool

@@ -6,9 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
-	"google.golang.org/genproto/googleapis/api/annotations"
-	"google.golang.org/protobuf/proto"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -137,7 +135,7 @@ func (b *bounder) message(md protoreflect.MessageDescriptor, path string) int64 
 // member is the bound of `"key":value` for one field.
 func (b *bounder) member(fd protoreflect.FieldDescriptor, prefix string) int64 {
 	value := int64(nullLen)
-	if !outputOnly(fd) {
+	if !grpcserver.DeclaredField(fd).OutputOnly {
 		value = max(value, b.field(fd, prefix+string(fd.Name())))
 	}
 	return add(keyLen(fd)+1, value)
@@ -150,10 +148,9 @@ func keyLen(fd protoreflect.FieldDescriptor) int64 {
 
 // field is the bound of a field's value: a list, a map or one value.
 func (b *bounder) field(fd protoreflect.FieldDescriptor, path string) int64 {
-	schema := schemaOf(fd)
 	switch {
 	case fd.IsList() || fd.IsMap():
-		items := schema.GetMaxItems()
+		items := grpcserver.DeclaredField(fd).MaxItems
 		if items == 0 {
 			return b.fail(path, "declares no max_items")
 		}
@@ -183,13 +180,13 @@ func (b *bounder) value(vd, decl protoreflect.FieldDescriptor, path string) int6
 	n := int64(nullLen)
 	switch vd.Kind() {
 	case protoreflect.StringKind:
-		length := schemaOf(decl).GetMaxLength()
+		length := grpcserver.DeclaredField(decl).MaxLength
 		if length == 0 {
 			return b.fail(path, "declares no max_length")
 		}
 		return max(n, mul(int64(length), int64(charBytes))+2)
 	case protoreflect.BytesKind:
-		length := schemaOf(decl).GetMaxLength()
+		length := grpcserver.DeclaredField(decl).MaxLength
 		if length == 0 {
 			return b.fail(path, "declares no max_length")
 		}
@@ -273,25 +270,6 @@ func maskPaths(md protoreflect.MessageDescriptor, jsonPrefix, protoPrefix string
 		}
 	}
 	return n
-}
-
-// schemaOf returns the OpenAPI field options that declare a field's limits.
-func schemaOf(fd protoreflect.FieldDescriptor) *options.JSONSchema {
-	if fd.Options() == nil {
-		return nil
-	}
-	schema, _ := proto.GetExtension(fd.Options(), options.E_Openapiv2Field).(*options.JSONSchema)
-	return schema
-}
-
-// outputOnly reports whether the contract marks a field OUTPUT_ONLY: the
-// services ignore what a client sends in it.
-func outputOnly(fd protoreflect.FieldDescriptor) bool {
-	if fd.Options() == nil {
-		return false
-	}
-	behaviors, _ := proto.GetExtension(fd.Options(), annotations.E_FieldBehavior).([]annotations.FieldBehavior)
-	return slices.Contains(behaviors, annotations.FieldBehavior_OUTPUT_ONLY)
 }
 
 // add and mul saturate instead of overflowing: a bound that large is a

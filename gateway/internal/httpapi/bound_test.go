@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
@@ -38,7 +39,7 @@ func fillMaximal(t *testing.T, m protoreflect.Message, choice int) {
 	fields := m.Descriptor().Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
-		if outputOnly(fd) {
+		if grpcserver.DeclaredField(fd).OutputOnly {
 			continue
 		}
 		if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() && od.Fields().Get(choice%od.Fields().Len()) != fd {
@@ -49,7 +50,7 @@ func fillMaximal(t *testing.T, m protoreflect.Message, choice int) {
 			t.Fatalf("%s: maps are not filled yet", fd.FullName())
 		case fd.IsList():
 			list := m.Mutable(fd).List()
-			for j := uint64(0); j < schemaOf(fd).GetMaxItems(); j++ {
+			for j := uint64(0); j < grpcserver.DeclaredField(fd).MaxItems; j++ {
 				if fd.Message() != nil {
 					v := list.NewElement()
 					fillMaximalValue(t, v.Message(), fd, choice)
@@ -86,9 +87,9 @@ func fillMaximalValue(t *testing.T, m protoreflect.Message, fd protoreflect.Fiel
 func maximalScalar(fd protoreflect.FieldDescriptor) protoreflect.Value {
 	switch fd.Kind() {
 	case protoreflect.StringKind:
-		return protoreflect.ValueOfString(strings.Repeat("😀", int(schemaOf(fd).GetMaxLength())))
+		return protoreflect.ValueOfString(strings.Repeat("😀", int(grpcserver.DeclaredField(fd).MaxLength)))
 	case protoreflect.BytesKind:
-		return protoreflect.ValueOfBytes(make([]byte, schemaOf(fd).GetMaxLength()))
+		return protoreflect.ValueOfBytes(make([]byte, grpcserver.DeclaredField(fd).MaxLength))
 	case protoreflect.BoolKind:
 		return protoreflect.ValueOfBool(true)
 	case protoreflect.EnumKind:
