@@ -3,6 +3,7 @@ package grpcserver
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"unicode/utf8"
 
 	"github.com/ipnmediation/disputes/platform/fault"
@@ -116,7 +117,7 @@ func TextRuleClientInterceptor() grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if m, ok := req.(proto.Message); ok {
 			if violations := CheckText(m); len(violations) > 0 {
-				return ToStatus(ctx, nil, method, validationError(violations))
+				return ToStatus(ctx, slog.Default(), method, validationError(violations))
 			}
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
