@@ -107,7 +107,7 @@ type running struct {
 
 // startIntake runs the service in-process against real PostgreSQL and NATS
 // and waits until it reports SERVING.
-func startIntake(t *testing.T) running {
+func startIntake(t testing.TB) running {
 	t.Helper()
 	r := running{addr: testenv.FreeAddr(t), dbURL: testenv.Database(t), ns: testenv.Namespace(t)}
 	cfg := Config{
@@ -140,7 +140,7 @@ func startIntake(t *testing.T) running {
 }
 
 // dial connects as the named service, or anonymously when service is "".
-func dial(t *testing.T, addr, service string) *grpc.ClientConn {
+func dial(t testing.TB, addr, service string) *grpc.ClientConn {
 	t.Helper()
 	var conn *grpc.ClientConn
 	var err error
