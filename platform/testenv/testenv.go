@@ -87,11 +87,16 @@ func postgresAdminURL() (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := localpg.Start(ctx, filepath.Join(dir, "pg"), port)
+	// Fast: every test's data is thrown away. A test that crashes
+	// PostgreSQL and counts what survived starts a localpg.Durable cluster
+	// of its own.
+	c, err := localpg.Start(ctx, filepath.Join(dir, "pg"), port, localpg.Fast)
 	if err != nil {
 		return "", err
 	}
-	stops = append(stops, func() { _ = c.Stop() })
+	// Remove, not Stop: a cluster kept outside the scratch folder (as root
+	// with a TMPDIR the postgres user cannot enter) would outlive it.
+	stops = append(stops, func() { _ = c.Remove() })
 	pgAdmin = c.URL("postgres")
 	return pgAdmin, nil
 }

@@ -37,15 +37,19 @@ type InfraPorts struct {
 var DefaultInfraPorts = InfraPorts{Postgres: 7132, NATS: 7142, SMTP: 7125, MailViewer: 7181}
 
 // StartInfra uses databaseURL, natsURL and smtpAddr when set and otherwise
-// starts a private PostgreSQL cluster, a NATS server with JetStream and
-// mailpit, keeping their data under dataDir.
+// starts a private durable PostgreSQL cluster, a NATS server with JetStream
+// and mailpit, keeping their data under dataDir (the cluster in dataDir/pg,
+// or, as root when the postgres user cannot reach dataDir, in a folder of
+// that user's that dataDir/pg links to: see localpg.Start).
 func StartInfra(ctx context.Context, dataDir, databaseURL, natsURL, smtpAddr string, ports InfraPorts) (*Infra, error) {
 	in := &Infra{DatabaseURL: databaseURL, NATSURL: natsURL, SMTPAddr: smtpAddr}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
 	if in.DatabaseURL == "" {
-		c, err := localpg.Start(ctx, filepath.Join(dataDir, "pg"), ports.Postgres)
+		// Durable: make run's cases and deliveries must survive a crash
+		// of PostgreSQL or of the machine, as in production.
+		c, err := localpg.Start(ctx, filepath.Join(dataDir, "pg"), ports.Postgres, localpg.Durable)
 		if err != nil {
 			return nil, err
 		}
