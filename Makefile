@@ -94,4 +94,7 @@ postgres-binaries: ## Install Debian's PostgreSQL server binaries when neither t
 
 .PHONY: clean
 clean: ## Remove built binaries and make run's data (database, mail, logs).
+	@# As root, from a folder the postgres user cannot enter, make run keeps
+	@# its cluster under that user's home and .data/pg links to it.
+	@if [ -L .data/pg ] && [ -f .data/pg/linked-from ]; then kept=$$(readlink -f .data/pg); echo "rm -rf $$kept"; rm -rf -- "$$kept"; fi
 	rm -rf .bin .data
