@@ -204,7 +204,7 @@ func Start(ctx context.Context, dir string, port int, durability Durability) (*C
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := c.chown(c.Dir); err != nil {
+	if err := c.chown(c.Dir, true); err != nil {
 		return nil, err
 	}
 	data := c.dataDir()
@@ -277,14 +277,26 @@ func (c *Cluster) place(ctx context.Context, dir string) error {
 			c.as.Username, parent, home)
 	}
 	kept := filepath.Join(home, keptParent, keptName(dir))
+	if _, err := os.Stat(filepath.Join(kept, "data", "PG_VERSION")); err == nil {
+		// Kept for a folder of the same path that was deleted without
+		// make clean (a checkout removed and cloned again): its data
+		// belongs to the old one, whose encryption keys went with it.
+		return fmt.Errorf("%s holds a cluster kept for an earlier %s that is gone (it no longer links there): "+
+			"delete %[1]s to start with an empty cluster, or link to it (ln -s %[1]s %[2]s) to use that data again",
+			kept, dir)
+	}
 	if err := os.MkdirAll(kept, 0o755); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(kept, keptLinkFile), []byte(dir+"\n"), 0o644); err != nil {
 		return err
 	}
-	if err := c.chown(filepath.Join(home, keptParent)); err != nil {
-		return err
+	// The shared parent itself only: walking it would meet the files of
+	// other clusters kept there, running or being removed.
+	for _, f := range []string{filepath.Join(home, keptParent), kept} {
+		if err := c.chown(f, false); err != nil {
+			return err
+		}
 	}
 	if err := os.Symlink(kept, dir); err != nil {
 		return fmt.Errorf("link %s to the cluster kept in %s: %w", dir, kept, err)
@@ -389,17 +401,27 @@ func (c *Cluster) running() bool {
 	return c.run(ctx, "pg_ctl", "-D", c.dataDir(), "status") == nil
 }
 
-func (c *Cluster) chown(dir string) error {
+// chown gives dir, and everything in it when deep, to the user the server
+// runs as.
+func (c *Cluster) chown(dir string, deep bool) error {
 	if c.as == nil {
 		return nil
 	}
 	uid, _ := strconv.Atoi(c.as.Uid)
 	gid, _ := strconv.Atoi(c.as.Gid)
+	if !deep {
+		return os.Lchown(dir, uid, gid)
+	}
 	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
+		if err == nil {
+			err = os.Lchown(p, uid, gid)
 		}
-		return os.Lchown(p, uid, gid)
+		// A server still running in dir (left by a killed run, stopped
+		// only after this) removes its temporary files as it goes.
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
 	})
 }
 

@@ -284,6 +284,40 @@ func TestStartFromAFolderPostgresCannotReach(t *testing.T) {
 	}
 }
 
+// A folder of the same path as one that had a cluster kept for it, deleted
+// without its kept cluster (rm -rf of a checkout, then a new clone), does
+// not silently take over the old data: Start says what to do.
+func TestStartRefusesAKeptClusterThatLostItsLink(t *testing.T) {
+	pg := postgresUser(t)
+	t.Parallel()
+	dir := filepath.Join(closedTempDir(t, pg), "checkout", ".data", "pg")
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, dir, localpg.Durable)
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Dir(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := localpg.Start(context.Background(), dir, c.Port, localpg.Durable)
+	if err == nil {
+		t.Fatal("Start took over a cluster kept for an earlier folder of the same path")
+	}
+	for _, want := range []string{"delete " + c.Dir, "ln -s " + c.Dir + " " + dir} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s was made (%v)", dir, err)
+	}
+}
+
 // A cluster already in a folder postgres cannot reach is not moved behind
 // the caller's back: Start says what to do.
 func TestStartRefusesAClusterPostgresCannotReach(t *testing.T) {
