@@ -22,7 +22,7 @@ import (
 func main() {
 	var opts launch.LocalOptions
 	set := config.NewSet("disputes-local", nil)
-	set.String(&opts.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL to use; a private cluster under .data/ when empty")
+	set.String(&opts.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL to use; a private durable cluster in .data/pg (or linked from there, see docs/configuration.md) when empty")
 	set.String(&opts.NATSURL, "nats-url", "NATS_URL", "", "NATS server (JetStream) to use; a local one when empty")
 	set.String(&opts.SMTPAddr, "smtp-addr", "SMTP_ADDR", "", "SMTP server for outgoing mail; a local mail catcher (mailpit) when empty")
 	set.String(&opts.OperatorToken, "operator-token", "OPERATOR_TOKEN", "", "operator's bearer secret; kept in .data/operator-token when empty")
