@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,6 +133,13 @@ func (r response) json(t *testing.T) map[string]any {
 
 func do(t *testing.T, method, url string, header map[string]string, body io.Reader) response {
 	t.Helper()
+	return doWithin(t, 0, method, url, header, body)
+}
+
+// doWithin is do with a client that gives up after timeout (none when
+// zero), for a request that might otherwise hang the test.
+func doWithin(t *testing.T, timeout time.Duration, method, url string, header map[string]string, body io.Reader) response {
+	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +147,7 @@ func do(t *testing.T, method, url string, header map[string]string, body io.Read
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -163,17 +171,17 @@ func TestSettings(t *testing.T) {
 			name: "defaults",
 			want: Config{HTTPAddr: "127.0.0.1:7180", DirectoryAddr: "127.0.0.1:7101", IntakeAddr: "127.0.0.1:7102",
 				CaseworkAddr: "127.0.0.1:7103", NotificationAddr: "127.0.0.1:7104", LogLevel: "info",
-				ShutdownTimeout: 10 * time.Second},
+				ShutdownTimeout: 10 * time.Second, BackendTimeout: 10 * time.Second},
 		},
 		{
 			name: "environment, then flags",
 			env: map[string]string{"HTTP_ADDR": "0.0.0.0:8080", "DIRECTORY_ADDR": "directory:7101", "INTAKE_ADDR": "intake:7102",
 				"CASEWORK_ADDR": "casework:7103", "NOTIFICATION_ADDR": "notification:7104", "LOG_LEVEL": "debug",
-				"SHUTDOWN_TIMEOUT": "3s"},
-			args: []string{"-shutdown-timeout", "4s", "-http-addr", ":9090"},
+				"SHUTDOWN_TIMEOUT": "3s", "BACKEND_TIMEOUT": "5s"},
+			args: []string{"-shutdown-timeout", "4s", "-http-addr", ":9090", "-backend-timeout", "2500ms"},
 			want: Config{HTTPAddr: ":9090", DirectoryAddr: "directory:7101", IntakeAddr: "intake:7102",
 				CaseworkAddr: "casework:7103", NotificationAddr: "notification:7104", LogLevel: "debug",
-				ShutdownTimeout: 4 * time.Second},
+				ShutdownTimeout: 4 * time.Second, BackendTimeout: 2500 * time.Millisecond},
 		},
 	}
 	for _, tt := range tests {
@@ -334,6 +342,8 @@ func TestErrors(t *testing.T) {
 		wantViolations []string
 		// notInMessage must not appear in the message.
 		notInMessage string
+		// wantRetryAfter is the Retry-After header; none when empty.
+		wantRetryAfter string
 	}{
 		{name: "service error with field violations", method: "GET", path: "/v1/groups/g/cases/invalid",
 			wantStatus: 400, wantCode: 3, wantReason: "INVALID_FIELDS", wantViolations: []string{"name", "page_size"}},
@@ -354,7 +364,13 @@ func TestErrors(t *testing.T) {
 		{name: "two JSON values", method: "POST", path: "/v1/groups/g/concerns", body: `{"description": "a"} {"bogus": "secret words"}`,
 			wantStatus: 400, wantCode: 3, wantReason: "MALFORMED_REQUEST", notInMessage: "secret words"},
 		{name: "service down", method: "GET", path: "/v1/groups/g/deliveries",
-			wantStatus: 503, wantCode: 14, wantReason: "SERVICE_UNAVAILABLE", notInMessage: "127.0.0.1"},
+			wantStatus: 503, wantCode: 14, wantReason: "SERVICE_UNAVAILABLE", notInMessage: "127.0.0.1", wantRetryAfter: "2"},
+		{name: "service unavailable, with a retry delay", method: "GET", path: "/v1/groups/g/cases/unavailable",
+			wantStatus: 503, wantCode: 14, wantReason: "DATABASE_UNAVAILABLE", wantRetryAfter: "3"},
+		{name: "service unavailable, without a retry delay", method: "GET", path: "/v1/groups/g/cases/unavailable-now",
+			wantStatus: 503, wantCode: 14, wantReason: "DATABASE_UNAVAILABLE", wantRetryAfter: "2"},
+		{name: "rate limited, with a retry delay of 6.5 s", method: "GET", path: "/v1/groups/g/cases/exhausted",
+			wantStatus: 429, wantCode: 8, wantReason: "TOO_MANY_REQUESTS", wantRetryAfter: "7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -366,6 +382,9 @@ func TestErrors(t *testing.T) {
 			resp := do(t, tt.method, s.url+tt.path, map[string]string{"Authorization": "Bearer t"}, body)
 			if resp.status != tt.wantStatus {
 				t.Errorf("status %d, want %d: %s", resp.status, tt.wantStatus, resp.body)
+			}
+			if got := resp.header.Values("Retry-After"); strings.Join(got, ",") != tt.wantRetryAfter {
+				t.Errorf("Retry-After %q, want %q", got, tt.wantRetryAfter)
 			}
 			var e errorBody
 			if err := json.Unmarshal(resp.body, &e); err != nil {
@@ -470,21 +489,39 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 }
 
+// readinessReport is the body of /readyz.
+type readinessReport struct {
+	Ready    bool              `json:"ready"`
+	Backends map[string]string `json:"backends"`
+	NotReady []string          `json:"notReady"`
+}
+
+// TestReadiness: the gateway is ready while it can reach any service; the
+// body names each service's state. One service down, not serving or frozen
+// does not take the gateway out of its load balancer; no service reachable
+// does.
 func TestReadiness(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name         string
-		adjust       func(*Config)
-		notServing   string
-		wantStatus   int
-		wantNotReady []string
-		wantState    string
+		name   string
+		adjust func(*Config)
+		// notServing and frozen name a backend that answers NOT_SERVING,
+		// or whose health check never answers.
+		notServing, frozen string
+		wantStatus         int
+		wantNotReady       []string
+		wantState          string
 	}{
 		{name: "all serving", wantStatus: 200},
 		{name: "a service is down", adjust: func(c *Config) { c.IntakeAddr = deadAddr(t) },
-			wantStatus: 503, wantNotReady: []string{"intake"}, wantState: "UNREACHABLE"},
+			wantStatus: 200, wantNotReady: []string{"intake"}, wantState: "UNREACHABLE"},
 		{name: "a service is not serving", notServing: "notification",
-			wantStatus: 503, wantNotReady: []string{"notification"}, wantState: "NOT_SERVING"},
+			wantStatus: 200, wantNotReady: []string{"notification"}, wantState: "NOT_SERVING"},
+		{name: "a service is frozen", frozen: "casework",
+			wantStatus: 200, wantNotReady: []string{"casework"}, wantState: "UNREACHABLE"},
+		{name: "no service is reachable", adjust: func(c *Config) {
+			c.DirectoryAddr, c.IntakeAddr, c.CaseworkAddr, c.NotificationAddr = deadAddr(t), deadAddr(t), deadAddr(t), deadAddr(t)
+		}, wantStatus: 503, wantNotReady: []string{"directory", "intake", "casework", "notification"}, wantState: "UNREACHABLE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -493,15 +530,21 @@ func TestReadiness(t *testing.T) {
 			if tt.notServing != "" {
 				s.backends[tt.notServing].setServing(false)
 			}
+			if tt.frozen != "" {
+				s.backends[tt.frozen].health.frozen.Store(true)
+			}
+			start := time.Now()
 			resp := do(t, "GET", s.url+"/readyz", nil, nil)
+			// A probe gives up after its own timeout (Kubernetes': 1 s by
+			// default); a frozen service must not make the gateway's answer
+			// that slow. The gateway's own bound is half that.
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("/readyz took %v", took)
+			}
 			if resp.status != tt.wantStatus {
 				t.Errorf("status %d, want %d: %s", resp.status, tt.wantStatus, resp.body)
 			}
-			var report struct {
-				Ready    bool              `json:"ready"`
-				Backends map[string]string `json:"backends"`
-				NotReady []string          `json:"notReady"`
-			}
+			var report readinessReport
 			if err := json.Unmarshal(resp.body, &report); err != nil {
 				t.Fatalf("not JSON: %v: %s", err, resp.body)
 			}
@@ -516,14 +559,180 @@ func TestReadiness(t *testing.T) {
 					t.Errorf("%s is %q, want %q", name, report.Backends[name], tt.wantState)
 				}
 			}
-			if tt.notServing != "" {
-				s.backends[tt.notServing].setServing(true)
-				testenv.Eventually(t, 5*time.Second, "ready once the service serves again", func() bool {
-					return do(t, "GET", s.url+"/readyz", nil, nil).status == http.StatusOK
+			if tt.notServing != "" || tt.frozen != "" {
+				s.backends[tt.notServing+tt.frozen].setServing(true)
+				s.backends[tt.notServing+tt.frozen].health.frozen.Store(false)
+				testenv.Eventually(t, 5*time.Second, "every service named SERVING once it serves again", func() bool {
+					var report readinessReport
+					resp := do(t, "GET", s.url+"/readyz", nil, nil)
+					return resp.status == http.StatusOK && json.Unmarshal(resp.body, &report) == nil && len(report.NotReady) == 0
 				})
 			}
 		})
 	}
+}
+
+// TestBackendDeadline: a call the service does not answer is given up after
+// BACKEND_TIMEOUT, or the client's own Grpc-Timeout when sooner, and
+// answered 504 DEADLINE_EXCEEDED with a message that says to try again.
+func TestBackendDeadline(t *testing.T) {
+	t.Parallel()
+	const backendTimeout = time.Second
+	short := startSystem(t, func(c *Config) { c.BackendTimeout = backendTimeout })
+	long := startSystem(t, nil) // BACKEND_TIMEOUT at its default, 10 s
+	tests := []struct {
+		name   string
+		url    string
+		header map[string]string
+		body   io.Reader
+		// atLeast and atMost bound the time to the answer. atMost is
+		// generous for a loaded machine, yet below the deadline that must
+		// not be the one that ended the call.
+		atLeast, atMost time.Duration
+	}{
+		{name: "the gateway's deadline", url: short.url, atLeast: backendTimeout, atMost: 5 * time.Second},
+		{name: "the client's shorter deadline wins", url: long.url, header: map[string]string{"Grpc-Timeout": "300m"},
+			atLeast: 300 * time.Millisecond, atMost: 5 * time.Second},
+		// The write timeout runs from the end of the request's headers; it
+		// must leave room for a slow upload and the whole deadline, or the
+		// client gets a closed connection instead of the 504.
+		{name: "a slow upload, then the gateway's deadline", url: short.url, body: &slowReader{data: []byte("{}"), gap: 750 * time.Millisecond},
+			atLeast: backendTimeout + 1500*time.Millisecond, atMost: 8 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			resp := doWithin(t, 20*time.Second, "GET", tt.url+"/v1/groups/g/cases/stuck", tt.header, tt.body)
+			took := time.Since(start)
+			if resp.status != http.StatusGatewayTimeout {
+				t.Fatalf("status %d, want 504: %s", resp.status, resp.body)
+			}
+			if took < tt.atLeast || took > tt.atMost {
+				t.Errorf("answered after %v, want between %v and %v", took, tt.atLeast, tt.atMost)
+			}
+			var e errorBody
+			if err := json.Unmarshal(resp.body, &e); err != nil {
+				t.Fatalf("not JSON: %v: %s", err, resp.body)
+			}
+			if info := e.detail("google.rpc.ErrorInfo"); e.Code != 4 || info == nil || info["reason"] != "DEADLINE_EXCEEDED" {
+				t.Errorf("code %d, ErrorInfo %v, want 4 DEADLINE_EXCEEDED", e.Code, info)
+			}
+			if !strings.Contains(e.Message, "try again") {
+				t.Errorf("message %q does not say to try again", e.Message)
+			}
+		})
+	}
+	t.Run("BACKEND_TIMEOUT must be positive", func(t *testing.T) {
+		t.Parallel()
+		cfg := defaults(t)
+		cfg.BackendTimeout = 0
+		if err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "BACKEND_TIMEOUT") {
+			t.Errorf("Run = %v, want an error naming BACKEND_TIMEOUT", err)
+		}
+	})
+}
+
+// slowReader gives its data a byte at a time, gap apart: a client on a slow
+// line.
+type slowReader struct {
+	data []byte
+	gap  time.Duration
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	<-time.After(r.gap)
+	n := copy(p[:1], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestRecoveryAfterABackendRestarts: however long a service was down, the
+// gateway works again within 10 s of its return. The service stays away
+// while the gateway's reconnection attempts back off to their slowest, and
+// comes back on the same address just after one of them failed: the worst
+// moment. Meanwhile every request gets a quick 503 with Retry-After.
+func TestRecoveryAfterABackendRestarts(t *testing.T) {
+	t.Parallel()
+	s := startSystem(t, nil)
+	casework := s.backends["casework"]
+	get := func() response { return do(t, "GET", s.url+"/v1/groups/g/cases/c1", nil, nil) }
+	if resp := get(); resp.status != http.StatusOK {
+		t.Fatalf("before: status %d: %s", resp.status, resp.body)
+	}
+	casework.stop()
+
+	// While the service is away, something on its port takes each
+	// connection and closes it at once (a refused connection would do as
+	// well, but this way the test sees each attempt). gRPC's default
+	// backoff (1 s, 1.6 times longer each time, up to 2 minutes) takes
+	// some 40 s to make the attempts that the gateway's makes in about 10.
+	const attempts = 9
+	lis, err := net.Listen("tcp", casework.addr)
+	if err != nil {
+		t.Fatalf("listen on %s: %v", casework.addr, err)
+	}
+	var (
+		mu           sync.Mutex
+		attemptTimes []time.Time
+		lastAttempt  = make(chan struct{})
+	)
+	seen := func() int { mu.Lock(); defer mu.Unlock(); return len(attemptTimes) }
+	go func() {
+		for {
+			conn, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+			mu.Lock()
+			attemptTimes = append(attemptTimes, time.Now())
+			n := len(attemptTimes)
+			mu.Unlock()
+			if n == attempts {
+				// Back at once: the next attempt is a whole backoff away.
+				lis.Close()
+				close(lastAttempt)
+				return
+			}
+		}
+	}()
+	down := time.Now()
+	deadline := time.After(25 * time.Second)
+outage:
+	for {
+		select {
+		case <-lastAttempt:
+			break outage
+		case <-deadline:
+			lis.Close()
+			t.Fatalf("the gateway tried to reconnect %d times in 25 s, want %d", seen(), attempts)
+		default:
+		}
+		start := time.Now()
+		resp := get()
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("a request during the outage took %v", took)
+		}
+		if resp.status != http.StatusServiceUnavailable || resp.header.Get("Retry-After") == "" {
+			t.Fatalf("during the outage: status %d, Retry-After %q: %s", resp.status, resp.header.Get("Retry-After"), resp.body)
+		}
+		<-time.After(100 * time.Millisecond) // the pace of a client's requests
+	}
+	casework.restart(t)
+	back := time.Now()
+	testenv.Eventually(t, 10*time.Second, "the gateway reaches casework again", func() bool {
+		return get().status == http.StatusOK
+	})
+	var gaps []string
+	for i := 1; i < len(attemptTimes); i++ {
+		gaps = append(gaps, attemptTimes[i].Sub(attemptTimes[i-1]).Round(10*time.Millisecond).String())
+	}
+	t.Logf("down %v (attempts %v apart), working again %v after the service's return",
+		back.Sub(down).Round(10*time.Millisecond), gaps, time.Since(back).Round(10*time.Millisecond))
 }
 
 // concernField returns the descriptor of a field of intake's Concern.

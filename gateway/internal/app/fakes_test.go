@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -63,7 +65,11 @@ func toStatus(ctx context.Context, err error) error {
 
 // fakeCasework is a stand-in for the casework service with one case,
 // groups/g/cases/c1. The case groups/g/cases/invalid fails with field
-// violations; groups/g/cases/slow waits for release.
+// violations; groups/g/cases/slow waits for release; groups/g/cases/stuck
+// never answers (until the call's deadline); groups/g/cases/unavailable,
+// …/unavailable-now and …/exhausted fail as a service does when its
+// database is down (with and without a retry delay) and when a rate limit
+// refuses the caller.
 type fakeCasework struct {
 	caseworkv1.UnimplementedCaseworkServiceServer
 	*recorder
@@ -89,6 +95,18 @@ func (f *fakeCasework) GetCase(ctx context.Context, req *caseworkv1.GetCaseReque
 			Phase:        procedurev1.Phase_PHASE_REGISTERED,
 			RegisterTime: timestamppb.New(registerTime),
 		}, nil
+	case "groups/g/cases/stuck":
+		<-ctx.Done()
+		return nil, toStatus(ctx, ctx.Err())
+	case "groups/g/cases/unavailable":
+		return nil, toStatus(ctx, &fault.Error{Kind: fault.Unavailable, Reason: "DATABASE_UNAVAILABLE",
+			Message: "cases cannot be read at the moment; try again shortly", RetryDelay: 3 * time.Second})
+	case "groups/g/cases/unavailable-now":
+		return nil, toStatus(ctx, fault.New(fault.Unavailable, "DATABASE_UNAVAILABLE", "cases cannot be read at the moment; try again shortly"))
+	case "groups/g/cases/exhausted":
+		// Not a whole number of seconds: Retry-After must round it up.
+		return nil, toStatus(ctx, &fault.Error{Kind: fault.ResourceExhausted, Reason: "TOO_MANY_REQUESTS",
+			Message: "too many requests; try again later", RetryDelay: 6500 * time.Millisecond})
 	case "groups/g/cases/invalid":
 		var v fault.Violations
 		v.Add("name", "must name a case of the group")
@@ -135,11 +153,32 @@ func (f *fakeIntake) CreateClientSession(ctx context.Context, req *intakev1.Crea
 }
 
 // backend is one fake service on a free port, with a health server whose
-// status the test controls.
+// status the test controls. It can be stopped and started again on the same
+// address, as a restarted process would be.
 type backend struct {
-	name   string
-	addr   string
-	health *health.Server
+	name     string
+	addr     string
+	health   *healthServer
+	register func(*grpc.Server)
+	opts     []grpc.ServerOption
+
+	mu  sync.Mutex
+	srv *grpc.Server
+}
+
+// healthServer is gRPC's health server, whose Check can be made to hang as a
+// frozen process's would.
+type healthServer struct {
+	*health.Server
+	frozen atomic.Bool
+}
+
+func (h *healthServer) Check(ctx context.Context, req *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
+	if h.frozen.Load() {
+		<-ctx.Done()
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	return h.Server.Check(ctx, req)
 }
 
 // setServing sets the readiness the backend reports under its name.
@@ -166,16 +205,42 @@ func startBackendWith(t testing.TB, name string, register func(*grpc.Server), op
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer(opts...)
-	b := &backend{name: name, addr: lis.Addr().String(), health: health.NewServer()}
-	healthpb.RegisterHealthServer(srv, b.health)
-	if register != nil {
-		register(srv)
-	}
+	b := &backend{name: name, addr: lis.Addr().String(), health: &healthServer{Server: health.NewServer()}, register: register, opts: opts}
 	b.setServing(true)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
+	b.serve(lis)
+	t.Cleanup(b.stop)
 	return b
+}
+
+// serve starts a new gRPC server for the backend on lis.
+func (b *backend) serve(lis net.Listener) {
+	srv := grpc.NewServer(b.opts...)
+	healthpb.RegisterHealthServer(srv, b.health)
+	if b.register != nil {
+		b.register(srv)
+	}
+	b.mu.Lock()
+	b.srv = srv
+	b.mu.Unlock()
+	go func() { _ = srv.Serve(lis) }()
+}
+
+// stop stops the backend's server at once, closing its connections, as a
+// killed process's would be.
+func (b *backend) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.srv.Stop()
+}
+
+// restart serves the backend again on its address, after stop.
+func (b *backend) restart(t testing.TB) {
+	t.Helper()
+	lis, err := net.Listen("tcp", b.addr)
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", b.addr, err)
+	}
+	b.serve(lis)
 }
 
 // deadAddr returns an address where nothing listens.

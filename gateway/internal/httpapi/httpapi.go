@@ -41,16 +41,23 @@ type Backend struct {
 	Services []string
 }
 
+// DefaultReadinessTimeout bounds each backend's health check when /readyz
+// asks: half of Kubernetes' default probe timeout (1 s), so that a service
+// that does not answer shows as UNREACHABLE in the body rather than making
+// the probe of the whole gateway time out.
+const DefaultReadinessTimeout = 500 * time.Millisecond
+
 // Options configures the handler.
 type Options struct {
-	// Backends are the services whose routes are served; all of them must be
-	// SERVING for the gateway to be ready.
+	// Backends are the services whose routes are served. /readyz reports
+	// each one's health; the gateway is ready while any one answers.
 	Backends []Backend
 	// Logger receives one line per request.
 	Logger *slog.Logger
 	// OpenAPI is the document served at /openapi.json.
 	OpenAPI []byte
-	// ReadinessTimeout bounds each backend's health check; 1s when zero.
+	// ReadinessTimeout bounds each backend's health check, and so the time
+	// /readyz takes; DefaultReadinessTimeout when zero.
 	ReadinessTimeout time.Duration
 	// TrustedProxies are the networks of the reverse proxies in front of
 	// the gateway whose X-Forwarded-For entries are believed when the
@@ -65,7 +72,7 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.ReadinessTimeout == 0 {
-		opts.ReadinessTimeout = time.Second
+		opts.ReadinessTimeout = DefaultReadinessTimeout
 	}
 	api := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{

@@ -12,25 +12,43 @@ import (
 )
 
 // Unreachable is the state /readyz reports for a backend that did not answer
-// its health check.
+// its health check in time: the gateway has no connection to it, or it is
+// too slow to answer.
 const Unreachable = "UNREACHABLE"
 
 // ReadinessReport is the body of /readyz.
 type ReadinessReport struct {
-	// Ready is true when every backend is SERVING.
+	// Ready is true while the gateway can serve: at least one backend
+	// answered its health check, whatever it said.
 	Ready bool `json:"ready"`
 	// Backends maps each backend's name to its state: SERVING, NOT_SERVING,
 	// UNKNOWN, SERVICE_UNKNOWN or UNREACHABLE.
 	Backends map[string]string `json:"backends"`
 	// NotReady names the backends that are not SERVING, in the order they
-	// were configured.
+	// were configured: their routes answer 503 (or 504) for now, while the
+	// others' work.
 	NotReady []string `json:"notReady,omitempty"`
 }
 
-// readiness answers /readyz: 200 when every backend's grpc.health.v1 Check
-// says SERVING, 503 otherwise. It checks on every request rather than
-// caching, because probes come seldom and a stale answer would route traffic
-// to a gateway whose services are gone.
+// readiness answers /readyz. It asks every backend's grpc.health.v1 Check,
+// in parallel and at most timeout each, and reports each one's state for
+// operators; but it answers 503 only when no backend answered at all.
+//
+// Readiness decides whether a load balancer sends this gateway traffic. A
+// service that is down or slow is down or slow for every gateway instance
+// alike: taking the gateways out for it would turn one service's outage into
+// the whole API's, when the other services' routes still work and the
+// failing one's routes answer an honest 503 with Retry-After or 504. What
+// is particular to one instance, and what another instance could serve
+// instead, is that it cannot reach the services at all (its network, its
+// TLS settings, its addresses): then every backend is UNREACHABLE, and the
+// gateway is not ready. A backend that answers NOT_SERVING is reachable.
+//
+// It checks on every request rather than caching, because probes come
+// seldom and a stale answer would misreport the services. The answer takes
+// at most about timeout, whichever backend is slow, which is why the
+// timeout stays below a probe's own (Kubernetes' default is 1 s): a frozen
+// service must not make the probe itself fail.
 type readiness struct {
 	backends []Backend
 	timeout  time.Duration
@@ -45,11 +63,13 @@ func (h *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wg.Wait()
 
-	report := ReadinessReport{Ready: true, Backends: map[string]string{}}
+	report := ReadinessReport{Backends: map[string]string{}}
 	for i, b := range h.backends {
 		report.Backends[b.Name] = states[i]
+		if states[i] != Unreachable {
+			report.Ready = true
+		}
 		if states[i] != healthpb.HealthCheckResponse_SERVING.String() {
-			report.Ready = false
 			report.NotReady = append(report.NotReady, b.Name)
 		}
 	}
