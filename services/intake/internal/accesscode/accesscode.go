@@ -3,19 +3,17 @@
 // code that lets them back in without an account. Both are random strings in
 // Crockford's base32, which leaves out I, L, O and U so that a code read out
 // over the telephone or copied by hand is hard to get wrong. The access code
-// is kept only as a slow argon2id hash.
+// is kept only as a keyed hash (HMAC-SHA-256 under a configured secret,
+// keyed.go); codes issued before that are kept as argon2id hashes, which
+// still open the case and are replaced at the next sign-in (legacy.go).
 package accesscode
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base32"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // Alphabet is Crockford's base32 alphabet.
@@ -35,17 +33,6 @@ const (
 	// ReferenceLength is the number of characters of a reference, without
 	// the dash.
 	ReferenceLength = 8
-)
-
-// The argon2id parameters for new hashes: OWASP's minimum recommendation
-// (19 MiB, two passes, one thread), slow enough to make guessing from a
-// stolen table costly and fast enough for a public form.
-const (
-	hashTime    = 2
-	hashMemory  = 19 * 1024 // KiB
-	hashThreads = 1
-	hashKeyLen  = 32
-	saltLen     = 16
 )
 
 // ErrMalformed says that a string is not an access code or reference of the
@@ -138,70 +125,4 @@ func group(s string, n int) string {
 		b.WriteString(s[i:min(i+n, len(s))])
 	}
 	return b.String()
-}
-
-// Hash returns the argon2id hash of an access code in PHC string form,
-// $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>, with a fresh random salt.
-// The code may be in any form ParseAccessCode accepts.
-func Hash(code string) (string, error) {
-	canonical, err := ParseAccessCode(code)
-	if err != nil {
-		return "", err
-	}
-	salt := make([]byte, saltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("salt: %w", err)
-	}
-	key := argon2.IDKey([]byte(canonical), salt, hashTime, hashMemory, hashThreads, hashKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, hashMemory, hashTime, hashThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
-}
-
-// Verify reports whether code matches the PHC-form hash. A code of the wrong
-// form simply does not match; an error means the stored hash is unusable.
-func Verify(code, phc string) (bool, error) {
-	p, err := parsePHC(phc)
-	if err != nil {
-		return false, err
-	}
-	canonical, err := ParseAccessCode(code)
-	if err != nil {
-		return false, nil
-	}
-	key := argon2.IDKey([]byte(canonical), p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
-	return subtle.ConstantTimeCompare(key, p.key) == 1, nil
-}
-
-type phcHash struct {
-	time, memory uint32
-	threads      uint8
-	salt, key    []byte
-}
-
-// parsePHC reads a hash written by Hash. Its limits keep a corrupt row from
-// asking for gigabytes of memory or hours of work.
-func parsePHC(s string) (phcHash, error) {
-	parts := strings.Split(s, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
-		return phcHash{}, errors.New("access code hash: not an argon2id PHC string")
-	}
-	if parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
-		return phcHash{}, fmt.Errorf("access code hash: unsupported version %q", parts[2])
-	}
-	var p phcHash
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.memory, &p.time, &p.threads); err != nil ||
-		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", p.memory, p.time, p.threads) {
-		return phcHash{}, fmt.Errorf("access code hash: bad parameters %q", parts[3])
-	}
-	if p.memory < 8 || p.memory > 1<<20 || p.time < 1 || p.time > 16 || p.threads < 1 {
-		return phcHash{}, fmt.Errorf("access code hash: parameters %q out of range", parts[3])
-	}
-	var err error
-	if p.salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil || len(p.salt) < 8 {
-		return phcHash{}, errors.New("access code hash: bad salt")
-	}
-	if p.key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(p.key) < 16 || len(p.key) > 64 {
-		return phcHash{}, errors.New("access code hash: bad key")
-	}
-	return p, nil
 }

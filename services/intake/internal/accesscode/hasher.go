@@ -7,16 +7,50 @@ import (
 	"github.com/ipnmediation/disputes/platform/fault"
 )
 
-// Hasher hashes and checks access codes on behalf of requests, which may
-// have to wait for their turn.
+// Hasher hashes new access codes and checks the codes clients give against
+// stored hashes of either kind.
 type Hasher interface {
-	// Hash is Hash, done when ctx allows.
-	Hash(ctx context.Context, code string) (string, error)
-	// Verify is Verify, done when ctx allows.
-	Verify(ctx context.Context, code, phc string) (bool, error)
+	// Hash is Keys.Hash: one HMAC.
+	Hash(code string) (string, error)
+	// Verify is Keys.Verify: one HMAC, also for the empty hash.
+	Verify(code, hash string) (ok, current bool, err error)
+	// VerifyLegacy is VerifyLegacy, done when ctx allows: one argon2id
+	// computation, also for the empty hash.
+	VerifyLegacy(ctx context.Context, code, phc string) (bool, error)
 }
 
-// DefaultConcurrency is how many hashes a Bounded hasher computes at once
+// Check reports whether code matches a stored hash, and whether a match
+// should be hashed anew (an argon2id hash, or a keyed hash under an older
+// key). It does the same work whatever stored is, a keyed hash under any
+// key, an argon2id hash or "" for a reference that has no concern: one HMAC
+// always, and one argon2id computation too when the stored hash is argon2id
+// or legacyLeft says that the store still holds some. So the time a refusal
+// takes tells neither whether the reference exists nor how old its hash is;
+// once the last argon2id hash is gone, a check is one HMAC.
+func Check(ctx context.Context, h Hasher, code, stored string, legacyLeft bool) (match, rehash bool, err error) {
+	legacy := IsLegacy(stored)
+	keyed, phc := stored, ""
+	if legacy {
+		keyed, phc = "", stored
+	}
+	ok, current, err := h.Verify(code, keyed)
+	if err != nil {
+		return false, false, err
+	}
+	if !legacy && !legacyLeft {
+		return ok, ok && !current, nil
+	}
+	okLegacy, err := h.VerifyLegacy(ctx, code, phc)
+	if err != nil {
+		return false, false, err
+	}
+	if legacy {
+		return okLegacy, okLegacy, nil
+	}
+	return ok, ok && !current, nil
+}
+
+// DefaultConcurrency is how many argon2id checks a Hashing computes at once
 // by default: each takes 19 MiB and a core for tens of milliseconds, so four
 // keep a small machine responsive while still serving several clients a
 // second.
@@ -26,26 +60,29 @@ const DefaultConcurrency = 4
 // own deadline does not come sooner.
 const DefaultWait = 5 * time.Second
 
-// Bounded is a Hasher that computes at most a fixed number of hashes at
-// once, so that a flood of requests queues for the hashing instead of taking
-// memory without bound. A request that cannot be served before its deadline,
-// or within Wait, is refused with UNAVAILABLE rather than left to pile up.
-type Bounded struct {
+// Hashing is the service's Hasher: keyed hashes under its Keys, which take
+// microseconds and need no bound, and argon2id checks of the hashes left
+// from before keyed hashing, at most a fixed number at once, so that a flood
+// of sign-ins queues for them instead of taking memory without bound. A
+// check that cannot start before its request's deadline, or within the
+// wait, is refused with UNAVAILABLE rather than left to pile up.
+type Hashing struct {
+	*Keys
 	slots chan struct{}
 	wait  time.Duration
 }
 
-// NewBounded returns a Bounded hasher for concurrency hashes at once, whose
-// callers wait at most wait for their turn (DefaultConcurrency and
-// DefaultWait when not positive).
-func NewBounded(concurrency int, wait time.Duration) *Bounded {
+// NewHashing returns the Hasher for keys whose argon2id checks run at most
+// concurrency at once and wait at most wait for their turn
+// (DefaultConcurrency and DefaultWait when not positive).
+func NewHashing(keys *Keys, concurrency int, wait time.Duration) *Hashing {
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
 	if wait <= 0 {
 		wait = DefaultWait
 	}
-	return &Bounded{slots: make(chan struct{}, concurrency), wait: wait}
+	return &Hashing{Keys: keys, slots: make(chan struct{}, concurrency), wait: wait}
 }
 
 // errBusy is what a request gets when its turn did not come in time. It
@@ -55,16 +92,16 @@ func errBusy() error {
 		Message: "the service is busy; try again in a moment", RetryDelay: time.Second}
 }
 
-func (b *Bounded) acquire(ctx context.Context) error {
+func (h *Hashing) acquire(ctx context.Context) error {
 	select {
-	case b.slots <- struct{}{}:
+	case h.slots <- struct{}{}:
 		return nil
 	default:
 	}
-	timer := time.NewTimer(b.wait)
+	timer := time.NewTimer(h.wait)
 	defer timer.Stop()
 	select {
-	case b.slots <- struct{}{}:
+	case h.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return errBusy()
@@ -73,31 +110,13 @@ func (b *Bounded) acquire(ctx context.Context) error {
 	}
 }
 
-func (b *Bounded) release() { <-b.slots }
+func (h *Hashing) release() { <-h.slots }
 
-// Hash implements Hasher.
-func (b *Bounded) Hash(ctx context.Context, code string) (string, error) {
-	if err := b.acquire(ctx); err != nil {
-		return "", err
-	}
-	defer b.release()
-	return Hash(code)
-}
-
-// Verify implements Hasher.
-func (b *Bounded) Verify(ctx context.Context, code, phc string) (bool, error) {
-	if err := b.acquire(ctx); err != nil {
+// VerifyLegacy implements Hasher.
+func (h *Hashing) VerifyLegacy(ctx context.Context, code, phc string) (bool, error) {
+	if err := h.acquire(ctx); err != nil {
 		return false, err
 	}
-	defer b.release()
-	return Verify(code, phc)
+	defer h.release()
+	return VerifyLegacy(code, phc)
 }
-
-// Unbounded is a Hasher that hashes at once, for tests and tools.
-type Unbounded struct{}
-
-// Hash implements Hasher.
-func (Unbounded) Hash(_ context.Context, code string) (string, error) { return Hash(code) }
-
-// Verify implements Hasher.
-func (Unbounded) Verify(_ context.Context, code, phc string) (bool, error) { return Verify(code, phc) }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -49,9 +50,15 @@ type Config struct {
 	// are accepted from one client network; zero turns the limit off.
 	SessionAttemptsPerAddress int
 	SessionAttemptWindow      time.Duration
-	// HashConcurrency bounds the access code hashes computed at once;
-	// HashWait is the longest a request waits for its turn. The defaults
-	// of package accesscode when zero.
+	// AccessCodeKeys key the access codes' hashes, "id=base64,...";
+	// AccessCodeKeyID names the one for new hashes (may be empty with one
+	// key).
+	AccessCodeKeys  string
+	AccessCodeKeyID string
+	// HashConcurrency bounds the argon2id checks of access codes issued
+	// before keyed hashing computed at once; HashWait is the longest a
+	// request waits for its turn. The defaults of package accesscode when
+	// zero.
 	HashConcurrency int
 	HashWait        time.Duration
 
@@ -72,8 +79,10 @@ func (c *Config) Register(set *config.Set) {
 	set.Duration(&c.ConcernWindow, "concern-window", "CONCERN_WINDOW", time.Hour, "the span over which CONCERNS_PER_ADDRESS counts")
 	set.Int(&c.SessionAttemptsPerAddress, "session-attempts-per-address", "SESSION_ATTEMPTS_PER_ADDRESS", 20, "sign-ins with a reference and access code, right or wrong, accepted from one client address (an IPv6 /64) per SESSION_ATTEMPT_WINDOW; 0 turns the limit off")
 	set.Duration(&c.SessionAttemptWindow, "session-attempt-window", "SESSION_ATTEMPT_WINDOW", 15*time.Minute, "the span over which SESSION_ATTEMPTS_PER_ADDRESS counts")
-	set.Int(&c.HashConcurrency, "hash-concurrency", "HASH_CONCURRENCY", accesscode.DefaultConcurrency, "access code hashes (argon2id, 19 MiB each) computed at once; further requests wait their turn")
-	set.Duration(&c.HashWait, "hash-wait", "HASH_WAIT", accesscode.DefaultWait, "longest a request waits for its turn to hash before it is refused with UNAVAILABLE")
+	set.Secret(&c.AccessCodeKeys, "access-code-keys", "ACCESS_CODE_KEYS", "keys of the access codes' HMAC-SHA-256 hashes, as id=base64,id=base64 (32 random bytes each; generate one with openssl rand -base64 32); keep an old key listed while hashes made under it are left")
+	set.String(&c.AccessCodeKeyID, "access-code-key-id", "ACCESS_CODE_KEY_ID", "", "id of the key in ACCESS_CODE_KEYS that hashes new access codes; may be empty when only one key is given")
+	set.Int(&c.HashConcurrency, "hash-concurrency", "HASH_CONCURRENCY", accesscode.DefaultConcurrency, "argon2id checks (19 MiB each) of access codes issued before keyed hashing computed at once; further sign-ins wait their turn")
+	set.Duration(&c.HashWait, "hash-wait", "HASH_WAIT", accesscode.DefaultWait, "longest a sign-in waits for its turn at an argon2id check before it is refused with UNAVAILABLE")
 	set.RegisterKeys(&c.Keys)
 	set.Bool(&c.Reencrypt, "reencrypt", "", false, reencryptUsage)
 }
@@ -111,6 +120,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Reencrypt {
 		return reencrypt(ctx, cfg, keys)
 	}
+	codeKeys, err := accesscode.ParseKeys(cfg.AccessCodeKeys, cfg.AccessCodeKeyID)
+	if err != nil {
+		return fmt.Errorf("ACCESS_CODE_KEYS/ACCESS_CODE_KEY_ID: %w", err)
+	}
 	base, err := service.Open(ctx, Name, cfg.Service, migrations.FS)
 	if err != nil {
 		return err
@@ -122,9 +135,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	st := &store.Store{Pool: base.Pool, Namespace: base.Events, Keys: keys}
-	// One bound for all hashing, so that sign-ins and new concerns together
-	// cannot take more than it.
-	hasher := accesscode.NewBounded(cfg.HashConcurrency, cfg.HashWait)
+	// Keyed hashing needs no bound; the argon2id checks of codes from
+	// before it are bounded, however many sign-ins come.
+	hasher := accesscode.NewHashing(codeKeys, cfg.HashConcurrency, cfg.HashWait)
 	concerns := &concern.Service{
 		Store:        st,
 		Directory:    directory.Client{Directory: directoryv1.NewDirectoryServiceClient(directoryConn)},
@@ -146,5 +159,36 @@ func Run(ctx context.Context, cfg Config) error {
 	forget := eventapi.CasePurged{Store: st}
 	purged := base.Consumer(forget.Subjects(base.Events), forget.Handle)
 	purged.Name = eventapi.PurgedConsumer
-	return base.Run(ctx, server, consumer.Run, purged.Run)
+	forgetCodes := func(ctx context.Context) error { return forgetReplayCodes(ctx, concerns, base.Log) }
+	return base.Run(ctx, server, consumer.Run, purged.Run, forgetCodes)
+}
+
+// forgetEvery is how often the access codes kept for repeats of a request
+// are looked at: one is destroyed at most this long after its request id
+// is forgotten.
+const forgetEvery = time.Minute
+
+// forgetReplayCodes destroys the access codes kept for repeats once their
+// request ids are forgotten, at start and then every forgetEvery, until ctx
+// is done. A failed pass is logged and tried again at the next one: a
+// database that is briefly away must not stop the service.
+func forgetReplayCodes(ctx context.Context, concerns *concern.Service, log *slog.Logger) error {
+	ticker := time.NewTicker(forgetEvery)
+	defer ticker.Stop()
+	for {
+		n, err := concerns.ForgetReplayCodes(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			log.Warn("forgetting the access codes kept for repeats failed", slog.Any("error", err))
+		case n > 0:
+			log.Info("forgot the access codes kept for repeats", slog.Int("codes", n))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
 }

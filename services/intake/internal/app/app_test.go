@@ -11,6 +11,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
@@ -103,6 +104,8 @@ type running struct {
 	dbURL  string
 	ns     events.Namespace
 	natsJS jetstream.JetStream
+	// codeKeys are the service's ACCESS_CODE_KEYS.
+	codeKeys *accesscode.Keys
 }
 
 // startIntake runs the service in-process against real PostgreSQL and NATS
@@ -110,6 +113,13 @@ type running struct {
 func startIntake(t testing.TB) running {
 	t.Helper()
 	r := running{addr: testenv.FreeAddr(t), dbURL: testenv.Database(t), ns: testenv.Namespace(t)}
+	codeKeys, err := sealed.NewKeySetting("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.codeKeys, err = accesscode.ParseKeys(codeKeys, ""); err != nil {
+		t.Fatal(err)
+	}
 	cfg := Config{
 		Service: config.Service{
 			GRPCAddr:        r.addr,
@@ -125,6 +135,7 @@ func startIntake(t testing.TB) running {
 		DirectoryAddr:    testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
 		ClientSessionTTL: time.Hour,
 		Keys:             testenv.EncryptionKeys(t),
+		AccessCodeKeys:   codeKeys,
 	}
 	testenv.RunService(t, Name, r.addr, func(ctx context.Context) error { return Run(ctx, cfg) })
 
@@ -210,7 +221,7 @@ func TestIntake(t *testing.T) {
 		}
 	})
 
-	t.Run("only a hash of the access code is stored", func(t *testing.T) {
+	t.Run("only a keyed hash of the access code is stored", func(t *testing.T) {
 		conn, err := pgx.Connect(ctx, r.dbURL)
 		if err != nil {
 			t.Fatal(err)
@@ -224,8 +235,8 @@ func TestIntake(t *testing.T) {
 		if reference != created.GetReference() {
 			t.Errorf("stored reference %q; returned %q", reference, created.GetReference())
 		}
-		if ok, err := accesscode.Verify(created.GetAccessCode(), hash); err != nil || !ok {
-			t.Errorf("stored hash %q does not verify the returned code: %v, %v", hash, ok, err)
+		if ok, current, err := r.codeKeys.Verify(created.GetAccessCode(), hash); err != nil || !ok || !current || !accesscode.IsKeyed(hash) {
+			t.Errorf("stored hash %q does not verify the returned code under the current key: %v, %v, %v", hash, ok, current, err)
 		}
 		plain := strings.ReplaceAll(created.GetAccessCode(), "-", "")
 		if strings.Contains(hash, created.GetAccessCode()) || strings.Contains(hash, plain) {

@@ -25,8 +25,12 @@ func TestCreateConcernFrontDoor(t *testing.T) {
 	}
 	again, err := public.CreateConcern(ctx, req)
 	if err != nil || again.GetName() != first.GetName() || again.GetReference() != first.GetReference() ||
-		again.GetAccessCode() != "" || !again.GetAccessCodeShownBefore() {
-		t.Errorf("repeat = %v, %v; want %s without its code, marked as shown before", again, err, first.GetName())
+		again.GetAccessCode() != first.GetAccessCode() || !again.GetAccessCodeShownBefore() {
+		t.Errorf("repeat = %v, %v; want %s with its code, marked as shown before", again, err, first.GetName())
+	}
+	// The code the repeat gave back opens the case.
+	if _, err := public.CreateClientSession(ctx, &intakev1.CreateClientSessionRequest{Reference: again.GetReference(), AccessCode: again.GetAccessCode()}); err != nil {
+		t.Errorf("signing in with the repeat's code: %v", err)
 	}
 
 	other := validRequest()

@@ -64,14 +64,16 @@ func (c Concern) Name() string { return c.Group + "/concerns/" + c.ID }
 // GroupID is the last part of the group's resource name.
 func (c Concern) GroupID() string { return strings.TrimPrefix(c.Group, "groups/") }
 
-// Registered is a newly registered concern with the one-time access code the
-// client keeps. The code exists only here; the store gets its hash.
+// Registered is a newly registered concern with the access code the client
+// keeps. The store gets the code's hash, and the code itself only sealed,
+// for repeats of the request within RequestIDTTL.
 type Registered struct {
 	Concern
 	AccessCode string
 	// Repeated says that the concern was registered by an earlier request
-	// with the same request id; AccessCode is empty, because the code was
-	// shown only in the first answer and is not kept.
+	// with the same request id. AccessCode is then the code the first
+	// answer carried, or empty when it no longer opens the case (it was
+	// reissued).
 	Repeated bool
 }
 
@@ -89,16 +91,23 @@ var ErrHandedOver = errors.New("concern handed over to casework")
 // Store keeps concerns.
 type Store interface {
 	// Create stores c with the hash of its access code and records that it
-	// was registered (the ConcernRegistered event), both or neither. It
-	// returns ErrReferenceTaken when c.Reference is already used in the
-	// group.
-	Create(ctx context.Context, c Concern, accessCodeHash string) error
+	// was registered (the ConcernRegistered event), both or neither. When
+	// replayCode is not empty, it is the access code itself, which the
+	// store keeps sealed under the concern's data key, for repeats of the
+	// request, until Requests.ForgetReplayCodes. It returns
+	// ErrReferenceTaken when c.Reference is already used in the group.
+	Create(ctx context.Context, c Concern, accessCodeHash, replayCode string) error
 	// Get returns the concern with the given id in the group (groups/{g}),
 	// or ErrNotFound, or ErrHandedOver once casework has taken it over.
 	Get(ctx context.Context, group, id string) (Concern, error)
 	// RecordRead appends to the access log that reader read the concern's
 	// confidential part at at.
 	RecordRead(ctx context.Context, concernID, reader string, at time.Time) error
+}
+
+// CodeHasher hashes new access codes (accesscode.Hashing).
+type CodeHasher interface {
+	Hash(code string) (string, error)
 }
 
 // GroupFacts is what intake needs to know about a group.
@@ -132,8 +141,8 @@ type Service struct {
 	Requests Requests
 	// AddressLimit bounds the concerns per client network; none when nil.
 	AddressLimit *limit.Limiter
-	// Hasher hashes access codes; unbounded when nil.
-	Hasher accesscode.Hasher
+	// Hasher hashes access codes. Required.
+	Hasher CodeHasher
 	// Log receives a line for each filled-in honeypot; slog.Default when
 	// nil.
 	Log *slog.Logger
@@ -237,15 +246,20 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Registered, error
 	if err != nil {
 		return Registered{}, err
 	}
-	hash, err := s.hasher().Hash(ctx, code)
+	hash, err := s.Hasher.Hash(code)
 	if err != nil {
 		return Registered{}, fmt.Errorf("hash access code: %w", err)
+	}
+	// Kept, sealed, only when a repeat can ask for it.
+	replayCode := ""
+	if sub.RequestID != "" {
+		replayCode = code
 	}
 	for range referenceAttempts {
 		if c.Reference, err = accesscode.NewReference(); err != nil {
 			return Registered{}, err
 		}
-		err = s.Store.Create(ctx, c, hash)
+		err = s.Store.Create(ctx, c, hash, replayCode)
 		if errors.Is(err, ErrReferenceTaken) {
 			continue
 		}

@@ -9,8 +9,23 @@ import (
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 )
+
+// testHashing is a Hashing under a fresh key.
+func testHashing(t *testing.T) *accesscode.Hashing {
+	t.Helper()
+	setting, err := sealed.NewKeySetting("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := accesscode.ParseKeys(setting, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return accesscode.NewHashing(keys, 1, time.Second)
+}
 
 func validDraft() Draft {
 	return Draft{
@@ -99,15 +114,17 @@ type collidingStore struct {
 	tried      []string
 	created    []Concern
 	hashes     []string
+	replay     []string
 }
 
-func (s *collidingStore) Create(_ context.Context, c Concern, hash string) error {
+func (s *collidingStore) Create(_ context.Context, c Concern, hash, replayCode string) error {
 	s.tried = append(s.tried, c.Reference)
 	if len(s.tried) <= s.collisions {
 		return ErrReferenceTaken
 	}
 	s.created = append(s.created, c)
 	s.hashes = append(s.hashes, hash)
+	s.replay = append(s.replay, replayCode)
 	return nil
 }
 
@@ -123,7 +140,8 @@ func TestRegisterRetriesTakenReference(t *testing.T) {
 	t.Parallel()
 	store := &collidingStore{collisions: 2}
 	now := time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC)
-	s := &Service{Store: store, Directory: fakeDirectory{}, Now: func() time.Time { return now }}
+	h := testHashing(t)
+	s := &Service{Store: store, Directory: fakeDirectory{}, Hasher: h, Now: func() time.Time { return now }}
 	r, err := s.Register(context.Background(), "groups/riverside", validDraft())
 	if err != nil {
 		t.Fatal(err)
@@ -137,14 +155,17 @@ func TestRegisterRetriesTakenReference(t *testing.T) {
 	if r.Reference != store.tried[2] || r.Name() != store.created[0].Name() || !r.CreateTime.Equal(now) {
 		t.Errorf("registered %+v; stored %+v", r.Concern, store.created[0])
 	}
-	if ok, err := accesscode.Verify(r.AccessCode, store.hashes[0]); err != nil || !ok {
-		t.Errorf("stored hash does not verify the returned access code: %v, %v", ok, err)
+	if ok, current, err := h.Verify(r.AccessCode, store.hashes[0]); err != nil || !ok || !current {
+		t.Errorf("stored hash does not verify the returned access code: %v, %v, %v", ok, current, err)
+	}
+	if store.replay[0] != "" {
+		t.Error("the code was handed to the store to keep, without a request id that could repeat")
 	}
 }
 
 func TestRegisterGivesUpAfterRepeatedCollisions(t *testing.T) {
 	t.Parallel()
-	s := &Service{Store: &collidingStore{collisions: 100}, Directory: fakeDirectory{}}
+	s := &Service{Store: &collidingStore{collisions: 100}, Directory: fakeDirectory{}, Hasher: testHashing(t)}
 	_, err := s.Register(context.Background(), "groups/riverside", validDraft())
 	if !errors.Is(err, ErrReferenceTaken) {
 		t.Fatalf("Register = %v; want ErrReferenceTaken in the chain", err)

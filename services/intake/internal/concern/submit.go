@@ -45,6 +45,9 @@ type PriorRequest struct {
 	Registered bool
 	Reference  string
 	CreateTime time.Time
+	// AccessCode is the concern's access code as the first answer showed
+	// it, while the store keeps it; empty once forgotten or reissued.
+	AccessCode string
 }
 
 // Requests remembers CreateConcern's request ids.
@@ -57,6 +60,9 @@ type Requests interface {
 	// given time; it returns what is remembered in the end, which is the
 	// earlier claim when there was one.
 	ClaimRequest(ctx context.Context, requestID string, digest []byte, concernID string, at, since time.Time) (PriorRequest, error)
+	// ForgetReplayCodes destroys the sealed access codes of the concerns
+	// registered at or before the given time and returns how many.
+	ForgetReplayCodes(ctx context.Context, registeredBefore time.Time) (int, error)
 }
 
 // CheckRequestID returns an InvalidArgument error unless id is empty or a
@@ -83,13 +89,6 @@ func (s *Service) requests() Requests {
 	return noRequests{}
 }
 
-func (s *Service) hasher() accesscode.Hasher {
-	if s.Hasher != nil {
-		return s.Hasher
-	}
-	return accesscode.Unbounded{}
-}
-
 func (s *Service) log() *slog.Logger {
 	if s.Log != nil {
 		return s.Log
@@ -98,8 +97,9 @@ func (s *Service) log() *slog.Logger {
 }
 
 // replay answers a repeat of a request: with the concern the first one
-// registered (done), with a refusal when the id came with other content, or
-// not at all (done false) when that concern does not exist yet.
+// registered and its access code (done), with a refusal when the id came
+// with other content, or not at all (done false) when that concern does not
+// exist yet.
 func replay(parent string, d Draft, digest []byte, prior PriorRequest) (Registered, bool, error) {
 	if !bytes.Equal(prior.Digest, digest) {
 		return Registered{}, true, &fault.Error{Kind: fault.AlreadyExists, Reason: "REQUEST_ID_REUSED",
@@ -110,9 +110,21 @@ func replay(parent string, d Draft, digest []byte, prior PriorRequest) (Register
 		return Registered{}, false, nil
 	}
 	return Registered{
-		Concern:  Concern{ID: prior.ConcernID, Group: parent, Draft: d, Reference: prior.Reference, CreateTime: prior.CreateTime},
-		Repeated: true,
+		Concern:    Concern{ID: prior.ConcernID, Group: parent, Draft: d, Reference: prior.Reference, CreateTime: prior.CreateTime},
+		AccessCode: prior.AccessCode,
+		Repeated:   true,
 	}, true, nil
+}
+
+// ForgetReplayCodes destroys the sealed access codes kept for repeats of
+// requests whose ids are no longer remembered (older than RequestIDTTL), and
+// returns how many. The app calls it every minute or so.
+func (s *Service) ForgetReplayCodes(ctx context.Context) (int, error) {
+	n, err := s.requests().ForgetReplayCodes(ctx, s.now().UTC().Truncate(time.Microsecond).Add(-RequestIDTTL))
+	if err != nil {
+		return 0, fmt.Errorf("forget access codes kept for repeats: %w", err)
+	}
+	return n, nil
 }
 
 // contentDigest identifies what a request asks for, to tell a retry from a
@@ -129,14 +141,15 @@ func contentDigest(parent string, d Draft) []byte {
 
 // decoy answers a submission whose honeypot is filled in as if it had been
 // registered, with a reference and code that open nothing, so that a bot
-// learns nothing from the answer. The code is hashed as a real one is, so
-// that the answer takes as long; nothing is stored and no event is sent.
+// learns nothing from the answer. The code is hashed as a real one is;
+// nothing is stored and no event is sent, so the answer comes the time of
+// one transaction sooner than a registration's.
 func (s *Service) decoy(ctx context.Context, c Concern) (Registered, error) {
 	code, err := accesscode.NewAccessCode()
 	if err != nil {
 		return Registered{}, err
 	}
-	if _, err := s.hasher().Hash(ctx, code); err != nil {
+	if _, err := s.Hasher.Hash(code); err != nil {
 		return Registered{}, fmt.Errorf("hash access code: %w", err)
 	}
 	if c.Reference, err = accesscode.NewReference(); err != nil {
@@ -156,3 +169,5 @@ func (noRequests) Request(context.Context, string, time.Time) (PriorRequest, boo
 func (noRequests) ClaimRequest(_ context.Context, _ string, digest []byte, concernID string, _, _ time.Time) (PriorRequest, error) {
 	return PriorRequest{Digest: digest, ConcernID: concernID}, nil
 }
+
+func (noRequests) ForgetReplayCodes(context.Context, time.Time) (int, error) { return 0, nil }

@@ -13,6 +13,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/postgres"
 	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/testenv"
+	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
 	"github.com/ipnmediation/disputes/services/intake/internal/limit"
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
@@ -45,11 +46,12 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 
 type fixture struct {
-	svc   *concern.Service
-	store *store.Store
-	pool  *pgxpool.Pool
-	clock *clock
-	log   *bytes.Buffer
+	svc    *concern.Service
+	store  *store.Store
+	pool   *pgxpool.Pool
+	clock  *clock
+	log    *bytes.Buffer
+	hasher *accesscode.Hashing
 }
 
 // newFixture is a concern.Service on its own database, with a limit of
@@ -67,11 +69,21 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: &store.Store{Pool: pool, Namespace: testenv.Namespace(t), Keys: keys}, pool: pool, clock: &clock{now: start}, log: &bytes.Buffer{}}
+	setting, err := sealed.NewKeySetting("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codeKeys, err := accesscode.ParseKeys(setting, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: &store.Store{Pool: pool, Namespace: testenv.Namespace(t), Keys: keys}, pool: pool, clock: &clock{now: start},
+		log: &bytes.Buffer{}, hasher: accesscode.NewHashing(codeKeys, 1, time.Minute)}
 	f.svc = &concern.Service{
 		Store:        f.store,
 		Directory:    directory{},
 		AddressLimit: &limit.Limiter{Store: f.store, Rule: limit.Rule{Bucket: "concern", Max: 3, Window: time.Hour}},
+		Hasher:       f.hasher,
 		Log:          slog.New(slog.NewJSONHandler(f.log, nil)),
 		Now:          f.clock.Now,
 	}
@@ -130,7 +142,7 @@ func TestSubmitHoneypot(t *testing.T) {
 		t.Errorf("Get(decoy) = %v; want NOT_FOUND", err)
 	}
 	// The decoy's reference and code open nothing.
-	sessions := &session.Service{Store: f.store, Now: f.clock.Now}
+	sessions := &session.Service{Store: f.store, Hasher: f.hasher, Now: f.clock.Now}
 	if _, err := sessions.Create(context.Background(), got.Reference, got.AccessCode); !fault.IsKind(err, fault.Unauthenticated) {
 		t.Errorf("signing in with the decoy = %v; want UNAUTHENTICATED", err)
 	}
@@ -195,9 +207,9 @@ func TestSubmitIdempotent(t *testing.T) {
 				if err != nil {
 					t.Fatalf("repeat: %v", err)
 				}
-				if !again.Repeated || again.AccessCode != "" || again.Name() != first.Name() ||
+				if !again.Repeated || again.AccessCode == "" || again.AccessCode != first.AccessCode || again.Name() != first.Name() ||
 					again.Reference != first.Reference || !again.CreateTime.Equal(first.CreateTime) {
-					t.Errorf("repeat = %+v; want the first concern %s %s without its code", again, first.Name(), first.Reference)
+					t.Errorf("repeat = %+v; want the first concern %s %s with its code", again, first.Name(), first.Reference)
 				}
 				if concerns != 1 || events != 1 {
 					t.Errorf("%d concerns, %d events; want 1 and 1", concerns, events)
@@ -220,19 +232,16 @@ func TestSubmitConcurrentRepeats(t *testing.T) {
 		wg.Go(func() { results[i], errs[i] = f.svc.Submit(context.Background(), submission(id)) })
 	}
 	wg.Wait()
-	names := map[string]bool{}
-	codes := 0
+	names, codes := map[string]bool{}, map[string]bool{}
 	for i := range n {
 		if errs[i] != nil {
 			t.Fatalf("Submit #%d: %v", i, errs[i])
 		}
 		names[results[i].Name()] = true
-		if results[i].AccessCode != "" {
-			codes++
-		}
+		codes[results[i].AccessCode] = true
 	}
-	if concerns, events := f.counts(t); concerns != 1 || events != 1 || len(names) != 1 || codes != 1 {
-		t.Errorf("%d concerns, %d events, %d names and %d access codes; want one of each", concerns, events, len(names), codes)
+	if concerns, events := f.counts(t); concerns != 1 || events != 1 || len(names) != 1 || len(codes) != 1 || codes[""] {
+		t.Errorf("%d concerns, %d events, %d names and access codes %v; want one of each, in every answer", concerns, events, len(names), codes)
 	}
 }
 

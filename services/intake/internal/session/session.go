@@ -2,7 +2,7 @@
 // case reference and access code they were given are exchanged for a
 // short-lived client session, whose token the other services check through
 // AuthenticateClient. The access code and the session's secret are
-// confidential: they never appear in errors, logs or events, and only slow
+// confidential: they never appear in errors, logs or events, and only keyed
 // (code) or one-way (secret) hashes of them are stored.
 package session
 
@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
@@ -71,8 +70,17 @@ type Credential struct {
 	ConcernID string
 	// Group is the concern's group, groups/{group}.
 	Group string
-	// AccessCodeHash is the argon2id hash of the access code in PHC form.
+	// AccessCodeHash is the access code's hash: keyed (accesscode.Keys),
+	// or argon2id for a code issued before keyed hashing.
 	AccessCodeHash string
+}
+
+// Rehash replaces the access code hash of the session's concern, when it is
+// still Old, by New: a code that opened the case under an argon2id hash or
+// an older key is hashed again under the current one. The zero Rehash
+// changes nothing.
+type Rehash struct {
+	Old, New string
 }
 
 // Session is a client session as it is stored.
@@ -101,9 +109,14 @@ type Store interface {
 	// one per group) with their access codes' hashes, also after the concern
 	// was handed over to casework; none when there is no such reference.
 	Credentials(ctx context.Context, reference string) ([]Credential, error)
-	// CreateSession stores s (Group is ignored) and forgets the refused
-	// attempts on its concern's reference.
-	CreateSession(ctx context.Context, s Session) error
+	// LegacyHashesLeft reports whether any concern's access code hash is
+	// still an argon2id one. Nothing writes them any more, so once the
+	// answer is false it stays false.
+	LegacyHashesLeft(ctx context.Context) (bool, error)
+	// CreateSession stores s (Group is ignored), forgets the refused
+	// attempts on its concern's reference and applies rehash, all or
+	// nothing.
+	CreateSession(ctx context.Context, s Session, rehash Rehash) error
 	// GetSession returns the session with the given id, with its concern's
 	// group, or ErrNotFound.
 	GetSession(ctx context.Context, id string) (Session, error)
@@ -133,7 +146,7 @@ type Service struct {
 	// AddressLimit bounds the attempts, right or wrong, per client network;
 	// none when nil.
 	AddressLimit *limit.Limiter
-	// Hasher checks access codes; unbounded when nil.
+	// Hasher hashes and checks access codes. Required.
 	Hasher accesscode.Hasher
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -144,13 +157,6 @@ func (s *Service) now() time.Time {
 		return s.Now().UTC().Truncate(time.Microsecond)
 	}
 	return time.Now().UTC().Truncate(time.Microsecond)
-}
-
-func (s *Service) hasher() accesscode.Hasher {
-	if s.Hasher != nil {
-		return s.Hasher
-	}
-	return accesscode.Unbounded{}
 }
 
 func (s *Service) ttl() time.Duration {
@@ -211,7 +217,9 @@ func errTooManyAttempts(retry, now time.Time) error {
 // Anyone may call it. Both may be typed loosely (lowercase, spaces, missing
 // dashes). Every refusal is the same INVALID_ACCESS_CODE, and for a
 // well-formed reference and code takes the same hashing work whether or not
-// the reference exists.
+// the reference exists, and whatever kind of hash its concern has
+// (accesscode.Check). A code that opens the case under an argon2id hash or
+// an older key is hashed again under the current key.
 func (s *Service) Create(ctx context.Context, reference, accessCode string) (Issued, error) {
 	return s.CreateFrom(ctx, "", reference, accessCode)
 }
@@ -256,7 +264,11 @@ func (s *Service) CreateFrom(ctx context.Context, source, reference, accessCode 
 	if err != nil {
 		return Issued{}, fmt.Errorf("look up reference: %w", err)
 	}
-	cred, ok, err := match(ctx, s.hasher(), accessCode, creds)
+	legacyLeft, err := s.Store.LegacyHashesLeft(ctx)
+	if err != nil {
+		return Issued{}, fmt.Errorf("look for argon2id hashes: %w", err)
+	}
+	cred, ok, rehash, err := match(ctx, s.Hasher, accessCode, creds, legacyLeft)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -274,49 +286,43 @@ func (s *Service) CreateFrom(ctx context.Context, source, reference, accessCode 
 	hash := sha256.Sum256([]byte(secret))
 	sess := Session{ID: id, ConcernID: cred.ConcernID, Group: cred.Group, SecretSHA256: hash[:],
 		CreateTime: now, ExpireTime: now.Add(s.ttl())}
-	if err := s.Store.CreateSession(ctx, sess); err != nil {
+	var re Rehash
+	if rehash {
+		re.Old = cred.AccessCodeHash
+		if re.New, err = s.Hasher.Hash(accessCode); err != nil {
+			return Issued{}, fmt.Errorf("hash access code anew: %w", err)
+		}
+	}
+	if err := s.Store.CreateSession(ctx, sess, re); err != nil {
 		return Issued{}, fmt.Errorf("store session: %w", err)
 	}
 	return Issued{Token: auth.ClientSessionPrefix + id + "_" + secret, Concern: sess.Concern(), ExpireTime: sess.ExpireTime}, nil
 }
 
-// dummyHash is checked when a reference matches no concern, so that the
-// answer takes as long as for one that does. It is made on first use, not at
-// start, because hashing is slow on purpose.
-var dummyHash = sync.OnceValues(func() (string, error) {
-	code, err := accesscode.NewAccessCode()
-	if err != nil {
-		return "", err
-	}
-	return accesscode.Hash(code)
-})
-
-// match returns the credential that code opens. Every candidate is checked,
-// without stopping at the first match, so the work does not depend on which
-// one matches.
-func match(ctx context.Context, h accesscode.Hasher, code string, creds []Credential) (Credential, bool, error) {
+// match returns the credential that code opens, and whether its hash
+// should be made anew. Every candidate is checked, without stopping at the
+// first match, so the work does not depend on which one matches; a
+// reference with no concern is checked against no hash, which costs the
+// same as one (accesscode.Check).
+func match(ctx context.Context, h accesscode.Hasher, code string, creds []Credential, legacyLeft bool) (Credential, bool, bool, error) {
 	if len(creds) == 0 {
-		dummy, err := dummyHash()
-		if err != nil {
-			return Credential{}, false, fmt.Errorf("dummy access code hash: %w", err)
+		if _, _, err := accesscode.Check(ctx, h, code, "", legacyLeft); err != nil {
+			return Credential{}, false, false, fmt.Errorf("check against no hash: %w", err)
 		}
-		if _, err := h.Verify(ctx, code, dummy); err != nil {
-			return Credential{}, false, fmt.Errorf("verify against dummy hash: %w", err)
-		}
-		return Credential{}, false, nil
+		return Credential{}, false, false, nil
 	}
 	var found Credential
-	ok := false
+	ok, rehash := false, false
 	for _, c := range creds {
-		m, err := h.Verify(ctx, code, c.AccessCodeHash)
+		m, r, err := accesscode.Check(ctx, h, code, c.AccessCodeHash, legacyLeft)
 		if err != nil {
-			return Credential{}, false, fmt.Errorf("verify access code of concern %s: %w", c.ConcernID, err)
+			return Credential{}, false, false, fmt.Errorf("check access code of concern %s: %w", c.ConcernID, err)
 		}
 		if m && !ok {
-			found, ok = c, true
+			found, ok, rehash = c, true, r
 		}
 	}
-	return found, ok, nil
+	return found, ok, rehash, nil
 }
 
 func newToken() (id, secret string, err error) {
@@ -395,7 +401,7 @@ func (s *Service) ReissueAccessCode(ctx context.Context, name string) (Reissued,
 	if err != nil {
 		return Reissued{}, err
 	}
-	hash, err := s.hasher().Hash(ctx, code)
+	hash, err := s.Hasher.Hash(code)
 	if err != nil {
 		return Reissued{}, fmt.Errorf("hash access code: %w", err)
 	}

@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ type fixture struct {
 	svc   *session.Service
 	store *store.Store
 	clock *clock
+	// oldKeys hashes under the key "old", which the service still holds
+	// but no longer hashes with ("new" does).
+	oldKeys *accesscode.Keys
 }
 
 // newFixture is a session.Service on its own fresh database.
@@ -57,9 +61,35 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(pool.Close)
 	f := &fixture{store: &store.Store{Pool: pool, Namespace: testenv.Namespace(t), Keys: sessionKeys(t)}, clock: &clock{now: start}}
-	f.svc = &session.Service{Store: f.store, TTL: time.Hour, Now: f.clock.Now}
+	oldSetting, newSetting := keySetting(t, "old"), keySetting(t, "new")
+	if f.oldKeys, err = accesscode.ParseKeys(oldSetting, ""); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := accesscode.ParseKeys(oldSetting+","+newSetting, "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = &session.Service{Store: f.store, TTL: time.Hour, Hasher: accesscode.NewHashing(keys, 2, time.Minute), Now: f.clock.Now}
 	return f
 }
+
+// keySetting returns a fresh ACCESS_CODE_KEYS entry for id.
+func keySetting(t *testing.T, id string) string {
+	t.Helper()
+	s, err := sealed.NewKeySetting(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// legacyCode and legacyCodeHash are a code and the argon2id hash intake
+// wrote for it before keyed hashing (the same pair as package accesscode's
+// tests).
+const (
+	legacyCode     = "0123-4567-89AB-CDEF-GHJK-MNPQ-R0"
+	legacyCodeHash = "$argon2id$v=19$m=19456,t=2,p=1$36/two43MkDEfBt9oEtGHg$fodr3MUno8phHgwOCnetiIrpZZq5uK2LtVtud2TZoT0"
+)
 
 // registered is a stored concern with the access code its client holds.
 type registered struct {
@@ -68,17 +98,25 @@ type registered struct {
 }
 
 // addConcern stores a concern in group (groups/{g}) with a fresh access
-// code; reference "" picks a fresh one.
+// code hashed under the current key; reference "" picks a fresh one.
 func (f *fixture) addConcern(t *testing.T, group, reference string) registered {
 	t.Helper()
 	code, err := accesscode.NewAccessCode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err := accesscode.Hash(code)
+	hash, err := f.svc.Hasher.Hash(code)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f.addConcernHashed(t, group, reference, code, hash)
+}
+
+// addConcernHashed stores a concern whose access code is code, hashed as
+// hash.
+func (f *fixture) addConcernHashed(t *testing.T, group, reference, code, hash string) registered {
+	t.Helper()
+	var err error
 	if reference == "" {
 		if reference, err = accesscode.NewReference(); err != nil {
 			t.Fatal(err)
@@ -96,7 +134,7 @@ func (f *fixture) addConcern(t *testing.T, group, reference string) registered {
 		Reference:  reference,
 		CreateTime: start,
 	}
-	if err := f.store.Create(context.Background(), c, hash); err != nil {
+	if err := f.store.Create(context.Background(), c, hash, ""); err != nil {
 		t.Fatal(err)
 	}
 	return registered{Concern: c, code: code}
@@ -457,4 +495,126 @@ func sessionKeys(t *testing.T) *sealed.Keyring {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestRehash: a code that opens its case under an argon2id hash or an older
+// key gets a keyed hash under the current key in the same transaction as
+// the session, and opens the case again with it; a wrong code, or a hash
+// already current, changes nothing.
+func TestRehash(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// hash makes the stored hash of code.
+		hash       func(f *fixture, code string) (string, error)
+		code       string
+		wantRehash bool
+	}{
+		{name: "argon2id", code: legacyCode, hash: func(*fixture, string) (string, error) { return legacyCodeHash, nil }, wantRehash: true},
+		{name: "older key", hash: func(f *fixture, code string) (string, error) { return f.oldKeys.Hash(code) }, wantRehash: true},
+		{name: "current key", hash: func(f *fixture, code string) (string, error) { return f.svc.Hasher.Hash(code) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			ctx := context.Background()
+			code := tt.code
+			if code == "" {
+				code, _ = accesscode.NewAccessCode()
+			}
+			hash, err := tt.hash(f, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := f.addConcernHashed(t, "groups/riverside", "", code, hash)
+			storedHash := func() string {
+				t.Helper()
+				var h string
+				if err := f.store.Pool.QueryRow(ctx, `SELECT access_code_hash FROM concerns WHERE id = $1`, r.ID).Scan(&h); err != nil {
+					t.Fatal(err)
+				}
+				return h
+			}
+
+			wrong, _ := accesscode.NewAccessCode()
+			_, err = f.svc.Create(ctx, r.Reference, wrong)
+			wantFault(t, err, fault.Unauthenticated, "INVALID_ACCESS_CODE")
+			if got := storedHash(); got != hash {
+				t.Fatalf("a wrong code changed the hash to %q", got)
+			}
+
+			if _, err := f.svc.Create(ctx, r.Reference, strings.ToLower(code)); err != nil {
+				t.Fatalf("Create with the right code: %v", err)
+			}
+			got := storedHash()
+			if !tt.wantRehash {
+				if got != hash {
+					t.Fatalf("a current hash was replaced: %q, was %q", got, hash)
+				}
+				return
+			}
+			if !strings.HasPrefix(got, "$hmac-sha256$new$") {
+				t.Fatalf("after the sign-in the hash is %q; want one under the current key", got)
+			}
+			if ok, current, err := f.svc.Hasher.Verify(code, got); err != nil || !ok || !current {
+				t.Fatalf("the new hash does not verify the code: %v, %v, %v", ok, current, err)
+			}
+			if _, err := f.svc.Create(ctx, r.Reference, code); err != nil {
+				t.Fatalf("Create again with the rehashed code: %v", err)
+			}
+		})
+	}
+}
+
+// TestRehashKeepsAReissuedCode: the rehash replaces only the hash that was
+// checked, so a code reissued between the check and the session keeps its
+// own.
+func TestRehashKeepsAReissuedCode(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.addConcernHashed(t, "groups/riverside", "", legacyCode, legacyCodeHash)
+	reissued, err := f.svc.ReissueAccessCode(auth.WithPrincipal(ctx, casework), r.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rehashed, err := f.svc.Hasher.Hash(legacyCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := session.Session{ID: "aaaaaaaaaaaaaaaa", ConcernID: r.ID, SecretSHA256: make([]byte, 32), CreateTime: start, ExpireTime: start.Add(time.Hour)}
+	if err := f.store.CreateSession(ctx, sess, session.Rehash{Old: legacyCodeHash, New: rehashed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Create(ctx, r.Reference, reissued.AccessCode); err != nil {
+		t.Fatalf("the reissued code no longer opens the case: %v", err)
+	}
+	_, err = f.svc.Create(ctx, r.Reference, legacyCode)
+	wantFault(t, err, fault.Unauthenticated, "INVALID_ACCESS_CODE")
+}
+
+// TestHashUnderARemovedKey: a hash under a key taken out of ACCESS_CODE_KEYS
+// cannot be checked. That is the operator's mistake, so it is an error
+// (logged, INTERNAL), not a refusal the client would take for a typo.
+func TestHashUnderARemovedKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	gone, err := accesscode.ParseKeys(keySetting(t, "gone"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := accesscode.NewAccessCode()
+	hash, err := gone.Hash(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.addConcernHashed(t, "groups/riverside", "", code, hash)
+	_, err = f.svc.Create(context.Background(), r.Reference, code)
+	if !errors.Is(err, accesscode.ErrUnknownKey) {
+		t.Fatalf("Create = %v; want ErrUnknownKey", err)
+	}
+	if _, ok := fault.As(err); ok {
+		t.Fatalf("Create = %v; want an error, not a fault the caller sees", err)
+	}
 }

@@ -25,6 +25,8 @@ func valuePurpose(column, concernID string) string {
 	return "intake.concerns." + column + ":" + concernID
 }
 
+func codePurpose(concernID string) string { return valuePurpose("access_code_sealed", concernID) }
+
 func sealValues(dk sealed.DataKey, concernID string, values [4]string) ([4]string, error) {
 	var out [4]string
 	for i, v := range values {

@@ -83,7 +83,7 @@ func TestKeyRotation(t *testing.T) {
 		s *Store
 		c concern.Concern
 	}{{before, old}, {before, handedOver}, {during, fresh}} {
-		if err := x.s.Create(ctx, x.c, "h"); err != nil {
+		if err := x.s.Create(ctx, x.c, "h", ""); err != nil {
 			t.Fatal(err)
 		}
 	}

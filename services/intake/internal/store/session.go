@@ -32,9 +32,29 @@ func (s *Store) Credentials(ctx context.Context, reference string) ([]session.Cr
 	return creds, nil
 }
 
+// LegacyHashesLeft implements session.Store. The partial index of
+// migration 007 holds exactly these rows, so the answer costs an index
+// probe.
+func (s *Store) LegacyHashesLeft(ctx context.Context) (bool, error) {
+	var left bool
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM concerns WHERE access_code_hash LIKE '$argon2id$%')`).Scan(&left)
+	if err != nil {
+		return false, fmt.Errorf("look for argon2id hashes: %w", err)
+	}
+	return left, nil
+}
+
 // CreateSession implements session.Store.
-func (s *Store) CreateSession(ctx context.Context, sess session.Session) error {
+func (s *Store) CreateSession(ctx context.Context, sess session.Session, rehash session.Rehash) error {
 	return postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		if rehash.New != "" {
+			// Only the hash that was checked is replaced: a code reissued
+			// meanwhile keeps its own.
+			if _, err := tx.Exec(ctx, `UPDATE concerns SET access_code_hash = $3 WHERE id = $1 AND access_code_hash = $2`,
+				sess.ConcernID, rehash.Old, rehash.New); err != nil {
+				return fmt.Errorf("hash access code anew: %w", err)
+			}
+		}
 		_, err := tx.Exec(ctx, `
 			INSERT INTO client_sessions (id, concern, secret_sha256, create_time, expire_time)
 			VALUES ($1, $2, $3, $4, $5)`,
@@ -77,7 +97,14 @@ func (s *Store) GetSession(ctx context.Context, id string) (session.Session, err
 func (s *Store) ReplaceAccessCode(ctx context.Context, group, id, hash string, at time.Time) (string, error) {
 	var reference string
 	err := postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `UPDATE concerns SET access_code_hash = $3 WHERE id = $1 AND group_id = $2 RETURNING reference`,
+		// The sealed first code goes too: a repeat of the registering
+		// request must not hand out a code that no longer opens the case.
+		// Once handed over, the data key it kept for that code goes with it.
+		err := tx.QueryRow(ctx, `
+			UPDATE concerns SET access_code_hash = $3, access_code_sealed = NULL,
+			                    key_id = CASE WHEN hand_over_time IS NULL THEN key_id END,
+			                    wrapped_key = CASE WHEN hand_over_time IS NULL THEN wrapped_key END
+			WHERE id = $1 AND group_id = $2 RETURNING reference`,
 			id, strings.TrimPrefix(group, "groups/"), hash).Scan(&reference)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return session.ErrNotFound

@@ -36,7 +36,7 @@ func TestCredentialsAcrossGroups(t *testing.T) {
 		c    concern.Concern
 		hash string
 	}{{a, "hash-a"}, {b, "hash-b"}, {other, "hash-other"}} {
-		if err := s.Create(ctx, c.c, c.hash); err != nil {
+		if err := s.Create(ctx, c.c, c.hash, ""); err != nil {
 			t.Fatalf("Create %d: %v", i, err)
 		}
 	}
@@ -64,14 +64,14 @@ func TestSessionRoundTripAndReplaceAccessCode(t *testing.T) {
 	c := sampleConcern("K7QM-3XRD")
 	bystander := sampleConcern("AAAA-0001")
 	for _, x := range []concern.Concern{c, bystander} {
-		if err := s.Create(ctx, x, "old-hash"); err != nil {
+		if err := s.Create(ctx, x, "old-hash", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	created := time.Date(2026, 3, 4, 11, 0, 0, 0, time.UTC)
 	first, second, other := sampleSession(c.ID, created), sampleSession(c.ID, created), sampleSession(bystander.ID, created)
 	for _, x := range []session.Session{first, second, other} {
-		if err := s.CreateSession(ctx, x); err != nil {
+		if err := s.CreateSession(ctx, x, session.Rehash{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -164,10 +164,10 @@ func TestFailures(t *testing.T) {
 
 	// A new session forgets the refused attempts on its concern's reference.
 	c := sampleConcern("K7QM-3XRD")
-	if err := s.Create(ctx, c, "h"); err != nil {
+	if err := s.Create(ctx, c, "h", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateSession(ctx, sampleSession(c.ID, t0)); err != nil {
+	if err := s.CreateSession(ctx, sampleSession(c.ID, t0), session.Rehash{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.Failures(ctx, "K7QM-3XRD", t0.Add(-time.Hour)); err != nil || len(got) != 0 {
@@ -175,5 +175,44 @@ func TestFailures(t *testing.T) {
 	}
 	if got, err := s.Failures(ctx, "ZZZZ-ZZZZ", t0.Add(-time.Hour)); err != nil || len(got) != 1 {
 		t.Errorf("another reference's attempts = %v, %v; want one", got, err)
+	}
+}
+
+// TestLegacyHashesLeft: the store tells whether any argon2id hash is left,
+// and a session's rehash replaces the hash that was checked and no other.
+func TestLegacyHashesLeft(t *testing.T) {
+	t.Parallel()
+	s, pool := newStore(t)
+	ctx := context.Background()
+	wantLeft := func(want bool) {
+		t.Helper()
+		if left, err := s.LegacyHashesLeft(ctx); err != nil || left != want {
+			t.Fatalf("LegacyHashesLeft = %v, %v; want %v", left, err, want)
+		}
+	}
+	keyed, legacy := sampleConcern("AAAA-0001"), sampleConcern("AAAA-0002")
+	if err := s.Create(ctx, keyed, "$hmac-sha256$k1$mac", ""); err != nil {
+		t.Fatal(err)
+	}
+	wantLeft(false)
+	if err := s.Create(ctx, legacy, "$argon2id$v=19$m=19456,t=2,p=1$salt$key", ""); err != nil {
+		t.Fatal(err)
+	}
+	wantLeft(true)
+
+	at := time.Date(2026, 3, 4, 11, 0, 0, 0, time.UTC)
+	stale := session.Rehash{Old: "$argon2id$v=19$m=19456,t=2,p=1$other$key", New: "$hmac-sha256$k1$stale"}
+	if err := s.CreateSession(ctx, sampleSession(legacy.ID, at), stale); err != nil {
+		t.Fatal(err)
+	}
+	wantLeft(true)
+	rehash := session.Rehash{Old: "$argon2id$v=19$m=19456,t=2,p=1$salt$key", New: "$hmac-sha256$k1$new"}
+	if err := s.CreateSession(ctx, sampleSession(legacy.ID, at), rehash); err != nil {
+		t.Fatal(err)
+	}
+	wantLeft(false)
+	var hash string
+	if err := pool.QueryRow(ctx, `SELECT access_code_hash FROM concerns WHERE id = $1`, legacy.ID).Scan(&hash); err != nil || hash != rehash.New {
+		t.Fatalf("hash after the rehash = %q, %v; want %q", hash, err, rehash.New)
 	}
 }

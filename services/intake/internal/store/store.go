@@ -3,7 +3,9 @@
 // (client_name, description, client_email, client_phone), and it stores them
 // only as ciphertext under the concern's own data key (keys.go, package
 // sealed), which the hand-over deletes. The reference and the access code's
-// hash stay in clear: sign-in looks concerns up by reference.
+// hash stay in clear: sign-in looks concerns up by reference. The access
+// code itself is kept, sealed under the same key, only while a repeat of
+// the request that registered the concern may ask for it again.
 package store
 
 import (
@@ -45,7 +47,7 @@ var _ concern.Store = (*Store)(nil)
 
 // Create implements concern.Store: the concern row and its ConcernRegistered
 // event are written in one transaction.
-func (s *Store) Create(ctx context.Context, c concern.Concern, accessCodeHash string) error {
+func (s *Store) Create(ctx context.Context, c concern.Concern, accessCodeHash, replayCode string) error {
 	meta := events.NewMetadata(c.Group, Producer, c.CreateTime)
 	ev, err := s.Namespace.Encode(meta, "concern", "registered", &eventsv1.ConcernRegistered{
 		Metadata:     meta,
@@ -66,13 +68,22 @@ func (s *Store) Create(ctx context.Context, c concern.Concern, accessCodeHash st
 	if err != nil {
 		return err
 	}
+	var sealedCode *string
+	if replayCode != "" {
+		ct, err := dk.Seal(replayCode, codePurpose(c.ID))
+		if err != nil {
+			return fmt.Errorf("seal access code of concern %s: %w", c.ID, err)
+		}
+		sealedCode = &ct
+	}
 	return postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO concerns (id, group_id, practitioner, client_name, description,
-			                      client_email, client_phone, reference, access_code_hash, create_time, key_id, wrapped_key)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			                      client_email, client_phone, reference, access_code_hash, create_time, key_id, wrapped_key,
+			                      access_code_sealed)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			c.ID, c.GroupID(), c.Practitioner, values[0], values[1],
-			values[2], values[3], c.Reference, accessCodeHash, c.CreateTime, s.Keys.Current(), wrapped)
+			values[2], values[3], c.Reference, accessCodeHash, c.CreateTime, s.Keys.Current(), wrapped, sealedCode)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == referenceConstraint {
 			return concern.ErrReferenceTaken
@@ -116,8 +127,11 @@ func (s *Store) Get(ctx context.Context, group, id string) (concern.Concern, err
 
 // HandOver blanks the concern's text, the client's name and contact details
 // and deletes its data key inside tx, keeping the reference and the access
-// code's hash, and records when. Casework owns them from now on. A concern already handed over, or
-// unknown, is left as it is.
+// code's hash, and records when. Casework owns them from now on. A concern
+// already handed over, or unknown, is left as it is. The data key stays
+// while the sealed access code does (ForgetReplayCodes deletes both): the
+// hand-over comes seconds after the registration, and a client whose answer
+// was lost may repeat the request later than that.
 func (s *Store) HandOver(ctx context.Context, tx pgx.Tx, concernName string, at time.Time) error {
 	parts := strings.Split(concernName, "/")
 	if len(parts) != 4 || parts[0] != "groups" || parts[2] != "concerns" {
@@ -128,7 +142,9 @@ func (s *Store) HandOver(ctx context.Context, tx pgx.Tx, concernName string, at 
 	}
 	_, err := tx.Exec(ctx, `
 		UPDATE concerns SET description = '', client_name = '', client_email = '', client_phone = '',
-		                    key_id = NULL, wrapped_key = NULL, hand_over_time = $3
+		                    key_id = CASE WHEN access_code_sealed IS NULL THEN NULL ELSE key_id END,
+		                    wrapped_key = CASE WHEN access_code_sealed IS NULL THEN NULL ELSE wrapped_key END,
+		                    hand_over_time = $3
 		WHERE id = $1 AND group_id = $2 AND hand_over_time IS NULL`,
 		parts[3], parts[1], at)
 	if err != nil {

@@ -74,7 +74,7 @@ func TestCreateWritesConcernAndEventTogether(t *testing.T) {
 	s, pool := newStore(t)
 	ctx := context.Background()
 	c := sampleConcern("K7QM-3XRD")
-	if err := s.Create(ctx, c, "$argon2id$hash"); err != nil {
+	if err := s.Create(ctx, c, "$argon2id$hash", ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := countRows(t, pool); got != (rowCounts{concerns: 1, outbox: 1}) {
@@ -161,11 +161,11 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 			t.Parallel()
 			s, pool := newStore(t)
 			ctx := context.Background()
-			if err := s.Create(ctx, sampleConcern("AAAA-0001"), "h"); err != nil {
+			if err := s.Create(ctx, sampleConcern("AAAA-0001"), "h", ""); err != nil {
 				t.Fatal(err)
 			}
 			second := tt.prepare(t, s, pool)
-			err := s.Create(ctx, second, "h")
+			err := s.Create(ctx, second, "h", "")
 			if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) {
 				t.Fatalf("Create = %v; want failure %v", err, tt.wantErr)
 			}
@@ -187,7 +187,7 @@ func TestSameReferenceInAnotherGroup(t *testing.T) {
 	b := sampleConcern("AAAA-0001")
 	b.Group, b.Practitioner = "groups/hillside", "groups/hillside/members/jo-park"
 	for _, c := range []concern.Concern{a, b} {
-		if err := s.Create(ctx, c, "h"); err != nil {
+		if err := s.Create(ctx, c, "h", ""); err != nil {
 			t.Fatalf("Create in %s: %v", c.Group, err)
 		}
 	}
@@ -201,7 +201,7 @@ func TestGetNotFound(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
 	c := sampleConcern("AAAA-0001")
-	if err := s.Create(ctx, c, "h"); err != nil {
+	if err := s.Create(ctx, c, "h", ""); err != nil {
 		t.Fatal(err)
 	}
 	tests := map[string]struct{ group, id string }{

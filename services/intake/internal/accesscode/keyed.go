@@ -1,0 +1,207 @@
+package accesscode
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ipnmediation/disputes/platform/config"
+)
+
+// An access code carries 128 random bits, so a slow hash adds cost and no
+// safety: nobody can search that space, fast hash or slow. What a stolen
+// table must not allow is checking a code without the service, hence a
+// keyed hash: HMAC-SHA-256 under a secret that is in the service's settings
+// (ACCESS_CODE_KEYS), never in the database. It is written
+//
+//	$hmac-sha256$<key id>$<base64 of the 32-byte MAC, unpadded>
+//
+// so that the key that made it is known and the secret can be rotated: the
+// current key hashes new codes, older keys still check the codes hashed
+// under them, which are hashed again under the current key at their next
+// sign-in.
+
+// keyedScheme names keyed hashes in their stored form.
+const keyedScheme = "hmac-sha256"
+
+// keySize is the length of every secret, as for ENCRYPTION_KEYS: 32 random
+// bytes, the output size of SHA-256.
+const keySize = 32
+
+// macDomain starts every MAC's input, so that the secret keys nothing but
+// access codes of this format.
+const macDomain = "ipn-disputes intake access code v1\x00"
+
+// maxKeyID bounds key ids, as package sealed does, so that a stored hash
+// stays short.
+const maxKeyID = 64
+
+// ErrUnknownKey says that a stored hash was made under a key that the
+// settings no longer hold.
+var ErrUnknownKey = errors.New("access code hash: its key is not in ACCESS_CODE_KEYS")
+
+// Keys are the secrets that key access code hashes: the current one for new
+// hashes and older ones still needed to check codes hashed before a
+// rotation.
+type Keys struct {
+	current string
+	secrets map[string][]byte
+	// none stands in for a missing hash: shaped like a real one under the
+	// current key, so that checking against it takes the same steps.
+	none string
+}
+
+// ParseKeys reads keys given as ACCESS_CODE_KEYS takes them,
+// "id=base64,id=base64" (each 32 bytes, in standard or URL base64, padded or
+// not: the form of ENCRYPTION_KEYS, so sealed.NewKeySetting and
+// `openssl rand -base64 32` make them), and the id of the key for new hashes,
+// which may be empty when there is exactly one key.
+func ParseKeys(keys, currentID string) (*Keys, error) {
+	pairs, err := config.ParsePairs(keys)
+	if err != nil {
+		return nil, fmt.Errorf("access code keys: %w (want id=base64,...)", err)
+	}
+	given := 0
+	for part := range strings.SplitSeq(keys, ",") {
+		if strings.TrimSpace(part) != "" {
+			given++
+		}
+	}
+	if given != len(pairs) {
+		return nil, errors.New("access code keys: a key id is given twice")
+	}
+	k := &Keys{secrets: make(map[string][]byte, len(pairs))}
+	for id, encoded := range pairs {
+		if err := checkKeyID(id); err != nil {
+			return nil, fmt.Errorf("access code key %q: %w", id, err)
+		}
+		raw, err := decodeKey(encoded)
+		if err != nil {
+			return nil, fmt.Errorf("access code key %q: not base64", id)
+		}
+		if len(raw) != keySize {
+			return nil, fmt.Errorf("access code key %q: %d bytes; want %d random bytes (openssl rand -base64 32)", id, len(raw), keySize)
+		}
+		k.secrets[id] = raw
+	}
+	if len(k.secrets) == 0 {
+		return nil, errors.New("access code keys: none given")
+	}
+	if currentID == "" {
+		if len(k.secrets) > 1 {
+			return nil, fmt.Errorf("%d access code keys are given: name the one for new hashes", len(k.secrets))
+		}
+		for id := range k.secrets {
+			currentID = id
+		}
+	}
+	if _, ok := k.secrets[currentID]; !ok {
+		return nil, fmt.Errorf("access code key %q for new hashes is not among the keys given", currentID)
+	}
+	k.current = currentID
+	k.none = "$" + keyedScheme + "$" + currentID + "$" + base64.RawStdEncoding.EncodeToString(make([]byte, sha256.Size))
+	return k, nil
+}
+
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimRight(strings.TrimSpace(s), "=")
+	if raw, err := base64.RawStdEncoding.DecodeString(s); err == nil {
+		return raw, nil
+	}
+	return base64.RawURLEncoding.DecodeString(s)
+}
+
+// checkKeyID accepts ids of letters, digits, '-', '_' and '.', which keeps
+// the stored hash's separator out of them.
+func checkKeyID(id string) error {
+	if id == "" || len(id) > maxKeyID {
+		return fmt.Errorf("key id must be 1 to %d characters", maxKeyID)
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return errors.New("key id may hold only letters, digits, '-', '_' and '.'")
+		}
+	}
+	return nil
+}
+
+// Current is the id of the key that hashes new codes.
+func (k *Keys) Current() string { return k.current }
+
+// IDs are the ids of every key held, sorted.
+func (k *Keys) IDs() []string {
+	ids := make([]string, 0, len(k.secrets))
+	for id := range k.secrets {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (k *Keys) mac(keyID, canonical string) []byte {
+	m := hmac.New(sha256.New, k.secrets[keyID])
+	m.Write([]byte(macDomain))
+	m.Write([]byte(canonical))
+	return m.Sum(nil)
+}
+
+// Hash returns the keyed hash of an access code under the current key. The
+// code may be in any form ParseAccessCode accepts; the hash is the same for
+// all of them.
+func (k *Keys) Hash(code string) (string, error) {
+	canonical, err := ParseAccessCode(code)
+	if err != nil {
+		return "", err
+	}
+	return "$" + keyedScheme + "$" + k.current + "$" + base64.RawStdEncoding.EncodeToString(k.mac(k.current, canonical)), nil
+}
+
+// IsKeyed reports whether a stored hash is a keyed hash, of any key.
+func IsKeyed(hash string) bool { return strings.HasPrefix(hash, "$"+keyedScheme+"$") }
+
+// Verify reports whether code matches a keyed hash, and whether that hash
+// was made under the current key (when it was not, a match should be hashed
+// again). It computes one HMAC whatever the hash: given the empty hash it
+// does the same work under the current key and matches nothing, so that a
+// reference without a concern costs what one with a concern does. A code of
+// the wrong form simply does not match; an error means the stored hash is
+// unusable (ErrUnknownKey when its key was removed from the settings).
+func (k *Keys) Verify(code, hash string) (ok, current bool, err error) {
+	missing := hash == ""
+	if missing {
+		hash = k.none
+	}
+	keyID, want, err := parseKeyed(hash)
+	if err != nil {
+		return false, false, err
+	}
+	if _, held := k.secrets[keyID]; !held {
+		return false, false, fmt.Errorf("key %q: %w", keyID, ErrUnknownKey)
+	}
+	canonical, err := ParseAccessCode(code)
+	if err != nil {
+		return false, false, nil
+	}
+	got := k.mac(keyID, canonical)
+	return hmac.Equal(got, want) && !missing, keyID == k.current, nil
+}
+
+// parseKeyed reads a hash written by Hash.
+func parseKeyed(s string) (keyID string, mac []byte, err error) {
+	parts := strings.Split(s, "$")
+	if len(parts) != 4 || parts[0] != "" || parts[1] != keyedScheme {
+		return "", nil, errors.New("access code hash: not a keyed hash")
+	}
+	if err := checkKeyID(parts[2]); err != nil {
+		return "", nil, fmt.Errorf("access code hash: %w", err)
+	}
+	mac, err = base64.RawStdEncoding.Strict().DecodeString(parts[3])
+	if err != nil || len(mac) != sha256.Size {
+		return "", nil, errors.New("access code hash: bad MAC")
+	}
+	return parts[2], mac, nil
+}
