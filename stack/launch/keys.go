@@ -13,8 +13,16 @@ import (
 // need ENCRYPTION_KEYS.
 var Encrypting = []string{"intake", "casework"}
 
-// newEncryptionKeys gives every encrypting service without one a fresh key.
+// newEncryptionKeys gives every encrypting service without one a fresh key,
+// and intake fresh ACCESS_CODE_KEYS unless it has them.
 func (s *System) newEncryptionKeys() {
+	if s.AccessCodeKeys == "" {
+		key, err := sealed.NewKeySetting("local")
+		if err != nil {
+			panic(err)
+		}
+		s.AccessCodeKeys = key
+	}
 	if s.EncryptionKeys == nil {
 		s.EncryptionKeys = map[string]string{}
 	}
@@ -40,19 +48,39 @@ func localEncryptionKeys(dataDir string) (map[string]string, error) {
 	}
 	out := map[string]string{}
 	for _, name := range Encrypting {
-		path := filepath.Join(dir, name)
-		if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
-			out[name] = strings.TrimSpace(string(b))
-			continue
-		}
-		key, err := sealed.NewKeySetting("local")
+		key, err := localKey(filepath.Join(dir, name))
 		if err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
 			return nil, fmt.Errorf("encryption keys: %w", err)
 		}
 		out[name] = key
 	}
 	return out, nil
+}
+
+// localAccessCodeKeys reads intake's ACCESS_CODE_KEYS from
+// dataDir/access-code-keys, writing a fresh key there the first time: the
+// access codes of the concerns in make run's database open nothing under
+// another key.
+func localAccessCodeKeys(dataDir string) (string, error) {
+	key, err := localKey(filepath.Join(dataDir, "access-code-keys"))
+	if err != nil {
+		return "", fmt.Errorf("access code keys: %w", err)
+	}
+	return key, nil
+}
+
+// localKey reads the key setting kept in path, or writes a fresh one
+// there when there is none yet.
+func localKey(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
+		return strings.TrimSpace(string(b)), nil
+	}
+	key, err := sealed.NewKeySetting("local")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return key, nil
 }

@@ -67,6 +67,9 @@ func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
 	if sys.EncryptionKeys, err = localEncryptionKeys(o.DataDir); err != nil {
 		return err
 	}
+	if sys.AccessCodeKeys, err = localAccessCodeKeys(o.DataDir); err != nil {
+		return err
+	}
 	sys.NewSecrets()
 	fmt.Fprintln(out, "Starting the services and the gateway...")
 	if err := sys.StartAll(ctx); err != nil {

@@ -52,6 +52,9 @@ type System struct {
 	// EncryptionKeys are the ENCRYPTION_KEYS of the services that encrypt
 	// confidential text at rest, by service; NewSecrets fills the missing.
 	EncryptionKeys map[string]string
+	// AccessCodeKeys are intake's ACCESS_CODE_KEYS; NewSecrets fills them
+	// when empty.
+	AccessCodeKeys string
 	Ports          Ports
 	// LogLevel for every process.
 	LogLevel string
@@ -215,6 +218,8 @@ func (s *System) Env(name string) []string {
 	switch name {
 	case "directory":
 		env = append(env, "OPERATOR_TOKEN="+s.OperatorToken)
+	case "intake":
+		env = append(env, "ACCESS_CODE_KEYS="+s.AccessCodeKeys)
 	case "notification":
 		env = append(env, "SMTP_ADDR="+s.SMTPAddr, "PUBLIC_URL="+s.GatewayURL())
 		if s.SendRate > 0 {
