@@ -46,16 +46,19 @@ type Concern struct {
 	// Reference the client quotes to come back to the case, for example
 	// "K7QM-3XRD".
 	Reference string `protobuf:"bytes,6,opt,name=reference,proto3" json:"reference,omitempty"`
-	// One-time access code, present only in the response to CreateConcern. It
-	// is stored only as a slow hash.
+	// Access code, present only in the response to CreateConcern (and to a
+	// repeat of it). It is stored as a keyed hash; when the request had a
+	// `request_id`, the code itself is kept too, encrypted, for the 24 hours a
+	// repeat may ask for it again, and then destroyed.
 	AccessCode string `protobuf:"bytes,7,opt,name=access_code,json=accessCode,proto3" json:"access_code,omitempty"`
 	// When the concern was registered.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// True in the answer to a repeated CreateConcern (the same `request_id`
 	// and content): the concern is the one the first request registered, and
-	// `access_code` is empty because the code was shown only in the first
-	// answer. It is never stored, so it cannot be shown again; the group can
-	// issue a new one.
+	// `access_code` is the code the first answer carried, so that a client
+	// whose first answer was lost on the way still gets it. It is empty only
+	// when that code no longer opens the case because the group has issued a
+	// new one.
 	AccessCodeShownBefore bool `protobuf:"varint,9,opt,name=access_code_shown_before,json=accessCodeShownBefore,proto3" json:"access_code_shown_before,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
@@ -224,7 +227,7 @@ type CreateConcernRequest struct {
 	// A UUID the client picks for this submission, so that a double click or a
 	// retried request never registers the concern twice (AIP-155). Within 24
 	// hours, a request with the same `request_id` and the same content answers
-	// with the concern the first one registered, with
+	// with the concern the first one registered and its access code, with
 	// `access_code_shown_before` set; with other content it is refused with
 	// `ALREADY_EXISTS` `REQUEST_ID_REUSED`. Optional; in REST, the query
 	// parameter `requestId`.
