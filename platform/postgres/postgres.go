@@ -19,6 +19,13 @@ import (
 
 var schemaName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
+// DefaultConnectTimeout bounds one attempt to open a connection when the
+// URL does not say (connect_timeout): pgxpool's own bound is two minutes, and
+// a request that needs a new connection to a database that does not answer
+// (a stopped server, a lost network) should hear UNAVAILABLE within seconds,
+// not hang for minutes.
+const DefaultConnectTimeout = 5 * time.Second
+
 // platformMigrations create the tables every service has: the outbox and the
 // record of applied events.
 //
@@ -40,6 +47,9 @@ func Open(ctx context.Context, url, schema string, migrations fs.FS) (*pgxpool.P
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
 	cfg.ConnConfig.RuntimeParams["application_name"] = schema
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
 
 	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		err := prepare(ctx, cfg.ConnConfig.Copy(), schema, migrations)
