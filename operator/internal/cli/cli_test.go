@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -129,7 +130,10 @@ func (f *fakeDirectory) ListMembers(ctx context.Context, req *directoryv1.ListMe
 	return nil, status(errFailing)
 }
 
-var errFailing = io.ErrUnexpectedEOF
+// errFailing is a bug in the service: ToStatus hides it behind INTERNAL. (Not
+// io.ErrUnexpectedEOF, which ToStatus takes for a connection lost under a
+// query, an outage: UNAVAILABLE.)
+var errFailing = errors.New("nil pointer in the member store")
 
 func (f *fakeDirectory) DeactivateMember(ctx context.Context, req *directoryv1.DeactivateMemberRequest) (*directoryv1.Member, error) {
 	f.record(ctx, req)
