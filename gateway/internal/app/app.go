@@ -185,7 +185,10 @@ func newServer(handler http.Handler, backendTimeout time.Duration, log *slog.Log
 // dial opens a lazy connection to a service: it does not fail when the
 // service is not up yet. creds are mutual TLS or plaintext, as configured.
 //
-// Every call through it ends after at most timeout (callDeadline).
+// Every call through it ends after at most timeout, or sooner when it
+// already has a sooner deadline (a client's Grpc-Timeout, readiness's own):
+// without that, a service that takes calls and does not answer (frozen, or
+// stuck on a lock) would hold the client for as long as the client waits.
 //
 // When a service comes back after an outage, the gateway must work again
 // within 10 s. gRPC waits for a failed connection attempt and then for the
@@ -204,7 +207,7 @@ func newServer(handler http.Handler, backendTimeout time.Duration, log *slog.Log
 func dial(addr string, creds credentials.TransportCredentials, timeout time.Duration) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds),
-		grpc.WithChainUnaryInterceptor(callDeadline(timeout), grpcserver.TextRuleClientInterceptor()),
+		grpc.WithChainUnaryInterceptor(grpcserver.DeadlineClientInterceptor(timeout), grpcserver.TextRuleClientInterceptor()),
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 200 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 3 * time.Second},
 			MinConnectTimeout: 2 * time.Second,
@@ -214,19 +217,6 @@ func dial(addr string, creds credentials.TransportCredentials, timeout time.Dura
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	return conn, nil
-}
-
-// callDeadline gives every call at most timeout. A sooner deadline the call
-// already has (a client's Grpc-Timeout, readiness's own) stays: a context's
-// deadline only ever moves earlier. Without it a service that accepts calls
-// but does not answer (frozen, or stuck on a lock) would hold the client,
-// and the gateway's connection, for as long as the client waits.
-func callDeadline(timeout time.Duration) grpc.UnaryClientInterceptor {
-	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		ctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		return invoker(ctx, method, req, reply, cc, opts...)
-	}
 }
 
 // registerNotification routes both of notification's services: its own and
