@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ipnmediation/disputes/platform/grpcserver"
 	federationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
 	"github.com/ipnmediation/disputes/services/notification/internal/federation"
@@ -88,7 +89,9 @@ func (c *Client) conn(p federation.Peer) (*grpc.ClientConn, error) {
 	if c.Plaintext {
 		creds = insecure.NewCredentials()
 	}
-	conn, err := grpc.NewClient(p.Endpoint, grpc.WithTransportCredentials(creds))
+	// A peer that comes back is reached again within seconds, and no call
+	// to it waits longer than the platform's call timeout.
+	conn, err := grpc.NewClient(p.Endpoint, append(grpcserver.ClientOptions(), grpc.WithTransportCredentials(creds))...)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
