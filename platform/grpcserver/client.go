@@ -17,28 +17,30 @@ import (
 // and the caller answers DEADLINE_EXCEEDED instead of hanging with it.
 const CallTimeout = 10 * time.Second
 
-// reconnect bounds how long a connection to another service waits between
+// Reconnect bounds how long a connection to another service waits between
 // attempts to reconnect. gRPC's default backoff grows to 120 s: after a
 // three-minute outage of the directory, intake refused every concern for
-// another 113 s while the directory was already back. With these settings
-// the wait grows from 200 ms to at most 5 s (±20 %), so a caller works again
-// within about 6 s of the other service's return, whatever the length of the
-// outage. MinConnectTimeout bounds one attempt, against a peer that accepts
-// the connection but never answers (a stopped process).
-var reconnect = grpc.ConnectParams{
+// another 113 s while the directory was already back. gRPC waits for a
+// failed attempt to end and then for the backoff, so at worst (an address
+// that drops packets, so each attempt runs its full MinConnectTimeout) a
+// caller works again max(MinConnectTimeout, backoff) + backoff after the
+// other service's return: with backoff at most 3 s + 20 % jitter, about
+// 7.2 s; and about 3.6 s for a service that refuses connections while it is
+// down. Trying a downed service every 3 s costs nothing.
+var Reconnect = grpc.ConnectParams{
 	Backoff: backoff.Config{
 		BaseDelay:  200 * time.Millisecond,
 		Multiplier: 1.6,
 		Jitter:     0.2,
-		MaxDelay:   5 * time.Second,
+		MaxDelay:   3 * time.Second,
 	},
-	MinConnectTimeout: 5 * time.Second,
+	MinConnectTimeout: 2 * time.Second,
 }
 
 // Dial opens a client connection to another service that presents this
 // service's credential on every call. The connection is lazy: it does not
-// fail when the other service is not up yet. It reconnects within about 6 s
-// of the other service's return (see reconnect), and every unary call has a
+// fail when the other service is not up yet. It reconnects within seconds
+// of the other service's return (see Reconnect), and every unary call has a
 // deadline of at most CallTimeout. While the connection is down and waiting
 // to try again, a call fails at once with UNAVAILABLE (gRPC's default, not
 // WaitForReady) rather than wait for it. It is plaintext unless opts say
@@ -65,7 +67,7 @@ func Dial(addr, service, secret string, opts ...grpc.DialOption) (*grpc.ClientCo
 // them too.
 func ClientOptions() []grpc.DialOption {
 	return []grpc.DialOption{
-		grpc.WithConnectParams(reconnect),
+		grpc.WithConnectParams(Reconnect),
 		grpc.WithChainUnaryInterceptor(DeadlineClientInterceptor(CallTimeout)),
 	}
 }

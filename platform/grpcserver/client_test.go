@@ -79,8 +79,8 @@ func (d *countingDialer) dial(ctx context.Context, addr string) (net.Conn, error
 // reconnect eight times in a row. With gRPC's default backoff (1 s, ×1.6,
 // ±20 %, up to 120 s) that takes about 43 s and the next attempt would come
 // 21-32 s later, so intake would go on refusing concerns long after the
-// directory is back; with Dial's (200 ms, ×1.6, ±20 %, up to 5 s) it takes
-// about 9 s and the next attempt comes within 6 s.
+// directory is back; with Dial's (200 ms, ×1.6, ±20 %, up to 3 s) it takes
+// about 7 s and the next attempt comes within 4 s.
 func TestDialRecoversSoonAfterAnOutage(t *testing.T) {
 	t.Parallel()
 	const outageAttempts = 8

@@ -23,7 +23,6 @@ import (
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 )
 
@@ -191,13 +190,8 @@ func newServer(handler http.Handler, backendTimeout time.Duration, log *slog.Log
 // stuck on a lock) would hold the client for as long as the client waits.
 //
 // When a service comes back after an outage, the gateway must work again
-// within 10 s. gRPC waits for a failed connection attempt and then for the
-// backoff before the next: at worst (an address that drops packets, so the
-// attempt runs its full time) max(MinConnectTimeout, backoff) plus backoff,
-// where backoff is at most MaxDelay plus 20% jitter. gRPC's defaults (20 s
-// and 2 minutes) would stretch an outage by minutes; 2 s and 3 s give at
-// worst 3.6 s + 3.6 s, and 3.6 s for a service that refuses connections
-// while it is down. Trying a downed service every 3 s costs nothing.
+// within 10 s: it reconnects as every platform client does
+// (grpcserver.Reconnect).
 //
 // Every request passes the platform's text rule before it is marshalled, as
 // it would at the service: a value a REST client sent that gRPC cannot carry
@@ -208,10 +202,7 @@ func dial(addr string, creds credentials.TransportCredentials, timeout time.Dura
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds),
 		grpc.WithChainUnaryInterceptor(grpcserver.DeadlineClientInterceptor(timeout), grpcserver.TextRuleClientInterceptor()),
-		grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: 200 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 3 * time.Second},
-			MinConnectTimeout: 2 * time.Second,
-		}),
+		grpc.WithConnectParams(grpcserver.Reconnect),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
