@@ -24,48 +24,81 @@ type Keyring struct {
 // in standard or URL base64, padded or not) and the id of the key that wraps
 // new data keys. currentID may be empty when there is exactly one key.
 func ParseKeyring(keys, currentID string) (*Keyring, error) {
-	k := &Keyring{aeads: map[string]cipher.AEAD{}}
-	for i, part := range strings.Split(keys, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		id, encoded, ok := strings.Cut(part, "=")
-		if !ok {
-			return nil, fmt.Errorf("encryption key %d: not of the form id=base64", i+1)
-		}
-		if err := checkKeyID(id); err != nil {
-			return nil, fmt.Errorf("encryption key %d: %w", i+1, err)
-		}
-		if _, dup := k.aeads[id]; dup {
-			return nil, fmt.Errorf("encryption key %q is given twice", id)
-		}
-		raw, err := decodeKey(encoded)
-		if err != nil {
-			return nil, fmt.Errorf("encryption key %q: not base64", id)
-		}
+	setting, err := ParseKeySetting("encryption key", keys, currentID)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keyring{current: setting.Current, aeads: map[string]cipher.AEAD{}}
+	for id, raw := range setting.Keys {
 		aead, err := newAEAD(raw)
 		if err != nil {
 			return nil, fmt.Errorf("encryption key %q: %w", id, err)
 		}
 		k.aeads[id] = aead
 	}
-	if len(k.aeads) == 0 {
-		return nil, ErrNoKeys
+	return k, nil
+}
+
+// KeySetting is a setting of named secret keys of KeySize bytes each, as
+// ENCRYPTION_KEYS and intake's ACCESS_CODE_KEYS take them: several, so that
+// a key can be rotated, one of them current (for new data), the others kept
+// for what was made under them.
+type KeySetting struct {
+	// Current is the id of the key for new data.
+	Current string
+	// Keys are the raw keys by id.
+	Keys map[string][]byte
+}
+
+// ParseKeySetting reads keys given as "id=base64,id=base64" (each KeySize
+// bytes, in standard or URL base64, padded or not; ids of letters, digits,
+// '-', '_' and '.') and the id of the current key, which may be empty when
+// there is exactly one. what names one key in errors ("encryption key");
+// errors never quote a key.
+func ParseKeySetting(what, keys, currentID string) (KeySetting, error) {
+	setting := KeySetting{Keys: map[string][]byte{}}
+	for i, part := range strings.Split(keys, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		// Keys are named by their place in errors, never by id: a key
+		// given without an id would have its secret taken for one.
+		id, encoded, ok := strings.Cut(part, "=")
+		if !ok || strings.Trim(encoded, "=") == "" {
+			return KeySetting{}, fmt.Errorf("%s %d: not of the form id=base64", what, i+1)
+		}
+		if err := checkKeyID(id); err != nil {
+			return KeySetting{}, fmt.Errorf("%s %d: %w", what, i+1, err)
+		}
+		if _, dup := setting.Keys[id]; dup {
+			return KeySetting{}, fmt.Errorf("%s %d: its id is given twice", what, i+1)
+		}
+		raw, err := decodeKey(encoded)
+		if err != nil {
+			return KeySetting{}, fmt.Errorf("%s %d: not base64", what, i+1)
+		}
+		if len(raw) != KeySize {
+			return KeySetting{}, fmt.Errorf("%s %d: %d bytes, want %d random bytes (openssl rand -base64 32): %w", what, i+1, len(raw), KeySize, ErrKeyLength)
+		}
+		setting.Keys[id] = raw
+	}
+	if len(setting.Keys) == 0 {
+		return KeySetting{}, fmt.Errorf("%ss: none given: %w", what, ErrNoKeys)
 	}
 	if currentID == "" {
-		if len(k.aeads) > 1 {
-			return nil, fmt.Errorf("%d encryption keys are given: name the one for new data in the key id setting", len(k.aeads))
+		if len(setting.Keys) > 1 {
+			return KeySetting{}, fmt.Errorf("%d %ss are given: name the one for new data in the key id setting", len(setting.Keys), what)
 		}
-		for id := range k.aeads {
+		for id := range setting.Keys {
 			currentID = id
 		}
 	}
-	if _, ok := k.aeads[currentID]; !ok {
-		return nil, fmt.Errorf("current key %q: %w", currentID, ErrUnknownKey)
+	if _, ok := setting.Keys[currentID]; !ok {
+		return KeySetting{}, fmt.Errorf("current %s %q: %w", what, currentID, ErrUnknownKey)
 	}
-	k.current = currentID
-	return k, nil
+	setting.Current = currentID
+	return setting, nil
 }
 
 func decodeKey(s string) ([]byte, error) {

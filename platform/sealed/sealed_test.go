@@ -47,6 +47,7 @@ func TestParseKeyring(t *testing.T) {
 		{name: "current not among keys", keys: a, current: "c", err: ErrUnknownKey},
 		{name: "short key", keys: short, err: ErrKeyLength},
 		{name: "no equals sign", keys: "abc", errText: "id=base64"},
+		{name: "a padded secret without its id", keys: strings.SplitN(a, "=", 2)[1], errText: "id=base64"},
 		{name: "bad id", keys: "a b=" + strings.SplitN(a, "=", 2)[1], errText: "key id"},
 		{name: "duplicate id", keys: a + "," + a, errText: "twice"},
 		{name: "not base64", keys: "a=!!!!", errText: "not base64"},
@@ -70,6 +71,9 @@ func TestParseKeyring(t *testing.T) {
 				for _, part := range strings.Split(tt.keys, ",") {
 					if _, secret, ok := strings.Cut(part, "="); ok && len(secret) > 8 && strings.Contains(err.Error(), secret) {
 						t.Errorf("error %q shows key material", err)
+					}
+					if whole := strings.TrimRight(part, "="); len(whole) > 8 && strings.Contains(err.Error(), whole) {
+						t.Errorf("error %q shows key material given without an id", err)
 					}
 				}
 			case err != nil:

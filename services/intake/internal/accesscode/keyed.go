@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/sealed"
 )
 
 // An access code carries 128 random bits, so a slow hash adds cost and no
@@ -28,17 +28,9 @@ import (
 // keyedScheme names keyed hashes in their stored form.
 const keyedScheme = "hmac-sha256"
 
-// keySize is the length of every secret, as for ENCRYPTION_KEYS: 32 random
-// bytes, the output size of SHA-256.
-const keySize = 32
-
 // macDomain starts every MAC's input, so that the secret keys nothing but
 // access codes of this format.
 const macDomain = "ipn-disputes intake access code v1\x00"
-
-// maxKeyID bounds key ids, as package sealed does, so that a stored hash
-// stays short.
-const maxKeyID = 64
 
 // ErrUnknownKey says that a stored hash was made under a key that the
 // settings no longer hold.
@@ -61,72 +53,13 @@ type Keys struct {
 // `openssl rand -base64 32` make them), and the id of the key for new hashes,
 // which may be empty when there is exactly one key.
 func ParseKeys(keys, currentID string) (*Keys, error) {
-	pairs, err := config.ParsePairs(keys)
+	setting, err := sealed.ParseKeySetting("access code key", keys, currentID)
 	if err != nil {
-		return nil, fmt.Errorf("access code keys: %w (want id=base64,...)", err)
+		return nil, err
 	}
-	given := 0
-	for part := range strings.SplitSeq(keys, ",") {
-		if strings.TrimSpace(part) != "" {
-			given++
-		}
-	}
-	if given != len(pairs) {
-		return nil, errors.New("access code keys: a key id is given twice")
-	}
-	k := &Keys{secrets: make(map[string][]byte, len(pairs))}
-	for id, encoded := range pairs {
-		if err := checkKeyID(id); err != nil {
-			return nil, fmt.Errorf("access code key %q: %w", id, err)
-		}
-		raw, err := decodeKey(encoded)
-		if err != nil {
-			return nil, fmt.Errorf("access code key %q: not base64", id)
-		}
-		if len(raw) != keySize {
-			return nil, fmt.Errorf("access code key %q: %d bytes; want %d random bytes (openssl rand -base64 32)", id, len(raw), keySize)
-		}
-		k.secrets[id] = raw
-	}
-	if len(k.secrets) == 0 {
-		return nil, errors.New("access code keys: none given")
-	}
-	if currentID == "" {
-		if len(k.secrets) > 1 {
-			return nil, fmt.Errorf("%d access code keys are given: name the one for new hashes", len(k.secrets))
-		}
-		for id := range k.secrets {
-			currentID = id
-		}
-	}
-	if _, ok := k.secrets[currentID]; !ok {
-		return nil, fmt.Errorf("access code key %q for new hashes is not among the keys given", currentID)
-	}
-	k.current = currentID
-	k.none = "$" + keyedScheme + "$" + currentID + "$" + base64.RawStdEncoding.EncodeToString(make([]byte, sha256.Size))
+	k := &Keys{current: setting.Current, secrets: setting.Keys}
+	k.none = "$" + keyedScheme + "$" + k.current + "$" + base64.RawStdEncoding.EncodeToString(make([]byte, sha256.Size))
 	return k, nil
-}
-
-func decodeKey(s string) ([]byte, error) {
-	s = strings.TrimRight(strings.TrimSpace(s), "=")
-	if raw, err := base64.RawStdEncoding.DecodeString(s); err == nil {
-		return raw, nil
-	}
-	return base64.RawURLEncoding.DecodeString(s)
-}
-
-// checkKeyID accepts ids of letters, digits, '-', '_' and '.', which keeps
-// the stored hash's separator out of them.
-func checkKeyID(id string) error {
-	if id == "" || len(id) > maxKeyID {
-		return fmt.Errorf("key id must be 1 to %d characters", maxKeyID)
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return errors.New("key id may hold only letters, digits, '-', '_' and '.'")
-		}
-	}
-	return nil
 }
 
 // Current is the id of the key that hashes new codes.
@@ -196,8 +129,8 @@ func parseKeyed(s string) (keyID string, mac []byte, err error) {
 	if len(parts) != 4 || parts[0] != "" || parts[1] != keyedScheme {
 		return "", nil, errors.New("access code hash: not a keyed hash")
 	}
-	if err := checkKeyID(parts[2]); err != nil {
-		return "", nil, fmt.Errorf("access code hash: %w", err)
+	if parts[2] == "" {
+		return "", nil, errors.New("access code hash: no key id")
 	}
 	mac, err = base64.RawStdEncoding.Strict().DecodeString(parts[3])
 	if err != nil || len(mac) != sha256.Size {
