@@ -229,3 +229,43 @@ func EncryptionKeys(t testing.TB) config.Keys {
 	}
 	return config.Keys{EncryptionKeys: setting, EncryptionKeyID: id}
 }
+
+// RefuseConnections takes the database at url away from its users, as a
+// PostgreSQL that is down or restarting does: it ends every connection to it
+// and refuses new ones, until the returned function (or the end of the test)
+// lets them in again. It works from the cluster's "postgres" database, as
+// the owner of the test's database: a database cannot refuse connections to
+// itself, and the rest of the cluster, other tests' databases, stays up.
+func RefuseConnections(t testing.TB, ctx context.Context, url string) (restore func()) {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := cfg.Database
+	db := pgx.Identifier{name}.Sanitize()
+	cfg.Database = "postgres"
+	admin, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "ALTER DATABASE "+db+" ALLOW_CONNECTIONS false"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	restore = func() {
+		if restored {
+			return
+		}
+		restored = true
+		if _, err := admin.Exec(context.Background(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS true"); err != nil {
+			t.Errorf("let connections in again: %v", err)
+		}
+		admin.Close(context.Background())
+	}
+	t.Cleanup(restore)
+	return restore
+}

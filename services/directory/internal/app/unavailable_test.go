@@ -9,7 +9,6 @@ import (
 	"github.com/ipnmediation/disputes/platform/testenv"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/directory/internal/app"
-	"github.com/jackc/pgx/v5"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -21,46 +20,6 @@ import (
 // withToken presents a bearer secret on calls made with ctx.
 func withToken(ctx context.Context, secret string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secret)
-}
-
-// refuseConnections takes the database at url away from its users, as a
-// PostgreSQL that is down or restarting does: it ends every connection to it
-// and refuses new ones, until the returned function (or the end of the test)
-// lets them in again. It works from the cluster's "postgres" database, as
-// the owner of the test's database: a database cannot refuse connections to
-// itself, and the rest of the cluster, other tests' databases, stays up.
-func refuseConnections(t *testing.T, ctx context.Context, url string) (restore func()) {
-	t.Helper()
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := pgx.Identifier{cfg.Database}.Sanitize()
-	name := cfg.Database
-	cfg.Database = "postgres"
-	admin, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "ALTER DATABASE "+db+" ALLOW_CONNECTIONS false"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
-		t.Fatal(err)
-	}
-	restored := false
-	restore = func() {
-		if restored {
-			return
-		}
-		restored = true
-		if _, err := admin.Exec(context.Background(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS true"); err != nil {
-			t.Errorf("let connections in again: %v", err)
-		}
-		admin.Close(context.Background())
-	}
-	t.Cleanup(restore)
-	return restore
 }
 
 // TestDatabaseOutageIsUnavailable: while the directory's PostgreSQL is away,
@@ -118,7 +77,7 @@ func TestDatabaseOutageIsUnavailable(t *testing.T) {
 		}
 	}
 
-	restore := refuseConnections(t, ctx, cfg.DatabaseURL)
+	restore := testenv.RefuseConnections(t, ctx, cfg.DatabaseURL)
 	for _, c := range calls {
 		t.Run(c.name+" while PostgreSQL is away", func(t *testing.T) {
 			// Twice: the first call may meet a pooled connection that was
