@@ -4219,15 +4219,14 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\fclient_phone\x18\x03 \x01(\tB\r\x92A\x02x@\xea\xe0\x18\x04\b\x01\x18\x02R\vclientPhone\"N\n" +
 	"\x17FindClientCasesResponse\x123\n" +
 	"\x05cases\x18\x01 \x03(\tB\x1d\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x05cases2\xce\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x05cases2\xd9\x1a\n" +
 	"\x0fCaseworkService\x12\x92\x01\n" +
 	"\aGetCase\x12(.ipn.disputes.casework.v1.GetCaseRequest\x1a\x1e.ipn.disputes.casework.v1.Case\"=\xf2\xe0\x18\x16\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=groups/*/cases/*}\x12\xa1\x01\n" +
 	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\";\xf2\xe0\x18\x14\x10\x01\x18\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/cases\x12\xc7\x01\n" +
 	"\x14GetRegisteredConcern\x125.ipn.disputes.casework.v1.GetRegisteredConcernRequest\x1a+.ipn.disputes.casework.v1.RegisteredConcern\"K\xf2\xe0\x18\x12\x10\x01\x18\x01:\fnotification\x82\xd3\xe4\x93\x02/\x12-/v1/{name=groups/*/cases/*/registeredConcern}\x12\x9c\x01\n" +
 	"\bTakeStep\x12).ipn.disputes.casework.v1.TakeStepRequest\x1a*.ipn.disputes.casework.v1.TakeStepResponse\"9\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=groups/*/cases/*}:takeStep\x12\xa0\x01\n" +
-	"\fGetProcedure\x12-.ipn.disputes.casework.v1.GetProcedureRequest\x1a$.ipn.disputes.procedure.v1.Procedure\";\xf2\xe0\x18\x18\b\x01\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=procedures/*}\x12\x99\x01\n" +
-	"\x0eListProcedures\x12/.ipn.disputes.casework.v1.ListProceduresRequest\x1a0.ipn.disputes.casework.v1.ListProceduresResponse\"$\xf2\xe0\x18\n" +
-	"\b\x01\x10\x01\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/procedures\x12\xc3\x01\n" +
+	"\fGetProcedure\x12-.ipn.disputes.casework.v1.GetProcedureRequest\x1a$.ipn.disputes.procedure.v1.Procedure\";\xf2\xe0\x18\x18\b\x01\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=procedures/*}\x12\xa4\x01\n" +
+	"\x0eListProcedures\x12/.ipn.disputes.casework.v1.ListProceduresRequest\x1a0.ipn.disputes.casework.v1.ListProceduresResponse\"/\xf2\xe0\x18\x15\b\x01\x10\x01\x18\x01(\x010\x01:\tdirectory\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/procedures\x12\xc3\x01\n" +
 	"\x13ListTimelineEntries\x124.ipn.disputes.casework.v1.ListTimelineEntriesRequest\x1a5.ipn.disputes.casework.v1.ListTimelineEntriesResponse\"?\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02/\x12-/v1/{parent=groups/*/cases/*}/timelineEntries\x12\xab\x01\n" +
 	"\rListDocuments\x12..ipn.disputes.casework.v1.ListDocumentsRequest\x1a/.ipn.disputes.casework.v1.ListDocumentsResponse\"9\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02)\x12'/v1/{parent=groups/*/cases/*}/documents\x12\x9a\x01\n" +
 	"\vGetDocument\x12,.ipn.disputes.casework.v1.GetDocumentRequest\x1a\".ipn.disputes.casework.v1.Document\"9\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02)\x12'/v1/{name=groups/*/cases/*/documents/*}\x12\xa5\x01\n" +
