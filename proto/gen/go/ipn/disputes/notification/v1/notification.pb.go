@@ -466,6 +466,110 @@ func (x *RetryDeliveryRequest) GetName() string {
 	return ""
 }
 
+// RetryDeadDeliveriesRequest names the group whose dead deliveries to send
+// again.
+type RetryDeadDeliveriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Only dead deliveries about this case, `groups/{group}/cases/{case}`;
+	// every dead delivery of the group when empty.
+	Case          string `protobuf:"bytes,2,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryDeadDeliveriesRequest) Reset() {
+	*x = RetryDeadDeliveriesRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryDeadDeliveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryDeadDeliveriesRequest) ProtoMessage() {}
+
+func (x *RetryDeadDeliveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryDeadDeliveriesRequest.ProtoReflect.Descriptor instead.
+func (*RetryDeadDeliveriesRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RetryDeadDeliveriesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *RetryDeadDeliveriesRequest) GetCase() string {
+	if x != nil {
+		return x.Case
+	}
+	return ""
+}
+
+// RetryDeadDeliveriesResponse says how many deliveries were made pending
+// again.
+type RetryDeadDeliveriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many dead deliveries are pending again; 0 when there were none.
+	RetriedCount  int32 `protobuf:"varint,1,opt,name=retried_count,json=retriedCount,proto3" json:"retried_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryDeadDeliveriesResponse) Reset() {
+	*x = RetryDeadDeliveriesResponse{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryDeadDeliveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryDeadDeliveriesResponse) ProtoMessage() {}
+
+func (x *RetryDeadDeliveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryDeadDeliveriesResponse.ProtoReflect.Descriptor instead.
+func (*RetryDeadDeliveriesResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RetryDeadDeliveriesResponse) GetRetriedCount() int32 {
+	if x != nil {
+		return x.RetriedCount
+	}
+	return 0
+}
+
 // Template is the wording of one kind of message a group sends: a subject
 // and a plain-text body (Go text/template) and, unless the message is plain
 // text only, an HTML body (Go html/template). Templates see only the
@@ -504,7 +608,7 @@ type Template struct {
 
 func (x *Template) Reset() {
 	*x = Template{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[4]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -516,7 +620,7 @@ func (x *Template) String() string {
 func (*Template) ProtoMessage() {}
 
 func (x *Template) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[4]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -529,7 +633,7 @@ func (x *Template) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Template.ProtoReflect.Descriptor instead.
 func (*Template) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{4}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Template) GetName() string {
@@ -592,7 +696,7 @@ type ListTemplatesRequest struct {
 
 func (x *ListTemplatesRequest) Reset() {
 	*x = ListTemplatesRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[5]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -604,7 +708,7 @@ func (x *ListTemplatesRequest) String() string {
 func (*ListTemplatesRequest) ProtoMessage() {}
 
 func (x *ListTemplatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[5]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -617,7 +721,7 @@ func (x *ListTemplatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTemplatesRequest.ProtoReflect.Descriptor instead.
 func (*ListTemplatesRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{5}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListTemplatesRequest) GetParent() string {
@@ -638,7 +742,7 @@ type ListTemplatesResponse struct {
 
 func (x *ListTemplatesResponse) Reset() {
 	*x = ListTemplatesResponse{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[6]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -650,7 +754,7 @@ func (x *ListTemplatesResponse) String() string {
 func (*ListTemplatesResponse) ProtoMessage() {}
 
 func (x *ListTemplatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[6]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -663,7 +767,7 @@ func (x *ListTemplatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTemplatesResponse.ProtoReflect.Descriptor instead.
 func (*ListTemplatesResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{6}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListTemplatesResponse) GetTemplates() []*Template {
@@ -684,7 +788,7 @@ type GetTemplateRequest struct {
 
 func (x *GetTemplateRequest) Reset() {
 	*x = GetTemplateRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[7]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -696,7 +800,7 @@ func (x *GetTemplateRequest) String() string {
 func (*GetTemplateRequest) ProtoMessage() {}
 
 func (x *GetTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[7]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -709,7 +813,7 @@ func (x *GetTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTemplateRequest.ProtoReflect.Descriptor instead.
 func (*GetTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{7}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetTemplateRequest) GetName() string {
@@ -730,7 +834,7 @@ type UpdateTemplateRequest struct {
 
 func (x *UpdateTemplateRequest) Reset() {
 	*x = UpdateTemplateRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[8]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +846,7 @@ func (x *UpdateTemplateRequest) String() string {
 func (*UpdateTemplateRequest) ProtoMessage() {}
 
 func (x *UpdateTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[8]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +859,7 @@ func (x *UpdateTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTemplateRequest.ProtoReflect.Descriptor instead.
 func (*UpdateTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{8}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateTemplateRequest) GetTemplate() *Template {
@@ -779,7 +883,7 @@ type PreviewTemplateRequest struct {
 
 func (x *PreviewTemplateRequest) Reset() {
 	*x = PreviewTemplateRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[9]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -791,7 +895,7 @@ func (x *PreviewTemplateRequest) String() string {
 func (*PreviewTemplateRequest) ProtoMessage() {}
 
 func (x *PreviewTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[9]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -804,7 +908,7 @@ func (x *PreviewTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewTemplateRequest.ProtoReflect.Descriptor instead.
 func (*PreviewTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{9}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PreviewTemplateRequest) GetName() string {
@@ -836,7 +940,7 @@ type RenderedMessage struct {
 
 func (x *RenderedMessage) Reset() {
 	*x = RenderedMessage{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[10]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -848,7 +952,7 @@ func (x *RenderedMessage) String() string {
 func (*RenderedMessage) ProtoMessage() {}
 
 func (x *RenderedMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[10]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -861,7 +965,7 @@ func (x *RenderedMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderedMessage.ProtoReflect.Descriptor instead.
 func (*RenderedMessage) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{10}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RenderedMessage) GetSubject() string {
@@ -903,7 +1007,7 @@ type DigestSettings struct {
 
 func (x *DigestSettings) Reset() {
 	*x = DigestSettings{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[11]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -915,7 +1019,7 @@ func (x *DigestSettings) String() string {
 func (*DigestSettings) ProtoMessage() {}
 
 func (x *DigestSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[11]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -928,7 +1032,7 @@ func (x *DigestSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DigestSettings.ProtoReflect.Descriptor instead.
 func (*DigestSettings) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{11}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DigestSettings) GetName() string {
@@ -963,7 +1067,7 @@ type GetDigestSettingsRequest struct {
 
 func (x *GetDigestSettingsRequest) Reset() {
 	*x = GetDigestSettingsRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[12]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -975,7 +1079,7 @@ func (x *GetDigestSettingsRequest) String() string {
 func (*GetDigestSettingsRequest) ProtoMessage() {}
 
 func (x *GetDigestSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[12]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -988,7 +1092,7 @@ func (x *GetDigestSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDigestSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetDigestSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{12}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetDigestSettingsRequest) GetName() string {
@@ -1009,7 +1113,7 @@ type UpdateDigestSettingsRequest struct {
 
 func (x *UpdateDigestSettingsRequest) Reset() {
 	*x = UpdateDigestSettingsRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[13]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +1125,7 @@ func (x *UpdateDigestSettingsRequest) String() string {
 func (*UpdateDigestSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateDigestSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[13]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +1138,7 @@ func (x *UpdateDigestSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDigestSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateDigestSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{13}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpdateDigestSettingsRequest) GetDigestSettings() *DigestSettings {
@@ -1093,7 +1197,13 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\\\n" +
 	"\x14RetryDeliveryRequest\x12D\n" +
 	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1e\n" +
-	"\x1cdisputes.ipn.org.uk/Delivery\xea\xe0\x18\x02\b\x04R\x04name\"\x9d\x03\n" +
+	"\x1cdisputes.ipn.org.uk/Delivery\xea\xe0\x18\x02\b\x04R\x04name\"\x84\x01\n" +
+	"\x1aRetryDeadDeliveriesRequest\x12D\n" +
+	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12 \n" +
+	"\x04case\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x04R\x04case\"B\n" +
+	"\x1bRetryDeadDeliveriesResponse\x12#\n" +
+	"\rretried_count\x18\x01 \x01(\x05R\fretriedCount\"\x9d\x03\n" +
 	"\bTemplate\x12#\n" +
 	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12(\n" +
 	"\asubject\x18\x02 \x01(\tB\x0e\x92A\x03x\xe8\a\xea\xe0\x18\x04\b\x02\x10\x01R\asubject\x12,\n" +
@@ -1134,10 +1244,11 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB6\x92A\x03x\xc8\x01\xe0A\x02\xfaA$\n" +
 	"\"disputes.ipn.org.uk/DigestSettings\xea\xe0\x18\x02\b\x04R\x04name\"y\n" +
 	"\x1bUpdateDigestSettingsRequest\x12Z\n" +
-	"\x0fdigest_settings\x18\x01 \x01(\v2,.ipn.disputes.notification.v1.DigestSettingsB\x03\xe0A\x02R\x0edigestSettings2\xb1\v\n" +
+	"\x0fdigest_settings\x18\x01 \x01(\v2,.ipn.disputes.notification.v1.DigestSettingsB\x03\xe0A\x02R\x0edigestSettings2\xfb\f\n" +
 	"\x13NotificationService\x12\xad\x01\n" +
 	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\xa4\x01\n" +
-	"\rRetryDelivery\x122.ipn.disputes.notification.v1.RetryDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"7\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=groups/*/deliveries/*}:retry\x12\xa9\x01\n" +
+	"\rRetryDelivery\x122.ipn.disputes.notification.v1.RetryDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"7\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=groups/*/deliveries/*}:retry\x12\xc7\x01\n" +
+	"\x13RetryDeadDeliveries\x128.ipn.disputes.notification.v1.RetryDeadDeliveriesRequest\x1a9.ipn.disputes.notification.v1.RetryDeadDeliveriesResponse\";\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{parent=groups/*}/deliveries:retryDead\x12\xa9\x01\n" +
 	"\rListTemplates\x122.ipn.disputes.notification.v1.ListTemplatesRequest\x1a3.ipn.disputes.notification.v1.ListTemplatesResponse\"/\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{parent=groups/*}/templates\x12\x98\x01\n" +
 	"\vGetTemplate\x120.ipn.disputes.notification.v1.GetTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\"/\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=groups/*/templates/*}\x12\xaf\x01\n" +
 	"\x0eUpdateTemplate\x123.ipn.disputes.notification.v1.UpdateTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\"@\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x024:\btemplate2(/v1/{template.name=groups/*/templates/*}\x12\xb2\x01\n" +
@@ -1158,7 +1269,7 @@ func file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_notification_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_ipn_disputes_notification_v1_notification_proto_goTypes = []any{
 	(Delivery_State)(0),                 // 0: ipn.disputes.notification.v1.Delivery.State
 	(Delivery_Channel)(0),               // 1: ipn.disputes.notification.v1.Delivery.Channel
@@ -1166,48 +1277,52 @@ var file_ipn_disputes_notification_v1_notification_proto_goTypes = []any{
 	(*ListDeliveriesRequest)(nil),       // 3: ipn.disputes.notification.v1.ListDeliveriesRequest
 	(*ListDeliveriesResponse)(nil),      // 4: ipn.disputes.notification.v1.ListDeliveriesResponse
 	(*RetryDeliveryRequest)(nil),        // 5: ipn.disputes.notification.v1.RetryDeliveryRequest
-	(*Template)(nil),                    // 6: ipn.disputes.notification.v1.Template
-	(*ListTemplatesRequest)(nil),        // 7: ipn.disputes.notification.v1.ListTemplatesRequest
-	(*ListTemplatesResponse)(nil),       // 8: ipn.disputes.notification.v1.ListTemplatesResponse
-	(*GetTemplateRequest)(nil),          // 9: ipn.disputes.notification.v1.GetTemplateRequest
-	(*UpdateTemplateRequest)(nil),       // 10: ipn.disputes.notification.v1.UpdateTemplateRequest
-	(*PreviewTemplateRequest)(nil),      // 11: ipn.disputes.notification.v1.PreviewTemplateRequest
-	(*RenderedMessage)(nil),             // 12: ipn.disputes.notification.v1.RenderedMessage
-	(*DigestSettings)(nil),              // 13: ipn.disputes.notification.v1.DigestSettings
-	(*GetDigestSettingsRequest)(nil),    // 14: ipn.disputes.notification.v1.GetDigestSettingsRequest
-	(*UpdateDigestSettingsRequest)(nil), // 15: ipn.disputes.notification.v1.UpdateDigestSettingsRequest
-	(*timestamppb.Timestamp)(nil),       // 16: google.protobuf.Timestamp
+	(*RetryDeadDeliveriesRequest)(nil),  // 6: ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
+	(*RetryDeadDeliveriesResponse)(nil), // 7: ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
+	(*Template)(nil),                    // 8: ipn.disputes.notification.v1.Template
+	(*ListTemplatesRequest)(nil),        // 9: ipn.disputes.notification.v1.ListTemplatesRequest
+	(*ListTemplatesResponse)(nil),       // 10: ipn.disputes.notification.v1.ListTemplatesResponse
+	(*GetTemplateRequest)(nil),          // 11: ipn.disputes.notification.v1.GetTemplateRequest
+	(*UpdateTemplateRequest)(nil),       // 12: ipn.disputes.notification.v1.UpdateTemplateRequest
+	(*PreviewTemplateRequest)(nil),      // 13: ipn.disputes.notification.v1.PreviewTemplateRequest
+	(*RenderedMessage)(nil),             // 14: ipn.disputes.notification.v1.RenderedMessage
+	(*DigestSettings)(nil),              // 15: ipn.disputes.notification.v1.DigestSettings
+	(*GetDigestSettingsRequest)(nil),    // 16: ipn.disputes.notification.v1.GetDigestSettingsRequest
+	(*UpdateDigestSettingsRequest)(nil), // 17: ipn.disputes.notification.v1.UpdateDigestSettingsRequest
+	(*timestamppb.Timestamp)(nil),       // 18: google.protobuf.Timestamp
 }
 var file_ipn_disputes_notification_v1_notification_proto_depIdxs = []int32{
 	0,  // 0: ipn.disputes.notification.v1.Delivery.state:type_name -> ipn.disputes.notification.v1.Delivery.State
-	16, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
-	16, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
+	18, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
+	18, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: ipn.disputes.notification.v1.Delivery.channel:type_name -> ipn.disputes.notification.v1.Delivery.Channel
 	0,  // 4: ipn.disputes.notification.v1.ListDeliveriesRequest.state:type_name -> ipn.disputes.notification.v1.Delivery.State
 	2,  // 5: ipn.disputes.notification.v1.ListDeliveriesResponse.deliveries:type_name -> ipn.disputes.notification.v1.Delivery
-	16, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 7: ipn.disputes.notification.v1.ListTemplatesResponse.templates:type_name -> ipn.disputes.notification.v1.Template
-	6,  // 8: ipn.disputes.notification.v1.UpdateTemplateRequest.template:type_name -> ipn.disputes.notification.v1.Template
-	6,  // 9: ipn.disputes.notification.v1.PreviewTemplateRequest.draft:type_name -> ipn.disputes.notification.v1.Template
-	13, // 10: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.digest_settings:type_name -> ipn.disputes.notification.v1.DigestSettings
+	18, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 7: ipn.disputes.notification.v1.ListTemplatesResponse.templates:type_name -> ipn.disputes.notification.v1.Template
+	8,  // 8: ipn.disputes.notification.v1.UpdateTemplateRequest.template:type_name -> ipn.disputes.notification.v1.Template
+	8,  // 9: ipn.disputes.notification.v1.PreviewTemplateRequest.draft:type_name -> ipn.disputes.notification.v1.Template
+	15, // 10: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.digest_settings:type_name -> ipn.disputes.notification.v1.DigestSettings
 	3,  // 11: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
 	5,  // 12: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
-	7,  // 13: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
-	9,  // 14: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
-	10, // 15: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
-	11, // 16: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
-	14, // 17: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
-	15, // 18: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
-	4,  // 19: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
-	2,  // 20: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
-	8,  // 21: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
-	6,  // 22: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
-	6,  // 23: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
-	12, // 24: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
-	13, // 25: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
-	13, // 26: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
-	19, // [19:27] is the sub-list for method output_type
-	11, // [11:19] is the sub-list for method input_type
+	6,  // 13: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:input_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
+	9,  // 14: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
+	11, // 15: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
+	12, // 16: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
+	13, // 17: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
+	16, // 18: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
+	17, // 19: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
+	4,  // 20: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
+	2,  // 21: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
+	7,  // 22: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:output_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
+	10, // 23: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
+	8,  // 24: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
+	8,  // 25: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
+	14, // 26: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
+	15, // 27: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	15, // 28: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	20, // [20:29] is the sub-list for method output_type
+	11, // [11:20] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -1224,7 +1339,7 @@ func file_ipn_disputes_notification_v1_notification_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_notification_v1_notification_proto_rawDesc), len(file_ipn_disputes_notification_v1_notification_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

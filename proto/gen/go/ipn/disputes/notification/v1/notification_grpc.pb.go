@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	NotificationService_ListDeliveries_FullMethodName       = "/ipn.disputes.notification.v1.NotificationService/ListDeliveries"
 	NotificationService_RetryDelivery_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/RetryDelivery"
+	NotificationService_RetryDeadDeliveries_FullMethodName  = "/ipn.disputes.notification.v1.NotificationService/RetryDeadDeliveries"
 	NotificationService_ListTemplates_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/ListTemplates"
 	NotificationService_GetTemplate_FullMethodName          = "/ipn.disputes.notification.v1.NotificationService/GetTemplate"
 	NotificationService_UpdateTemplate_FullMethodName       = "/ipn.disputes.notification.v1.NotificationService/UpdateTemplate"
@@ -43,6 +44,12 @@ type NotificationServiceClient interface {
 	// attempts. Only the group's admins may; a delivery that is not dead is
 	// refused with FAILED_PRECONDITION DELIVERY_NOT_DEAD.
 	RetryDelivery(ctx context.Context, in *RetryDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error)
+	// RetryDeadDeliveries sends every dead delivery of the group again (only
+	// those about one case when `case` is given), each with a fresh allowance
+	// of attempts, as RetryDelivery does for one: after an outage an admin
+	// need not retry hundreds one by one. Deliveries in another state are left
+	// alone. Only the group's admins may.
+	RetryDeadDeliveries(ctx context.Context, in *RetryDeadDeliveriesRequest, opts ...grpc.CallOption) (*RetryDeadDeliveriesResponse, error)
 	// ListTemplates lists the group's message templates, each as the group's
 	// messages are worded now (its own wording where it has one). The group's
 	// admins and the operator may.
@@ -90,6 +97,16 @@ func (c *notificationServiceClient) RetryDelivery(ctx context.Context, in *Retry
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Delivery)
 	err := c.cc.Invoke(ctx, NotificationService_RetryDelivery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) RetryDeadDeliveries(ctx context.Context, in *RetryDeadDeliveriesRequest, opts ...grpc.CallOption) (*RetryDeadDeliveriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetryDeadDeliveriesResponse)
+	err := c.cc.Invoke(ctx, NotificationService_RetryDeadDeliveries_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +187,12 @@ type NotificationServiceServer interface {
 	// attempts. Only the group's admins may; a delivery that is not dead is
 	// refused with FAILED_PRECONDITION DELIVERY_NOT_DEAD.
 	RetryDelivery(context.Context, *RetryDeliveryRequest) (*Delivery, error)
+	// RetryDeadDeliveries sends every dead delivery of the group again (only
+	// those about one case when `case` is given), each with a fresh allowance
+	// of attempts, as RetryDelivery does for one: after an outage an admin
+	// need not retry hundreds one by one. Deliveries in another state are left
+	// alone. Only the group's admins may.
+	RetryDeadDeliveries(context.Context, *RetryDeadDeliveriesRequest) (*RetryDeadDeliveriesResponse, error)
 	// ListTemplates lists the group's message templates, each as the group's
 	// messages are worded now (its own wording where it has one). The group's
 	// admins and the operator may.
@@ -208,6 +231,9 @@ func (UnimplementedNotificationServiceServer) ListDeliveries(context.Context, *L
 }
 func (UnimplementedNotificationServiceServer) RetryDelivery(context.Context, *RetryDeliveryRequest) (*Delivery, error) {
 	return nil, status.Error(codes.Unimplemented, "method RetryDelivery not implemented")
+}
+func (UnimplementedNotificationServiceServer) RetryDeadDeliveries(context.Context, *RetryDeadDeliveriesRequest) (*RetryDeadDeliveriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetryDeadDeliveries not implemented")
 }
 func (UnimplementedNotificationServiceServer) ListTemplates(context.Context, *ListTemplatesRequest) (*ListTemplatesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTemplates not implemented")
@@ -280,6 +306,24 @@ func _NotificationService_RetryDelivery_Handler(srv interface{}, ctx context.Con
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(NotificationServiceServer).RetryDelivery(ctx, req.(*RetryDeliveryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_RetryDeadDeliveries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetryDeadDeliveriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).RetryDeadDeliveries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_RetryDeadDeliveries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).RetryDeadDeliveries(ctx, req.(*RetryDeadDeliveriesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -406,6 +450,10 @@ var NotificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RetryDelivery",
 			Handler:    _NotificationService_RetryDelivery_Handler,
+		},
+		{
+			MethodName: "RetryDeadDeliveries",
+			Handler:    _NotificationService_RetryDeadDeliveries_Handler,
 		},
 		{
 			MethodName: "ListTemplates",
