@@ -450,3 +450,65 @@ func TestLogList(t *testing.T) {
 		})
 	}
 }
+
+// RetryDead counts the dead deliveries about caseName (all when empty) and
+// checks that revived is what Retried makes of a dead delivery.
+func (f fakeLog) RetryDead(_ context.Context, _, caseName string, revived Delivery) (int, error) {
+	if revived.State != Pending || revived.Attempts != 0 {
+		return 0, errors.New("revived is not a retried delivery")
+	}
+	n := 0
+	for _, d := range f {
+		if d.State == Dead && (caseName == "" || d.Facts[FactCase] == caseName) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func TestLogRetryDead(t *testing.T) {
+	t.Parallel()
+	const group = "groups/riverside"
+	caseA := group + "/cases/AAAA-1111"
+	log := &Log{Store: fakeLog{
+		{ID: "a1", State: Dead, Facts: Facts{FactCase: caseA}},
+		{ID: "a2", State: Dead, Facts: Facts{FactCase: caseA}},
+		{ID: "b", State: Dead, Facts: Facts{FactCase: group + "/cases/BBBB-2222"}},
+		{ID: "p", State: Pending, Facts: Facts{FactCase: caseA}},
+		{ID: "s", State: Sent},
+	}}
+	admin := auth.Principal{Kind: auth.Member, Member: group + "/members/ann", Group: group, GroupAdmin: true}
+	tests := []struct {
+		name       string
+		caller     auth.Principal
+		caseName   string
+		want       int
+		wantKind   fault.Kind
+		wantReason string
+	}{
+		{name: "group admin", caller: admin, want: 3},
+		{name: "group admin, one case", caller: admin, caseName: caseA, want: 2},
+		{name: "operator", caller: auth.Principal{Kind: auth.Operator}, wantKind: fault.PermissionDenied, wantReason: "GROUP_ADMIN_ONLY"},
+		{name: "plain member", caller: auth.Principal{Kind: auth.Member, Member: group + "/members/ben", Group: group},
+			wantKind: fault.PermissionDenied, wantReason: "GROUP_ADMIN_ONLY"},
+		{name: "admin of another group", caller: auth.Principal{Kind: auth.Member, Member: "groups/hillside/members/hal", Group: "groups/hillside", GroupAdmin: true},
+			wantKind: fault.NotFound, wantReason: "GROUP_NOT_FOUND"},
+		{name: "a service", caller: auth.Principal{Kind: auth.Service, Service: "casework"}, wantKind: fault.PermissionDenied, wantReason: "GROUP_ADMIN_ONLY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := log.RetryDead(auth.WithPrincipal(context.Background(), tt.caller), group, tt.caseName)
+			if tt.wantReason != "" {
+				fe, ok := fault.As(err)
+				if !ok || fe.Kind != tt.wantKind || fe.Reason != tt.wantReason {
+					t.Fatalf("RetryDead error = %v; want %v %s", err, tt.wantKind, tt.wantReason)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("RetryDead = %d, %v; want %d", got, err, tt.want)
+			}
+		})
+	}
+}

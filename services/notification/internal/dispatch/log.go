@@ -49,6 +49,11 @@ type LogStore interface {
 	// returns the result as stored. It returns ErrNotFound for a delivery
 	// the group does not have and ErrNotDead for one that is not dead.
 	Retry(ctx context.Context, group, id string, revive func(Delivery) Delivery) (Delivery, error)
+	// RetryDead gives every dead delivery of the group (only those about
+	// caseName when it is not empty) revived's state, attempts and due
+	// time, at once, and returns how many it changed. Deliveries in another
+	// state are left alone.
+	RetryDead(ctx context.Context, group, caseName string, revived Delivery) (int, error)
 }
 
 // Log is the delivery log as callers see it.
@@ -84,12 +89,8 @@ func (l *Log) List(ctx context.Context, group string, filter Filter, page Page) 
 // group's log, is refused, as are other members of the group; anyone else
 // is told the group does not exist.
 func (l *Log) Retry(ctx context.Context, group, id string) (Delivery, error) {
-	p := auth.FromContext(ctx)
-	if !p.IsGroupAdmin(group) {
-		if p.Kind == auth.Member && !p.InGroup(group) {
-			return Delivery{}, groupNotFound(group)
-		}
-		return Delivery{}, fault.New(fault.PermissionDenied, "GROUP_ADMIN_ONLY", "only the group's admins may retry its deliveries")
+	if err := mayRetry(auth.FromContext(ctx), group); err != nil {
+		return Delivery{}, err
 	}
 	notFound := &fault.Error{Kind: fault.NotFound, Reason: "DELIVERY_NOT_FOUND", Message: "the delivery does not exist",
 		Metadata: map[string]string{"delivery": group + "/deliveries/" + id}}
@@ -109,6 +110,26 @@ func (l *Log) Retry(ctx context.Context, group, id string) (Delivery, error) {
 		return Delivery{}, fmt.Errorf("retry delivery: %w", err)
 	}
 	return d, nil
+}
+
+// RetryDead makes every dead delivery of the group pending again, due at
+// once, with a fresh allowance of attempts, as Retry does for one; only
+// those about caseName when it is not empty. It returns how many. The same
+// callers as Retry may: after an outage an admin need not retry hundreds of
+// deliveries one by one.
+func (l *Log) RetryDead(ctx context.Context, group, caseName string) (int, error) {
+	if err := mayRetry(auth.FromContext(ctx), group); err != nil {
+		return 0, err
+	}
+	// Retried is the one rule for what a retry does; every row retried at
+	// once takes the same outcome, so the store can write it in one
+	// statement.
+	revived := Delivery{State: Dead}.Retried(l.now())
+	n, err := l.Store.RetryDead(ctx, group, caseName, revived)
+	if err != nil {
+		return 0, fmt.Errorf("retry dead deliveries: %w", err)
+	}
+	return n, nil
 }
 
 func (l *Log) now() time.Time {
@@ -133,4 +154,16 @@ func mayList(p auth.Principal, group string) error {
 		return groupNotFound(group)
 	}
 	return fault.New(fault.PermissionDenied, "GROUP_ADMIN_ONLY", "only the group's admins and the operator may read a delivery log")
+}
+
+// mayRetry lets only the group's admins retry its deliveries; a member of
+// another group is told the group does not exist.
+func mayRetry(p auth.Principal, group string) error {
+	if p.IsGroupAdmin(group) {
+		return nil
+	}
+	if p.Kind == auth.Member && !p.InGroup(group) {
+		return groupNotFound(group)
+	}
+	return fault.New(fault.PermissionDenied, "GROUP_ADMIN_ONLY", "only the group's admins may retry its deliveries")
 }

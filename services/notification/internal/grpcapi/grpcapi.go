@@ -58,6 +58,15 @@ func (s *Server) RetryDelivery(ctx context.Context, req *notificationv1.RetryDel
 	return deliveryProto(d), nil
 }
 
+// RetryDeadDeliveries implements notificationv1.NotificationServiceServer.
+func (s *Server) RetryDeadDeliveries(ctx context.Context, req *notificationv1.RetryDeadDeliveriesRequest) (*notificationv1.RetryDeadDeliveriesResponse, error) {
+	n, err := s.Log.RetryDead(ctx, req.GetParent(), req.GetCase())
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.RetryDeadDeliveriesResponse{RetriedCount: int32(n)}, nil
+}
+
 // Validate checks what the proto annotations cannot say: the page size and
 // token and the delivery log's filters.
 func Validate(ctx context.Context, method string, req any) error {
@@ -75,6 +84,12 @@ func Validate(ctx context.Context, method string, req any) error {
 		}
 		if _, ok := stateOf[r.GetState()]; !ok && r.GetState() != notificationv1.Delivery_STATE_UNSPECIFIED {
 			v.Add("state", "is not a delivery state")
+		}
+		return v.Err()
+	case *notificationv1.RetryDeadDeliveriesRequest:
+		var v fault.Violations
+		if c := r.GetCase(); c != "" && !strings.HasPrefix(c, r.GetParent()+"/cases/") {
+			v.Add("case", "must be a case of the parent group, "+r.GetParent()+"/cases/{case}")
 		}
 		return v.Err()
 	}

@@ -194,6 +194,36 @@ func (s *Store) Retry(ctx context.Context, group, id string, revive func(dispatc
 	return next, nil
 }
 
+// RetryDead implements dispatch.LogStore in one UPDATE and one transaction,
+// so that a retry of hundreds is all or nothing. It wakes the sender on
+// commit when it changed anything. A row the sender or a single Retry holds
+// is waited for, and its state read again, so a delivery is never counted
+// twice.
+func (s *Store) RetryDead(ctx context.Context, group, caseName string, revived dispatch.Delivery) (int, error) {
+	var n int
+	err := postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		// As in Retry: a retried delivery is no longer a death anyone needs
+		// telling of.
+		tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = $3, attempts = $4, next_attempt_at = $5, death_told = true
+			WHERE group_name = $1 AND state = 'dead' AND ($2 = '' OR facts ->> 'case' = $2)`,
+			group, caseName, revived.State.String(), revived.Attempts, revived.NextAttemptAt)
+		if err != nil {
+			return fmt.Errorf("revive dead deliveries of %s: %w", group, err)
+		}
+		if n = int(tag.RowsAffected()); n == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, s.Channel()); err != nil {
+			return fmt.Errorf("wake the sender: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
 // Channel is the PostgreSQL channel notified whenever deliveries are
 // committed (see the deliveries_notify trigger).
 func (s *Store) Channel() string { return s.Schema + "_deliveries" }
