@@ -51,8 +51,8 @@ func TestRetryDeadDeliveries(t *testing.T) {
 	year := time.Now().Add(365 * 24 * time.Hour).UTC().Truncate(time.Microsecond)
 	bystanders := map[string]string{
 		insert("groups/hillside", "dead", 2, time.Now()): "dead",
-		insert(group, "sent", 1, time.Now()):              "sent",
-		insert(group, "pending", 3, year):                 "pending",
+		insert(group, "sent", 1, time.Now()):             "sent",
+		insert(group, "pending", 3, year):                "pending",
 	}
 	type row struct {
 		state    string
