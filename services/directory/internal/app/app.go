@@ -10,7 +10,9 @@ import (
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/service"
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	"github.com/ipnmediation/disputes/services/directory/internal/casework"
 	"github.com/ipnmediation/disputes/services/directory/internal/directory"
 	"github.com/ipnmediation/disputes/services/directory/internal/grpcapi"
 	"github.com/ipnmediation/disputes/services/directory/internal/store"
@@ -28,6 +30,9 @@ type Config struct {
 	// TokenTTL is the default lifetime of access tokens, members' and link
 	// groups'.
 	TokenTTL time.Duration
+	// CaseworkAddr is casework's gRPC address; the directory asks it which
+	// procedure versions a group may choose.
+	CaseworkAddr string
 }
 
 // Register declares the directory's settings.
@@ -35,6 +40,7 @@ func (c *Config) Register(s *config.Set) {
 	s.RegisterService(&c.Service, Name, "127.0.0.1:7101")
 	s.Secret(&c.OperatorToken, "operator-token", "OPERATOR_TOKEN", "bearer secret of the deployment's operator, who creates groups (required)")
 	s.Duration(&c.TokenTTL, "token-ttl", "TOKEN_TTL", 90*24*time.Hour, "default lifetime of access tokens, members' and link groups'")
+	s.String(&c.CaseworkAddr, "casework-addr", "CASEWORK_ADDR", "127.0.0.1:7103", "gRPC address of the casework service, which the directory asks whether a group's chosen procedure exists")
 }
 
 // Run serves the directory until ctx is done.
@@ -47,8 +53,19 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer base.Close()
+	// The connection is made lazily: the directory serves without casework,
+	// and only a group's new choice of procedure waits for it.
+	caseworkConn, err := base.Dial(cfg.CaseworkAddr)
+	if err != nil {
+		return err
+	}
 
-	svc := &directory.Service{Store: store.New(base.Pool, base.Events), OperatorToken: cfg.OperatorToken, TokenTTL: cfg.TokenTTL}
+	svc := &directory.Service{
+		Store:         store.New(base.Pool, base.Events),
+		OperatorToken: cfg.OperatorToken,
+		TokenTTL:      cfg.TokenTTL,
+		Procedures:    casework.Client{Casework: caseworkv1.NewCaseworkServiceClient(caseworkConn)},
+	}
 	server := base.Server(grpcserver.Options{
 		Authenticator: auth.Chain{Services: base.Trusted, Others: localAuthenticator{svc}},
 		Validate:      grpcapi.Validate,

@@ -42,6 +42,8 @@ func start(t *testing.T) *env {
 	cfg.LogLevel = "error"
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.TrustedServices = "notification=notification-secret"
+	cfg.ServiceSecret = directorySecret
+	cfg.CaseworkAddr = serveCasework(t, knownProcedures...)
 	testenv.RunService(t, app.Name, cfg.GRPCAddr, func(ctx context.Context) error { return app.Run(ctx, cfg) })
 
 	conn, err := grpc.NewClient(cfg.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -26,6 +26,8 @@ type Service struct {
 	OperatorToken string
 	// TokenTTL is the lifetime of a token issued without an expiry.
 	TokenTTL time.Duration
+	// Procedures are the versions of the procedure a group may choose.
+	Procedures Procedures
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -101,6 +103,9 @@ func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, error) {
 		return Group{}, fault.New(fault.PermissionDenied, "OPERATOR_ONLY", "only the deployment's operator may create groups")
 	}
 	if err := validateGroup(g, true); err != nil {
+		return Group{}, err
+	}
+	if err := s.checkProcedure(ctx, g.Settings.Procedure); err != nil {
 		return Group{}, err
 	}
 	now := s.now()
@@ -186,6 +191,13 @@ func (s *Service) UpdateGroup(ctx context.Context, u GroupUpdate) (Group, error)
 	}
 	if err := validateGroup(next, false); err != nil {
 		return Group{}, err
+	}
+	// Only a new choice asks casework: an update that keeps the procedure
+	// (another field, or only the time targets) works while casework is down.
+	if next.Settings.Procedure != current.Settings.Procedure {
+		if err := s.checkProcedure(ctx, next.Settings.Procedure); err != nil {
+			return Group{}, err
+		}
 	}
 	next.UpdateTime = s.now()
 	updated, err := s.Store.UpdateGroup(ctx, next)
