@@ -15,6 +15,7 @@ import (
 	"github.com/ipnmediation/disputes/operator/internal/exitcode"
 	"github.com/ipnmediation/disputes/operator/internal/render"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -29,13 +30,18 @@ const Name = "disputesctl"
 // Defaults of the global settings.
 const (
 	DefaultDirectoryAddr = "127.0.0.1:7101"
-	DefaultTimeout       = 10 * time.Second
+	// DefaultNotificationAddr is where `make run` starts notification.
+	DefaultNotificationAddr = "127.0.0.1:7104"
+	DefaultTimeout          = 10 * time.Second
 )
 
 // Environment variables that stand in for global flags.
 const (
 	EnvDirectoryAddr = "DIRECTORY_ADDR"
-	EnvToken         = "DISPUTES_TOKEN"
+	// EnvNotificationAddr stands in for --notification-addr; the name
+	// the gateway and intake use for the same address.
+	EnvNotificationAddr = "NOTIFICATION_ADDR"
+	EnvToken            = "DISPUTES_TOKEN"
 	// EnvTLSCertFile stands in for --tls-cert. The three TLS variables are
 	// the services' own names, so that an operator can point disputesctl
 	// at the same kind of files a service is given.
@@ -57,9 +63,11 @@ type IO struct {
 // globals are the settings every command shares.
 type globals struct {
 	directoryAddr string
-	token         string
-	json          bool
-	timeout       time.Duration
+	// notificationAddr is only dialled by the deliveries commands.
+	notificationAddr string
+	token            string
+	json             bool
+	timeout          time.Duration
 	// tlsCert, tlsKey and tlsCA are the mutual-TLS files: all set or none.
 	tlsCert, tlsKey, tlsCA string
 	io                     IO
@@ -102,7 +110,7 @@ func (r *runError) Error() string { return r.err.Error() }
 func newRoot(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   Name,
-		Short: "Operate the IPN disputes system: groups, members, link groups, statements and tokens",
+		Short: "Operate the IPN disputes system: groups, members, link groups, statements, tokens and deliveries",
 		Long:  rootLong(),
 		// A bare "disputesctl" is a usage error, not a success.
 		Args:              noSubcommand,
@@ -117,6 +125,7 @@ func newRoot(g *globals) *cobra.Command {
 	root.SetErr(g.io.Stderr)
 	flags := root.PersistentFlags()
 	flags.StringVar(&g.directoryAddr, "directory-addr", DefaultDirectoryAddr, "directory service's gRPC address, host:port (env "+EnvDirectoryAddr+")")
+	flags.StringVar(&g.notificationAddr, "notification-addr", DefaultNotificationAddr, "notification service's gRPC address, host:port, for the deliveries commands (env "+EnvNotificationAddr+")")
 	flags.StringVar(&g.token, "token", "", "bearer secret: the operator token or a member's personal access token (env "+EnvToken+")")
 	flags.BoolVar(&g.json, "json", false, "print the response as one JSON object (protojson, REST field names) for scripts")
 	flags.DurationVar(&g.timeout, "timeout", DefaultTimeout, "how long a command may wait for the services")
@@ -124,7 +133,7 @@ func newRoot(g *globals) *cobra.Command {
 	flags.StringVar(&g.tlsKey, "tls-key", "", "PEM private key of --tls-cert (env "+EnvTLSKeyFile+")")
 	flags.StringVar(&g.tlsCA, "tls-ca", "", "PEM certificates of the CA that signs the services' certificates (env "+EnvTLSCAFile+")")
 
-	root.AddCommand(groupsCommand(g), membersCommand(g), linksCommand(g), statementsCommand(g), tokensCommand(g), demoCommand(g))
+	root.AddCommand(groupsCommand(g), membersCommand(g), linksCommand(g), statementsCommand(g), tokensCommand(g), deliveriesCommand(g), demoCommand(g))
 	markRunErrors(root)
 	return root
 }
@@ -137,8 +146,9 @@ with verbs, for example:
   disputesctl --token $OPERATOR_TOKEN groups create riverside --name "Riverside Practitioners"
   disputesctl members list riverside --json
 
-Settings: --directory-addr or DIRECTORY_ADDR (default 127.0.0.1:7101); --token
-or DISPUTES_TOKEN; for services that require mutual TLS, all three of
+Settings: --directory-addr or DIRECTORY_ADDR (default 127.0.0.1:7101);
+--notification-addr or NOTIFICATION_ADDR (default 127.0.0.1:7104), for the
+deliveries commands; --token or DISPUTES_TOKEN; for services that require mutual TLS, all three of
 --tls-cert, --tls-key and --tls-ca, or TLS_CERT_FILE, TLS_KEY_FILE and
 TLS_CA_FILE. Flags win over the environment.
 
@@ -196,7 +206,7 @@ func (g *globals) applyEnvironment(cmd *cobra.Command) error {
 	if g.io.Lookup == nil {
 		return nil
 	}
-	envs := map[string]string{"directory-addr": EnvDirectoryAddr, "token": EnvToken}
+	envs := map[string]string{"directory-addr": EnvDirectoryAddr, "notification-addr": EnvNotificationAddr, "token": EnvToken}
 	for _, s := range g.tlsSettings() {
 		envs[s.flag] = s.env
 	}
@@ -225,6 +235,23 @@ func call[T any](ctx context.Context, g *globals, rpc func(context.Context, dire
 
 // callAs is call presenting bearer instead of --token; nothing when empty.
 func callAs[T any](ctx context.Context, g *globals, bearer string, rpc func(context.Context, directoryv1.DirectoryServiceClient) (T, error)) (T, error) {
+	return dial(ctx, g, "directory", g.directoryAddr, bearer, func(ctx context.Context, conn *grpc.ClientConn) (T, error) {
+		return rpc(ctx, directoryv1.NewDirectoryServiceClient(conn))
+	})
+}
+
+// callNotification is call for the notification service at
+// --notification-addr.
+func callNotification[T any](ctx context.Context, g *globals, rpc func(context.Context, notificationv1.NotificationServiceClient) (T, error)) (T, error) {
+	return dial(ctx, g, "notification", g.notificationAddr, g.token, func(ctx context.Context, conn *grpc.ClientConn) (T, error) {
+		return rpc(ctx, notificationv1.NewNotificationServiceClient(conn))
+	})
+}
+
+// dial connects to the service at addr with the TLS settings, bounds rpc by
+// --timeout, presents bearer (nothing when empty) and labels a failure with
+// the service's name and address.
+func dial[T any](ctx context.Context, g *globals, service, addr, bearer string, rpc func(context.Context, *grpc.ClientConn) (T, error)) (T, error) {
 	var zero T
 	// A partial TLS set is refused here, before anything is sent, rather
 	// than with the other settings, so that `disputesctl help` still
@@ -237,9 +264,9 @@ func callAs[T any](ctx context.Context, g *globals, bearer string, rpc func(cont
 	if err != nil {
 		return zero, err
 	}
-	conn, err := grpc.NewClient(g.directoryAddr, grpc.WithTransportCredentials(creds))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
-		return zero, exitcode.Usagef("directory address %q: %v", g.directoryAddr, err)
+		return zero, exitcode.Usagef("%s address %q: %v", service, addr, err)
 	}
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
@@ -247,9 +274,9 @@ func callAs[T any](ctx context.Context, g *globals, bearer string, rpc func(cont
 	if bearer != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+bearer)
 	}
-	resp, err := rpc(ctx, directoryv1.NewDirectoryServiceClient(conn))
+	resp, err := rpc(ctx, conn)
 	if err != nil {
-		se := &exitcode.ServiceError{Service: "directory", Addr: g.directoryAddr, Timeout: g.timeout, Err: err}
+		se := &exitcode.ServiceError{Service: service, Addr: addr, Timeout: g.timeout, Err: err}
 		if status.Code(err) == codes.Unavailable {
 			se.Cause = creds.state.cause()
 		}
