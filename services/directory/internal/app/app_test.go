@@ -26,12 +26,20 @@ const operatorToken = "operator-secret-for-tests-0123456789"
 // env is one directory running in-process on its own database and event
 // namespace.
 type env struct {
-	client  directoryv1.DirectoryServiceClient
-	natsURL string
-	ns      events.Namespace
+	client      directoryv1.DirectoryServiceClient
+	natsURL     string
+	ns          events.Namespace
+	databaseURL string
 }
 
 func start(t *testing.T) *env {
+	t.Helper()
+	return startWith(t, func(*app.Config) {})
+}
+
+// startWith runs a directory like start's, with change made to its
+// configuration first (another casework, say).
+func startWith(t *testing.T, change func(*app.Config)) *env {
 	t.Helper()
 	cfg := app.Config{OperatorToken: operatorToken, TokenTTL: time.Hour}
 	cfg.GRPCAddr = testenv.FreeAddr(t)
@@ -44,6 +52,7 @@ func start(t *testing.T) *env {
 	cfg.TrustedServices = "notification=notification-secret"
 	cfg.ServiceSecret = directorySecret
 	cfg.CaseworkAddr = serveCasework(t, knownProcedures...)
+	change(&cfg)
 	testenv.RunService(t, app.Name, cfg.GRPCAddr, func(ctx context.Context) error { return app.Run(ctx, cfg) })
 
 	conn, err := grpc.NewClient(cfg.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -51,7 +60,7 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &env{client: directoryv1.NewDirectoryServiceClient(conn), natsURL: cfg.NATSURL, ns: events.Namespace(cfg.EventNamespace)}
+	return &env{client: directoryv1.NewDirectoryServiceClient(conn), natsURL: cfg.NATSURL, ns: events.Namespace(cfg.EventNamespace), databaseURL: cfg.DatabaseURL}
 }
 
 func as(secret string) context.Context {

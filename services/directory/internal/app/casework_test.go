@@ -16,7 +16,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -176,22 +175,7 @@ func TestProcedureCheckWithCaseworkDown(t *testing.T) {
 		t.Cleanup(srv.Stop)
 		return srv.Stop
 	}
-	cfg := app.Config{OperatorToken: operatorToken, TokenTTL: time.Hour, CaseworkAddr: caseworkAddr}
-	cfg.GRPCAddr = testenv.FreeAddr(t)
-	cfg.DatabaseURL = testenv.Database(t)
-	cfg.DatabaseSchema = "directory"
-	cfg.NATSURL = testenv.NATS(t)
-	cfg.EventNamespace = string(testenv.Namespace(t))
-	cfg.LogLevel = "error"
-	cfg.ShutdownTimeout = 5 * time.Second
-	cfg.ServiceSecret = directorySecret
-	testenv.RunService(t, app.Name, cfg.GRPCAddr, func(ctx context.Context) error { return app.Run(ctx, cfg) })
-	conn, err := grpc.NewClient(cfg.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	e := &env{client: directoryv1.NewDirectoryServiceClient(conn)}
+	e := startWith(t, func(cfg *app.Config) { cfg.CaseworkAddr = caseworkAddr })
 	admin, _ := e.seed(t, "riverside")
 	op := as(operatorToken)
 	const group = "groups/riverside"

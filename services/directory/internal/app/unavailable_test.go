@@ -8,11 +8,8 @@ import (
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
-	"github.com/ipnmediation/disputes/services/directory/internal/app"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
@@ -28,21 +25,7 @@ func withToken(ctx context.Context, secret string) context.Context {
 // do not retry"), and they work again once it is back.
 func TestDatabaseOutageIsUnavailable(t *testing.T) {
 	t.Parallel()
-	cfg := app.Config{OperatorToken: operatorToken, TokenTTL: time.Hour}
-	cfg.GRPCAddr = testenv.FreeAddr(t)
-	cfg.DatabaseURL = testenv.Database(t)
-	cfg.DatabaseSchema = "directory"
-	cfg.NATSURL = testenv.NATS(t)
-	cfg.EventNamespace = string(testenv.Namespace(t))
-	cfg.LogLevel = "error"
-	cfg.ShutdownTimeout = 5 * time.Second
-	testenv.RunService(t, app.Name, cfg.GRPCAddr, func(ctx context.Context) error { return app.Run(ctx, cfg) })
-	conn, err := grpc.NewClient(cfg.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	e := &env{client: directoryv1.NewDirectoryServiceClient(conn)}
+	e := start(t)
 	_, member := e.seed(t, "riverside")
 
 	calls := []struct {
@@ -77,7 +60,7 @@ func TestDatabaseOutageIsUnavailable(t *testing.T) {
 		}
 	}
 
-	restore := testenv.RefuseConnections(t, ctx, cfg.DatabaseURL)
+	restore := testenv.RefuseConnections(t, ctx, e.databaseURL)
 	for _, c := range calls {
 		t.Run(c.name+" while PostgreSQL is away", func(t *testing.T) {
 			// Twice: the first call may meet a pooled connection that was
