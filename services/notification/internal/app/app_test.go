@@ -428,6 +428,31 @@ func (r running) client(t *testing.T, secret string) notificationv1.Notification
 	return notificationv1.NewNotificationServiceClient(conn)
 }
 
+// oncePerRecipient reads each of msgs, finds the concern of concerns it
+// names, and fails the test for a message that names none and for a
+// recipient who got two about the same concern. It returns the set of
+// "address concern" pairs seen.
+func oncePerRecipient(t *testing.T, m *testenv.Mailpit, msgs []testenv.Message, concerns []string) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, msg := range msgs {
+		body, err := m.Body(context.Background(), msg.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(concerns, func(c string) bool { return strings.Contains(body.Text, c) })
+		if i < 0 {
+			t.Fatalf("message %s names none of the concerns", msg.ID)
+		}
+		key := msg.To[0].Address + " " + concerns[i]
+		if seen[key] {
+			t.Errorf("%s received twice", key)
+		}
+		seen[key] = true
+	}
+	return seen
+}
+
 // received lists what mailpit holds, failing the test on error.
 func received(t *testing.T, m *testenv.Mailpit) []testenv.Message {
 	t.Helper()
@@ -599,22 +624,7 @@ func TestMailServerOutage(t *testing.T) {
 	if len(msgs) != 30 {
 		t.Fatalf("mailpit holds %d messages; want 30", len(msgs))
 	}
-	seen := map[string]bool{}
-	for _, m := range msgs {
-		body, err := mailpit.Body(ctx, m.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := slices.IndexFunc(concerns, func(c string) bool { return strings.Contains(body.Text, c) })
-		if i < 0 {
-			t.Fatalf("message %s names none of the concerns", m.ID)
-		}
-		key := m.To[0].Address + " " + concerns[i]
-		if seen[key] {
-			t.Errorf("%s received twice", key)
-		}
-		seen[key] = true
-	}
+	oncePerRecipient(t, mailpit, msgs, concerns)
 }
 
 func TestDeadLetter(t *testing.T) {

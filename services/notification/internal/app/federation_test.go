@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -85,22 +84,7 @@ func TestMailServerDownWhileTwentyEventsArrive(t *testing.T) {
 	if len(msgs) != want {
 		t.Fatalf("mailbox holds %d messages; want %d", len(msgs), want)
 	}
-	seen := map[string]bool{}
-	for _, m := range msgs {
-		body, err := back.Body(ctx, m.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := slices.IndexFunc(concerns, func(c string) bool { return strings.Contains(body.Text, c) })
-		if i < 0 {
-			t.Fatalf("message %s names none of the concerns", m.ID)
-		}
-		key := m.To[0].Address + " " + concerns[i]
-		if seen[key] {
-			t.Errorf("%s received twice", key)
-		}
-		seen[key] = true
-	}
+	oncePerRecipient(t, back, msgs, concerns)
 }
 
 func TestRetryDeadDelivery(t *testing.T) {

@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"maps"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -116,22 +114,7 @@ func TestRetryDeadDeliveries(t *testing.T) {
 	testenv.Eventually(t, time.Minute, "the twelve are sent", func() bool {
 		return r.stateCounts(t)["sent"] == 13 && len(received(t, mailpit)) >= 12
 	})
-	seen := map[string]bool{}
-	for _, m := range received(t, mailpit) {
-		body, err := mailpit.Body(ctx, m.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := slices.IndexFunc(concerns, func(c string) bool { return strings.Contains(body.Text, c) })
-		if i < 0 {
-			t.Fatalf("message %s names none of the concerns", m.ID)
-		}
-		key := m.To[0].Address + " " + concerns[i]
-		if seen[key] {
-			t.Errorf("%s received twice", key)
-		}
-		seen[key] = true
-	}
+	seen := oncePerRecipient(t, mailpit, received(t, mailpit), concerns)
 	if len(seen) != 12 {
 		t.Errorf("%d distinct messages arrived; want 12", len(seen))
 	}
