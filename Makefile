@@ -31,6 +31,14 @@ test: postgres-binaries $(BIN)/mailpit lint check-generated vet ## Run every mod
 		(cd $$m && GOWORK=off go test -count=1 -timeout 20m ./...); \
 	done
 
+.PHONY: chaos
+chaos: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Fault test: the whole system on durable PostgreSQL under load while each process, NATS and PostgreSQL fail in turn (about 15 minutes).
+	cd stack && GOWORK=off CHAOS=full go test -count=1 -timeout 60m -run '^TestChaos$$' -v ./chaos/
+
+.PHONY: bench
+bench: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Benchmarks: concerns/s through REST beside pgbench's rate for the same transaction, at 1, 8 and 32 clients.
+	cd stack && GOWORK=off go test -count=1 -timeout 30m -run '^$$' -bench . -benchtime 3000x ./bench/
+
 .PHONY: vet
 vet: ## go mod tidy check, go vet and gofmt on every module, each built on its own (GOWORK=off).
 	@for m in $(MODULES); do \
