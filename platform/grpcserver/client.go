@@ -61,13 +61,14 @@ func Dial(addr, service, secret string, opts ...grpc.DialOption) (*grpc.ClientCo
 }
 
 // ClientOptions are what every client of another service needs, whoever
-// dials it: the bounded reconnect backoff and a deadline of at most
-// CallTimeout on every unary call. Dial uses them; a connection dialled
+// dials it: the bounded reconnect backoff, keepalive pings that notice a
+// vanished peer, and a deadline of at most CallTimeout on every unary call. Dial uses them; a connection dialled
 // otherwise (to a federation peer in another deployment, say) should add
 // them too.
 func ClientOptions() []grpc.DialOption {
 	return []grpc.DialOption{
 		grpc.WithConnectParams(Reconnect),
+		grpc.WithKeepaliveParams(ClientKeepalive),
 		grpc.WithChainUnaryInterceptor(DeadlineClientInterceptor(CallTimeout)),
 	}
 }

@@ -74,7 +74,7 @@ func New(opts Options) *Server {
 	serverOpts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, s.authUnary, s.validateUnary),
 		grpc.ChainStreamInterceptor(s.authStream),
-	}, opts.ServerOptions...)
+	}, append(keepaliveServerOptions(), opts.ServerOptions...)...)
 	s.grpc = grpc.NewServer(serverOpts...)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
