@@ -3,6 +3,7 @@ module github.com/ipnmediation/disputes/stack
 go 1.26.0
 
 require (
+	github.com/google/uuid v1.6.0
 	github.com/ipnmediation/disputes/operator v0.0.0
 	github.com/ipnmediation/disputes/platform v0.0.0
 	github.com/jackc/pgx/v5 v5.12.0
@@ -14,7 +15,6 @@ require (
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
-	github.com/google/uuid v1.6.0 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/localpg"
@@ -23,8 +25,45 @@ type Infra struct {
 	// MailViewerURL is the web view of received mail, when mailpit was
 	// started here.
 	MailViewerURL string
+	// Postgres is the private cluster StartInfra started; nil when
+	// DatabaseURL was given. The fault tests crash and restart it.
+	Postgres *localpg.Cluster
+	// NATS is the NATS server StartInfra started; nil when NATSURL was
+	// given. The fault tests stop, kill and restart it.
+	NATS *NATSServer
 
 	stops []func()
+}
+
+// NATSServer is a nats-server process with JetStream that can be stopped and
+// started again on the same port and store.
+type NATSServer struct {
+	bin  string
+	args []string
+	addr string
+	logs io.Writer
+
+	mu   sync.Mutex
+	proc *Proc
+}
+
+// Start starts the server and waits until it takes connections.
+func (n *NATSServer) Start(ctx context.Context) error {
+	p, err := StartProc("nats", n.bin, n.args, nil, n.logs)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.proc = p
+	n.mu.Unlock()
+	return waitPort(ctx, n.addr, p)
+}
+
+// Proc is the running server's process.
+func (n *NATSServer) Proc() *Proc {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.proc
 }
 
 // InfraPorts are the ports of what Infra starts itself.
@@ -53,7 +92,8 @@ func StartInfra(ctx context.Context, dataDir, databaseURL, natsURL, smtpAddr str
 		if err != nil {
 			return nil, err
 		}
-		in.stops = append(in.stops, func() { _ = c.Stop() })
+		in.Postgres = c
+		in.stops = append(in.stops, func() { _ = in.Postgres.Stop() })
 		if err := createDatabase(ctx, c.URL("postgres"), "disputes"); err != nil {
 			in.Stop()
 			return nil, err
@@ -67,16 +107,17 @@ func StartInfra(ctx context.Context, dataDir, databaseURL, natsURL, smtpAddr str
 			return nil, err
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", ports.NATS)
-		p, err := StartProc("nats", bin, []string{"-a", "127.0.0.1", "-p", fmt.Sprint(ports.NATS), "-js", "-sd", filepath.Join(dataDir, "nats")}, nil, logFile(dataDir, "nats"))
-		if err != nil {
+		in.NATS = &NATSServer{
+			bin:  bin,
+			args: []string{"-a", "127.0.0.1", "-p", fmt.Sprint(ports.NATS), "-js", "-sd", filepath.Join(dataDir, "nats")},
+			addr: addr,
+			logs: logFile(dataDir, "nats"),
+		}
+		if err := in.NATS.Start(ctx); err != nil {
 			in.Stop()
 			return nil, err
 		}
-		in.stops = append(in.stops, func() { _ = p.Stop(10 * time.Second) })
-		if err := waitPort(ctx, addr, p); err != nil {
-			in.Stop()
-			return nil, err
-		}
+		in.stops = append(in.stops, func() { _ = in.NATS.Proc().Stop(10 * time.Second) })
 		in.NATSURL = "nats://" + addr
 	}
 	if in.SMTPAddr == "" {

@@ -79,3 +79,9 @@ func (p *Proc) Kill() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
 }
+
+// Signal sends sig to the process: SIGSTOP and SIGCONT freeze and thaw it,
+// as a machine that stops scheduling it would.
+func (p *Proc) Signal(sig syscall.Signal) error {
+	return p.cmd.Process.Signal(sig)
+}
