@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,11 +22,48 @@ type Effect func(ctx context.Context, tx pgx.Tx) error
 
 // Handler prepares an event's effect. It may call other services; it must not
 // change state itself. A nil Effect means the event needs nothing done.
+//
+// Its error decides what becomes of the event (see Consumer): one that says
+// a dependency is unreachable (Consumer.Transient) is tried again within
+// seconds; one that says the event cannot be applied as things stand
+// (Permanent) parks it at once; anything else is tried again with backoff
+// and parked after Consumer.MaxAttempts failures.
 type Handler func(ctx context.Context, msg Message) (Effect, error)
+
+// Defaults of a Consumer's settings.
+const (
+	DefaultAckWait           = 30 * time.Second
+	DefaultMaxAttempts       = 20
+	DefaultTransientDelayMax = 5 * time.Second
+	DefaultParkedRetryFirst  = time.Minute
+	DefaultParkedRetryMax    = time.Hour
+	DefaultParkedPoll        = 10 * time.Second
+)
 
 // Consumer is a durable JetStream consumer whose effects are idempotent: the
 // id of every applied event is recorded in the same transaction as its effect,
-// and an event seen again is acknowledged without being applied twice.
+// and an event seen again is acknowledged without being applied twice. A
+// message is acknowledged only once its effect has committed, or once the
+// event is parked.
+//
+// No event is dropped. An event whose handler fails is, by the failure's
+// class:
+//   - transient (Transient: PostgreSQL, NATS or another service
+//     unreachable, a deadline run out): tried again after a jittered delay
+//     of at most TransientDelayMax, as long as it takes; never parked, and
+//     not counted toward MaxAttempts;
+//   - permanent (Permanent: the handler says the event cannot be applied as
+//     things stand): parked at once;
+//   - anything else: tried again with backoff (1 s, doubling, at most a
+//     minute), and parked at its MaxAttempts-th failure.
+//
+// A parked event is a row of parked_events, committed before the message is
+// acknowledged, and logged at ERROR ("event parked"). Beside its fetch loop
+// the consumer tries each parked event again on its own, ParkedRetryFirst
+// after parking and then twice as long after each failed retry, at most
+// ParkedRetryMax apart; RetryParked tries one at once, for the operator. An
+// event applied from the park is applied through the same idempotent path,
+// and its row removed in the same transaction.
 type Consumer struct {
 	// Name is the durable consumer's name, for example "casework".
 	Name string
@@ -37,21 +77,62 @@ type Consumer struct {
 	Logger    *slog.Logger
 	Handle    Handler
 	// AckWait is how long a message may be worked on before JetStream sends
-	// it again; 30s when zero.
+	// it again, and how long a retry of a parked event may take;
+	// DefaultAckWait when zero.
 	AckWait time.Duration
-	// MaxAttempts after which a failing event is set aside (terminated) and
-	// logged; 20 when zero.
+	// MaxAttempts is how many failures that are neither transient nor
+	// permanent an event may have before it is parked; DefaultMaxAttempts
+	// when zero.
 	MaxAttempts int
+	// Transient reports whether a handler's error says that something the
+	// event needs could not be reached, so that trying again shortly is
+	// the cure. Whatever it says, a fault.Unavailable error, a deadline
+	// exceeded and a failure while the consumer is stopping are transient.
+	// platform/service fills it with grpcserver.Transient.
+	Transient func(error) bool
+	// TransientDelayMax caps the wait before an event that failed
+	// transiently is tried again (the wait grows from a quarter of a
+	// second, with jitter), so that it is applied within seconds of its
+	// dependency's return; DefaultTransientDelayMax when zero.
+	TransientDelayMax time.Duration
+	// ParkedRetryFirst is how long after it was parked an event is first
+	// tried again on its own; each retry that fails doubles the wait, up to
+	// ParkedRetryMax. DefaultParkedRetryFirst and DefaultParkedRetryMax
+	// when zero.
+	ParkedRetryFirst, ParkedRetryMax time.Duration
+	// ParkedPoll is how often the consumer looks for parked events due
+	// for a retry; DefaultParkedPoll when zero.
+	ParkedPoll time.Duration
+
+	defaultsOnce sync.Once
 }
 
-// Run consumes until ctx is done.
+// setDefaults fills the zero settings, once: Run and RetryParked (called
+// from the service's gRPC server) may both come first.
+func (c *Consumer) setDefaults() {
+	c.defaultsOnce.Do(func() {
+		c.AckWait = cmp(c.AckWait, DefaultAckWait)
+		c.TransientDelayMax = cmp(c.TransientDelayMax, DefaultTransientDelayMax)
+		c.ParkedRetryFirst = cmp(c.ParkedRetryFirst, DefaultParkedRetryFirst)
+		c.ParkedRetryMax = cmp(c.ParkedRetryMax, DefaultParkedRetryMax)
+		c.ParkedPoll = cmp(c.ParkedPoll, DefaultParkedPoll)
+		if c.MaxAttempts <= 0 {
+			c.MaxAttempts = DefaultMaxAttempts
+		}
+	})
+}
+
+func cmp(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Run consumes until ctx is done, and meanwhile retries the consumer's
+// parked events as they fall due.
 func (c *Consumer) Run(ctx context.Context) error {
-	if c.AckWait == 0 {
-		c.AckWait = 30 * time.Second
-	}
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = 20
-	}
+	c.setDefaults()
 	cfg := jetstream.ConsumerConfig{
 		Durable:       c.Name,
 		AckPolicy:     jetstream.AckExplicitPolicy,
@@ -74,6 +155,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", c.Name, err)
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { c.retryDue(ctx) })
 	go func() {
 		<-ctx.Done()
 		it.Stop()
@@ -94,6 +178,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 func (c *Consumer) process(ctx context.Context, jm jetstream.Msg) {
 	meta, err := jm.Metadata()
 	if err != nil {
+		// Not a JetStream message at all: nothing to park it by.
 		c.Logger.Error("event without metadata; terminating it", slog.String("consumer", c.Name), slog.Any("error", err))
 		_ = jm.Term()
 		return
@@ -105,35 +190,89 @@ func (c *Consumer) process(ctx context.Context, jm jetstream.Msg) {
 		Payload:  jm.Data(),
 		Attempts: meta.NumDelivered,
 	}
-	log := c.Logger.With(slog.String("consumer", c.Name), slog.String("event_id", msg.ID), slog.String("event_type", msg.Type))
 	if msg.ID == "" {
-		log.Error("event without Nats-Msg-Id; terminating it")
-		_ = jm.Term()
-		return
+		// Parked under its place in the stream, where the operator sees
+		// it; apply refuses it for want of an id.
+		msg.ID = fmt.Sprintf("stream-sequence-%d", meta.Sequence.Stream)
 	}
+	log := c.Logger.With(slog.String("consumer", c.Name), slog.String("event_id", msg.ID), slog.String("event_type", msg.Type))
 	err = c.apply(ctx, msg)
 	switch {
 	case err == nil:
 		if aerr := jm.DoubleAck(ctx); aerr != nil {
 			log.Warn("ack failed; the event will come again and be skipped", slog.Any("error", aerr))
 		}
-	case fault.IsKind(err, fault.InvalidArgument) || int(msg.Attempts) >= c.MaxAttempts:
-		log.Error("event set aside after failing", slog.Uint64("attempts", msg.Attempts), slog.Any("error", err))
-		_ = jm.Term()
-	default:
-		delay := backoff(msg.Attempts)
-		log.Warn("event failed; will retry", slog.Uint64("attempts", msg.Attempts), slog.Duration("retry_in", delay), slog.Any("error", err))
+	case errors.Is(err, errParked):
+		// Parked before, and the ack after parking was lost: the park
+		// has it.
+		log.Info("event already parked; acknowledging it again")
+		_ = jm.DoubleAck(ctx)
+	case c.transient(ctx, err):
+		delay := transientDelay(msg.Attempts, c.TransientDelayMax)
+		log.Warn("event failed for want of a dependency; will retry", slog.Uint64("attempts", msg.Attempts), slog.Duration("retry_in", delay), slog.Any("error", err))
 		_ = jm.NakWithDelay(delay)
+	default:
+		c.fail(ctx, jm, msg, err, log)
 	}
 }
 
+// fail parks an event that failed permanently or once too often, and
+// otherwise sends it back for a retry with backoff.
+func (c *Consumer) fail(ctx context.Context, jm jetstream.Msg, msg Message, cause error, log *slog.Logger) {
+	permanent := Permanent(cause)
+	failures := 0
+	if !permanent {
+		var err error
+		if failures, err = c.countFailure(ctx, msg.ID); err != nil {
+			// Uncounted, so not parked this time: it comes again.
+			delay := backoff(msg.Attempts)
+			log.Warn("event failed, and counting the failure failed; will retry", slog.Duration("retry_in", delay), slog.Any("error", cause), slog.Any("count_error", err))
+			_ = jm.NakWithDelay(delay)
+			return
+		}
+		if failures < c.MaxAttempts {
+			delay := backoff(uint64(failures))
+			log.Warn("event failed; will retry", slog.Int("failures", failures), slog.Uint64("attempts", msg.Attempts), slog.Duration("retry_in", delay), slog.Any("error", cause))
+			_ = jm.NakWithDelay(delay)
+			return
+		}
+	}
+	if err := c.park(ctx, msg, cause); err != nil {
+		delay := transientDelay(msg.Attempts, c.TransientDelayMax)
+		log.Warn("event failed and could not be parked; will retry", slog.Duration("retry_in", delay), slog.Any("error", cause), slog.Any("park_error", err))
+		_ = jm.NakWithDelay(delay)
+		return
+	}
+	log.Error("event parked", slog.String("reason", reasonOf(cause)), slog.Bool("permanent", permanent),
+		slog.Int("failures", failures), slog.Uint64("attempts", msg.Attempts))
+	// Only now, with the row committed: a message acknowledged before
+	// would be lost to a crash in between.
+	if err := jm.DoubleAck(ctx); err != nil {
+		log.Warn("ack after parking failed; the event will come again and be acknowledged as parked", slog.Any("error", err))
+	}
+}
+
+// errParked says that the event is parked already.
+var errParked = errors.New("event is parked")
+
+// apply applies an event delivered by JetStream, unless it has been applied
+// or parked before.
 func (c *Consumer) apply(ctx context.Context, msg Message) error {
-	var seen bool
-	if err := c.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM applied_events WHERE consumer = $1 AND event_id = $2)`, c.Name, msg.ID).Scan(&seen); err != nil {
+	if err := checkID(msg.ID); err != nil {
+		return err
+	}
+	var applied, parked bool
+	if err := c.Pool.QueryRow(ctx, `SELECT
+	    EXISTS (SELECT 1 FROM applied_events WHERE consumer = $1 AND event_id = $2),
+	    EXISTS (SELECT 1 FROM parked_events WHERE consumer = $1 AND event_id = $3)`,
+		c.Name, msg.ID, msg.ID).Scan(&applied, &parked); err != nil {
 		return fmt.Errorf("check applied: %w", err)
 	}
-	if seen {
+	switch {
+	case applied:
 		return nil
+	case parked:
+		return errParked
 	}
 	effect, err := c.Handle(ctx, msg)
 	if err != nil {
@@ -144,16 +283,14 @@ func (c *Consumer) apply(ctx context.Context, msg Message) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
-	tag, err := tx.Exec(ctx, `INSERT INTO applied_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, c.Name, msg.ID)
-	if err != nil {
-		return fmt.Errorf("record applied: %w", err)
+	fresh, err := c.record(ctx, tx, msg, effect)
+	if err != nil || !fresh {
+		return err
 	}
-	if tag.RowsAffected() == 0 {
-		return nil // applied meanwhile by another replica
-	}
-	if effect != nil {
-		if err := effect(ctx, tx); err != nil {
-			return err
+	if msg.Attempts > 1 {
+		// Only an event delivered before can have failures counted.
+		if _, err := tx.Exec(ctx, `DELETE FROM event_failures WHERE consumer = $1 AND event_id = $2`, c.Name, msg.ID); err != nil {
+			return fmt.Errorf("forget failures: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -162,8 +299,88 @@ func (c *Consumer) apply(ctx context.Context, msg Message) error {
 	return nil
 }
 
-// backoff grows from 1s to a minute with the number of deliveries.
-func backoff(attempts uint64) time.Duration {
-	d := time.Second << min(attempts, 6)
+// record records msg as applied in tx and applies effect there; fresh is
+// false, and the effect not applied, when it was applied before (by another
+// replica, or from the park).
+func (c *Consumer) record(ctx context.Context, tx pgx.Tx, msg Message, effect Effect) (fresh bool, err error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO applied_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, c.Name, msg.ID)
+	if err != nil {
+		return false, fmt.Errorf("record applied: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	if effect != nil {
+		if err := effect(ctx, tx); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// checkID refuses an event id that is not a UUID in its canonical form:
+// applied_events keys events by UUID, and the operator names a parked
+// event by its id.
+func checkID(id string) error {
+	if u, err := uuid.Parse(id); err != nil || u.String() != id {
+		return fault.New(fault.InvalidArgument, "EVENT_ID_INVALID", fmt.Sprintf("the event's id %q is not a UUID", id))
+	}
+	return nil
+}
+
+// Permanent reports whether a handler's error says that the event cannot be
+// applied as things stand, so that trying it again at once is pointless: a
+// fault.Error of kind InvalidArgument (a malformed event, or one naming what
+// nobody knows), FailedPrecondition or NotFound. Such an event is parked at
+// once, and applied when its cause is fixed.
+func Permanent(err error) bool {
+	fe, ok := fault.As(err)
+	if !ok {
+		return false
+	}
+	switch fe.Kind {
+	case fault.InvalidArgument, fault.FailedPrecondition, fault.NotFound:
+		return true
+	}
+	return false
+}
+
+// transient reports whether err is a failure that a retry shortly cures.
+func (c *Consumer) transient(ctx context.Context, err error) bool {
+	switch {
+	case ctx.Err() != nil, // stopping: whatever failed, it comes again
+		fault.IsKind(err, fault.Unavailable),
+		errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	return c.Transient != nil && c.Transient(err)
+}
+
+// transientDelay is the wait before an event that failed transiently on
+// its attempts-th delivery is tried again: from a quarter to half a second
+// at first, doubling, at most max; each a random point in the upper half of
+// its range, so that the events an outage held back do not all come at
+// once.
+func transientDelay(attempts uint64, max time.Duration) time.Duration {
+	d := min(250*time.Millisecond<<min(attempts, 10), max)
+	return d/2 + rand.N(d/2+1)
+}
+
+// backoff grows from 1s to a minute with the number of failures.
+func backoff(failures uint64) time.Duration {
+	d := time.Second << min(failures, 6)
 	return min(d, time.Minute)
+}
+
+// countFailure counts a failure of the event toward MaxAttempts and returns
+// how many it has had.
+func (c *Consumer) countFailure(ctx context.Context, eventID string) (int, error) {
+	var n int
+	err := c.Pool.QueryRow(ctx, `INSERT INTO event_failures (consumer, event_id, failures) VALUES ($1, $2, 1)
+	    ON CONFLICT (consumer, event_id) DO UPDATE SET failures = event_failures.failures + 1, updated_at = now()
+	    RETURNING failures`, c.Name, eventID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count failure: %w", err)
+	}
+	return n, nil
 }
