@@ -2,7 +2,9 @@
 // the same order and the same way: the JSON logger, the PostgreSQL pool on
 // the service's own schema with its migrations applied, the NATS JetStream
 // connection and stream, the credentials of the services it trusts, the gRPC
-// server with its readiness checks, and the outbox relay. A service's own
+// server with its readiness checks and the operator's view of parked events
+// (ipn.disputes.operations.v1), the outbox relay, and the event consumers'
+// settings. A service's own
 // wiring (its store, domain, handlers, consumers) sits on top, in its
 // internal/app package.
 package service
@@ -20,8 +22,10 @@ import (
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/logging"
+	"github.com/ipnmediation/disputes/platform/operations"
 	"github.com/ipnmediation/disputes/platform/outbox"
 	"github.com/ipnmediation/disputes/platform/postgres"
+	operationsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/operations/v1"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -48,6 +52,9 @@ type Base struct {
 	// serverCreds is nil for plaintext; clientCreds is insecure then.
 	serverCreds, clientCreds credentials.TransportCredentials
 	closers                  []func()
+	// consumers are those Consumer made, all before Run: the operator's
+	// retries of parked events go to them.
+	consumers []*events.Consumer
 }
 
 // Open starts the shared equipment. PostgreSQL and NATS may come up after the
@@ -109,7 +116,9 @@ func (b *Base) Dial(addr string) (*grpc.ClientConn, error) {
 
 // Server builds the gRPC server. opts carries what differs between services
 // (Authenticator, Validate); name, address, logger, readiness on
-// PostgreSQL and NATS, and the shutdown timeout are filled in here.
+// PostgreSQL and NATS, and the shutdown timeout are filled in here. Every
+// service serves ParkedEventService (the operator's list and retry of the
+// events its consumers parked) on it; one without consumers lists nothing.
 func (b *Base) Server(opts grpcserver.Options) *grpcserver.Server {
 	opts.Name = b.Name
 	opts.Addr = b.Config.GRPCAddr
@@ -119,12 +128,22 @@ func (b *Base) Server(opts grpcserver.Options) *grpcserver.Server {
 	if b.serverCreds != nil {
 		opts.ServerOptions = append(opts.ServerOptions, grpc.Creds(b.serverCreds))
 	}
-	return grpcserver.New(opts)
+	server := grpcserver.New(opts)
+	operationsv1.RegisterParkedEventServiceServer(server.Registrar(), &operations.ParkedEvents{
+		Service:   b.Name,
+		Pool:      b.Pool,
+		Consumers: func() []*events.Consumer { return b.consumers },
+	})
+	return server
 }
 
-// Consumer returns a durable consumer named after the service.
+// Consumer returns a durable consumer named after the service (a service
+// with several renames all but one before Run). A handler's error that says
+// a dependency is unreachable, or a deadline ran out (grpcserver.Transient),
+// has its event tried again within seconds, never parked; the other
+// settings keep the events package's defaults. Call it before Run.
 func (b *Base) Consumer(subjects []string, handle events.Handler) *events.Consumer {
-	return &events.Consumer{
+	c := &events.Consumer{
 		Name:      b.Name,
 		Namespace: b.Events,
 		Subjects:  subjects,
@@ -132,7 +151,10 @@ func (b *Base) Consumer(subjects []string, handle events.Handler) *events.Consum
 		JetStream: b.JetStream,
 		Logger:    b.Log,
 		Handle:    handle,
+		Transient: grpcserver.Transient,
 	}
+	b.consumers = append(b.consumers, c)
+	return c
 }
 
 // Run serves server and relays the outbox, together with the service's own
