@@ -22,6 +22,7 @@ import (
 	federationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
+	operationsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/operations/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
@@ -107,6 +108,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// ctx is done, which would fail the very requests the graceful shutdown
 	// is draining, and readiness checks travel over the same connections.
 	var handlerBackends []httpapi.Backend
+	parked := parkedEvents{conns: map[string]*grpc.ClientConn{}, log: log}
 	for _, b := range backends {
 		conn, err := dial(b.addr, creds, cfg.BackendTimeout)
 		if err != nil {
@@ -114,7 +116,20 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		defer conn.Close()
 		handlerBackends = append(handlerBackends, httpapi.Backend{Name: b.name, Conn: conn, Register: b.register, Services: b.services})
+		parked.conns[b.name] = conn
 	}
+	// Every service serves ParkedEventService; its routes go to the
+	// service the request names (services/{service}/…), and are added with
+	// the directory's, as the first backend's.
+	first := &handlerBackends[0]
+	register := first.Register
+	first.Register = func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+		if err := register(ctx, mux, conn); err != nil {
+			return err
+		}
+		return parked.register(ctx, mux)
+	}
+	first.Services = append(first.Services, operationsv1.ParkedEventService_ServiceDesc.ServiceName)
 
 	proxies, err := grpcserver.ParsePrefixes(cfg.TrustedProxies)
 	if err != nil {

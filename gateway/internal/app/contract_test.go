@@ -23,6 +23,7 @@ import (
 	federationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
+	operationsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/operations/v1"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -31,13 +32,17 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// The services behind the gateway, by the backend that serves them.
+// The services behind the gateway, by the backend that serves them. Every
+// backend serves the operations service too, for itself.
 var contractBackends = map[string][]protoreflect.ServiceDescriptor{
-	"directory":    {directoryv1.File_ipn_disputes_directory_v1_directory_proto.Services().Get(0)},
-	"intake":       {intakev1.File_ipn_disputes_intake_v1_intake_proto.Services().Get(0)},
-	"casework":     {caseworkv1.File_ipn_disputes_casework_v1_casework_proto.Services().Get(0)},
-	"notification": {notificationv1.File_ipn_disputes_notification_v1_notification_proto.Services().Get(0), federationv1.File_ipn_disputes_federation_v1_federation_proto.Services().Get(0)},
+	"directory":    {directoryv1.File_ipn_disputes_directory_v1_directory_proto.Services().Get(0), operationsService},
+	"intake":       {intakev1.File_ipn_disputes_intake_v1_intake_proto.Services().Get(0), operationsService},
+	"casework":     {caseworkv1.File_ipn_disputes_casework_v1_casework_proto.Services().Get(0), operationsService},
+	"notification": {notificationv1.File_ipn_disputes_notification_v1_notification_proto.Services().Get(0), federationv1.File_ipn_disputes_federation_v1_federation_proto.Services().Get(0), operationsService},
 }
+
+// operationsService is ParkedEventService, which every service serves.
+var operationsService = operationsv1.File_ipn_disputes_operations_v1_operations_proto.Services().Get(0)
 
 // callers are the principals the stand-ins' Authenticator knows: the
 // bearer secret "caller-<i>" is callers[i].
@@ -144,13 +149,15 @@ func startContractSystem(t testing.TB) string {
 }
 
 // restMethods lists every method of the services behind the gateway that
-// has a REST route.
+// has a REST route, each once.
 func restMethods() []protoreflect.MethodDescriptor {
 	var out []protoreflect.MethodDescriptor
+	seen := map[protoreflect.FullName]bool{}
 	for _, backend := range []string{"directory", "intake", "casework", "notification"} {
 		for _, sd := range contractBackends[backend] {
 			for i := 0; i < sd.Methods().Len(); i++ {
-				if md := sd.Methods().Get(i); testenv.HTTPRules(md) != nil {
+				if md := sd.Methods().Get(i); testenv.HTTPRules(md) != nil && !seen[md.FullName()] {
+					seen[md.FullName()] = true
 					out = append(out, md)
 				}
 			}
@@ -325,6 +332,14 @@ func resourceName(segs []string, last string) string {
 	return strings.Join(out, "/")
 }
 
+// namingService puts a service behind the gateway in the first id of a
+// name under services/.
+func namingService(name string) string {
+	parts := strings.SplitN(name, "/", 3)
+	parts[1] = "casework"
+	return strings.Join(parts, "/")
+}
+
 // nameOfLength is a name of exactly n characters: ids of up to 63
 // characters (the longest a resource id may be), the rest in the last id
 // (and so no longer a valid id) when n is more than a valid name can take.
@@ -429,8 +444,14 @@ func valuesFor(t *testing.T, f textField) fieldValues {
 		if !namePattern(segs).MatchString(longest) {
 			t.Fatalf("%s: the longest name %q does not fit %v", f.name, longest, segs)
 		}
-		return fieldValues{short: resourceName(segs, "a"), longest: longest, oneMore: nameOfLength(segs, max+1),
+		v := fieldValues{short: resourceName(segs, "a"), longest: longest, oneMore: nameOfLength(segs, max+1),
 			bad: func(s string) string { return resourceName(segs, "a"+s+"b") }}
+		if segs[0] == "services" {
+			// The gateway routes services/{service}/… by the service's
+			// name: a valid name names one behind it.
+			v.short, v.longest = namingService(v.short), namingService(v.longest)
+		}
+		return v
 	case format == annotationsv1.TextFormat_TEXT_FORMAT_EMAIL:
 		longest := emailOfLength(min(max, contact.MaxEmailLength))
 		if !contact.ValidEmail(longest) || !contact.ValidEmail("a@b.example") {
