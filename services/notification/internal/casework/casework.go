@@ -80,11 +80,17 @@ func (c Client) ClientEmail(ctx context.Context, caseName string) (string, error
 	return rc.GetClientEmail(), nil
 }
 
-// failed turns NotFound into dispatch.ErrNotFound and keeps anything else,
-// which callers retry. Casework's status messages carry no contact details.
+// failed turns NotFound into dispatch.ErrNotFound, marks what a retry cures
+// (casework unreachable, overloaded or too slow, or our call cut short) as
+// dispatch.Unreachable, and keeps anything else as it is, which counts
+// toward a delivery's attempts. Casework's status messages carry no
+// contact details.
 func failed(what string, err error) error {
-	if status.Code(err) == codes.NotFound {
+	switch status.Code(err) {
+	case codes.NotFound:
 		return fmt.Errorf("casework: %s: %w", what, dispatch.ErrNotFound)
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.ResourceExhausted, codes.Aborted:
+		return dispatch.Unreachable(fmt.Errorf("casework: %s: %w", what, err))
 	}
 	return fmt.Errorf("casework: %s: %w", what, err)
 }

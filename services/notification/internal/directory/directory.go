@@ -126,12 +126,17 @@ func member(m *directoryv1.Member) dispatch.Member {
 	}
 }
 
-// failed turns NotFound into dispatch.ErrNotFound and keeps anything else,
-// which callers retry. gRPC status messages from the directory carry no
-// contact details.
+// failed turns NotFound into dispatch.ErrNotFound, marks what a retry cures
+// (the directory unreachable, overloaded or too slow, or our call cut
+// short) as dispatch.Unreachable, and keeps anything else as it is, which
+// counts toward a delivery's attempts. gRPC status messages from the
+// directory carry no contact details.
 func failed(what string, err error) error {
-	if status.Code(err) == codes.NotFound {
+	switch status.Code(err) {
+	case codes.NotFound:
 		return fmt.Errorf("directory: %s: %w", what, dispatch.ErrNotFound)
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.ResourceExhausted, codes.Aborted:
+		return dispatch.Unreachable(fmt.Errorf("directory: %s: %w", what, err))
 	}
 	return fmt.Errorf("directory: %s: %w", what, err)
 }

@@ -21,22 +21,22 @@ type GroupTemplates interface {
 // message may be read by others on the way.
 func (s *Sender) resolveClient(ctx context.Context, d Delivery) (addressee, *failure) {
 	if s.Casework == nil {
-		return addressee{}, &failure{"no casework to ask for the client's address", false}
+		return addressee{}, &failure{"no casework to ask for the client's address", Unknown}
 	}
 	caseName, ok := strings.CutSuffix(d.Recipient, "/client")
 	if !ok {
-		return addressee{}, &failure{"the recipient is not a case's client", true}
+		return addressee{}, &failure{"the recipient is not a case's client", Permanent}
 	}
 	email, err := s.Casework.ClientEmail(ctx, caseName)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return addressee{}, &failure{"the case is no longer in casework", true}
+		return addressee{}, &failure{"the case is no longer in casework", Permanent}
 	case err != nil:
-		return addressee{}, &failure{err.Error(), false}
+		return addressee{}, failureOf(err)
 	}
 	addr := emailAddress(email)
 	if addr == "" {
-		return addressee{}, &failure{"the client gave no e-mail address", true}
+		return addressee{}, &failure{"the client gave no e-mail address", Permanent}
 	}
 	return addressee{"", addr}, nil
 }

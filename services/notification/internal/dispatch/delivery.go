@@ -172,9 +172,18 @@ type Delivery struct {
 	RecipientKind RecipientKind
 	Facts         Facts
 	State         State
-	// Attempts counts the sending attempts made.
+	// Attempts counts the sending attempts made, every one: an attempt is
+	// counted when it starts (see Claimed), so a hand-off whose outcome was
+	// never recorded still shows, and two hand-offs are two attempts.
 	Attempts int
-	// NextAttemptAt is when a pending delivery is due.
+	// Failures counts the failed attempts that count toward the retry
+	// policy's MaxAttempts: those of Unknown class. Transient failures do
+	// not count; a Permanent one kills at once.
+	Failures int
+	// AttemptTime is when the last attempt started; zero before the first.
+	AttemptTime time.Time
+	// NextAttemptAt is when a pending delivery is due. While an attempt
+	// runs it is the end of the attempt's lease (see Claimed).
 	NextAttemptAt time.Time
 	// LastError says why the last attempt failed, without message content
 	// or addresses.
@@ -197,37 +206,62 @@ func (d Delivery) MessageID() string { return d.ID + "@disputes.ipn" }
 // maxErrorLen bounds the stored reason of a failure.
 const maxErrorLen = 500
 
-// Delivered returns d as accepted by the mail server at now.
-func (d Delivery) Delivered(now time.Time) Delivery {
+// Claimed returns d as taken by a sender at now for one attempt, which is
+// counted and stored before the message is handed off: attempts+1, the
+// attempt's start, and a lease, so that a sender that dies or cannot record
+// the outcome leaves d due again once the lease has run out, not never.
+// lease must be longer than an attempt may take.
+func (d Delivery) Claimed(now time.Time, lease time.Duration) Delivery {
 	d.Attempts++
+	d.AttemptTime = now
+	d.NextAttemptAt = now.Add(lease)
+	return d
+}
+
+// Delivered returns claimed d as accepted by the mail server (or the peer)
+// at now.
+func (d Delivery) Delivered(now time.Time) Delivery {
 	d.State = Sent
 	d.SendTime = now
 	d.LastError = ""
 	return d
 }
 
-// Failed returns d after a failed attempt at now: pending again after the
-// policy's delay, or dead when the failure is permanent or the attempts are
-// used up. reason must not hold message content or addresses.
-func (d Delivery) Failed(now time.Time, reason string, permanent bool, policy Retry, jitter float64) Delivery {
-	d.Attempts++
+// Failed returns claimed d after its attempt failed at now, by the
+// failure's class: Permanent is dead at once; Transient is pending again
+// after policy.TransientDelay, without using up an attempt; Unknown counts
+// toward the policy's MaxAttempts, pending again after policy.Delay until
+// they are used up, then dead. reason must not hold message content or
+// addresses.
+func (d Delivery) Failed(now time.Time, reason string, class Class, policy Retry, jitter float64) Delivery {
 	d.LastError = truncate(reason, maxErrorLen)
-	if permanent || d.Attempts >= policy.maxAttempts() {
+	switch class {
+	case Permanent:
+		d.State = Dead
+		return d
+	case Transient:
+		d.State = Pending
+		d.NextAttemptAt = now.Add(policy.TransientDelay(jitter))
+		return d
+	}
+	d.Failures++
+	if d.Failures >= policy.maxAttempts() {
 		d.State = Dead
 		return d
 	}
 	d.State = Pending
-	d.NextAttemptAt = now.Add(policy.Delay(d.Attempts, jitter))
+	d.NextAttemptAt = now.Add(policy.Delay(d.Failures, jitter))
 	return d
 }
 
 // Retried returns a dead d pending again at now with a fresh allowance of
-// attempts: an admin has fixed what killed it (an address, a link) or knows
-// the outage is over. The last failure's reason stays until an attempt
-// replaces it.
+// MaxAttempts counted failures: an admin has fixed what killed it (an
+// address, a link) or knows the outage is over. Attempts keeps counting
+// every attempt ever made, so the log stays true; the last failure's
+// reason stays until an attempt replaces it.
 func (d Delivery) Retried(now time.Time) Delivery {
 	d.State = Pending
-	d.Attempts = 0
+	d.Failures = 0
 	d.NextAttemptAt = now
 	return d
 }

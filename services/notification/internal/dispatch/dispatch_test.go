@@ -332,40 +332,77 @@ func TestAttempt(t *testing.T) {
 	}
 	type wantMail struct{ toName, toAddress, subject, reference string }
 	memberMail := &wantMail{"Ann", "ann@example.org", "New concern registered with Riverside Practitioners", "groups/riverside/concerns/c1"}
+	withFailures := func(d Delivery, n int) Delivery { d.Failures = n; return d }
+	unreachableDirectory := fakeDirectory{err: Unreachable(errors.New("directory: get member: unavailable"))}
+	// The policy allows 5 counted failures; jitter 0.5 makes the Unknown
+	// wait after the first failure 1s and the Transient wait 2.25s.
+	const (
+		countedWait   = time.Second
+		transientWait = 2250 * time.Millisecond
+	)
 	tests := []struct {
-		name       string
-		dir        fakeDirectory
-		mailErr    error
-		delivery   Delivery
-		wantState  State
-		wantReason string
-		wantMail   *wantMail
+		name         string
+		dir          fakeDirectory
+		mailErr      error
+		delivery     Delivery
+		wantState    State
+		wantReason   string
+		wantFailures int
+		// wantCut: the sender pauses, something was unreachable.
+		wantCut  bool
+		wantWait time.Duration
+		wantMail *wantMail
 	}{
 		{name: "sent", dir: testDirectory, delivery: delivery("groups/riverside/members/ann"), wantState: Sent, wantMail: memberMail},
+		{name: "sent after counted failures", dir: testDirectory, delivery: withFailures(delivery("groups/riverside/members/ann"), 4), wantState: Sent,
+			wantFailures: 4, wantMail: memberMail},
 		{name: "sent to an external link group", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/lakeland"), wantState: Sent,
 			wantMail: &wantMail{"Lakeland IPN", "links@lakeland.example.net", "Progress report on a concern raised with Riverside Practitioners", "groups/riverside/cases/k1"}},
 		{name: "sent to a local link group's public contact", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/hillside"), wantState: Sent,
 			wantMail: &wantMail{"Hillside", "contact@hillside.example.org", "Progress report on a concern raised with Riverside Practitioners", "groups/riverside/cases/k1"}},
+
+		// Permanent: dead at once, whatever the count.
 		{name: "link removed since", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/zed"), wantState: Dead,
 			wantReason: "the recipient is no longer a link group of the group"},
 		{name: "link group without an address", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/moorside"), wantState: Dead,
 			wantReason: "the link group has no e-mail address"},
-		{name: "link group refused; the address is blanked out", dir: testDirectory, mailErr: errors.New("550 links@lakeland.example.net unknown"),
-			delivery: toLinkGroup("groups/riverside/linkGroups/lakeland"), wantState: Pending, wantReason: "550 <recipient> unknown"},
-		{name: "directory down for a link group", dir: fakeDirectory{err: errors.New("directory: list link groups: unavailable")},
-			delivery: toLinkGroup("groups/riverside/linkGroups/lakeland"), wantState: Pending, wantReason: "directory: list link groups: unavailable"},
+		{name: "link group's address refused for good; the address is blanked out", dir: testDirectory,
+			mailErr: Refused(errors.New("550 links@lakeland.example.net unknown")), delivery: toLinkGroup("groups/riverside/linkGroups/lakeland"),
+			wantState: Dead, wantReason: "550 <recipient> unknown"},
 		{name: "recipient of no known kind", dir: testDirectory, delivery: func() Delivery { d := delivery("groups/riverside/members/ann"); d.RecipientKind = 0; return d }(),
 			wantState: Dead, wantReason: "the recipient is of kind unspecified"},
-		{name: "server refuses; the address is blanked out", dir: testDirectory,
-			mailErr:  errors.New("550 mailbox ann@example.org unavailable"),
-			delivery: delivery("groups/riverside/members/ann"), wantState: Pending, wantReason: "550 mailbox <recipient> unavailable"},
 		{name: "member gone", dir: testDirectory, delivery: delivery("groups/riverside/members/zed"), wantState: Dead, wantReason: "the recipient is not in the directory"},
 		{name: "member left", dir: testDirectory, delivery: delivery("groups/riverside/members/cy"), wantState: Dead, wantReason: "the recipient is no longer an active member"},
 		{name: "no address", dir: testDirectory, delivery: delivery("groups/riverside/members/dot"), wantState: Dead, wantReason: "the recipient has no e-mail address"},
-		{name: "directory down", dir: fakeDirectory{err: errors.New("directory: get member: unavailable")}, delivery: delivery("groups/riverside/members/ann"),
-			wantState: Pending, wantReason: "directory: get member: unavailable"},
 		{name: "unknown template", dir: testDirectory, delivery: func() Delivery { d := delivery("groups/riverside/members/ann"); d.Template = "nope"; return d }(),
 			wantState: Dead, wantReason: "the message template nope could not be rendered"},
+
+		// Transient: pending again shortly, nothing counted, the sender
+		// pauses; even at the last counted failure's edge.
+		{name: "directory unreachable", dir: unreachableDirectory, delivery: delivery("groups/riverside/members/ann"),
+			wantState: Pending, wantReason: "directory: get member: unavailable", wantCut: true, wantWait: transientWait},
+		{name: "directory unreachable after four counted failures", dir: unreachableDirectory, delivery: withFailures(delivery("groups/riverside/members/ann"), 4),
+			wantState: Pending, wantReason: "directory: get member: unavailable", wantFailures: 4, wantCut: true, wantWait: transientWait},
+		{name: "directory unreachable for a link group", dir: fakeDirectory{err: Unreachable(errors.New("directory: list link groups: unavailable"))},
+			delivery: toLinkGroup("groups/riverside/linkGroups/lakeland"), wantState: Pending, wantReason: "directory: list link groups: unavailable",
+			wantCut: true, wantWait: transientWait},
+		{name: "the attempt's deadline", dir: fakeDirectory{err: context.DeadlineExceeded}, delivery: delivery("groups/riverside/members/ann"),
+			wantState: Pending, wantReason: "context deadline exceeded", wantCut: true, wantWait: transientWait},
+		{name: "mail server unreachable", dir: testDirectory, mailErr: Unreachable(errors.New("dial failed: connection refused")),
+			delivery: withFailures(delivery("groups/riverside/members/ann"), 4), wantState: Pending, wantReason: "dial failed: connection refused",
+			wantFailures: 4, wantCut: true, wantWait: transientWait},
+		{name: "mail server says try later; the address is blanked out", dir: testDirectory,
+			mailErr:  Unreachable(errors.New("451 mailbox ann@example.org busy")),
+			delivery: delivery("groups/riverside/members/ann"), wantState: Pending, wantReason: "451 mailbox <recipient> busy", wantCut: true, wantWait: transientWait},
+
+		// Unknown: counted, pending again after the backoff, dead when the
+		// count is used up.
+		{name: "directory fails otherwise", dir: fakeDirectory{err: errors.New("directory: get member: internal")}, delivery: delivery("groups/riverside/members/ann"),
+			wantState: Pending, wantReason: "directory: get member: internal", wantFailures: 1, wantWait: countedWait},
+		{name: "mail fails otherwise; the address is blanked out", dir: testDirectory, mailErr: errors.New("553 sender refused for ann@example.org"),
+			delivery: delivery("groups/riverside/members/ann"), wantState: Pending, wantReason: "553 sender refused for <recipient>", wantFailures: 1, wantWait: countedWait},
+		{name: "the fifth counted failure kills", dir: testDirectory, mailErr: errors.New("553 sender refused"),
+			delivery: withFailures(delivery("groups/riverside/members/ann"), 4), wantState: Dead, wantReason: "553 sender refused", wantFailures: 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,9 +411,14 @@ func TestAttempt(t *testing.T) {
 			s := &Sender{Directory: tt.dir, Mailer: mailer, Templates: templates, PublicURL: "https://disputes.example.org/",
 				Retry: Retry{MaxAttempts: 5}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Now: func() time.Time { return now }, Jitter: func() float64 { return 0.5 }}
-			got := s.attempt(context.Background(), tt.delivery)
-			if got.State != tt.wantState || got.LastError != tt.wantReason || got.Attempts != 1 {
-				t.Fatalf("got %v %q after %d attempts; want %v %q after 1", got.State, got.LastError, got.Attempts, tt.wantState, tt.wantReason)
+			claimed := tt.delivery.Claimed(now, time.Minute)
+			got, cut := s.attempt(context.Background(), claimed)
+			if got.State != tt.wantState || got.LastError != tt.wantReason || got.Attempts != 1 || got.Failures != tt.wantFailures || cut != tt.wantCut {
+				t.Fatalf("got %v %q after %d attempts, %d failures, cut %v; want %v %q after 1, %d, %v",
+					got.State, got.LastError, got.Attempts, got.Failures, cut, tt.wantState, tt.wantReason, tt.wantFailures, tt.wantCut)
+			}
+			if tt.wantState == Pending && !got.NextAttemptAt.Equal(now.Add(tt.wantWait)) {
+				t.Errorf("next attempt in %v; want %v", got.NextAttemptAt.Sub(now), tt.wantWait)
 			}
 			if tt.wantState != Sent {
 				return
@@ -454,7 +496,7 @@ func TestLogList(t *testing.T) {
 // RetryDead counts the dead deliveries about caseName (all when empty) and
 // checks that revived is what Retried makes of a dead delivery.
 func (f fakeLog) RetryDead(_ context.Context, _, caseName string, revived Delivery) (int, error) {
-	if revived.State != Pending || revived.Attempts != 0 {
+	if revived.State != Pending || revived.Failures != 0 {
 		return 0, errors.New("revived is not a retried delivery")
 	}
 	n := 0

@@ -2,7 +2,7 @@ package dispatch
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -41,8 +41,8 @@ type Notice struct {
 }
 
 // ErrNoticeRefused wraps a Federation error that sending again cannot
-// cure: the peer refused the notice or our credential.
-var ErrNoticeRefused = errors.New("the peer refused the notice")
+// cure: the peer refused the notice or our credential. It is Permanent.
+var ErrNoticeRefused = fmt.Errorf("the peer refused the notice: %w", ErrPermanent)
 
 // Federation delivers notices to other deployments of this system.
 type Federation interface {
@@ -51,36 +51,39 @@ type Federation interface {
 	Reaches(endpoint string) bool
 	// Deliver hands n to the deployment at endpoint. Its errors hold
 	// neither addresses nor content; ErrNoticeRefused marks the permanent
-	// ones.
+	// ones and Unreachable those of a peer that could not be reached.
 	Deliver(ctx context.Context, endpoint string, n Notice) error
 }
 
-// attemptOnChannel sends d over gRPC when its recipient is a link group
-// whose own deployment is a peer, else by e-mail, and records which.
-func (s *Sender) attemptOnChannel(ctx context.Context, d Delivery) Delivery {
+// attemptOnChannel sends claimed d over gRPC when its recipient is a link
+// group whose own deployment is a peer, else by e-mail, and records which.
+// cut is as for attempt.
+func (s *Sender) attemptOnChannel(ctx context.Context, d Delivery) (next Delivery, cut bool) {
 	if next, ok := s.sendNotice(ctx, d); ok {
 		next.Channel = GRPC
-		return next
+		return next, false
 	}
-	next := s.attempt(ctx, d)
+	next, cut = s.attempt(ctx, d)
 	next.Channel = Email
-	return next
+	return next, cut
 }
 
-// sendNotice delivers d to its link group's deployment; ok is false when d
-// is not for such a link group, and then nothing was done. A link group
-// whose directory record names an endpoint no peer is configured for still
-// gets e-mail: its contact address is always recorded.
+// sendNotice delivers claimed d to its link group's deployment; ok is
+// false when d is not for such a link group, and then nothing was done. A
+// link group whose directory record names an endpoint no peer is
+// configured for still gets e-mail: its contact address is always
+// recorded.
+//
+// A peer that cannot be reached is another deployment, perhaps down for
+// days: the notice waits, without using up attempts, but with the usual
+// growing backoff (Retry.Delay by the attempts made), and the sender does
+// not pause its other work for it.
 func (s *Sender) sendNotice(ctx context.Context, d Delivery) (_ Delivery, ok bool) {
 	kind, known := noticeKinds[d.Template]
 	if s.Federation == nil || d.RecipientKind != LinkGroupRecipient || !known {
 		return Delivery{}, false
 	}
-	timeout := s.AttemptTimeout
-	if timeout <= 0 {
-		timeout = time.Minute
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.attemptTimeout())
 	defer cancel()
 	link, err := s.Directory.LinkGroup(ctx, d.Recipient)
 	if err != nil || link.Endpoint == "" || !s.Federation.Reaches(link.Endpoint) {
@@ -97,15 +100,16 @@ func (s *Sender) sendNotice(ctx context.Context, d Delivery) (_ Delivery, ok boo
 		SentTime:  s.now(),
 	})
 	if err == nil {
-		log.Info("notice delivered", slog.Int("attempts", d.Attempts+1))
+		log.Info("notice delivered", slog.Int("attempts", d.Attempts))
 		return d.Delivered(s.now()), true
 	}
-	next := d.Failed(s.now(), err.Error(), errors.Is(err, ErrNoticeRefused), s.Retry, s.jitter())
-	level := slog.LevelWarn
-	if next.State == Dead {
-		level = slog.LevelError
+	now, class := s.now(), Classify(err)
+	next := d.Failed(now, err.Error(), class, s.Retry, s.jitter())
+	if class == Transient {
+		next.NextAttemptAt = now.Add(s.Retry.Delay(next.Attempts-next.Failures, s.jitter()))
 	}
-	log.Log(ctx, level, "notice attempt failed", slog.String("reason", next.LastError),
-		slog.Int("attempts", next.Attempts), slog.String("state", next.State.String()))
+	// Logged at WARN even when Transient, unlike a failure of the sender's
+	// own dependencies: nothing else says that a peer is down.
+	logFailure(ctx, log, "notice attempt failed", next, class, false)
 	return next, true
 }

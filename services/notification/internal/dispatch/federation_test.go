@@ -34,7 +34,7 @@ func TestLogRetry(t *testing.T) {
 	)
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	log := &Log{Now: func() time.Time { return now }, Store: fakeLog{
-		{ID: dead, State: Dead, Attempts: 8, LastError: "connection refused"},
+		{ID: dead, State: Dead, Attempts: 11, Failures: 8, LastError: "connection refused"},
 		{ID: sent, State: Sent, Attempts: 1},
 	}}
 	admin := auth.Principal{Kind: auth.Member, Member: group + "/members/ann", Group: group, GroupAdmin: true}
@@ -67,8 +67,8 @@ func TestLogRetry(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got.State != Pending || got.Attempts != 0 || !got.NextAttemptAt.Equal(now) {
-				t.Fatalf("Retry = %+v, %v; want pending now with no attempts", got, err)
+			if err != nil || got.State != Pending || got.Failures != 0 || got.Attempts != 11 || !got.NextAttemptAt.Equal(now) {
+				t.Fatalf("Retry = %+v, %v; want pending now with no failures counted and the 11 attempts still on record", got, err)
 			}
 		})
 	}
@@ -121,7 +121,8 @@ func TestSenderChoosesChannel(t *testing.T) {
 	}{
 		{"peer endpoint goes over gRPC", delivery("peer", message.LinkGroupsInformed), nil, GRPC, Sent, 1, 0},
 		{"progress reports too", delivery("peer", message.ProgressReported), nil, GRPC, Sent, 1, 0},
-		{"a peer that is down is tried again", delivery("peer", message.LinkGroupsInformed), errors.New("unavailable"), GRPC, Pending, 1, 0},
+		{"a peer that is down is tried again", delivery("peer", message.LinkGroupsInformed), Unreachable(errors.New("peer: Unavailable")), GRPC, Pending, 1, 0},
+		{"a peer failing otherwise is tried again, counted", delivery("peer", message.LinkGroupsInformed), errors.New("peer: Internal"), GRPC, Pending, 1, 0},
 		{"a peer that refuses kills it", delivery("peer", message.LinkGroupsInformed), ErrNoticeRefused, GRPC, Dead, 1, 0},
 		{"an endpoint that is no peer gets e-mail", delivery("stranger", message.LinkGroupsInformed), nil, Email, Pending, 0, 1},
 		{"no endpoint gets e-mail", delivery("mail", message.LinkGroupsInformed), nil, Email, Pending, 0, 1},
@@ -137,13 +138,20 @@ func TestSenderChoosesChannel(t *testing.T) {
 				Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Now:        func() time.Time { return now }, Jitter: func() float64 { return 0.5 },
 			}
-			got := s.attemptOnChannel(context.Background(), tt.d)
+			got, _ := s.attemptOnChannel(context.Background(), tt.d.Claimed(now, time.Minute))
 			if got.Channel != tt.wantChannel || got.State != tt.wantState || len(notices) != tt.wantNotices || mails != tt.wantMails {
 				t.Fatalf("channel %q, state %v, %d notices, %d mails; want %q, %v, %d, %d",
 					got.Channel, got.State, len(notices), mails, tt.wantChannel, tt.wantState, tt.wantNotices, tt.wantMails)
 			}
-			if tt.wantState == Pending && !got.NextAttemptAt.Equal(now.Add(time.Second)) {
+			// A peer that is down waits as long as one that failed
+			// otherwise (the usual backoff, not the sender's short
+			// Transient wait: it is another deployment), but only the
+			// latter counts.
+			if tt.wantState == Pending && tt.wantNotices == 1 && !got.NextAttemptAt.Equal(now.Add(time.Second)) {
 				t.Errorf("next attempt %v; want the injected jitter's half of the first 2s ceiling", got.NextAttemptAt)
+			}
+			if wantFailures := map[bool]int{true: 1}[tt.peerErr != nil && Classify(tt.peerErr) == Unknown]; tt.wantNotices == 1 && got.Failures != wantFailures {
+				t.Errorf("failures %d; want %d", got.Failures, wantFailures)
 			}
 			for _, n := range notices {
 				if n.ID != tt.d.ID || n.Group != group || n.GroupName != "Riverside" || n.Case != group+"/cases/c1" {

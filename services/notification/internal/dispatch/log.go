@@ -50,7 +50,7 @@ type LogStore interface {
 	// the group does not have and ErrNotDead for one that is not dead.
 	Retry(ctx context.Context, group, id string, revive func(Delivery) Delivery) (Delivery, error)
 	// RetryDead gives every dead delivery of the group (only those about
-	// caseName when it is not empty) revived's state, attempts and due
+	// caseName when it is not empty) revived's state, failures and due
 	// time, at once, and returns how many it changed. Deliveries in another
 	// state are left alone.
 	RetryDead(ctx context.Context, group, caseName string, revived Delivery) (int, error)

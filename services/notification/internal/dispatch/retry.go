@@ -2,23 +2,43 @@ package dispatch
 
 import "time"
 
-// Retry is the policy for failed attempts: exponential backoff with full
-// jitter, and a limit after which a delivery is dead.
+// Retry is the policy for failed attempts: for failures of Unknown class,
+// exponential backoff with full jitter and a limit after which a delivery
+// is dead; for Transient ones, a short wait and no limit.
 type Retry struct {
-	// MaxAttempts after which a delivery is dead; 8 when zero.
+	// MaxAttempts is how many failures of Unknown class make a delivery
+	// dead; 8 when zero.
 	MaxAttempts int
 	// Base is the ceiling of the first delay; 2s when zero.
 	Base time.Duration
 	// Max caps every delay; 10 minutes when zero.
 	Max time.Duration
+	// Transient caps the wait after a Transient failure; 3s when zero. It
+	// is short so that the queue is due again within seconds of the
+	// dependency's return: the sender, not each delivery, is what backs
+	// off during an outage (see Sender.ProbeMax).
+	Transient time.Duration
 }
 
 // The defaults of Retry.
 const (
-	DefaultMaxAttempts = 8
-	DefaultRetryBase   = 2 * time.Second
-	DefaultRetryMax    = 10 * time.Minute
+	DefaultMaxAttempts    = 8
+	DefaultRetryBase      = 2 * time.Second
+	DefaultRetryMax       = 10 * time.Minute
+	DefaultTransientDelay = 3 * time.Second
 )
+
+// TransientDelay is the wait after a Transient failure: uniform in
+// [Transient/2, Transient], so deliveries that failed together come back
+// spread out but none later than Transient.
+func (r Retry) TransientDelay(jitter float64) time.Duration {
+	ceiling := r.Transient
+	if ceiling <= 0 {
+		ceiling = DefaultTransientDelay
+	}
+	jitter = max(0, min(jitter, 1))
+	return ceiling/2 + time.Duration(jitter*float64(ceiling/2))
+}
 
 func (r Retry) maxAttempts() int {
 	if r.MaxAttempts <= 0 {

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -29,21 +30,42 @@ type Mailer interface {
 	Send(ctx context.Context, m Mail) error
 }
 
-// Attempt sends one claimed delivery and returns it in its new state.
-type Attempt func(ctx context.Context, d Delivery) Delivery
-
-// Queue is the storage the sender needs.
+// Queue is the storage the sender needs. An attempt is claimed and
+// counted in one short transaction before the hand-off and its outcome
+// recorded in another after it, so that the log shows every hand-off even
+// when the second never happens: two hand-offs are two attempts.
 type Queue interface {
-	// SendDue claims one pending delivery due at now, so no other sender
-	// takes it meanwhile, runs attempt on it and records what attempt
-	// returns. It reports false when nothing was due.
-	SendDue(ctx context.Context, now time.Time, attempt Attempt) (bool, error)
+	// Claim takes the pending delivery due first at now that no other
+	// sender holds, applies claim to it (see Delivery.Claimed) and commits
+	// that before it returns it, so no other sender takes it meanwhile and
+	// the attempt is on record before the message leaves. It reports false
+	// when nothing is due.
+	Claim(ctx context.Context, now time.Time, claim func(Delivery) Delivery) (Delivery, bool, error)
+	// Record stores the outcome of d's attempt (state, failures, due time,
+	// last error, send time, channel) only while that attempt is still the
+	// delivery's latest and the delivery is pending. ok is false, and
+	// nothing changes, when it is not: the lease ran out and another
+	// sender claimed it again, whose outcome is the one that counts.
+	Record(ctx context.Context, d Delivery) (ok bool, err error)
 }
 
 // Templates renders a message from its template key.
 type Templates interface {
 	Render(key string, data message.Data) (message.Message, error)
 }
+
+// The defaults of the Sender's timing.
+const (
+	DefaultAttemptTimeout = time.Minute
+	// DefaultProbeMin and DefaultProbeMax bound the sender's pause after a
+	// Transient failure: it doubles from the one to the other while
+	// failures go on, and ends at the first attempt that gets an answer.
+	// At most one attempt per DefaultProbeMax is made during a long
+	// outage, and sending resumes within about DefaultProbeMax +
+	// Retry.Transient of the dependency's return.
+	DefaultProbeMin = 500 * time.Millisecond
+	DefaultProbeMax = 3 * time.Second
+)
 
 // Sender sends due deliveries one at a time, at a steady pace.
 type Sender struct {
@@ -64,19 +86,44 @@ type Sender struct {
 	// PollInterval is how long an idle sender waits for a wake-up before it
 	// looks again; 500ms when zero.
 	PollInterval time.Duration
-	// AttemptTimeout bounds one attempt (directory look-up and SMTP); 1
-	// minute when zero.
+	// AttemptTimeout bounds one attempt (directory look-up and SMTP);
+	// DefaultAttemptTimeout when zero.
 	AttemptTimeout time.Duration
-	Logger         *slog.Logger
+	// Lease is how long a claimed delivery is kept from other senders: a
+	// sender that dies during an attempt, or cannot record its outcome,
+	// leaves the delivery due again when the lease runs out. It must be
+	// longer than AttemptTimeout; AttemptTimeout + 30s when zero.
+	Lease time.Duration
+	// ProbeMin and ProbeMax bound the pause after a Transient failure;
+	// DefaultProbeMin and DefaultProbeMax when zero.
+	ProbeMin, ProbeMax time.Duration
+	Logger             *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Jitter returns a number in [0, 1); math/rand when nil.
 	Jitter func() float64
 }
 
+// outcome is how one turn of the sender went.
+type outcome int
+
+const (
+	// idle: nothing was due.
+	idle outcome = iota
+	// answered: an attempt was made and whatever it needed answered (the
+	// message went, or was refused, or failed in a way that counts).
+	answered
+	// unreachable: something the attempt needed (PostgreSQL, the
+	// directory, casework, the mail server) could not be reached.
+	unreachable
+)
+
 // Run sends until ctx is done. A value on wake says new deliveries were
 // committed; without one the sender still looks every PollInterval, so a
-// lost wake-up only delays.
+// lost wake-up only delays. While something it needs is unreachable it
+// pauses between attempts (see DefaultProbeMax), so that an outage costs
+// the dependency one attempt every few seconds and the log a line a minute,
+// and it resumes at the first attempt that gets through.
 func (s *Sender) Run(ctx context.Context, wake <-chan struct{}) error {
 	poll := s.PollInterval
 	if poll <= 0 {
@@ -87,18 +134,25 @@ func (s *Sender) Run(ctx context.Context, wake <-chan struct{}) error {
 		limit = rate.Limit(s.Rate)
 	}
 	limiter := rate.NewLimiter(limit, 1)
+	pause := pauser{min: cmp.Or(s.ProbeMin, DefaultProbeMin), max: cmp.Or(s.ProbeMax, DefaultProbeMax), log: s.Logger}
 	for {
 		if err := limiter.Wait(ctx); err != nil {
 			return nil // only ctx ends the wait
 		}
-		found, err := s.Queue.SendDue(ctx, s.now(), s.attemptOnChannel)
+		got, reason := s.turn(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
-			s.Logger.Warn("sending pass failed; will look again", slog.Any("error", err))
-		}
-		if found && err == nil {
+		switch got {
+		case answered:
+			pause.answered()
+			continue
+		case unreachable:
+			// Wake-ups are not heeded while paused: new deliveries need
+			// what is unreachable as much as the old ones.
+			if !sleep(ctx, pause.failed(reason)) {
+				return nil
+			}
 			continue
 		}
 		timer := time.NewTimer(poll)
@@ -113,31 +167,80 @@ func (s *Sender) Run(ctx context.Context, wake <-chan struct{}) error {
 	}
 }
 
-// attempt resolves the recipient's address, renders and sends d. It never
-// returns the address or the content in the delivery's error text.
-func (s *Sender) attempt(ctx context.Context, d Delivery) Delivery {
-	timeout := s.AttemptTimeout
-	if timeout <= 0 {
-		timeout = time.Minute
+// turn claims one due delivery, attempts it and records the outcome. The
+// reason, for an unreachable outcome, says what was unreachable.
+func (s *Sender) turn(ctx context.Context) (outcome, string) {
+	now, started, lease := s.now(), time.Now(), s.lease()
+	d, found, err := s.Queue.Claim(ctx, now, func(d Delivery) Delivery { return d.Claimed(now, lease) })
+	switch {
+	case err != nil:
+		return unreachable, "claim a due delivery: " + err.Error()
+	case !found:
+		return idle, ""
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	next, cut := s.attemptOnChannel(ctx, d)
+	s.record(ctx, next, started.Add(lease))
+	if cut {
+		return unreachable, next.LastError
+	}
+	return answered, ""
+}
+
+// record stores the outcome of an attempt, trying again while PostgreSQL
+// is briefly away (a restart takes seconds) until the claim's lease runs
+// out: every outcome recorded saves a message from being handed off a
+// second time. Should it never be recorded, the delivery is due again when
+// the lease runs out, and its next attempt is counted as the second.
+func (s *Sender) record(ctx context.Context, d Delivery, leaseEnd time.Time) {
+	log := s.Logger.With(slog.String("delivery", d.Name()), slog.Int("attempts", d.Attempts))
+	wait := 100 * time.Millisecond
+	for {
+		// The outcome is recorded even when ctx ended during the attempt:
+		// the mail may have gone.
+		deadline := time.Now().Add(10 * time.Second)
+		if leaseEnd.Before(deadline) {
+			deadline = leaseEnd
+		}
+		rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		ok, err := s.Queue.Record(rctx, d)
+		cancel()
+		if err == nil {
+			if !ok {
+				log.Warn("the outcome of an attempt came after its lease; the attempt that claimed the delivery since decides")
+			}
+			return
+		}
+		if ctx.Err() != nil || time.Until(leaseEnd) < wait {
+			log.Error("the outcome of an attempt could not be recorded; the delivery is attempted again when its lease runs out",
+				slog.String("state", d.State.String()), slog.Any("error", err))
+			return
+		}
+		log.Debug("recording the outcome of an attempt failed; trying again", slog.Any("error", err))
+		if !sleep(ctx, wait) {
+			continue // one more try, then the check above gives up
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// attempt resolves the recipient's address, renders and sends claimed d,
+// and returns it in its new state; cut says the attempt failed because
+// something of ours or on the way was unreachable. It never returns the
+// address or the content in the delivery's error text.
+func (s *Sender) attempt(ctx context.Context, d Delivery) (next Delivery, cut bool) {
+	ctx, cancel := context.WithTimeout(ctx, s.attemptTimeout())
 	defer cancel()
 	log := s.Logger.With(slog.String("delivery", d.Name()), slog.String("event_id", d.EventID))
 
-	fail := func(reason string, permanent bool) Delivery {
-		next := d.Failed(s.now(), reason, permanent, s.Retry, s.jitter())
-		level := slog.LevelWarn
-		if next.State == Dead {
-			level = slog.LevelError
-		}
-		log.Log(ctx, level, "delivery attempt failed", slog.String("reason", next.LastError),
-			slog.Int("attempts", next.Attempts), slog.String("state", next.State.String()))
-		return next
+	fail := func(reason string, class Class) (Delivery, bool) {
+		next := d.Failed(s.now(), reason, class, s.Retry, s.jitter())
+		logFailure(ctx, log, "delivery attempt failed", next, class, class == Transient)
+		return next, class == Transient
 	}
 
 	to, problem := s.resolve(ctx, d)
 	if problem != nil {
-		return fail(problem.reason, problem.permanent)
+		return fail(problem.reason, problem.class)
 	}
 
 	data := message.Data{
@@ -156,9 +259,13 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) Delivery {
 	} else {
 		msg, err = s.Templates.Render(d.Template, data)
 	}
+	var unread wordingUnread
+	if errors.As(err, &unread) {
+		return fail(err.Error(), Classify(err))
+	}
 	if err != nil {
 		log.Error("rendering failed", slog.String("template", d.Template), slog.Any("error", err))
-		return fail("the message template "+d.Template+" could not be rendered", true)
+		return fail("the message template "+d.Template+" could not be rendered", Permanent)
 	}
 
 	err = s.Mailer.Send(ctx, Mail{
@@ -170,10 +277,26 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) Delivery {
 		HTML:      msg.HTML,
 	})
 	if err != nil {
-		return fail(strings.ReplaceAll(err.Error(), to.email, "<recipient>"), false)
+		return fail(strings.ReplaceAll(err.Error(), to.email, "<recipient>"), Classify(err))
 	}
-	log.Info("delivery sent", slog.Int("attempts", d.Attempts+1))
-	return d.Delivered(s.now())
+	log.Info("delivery sent", slog.Int("attempts", d.Attempts))
+	return d.Delivered(s.now()), false
+}
+
+// logFailure logs a failed attempt: a death at ERROR, other failures at
+// WARN, or at DEBUG only when quiet: for a Transient failure of what the
+// sender itself needs, the sender says once that it pauses and why, rather
+// than once per delivery it tries.
+func logFailure(ctx context.Context, log *slog.Logger, msg string, next Delivery, class Class, quiet bool) {
+	level := slog.LevelWarn
+	switch {
+	case next.State == Dead:
+		level = slog.LevelError
+	case quiet:
+		level = slog.LevelDebug
+	}
+	log.Log(ctx, level, msg, slog.String("reason", next.LastError), slog.String("class", class.String()),
+		slog.Int("attempts", next.Attempts), slog.Int("failures", next.Failures), slog.String("state", next.State.String()))
 }
 
 // addressee is whom a message goes to, looked up at send time.
@@ -181,12 +304,15 @@ type addressee struct {
 	name, email string
 }
 
-// failure is why a delivery cannot be sent now: for good when permanent,
-// else until a later attempt. reason holds no address.
+// failure is why a delivery cannot be sent now, and its class. reason
+// holds no address.
 type failure struct {
-	reason    string
-	permanent bool
+	reason string
+	class  Class
 }
+
+// failureOf is a look-up's failure: its text, classified.
+func failureOf(err error) *failure { return &failure{err.Error(), Classify(err)} }
 
 // resolve looks up d's recipient in the directory.
 func (s *Sender) resolve(ctx context.Context, d Delivery) (addressee, *failure) {
@@ -195,35 +321,35 @@ func (s *Sender) resolve(ctx context.Context, d Delivery) (addressee, *failure) 
 		member, err := s.Directory.Member(ctx, d.Recipient)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			return addressee{}, &failure{"the recipient is not in the directory", true}
+			return addressee{}, &failure{"the recipient is not in the directory", Permanent}
 		case err != nil:
-			return addressee{}, &failure{err.Error(), false}
+			return addressee{}, failureOf(err)
 		case !member.Active:
-			return addressee{}, &failure{"the recipient is no longer an active member", true}
+			return addressee{}, &failure{"the recipient is no longer an active member", Permanent}
 		case strings.TrimSpace(member.Email) == "":
-			return addressee{}, &failure{"the recipient has no e-mail address", true}
+			return addressee{}, &failure{"the recipient has no e-mail address", Permanent}
 		}
 		return addressee{member.DisplayName, member.Email}, nil
 	case LinkGroupRecipient:
 		link, err := s.Directory.LinkGroup(ctx, d.Recipient)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			return addressee{}, &failure{"the recipient is no longer a link group of the group", true}
+			return addressee{}, &failure{"the recipient is no longer a link group of the group", Permanent}
 		case err != nil:
-			return addressee{}, &failure{err.Error(), false}
+			return addressee{}, failureOf(err)
 		}
 		addr, err := LinkGroupAddress(ctx, s.Directory, link)
 		switch {
 		case err != nil:
-			return addressee{}, &failure{err.Error(), false}
+			return addressee{}, failureOf(err)
 		case addr == "":
-			return addressee{}, &failure{"the link group has no e-mail address", true}
+			return addressee{}, &failure{"the link group has no e-mail address", Permanent}
 		}
 		return addressee{link.DisplayName, addr}, nil
 	case ClientRecipient:
 		return s.resolveClient(ctx, d)
 	}
-	return addressee{}, &failure{"the recipient is of kind " + d.RecipientKind.String(), true}
+	return addressee{}, &failure{"the recipient is of kind " + d.RecipientKind.String(), Permanent}
 }
 
 func (s *Sender) now() time.Time {
@@ -231,6 +357,17 @@ func (s *Sender) now() time.Time {
 		return s.Now().UTC().Truncate(time.Microsecond)
 	}
 	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+func (s *Sender) attemptTimeout() time.Duration {
+	return cmp.Or(s.AttemptTimeout, DefaultAttemptTimeout)
+}
+
+func (s *Sender) lease() time.Duration {
+	if s.Lease > 0 {
+		return s.Lease
+	}
+	return s.attemptTimeout() + 30*time.Second
 }
 
 func (s *Sender) jitter() float64 {

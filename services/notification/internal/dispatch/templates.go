@@ -72,13 +72,22 @@ func (t *Wording) RenderFor(ctx context.Context, group, key string, data message
 		return t.Catalog.Render(key, data)
 	}
 	if err != nil {
-		return message.Message{}, fmt.Errorf("group wording: %w", err)
+		return message.Message{}, wordingUnread{fmt.Errorf("group wording: %w", err)}
 	}
 	if m, err := t.Catalog.RenderOverride(key, o.Override, data); err == nil {
 		return m, nil
 	}
 	return t.Catalog.Render(key, data)
 }
+
+// wordingUnread is RenderFor's error when the group's wording could not be
+// read, as opposed to a template that does not render: the message may
+// well render once the store answers, so the attempt's failure is
+// classified by the store's error (PostgreSQL away is Transient).
+type wordingUnread struct{ err error }
+
+func (w wordingUnread) Error() string { return w.err.Error() }
+func (w wordingUnread) Unwrap() error { return w.err }
 
 // splitTemplateName reads "groups/{group}/templates/{key}".
 func splitTemplateName(name string) (group, key string, ok bool) {

@@ -6,10 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
@@ -87,8 +90,10 @@ type Options struct {
 
 // SMTP implements dispatch.Mailer.
 type SMTP struct {
-	client *gomail.Client
-	from   *mail.Address
+	host    string
+	opts    []gomail.Option
+	timeout time.Duration
+	from    *mail.Address
 }
 
 var _ dispatch.Mailer = (*SMTP)(nil)
@@ -138,20 +143,34 @@ func New(o Options) (*SMTP, error) {
 			gomail.WithUsername(o.Username),
 			gomail.WithPassword(o.Password))
 	}
-	client, err := gomail.NewClient(host, opts...)
-	if err != nil {
+	if _, err := gomail.NewClient(host, opts...); err != nil {
 		return nil, fmt.Errorf("smtp client: %w", err)
 	}
-	return &SMTP{client: client, from: from}, nil
+	return &SMTP{host: host, opts: opts, timeout: timeout, from: from}, nil
+}
+
+// client returns a go-mail client whose connection ends by ctx's deadline:
+// go-mail heeds ctx only while dialling, and a server that stops answering
+// would otherwise hold the attempt for the whole Timeout, past the
+// attempt's own deadline and the lease that keeps other senders away.
+func (s *SMTP) client(ctx context.Context) (*gomail.Client, error) {
+	timeout := s.timeout
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = max(min(timeout, time.Until(deadline)), time.Millisecond)
+	}
+	return gomail.NewClient(s.host, append(s.opts[:len(s.opts):len(s.opts)], gomail.WithTimeout(timeout))...)
 }
 
 // Send implements dispatch.Mailer. Its error names what failed (dialling,
-// the server's reply) with the recipient's address blanked out.
+// the server's reply) with the recipient's address blanked out, and is
+// marked with its class (see classify). A message the server accepted is
+// sent, even when the connection failed after that (RSET or QUIT): it is
+// not handed off again.
 func (s *SMTP) Send(ctx context.Context, m dispatch.Mail) error {
 	msg := gomail.NewMsg()
 	msg.FromMailAddress(s.from)
 	if err := msg.AddToFormat(m.ToName, m.ToAddress); err != nil {
-		return errors.New("the recipient's e-mail address is not valid")
+		return dispatch.Refused(errors.New("the recipient's e-mail address is not valid"))
 	}
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(m.MessageID)
@@ -161,8 +180,80 @@ func (s *SMTP) Send(ctx context.Context, m dispatch.Mail) error {
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
-	if err := s.client.DialAndSendWithContext(ctx, msg); err != nil {
-		return errors.New(strings.ReplaceAll(err.Error(), m.ToAddress, "<recipient>"))
+	client, err := s.client(ctx)
+	if err != nil {
+		return fmt.Errorf("smtp client: %w", err)
 	}
-	return nil
+	err = client.DialAndSendWithContext(ctx, msg)
+	if err == nil || msg.IsDelivered() {
+		return nil
+	}
+	text := errors.New(strings.ReplaceAll(err.Error(), m.ToAddress, "<recipient>"))
+	switch classify(err) {
+	case dispatch.Transient:
+		return dispatch.Unreachable(text)
+	case dispatch.Permanent:
+		return dispatch.Refused(text)
+	}
+	return text
+}
+
+// classify says what a failed hand-off is:
+//
+//   - Transient: the server or the way to it is unreachable or cut (dial
+//     refused, reset, timed out, closed mid-conversation, a TLS handshake
+//     cut short), or it said "try later" (any 4xx reply).
+//   - Permanent: a 5xx reply to the recipient (RCPT TO) or to the message
+//     (DATA): for this address or this message, for good.
+//   - Unknown, which counts toward MAX_ATTEMPTS: anything else, among it a
+//     5xx to the greeting, EHLO, STARTTLS, AUTH or MAIL FROM and a refused
+//     certificate, which say that our settings are wrong for every message,
+//     not that this one cannot go.
+func classify(err error) dispatch.Class {
+	var sendErr *gomail.SendError
+	if errors.As(err, &sendErr) {
+		code := sendErr.ErrorCode()
+		switch {
+		case sendErr.IsTemp() || (code >= 400 && code < 500):
+			return dispatch.Transient
+		case code >= 500:
+			switch sendErr.Reason {
+			case gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose:
+				return dispatch.Permanent
+			}
+			return dispatch.Unknown
+		case code == 0:
+			// No reply: the command was not answered, the connection
+			// failed under it.
+			switch sendErr.Reason {
+			case gomail.ErrSMTPMailFrom, gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose,
+				gomail.ErrWriteContent, gomail.ErrSMTPReset, gomail.ErrConnCheck:
+				return dispatch.Transient
+			}
+		}
+		return dispatch.Unknown
+	}
+	// Dialling, the greeting, EHLO, STARTTLS, AUTH.
+	var reply *textproto.Error
+	if errors.As(err, &reply) {
+		if reply.Code >= 400 && reply.Code < 500 {
+			return dispatch.Transient
+		}
+		return dispatch.Unknown
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return dispatch.Unknown // a host name that does not exist: a setting
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return dispatch.Transient // refused, reset, unreachable, timed out
+	}
+	for _, cut := range []error{io.EOF, io.ErrUnexpectedEOF, syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED,
+		syscall.EPIPE, context.DeadlineExceeded, context.Canceled} {
+		if errors.Is(err, cut) {
+			return dispatch.Transient
+		}
+	}
+	return dispatch.Unknown
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ipnmediation/disputes/platform/testenv"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
+	"github.com/ipnmediation/disputes/services/notification/internal/smtptest"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -88,6 +89,89 @@ func TestSend(t *testing.T) {
 			t.Errorf("envelope %+v", got[0])
 		}
 	})
+}
+
+// TestSendClassifiesFailures hands a message to SMTP servers that answer
+// as real ones do now and then, and checks what each failure is: what a
+// later attempt may get past (Transient), what it never will (Permanent),
+// and what counts toward MAX_ATTEMPTS (Unknown).
+func TestSendClassifiesFailures(t *testing.T) {
+	t.Parallel()
+	mail := dispatch.Mail{MessageID: "2d3c4b5a-6e7f-4a8b-9c0d-1e2f3a4b5c6d@disputes.ipn", ToName: "Dee Okoro",
+		ToAddress: "dee@example.org", Subject: "Hello", Text: "plain words"}
+	const sent = dispatch.Class(-1) // no error at all
+	tests := []struct {
+		name     string
+		replies  *smtptest.Replies // nil: nothing listens
+		startTLS StartTLS
+		to       string
+		want     dispatch.Class
+	}{
+		{name: "accepted", replies: &smtptest.Replies{}, want: sent},
+		{name: "accepted, then the connection drops before QUIT", replies: &smtptest.Replies{DropAfterData: true}, want: sent},
+		{name: "nothing listens", want: dispatch.Transient},
+		{name: "hangs up at once", replies: &smtptest.Replies{Hangup: true}, want: dispatch.Transient},
+		{name: "never answers", replies: &smtptest.Replies{Silent: true}, want: dispatch.Transient},
+		{name: "TLS handshake cut short", replies: &smtptest.Replies{CutTLS: true}, startTLS: StartTLSRequired, want: dispatch.Transient},
+		{name: "421 at the greeting", replies: &smtptest.Replies{Greeting: "421 4.3.2 too busy"}, want: dispatch.Transient},
+		{name: "451 to the recipient", replies: &smtptest.Replies{Rcpt: "451 4.2.0 greylisted, try later"}, want: dispatch.Transient},
+		{name: "452 to the message", replies: &smtptest.Replies{DataEnd: "452 4.3.1 insufficient storage"}, want: dispatch.Transient},
+		{name: "550 to the recipient", replies: &smtptest.Replies{Rcpt: "550 5.1.1 no such mailbox"}, want: dispatch.Permanent},
+		{name: "554 to the message", replies: &smtptest.Replies{DataEnd: "554 5.6.0 message refused"}, want: dispatch.Permanent},
+		{name: "not an address", replies: &smtptest.Replies{}, to: "dee at example", want: dispatch.Permanent},
+		{name: "553 to our sender", replies: &smtptest.Replies{Mail: "553 5.7.1 sender not allowed"}, want: dispatch.Unknown},
+		{name: "554 at the greeting", replies: &smtptest.Replies{Greeting: "554 5.7.1 go away"}, want: dispatch.Unknown},
+		{name: "STARTTLS required but not offered", replies: &smtptest.Replies{}, startTLS: StartTLSRequired, want: dispatch.Unknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			addr := testenv.FreeAddr(t)
+			var server *smtptest.Server
+			if tt.replies != nil {
+				server = smtptest.Start(t, "127.0.0.1:0", *tt.replies)
+				addr = server.Addr
+			}
+			m, err := New(Options{Addr: addr, From: "IPN disputes <disputes@localhost>", StartTLS: tt.startTLS, Timeout: 500 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := mail
+			if tt.to != "" {
+				msg.ToAddress = tt.to
+			}
+			err = m.Send(context.Background(), msg)
+			if tt.want == sent {
+				if err != nil {
+					t.Fatalf("Send = %v; want it sent", err)
+				}
+				if server.Accepted() != 1 {
+					t.Errorf("the server accepted %d messages; want 1", server.Accepted())
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Send succeeded; want a %v failure", tt.want)
+			}
+			if got := dispatch.Classify(err); got != tt.want {
+				t.Errorf("Send = %v, classified %v; want %v", err, got, tt.want)
+			}
+			if strings.Contains(err.Error(), msg.ToAddress) {
+				t.Errorf("error %q carries the address", err)
+			}
+		})
+	}
+	// A hand-off cut short by our own deadline is tried again.
+	server := smtptest.Start(t, "127.0.0.1:0", smtptest.Replies{Silent: true})
+	m, err := New(Options{Addr: server.Addr, From: "IPN disputes <disputes@localhost>", Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := m.Send(ctx, mail); dispatch.Classify(err) != dispatch.Transient {
+		t.Errorf("Send past the attempt's deadline = %v, classified %v; want Transient", err, dispatch.Classify(err))
+	}
 }
 
 func TestParseStartTLS(t *testing.T) {

@@ -75,7 +75,12 @@ func (c *Client) Deliver(ctx context.Context, endpoint string, n dispatch.Notice
 	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.PermissionDenied,
 		codes.Unauthenticated, codes.Unimplemented:
 		return errors.Join(failure, dispatch.ErrNoticeRefused)
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.ResourceExhausted, codes.Aborted:
+		// The peer is down, swamped or slow, or the way to it is cut:
+		// sending again once it is back cures that.
+		return dispatch.Unreachable(failure)
 	}
+	// Anything else (INTERNAL, UNKNOWN) counts toward MAX_ATTEMPTS.
 	return failure
 }
 

@@ -21,14 +21,10 @@ func TestTellDeaths(t *testing.T) {
 	kill := func(d dispatch.Delivery, at time.Time) {
 		t.Helper()
 		add(t, s, d)
-		found, err := s.SendDue(ctx, at, func(_ context.Context, got dispatch.Delivery) dispatch.Delivery {
-			if got.ID != d.ID {
-				t.Fatalf("SendDue offered %s; want %s", got.ID, d.ID)
-			}
-			return got.Failed(at, "550 no such mailbox", true, dispatch.Retry{}, 0)
-		})
-		if err != nil || !found {
-			t.Fatalf("SendDue = %v, %v", found, err)
+		if got := sendDue(t, s, at, func(got dispatch.Delivery) dispatch.Delivery {
+			return got.Failed(at, "550 no such mailbox", dispatch.Permanent, dispatch.Retry{}, 0)
+		}); got != d.ID {
+			t.Fatalf("attempted %q; want %s", got, d.ID)
 		}
 	}
 	// tell runs a pass at now and returns the groups it planned for.
@@ -67,11 +63,10 @@ func TestTellDeaths(t *testing.T) {
 	if err != nil || len(alerts) != 1 {
 		t.Fatalf("alerts: %v, %v; want one", alerts, err)
 	}
-	found, err := s.SendDue(ctx, far, func(_ context.Context, d dispatch.Delivery) dispatch.Delivery {
-		return d.Failed(base, "550 no such mailbox", true, dispatch.Retry{}, 0)
-	})
-	if err != nil || !found {
-		t.Fatalf("SendDue of the alert = %v, %v", found, err)
+	if got := sendDue(t, s, far, func(d dispatch.Delivery) dispatch.Delivery {
+		return d.Failed(base, "550 no such mailbox", dispatch.Permanent, dispatch.Retry{}, 0)
+	}); got != alerts[0].ID {
+		t.Fatalf("attempted %q; want the alert", got)
 	}
 	want("the alert's own death", tell(base.Add(2*quiet)))
 
@@ -88,11 +83,10 @@ func TestTellDeaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("a death retried before it was told", tell(base.Add(3*quiet)))
-	found, err = s.SendDue(ctx, base.Add(3*quiet), func(_ context.Context, d dispatch.Delivery) dispatch.Delivery {
-		return d.Failed(base, "550 no such mailbox", true, dispatch.Retry{}, 0)
-	})
-	if err != nil || !found {
-		t.Fatalf("SendDue of the retried delivery = %v, %v", found, err)
+	if got := sendDue(t, s, base.Add(3*quiet), func(d dispatch.Delivery) dispatch.Delivery {
+		return d.Failed(base, "550 no such mailbox", dispatch.Permanent, dispatch.Retry{}, 0)
+	}); got != third.ID {
+		t.Fatalf("attempted %q; want the retried delivery", got)
 	}
 	want("the retried delivery dead again", tell(base.Add(3*quiet)), "groups/riverside")
 

@@ -24,7 +24,7 @@ func TestRetryDead(t *testing.T) {
 	lastTry := base.Add(time.Hour)
 	seed := func(group, caseName string, state dispatch.State) dispatch.Delivery {
 		d := newDelivery(uuid.NewString(), group+"/members/ann", base)
-		d.Group, d.State, d.Attempts, d.NextAttemptAt, d.LastError = group, state, 8, lastTry, "get member: connection refused"
+		d.Group, d.State, d.Attempts, d.Failures, d.NextAttemptAt, d.LastError = group, state, 11, 8, lastTry, "get member: internal"
 		if caseName != "" {
 			d.Facts = dispatch.Facts{dispatch.FactCase: caseName}
 		}
@@ -57,9 +57,10 @@ func TestRetryDead(t *testing.T) {
 		t.Helper()
 		for _, d := range ds {
 			got, told := read(d)
-			if got.State != dispatch.Pending || got.Attempts != 0 || !got.NextAttemptAt.Equal(now) || !told || got.LastError != d.LastError {
-				t.Errorf("%s: %s is %v after %d attempts, due %v, told %v, last error %q; want pending now, 0 attempts, told, its last error",
-					stage, d.Facts[dispatch.FactCase], got.State, got.Attempts, got.NextAttemptAt, told, got.LastError)
+			if got.State != dispatch.Pending || got.Failures != 0 || got.Attempts != d.Attempts || !got.NextAttemptAt.Equal(now) || !told || got.LastError != d.LastError {
+				t.Errorf("%s: %s is %v after %d attempts and %d counted failures, due %v, told %v, last error %q; "+
+					"want pending now, its %d attempts, no counted failures, told, its last error",
+					stage, d.Facts[dispatch.FactCase], got.State, got.Attempts, got.Failures, got.NextAttemptAt, told, got.LastError, d.Attempts)
 			}
 		}
 	}
@@ -67,7 +68,7 @@ func TestRetryDead(t *testing.T) {
 		t.Helper()
 		for _, d := range ds {
 			got, _ := read(d)
-			if got.State != d.State || got.Attempts != d.Attempts || !got.NextAttemptAt.Equal(d.NextAttemptAt) {
+			if got.State != d.State || got.Attempts != d.Attempts || got.Failures != d.Failures || !got.NextAttemptAt.Equal(d.NextAttemptAt) {
 				t.Errorf("%s: %s %v was changed to %v after %d attempts, due %v", stage, d.Group, d.State, got.State, got.Attempts, got.NextAttemptAt)
 			}
 		}

@@ -1,6 +1,7 @@
 // Package store keeps deliveries in PostgreSQL: it adds an event's
 // deliveries in the consumer's transaction, hands due deliveries to the
-// sender one at a time under a row lock, and reads the delivery log.
+// sender one at a time (a claim that counts the attempt, then the outcome),
+// and reads the delivery log.
 package store
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/postgres"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
 	"github.com/jackc/pgx/v5"
@@ -29,14 +31,14 @@ var (
 )
 
 const columns = `id::text, group_name, event_id::text, event_type, template, recipient, recipient_kind, facts, state,
-	attempts, next_attempt_at, last_error, create_time, send_time, channel`
+	attempts, failures, attempt_time, next_attempt_at, last_error, create_time, send_time, channel`
 
 func scan(row pgx.Row) (dispatch.Delivery, error) {
 	var d dispatch.Delivery
 	var state, kind, channel string
-	var send *time.Time
+	var send, attempt *time.Time
 	err := row.Scan(&d.ID, &d.Group, &d.EventID, &d.EventType, &d.Template, &d.Recipient, &kind, &d.Facts, &state,
-		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreateTime, &send, &channel)
+		&d.Attempts, &d.Failures, &attempt, &d.NextAttemptAt, &d.LastError, &d.CreateTime, &send, &channel)
 	if err != nil {
 		return dispatch.Delivery{}, err
 	}
@@ -51,6 +53,9 @@ func scan(row pgx.Row) (dispatch.Delivery, error) {
 	if send != nil {
 		d.SendTime = *send
 	}
+	if attempt != nil {
+		d.AttemptTime = *attempt
+	}
 	d.Channel = dispatch.Channel(channel)
 	return d, nil
 }
@@ -63,11 +68,11 @@ func AddDeliveries(ctx context.Context, tx pgx.Tx, ds []dispatch.Delivery) (int,
 	inserted := 0
 	for _, d := range ds {
 		tag, err := tx.Exec(ctx, `INSERT INTO deliveries (id, group_name, event_id, event_type, template, recipient, recipient_kind,
-			facts, state, attempts, next_attempt_at, last_error, create_time)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			facts, state, attempts, failures, next_attempt_at, last_error, create_time)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 			ON CONFLICT (event_id, recipient) DO NOTHING`,
 			d.ID, d.Group, d.EventID, d.EventType, d.Template, d.Recipient, d.RecipientKind.String(), d.Facts,
-			d.State.String(), d.Attempts, d.NextAttemptAt, d.LastError, d.CreateTime)
+			d.State.String(), d.Attempts, d.Failures, d.NextAttemptAt, d.LastError, d.CreateTime)
 		if err != nil {
 			return inserted, fmt.Errorf("insert delivery: %w", err)
 		}
@@ -90,46 +95,56 @@ func (s *Store) Add(ctx context.Context, ds []dispatch.Delivery) (int, error) {
 	return n, err
 }
 
-// SendDue implements dispatch.Queue. The row stays locked (FOR UPDATE SKIP
-// LOCKED, so other senders pass it by) while attempt runs, and its outcome
-// is committed after. A crash between the mail server's acceptance and the
-// commit leaves it pending, to be sent again with the same Message-ID.
-func (s *Store) SendDue(ctx context.Context, now time.Time, attempt dispatch.Attempt) (bool, error) {
-	tx, err := s.Pool.Begin(ctx)
+// Claim implements dispatch.Queue in a transaction of its own that ends
+// before the attempt begins. FOR UPDATE SKIP LOCKED makes two senders
+// claiming at once take different rows; the claim's lease (the due time it
+// writes) keeps others away once it has committed.
+func (s *Store) Claim(ctx context.Context, now time.Time, claim func(dispatch.Delivery) dispatch.Delivery) (dispatch.Delivery, bool, error) {
+	var claimed dispatch.Delivery
+	found := false
+	err := postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		d, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM deliveries
+			WHERE state = 'pending' AND next_attempt_at <= $1
+			ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, now))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+		next := claim(d)
+		if _, err := tx.Exec(ctx, `UPDATE deliveries SET attempts = $2, attempt_time = $3, next_attempt_at = $4 WHERE id = $1`,
+			d.ID, next.Attempts, next.AttemptTime, next.NextAttemptAt); err != nil {
+			return fmt.Errorf("count the attempt on %s: %w", d.ID, err)
+		}
+		claimed, found = next, true
+		return nil
+	})
 	if err != nil {
-		return false, fmt.Errorf("begin: %w", err)
+		return dispatch.Delivery{}, false, fmt.Errorf("claim a due delivery: %w", err)
 	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
-	d, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM deliveries
-		WHERE state = 'pending' AND next_attempt_at <= $1
-		ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, now))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("claim due delivery: %w", err)
-	}
-	next := attempt(ctx, d)
+	return claimed, found, nil
+}
+
+// Record implements dispatch.Queue. The guard on attempts makes an outcome
+// that comes after its lease ran out and another sender claimed the
+// delivery again change nothing.
+func (s *Store) Record(ctx context.Context, d dispatch.Delivery) (bool, error) {
 	var send *time.Time
-	if !next.SendTime.IsZero() {
-		send = &next.SendTime
+	if !d.SendTime.IsZero() {
+		send = &d.SendTime
 	}
-	// The outcome is recorded even when ctx ended during the attempt: the
-	// mail may have gone.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
 	// A death is for the dead-letter job to tell the admins of, unless it
 	// is that job's own message dying (see TellDeaths).
-	if _, err := tx.Exec(wctx, `UPDATE deliveries SET state = $2, attempts = $3, next_attempt_at = $4,
-		last_error = $5, send_time = $6, channel = $7, death_told = NOT ($2 = 'dead' AND event_type <> $8) WHERE id = $1`,
-		d.ID, next.State.String(), next.Attempts, next.NextAttemptAt, next.LastError, send, string(next.Channel),
-		dispatch.EventTypeDeliveriesDead); err != nil {
-		return true, fmt.Errorf("record attempt on %s: %w", d.ID, err)
+	tag, err := s.Pool.Exec(ctx, `UPDATE deliveries SET state = $3, failures = $4, next_attempt_at = $5,
+		last_error = $6, send_time = $7, channel = $8, death_told = NOT ($3 = 'dead' AND event_type <> $9)
+		WHERE id = $1 AND attempts = $2 AND state = 'pending'`,
+		d.ID, d.Attempts, d.State.String(), d.Failures, d.NextAttemptAt, d.LastError, send, string(d.Channel),
+		dispatch.EventTypeDeliveriesDead)
+	if err != nil {
+		return false, fmt.Errorf("record attempt %d on %s: %w", d.Attempts, d.ID, err)
 	}
-	if err := tx.Commit(wctx); err != nil {
-		return true, fmt.Errorf("commit attempt on %s: %w", d.ID, err)
-	}
-	return true, nil
+	return tag.RowsAffected() == 1, nil
 }
 
 // ListDeliveries implements dispatch.LogStore. An empty filter field
@@ -181,8 +196,8 @@ func (s *Store) Retry(ctx context.Context, group, id string, revive func(dispatc
 	}
 	next := revive(d)
 	// A retried delivery is no longer a death anyone needs telling of.
-	if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = $2, attempts = $3, next_attempt_at = $4, death_told = true WHERE id = $1`,
-		id, next.State.String(), next.Attempts, next.NextAttemptAt); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = $2, failures = $3, next_attempt_at = $4, death_told = true WHERE id = $1`,
+		id, next.State.String(), next.Failures, next.NextAttemptAt); err != nil {
 		return dispatch.Delivery{}, fmt.Errorf("revive delivery %s: %w", id, err)
 	}
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, s.Channel()); err != nil {
@@ -204,9 +219,9 @@ func (s *Store) RetryDead(ctx context.Context, group, caseName string, revived d
 	err := postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		// As in Retry: a retried delivery is no longer a death anyone needs
 		// telling of.
-		tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = $3, attempts = $4, next_attempt_at = $5, death_told = true
+		tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = $3, failures = $4, next_attempt_at = $5, death_told = true
 			WHERE group_name = $1 AND state = 'dead' AND ($2 = '' OR facts ->> 'case' = $2)`,
-			group, caseName, revived.State.String(), revived.Attempts, revived.NextAttemptAt)
+			group, caseName, revived.State.String(), revived.Failures, revived.NextAttemptAt)
 		if err != nil {
 			return fmt.Errorf("revive dead deliveries of %s: %w", group, err)
 		}
@@ -222,6 +237,16 @@ func (s *Store) RetryDead(ctx context.Context, group, caseName string, revived d
 		return 0, err
 	}
 	return n, nil
+}
+
+// unreachable marks err as dispatch.Unreachable when it says PostgreSQL
+// could not be reached (down, restarting, the connection lost), so that an
+// attempt that needed it waits rather than counts.
+func unreachable(err error) error {
+	if grpcserver.DependencyUnavailable(err) {
+		return dispatch.Unreachable(err)
+	}
+	return err
 }
 
 // Channel is the PostgreSQL channel notified whenever deliveries are

@@ -122,7 +122,36 @@ func TestRecipientKinds(t *testing.T) {
 	}
 }
 
-func TestSendDue(t *testing.T) {
+// sendDue claims the delivery due first at now with a minute's lease,
+// records what attempt makes of it, and returns its id ("" when nothing was
+// due), as the sender does.
+func sendDue(t *testing.T, s *Store, now time.Time, attempt func(dispatch.Delivery) dispatch.Delivery) string {
+	t.Helper()
+	ctx := context.Background()
+	d, found, err := s.Claim(ctx, now, func(d dispatch.Delivery) dispatch.Delivery { return d.Claimed(now, time.Minute) })
+	if err != nil {
+		t.Fatalf("Claim: %v", err)
+	}
+	if !found {
+		return ""
+	}
+	if ok, err := s.Record(ctx, attempt(d)); err != nil || !ok {
+		t.Fatalf("Record = %v, %v", ok, err)
+	}
+	return d.ID
+}
+
+// read returns the delivery id as stored.
+func read(t *testing.T, s *Store, id string) dispatch.Delivery {
+	t.Helper()
+	d, err := scan(s.Pool.QueryRow(context.Background(), `SELECT `+columns+` FROM deliveries WHERE id = $1`, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestClaimAndRecord(t *testing.T) {
 	t.Parallel()
 	s := open(t)
 	ctx := context.Background()
@@ -130,51 +159,92 @@ func TestSendDue(t *testing.T) {
 	later := newDelivery(uuid.NewString(), "groups/riverside/members/ben", base.Add(time.Minute))
 	add(t, s, later, early)
 
-	var seen []string
-	attempt := func(_ context.Context, d dispatch.Delivery) dispatch.Delivery {
-		seen = append(seen, d.ID)
+	// The claim is committed before the attempt: another connection sees
+	// the attempt counted and the lease as the due time.
+	d, found, err := s.Claim(ctx, base, func(d dispatch.Delivery) dispatch.Delivery {
 		if d.Facts[dispatch.FactGroupName] != "Riverside Practitioners" {
 			t.Errorf("facts not read back: %v", d.Facts)
 		}
-		return d.Failed(base, "connection refused", false, dispatch.Retry{}, 0.5)
+		return d.Claimed(base, time.Minute)
+	})
+	if err != nil || !found || d.ID != early.ID {
+		t.Fatalf("Claim = %v, %v, %v; want the early one", d.ID, found, err)
 	}
-	// Only the early one is due at base.
-	for i, want := range []bool{true, false} {
-		found, err := s.SendDue(ctx, base, attempt)
-		if err != nil || found != want {
-			t.Fatalf("pass %d: SendDue = %v, %v; want %v", i, found, err, want)
-		}
+	if got := read(t, s, early.ID); got.Attempts != 1 || !got.AttemptTime.Equal(base) || !got.NextAttemptAt.Equal(base.Add(time.Minute)) ||
+		got.State != dispatch.Pending {
+		t.Fatalf("claimed delivery stored as %+v; want attempt 1 at base, leased for a minute", got)
 	}
-	if len(seen) != 1 || seen[0] != early.ID {
-		t.Fatalf("attempted %v; want only %s", seen, early.ID)
+	// Nothing else is due at base: the claimed one is leased.
+	if _, found, err := s.Claim(ctx, base, func(d dispatch.Delivery) dispatch.Delivery { return d.Claimed(base, time.Minute) }); err != nil || found {
+		t.Fatalf("second Claim at base = %v, %v; want nothing due", found, err)
 	}
-	got, err := s.ListDeliveries(ctx, "groups/riverside", dispatch.Filter{}, nil, 10)
-	if err != nil {
-		t.Fatal(err)
+	if ok, err := s.Record(ctx, d.Failed(base, "connection refused", dispatch.Unknown, dispatch.Retry{}, 0.5)); err != nil || !ok {
+		t.Fatalf("Record = %v, %v", ok, err)
 	}
-	for _, d := range got {
-		if d.ID == early.ID && (d.Attempts != 1 || d.LastError != "connection refused" || d.State != dispatch.Pending || !d.NextAttemptAt.Equal(base.Add(time.Second))) {
-			t.Errorf("failed attempt recorded as %+v", d)
-		}
+	if got := read(t, s, early.ID); got.Attempts != 1 || got.Failures != 1 || got.LastError != "connection refused" || got.State != dispatch.Pending ||
+		!got.NextAttemptAt.Equal(base.Add(time.Second)) {
+		t.Errorf("failed attempt recorded as %+v", got)
 	}
 	// A sent delivery is never due again.
-	found, err := s.SendDue(ctx, base.Add(time.Hour), func(_ context.Context, d dispatch.Delivery) dispatch.Delivery { return d.Delivered(base) })
-	if err != nil || !found {
-		t.Fatalf("SendDue = %v, %v", found, err)
+	for range 2 {
+		if sendDue(t, s, base.Add(time.Hour), func(d dispatch.Delivery) dispatch.Delivery { return d.Delivered(base.Add(time.Hour)) }) == "" {
+			t.Fatal("nothing due an hour on")
+		}
 	}
-	found, err = s.SendDue(ctx, base.Add(time.Hour), func(_ context.Context, d dispatch.Delivery) dispatch.Delivery { return d.Delivered(base) })
-	if err != nil || !found {
-		t.Fatalf("SendDue = %v, %v", found, err)
+	if got := read(t, s, early.ID); got.State != dispatch.Sent || got.Attempts != 2 || !got.SendTime.Equal(base.Add(time.Hour)) {
+		t.Errorf("sent delivery stored as %+v; want sent at its second attempt", got)
 	}
-	found, err = s.SendDue(ctx, base.Add(time.Hour), attempt)
-	if err != nil || found {
-		t.Fatalf("SendDue after all sent = %v, %v; want nothing due", found, err)
+	if id := sendDue(t, s, base.Add(time.Hour), func(d dispatch.Delivery) dispatch.Delivery { return d }); id != "" {
+		t.Fatalf("%s due after all were sent", id)
 	}
 }
 
-// TestSendDueSkipsLockedRows shows two senders never take the same row: the
-// first holds its row while it "sends", and the second gets the other one.
-func TestSendDueSkipsLockedRows(t *testing.T) {
+// TestLeaseRunsOut: an attempt whose outcome was never recorded leaves its
+// delivery due again when the lease runs out, and that next attempt is
+// counted as the second; the first attempt's outcome, should it come late,
+// changes nothing.
+func TestLeaseRunsOut(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	ctx := context.Background()
+	d := newDelivery(uuid.NewString(), "groups/riverside/members/ann", base)
+	add(t, s, d)
+	claim := func(at time.Time) (dispatch.Delivery, bool) {
+		t.Helper()
+		got, found, err := s.Claim(ctx, at, func(d dispatch.Delivery) dispatch.Delivery { return d.Claimed(at, time.Minute) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, found
+	}
+	first, found := claim(base)
+	if !found || first.Attempts != 1 {
+		t.Fatalf("first claim = %+v, %v", first, found)
+	}
+	if _, found := claim(base.Add(59 * time.Second)); found {
+		t.Fatal("claimed again within the lease")
+	}
+	second, found := claim(base.Add(time.Minute))
+	if !found || second.ID != d.ID || second.Attempts != 2 {
+		t.Fatalf("claim after the lease = %+v, %v; want the delivery at its second attempt", second, found)
+	}
+	if ok, err := s.Record(ctx, second.Delivered(base.Add(time.Minute))); err != nil || !ok {
+		t.Fatalf("Record of the second attempt = %v, %v", ok, err)
+	}
+	// The first attempt's outcome comes late: a Transient failure would
+	// make the sent delivery pending again and send it a third time.
+	ok, err := s.Record(ctx, first.Failed(base.Add(2*time.Minute), "connection reset", dispatch.Transient, dispatch.Retry{}, 0))
+	if err != nil || ok {
+		t.Fatalf("Record of the stale first attempt = %v, %v; want it refused", ok, err)
+	}
+	if got := read(t, s, d.ID); got.State != dispatch.Sent || got.Attempts != 2 || got.LastError != "" {
+		t.Errorf("delivery stored as %+v; want sent at attempt 2", got)
+	}
+}
+
+// TestClaimSkipsLockedRows shows two senders never take the same row: the
+// first holds its row while it claims, and the second gets the other one.
+func TestClaimSkipsLockedRows(t *testing.T) {
 	t.Parallel()
 	s := open(t)
 	ctx := context.Background()
@@ -186,25 +256,24 @@ func TestSendDueSkipsLockedRows(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, err := s.SendDue(ctx, base, func(_ context.Context, d dispatch.Delivery) dispatch.Delivery {
+		_, _, err := s.Claim(ctx, base, func(d dispatch.Delivery) dispatch.Delivery {
 			holding <- d.ID
 			<-release
-			return d.Delivered(base)
+			return d.Claimed(base, time.Minute)
 		})
 		if err != nil {
 			t.Error(err)
 		}
 	}()
 	first := <-holding
-	var second string
-	found, err := s.SendDue(ctx, base, func(_ context.Context, d dispatch.Delivery) dispatch.Delivery {
-		second = d.ID
-		return d.Delivered(base)
-	})
+	second, found, err := s.Claim(ctx, base, func(d dispatch.Delivery) dispatch.Delivery { return d.Claimed(base, time.Minute) })
 	close(release)
 	wg.Wait()
-	if err != nil || !found || second == "" || second == first {
-		t.Fatalf("second sender got %q (found %v, %v) while the first held %q", second, found, err, first)
+	if err != nil || !found || second.ID == first {
+		t.Fatalf("second sender got %q (found %v, %v) while the first held %q", second.ID, found, err, first)
+	}
+	if _, found, err := s.Claim(ctx, base, func(d dispatch.Delivery) dispatch.Delivery { return d.Claimed(base, time.Minute) }); err != nil || found {
+		t.Fatalf("a third claim = %v, %v; want nothing left, both leased", found, err)
 	}
 }
 

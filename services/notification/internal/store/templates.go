@@ -27,7 +27,7 @@ func (s *Store) TemplateOverride(ctx context.Context, group, key string) (dispat
 		return dispatch.TemplateOverride{}, dispatch.ErrNotFound
 	}
 	if err != nil {
-		return dispatch.TemplateOverride{}, fmt.Errorf("get template override: %w", err)
+		return dispatch.TemplateOverride{}, unreachable(fmt.Errorf("get template override: %w", err))
 	}
 	return o, nil
 }
