@@ -12,16 +12,19 @@ import (
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
+	"github.com/ipnmediation/disputes/services/notification/internal/smtptest"
 )
 
-// TestRetryDeadDeliveries: after a mail outage killed every delivery of two
-// events, one call by the group's admin makes all twelve pending again and
-// each is delivered exactly once; another group's dead delivery and the
-// group's deliveries in other states are left as they were, and callers the
-// gate refuses change nothing.
+// TestRetryDeadDeliveries: after a mail server refused every delivery of
+// two events for good (550, a mailbox setting gone wrong, say), one call by
+// the group's admin makes all twelve pending again and each is delivered
+// exactly once; another group's dead delivery and the group's deliveries in
+// other states are left as they were, and callers the gate refuses change
+// nothing.
 func TestRetryDeadDeliveries(t *testing.T) {
 	t.Parallel()
-	smtpAddr := testenv.FreeAddr(t) // down until the test starts mailpit there
+	refusing := smtptest.Start(t, "127.0.0.1:0", smtptest.Replies{Rcpt: "550 5.1.1 mailbox unavailable"})
+	smtpAddr := refusing.Addr // mailpit takes over here later
 	r := startNotification(t, options{smtpAddr: smtpAddr, maxAttempts: 2, retryBase: 10 * time.Millisecond, retryMax: 20 * time.Millisecond})
 	ctx := context.Background()
 	var concerns []string
@@ -99,6 +102,7 @@ func TestRetryDeadDeliveries(t *testing.T) {
 		t.Fatalf("after refused calls deliveries are %v; want the 13 dead still dead", c)
 	}
 
+	refusing.Close()
 	mailpit := startMailpitAt(t, smtpAddr)
 	admin := r.client(t, adminToken)
 	// No dead delivery is about this case: nothing is retried.
@@ -118,10 +122,11 @@ func TestRetryDeadDeliveries(t *testing.T) {
 	if len(seen) != 12 {
 		t.Errorf("%d distinct messages arrived; want 12", len(seen))
 	}
-	// Each was sent at its first attempt of the fresh allowance.
+	// Each was sent at its first attempt of the fresh allowance: the
+	// second attempt in all, the first (refused) one still on record.
 	var fresh int
-	if err := r.db.QueryRow(ctx, `SELECT count(*) FROM notification.deliveries WHERE group_name = $1 AND state = 'sent' AND attempts = 1
-		AND recipient <> $1 || '/members/zed'`, group).Scan(&fresh); err != nil || fresh != 12 {
+	if err := r.db.QueryRow(ctx, `SELECT count(*) FROM notification.deliveries WHERE group_name = $1 AND state = 'sent' AND attempts = 2
+		AND failures = 0 AND recipient <> $1 || '/members/zed'`, group).Scan(&fresh); err != nil || fresh != 12 {
 		t.Errorf("%d retried deliveries sent at the first fresh attempt (%v); want 12", fresh, err)
 	}
 	if after := snapshot(); !maps.Equal(before, after) {
