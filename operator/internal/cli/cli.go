@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -30,6 +31,10 @@ const Name = "disputesctl"
 // Defaults of the global settings.
 const (
 	DefaultDirectoryAddr = "127.0.0.1:7101"
+	// DefaultIntakeAddr and DefaultCaseworkAddr are where `make run`
+	// starts intake and casework.
+	DefaultIntakeAddr   = "127.0.0.1:7102"
+	DefaultCaseworkAddr = "127.0.0.1:7103"
 	// DefaultNotificationAddr is where `make run` starts notification.
 	DefaultNotificationAddr = "127.0.0.1:7104"
 	DefaultTimeout          = 10 * time.Second
@@ -38,6 +43,10 @@ const (
 // Environment variables that stand in for global flags.
 const (
 	EnvDirectoryAddr = "DIRECTORY_ADDR"
+	// EnvIntakeAddr and EnvCaseworkAddr stand in for --intake-addr and
+	// --casework-addr; the names the gateway uses for the same addresses.
+	EnvIntakeAddr   = "INTAKE_ADDR"
+	EnvCaseworkAddr = "CASEWORK_ADDR"
 	// EnvNotificationAddr stands in for --notification-addr; the name
 	// the gateway and intake use for the same address.
 	EnvNotificationAddr = "NOTIFICATION_ADDR"
@@ -63,8 +72,11 @@ type IO struct {
 // globals are the settings every command shares.
 type globals struct {
 	directoryAddr string
-	// notificationAddr is only dialled by the deliveries commands.
+	// notificationAddr is dialled by the deliveries and events commands,
+	// intakeAddr and caseworkAddr by the events commands only.
 	notificationAddr string
+	intakeAddr       string
+	caseworkAddr     string
 	token            string
 	json             bool
 	timeout          time.Duration
@@ -110,7 +122,7 @@ func (r *runError) Error() string { return r.err.Error() }
 func newRoot(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   Name,
-		Short: "Operate the IPN disputes system: groups, members, link groups, statements, tokens and deliveries",
+		Short: "Operate the IPN disputes system: groups, members, link groups, statements, tokens, deliveries and parked events",
 		Long:  rootLong(),
 		// A bare "disputesctl" is a usage error, not a success.
 		Args:              noSubcommand,
@@ -125,7 +137,9 @@ func newRoot(g *globals) *cobra.Command {
 	root.SetErr(g.io.Stderr)
 	flags := root.PersistentFlags()
 	flags.StringVar(&g.directoryAddr, "directory-addr", DefaultDirectoryAddr, "directory service's gRPC address, host:port (env "+EnvDirectoryAddr+")")
-	flags.StringVar(&g.notificationAddr, "notification-addr", DefaultNotificationAddr, "notification service's gRPC address, host:port, for the deliveries commands (env "+EnvNotificationAddr+")")
+	flags.StringVar(&g.notificationAddr, "notification-addr", DefaultNotificationAddr, "notification service's gRPC address, host:port, for the deliveries and events commands (env "+EnvNotificationAddr+")")
+	flags.StringVar(&g.intakeAddr, "intake-addr", DefaultIntakeAddr, "intake service's gRPC address, host:port, for the events commands (env "+EnvIntakeAddr+")")
+	flags.StringVar(&g.caseworkAddr, "casework-addr", DefaultCaseworkAddr, "casework service's gRPC address, host:port, for the events commands (env "+EnvCaseworkAddr+")")
 	flags.StringVar(&g.token, "token", "", "bearer secret: the operator token or a member's personal access token (env "+EnvToken+")")
 	flags.BoolVar(&g.json, "json", false, "print the response as one JSON object (protojson, REST field names) for scripts")
 	flags.DurationVar(&g.timeout, "timeout", DefaultTimeout, "how long a command may wait for the services")
@@ -133,7 +147,7 @@ func newRoot(g *globals) *cobra.Command {
 	flags.StringVar(&g.tlsKey, "tls-key", "", "PEM private key of --tls-cert (env "+EnvTLSKeyFile+")")
 	flags.StringVar(&g.tlsCA, "tls-ca", "", "PEM certificates of the CA that signs the services' certificates (env "+EnvTLSCAFile+")")
 
-	root.AddCommand(groupsCommand(g), membersCommand(g), linksCommand(g), statementsCommand(g), tokensCommand(g), deliveriesCommand(g), demoCommand(g))
+	root.AddCommand(groupsCommand(g), membersCommand(g), linksCommand(g), statementsCommand(g), tokensCommand(g), deliveriesCommand(g), eventsCommand(g), demoCommand(g))
 	markRunErrors(root)
 	return root
 }
@@ -148,7 +162,9 @@ with verbs, for example:
 
 Settings: --directory-addr or DIRECTORY_ADDR (default 127.0.0.1:7101);
 --notification-addr or NOTIFICATION_ADDR (default 127.0.0.1:7104), for the
-deliveries commands; --token or DISPUTES_TOKEN; for services that require mutual TLS, all three of
+deliveries and events commands; --intake-addr or INTAKE_ADDR (default
+127.0.0.1:7102) and --casework-addr or CASEWORK_ADDR (default
+127.0.0.1:7103), for the events commands; --token or DISPUTES_TOKEN; for services that require mutual TLS, all three of
 --tls-cert, --tls-key and --tls-ca, or TLS_CERT_FILE, TLS_KEY_FILE and
 TLS_CA_FILE. Flags win over the environment.
 
@@ -206,7 +222,8 @@ func (g *globals) applyEnvironment(cmd *cobra.Command) error {
 	if g.io.Lookup == nil {
 		return nil
 	}
-	envs := map[string]string{"directory-addr": EnvDirectoryAddr, "notification-addr": EnvNotificationAddr, "token": EnvToken}
+	envs := map[string]string{"directory-addr": EnvDirectoryAddr, "notification-addr": EnvNotificationAddr,
+		"intake-addr": EnvIntakeAddr, "casework-addr": EnvCaseworkAddr, "token": EnvToken}
 	for _, s := range g.tlsSettings() {
 		envs[s.flag] = s.env
 	}
@@ -296,6 +313,18 @@ func respond[T proto.Message](cmd *cobra.Command, g *globals, rpc func(context.C
 		return render.JSON(g.io.Stdout, resp)
 	}
 	return human(g.io.Stdout, resp)
+}
+
+// jsonWithZeros writes m as one indented protojson object like --json
+// does elsewhere, but with unpopulated fields too, so that a script reads
+// a zero or false rather than a missing field.
+func jsonWithZeros(w io.Writer, m proto.Message) error {
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: true}.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode the response as JSON: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }
 
 // maxPageSize is the largest page the services hand out.

@@ -6,7 +6,6 @@ import (
 
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
 func deliveriesCommand(g *globals) *cobra.Command {
@@ -36,14 +35,8 @@ access token.`,
 				return err
 			}
 			if g.json {
-				// Unpopulated fields too, so that a script reads
 				// "retriedCount": 0 rather than a missing field.
-				b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: true}.Marshal(resp)
-				if err != nil {
-					return fmt.Errorf("encode the response as JSON: %w", err)
-				}
-				_, err = fmt.Fprintf(g.io.Stdout, "%s\n", b)
-				return err
+				return jsonWithZeros(g.io.Stdout, resp)
 			}
 			of := req.GetParent()
 			if req.GetCase() != "" {
