@@ -72,7 +72,9 @@ type Config struct {
 	MailFrom string
 	// SendRate is the most messages sent per second.
 	SendRate float64
-	// MaxAttempts after which a delivery is dead.
+	// MaxAttempts is how many failed attempts of no known cause make a
+	// delivery dead (see dispatch.Unknown); failures because something was
+	// unreachable never count.
 	MaxAttempts int
 	// PublicURL is the website's base; messages link to it.
 	PublicURL string
@@ -117,7 +119,7 @@ func (c *Config) Register(set *config.Set) {
 	set.Bool(&c.FederationPlaintext, "federation-plaintext", "FEDERATION_PLAINTEXT", false, "call peer deployments without TLS (same machine or private network only)")
 	set.String(&c.MailFrom, "mail-from", "MAIL_FROM", "IPN disputes <disputes@localhost>", "sender address of every message")
 	set.Float(&c.SendRate, "send-rate", "SEND_RATE", 20, "most messages sent per second")
-	set.Int(&c.MaxAttempts, "max-attempts", "MAX_ATTEMPTS", dispatch.DefaultMaxAttempts, "sending attempts after which a delivery is dead")
+	set.Int(&c.MaxAttempts, "max-attempts", "MAX_ATTEMPTS", dispatch.DefaultMaxAttempts, "failed attempts of no known cause after which a delivery is dead (unreachable dependencies never count; a permanent refusal kills at once)")
 	set.String(&c.PublicURL, "public-url", "PUBLIC_URL", "http://127.0.0.1:7180", "base URL of the website; messages link to it for signing in")
 	set.Int(&c.DigestHour, "digest-hour", "DIGEST_HOUR", 7, "UTC hour (0-23) from which each day's digests are sent to the members who asked for one")
 }
