@@ -146,7 +146,9 @@ func Run(ctx context.Context, cfg Config) error {
 		Log:          base.Log,
 	}
 	server := base.Server(grpcserver.Options{
-		Authenticator: auth.Chain{Services: base.Trusted},
+		// The directory knows the operator's token, which the operator
+		// brings to the parked events every service serves.
+		Authenticator: auth.Chain{Services: base.Trusted, Others: &auth.Directory{Client: directoryv1.NewDirectoryServiceClient(directoryConn)}},
 		Validate:      grpcapi.Validate,
 	})
 	sessions := &session.Service{Store: st, TTL: cfg.ClientSessionTTL, Hasher: hasher,
