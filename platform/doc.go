@@ -1,7 +1,9 @@
 // Package platform is the ground every service of the disputes system stands
 // on: configuration, logging, the gRPC server bootstrap, PostgreSQL with
 // embedded migrations, the transactional outbox and its relay, durable event
-// consumers, envelope encryption of confidential text (sealed) and the test
-// harness. It holds no domain logic; each concern lives in its own package
+// consumers that park what they cannot apply and apply it again (events),
+// the operator's view of parked events that every service serves
+// (operations), envelope encryption of confidential text (sealed) and the
+// test harness. It holds no domain logic; each concern lives in its own package
 // below this one.
 package platform
