@@ -72,6 +72,9 @@ type Config struct {
 	MailFrom string
 	// SendRate is the most messages sent per second.
 	SendRate float64
+	// SendWorkers is how many messages are being sent at once; 0 counts as
+	// 1.
+	SendWorkers int
 	// MaxAttempts is how many failed attempts of no known cause make a
 	// delivery dead (see dispatch.Unknown); failures because something was
 	// unreachable never count.
@@ -119,6 +122,7 @@ func (c *Config) Register(set *config.Set) {
 	set.Bool(&c.FederationPlaintext, "federation-plaintext", "FEDERATION_PLAINTEXT", false, "call peer deployments without TLS (same machine or private network only)")
 	set.String(&c.MailFrom, "mail-from", "MAIL_FROM", "IPN disputes <disputes@localhost>", "sender address of every message")
 	set.Float(&c.SendRate, "send-rate", "SEND_RATE", 20, "most messages sent per second")
+	set.Int(&c.SendWorkers, "send-workers", "SEND_WORKERS", 4, "messages being sent at once (each waits on the directory and the mail server)")
 	set.Int(&c.MaxAttempts, "max-attempts", "MAX_ATTEMPTS", dispatch.DefaultMaxAttempts, "failed attempts of no known cause after which a delivery is dead (unreachable dependencies never count; a permanent refusal kills at once)")
 	set.String(&c.PublicURL, "public-url", "PUBLIC_URL", "http://127.0.0.1:7180", "base URL of the website; messages link to it for signing in")
 	set.Int(&c.DigestHour, "digest-hour", "DIGEST_HOUR", 7, "UTC hour (0-23) from which each day's digests are sent to the members who asked for one")
@@ -128,6 +132,9 @@ func (c Config) check() error {
 	var errs []error
 	if c.SendRate <= 0 {
 		errs = append(errs, errors.New("send rate must be positive"))
+	}
+	if c.SendWorkers < 0 {
+		errs = append(errs, errors.New("send workers must not be negative"))
 	}
 	if c.DigestHour < 0 || c.DigestHour > 23 {
 		errs = append(errs, fmt.Errorf("digest hour %d must be from 0 to 23", c.DigestHour))
@@ -206,6 +213,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Casework:     cases,
 		Retry:        dispatch.Retry{MaxAttempts: cfg.MaxAttempts, Base: cfg.RetryBase, Max: cfg.RetryMax},
 		Rate:         cfg.SendRate,
+		Workers:      cfg.SendWorkers,
 		PublicURL:    cfg.PublicURL,
 		PollInterval: cfg.PollInterval,
 		Logger:       base.Log,

@@ -306,6 +306,7 @@ func startNotification(t *testing.T, o options) running {
 		SMTPAddr:       o.smtpAddr,
 		MailFrom:       "IPN disputes <disputes@localhost>",
 		SendRate:       200,
+		SendWorkers:    4,
 		MaxAttempts:    o.maxAttempts,
 		PublicURL:      publicURL,
 		RetryBase:      o.retryBase,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipnmediation/disputes/services/notification/internal/message"
@@ -67,7 +68,7 @@ const (
 	DefaultProbeMax = 3 * time.Second
 )
 
-// Sender sends due deliveries one at a time, at a steady pace.
+// Sender sends due deliveries, Workers at a time, at a steady pace.
 type Sender struct {
 	Queue     Queue
 	Directory Directory
@@ -79,8 +80,14 @@ type Sender struct {
 	Federation Federation
 	Templates  Templates
 	Retry      Retry
-	// Rate is the most messages sent per second.
+	// Rate is the most messages sent per second, by all the workers
+	// together.
 	Rate float64
+	// Workers is how many deliveries are attempted at once; 1 when zero.
+	// Each attempt waits on the directory, the mail server and two commits,
+	// so one worker alone sends a few dozen messages a second at most,
+	// fewer than a busy day's concerns can bring.
+	Workers int
 	// PublicURL is the website's base; messages link to its root.
 	PublicURL string
 	// PollInterval is how long an idle sender waits for a wake-up before it
@@ -125,23 +132,38 @@ const (
 // the dependency one attempt every few seconds and the log a line a minute,
 // and it resumes at the first attempt that gets through.
 func (s *Sender) Run(ctx context.Context, wake <-chan struct{}) error {
-	poll := s.PollInterval
-	if poll <= 0 {
-		poll = 500 * time.Millisecond
-	}
 	limit := rate.Inf
 	if s.Rate > 0 {
 		limit = rate.Limit(s.Rate)
 	}
+	// One limiter for all the workers: Rate is the process's pace.
 	limiter := rate.NewLimiter(limit, 1)
-	pause := pauser{min: cmp.Or(s.ProbeMin, DefaultProbeMin), max: cmp.Or(s.ProbeMax, DefaultProbeMax), log: s.Logger}
+	pause := &pauser{min: cmp.Or(s.ProbeMin, DefaultProbeMin), max: cmp.Or(s.ProbeMax, DefaultProbeMax), log: s.Logger}
+	var wg sync.WaitGroup
+	for range max(s.Workers, 1) {
+		wg.Go(func() { s.work(ctx, wake, limiter, pause) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// work is one worker's loop: claim, attempt, record, at the shared pace
+// and under the shared pause.
+func (s *Sender) work(ctx context.Context, wake <-chan struct{}, limiter *rate.Limiter, pause *pauser) {
+	poll := s.PollInterval
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
 	for {
+		if !pause.admit(ctx) {
+			return
+		}
 		if err := limiter.Wait(ctx); err != nil {
-			return nil // only ctx ends the wait
+			return // only ctx ends the wait
 		}
 		got, reason := s.turn(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		switch got {
 		case answered:
@@ -150,16 +172,15 @@ func (s *Sender) Run(ctx context.Context, wake <-chan struct{}) error {
 		case unreachable:
 			// Wake-ups are not heeded while paused: new deliveries need
 			// what is unreachable as much as the old ones.
-			if !sleep(ctx, pause.failed(reason)) {
-				return nil
-			}
+			pause.failed(reason)
 			continue
 		}
+		pause.idle()
 		timer := time.NewTimer(poll)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return nil
+			return
 		case <-wake:
 		case <-timer.C:
 		}
