@@ -206,7 +206,8 @@ func newServer(handler http.Handler, backendTimeout time.Duration, log *slog.Log
 //
 // When a service comes back after an outage, the gateway must work again
 // within 10 s: it reconnects as every platform client does
-// (grpcserver.Reconnect).
+// (grpcserver.Reconnect), and notices a service that vanished without
+// closing its connections by the same keepalive pings.
 //
 // Every request passes the platform's text rule before it is marshalled, as
 // it would at the service: a value a REST client sent that gRPC cannot carry
@@ -218,6 +219,7 @@ func dial(addr string, creds credentials.TransportCredentials, timeout time.Dura
 		grpc.WithTransportCredentials(creds),
 		grpc.WithChainUnaryInterceptor(grpcserver.DeadlineClientInterceptor(timeout), grpcserver.TextRuleClientInterceptor()),
 		grpc.WithConnectParams(grpcserver.Reconnect),
+		grpc.WithKeepaliveParams(grpcserver.ClientKeepalive),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)

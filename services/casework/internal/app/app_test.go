@@ -285,7 +285,7 @@ func TestConcernRegisteredOpensOneCase(t *testing.T) {
 		t.Error("the stream stored the same event id twice")
 	}
 	e.publish(t, "groups/riverside", riverside.GetName(), uuid.NewString())
-	// Events that can never open a case are set aside; one published after
+	// Events that can never open a case are parked; one published after
 	// them proves they were seen, because the consumer takes events in order.
 	e.publish(t, "groups/riverside", "groups/hillside/concerns/"+uuid.NewString(), uuid.NewString())
 	e.publish(t, "groups/riverside", "groups/riverside/concerns/"+uuid.NewString(), uuid.NewString())

@@ -177,8 +177,8 @@ type Opening struct {
 // changes nothing; the caller stores the Opening. It returns nil when the
 // concern already has a case. An event that can never be applied (malformed,
 // or naming a concern or group nobody knows) gives an InvalidArgument error,
-// so that it is set aside rather than tried again; other errors are worth
-// retrying.
+// so that it is parked for the operator at once rather than tried again and
+// again; other errors are worth retrying.
 func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening, error) {
 	group, ok := concernGroup(r.Concern)
 	if !ok || group != r.Group {
