@@ -198,28 +198,6 @@ func (m *handOffThenRefuseDatabase) Send(ctx context.Context, mail dispatch.Mail
 	return err
 }
 
-// logLines keeps the messages of the records logged, for a test to wait on.
-type logLines struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logLines) Enabled(context.Context, slog.Level) bool { return true }
-func (l *logLines) Handle(_ context.Context, r slog.Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, r.Level.String()+" "+r.Message)
-	return nil
-}
-func (l *logLines) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *logLines) WithGroup(string) slog.Handler      { return l }
-
-func (l *logLines) has(prefix string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.ContainsFunc(l.lines, func(s string) bool { return strings.HasPrefix(s, prefix) })
-}
-
 // TestHandOffWhoseOutcomeIsLost: the mail server accepts a message, and
 // PostgreSQL goes away before the sender can record that. The attempt was
 // counted before the hand-off, so when the lease runs out the delivery is
@@ -262,7 +240,7 @@ func TestHandOffWhoseOutcomeIsLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logLines{}
+	logs := &testenv.Logs{}
 	sender := &dispatch.Sender{
 		Queue: deliveries, Directory: directory.Client{Directory: directoryv1.NewDirectoryServiceClient(conn)}, Mailer: mail,
 		Templates: templates, PublicURL: publicURL, PollInterval: 50 * time.Millisecond,
@@ -283,7 +261,7 @@ func TestHandOffWhoseOutcomeIsLost(t *testing.T) {
 	restore := testenv.RefuseConnections(t, ctx, dbURL)
 	close(mail.database)
 	testenv.Eventually(t, time.Minute, "the sender gives up recording the outcome", func() bool {
-		return logs.has("ERROR the outcome of an attempt could not be recorded")
+		return logs.Count("ERROR the outcome of an attempt could not be recorded") > 0
 	})
 	restore()
 

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ipnmediation/disputes/platform/testenv"
 )
 
 // fakeQueue hands out deliveries to ann, one claim at a time, and records
@@ -50,34 +51,6 @@ func (q *fakeQueue) counts() (claims, records int, recorded []Delivery) {
 	return q.claims, q.records, slices.Clone(q.recorded)
 }
 
-// levels keeps the level and message of each record logged.
-type levels struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *levels) Enabled(context.Context, slog.Level) bool { return true }
-func (l *levels) Handle(_ context.Context, r slog.Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, r.Level.String()+" "+r.Message)
-	return nil
-}
-func (l *levels) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *levels) WithGroup(string) slog.Handler      { return l }
-
-func (l *levels) count(prefix string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, line := range l.lines {
-		if strings.HasPrefix(line, prefix) {
-			n++
-		}
-	}
-	return n
-}
-
 // TestRecordOutcome: an outcome is recorded once PostgreSQL answers again
 // within the lease, so the message is not handed off twice; past the lease
 // the sender gives up and says so at ERROR, and the delivery is left to its
@@ -100,7 +73,7 @@ func TestRecordOutcome(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			q := &fakeQueue{recordErrs: tt.errs}
-			logs := &levels{}
+			logs := &testenv.Logs{}
 			s := &Sender{Queue: q, Logger: slog.New(logs)}
 			start := time.Now()
 			d := Delivery{ID: "d", Group: "groups/riverside", State: Pending}.Claimed(start, tt.lease).Delivered(start)
@@ -109,7 +82,7 @@ func TestRecordOutcome(t *testing.T) {
 			if saved := len(recorded) == 1; saved != tt.wantSaved || (tt.wantRecords > 0 && records != tt.wantRecords) {
 				t.Errorf("Record called %d times, saved %v; want %d, %v", records, saved, tt.wantRecords, tt.wantSaved)
 			}
-			if gaveUp := logs.count("ERROR the outcome of an attempt could not be recorded"); gaveUp != map[bool]int{false: 1}[tt.wantSaved] {
+			if gaveUp := logs.Count("ERROR the outcome of an attempt could not be recorded"); gaveUp != map[bool]int{false: 1}[tt.wantSaved] {
 				t.Errorf("%d ERROR lines for giving up", gaveUp)
 			}
 			if took := time.Since(start); took > tt.lease+time.Second {
@@ -143,7 +116,7 @@ func TestSenderPausesWhileUnreachable(t *testing.T) {
 	var up atomic.Bool
 	var attempts atomic.Int64
 	q := &fakeQueue{}
-	logs := &levels{}
+	logs := &testenv.Logs{}
 	mailer := &syncMailer{}
 	s := &Sender{
 		Queue: q, Directory: switchedDirectory{testDirectory, &up, &attempts}, Mailer: mailer, Templates: mustCatalog(t),
@@ -168,9 +141,9 @@ func TestSenderPausesWhileUnreachable(t *testing.T) {
 	if n := attempts.Load(); n > 2+int64(elapsed/(50*time.Millisecond)) || elapsed < 700*time.Millisecond {
 		t.Errorf("%d attempts in %v; want about one per pause", n, elapsed)
 	}
-	if warns := logs.count("WARN sending paused"); warns != 1 || logs.count("WARN delivery attempt failed") != 0 {
+	if warns := logs.Count("WARN sending paused"); warns != 1 || logs.Count("WARN delivery attempt failed") != 0 {
 		t.Errorf("%d WARN lines for pausing, %d for the failed attempts; want one line for the pause, none for each attempt",
-			warns, logs.count("WARN delivery attempt failed"))
+			warns, logs.Count("WARN delivery attempt failed"))
 	}
 	_, _, recorded := q.counts()
 	for _, d := range recorded {
@@ -185,7 +158,7 @@ func TestSenderPausesWhileUnreachable(t *testing.T) {
 	if took := time.Since(back); took > 200*time.Millisecond+100*time.Millisecond {
 		t.Errorf("resumed %v after the directory's return; want within a pause at its cap", took)
 	}
-	waitFor(t, "the sender to say it resumed", func() bool { return logs.count("INFO sending resumed") == 1 })
+	waitFor(t, "the sender to say it resumed", func() bool { return logs.Count("INFO sending resumed") == 1 })
 }
 
 // syncMailer counts what it sends, safely across goroutines.
