@@ -20,15 +20,22 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// insertSQL writes one event to the outbox.
+const insertSQL = `INSERT INTO outbox (event_id, subject, event_type, payload) VALUES ($1, $2, $3, $4)`
+
 // Add writes ev to the outbox inside tx.
 func Add(ctx context.Context, tx pgx.Tx, ev events.Event) error {
-	_, err := tx.Exec(ctx,
-		`INSERT INTO outbox (event_id, subject, event_type, payload) VALUES ($1, $2, $3, $4)`,
-		ev.ID, ev.Subject, ev.Type, ev.Payload)
-	if err != nil {
+	if _, err := tx.Exec(ctx, insertSQL, ev.ID, ev.Subject, ev.Type, ev.Payload); err != nil {
 		return fmt.Errorf("outbox: add %s: %w", ev.Type, err)
 	}
 	return nil
+}
+
+// Queue adds the writing of ev to the outbox to b, for a caller that sends
+// its state change and its event as one batch: one round trip, and one
+// transaction (the batch's implicit one, when it holds no BEGIN).
+func Queue(b *pgx.Batch, ev events.Event) {
+	b.Queue(insertSQL, ev.ID, ev.Subject, ev.Type, ev.Payload)
 }
 
 // Relay publishes outbox rows to JetStream in the order they were written.
