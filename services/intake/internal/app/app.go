@@ -140,7 +140,7 @@ func Run(ctx context.Context, cfg Config) error {
 	hasher := accesscode.NewHashing(codeKeys, cfg.HashConcurrency, cfg.HashWait)
 	concerns := &concern.Service{
 		Store:        st,
-		Directory:    directory.Client{Directory: directoryv1.NewDirectoryServiceClient(directoryConn)},
+		Directory:    &directory.Cache{Directory: directory.Client{Directory: directoryv1.NewDirectoryServiceClient(directoryConn)}},
 		AddressLimit: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "concern", Max: cfg.ConcernsPerAddress, Window: cfg.ConcernWindow}},
 		Hasher:       hasher,
 		Log:          base.Log,
