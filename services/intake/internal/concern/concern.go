@@ -81,6 +81,10 @@ type Registered struct {
 // concern with the same reference.
 var ErrReferenceTaken = errors.New("reference already taken in the group")
 
+// ErrRequestClaimed is what Requests.CreateClaimed returns when another
+// request has already claimed the request id.
+var ErrRequestClaimed = errors.New("request id already claimed")
+
 // ErrNotFound is what a Store returns for a concern it does not hold.
 var ErrNotFound = errors.New("concern not found")
 
@@ -229,19 +233,6 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Registered, error
 		// is what a person would have got; what was written is not logged.
 		return s.decoy(ctx, c)
 	}
-	if sub.RequestID != "" {
-		prior, err := s.requests().ClaimRequest(ctx, sub.RequestID, digest, c.ID, now, now.Add(-RequestIDTTL))
-		if err != nil {
-			return Registered{}, fmt.Errorf("claim request id: %w", err)
-		}
-		if r, done, err := replay(parent, d, digest, prior); done || err != nil {
-			return r, err
-		}
-		// Ours, or claimed by a concurrent repeat that has not registered
-		// yet: either way the concern is registered under the claimed id,
-		// which only one of us can.
-		c.ID = prior.ConcernID
-	}
 	code, err := accesscode.NewAccessCode()
 	if err != nil {
 		return Registered{}, err
@@ -250,16 +241,25 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Registered, error
 	if err != nil {
 		return Registered{}, fmt.Errorf("hash access code: %w", err)
 	}
-	// Kept, sealed, only when a repeat can ask for it.
+	// The code is kept, sealed, only when a repeat can ask for it; the
+	// request id is claimed in the concern's own transaction, so that of
+	// concurrent repeats the first registers the concern and the others
+	// find the id taken and answer as its repeats.
 	replayCode := ""
+	var claim *Claim
 	if sub.RequestID != "" {
 		replayCode = code
+		claim = &Claim{RequestID: sub.RequestID, Digest: digest, At: now, Since: now.Add(-RequestIDTTL)}
 	}
 	for range referenceAttempts {
 		if c.Reference, err = accesscode.NewReference(); err != nil {
 			return Registered{}, err
 		}
-		err = s.Store.Create(ctx, c, hash, replayCode)
+		if claim != nil {
+			err = s.requests().CreateClaimed(ctx, c, hash, replayCode, *claim)
+		} else {
+			err = s.Store.Create(ctx, c, hash, replayCode)
+		}
 		if errors.Is(err, ErrReferenceTaken) {
 			continue
 		}
@@ -271,6 +271,17 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Registered, error
 				if r, done, rerr := replay(parent, d, digest, prior); done || rerr != nil {
 					return r, rerr
 				}
+			}
+			if lerr == nil && errors.Is(err, ErrRequestClaimed) {
+				if found {
+					// Claimed, in a transaction of its own, by a release
+					// from before claims and concerns were stored together,
+					// and not registered yet: the concern is registered
+					// under the claimed id, which only one request can.
+					c.ID, claim = prior.ConcernID, nil
+				}
+				// Or the claim was let go meanwhile: claim it afresh.
+				continue
 			}
 		}
 		if err != nil {

@@ -50,16 +50,27 @@ type PriorRequest struct {
 	AccessCode string
 }
 
+// Claim is a request id to remember as registering a concern, with the
+// digest of the request's content (contentDigest).
+type Claim struct {
+	RequestID string
+	Digest    []byte
+	// At is when it is claimed; a claim made at or before Since is no
+	// longer remembered and may be taken again.
+	At, Since time.Time
+}
+
 // Requests remembers CreateConcern's request ids.
 type Requests interface {
 	// Request returns what is remembered of requestID since the given
 	// time; found is false when nothing is.
 	Request(ctx context.Context, requestID string, since time.Time) (p PriorRequest, found bool, err error)
-	// ClaimRequest remembers requestID, with the digest of its content,
-	// as registering concernID, unless it is already remembered since the
-	// given time; it returns what is remembered in the end, which is the
-	// earlier claim when there was one.
-	ClaimRequest(ctx context.Context, requestID string, digest []byte, concernID string, at, since time.Time) (PriorRequest, error)
+	// CreateClaimed is Store.Create for a concern registered under a
+	// request id, which it remembers, with the request's digest, as
+	// registering c in the same transaction. When another request has
+	// claimed the id since claim.Since, it stores nothing and returns
+	// ErrRequestClaimed.
+	CreateClaimed(ctx context.Context, c Concern, accessCodeHash, replayCode string, claim Claim) error
 	// ForgetReplayCodes destroys the sealed access codes of the concerns
 	// registered at or before the given time and returns how many.
 	ForgetReplayCodes(ctx context.Context, registeredBefore time.Time) (int, error)
@@ -86,7 +97,7 @@ func (s *Service) requests() Requests {
 	if r, ok := s.Store.(Requests); ok {
 		return r
 	}
-	return noRequests{}
+	return noRequests{store: s.Store}
 }
 
 func (s *Service) log() *slog.Logger {
@@ -160,14 +171,14 @@ func (s *Service) decoy(ctx context.Context, c Concern) (Registered, error) {
 }
 
 // noRequests remembers nothing: every request is new.
-type noRequests struct{}
+type noRequests struct{ store Store }
 
 func (noRequests) Request(context.Context, string, time.Time) (PriorRequest, bool, error) {
 	return PriorRequest{}, false, nil
 }
 
-func (noRequests) ClaimRequest(_ context.Context, _ string, digest []byte, concernID string, _, _ time.Time) (PriorRequest, error) {
-	return PriorRequest{Digest: digest, ConcernID: concernID}, nil
+func (n noRequests) CreateClaimed(ctx context.Context, c Concern, accessCodeHash, replayCode string, _ Claim) error {
+	return n.store.Create(ctx, c, accessCodeHash, replayCode)
 }
 
 func (noRequests) ForgetReplayCodes(context.Context, time.Time) (int, error) { return 0, nil }

@@ -245,6 +245,36 @@ func TestSubmitConcurrentRepeats(t *testing.T) {
 	}
 }
 
+// TestSubmitUnderAnEarlierClaim: a request id claimed without its concern
+// (an earlier release claimed ids in a transaction of their own, and may
+// have stopped before registering) is registered under the claimed id, once.
+func TestSubmitUnderAnEarlierClaim(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	const id = "c2d4e6f8-0a1b-4c3d-8e5f-6a7b8c9d0e1f"
+	first, err := f.svc.Submit(ctx, submission(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Leave the claim as such a release would have: naming a concern
+	// that was never stored.
+	if _, err := f.pool.Exec(ctx, `DELETE FROM concerns; DELETE FROM outbox`); err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.svc.Submit(ctx, submission(id))
+	if err != nil || again.Repeated || again.ID != first.ID || again.AccessCode == "" {
+		t.Fatalf("Submit = %+v, %v; want a new registration under the claimed id %s", again, err, first.ID)
+	}
+	third, err := f.svc.Submit(ctx, submission(id))
+	if err != nil || !third.Repeated || third.ID != first.ID || third.AccessCode != again.AccessCode {
+		t.Fatalf("repeat = %+v, %v; want the concern registered under the claim, with its code", third, err)
+	}
+	if concerns, events := f.counts(t); concerns != 1 || events != 1 {
+		t.Errorf("%d concerns, %d events; want 1 and 1", concerns, events)
+	}
+}
+
 func TestSubmitAddressLimit(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

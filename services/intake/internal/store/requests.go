@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ipnmediation/disputes/platform/postgres"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
 	"github.com/jackc/pgx/v5"
 )
@@ -31,31 +30,6 @@ func (s *Store) Request(ctx context.Context, requestID string, since time.Time) 
 		return concern.PriorRequest{}, false, fmt.Errorf("select request: %w", err)
 	}
 	return p, true, nil
-}
-
-// ClaimRequest implements concern.Requests.
-func (s *Store) ClaimRequest(ctx context.Context, requestID string, digest []byte, concernID string, at, since time.Time) (concern.PriorRequest, error) {
-	var p concern.PriorRequest
-	err := postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
-		// Expired ids are let go first, so that the insert below can take
-		// one that was last used more than a day ago.
-		if _, err := tx.Exec(ctx, `DELETE FROM create_requests WHERE claim_time <= $1`, since); err != nil {
-			return fmt.Errorf("delete expired requests: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO create_requests (request_id, content_sha256, concern_id, claim_time)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING`,
-			requestID, digest, concernID, at); err != nil {
-			return fmt.Errorf("insert request: %w", err)
-		}
-		var err error
-		p, err = s.scanRequest(tx.QueryRow(ctx, selectRequest, requestID, since))
-		if err != nil {
-			return fmt.Errorf("select request: %w", err)
-		}
-		return nil
-	})
-	return p, err
 }
 
 // scanRequest reads a row of selectRequest, opening the access code when

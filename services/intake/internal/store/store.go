@@ -18,7 +18,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/outbox"
-	"github.com/ipnmediation/disputes/platform/postgres"
 	"github.com/ipnmediation/disputes/platform/sealed"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
@@ -32,6 +31,9 @@ const Producer = "intake"
 
 // referenceConstraint is the unique constraint on (group_id, reference).
 const referenceConstraint = "concerns_group_reference_key"
+
+// requestConstraint is the primary key of create_requests, the request id.
+const requestConstraint = "create_requests_pkey"
 
 // Store implements concern.Store and session.Store.
 type Store struct {
@@ -48,6 +50,21 @@ var _ concern.Store = (*Store)(nil)
 // Create implements concern.Store: the concern row and its ConcernRegistered
 // event are written in one transaction.
 func (s *Store) Create(ctx context.Context, c concern.Concern, accessCodeHash, replayCode string) error {
+	return s.create(ctx, c, accessCodeHash, replayCode, nil)
+}
+
+// CreateClaimed implements concern.Requests: Create, with the request id
+// claimed in the same transaction.
+func (s *Store) CreateClaimed(ctx context.Context, c concern.Concern, accessCodeHash, replayCode string, claim concern.Claim) error {
+	return s.create(ctx, c, accessCodeHash, replayCode, &claim)
+}
+
+// create writes the claim of the request id (when there is one), the
+// concern and its event in one batch: one round trip and one transaction
+// (the batch's implicit one, committed at its end), so that all of them are
+// stored or none. One commit per concern: on a durable cluster each waits
+// for the disk.
+func (s *Store) create(ctx context.Context, c concern.Concern, accessCodeHash, replayCode string, claim *concern.Claim) error {
 	meta := events.NewMetadata(c.Group, Producer, c.CreateTime)
 	ev, err := s.Namespace.Encode(meta, "concern", "registered", &eventsv1.ConcernRegistered{
 		Metadata:     meta,
@@ -76,23 +93,48 @@ func (s *Store) Create(ctx context.Context, c concern.Concern, accessCodeHash, r
 		}
 		sealedCode = &ct
 	}
-	return postgres.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
-			INSERT INTO concerns (id, group_id, practitioner, client_name, description,
-			                      client_email, client_phone, reference, access_code_hash, create_time, key_id, wrapped_key,
-			                      access_code_sealed)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-			c.ID, c.GroupID(), c.Practitioner, values[0], values[1],
-			values[2], values[3], c.Reference, accessCodeHash, c.CreateTime, s.Keys.Current(), wrapped, sealedCode)
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == referenceConstraint {
-			return concern.ErrReferenceTaken
+	var b pgx.Batch
+	if claim != nil {
+		// Expired ids are let go first, so that the claim can take one
+		// last used more than a day ago. A claim that is not expired, or
+		// that a concurrent transaction holds and then commits, stops the
+		// batch at the request ids' primary key.
+		b.Queue(`DELETE FROM create_requests WHERE claim_time <= $1`, claim.Since)
+		b.Queue(`
+			INSERT INTO create_requests (request_id, content_sha256, concern_id, claim_time)
+			VALUES ($1, $2, $3, $4)`,
+			claim.RequestID, claim.Digest, c.ID, claim.At)
+	}
+	b.Queue(`
+		INSERT INTO concerns (id, group_id, practitioner, client_name, description,
+		                      client_email, client_phone, reference, access_code_hash, create_time, key_id, wrapped_key,
+		                      access_code_sealed)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		c.ID, c.GroupID(), c.Practitioner, values[0], values[1],
+		values[2], values[3], c.Reference, accessCodeHash, c.CreateTime, s.Keys.Current(), wrapped, sealedCode)
+	outbox.Queue(&b, ev)
+	res := s.Pool.SendBatch(ctx, &b)
+	for range b.Len() {
+		if _, err := res.Exec(); err != nil {
+			_ = res.Close()
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				switch pgErr.ConstraintName {
+				case referenceConstraint:
+					return concern.ErrReferenceTaken
+				case requestConstraint:
+					return concern.ErrRequestClaimed
+				}
+			}
+			return fmt.Errorf("register concern: %w", err)
 		}
-		if err != nil {
-			return fmt.Errorf("insert concern: %w", err)
-		}
-		return outbox.Add(ctx, tx, ev)
-	})
+	}
+	// The commit's outcome, which nobody may be told of the concern
+	// before.
+	if err := res.Close(); err != nil {
+		return fmt.Errorf("commit concern: %w", err)
+	}
+	return nil
 }
 
 // Get implements concern.Store.

@@ -214,3 +214,125 @@ func TestGetNotFound(t *testing.T) {
 		}
 	}
 }
+
+// claimRows is how many request ids are remembered, and the concern the
+// given one names ("" when it is not remembered).
+func claimRows(t *testing.T, pool *pgxpool.Pool, requestID string) (int, string) {
+	t.Helper()
+	var n int
+	var concernID *string
+	err := pool.QueryRow(context.Background(), `
+		SELECT (SELECT count(*) FROM create_requests),
+		       (SELECT concern_id::text FROM create_requests WHERE request_id = $1)`, requestID).Scan(&n, &concernID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if concernID == nil {
+		return n, ""
+	}
+	return n, *concernID
+}
+
+// TestCreateClaimed: the request id, the concern and its event are stored
+// together or not at all, and an id claimed within the window stops a
+// second concern under it.
+func TestCreateClaimed(t *testing.T) {
+	t.Parallel()
+	const requestID = "3d9f1b2a-7c4e-4f60-9b1d-2e8a5c7f0a13"
+	at := time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC)
+	claim := concern.Claim{RequestID: requestID, Digest: []byte("digest"), At: at, Since: at.Add(-concern.RequestIDTTL)}
+	tests := []struct {
+		name string
+		// prepare arranges the second CreateClaimed, of the returned
+		// concern with the returned claim.
+		prepare func(t *testing.T, pool *pgxpool.Pool) (concern.Concern, concern.Claim)
+		// wantSecond says the second concern is stored (and the id names
+		// it); otherwise CreateClaimed fails, with wantErr when set.
+		wantSecond bool
+		wantErr    error
+		// want is the rows afterwards.
+		want       rowCounts
+		wantClaims int
+	}{
+		{
+			name: "id claimed",
+			prepare: func(*testing.T, *pgxpool.Pool) (concern.Concern, concern.Claim) {
+				return sampleConcern("AAAA-0002"), claim
+			},
+			wantErr: concern.ErrRequestClaimed, want: rowCounts{concerns: 1, outbox: 1}, wantClaims: 1,
+		},
+		{
+			name: "id claimed just inside the window",
+			prepare: func(*testing.T, *pgxpool.Pool) (concern.Concern, concern.Claim) {
+				later := claim
+				later.At, later.Since = at.Add(concern.RequestIDTTL-time.Microsecond), at.Add(-time.Microsecond)
+				return sampleConcern("AAAA-0002"), later
+			},
+			wantErr: concern.ErrRequestClaimed, want: rowCounts{concerns: 1, outbox: 1}, wantClaims: 1,
+		},
+		{
+			name: "expired id claimed again",
+			prepare: func(*testing.T, *pgxpool.Pool) (concern.Concern, concern.Claim) {
+				later := claim
+				later.At, later.Since = at.Add(concern.RequestIDTTL), at
+				return sampleConcern("AAAA-0002"), later
+			},
+			want: rowCounts{concerns: 2, outbox: 2}, wantClaims: 1, wantSecond: true,
+		},
+		{
+			name: "reference taken in the group",
+			prepare: func(*testing.T, *pgxpool.Pool) (concern.Concern, concern.Claim) {
+				other := claim
+				other.RequestID = "7e2a4c6d-1b3f-4a5e-8c7d-9f0e1a2b3c4d"
+				return sampleConcern("AAAA-0001"), other
+			},
+			wantErr: concern.ErrReferenceTaken, want: rowCounts{concerns: 1, outbox: 1}, wantClaims: 1,
+		},
+		{
+			name: "event cannot be written",
+			prepare: func(t *testing.T, pool *pgxpool.Pool) (concern.Concern, concern.Claim) {
+				_, err := pool.Exec(context.Background(), `
+					CREATE FUNCTION refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+					BEGIN RAISE EXCEPTION 'outbox refused by the test'; END; $$;
+					CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION refuse_outbox();`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				other := claim
+				other.RequestID = "7e2a4c6d-1b3f-4a5e-8c7d-9f0e1a2b3c4d"
+				return sampleConcern("AAAA-0002"), other
+			},
+			want: rowCounts{concerns: 1, outbox: 1}, wantClaims: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, pool := newStore(t)
+			ctx := context.Background()
+			first := sampleConcern("AAAA-0001")
+			if err := s.CreateClaimed(ctx, first, "h", "", claim); err != nil {
+				t.Fatal(err)
+			}
+			second, secondClaim := tt.prepare(t, pool)
+			err := s.CreateClaimed(ctx, second, "h", "", secondClaim)
+			if (err == nil) != tt.wantSecond || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Fatalf("second CreateClaimed = %v; want it stored (%v) or else %v", err, tt.wantSecond, tt.wantErr)
+			}
+			if got := countRows(t, pool); got != tt.want {
+				t.Errorf("rows = %+v; want %+v", got, tt.want)
+			}
+			claims, named := claimRows(t, pool, requestID)
+			want := first.ID
+			if tt.wantSecond {
+				want = second.ID
+			}
+			if claims != tt.wantClaims || named != want {
+				t.Errorf("%d request ids remembered, %s naming %q; want %d, naming %q", claims, requestID, named, tt.wantClaims, want)
+			}
+			if _, err := s.Get(ctx, second.Group, second.ID); tt.wantSecond != (err == nil) {
+				t.Errorf("Get of the second concern = %v; want it stored: %v", err, tt.wantSecond)
+			}
+		})
+	}
+}
