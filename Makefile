@@ -32,7 +32,7 @@ test: postgres-binaries $(BIN)/mailpit lint check-generated vet ## Run every mod
 	done
 
 .PHONY: chaos
-chaos: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Fault test: the whole system on durable PostgreSQL under load while each process, NATS and PostgreSQL fail in turn (about 15 minutes).
+chaos: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Fault test: the whole system on durable PostgreSQL under load while each process, NATS and PostgreSQL fail in turn (about eight minutes).
 	cd stack && GOWORK=off CHAOS=full go test -count=1 -timeout 60m -run '^TestChaos$$' -v ./chaos/
 
 .PHONY: bench
