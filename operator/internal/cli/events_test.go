@@ -156,16 +156,7 @@ func TestEvents(t *testing.T) {
 			if got.code != tc.wantCode {
 				t.Fatalf("exit status %d, want %d\nstdout: %s\nstderr: %s", got.code, tc.wantCode, got.stdout, got.stderr)
 			}
-			for _, s := range tc.wantStdout {
-				if !strings.Contains(got.stdout, s) {
-					t.Errorf("stdout lacks %q:\n%s", s, got.stdout)
-				}
-			}
-			for _, s := range tc.wantStderr {
-				if !strings.Contains(got.stderr, s) {
-					t.Errorf("stderr lacks %q:\n%s", s, got.stderr)
-				}
-			}
+			got.expect(t, tc.wantStdout, tc.wantStderr)
 			for name, f := range fakes {
 				calls := f.seen()[before[name]:]
 				if strings.Join(calls, " ") != strings.Join(tc.calls[name], " ") {
