@@ -21,7 +21,8 @@ import (
 type Effect func(ctx context.Context, tx pgx.Tx) error
 
 // Handler prepares an event's effect. It may call other services; it must not
-// change state itself. A nil Effect means the event needs nothing done.
+// change state itself. A nil Effect means the event needs nothing done; such
+// an event is acknowledged without being recorded in applied_events.
 //
 // Its error decides what becomes of the event (see Consumer): one that says
 // a dependency is unreachable (Consumer.Transient) is tried again within
@@ -277,6 +278,14 @@ func (c *Consumer) apply(ctx context.Context, msg Message) error {
 	effect, err := c.Handle(ctx, msg)
 	if err != nil {
 		return err
+	}
+	if effect == nil && msg.Attempts <= 1 {
+		// Nothing to do and no failures to forget: a transaction would
+		// only record that nothing was done, at the cost of a durable
+		// commit, and the event seen again needs nothing either (a
+		// Handler changes no state). Every case event reaches
+		// notification, which acts on few of them.
+		return nil
 	}
 	tx, err := c.Pool.Begin(ctx)
 	if err != nil {

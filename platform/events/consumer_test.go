@@ -56,6 +56,9 @@ func TestConsumerAppliesEachEventOnce(t *testing.T) {
 			if ev.GetConcern() == "groups/g1/concerns/flaky" && failOnce.CompareAndSwap(true, false) {
 				return nil, errors.New("a passing failure")
 			}
+			if ev.GetConcern() == "groups/g1/concerns/nothing" {
+				return nil, nil
+			}
 			return func(ctx context.Context, tx pgx.Tx) error {
 				_, err := tx.Exec(ctx, `INSERT INTO effects VALUES ($1)`, ev.GetConcern())
 				return err
@@ -93,6 +96,27 @@ func TestConsumerAppliesEachEventOnce(t *testing.T) {
 	}
 	testenv.Eventually(t, 30*time.Second, "three effects, the flaky one after a retry", func() bool { return count() == 3 })
 
+	// An event that needs nothing is acknowledged without a transaction, so
+	// without a row in applied_events.
+	cons, err := js.Consumer(ctx, ns.Stream(), "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const nothing = "00000000-0000-4000-8000-000000000004"
+	handledBefore := handled.Load()
+	publish("groups/g1/concerns/nothing", nothing)
+	testenv.Eventually(t, 10*time.Second, "the event that needs nothing acknowledged", func() bool {
+		info, err := cons.Info(ctx)
+		return err == nil && info.NumAckPending == 0 && info.NumPending == 0 && handled.Load() > handledBefore
+	})
+	var recorded bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM applied_events WHERE event_id = $1)`, nothing).Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
+	if recorded {
+		t.Error("an event that needs nothing was recorded as applied")
+	}
+
 	// The same event again, as after a crash between the effect's commit and
 	// the ack: JetStream's duplicate window is shortened so that it stores
 	// the repeat, and the consumer must acknowledge it without a second effect.
@@ -119,10 +143,6 @@ func TestConsumerAppliesEachEventOnce(t *testing.T) {
 		ack, err := js.PublishMsg(ctx, msg)
 		return err == nil && !ack.Duplicate
 	})
-	cons, err := js.Consumer(ctx, ns.Stream(), "svc")
-	if err != nil {
-		t.Fatal(err)
-	}
 	testenv.Eventually(t, 10*time.Second, "the repeated event acknowledged", func() bool {
 		info, err := cons.Info(ctx)
 		return err == nil && info.NumAckPending == 0 && info.NumPending == 0
