@@ -27,15 +27,12 @@ import (
 
 	"github.com/ipnmediation/disputes/operator/demo"
 	"github.com/ipnmediation/disputes/platform/events"
-	"github.com/ipnmediation/disputes/platform/localpg"
 	"github.com/ipnmediation/disputes/platform/testenv"
-	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/stack/launch"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/grpc"
 )
 
 // clientCounts are the numbers of concurrent clients measured.
@@ -204,7 +201,10 @@ func startSystem(b *testing.B) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
-	ports := freePorts(b, 9)
+	ports, err := launch.FreePorts(9)
+	if err != nil {
+		b.Fatal(err)
+	}
 	infra, err := launch.StartInfra(ctx, dataDir, "", "", "", launch.InfraPorts{
 		Postgres: ports[0], NATS: ports[1], SMTP: ports[2], MailViewer: ports[3]})
 	if err != nil {
@@ -247,16 +247,7 @@ func startSystem(b *testing.B) *env {
 	if err := e.sys.StartAll(ctx); err != nil {
 		b.Fatal(err)
 	}
-	creds, err := e.sys.Credentials()
-	if err != nil {
-		b.Fatal(err)
-	}
-	conn, err := grpc.NewClient(e.sys.Addr("directory"), grpc.WithTransportCredentials(creds))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := demo.Load(ctx, directoryv1.NewDirectoryServiceClient(conn), e.sys.OperatorToken); err != nil {
+	if _, err := e.sys.LoadDemo(ctx); err != nil {
 		b.Fatal(err)
 	}
 	if e.pool, err = pgxpool.New(context.Background(), infra.DatabaseURL); err != nil {
@@ -275,21 +266,6 @@ func startSystem(b *testing.B) *env {
 	e.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
 		MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}
 	return e
-}
-
-// freePorts returns n distinct free ports.
-func freePorts(b *testing.B, n int) []int {
-	var ports []int
-	for len(ports) < n {
-		p, err := localpg.FreePort()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !slices.Contains(ports, p) {
-			ports = append(ports, p)
-		}
-	}
-	return ports
 }
 
 // settle waits until the system has done with the concerns registered so

@@ -13,10 +13,8 @@ import (
 	"github.com/ipnmediation/disputes/operator/demo"
 	"github.com/ipnmediation/disputes/platform/localpg"
 	"github.com/ipnmediation/disputes/platform/testenv"
-	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/stack/launch"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/grpc"
 )
 
 // The promises the test holds the system to.
@@ -165,7 +163,10 @@ func start(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{pgDir: filepath.Join(data, "pg"), logDir: filepath.Join(data, "logs")}
-	ports := freePorts(t, 9)
+	ports, err := launch.FreePorts(9)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.infra, err = launch.StartInfra(ctx, data, "", "", "", launch.InfraPorts{Postgres: ports[0], NATS: ports[1], SMTP: ports[2], MailViewer: ports[3]})
 	if err != nil {
 		t.Fatal(err)
@@ -206,16 +207,7 @@ func start(t *testing.T) *harness {
 	if err := h.sys.StartAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	creds, err := h.sys.Credentials()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(h.sys.Addr("directory"), grpc.WithTransportCredentials(creds))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	loaded, err := demo.Load(ctx, directoryv1.NewDirectoryServiceClient(conn), h.sys.OperatorToken)
+	loaded, err := h.sys.LoadDemo(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,22 +219,6 @@ func start(t *testing.T) *harness {
 	}
 	t.Cleanup(h.db.Close)
 	return h
-}
-
-// freePorts returns n distinct free ports.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for len(ports) < n {
-		p, err := localpg.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Contains(ports, p) {
-			ports = append(ports, p)
-		}
-	}
-	return ports
 }
 
 // kill kills the process with SIGKILL, as a crash would, and starts it

@@ -8,12 +8,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/ipnmediation/disputes/operator/demo"
-	"github.com/ipnmediation/disputes/platform/localpg"
 	"github.com/ipnmediation/disputes/platform/testclock"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
@@ -54,15 +52,9 @@ type systemOptions struct {
 // freePorts returns five distinct free ports for one system.
 func freePorts(t testing.TB) launch.Ports {
 	t.Helper()
-	var ports []int
-	for len(ports) < 5 {
-		p, err := localpg.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Contains(ports, p) {
-			ports = append(ports, p)
-		}
+	ports, err := launch.FreePorts(5)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return launch.Ports{Directory: ports[0], Intake: ports[1], Casework: ports[2], Notification: ports[3], Gateway: ports[4]}
 }

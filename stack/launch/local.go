@@ -83,7 +83,7 @@ func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
 		}
 	}()
 
-	creds, err := loadDemo(ctx, sys)
+	creds, err := sys.LoadDemo(ctx)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,10 @@ func operatorToken(o LocalOptions) (string, error) {
 	return token, nil
 }
 
-func loadDemo(ctx context.Context, sys *System) ([]demo.Credential, error) {
+// LoadDemo creates the demo group in the running system's directory when it
+// is missing, over gRPC as the launcher's own calls go, and returns its
+// members' fresh access tokens.
+func (sys *System) LoadDemo(ctx context.Context) ([]demo.Credential, error) {
 	creds, err := sys.Credentials()
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/grpcserver/devcerts"
+	"github.com/ipnmediation/disputes/platform/localpg"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -151,6 +153,22 @@ func RandomSecret() string {
 }
 
 func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+
+// FreePorts returns n distinct free ports on 127.0.0.1, for a system (and
+// its infrastructure) that must not meet make run's or another test's.
+func FreePorts(n int) ([]int, error) {
+	var ports []int
+	for len(ports) < n {
+		p, err := localpg.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	return ports, nil
+}
 
 // Addr is where the named service or the gateway listens.
 func (s *System) Addr(name string) string {
