@@ -259,6 +259,21 @@ var errParked = errors.New("event is parked")
 // apply applies an event delivered by JetStream, unless it has been applied
 // or parked before.
 func (c *Consumer) apply(ctx context.Context, msg Message) error {
+	return c.applyOnce(ctx, msg, false)
+}
+
+// applyParked applies a parked event and removes it from the park in the
+// same transaction; an event applied before (by another replica, or by a
+// retry that won a race) is only removed.
+func (c *Consumer) applyParked(ctx context.Context, msg Message) error {
+	return c.applyOnce(ctx, msg, true)
+}
+
+// applyOnce is apply, or applyParked when fromPark: the one idempotent path
+// by which an event's effect is committed together with the record that it
+// was applied, and with the clearing of what the event left behind (its
+// park, or the failures counted on earlier deliveries).
+func (c *Consumer) applyOnce(ctx context.Context, msg Message, fromPark bool) error {
 	if err := checkID(msg.ID); err != nil {
 		return err
 	}
@@ -270,33 +285,47 @@ func (c *Consumer) apply(ctx context.Context, msg Message) error {
 		return fmt.Errorf("check applied: %w", err)
 	}
 	switch {
+	case fromPark:
 	case applied:
 		return nil
 	case parked:
 		return errParked
 	}
-	effect, err := c.Handle(ctx, msg)
-	if err != nil {
-		return err
-	}
-	if effect == nil && msg.Attempts <= 1 {
-		// Nothing to do and no failures to forget: a transaction would
-		// only record that nothing was done, at the cost of a durable
-		// commit, and the event seen again needs nothing either (a
-		// Handler changes no state). Every case event reaches
-		// notification, which acts on few of them.
-		return nil
+	var effect Effect
+	if !applied {
+		var err error
+		if effect, err = c.Handle(ctx, msg); err != nil {
+			return err
+		}
+		if effect == nil && !fromPark && msg.Attempts <= 1 {
+			// Nothing to do and nothing to clear: a transaction would
+			// only record that nothing was done, at the cost of a durable
+			// commit, and the event seen again needs nothing either (a
+			// Handler changes no state). Every case event reaches
+			// notification, which acts on few of them.
+			return nil
+		}
 	}
 	tx, err := c.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
-	fresh, err := c.record(ctx, tx, msg, effect)
-	if err != nil || !fresh {
-		return err
+	if !applied {
+		fresh, err := c.record(ctx, tx, msg, effect)
+		if err != nil {
+			return err
+		}
+		if !fresh && !fromPark {
+			return nil // applied meanwhile by another replica
+		}
 	}
-	if msg.Attempts > 1 {
+	switch {
+	case fromPark:
+		if _, err := tx.Exec(ctx, `DELETE FROM parked_events WHERE consumer = $1 AND event_id = $2`, c.Name, msg.ID); err != nil {
+			return fmt.Errorf("unpark: %w", err)
+		}
+	case msg.Attempts > 1:
 		// Only an event delivered before can have failures counted.
 		if _, err := tx.Exec(ctx, `DELETE FROM event_failures WHERE consumer = $1 AND event_id = $2`, c.Name, msg.ID); err != nil {
 			return fmt.Errorf("forget failures: %w", err)

@@ -185,43 +185,6 @@ func (c *Consumer) retry(ctx context.Context, p Parked, payload []byte) (Retried
 	return Retried{Parked: &after}, nil
 }
 
-// applyParked applies a parked event and removes it from the park in the
-// same transaction; an event applied before (by another replica, or by a
-// retry that won a race) is only removed.
-func (c *Consumer) applyParked(ctx context.Context, msg Message) error {
-	if err := checkID(msg.ID); err != nil {
-		return err
-	}
-	var applied bool
-	if err := c.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM applied_events WHERE consumer = $1 AND event_id = $2)`, c.Name, msg.ID).Scan(&applied); err != nil {
-		return fmt.Errorf("check applied: %w", err)
-	}
-	var effect Effect
-	if !applied {
-		var err error
-		if effect, err = c.Handle(ctx, msg); err != nil {
-			return err
-		}
-	}
-	tx, err := c.Pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
-	if !applied {
-		if _, err := c.record(ctx, tx, msg, effect); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM parked_events WHERE consumer = $1 AND event_id = $2`, c.Name, msg.ID); err != nil {
-		return fmt.Errorf("unpark: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
 // retryNow claims the consumer's parked event eventID, due or not, and
 // tries it; ok is false when the consumer has not parked it.
 func (c *Consumer) retryNow(ctx context.Context, eventID string) (Retried, bool, error) {
