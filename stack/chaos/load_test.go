@@ -83,44 +83,42 @@ func newLoad(base, adminToken string) *load {
 // until ctx is done. Concerns still unacknowledged then go on being retried
 // until finish is done; wait waits for them.
 func (l *load) run(ctx, finish context.Context, rate float64) {
-	l.wg.Add(2)
-	go func() {
-		defer l.wg.Done()
-		tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				r := newConcernRequest()
-				l.mu.Lock()
-				l.reqs = append(l.reqs, r)
-				l.mu.Unlock()
-				l.wg.Add(1)
-				go func() {
-					defer l.wg.Done()
-					l.send(finish, r)
-				}()
-			}
+	l.every(ctx, time.Duration(float64(time.Second)/rate), func() {
+		r := newConcernRequest()
+		l.mu.Lock()
+		l.reqs = append(l.reqs, r)
+		l.mu.Unlock()
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			l.send(finish, r)
+		}()
+	})
+	l.every(ctx, 200*time.Millisecond, func() {
+		a, _ := l.exchange(ctx, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases?pageSize=1", l.adminToken, nil)
+		if ctx.Err() != nil && a.status == 0 {
+			return // cut short by the end of the load, not by the system
 		}
-	}()
+		l.mu.Lock()
+		l.reads = append(l.reads, a)
+		l.mu.Unlock()
+	})
+}
+
+// every calls do every d, in a goroutine that wait waits for, until ctx is
+// done.
+func (l *load) every(ctx context.Context, d time.Duration, do func()) {
+	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		tick := time.NewTicker(200 * time.Millisecond)
+		tick := time.NewTicker(d)
 		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				a, _ := l.exchange(ctx, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases?pageSize=1", l.adminToken, nil)
-				if ctx.Err() != nil && a.status == 0 {
-					continue // cut short by the end of the load, not by the system
-				}
-				l.mu.Lock()
-				l.reads = append(l.reads, a)
-				l.mu.Unlock()
+				do()
 			}
 		}
 	}()
