@@ -269,3 +269,28 @@ func RefuseConnections(t testing.TB, ctx context.Context, url string) (restore f
 	t.Cleanup(restore)
 	return restore
 }
+
+// OpenTempDir returns a new folder under the system's temporary folder that
+// other users may enter, which t.TempDir's may not: as root, a private
+// PostgreSQL cluster runs as the postgres user, which must reach its data
+// there (or localpg keeps the cluster under that user's home, where it would
+// outlive the test). It is removed when the test ends, unless the test
+// failed, so that the logs in it can be read; its name is logged then.
+func OpenTempDir(t testing.TB, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kept %s for its logs", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	})
+	return dir
+}

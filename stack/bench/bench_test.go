@@ -182,22 +182,8 @@ func startSystem(b *testing.B) *env {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Not b.TempDir: that folder is closed to other users, and as root the
-	// cluster runs as postgres, which must reach it (or localpg keeps the
-	// cluster under that user's home, where it would outlive the run).
-	dataDir, err := os.MkdirTemp("", "disputes-bench-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.Chmod(dataDir, 0o755); err != nil {
-		b.Fatal(err)
-	}
+	dataDir := testenv.OpenTempDir(b, "disputes-bench-")
 	e := &env{dataDir: dataDir}
-	b.Cleanup(func() {
-		if !b.Failed() {
-			os.RemoveAll(dataDir)
-		}
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 

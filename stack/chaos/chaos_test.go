@@ -33,7 +33,6 @@ type harness struct {
 	infra   *launch.Infra
 	sys     *launch.System
 	pgDir   string
-	logDir  string
 	db      *pgxpool.Pool
 	members int
 	// adminCreds are the demo members' tokens.
@@ -153,16 +152,8 @@ func start(t *testing.T) *harness {
 	if err := launch.Build(ctx, root, bin); err != nil {
 		t.Fatal(err)
 	}
-	// Not t.TempDir: the postgres user must be able to enter it when the
-	// test runs as root.
-	data, err := os.MkdirTemp("", "disputes-chaos-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{pgDir: filepath.Join(data, "pg"), logDir: filepath.Join(data, "logs")}
+	data := testenv.OpenTempDir(t, "disputes-chaos-")
+	h := &harness{pgDir: filepath.Join(data, "pg")}
 	ports, err := launch.FreePorts(9)
 	if err != nil {
 		t.Fatal(err)
@@ -175,11 +166,6 @@ func start(t *testing.T) *harness {
 		h.infra.Stop()
 		if h.infra.Postgres != nil {
 			_ = h.infra.Postgres.Remove()
-		}
-		if !t.Failed() {
-			os.RemoveAll(data)
-		} else {
-			t.Logf("logs kept in %s", h.logDir)
 		}
 	})
 	h.sys = &launch.System{
