@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 
@@ -88,5 +89,48 @@ func TestLinkGroupSeesCaseOnlyOnceInformed(t *testing.T) {
 	entries, err := link.ListTimelineEntries(ctx, &caseworkv1.ListTimelineEntriesRequest{Parent: w.name})
 	if err != nil || len(entries.GetTimelineEntries()) != 1 || entries.GetTimelineEntries()[0].GetStep() != "inform_link_groups" {
 		t.Errorf("the link group's timeline once informed: %v %v", entries, err)
+	}
+}
+
+// TestLinkGroupSeesItsOwnNextSteps: a link group's progress summary lists
+// the next steps it may take itself, and no other: none until the LP has
+// reported progress, then its own issue (repeatable, so still there after
+// it raised one), while the LP sees the group's next steps too; nothing
+// once the case is closed.
+func TestLinkGroupSeesItsOwnNextSteps(t *testing.T) {
+	t.Parallel()
+	e := startCasework(t)
+	w := e.openWalk(t, "NEXT"+strings.ToUpper(uuid.NewString()[:8]))
+	w.do(t, "nominate_spt", "accept_spt", "appoint", "inform", "propose_group", "availability", "confirm_group",
+		"offer_client", "accept_client", "write", "approve", "convey", "respond", "relay", "not_resolved")
+
+	steps := func(c *caseworkv1.Case) map[string]bool {
+		out := map[string]bool{}
+		for _, n := range c.GetNextSteps() {
+			out[n.GetStep()] = n.GetCallerMayTake()
+		}
+		return out
+	}
+	issue := map[string]bool{"record_link_group_issue": true}
+	tests := []struct {
+		name string
+		// before are the scripted steps taken first.
+		before []string
+		want   map[string]bool
+	}{
+		{"before the LP reports progress", nil, map[string]bool{}},
+		{"once the LP has reported progress", []string{"report"}, issue},
+		{"after raising an issue", []string{"issue"}, issue},
+		{"once the case is closed", []string{"group_decision", "close_unresolved"}, map[string]bool{}},
+	}
+	for _, tc := range tests { // in order: each goes on from the last
+		w.do(t, tc.before...)
+		c := w.get(t, asLinkGroup)
+		if got := steps(c); !c.GetProgressSummary() || !maps.Equal(got, tc.want) {
+			t.Errorf("%s: the link group's next steps are %v (summary %v), want %v", tc.name, got, c.GetProgressSummary(), tc.want)
+		}
+		if lp := steps(w.get(t, asLP)); len(tc.want) > 0 && (len(lp) <= len(tc.want) || !lp["record_link_group_issue"]) {
+			t.Errorf("%s: the LP's next steps are %v; the test wants the link group's to be fewer", tc.name, lp)
+		}
 	}
 }

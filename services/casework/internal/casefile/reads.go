@@ -87,7 +87,11 @@ func (s *Service) view(c Case, cl caller, now time.Time) View {
 		// whose case it is.
 		v.Summary = true
 		v.Case.Concern, v.Case.Reference, v.Case.Therapist, v.Case.Roles = "", "", "", Roles{}
-		v.Case.Statement, v.Next = "", nil
+		// Of the next steps, only those the link group may take itself
+		// (its own issue, once the LP has reported progress): what the
+		// others must do next would tell it more than a summary does.
+		v.Case.Statement = ""
+		v.Next = slices.DeleteFunc(v.Next, func(n NextStep) bool { return !n.CallerMay })
 	}
 	return v
 }
