@@ -103,6 +103,13 @@ func (f *fakeIntake) put(c *intakev1.Concern) {
 	f.concerns[c.GetName()] = proto.Clone(c).(*intakev1.Concern)
 }
 
+// forget drops a concern, as intake does once casework has purged its case.
+func (f *fakeIntake) forget(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.concerns, name)
+}
+
 func (f *fakeIntake) GetConcern(ctx context.Context, req *intakev1.GetConcernRequest) (*intakev1.Concern, error) {
 	if err := checkCaller(ctx); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/ipnmediation/disputes/platform/names"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,10 @@ func TestPurgeAfterRetention(t *testing.T) {
 	if n := e.count(t, `SELECT count(*) FROM case_statistics WHERE group_id = 'riverside' AND outcome = 'WITHDRAWN' AND NOT escalated`); n != 1 {
 		t.Errorf("%d statistics rows for the purged case, want 1", n)
 	}
+	// Intake forgets the concern on CasePurged; until it has, the case
+	// would read as one being opened.
+	concern, _ := names.ConcernOfCase(closed.name)
+	e.intake.forget(concern)
 	_, err := closed.clients[asOther].GetCase(ctx, &caseworkv1.GetCaseRequest{Name: closed.name})
 	wantCode(t, "the purged case", err, codes.NotFound, "CASE_NOT_FOUND", "")
 

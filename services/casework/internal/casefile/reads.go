@@ -96,21 +96,6 @@ func (s *Service) view(c Case, cl caller, now time.Time) View {
 	return v
 }
 
-// targetClock is a target's clock. It stops when the target is met (met
-// not zero) or, failing that, when the case closed (closed not zero).
-func targetClock(registered, deadline, met, closed, now time.Time) Clock {
-	at := now
-	switch {
-	case !met.IsZero():
-		at = met
-	case !closed.IsZero():
-		at = closed
-	}
-	c := ClockAt(registered, deadline, at)
-	c.Met = met
-	return c
-}
-
 // resolvedAt is when the case met its overall target: when it closed
 // resolved; zero otherwise.
 func resolvedAt(c Case) time.Time {
@@ -134,6 +119,13 @@ func (s *Service) load(ctx context.Context, name string) (Case, caller, error) {
 		if auth.FromContext(ctx).Kind == auth.Anonymous {
 			return Case{}, caller{}, auth.ErrUnauthenticated()
 		}
+		opening, err := s.opening(ctx, group, id)
+		if err != nil {
+			return Case{}, caller{}, err
+		}
+		if opening {
+			return Case{}, caller{}, caseOpening(name)
+		}
 		return Case{}, caller{}, caseNotFound(name)()
 	}
 	if err != nil {
@@ -141,6 +133,40 @@ func (s *Service) load(ctx context.Context, name string) (Case, caller, error) {
 	}
 	cl, err := s.callerOf(ctx, c, name)
 	return c, cl, err
+}
+
+// opening reports whether the case groups/{g}/cases/{id}, which casework
+// does not have, is one it is about to open: its concern is registered (a
+// case takes its concern's id) and the caller is someone who will see it,
+// the client of that concern or a member of the group. Anyone else is told
+// the case does not exist, as for any case they may not see.
+func (s *Service) opening(ctx context.Context, group, id string) (bool, error) {
+	concern := group + "/concerns/" + id
+	p := auth.FromContext(ctx)
+	switch {
+	case p.Kind == auth.Client:
+		// The client's session names their concern: nothing to ask.
+		return p.Concern == concern, nil
+	case p.InGroup(group):
+		// A member who followed the e-mail about a new concern faster
+		// than the event reached casework.
+		_, found, err := s.Intake.Concern(ctx, concern)
+		if err != nil {
+			return false, fmt.Errorf("ask intake for %s: %w", concern, err)
+		}
+		return found, nil
+	}
+	return false, nil
+}
+
+// caseOpening is the answer for a case that is registered but not opened
+// yet: it comes within a second or two, so the caller is told to try again
+// rather than that there is no such case.
+func caseOpening(name string) *fault.Error {
+	return &fault.Error{Kind: fault.NotFound, Reason: "CASE_OPENING",
+		Message:    "the case is being opened; try again in a moment",
+		Metadata:   map[string]string{"case": name},
+		RetryDelay: time.Second}
 }
 
 // Get returns the named case (groups/{g}/cases/{id}) as the caller may see

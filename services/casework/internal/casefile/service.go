@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/names"
 	"github.com/ipnmediation/disputes/services/casework/internal/procedure"
 )
 
@@ -184,6 +184,13 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 	if !ok || group != r.Group {
 		return nil, unusableEvent("EVENT_MALFORMED", "the event does not name a concern of its group")
 	}
+	// The case takes its concern's id, so that intake can name it to the
+	// client before it is opened here (names.CaseOfConcern).
+	caseName, _ := names.CaseOfConcern(r.Concern)
+	_, id, ok := splitCaseName(caseName)
+	if !ok {
+		return nil, unusableEvent("EVENT_MALFORMED", "the event's concern id is not a UUID")
+	}
 	opened, err := s.Store.HasCaseFor(ctx, r.Concern)
 	if err != nil {
 		return nil, fmt.Errorf("look for a case of %s: %w", r.Concern, err)
@@ -217,7 +224,7 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 	registered := dbTime(concern.RegisterTime)
 	return &Opening{
 		Case: Case{
-			ID:                    uuid.NewString(),
+			ID:                    id,
 			Group:                 group,
 			Concern:               concern.Name,
 			Reference:             concern.Reference,

@@ -71,14 +71,15 @@ func TestOpenFromConcern(t *testing.T) {
 			Confidential: Confidential{Description: "what happened", ClientName: "Sam", ClientEmail: "sam@example.org"}}
 	}
 	const (
-		fresh      = "groups/riverside/concerns/fresh"
-		taken      = "groups/riverside/concerns/taken"
-		hillside   = "groups/hillside/concerns/h1"
-		westdale   = "groups/westdale/concerns/w1"
-		oddgroup   = "groups/oddgroup/concerns/o1"
-		elsewhere  = "groups/riverside/concerns/about-someone-elsewhere"
-		nowhere    = "groups/nowhere/concerns/n1"
-		unknownOne = "groups/riverside/concerns/unknown"
+		fresh      = "groups/riverside/concerns/00000000-0000-4000-8000-000000000001"
+		taken      = "groups/riverside/concerns/00000000-0000-4000-8000-000000000002"
+		hillside   = "groups/hillside/concerns/00000000-0000-4000-8000-000000000003"
+		westdale   = "groups/westdale/concerns/00000000-0000-4000-8000-000000000004"
+		oddgroup   = "groups/oddgroup/concerns/00000000-0000-4000-8000-000000000005"
+		elsewhere  = "groups/riverside/concerns/00000000-0000-4000-8000-000000000006"
+		nowhere    = "groups/nowhere/concerns/00000000-0000-4000-8000-000000000007"
+		unknownOne = "groups/riverside/concerns/00000000-0000-4000-8000-000000000008"
+		notUUID    = "groups/riverside/concerns/not-a-uuid"
 	)
 	svc := &Service{
 		Store: memoryStore{cases: map[string]Case{"c1": {ID: "c1", Group: "groups/riverside", Concern: taken}}},
@@ -115,6 +116,7 @@ func TestOpenFromConcern(t *testing.T) {
 		{name: "concern already has a case", reg: Registration{"groups/riverside", taken}, wantNil: true},
 		{name: "concern of another group than the event's", reg: Registration{"groups/riverside", hillside}, wantReason: "EVENT_MALFORMED"},
 		{name: "not a concern name", reg: Registration{"groups/riverside", "groups/riverside/cases/x"}, wantReason: "EVENT_MALFORMED"},
+		{name: "a concern id that is not a UUID", reg: Registration{"groups/riverside", notUUID}, wantReason: "EVENT_MALFORMED"},
 		{name: "concern intake does not know", reg: Registration{"groups/riverside", unknownOne}, wantReason: "EVENT_CONCERN_UNKNOWN"},
 		{name: "practitioner of another group", reg: Registration{"groups/riverside", elsewhere}, wantReason: "EVENT_CONCERN_INCONSISTENT"},
 		{name: "group the directory does not know", reg: Registration{"groups/nowhere", nowhere}, wantReason: "EVENT_GROUP_UNKNOWN"},
@@ -141,7 +143,7 @@ func TestOpenFromConcern(t *testing.T) {
 			}
 			want := dbTime(registered)
 			c := o.Case
-			if _, err := uuid.Parse(c.ID); err != nil || c.Group != tt.reg.Group || c.Concern != tt.reg.Concern ||
+			if c.Name() != strings.Replace(tt.reg.Concern, "/concerns/", "/cases/", 1) || c.Group != tt.reg.Group || c.Concern != tt.reg.Concern ||
 				c.Phase != Registered || c.Version != 1 || c.Reference != "K7QM-3XRD" ||
 				!strings.HasPrefix(c.Therapist, tt.reg.Group+"/members/") {
 				t.Errorf("case = %+v", c)
@@ -168,9 +170,13 @@ func TestGetAccess(t *testing.T) {
 	name := "groups/riverside/cases/" + id
 	registered := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	now := registered.Add(24 * time.Hour)
+	// A concern registered whose case casework has not opened yet.
+	openingID := uuid.NewString()
+	opening := "groups/riverside/cases/" + openingID
 	svc := &Service{
 		Store: memoryStore{cases: map[string]Case{id: {ID: id, Group: "groups/riverside", Phase: Registered,
 			RegisterTime: registered, Deadline: registered.Add(eightWeeks), Version: 1, Procedure: procedures.Default}}},
+		Intake:     intakeStub{"groups/riverside/concerns/" + openingID: {Name: "groups/riverside/concerns/" + openingID}},
 		Procedures: testCatalogue(t),
 		Now:        func() time.Time { return now },
 	}
@@ -180,14 +186,20 @@ func TestGetAccess(t *testing.T) {
 		caseName string
 		wantKind fault.Kind
 		wantOK   bool
+		// wantReason is the ErrorInfo reason of a refusal, when it matters.
+		wantReason string
 	}{
-		{"member of the group", auth.Principal{Kind: auth.Member, Member: "groups/riverside/members/a", Group: "groups/riverside"}, name, 0, true},
-		{"operator", auth.Principal{Kind: auth.Operator}, name, 0, true},
-		{"member of another group", auth.Principal{Kind: auth.Member, Member: "groups/hillside/members/b", Group: "groups/hillside"}, name, fault.NotFound, false},
-		{"anonymous", auth.Principal{}, name, fault.Unauthenticated, false},
-		{"another service", auth.Principal{Kind: auth.Service, Service: "intake"}, name, fault.PermissionDenied, false},
-		{"the notifier", auth.Principal{Kind: auth.Service, Service: "notification"}, name, 0, true},
-		{"member, unknown case", auth.Principal{Kind: auth.Member, Group: "groups/riverside"}, "groups/riverside/cases/" + uuid.NewString(), fault.NotFound, false},
+		{"member of the group", auth.Principal{Kind: auth.Member, Member: "groups/riverside/members/a", Group: "groups/riverside"}, name, 0, true, ""},
+		{"operator", auth.Principal{Kind: auth.Operator}, name, 0, true, ""},
+		{"member of another group", auth.Principal{Kind: auth.Member, Member: "groups/hillside/members/b", Group: "groups/hillside"}, name, fault.NotFound, false, "CASE_NOT_FOUND"},
+		{"anonymous", auth.Principal{}, name, fault.Unauthenticated, false, ""},
+		{"another service", auth.Principal{Kind: auth.Service, Service: "intake"}, name, fault.PermissionDenied, false, ""},
+		{"the notifier", auth.Principal{Kind: auth.Service, Service: "notification"}, name, 0, true, ""},
+		{"member, unknown case", auth.Principal{Kind: auth.Member, Group: "groups/riverside"}, "groups/riverside/cases/" + uuid.NewString(), fault.NotFound, false, "CASE_NOT_FOUND"},
+		{"member, a case being opened", auth.Principal{Kind: auth.Member, Group: "groups/riverside"}, opening, fault.NotFound, false, "CASE_OPENING"},
+		{"its client, the case being opened", auth.Principal{Kind: auth.Client, Group: "groups/riverside", Concern: "groups/riverside/concerns/" + openingID}, opening, fault.NotFound, false, "CASE_OPENING"},
+		{"another client, a case being opened", auth.Principal{Kind: auth.Client, Group: "groups/riverside", Concern: "groups/riverside/concerns/" + uuid.NewString()}, opening, fault.NotFound, false, "CASE_NOT_FOUND"},
+		{"member of another group, a case being opened", auth.Principal{Kind: auth.Member, Group: "groups/hillside"}, opening, fault.NotFound, false, "CASE_NOT_FOUND"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,6 +216,9 @@ func TestGetAccess(t *testing.T) {
 			}
 			if !fault.IsKind(err, tt.wantKind) {
 				t.Errorf("error = %v; want kind %v", err, tt.wantKind)
+			}
+			if fe, _ := fault.As(err); tt.wantReason != "" && fe.Reason != tt.wantReason {
+				t.Errorf("error = %v; want reason %s", err, tt.wantReason)
 			}
 		})
 	}

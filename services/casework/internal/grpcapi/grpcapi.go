@@ -158,15 +158,30 @@ func caseToProto(v casefile.View) *caseworkv1.Case {
 
 func clockToProto(c casefile.Clock) *caseworkv1.Clock {
 	out := &caseworkv1.Clock{
-		Deadline:  timestamppb.New(c.Deadline),
-		Elapsed:   durationpb.New(c.Elapsed),
-		Remaining: durationpb.New(c.Remaining),
-		Overdue:   c.Overdue,
+		Deadline:    timestamppb.New(c.Deadline),
+		Elapsed:     durationpb.New(c.Elapsed),
+		Remaining:   durationpb.New(c.Remaining),
+		Overdue:     c.Overdue,
+		State:       clockStates[c.State],
+		StartTime:   timestamppb.New(c.Start),
+		DaysLeft:    int32(c.DaysLeft),
+		DaysOverdue: int32(c.DaysOverdue),
 	}
 	if !c.Met.IsZero() {
 		out.MetTime = timestamppb.New(c.Met)
 	}
+	if !c.Stop.IsZero() {
+		out.StopTime = timestamppb.New(c.Stop)
+	}
 	return out
+}
+
+// clockStates maps the domain's clock states to the API's.
+var clockStates = map[casefile.ClockState]caseworkv1.Clock_State{
+	casefile.ClockRunning: caseworkv1.Clock_STATE_RUNNING,
+	casefile.ClockMet:     caseworkv1.Clock_STATE_MET,
+	casefile.ClockMissed:  caseworkv1.Clock_STATE_MISSED,
+	casefile.ClockStopped: caseworkv1.Clock_STATE_STOPPED,
 }
 
 // encodeSeqToken makes a timeline position opaque: base64url of "t<seq>".

@@ -77,6 +77,9 @@ func TestClientSessions(t *testing.T) {
 					if !strings.HasPrefix(got.GetToken(), auth.ClientSessionPrefix) || got.GetConcern() != created.GetName() {
 						t.Errorf("session %v; want an ipncs_ token for %s", got, created.GetName())
 					}
+					if want := strings.Replace(created.GetName(), "/concerns/", "/cases/", 1); got.GetCase() != want || created.GetCase() != want {
+						t.Errorf("session names case %q, the concern's answer %q; want %q", got.GetCase(), created.GetCase(), want)
+					}
 					if d := time.Until(got.GetExpireTime().AsTime()); d < 59*time.Minute || d > time.Hour {
 						t.Errorf("session ends in %v; want CLIENT_SESSION_TTL, 1h", d)
 					}

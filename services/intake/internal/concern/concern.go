@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ipnmediation/disputes/platform/names"
 	"log/slog"
 	"strings"
 	"time"
@@ -60,6 +61,14 @@ type Concern struct {
 
 // Name is the concern's resource name, groups/{group}/concerns/{id}.
 func (c Concern) Name() string { return c.Group + "/concerns/" + c.ID }
+
+// Case is the name of the case the concern becomes,
+// groups/{group}/cases/{id}: casework opens it under the concern's id (see
+// names.CaseOfConcern), so it is known from the first answer.
+func (c Concern) Case() string {
+	name, _ := names.CaseOfConcern(c.Name())
+	return name
+}
 
 // GroupID is the last part of the group's resource name.
 func (c Concern) GroupID() string { return strings.TrimPrefix(c.Group, "groups/") }

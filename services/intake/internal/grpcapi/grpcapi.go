@@ -8,6 +8,7 @@ import (
 
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/names"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
@@ -75,7 +76,8 @@ func (s *Server) CreateClientSession(ctx context.Context, req *intakev1.CreateCl
 	if err != nil {
 		return nil, err
 	}
-	return &intakev1.ClientSession{Token: issued.Token, ExpireTime: timestamppb.New(issued.ExpireTime), Concern: issued.Concern}, nil
+	caseName, _ := names.CaseOfConcern(issued.Concern)
+	return &intakev1.ClientSession{Token: issued.Token, ExpireTime: timestamppb.New(issued.ExpireTime), Concern: issued.Concern, Case: caseName}, nil
 }
 
 // AuthenticateClient implements intakev1.IntakeServiceServer.
@@ -126,6 +128,7 @@ func concernToProto(c concern.Concern) *intakev1.Concern {
 		},
 		Reference:  c.Reference,
 		CreateTime: timestamppb.New(c.CreateTime),
+		Case:       c.Case(),
 	}
 }
 

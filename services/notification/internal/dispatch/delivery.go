@@ -6,7 +6,11 @@
 package dispatch
 
 import (
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/ipnmediation/disputes/platform/names"
 )
 
 // State is how far a delivery got.
@@ -85,7 +89,7 @@ const (
 // that the recipient can find it: the case when there is one, else the
 // incoming notice, the delivery log or the concern.
 func (f Facts) Reference() string {
-	if c := f[FactCase]; c != "" {
+	if c := f.Case(); c != "" {
 		return c
 	}
 	if n := f[FactIncomingNotice]; n != "" {
@@ -95,6 +99,34 @@ func (f Facts) Reference() string {
 		return l
 	}
 	return f[FactConcern]
+}
+
+// Case is the case a delivery is about: FactCase, or else the case its
+// concern becomes (a case takes its concern's id, names.CaseOfConcern), so
+// that even the message about a concern just registered points at the
+// case, which every route and page can open. Empty when it is about no case.
+func (f Facts) Case() string {
+	if c := f[FactCase]; c != "" {
+		return c
+	}
+	c, _ := names.CaseOfConcern(f[FactConcern])
+	return c
+}
+
+// Page is the website's page a message to recipient links to, under
+// publicURL: the case's page, /{group}/cases/{case}, when the message is
+// about a case and goes to a member or the client; else the group's page,
+// /{group}/ (link groups read cases through their own systems). These are
+// the paths the website (web/) serves; each asks whoever is not signed in
+// to sign in first.
+func (d Delivery) Page(publicURL string) string {
+	base := strings.TrimRight(publicURL, "/")
+	group := strings.TrimPrefix(d.Group, "groups/")
+	parts := strings.Split(d.Facts.Case(), "/")
+	if d.RecipientKind != LinkGroupRecipient && len(parts) == 4 && "groups/"+parts[1] == d.Group && parts[2] == "cases" {
+		return base + "/" + url.PathEscape(group) + "/cases/" + url.PathEscape(parts[3])
+	}
+	return base + "/" + url.PathEscape(group) + "/"
 }
 
 // RecipientKind says what a delivery's recipient is, and so how its address

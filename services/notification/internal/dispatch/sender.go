@@ -267,7 +267,7 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) (next Delivery, cut bo
 	data := message.Data{
 		RecipientName: to.name,
 		GroupName:     d.Facts[FactGroupName],
-		SignInURL:     strings.TrimRight(s.PublicURL, "/") + "/",
+		SignInURL:     d.Page(s.PublicURL),
 		Reference:     d.Facts.Reference(),
 		FromGroupName: d.Facts[FactFromGroupName],
 	}

@@ -85,7 +85,9 @@ type Data struct {
 	RecipientName string
 	// GroupName is the display name of the group.
 	GroupName string
-	// SignInURL is where the recipient signs in to read more.
+	// SignInURL is the website's page where the recipient reads more,
+	// signing in first if they must: the case's page for a message about a
+	// case to a member or the client, else the group's page.
 	SignInURL string
 	// Reference is the resource name the message is about, for example
 	// "groups/riverside/concerns/…", so the recipient can find it.

@@ -85,6 +85,72 @@ func (Case_Outcome) EnumDescriptor() ([]byte, []int) {
 	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{0, 0}
 }
 
+// State says where a target stands.
+type Clock_State int32
+
+const (
+	// STATE_UNSPECIFIED is never sent.
+	Clock_STATE_UNSPECIFIED Clock_State = 0
+	// STATE_RUNNING: not met yet, the case is open and the target time has
+	// not passed.
+	Clock_STATE_RUNNING Clock_State = 1
+	// STATE_MET: met on or before the target time; the clock has stopped.
+	Clock_STATE_MET Clock_State = 2
+	// STATE_MISSED: the target time passed before the target was met. The
+	// case may still be open (and the clock running on), or it may have
+	// been met late or closed since.
+	Clock_STATE_MISSED Clock_State = 3
+	// STATE_STOPPED: the case closed without the target being met, before
+	// the target time (for example withdrawn, or closed unresolved); the
+	// clock has stopped.
+	Clock_STATE_STOPPED Clock_State = 4
+)
+
+// Enum value maps for Clock_State.
+var (
+	Clock_State_name = map[int32]string{
+		0: "STATE_UNSPECIFIED",
+		1: "STATE_RUNNING",
+		2: "STATE_MET",
+		3: "STATE_MISSED",
+		4: "STATE_STOPPED",
+	}
+	Clock_State_value = map[string]int32{
+		"STATE_UNSPECIFIED": 0,
+		"STATE_RUNNING":     1,
+		"STATE_MET":         2,
+		"STATE_MISSED":      3,
+		"STATE_STOPPED":     4,
+	}
+)
+
+func (x Clock_State) Enum() *Clock_State {
+	p := new(Clock_State)
+	*p = x
+	return p
+}
+
+func (x Clock_State) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Clock_State) Descriptor() protoreflect.EnumDescriptor {
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[1].Descriptor()
+}
+
+func (Clock_State) Type() protoreflect.EnumType {
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[1]
+}
+
+func (x Clock_State) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Clock_State.Descriptor instead.
+func (Clock_State) EnumDescriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{2, 0}
+}
+
 // Sharing is how much of the statement the therapist reads.
 type Constraints_Sharing int32
 
@@ -122,11 +188,11 @@ func (x Constraints_Sharing) String() string {
 }
 
 func (Constraints_Sharing) Descriptor() protoreflect.EnumDescriptor {
-	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[1].Descriptor()
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[2].Descriptor()
 }
 
 func (Constraints_Sharing) Type() protoreflect.EnumType {
-	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[1]
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[2]
 }
 
 func (x Constraints_Sharing) Number() protoreflect.EnumNumber {
@@ -195,11 +261,11 @@ func (x Document_Kind) String() string {
 }
 
 func (Document_Kind) Descriptor() protoreflect.EnumDescriptor {
-	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[2].Descriptor()
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[3].Descriptor()
 }
 
 func (Document_Kind) Type() protoreflect.EnumType {
-	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[2]
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[3]
 }
 
 func (x Document_Kind) Number() protoreflect.EnumNumber {
@@ -260,11 +326,11 @@ func (x Meeting_State) String() string {
 }
 
 func (Meeting_State) Descriptor() protoreflect.EnumDescriptor {
-	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[3].Descriptor()
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[4].Descriptor()
 }
 
 func (Meeting_State) Type() protoreflect.EnumType {
-	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[3]
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[4]
 }
 
 func (x Meeting_State) Number() protoreflect.EnumNumber {
@@ -611,21 +677,38 @@ func (x *NextStep) GetTowardFirstResponse() bool {
 	return false
 }
 
-// Clock is a time target as seen at the time of the response.
+// Clock is a time target as seen at the time of the response. Everything a
+// page shows is here without arithmetic: when it started, when it runs out,
+// whole days left (or past), and where it stands.
 type Clock struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// When the target runs out.
+	// The target time: when the target runs out.
 	Deadline *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=deadline,proto3" json:"deadline,omitempty"`
-	// Time since registration.
+	// Time since registration, up to when the clock stopped.
 	Elapsed *durationpb.Duration `protobuf:"bytes,2,opt,name=elapsed,proto3" json:"elapsed,omitempty"`
-	// Time left before the deadline; negative once it has passed.
+	// Time left before the deadline; negative once it has passed. It stops
+	// with the clock.
 	Remaining *durationpb.Duration `protobuf:"bytes,3,opt,name=remaining,proto3" json:"remaining,omitempty"`
 	// Whether the deadline had passed when the clock was read or stopped.
 	Overdue bool `protobuf:"varint,4,opt,name=overdue,proto3" json:"overdue,omitempty"`
 	// When the target was met (the overall target: closed resolved; the first
-	// response: relayed to the client); unset while it is not. The clock stops
+	// response: relayed to the client); null while it is not. The clock stops
 	// when the target is met or the case closes.
-	MetTime       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=met_time,json=metTime,proto3" json:"met_time,omitempty"`
+	MetTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=met_time,json=metTime,proto3" json:"met_time,omitempty"`
+	// Where the target stands.
+	State Clock_State `protobuf:"varint,6,opt,name=state,proto3,enum=ipn.disputes.casework.v1.Clock_State" json:"state,omitempty"`
+	// When the clock started: when the client registered the concern.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// When the clock stopped: when the target was met or the case closed;
+	// null while it runs.
+	StopTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=stop_time,json=stopTime,proto3" json:"stop_time,omitempty"`
+	// Whole days left before the deadline, counting a part day as a day, as
+	// at the response or when the clock stopped; 0 once the deadline has
+	// passed.
+	DaysLeft int32 `protobuf:"varint,9,opt,name=days_left,json=daysLeft,proto3" json:"days_left,omitempty"`
+	// Whole days past the deadline, counting a part day as a day, as at the
+	// response or when the clock stopped; 0 while the deadline has not passed.
+	DaysOverdue   int32 `protobuf:"varint,10,opt,name=days_overdue,json=daysOverdue,proto3" json:"days_overdue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -693,6 +776,41 @@ func (x *Clock) GetMetTime() *timestamppb.Timestamp {
 		return x.MetTime
 	}
 	return nil
+}
+
+func (x *Clock) GetState() Clock_State {
+	if x != nil {
+		return x.State
+	}
+	return Clock_STATE_UNSPECIFIED
+}
+
+func (x *Clock) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *Clock) GetStopTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StopTime
+	}
+	return nil
+}
+
+func (x *Clock) GetDaysLeft() int32 {
+	if x != nil {
+		return x.DaysLeft
+	}
+	return 0
+}
+
+func (x *Clock) GetDaysOverdue() int32 {
+	if x != nil {
+		return x.DaysOverdue
+	}
+	return 0
 }
 
 // GetCaseRequest names a case.
@@ -3948,13 +4066,26 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x0fcaller_may_take\x18\x04 \x01(\bR\rcallerMayTake\x12H\n" +
 	"\x0fexcluded_actors\x18\x05 \x03(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\x0eexcludedActors\x12\x1a\n" +
 	"\boptional\x18\x06 \x01(\bR\boptional\x122\n" +
-	"\x15toward_first_response\x18\a \x01(\bR\x13towardFirstResponse\"\xfe\x01\n" +
+	"\x15toward_first_response\x18\a \x01(\bR\x13towardFirstResponse\"\xd6\x04\n" +
 	"\x05Clock\x126\n" +
 	"\bdeadline\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x123\n" +
 	"\aelapsed\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\aelapsed\x127\n" +
 	"\tremaining\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\tremaining\x12\x18\n" +
 	"\aoverdue\x18\x04 \x01(\bR\aoverdue\x125\n" +
-	"\bmet_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\ametTime\"R\n" +
+	"\bmet_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\ametTime\x12;\n" +
+	"\x05state\x18\x06 \x01(\x0e2%.ipn.disputes.casework.v1.Clock.StateR\x05state\x129\n" +
+	"\n" +
+	"start_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x127\n" +
+	"\tstop_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bstopTime\x12\x1b\n" +
+	"\tdays_left\x18\t \x01(\x05R\bdaysLeft\x12!\n" +
+	"\fdays_overdue\x18\n" +
+	" \x01(\x05R\vdaysOverdue\"e\n" +
+	"\x05State\x12\x15\n" +
+	"\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rSTATE_RUNNING\x10\x01\x12\r\n" +
+	"\tSTATE_MET\x10\x02\x12\x10\n" +
+	"\fSTATE_MISSED\x10\x03\x12\x11\n" +
+	"\rSTATE_STOPPED\x10\x04\"R\n" +
 	"\x0eGetCaseRequest\x12@\n" +
 	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
 	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\"\xbf\x02\n" +
@@ -4256,187 +4387,191 @@ func file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_casework_v1_casework_proto_rawDescData
 }
 
-var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
 	(Case_Outcome)(0),                    // 0: ipn.disputes.casework.v1.Case.Outcome
-	(Constraints_Sharing)(0),             // 1: ipn.disputes.casework.v1.Constraints.Sharing
-	(Document_Kind)(0),                   // 2: ipn.disputes.casework.v1.Document.Kind
-	(Meeting_State)(0),                   // 3: ipn.disputes.casework.v1.Meeting.State
-	(*Case)(nil),                         // 4: ipn.disputes.casework.v1.Case
-	(*NextStep)(nil),                     // 5: ipn.disputes.casework.v1.NextStep
-	(*Clock)(nil),                        // 6: ipn.disputes.casework.v1.Clock
-	(*GetCaseRequest)(nil),               // 7: ipn.disputes.casework.v1.GetCaseRequest
-	(*ListCasesRequest)(nil),             // 8: ipn.disputes.casework.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),            // 9: ipn.disputes.casework.v1.ListCasesResponse
-	(*TakeStepRequest)(nil),              // 10: ipn.disputes.casework.v1.TakeStepRequest
-	(*TakeStepResponse)(nil),             // 11: ipn.disputes.casework.v1.TakeStepResponse
-	(*Appointment)(nil),                  // 12: ipn.disputes.casework.v1.Appointment
-	(*MeetingProposal)(nil),              // 13: ipn.disputes.casework.v1.MeetingProposal
-	(*TimeSlot)(nil),                     // 14: ipn.disputes.casework.v1.TimeSlot
-	(*MeetingAnswer)(nil),                // 15: ipn.disputes.casework.v1.MeetingAnswer
-	(*StatementAnswer)(nil),              // 16: ipn.disputes.casework.v1.StatementAnswer
-	(*TextInput)(nil),                    // 17: ipn.disputes.casework.v1.TextInput
-	(*WrittenStatement)(nil),             // 18: ipn.disputes.casework.v1.WrittenStatement
-	(*Constraints)(nil),                  // 19: ipn.disputes.casework.v1.Constraints
-	(*Document)(nil),                     // 20: ipn.disputes.casework.v1.Document
-	(*Meeting)(nil),                      // 21: ipn.disputes.casework.v1.Meeting
-	(*MeetingResponse)(nil),              // 22: ipn.disputes.casework.v1.MeetingResponse
-	(*TimelineEntry)(nil),                // 23: ipn.disputes.casework.v1.TimelineEntry
-	(*Message)(nil),                      // 24: ipn.disputes.casework.v1.Message
-	(*Note)(nil),                         // 25: ipn.disputes.casework.v1.Note
-	(*GetProcedureRequest)(nil),          // 26: ipn.disputes.casework.v1.GetProcedureRequest
-	(*ListProceduresRequest)(nil),        // 27: ipn.disputes.casework.v1.ListProceduresRequest
-	(*ListProceduresResponse)(nil),       // 28: ipn.disputes.casework.v1.ListProceduresResponse
-	(*ListTimelineEntriesRequest)(nil),   // 29: ipn.disputes.casework.v1.ListTimelineEntriesRequest
-	(*ListTimelineEntriesResponse)(nil),  // 30: ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	(*ListDocumentsRequest)(nil),         // 31: ipn.disputes.casework.v1.ListDocumentsRequest
-	(*ListDocumentsResponse)(nil),        // 32: ipn.disputes.casework.v1.ListDocumentsResponse
-	(*GetDocumentRequest)(nil),           // 33: ipn.disputes.casework.v1.GetDocumentRequest
-	(*ListMeetingsRequest)(nil),          // 34: ipn.disputes.casework.v1.ListMeetingsRequest
-	(*ListMeetingsResponse)(nil),         // 35: ipn.disputes.casework.v1.ListMeetingsResponse
-	(*GetMeetingRequest)(nil),            // 36: ipn.disputes.casework.v1.GetMeetingRequest
-	(*GetMeetingCalendarRequest)(nil),    // 37: ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	(*CreateMessageRequest)(nil),         // 38: ipn.disputes.casework.v1.CreateMessageRequest
-	(*ListMessagesRequest)(nil),          // 39: ipn.disputes.casework.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),         // 40: ipn.disputes.casework.v1.ListMessagesResponse
-	(*CreateNoteRequest)(nil),            // 41: ipn.disputes.casework.v1.CreateNoteRequest
-	(*ListNotesRequest)(nil),             // 42: ipn.disputes.casework.v1.ListNotesRequest
-	(*ListNotesResponse)(nil),            // 43: ipn.disputes.casework.v1.ListNotesResponse
-	(*ReissueAccessCodeRequest)(nil),     // 44: ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	(*ReissueAccessCodeResponse)(nil),    // 45: ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	(*RegisteredConcern)(nil),            // 46: ipn.disputes.casework.v1.RegisteredConcern
-	(*GetRegisteredConcernRequest)(nil),  // 47: ipn.disputes.casework.v1.GetRegisteredConcernRequest
-	(*AccessLogEntry)(nil),               // 48: ipn.disputes.casework.v1.AccessLogEntry
-	(*ListAccessLogEntriesRequest)(nil),  // 49: ipn.disputes.casework.v1.ListAccessLogEntriesRequest
-	(*ListAccessLogEntriesResponse)(nil), // 50: ipn.disputes.casework.v1.ListAccessLogEntriesResponse
-	(*ExportClientDataRequest)(nil),      // 51: ipn.disputes.casework.v1.ExportClientDataRequest
-	(*ClientDataExport)(nil),             // 52: ipn.disputes.casework.v1.ClientDataExport
-	(*FindClientCasesRequest)(nil),       // 53: ipn.disputes.casework.v1.FindClientCasesRequest
-	(*FindClientCasesResponse)(nil),      // 54: ipn.disputes.casework.v1.FindClientCasesResponse
-	(v1.Phase)(0),                        // 55: ipn.disputes.procedure.v1.Phase
-	(*timestamppb.Timestamp)(nil),        // 56: google.protobuf.Timestamp
-	(v1.Role)(0),                         // 57: ipn.disputes.procedure.v1.Role
-	(*durationpb.Duration)(nil),          // 58: google.protobuf.Duration
-	(v1.MeetingKind)(0),                  // 59: ipn.disputes.procedure.v1.MeetingKind
-	(*v1.Procedure)(nil),                 // 60: ipn.disputes.procedure.v1.Procedure
-	(*httpbody.HttpBody)(nil),            // 61: google.api.HttpBody
+	(Clock_State)(0),                     // 1: ipn.disputes.casework.v1.Clock.State
+	(Constraints_Sharing)(0),             // 2: ipn.disputes.casework.v1.Constraints.Sharing
+	(Document_Kind)(0),                   // 3: ipn.disputes.casework.v1.Document.Kind
+	(Meeting_State)(0),                   // 4: ipn.disputes.casework.v1.Meeting.State
+	(*Case)(nil),                         // 5: ipn.disputes.casework.v1.Case
+	(*NextStep)(nil),                     // 6: ipn.disputes.casework.v1.NextStep
+	(*Clock)(nil),                        // 7: ipn.disputes.casework.v1.Clock
+	(*GetCaseRequest)(nil),               // 8: ipn.disputes.casework.v1.GetCaseRequest
+	(*ListCasesRequest)(nil),             // 9: ipn.disputes.casework.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),            // 10: ipn.disputes.casework.v1.ListCasesResponse
+	(*TakeStepRequest)(nil),              // 11: ipn.disputes.casework.v1.TakeStepRequest
+	(*TakeStepResponse)(nil),             // 12: ipn.disputes.casework.v1.TakeStepResponse
+	(*Appointment)(nil),                  // 13: ipn.disputes.casework.v1.Appointment
+	(*MeetingProposal)(nil),              // 14: ipn.disputes.casework.v1.MeetingProposal
+	(*TimeSlot)(nil),                     // 15: ipn.disputes.casework.v1.TimeSlot
+	(*MeetingAnswer)(nil),                // 16: ipn.disputes.casework.v1.MeetingAnswer
+	(*StatementAnswer)(nil),              // 17: ipn.disputes.casework.v1.StatementAnswer
+	(*TextInput)(nil),                    // 18: ipn.disputes.casework.v1.TextInput
+	(*WrittenStatement)(nil),             // 19: ipn.disputes.casework.v1.WrittenStatement
+	(*Constraints)(nil),                  // 20: ipn.disputes.casework.v1.Constraints
+	(*Document)(nil),                     // 21: ipn.disputes.casework.v1.Document
+	(*Meeting)(nil),                      // 22: ipn.disputes.casework.v1.Meeting
+	(*MeetingResponse)(nil),              // 23: ipn.disputes.casework.v1.MeetingResponse
+	(*TimelineEntry)(nil),                // 24: ipn.disputes.casework.v1.TimelineEntry
+	(*Message)(nil),                      // 25: ipn.disputes.casework.v1.Message
+	(*Note)(nil),                         // 26: ipn.disputes.casework.v1.Note
+	(*GetProcedureRequest)(nil),          // 27: ipn.disputes.casework.v1.GetProcedureRequest
+	(*ListProceduresRequest)(nil),        // 28: ipn.disputes.casework.v1.ListProceduresRequest
+	(*ListProceduresResponse)(nil),       // 29: ipn.disputes.casework.v1.ListProceduresResponse
+	(*ListTimelineEntriesRequest)(nil),   // 30: ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	(*ListTimelineEntriesResponse)(nil),  // 31: ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	(*ListDocumentsRequest)(nil),         // 32: ipn.disputes.casework.v1.ListDocumentsRequest
+	(*ListDocumentsResponse)(nil),        // 33: ipn.disputes.casework.v1.ListDocumentsResponse
+	(*GetDocumentRequest)(nil),           // 34: ipn.disputes.casework.v1.GetDocumentRequest
+	(*ListMeetingsRequest)(nil),          // 35: ipn.disputes.casework.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),         // 36: ipn.disputes.casework.v1.ListMeetingsResponse
+	(*GetMeetingRequest)(nil),            // 37: ipn.disputes.casework.v1.GetMeetingRequest
+	(*GetMeetingCalendarRequest)(nil),    // 38: ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	(*CreateMessageRequest)(nil),         // 39: ipn.disputes.casework.v1.CreateMessageRequest
+	(*ListMessagesRequest)(nil),          // 40: ipn.disputes.casework.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),         // 41: ipn.disputes.casework.v1.ListMessagesResponse
+	(*CreateNoteRequest)(nil),            // 42: ipn.disputes.casework.v1.CreateNoteRequest
+	(*ListNotesRequest)(nil),             // 43: ipn.disputes.casework.v1.ListNotesRequest
+	(*ListNotesResponse)(nil),            // 44: ipn.disputes.casework.v1.ListNotesResponse
+	(*ReissueAccessCodeRequest)(nil),     // 45: ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	(*ReissueAccessCodeResponse)(nil),    // 46: ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	(*RegisteredConcern)(nil),            // 47: ipn.disputes.casework.v1.RegisteredConcern
+	(*GetRegisteredConcernRequest)(nil),  // 48: ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	(*AccessLogEntry)(nil),               // 49: ipn.disputes.casework.v1.AccessLogEntry
+	(*ListAccessLogEntriesRequest)(nil),  // 50: ipn.disputes.casework.v1.ListAccessLogEntriesRequest
+	(*ListAccessLogEntriesResponse)(nil), // 51: ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	(*ExportClientDataRequest)(nil),      // 52: ipn.disputes.casework.v1.ExportClientDataRequest
+	(*ClientDataExport)(nil),             // 53: ipn.disputes.casework.v1.ClientDataExport
+	(*FindClientCasesRequest)(nil),       // 54: ipn.disputes.casework.v1.FindClientCasesRequest
+	(*FindClientCasesResponse)(nil),      // 55: ipn.disputes.casework.v1.FindClientCasesResponse
+	(v1.Phase)(0),                        // 56: ipn.disputes.procedure.v1.Phase
+	(*timestamppb.Timestamp)(nil),        // 57: google.protobuf.Timestamp
+	(v1.Role)(0),                         // 58: ipn.disputes.procedure.v1.Role
+	(*durationpb.Duration)(nil),          // 59: google.protobuf.Duration
+	(v1.MeetingKind)(0),                  // 60: ipn.disputes.procedure.v1.MeetingKind
+	(*v1.Procedure)(nil),                 // 61: ipn.disputes.procedure.v1.Procedure
+	(*httpbody.HttpBody)(nil),            // 62: google.api.HttpBody
 }
 var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
-	55, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
-	6,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
-	56, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
-	56, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
+	56, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	7,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
+	57, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
+	57, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: ipn.disputes.casework.v1.Case.outcome:type_name -> ipn.disputes.casework.v1.Case.Outcome
-	56, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
-	57, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
-	5,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
-	6,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
-	57, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
-	57, // 10: ipn.disputes.casework.v1.NextStep.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
-	56, // 11: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
-	58, // 12: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
-	58, // 13: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
-	56, // 14: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
-	55, // 15: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
-	57, // 16: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
-	4,  // 17: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
-	12, // 18: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
-	13, // 19: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
-	15, // 20: ipn.disputes.casework.v1.TakeStepRequest.meeting_answer:type_name -> ipn.disputes.casework.v1.MeetingAnswer
-	18, // 21: ipn.disputes.casework.v1.TakeStepRequest.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	16, // 22: ipn.disputes.casework.v1.TakeStepRequest.statement_answer:type_name -> ipn.disputes.casework.v1.StatementAnswer
-	17, // 23: ipn.disputes.casework.v1.TakeStepRequest.text:type_name -> ipn.disputes.casework.v1.TextInput
-	4,  // 24: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
-	23, // 25: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
-	14, // 26: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	56, // 27: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
-	56, // 28: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
-	19, // 29: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
-	19, // 30: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
-	1,  // 31: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
-	2,  // 32: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	56, // 33: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
-	18, // 34: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	59, // 35: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
-	3,  // 36: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
-	14, // 37: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	22, // 38: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
-	56, // 39: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	57, // 40: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
-	56, // 41: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
-	57, // 42: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
-	56, // 43: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
-	57, // 44: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
-	56, // 45: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	56, // 46: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
-	60, // 47: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
-	23, // 48: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
-	2,  // 49: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	20, // 50: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
-	21, // 51: ipn.disputes.casework.v1.ListMeetingsResponse.meetings:type_name -> ipn.disputes.casework.v1.Meeting
-	24, // 52: ipn.disputes.casework.v1.CreateMessageRequest.message:type_name -> ipn.disputes.casework.v1.Message
-	24, // 53: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
-	25, // 54: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
-	25, // 55: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
-	56, // 56: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
-	57, // 57: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
-	56, // 58: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
-	48, // 59: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
-	4,  // 60: ipn.disputes.casework.v1.ClientDataExport.case:type_name -> ipn.disputes.casework.v1.Case
-	46, // 61: ipn.disputes.casework.v1.ClientDataExport.registered_concern:type_name -> ipn.disputes.casework.v1.RegisteredConcern
-	20, // 62: ipn.disputes.casework.v1.ClientDataExport.documents:type_name -> ipn.disputes.casework.v1.Document
-	24, // 63: ipn.disputes.casework.v1.ClientDataExport.messages:type_name -> ipn.disputes.casework.v1.Message
-	25, // 64: ipn.disputes.casework.v1.ClientDataExport.notes:type_name -> ipn.disputes.casework.v1.Note
-	21, // 65: ipn.disputes.casework.v1.ClientDataExport.meetings:type_name -> ipn.disputes.casework.v1.Meeting
-	23, // 66: ipn.disputes.casework.v1.ClientDataExport.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
-	48, // 67: ipn.disputes.casework.v1.ClientDataExport.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
-	56, // 68: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
-	7,  // 69: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
-	8,  // 70: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
-	47, // 71: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
-	10, // 72: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
-	26, // 73: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
-	27, // 74: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
-	29, // 75: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
-	31, // 76: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
-	33, // 77: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
-	34, // 78: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
-	36, // 79: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
-	37, // 80: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	38, // 81: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
-	39, // 82: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
-	41, // 83: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
-	42, // 84: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
-	49, // 85: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
-	51, // 86: ipn.disputes.casework.v1.CaseworkService.ExportClientData:input_type -> ipn.disputes.casework.v1.ExportClientDataRequest
-	53, // 87: ipn.disputes.casework.v1.CaseworkService.FindClientCases:input_type -> ipn.disputes.casework.v1.FindClientCasesRequest
-	44, // 88: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	4,  // 89: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
-	9,  // 90: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
-	46, // 91: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
-	11, // 92: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
-	60, // 93: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
-	28, // 94: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
-	30, // 95: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	32, // 96: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
-	20, // 97: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
-	35, // 98: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
-	21, // 99: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
-	61, // 100: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
-	24, // 101: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
-	40, // 102: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
-	25, // 103: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
-	43, // 104: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
-	50, // 105: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
-	52, // 106: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
-	54, // 107: ipn.disputes.casework.v1.CaseworkService.FindClientCases:output_type -> ipn.disputes.casework.v1.FindClientCasesResponse
-	45, // 108: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	89, // [89:109] is the sub-list for method output_type
-	69, // [69:89] is the sub-list for method input_type
-	69, // [69:69] is the sub-list for extension type_name
-	69, // [69:69] is the sub-list for extension extendee
-	0,  // [0:69] is the sub-list for field type_name
+	57, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
+	58, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
+	6,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
+	7,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
+	58, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
+	58, // 10: ipn.disputes.casework.v1.NextStep.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
+	57, // 11: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
+	59, // 12: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
+	59, // 13: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
+	57, // 14: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
+	1,  // 15: ipn.disputes.casework.v1.Clock.state:type_name -> ipn.disputes.casework.v1.Clock.State
+	57, // 16: ipn.disputes.casework.v1.Clock.start_time:type_name -> google.protobuf.Timestamp
+	57, // 17: ipn.disputes.casework.v1.Clock.stop_time:type_name -> google.protobuf.Timestamp
+	56, // 18: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	58, // 19: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
+	5,  // 20: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
+	13, // 21: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
+	14, // 22: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
+	16, // 23: ipn.disputes.casework.v1.TakeStepRequest.meeting_answer:type_name -> ipn.disputes.casework.v1.MeetingAnswer
+	19, // 24: ipn.disputes.casework.v1.TakeStepRequest.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
+	17, // 25: ipn.disputes.casework.v1.TakeStepRequest.statement_answer:type_name -> ipn.disputes.casework.v1.StatementAnswer
+	18, // 26: ipn.disputes.casework.v1.TakeStepRequest.text:type_name -> ipn.disputes.casework.v1.TextInput
+	5,  // 27: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
+	24, // 28: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	15, // 29: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
+	57, // 30: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
+	57, // 31: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
+	20, // 32: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
+	20, // 33: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
+	2,  // 34: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
+	3,  // 35: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
+	57, // 36: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
+	19, // 37: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
+	60, // 38: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
+	4,  // 39: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
+	15, // 40: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
+	23, // 41: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
+	57, // 42: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	58, // 43: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
+	57, // 44: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
+	58, // 45: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
+	57, // 46: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
+	58, // 47: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
+	57, // 48: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	57, // 49: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
+	61, // 50: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
+	24, // 51: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	3,  // 52: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
+	21, // 53: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
+	22, // 54: ipn.disputes.casework.v1.ListMeetingsResponse.meetings:type_name -> ipn.disputes.casework.v1.Meeting
+	25, // 55: ipn.disputes.casework.v1.CreateMessageRequest.message:type_name -> ipn.disputes.casework.v1.Message
+	25, // 56: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
+	26, // 57: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
+	26, // 58: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
+	57, // 59: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
+	58, // 60: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
+	57, // 61: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
+	49, // 62: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
+	5,  // 63: ipn.disputes.casework.v1.ClientDataExport.case:type_name -> ipn.disputes.casework.v1.Case
+	47, // 64: ipn.disputes.casework.v1.ClientDataExport.registered_concern:type_name -> ipn.disputes.casework.v1.RegisteredConcern
+	21, // 65: ipn.disputes.casework.v1.ClientDataExport.documents:type_name -> ipn.disputes.casework.v1.Document
+	25, // 66: ipn.disputes.casework.v1.ClientDataExport.messages:type_name -> ipn.disputes.casework.v1.Message
+	26, // 67: ipn.disputes.casework.v1.ClientDataExport.notes:type_name -> ipn.disputes.casework.v1.Note
+	22, // 68: ipn.disputes.casework.v1.ClientDataExport.meetings:type_name -> ipn.disputes.casework.v1.Meeting
+	24, // 69: ipn.disputes.casework.v1.ClientDataExport.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	49, // 70: ipn.disputes.casework.v1.ClientDataExport.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
+	57, // 71: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
+	8,  // 72: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
+	9,  // 73: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
+	48, // 74: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	11, // 75: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
+	27, // 76: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
+	28, // 77: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
+	30, // 78: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	32, // 79: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
+	34, // 80: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
+	35, // 81: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
+	37, // 82: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
+	38, // 83: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	39, // 84: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
+	40, // 85: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
+	42, // 86: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
+	43, // 87: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
+	50, // 88: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
+	52, // 89: ipn.disputes.casework.v1.CaseworkService.ExportClientData:input_type -> ipn.disputes.casework.v1.ExportClientDataRequest
+	54, // 90: ipn.disputes.casework.v1.CaseworkService.FindClientCases:input_type -> ipn.disputes.casework.v1.FindClientCasesRequest
+	45, // 91: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	5,  // 92: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
+	10, // 93: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
+	47, // 94: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
+	12, // 95: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
+	61, // 96: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
+	29, // 97: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
+	31, // 98: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	33, // 99: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
+	21, // 100: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
+	36, // 101: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
+	22, // 102: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
+	62, // 103: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
+	25, // 104: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
+	41, // 105: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
+	26, // 106: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
+	44, // 107: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
+	51, // 108: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	53, // 109: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
+	55, // 110: ipn.disputes.casework.v1.CaseworkService.FindClientCases:output_type -> ipn.disputes.casework.v1.FindClientCasesResponse
+	46, // 111: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	92, // [92:112] is the sub-list for method output_type
+	72, // [72:92] is the sub-list for method input_type
+	72, // [72:72] is the sub-list for extension type_name
+	72, // [72:72] is the sub-list for extension extendee
+	0,  // [0:72] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_casework_v1_casework_proto_init() }
@@ -4458,7 +4593,7 @@ func file_ipn_disputes_casework_v1_casework_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_casework_v1_casework_proto_rawDesc), len(file_ipn_disputes_casework_v1_casework_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -60,8 +60,13 @@ type Concern struct {
 	// when that code no longer opens the case because the group has issued a
 	// new one.
 	AccessCodeShownBefore bool `protobuf:"varint,9,opt,name=access_code_shown_before,json=accessCodeShownBefore,proto3" json:"access_code_shown_before,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The case the concern becomes, `groups/{group}/cases/{case}`: named at
+	// once, so the client and the website can go straight to it. Casework
+	// opens it a moment after registration; until it has, reading it answers
+	// 404 with the reason `CASE_OPENING` (try again in a second).
+	Case          string `protobuf:"bytes,10,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Concern) Reset() {
@@ -155,6 +160,13 @@ func (x *Concern) GetAccessCodeShownBefore() bool {
 		return x.AccessCodeShownBefore
 	}
 	return false
+}
+
+func (x *Concern) GetCase() string {
+	if x != nil {
+		return x.Case
+	}
+	return ""
 }
 
 // ClientContact is how the client wants to be reached.
@@ -410,7 +422,10 @@ type ClientSession struct {
 	// When the session ends.
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// The client's concern, `groups/{group}/concerns/{concern}`.
-	Concern       string `protobuf:"bytes,3,opt,name=concern,proto3" json:"concern,omitempty"`
+	Concern string `protobuf:"bytes,3,opt,name=concern,proto3" json:"concern,omitempty"`
+	// The client's case, `groups/{group}/cases/{case}`. Until casework has
+	// opened it, reading it answers 404 with the reason `CASE_OPENING`.
+	Case          string `protobuf:"bytes,4,opt,name=case,proto3" json:"case,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -462,6 +477,13 @@ func (x *ClientSession) GetExpireTime() *timestamppb.Timestamp {
 func (x *ClientSession) GetConcern() string {
 	if x != nil {
 		return x.Concern
+	}
+	return ""
+}
+
+func (x *ClientSession) GetCase() string {
+	if x != nil {
+		return x.Case
 	}
 	return ""
 }
@@ -690,7 +712,7 @@ var File_ipn_disputes_intake_v1_intake_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\n" +
-	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xde\x04\n" +
+	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x94\x05\n" +
 	"\aConcern\x12#\n" +
 	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12R\n" +
 	"\fpractitioner\x18\x02 \x01(\tB.\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1c\n" +
@@ -704,7 +726,10 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"accessCode\x12@\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12<\n" +
-	"\x18access_code_shown_before\x18\t \x01(\bB\x03\xe0A\x03R\x15accessCodeShownBefore:V\xeaAS\n" +
+	"\x18access_code_shown_before\x18\t \x01(\bB\x03\xe0A\x03R\x15accessCodeShownBefore\x124\n" +
+	"\x04case\x18\n" +
+	" \x01(\tB \xe0A\x03\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x04case:V\xeaAS\n" +
 	"\x1bdisputes.ipn.org.uk/Concern\x12!groups/{group}/concerns/{concern}*\bconcerns2\aconcern\"Z\n" +
 	"\rClientContact\x12$\n" +
 	"\x05email\x18\x01 \x01(\tB\x0e\x92A\x03x\xfe\x01\xea\xe0\x18\x04\b\x01\x18\x01R\x05email\x12#\n" +
@@ -722,12 +747,14 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\x1aCreateClientSessionRequest\x12,\n" +
 	"\treference\x18\x01 \x01(\tB\x0e\x92A\x02x@\xe0A\x02\xea\xe0\x18\x02\b\x04R\treference\x120\n" +
 	"\vaccess_code\x18\x02 \x01(\tB\x0f\x92A\x03x\x80\x01\xe0A\x02\xea\xe0\x18\x02\b\x04R\n" +
-	"accessCode\"\x8b\x01\n" +
+	"accessCode\"\xc1\x01\n" +
 	"\rClientSession\x12\x19\n" +
 	"\x05token\x18\x01 \x01(\tB\x03\xe0A\x03R\x05token\x12@\n" +
 	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"expireTime\x12\x1d\n" +
-	"\aconcern\x18\x03 \x01(\tB\x03\xe0A\x03R\aconcern\"D\n" +
+	"\aconcern\x18\x03 \x01(\tB\x03\xe0A\x03R\aconcern\x124\n" +
+	"\x04case\x18\x04 \x01(\tB \xe0A\x03\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x04case\"D\n" +
 	"\x19AuthenticateClientRequest\x12'\n" +
 	"\x06secret\x18\x01 \x01(\tB\x0f\x92A\x03x\x80\x04\xe0A\x02\xea\xe0\x18\x02\b\x04R\x06secret\"\xc1\x01\n" +
 	"\x1aAuthenticateClientResponse\x12\x18\n" +
