@@ -51,6 +51,10 @@ type Config struct {
 	// gateway, as comma-separated CIDR prefixes; only their X-Forwarded-For
 	// is believed when telling intake the client's address.
 	TrustedProxies string
+	// CORSAllowedOrigins lists the web origins, comma-separated, whose pages
+	// may call the API from a browser (the website's address when it is
+	// served from another origin than the API); empty: no CORS at all.
+	CORSAllowedOrigins string
 	// TLS switches on mutual TLS for the connections to the services; the
 	// HTTP listener stays plain (TLS for clients ends at the operator's
 	// load balancer).
@@ -68,6 +72,7 @@ func (c *Config) Register(set *config.Set) {
 	set.Duration(&c.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to drain in-flight requests on SIGTERM before closing them")
 	set.Duration(&c.BackendTimeout, "backend-timeout", "BACKEND_TIMEOUT", 10*time.Second, "longest a call to a service may take before the request is answered 504 DEADLINE_EXCEEDED (a shorter Grpc-Timeout header from the client wins)")
 	set.String(&c.TrustedProxies, "trusted-proxies", "TRUSTED_PROXIES", "", "networks of the reverse proxies in front of the gateway (CIDR prefixes, comma-separated) whose X-Forwarded-For is believed; empty: the peer is the client")
+	set.String(&c.CORSAllowedOrigins, "cors-allowed-origins", "CORS_ALLOWED_ORIGINS", "", "web origins whose pages may call the API from a browser, comma-separated, each scheme://host[:port] (https://riverside.example.org); empty: no CORS")
 	set.RegisterTLS(&c.TLS)
 }
 
@@ -80,6 +85,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if cfg.BackendTimeout <= 0 {
 		return fmt.Errorf("BACKEND_TIMEOUT must be positive, not %s", cfg.BackendTimeout)
+	}
+	origins, err := httpapi.ParseOrigins(cfg.CORSAllowedOrigins)
+	if err != nil {
+		return fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
 	}
 	log := logging.New(os.Stdout, level, Name)
 	if _, set := os.LookupEnv("MAX_BODY_BYTES"); set {
@@ -136,15 +145,19 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
 	handler, err := httpapi.New(ctx, httpapi.Options{
-		Backends:       handlerBackends,
-		Logger:         log,
-		OpenAPI:        openapi.Document,
-		TrustedProxies: proxies,
+		Backends:           handlerBackends,
+		Logger:             log,
+		OpenAPI:            openapi.Document,
+		TrustedProxies:     proxies,
+		CORSAllowedOrigins: origins,
 	})
 	if err != nil {
 		return err
 	}
 
+	if len(origins) > 0 {
+		log.Info("CORS allowed for web pages from these origins", slog.Any("origins", origins))
+	}
 	lis, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)

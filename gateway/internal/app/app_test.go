@@ -177,11 +177,13 @@ func TestSettings(t *testing.T) {
 			name: "environment, then flags",
 			env: map[string]string{"HTTP_ADDR": "0.0.0.0:8080", "DIRECTORY_ADDR": "directory:7101", "INTAKE_ADDR": "intake:7102",
 				"CASEWORK_ADDR": "casework:7103", "NOTIFICATION_ADDR": "notification:7104", "LOG_LEVEL": "debug",
-				"SHUTDOWN_TIMEOUT": "3s", "BACKEND_TIMEOUT": "5s"},
-			args: []string{"-shutdown-timeout", "4s", "-http-addr", ":9090", "-backend-timeout", "2500ms"},
+				"SHUTDOWN_TIMEOUT": "3s", "BACKEND_TIMEOUT": "5s", "CORS_ALLOWED_ORIGINS": "https://riverside.example.org"},
+			args: []string{"-shutdown-timeout", "4s", "-http-addr", ":9090", "-backend-timeout", "2500ms",
+				"-cors-allowed-origins", "https://riverside.example.org,http://localhost:5173"},
 			want: Config{HTTPAddr: ":9090", DirectoryAddr: "directory:7101", IntakeAddr: "intake:7102",
 				CaseworkAddr: "casework:7103", NotificationAddr: "notification:7104", LogLevel: "debug",
-				ShutdownTimeout: 4 * time.Second, BackendTimeout: 2500 * time.Millisecond},
+				ShutdownTimeout: 4 * time.Second, BackendTimeout: 2500 * time.Millisecond,
+				CORSAllowedOrigins: "https://riverside.example.org,http://localhost:5173"},
 		},
 	}
 	for _, tt := range tests {
@@ -221,13 +223,26 @@ func TestRoutesReachTheServices(t *testing.T) {
 			"phase":        "PHASE_REGISTERED",
 			"registerTime": "2026-03-02T09:30:00Z",
 		}
-		// Exactly these: lowerCamelCase names, and no unset fields.
-		if len(got) != len(want) {
-			t.Errorf("fields %v, want exactly %v", got, want)
+		// lowerCamelCase names, and every field present: those the
+		// service left unset at their zero value, so a page can tell
+		// false and 0 from a field it does not know.
+		fields := (&caseworkv1.Case{}).ProtoReflect().Descriptor().Fields()
+		if len(got) != fields.Len() {
+			t.Errorf("%d fields, want all %d of Case: %v", len(got), fields.Len(), got)
 		}
-		for k, v := range want {
-			if got[k] != v {
-				t.Errorf("%s = %v, want %v", k, got[k], v)
+		for i := 0; i < fields.Len(); i++ {
+			fd := fields.Get(i)
+			v, ok := got[fd.JSONName()]
+			if !ok {
+				t.Errorf("%s is missing", fd.JSONName())
+				continue
+			}
+			w, set := want[fd.JSONName()]
+			if !set {
+				w = jsonZero(fd)
+			}
+			if fmt.Sprintf("%#v", v) != fmt.Sprintf("%#v", w) {
+				t.Errorf("%s = %#v, want %#v", fd.JSONName(), v, w)
 			}
 		}
 		c := s.casework.last(t, "GetCase")
@@ -311,6 +326,32 @@ func TestRoutesReachTheServices(t *testing.T) {
 	})
 }
 
+// jsonZero is what encoding/json reads from the JSON protojson writes for
+// fd when it is not set: null for a message, the first value's name for an
+// enum, a string for 64-bit numbers.
+func jsonZero(fd protoreflect.FieldDescriptor) any {
+	switch {
+	case fd.IsList():
+		return []any{}
+	case fd.IsMap():
+		return map[string]any{}
+	}
+	switch fd.Kind() {
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		return nil
+	case protoreflect.BoolKind:
+		return false
+	case protoreflect.StringKind, protoreflect.BytesKind:
+		return ""
+	case protoreflect.EnumKind:
+		return string(fd.Enum().Values().ByNumber(0).Name())
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind,
+		protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return "0"
+	}
+	return float64(0)
+}
+
 // errorBody is google.rpc.Status as JSON.
 type errorBody struct {
 	Code    int              `json:"code"`
@@ -360,7 +401,7 @@ func TestErrors(t *testing.T) {
 		{name: "NUL in a path segment", method: "GET", path: "/v1/groups/g/cases/c1%00",
 			wantStatus: 400, wantCode: 3, wantReason: "INVALID_FIELDS", wantViolations: []string{"name"}},
 		{name: "a query parameter that is not UTF-8", method: "GET", path: "/v1/groups/g/cases?pageToken=%ff",
-			wantStatus: 400, wantCode: 3, wantReason: "INVALID_FIELDS", wantViolations: []string{"page_token"}},
+			wantStatus: 400, wantCode: 3, wantReason: "INVALID_FIELDS", wantViolations: []string{"pageToken"}},
 		{name: "two JSON values", method: "POST", path: "/v1/groups/g/concerns", body: `{"description": "a"} {"bogus": "secret words"}`,
 			wantStatus: 400, wantCode: 3, wantReason: "MALFORMED_REQUEST", notInMessage: "secret words"},
 		{name: "service down", method: "GET", path: "/v1/groups/g/deliveries",
@@ -371,15 +412,19 @@ func TestErrors(t *testing.T) {
 			wantStatus: 503, wantCode: 14, wantReason: "DATABASE_UNAVAILABLE", wantRetryAfter: "2"},
 		{name: "rate limited, with a retry delay of 6.5 s", method: "GET", path: "/v1/groups/g/cases/exhausted",
 			wantStatus: 429, wantCode: 8, wantReason: "TOO_MANY_REQUESTS", wantRetryAfter: "7"},
+		{name: "rate limited, without a retry delay", method: "GET", path: "/v1/groups/g/cases/exhausted-now",
+			wantStatus: 429, wantCode: 8, wantReason: "TOO_MANY_REQUESTS", wantRetryAfter: "10"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var body io.Reader
+			header := map[string]string{"Authorization": "Bearer t"}
 			if tt.body != "" {
 				body = strings.NewReader(tt.body)
+				header["Content-Type"] = "application/json"
 			}
-			resp := do(t, tt.method, s.url+tt.path, map[string]string{"Authorization": "Bearer t"}, body)
+			resp := do(t, tt.method, s.url+tt.path, header, body)
 			if resp.status != tt.wantStatus {
 				t.Errorf("status %d, want %d: %s", resp.status, tt.wantStatus, resp.body)
 			}
@@ -543,6 +588,10 @@ func TestReadiness(t *testing.T) {
 			}
 			if resp.status != tt.wantStatus {
 				t.Errorf("status %d, want %d: %s", resp.status, tt.wantStatus, resp.body)
+			}
+			// Like every 503, it says when to ask again.
+			if got, want := resp.header.Get("Retry-After"), map[bool]string{true: "2"}[resp.status == 503]; got != want {
+				t.Errorf("Retry-After %q, want %q", got, want)
 			}
 			var report readinessReport
 			if err := json.Unmarshal(resp.body, &report); err != nil {
@@ -871,7 +920,7 @@ func TestBodyLimit(t *testing.T) {
 
 // TestUnknownFields: a field the body's message does not have, or a string
 // that is not UTF-8, is 400 INVALID_FIELDS with a field violation naming
-// it, and the call never reaches the service.
+// it as the body spells it, and the call never reaches the service.
 func TestUnknownFields(t *testing.T) {
 	t.Parallel()
 	s := startSystem(t, nil)
@@ -886,16 +935,16 @@ func TestUnknownFields(t *testing.T) {
 	}{
 		{name: "an unknown field", path: "/v1/groups/g/concerns", marker: "m1",
 			body: `{"practitioner": "groups/g/members/m", "description": "m1", "clientName": "Sam", "bogus": 1}`,
-			want: [2]string{"concern.bogus", "is not a field of Concern"}},
+			want: [2]string{"bogus", "is not a field of Concern"}},
 		{name: "an unknown nested field", path: "/v1/groups/g/concerns", marker: "m2",
 			body: `{"description": "m2", "clientContact": {"email": "sam@client.example.net", "bogus": {"x": 1}}}`,
-			want: [2]string{"concern.client_contact.bogus", "is not a field of ClientContact"}},
+			want: [2]string{"clientContact.bogus", "is not a field of ClientContact"}},
 		{name: "the request id in the body", path: "/v1/groups/g/concerns", marker: "m3",
 			body: `{"description": "m3", "requestId": "4c0b8c6e-8f5e-4f0e-9a43-2d6c1f0b7a19"}`,
-			want: [2]string{"concern.requestId", "send it as the query parameter `requestId`"}},
+			want: [2]string{"requestId", "send it as the query parameter `requestId`"}},
 		{name: "invalid UTF-8 in a string", path: "/v1/groups/g/concerns", marker: "m4",
 			body: "{\"description\": \"m4\", \"clientName\": \"Sam\xff\xfe\"}",
-			want: [2]string{"concern.client_name", "valid UTF-8"}},
+			want: [2]string{"clientName", "valid UTF-8"}},
 		{name: "an unknown field of a whole-request body", path: "/v1/clientSessions",
 			body: `{"reference": "K7QM-3XRD", "accessCode": "x", "bogus": true}`,
 			want: [2]string{"bogus", "is not a field of CreateClientSessionRequest"}},

@@ -67,9 +67,9 @@ func toStatus(ctx context.Context, err error) error {
 // groups/g/cases/c1. The case groups/g/cases/invalid fails with field
 // violations; groups/g/cases/slow waits for release; groups/g/cases/stuck
 // never answers (until the call's deadline); groups/g/cases/unavailable,
-// …/unavailable-now and …/exhausted fail as a service does when its
-// database is down (with and without a retry delay) and when a rate limit
-// refuses the caller.
+// …/unavailable-now, …/exhausted and …/exhausted-now fail as a service does
+// when its database is down and when a rate limit refuses the caller (each
+// with and without a retry delay).
 type fakeCasework struct {
 	caseworkv1.UnimplementedCaseworkServiceServer
 	*recorder
@@ -107,6 +107,8 @@ func (f *fakeCasework) GetCase(ctx context.Context, req *caseworkv1.GetCaseReque
 		// Not a whole number of seconds: Retry-After must round it up.
 		return nil, toStatus(ctx, &fault.Error{Kind: fault.ResourceExhausted, Reason: "TOO_MANY_REQUESTS",
 			Message: "too many requests; try again later", RetryDelay: 6500 * time.Millisecond})
+	case "groups/g/cases/exhausted-now":
+		return nil, toStatus(ctx, fault.New(fault.ResourceExhausted, "TOO_MANY_REQUESTS", "too many requests; try again later"))
 	case "groups/g/cases/invalid":
 		var v fault.Violations
 		v.Add("name", "must name a case of the group")
@@ -126,6 +128,8 @@ func (f *fakeCasework) ListCases(ctx context.Context, req *caseworkv1.ListCasesR
 
 // fakeIntake is a stand-in for the intake service that registers every
 // concern as groups/g/concerns/n1 and opens a session on it for any code.
+// A concern whose description is "violations" is refused with field
+// violations on proto paths.
 type fakeIntake struct {
 	intakev1.UnimplementedIntakeServiceServer
 	*recorder
@@ -133,6 +137,16 @@ type fakeIntake struct {
 
 func (f *fakeIntake) CreateConcern(ctx context.Context, req *intakev1.CreateConcernRequest) (*intakev1.Concern, error) {
 	f.record(ctx, "CreateConcern", req)
+	if req.GetConcern().GetDescription() == "violations" {
+		// As intake names them: proto paths from the request.
+		var v fault.Violations
+		v.Add("concern.client_name", "must not be empty")
+		v.Add("concern.client_contact.email", "must be an e-mail address")
+		v.Add("request_id", "must be a UUID")
+		v.Add("concern", "must be given")
+		v.Add("not_a_field", "is wrong")
+		return nil, toStatus(ctx, v.Err())
+	}
 	return &intakev1.Concern{
 		Name:         req.GetParent() + "/concerns/n1",
 		Practitioner: req.GetConcern().GetPractitioner(),

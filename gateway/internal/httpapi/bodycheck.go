@@ -3,14 +3,57 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
+	"mime"
+	"net/http"
 	"regexp"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
+
+// ReasonUnsupportedMediaType is the reason of the 415 answer to a body that
+// does not say it is JSON.
+const ReasonUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+
+// jsonContentType reports whether a Content-Type header says the body is
+// JSON: application/json, with any parameters (`charset=utf-8`, which RFC
+// 8259 says has no effect; JSON is UTF-8). grpc-gateway would read any body
+// as JSON whatever its type; requiring the type keeps a form or a text that
+// a client sent by mistake from being read as something it is not, and
+// makes a cross-origin body from a web page need a CORS preflight (a
+// "simple" request can only send text/plain, a form or multipart).
+func jsonContentType(header string) bool {
+	mt, _, err := mime.ParseMediaType(header)
+	return err == nil && mt == "application/json"
+}
+
+// unsupportedMediaType answers 415 to a body that is not declared JSON, and
+// says what to send instead, in the message and, for POST and PATCH, in
+// Accept-Post or Accept-Patch (RFC 5789).
+func unsupportedMediaType(api *runtime.ServeMux, w http.ResponseWriter, r *http.Request) {
+	const message = "the request body must be JSON: send it with the header `Content-Type: application/json`"
+	st, err := status.New(codes.InvalidArgument, message).
+		WithDetails(&errdetails.ErrorInfo{Reason: ReasonUnsupportedMediaType, Domain: grpcserver.ErrorDomain})
+	if err != nil {
+		st = status.New(codes.InvalidArgument, message)
+	}
+	switch r.Method {
+	case http.MethodPost:
+		w.Header().Set("Accept-Post", "application/json")
+	case http.MethodPatch:
+		w.Header().Set("Accept-Patch", "application/json")
+	}
+	_, outbound := runtime.MarshalerForRequest(api, r)
+	runtime.HTTPError(r.Context(), api, outbound, w, r, &runtime.HTTPStatusError{HTTPStatus: http.StatusUnsupportedMediaType, Err: st.Err()})
+}
 
 // checkBody reads a JSON body against the message (or field) the route's
 // body fills, as protojson will, and reports what protojson would refuse

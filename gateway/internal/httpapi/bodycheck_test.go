@@ -136,3 +136,28 @@ func FuzzCheckBody(f *testing.F) {
 		}
 	})
 }
+
+func TestJSONContentType(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		header string
+		want   bool
+	}{
+		{"application/json", true},
+		{"application/json; charset=utf-8", true},
+		{"Application/JSON;charset=UTF-8", true},
+		{"", false},
+		{"text/plain", false},
+		{"text/plain;charset=UTF-8", false},
+		{"application/x-www-form-urlencoded", false},
+		{"multipart/form-data; boundary=x", false},
+		{"application/merge-patch+json", false},
+		{"application/jsonx", false},
+		{"application/json; =", false},
+	}
+	for _, tt := range tests {
+		if got := jsonContentType(tt.header); got != tt.want {
+			t.Errorf("jsonContentType(%q) = %v, want %v", tt.header, got, tt.want)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // DefaultRetryAfter is the Retry-After of a 503 whose status carries no
@@ -27,6 +28,14 @@ import (
 // restarting, short beside the promise that callers work again within 10 s
 // of its return.
 const DefaultRetryAfter = 2 * time.Second
+
+// DefaultRateLimitRetryAfter is the Retry-After of a 429 whose status carries
+// no RetryInfo. Intake's rate limits always say how long to wait; a
+// RESOURCE_EXHAUSTED without a delay comes from a limit that does not know
+// (gRPC's own, for one), and a client that retried at once would only meet
+// it again. Ten seconds stops a retry loop without keeping a person waiting
+// long.
+const DefaultRateLimitRetryAfter = 10 * time.Second
 
 // errorHandler writes errors as google.rpc.Status JSON, as grpc-gateway's
 // default handler does, with the HTTP status it derives from the gRPC code
@@ -37,10 +46,12 @@ const DefaultRetryAfter = 2 * time.Second
 // ErrorInfo too, so that every error a client sees carries a reason, and
 // their messages are replaced where they could carry what the client sent or
 // the gateway's internals. An answer that asks the client to come back later
-// says when, in Retry-After (see retryAfter).
-func errorHandler(log *slog.Logger) runtime.ErrorHandlerFunc {
+// says when, in Retry-After (see retryAfter). Field violations name fields
+// as the client's JSON does (see jsonViolations).
+func errorHandler(log *slog.Logger, routes *routeTable) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 		err = withReason(ctx, log, r, err)
+		err = jsonViolations(routes, r, err)
 		if after, ok := retryAfter(err); ok {
 			// Set before the default handler writes the header; it keeps
 			// the headers already set.
@@ -54,7 +65,8 @@ func errorHandler(log *slog.Logger) runtime.ErrorHandlerFunc {
 // RetryInfo delay the service sent (rounded up, so a client never comes back
 // before the limit that refused it lets it in), whatever the status, as
 // intake's rate limits send with RESOURCE_EXHAUSTED (429); else, for a 503,
-// DefaultRetryAfter. Other errors get none.
+// DefaultRetryAfter, and for a 429 DefaultRateLimitRetryAfter. Other errors
+// get none.
 func retryAfter(err error) (string, bool) {
 	httpStatus := 0
 	var httpErr *runtime.HTTPStatusError
@@ -71,10 +83,70 @@ func retryAfter(err error) (string, bool) {
 			return strconv.FormatInt(int64(math.Ceil(delay.Seconds())), 10), true
 		}
 	}
-	if httpStatus == http.StatusServiceUnavailable {
-		return strconv.FormatInt(int64(DefaultRetryAfter/time.Second), 10), true
+	switch httpStatus {
+	case http.StatusServiceUnavailable:
+		return seconds(DefaultRetryAfter), true
+	case http.StatusTooManyRequests:
+		return seconds(DefaultRateLimitRetryAfter), true
 	}
 	return "", false
+}
+
+// seconds is a Retry-After of d, in whole seconds.
+func seconds(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
+
+// invalidFieldsMessage begins the message of the platform's INVALID_FIELDS
+// errors, which goes on to list the violations' fields, comma-separated
+// (fault.Violations.Err).
+const invalidFieldsMessage = "the request has invalid fields: "
+
+// jsonViolations rewrites the field of every BadRequest field violation in
+// err from the proto path the services name (`concern.client_name`) to the
+// path in the JSON the client sent (`clientName`, see jsonFieldPath), for
+// the route the request took, and the message that lists them, when it is
+// the platform's. gRPC callers still get the proto paths: only the REST
+// answer is rewritten. An error of a request no route takes is left as it
+// is.
+func jsonViolations(routes *routeTable, r *http.Request, err error) error {
+	var httpErr *runtime.HTTPStatusError
+	if errors.As(err, &httpErr) {
+		return &runtime.HTTPStatusError{HTTPStatus: httpErr.HTTPStatus, Err: jsonViolations(routes, r, httpErr.Err)}
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	p := st.Proto()
+	var rt *route
+	var before, after []string
+	for i, d := range p.GetDetails() {
+		var br errdetails.BadRequest
+		if !d.MessageIs(&br) || d.UnmarshalTo(&br) != nil {
+			continue
+		}
+		if rt == nil {
+			if rt = routes.match(r.Method, r.URL.Path); rt == nil {
+				return err
+			}
+		}
+		for _, v := range br.GetFieldViolations() {
+			before = append(before, v.GetField())
+			v.Field = jsonFieldPath(rt, v.GetField())
+			after = append(after, v.GetField())
+		}
+		out, aerr := anypb.New(&br)
+		if aerr != nil {
+			return err
+		}
+		p.Details[i] = out
+	}
+	if rt == nil {
+		return err
+	}
+	if p.GetMessage() == invalidFieldsMessage+strings.Join(before, ", ") {
+		p.Message = invalidFieldsMessage + strings.Join(after, ", ")
+	}
+	return status.FromProto(p).Err()
 }
 
 // routingError answers a request no route takes with the HTTP status that

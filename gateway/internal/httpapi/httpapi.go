@@ -1,8 +1,9 @@
 // Package httpapi is the gateway's HTTP surface: the REST routes that
 // grpc-gateway translates into calls of the services' gRPC APIs, the OpenAPI
 // document, liveness and readiness, and what every request passes through
-// (request logging, and the body checks: a size limit per route that follows
-// from the contract, and no field the contract does not declare).
+// (request logging, CORS for the configured web origins, and the body
+// checks: a size limit per route that follows from the contract, a JSON
+// Content-Type, and no field the contract does not declare).
 //
 // The gateway holds no state and authenticates no one: it forwards the
 // caller's Authorization header as `authorization` metadata, and each service
@@ -64,6 +65,10 @@ type Options struct {
 	// services are told the client's address; none when empty, and then
 	// the address is the connection's peer.
 	TrustedProxies []netip.Prefix
+	// CORSAllowedOrigins are the web origins whose pages may call the API
+	// from a browser (see ParseOrigins); none when empty, and then the
+	// gateway answers no CORS request at all.
+	CORSAllowedOrigins []string
 }
 
 // New returns the gateway's HTTP handler.
@@ -74,12 +79,25 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 	if opts.ReadinessTimeout == 0 {
 		opts.ReadinessTimeout = DefaultReadinessTimeout
 	}
+	var services []string
+	for _, b := range opts.Backends {
+		if len(b.Services) == 0 {
+			return nil, fmt.Errorf("backend %s names no gRPC services", b.Name)
+		}
+		services = append(services, b.Services...)
+	}
+	routes, err := newRouteTable(services)
+	if err != nil {
+		return nil, fmt.Errorf("routes: %w", err)
+	}
 	api := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
 			Marshaler: &runtime.JSONPb{
-				// lowerCamelCase field names and no zero values: the JSON
-				// the OpenAPI document describes, without noise.
-				MarshalOptions: protojson.MarshalOptions{UseProtoNames: false, EmitUnpopulated: false},
+				// lowerCamelCase field names, and every field present:
+				// false, 0, "" and [] are written rather than left out,
+				// so that a page need not know which missing field means
+				// which zero. A message field that is not set is null.
+				MarshalOptions: protojson.MarshalOptions{UseProtoNames: false, EmitUnpopulated: true},
 				// Unknown fields are refused: checkBodies names them
 				// first, and this refuses whatever it might miss.
 				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -87,25 +105,16 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 		}),
 		runtime.WithIncomingHeaderMatcher(forwardedHeader),
 		runtime.WithMetadata(clientAddress(opts.TrustedProxies)),
-		runtime.WithErrorHandler(errorHandler(opts.Logger)),
+		runtime.WithErrorHandler(errorHandler(opts.Logger, routes)),
 		runtime.WithRoutingErrorHandler(routingError),
 		// A form-encoded POST to a GET route would be read as its query:
 		// a body no route's limit or check applies to.
 		runtime.WithDisablePathLengthFallback(),
 	)
-	var services []string
 	for _, b := range opts.Backends {
-		if len(b.Services) == 0 {
-			return nil, fmt.Errorf("backend %s names no gRPC services", b.Name)
-		}
 		if err := b.Register(ctx, api, b.Conn); err != nil {
 			return nil, fmt.Errorf("register %s routes: %w", b.Name, err)
 		}
-		services = append(services, b.Services...)
-	}
-	routes, err := newRouteTable(services)
-	if err != nil {
-		return nil, fmt.Errorf("routes: %w", err)
 	}
 	if largest := routes.largest(); largest != nil {
 		opts.Logger.Info("request body limits follow from the contract",
@@ -121,7 +130,7 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 	})
 	mux.Handle("GET /readyz", &readiness{backends: opts.Backends, timeout: opts.ReadinessTimeout, log: opts.Logger})
 	mux.Handle("/", checkBodies(api, routes, opts.Logger))
-	return logRequests(mux, opts.Logger), nil
+	return logRequests(withCORS(mux, opts.CORSAllowedOrigins), opts.Logger), nil
 }
 
 // forwardedHeader decides which HTTP headers become gRPC metadata. It is

@@ -18,7 +18,10 @@ import (
 
 // checkBodies stands between the server and the mux. It finds the route a
 // request takes, refuses a body larger than the route's bound with 413
-// before anything is forwarded, and refuses a JSON body with a field the
+// before anything is forwarded, refuses a body on a route that takes one
+// whose Content-Type is not application/json with 415 (an empty body on any
+// route, and any body on a route that takes none, which grpc-gateway
+// ignores, pass), and refuses a JSON body with a field the
 // body's message does not have, or a string that is not valid text, with 400
 // and a field violation naming the field. The body is read whole (it is no
 // larger than the bound by then) so that an oversized one is answered 413
@@ -48,6 +51,10 @@ func checkBodies(api *runtime.ServeMux, routes *routeTable, log *slog.Logger) ht
 			}
 			_, outbound := runtime.MarshalerForRequest(api, r)
 			runtime.HTTPError(r.Context(), api, outbound, w, r, status.Error(codes.InvalidArgument, "the request body could not be read"))
+			return
+		}
+		if rt.body != "" && len(body) > 0 && !jsonContentType(r.Header.Get("Content-Type")) {
+			unsupportedMediaType(api, w, r)
 			return
 		}
 		if rt.body != "" {

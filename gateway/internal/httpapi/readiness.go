@@ -75,7 +75,9 @@ func (h *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	code := http.StatusOK
 	if !report.Ready {
+		// Like every 503 of the gateway's, it says when to ask again.
 		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", seconds(DefaultRetryAfter))
 	}
 	writeJSON(w, code, report)
 }

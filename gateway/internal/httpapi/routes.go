@@ -34,6 +34,9 @@ type route struct {
 	// pathFields are the request's top-level fields that a path variable
 	// fills ("group" for {group.name=groups/*}).
 	pathFields map[protoreflect.Name]bool
+	// pathVars are the field paths the path variables fill, as the
+	// template writes them ("group.name" for {group.name=groups/*}).
+	pathVars map[string]bool
 	// maxBody is the largest body a valid request can have on this route,
 	// in bytes (see bodyBound).
 	maxBody int64
@@ -221,7 +224,7 @@ func newRouteTable(services []string) (*routeTable, error) {
 }
 
 func newRoute(md protoreflect.MethodDescriptor, rule *annotations.HttpRule) (*route, error) {
-	r := &route{rpc: md, body: rule.GetBody(), pathFields: map[protoreflect.Name]bool{}}
+	r := &route{rpc: md, body: rule.GetBody(), pathFields: map[protoreflect.Name]bool{}, pathVars: map[string]bool{}}
 	switch p := rule.GetPattern().(type) {
 	case *annotations.HttpRule_Get:
 		r.method, r.template = "GET", p.Get
@@ -244,6 +247,7 @@ func newRoute(md protoreflect.MethodDescriptor, rule *annotations.HttpRule) (*ro
 	}
 	r.segments, r.verb = segs, verb
 	for _, v := range vars {
+		r.pathVars[v] = true
 		top, _, _ := strings.Cut(v, ".")
 		r.pathFields[protoreflect.Name(top)] = true
 	}
