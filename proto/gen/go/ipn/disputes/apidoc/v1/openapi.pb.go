@@ -28,8 +28,8 @@ var File_ipn_disputes_apidoc_v1_openapi_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_apidoc_v1_openapi_proto_rawDesc = "" +
 	"\n" +
-	"$ipn/disputes/apidoc/v1/openapi.proto\x12\x16ipn.disputes.apidoc.v1\x1a.protoc-gen-openapiv2/options/annotations.protoB\xd5\x03\x92A\x82\x03\x12\xfe\x01\n" +
-	"\x1aIPN disputes mediation API\x12\xdb\x01REST facade of the services that run an IPN group's disputes procedure. Errors are google.rpc.Status with ErrorInfo and, for bad input, BadRequest field violations. Send member tokens as `Authorization: Bearer <token>`.2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonZW\n" +
+	"$ipn/disputes/apidoc/v1/openapi.proto\x12\x16ipn.disputes.apidoc.v1\x1a.protoc-gen-openapiv2/options/annotations.protoB\xbf\x04\x92A\xec\x03\x12\xe8\x02\n" +
+	"\x1aIPN disputes mediation API\x12\xc5\x02REST facade of the services that run an IPN group's disputes procedure. Errors are google.rpc.Status with ErrorInfo and, for bad input, BadRequest field violations, each naming the field as the JSON body spells it (`clientName`, not the gRPC path `concern.client_name`). Send member tokens as `Authorization: Bearer <token>`.2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonZW\n" +
 	"U\n" +
 	"\x06bearer\x12K\b\x02\x126A member's personal access token, as `Bearer <token>`.\x1a\rAuthorization \x02ZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/apidoc/v1;apidocv1b\x06proto3"
 
