@@ -9,11 +9,11 @@ import (
 	"sync"
 
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/fieldmask"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 // Validator checks what the proto annotations cannot say, for example the
@@ -29,8 +29,10 @@ type Validator func(ctx context.Context, fullMethod string, req any) error
 // are checked when set. Output-only fields are ignored, as AIP-203 asks.
 //
 // In an update request (one with an update_mask), the resource's own
-// REQUIRED fields are required only when the mask names them, or when the
-// mask is empty and so names every field (AIP-134).
+// REQUIRED fields are required only when the mask names them, by their
+// proto or JSON name or as `*` (platform/fieldmask reads masks alike):
+// without a mask only the fields set change (AIP-134), so an unset field is
+// never one of them.
 func CheckAnnotations(msg proto.Message) []fault.FieldViolation {
 	var v fault.Violations
 	checkMessage(msg.ProtoReflect(), "", updateMask(msg.ProtoReflect()), &v)
@@ -41,8 +43,9 @@ func CheckAnnotations(msg proto.Message) []fault.FieldViolation {
 	return err.Violations
 }
 
-// updateMask returns the paths of a request's update_mask: nil when the
-// request has none, and the resource's paths (relative to it) otherwise.
+// updateMask returns the fields of the resource a request's update_mask
+// names, by the first segment of each path: nil when the request has no
+// update_mask field, and empty when it is not set.
 func updateMask(m protoreflect.Message) map[string]bool {
 	fd := m.Descriptor().Fields().ByName("update_mask")
 	if fd == nil || fd.Message() == nil || fd.Message().FullName() != "google.protobuf.FieldMask" {
@@ -52,8 +55,11 @@ func updateMask(m protoreflect.Message) map[string]bool {
 	if !m.Has(fd) {
 		return paths
 	}
-	for _, p := range m.Get(fd).Message().Interface().(*fieldmaskpb.FieldMask).GetPaths() {
-		paths[p] = true
+	mask := m.Get(fd).Message()
+	list := mask.Get(mask.Descriptor().Fields().ByName("paths")).List()
+	for i := 0; i < list.Len(); i++ {
+		first, _, _ := strings.Cut(list.Get(i).String(), ".")
+		paths[first] = true
 	}
 	return paths
 }
@@ -70,7 +76,7 @@ func checkMessage(m protoreflect.Message, prefix string, mask map[string]bool, v
 			continue
 		}
 		set := m.Has(fd)
-		if declared.Required && !set && (mask == nil || prefix == "" || len(mask) == 0 || mask[string(fd.Name())]) {
+		if declared.Required && !set && (mask == nil || prefix == "" || mask[fieldmask.Wildcard] || mask[string(fd.Name())] || mask[fd.JSONName()]) {
 			v.Add(path, "is required")
 			continue
 		}

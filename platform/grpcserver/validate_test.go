@@ -13,10 +13,16 @@ import (
 	"github.com/ipnmediation/disputes/platform/fault"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
@@ -42,18 +48,13 @@ func TestCheckAnnotations(t *testing.T) {
 		}}, []string{"parent"}},
 		{"nested required fields", &intakev1.CreateConcernRequest{Parent: "groups/x", Concern: &intakev1.Concern{Practitioner: "members/y"}},
 			[]string{"concern.client_contact", "concern.client_name", "concern.description", "concern.practitioner"}},
-		{"update: a required field outside the mask is not required", &directoryv1.UpdateMemberRequest{
-			Member: &directoryv1.Member{Name: "groups/g/members/m"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"contact"}},
-		}, nil},
-		{"update: a required field in the mask is", &directoryv1.UpdateMemberRequest{
-			Member: &directoryv1.Member{Name: "groups/g/members/m"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}},
-		}, []string{"member.display_name"}},
-		{"update: an empty mask names every field", &directoryv1.UpdateMemberRequest{
-			Member: &directoryv1.Member{Name: "groups/g/members/m"},
-		}, []string{"member.display_name"}},
-		{"update: the resource itself stays required", &directoryv1.UpdateMemberRequest{
-			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"contact"}},
-		}, []string{"member"}},
+		{"update: a required field outside the mask is not required", updateBook(t, false, "note"), nil},
+		{"update: a required field in the mask is, by its proto name", updateBook(t, false, "display_title"), []string{"book.display_title"}},
+		{"update: or by its JSON name", updateBook(t, false, "displayTitle"), []string{"book.display_title"}},
+		{"update: or as a part of it", updateBook(t, false, "display_title.x"), []string{"book.display_title"}},
+		{"update: or by *", updateBook(t, false, "*"), []string{"book.display_title"}},
+		{"update: without a mask only the fields set change, so none is required", updateBook(t, false), nil},
+		{"update: the resource itself stays required", updateBook(t, true, "note"), []string{"book"}},
 		{"output-only fields are ignored", &intakev1.CreateConcernRequest{Parent: "groups/x", Concern: &intakev1.Concern{
 			Practitioner: "groups/x/members/y", Description: "d", ClientName: "n", ClientContact: &intakev1.ClientContact{}, Reference: "ignored",
 		}}, nil},
@@ -166,4 +167,50 @@ func TestToStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// updateBook is an update request of a resource whose display_title is
+// REQUIRED (no resource of the contract has a required field and an update
+// method: the document would require the field in every PATCH body), with
+// the book left out when noBook, and an update mask of paths when given.
+func updateBook(t *testing.T, noBook bool, paths ...string) proto.Message {
+	t.Helper()
+	required := &descriptorpb.FieldOptions{}
+	proto.SetExtension(required, annotations.E_FieldBehavior, []annotations.FieldBehavior{annotations.FieldBehavior_REQUIRED})
+	field := func(name string, number int32, typ descriptorpb.FieldDescriptorProto_Type, typeName string, opts *descriptorpb.FieldOptions) *descriptorpb.FieldDescriptorProto {
+		f := &descriptorpb.FieldDescriptorProto{Name: proto.String(name), Number: proto.Int32(number), Type: typ.Enum(),
+			Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(), Options: opts}
+		if typeName != "" {
+			f.TypeName = proto.String(typeName)
+		}
+		return f
+	}
+	file, err := protodesc.NewFile(&descriptorpb.FileDescriptorProto{
+		Name: proto.String("grpcservertest/book.proto"), Package: proto.String("grpcservertest"), Syntax: proto.String("proto3"),
+		Dependency: []string{"google/protobuf/field_mask.proto"},
+		MessageType: []*descriptorpb.DescriptorProto{
+			{Name: proto.String("Book"), Field: []*descriptorpb.FieldDescriptorProto{
+				field("name", 1, descriptorpb.FieldDescriptorProto_TYPE_STRING, "", nil),
+				field("display_title", 2, descriptorpb.FieldDescriptorProto_TYPE_STRING, "", required),
+				field("note", 3, descriptorpb.FieldDescriptorProto_TYPE_STRING, "", nil),
+			}},
+			{Name: proto.String("UpdateBookRequest"), Field: []*descriptorpb.FieldDescriptorProto{
+				field("book", 1, descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, ".grpcservertest.Book", required),
+				field("update_mask", 2, descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, ".google.protobuf.FieldMask", nil),
+			}},
+		},
+	}, protoregistry.GlobalFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := dynamicpb.NewMessage(file.Messages().ByName("UpdateBookRequest"))
+	fields := req.Descriptor().Fields()
+	if !noBook {
+		book := req.Mutable(fields.ByName("book")).Message()
+		book.Set(book.Descriptor().Fields().ByName("note"), protoreflect.ValueOfString("a note"))
+	}
+	if len(paths) > 0 {
+		req.Set(fields.ByName("update_mask"), protoreflect.ValueOfMessage((&fieldmaskpb.FieldMask{Paths: paths}).ProtoReflect()))
+	}
+	return req
 }
