@@ -197,7 +197,8 @@ type Group struct {
 	// Resource name, `groups/{group}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Name shown to people, for example "Riverside Practitioners". Public:
-	// published by the group. At most 200 characters, on one line.
+	// published by the group. At most 200 characters, on one line. Required
+	// to create a group; an update may leave it out.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Where the group stands in IPN.
 	IpnStatus Group_IpnStatus `protobuf:"varint,3,opt,name=ipn_status,json=ipnStatus,proto3,enum=ipn.disputes.directory.v1.Group_IpnStatus" json:"ipn_status,omitempty"`
@@ -415,7 +416,8 @@ type Member struct {
 	// Resource name, `groups/{group}/members/{member}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Name shown to people. Public: published by the group. At most 200
-	// characters, on one line.
+	// characters, on one line. Required to add a member; an update may leave
+	// it out.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Whether the member is active.
 	State Member_State `protobuf:"varint,3,opt,name=state,proto3,enum=ipn.disputes.directory.v1.Member_State" json:"state,omitempty"`
@@ -1312,12 +1314,24 @@ func (x *CreateGroupRequest) GetGroupId() string {
 	return ""
 }
 
-// UpdateGroupRequest updates a group.
+// UpdateGroupRequest updates a group (AIP-134): only the fields the update
+// mask names change, or without a mask the fields the group sets.
 type UpdateGroupRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The group with its name and the fields to change.
+	// The group with its name, its etag (optional) and the fields to change;
+	// every field is optional.
 	Group *Group `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
-	// Fields to change; all mutable fields when empty.
+	// The fields to change, relative to the group, for example
+	// `displayName,procedureSettings.procedure`. Optional: without it, the
+	// fields the request sets are changed (over REST the fields present in
+	// the body, nested ones included) and the others are kept. Name fields as
+	// the JSON body spells them (`procedureSettings.procedure`) or by their
+	// proto names (`procedure_settings.procedure`): a path into
+	// `procedureSettings` changes that setting alone, `procedureSettings`
+	// changes them all, and `*` changes every field, clearing those not sent.
+	// The name, the etag and output-only fields are ignored; a path that names
+	// no field is refused with a field violation on the update mask that
+	// names it.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1606,13 +1620,24 @@ func (x *CreateMemberRequest) GetMemberId() string {
 	return ""
 }
 
-// UpdateMemberRequest changes a member.
+// UpdateMemberRequest changes a member (AIP-134): only the fields the update
+// mask names change, or without a mask the fields the member sets.
 type UpdateMemberRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member with its name, its etag (optional) and the fields to change.
+	// The member with its name, its etag (optional) and the fields to change;
+	// every field is optional.
 	Member *Member `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
-	// Fields to change: display_name, contact, public_profile, group_admin;
-	// all of them when empty.
+	// The fields to change, relative to the member, for example
+	// `contact.phone,publicProfile`: displayName, contact, publicProfile and
+	// groupAdmin, or a part of contact or publicProfile. Optional: without it,
+	// the fields the request sets are changed (over REST the fields present in
+	// the body, nested ones included) and the others are kept. Name fields as
+	// the JSON body spells them (`publicProfile.wayOfWorking`) or by their
+	// proto names (`public_profile.way_of_working`): a path into `contact` or
+	// `publicProfile` changes that part alone, `contact` changes it whole, and
+	// `*` changes every field, clearing those not sent. The name, the etag and
+	// output-only fields are ignored; a path that names no field is refused
+	// with a field violation on the update mask that names it.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2583,10 +2608,10 @@ var File_ipn_disputes_directory_v1_directory_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\n" +
-	")ipn/disputes/directory/v1/directory.proto\x12\x19ipn.disputes.directory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xec\x05\n" +
+	")ipn/disputes/directory/v1/directory.proto\x12\x19ipn.disputes.directory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe9\x05\n" +
 	"\x05Group\x12\"\n" +
-	"\x04name\x18\x01 \x01(\tB\x0e\x92A\x02xd\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x122\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\x02\xea\xe0\x18\x02\b\x02R\vdisplayName\x12I\n" +
+	"\x04name\x18\x01 \x01(\tB\x0e\x92A\x02xd\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12/\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\vdisplayName\x12I\n" +
 	"\n" +
 	"ipn_status\x18\x03 \x01(\x0e2*.ipn.disputes.directory.v1.Group.IpnStatusR\tipnStatus\x121\n" +
 	"\x15ipn_status_since_year\x18\x04 \x01(\x05R\x12ipnStatusSinceYear\x129\n" +
@@ -2610,10 +2635,10 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x10reminder_offsets\x18\x03 \x03(\v2\x19.google.protobuf.DurationB\x06\x92A\x03\xa0\x01\n" +
 	"R\x0freminderOffsets\x12)\n" +
 	"\tprocedure\x18\x04 \x01(\tB\v\x92A\x02xd\xea\xe0\x18\x02\b\x04R\tprocedure\x127\n" +
-	"\tretention\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\tretention\"\x94\x05\n" +
+	"\tretention\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\tretention\"\x91\x05\n" +
 	"\x06Member\x12#\n" +
-	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x122\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\x02\xea\xe0\x18\x02\b\x02R\vdisplayName\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12/\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\vdisplayName\x12B\n" +
 	"\x05state\x18\x03 \x01(\x0e2'.ipn.disputes.directory.v1.Member.StateB\x03\xe0A\x03R\x05state\x12C\n" +
 	"\acontact\x18\x04 \x01(\v2).ipn.disputes.directory.v1.ContactDetailsR\acontact\x12O\n" +
 	"\x0epublic_profile\x18\x05 \x01(\v2(.ipn.disputes.directory.v1.PublicProfileR\rpublicProfile\x12\x1f\n" +

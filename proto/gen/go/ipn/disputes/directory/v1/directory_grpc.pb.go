@@ -61,7 +61,9 @@ type DirectoryServiceClient interface {
 	ListGroups(ctx context.Context, in *ListGroupsRequest, opts ...grpc.CallOption) (*ListGroupsResponse, error)
 	// CreateGroup creates a group. Only the deployment's operator may.
 	CreateGroup(ctx context.Context, in *CreateGroupRequest, opts ...grpc.CallOption) (*Group, error)
-	// UpdateGroup changes a group's settings. Group admins and the operator may.
+	// UpdateGroup changes a group's settings: the fields the update mask
+	// names, or without one the fields the body sets; the others are kept.
+	// Group admins and the operator may.
 	UpdateGroup(ctx context.Context, in *UpdateGroupRequest, opts ...grpc.CallOption) (*Group, error)
 	// GetMember returns a member. Anyone may read it; of the services, intake,
 	// casework and notification read it. Contact details are filled in only
@@ -73,9 +75,11 @@ type DirectoryServiceClient interface {
 	ListMembers(ctx context.Context, in *ListMembersRequest, opts ...grpc.CallOption) (*ListMembersResponse, error)
 	// CreateMember adds a member to a group. Group admins and the operator may.
 	CreateMember(ctx context.Context, in *CreateMemberRequest, opts ...grpc.CallOption) (*Member, error)
-	// UpdateMember changes a member's record. Group admins and the operator
-	// may change everything; a member may change their own contact details and
-	// public profile, so every member is let in and the handler narrows.
+	// UpdateMember changes a member's record: the fields the update mask
+	// names, or without one the fields the body sets; the others are kept.
+	// Group admins and the operator may change everything; a member may change
+	// their own contact details and public profile, so every member is let in
+	// and the handler narrows.
 	UpdateMember(ctx context.Context, in *UpdateMemberRequest, opts ...grpc.CallOption) (*Member, error)
 	// DeactivateMember records that a member has left the group. Their history
 	// stays; they take no role in new cases and are told of no new concerns.
@@ -356,7 +360,9 @@ type DirectoryServiceServer interface {
 	ListGroups(context.Context, *ListGroupsRequest) (*ListGroupsResponse, error)
 	// CreateGroup creates a group. Only the deployment's operator may.
 	CreateGroup(context.Context, *CreateGroupRequest) (*Group, error)
-	// UpdateGroup changes a group's settings. Group admins and the operator may.
+	// UpdateGroup changes a group's settings: the fields the update mask
+	// names, or without one the fields the body sets; the others are kept.
+	// Group admins and the operator may.
 	UpdateGroup(context.Context, *UpdateGroupRequest) (*Group, error)
 	// GetMember returns a member. Anyone may read it; of the services, intake,
 	// casework and notification read it. Contact details are filled in only
@@ -368,9 +374,11 @@ type DirectoryServiceServer interface {
 	ListMembers(context.Context, *ListMembersRequest) (*ListMembersResponse, error)
 	// CreateMember adds a member to a group. Group admins and the operator may.
 	CreateMember(context.Context, *CreateMemberRequest) (*Member, error)
-	// UpdateMember changes a member's record. Group admins and the operator
-	// may change everything; a member may change their own contact details and
-	// public profile, so every member is let in and the handler narrows.
+	// UpdateMember changes a member's record: the fields the update mask
+	// names, or without one the fields the body sets; the others are kept.
+	// Group admins and the operator may change everything; a member may change
+	// their own contact details and public profile, so every member is let in
+	// and the handler narrows.
 	UpdateMember(context.Context, *UpdateMemberRequest) (*Member, error)
 	// DeactivateMember records that a member has left the group. Their history
 	// stays; they take no role in new cases and are told of no new concerns.

@@ -12,6 +12,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -823,11 +824,24 @@ func (x *GetTemplateRequest) GetName() string {
 	return ""
 }
 
-// UpdateTemplateRequest sets a group's wording of a template.
+// UpdateTemplateRequest sets a group's wording of a template (AIP-134): only
+// the parts the update mask names change, or without a mask the parts the
+// template sets.
 type UpdateTemplateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The template with its new wording; name says which.
-	Template      *Template `protobuf:"bytes,1,opt,name=template,proto3" json:"template,omitempty"`
+	// The template with its new wording; name says which. Every part is
+	// optional.
+	Template *Template `protobuf:"bytes,1,opt,name=template,proto3" json:"template,omitempty"`
+	// The parts to change, relative to the template, for example
+	// `subject,textBody`. Optional: without it, the parts the request sets are
+	// changed (over REST the parts present in the body, empty ones included)
+	// and the others keep their wording. Name parts as the JSON body spells
+	// them (`textBody`) or by their proto names (`text_body`); `*` sets all
+	// three, and with all three empty returns the template to the standard
+	// wording. The name and output-only fields are ignored; a path that names
+	// no field is refused with a field violation on the update mask that
+	// names it.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -865,6 +879,13 @@ func (*UpdateTemplateRequest) Descriptor() ([]byte, []int) {
 func (x *UpdateTemplateRequest) GetTemplate() *Template {
 	if x != nil {
 		return x.Template
+	}
+	return nil
+}
+
+func (x *UpdateTemplateRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
 	}
 	return nil
 }
@@ -1102,13 +1123,20 @@ func (x *GetDigestSettingsRequest) GetName() string {
 	return ""
 }
 
-// UpdateDigestSettingsRequest sets a member's digest settings.
+// UpdateDigestSettingsRequest sets a member's digest settings (AIP-134).
 type UpdateDigestSettingsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The settings; name says whose.
+	// The settings; name says whose. Every field is optional.
 	DigestSettings *DigestSettings `protobuf:"bytes,1,opt,name=digest_settings,json=digestSettings,proto3" json:"digest_settings,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The fields to change: `enabled` (or `*`), the only one there is.
+	// Optional: without it, `enabled` changes when the request sets it (over
+	// REST when the body has it, `false` included; over gRPC, where `false`
+	// cannot be told from unset, only to true: name it to turn the digest
+	// off). The name and the etag are ignored; a path that names no field is
+	// refused with a field violation on the update mask that names it.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateDigestSettingsRequest) Reset() {
@@ -1148,11 +1176,18 @@ func (x *UpdateDigestSettingsRequest) GetDigestSettings() *DigestSettings {
 	return nil
 }
 
+func (x *UpdateDigestSettingsRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
 var File_ipn_disputes_notification_v1_notification_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\n" +
-	"/ipn/disputes/notification/v1/notification.proto\x12\x1cipn.disputes.notification.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xc9\x05\n" +
+	"/ipn/disputes/notification/v1/notification.proto\x12\x1cipn.disputes.notification.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xc9\x05\n" +
 	"\bDelivery\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x1d\n" +
@@ -1224,9 +1259,11 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\ttemplates\x18\x01 \x03(\v2&.ipn.disputes.notification.v1.TemplateR\ttemplates\"Z\n" +
 	"\x12GetTemplateRequest\x12D\n" +
 	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1e\n" +
-	"\x1cdisputes.ipn.org.uk/Template\xea\xe0\x18\x02\b\x04R\x04name\"`\n" +
+	"\x1cdisputes.ipn.org.uk/Template\xea\xe0\x18\x02\b\x04R\x04name\"\x9d\x01\n" +
 	"\x15UpdateTemplateRequest\x12G\n" +
-	"\btemplate\x18\x01 \x01(\v2&.ipn.disputes.notification.v1.TemplateB\x03\xe0A\x02R\btemplate\"\x9c\x01\n" +
+	"\btemplate\x18\x01 \x01(\v2&.ipn.disputes.notification.v1.TemplateB\x03\xe0A\x02R\btemplate\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\x9c\x01\n" +
 	"\x16PreviewTemplateRequest\x12D\n" +
 	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1e\n" +
 	"\x1cdisputes.ipn.org.uk/Template\xea\xe0\x18\x02\b\x04R\x04name\x12<\n" +
@@ -1242,9 +1279,11 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\"disputes.ipn.org.uk/DigestSettings\x12.groups/{group}/members/{member}/digestSettings*\x0edigestSettings2\x0edigestSettings\"f\n" +
 	"\x18GetDigestSettingsRequest\x12J\n" +
 	"\x04name\x18\x01 \x01(\tB6\x92A\x03x\xc8\x01\xe0A\x02\xfaA$\n" +
-	"\"disputes.ipn.org.uk/DigestSettings\xea\xe0\x18\x02\b\x04R\x04name\"y\n" +
+	"\"disputes.ipn.org.uk/DigestSettings\xea\xe0\x18\x02\b\x04R\x04name\"\xb6\x01\n" +
 	"\x1bUpdateDigestSettingsRequest\x12Z\n" +
-	"\x0fdigest_settings\x18\x01 \x01(\v2,.ipn.disputes.notification.v1.DigestSettingsB\x03\xe0A\x02R\x0edigestSettings2\xfb\f\n" +
+	"\x0fdigest_settings\x18\x01 \x01(\v2,.ipn.disputes.notification.v1.DigestSettingsB\x03\xe0A\x02R\x0edigestSettings\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask2\xfb\f\n" +
 	"\x13NotificationService\x12\xad\x01\n" +
 	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\xa4\x01\n" +
 	"\rRetryDelivery\x122.ipn.disputes.notification.v1.RetryDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"7\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=groups/*/deliveries/*}:retry\x12\xc7\x01\n" +
@@ -1290,6 +1329,7 @@ var file_ipn_disputes_notification_v1_notification_proto_goTypes = []any{
 	(*GetDigestSettingsRequest)(nil),    // 16: ipn.disputes.notification.v1.GetDigestSettingsRequest
 	(*UpdateDigestSettingsRequest)(nil), // 17: ipn.disputes.notification.v1.UpdateDigestSettingsRequest
 	(*timestamppb.Timestamp)(nil),       // 18: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 19: google.protobuf.FieldMask
 }
 var file_ipn_disputes_notification_v1_notification_proto_depIdxs = []int32{
 	0,  // 0: ipn.disputes.notification.v1.Delivery.state:type_name -> ipn.disputes.notification.v1.Delivery.State
@@ -1301,31 +1341,33 @@ var file_ipn_disputes_notification_v1_notification_proto_depIdxs = []int32{
 	18, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
 	8,  // 7: ipn.disputes.notification.v1.ListTemplatesResponse.templates:type_name -> ipn.disputes.notification.v1.Template
 	8,  // 8: ipn.disputes.notification.v1.UpdateTemplateRequest.template:type_name -> ipn.disputes.notification.v1.Template
-	8,  // 9: ipn.disputes.notification.v1.PreviewTemplateRequest.draft:type_name -> ipn.disputes.notification.v1.Template
-	15, // 10: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.digest_settings:type_name -> ipn.disputes.notification.v1.DigestSettings
-	3,  // 11: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
-	5,  // 12: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
-	6,  // 13: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:input_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
-	9,  // 14: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
-	11, // 15: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
-	12, // 16: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
-	13, // 17: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
-	16, // 18: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
-	17, // 19: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
-	4,  // 20: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
-	2,  // 21: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
-	7,  // 22: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:output_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
-	10, // 23: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
-	8,  // 24: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
-	8,  // 25: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
-	14, // 26: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
-	15, // 27: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
-	15, // 28: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
-	20, // [20:29] is the sub-list for method output_type
-	11, // [11:20] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	19, // 9: ipn.disputes.notification.v1.UpdateTemplateRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 10: ipn.disputes.notification.v1.PreviewTemplateRequest.draft:type_name -> ipn.disputes.notification.v1.Template
+	15, // 11: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.digest_settings:type_name -> ipn.disputes.notification.v1.DigestSettings
+	19, // 12: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,  // 13: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
+	5,  // 14: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
+	6,  // 15: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:input_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
+	9,  // 16: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
+	11, // 17: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
+	12, // 18: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
+	13, // 19: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
+	16, // 20: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
+	17, // 21: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
+	4,  // 22: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
+	2,  // 23: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
+	7,  // 24: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:output_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
+	10, // 25: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
+	8,  // 26: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
+	8,  // 27: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
+	14, // 28: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
+	15, // 29: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	15, // 30: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	22, // [22:31] is the sub-list for method output_type
+	13, // [13:22] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_notification_v1_notification_proto_init() }

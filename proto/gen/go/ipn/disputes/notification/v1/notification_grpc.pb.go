@@ -57,8 +57,10 @@ type NotificationServiceClient interface {
 	// GetTemplate returns one message template as the group's messages are
 	// worded now. The group's admins and the operator may.
 	GetTemplate(ctx context.Context, in *GetTemplateRequest, opts ...grpc.CallOption) (*Template, error)
-	// UpdateTemplate sets the group's own wording of a template; a part left
-	// empty keeps the standard wording, all three empty return to it. The
+	// UpdateTemplate sets the group's own wording of a template: the parts the
+	// update mask names, or without one the parts the body sets; the others
+	// keep their wording. A part set empty returns to the standard wording,
+	// and with all three empty the template is the standard one again. The
 	// wording is parsed and rendered with sample data first; one that fails is
 	// refused with INVALID_ARGUMENT and field violations. The group's admins
 	// may.
@@ -70,8 +72,10 @@ type NotificationServiceClient interface {
 	// GetDigestSettings returns whether a member receives the daily digest.
 	// The member themselves and the group's admins may read it.
 	GetDigestSettings(ctx context.Context, in *GetDigestSettingsRequest, opts ...grpc.CallOption) (*DigestSettings, error)
-	// UpdateDigestSettings opts a member in to or out of the daily digest.
-	// Only the member themselves may; a stale etag is ABORTED.
+	// UpdateDigestSettings opts a member in to or out of the daily digest:
+	// `enabled` changes when the update mask names it, or without one when the
+	// body sets it (over REST, when the body has it, `false` included). Only
+	// the member themselves may; a stale etag is ABORTED.
 	UpdateDigestSettings(ctx context.Context, in *UpdateDigestSettingsRequest, opts ...grpc.CallOption) (*DigestSettings, error)
 }
 
@@ -200,8 +204,10 @@ type NotificationServiceServer interface {
 	// GetTemplate returns one message template as the group's messages are
 	// worded now. The group's admins and the operator may.
 	GetTemplate(context.Context, *GetTemplateRequest) (*Template, error)
-	// UpdateTemplate sets the group's own wording of a template; a part left
-	// empty keeps the standard wording, all three empty return to it. The
+	// UpdateTemplate sets the group's own wording of a template: the parts the
+	// update mask names, or without one the parts the body sets; the others
+	// keep their wording. A part set empty returns to the standard wording,
+	// and with all three empty the template is the standard one again. The
 	// wording is parsed and rendered with sample data first; one that fails is
 	// refused with INVALID_ARGUMENT and field violations. The group's admins
 	// may.
@@ -213,8 +219,10 @@ type NotificationServiceServer interface {
 	// GetDigestSettings returns whether a member receives the daily digest.
 	// The member themselves and the group's admins may read it.
 	GetDigestSettings(context.Context, *GetDigestSettingsRequest) (*DigestSettings, error)
-	// UpdateDigestSettings opts a member in to or out of the daily digest.
-	// Only the member themselves may; a stale etag is ABORTED.
+	// UpdateDigestSettings opts a member in to or out of the daily digest:
+	// `enabled` changes when the update mask names it, or without one when the
+	// body sets it (over REST, when the body has it, `false` included). Only
+	// the member themselves may; a stale etag is ABORTED.
 	UpdateDigestSettings(context.Context, *UpdateDigestSettingsRequest) (*DigestSettings, error)
 	mustEmbedUnimplementedNotificationServiceServer()
 }
