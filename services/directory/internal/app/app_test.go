@@ -213,9 +213,16 @@ func TestDirectoryRPCs(t *testing.T) {
 		testenv.WantStatus(t, err, codes.PermissionDenied, "CALLER_NOT_ALLOWED")
 		_, err = e.client.UpdateGroup(as(otherAdmin), upd)
 		testenv.WantStatus(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
-		upd.UpdateMask.Paths = []string{"etag"}
+		upd.UpdateMask.Paths = []string{"nickname"}
 		_, err = e.client.UpdateGroup(as(admin), upd)
 		testenv.WantStatus(t, err, codes.InvalidArgument, "INVALID_FIELDS", "update_mask")
+		// The etag and output-only fields in a mask are left out (AIP-161):
+		// nothing is left to change, and nothing does.
+		upd.UpdateMask.Paths = []string{"etag", "updateTime"}
+		same, err := e.client.UpdateGroup(as(admin), upd)
+		if err != nil || same.GetEtag() != got.GetEtag() || same.GetMeetingFrequency() != "Eight times a year" {
+			t.Errorf("an update of nothing: %v, %v; want the group as it was", same, err)
+		}
 	})
 
 	t.Run("CreateMember", func(t *testing.T) {

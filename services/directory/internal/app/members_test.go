@@ -85,11 +85,42 @@ func TestUpdateMember(t *testing.T) {
 		},
 		{"member renames self", as(member), memberUpdate(ben, "", []string{"display_name"}, &directoryv1.Member{DisplayName: "Benny"}), codes.PermissionDenied, "PERMISSION_DENIED", "", nil},
 		{"member promotes self", as(member), memberUpdate(ben, "", []string{"group_admin"}, &directoryv1.Member{GroupAdmin: true}), codes.PermissionDenied, "PERMISSION_DENIED", "", nil},
-		{"member with empty mask", as(member), memberUpdate(ben, "", nil, &directoryv1.Member{DisplayName: "Member ben", Contact: &directoryv1.ContactDetails{Email: "ben@riverside.example.org"}}), codes.PermissionDenied, "PERMISSION_DENIED", "", nil},
+		{
+			"member changes own phone alone, by a nested path in JSON names", as(member),
+			memberUpdate(ben, "", []string{"contact.phone"}, &directoryv1.Member{Contact: &directoryv1.ContactDetails{Phone: "+44 7700 900456"}}),
+			codes.OK, "", "",
+			func(t *testing.T, m *directoryv1.Member) {
+				if m.GetContact().GetPhone() != "+44 7700 900456" || m.GetContact().GetEmail() != "ben.new@riverside.example.org" {
+					t.Errorf("updated contact = %v; want the new phone beside the e-mail kept", m.GetContact())
+				}
+			},
+		},
+		{
+			"member without a mask: the fields set change", as(member),
+			&directoryv1.UpdateMemberRequest{Member: &directoryv1.Member{Name: ben, PublicProfile: &directoryv1.PublicProfile{Training: "Person-centred"}}},
+			codes.OK, "", "",
+			func(t *testing.T, m *directoryv1.Member) {
+				if p := m.GetPublicProfile(); p.GetTraining() != "Person-centred" || p.GetWayOfWorking() != "Open-ended" {
+					t.Errorf("updated profile = %v; want the training set beside the way of working kept", p)
+				}
+			},
+		},
+		{
+			"member with a JSON-named mask", as(member),
+			memberUpdate(ben, "", []string{"publicProfile.wayOfWorking"}, &directoryv1.Member{PublicProfile: &directoryv1.PublicProfile{WayOfWorking: "Short-term"}}),
+			codes.OK, "", "",
+			func(t *testing.T, m *directoryv1.Member) {
+				if p := m.GetPublicProfile(); p.GetWayOfWorking() != "Short-term" || p.GetTraining() != "Person-centred" {
+					t.Errorf("updated profile = %v", p)
+				}
+			},
+		},
+		{"member without a mask, sending a display name", as(member), memberUpdate(ben, "", nil, &directoryv1.Member{DisplayName: "Member ben", Contact: &directoryv1.ContactDetails{Email: "ben@riverside.example.org"}}), codes.PermissionDenied, "PERMISSION_DENIED", "", nil},
 		{"member changes another member", as(member), memberUpdate(cai, "", []string{"contact"}, &directoryv1.Member{Contact: &directoryv1.ContactDetails{Email: "x@example.org"}}), codes.PermissionDenied, "PERMISSION_DENIED", "", nil},
 		{"other group's admin", as(otherAdmin), memberUpdate(cai, "", []string{"display_name"}, &directoryv1.Member{DisplayName: "Hijacked"}), codes.PermissionDenied, "PERMISSION_DENIED", "", nil},
 		{"anonymous", as(""), memberUpdate(cai, "", []string{"display_name"}, &directoryv1.Member{DisplayName: "Anon"}), codes.Unauthenticated, "UNAUTHENTICATED", "", nil},
-		{"unknown path", as(admin), memberUpdate(cai, "", []string{"state"}, nil), codes.InvalidArgument, "INVALID_FIELDS", "update_mask", nil},
+		{"unknown path", as(admin), memberUpdate(cai, "", []string{"nickname"}, nil), codes.InvalidArgument, "INVALID_FIELDS", "update_mask", nil},
+		{"unknown nested path", as(admin), memberUpdate(cai, "", []string{"contact.fax"}, nil), codes.InvalidArgument, "INVALID_FIELDS", "update_mask", nil},
 		{"bad e-mail", as(admin), memberUpdate(cai, "", []string{"contact"}, &directoryv1.Member{Contact: &directoryv1.ContactDetails{Email: "not an address"}}), codes.InvalidArgument, "INVALID_FIELDS", "member.contact.email", nil},
 		{"e-mail removed", as(admin), memberUpdate(cai, "", []string{"contact"}, &directoryv1.Member{}), codes.InvalidArgument, "INVALID_FIELDS", "member.contact.email", nil},
 		{"bad phone", as(member), memberUpdate(ben, "", []string{"contact"}, &directoryv1.Member{Contact: &directoryv1.ContactDetails{Email: "ben@riverside.example.org", Phone: "call me"}}), codes.InvalidArgument, "INVALID_FIELDS", "member.contact.phone", nil},
@@ -131,7 +162,7 @@ func TestUpdateMember(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.GetContact().GetPhone() != "+44 7700 900123" || m.GetDisplayName() != "Member ben" || m.GetGroupAdmin() {
+		if m.GetContact().GetPhone() != "+44 7700 900456" || m.GetDisplayName() != "Member ben" || m.GetGroupAdmin() {
 			t.Errorf("stored = %v", m)
 		}
 	})

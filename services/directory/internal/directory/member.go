@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
@@ -17,8 +18,8 @@ const (
 	FieldGroupAdmin    = "group_admin"
 )
 
-// UpdatableMemberFields are the fields UpdateMember may change; an empty
-// update mask means all of them.
+// UpdatableMemberFields are the fields UpdateMember may change, whole or
+// (contact and public_profile) a part of them.
 var UpdatableMemberFields = []string{FieldDisplayName, FieldContact, FieldPublicProfile, FieldGroupAdmin}
 
 // selfUpdatableMemberFields are the fields a member may change in their own
@@ -29,54 +30,75 @@ var selfUpdatableMemberFields = []string{FieldContact, FieldPublicProfile}
 type MemberUpdate struct {
 	// Member names the member (GroupID, ID) and carries the new values.
 	Member Member
-	// Fields lists the proto field paths to change; all when empty.
+	// Fields lists the proto field paths to change, as the update mask
+	// names them once read (platform/fieldmask): a whole field
+	// (public_profile) or a part of one (contact.email). Nothing changes
+	// when it is empty.
 	Fields []string
 	// Etag is the caller's etag; empty skips the check.
 	Etag string
 }
 
-// applyMemberUpdate returns current with the masked fields of in applied and
-// the names of the fields whose values changed. byAdmin says whether the
-// caller administers the group; otherwise the caller is the member and may
-// change only their contact details and public profile.
-func applyMemberUpdate(current, in Member, fields []string, byAdmin bool) (Member, []string, error) {
-	if len(fields) == 0 {
-		fields = UpdatableMemberFields
+// setMemberField copies the field at path from in to m; false when path is
+// not a field UpdateMember changes.
+func setMemberField(m *Member, in Member, path string) bool {
+	switch path {
+	case FieldDisplayName:
+		m.DisplayName = in.DisplayName
+	case FieldContact:
+		m.Email, m.Phone = in.Email, in.Phone
+	case FieldContact + ".email":
+		m.Email = in.Email
+	case FieldContact + ".phone":
+		m.Phone = in.Phone
+	case FieldPublicProfile:
+		m.Profile = in.Profile
+	case FieldPublicProfile + ".training":
+		m.Profile.Training = in.Profile.Training
+	case FieldPublicProfile + ".qualifications":
+		m.Profile.Qualifications = in.Profile.Qualifications
+	case FieldPublicProfile + ".experience":
+		m.Profile.Experience = in.Profile.Experience
+	case FieldPublicProfile + ".way_of_working":
+		m.Profile.WayOfWorking = in.Profile.WayOfWorking
+	case FieldGroupAdmin:
+		m.GroupAdmin = in.GroupAdmin
+	default:
+		return false
 	}
+	return true
+}
+
+// applyMemberUpdate returns current with the fields of in at paths applied
+// and the names of the top-level fields whose values changed. byAdmin says
+// whether the caller administers the group; otherwise the caller is the
+// member and may change only their contact details and public profile.
+func applyMemberUpdate(current, in Member, paths []string, byAdmin bool) (Member, []string, error) {
+	next := current
+	touched := map[string]bool{}
 	var v fault.Violations
-	for _, f := range fields {
-		if !slices.Contains(UpdatableMemberFields, f) {
-			v.Addf("update_mask", "field %q cannot be updated; use display_name, contact, public_profile or group_admin", f)
+	for _, p := range paths {
+		if !setMemberField(&next, in, p) {
+			v.Addf("update_mask", "field %q cannot be updated; use display_name, contact, public_profile or group_admin, or a part of contact or public_profile", p)
+			continue
 		}
+		top, _, _ := strings.Cut(p, ".")
+		touched[top] = true
 	}
 	if err := v.Err(); err != nil {
 		return Member{}, nil, err
 	}
 	if !byAdmin {
-		for _, f := range fields {
+		for f := range touched {
 			if !slices.Contains(selfUpdatableMemberFields, f) {
 				return Member{}, nil, fault.New(fault.PermissionDenied, "PERMISSION_DENIED",
-					"members may change only their own contact and public_profile; list just those in update_mask")
+					"members may change only their own contact details and public profile; send only those, or list only those in the update mask")
 			}
 		}
 	}
-	next := current
 	var changed []string
 	for _, f := range UpdatableMemberFields { // in a fixed order, whatever the mask's
-		if !slices.Contains(fields, f) {
-			continue
-		}
-		switch f {
-		case FieldDisplayName:
-			next.DisplayName = in.DisplayName
-		case FieldContact:
-			next.Email, next.Phone = in.Email, in.Phone
-		case FieldPublicProfile:
-			next.Profile = in.Profile
-		case FieldGroupAdmin:
-			next.GroupAdmin = in.GroupAdmin
-		}
-		if memberFieldChanged(current, next, f) {
+		if touched[f] && memberFieldChanged(current, next, f) {
 			changed = append(changed, f)
 		}
 	}

@@ -29,11 +29,37 @@ func TestApplyMemberUpdate(t *testing.T) {
 		reapply bool
 	}{
 		{
-			name: "admin, empty mask changes everything", byAdmin: true,
+			name: "admin, every field", fields: UpdatableMemberFields, byAdmin: true,
 			wantChanged: []string{FieldDisplayName, FieldContact, FieldPublicProfile, FieldGroupAdmin},
 			check: func(t *testing.T, got Member) {
 				if got.DisplayName != "Benedict" || got.Email != "benedict@example.org" || got.Phone != "" || !got.GroupAdmin || got.Profile.Experience != "Ten years" {
 					t.Errorf("got %+v", got)
+				}
+			},
+		},
+		{
+			name: "no fields change nothing", byAdmin: true,
+			check: func(t *testing.T, got Member) {
+				if !reflect.DeepEqual(got, current) {
+					t.Errorf("got %+v", got)
+				}
+			},
+		},
+		{
+			name: "admin, a part of the contact details", fields: []string{"contact.email"}, byAdmin: true,
+			wantChanged: []string{FieldContact},
+			check: func(t *testing.T, got Member) {
+				if got.Email != "benedict@example.org" || got.Phone != current.Phone {
+					t.Errorf("got %+v; want the new e-mail and the old phone", got)
+				}
+			},
+		},
+		{
+			name: "member, a part of the public profile", fields: []string{"public_profile.experience"},
+			wantChanged: []string{FieldPublicProfile},
+			check: func(t *testing.T, got Member) {
+				if got.Profile != (PublicProfile{Training: "Gestalt", Experience: "Ten years"}) {
+					t.Errorf("got %+v", got.Profile)
 				}
 			},
 		},
@@ -59,12 +85,12 @@ func TestApplyMemberUpdate(t *testing.T) {
 			name: "the same update again changes nothing", fields: []string{FieldPublicProfile}, byAdmin: true,
 			wantChanged: []string{FieldPublicProfile}, reapply: true,
 		},
-		{name: "member, empty mask", wantKind: fault.PermissionDenied, wantReason: "PERMISSION_DENIED"},
 		{name: "member, group_admin", fields: []string{FieldGroupAdmin}, wantKind: fault.PermissionDenied, wantReason: "PERMISSION_DENIED"},
 		{name: "member, display_name", fields: []string{FieldContact, FieldDisplayName}, wantKind: fault.PermissionDenied, wantReason: "PERMISSION_DENIED"},
 		{name: "unknown path", fields: []string{"state"}, byAdmin: true, wantKind: fault.InvalidArgument, wantReason: "INVALID_FIELDS"},
 		{name: "unknown path before permission", fields: []string{"etag", FieldGroupAdmin}, wantKind: fault.InvalidArgument, wantReason: "INVALID_FIELDS"},
-		{name: "sub-path is unknown", fields: []string{"contact.email"}, byAdmin: true, wantKind: fault.InvalidArgument, wantReason: "INVALID_FIELDS"},
+		{name: "sub-path is unknown", fields: []string{"contact.fax"}, byAdmin: true, wantKind: fault.InvalidArgument, wantReason: "INVALID_FIELDS"},
+		{name: "member, a part of a field not theirs", fields: []string{"contact.email", "group_admin"}, wantKind: fault.PermissionDenied, wantReason: "PERMISSION_DENIED"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

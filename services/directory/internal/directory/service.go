@@ -138,14 +138,47 @@ func (s *Service) ListGroups(ctx context.Context, p Page) ([]Group, string, erro
 // GroupUpdate says which fields of a group to change.
 type GroupUpdate struct {
 	Group Group
-	// Fields lists the proto field paths to change; all when empty.
+	// Fields lists the proto field paths to change, as the update mask
+	// names them once read (platform/fieldmask): a whole field
+	// (procedure_settings) or a part of one (procedure_settings.procedure).
+	// Nothing changes when it is empty.
 	Fields []string
 	// Etag is the caller's etag; empty skips the check.
 	Etag string
 }
 
-// UpdatableGroupFields are the fields UpdateGroup may change.
-var UpdatableGroupFields = []string{"display_name", "ipn_status", "ipn_status_since_year", "meeting_frequency", "public_contact", "procedure_settings"}
+// setGroupField copies the field at path, a proto field path, from in to
+// g; false when path is not a field UpdateGroup changes. The procedure
+// settings change whole or one by one (procedure_settings.procedure).
+func setGroupField(g *Group, in Group, path string) bool {
+	switch path {
+	case "display_name":
+		g.DisplayName = in.DisplayName
+	case "ipn_status":
+		g.IPNStatus = in.IPNStatus
+	case "ipn_status_since_year":
+		g.StatusSinceYear = in.StatusSinceYear
+	case "meeting_frequency":
+		g.MeetingFrequency = in.MeetingFrequency
+	case "public_contact":
+		g.PublicContact = in.PublicContact
+	case "procedure_settings":
+		g.Settings = in.Settings
+	case "procedure_settings.overall_target":
+		g.Settings.OverallTarget = in.Settings.OverallTarget
+	case "procedure_settings.first_response_target":
+		g.Settings.FirstResponseTarget = in.Settings.FirstResponseTarget
+	case "procedure_settings.reminder_offsets":
+		g.Settings.ReminderOffsets = in.Settings.ReminderOffsets
+	case "procedure_settings.procedure":
+		g.Settings.Procedure = in.Settings.Procedure
+	case "procedure_settings.retention":
+		g.Settings.Retention = in.Settings.Retention
+	default:
+		return false
+	}
+	return true
+}
 
 // UpdateGroup changes a group's fields. Group admins and the operator may.
 func (s *Service) UpdateGroup(ctx context.Context, u GroupUpdate) (Group, error) {
@@ -162,28 +195,14 @@ func (s *Service) UpdateGroup(ctx context.Context, u GroupUpdate) (Group, error)
 	if u.Etag != "" && u.Etag != Etag(current.Version) {
 		return Group{}, storeError(ErrStale, notFoundGroup, "the group")
 	}
-	fields := u.Fields
-	if len(fields) == 0 {
-		fields = UpdatableGroupFields
+	if len(u.Fields) == 0 {
+		return current, nil // nothing to change
 	}
 	next := current
 	var v fault.Violations
-	for _, f := range fields {
-		switch f {
-		case "display_name":
-			next.DisplayName = u.Group.DisplayName
-		case "ipn_status":
-			next.IPNStatus = u.Group.IPNStatus
-		case "ipn_status_since_year":
-			next.StatusSinceYear = u.Group.StatusSinceYear
-		case "meeting_frequency":
-			next.MeetingFrequency = u.Group.MeetingFrequency
-		case "public_contact":
-			next.PublicContact = u.Group.PublicContact
-		case "procedure_settings":
-			next.Settings = u.Group.Settings
-		default:
-			v.Addf("update_mask", "field %q cannot be updated", f)
+	for _, f := range u.Fields {
+		if !setGroupField(&next, u.Group, f) {
+			v.Addf("update_mask", "field %q cannot be updated; use display_name, ipn_status, ipn_status_since_year, meeting_frequency, public_contact, procedure_settings or a part of procedure_settings", f)
 		}
 	}
 	if err := v.Err(); err != nil {

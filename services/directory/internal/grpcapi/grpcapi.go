@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/fieldmask"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/directory/internal/directory"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -113,11 +114,15 @@ func (h *Handler) CreateGroup(ctx context.Context, req *directoryv1.CreateGroupR
 
 // UpdateGroup implements directoryv1.DirectoryServiceServer.
 func (h *Handler) UpdateGroup(ctx context.Context, req *directoryv1.UpdateGroupRequest) (*directoryv1.Group, error) {
+	fields, err := fieldmask.Paths(req.GetGroup(), req.GetUpdateMask())
+	if err != nil {
+		return nil, err
+	}
 	g := groupDomain(req.GetGroup())
 	g.ID = groupID(req.GetGroup().GetName())
 	updated, err := h.Service.UpdateGroup(ctx, directory.GroupUpdate{
 		Group:  g,
-		Fields: req.GetUpdateMask().GetPaths(),
+		Fields: fields,
 		Etag:   req.GetGroup().GetEtag(),
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/fieldmask"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/directory/internal/directory"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -69,11 +70,15 @@ func tokenName(field, name string) (directory.TokenHolder, string, error) {
 
 // UpdateMember implements directoryv1.DirectoryServiceServer.
 func (h *Handler) UpdateMember(ctx context.Context, req *directoryv1.UpdateMemberRequest) (*directoryv1.Member, error) {
+	fields, err := fieldmask.Paths(req.GetMember(), req.GetUpdateMask())
+	if err != nil {
+		return nil, err
+	}
 	m := memberDomain(req.GetMember())
 	m.GroupID, m.ID = memberIDs(req.GetMember().GetName())
 	updated, err := h.Service.UpdateMember(ctx, directory.MemberUpdate{
 		Member: m,
-		Fields: req.GetUpdateMask().GetPaths(),
+		Fields: fields,
 		Etag:   req.GetMember().GetEtag(),
 	})
 	if err != nil {
