@@ -18,6 +18,7 @@ import (
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 // Step titles of the cases ListCases shows. Addresses: alex therapist of
@@ -134,10 +135,26 @@ func TestDigestSettings(t *testing.T) {
 	if read, err := r.client(t, memberToken).GetDigestSettings(ctx, &notificationv1.GetDigestSettingsRequest{Name: cal}); err != nil || !read.GetEnabled() {
 		t.Errorf("after the refusals: %v, %v", read, err)
 	}
-	off, err := r.client(t, memberToken).UpdateDigestSettings(ctx, &notificationv1.UpdateDigestSettingsRequest{
-		DigestSettings: &notificationv1.DigestSettings{Name: cal, Enabled: false}})
-	if err != nil || off.GetEnabled() {
-		t.Errorf("opting out: %v, %v", off, err)
+	// Over gRPC false cannot be told from unset: without an update mask
+	// nothing is set, so nothing changes (AIP-134); naming enabled, by its
+	// name or as *, turns the digest off. A path that names nothing is
+	// refused.
+	member := r.client(t, memberToken)
+	if same, err := member.UpdateDigestSettings(ctx, &notificationv1.UpdateDigestSettingsRequest{
+		DigestSettings: &notificationv1.DigestSettings{Name: cal, Enabled: false}}); err != nil || !same.GetEnabled() || same.GetEtag() != on.GetEtag() {
+		t.Errorf("an update without a mask that sets nothing: %v, %v; want the settings as they were", same, err)
+	}
+	_, err = member.UpdateDigestSettings(ctx, &notificationv1.UpdateDigestSettingsRequest{
+		DigestSettings: &notificationv1.DigestSettings{Name: cal}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"enabled", "frequency"}}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "update_mask") {
+		t.Errorf("an unknown path: %v; want INVALID_ARGUMENT on update_mask", err)
+	}
+	for _, paths := range [][]string{{"enabled"}, {"*"}} {
+		off, err := member.UpdateDigestSettings(ctx, &notificationv1.UpdateDigestSettingsRequest{
+			DigestSettings: &notificationv1.DigestSettings{Name: cal, Enabled: false}, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
+		if err != nil || off.GetEnabled() {
+			t.Errorf("opting out with the mask %v: %v, %v", paths, off, err)
+		}
 	}
 }
 

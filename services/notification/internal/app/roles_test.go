@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ipnmediation/disputes/platform/testenv"
@@ -318,6 +319,20 @@ func TestTemplateOverrides(t *testing.T) {
 	if err != nil || len(list.GetTemplates()) < 20 {
 		t.Fatalf("ListTemplates: %d, %v", len(list.GetTemplates()), err)
 	}
+	// Every name the list gives reads back, through the platform's check
+	// of resource names as every call goes: case_closed is case-closed.
+	for _, listed := range list.GetTemplates() {
+		read, err := admin.GetTemplate(ctx, &notificationv1.GetTemplateRequest{Name: listed.GetName()})
+		if err != nil || !proto.Equal(read, listed) {
+			t.Errorf("GetTemplate(%s): %v, %v; want it as listed", listed.GetName(), read, err)
+		}
+		if _, err := admin.PreviewTemplate(ctx, &notificationv1.PreviewTemplateRequest{Name: listed.GetName()}); err != nil {
+			t.Errorf("PreviewTemplate(%s): %v", listed.GetName(), err)
+		}
+	}
+	if !slices.ContainsFunc(list.GetTemplates(), func(t *notificationv1.Template) bool { return t.GetName() == group+"/templates/case-closed" }) {
+		t.Errorf("no template named %s/templates/case-closed among %d", group, len(list.GetTemplates()))
+	}
 	refusals := []struct {
 		name   string
 		client notificationv1.NotificationServiceClient
@@ -328,7 +343,9 @@ func TestTemplateOverrides(t *testing.T) {
 		{"does not parse", admin, &notificationv1.Template{Name: name, Subject: "Late {{.GroupName"}, codes.InvalidArgument, "template.subject"},
 		{"unknown field", admin, &notificationv1.Template{Name: name, TextBody: "Hello {{.ClientName}}"}, codes.InvalidArgument, "template.text_body"},
 		{"bad html", admin, &notificationv1.Template{Name: name, HtmlBody: "<p>{{.Nope}}</p>"}, codes.InvalidArgument, "template.html_body"},
-		{"html for a plain-text message", admin, &notificationv1.Template{Name: group + "/templates/progress_reported", HtmlBody: "<p>x</p>"}, codes.InvalidArgument, "template.html_body"},
+		{"html for a plain-text message", admin, &notificationv1.Template{Name: group + "/templates/progress-reported", HtmlBody: "<p>x</p>"}, codes.InvalidArgument, "template.html_body"},
+		{"the key's underscores in the name", admin, &notificationv1.Template{Name: group + "/templates/case_closed", Subject: "x"}, codes.InvalidArgument, "template.name"},
+		{"an unknown part in the mask", admin, &notificationv1.Template{Name: name, Subject: "x", TextBody: "y"}, codes.InvalidArgument, "update_mask"},
 		{"unknown template", admin, &notificationv1.Template{Name: group + "/templates/nope", Subject: "x"}, codes.NotFound, ""},
 		{"a member who is not an admin", r.client(t, memberToken), &notificationv1.Template{Name: name, Subject: "x"}, codes.PermissionDenied, ""},
 		{"another group's admin", r.client(t, otherGroupToken), &notificationv1.Template{Name: name, Subject: "x"}, codes.NotFound, ""},
@@ -336,7 +353,11 @@ func TestTemplateOverrides(t *testing.T) {
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.client.UpdateTemplate(ctx, &notificationv1.UpdateTemplateRequest{Template: tt.tmpl})
+			req := &notificationv1.UpdateTemplateRequest{Template: tt.tmpl}
+			if tt.field == "update_mask" {
+				req.UpdateMask = &fieldmaskpb.FieldMask{Paths: []string{"subject", "footer"}}
+			}
+			_, err := tt.client.UpdateTemplate(ctx, req)
 			if status.Code(err) != tt.code {
 				t.Fatalf("code %v (%v); want %v", status.Code(err), err, tt.code)
 			}
@@ -384,8 +405,22 @@ func TestTemplateOverrides(t *testing.T) {
 		t.Errorf("sent subject %q", m.Subject)
 	}
 
-	// All parts empty: the standard wording again.
-	reset, err := admin.UpdateTemplate(ctx, &notificationv1.UpdateTemplateRequest{Template: &notificationv1.Template{Name: name}})
+	// A part the mask names changes (by its JSON name here); the group's
+	// subject stays. Without a mask, a template that sets nothing changes
+	// nothing.
+	body, err := admin.UpdateTemplate(ctx, &notificationv1.UpdateTemplateRequest{
+		Template:   &notificationv1.Template{Name: name, Subject: "ignored", TextBody: "Hello {{.RecipientName}}"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"textBody"}}})
+	if err != nil || body.GetSubject() != subject || body.GetTextBody() != "Hello {{.RecipientName}}" || !body.GetOverridden() {
+		t.Errorf("the text body alone: %v, %v", body, err)
+	}
+	if same, err := admin.UpdateTemplate(ctx, &notificationv1.UpdateTemplateRequest{Template: &notificationv1.Template{Name: name}}); err != nil || !proto.Equal(same, body) {
+		t.Errorf("an update that sets nothing: %v, %v; want %v", same, err, body)
+	}
+
+	// All parts set empty (* names them all): the standard wording again.
+	reset, err := admin.UpdateTemplate(ctx, &notificationv1.UpdateTemplateRequest{Template: &notificationv1.Template{Name: name},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"*"}}})
 	if err != nil || reset.GetOverridden() || !strings.HasPrefix(reset.GetSubject(), "Reminder:") {
 		t.Errorf("reset: %v, %v", reset, err)
 	}

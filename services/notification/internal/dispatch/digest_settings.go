@@ -146,9 +146,10 @@ func (x *DigestSettingsService) Get(ctx context.Context, name string) (DigestSet
 	return s, nil
 }
 
-// Update opts the member in or out. etag, when given, must be the current
-// one.
-func (x *DigestSettingsService) Update(ctx context.Context, name string, enabled bool, etag string) (DigestSettings, error) {
+// Update opts the member in (enabled true) or out (false); nil changes
+// nothing, and answers the settings as they are. etag, when given, must be
+// the current one.
+func (x *DigestSettingsService) Update(ctx context.Context, name string, enabled *bool, etag string) (DigestSettings, error) {
 	group, member, err := x.resolve(ctx, name, true)
 	if err != nil {
 		return DigestSettings{}, err
@@ -161,7 +162,20 @@ func (x *DigestSettingsService) Update(ctx context.Context, name string, enabled
 		}
 		expect = v
 	}
-	s, err := x.Store.PutDigestSettings(ctx, group, DigestSettings{Member: member, Enabled: enabled, UpdateTime: x.now()}, expect)
+	if enabled == nil {
+		s, err := x.Store.DigestSettings(ctx, member)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			s = DigestSettings{Member: member}
+		case err != nil:
+			return DigestSettings{}, fmt.Errorf("update digest settings: %w", err)
+		}
+		if expect >= 0 && expect != s.Version {
+			return DigestSettings{}, staleDigest()
+		}
+		return s, nil
+	}
+	s, err := x.Store.PutDigestSettings(ctx, group, DigestSettings{Member: member, Enabled: *enabled, UpdateTime: x.now()}, expect)
 	switch {
 	case errors.Is(err, ErrStale):
 		return DigestSettings{}, staleDigest()

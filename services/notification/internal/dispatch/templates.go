@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -36,7 +37,8 @@ type TemplateStore interface {
 
 // TemplateView is a template as a group's messages are worded now.
 type TemplateView struct {
-	// Name is "groups/{group}/templates/{key}".
+	// Name is "groups/{group}/templates/{id}", where id is the template's
+	// key written as a resource id (see TemplateID).
 	Name   string
 	Source message.Source
 	// PlainText is whether the message has no HTML body.
@@ -89,13 +91,27 @@ type wordingUnread struct{ err error }
 func (w wordingUnread) Error() string { return w.err.Error() }
 func (w wordingUnread) Unwrap() error { return w.err }
 
-// splitTemplateName reads "groups/{group}/templates/{key}".
+// TemplateID is the id of the template key in its resource name,
+// "groups/{group}/templates/{id}": the key with hyphens for underscores
+// (case_closed is case-closed). Every resource id of the contract is
+// lowercase letters, digits and hyphens (AIP-122), and the platform refuses
+// a name of any other form before a handler sees it: a name with the key's
+// underscores, which ListTemplates once returned, could be listed but not
+// read. The key stays what the templates' files, the stored wordings and
+// the deliveries use.
+func TemplateID(key string) string { return strings.ReplaceAll(key, "_", "-") }
+
+// templateID is the form of a template's id.
+var templateID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// splitTemplateName reads "groups/{group}/templates/{id}" and returns the
+// group and the template's key.
 func splitTemplateName(name string) (group, key string, ok bool) {
-	group, key, ok = strings.Cut(name, "/templates/")
-	if !ok || !strings.HasPrefix(group, "groups/") || strings.Contains(strings.TrimPrefix(group, "groups/"), "/") || key == "" || strings.Contains(key, "/") {
+	group, id, ok := strings.Cut(name, "/templates/")
+	if !ok || !strings.HasPrefix(group, "groups/") || strings.Contains(strings.TrimPrefix(group, "groups/"), "/") || !templateID.MatchString(id) {
 		return "", "", false
 	}
-	return group, key, true
+	return group, strings.ReplaceAll(id, "-", "_"), true
 }
 
 func templateNotFound(name string) error {
@@ -119,12 +135,13 @@ func mayWriteTemplates(p auth.Principal, group string) error {
 	return mayList(p, group)
 }
 
-// resolve checks the caller and the name and returns the group and key.
-func (t *Wording) resolve(ctx context.Context, name string, write bool) (group, key string, err error) {
+// resolve checks the caller and the name, the request's field, and
+// returns the group and key.
+func (t *Wording) resolve(ctx context.Context, field, name string, write bool) (group, key string, err error) {
 	group, key, ok := splitTemplateName(name)
 	if !ok {
 		var v fault.Violations
-		v.Add("name", "must be groups/{group}/templates/{template}")
+		v.Add(field, "must be groups/{group}/templates/{template}, the template's id in lowercase letters, digits and hyphens as ListTemplates names it, for example groups/riverside/templates/case-closed")
 		return "", "", v.Err()
 	}
 	check := mayReadTemplates
@@ -146,7 +163,7 @@ func (t *Wording) view(group, key string, o *TemplateOverride) (TemplateView, er
 	if err != nil {
 		return TemplateView{}, err
 	}
-	v := TemplateView{Name: group + "/templates/" + key, Source: src, PlainText: t.Catalog.PlainText(key)}
+	v := TemplateView{Name: group + "/templates/" + TemplateID(key), Source: src, PlainText: t.Catalog.PlainText(key)}
 	if o != nil {
 		v.Overridden, v.UpdateTime = true, o.UpdateTime
 		if o.Subject != "" {
@@ -164,7 +181,7 @@ func (t *Wording) view(group, key string, o *TemplateOverride) (TemplateView, er
 
 // Get returns the named template as the group's messages are worded now.
 func (t *Wording) Get(ctx context.Context, name string) (TemplateView, error) {
-	group, key, err := t.resolve(ctx, name, false)
+	group, key, err := t.resolve(ctx, "name", name, false)
 	if err != nil {
 		return TemplateView{}, err
 	}
@@ -203,22 +220,62 @@ func (t *Wording) List(ctx context.Context, group string) ([]TemplateView, error
 	return out, nil
 }
 
-// Update sets the group's wording of the named template after checking
-// that it parses and renders; all parts empty return to the standard
-// wording.
-func (t *Wording) Update(ctx context.Context, name string, o message.Override) (TemplateView, error) {
-	group, key, err := t.resolve(ctx, name, true)
+// The parts of a template's wording an update may change, as the request
+// names them (proto field paths).
+const (
+	PartSubject = "subject"
+	PartText    = "text_body"
+	PartHTML    = "html_body"
+)
+
+// Update sets the parts of the group's wording of the named template that
+// parts names (PartSubject, PartText, PartHTML) to o's, keeping the others,
+// after checking that the wording parses and renders. A part set empty
+// returns to the standard wording; with all three empty the group's wording
+// is gone. No parts change nothing.
+func (t *Wording) Update(ctx context.Context, name string, o message.Override, parts []string) (TemplateView, error) {
+	group, key, err := t.resolve(ctx, "template.name", name, true)
 	if err != nil {
 		return TemplateView{}, err
 	}
-	if err := t.check(key, o, "template."); err != nil {
+	var current *TemplateOverride
+	switch stored, err := t.Store.TemplateOverride(ctx, group, key); {
+	case err == nil:
+		current = &stored
+	case !errors.Is(err, ErrNotFound):
+		return TemplateView{}, fmt.Errorf("update template: %w", err)
+	}
+	if len(parts) == 0 {
+		return t.view(group, key, current)
+	}
+	next := message.Override{}
+	if current != nil {
+		next = current.Override
+	}
+	var v fault.Violations
+	for _, p := range parts {
+		switch p {
+		case PartSubject:
+			next.Subject = o.Subject
+		case PartText:
+			next.Text = o.Text
+		case PartHTML:
+			next.HTML = o.HTML
+		default:
+			v.Addf("update_mask", "%q is not a part of a template; use subject, text_body or html_body", p)
+		}
+	}
+	if err := v.Err(); err != nil {
 		return TemplateView{}, err
 	}
-	stored := TemplateOverride{Group: group, Template: key, Override: o, UpdateTime: t.now(), UpdatedBy: auth.FromContext(ctx).Member}
+	if err := t.check(key, next, "template."); err != nil {
+		return TemplateView{}, err
+	}
+	stored := TemplateOverride{Group: group, Template: key, Override: next, UpdateTime: t.now(), UpdatedBy: auth.FromContext(ctx).Member}
 	if err := t.Store.PutTemplateOverride(ctx, stored); err != nil {
 		return TemplateView{}, fmt.Errorf("update template: %w", err)
 	}
-	if o.IsZero() {
+	if next.IsZero() {
 		return t.view(group, key, nil)
 	}
 	return t.view(group, key, &stored)
@@ -227,7 +284,7 @@ func (t *Wording) Update(ctx context.Context, name string, o message.Override) (
 // Preview renders the named template with sample data: the group's
 // current wording with draft's parts over it.
 func (t *Wording) Preview(ctx context.Context, name string, draft message.Override) (message.Message, error) {
-	group, key, err := t.resolve(ctx, name, false)
+	group, key, err := t.resolve(ctx, "name", name, false)
 	if err != nil {
 		return message.Message{}, err
 	}

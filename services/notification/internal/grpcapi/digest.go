@@ -2,9 +2,12 @@ package grpcapi
 
 import (
 	"context"
+	"slices"
 
+	"github.com/ipnmediation/disputes/platform/fieldmask"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
+	"google.golang.org/protobuf/proto"
 )
 
 // GetDigestSettings implements notificationv1.NotificationServiceServer.
@@ -19,7 +22,15 @@ func (s *Server) GetDigestSettings(ctx context.Context, req *notificationv1.GetD
 // UpdateDigestSettings implements notificationv1.NotificationServiceServer.
 func (s *Server) UpdateDigestSettings(ctx context.Context, req *notificationv1.UpdateDigestSettingsRequest) (*notificationv1.DigestSettings, error) {
 	in := req.GetDigestSettings()
-	d, err := s.Digests.Update(ctx, in.GetName(), in.GetEnabled(), in.GetEtag())
+	paths, err := fieldmask.Paths(in, req.GetUpdateMask())
+	if err != nil {
+		return nil, err
+	}
+	var enabled *bool // nil: the update leaves it as it is
+	if slices.Contains(paths, "enabled") {
+		enabled = proto.Bool(in.GetEnabled())
+	}
+	d, err := s.Digests.Update(ctx, in.GetName(), enabled, in.GetEtag())
 	if err != nil {
 		return nil, err
 	}

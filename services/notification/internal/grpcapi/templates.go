@@ -3,6 +3,7 @@ package grpcapi
 import (
 	"context"
 
+	"github.com/ipnmediation/disputes/platform/fieldmask"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
 	"github.com/ipnmediation/disputes/services/notification/internal/message"
@@ -34,7 +35,11 @@ func (s *Server) GetTemplate(ctx context.Context, req *notificationv1.GetTemplat
 // UpdateTemplate implements notificationv1.NotificationServiceServer.
 func (s *Server) UpdateTemplate(ctx context.Context, req *notificationv1.UpdateTemplateRequest) (*notificationv1.Template, error) {
 	t := req.GetTemplate()
-	v, err := s.Templates.Update(ctx, t.GetName(), overrideOf(t))
+	parts, err := fieldmask.Paths(t, req.GetUpdateMask())
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Templates.Update(ctx, t.GetName(), overrideOf(t), parts)
 	if err != nil {
 		return nil, err
 	}
