@@ -2,28 +2,50 @@ package e2e
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/ipnmediation/disputes/operator/demo"
 	"github.com/ipnmediation/disputes/platform/testenv"
 )
 
-// openedCase waits until casework has opened the demo group's only case and
-// returns its name, as the member holding token lists it.
-func (s *system) openedCase(t *testing.T, token string) string {
+// openedCase waits until casework has opened the case named in the
+// concern's answer, reading it as the holder of token, and returns its name.
+// Until it is opened, reading it must answer 404 CASE_OPENING (a case takes
+// its concern's id, so it is named before it exists); any other answer fails
+// the test.
+func (s *system) openedCase(t *testing.T, token, caseName string) string {
 	t.Helper()
-	var name string
+	if caseName == "" {
+		t.Fatal("the concern's answer names no case")
+	}
 	testenv.Eventually(t, 30*time.Second, "the case to open", func() bool {
-		var list struct {
-			Cases []apiCase `json:"cases"`
+		var reply struct {
+			Name    string         `json:"name"`
+			Details []statusDetail `json:"details"`
 		}
-		if code := s.call(t, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases", token, nil, &list); code == http.StatusOK && len(list.Cases) == 1 {
-			name = list.Cases[0].Name
+		code := s.call(t, http.MethodGet, "/v1/"+caseName, token, nil, &reply)
+		switch {
+		case code == http.StatusOK && reply.Name == caseName:
+			return true
+		case code == http.StatusNotFound && slices.ContainsFunc(reply.Details, hasReason("CASE_OPENING")):
+			return false
 		}
-		return name != ""
+		t.Fatalf("reading %s before it opened: HTTP %d %+v; want 200 or 404 CASE_OPENING", caseName, code, reply)
+		return false
 	})
-	return name
+	return caseName
+}
+
+// statusDetail is one of the details of a google.rpc.Status answer; of an
+// ErrorInfo, the reason.
+type statusDetail struct {
+	Reason string `json:"reason"`
+}
+
+// hasReason returns a test for the detail whose reason is reason.
+func hasReason(reason string) func(statusDetail) bool {
+	return func(d statusDetail) bool { return d.Reason == reason }
 }
 
 // takeStep takes a step of the case over REST as the holder of token, with

@@ -37,6 +37,8 @@ type concernReply struct {
 	Name       string `json:"name"`
 	Reference  string `json:"reference"`
 	AccessCode string `json:"accessCode"`
+	// Case is the case the concern becomes.
+	Case string `json:"case"`
 }
 
 // phoneFor is a telephone number as unique as marker, for the client's

@@ -89,8 +89,8 @@ func TestTwoSystemsExchangeANotice(t *testing.T) {
 	// A concern on A; the SPC and the LP are appointed; the LP informs the
 	// link groups.
 	marker := newMarker()
-	a.raiseConcern(t, marker)
-	caseName := a.openedCase(t, a.token(otherID))
+	concern := a.raiseConcern(t, marker)
+	caseName := a.openedCase(t, a.token(otherID), concern.Case)
 	a.takeStep(t, caseName, a.token(appointerID), "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(spcID), "lp": member(lpID)}})
 	a.takeStep(t, caseName, a.token(lpID), "inform_link_groups", nil)
 

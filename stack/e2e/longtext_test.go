@@ -36,7 +36,7 @@ func TestTheLongestConcernOverREST(t *testing.T) {
 	if code := s.call(t, http.MethodPost, "/v1/groups/"+demo.GroupID+"/concerns", "", form(longest), &concern); code != http.StatusOK {
 		t.Fatalf("the longest description: HTTP %d", code)
 	}
-	caseName := s.openedCase(t, s.token(otherID))
+	caseName := s.openedCase(t, s.token(otherID), concern.Case)
 	var registered struct {
 		Description string `json:"description"`
 	}

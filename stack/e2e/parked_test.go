@@ -126,5 +126,5 @@ func TestParkedEventAppliedOnceItsCauseIsFixed(t *testing.T) {
 		t.Errorf("parked events after the retry: HTTP %d %+v; want none", code, list.ParkedEvents)
 	}
 	// The group's members see the one case.
-	s.openedCase(t, s.token(otherID))
+	s.openedCase(t, s.token(otherID), concern.Case)
 }

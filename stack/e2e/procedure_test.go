@@ -34,9 +34,42 @@ type apiCase struct {
 		Step          string `json:"step"`
 		CallerMayTake bool   `json:"callerMayTake"`
 	} `json:"nextSteps"`
-	Clock struct {
-		Deadline string `json:"deadline"`
-	} `json:"clock"`
+	Clock              apiClock `json:"clock"`
+	FirstResponseClock apiClock `json:"firstResponseClock"`
+}
+
+// apiClock is a case's clock as its JSON came, every field kept, so that a
+// test sees a field that is missing rather than its zero value.
+type apiClock map[string]any
+
+// clockFields are the fields of a clock a page shows, each present in every
+// answer, zero values and nulls included.
+var clockFields = []string{"state", "startTime", "deadline", "daysLeft", "daysOverdue", "overdue", "metTime", "stopTime", "elapsed", "remaining"}
+
+// check fails the test unless the clock has every field of clockFields and
+// stands as wanted: its state, whole days left and overdue, and whether it
+// has stopped and was met (a time, or null).
+func (c apiClock) check(t *testing.T, what, state string, daysLeft, daysOverdue int, stopped, met bool) {
+	t.Helper()
+	for _, f := range clockFields {
+		if _, ok := c[f]; !ok {
+			t.Errorf("%s: no %q in %v", what, f, c)
+		}
+	}
+	number := func(f string) int {
+		n, _ := c[f].(float64)
+		return int(n)
+	}
+	isTime := func(f string) bool {
+		v, _ := c[f].(string)
+		_, err := time.Parse(time.RFC3339Nano, v)
+		return err == nil
+	}
+	if c["state"] != state || number("daysLeft") != daysLeft || number("daysOverdue") != daysOverdue ||
+		c["overdue"] != (daysOverdue > 0) || !isTime("startTime") || !isTime("deadline") ||
+		isTime("stopTime") != stopped || (c["stopTime"] != nil) != stopped || isTime("metTime") != met || (c["metTime"] != nil) != met {
+		t.Errorf("%s: %v; want %s, %d days left, %d overdue, stopped %v, met %v", what, c, state, daysLeft, daysOverdue, stopped, met)
+	}
 }
 
 type stepReply struct {
@@ -86,11 +119,13 @@ func walkLongPath(t *testing.T, s *system, marker string) *canaries {
 	var session struct {
 		Token   string `json:"token"`
 		Concern string `json:"concern"`
+		Case    string `json:"case"`
 	}
 	if code := s.call(t, http.MethodPost, "/v1/clientSessions", "", map[string]string{
 		"reference": concern.Reference, "accessCode": strings.ToLower(concern.AccessCode),
-	}, &session); code != http.StatusOK || session.Token == "" || session.Concern != concern.Name {
-		t.Fatalf("client session: HTTP %d %+v", code, session)
+	}, &session); code != http.StatusOK || session.Token == "" || session.Concern != concern.Name || session.Case != concern.Case ||
+		session.Case != strings.Replace(concern.Name, "/concerns/", "/cases/", 1) {
+		t.Fatalf("client session: HTTP %d %+v; want the concern %s and its case", code, session, concern.Name)
 	}
 	wrong := []byte(concern.AccessCode)
 	if wrong[0] == 'A' {
@@ -125,7 +160,7 @@ func walkLongPath(t *testing.T, s *system, marker string) *canaries {
 	everyone := []party{client, therapist, sptP, spcP, lpP, appointer, otherP, link}
 
 	// The case, once casework has opened it.
-	caseName := s.openedCase(t, otherP.token)
+	caseName := s.openedCase(t, otherP.token, concern.Case)
 	// withheld is a detail the client keeps from the therapist's side: the
 	// SPC and LP write it in everything they write after the client says
 	// so, and the therapist and the SPT must read it nowhere.
@@ -143,8 +178,13 @@ func walkLongPath(t *testing.T, s *system, marker string) *canaries {
 		case p == link:
 		case code != http.StatusOK:
 			t.Errorf("%s reads the case: HTTP %d", p.name, code)
-		case c.Therapist != member(therapistID) || c.Clock.Deadline == "":
+		case c.Therapist != member(therapistID):
 			t.Errorf("%s reads %+v", p.name, c)
+		default:
+			// Fresh: eight weeks and fourteen days to go, part days
+			// counted whole.
+			c.Clock.check(t, p.name+" reads the clock at registration", "STATE_RUNNING", 56, 0, false, false)
+			c.FirstResponseClock.check(t, p.name+" reads the first-response clock at registration", "STATE_RUNNING", 14, 0, false, false)
 		}
 	}
 	if _, code := w.getCase(stranger); code != http.StatusUnauthorized {
@@ -230,6 +270,8 @@ func walkLongPath(t *testing.T, s *system, marker string) *canaries {
 	if c.Phase != "PHASE_AWAITING_CLIENT" {
 		t.Errorf("after relaying: %s", c.Phase)
 	}
+	c.FirstResponseClock.check(t, "the first-response clock once the response is relayed", "STATE_MET", 14, 0, true, true)
+	c.Clock.check(t, "the clock once the response is relayed", "STATE_RUNNING", 56, 0, false, false)
 	w.take(client, "decide", map[string]any{"outcome": "JOINT_MEETING"})
 
 	// The joint meeting.
@@ -264,6 +306,8 @@ func walkLongPath(t *testing.T, s *system, marker string) *canaries {
 	if c.Phase != "PHASE_CLOSED" || c.Outcome != "OUTCOME_UNRESOLVED" {
 		t.Errorf("closed as %+v", c)
 	}
+	c.Clock.check(t, "the clock of the case closed unresolved", "STATE_STOPPED", 56, 0, true, false)
+	c.FirstResponseClock.check(t, "the first-response clock of the case closed unresolved", "STATE_MET", 14, 0, true, true)
 	w.refuse(client, "withdraw", nil, http.StatusBadRequest)
 
 	// The timeline, as each sees it.

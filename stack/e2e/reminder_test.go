@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"maps"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -34,7 +35,7 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 	concern := s.raiseConcern(t, marker)
 	clientEmail := strings.ToLower(marker) + "@client.example.net"
 
-	caseName := s.openedCase(t, s.token(otherID))
+	caseName := s.openedCase(t, s.token(otherID), concern.Case)
 
 	// The therapist's support person is found and the SPC and the LP are
 	// appointed; neither is the group's admin (alex-morgan). Next: the
@@ -210,6 +211,15 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 	}
 	final := map[string]counts{spc: {3, 2}, lp: {1, 1}, admin: {0, 2}}
 	_, overdue = want("the resolution overdue", final)
+	// The clocks say so without arithmetic: both targets missed, by a day
+	// and some minutes and by 43 days and some minutes, part days counted
+	// whole; neither has stopped, as the case is open.
+	var late apiCase
+	if code := s.call(t, http.MethodGet, "/v1/"+caseName, s.token(spc), nil, &late); code != http.StatusOK {
+		t.Fatalf("reading the case past its eight weeks: HTTP %d", code)
+	}
+	late.Clock.check(t, "the clock past the eight weeks", "STATE_MISSED", 0, 2, false, false)
+	late.FirstResponseClock.check(t, "the first-response clock past the eight weeks", "STATE_MISSED", 0, 44, false, false)
 	for _, id := range []string{spc, lp, admin} {
 		if about(overdue, id, resolution) != 1 {
 			t.Errorf("%s's overdue notice of the resolution: %v", id, overdue)

@@ -60,12 +60,15 @@ func (s *Store) Open(ctx context.Context, tx pgx.Tx, o casefile.Opening) (bool, 
 	if err != nil {
 		return false, err
 	}
+	// No conflict target: a case takes its concern's id, so a second
+	// opening of the same concern conflicts on the id and the concern at
+	// once, and either must leave the first alone.
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO cases (id, group_id, concern, reference, therapist, phase, register_time, deadline,
 		                   concern_text, client_name, client_email, client_phone, version, create_time, ethical_statement,
 		                   procedure, first_response_deadline, reminder_offsets)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-		ON CONFLICT (concern) DO NOTHING`,
+		ON CONFLICT DO NOTHING`,
 		c.ID, c.GroupID(), c.Concern, c.Reference, c.Therapist, string(c.Phase), c.RegisterTime, c.Deadline,
 		confidential[0], confidential[1], confidential[2], confidential[3],
 		c.Version, c.CreateTime, c.Statement, c.Procedure, c.FirstResponseDeadline, offsetSeconds(c.ReminderOffsets))
