@@ -467,21 +467,23 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Fatalf("status %d, Content-Type %q", resp.status, resp.header.Get("Content-Type"))
 	}
 	var doc struct {
-		Swagger string `json:"swagger"`
+		OpenAPI string `json:"openapi"`
 		Paths   map[string]map[string]struct {
 			OperationID string `json:"operationId"`
 			Parameters  []struct {
-				Name    string `json:"name"`
-				In      string `json:"in"`
-				Pattern string `json:"pattern"`
+				Name   string `json:"name"`
+				In     string `json:"in"`
+				Schema struct {
+					Pattern string `json:"pattern"`
+				} `json:"schema"`
 			} `json:"parameters"`
 		} `json:"paths"`
 	}
 	if err := json.Unmarshal(resp.body, &doc); err != nil {
 		t.Fatalf("not JSON: %v", err)
 	}
-	if doc.Swagger != "2.0" {
-		t.Errorf("swagger %q", doc.Swagger)
+	if !strings.HasPrefix(doc.OpenAPI, "3.0.") {
+		t.Errorf("openapi %q, want 3.0.x", doc.OpenAPI)
 	}
 	// operation finds the operation whose path template matches a concrete
 	// path. Path parameters match the pattern the document gives them
@@ -495,8 +497,8 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 			patterns := map[string]string{}
 			for _, p := range op.Parameters {
-				if p.In == "path" && p.Pattern != "" {
-					patterns[p.Name] = p.Pattern
+				if p.In == "path" && p.Schema.Pattern != "" {
+					patterns[p.Name] = p.Schema.Pattern
 				}
 			}
 			var expr strings.Builder
