@@ -8,6 +8,8 @@ SHELL := /bin/bash
 
 BIN     := $(CURDIR)/.bin
 BUF     := $(CURDIR)/tools/node_modules/.bin/buf
+# Installed with buf, from tools/package.json.
+REDOCLY := $(CURDIR)/tools/node_modules/.bin/redocly
 MODULES := platform proto/gen/go services/directory services/intake services/casework services/notification gateway operator stack
 # The modules with code only a test build has (-tags testclock: the clock the
 # whole-system tests move; see platform/testclock), vetted in that build too.
@@ -56,9 +58,10 @@ vet: ## go mod tidy check, go vet and gofmt on every module, each built on its o
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 
 .PHONY: lint
-lint: $(BUF) ## buf lint and buf format on the protos.
+lint: $(BUF) ## buf lint and buf format on the protos; @redocly/cli lint on the OpenAPI document (redocly.yaml).
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto --path proto/ipn
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_NOTIFICATIONS=true $(REDOCLY) lint --format=stylish
 
 # openapi3 turns the Swagger 2.0 document that `buf generate -o $(1)` wrote
 # into $(1)/.data/openapiv2 into the OpenAPI 3 document $(2): tools/openapi3
