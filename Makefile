@@ -68,6 +68,11 @@ lint: $(BUF) ## buf lint and buf format on the protos; @redocly/cli lint on the 
 # converts it with kin-openapi and completes it from the protos (a buf image)
 # and the error catalogue, which it first holds to the reasons the code gives.
 OPENAPI_DOC := gateway/internal/openapi/disputes.openapi.json
+# The reference page's files: Redoc's standalone bundle and its licences, from
+# the redoc package pinned in tools/package.json, copied by make generate and
+# compared by make check-generated, so that an upgrade is a deliberate change.
+REFERENCE   := gateway/internal/httpapi/reference
+REDOC_FILES := bundles/redoc.standalone.js bundles/redoc.standalone.js.LICENSE.txt LICENSE
 openapi3 = $(BUF) build --path proto/ipn -o "$(1)/.data/openapiv2/disputes.binpb" && \
 	(cd tools && GOWORK=off go run ./openapi3 \
 		-swagger "$(1)/.data/openapiv2/disputes.swagger.json" -image "$(1)/.data/openapiv2/disputes.binpb" \
@@ -80,6 +85,7 @@ generate: $(BUF) $(PLUGINS) ## Regenerate Go code and the OpenAPI document from 
 	$(BUF) format -w proto --path proto/ipn
 	$(BUF) generate
 	$(call openapi3,$(CURDIR),$(CURDIR)/$(OPENAPI_DOC))
+	cp $(addprefix tools/node_modules/redoc/,$(REDOC_FILES)) $(REFERENCE)/
 
 .PHONY: check-generated
 check-generated: $(BUF) $(PLUGINS) ## Fail when the committed generated code differs from a fresh generation.
@@ -89,6 +95,9 @@ check-generated: $(BUF) $(PLUGINS) ## Fail when the committed generated code dif
 	$(call openapi3,$$tmp,$$tmp/$(OPENAPI_DOC)); \
 	diff -r --exclude=go.mod --exclude=go.sum "$$tmp/proto/gen/go" proto/gen/go; \
 	diff "$$tmp/$(OPENAPI_DOC)" $(OPENAPI_DOC); \
+	for f in $(REDOC_FILES); do \
+		cmp "tools/node_modules/redoc/$$f" "$(REFERENCE)/$${f##*/}" || { echo "$(REFERENCE) is not the pinned redoc's: run make generate"; exit 1; }; \
+	done; \
 	echo "generated code matches the protos"
 
 .PHONY: breaking

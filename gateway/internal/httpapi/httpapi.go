@@ -125,6 +125,7 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /openapi.json", openAPIHandler(opts.OpenAPI))
+	mountReference(mux) // GET /reference: the document, for people (reference.go)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
