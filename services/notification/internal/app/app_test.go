@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"github.com/ipnmediation/disputes/platform/names"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -449,7 +450,11 @@ func oncePerRecipient(t *testing.T, m *testenv.Mailpit, msgs []testenv.Message, 
 		if err != nil {
 			t.Fatal(err)
 		}
-		i := slices.IndexFunc(concerns, func(c string) bool { return strings.Contains(body.Text, c) })
+		// A message about a concern names the case it becomes.
+		i := slices.IndexFunc(concerns, func(c string) bool {
+			caseName, _ := names.CaseOfConcern(c)
+			return strings.Contains(body.Text, caseName)
+		})
 		if i < 0 {
 			t.Fatalf("message %s names none of the concerns", msg.ID)
 		}
@@ -504,7 +509,9 @@ func TestConcernRegisteredMailsEveryActiveMember(t *testing.T) {
 		}
 		member := riverside[slices.IndexFunc(riverside, func(f fakeMember) bool { return emailOf(f.id) == m.To[0].Address })]
 		for _, part := range []string{body.Text, body.HTML} {
-			for _, want := range []string{"Dear " + member.displayName, publicURL + "/", ev.GetConcern(), groupDisplayName} {
+			caseName, _ := names.CaseOfConcern(ev.GetConcern())
+			caseID := caseName[strings.LastIndex(caseName, "/")+1:]
+			for _, want := range []string{"Dear " + member.displayName, publicURL + "/riverside/cases/" + caseID, caseName, groupDisplayName} {
 				if !strings.Contains(part, want) {
 					t.Errorf("message to %s lacks %q:\n%s", member.id, want, part)
 				}

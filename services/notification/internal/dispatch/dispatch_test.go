@@ -169,7 +169,7 @@ func TestPlan(t *testing.T) {
 	}{
 		{name: "every active member once", dir: testDirectory, event: concern, wantRecipients: []string{
 			"groups/riverside/members/ann", "groups/riverside/members/ben", "groups/riverside/members/dot"},
-			wantKind: MemberRecipient, wantTemplate: message.ConcernRegistered, wantReference: "groups/riverside/concerns/c1"},
+			wantKind: MemberRecipient, wantTemplate: message.ConcernRegistered, wantReference: "groups/riverside/cases/c1"},
 		{name: "link groups informed: each link group with an address", dir: testDirectory, event: step(ActionInformLinkGroups),
 			wantRecipients: reachable, wantKind: LinkGroupRecipient, wantTemplate: message.LinkGroupsInformed, wantReference: caseName},
 		{name: "progress reported: each link group with an address", dir: testDirectory, event: step(ActionReportProgress),
@@ -330,8 +330,10 @@ func TestAttempt(t *testing.T) {
 			Recipient: recipient, RecipientKind: LinkGroupRecipient, State: Pending, NextAttemptAt: now,
 			Facts: Facts{FactGroupName: "Riverside Practitioners", FactCase: "groups/riverside/cases/k1"}}
 	}
-	type wantMail struct{ toName, toAddress, subject, reference string }
-	memberMail := &wantMail{"Ann", "ann@example.org", "New concern registered with Riverside Practitioners", "groups/riverside/concerns/c1"}
+	// link is the website's page the mail leads to: the case's for a
+	// member, the group's for a link group.
+	type wantMail struct{ toName, toAddress, subject, reference, link string }
+	memberMail := &wantMail{"Ann", "ann@example.org", "New concern registered with Riverside Practitioners", "groups/riverside/cases/c1", "https://disputes.example.org/riverside/cases/c1"}
 	withFailures := func(d Delivery, n int) Delivery { d.Failures = n; return d }
 	unreachableDirectory := fakeDirectory{err: Unreachable(errors.New("directory: get member: unavailable"))}
 	// The policy allows 5 counted failures; jitter 0.5 makes the Unknown
@@ -357,9 +359,9 @@ func TestAttempt(t *testing.T) {
 		{name: "sent after counted failures", dir: testDirectory, delivery: withFailures(delivery("groups/riverside/members/ann"), 4), wantState: Sent,
 			wantFailures: 4, wantMail: memberMail},
 		{name: "sent to an external link group", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/lakeland"), wantState: Sent,
-			wantMail: &wantMail{"Lakeland IPN", "links@lakeland.example.net", "Progress report on a concern raised with Riverside Practitioners", "groups/riverside/cases/k1"}},
+			wantMail: &wantMail{"Lakeland IPN", "links@lakeland.example.net", "Progress report on a concern raised with Riverside Practitioners", "groups/riverside/cases/k1", "https://disputes.example.org/riverside/"}},
 		{name: "sent to a local link group's public contact", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/hillside"), wantState: Sent,
-			wantMail: &wantMail{"Hillside", "contact@hillside.example.org", "Progress report on a concern raised with Riverside Practitioners", "groups/riverside/cases/k1"}},
+			wantMail: &wantMail{"Hillside", "contact@hillside.example.org", "Progress report on a concern raised with Riverside Practitioners", "groups/riverside/cases/k1", "https://disputes.example.org/riverside/"}},
 
 		// Permanent: dead at once, whatever the count.
 		{name: "link removed since", dir: testDirectory, delivery: toLinkGroup("groups/riverside/linkGroups/zed"), wantState: Dead,
@@ -429,7 +431,7 @@ func TestAttempt(t *testing.T) {
 			m, want := mailer.sent[0], tt.wantMail
 			if m.MessageID != tt.delivery.ID+"@disputes.ipn" || m.ToAddress != want.toAddress || m.ToName != want.toName ||
 				m.Subject != want.subject ||
-				!strings.Contains(m.Text, "https://disputes.example.org/\n") || !strings.Contains(m.Text, want.reference) {
+				!strings.Contains(m.Text, want.link+"\n") || !strings.Contains(m.Text, want.reference) {
 				t.Errorf("mail %+v", m)
 			}
 			if !got.SendTime.Equal(now) {
