@@ -43,7 +43,8 @@ func complete(doc *openapi3.T, v2 *swagger2, names map[string]string, p *protos,
 			Description: "The caller's token, as `Authorization: Bearer <token>`: a member's personal access token, a link group's token, a client session's token (from CreateClientSession), or the operator's.",
 		}},
 	}
-	if err := closeSchemas(doc, v2, names, p); err != nil {
+	oneofs, err := closeSchemas(doc, v2, names, p)
+	if err != nil {
 		return err
 	}
 	if err := addErrors(doc, cat); err != nil {
@@ -59,6 +60,9 @@ func complete(doc *openapi3.T, v2 *swagger2, names map[string]string, p *protos,
 				return fmt.Errorf("%s %s: %w", verb, path, err)
 			}
 		}
+	}
+	if err := splitDirections(doc, oneofs); err != nil {
+		return err
 	}
 	dropUnused(doc)
 	return nil
@@ -108,6 +112,14 @@ func completeOperation(doc *openapi3.T, verb, path string, op *openapi3.Operatio
 		ok.Value.Description = &desc
 	}
 	hasBody := op.RequestBody != nil
+	if hasBody {
+		if err := closeInlineBody(op, m); err != nil {
+			return err
+		}
+		if err := requestExample(op, m); err != nil {
+			return err
+		}
+	}
 	for _, st := range cat.Statuses {
 		if st.Status == http.StatusUnsupportedMediaType && !hasBody {
 			continue
@@ -119,6 +131,48 @@ func completeOperation(doc *openapi3.T, verb, path string, op *openapi3.Operatio
 		}
 		op.Responses.Set(fmt.Sprint(st.Status), ref)
 	}
+	return nil
+}
+
+// closeInlineBody closes a request body that protoc-gen-openapiv2 wrote
+// inline rather than as a definition: the message of a `body: "field"`
+// binding less the fields the path holds (an Update's resource).
+func closeInlineBody(op *openapi3.Operation, m method) error {
+	if op.RequestBody.Value == nil {
+		return nil
+	}
+	for _, mt := range op.RequestBody.Value.Content {
+		if mt.Schema == nil || mt.Schema.Ref != "" || mt.Schema.Value == nil || len(mt.Schema.Value.Properties) == 0 {
+			continue
+		}
+		md, err := m.bodyMessage()
+		if err != nil {
+			return err
+		}
+		if _, err := closeMessage(op.OperationID+" body", mt.Schema.Value, md, func(string) map[string]any { return nil }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// requestExample makes the example that the RPC's request message declares
+// (its openapiv2_schema option's example, which is the REST body as sent)
+// the example of the operation's request body.
+func requestExample(op *openapi3.Operation, m method) error {
+	example := m.requestExample()
+	if example == "" || op.RequestBody.Value == nil {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal([]byte(example), &v); err != nil {
+		return fmt.Errorf("the example of %s is not JSON: %w", m.desc.Input().FullName(), err)
+	}
+	mt := op.RequestBody.Value.Content.Get("application/json")
+	if mt == nil {
+		return fmt.Errorf("%s has an example but no JSON body", m.desc.FullName())
+	}
+	mt.Example = v
 	return nil
 }
 
@@ -162,7 +216,11 @@ func withExtension(ext map[string]any, key string, value any) map[string]any {
 // A property that refers to another schema is written as `allOf` around the
 // reference, so that it keeps its description, readOnly and nullable, which
 // OpenAPI 3.0 ignores beside a $ref.
-func closeSchemas(doc *openapi3.T, v2 *swagger2, names map[string]string, p *protos) error {
+//
+// It returns, for each message schema, its properties that are members of a
+// oneof.
+func closeSchemas(doc *openapi3.T, v2 *swagger2, names map[string]string, p *protos) (map[string]map[string]bool, error) {
+	oneofs := map[string]map[string]bool{}
 	for name, ref := range doc.Components.Schemas {
 		full := names[name]
 		s := ref.Value
@@ -176,47 +234,67 @@ func closeSchemas(doc *openapi3.T, v2 *swagger2, names map[string]string, p *pro
 		if !ok {
 			d, err := p.descriptor(full)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if md, ok = d.(protoreflect.MessageDescriptor); !ok {
 				continue // an enum
 			}
 		}
-		if s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
-			s.AdditionalProperties = openapi3.AdditionalProperties{Has: openapi3.Ptr(false)}
+		members, err := closeMessage(name, s, md, func(prop string) map[string]any { return v2.property(name, prop) })
+		if err != nil {
+			return nil, err
 		}
-		if s.Type == nil {
-			s.Type = &openapi3.Types{openapi3.TypeObject}
-		}
-		for prop, pref := range s.Properties {
-			fd := md.Fields().ByJSONName(prop)
-			if fd == nil {
-				return fmt.Errorf("schema %s: property %s is no field of %s", name, prop, md.FullName())
-			}
-			nullable := fd.Message() != nil && !fd.IsList() && !fd.IsMap() && fd.ContainingOneof() == nil
-			if pref.Ref == "" {
-				if nullable {
-					pref.Value.Nullable = true
-				}
-				continue
-			}
-			wrapped := &openapi3.Schema{AllOf: openapi3.SchemaRefs{{Ref: pref.Ref}}}
-			if nullable {
-				// OpenAPI 3.0 reads nullable only beside a type.
-				wrapped.Nullable, wrapped.Type = true, &openapi3.Types{openapi3.TypeObject}
-			}
-			if written := v2.property(name, prop); written != nil {
-				wrapped.Description, _ = written["description"].(string)
-				wrapped.Title, _ = written["title"].(string)
-				wrapped.ReadOnly, _ = written["readOnly"].(bool)
-				if ex, ok := written["example"]; ok {
-					wrapped.Example = ex
-				}
-			}
-			s.Properties[prop] = &openapi3.SchemaRef{Value: wrapped}
-		}
+		oneofs[name] = members
 	}
-	return nil
+	return oneofs, nil
+}
+
+// closeMessage closes the object schema of a message md and marks its
+// nullable fields (see closeSchemas); written gives the Swagger 2.0 schema
+// of a property as protoc-gen-openapiv2 wrote it, or nil. It returns the
+// properties that are members of a oneof.
+func closeMessage(name string, s *openapi3.Schema, md protoreflect.MessageDescriptor, written func(prop string) map[string]any) (map[string]bool, error) {
+	if s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
+		s.AdditionalProperties = openapi3.AdditionalProperties{Has: openapi3.Ptr(false)}
+	}
+	if s.Type == nil {
+		s.Type = &openapi3.Types{openapi3.TypeObject}
+	}
+	oneofs := map[string]bool{}
+	for prop, pref := range s.Properties {
+		fd := md.Fields().ByJSONName(prop)
+		if fd == nil {
+			return nil, fmt.Errorf("schema %s: property %s is no field of %s", name, prop, md.FullName())
+		}
+		if fd.ContainingOneof() != nil {
+			oneofs[prop] = true
+		}
+		nullable := fd.Message() != nil && !fd.IsList() && !fd.IsMap() && fd.ContainingOneof() == nil
+		if pref.Ref == "" {
+			if nullable {
+				pref.Value.Nullable = true
+			}
+			continue
+		}
+		wrapped := &openapi3.Schema{AllOf: openapi3.SchemaRefs{{Ref: pref.Ref}}}
+		if nullable {
+			// OpenAPI 3.0 reads nullable only beside a type.
+			wrapped.Nullable, wrapped.Type = true, &openapi3.Types{openapi3.TypeObject}
+		}
+		if w := written(prop); w != nil {
+			wrapped.Description, _ = w["description"].(string)
+			wrapped.Title, _ = w["title"].(string)
+			wrapped.ReadOnly, _ = w["readOnly"].(bool)
+			if ex, ok := w["example"]; ok {
+				wrapped.Example = ex
+			}
+		}
+		if !nullable && wrapped.Description == "" && wrapped.Title == "" && !wrapped.ReadOnly && wrapped.Example == nil {
+			continue // nothing to say beside the reference
+		}
+		s.Properties[prop] = &openapi3.SchemaRef{Value: wrapped}
+	}
+	return oneofs, nil
 }
 
 // dropUnused removes the schemas nothing refers to any more (the HttpBody

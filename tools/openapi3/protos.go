@@ -171,6 +171,56 @@ func (m method) callerWords() string {
 	return strings.Join(who[:len(who)-1], "; ") + "; and " + who[len(who)-1]
 }
 
+// schemaOption is the full name of protoc-gen-openapiv2's message option.
+const schemaOption = "grpc.gateway.protoc_gen_openapiv2.options.openapiv2_schema"
+
+// requestExample is the example the RPC's request message declares in its
+// openapiv2_schema option, or "".
+func (m method) requestExample() string {
+	example := ""
+	m.desc.Input().Options().ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.IsExtension() && fd.FullName() == schemaOption {
+			if f := v.Message().Descriptor().Fields().ByName("example"); f != nil {
+				example = v.Message().Get(f).String()
+			}
+			return false
+		}
+		return true
+	})
+	return example
+}
+
+// httpOption is the full name of the method option of an RPC's HTTP
+// binding.
+const httpOption = "google.api.http"
+
+// bodyMessage is the message a REST request's body holds: the request
+// message for `body: "*"`, else the message of the field the body names.
+func (m method) bodyMessage() (protoreflect.MessageDescriptor, error) {
+	body := ""
+	m.desc.Options().ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.IsExtension() && fd.FullName() == httpOption {
+			if f := v.Message().Descriptor().Fields().ByName("body"); f != nil {
+				body = v.Message().Get(f).String()
+			}
+			return false
+		}
+		return true
+	})
+	in := m.desc.Input()
+	switch body {
+	case "":
+		return nil, fmt.Errorf("%s has no body", m.desc.FullName())
+	case "*":
+		return in, nil
+	}
+	fd := in.Fields().ByName(protoreflect.Name(body))
+	if fd == nil || fd.Message() == nil {
+		return nil, fmt.Errorf("%s: the body %q is no message field of %s", m.desc.FullName(), body, in.FullName())
+	}
+	return fd.Message(), nil
+}
+
 // answersHTTPBody reports whether the RPC answers with a google.api.HttpBody:
 // a body of its own content type, not JSON.
 func (m method) answersHTTPBody() bool {

@@ -4101,7 +4101,7 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\foverdue_only\x18\x06 \x01(\bR\voverdueOnly\"q\n" +
 	"\x11ListCasesResponse\x124\n" +
 	"\x05cases\x18\x01 \x03(\v2\x1e.ipn.disputes.casework.v1.CaseR\x05cases\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd3\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa3\x06\n" +
 	"\x0fTakeStepRequest\x12@\n" +
 	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
 	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\x12\"\n" +
@@ -4115,7 +4115,7 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x0emeeting_answer\x18\r \x01(\v2'.ipn.disputes.casework.v1.MeetingAnswerH\x00R\rmeetingAnswer\x12Y\n" +
 	"\x11written_statement\x18\x0e \x01(\v2*.ipn.disputes.casework.v1.WrittenStatementH\x00R\x10writtenStatement\x12V\n" +
 	"\x10statement_answer\x18\x0f \x01(\v2).ipn.disputes.casework.v1.StatementAnswerH\x00R\x0fstatementAnswer\x129\n" +
-	"\x04text\x18\x10 \x01(\v2#.ipn.disputes.casework.v1.TextInputH\x00R\x04textB\a\n" +
+	"\x04text\x18\x10 \x01(\v2#.ipn.disputes.casework.v1.TextInputH\x00R\x04text:N\x92AK2I{\"step\": \"nominate_spt\", \"member\": \"groups/riverside/members/jo-bennett\"}B\a\n" +
 	"\x05input\"\xb0\x01\n" +
 	"\x10TakeStepResponse\x122\n" +
 	"\x04case\x18\x01 \x01(\v2\x1e.ipn.disputes.casework.v1.CaseR\x04case\x12N\n" +

@@ -2721,11 +2721,11 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"|\n" +
 	"\x12CreateGroupRequest\x12;\n" +
 	"\x05group\x18\x01 \x01(\v2 .ipn.disputes.directory.v1.GroupB\x03\xe0A\x02R\x05group\x12)\n" +
-	"\bgroup_id\x18\x02 \x01(\tB\x0e\x92A\x02x?\xe0A\x02\xea\xe0\x18\x02\b\x04R\agroupId\"\x8e\x01\n" +
+	"\bgroup_id\x18\x02 \x01(\tB\x0e\x92A\x02x?\xe0A\x02\xea\xe0\x18\x02\b\x04R\agroupId\"\x8c\x02\n" +
 	"\x12UpdateGroupRequest\x12;\n" +
 	"\x05group\x18\x01 \x01(\v2 .ipn.disputes.directory.v1.GroupB\x03\xe0A\x02R\x05group\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"V\n" +
+	"updateMask:|\x92Ay2w{\"meetingFrequency\": \"Monthly, on the first Tuesday\", \"procedureSettings\": {\"procedure\": \"procedures/ipn-disputes-v1\"}}\"V\n" +
 	"\x10GetMemberRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1c\n" +
 	"\x1adisputes.ipn.org.uk/Member\xea\xe0\x18\x02\b\x04R\x04name\"\xc5\x01\n" +
@@ -2744,11 +2744,11 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12>\n" +
 	"\x06member\x18\x02 \x01(\v2!.ipn.disputes.directory.v1.MemberB\x03\xe0A\x02R\x06member\x12+\n" +
-	"\tmember_id\x18\x03 \x01(\tB\x0e\x92A\x02x?\xe0A\x02\xea\xe0\x18\x02\b\x04R\bmemberId\"\x92\x01\n" +
+	"\tmember_id\x18\x03 \x01(\tB\x0e\x92A\x02x?\xe0A\x02\xea\xe0\x18\x02\b\x04R\bmemberId\"\xe7\x01\n" +
 	"\x13UpdateMemberRequest\x12>\n" +
 	"\x06member\x18\x01 \x01(\v2!.ipn.disputes.directory.v1.MemberB\x03\xe0A\x02R\x06member\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"~\n" +
+	"updateMask:S\x92AP2N{\"contact\": {\"email\": \"alex.morgan@example.org\", \"phone\": \"+44 20 7946 0018\"}}\"~\n" +
 	"\x17DeactivateMemberRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1c\n" +
 	"\x1adisputes.ipn.org.uk/Member\xea\xe0\x18\x02\b\x04R\x04name\x12\x1f\n" +

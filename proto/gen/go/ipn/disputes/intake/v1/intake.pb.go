@@ -733,21 +733,21 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\x1bdisputes.ipn.org.uk/Concern\x12!groups/{group}/concerns/{concern}*\bconcerns2\aconcern\"Z\n" +
 	"\rClientContact\x12$\n" +
 	"\x05email\x18\x01 \x01(\tB\x0e\x92A\x03x\xfe\x01\xea\xe0\x18\x04\b\x01\x18\x01R\x05email\x12#\n" +
-	"\x05phone\x18\x02 \x01(\tB\r\x92A\x02x(\xea\xe0\x18\x04\b\x01\x18\x02R\x05phone\"\xf6\x01\n" +
+	"\x05phone\x18\x02 \x01(\tB\r\x92A\x02x(\xea\xe0\x18\x04\b\x01\x18\x02R\x05phone\"\x9e\x04\n" +
 	"\x14CreateConcernRequest\x12D\n" +
 	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12>\n" +
 	"\aconcern\x18\x02 \x01(\v2\x1f.ipn.disputes.intake.v1.ConcernB\x03\xe0A\x02R\aconcern\x12-\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tB\x0e\x92A\x02x@\xe0A\x01\xea\xe0\x18\x02\b\x04R\trequestId\x12)\n" +
-	"\awebsite\x18\x04 \x01(\tB\x0f\x92A\x03x\xd0\x0f\xe0A\x01\xea\xe0\x18\x02\b\x05R\awebsite\"X\n" +
+	"\awebsite\x18\x04 \x01(\tB\x0f\x92A\x03x\xd0\x0f\xe0A\x01\xea\xe0\x18\x02\b\x05R\awebsite:\xa5\x02\x92A\xa1\x022\x9e\x02{\"practitioner\": \"groups/riverside/members/alex-morgan\", \"description\": \"At my session on 3 March my therapist shared what I had told her with my employer, without asking me.\", \"clientName\": \"Sam Taylor\", \"clientContact\": {\"email\": \"sam.taylor@example.org\", \"phone\": \"+44 7700 900123\"}}\"X\n" +
 	"\x11GetConcernRequest\x12C\n" +
 	"\x04name\x18\x01 \x01(\tB/\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1d\n" +
-	"\x1bdisputes.ipn.org.uk/Concern\xea\xe0\x18\x02\b\x04R\x04name\"|\n" +
+	"\x1bdisputes.ipn.org.uk/Concern\xea\xe0\x18\x02\b\x04R\x04name\"\xc2\x01\n" +
 	"\x1aCreateClientSessionRequest\x12,\n" +
 	"\treference\x18\x01 \x01(\tB\x0e\x92A\x02x@\xe0A\x02\xea\xe0\x18\x02\b\x04R\treference\x120\n" +
 	"\vaccess_code\x18\x02 \x01(\tB\x0f\x92A\x03x\x80\x01\xe0A\x02\xea\xe0\x18\x02\b\x04R\n" +
-	"accessCode\"\xc1\x01\n" +
+	"accessCode:D\x92AA2?{\"reference\": \"K7QM-3XRD\", \"accessCode\": \"H4TP-9WQX-M2KD-7RFA\"}\"\xc1\x01\n" +
 	"\rClientSession\x12\x19\n" +
 	"\x05token\x18\x01 \x01(\tB\x03\xe0A\x03R\x05token\x12@\n" +
 	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +

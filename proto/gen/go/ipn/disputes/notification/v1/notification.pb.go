@@ -1259,11 +1259,11 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\ttemplates\x18\x01 \x03(\v2&.ipn.disputes.notification.v1.TemplateR\ttemplates\"Z\n" +
 	"\x12GetTemplateRequest\x12D\n" +
 	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1e\n" +
-	"\x1cdisputes.ipn.org.uk/Template\xea\xe0\x18\x02\b\x04R\x04name\"\x9d\x01\n" +
+	"\x1cdisputes.ipn.org.uk/Template\xea\xe0\x18\x02\b\x04R\x04name\"\xe9\x01\n" +
 	"\x15UpdateTemplateRequest\x12G\n" +
 	"\btemplate\x18\x01 \x01(\v2&.ipn.disputes.notification.v1.TemplateB\x03\xe0A\x02R\btemplate\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"\x9c\x01\n" +
+	"updateMask:J\x92AG2E{\"subject\": \"Riverside Practitioners: we have received your concern\"}\"\x9c\x01\n" +
 	"\x16PreviewTemplateRequest\x12D\n" +
 	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1e\n" +
 	"\x1cdisputes.ipn.org.uk/Template\xea\xe0\x18\x02\b\x04R\x04name\x12<\n" +
@@ -1279,11 +1279,11 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\"disputes.ipn.org.uk/DigestSettings\x12.groups/{group}/members/{member}/digestSettings*\x0edigestSettings2\x0edigestSettings\"f\n" +
 	"\x18GetDigestSettingsRequest\x12J\n" +
 	"\x04name\x18\x01 \x01(\tB6\x92A\x03x\xc8\x01\xe0A\x02\xfaA$\n" +
-	"\"disputes.ipn.org.uk/DigestSettings\xea\xe0\x18\x02\b\x04R\x04name\"\xb6\x01\n" +
+	"\"disputes.ipn.org.uk/DigestSettings\xea\xe0\x18\x02\b\x04R\x04name\"\xce\x01\n" +
 	"\x1bUpdateDigestSettingsRequest\x12Z\n" +
 	"\x0fdigest_settings\x18\x01 \x01(\v2,.ipn.disputes.notification.v1.DigestSettingsB\x03\xe0A\x02R\x0edigestSettings\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask2\xfb\f\n" +
+	"updateMask:\x16\x92A\x132\x11{\"enabled\": true}2\xfb\f\n" +
 	"\x13NotificationService\x12\xad\x01\n" +
 	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\xa4\x01\n" +
 	"\rRetryDelivery\x122.ipn.disputes.notification.v1.RetryDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"7\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=groups/*/deliveries/*}:retry\x12\xc7\x01\n" +
