@@ -618,7 +618,7 @@ func (w *restWalk) getRaw(p party, path string) (int, http.Header, []byte) {
 		w.t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+p.token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := contractClient.Do(req) // checks both ways against the OpenAPI document (openapi_test.go)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -196,7 +196,7 @@ func (s *system) call(t *testing.T, method, path, token string, body, out any) i
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := contractClient.Do(req) // checks both ways against the OpenAPI document (openapi_test.go)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
