@@ -27,7 +27,7 @@ run: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Run the whole system
 	$(BIN)/disputes-local
 
 .PHONY: test
-test: postgres-binaries $(BIN)/mailpit lint check-generated vet ## Run every module's tests against real PostgreSQL, NATS and SMTP, plus lint, vet and the generated-code check.
+test: postgres-binaries $(BIN)/mailpit lint breaking check-generated vet ## Run every module's tests against real PostgreSQL, NATS and SMTP, plus lint, buf breaking, vet and the generated-code check.
 	@for m in $(MODULES); do \
 		echo "== go test $$m"; \
 		(cd $$m && GOWORK=off go test -count=1 -timeout 20m ./...); \
@@ -100,9 +100,18 @@ check-generated: $(BUF) $(PLUGINS) ## Fail when the committed generated code dif
 	done; \
 	echo "generated code matches the protos"
 
+# breaking compares the protos in the working tree with those of the last
+# commit of main: the local branch main where there is one, else the commit
+# checked out (a clone where main is not a local branch). So a change that
+# breaks clients (buf.yaml's FILE rules: a field, method or message removed
+# or renumbered, a type changed) fails make test before it is committed; one
+# meant to break clients belongs in a new package version (v2). On CI the
+# clone is at main's head, so there it compares main with itself and passes.
 .PHONY: breaking
-breaking: $(BUF) ## Check the protos for changes that break clients, against main.
-	$(BUF) breaking --against '.git#branch=main'
+breaking: $(BUF) ## Check the protos for changes that break clients, against the last commit of main.
+	@if git show-ref --verify -q refs/heads/main; then against='.git#branch=main'; else against='.git#ref=HEAD'; fi; \
+	echo "buf breaking --against $$against"; \
+	$(BUF) breaking --against "$$against"
 
 .PHONY: tools
 tools: $(BUF) $(PLUGINS) $(BIN)/mailpit $(BIN)/nats-server ## Install the pinned code generators and development servers.
