@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -94,4 +95,36 @@ func labelledRoute(t *testing.T) *route {
 		t.Fatal(err)
 	}
 	return &route{method: "POST", template: "/v1/call", body: "*", rpc: fd.Services().Get(0).Methods().Get(0)}
+}
+
+// FuzzJSONFieldPath feeds the violation path rewriting whatever a service
+// might put in a field violation: it must never panic, a path it can split
+// must be the segments it split it into, joined again, and the rewritten
+// path of a non-empty path is never empty.
+func FuzzJSONFieldPath(f *testing.F) {
+	for _, seed := range []string{
+		"concern.client_name", "concern.client_contact.email", "concern", "request_id", "parent",
+		"concern..client_name", "concern.client_name[1", `labels["a.b"].value`, `labels["\"]"]`,
+		"slots[2].start_time", "", ".", "[", `["`, "a[1][2].b",
+	} {
+		f.Add(seed)
+	}
+	concern := routeOf(f, "ipn.disputes.intake.v1.IntakeService.CreateConcern", "/v1/{parent=groups/*}/concerns")
+	takeStep := routeOf(f, "ipn.disputes.casework.v1.CaseworkService.TakeStep", "/v1/{name=groups/*/cases/*}:takeStep")
+	f.Fuzz(func(t *testing.T, path string) {
+		if segs, ok := splitFieldPath(path); ok {
+			parts := make([]string, len(segs))
+			for i, s := range segs {
+				parts[i] = s.name + s.suffix
+			}
+			if joined := strings.Join(parts, "."); joined != path {
+				t.Errorf("splitFieldPath(%q) splits into %q, which join to %q", path, parts, joined)
+			}
+		}
+		for _, r := range []*route{concern, takeStep} {
+			if got := jsonFieldPath(r, path); path != "" && got == "" {
+				t.Errorf("jsonFieldPath(%s, %q) is empty", r, path)
+			}
+		}
+	})
 }

@@ -36,7 +36,7 @@ var (
 )
 
 // contractRoutes is the route table of every service, read once.
-func contractRoutes(t *testing.T) *routeTable {
+func contractRoutes(t testing.TB) *routeTable {
 	t.Helper()
 	tableOnce.Do(func() { table, tableErr = newRouteTable(allServices) })
 	if tableErr != nil {
@@ -46,7 +46,7 @@ func contractRoutes(t *testing.T) *routeTable {
 }
 
 // routeOf returns the route of an RPC's main binding.
-func routeOf(t *testing.T, fullMethod, template string) *route {
+func routeOf(t testing.TB, fullMethod, template string) *route {
 	t.Helper()
 	for _, r := range contractRoutes(t).routes {
 		if string(r.rpc.FullName()) == fullMethod && r.template == template {
