@@ -76,9 +76,11 @@ func (s *system) raiseConcernWith(t *testing.T, marker string, cn *canaries) con
 	return out
 }
 
-var concernName = regexp.MustCompile(`groups/[a-z0-9-]+/concerns/[a-z0-9-]+`)
+// caseNamePattern matches the resource name of a case, as a message quotes it: the case
+// a concern becomes, even in the message about the concern just registered.
+var caseNamePattern = regexp.MustCompile(`groups/[a-z0-9-]+/cases/[a-z0-9-]+`)
 
-// inbox maps each recipient address to the concerns named in the mail they
+// inbox maps each recipient address to the cases named in the mail they
 // received, one entry per message.
 func (s *system) inbox(t *testing.T, forbidden []string) map[string][]string {
 	t.Helper()
@@ -102,7 +104,7 @@ func (s *system) inbox(t *testing.T, forbidden []string) map[string][]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := concernName.FindString(body.Text)
+		name := caseNamePattern.FindString(body.Text)
 		for _, to := range m.To {
 			out[to.Address] = append(out[to.Address], name)
 		}
@@ -193,15 +195,15 @@ func TestWalkingSkeleton(t *testing.T) {
 	})
 	inbox := s.inbox(t, []string{marker, strings.ToLower(marker)})
 	for _, p := range demo.Members {
-		if got := inbox[p.Email]; len(got) != 1 || got[0] != first.Name {
-			t.Errorf("%s received %v, want one e-mail about %s", p.Email, got, first.Name)
+		if got := inbox[p.Email]; len(got) != 1 || got[0] != first.Case {
+			t.Errorf("%s received %v, want one e-mail about %s", p.Email, got, first.Case)
 		}
 	}
 
 	// A burst of 50 concerns; notification is killed (-9) while it is
 	// delivering them and started again. Nothing may be lost or doubled.
 	const burst = 50
-	names := map[string]bool{first.Name: true}
+	names := map[string]bool{first.Case: true}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i := range burst {
@@ -210,7 +212,7 @@ func TestWalkingSkeleton(t *testing.T) {
 			defer wg.Done()
 			r := s.raiseConcern(t, fmt.Sprintf("%sB%02d", marker, i))
 			mu.Lock()
-			names[r.Name] = true
+			names[r.Case] = true
 			mu.Unlock()
 		}()
 	}
