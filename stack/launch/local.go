@@ -182,6 +182,7 @@ The IPN disputes system is running.
 
   REST API          %[1]s/v1/groups
   OpenAPI document  %[1]s/openapi.json
+  API reference     %[1]s/reference
 `, sys.GatewayURL())
 	if infra.MailViewerURL != "" {
 		fmt.Fprintf(out, "  Mail viewer       %s\n", infra.MailViewerURL)
