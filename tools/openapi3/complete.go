@@ -61,6 +61,7 @@ func complete(doc *openapi3.T, v2 *swagger2, names map[string]string, p *protos,
 			}
 		}
 	}
+	singularParams(doc)
 	if err := splitDirections(doc, oneofs); err != nil {
 		return err
 	}
@@ -174,6 +175,39 @@ func requestExample(op *openapi3.Operation, m method) error {
 	}
 	mt.Example = v
 	return nil
+}
+
+// iesItem is a path parameter for an item of a collection whose plural
+// ends in -ies, as protoc-gen-openapiv2 names it: the plural less its s
+// (`deliveries/{deliverie}`).
+var iesItem = regexp.MustCompile(`/([A-Za-z]+)ies/\{([A-Za-z]+)ie\}`)
+
+// singularParams names those parameters in the singular
+// (`deliveries/{delivery}`), in the path and in its operations.
+func singularParams(doc *openapi3.T) {
+	for path, item := range doc.Paths.Map() {
+		renamed := path
+		names := map[string]string{}
+		for _, m := range iesItem.FindAllStringSubmatch(path, -1) {
+			if m[1] != m[2] {
+				continue
+			}
+			names[m[2]+"ie"] = m[2] + "y"
+			renamed = strings.Replace(renamed, "{"+m[2]+"ie}", "{"+m[2]+"y}", 1)
+		}
+		if renamed == path {
+			continue
+		}
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				if p.Value != nil && p.Value.In == openapi3.ParameterInPath && names[p.Value.Name] != "" {
+					p.Value.Name = names[p.Value.Name]
+				}
+			}
+		}
+		doc.Paths.Delete(path)
+		doc.Paths.Set(renamed, item)
+	}
 }
 
 // summaryEnd ends the first sentence of an RPC's comment.

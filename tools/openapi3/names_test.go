@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 func TestWithinPackage(t *testing.T) {
@@ -78,5 +80,26 @@ func TestSummary(t *testing.T) {
 		if got := summary(tt.description, "Svc_Op"); got != tt.want {
 			t.Errorf("summary(%q) = %q, want %q", tt.description, got, tt.want)
 		}
+	}
+}
+
+// TestSingularParams: `deliveries/{deliverie}` becomes
+// `deliveries/{delivery}`, in the path and its parameters; other paths stay.
+func TestSingularParams(t *testing.T) {
+	t.Parallel()
+	doc := &openapi3.T{Paths: openapi3.NewPaths()}
+	retry := openapi3.NewOperation()
+	retry.AddParameter(openapi3.NewPathParameter("group"))
+	retry.AddParameter(openapi3.NewPathParameter("deliverie"))
+	doc.AddOperation("/v1/groups/{group}/deliveries/{deliverie}:retry", "POST", retry)
+	get := openapi3.NewOperation()
+	get.AddParameter(openapi3.NewPathParameter("case"))
+	doc.AddOperation("/v1/cases/{case}", "GET", get)
+	singularParams(doc)
+	if doc.Paths.Value("/v1/groups/{group}/deliveries/{delivery}:retry") == nil || doc.Paths.Value("/v1/cases/{case}") == nil || doc.Paths.Len() != 2 {
+		t.Fatalf("paths %v", doc.Paths.InMatchingOrder())
+	}
+	if name := retry.Parameters[1].Value.Name; name != "delivery" {
+		t.Errorf("parameter %q, want delivery", name)
 	}
 }
