@@ -1,0 +1,197 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+)
+
+func serve(t *testing.T, h http.HandlerFunc) *Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	return New(u, 2*time.Second)
+}
+
+func TestAnswers(t *testing.T) {
+	t.Parallel()
+	var got *http.Request
+	var gotBody string
+	c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		b, _ := io.ReadAll(r.Body)
+		gotBody = string(b)
+		if strings.HasSuffix(r.URL.Path, ":takeStep") {
+			w.Write([]byte(`{"case": {"name": "groups/riverside/cases/c1", "phase": "PHASE_CLOSED"}, "timelineEntry": null, "created": ""}`))
+			return
+		}
+		// A field this website does not know yet is skipped.
+		w.Write([]byte(`{"reference": "K7QM-3XRD", "accessCode": "AAAA", "case": "groups/riverside/cases/c1", "newField": {"x": 1}}`))
+	})
+	ctx := WithClientAddress(context.Background(), netip.MustParseAddr("203.0.113.9"))
+	concern, err := c.CreateConcern(ctx, "riverside", &intakev1.Concern{Practitioner: "groups/riverside/members/cal-reyes", ClientName: "Sam"}, "req-1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if concern.GetReference() != "K7QM-3XRD" || concern.GetCase() != "groups/riverside/cases/c1" {
+		t.Errorf("answer %v", concern)
+	}
+	if got.Method != http.MethodPost || got.URL.Path != "/v1/groups/riverside/concerns" || got.URL.Query().Get("requestId") != "req-1" || got.URL.Query().Has("website") {
+		t.Errorf("request %s %s", got.Method, got.URL)
+	}
+	if got.Header.Get("Content-Type") != "application/json" || got.Header.Get("Authorization") != "" || got.Header.Get("X-Forwarded-For") != "203.0.113.9" {
+		t.Errorf("headers %v", got.Header)
+	}
+	if !sameJSON(gotBody, `{"practitioner":"groups/riverside/members/cal-reyes","clientName":"Sam"}`) {
+		t.Errorf("body %s", gotBody)
+	}
+
+	if _, err := c.TakeStep(context.Background(), "ipncs_x", &caseworkv1.TakeStepRequest{Name: "groups/riverside/cases/c1", Step: "withdraw", Etag: "e1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got.URL.Path != "/v1/groups/riverside/cases/c1:takeStep" || got.Header.Get("Authorization") != "Bearer ipncs_x" || got.Header.Get("X-Forwarded-For") != "" {
+		t.Errorf("request %s %v", got.URL, got.Header)
+	}
+	if !sameJSON(gotBody, `{"step":"withdraw","etag":"e1"}`) {
+		t.Errorf("body %s", gotBody)
+	}
+}
+
+func sameJSON(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		status     int
+		header     map[string]string
+		body       string
+		wantReason string
+		wantFields []FieldViolation
+		wantRetry  time.Duration
+		wantUnavl  bool
+	}{
+		{
+			name: "field violations", status: 400,
+			body: `{"code": 3, "message": "the request has invalid fields: clientName, clientContact.email", "details": [
+				{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "INVALID_FIELDS", "domain": "disputes.ipn.org.uk", "metadata": {}},
+				{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [
+					{"field": "clientName", "description": "must not be empty", "reason": "", "localizedMessage": null},
+					{"field": "clientContact.email", "description": "is not an e-mail address", "reason": "", "localizedMessage": null}]}]}`,
+			wantReason: "INVALID_FIELDS",
+			wantFields: []FieldViolation{{"clientName", "must not be empty"}, {"clientContact.email", "is not an e-mail address"}},
+		},
+		{
+			name: "case opening", status: 404, header: map[string]string{"Retry-After": "1"},
+			body: `{"code": 5, "message": "the case is being opened", "details": [
+				{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CASE_OPENING", "domain": "disputes.ipn.org.uk", "metadata": {}}]}`,
+			wantReason: "CASE_OPENING", wantRetry: time.Second,
+		},
+		{
+			name: "a detail of a type unknown here is skipped", status: 429,
+			body: `{"code": 8, "message": "too many", "details": [
+				{"@type": "type.googleapis.com/google.rpc.Help", "links": []},
+				{"@type": "type.googleapis.com/example.Unknown", "x": 1},
+				{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "TOO_MANY_ATTEMPTS", "domain": "d", "metadata": {"retryTime": "2026-03-02T10:15:00Z"}, "newField": 1},
+				{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "600s"}]}`,
+			wantReason: "TOO_MANY_ATTEMPTS", wantRetry: 10 * time.Minute,
+		},
+		{
+			name: "unavailable", status: 503, header: map[string]string{"Retry-After": "2"},
+			body:       `{"code": 14, "message": "the service is not available", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_UNAVAILABLE"}]}`,
+			wantReason: "SERVICE_UNAVAILABLE", wantRetry: 2 * time.Second, wantUnavl: true,
+		},
+		{name: "not JSON at all (a proxy's page)", status: 502, body: `<html>Bad gateway</html>`},
+		{name: "gateway timeout", status: 504, body: `{}`, wantUnavl: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tc.header {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(tc.status)
+				w.Write([]byte(tc.body))
+			})
+			_, err := c.GetCase(context.Background(), "t", "groups/riverside/cases/c1")
+			e, ok := AsError(err)
+			if !ok {
+				t.Fatalf("error %v is not *Error", err)
+			}
+			if e.Status != tc.status || e.Reason != tc.wantReason || e.RetryAfter != tc.wantRetry || e.Unavailable() != tc.wantUnavl {
+				t.Errorf("got status %d reason %q retry %s unavailable %v", e.Status, e.Reason, e.RetryAfter, e.Unavailable())
+			}
+			if len(e.Fields) != len(tc.wantFields) {
+				t.Fatalf("fields %v, want %v", e.Fields, tc.wantFields)
+			}
+			for i := range e.Fields {
+				if e.Fields[i] != tc.wantFields[i] {
+					t.Errorf("field %d = %v, want %v", i, e.Fields[i], tc.wantFields[i])
+				}
+			}
+		})
+	}
+}
+
+func TestNoAnswer(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); slow.Close() })
+	u, _ := url.Parse(slow.URL)
+	c := New(u, 100*time.Millisecond)
+	start := time.Now()
+	_, err := c.GetGroup(context.Background(), "riverside")
+	if e, ok := AsError(err); !ok || !e.Unavailable() || e.Status != 0 {
+		t.Errorf("a slow API: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the call took %s, bounded by 100ms", d)
+	}
+
+	closed := httptest.NewServer(http.NotFoundHandler())
+	u, _ = url.Parse(closed.URL)
+	closed.Close()
+	if _, err := New(u, time.Second).GetGroup(context.Background(), "riverside"); err == nil {
+		t.Error("a closed port answered")
+	} else if e, ok := AsError(err); !ok || !e.Unavailable() {
+		t.Errorf("a closed port: %v", err)
+	}
+}
+
+func TestValidID(t *testing.T) {
+	t.Parallel()
+	for id, want := range map[string]bool{
+		"riverside": true, "c-1": true, "0a": true,
+		"": false, "Riverside": false, "-a": false, "a/b": false, "..": false, "a%2Fb": false, "a b": false,
+		"a123456789012345678901234567890123456789012345678901234567890123": false,
+	} {
+		if ValidID(id) != want {
+			t.Errorf("ValidID(%q) = %v", id, !want)
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// idRegexp is platform/grpcserver's IDPattern, the form of every resource id
+// (AIP-122), which the website does not import for one constant.
+var idRegexp = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// ValidID reports whether id is of the form of every resource id (lowercase
+// letters, digits and hyphens, at most 63): the website sends no other path
+// segment to the API, so that a URL cannot steer a call elsewhere.
+func ValidID(id string) bool { return idRegexp.MatchString(id) }
+
+// maxPages bounds how many pages a listing reads.
+const maxPages = 20
+
+// GetGroup reads a group: groups/{group}. Anyone may.
+func (c *Client) GetGroup(ctx context.Context, group string) (*directoryv1.Group, error) {
+	out := &directoryv1.Group{}
+	return out, c.do(ctx, request{method: http.MethodGet, path: "/v1/groups/" + group}, out)
+}
+
+// ListActiveMembers lists a group's active members, in the directory's
+// order (by name). Anyone may; they come without contact details.
+func (c *Client) ListActiveMembers(ctx context.Context, group string) ([]*directoryv1.Member, error) {
+	var members []*directoryv1.Member
+	token := ""
+	for range maxPages {
+		q := url.Values{"activeOnly": {"true"}, "pageSize": {"200"}}
+		if token != "" {
+			q.Set("pageToken", token)
+		}
+		page := &directoryv1.ListMembersResponse{}
+		if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/groups/" + group + "/members", query: q}, page); err != nil {
+			return nil, err
+		}
+		members = append(members, page.GetMembers()...)
+		if token = page.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	return members, nil
+}
+
+// GetMember reads a member's public profile by name,
+// groups/{group}/members/{member}. It is called without credentials: the
+// directory does not know client sessions, and a member's display name is
+// public.
+func (c *Client) GetMember(ctx context.Context, name string) (*directoryv1.Member, error) {
+	out := &directoryv1.Member{}
+	return out, c.do(ctx, request{method: http.MethodGet, path: "/v1/" + name}, out)
+}
+
+// GetCurrentStatement reads the version of a group's ethical statement in
+// force.
+func (c *Client) GetCurrentStatement(ctx context.Context, group string) (*directoryv1.Statement, error) {
+	out := &directoryv1.Statement{}
+	return out, c.do(ctx, request{method: http.MethodGet, path: "/v1/groups/" + group + "/statements/current"}, out)
+}
+
+// CreateConcern registers a concern with a group. requestID makes a repeat
+// answer with the first registration; website is the honeypot field, sent
+// as the person's browser filled it.
+func (c *Client) CreateConcern(ctx context.Context, group string, concern *intakev1.Concern, requestID, website string) (*intakev1.Concern, error) {
+	q := url.Values{}
+	if requestID != "" {
+		q.Set("requestId", requestID)
+	}
+	if website != "" {
+		q.Set("website", website)
+	}
+	out := &intakev1.Concern{}
+	return out, c.do(ctx, request{method: http.MethodPost, path: "/v1/groups/" + group + "/concerns", query: q, body: concern}, out)
+}
+
+// CreateClientSession exchanges a reference and access code for a client
+// session.
+func (c *Client) CreateClientSession(ctx context.Context, reference, accessCode string) (*intakev1.ClientSession, error) {
+	out := &intakev1.ClientSession{}
+	body := &intakev1.CreateClientSessionRequest{Reference: reference, AccessCode: accessCode}
+	return out, c.do(ctx, request{method: http.MethodPost, path: "/v1/clientSessions", body: body}, out)
+}
+
+// GetCase reads a case, groups/{group}/cases/{case}, as the session's
+// holder may.
+func (c *Client) GetCase(ctx context.Context, token, name string) (*caseworkv1.Case, error) {
+	out := &caseworkv1.Case{}
+	return out, c.do(ctx, request{method: http.MethodGet, path: "/v1/" + name, token: token}, out)
+}
+
+// ListTimelineEntries lists what happened in a case, oldest first, as far as
+// the session's holder may see.
+func (c *Client) ListTimelineEntries(ctx context.Context, token, caseName string) ([]*caseworkv1.TimelineEntry, error) {
+	var entries []*caseworkv1.TimelineEntry
+	pageToken := ""
+	for range maxPages {
+		q := url.Values{"pageSize": {strconv.Itoa(200)}}
+		if pageToken != "" {
+			q.Set("pageToken", pageToken)
+		}
+		page := &caseworkv1.ListTimelineEntriesResponse{}
+		if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/" + caseName + "/timelineEntries", query: q, token: token}, page); err != nil {
+			return nil, err
+		}
+		entries = append(entries, page.GetTimelineEntries()...)
+		if pageToken = page.GetNextPageToken(); pageToken == "" {
+			break
+		}
+	}
+	return entries, nil
+}
+
+// TakeStep takes a step of the case req names.
+func (c *Client) TakeStep(ctx context.Context, token string, req *caseworkv1.TakeStepRequest) (*caseworkv1.TakeStepResponse, error) {
+	// The case is in the path; the body is the rest of the request.
+	body := proto.Clone(req).(*caseworkv1.TakeStepRequest)
+	body.Name = ""
+	out := &caseworkv1.TakeStepResponse{}
+	return out, c.do(ctx, request{method: http.MethodPost, path: "/v1/" + req.GetName() + ":takeStep", body: body, token: token}, out)
+}
