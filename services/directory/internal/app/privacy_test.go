@@ -113,6 +113,10 @@ func (f twoGroups) readA(t *testing.T, ctx context.Context) map[string][]byte {
 	record("ListMembers active", active, err)
 	ls, err := c.ListLinkGroups(ctx, &directoryv1.ListLinkGroupsRequest{Parent: "groups/riverside"})
 	record("ListLinkGroups", ls, err)
+	for _, l := range []string{"estuary", "hillside"} {
+		got, err := c.GetLinkGroup(ctx, &directoryv1.GetLinkGroupRequest{Name: "groups/riverside/linkGroups/" + l})
+		record("GetLinkGroup "+l, got, err)
+	}
 	for _, st := range []string{"current", "1", "2"} {
 		got, err := c.GetStatement(ctx, &directoryv1.GetStatementRequest{Name: "groups/riverside/statements/" + st})
 		record("GetStatement "+st, got, err)

@@ -326,12 +326,32 @@ func (s *Service) ListLinkGroups(ctx context.Context, groupID string, p Page) ([
 		return nil, "", fmt.Errorf("list link groups: %w", err)
 	}
 	links, next := pageOf(rows, p.Size, func(l LinkGroup) string { return l.ID })
-	if !maySeeContacts(auth.FromContext(ctx), groupID) {
-		for i := range links {
-			links[i].ContactEmail, links[i].GRPCEndpoint = "", ""
-		}
+	caller := auth.FromContext(ctx)
+	for i := range links {
+		links[i] = redactLinkGroup(caller, links[i])
 	}
 	return links, next, nil
+}
+
+// GetLinkGroup returns one of a group's link groups, to the same callers
+// and as ListLinkGroups shows it.
+func (s *Service) GetLinkGroup(ctx context.Context, groupID, id string) (LinkGroup, error) {
+	l, err := s.Store.GetLinkGroup(ctx, groupID, id)
+	if err != nil {
+		return LinkGroup{}, storeError(err, notFoundLinkGroup, "link group")
+	}
+	return redactLinkGroup(auth.FromContext(ctx), l), nil
+}
+
+// redactLinkGroup blots an external group's contact e-mail and gRPC
+// endpoint for a caller who may not see the group's records: anyone may
+// read a link group's name, only the group's members, services and the
+// operator how to reach it.
+func redactLinkGroup(p auth.Principal, l LinkGroup) LinkGroup {
+	if !maySeeContacts(p, l.GroupID) {
+		l.ContactEmail, l.GRPCEndpoint = "", ""
+	}
+	return l
 }
 
 // DeleteLinkGroup removes a link, for example to replace a link group, and

@@ -108,6 +108,29 @@ func (s *Service) ListAccessTokens(ctx context.Context, h TokenHolder, p Page) (
 	return tokens, next, nil
 }
 
+// GetAccessToken returns one of a member's or a link group's tokens, as
+// ListAccessTokens shows it: without secret or hash. The callers who may
+// list the holder's tokens may; to anyone else the token is TOKEN_NOT_FOUND,
+// as is one that does not exist, one under another holder and one whose
+// holder does not exist.
+func (s *Service) GetAccessToken(ctx context.Context, h TokenHolder, id string) (AccessToken, error) {
+	// The holder need not be looked up: the store finds a token only while
+	// its holder is there (a link group's, only since that link group was
+	// made), and a token of another holder is told apart below.
+	if !ValidTokenID(id) || !mayManageTokens(auth.FromContext(ctx), h) {
+		return AccessToken{}, notFoundToken()
+	}
+	t, _, err := s.Store.GetAccessToken(ctx, id)
+	if err != nil {
+		return AccessToken{}, storeError(err, notFoundToken, "access token")
+	}
+	if t.TokenHolder != h {
+		return AccessToken{}, notFoundToken()
+	}
+	t.SecretHash = nil
+	return t, nil
+}
+
 // RevokeAccessToken stops a token from working. Callers of Authenticate may
 // still accept it for up to AuthCacheTTL. The holder, the group's admins and
 // the operator may.

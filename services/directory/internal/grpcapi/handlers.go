@@ -109,6 +109,19 @@ func (h *Handler) DeleteLinkGroup(ctx context.Context, req *directoryv1.DeleteLi
 	return &emptypb.Empty{}, nil
 }
 
+// GetLinkGroup implements directoryv1.DirectoryServiceServer.
+func (h *Handler) GetLinkGroup(ctx context.Context, req *directoryv1.GetLinkGroupRequest) (*directoryv1.LinkGroup, error) {
+	ids, err := splitName("name", req.GetName(), "linkGroups")
+	if err != nil {
+		return nil, err
+	}
+	l, err := h.Service.GetLinkGroup(ctx, ids[0], ids[1])
+	if err != nil {
+		return nil, err
+	}
+	return linkGroupProto(l), nil
+}
+
 // CreateStatement implements directoryv1.DirectoryServiceServer.
 func (h *Handler) CreateStatement(ctx context.Context, req *directoryv1.CreateStatementRequest) (*directoryv1.Statement, error) {
 	st, err := h.Service.CreateStatement(ctx, groupID(req.GetParent()), req.GetStatement().GetMarkdown())
@@ -183,6 +196,19 @@ func (h *Handler) ListAccessTokens(ctx context.Context, req *directoryv1.ListAcc
 		resp.AccessTokens = append(resp.AccessTokens, accessTokenProto(t))
 	}
 	return resp, nil
+}
+
+// GetAccessToken implements directoryv1.DirectoryServiceServer.
+func (h *Handler) GetAccessToken(ctx context.Context, req *directoryv1.GetAccessTokenRequest) (*directoryv1.AccessToken, error) {
+	holder, id, err := tokenName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.Service.GetAccessToken(ctx, holder, id)
+	if err != nil {
+		return nil, err
+	}
+	return accessTokenProto(t), nil
 }
 
 // RevokeAccessToken implements directoryv1.DirectoryServiceServer.

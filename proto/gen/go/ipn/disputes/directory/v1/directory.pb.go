@@ -1861,6 +1861,52 @@ func (x *ListLinkGroupsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// GetLinkGroupRequest names a link group.
+type GetLinkGroupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/linkGroups/{link_group}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLinkGroupRequest) Reset() {
+	*x = GetLinkGroupRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLinkGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLinkGroupRequest) ProtoMessage() {}
+
+func (x *GetLinkGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLinkGroupRequest.ProtoReflect.Descriptor instead.
+func (*GetLinkGroupRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetLinkGroupRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // CreateLinkGroupRequest links a group to another.
 type CreateLinkGroupRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1877,7 +1923,7 @@ type CreateLinkGroupRequest struct {
 
 func (x *CreateLinkGroupRequest) Reset() {
 	*x = CreateLinkGroupRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[23]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1889,7 +1935,7 @@ func (x *CreateLinkGroupRequest) String() string {
 func (*CreateLinkGroupRequest) ProtoMessage() {}
 
 func (x *CreateLinkGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[23]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1902,7 +1948,7 @@ func (x *CreateLinkGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateLinkGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateLinkGroupRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{23}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CreateLinkGroupRequest) GetParent() string {
@@ -1937,7 +1983,7 @@ type DeleteLinkGroupRequest struct {
 
 func (x *DeleteLinkGroupRequest) Reset() {
 	*x = DeleteLinkGroupRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[24]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +1995,7 @@ func (x *DeleteLinkGroupRequest) String() string {
 func (*DeleteLinkGroupRequest) ProtoMessage() {}
 
 func (x *DeleteLinkGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[24]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2008,7 @@ func (x *DeleteLinkGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteLinkGroupRequest.ProtoReflect.Descriptor instead.
 func (*DeleteLinkGroupRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{24}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DeleteLinkGroupRequest) GetName() string {
@@ -1985,7 +2031,7 @@ type CreateStatementRequest struct {
 
 func (x *CreateStatementRequest) Reset() {
 	*x = CreateStatementRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[25]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1997,7 +2043,7 @@ func (x *CreateStatementRequest) String() string {
 func (*CreateStatementRequest) ProtoMessage() {}
 
 func (x *CreateStatementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[25]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2010,7 +2056,7 @@ func (x *CreateStatementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStatementRequest.ProtoReflect.Descriptor instead.
 func (*CreateStatementRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{25}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CreateStatementRequest) GetParent() string {
@@ -2038,7 +2084,7 @@ type PublishStatementRequest struct {
 
 func (x *PublishStatementRequest) Reset() {
 	*x = PublishStatementRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[26]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2050,7 +2096,7 @@ func (x *PublishStatementRequest) String() string {
 func (*PublishStatementRequest) ProtoMessage() {}
 
 func (x *PublishStatementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[26]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2063,7 +2109,7 @@ func (x *PublishStatementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishStatementRequest.ProtoReflect.Descriptor instead.
 func (*PublishStatementRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{26}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PublishStatementRequest) GetName() string {
@@ -2085,7 +2131,7 @@ type GetStatementRequest struct {
 
 func (x *GetStatementRequest) Reset() {
 	*x = GetStatementRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[27]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2097,7 +2143,7 @@ func (x *GetStatementRequest) String() string {
 func (*GetStatementRequest) ProtoMessage() {}
 
 func (x *GetStatementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[27]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2110,7 +2156,7 @@ func (x *GetStatementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatementRequest.ProtoReflect.Descriptor instead.
 func (*GetStatementRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{27}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetStatementRequest) GetName() string {
@@ -2135,7 +2181,7 @@ type ListStatementsRequest struct {
 
 func (x *ListStatementsRequest) Reset() {
 	*x = ListStatementsRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[28]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2147,7 +2193,7 @@ func (x *ListStatementsRequest) String() string {
 func (*ListStatementsRequest) ProtoMessage() {}
 
 func (x *ListStatementsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[28]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2160,7 +2206,7 @@ func (x *ListStatementsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStatementsRequest.ProtoReflect.Descriptor instead.
 func (*ListStatementsRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{28}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListStatementsRequest) GetParent() string {
@@ -2197,7 +2243,7 @@ type ListStatementsResponse struct {
 
 func (x *ListStatementsResponse) Reset() {
 	*x = ListStatementsResponse{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[29]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2255,7 @@ func (x *ListStatementsResponse) String() string {
 func (*ListStatementsResponse) ProtoMessage() {}
 
 func (x *ListStatementsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[29]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2268,7 @@ func (x *ListStatementsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStatementsResponse.ProtoReflect.Descriptor instead.
 func (*ListStatementsResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{29}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListStatementsResponse) GetStatements() []*Statement {
@@ -2255,7 +2301,7 @@ type ListAccessTokensRequest struct {
 
 func (x *ListAccessTokensRequest) Reset() {
 	*x = ListAccessTokensRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[30]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +2313,7 @@ func (x *ListAccessTokensRequest) String() string {
 func (*ListAccessTokensRequest) ProtoMessage() {}
 
 func (x *ListAccessTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[30]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,7 +2326,7 @@ func (x *ListAccessTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListAccessTokensRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{30}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListAccessTokensRequest) GetParent() string {
@@ -2317,7 +2363,7 @@ type ListAccessTokensResponse struct {
 
 func (x *ListAccessTokensResponse) Reset() {
 	*x = ListAccessTokensResponse{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[31]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2329,7 +2375,7 @@ func (x *ListAccessTokensResponse) String() string {
 func (*ListAccessTokensResponse) ProtoMessage() {}
 
 func (x *ListAccessTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[31]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +2388,7 @@ func (x *ListAccessTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListAccessTokensResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{31}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListAccessTokensResponse) GetAccessTokens() []*AccessToken {
@@ -2359,6 +2405,53 @@ func (x *ListAccessTokensResponse) GetNextPageToken() string {
 	return ""
 }
 
+// GetAccessTokenRequest names a token.
+type GetAccessTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/members/{member}/accessTokens/{access_token}` or
+	// `groups/{group}/linkGroups/{link_group}/accessTokens/{access_token}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAccessTokenRequest) Reset() {
+	*x = GetAccessTokenRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAccessTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAccessTokenRequest) ProtoMessage() {}
+
+func (x *GetAccessTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAccessTokenRequest.ProtoReflect.Descriptor instead.
+func (*GetAccessTokenRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetAccessTokenRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // RevokeAccessTokenRequest names a token to revoke.
 type RevokeAccessTokenRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2371,7 +2464,7 @@ type RevokeAccessTokenRequest struct {
 
 func (x *RevokeAccessTokenRequest) Reset() {
 	*x = RevokeAccessTokenRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[32]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2383,7 +2476,7 @@ func (x *RevokeAccessTokenRequest) String() string {
 func (*RevokeAccessTokenRequest) ProtoMessage() {}
 
 func (x *RevokeAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[32]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2396,7 +2489,7 @@ func (x *RevokeAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{32}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RevokeAccessTokenRequest) GetName() string {
@@ -2420,7 +2513,7 @@ type CreateAccessTokenRequest struct {
 
 func (x *CreateAccessTokenRequest) Reset() {
 	*x = CreateAccessTokenRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[33]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2432,7 +2525,7 @@ func (x *CreateAccessTokenRequest) String() string {
 func (*CreateAccessTokenRequest) ProtoMessage() {}
 
 func (x *CreateAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[33]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2445,7 +2538,7 @@ func (x *CreateAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{33}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CreateAccessTokenRequest) GetParent() string {
@@ -2473,7 +2566,7 @@ type AuthenticateRequest struct {
 
 func (x *AuthenticateRequest) Reset() {
 	*x = AuthenticateRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[34]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2485,7 +2578,7 @@ func (x *AuthenticateRequest) String() string {
 func (*AuthenticateRequest) ProtoMessage() {}
 
 func (x *AuthenticateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[34]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2498,7 +2591,7 @@ func (x *AuthenticateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateRequest.ProtoReflect.Descriptor instead.
 func (*AuthenticateRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{34}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AuthenticateRequest) GetSecret() string {
@@ -2534,7 +2627,7 @@ type AuthenticateResponse struct {
 
 func (x *AuthenticateResponse) Reset() {
 	*x = AuthenticateResponse{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[35]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2546,7 +2639,7 @@ func (x *AuthenticateResponse) String() string {
 func (*AuthenticateResponse) ProtoMessage() {}
 
 func (x *AuthenticateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[35]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2559,7 +2652,7 @@ func (x *AuthenticateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateResponse.ProtoReflect.Descriptor instead.
 func (*AuthenticateResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{35}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AuthenticateResponse) GetMember() string {
@@ -2762,7 +2855,10 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x16ListLinkGroupsResponse\x12E\n" +
 	"\vlink_groups\x18\x01 \x03(\v2$.ipn.disputes.directory.v1.LinkGroupR\n" +
 	"linkGroups\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdc\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\\\n" +
+	"\x13GetLinkGroupRequest\x12E\n" +
+	"\x04name\x18\x01 \x01(\tB1\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1f\n" +
+	"\x1ddisputes.ipn.org.uk/LinkGroup\xea\xe0\x18\x02\b\x04R\x04name\"\xdc\x01\n" +
 	"\x16CreateLinkGroupRequest\x12D\n" +
 	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12H\n" +
@@ -2800,7 +2896,10 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x8f\x01\n" +
 	"\x18ListAccessTokensResponse\x12K\n" +
 	"\raccess_tokens\x18\x01 \x03(\v2&.ipn.disputes.directory.v1.AccessTokenR\faccessTokens\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"c\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"`\n" +
+	"\x15GetAccessTokenRequest\x12G\n" +
+	"\x04name\x18\x01 \x01(\tB3\x92A\x03x\xac\x02\xe0A\x02\xfaA!\n" +
+	"\x1fdisputes.ipn.org.uk/AccessToken\xea\xe0\x18\x02\b\x04R\x04name\"c\n" +
 	"\x18RevokeAccessTokenRequest\x12G\n" +
 	"\x04name\x18\x01 \x01(\tB3\x92A\x03x\xac\x02\xe0A\x02\xfaA!\n" +
 	"\x1fdisputes.ipn.org.uk/AccessToken\xea\xe0\x18\x02\b\x04R\x04name\"\xb2\x01\n" +
@@ -2817,7 +2916,7 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\x12\x1a\n" +
 	"\boperator\x18\x05 \x01(\bR\boperator\x12\x1d\n" +
 	"\n" +
-	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xdb\x1b\n" +
+	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xee\x1e\n" +
 	"\x10DirectoryService\x12\xa1\x01\n" +
 	"\bGetGroup\x12*.ipn.disputes.directory.v1.GetGroupRequest\x1a .ipn.disputes.directory.v1.Group\"G\xf2\xe0\x18(\b\x01\x18\x01(\x010\x01:\x06intake:\bcasework:\fnotification\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=groups/*}\x12\x97\x01\n" +
 	"\n" +
@@ -2831,7 +2930,8 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\fCreateMember\x12..ipn.disputes.directory.v1.CreateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"5\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02':\x06member\"\x1d/v1/{parent=groups/*}/members\x12\x9f\x01\n" +
 	"\fUpdateMember\x12..ipn.disputes.directory.v1.UpdateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\"<\xf2\xe0\x18\x04\x18\x010\x01\x82\xd3\xe4\x93\x02.:\x06member2$/v1/{member.name=groups/*/members/*}\x12\xa6\x01\n" +
 	"\x10DeactivateMember\x122.ipn.disputes.directory.v1.DeactivateMemberRequest\x1a!.ipn.disputes.directory.v1.Member\";\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=groups/*/members/*}:deactivate\x12\xc1\x01\n" +
-	"\x0eListLinkGroups\x120.ipn.disputes.directory.v1.ListLinkGroupsRequest\x1a1.ipn.disputes.directory.v1.ListLinkGroupsResponse\"J\xf2\xe0\x18\x1e\b\x01\x18\x01(\x010\x01:\x06intake:\fnotification\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/linkGroups\x12\xa8\x01\n" +
+	"\x0eListLinkGroups\x120.ipn.disputes.directory.v1.ListLinkGroupsRequest\x1a1.ipn.disputes.directory.v1.ListLinkGroupsResponse\"J\xf2\xe0\x18\x1e\b\x01\x18\x01(\x010\x01:\x06intake:\fnotification\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/linkGroups\x12\xb0\x01\n" +
+	"\fGetLinkGroup\x12..ipn.disputes.directory.v1.GetLinkGroupRequest\x1a$.ipn.disputes.directory.v1.LinkGroup\"J\xf2\xe0\x18\x1e\b\x01\x18\x01(\x010\x01:\x06intake:\fnotification\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/linkGroups/*}\x12\xa8\x01\n" +
 	"\x0fCreateLinkGroup\x121.ipn.disputes.directory.v1.CreateLinkGroupRequest\x1a$.ipn.disputes.directory.v1.LinkGroup\"<\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02.:\n" +
 	"link_group\" /v1/{parent=groups/*}/linkGroups\x12\x8e\x01\n" +
 	"\x0fDeleteLinkGroup\x121.ipn.disputes.directory.v1.DeleteLinkGroupRequest\x1a\x16.google.protobuf.Empty\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"* /v1/{name=groups/*/linkGroups/*}\x12\xa7\x01\n" +
@@ -2840,7 +2940,8 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\fGetStatement\x12..ipn.disputes.directory.v1.GetStatementRequest\x1a$.ipn.disputes.directory.v1.Statement\">\xf2\xe0\x18\x12\b\x01\x18\x01(\x010\x01:\bcasework\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/statements/*}\x12\xab\x01\n" +
 	"\x0eListStatements\x120.ipn.disputes.directory.v1.ListStatementsRequest\x1a1.ipn.disputes.directory.v1.ListStatementsResponse\"4\xf2\xe0\x18\b\b\x01\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/statements\x12\xfe\x01\n" +
 	"\x11CreateAccessToken\x123.ipn.disputes.directory.v1.CreateAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x8b\x01\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02}:\faccess_tokenZ?:\faccess_token\"//v1/{parent=groups/*/linkGroups/*}/accessTokens\",/v1/{parent=groups/*/members/*}/accessTokens\x12\xee\x01\n" +
-	"\x10ListAccessTokens\x122.ipn.disputes.directory.v1.ListAccessTokensRequest\x1a3.ipn.disputes.directory.v1.ListAccessTokensResponse\"q\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02aZ1\x12//v1/{parent=groups/*/linkGroups/*}/accessTokens\x12,/v1/{parent=groups/*/members/*}/accessTokens\x12\xf8\x01\n" +
+	"\x10ListAccessTokens\x122.ipn.disputes.directory.v1.ListAccessTokensRequest\x1a3.ipn.disputes.directory.v1.ListAccessTokensResponse\"q\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02aZ1\x12//v1/{parent=groups/*/linkGroups/*}/accessTokens\x12,/v1/{parent=groups/*/members/*}/accessTokens\x12\xdd\x01\n" +
+	"\x0eGetAccessToken\x120.ipn.disputes.directory.v1.GetAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"q\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02aZ1\x12//v1/{name=groups/*/linkGroups/*/accessTokens/*}\x12,/v1/{name=groups/*/members/*/accessTokens/*}\x12\xf8\x01\n" +
 	"\x11RevokeAccessToken\x123.ipn.disputes.directory.v1.RevokeAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x85\x01\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02u:\x01*Z;:\x01*\"6/v1/{name=groups/*/linkGroups/*/accessTokens/*}:revoke\"3/v1/{name=groups/*/members/*/accessTokens/*}:revoke\x12\x95\x01\n" +
 	"\fAuthenticate\x12..ipn.disputes.directory.v1.AuthenticateRequest\x1a/.ipn.disputes.directory.v1.AuthenticateResponse\"$\xf2\xe0\x18 :\x06intake:\bcasework:\fnotificationBUZSgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1;directoryv1b\x06proto3"
 
@@ -2857,7 +2958,7 @@ func file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_directory_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ipn_disputes_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_ipn_disputes_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_ipn_disputes_directory_v1_directory_proto_goTypes = []any{
 	(Group_IpnStatus)(0),             // 0: ipn.disputes.directory.v1.Group.IpnStatus
 	(Member_State)(0),                // 1: ipn.disputes.directory.v1.Member.State
@@ -2885,63 +2986,65 @@ var file_ipn_disputes_directory_v1_directory_proto_goTypes = []any{
 	(*DeactivateMemberRequest)(nil),  // 23: ipn.disputes.directory.v1.DeactivateMemberRequest
 	(*ListLinkGroupsRequest)(nil),    // 24: ipn.disputes.directory.v1.ListLinkGroupsRequest
 	(*ListLinkGroupsResponse)(nil),   // 25: ipn.disputes.directory.v1.ListLinkGroupsResponse
-	(*CreateLinkGroupRequest)(nil),   // 26: ipn.disputes.directory.v1.CreateLinkGroupRequest
-	(*DeleteLinkGroupRequest)(nil),   // 27: ipn.disputes.directory.v1.DeleteLinkGroupRequest
-	(*CreateStatementRequest)(nil),   // 28: ipn.disputes.directory.v1.CreateStatementRequest
-	(*PublishStatementRequest)(nil),  // 29: ipn.disputes.directory.v1.PublishStatementRequest
-	(*GetStatementRequest)(nil),      // 30: ipn.disputes.directory.v1.GetStatementRequest
-	(*ListStatementsRequest)(nil),    // 31: ipn.disputes.directory.v1.ListStatementsRequest
-	(*ListStatementsResponse)(nil),   // 32: ipn.disputes.directory.v1.ListStatementsResponse
-	(*ListAccessTokensRequest)(nil),  // 33: ipn.disputes.directory.v1.ListAccessTokensRequest
-	(*ListAccessTokensResponse)(nil), // 34: ipn.disputes.directory.v1.ListAccessTokensResponse
-	(*RevokeAccessTokenRequest)(nil), // 35: ipn.disputes.directory.v1.RevokeAccessTokenRequest
-	(*CreateAccessTokenRequest)(nil), // 36: ipn.disputes.directory.v1.CreateAccessTokenRequest
-	(*AuthenticateRequest)(nil),      // 37: ipn.disputes.directory.v1.AuthenticateRequest
-	(*AuthenticateResponse)(nil),     // 38: ipn.disputes.directory.v1.AuthenticateResponse
-	(*timestamppb.Timestamp)(nil),    // 39: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 40: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),    // 41: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),            // 42: google.protobuf.Empty
+	(*GetLinkGroupRequest)(nil),      // 26: ipn.disputes.directory.v1.GetLinkGroupRequest
+	(*CreateLinkGroupRequest)(nil),   // 27: ipn.disputes.directory.v1.CreateLinkGroupRequest
+	(*DeleteLinkGroupRequest)(nil),   // 28: ipn.disputes.directory.v1.DeleteLinkGroupRequest
+	(*CreateStatementRequest)(nil),   // 29: ipn.disputes.directory.v1.CreateStatementRequest
+	(*PublishStatementRequest)(nil),  // 30: ipn.disputes.directory.v1.PublishStatementRequest
+	(*GetStatementRequest)(nil),      // 31: ipn.disputes.directory.v1.GetStatementRequest
+	(*ListStatementsRequest)(nil),    // 32: ipn.disputes.directory.v1.ListStatementsRequest
+	(*ListStatementsResponse)(nil),   // 33: ipn.disputes.directory.v1.ListStatementsResponse
+	(*ListAccessTokensRequest)(nil),  // 34: ipn.disputes.directory.v1.ListAccessTokensRequest
+	(*ListAccessTokensResponse)(nil), // 35: ipn.disputes.directory.v1.ListAccessTokensResponse
+	(*GetAccessTokenRequest)(nil),    // 36: ipn.disputes.directory.v1.GetAccessTokenRequest
+	(*RevokeAccessTokenRequest)(nil), // 37: ipn.disputes.directory.v1.RevokeAccessTokenRequest
+	(*CreateAccessTokenRequest)(nil), // 38: ipn.disputes.directory.v1.CreateAccessTokenRequest
+	(*AuthenticateRequest)(nil),      // 39: ipn.disputes.directory.v1.AuthenticateRequest
+	(*AuthenticateResponse)(nil),     // 40: ipn.disputes.directory.v1.AuthenticateResponse
+	(*timestamppb.Timestamp)(nil),    // 41: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 42: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),    // 43: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),            // 44: google.protobuf.Empty
 }
 var file_ipn_disputes_directory_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: ipn.disputes.directory.v1.Group.ipn_status:type_name -> ipn.disputes.directory.v1.Group.IpnStatus
 	4,  // 1: ipn.disputes.directory.v1.Group.procedure_settings:type_name -> ipn.disputes.directory.v1.ProcedureSettings
-	39, // 2: ipn.disputes.directory.v1.Group.create_time:type_name -> google.protobuf.Timestamp
-	39, // 3: ipn.disputes.directory.v1.Group.update_time:type_name -> google.protobuf.Timestamp
-	40, // 4: ipn.disputes.directory.v1.ProcedureSettings.overall_target:type_name -> google.protobuf.Duration
-	40, // 5: ipn.disputes.directory.v1.ProcedureSettings.first_response_target:type_name -> google.protobuf.Duration
-	40, // 6: ipn.disputes.directory.v1.ProcedureSettings.reminder_offsets:type_name -> google.protobuf.Duration
-	40, // 7: ipn.disputes.directory.v1.ProcedureSettings.retention:type_name -> google.protobuf.Duration
+	41, // 2: ipn.disputes.directory.v1.Group.create_time:type_name -> google.protobuf.Timestamp
+	41, // 3: ipn.disputes.directory.v1.Group.update_time:type_name -> google.protobuf.Timestamp
+	42, // 4: ipn.disputes.directory.v1.ProcedureSettings.overall_target:type_name -> google.protobuf.Duration
+	42, // 5: ipn.disputes.directory.v1.ProcedureSettings.first_response_target:type_name -> google.protobuf.Duration
+	42, // 6: ipn.disputes.directory.v1.ProcedureSettings.reminder_offsets:type_name -> google.protobuf.Duration
+	42, // 7: ipn.disputes.directory.v1.ProcedureSettings.retention:type_name -> google.protobuf.Duration
 	1,  // 8: ipn.disputes.directory.v1.Member.state:type_name -> ipn.disputes.directory.v1.Member.State
 	6,  // 9: ipn.disputes.directory.v1.Member.contact:type_name -> ipn.disputes.directory.v1.ContactDetails
 	7,  // 10: ipn.disputes.directory.v1.Member.public_profile:type_name -> ipn.disputes.directory.v1.PublicProfile
-	39, // 11: ipn.disputes.directory.v1.Member.join_time:type_name -> google.protobuf.Timestamp
-	39, // 12: ipn.disputes.directory.v1.Member.leave_time:type_name -> google.protobuf.Timestamp
+	41, // 11: ipn.disputes.directory.v1.Member.join_time:type_name -> google.protobuf.Timestamp
+	41, // 12: ipn.disputes.directory.v1.Member.leave_time:type_name -> google.protobuf.Timestamp
 	9,  // 13: ipn.disputes.directory.v1.LinkGroup.external_group:type_name -> ipn.disputes.directory.v1.ExternalGroup
-	39, // 14: ipn.disputes.directory.v1.LinkGroup.create_time:type_name -> google.protobuf.Timestamp
-	39, // 15: ipn.disputes.directory.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
-	39, // 16: ipn.disputes.directory.v1.AccessToken.create_time:type_name -> google.protobuf.Timestamp
-	39, // 17: ipn.disputes.directory.v1.AccessToken.last_use_time:type_name -> google.protobuf.Timestamp
-	39, // 18: ipn.disputes.directory.v1.AccessToken.revoke_time:type_name -> google.protobuf.Timestamp
+	41, // 14: ipn.disputes.directory.v1.LinkGroup.create_time:type_name -> google.protobuf.Timestamp
+	41, // 15: ipn.disputes.directory.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
+	41, // 16: ipn.disputes.directory.v1.AccessToken.create_time:type_name -> google.protobuf.Timestamp
+	41, // 17: ipn.disputes.directory.v1.AccessToken.last_use_time:type_name -> google.protobuf.Timestamp
+	41, // 18: ipn.disputes.directory.v1.AccessToken.revoke_time:type_name -> google.protobuf.Timestamp
 	12, // 19: ipn.disputes.directory.v1.Statement.sections:type_name -> ipn.disputes.directory.v1.StatementSection
 	2,  // 20: ipn.disputes.directory.v1.Statement.state:type_name -> ipn.disputes.directory.v1.Statement.State
-	39, // 21: ipn.disputes.directory.v1.Statement.create_time:type_name -> google.protobuf.Timestamp
-	39, // 22: ipn.disputes.directory.v1.Statement.publish_time:type_name -> google.protobuf.Timestamp
+	41, // 21: ipn.disputes.directory.v1.Statement.create_time:type_name -> google.protobuf.Timestamp
+	41, // 22: ipn.disputes.directory.v1.Statement.publish_time:type_name -> google.protobuf.Timestamp
 	3,  // 23: ipn.disputes.directory.v1.ListGroupsResponse.groups:type_name -> ipn.disputes.directory.v1.Group
 	3,  // 24: ipn.disputes.directory.v1.CreateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
 	3,  // 25: ipn.disputes.directory.v1.UpdateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
-	41, // 26: ipn.disputes.directory.v1.UpdateGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	43, // 26: ipn.disputes.directory.v1.UpdateGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
 	5,  // 27: ipn.disputes.directory.v1.ListMembersResponse.members:type_name -> ipn.disputes.directory.v1.Member
 	5,  // 28: ipn.disputes.directory.v1.CreateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
 	5,  // 29: ipn.disputes.directory.v1.UpdateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
-	41, // 30: ipn.disputes.directory.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	43, // 30: ipn.disputes.directory.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
 	8,  // 31: ipn.disputes.directory.v1.ListLinkGroupsResponse.link_groups:type_name -> ipn.disputes.directory.v1.LinkGroup
 	8,  // 32: ipn.disputes.directory.v1.CreateLinkGroupRequest.link_group:type_name -> ipn.disputes.directory.v1.LinkGroup
 	11, // 33: ipn.disputes.directory.v1.CreateStatementRequest.statement:type_name -> ipn.disputes.directory.v1.Statement
 	11, // 34: ipn.disputes.directory.v1.ListStatementsResponse.statements:type_name -> ipn.disputes.directory.v1.Statement
 	10, // 35: ipn.disputes.directory.v1.ListAccessTokensResponse.access_tokens:type_name -> ipn.disputes.directory.v1.AccessToken
 	10, // 36: ipn.disputes.directory.v1.CreateAccessTokenRequest.access_token:type_name -> ipn.disputes.directory.v1.AccessToken
-	40, // 37: ipn.disputes.directory.v1.AuthenticateResponse.cache_ttl:type_name -> google.protobuf.Duration
+	42, // 37: ipn.disputes.directory.v1.AuthenticateResponse.cache_ttl:type_name -> google.protobuf.Duration
 	13, // 38: ipn.disputes.directory.v1.DirectoryService.GetGroup:input_type -> ipn.disputes.directory.v1.GetGroupRequest
 	14, // 39: ipn.disputes.directory.v1.DirectoryService.ListGroups:input_type -> ipn.disputes.directory.v1.ListGroupsRequest
 	16, // 40: ipn.disputes.directory.v1.DirectoryService.CreateGroup:input_type -> ipn.disputes.directory.v1.CreateGroupRequest
@@ -2952,38 +3055,42 @@ var file_ipn_disputes_directory_v1_directory_proto_depIdxs = []int32{
 	22, // 45: ipn.disputes.directory.v1.DirectoryService.UpdateMember:input_type -> ipn.disputes.directory.v1.UpdateMemberRequest
 	23, // 46: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:input_type -> ipn.disputes.directory.v1.DeactivateMemberRequest
 	24, // 47: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:input_type -> ipn.disputes.directory.v1.ListLinkGroupsRequest
-	26, // 48: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:input_type -> ipn.disputes.directory.v1.CreateLinkGroupRequest
-	27, // 49: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:input_type -> ipn.disputes.directory.v1.DeleteLinkGroupRequest
-	28, // 50: ipn.disputes.directory.v1.DirectoryService.CreateStatement:input_type -> ipn.disputes.directory.v1.CreateStatementRequest
-	29, // 51: ipn.disputes.directory.v1.DirectoryService.PublishStatement:input_type -> ipn.disputes.directory.v1.PublishStatementRequest
-	30, // 52: ipn.disputes.directory.v1.DirectoryService.GetStatement:input_type -> ipn.disputes.directory.v1.GetStatementRequest
-	31, // 53: ipn.disputes.directory.v1.DirectoryService.ListStatements:input_type -> ipn.disputes.directory.v1.ListStatementsRequest
-	36, // 54: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:input_type -> ipn.disputes.directory.v1.CreateAccessTokenRequest
-	33, // 55: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:input_type -> ipn.disputes.directory.v1.ListAccessTokensRequest
-	35, // 56: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:input_type -> ipn.disputes.directory.v1.RevokeAccessTokenRequest
-	37, // 57: ipn.disputes.directory.v1.DirectoryService.Authenticate:input_type -> ipn.disputes.directory.v1.AuthenticateRequest
-	3,  // 58: ipn.disputes.directory.v1.DirectoryService.GetGroup:output_type -> ipn.disputes.directory.v1.Group
-	15, // 59: ipn.disputes.directory.v1.DirectoryService.ListGroups:output_type -> ipn.disputes.directory.v1.ListGroupsResponse
-	3,  // 60: ipn.disputes.directory.v1.DirectoryService.CreateGroup:output_type -> ipn.disputes.directory.v1.Group
-	3,  // 61: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:output_type -> ipn.disputes.directory.v1.Group
-	5,  // 62: ipn.disputes.directory.v1.DirectoryService.GetMember:output_type -> ipn.disputes.directory.v1.Member
-	20, // 63: ipn.disputes.directory.v1.DirectoryService.ListMembers:output_type -> ipn.disputes.directory.v1.ListMembersResponse
-	5,  // 64: ipn.disputes.directory.v1.DirectoryService.CreateMember:output_type -> ipn.disputes.directory.v1.Member
-	5,  // 65: ipn.disputes.directory.v1.DirectoryService.UpdateMember:output_type -> ipn.disputes.directory.v1.Member
-	5,  // 66: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:output_type -> ipn.disputes.directory.v1.Member
-	25, // 67: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:output_type -> ipn.disputes.directory.v1.ListLinkGroupsResponse
-	8,  // 68: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
-	42, // 69: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:output_type -> google.protobuf.Empty
-	11, // 70: ipn.disputes.directory.v1.DirectoryService.CreateStatement:output_type -> ipn.disputes.directory.v1.Statement
-	11, // 71: ipn.disputes.directory.v1.DirectoryService.PublishStatement:output_type -> ipn.disputes.directory.v1.Statement
-	11, // 72: ipn.disputes.directory.v1.DirectoryService.GetStatement:output_type -> ipn.disputes.directory.v1.Statement
-	32, // 73: ipn.disputes.directory.v1.DirectoryService.ListStatements:output_type -> ipn.disputes.directory.v1.ListStatementsResponse
-	10, // 74: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	34, // 75: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:output_type -> ipn.disputes.directory.v1.ListAccessTokensResponse
-	10, // 76: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	38, // 77: ipn.disputes.directory.v1.DirectoryService.Authenticate:output_type -> ipn.disputes.directory.v1.AuthenticateResponse
-	58, // [58:78] is the sub-list for method output_type
-	38, // [38:58] is the sub-list for method input_type
+	26, // 48: ipn.disputes.directory.v1.DirectoryService.GetLinkGroup:input_type -> ipn.disputes.directory.v1.GetLinkGroupRequest
+	27, // 49: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:input_type -> ipn.disputes.directory.v1.CreateLinkGroupRequest
+	28, // 50: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:input_type -> ipn.disputes.directory.v1.DeleteLinkGroupRequest
+	29, // 51: ipn.disputes.directory.v1.DirectoryService.CreateStatement:input_type -> ipn.disputes.directory.v1.CreateStatementRequest
+	30, // 52: ipn.disputes.directory.v1.DirectoryService.PublishStatement:input_type -> ipn.disputes.directory.v1.PublishStatementRequest
+	31, // 53: ipn.disputes.directory.v1.DirectoryService.GetStatement:input_type -> ipn.disputes.directory.v1.GetStatementRequest
+	32, // 54: ipn.disputes.directory.v1.DirectoryService.ListStatements:input_type -> ipn.disputes.directory.v1.ListStatementsRequest
+	38, // 55: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:input_type -> ipn.disputes.directory.v1.CreateAccessTokenRequest
+	34, // 56: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:input_type -> ipn.disputes.directory.v1.ListAccessTokensRequest
+	36, // 57: ipn.disputes.directory.v1.DirectoryService.GetAccessToken:input_type -> ipn.disputes.directory.v1.GetAccessTokenRequest
+	37, // 58: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:input_type -> ipn.disputes.directory.v1.RevokeAccessTokenRequest
+	39, // 59: ipn.disputes.directory.v1.DirectoryService.Authenticate:input_type -> ipn.disputes.directory.v1.AuthenticateRequest
+	3,  // 60: ipn.disputes.directory.v1.DirectoryService.GetGroup:output_type -> ipn.disputes.directory.v1.Group
+	15, // 61: ipn.disputes.directory.v1.DirectoryService.ListGroups:output_type -> ipn.disputes.directory.v1.ListGroupsResponse
+	3,  // 62: ipn.disputes.directory.v1.DirectoryService.CreateGroup:output_type -> ipn.disputes.directory.v1.Group
+	3,  // 63: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:output_type -> ipn.disputes.directory.v1.Group
+	5,  // 64: ipn.disputes.directory.v1.DirectoryService.GetMember:output_type -> ipn.disputes.directory.v1.Member
+	20, // 65: ipn.disputes.directory.v1.DirectoryService.ListMembers:output_type -> ipn.disputes.directory.v1.ListMembersResponse
+	5,  // 66: ipn.disputes.directory.v1.DirectoryService.CreateMember:output_type -> ipn.disputes.directory.v1.Member
+	5,  // 67: ipn.disputes.directory.v1.DirectoryService.UpdateMember:output_type -> ipn.disputes.directory.v1.Member
+	5,  // 68: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:output_type -> ipn.disputes.directory.v1.Member
+	25, // 69: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:output_type -> ipn.disputes.directory.v1.ListLinkGroupsResponse
+	8,  // 70: ipn.disputes.directory.v1.DirectoryService.GetLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
+	8,  // 71: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
+	44, // 72: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:output_type -> google.protobuf.Empty
+	11, // 73: ipn.disputes.directory.v1.DirectoryService.CreateStatement:output_type -> ipn.disputes.directory.v1.Statement
+	11, // 74: ipn.disputes.directory.v1.DirectoryService.PublishStatement:output_type -> ipn.disputes.directory.v1.Statement
+	11, // 75: ipn.disputes.directory.v1.DirectoryService.GetStatement:output_type -> ipn.disputes.directory.v1.Statement
+	33, // 76: ipn.disputes.directory.v1.DirectoryService.ListStatements:output_type -> ipn.disputes.directory.v1.ListStatementsResponse
+	10, // 77: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	35, // 78: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:output_type -> ipn.disputes.directory.v1.ListAccessTokensResponse
+	10, // 79: ipn.disputes.directory.v1.DirectoryService.GetAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	10, // 80: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	40, // 81: ipn.disputes.directory.v1.DirectoryService.Authenticate:output_type -> ipn.disputes.directory.v1.AuthenticateResponse
+	60, // [60:82] is the sub-list for method output_type
+	38, // [38:60] is the sub-list for method input_type
 	38, // [38:38] is the sub-list for extension type_name
 	38, // [38:38] is the sub-list for extension extendee
 	0,  // [0:38] is the sub-list for field type_name
@@ -3004,7 +3111,7 @@ func file_ipn_disputes_directory_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_directory_v1_directory_proto_rawDesc), len(file_ipn_disputes_directory_v1_directory_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   36,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,6 +30,7 @@ const (
 	DirectoryService_UpdateMember_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/UpdateMember"
 	DirectoryService_DeactivateMember_FullMethodName  = "/ipn.disputes.directory.v1.DirectoryService/DeactivateMember"
 	DirectoryService_ListLinkGroups_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/ListLinkGroups"
+	DirectoryService_GetLinkGroup_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/GetLinkGroup"
 	DirectoryService_CreateLinkGroup_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/CreateLinkGroup"
 	DirectoryService_DeleteLinkGroup_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/DeleteLinkGroup"
 	DirectoryService_CreateStatement_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/CreateStatement"
@@ -38,6 +39,7 @@ const (
 	DirectoryService_ListStatements_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/ListStatements"
 	DirectoryService_CreateAccessToken_FullMethodName = "/ipn.disputes.directory.v1.DirectoryService/CreateAccessToken"
 	DirectoryService_ListAccessTokens_FullMethodName  = "/ipn.disputes.directory.v1.DirectoryService/ListAccessTokens"
+	DirectoryService_GetAccessToken_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/GetAccessToken"
 	DirectoryService_RevokeAccessToken_FullMethodName = "/ipn.disputes.directory.v1.DirectoryService/RevokeAccessToken"
 	DirectoryService_Authenticate_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/Authenticate"
 )
@@ -90,6 +92,11 @@ type DirectoryServiceClient interface {
 	// An external group's contact e-mail and gRPC endpoint are filled in only
 	// for members of the same group, services and the operator.
 	ListLinkGroups(ctx context.Context, in *ListLinkGroupsRequest, opts ...grpc.CallOption) (*ListLinkGroupsResponse, error)
+	// GetLinkGroup returns one of a group's link groups, to those who may list
+	// them and as the list shows it: anyone reads its name; an external
+	// group's contact e-mail and gRPC endpoint are filled in only for members
+	// of the same group, services and the operator.
+	GetLinkGroup(ctx context.Context, in *GetLinkGroupRequest, opts ...grpc.CallOption) (*LinkGroup, error)
 	// CreateLinkGroup links a group to another IPN group. Group admins and the
 	// operator may.
 	CreateLinkGroup(ctx context.Context, in *CreateLinkGroupRequest, opts ...grpc.CallOption) (*LinkGroup, error)
@@ -121,6 +128,11 @@ type DirectoryServiceClient interface {
 	// their secrets. The holder (a member or a link group), the group's admins
 	// and the operator may.
 	ListAccessTokens(ctx context.Context, in *ListAccessTokensRequest, opts ...grpc.CallOption) (*ListAccessTokensResponse, error)
+	// GetAccessToken returns one of a member's or a link group's tokens,
+	// without its secret. The holder (a member or a link group), the group's
+	// admins and the operator may; to anyone else it is NOT_FOUND, as a token
+	// that does not exist.
+	GetAccessToken(ctx context.Context, in *GetAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error)
 	// RevokeAccessToken stops a token from working, within the cache lifetime
 	// of Authenticate's callers (at most 30 seconds). The holder (a member or
 	// a link group), the group's admins and the operator may.
@@ -241,6 +253,16 @@ func (c *directoryServiceClient) ListLinkGroups(ctx context.Context, in *ListLin
 	return out, nil
 }
 
+func (c *directoryServiceClient) GetLinkGroup(ctx context.Context, in *GetLinkGroupRequest, opts ...grpc.CallOption) (*LinkGroup, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LinkGroup)
+	err := c.cc.Invoke(ctx, DirectoryService_GetLinkGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *directoryServiceClient) CreateLinkGroup(ctx context.Context, in *CreateLinkGroupRequest, opts ...grpc.CallOption) (*LinkGroup, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(LinkGroup)
@@ -321,6 +343,16 @@ func (c *directoryServiceClient) ListAccessTokens(ctx context.Context, in *ListA
 	return out, nil
 }
 
+func (c *directoryServiceClient) GetAccessToken(ctx context.Context, in *GetAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AccessToken)
+	err := c.cc.Invoke(ctx, DirectoryService_GetAccessToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *directoryServiceClient) RevokeAccessToken(ctx context.Context, in *RevokeAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AccessToken)
@@ -389,6 +421,11 @@ type DirectoryServiceServer interface {
 	// An external group's contact e-mail and gRPC endpoint are filled in only
 	// for members of the same group, services and the operator.
 	ListLinkGroups(context.Context, *ListLinkGroupsRequest) (*ListLinkGroupsResponse, error)
+	// GetLinkGroup returns one of a group's link groups, to those who may list
+	// them and as the list shows it: anyone reads its name; an external
+	// group's contact e-mail and gRPC endpoint are filled in only for members
+	// of the same group, services and the operator.
+	GetLinkGroup(context.Context, *GetLinkGroupRequest) (*LinkGroup, error)
 	// CreateLinkGroup links a group to another IPN group. Group admins and the
 	// operator may.
 	CreateLinkGroup(context.Context, *CreateLinkGroupRequest) (*LinkGroup, error)
@@ -420,6 +457,11 @@ type DirectoryServiceServer interface {
 	// their secrets. The holder (a member or a link group), the group's admins
 	// and the operator may.
 	ListAccessTokens(context.Context, *ListAccessTokensRequest) (*ListAccessTokensResponse, error)
+	// GetAccessToken returns one of a member's or a link group's tokens,
+	// without its secret. The holder (a member or a link group), the group's
+	// admins and the operator may; to anyone else it is NOT_FOUND, as a token
+	// that does not exist.
+	GetAccessToken(context.Context, *GetAccessTokenRequest) (*AccessToken, error)
 	// RevokeAccessToken stops a token from working, within the cache lifetime
 	// of Authenticate's callers (at most 30 seconds). The holder (a member or
 	// a link group), the group's admins and the operator may.
@@ -470,6 +512,9 @@ func (UnimplementedDirectoryServiceServer) DeactivateMember(context.Context, *De
 func (UnimplementedDirectoryServiceServer) ListLinkGroups(context.Context, *ListLinkGroupsRequest) (*ListLinkGroupsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLinkGroups not implemented")
 }
+func (UnimplementedDirectoryServiceServer) GetLinkGroup(context.Context, *GetLinkGroupRequest) (*LinkGroup, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLinkGroup not implemented")
+}
 func (UnimplementedDirectoryServiceServer) CreateLinkGroup(context.Context, *CreateLinkGroupRequest) (*LinkGroup, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateLinkGroup not implemented")
 }
@@ -493,6 +538,9 @@ func (UnimplementedDirectoryServiceServer) CreateAccessToken(context.Context, *C
 }
 func (UnimplementedDirectoryServiceServer) ListAccessTokens(context.Context, *ListAccessTokensRequest) (*ListAccessTokensResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAccessTokens not implemented")
+}
+func (UnimplementedDirectoryServiceServer) GetAccessToken(context.Context, *GetAccessTokenRequest) (*AccessToken, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAccessToken not implemented")
 }
 func (UnimplementedDirectoryServiceServer) RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*AccessToken, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeAccessToken not implemented")
@@ -701,6 +749,24 @@ func _DirectoryService_ListLinkGroups_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_GetLinkGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLinkGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).GetLinkGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_GetLinkGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).GetLinkGroup(ctx, req.(*GetLinkGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DirectoryService_CreateLinkGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateLinkGroupRequest)
 	if err := dec(in); err != nil {
@@ -845,6 +911,24 @@ func _DirectoryService_ListAccessTokens_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_GetAccessToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAccessTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).GetAccessToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_GetAccessToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).GetAccessToken(ctx, req.(*GetAccessTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DirectoryService_RevokeAccessToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RevokeAccessTokenRequest)
 	if err := dec(in); err != nil {
@@ -929,6 +1013,10 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _DirectoryService_ListLinkGroups_Handler,
 		},
 		{
+			MethodName: "GetLinkGroup",
+			Handler:    _DirectoryService_GetLinkGroup_Handler,
+		},
+		{
 			MethodName: "CreateLinkGroup",
 			Handler:    _DirectoryService_CreateLinkGroup_Handler,
 		},
@@ -959,6 +1047,10 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAccessTokens",
 			Handler:    _DirectoryService_ListAccessTokens_Handler,
+		},
+		{
+			MethodName: "GetAccessToken",
+			Handler:    _DirectoryService_GetAccessToken_Handler,
 		},
 		{
 			MethodName: "RevokeAccessToken",
