@@ -10,7 +10,7 @@ BIN     := $(CURDIR)/.bin
 BUF     := $(CURDIR)/tools/node_modules/.bin/buf
 # Installed with buf, from tools/package.json.
 REDOCLY := $(CURDIR)/tools/node_modules/.bin/redocly
-MODULES := platform proto/gen/go services/directory services/intake services/casework services/notification gateway operator stack
+MODULES := platform proto/gen/go services/directory services/intake services/casework services/notification gateway operator stack web
 # The modules with code only a test build has (-tags testclock: the clock the
 # whole-system tests move; see platform/testclock), vetted in that build too.
 TAGGED  := platform services/casework

@@ -10,23 +10,24 @@ import (
 )
 
 // Binaries are the system's programs, with the module folder of each; the
-// main package is cmd/<name> in that folder. disputesctl is the operator's
-// command-line tool.
+// main package is cmd/<name> in that folder. web is the website;
+// disputesctl is the operator's command-line tool.
 var Binaries = map[string]string{
 	"directory":    "services/directory",
 	"intake":       "services/intake",
 	"casework":     "services/casework",
 	"notification": "services/notification",
 	"gateway":      "gateway",
+	"web":          "web",
 	"disputesctl":  "operator",
 }
 
 // Services are the four services, in the order they are started.
 var Services = []string{"directory", "intake", "casework", "notification"}
 
-// Build compiles the named binaries (the services and the gateway when none
-// is named) from the repository at root into out. Each is built inside its
-// own module with GOWORK=off, as it would be shipped.
+// Build compiles the named binaries (the services, the gateway and the
+// website when none is named) from the repository at root into out. Each is
+// built inside its own module with GOWORK=off, as it would be shipped.
 func Build(ctx context.Context, root, out string, names ...string) error {
 	return BuildTagged(ctx, root, out, nil, names...)
 }
@@ -36,7 +37,7 @@ func Build(ctx context.Context, root, out string, names ...string) error {
 // is built without tags.
 func BuildTagged(ctx context.Context, root, out string, tags []string, names ...string) error {
 	if len(names) == 0 {
-		names = append(append([]string(nil), Services...), "gateway")
+		names = append(append([]string(nil), Services...), "gateway", "web")
 	}
 	for _, name := range names {
 		dir, ok := Binaries[name]

@@ -14,14 +14,17 @@ import (
 var Encrypting = []string{"intake", "casework"}
 
 // newEncryptionKeys gives every encrypting service without one a fresh key,
-// and intake fresh ACCESS_CODE_KEYS unless it has them.
+// intake fresh ACCESS_CODE_KEYS and the website fresh SESSION_KEYS unless
+// they have them.
 func (s *System) newEncryptionKeys() {
-	if s.AccessCodeKeys == "" {
-		key, err := sealed.NewKeySetting("local")
-		if err != nil {
-			panic(err)
+	for _, setting := range []*string{&s.AccessCodeKeys, &s.SessionKeys} {
+		if *setting == "" {
+			key, err := sealed.NewKeySetting("local")
+			if err != nil {
+				panic(err)
+			}
+			*setting = key
 		}
-		s.AccessCodeKeys = key
 	}
 	if s.EncryptionKeys == nil {
 		s.EncryptionKeys = map[string]string{}
@@ -65,6 +68,17 @@ func localAccessCodeKeys(dataDir string) (string, error) {
 	key, err := localKey(filepath.Join(dataDir, "access-code-keys"))
 	if err != nil {
 		return "", fmt.Errorf("access code keys: %w", err)
+	}
+	return key, nil
+}
+
+// localSessionKeys reads the website's SESSION_KEYS from
+// dataDir/session-keys, writing a fresh key there the first time, so that a
+// client signed in stays signed in when make run restarts.
+func localSessionKeys(dataDir string) (string, error) {
+	key, err := localKey(filepath.Join(dataDir, "session-keys"))
+	if err != nil {
+		return "", fmt.Errorf("session keys: %w", err)
 	}
 	return key, nil
 }

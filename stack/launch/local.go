@@ -39,9 +39,9 @@ func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
 	}
 	defer infra.Stop()
 
-	fmt.Fprintln(out, "Building the services and disputesctl...")
+	fmt.Fprintln(out, "Building the services, the website and disputesctl...")
 	bin := filepath.Join(o.Root, ".bin")
-	if err := Build(ctx, o.Root, bin, append(append([]string(nil), Services...), "gateway", "disputesctl")...); err != nil {
+	if err := Build(ctx, o.Root, bin, append(append([]string(nil), Processes...), "disputesctl")...); err != nil {
 		return err
 	}
 	token, err := operatorToken(o)
@@ -70,8 +70,11 @@ func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
 	if sys.AccessCodeKeys, err = localAccessCodeKeys(o.DataDir); err != nil {
 		return err
 	}
+	if sys.SessionKeys, err = localSessionKeys(o.DataDir); err != nil {
+		return err
+	}
 	sys.NewSecrets()
-	fmt.Fprintln(out, "Starting the services and the gateway...")
+	fmt.Fprintln(out, "Starting the services, the gateway and the website...")
 	if err := sys.StartAll(ctx); err != nil {
 		_ = sys.StopAll(10 * time.Second)
 		return fmt.Errorf("%w (logs are in %s)", err, filepath.Join(o.DataDir, "logs"))
@@ -94,7 +97,7 @@ func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
 	printBanner(out, sys, infra, creds, envFile, filepath.Join(o.DataDir, "logs"))
 
 	exited := make(chan string, 8)
-	for _, name := range append(append([]string(nil), Services...), "gateway") {
+	for _, name := range Processes {
 		p := sys.Proc(name)
 		go func() { <-p.Done(); exited <- p.Name }()
 	}
@@ -147,6 +150,7 @@ func writeDemoEnv(path string, sys *System, creds []demo.Credential) error {
 	var b strings.Builder
 	b.WriteString("# Written by make run: the demo members' access tokens. Use: source .data/demo.env\n")
 	fmt.Fprintf(&b, "export API=%s\n", sys.GatewayURL())
+	fmt.Fprintf(&b, "export WEB=%s\n", sys.WebURL())
 	fmt.Fprintf(&b, "export OPERATOR_TOKEN=%s\n", sys.OperatorToken)
 	fmt.Fprintf(&b, "export DIRECTORY_ADDR=%s\n", sys.Addr("directory"))
 	if files, ok := sys.CLICertificate(); ok {
@@ -180,7 +184,10 @@ func printBanner(out io.Writer, sys *System, infra *Infra, creds []demo.Credenti
 	fmt.Fprintf(out, `
 The IPN disputes system is running.
 
-  REST API          %[1]s/v1/groups
+  The website: %s/%s/   (the demo group's page)
+
+`, sys.WebURL(), demo.GroupID)
+	fmt.Fprintf(out, `  REST API          %[1]s/v1/groups
   OpenAPI document  %[1]s/openapi.json
   API reference     %[1]s/reference
 `, sys.GatewayURL())

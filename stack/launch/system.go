@@ -25,16 +25,18 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// Ports are where the services and the gateway listen on 127.0.0.1.
+// Ports are where the services, the gateway and the website listen on
+// 127.0.0.1. A zero Web port is a free one, found when the website starts.
 type Ports struct {
-	Directory, Intake, Casework, Notification, Gateway int
+	Directory, Intake, Casework, Notification, Gateway, Web int
 }
 
 // DefaultPorts are make run's ports; none collides with PostgreSQL on 5432
 // or NATS on 4222.
-var DefaultPorts = Ports{Directory: 7101, Intake: 7102, Casework: 7103, Notification: 7104, Gateway: 7180}
+var DefaultPorts = Ports{Directory: 7101, Intake: 7102, Casework: 7103, Notification: 7104, Gateway: 7180, Web: 7190}
 
-// System is the four services and the gateway, run as separate processes.
+// System is the four services, the gateway and the website, run as separate
+// processes.
 type System struct {
 	// BinDir holds the built binaries.
 	BinDir string
@@ -59,7 +61,10 @@ type System struct {
 	// AccessCodeKeys are intake's ACCESS_CODE_KEYS; NewSecrets fills them
 	// when empty.
 	AccessCodeKeys string
-	Ports          Ports
+	// SessionKeys are the website's SESSION_KEYS; NewSecrets fills them
+	// when empty.
+	SessionKeys string
+	Ports       Ports
 	// LogLevel for every process.
 	LogLevel string
 	// Logs returns where a process's output goes.
@@ -172,7 +177,7 @@ func FreePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// Addr is where the named service or the gateway listens.
+// Addr is where the named service, the gateway or the website listens.
 func (s *System) Addr(name string) string {
 	switch name {
 	case "directory":
@@ -185,12 +190,35 @@ func (s *System) Addr(name string) string {
 		return addr(s.Ports.Notification)
 	case "gateway":
 		return addr(s.Ports.Gateway)
+	case "web":
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return addr(s.Ports.Web)
 	}
 	return ""
 }
 
 // GatewayURL is the base URL of the REST API.
 func (s *System) GatewayURL() string { return "http://" + s.Addr("gateway") }
+
+// WebURL is the base URL of the website: its PUBLIC_URL, and
+// notification's, so that every link in an e-mail opens one of its pages.
+func (s *System) WebURL() string { return "http://" + s.Addr("web") }
+
+// webPort finds the website a free port when none was given.
+func (s *System) webPort() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Ports.Web != 0 {
+		return nil
+	}
+	ports, err := FreePorts(1)
+	if err != nil {
+		return fmt.Errorf("a port for the website: %w", err)
+	}
+	s.Ports.Web = ports[0]
+	return nil
+}
 
 // Env is the environment a process is started with.
 func (s *System) Env(name string) []string {
@@ -219,8 +247,19 @@ func (s *System) Env(name string) []string {
 		// these set (say, from a mutual-TLS run's demo.env).
 		env = append(env, "TLS_CERT_FILE=", "TLS_KEY_FILE=", "TLS_CA_FILE=")
 	}
-	if name == "gateway" {
-		return append(append(env, "HTTP_ADDR="+s.Addr("gateway")), s.Settings[name]...)
+	switch name {
+	case "gateway":
+		// The website calls the API from 127.0.0.1 on behalf of its
+		// visitors and names each one in X-Forwarded-For, which the
+		// gateway believes only from there: intake's per-address limits
+		// then count visitors, not the website.
+		env = append(env, "HTTP_ADDR="+s.Addr("gateway"), "TRUSTED_PROXIES=127.0.0.1/32")
+		return append(env, s.Settings[name]...)
+	case "web":
+		// The website has no database, no stream and no service
+		// credentials: only the API's address and its cookie keys.
+		env = append(env, "HTTP_ADDR="+s.Addr("web"), "API_URL="+s.GatewayURL(), "PUBLIC_URL="+s.WebURL(), "SESSION_KEYS="+s.SessionKeys)
+		return append(env, s.Settings[name]...)
 	}
 	var trusted []string
 	for svc, secret := range s.Secrets {
@@ -245,7 +284,8 @@ func (s *System) Env(name string) []string {
 	case "intake":
 		env = append(env, "ACCESS_CODE_KEYS="+s.AccessCodeKeys)
 	case "notification":
-		env = append(env, "SMTP_ADDR="+s.SMTPAddr, "PUBLIC_URL="+s.GatewayURL())
+		// Every link in an e-mail opens a page of the website.
+		env = append(env, "SMTP_ADDR="+s.SMTPAddr, "PUBLIC_URL="+s.WebURL())
 		if s.SendRate > 0 {
 			env = append(env, fmt.Sprintf("SEND_RATE=%d", s.SendRate))
 		}
@@ -253,9 +293,14 @@ func (s *System) Env(name string) []string {
 	return append(env, s.Settings[name]...)
 }
 
-// Start starts the named process (a service or the gateway).
+// Start starts the named process (a service, the gateway or the website).
 func (s *System) Start(name string) (*Proc, error) {
 	if _, err := s.certificates(); err != nil {
+		return nil, err
+	}
+	// Notification's PUBLIC_URL names the website, so its port is fixed
+	// before any process starts.
+	if err := s.webPort(); err != nil {
 		return nil, err
 	}
 	logs := io.Discard
@@ -282,15 +327,18 @@ func (s *System) Proc(name string) *Proc {
 	return s.procs[name]
 }
 
-// StartAll starts the four services and the gateway and waits until every
-// one is ready.
+// Processes are every process of the system, in the order they start.
+var Processes = append(append([]string(nil), Services...), "gateway", "web")
+
+// StartAll starts the four services, the gateway and the website, and waits
+// until every one is ready.
 func (s *System) StartAll(ctx context.Context) error {
-	for _, name := range append(append([]string(nil), Services...), "gateway") {
+	for _, name := range Processes {
 		if _, err := s.Start(name); err != nil {
 			return err
 		}
 	}
-	for _, name := range append(append([]string(nil), Services...), "gateway") {
+	for _, name := range Processes {
 		if err := s.WaitReady(ctx, name); err != nil {
 			return err
 		}
@@ -299,7 +347,8 @@ func (s *System) StartAll(ctx context.Context) error {
 }
 
 // WaitReady waits until the named process reports ready: SERVING on gRPC
-// health for a service, 200 on /readyz for the gateway.
+// health for a service, 200 on /readyz for the gateway and on /healthz for
+// the website (which has no gRPC, and is ready once it listens).
 func (s *System) WaitReady(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
@@ -308,8 +357,11 @@ func (s *System) WaitReady(ctx context.Context, name string) error {
 		return err
 	}
 	check := func() bool { return s.grpcReady(ctx, name, creds) }
-	if name == "gateway" {
-		check = func() bool { return s.httpReady(ctx) }
+	switch name {
+	case "gateway":
+		check = func() bool { return s.httpReady(ctx, s.GatewayURL()+"/readyz") }
+	case "web":
+		check = func() bool { return s.httpReady(ctx, s.WebURL()+"/healthz") }
 	}
 	p := s.Proc(name)
 	for {
@@ -338,10 +390,10 @@ func (s *System) grpcReady(ctx context.Context, name string, creds credentials.T
 	return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
 }
 
-func (s *System) httpReady(ctx context.Context) bool {
+func (s *System) httpReady(ctx context.Context, url string) bool {
 	cctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(cctx, http.MethodGet, s.GatewayURL()+"/readyz", nil)
+	req, err := http.NewRequestWithContext(cctx, http.MethodGet, url, nil)
 	if err != nil {
 		return false
 	}
@@ -353,11 +405,11 @@ func (s *System) httpReady(ctx context.Context) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// StopAll stops the gateway and then the services, gracefully, in reverse
-// order of start.
+// StopAll stops the website, the gateway and then the services,
+// gracefully, in reverse order of start.
 func (s *System) StopAll(timeout time.Duration) error {
 	var errs []string
-	order := append([]string{"gateway"}, reversed(Services)...)
+	order := reversed(Processes)
 	for _, name := range order {
 		if p := s.Proc(name); p != nil {
 			if err := p.Stop(timeout); err != nil {

@@ -1,7 +1,8 @@
 // Command disputes-local runs the whole system on this machine for `make
 // run`: PostgreSQL, NATS and a mail catcher (or the ones named by
-// DATABASE_URL, NATS_URL and SMTP_ADDR), the four services and the gateway as
-// separate processes, and the demo group. Ctrl-C stops everything.
+// DATABASE_URL, NATS_URL and SMTP_ADDR), the four services, the gateway and
+// the website as separate processes, and the demo group. Ctrl-C stops
+// everything.
 package main
 
 import (

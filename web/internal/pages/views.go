@@ -1,0 +1,162 @@
+package pages
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ipnmediation/disputes/web/internal/api"
+	"github.com/ipnmediation/disputes/web/internal/session"
+)
+
+// layout is what every page's frame needs; each page's data embeds it.
+type layout struct {
+	// Title is the page's title, its h1 as a rule.
+	Title string
+	// Group is the group whose page this is; nil outside a group.
+	Group *groupView
+	// SignedIn shows the sign-out button.
+	SignedIn bool
+	// Errors are the form's errors, shown in a summary at the top and next
+	// to each field; the title then starts with "Error:".
+	Errors formErrors
+}
+
+// problemPage says that something went wrong, and what to do.
+type problemPage struct {
+	layout
+	// Lead says what to do; "try again in a few minutes" when empty.
+	Lead string
+}
+
+// groupView is what the pages show of a group.
+type groupView struct {
+	// ID is the group's id, the first segment of its paths.
+	ID string
+	// Name is its display name.
+	Name string
+	// Contact is how the public reaches it, in its words.
+	Contact string
+	// Weeks is its aim for resolving a concern, in whole weeks.
+	Weeks int
+}
+
+// defaultWeeks is the procedure's aim when the group sets none.
+const defaultWeeks = 8
+
+// Path is the group's page.
+func (g *groupView) Path() string { return "/" + g.ID + "/" }
+
+// fieldError is one thing to correct in a form.
+type fieldError struct {
+	// ID is the id of the field to correct, which the summary links to.
+	ID string
+	// Message says what to do, in the same words at the field and in the
+	// summary.
+	Message string
+}
+
+// formErrors are a form's errors, in the order of its fields.
+type formErrors struct {
+	List []fieldError
+}
+
+func (f *formErrors) add(id, message string) { f.List = append(f.List, fieldError{id, message}) }
+
+// Any reports whether there is anything to correct.
+func (f formErrors) Any() bool { return len(f.List) > 0 }
+
+// Get is the message for the field with that id, or "".
+func (f formErrors) Get(id string) string {
+	for _, e := range f.List {
+		if e.ID == id {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// loadGroup reads the group the path names. When it cannot, it answers
+// with the page that says why and returns false.
+func (s *Site) loadGroup(w http.ResponseWriter, r *http.Request) (*groupView, bool) {
+	id := r.PathValue("group")
+	if !api.ValidID(id) {
+		s.notFound(w, r)
+		return nil, false
+	}
+	g, err := s.fetchGroup(r, id)
+	if err != nil {
+		s.fail(w, r, nil, err)
+		return nil, false
+	}
+	return g, true
+}
+
+// fetchGroup reads the group with that id.
+func (s *Site) fetchGroup(r *http.Request, id string) (*groupView, error) {
+	g, err := s.api.GetGroup(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	view := &groupView{ID: id, Name: g.GetDisplayName(), Contact: g.GetPublicContact(), Weeks: defaultWeeks}
+	if d := g.GetProcedureSettings().GetOverallTarget(); d != nil && d.AsDuration() > 0 {
+		view.Weeks = int((d.AsDuration() + 3*24*time.Hour) / (7 * 24 * time.Hour))
+	}
+	if view.Name == "" {
+		view.Name = id
+	}
+	return view, nil
+}
+
+// signedIn reports whether r carries a session of g's.
+func (s *Site) signedIn(r *http.Request, g *groupView) bool {
+	sess, err := s.sessions.Read(r)
+	return err == nil && g != nil && sess.Group() == g.ID
+}
+
+// fail answers with the page for err: the API down or slow (503, "try again
+// in a few minutes"), something not found (404), a session that has ended,
+// or anything else (500, in the same calm words). It logs err; the person
+// sees no detail of it.
+func (s *Site) fail(w http.ResponseWriter, r *http.Request, g *groupView, err error) {
+	e, isAPI := api.AsError(err)
+	switch {
+	case isAPI && e.Unavailable():
+		s.logError(r.Context(), r, "the API is unavailable", err)
+		s.unavailable(w, r, g, e.RetryAfter)
+	case isAPI && e.Status == http.StatusNotFound:
+		s.notFoundIn(w, r, g)
+	case isAPI && e.Status == http.StatusUnauthorized:
+		s.sessionEnded(w, r, g)
+	case errors.Is(err, session.ErrExpired), errors.Is(err, session.ErrInvalid):
+		s.sessionEnded(w, r, g)
+	default:
+		s.logError(r.Context(), r, "a page failed", err)
+		s.render(w, r, http.StatusInternalServerError, "problem", problemPage{layout: layout{Title: "Sorry, something went wrong", Group: g}})
+	}
+}
+
+// unavailable is the calm page for an API that is down or too slow.
+func (s *Site) unavailable(w http.ResponseWriter, r *http.Request, g *groupView, retryAfter time.Duration) {
+	if retryAfter <= 0 {
+		retryAfter = 30 * time.Second
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter.Seconds())))
+	s.render(w, r, http.StatusServiceUnavailable, "problem", problemPage{layout: layout{Title: "Sorry, something on our side is not working", Group: g}})
+}
+
+func (s *Site) notFound(w http.ResponseWriter, r *http.Request) { s.notFoundIn(w, r, nil) }
+
+func (s *Site) notFoundIn(w http.ResponseWriter, r *http.Request, g *groupView) {
+	s.render(w, r, http.StatusNotFound, "not-found", layout{Title: "Page not found", Group: g})
+}
+
+// sessionEnded deletes the session's cookie and says so, offering to sign
+// in again.
+func (s *Site) sessionEnded(w http.ResponseWriter, r *http.Request, g *groupView) {
+	s.sessions.Clear(w)
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "a client session has ended", slog.String("path", r.URL.Path))
+	s.render(w, r, http.StatusUnauthorized, "session-ended", layout{Title: "You have been signed out", Group: g})
+}
