@@ -22,10 +22,12 @@ func TestAccessLogRecordsEveryConfidentialRead(t *testing.T) {
 	// The link groups are informed, so that the link group sees the case
 	// and is refused its confidential material, not the case itself.
 	w.do(t, "nominate_spt", "accept_spt", "appoint", "inform", "offer_client", "accept_client", "write", "approve", "convey")
-	if _, err := w.clients[asSPC].CreateNote(ctx, &caseworkv1.CreateNoteRequest{Parent: w.name, Note: &caseworkv1.Note{Text: "A private note."}}); err != nil {
+	note, err := w.clients[asSPC].CreateNote(ctx, &caseworkv1.CreateNoteRequest{Parent: w.name, Note: &caseworkv1.Note{Text: "A private note."}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.clients[asClient].CreateMessage(ctx, &caseworkv1.CreateMessageRequest{Parent: w.name, Message: &caseworkv1.Message{Text: "A message."}}); err != nil {
+	message, err := w.clients[asClient].CreateMessage(ctx, &caseworkv1.CreateMessageRequest{Parent: w.name, Message: &caseworkv1.Message{Text: "A message."}})
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -52,9 +54,26 @@ func TestAccessLogRecordsEveryConfidentialRead(t *testing.T) {
 			_, err := c.ListMessages(ctx, &caseworkv1.ListMessagesRequest{Parent: w.name})
 			return err
 		}},
+		// One message or note read by its name is logged by that name.
+		{asClient, func(c caseworkv1.CaseworkServiceClient) error {
+			_, err := c.GetMessage(ctx, &caseworkv1.GetMessageRequest{Name: message.GetName()})
+			return err
+		}},
+		{asSPC, func(c caseworkv1.CaseworkServiceClient) error {
+			_, err := c.GetNote(ctx, &caseworkv1.GetNoteRequest{Name: note.GetName()})
+			return err
+		}},
 		// Refused reads disclose nothing and are not logged.
 		{asOther, func(c caseworkv1.CaseworkServiceClient) error {
 			_, err := c.ListNotes(ctx, &caseworkv1.ListNotesRequest{Parent: w.name})
+			return err
+		}},
+		{asOther, func(c caseworkv1.CaseworkServiceClient) error {
+			_, err := c.GetNote(ctx, &caseworkv1.GetNoteRequest{Name: note.GetName()})
+			return err
+		}},
+		{asTherapist, func(c caseworkv1.CaseworkServiceClient) error {
+			_, err := c.GetMessage(ctx, &caseworkv1.GetMessageRequest{Name: message.GetName()})
 			return err
 		}},
 		{asLinkGroup, func(c caseworkv1.CaseworkServiceClient) error {
@@ -74,6 +93,8 @@ func TestAccessLogRecordsEveryConfidentialRead(t *testing.T) {
 		therapist + " ROLE_THERAPIST DOCUMENT /documents/",
 		spc + " ROLE_SPC NOTES /notes",
 		spc + " ROLE_SPC MESSAGES /messages",
+		"client ROLE_CLIENT MESSAGES " + strings.TrimPrefix(message.GetName(), w.name),
+		spc + " ROLE_SPC NOTES " + strings.TrimPrefix(note.GetName(), w.name),
 	}
 
 	list := func(who string) ([]*caseworkv1.AccessLogEntry, error) {

@@ -64,6 +64,10 @@ func (w *walk) readEverything(t *testing.T, who string) map[string]string {
 			break
 		}
 		timeline = append(timeline, protojson.Format(resp))
+		for _, e := range resp.GetTimelineEntries() {
+			got, err := c.GetTimelineEntry(ctx, &caseworkv1.GetTimelineEntryRequest{Name: e.GetName()})
+			put("GetTimelineEntry "+e.GetName(), got, err)
+		}
 		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
 			out["ListTimelineEntries"] = strings.Join(timeline, "\n")
 			break
@@ -71,10 +75,22 @@ func (w *walk) readEverything(t *testing.T, who string) map[string]string {
 	}
 	msgs, err := c.ListMessages(ctx, &caseworkv1.ListMessagesRequest{Parent: w.name})
 	put("ListMessages", msgs, err)
+	for _, m := range msgs.GetMessages() {
+		got, err := c.GetMessage(ctx, &caseworkv1.GetMessageRequest{Name: m.GetName()})
+		put("GetMessage "+m.GetName(), got, err)
+	}
 	notes, err := c.ListNotes(ctx, &caseworkv1.ListNotesRequest{Parent: w.name})
 	put("ListNotes", notes, err)
+	for _, n := range notes.GetNotes() {
+		got, err := c.GetNote(ctx, &caseworkv1.GetNoteRequest{Name: n.GetName()})
+		put("GetNote "+n.GetName(), got, err)
+	}
 	log, err := c.ListAccessLogEntries(ctx, &caseworkv1.ListAccessLogEntriesRequest{Parent: w.name})
 	put("ListAccessLogEntries", log, err)
+	for _, a := range log.GetAccessLogEntries() {
+		got, err := c.GetAccessLogEntry(ctx, &caseworkv1.GetAccessLogEntryRequest{Name: a.GetName()})
+		put("GetAccessLogEntry "+a.GetName(), got, err)
+	}
 	export, err := c.ExportClientData(ctx, &caseworkv1.ExportClientDataRequest{Name: w.name})
 	put("ExportClientData", export, err)
 	return out

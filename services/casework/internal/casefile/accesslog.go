@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/ipnmediation/disputes/platform/fault"
 )
 
 // AccessKind is the kind of confidential material a read disclosed. Its value
@@ -69,7 +71,7 @@ func (s *Service) AccessLog(ctx context.Context, name string, after int64, size 
 	if err != nil {
 		return nil, 0, err
 	}
-	if !cl.has(RoleSPC) && !cl.principal.IsGroupAdmin(c.Group) {
+	if !mayReadAccessLog(c, cl) {
 		return nil, 0, notAllowed("SPC_OR_ADMIN_ONLY", "only the case's SPC and the group's admins read its access log")
 	}
 	if size, err = pageSize(size, defaultLogPage, maxLogPage); err != nil {
@@ -84,4 +86,38 @@ func (s *Service) AccessLog(ctx context.Context, name string, after int64, size 
 		next = records[size-1].Seq
 	}
 	return records, next, nil
+}
+
+// mayReadAccessLog reports whether cl reads c's access log: the case's SPC
+// and the group's admins.
+func mayReadAccessLog(c Case, cl caller) bool {
+	return cl.has(RoleSPC) || cl.principal.IsGroupAdmin(c.Group)
+}
+
+// AccessLogEntry returns the record groups/{g}/cases/{c}/accessLogEntries/{n}
+// to those who may read the access log, as AccessLog shows it; to anyone
+// else, and for a record that does not exist, it is
+// ACCESS_LOG_ENTRY_NOT_FOUND. Reading the log is not itself logged.
+func (s *Service) AccessLogEntry(ctx context.Context, name string) (AccessRecord, error) {
+	caseName, seq, ok := cutSeq(name, "accessLogEntries")
+	if !ok {
+		return AccessRecord{}, nameViolation("name", "must be groups/{group}/cases/{case}/accessLogEntries/{n}, n a number from 1")
+	}
+	c, cl, err := s.load(ctx, caseName)
+	if err != nil {
+		return AccessRecord{}, err
+	}
+	notFound := &fault.Error{Kind: fault.NotFound, Reason: "ACCESS_LOG_ENTRY_NOT_FOUND",
+		Message: fmt.Sprintf("there is no access log entry %s", name), Metadata: map[string]string{"access_log_entry": name}}
+	if !mayReadAccessLog(c, cl) {
+		return AccessRecord{}, notFound
+	}
+	records, err := s.Store.AccessLog(ctx, c.ID, seq-1, 1)
+	if err != nil {
+		return AccessRecord{}, fmt.Errorf("read access log: %w", err)
+	}
+	if len(records) == 0 || records[0].Seq != seq {
+		return AccessRecord{}, notFound
+	}
+	return records[0], nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -251,9 +252,7 @@ func (s *Service) Timeline(ctx context.Context, name string, after, size int) (e
 	if err != nil {
 		return nil, 0, err
 	}
-	if len(cl.roles) == 0 {
-		// The operator and the notifier see where a case stands, not its
-		// history.
+	if !mayReadTimeline(cl) {
 		return nil, 0, notAllowed("ROLES_ONLY", "only the people with a part in the case read its timeline")
 	}
 	if size, err = pageSize(size, defaultLogPage, maxLogPage); err != nil {
@@ -283,6 +282,53 @@ func (s *Service) Timeline(ctx context.Context, name string, after, size int) (e
 			return entries, 0, nil
 		}
 	}
+}
+
+// mayReadTimeline reports whether cl reads the case's timeline at all (each
+// entry then as its audience allows): the people with a part in the case.
+// The operator and the notifier see where a case stands, not its history.
+func mayReadTimeline(cl caller) bool { return len(cl.roles) > 0 }
+
+// TimelineEntry returns the case's entry groups/{g}/cases/{c}/timelineEntries/{n}
+// to a caller who may list the timeline and whose roles see that entry, as
+// Timeline shows it. Any other entry, and every entry to any other caller,
+// is TIMELINE_ENTRY_NOT_FOUND.
+func (s *Service) TimelineEntry(ctx context.Context, name string) (TimelineEntry, Case, error) {
+	caseName, seq, ok := cutSeq(name, "timelineEntries")
+	if !ok {
+		return TimelineEntry{}, Case{}, nameViolation("name", "must be groups/{group}/cases/{case}/timelineEntries/{n}, n a number from 1")
+	}
+	c, cl, err := s.load(ctx, caseName)
+	if err != nil {
+		return TimelineEntry{}, Case{}, err
+	}
+	notFound := &fault.Error{Kind: fault.NotFound, Reason: "TIMELINE_ENTRY_NOT_FOUND",
+		Message: fmt.Sprintf("there is no timeline entry %s", name), Metadata: map[string]string{"timeline_entry": name}}
+	if !mayReadTimeline(cl) {
+		return TimelineEntry{}, Case{}, notFound
+	}
+	entries, err := s.Store.Timeline(ctx, c.ID, int(seq-1), 1)
+	if err != nil {
+		return TimelineEntry{}, Case{}, fmt.Errorf("read timeline: %w", err)
+	}
+	if len(entries) == 0 || entries[0].Seq != int(seq) || !entries[0].visibleTo(cl.roles, cl.actor()) {
+		return TimelineEntry{}, Case{}, notFound
+	}
+	return entries[0], c, nil
+}
+
+// cutSeq splits name, "<case>/<collection>/<n>", into the case's name and
+// n, a number from 1 written without leading zeros.
+func cutSeq(name, collection string) (string, int64, bool) {
+	caseName, digits, ok := strings.Cut(name, "/"+collection+"/")
+	if !ok {
+		return "", 0, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != digits {
+		return "", 0, false
+	}
+	return caseName, n, true
 }
 
 // listedKinds are the kinds ListDocuments returns; messages and notes have
@@ -495,25 +541,13 @@ func (s *Service) Notes(ctx context.Context, name string) ([]Document, error) {
 }
 
 func (s *Service) private(ctx context.Context, name string, kind DocumentKind, refusal string) ([]Document, error) {
-	c, cl, err := s.load(ctx, name)
+	docs, c, cl, mayRead, err := s.readablePrivate(ctx, name, kind)
 	if err != nil {
 		return nil, err
 	}
-	if !cl.has(documentReaders[kind]...) {
+	if !mayRead {
 		return nil, notAllowed("ROLES_ONLY", refusal)
 	}
-	docs, err := s.Store.Documents(ctx, c.ID, kind)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", strings.ToLower(string(kind)), err)
-	}
-	// Only the client and the SPC read these, so this changes nothing
-	// today; it is here so that no read of a text bypasses the client's
-	// constraints should the readers ever change.
-	w, err := s.withholdingFor(ctx, c, cl)
-	if err != nil {
-		return nil, err
-	}
-	docs = w.documents(docs)
 	if len(docs) > 0 {
 		read := AccessRecord{Resource: c.Name() + "/messages", Kind: AccessMessages}
 		if kind == NoteDoc {
@@ -524,6 +558,73 @@ func (s *Service) private(ctx context.Context, name string, kind DocumentKind, r
 		}
 	}
 	return docs, nil
+}
+
+// readablePrivate returns the case's messages or notes (kind) as the caller
+// may read them, without recording anything; mayRead is false, and docs
+// empty, when the caller is not among their readers.
+func (s *Service) readablePrivate(ctx context.Context, name string, kind DocumentKind) (docs []Document, c Case, cl caller, mayRead bool, err error) {
+	c, cl, err = s.load(ctx, name)
+	if err != nil {
+		return nil, Case{}, caller{}, false, err
+	}
+	if !cl.has(documentReaders[kind]...) {
+		return nil, c, cl, false, nil
+	}
+	docs, err = s.Store.Documents(ctx, c.ID, kind)
+	if err != nil {
+		return nil, Case{}, caller{}, false, fmt.Errorf("read %s: %w", strings.ToLower(string(kind)), err)
+	}
+	// Only the client and the SPC read these, so this changes nothing
+	// today; it is here so that no read of a text bypasses the client's
+	// constraints should the readers ever change.
+	w, err := s.withholdingFor(ctx, c, cl)
+	if err != nil {
+		return nil, Case{}, caller{}, false, err
+	}
+	return w.documents(docs), c, cl, true, nil
+}
+
+// Message returns one of the client's and the SPC's messages,
+// groups/{g}/cases/{c}/messages/{id}, as Messages shows it, and records the
+// read of that message in the access log. To anyone but the client and the
+// SPC it is MESSAGE_NOT_FOUND, as a message that does not exist.
+func (s *Service) Message(ctx context.Context, name string) (Document, error) {
+	return s.privateOne(ctx, name, MessageDoc)
+}
+
+// Note returns one of the SPC's notes, groups/{g}/cases/{c}/notes/{id}, as
+// Notes shows it, and records the read of that note in the access log. To
+// anyone but the SPC it is NOTE_NOT_FOUND, as a note that does not exist.
+func (s *Service) Note(ctx context.Context, name string) (Document, error) {
+	return s.privateOne(ctx, name, NoteDoc)
+}
+
+// privateOne reads one message or note (kind) by name.
+func (s *Service) privateOne(ctx context.Context, name string, kind DocumentKind) (Document, error) {
+	collection, what, access, reason := "messages", "message", AccessMessages, "MESSAGE_NOT_FOUND"
+	if kind == NoteDoc {
+		collection, what, access, reason = "notes", "note", AccessNotes, "NOTE_NOT_FOUND"
+	}
+	caseName, id, ok := strings.Cut(name, "/"+collection+"/")
+	if !ok || !isUUID(id) {
+		return Document{}, nameViolation("name", "must be groups/{group}/cases/{case}/"+collection+"/{"+what+"}")
+	}
+	docs, c, cl, _, err := s.readablePrivate(ctx, caseName, kind)
+	if err != nil {
+		return Document{}, err
+	}
+	for _, d := range docs {
+		if d.ID == id {
+			if err := s.recordAccess(ctx, c, cl, AccessRecord{Resource: name, Kind: access}); err != nil {
+				return Document{}, err
+			}
+			return d, nil
+		}
+	}
+	// Unknown and unreadable look the same.
+	return Document{}, &fault.Error{Kind: fault.NotFound, Reason: reason,
+		Message: fmt.Sprintf("there is no %s %s", what, name), Metadata: map[string]string{what: name}}
 }
 
 // PostMessage sends a message between the client and the SPC.

@@ -2,6 +2,7 @@ package grpcapi
 
 import (
 	"context"
+	"strings"
 
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
@@ -99,6 +100,15 @@ func (s *Server) ListTimelineEntries(ctx context.Context, req *caseworkv1.ListTi
 		e.Name = req.GetParent() + e.Name
 	}
 	return resp, nil
+}
+
+// GetTimelineEntry implements caseworkv1.CaseworkServiceServer.
+func (s *Server) GetTimelineEntry(ctx context.Context, req *caseworkv1.GetTimelineEntryRequest) (*caseworkv1.TimelineEntry, error) {
+	e, c, err := s.Cases.TimelineEntry(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return entryToProto(c, e), nil
 }
 
 // entryToProto translates e; its name is relative ("/timelineEntries/n")
@@ -278,6 +288,16 @@ func (s *Server) ListMessages(ctx context.Context, req *caseworkv1.ListMessagesR
 	return resp, nil
 }
 
+// GetMessage implements caseworkv1.CaseworkServiceServer.
+func (s *Server) GetMessage(ctx context.Context, req *caseworkv1.GetMessageRequest) (*caseworkv1.Message, error) {
+	d, err := s.Cases.Message(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	caseName, _, _ := strings.Cut(req.GetName(), "/messages/")
+	return messageToProto(caseName, d), nil
+}
+
 func messageToProto(caseName string, d casefile.Document) *caseworkv1.Message {
 	return &caseworkv1.Message{Name: caseName + "/messages/" + d.ID, SenderRole: d.AuthorRole, Sender: d.Author,
 		Text: d.Text, CreateTime: timestamppb.New(d.CreateTime)}
@@ -303,6 +323,16 @@ func (s *Server) ListNotes(ctx context.Context, req *caseworkv1.ListNotesRequest
 		resp.Notes = append(resp.Notes, noteToProto(req.GetParent(), d))
 	}
 	return resp, nil
+}
+
+// GetNote implements caseworkv1.CaseworkServiceServer.
+func (s *Server) GetNote(ctx context.Context, req *caseworkv1.GetNoteRequest) (*caseworkv1.Note, error) {
+	d, err := s.Cases.Note(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	caseName, _, _ := strings.Cut(req.GetName(), "/notes/")
+	return noteToProto(caseName, d), nil
 }
 
 func noteToProto(caseName string, d casefile.Document) *caseworkv1.Note {
@@ -333,6 +363,16 @@ func (s *Server) ListAccessLogEntries(ctx context.Context, req *caseworkv1.ListA
 		resp.AccessLogEntries = append(resp.AccessLogEntries, accessEntryToProto(req.GetParent(), r))
 	}
 	return resp, nil
+}
+
+// GetAccessLogEntry implements caseworkv1.CaseworkServiceServer.
+func (s *Server) GetAccessLogEntry(ctx context.Context, req *caseworkv1.GetAccessLogEntryRequest) (*caseworkv1.AccessLogEntry, error) {
+	r, err := s.Cases.AccessLogEntry(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	caseName, _, _ := strings.Cut(req.GetName(), "/accessLogEntries/")
+	return accessEntryToProto(caseName, r), nil
 }
 
 func accessEntryToProto(caseName string, r casefile.AccessRecord) *caseworkv1.AccessLogEntry {

@@ -2650,6 +2650,52 @@ func (x *ListTimelineEntriesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// GetTimelineEntryRequest names a timeline entry.
+type GetTimelineEntryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}/timelineEntries/{n}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTimelineEntryRequest) Reset() {
+	*x = GetTimelineEntryRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTimelineEntryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTimelineEntryRequest) ProtoMessage() {}
+
+func (x *GetTimelineEntryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTimelineEntryRequest.ProtoReflect.Descriptor instead.
+func (*GetTimelineEntryRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetTimelineEntryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // ListDocumentsRequest asks for a case's documents.
 type ListDocumentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2663,7 +2709,7 @@ type ListDocumentsRequest struct {
 
 func (x *ListDocumentsRequest) Reset() {
 	*x = ListDocumentsRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[27]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2675,7 +2721,7 @@ func (x *ListDocumentsRequest) String() string {
 func (*ListDocumentsRequest) ProtoMessage() {}
 
 func (x *ListDocumentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[27]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2688,7 +2734,7 @@ func (x *ListDocumentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDocumentsRequest.ProtoReflect.Descriptor instead.
 func (*ListDocumentsRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{27}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListDocumentsRequest) GetParent() string {
@@ -2716,7 +2762,7 @@ type ListDocumentsResponse struct {
 
 func (x *ListDocumentsResponse) Reset() {
 	*x = ListDocumentsResponse{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[28]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2728,7 +2774,7 @@ func (x *ListDocumentsResponse) String() string {
 func (*ListDocumentsResponse) ProtoMessage() {}
 
 func (x *ListDocumentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[28]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2741,7 +2787,7 @@ func (x *ListDocumentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDocumentsResponse.ProtoReflect.Descriptor instead.
 func (*ListDocumentsResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{28}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListDocumentsResponse) GetDocuments() []*Document {
@@ -2762,7 +2808,7 @@ type GetDocumentRequest struct {
 
 func (x *GetDocumentRequest) Reset() {
 	*x = GetDocumentRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[29]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2774,7 +2820,7 @@ func (x *GetDocumentRequest) String() string {
 func (*GetDocumentRequest) ProtoMessage() {}
 
 func (x *GetDocumentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[29]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2787,7 +2833,7 @@ func (x *GetDocumentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDocumentRequest.ProtoReflect.Descriptor instead.
 func (*GetDocumentRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{29}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetDocumentRequest) GetName() string {
@@ -2808,7 +2854,7 @@ type ListMeetingsRequest struct {
 
 func (x *ListMeetingsRequest) Reset() {
 	*x = ListMeetingsRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[30]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2820,7 +2866,7 @@ func (x *ListMeetingsRequest) String() string {
 func (*ListMeetingsRequest) ProtoMessage() {}
 
 func (x *ListMeetingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[30]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2833,7 +2879,7 @@ func (x *ListMeetingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMeetingsRequest.ProtoReflect.Descriptor instead.
 func (*ListMeetingsRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{30}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListMeetingsRequest) GetParent() string {
@@ -2854,7 +2900,7 @@ type ListMeetingsResponse struct {
 
 func (x *ListMeetingsResponse) Reset() {
 	*x = ListMeetingsResponse{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[31]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2866,7 +2912,7 @@ func (x *ListMeetingsResponse) String() string {
 func (*ListMeetingsResponse) ProtoMessage() {}
 
 func (x *ListMeetingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[31]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2879,7 +2925,7 @@ func (x *ListMeetingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMeetingsResponse.ProtoReflect.Descriptor instead.
 func (*ListMeetingsResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{31}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListMeetingsResponse) GetMeetings() []*Meeting {
@@ -2900,7 +2946,7 @@ type GetMeetingRequest struct {
 
 func (x *GetMeetingRequest) Reset() {
 	*x = GetMeetingRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[32]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2912,7 +2958,7 @@ func (x *GetMeetingRequest) String() string {
 func (*GetMeetingRequest) ProtoMessage() {}
 
 func (x *GetMeetingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[32]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2925,7 +2971,7 @@ func (x *GetMeetingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMeetingRequest.ProtoReflect.Descriptor instead.
 func (*GetMeetingRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{32}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetMeetingRequest) GetName() string {
@@ -2946,7 +2992,7 @@ type GetMeetingCalendarRequest struct {
 
 func (x *GetMeetingCalendarRequest) Reset() {
 	*x = GetMeetingCalendarRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[33]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2958,7 +3004,7 @@ func (x *GetMeetingCalendarRequest) String() string {
 func (*GetMeetingCalendarRequest) ProtoMessage() {}
 
 func (x *GetMeetingCalendarRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[33]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2971,7 +3017,7 @@ func (x *GetMeetingCalendarRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMeetingCalendarRequest.ProtoReflect.Descriptor instead.
 func (*GetMeetingCalendarRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{33}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetMeetingCalendarRequest) GetName() string {
@@ -2994,7 +3040,7 @@ type CreateMessageRequest struct {
 
 func (x *CreateMessageRequest) Reset() {
 	*x = CreateMessageRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[34]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3006,7 +3052,7 @@ func (x *CreateMessageRequest) String() string {
 func (*CreateMessageRequest) ProtoMessage() {}
 
 func (x *CreateMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[34]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3019,7 +3065,7 @@ func (x *CreateMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMessageRequest.ProtoReflect.Descriptor instead.
 func (*CreateMessageRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{34}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CreateMessageRequest) GetParent() string {
@@ -3047,7 +3093,7 @@ type ListMessagesRequest struct {
 
 func (x *ListMessagesRequest) Reset() {
 	*x = ListMessagesRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[35]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3059,7 +3105,7 @@ func (x *ListMessagesRequest) String() string {
 func (*ListMessagesRequest) ProtoMessage() {}
 
 func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[35]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3072,7 +3118,7 @@ func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{35}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListMessagesRequest) GetParent() string {
@@ -3093,7 +3139,7 @@ type ListMessagesResponse struct {
 
 func (x *ListMessagesResponse) Reset() {
 	*x = ListMessagesResponse{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[36]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3105,7 +3151,7 @@ func (x *ListMessagesResponse) String() string {
 func (*ListMessagesResponse) ProtoMessage() {}
 
 func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[36]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3118,7 +3164,7 @@ func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{36}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListMessagesResponse) GetMessages() []*Message {
@@ -3126,6 +3172,52 @@ func (x *ListMessagesResponse) GetMessages() []*Message {
 		return x.Messages
 	}
 	return nil
+}
+
+// GetMessageRequest names a message.
+type GetMessageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}/messages/{message}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMessageRequest) Reset() {
+	*x = GetMessageRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMessageRequest) ProtoMessage() {}
+
+func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMessageRequest.ProtoReflect.Descriptor instead.
+func (*GetMessageRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *GetMessageRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
 }
 
 // CreateNoteRequest adds a note.
@@ -3141,7 +3233,7 @@ type CreateNoteRequest struct {
 
 func (x *CreateNoteRequest) Reset() {
 	*x = CreateNoteRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[37]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3153,7 +3245,7 @@ func (x *CreateNoteRequest) String() string {
 func (*CreateNoteRequest) ProtoMessage() {}
 
 func (x *CreateNoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[37]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3166,7 +3258,7 @@ func (x *CreateNoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateNoteRequest.ProtoReflect.Descriptor instead.
 func (*CreateNoteRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{37}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CreateNoteRequest) GetParent() string {
@@ -3194,7 +3286,7 @@ type ListNotesRequest struct {
 
 func (x *ListNotesRequest) Reset() {
 	*x = ListNotesRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[38]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3206,7 +3298,7 @@ func (x *ListNotesRequest) String() string {
 func (*ListNotesRequest) ProtoMessage() {}
 
 func (x *ListNotesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[38]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3219,7 +3311,7 @@ func (x *ListNotesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNotesRequest.ProtoReflect.Descriptor instead.
 func (*ListNotesRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{38}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListNotesRequest) GetParent() string {
@@ -3240,7 +3332,7 @@ type ListNotesResponse struct {
 
 func (x *ListNotesResponse) Reset() {
 	*x = ListNotesResponse{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[39]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3252,7 +3344,7 @@ func (x *ListNotesResponse) String() string {
 func (*ListNotesResponse) ProtoMessage() {}
 
 func (x *ListNotesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[39]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3265,7 +3357,7 @@ func (x *ListNotesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNotesResponse.ProtoReflect.Descriptor instead.
 func (*ListNotesResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{39}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListNotesResponse) GetNotes() []*Note {
@@ -3273,6 +3365,52 @@ func (x *ListNotesResponse) GetNotes() []*Note {
 		return x.Notes
 	}
 	return nil
+}
+
+// GetNoteRequest names a note.
+type GetNoteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}/notes/{note}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNoteRequest) Reset() {
+	*x = GetNoteRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNoteRequest) ProtoMessage() {}
+
+func (x *GetNoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNoteRequest.ProtoReflect.Descriptor instead.
+func (*GetNoteRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *GetNoteRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
 }
 
 // ReissueAccessCodeRequest names the case whose client needs a new code.
@@ -3286,7 +3424,7 @@ type ReissueAccessCodeRequest struct {
 
 func (x *ReissueAccessCodeRequest) Reset() {
 	*x = ReissueAccessCodeRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[40]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3298,7 +3436,7 @@ func (x *ReissueAccessCodeRequest) String() string {
 func (*ReissueAccessCodeRequest) ProtoMessage() {}
 
 func (x *ReissueAccessCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[40]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3311,7 +3449,7 @@ func (x *ReissueAccessCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReissueAccessCodeRequest.ProtoReflect.Descriptor instead.
 func (*ReissueAccessCodeRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{40}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ReissueAccessCodeRequest) GetName() string {
@@ -3334,7 +3472,7 @@ type ReissueAccessCodeResponse struct {
 
 func (x *ReissueAccessCodeResponse) Reset() {
 	*x = ReissueAccessCodeResponse{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[41]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3346,7 +3484,7 @@ func (x *ReissueAccessCodeResponse) String() string {
 func (*ReissueAccessCodeResponse) ProtoMessage() {}
 
 func (x *ReissueAccessCodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[41]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3359,7 +3497,7 @@ func (x *ReissueAccessCodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReissueAccessCodeResponse.ProtoReflect.Descriptor instead.
 func (*ReissueAccessCodeResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{41}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ReissueAccessCodeResponse) GetReference() string {
@@ -3398,7 +3536,7 @@ type RegisteredConcern struct {
 
 func (x *RegisteredConcern) Reset() {
 	*x = RegisteredConcern{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[42]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3410,7 +3548,7 @@ func (x *RegisteredConcern) String() string {
 func (*RegisteredConcern) ProtoMessage() {}
 
 func (x *RegisteredConcern) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[42]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3423,7 +3561,7 @@ func (x *RegisteredConcern) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisteredConcern.ProtoReflect.Descriptor instead.
 func (*RegisteredConcern) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{42}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RegisteredConcern) GetName() string {
@@ -3479,7 +3617,7 @@ type GetRegisteredConcernRequest struct {
 
 func (x *GetRegisteredConcernRequest) Reset() {
 	*x = GetRegisteredConcernRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[43]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3491,7 +3629,7 @@ func (x *GetRegisteredConcernRequest) String() string {
 func (*GetRegisteredConcernRequest) ProtoMessage() {}
 
 func (x *GetRegisteredConcernRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[43]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3504,7 +3642,7 @@ func (x *GetRegisteredConcernRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegisteredConcernRequest.ProtoReflect.Descriptor instead.
 func (*GetRegisteredConcernRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{43}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetRegisteredConcernRequest) GetName() string {
@@ -3540,7 +3678,7 @@ type AccessLogEntry struct {
 
 func (x *AccessLogEntry) Reset() {
 	*x = AccessLogEntry{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[44]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3552,7 +3690,7 @@ func (x *AccessLogEntry) String() string {
 func (*AccessLogEntry) ProtoMessage() {}
 
 func (x *AccessLogEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[44]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3565,7 +3703,7 @@ func (x *AccessLogEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessLogEntry.ProtoReflect.Descriptor instead.
 func (*AccessLogEntry) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{44}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AccessLogEntry) GetName() string {
@@ -3625,7 +3763,7 @@ type ListAccessLogEntriesRequest struct {
 
 func (x *ListAccessLogEntriesRequest) Reset() {
 	*x = ListAccessLogEntriesRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[45]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3637,7 +3775,7 @@ func (x *ListAccessLogEntriesRequest) String() string {
 func (*ListAccessLogEntriesRequest) ProtoMessage() {}
 
 func (x *ListAccessLogEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[45]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3650,7 +3788,7 @@ func (x *ListAccessLogEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessLogEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListAccessLogEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{45}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListAccessLogEntriesRequest) GetParent() string {
@@ -3687,7 +3825,7 @@ type ListAccessLogEntriesResponse struct {
 
 func (x *ListAccessLogEntriesResponse) Reset() {
 	*x = ListAccessLogEntriesResponse{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[46]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3699,7 +3837,7 @@ func (x *ListAccessLogEntriesResponse) String() string {
 func (*ListAccessLogEntriesResponse) ProtoMessage() {}
 
 func (x *ListAccessLogEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[46]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3712,7 +3850,7 @@ func (x *ListAccessLogEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessLogEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListAccessLogEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{46}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListAccessLogEntriesResponse) GetAccessLogEntries() []*AccessLogEntry {
@@ -3729,6 +3867,52 @@ func (x *ListAccessLogEntriesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// GetAccessLogEntryRequest names an entry of a case's access log.
+type GetAccessLogEntryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/cases/{case}/accessLogEntries/{n}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAccessLogEntryRequest) Reset() {
+	*x = GetAccessLogEntryRequest{}
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAccessLogEntryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAccessLogEntryRequest) ProtoMessage() {}
+
+func (x *GetAccessLogEntryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAccessLogEntryRequest.ProtoReflect.Descriptor instead.
+func (*GetAccessLogEntryRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *GetAccessLogEntryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // ExportClientDataRequest names the case whose client asked.
 type ExportClientDataRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3740,7 +3924,7 @@ type ExportClientDataRequest struct {
 
 func (x *ExportClientDataRequest) Reset() {
 	*x = ExportClientDataRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[47]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3752,7 +3936,7 @@ func (x *ExportClientDataRequest) String() string {
 func (*ExportClientDataRequest) ProtoMessage() {}
 
 func (x *ExportClientDataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[47]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3765,7 +3949,7 @@ func (x *ExportClientDataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClientDataRequest.ProtoReflect.Descriptor instead.
 func (*ExportClientDataRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{47}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ExportClientDataRequest) GetName() string {
@@ -3803,7 +3987,7 @@ type ClientDataExport struct {
 
 func (x *ClientDataExport) Reset() {
 	*x = ClientDataExport{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[48]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3815,7 +3999,7 @@ func (x *ClientDataExport) String() string {
 func (*ClientDataExport) ProtoMessage() {}
 
 func (x *ClientDataExport) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[48]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3828,7 +4012,7 @@ func (x *ClientDataExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientDataExport.ProtoReflect.Descriptor instead.
 func (*ClientDataExport) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{48}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ClientDataExport) GetCase() *Case {
@@ -3917,7 +4101,7 @@ type FindClientCasesRequest struct {
 
 func (x *FindClientCasesRequest) Reset() {
 	*x = FindClientCasesRequest{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[49]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3929,7 +4113,7 @@ func (x *FindClientCasesRequest) String() string {
 func (*FindClientCasesRequest) ProtoMessage() {}
 
 func (x *FindClientCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[49]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3942,7 +4126,7 @@ func (x *FindClientCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindClientCasesRequest.ProtoReflect.Descriptor instead.
 func (*FindClientCasesRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{49}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *FindClientCasesRequest) GetParent() string {
@@ -3981,7 +4165,7 @@ type FindClientCasesResponse struct {
 
 func (x *FindClientCasesResponse) Reset() {
 	*x = FindClientCasesResponse{}
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[50]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3993,7 +4177,7 @@ func (x *FindClientCasesResponse) String() string {
 func (*FindClientCasesResponse) ProtoMessage() {}
 
 func (x *FindClientCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[50]
+	mi := &file_ipn_disputes_casework_v1_casework_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4006,7 +4190,7 @@ func (x *FindClientCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindClientCasesResponse.ProtoReflect.Descriptor instead.
 func (*FindClientCasesResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{50}
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *FindClientCasesResponse) GetCases() []string {
@@ -4208,7 +4392,7 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x0favailable_slots\x18\x02 \x03(\x05R\x0eavailableSlots\x12\x16\n" +
 	"\x06answer\x18\x03 \x01(\tR\x06answer\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x99\x02\n" +
+	"createTime\"\xa1\x03\n" +
 	"\rTimelineEntry\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x12\n" +
 	"\x04step\x18\x02 \x01(\tR\x04step\x12\x14\n" +
@@ -4219,7 +4403,8 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\aoutcome\x18\x06 \x01(\tR\aoutcome\x12\x18\n" +
 	"\asubject\x18\a \x01(\tR\asubject\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xe1\x02\n" +
+	"createTime:\x85\x01\xeaA\x81\x01\n" +
+	"!disputes.ipn.org.uk/TimelineEntry\x12<groups/{group}/cases/{case}/timelineEntries/{timeline_entry}*\x0ftimelineEntries2\rtimelineEntry\"\xe1\x02\n" +
 	"\aMessage\x12#\n" +
 	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\x80\x02\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12E\n" +
 	"\vsender_role\x18\x02 \x01(\x0e2\x1f.ipn.disputes.procedure.v1.RoleB\x03\xe0A\x03R\n" +
@@ -4253,7 +4438,10 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x99\x01\n" +
 	"\x1bListTimelineEntriesResponse\x12R\n" +
 	"\x10timeline_entries\x18\x01 \x03(\v2'.ipn.disputes.casework.v1.TimelineEntryR\x0ftimelineEntries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x99\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"d\n" +
+	"\x17GetTimelineEntryRequest\x12I\n" +
+	"\x04name\x18\x01 \x01(\tB5\x92A\x03x\x80\x02\xe0A\x02\xfaA#\n" +
+	"!disputes.ipn.org.uk/TimelineEntry\xea\xe0\x18\x02\b\x04R\x04name\"\x99\x01\n" +
 	"\x14ListDocumentsRequest\x12D\n" +
 	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
 	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\x12;\n" +
@@ -4282,7 +4470,10 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
 	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\"U\n" +
 	"\x14ListMessagesResponse\x12=\n" +
-	"\bmessages\x18\x01 \x03(\v2!.ipn.disputes.casework.v1.MessageR\bmessages\"\x92\x01\n" +
+	"\bmessages\x18\x01 \x03(\v2!.ipn.disputes.casework.v1.MessageR\bmessages\"X\n" +
+	"\x11GetMessageRequest\x12C\n" +
+	"\x04name\x18\x01 \x01(\tB/\x92A\x03x\x80\x02\xe0A\x02\xfaA\x1d\n" +
+	"\x1bdisputes.ipn.org.uk/Message\xea\xe0\x18\x02\b\x04R\x04name\"\x92\x01\n" +
 	"\x11CreateNoteRequest\x12D\n" +
 	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
 	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\x127\n" +
@@ -4291,7 +4482,10 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x06parent\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
 	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x06parent\"I\n" +
 	"\x11ListNotesResponse\x124\n" +
-	"\x05notes\x18\x01 \x03(\v2\x1e.ipn.disputes.casework.v1.NoteR\x05notes\"\\\n" +
+	"\x05notes\x18\x01 \x03(\v2\x1e.ipn.disputes.casework.v1.NoteR\x05notes\"R\n" +
+	"\x0eGetNoteRequest\x12@\n" +
+	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\x80\x02\xe0A\x02\xfaA\x1a\n" +
+	"\x18disputes.ipn.org.uk/Note\xea\xe0\x18\x02\b\x04R\x04name\"\\\n" +
 	"\x18ReissueAccessCodeRequest\x12@\n" +
 	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
 	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\"Z\n" +
@@ -4328,7 +4522,10 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x9e\x01\n" +
 	"\x1cListAccessLogEntriesResponse\x12V\n" +
 	"\x12access_log_entries\x18\x01 \x03(\v2(.ipn.disputes.casework.v1.AccessLogEntryR\x10accessLogEntries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"[\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"f\n" +
+	"\x18GetAccessLogEntryRequest\x12J\n" +
+	"\x04name\x18\x01 \x01(\tB6\x92A\x03x\x80\x02\xe0A\x02\xfaA$\n" +
+	"\"disputes.ipn.org.uk/AccessLogEntry\xea\xe0\x18\x02\b\x04R\x04name\"[\n" +
 	"\x17ExportClientDataRequest\x12@\n" +
 	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
 	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\"\x81\x05\n" +
@@ -4350,7 +4547,7 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\fclient_phone\x18\x03 \x01(\tB\r\x92A\x02x@\xea\xe0\x18\x04\b\x01\x18\x02R\vclientPhone\"N\n" +
 	"\x17FindClientCasesResponse\x123\n" +
 	"\x05cases\x18\x01 \x03(\tB\x1d\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x05cases2\xd9\x1a\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x05cases2\xdd\x1f\n" +
 	"\x0fCaseworkService\x12\x92\x01\n" +
 	"\aGetCase\x12(.ipn.disputes.casework.v1.GetCaseRequest\x1a\x1e.ipn.disputes.casework.v1.Case\"=\xf2\xe0\x18\x16\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=groups/*/cases/*}\x12\xa1\x01\n" +
 	"\tListCases\x12*.ipn.disputes.casework.v1.ListCasesRequest\x1a+.ipn.disputes.casework.v1.ListCasesResponse\";\xf2\xe0\x18\x14\x10\x01\x18\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{parent=groups/*}/cases\x12\xc7\x01\n" +
@@ -4358,7 +4555,8 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\bTakeStep\x12).ipn.disputes.casework.v1.TakeStepRequest\x1a*.ipn.disputes.casework.v1.TakeStepResponse\"9\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=groups/*/cases/*}:takeStep\x12\xa0\x01\n" +
 	"\fGetProcedure\x12-.ipn.disputes.casework.v1.GetProcedureRequest\x1a$.ipn.disputes.procedure.v1.Procedure\";\xf2\xe0\x18\x18\b\x01\x10\x01\x18\x01(\x010\x01:\fnotification\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=procedures/*}\x12\xa4\x01\n" +
 	"\x0eListProcedures\x12/.ipn.disputes.casework.v1.ListProceduresRequest\x1a0.ipn.disputes.casework.v1.ListProceduresResponse\"/\xf2\xe0\x18\x15\b\x01\x10\x01\x18\x01(\x010\x01:\tdirectory\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/procedures\x12\xc3\x01\n" +
-	"\x13ListTimelineEntries\x124.ipn.disputes.casework.v1.ListTimelineEntriesRequest\x1a5.ipn.disputes.casework.v1.ListTimelineEntriesResponse\"?\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02/\x12-/v1/{parent=groups/*/cases/*}/timelineEntries\x12\xab\x01\n" +
+	"\x13ListTimelineEntries\x124.ipn.disputes.casework.v1.ListTimelineEntriesRequest\x1a5.ipn.disputes.casework.v1.ListTimelineEntriesResponse\"?\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02/\x12-/v1/{parent=groups/*/cases/*}/timelineEntries\x12\xaf\x01\n" +
+	"\x10GetTimelineEntry\x121.ipn.disputes.casework.v1.GetTimelineEntryRequest\x1a'.ipn.disputes.casework.v1.TimelineEntry\"?\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02/\x12-/v1/{name=groups/*/cases/*/timelineEntries/*}\x12\xab\x01\n" +
 	"\rListDocuments\x12..ipn.disputes.casework.v1.ListDocumentsRequest\x1a/.ipn.disputes.casework.v1.ListDocumentsResponse\"9\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02)\x12'/v1/{parent=groups/*/cases/*}/documents\x12\x9a\x01\n" +
 	"\vGetDocument\x12,.ipn.disputes.casework.v1.GetDocumentRequest\x1a\".ipn.disputes.casework.v1.Document\"9\xf2\xe0\x18\x06\x10\x01\x18\x01(\x01\x82\xd3\xe4\x93\x02)\x12'/v1/{name=groups/*/cases/*/documents/*}\x12\xa5\x01\n" +
 	"\fListMeetings\x12-.ipn.disputes.casework.v1.ListMeetingsRequest\x1a..ipn.disputes.casework.v1.ListMeetingsResponse\"6\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=groups/*/cases/*}/meetings\x12\x94\x01\n" +
@@ -4366,11 +4564,15 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"GetMeeting\x12+.ipn.disputes.casework.v1.GetMeetingRequest\x1a!.ipn.disputes.casework.v1.Meeting\"6\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/{name=groups/*/cases/*/meetings/*}\x12\xa0\x01\n" +
 	"\x12GetMeetingCalendar\x123.ipn.disputes.casework.v1.GetMeetingCalendarRequest\x1a\x14.google.api.HttpBody\"?\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/{name=groups/*/cases/*/meetings/*}/calendar\x12\xa3\x01\n" +
 	"\rCreateMessage\x12..ipn.disputes.casework.v1.CreateMessageRequest\x1a!.ipn.disputes.casework.v1.Message\"?\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x021:\amessage\"&/v1/{parent=groups/*/cases/*}/messages\x12\xa5\x01\n" +
-	"\fListMessages\x12-.ipn.disputes.casework.v1.ListMessagesRequest\x1a..ipn.disputes.casework.v1.ListMessagesResponse\"6\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=groups/*/cases/*}/messages\x12\x92\x01\n" +
+	"\fListMessages\x12-.ipn.disputes.casework.v1.ListMessagesRequest\x1a..ipn.disputes.casework.v1.ListMessagesResponse\"6\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=groups/*/cases/*}/messages\x12\x94\x01\n" +
+	"\n" +
+	"GetMessage\x12+.ipn.disputes.casework.v1.GetMessageRequest\x1a!.ipn.disputes.casework.v1.Message\"6\xf2\xe0\x18\x04\x10\x01\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/{name=groups/*/cases/*/messages/*}\x12\x92\x01\n" +
 	"\n" +
 	"CreateNote\x12+.ipn.disputes.casework.v1.CreateNoteRequest\x1a\x1e.ipn.disputes.casework.v1.Note\"7\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02+:\x04note\"#/v1/{parent=groups/*/cases/*}/notes\x12\x97\x01\n" +
-	"\tListNotes\x12*.ipn.disputes.casework.v1.ListNotesRequest\x1a+.ipn.disputes.casework.v1.ListNotesResponse\"1\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=groups/*/cases/*}/notes\x12\xc3\x01\n" +
-	"\x14ListAccessLogEntries\x125.ipn.disputes.casework.v1.ListAccessLogEntriesRequest\x1a6.ipn.disputes.casework.v1.ListAccessLogEntriesResponse\"<\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x020\x12./v1/{parent=groups/*/cases/*}/accessLogEntries\x12\xad\x01\n" +
+	"\tListNotes\x12*.ipn.disputes.casework.v1.ListNotesRequest\x1a+.ipn.disputes.casework.v1.ListNotesResponse\"1\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=groups/*/cases/*}/notes\x12\x86\x01\n" +
+	"\aGetNote\x12(.ipn.disputes.casework.v1.GetNoteRequest\x1a\x1e.ipn.disputes.casework.v1.Note\"1\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02%\x12#/v1/{name=groups/*/cases/*/notes/*}\x12\xc3\x01\n" +
+	"\x14ListAccessLogEntries\x125.ipn.disputes.casework.v1.ListAccessLogEntriesRequest\x1a6.ipn.disputes.casework.v1.ListAccessLogEntriesResponse\"<\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x020\x12./v1/{parent=groups/*/cases/*}/accessLogEntries\x12\xaf\x01\n" +
+	"\x11GetAccessLogEntry\x122.ipn.disputes.casework.v1.GetAccessLogEntryRequest\x1a(.ipn.disputes.casework.v1.AccessLogEntry\"<\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x020\x12./v1/{name=groups/*/cases/*/accessLogEntries/*}\x12\xad\x01\n" +
 	"\x10ExportClientData\x121.ipn.disputes.casework.v1.ExportClientDataRequest\x1a*.ipn.disputes.casework.v1.ClientDataExport\":\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/cases/*}:exportClientData\x12\xb4\x01\n" +
 	"\x0fFindClientCases\x120.ipn.disputes.casework.v1.FindClientCasesRequest\x1a1.ipn.disputes.casework.v1.FindClientCasesResponse\"<\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x020:\x01*\"+/v1/{parent=groups/*}/cases:findClientCases\x12\xbc\x01\n" +
 	"\x11ReissueAccessCode\x122.ipn.disputes.casework.v1.ReissueAccessCodeRequest\x1a3.ipn.disputes.casework.v1.ReissueAccessCodeResponse\">\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=groups/*/cases/*}:reissueAccessCodeBSZQgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1;caseworkv1b\x06proto3"
@@ -4388,7 +4590,7 @@ func file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
 	(Case_Outcome)(0),                    // 0: ipn.disputes.casework.v1.Case.Outcome
 	(Clock_State)(0),                     // 1: ipn.disputes.casework.v1.Clock.State
@@ -4422,59 +4624,63 @@ var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
 	(*ListProceduresResponse)(nil),       // 29: ipn.disputes.casework.v1.ListProceduresResponse
 	(*ListTimelineEntriesRequest)(nil),   // 30: ipn.disputes.casework.v1.ListTimelineEntriesRequest
 	(*ListTimelineEntriesResponse)(nil),  // 31: ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	(*ListDocumentsRequest)(nil),         // 32: ipn.disputes.casework.v1.ListDocumentsRequest
-	(*ListDocumentsResponse)(nil),        // 33: ipn.disputes.casework.v1.ListDocumentsResponse
-	(*GetDocumentRequest)(nil),           // 34: ipn.disputes.casework.v1.GetDocumentRequest
-	(*ListMeetingsRequest)(nil),          // 35: ipn.disputes.casework.v1.ListMeetingsRequest
-	(*ListMeetingsResponse)(nil),         // 36: ipn.disputes.casework.v1.ListMeetingsResponse
-	(*GetMeetingRequest)(nil),            // 37: ipn.disputes.casework.v1.GetMeetingRequest
-	(*GetMeetingCalendarRequest)(nil),    // 38: ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	(*CreateMessageRequest)(nil),         // 39: ipn.disputes.casework.v1.CreateMessageRequest
-	(*ListMessagesRequest)(nil),          // 40: ipn.disputes.casework.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),         // 41: ipn.disputes.casework.v1.ListMessagesResponse
-	(*CreateNoteRequest)(nil),            // 42: ipn.disputes.casework.v1.CreateNoteRequest
-	(*ListNotesRequest)(nil),             // 43: ipn.disputes.casework.v1.ListNotesRequest
-	(*ListNotesResponse)(nil),            // 44: ipn.disputes.casework.v1.ListNotesResponse
-	(*ReissueAccessCodeRequest)(nil),     // 45: ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	(*ReissueAccessCodeResponse)(nil),    // 46: ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	(*RegisteredConcern)(nil),            // 47: ipn.disputes.casework.v1.RegisteredConcern
-	(*GetRegisteredConcernRequest)(nil),  // 48: ipn.disputes.casework.v1.GetRegisteredConcernRequest
-	(*AccessLogEntry)(nil),               // 49: ipn.disputes.casework.v1.AccessLogEntry
-	(*ListAccessLogEntriesRequest)(nil),  // 50: ipn.disputes.casework.v1.ListAccessLogEntriesRequest
-	(*ListAccessLogEntriesResponse)(nil), // 51: ipn.disputes.casework.v1.ListAccessLogEntriesResponse
-	(*ExportClientDataRequest)(nil),      // 52: ipn.disputes.casework.v1.ExportClientDataRequest
-	(*ClientDataExport)(nil),             // 53: ipn.disputes.casework.v1.ClientDataExport
-	(*FindClientCasesRequest)(nil),       // 54: ipn.disputes.casework.v1.FindClientCasesRequest
-	(*FindClientCasesResponse)(nil),      // 55: ipn.disputes.casework.v1.FindClientCasesResponse
-	(v1.Phase)(0),                        // 56: ipn.disputes.procedure.v1.Phase
-	(*timestamppb.Timestamp)(nil),        // 57: google.protobuf.Timestamp
-	(v1.Role)(0),                         // 58: ipn.disputes.procedure.v1.Role
-	(*durationpb.Duration)(nil),          // 59: google.protobuf.Duration
-	(v1.MeetingKind)(0),                  // 60: ipn.disputes.procedure.v1.MeetingKind
-	(*v1.Procedure)(nil),                 // 61: ipn.disputes.procedure.v1.Procedure
-	(*httpbody.HttpBody)(nil),            // 62: google.api.HttpBody
+	(*GetTimelineEntryRequest)(nil),      // 32: ipn.disputes.casework.v1.GetTimelineEntryRequest
+	(*ListDocumentsRequest)(nil),         // 33: ipn.disputes.casework.v1.ListDocumentsRequest
+	(*ListDocumentsResponse)(nil),        // 34: ipn.disputes.casework.v1.ListDocumentsResponse
+	(*GetDocumentRequest)(nil),           // 35: ipn.disputes.casework.v1.GetDocumentRequest
+	(*ListMeetingsRequest)(nil),          // 36: ipn.disputes.casework.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),         // 37: ipn.disputes.casework.v1.ListMeetingsResponse
+	(*GetMeetingRequest)(nil),            // 38: ipn.disputes.casework.v1.GetMeetingRequest
+	(*GetMeetingCalendarRequest)(nil),    // 39: ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	(*CreateMessageRequest)(nil),         // 40: ipn.disputes.casework.v1.CreateMessageRequest
+	(*ListMessagesRequest)(nil),          // 41: ipn.disputes.casework.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),         // 42: ipn.disputes.casework.v1.ListMessagesResponse
+	(*GetMessageRequest)(nil),            // 43: ipn.disputes.casework.v1.GetMessageRequest
+	(*CreateNoteRequest)(nil),            // 44: ipn.disputes.casework.v1.CreateNoteRequest
+	(*ListNotesRequest)(nil),             // 45: ipn.disputes.casework.v1.ListNotesRequest
+	(*ListNotesResponse)(nil),            // 46: ipn.disputes.casework.v1.ListNotesResponse
+	(*GetNoteRequest)(nil),               // 47: ipn.disputes.casework.v1.GetNoteRequest
+	(*ReissueAccessCodeRequest)(nil),     // 48: ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	(*ReissueAccessCodeResponse)(nil),    // 49: ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	(*RegisteredConcern)(nil),            // 50: ipn.disputes.casework.v1.RegisteredConcern
+	(*GetRegisteredConcernRequest)(nil),  // 51: ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	(*AccessLogEntry)(nil),               // 52: ipn.disputes.casework.v1.AccessLogEntry
+	(*ListAccessLogEntriesRequest)(nil),  // 53: ipn.disputes.casework.v1.ListAccessLogEntriesRequest
+	(*ListAccessLogEntriesResponse)(nil), // 54: ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	(*GetAccessLogEntryRequest)(nil),     // 55: ipn.disputes.casework.v1.GetAccessLogEntryRequest
+	(*ExportClientDataRequest)(nil),      // 56: ipn.disputes.casework.v1.ExportClientDataRequest
+	(*ClientDataExport)(nil),             // 57: ipn.disputes.casework.v1.ClientDataExport
+	(*FindClientCasesRequest)(nil),       // 58: ipn.disputes.casework.v1.FindClientCasesRequest
+	(*FindClientCasesResponse)(nil),      // 59: ipn.disputes.casework.v1.FindClientCasesResponse
+	(v1.Phase)(0),                        // 60: ipn.disputes.procedure.v1.Phase
+	(*timestamppb.Timestamp)(nil),        // 61: google.protobuf.Timestamp
+	(v1.Role)(0),                         // 62: ipn.disputes.procedure.v1.Role
+	(*durationpb.Duration)(nil),          // 63: google.protobuf.Duration
+	(v1.MeetingKind)(0),                  // 64: ipn.disputes.procedure.v1.MeetingKind
+	(*v1.Procedure)(nil),                 // 65: ipn.disputes.procedure.v1.Procedure
+	(*httpbody.HttpBody)(nil),            // 66: google.api.HttpBody
 }
 var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
-	56, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	60, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
 	7,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
-	57, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
-	57, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
+	61, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
+	61, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: ipn.disputes.casework.v1.Case.outcome:type_name -> ipn.disputes.casework.v1.Case.Outcome
-	57, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
-	58, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
+	61, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
+	62, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
 	6,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
 	7,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
-	58, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
-	58, // 10: ipn.disputes.casework.v1.NextStep.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
-	57, // 11: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
-	59, // 12: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
-	59, // 13: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
-	57, // 14: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
+	62, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
+	62, // 10: ipn.disputes.casework.v1.NextStep.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
+	61, // 11: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
+	63, // 12: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
+	63, // 13: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
+	61, // 14: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
 	1,  // 15: ipn.disputes.casework.v1.Clock.state:type_name -> ipn.disputes.casework.v1.Clock.State
-	57, // 16: ipn.disputes.casework.v1.Clock.start_time:type_name -> google.protobuf.Timestamp
-	57, // 17: ipn.disputes.casework.v1.Clock.stop_time:type_name -> google.protobuf.Timestamp
-	56, // 18: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
-	58, // 19: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
+	61, // 16: ipn.disputes.casework.v1.Clock.start_time:type_name -> google.protobuf.Timestamp
+	61, // 17: ipn.disputes.casework.v1.Clock.stop_time:type_name -> google.protobuf.Timestamp
+	60, // 18: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	62, // 19: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
 	5,  // 20: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
 	13, // 21: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
 	14, // 22: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
@@ -4485,27 +4691,27 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	5,  // 27: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
 	24, // 28: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	15, // 29: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	57, // 30: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
-	57, // 31: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
+	61, // 30: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
+	61, // 31: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
 	20, // 32: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
 	20, // 33: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
 	2,  // 34: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
 	3,  // 35: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	57, // 36: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
+	61, // 36: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
 	19, // 37: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	60, // 38: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
+	64, // 38: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
 	4,  // 39: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
 	15, // 40: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
 	23, // 41: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
-	57, // 42: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	58, // 43: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
-	57, // 44: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
-	58, // 45: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
-	57, // 46: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
-	58, // 47: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
-	57, // 48: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	57, // 49: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
-	61, // 50: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
+	61, // 42: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	62, // 43: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
+	61, // 44: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
+	62, // 45: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
+	61, // 46: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
+	62, // 47: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
+	61, // 48: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	61, // 49: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
+	65, // 50: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
 	24, // 51: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
 	3,  // 52: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
 	21, // 53: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
@@ -4514,61 +4720,69 @@ var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
 	25, // 56: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
 	26, // 57: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
 	26, // 58: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
-	57, // 59: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
-	58, // 60: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
-	57, // 61: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
-	49, // 62: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
+	61, // 59: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
+	62, // 60: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
+	61, // 61: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
+	52, // 62: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
 	5,  // 63: ipn.disputes.casework.v1.ClientDataExport.case:type_name -> ipn.disputes.casework.v1.Case
-	47, // 64: ipn.disputes.casework.v1.ClientDataExport.registered_concern:type_name -> ipn.disputes.casework.v1.RegisteredConcern
+	50, // 64: ipn.disputes.casework.v1.ClientDataExport.registered_concern:type_name -> ipn.disputes.casework.v1.RegisteredConcern
 	21, // 65: ipn.disputes.casework.v1.ClientDataExport.documents:type_name -> ipn.disputes.casework.v1.Document
 	25, // 66: ipn.disputes.casework.v1.ClientDataExport.messages:type_name -> ipn.disputes.casework.v1.Message
 	26, // 67: ipn.disputes.casework.v1.ClientDataExport.notes:type_name -> ipn.disputes.casework.v1.Note
 	22, // 68: ipn.disputes.casework.v1.ClientDataExport.meetings:type_name -> ipn.disputes.casework.v1.Meeting
 	24, // 69: ipn.disputes.casework.v1.ClientDataExport.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
-	49, // 70: ipn.disputes.casework.v1.ClientDataExport.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
-	57, // 71: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
+	52, // 70: ipn.disputes.casework.v1.ClientDataExport.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
+	61, // 71: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
 	8,  // 72: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
 	9,  // 73: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
-	48, // 74: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	51, // 74: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
 	11, // 75: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
 	27, // 76: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
 	28, // 77: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
 	30, // 78: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
-	32, // 79: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
-	34, // 80: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
-	35, // 81: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
-	37, // 82: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
-	38, // 83: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	39, // 84: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
-	40, // 85: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
-	42, // 86: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
-	43, // 87: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
-	50, // 88: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
-	52, // 89: ipn.disputes.casework.v1.CaseworkService.ExportClientData:input_type -> ipn.disputes.casework.v1.ExportClientDataRequest
-	54, // 90: ipn.disputes.casework.v1.CaseworkService.FindClientCases:input_type -> ipn.disputes.casework.v1.FindClientCasesRequest
-	45, // 91: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	5,  // 92: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
-	10, // 93: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
-	47, // 94: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
-	12, // 95: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
-	61, // 96: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
-	29, // 97: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
-	31, // 98: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	33, // 99: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
-	21, // 100: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
-	36, // 101: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
-	22, // 102: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
-	62, // 103: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
-	25, // 104: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
-	41, // 105: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
-	26, // 106: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
-	44, // 107: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
-	51, // 108: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
-	53, // 109: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
-	55, // 110: ipn.disputes.casework.v1.CaseworkService.FindClientCases:output_type -> ipn.disputes.casework.v1.FindClientCasesResponse
-	46, // 111: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	92, // [92:112] is the sub-list for method output_type
-	72, // [72:92] is the sub-list for method input_type
+	32, // 79: ipn.disputes.casework.v1.CaseworkService.GetTimelineEntry:input_type -> ipn.disputes.casework.v1.GetTimelineEntryRequest
+	33, // 80: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
+	35, // 81: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
+	36, // 82: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
+	38, // 83: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
+	39, // 84: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	40, // 85: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
+	41, // 86: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
+	43, // 87: ipn.disputes.casework.v1.CaseworkService.GetMessage:input_type -> ipn.disputes.casework.v1.GetMessageRequest
+	44, // 88: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
+	45, // 89: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
+	47, // 90: ipn.disputes.casework.v1.CaseworkService.GetNote:input_type -> ipn.disputes.casework.v1.GetNoteRequest
+	53, // 91: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
+	55, // 92: ipn.disputes.casework.v1.CaseworkService.GetAccessLogEntry:input_type -> ipn.disputes.casework.v1.GetAccessLogEntryRequest
+	56, // 93: ipn.disputes.casework.v1.CaseworkService.ExportClientData:input_type -> ipn.disputes.casework.v1.ExportClientDataRequest
+	58, // 94: ipn.disputes.casework.v1.CaseworkService.FindClientCases:input_type -> ipn.disputes.casework.v1.FindClientCasesRequest
+	48, // 95: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	5,  // 96: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
+	10, // 97: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
+	50, // 98: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
+	12, // 99: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
+	65, // 100: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
+	29, // 101: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
+	31, // 102: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	24, // 103: ipn.disputes.casework.v1.CaseworkService.GetTimelineEntry:output_type -> ipn.disputes.casework.v1.TimelineEntry
+	34, // 104: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
+	21, // 105: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
+	37, // 106: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
+	22, // 107: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
+	66, // 108: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
+	25, // 109: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
+	42, // 110: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
+	25, // 111: ipn.disputes.casework.v1.CaseworkService.GetMessage:output_type -> ipn.disputes.casework.v1.Message
+	26, // 112: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
+	46, // 113: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
+	26, // 114: ipn.disputes.casework.v1.CaseworkService.GetNote:output_type -> ipn.disputes.casework.v1.Note
+	54, // 115: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	52, // 116: ipn.disputes.casework.v1.CaseworkService.GetAccessLogEntry:output_type -> ipn.disputes.casework.v1.AccessLogEntry
+	57, // 117: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
+	59, // 118: ipn.disputes.casework.v1.CaseworkService.FindClientCases:output_type -> ipn.disputes.casework.v1.FindClientCasesResponse
+	49, // 119: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	96, // [96:120] is the sub-list for method output_type
+	72, // [72:96] is the sub-list for method input_type
 	72, // [72:72] is the sub-list for extension type_name
 	72, // [72:72] is the sub-list for extension extendee
 	0,  // [0:72] is the sub-list for field type_name
@@ -4594,7 +4808,7 @@ func file_ipn_disputes_casework_v1_casework_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_casework_v1_casework_proto_rawDesc), len(file_ipn_disputes_casework_v1_casework_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   51,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	CaseworkService_GetProcedure_FullMethodName         = "/ipn.disputes.casework.v1.CaseworkService/GetProcedure"
 	CaseworkService_ListProcedures_FullMethodName       = "/ipn.disputes.casework.v1.CaseworkService/ListProcedures"
 	CaseworkService_ListTimelineEntries_FullMethodName  = "/ipn.disputes.casework.v1.CaseworkService/ListTimelineEntries"
+	CaseworkService_GetTimelineEntry_FullMethodName     = "/ipn.disputes.casework.v1.CaseworkService/GetTimelineEntry"
 	CaseworkService_ListDocuments_FullMethodName        = "/ipn.disputes.casework.v1.CaseworkService/ListDocuments"
 	CaseworkService_GetDocument_FullMethodName          = "/ipn.disputes.casework.v1.CaseworkService/GetDocument"
 	CaseworkService_ListMeetings_FullMethodName         = "/ipn.disputes.casework.v1.CaseworkService/ListMeetings"
@@ -35,9 +36,12 @@ const (
 	CaseworkService_GetMeetingCalendar_FullMethodName   = "/ipn.disputes.casework.v1.CaseworkService/GetMeetingCalendar"
 	CaseworkService_CreateMessage_FullMethodName        = "/ipn.disputes.casework.v1.CaseworkService/CreateMessage"
 	CaseworkService_ListMessages_FullMethodName         = "/ipn.disputes.casework.v1.CaseworkService/ListMessages"
+	CaseworkService_GetMessage_FullMethodName           = "/ipn.disputes.casework.v1.CaseworkService/GetMessage"
 	CaseworkService_CreateNote_FullMethodName           = "/ipn.disputes.casework.v1.CaseworkService/CreateNote"
 	CaseworkService_ListNotes_FullMethodName            = "/ipn.disputes.casework.v1.CaseworkService/ListNotes"
+	CaseworkService_GetNote_FullMethodName              = "/ipn.disputes.casework.v1.CaseworkService/GetNote"
 	CaseworkService_ListAccessLogEntries_FullMethodName = "/ipn.disputes.casework.v1.CaseworkService/ListAccessLogEntries"
+	CaseworkService_GetAccessLogEntry_FullMethodName    = "/ipn.disputes.casework.v1.CaseworkService/GetAccessLogEntry"
 	CaseworkService_ExportClientData_FullMethodName     = "/ipn.disputes.casework.v1.CaseworkService/ExportClientData"
 	CaseworkService_FindClientCases_FullMethodName      = "/ipn.disputes.casework.v1.CaseworkService/FindClientCases"
 	CaseworkService_ReissueAccessCode_FullMethodName    = "/ipn.disputes.casework.v1.CaseworkService/ReissueAccessCode"
@@ -77,6 +81,10 @@ type CaseworkServiceClient interface {
 	// ListTimelineEntries lists what happened in a case, oldest first, as far
 	// as the caller's roles allow.
 	ListTimelineEntries(ctx context.Context, in *ListTimelineEntriesRequest, opts ...grpc.CallOption) (*ListTimelineEntriesResponse, error)
+	// GetTimelineEntry returns one entry of a case's timeline, to those who
+	// may list it and as the list shows it; an entry the caller may not see is
+	// NOT_FOUND, as one that does not exist.
+	GetTimelineEntry(ctx context.Context, in *GetTimelineEntryRequest, opts ...grpc.CallOption) (*TimelineEntry, error)
 	// ListDocuments lists a case's written documents the caller may read: the
 	// written statement's versions, the therapist's response, the progress
 	// report, link groups' issues, meeting outcomes and closing reasons.
@@ -97,13 +105,25 @@ type CaseworkServiceClient interface {
 	// ListMessages lists the client's and the SPC's messages, oldest first.
 	// Only they may read them.
 	ListMessages(ctx context.Context, in *ListMessagesRequest, opts ...grpc.CallOption) (*ListMessagesResponse, error)
+	// GetMessage returns one of the client's and the SPC's messages. Only they
+	// may read it; to anyone else it is NOT_FOUND, as a message that does not
+	// exist. The read is recorded in the case's access log.
+	GetMessage(ctx context.Context, in *GetMessageRequest, opts ...grpc.CallOption) (*Message, error)
 	// CreateNote adds one of the SPC's private notes.
 	CreateNote(ctx context.Context, in *CreateNoteRequest, opts ...grpc.CallOption) (*Note, error)
 	// ListNotes lists the SPC's private notes. Only the SPC may.
 	ListNotes(ctx context.Context, in *ListNotesRequest, opts ...grpc.CallOption) (*ListNotesResponse, error)
+	// GetNote returns one of the SPC's private notes. Only the SPC may; to
+	// anyone else it is NOT_FOUND, as a note that does not exist. The read is
+	// recorded in the case's access log.
+	GetNote(ctx context.Context, in *GetNoteRequest, opts ...grpc.CallOption) (*Note, error)
 	// ListAccessLogEntries lists who read the case's confidential material,
 	// what and when, oldest first. The case's SPC and the group's admins may.
 	ListAccessLogEntries(ctx context.Context, in *ListAccessLogEntriesRequest, opts ...grpc.CallOption) (*ListAccessLogEntriesResponse, error)
+	// GetAccessLogEntry returns one entry of the case's access log. The
+	// case's SPC and the group's admins may; to anyone else it is NOT_FOUND,
+	// as an entry that does not exist.
+	GetAccessLogEntry(ctx context.Context, in *GetAccessLogEntryRequest, opts ...grpc.CallOption) (*AccessLogEntry, error)
 	// ExportClientData returns everything casework holds about the client of
 	// a case, for a subject access request. Only the group's admins may; the
 	// export is recorded in the case's access log.
@@ -198,6 +218,16 @@ func (c *caseworkServiceClient) ListTimelineEntries(ctx context.Context, in *Lis
 	return out, nil
 }
 
+func (c *caseworkServiceClient) GetTimelineEntry(ctx context.Context, in *GetTimelineEntryRequest, opts ...grpc.CallOption) (*TimelineEntry, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TimelineEntry)
+	err := c.cc.Invoke(ctx, CaseworkService_GetTimelineEntry_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *caseworkServiceClient) ListDocuments(ctx context.Context, in *ListDocumentsRequest, opts ...grpc.CallOption) (*ListDocumentsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListDocumentsResponse)
@@ -268,6 +298,16 @@ func (c *caseworkServiceClient) ListMessages(ctx context.Context, in *ListMessag
 	return out, nil
 }
 
+func (c *caseworkServiceClient) GetMessage(ctx context.Context, in *GetMessageRequest, opts ...grpc.CallOption) (*Message, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Message)
+	err := c.cc.Invoke(ctx, CaseworkService_GetMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *caseworkServiceClient) CreateNote(ctx context.Context, in *CreateNoteRequest, opts ...grpc.CallOption) (*Note, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Note)
@@ -288,10 +328,30 @@ func (c *caseworkServiceClient) ListNotes(ctx context.Context, in *ListNotesRequ
 	return out, nil
 }
 
+func (c *caseworkServiceClient) GetNote(ctx context.Context, in *GetNoteRequest, opts ...grpc.CallOption) (*Note, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Note)
+	err := c.cc.Invoke(ctx, CaseworkService_GetNote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *caseworkServiceClient) ListAccessLogEntries(ctx context.Context, in *ListAccessLogEntriesRequest, opts ...grpc.CallOption) (*ListAccessLogEntriesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListAccessLogEntriesResponse)
 	err := c.cc.Invoke(ctx, CaseworkService_ListAccessLogEntries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseworkServiceClient) GetAccessLogEntry(ctx context.Context, in *GetAccessLogEntryRequest, opts ...grpc.CallOption) (*AccessLogEntry, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AccessLogEntry)
+	err := c.cc.Invoke(ctx, CaseworkService_GetAccessLogEntry_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -362,6 +422,10 @@ type CaseworkServiceServer interface {
 	// ListTimelineEntries lists what happened in a case, oldest first, as far
 	// as the caller's roles allow.
 	ListTimelineEntries(context.Context, *ListTimelineEntriesRequest) (*ListTimelineEntriesResponse, error)
+	// GetTimelineEntry returns one entry of a case's timeline, to those who
+	// may list it and as the list shows it; an entry the caller may not see is
+	// NOT_FOUND, as one that does not exist.
+	GetTimelineEntry(context.Context, *GetTimelineEntryRequest) (*TimelineEntry, error)
 	// ListDocuments lists a case's written documents the caller may read: the
 	// written statement's versions, the therapist's response, the progress
 	// report, link groups' issues, meeting outcomes and closing reasons.
@@ -382,13 +446,25 @@ type CaseworkServiceServer interface {
 	// ListMessages lists the client's and the SPC's messages, oldest first.
 	// Only they may read them.
 	ListMessages(context.Context, *ListMessagesRequest) (*ListMessagesResponse, error)
+	// GetMessage returns one of the client's and the SPC's messages. Only they
+	// may read it; to anyone else it is NOT_FOUND, as a message that does not
+	// exist. The read is recorded in the case's access log.
+	GetMessage(context.Context, *GetMessageRequest) (*Message, error)
 	// CreateNote adds one of the SPC's private notes.
 	CreateNote(context.Context, *CreateNoteRequest) (*Note, error)
 	// ListNotes lists the SPC's private notes. Only the SPC may.
 	ListNotes(context.Context, *ListNotesRequest) (*ListNotesResponse, error)
+	// GetNote returns one of the SPC's private notes. Only the SPC may; to
+	// anyone else it is NOT_FOUND, as a note that does not exist. The read is
+	// recorded in the case's access log.
+	GetNote(context.Context, *GetNoteRequest) (*Note, error)
 	// ListAccessLogEntries lists who read the case's confidential material,
 	// what and when, oldest first. The case's SPC and the group's admins may.
 	ListAccessLogEntries(context.Context, *ListAccessLogEntriesRequest) (*ListAccessLogEntriesResponse, error)
+	// GetAccessLogEntry returns one entry of the case's access log. The
+	// case's SPC and the group's admins may; to anyone else it is NOT_FOUND,
+	// as an entry that does not exist.
+	GetAccessLogEntry(context.Context, *GetAccessLogEntryRequest) (*AccessLogEntry, error)
 	// ExportClientData returns everything casework holds about the client of
 	// a case, for a subject access request. Only the group's admins may; the
 	// export is recorded in the case's access log.
@@ -434,6 +510,9 @@ func (UnimplementedCaseworkServiceServer) ListProcedures(context.Context, *ListP
 func (UnimplementedCaseworkServiceServer) ListTimelineEntries(context.Context, *ListTimelineEntriesRequest) (*ListTimelineEntriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTimelineEntries not implemented")
 }
+func (UnimplementedCaseworkServiceServer) GetTimelineEntry(context.Context, *GetTimelineEntryRequest) (*TimelineEntry, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTimelineEntry not implemented")
+}
 func (UnimplementedCaseworkServiceServer) ListDocuments(context.Context, *ListDocumentsRequest) (*ListDocumentsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDocuments not implemented")
 }
@@ -455,14 +534,23 @@ func (UnimplementedCaseworkServiceServer) CreateMessage(context.Context, *Create
 func (UnimplementedCaseworkServiceServer) ListMessages(context.Context, *ListMessagesRequest) (*ListMessagesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListMessages not implemented")
 }
+func (UnimplementedCaseworkServiceServer) GetMessage(context.Context, *GetMessageRequest) (*Message, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMessage not implemented")
+}
 func (UnimplementedCaseworkServiceServer) CreateNote(context.Context, *CreateNoteRequest) (*Note, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateNote not implemented")
 }
 func (UnimplementedCaseworkServiceServer) ListNotes(context.Context, *ListNotesRequest) (*ListNotesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListNotes not implemented")
 }
+func (UnimplementedCaseworkServiceServer) GetNote(context.Context, *GetNoteRequest) (*Note, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetNote not implemented")
+}
 func (UnimplementedCaseworkServiceServer) ListAccessLogEntries(context.Context, *ListAccessLogEntriesRequest) (*ListAccessLogEntriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAccessLogEntries not implemented")
+}
+func (UnimplementedCaseworkServiceServer) GetAccessLogEntry(context.Context, *GetAccessLogEntryRequest) (*AccessLogEntry, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAccessLogEntry not implemented")
 }
 func (UnimplementedCaseworkServiceServer) ExportClientData(context.Context, *ExportClientDataRequest) (*ClientDataExport, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportClientData not implemented")
@@ -620,6 +708,24 @@ func _CaseworkService_ListTimelineEntries_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseworkService_GetTimelineEntry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTimelineEntryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).GetTimelineEntry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_GetTimelineEntry_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).GetTimelineEntry(ctx, req.(*GetTimelineEntryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CaseworkService_ListDocuments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListDocumentsRequest)
 	if err := dec(in); err != nil {
@@ -746,6 +852,24 @@ func _CaseworkService_ListMessages_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseworkService_GetMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).GetMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_GetMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).GetMessage(ctx, req.(*GetMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CaseworkService_CreateNote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateNoteRequest)
 	if err := dec(in); err != nil {
@@ -782,6 +906,24 @@ func _CaseworkService_ListNotes_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseworkService_GetNote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetNoteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).GetNote(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_GetNote_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).GetNote(ctx, req.(*GetNoteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CaseworkService_ListAccessLogEntries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListAccessLogEntriesRequest)
 	if err := dec(in); err != nil {
@@ -796,6 +938,24 @@ func _CaseworkService_ListAccessLogEntries_Handler(srv interface{}, ctx context.
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CaseworkServiceServer).ListAccessLogEntries(ctx, req.(*ListAccessLogEntriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseworkService_GetAccessLogEntry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAccessLogEntryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseworkServiceServer).GetAccessLogEntry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseworkService_GetAccessLogEntry_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseworkServiceServer).GetAccessLogEntry(ctx, req.(*GetAccessLogEntryRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -890,6 +1050,10 @@ var CaseworkService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _CaseworkService_ListTimelineEntries_Handler,
 		},
 		{
+			MethodName: "GetTimelineEntry",
+			Handler:    _CaseworkService_GetTimelineEntry_Handler,
+		},
+		{
 			MethodName: "ListDocuments",
 			Handler:    _CaseworkService_ListDocuments_Handler,
 		},
@@ -918,6 +1082,10 @@ var CaseworkService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _CaseworkService_ListMessages_Handler,
 		},
 		{
+			MethodName: "GetMessage",
+			Handler:    _CaseworkService_GetMessage_Handler,
+		},
+		{
 			MethodName: "CreateNote",
 			Handler:    _CaseworkService_CreateNote_Handler,
 		},
@@ -926,8 +1094,16 @@ var CaseworkService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _CaseworkService_ListNotes_Handler,
 		},
 		{
+			MethodName: "GetNote",
+			Handler:    _CaseworkService_GetNote_Handler,
+		},
+		{
 			MethodName: "ListAccessLogEntries",
 			Handler:    _CaseworkService_ListAccessLogEntries_Handler,
+		},
+		{
+			MethodName: "GetAccessLogEntry",
+			Handler:    _CaseworkService_GetAccessLogEntry_Handler,
 		},
 		{
 			MethodName: "ExportClientData",
