@@ -172,6 +172,9 @@ func (s *Site) casePage(w http.ResponseWriter, r *http.Request) {
 			sentence = clientWords(n.GetTitle())
 		}
 		if n.GetCallerMayTake() {
+			if words.Yours != "" {
+				sentence = words.Yours
+			}
 			page.YourSteps = append(page.YourSteps, sentence)
 		} else {
 			page.NextSteps = append(page.NextSteps, sentence)

@@ -79,7 +79,7 @@ func fixedPages() map[string]any {
 		"opening":        openingPage{layout: layout{Title: "We are setting up your case", Group: riverside, SignedIn: true}, CasePath: "/riverside/cases/c1"},
 		"case": casePage{
 			layout: layout{Title: "Your concern", Group: riverside, SignedIn: true}, Reference: "K7QM-3XRD",
-			Standing: phaseSentence[3], YourSteps: []string{nextSteps["answer_statement"].Sentence}, NextSteps: []string{nextSteps["convey_statement"].Sentence},
+			Standing: phaseSentence[3], YourSteps: []string{nextSteps["answer_statement"].Yours}, NextSteps: []string{nextSteps["convey_statement"].Sentence},
 			SupportPerson: "Alex Morgan", FirstResponse: "The group aims to bring you the practitioner's first response by Monday 16 March 2026.",
 			Clock: clockView{Week: 3, Weeks: 8, Sentence: "The group aims to resolve your concern within 8 weeks.",
 				Boxes: []weekBox{{1, "past"}, {2, "past"}, {3, "now"}, {4, "later"}, {5, "later"}, {6, "later"}, {7, "later"}, {8, "later"}}},

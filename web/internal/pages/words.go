@@ -19,6 +19,8 @@ import (
 type nextStep struct {
 	// Sentence says what happens, and who does it, in the client's words.
 	Sentence string
+	// Yours says what to do, when the client may take the step.
+	Yours string
 	// Hidden steps are the group's own business (finding dates for a
 	// meeting of all members, telling the link groups): they are not listed
 	// under "what happens next".
@@ -35,15 +37,15 @@ var nextSteps = map[string]nextStep{
 	"give_availability":             {Hidden: true},
 	"confirm_group_meeting_date":    {Hidden: true},
 	"offer_client_meeting":          {Sentence: "Your support person contacts you and offers to meet you."},
-	"answer_client_meeting":         {Sentence: "You say whether you would like to meet your support person at one of the times they offered."},
+	"answer_client_meeting":         {Sentence: "You say whether you would like to meet your support person.", Yours: "Say whether you would like to meet your support person at one of the times they offered, or ask for other times."},
 	"write_statement":               {Sentence: "Your support person writes down what your concern is and the outcome you would like, for you to check."},
-	"answer_statement":              {Sentence: "You read what your support person wrote, and say whether it is right or what should change."},
+	"answer_statement":              {Sentence: "You read what your support person wrote down.", Yours: "Read what your support person wrote down, and say whether it is right or what should change."},
 	"convey_statement":              {Sentence: "Your support person passes your concern to the practitioner, within the limits you set."},
 	"record_response":               {Sentence: "The practitioner writes their response to your concern."},
 	"relay_response":                {Sentence: "Your support person brings you the practitioner's response."},
-	"decide":                        {Sentence: "You say whether the practitioner's response resolves your concern, and if not, whether you would like a meeting with them."},
+	"decide":                        {Sentence: "You say whether the practitioner's response resolves your concern.", Yours: "Say whether the practitioner's response resolves your concern, and if not, whether you would like a meeting with them."},
 	"arrange_joint_meeting":         {Sentence: "Your support person offers times for a meeting with you, the practitioner and the practitioner's support person."},
-	"answer_joint_meeting":          {Sentence: "Everyone at the joint meeting says which of the times offered they can make."},
+	"answer_joint_meeting":          {Sentence: "Everyone invited to the joint meeting says which of the times offered they can make.", Yours: "Say which of the times offered for the joint meeting you can make."},
 	"confirm_joint_meeting":         {Sentence: "Your support person confirms when the joint meeting will be."},
 	"record_joint_meeting_outcome":  {Sentence: "Your support person writes down how the joint meeting ended."},
 	"report_progress":               {Sentence: "The group tells two other groups in the network how things stand, and asks for their help."},
