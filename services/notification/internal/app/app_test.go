@@ -785,6 +785,50 @@ func TestListDeliveries(t *testing.T) {
 		}
 	})
 
+	t.Run("each reads back through GetDelivery", func(t *testing.T) {
+		list, err := r.client(t, adminToken).ListDeliveries(ctx, &notificationv1.ListDeliveriesRequest{Parent: group, PageSize: 50})
+		if err != nil || len(list.GetDeliveries()) != 18 {
+			t.Fatalf("ListDeliveries: %d, %v", len(list.GetDeliveries()), err)
+		}
+		// What the sender changes as it tries (mail is down) may move
+		// between the list and the read; the rest is the same.
+		moving := func(d *notificationv1.Delivery) *notificationv1.Delivery {
+			d = proto.CloneOf(d)
+			d.State, d.Attempts, d.LastError, d.Channel, d.SendTime = 0, 0, "", 0, nil
+			return d
+		}
+		for _, secret := range []string{adminToken, operatorToken} {
+			for _, listed := range list.GetDeliveries() {
+				got, err := r.client(t, secret).GetDelivery(ctx, &notificationv1.GetDeliveryRequest{Name: listed.GetName()})
+				if err != nil || !proto.Equal(moving(got), moving(listed)) {
+					t.Errorf("GetDelivery(%s) = %v, %v; the list shows %v", listed.GetName(), got, err, listed)
+				}
+			}
+		}
+		name := list.GetDeliveries()[0].GetName()
+		id := strings.TrimPrefix(name, group+"/deliveries/")
+		tests := []struct {
+			name, secret, delivery string
+			wantCode               codes.Code
+			wantReason             string
+		}{
+			{"plain member", memberToken, name, codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
+			{"admin of another group", otherGroupToken, name, codes.NotFound, "DELIVERY_NOT_FOUND"},
+			{"another service", auth.ServiceToken("casework", caseworkSecret), name, codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
+			{"no credentials", "", name, codes.Unauthenticated, "UNAUTHENTICATED"},
+			{"unknown delivery", adminToken, group + "/deliveries/" + uuid.NewString(), codes.NotFound, "DELIVERY_NOT_FOUND"},
+			{"not a delivery id", adminToken, group + "/deliveries/x", codes.NotFound, "DELIVERY_NOT_FOUND"},
+			{"under another group", operatorToken, "groups/hillside/deliveries/" + id, codes.NotFound, "DELIVERY_NOT_FOUND"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				_, err := r.client(t, tt.secret).GetDelivery(ctx, &notificationv1.GetDeliveryRequest{Name: tt.delivery})
+				testenv.WantStatus(t, err, tt.wantCode, tt.wantReason)
+			})
+		}
+	})
+
 	t.Run("pages newest first", func(t *testing.T) {
 		client := r.client(t, adminToken)
 		var all []*notificationv1.Delivery

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -469,6 +470,28 @@ func TestTwoDeploymentsSideBySide(t *testing.T) {
 		got.GetFromGroup().GetName() != group || got.GetFromGroup().GetDisplayName() != groupDisplayName || n.GetPeer() != "a" ||
 		!strings.HasPrefix(n.GetName(), hillside+"/incomingNotices/") {
 		t.Errorf("incoming notice %v", n)
+	}
+	// It reads back by its name, as listed, to whoever may list; to anyone
+	// else, and under another group's name, it does not exist.
+	if got, err := federationClient(t, addrB, hillsideAdmin).GetIncomingNotice(ctx, &federationv1.GetIncomingNoticeRequest{Name: n.GetName()}); err != nil || !proto.Equal(got, n) {
+		t.Errorf("GetIncomingNotice = %v, %v; the list shows %v", got, err, n)
+	}
+	id := strings.TrimPrefix(n.GetName(), hillside+"/incomingNotices/")
+	for _, tt := range []struct {
+		name, secret, notice string
+		wantCode             codes.Code
+		wantReason           string
+	}{
+		{"a peer", federation.Token(secret), n.GetName(), codes.PermissionDenied, "CALLER_NOT_ALLOWED"},
+		{"no credentials", "", n.GetName(), codes.Unauthenticated, "UNAUTHENTICATED"},
+		{"another group's admin", hillsideAdmin, group + "/incomingNotices/" + id, codes.NotFound, "INCOMING_NOTICE_NOT_FOUND"},
+		{"an unknown notice", hillsideAdmin, hillside + "/incomingNotices/" + uuid.NewString(), codes.NotFound, "INCOMING_NOTICE_NOT_FOUND"},
+		{"not a notice id", hillsideAdmin, hillside + "/incomingNotices/x", codes.NotFound, "INCOMING_NOTICE_NOT_FOUND"},
+	} {
+		_, err := federationClient(t, addrB, tt.secret).GetIncomingNotice(ctx, &federationv1.GetIncomingNoticeRequest{Name: tt.notice})
+		if st := status.Convert(err); st.Code() != tt.wantCode || reasonOf(err) != tt.wantReason {
+			t.Errorf("GetIncomingNotice as %s: %v; want %v %s", tt.name, err, tt.wantCode, tt.wantReason)
+		}
 	}
 
 	// A's log shows the delivery went over gRPC; no e-mail went. B lists

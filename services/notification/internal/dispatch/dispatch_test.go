@@ -495,6 +495,56 @@ func TestLogList(t *testing.T) {
 	}
 }
 
+// GetDelivery finds a delivery by id.
+func (f fakeLog) GetDelivery(_ context.Context, _, id string) (Delivery, error) {
+	for _, d := range f {
+		if d.ID == id {
+			return d, nil
+		}
+	}
+	return Delivery{}, ErrNotFound
+}
+
+// TestLogGet: whoever may list the group's deliveries reads one; to anyone
+// else it does not exist, as an unknown one does not.
+func TestLogGet(t *testing.T) {
+	t.Parallel()
+	const group = "groups/riverside"
+	id := "0b9e5f5c-4d1e-4a8e-9c7b-3f2a1d0e9c8b"
+	log := &Log{Store: fakeLog{{ID: id, Recipient: group + "/members/ann"}}}
+	admin := auth.Principal{Kind: auth.Member, Member: group + "/members/ann", Group: group, GroupAdmin: true}
+	tests := []struct {
+		name   string
+		caller auth.Principal
+		id     string
+		found  bool
+	}{
+		{name: "group admin", caller: admin, id: id, found: true},
+		{name: "operator", caller: auth.Principal{Kind: auth.Operator}, id: id, found: true},
+		{name: "plain member", caller: auth.Principal{Kind: auth.Member, Member: group + "/members/ben", Group: group}, id: id},
+		{name: "admin of another group", caller: auth.Principal{Kind: auth.Member, Member: "groups/hillside/members/hal", Group: "groups/hillside", GroupAdmin: true}, id: id},
+		{name: "a service", caller: auth.Principal{Kind: auth.Service, Service: "casework"}, id: id},
+		{name: "anonymous", caller: auth.Principal{}, id: id},
+		{name: "unknown delivery", caller: admin, id: "5d1e0b9e-4d1e-4a8e-9c7b-3f2a1d0e9c8b"},
+		{name: "not an id", caller: admin, id: "x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := log.Get(auth.WithPrincipal(context.Background(), tt.caller), group, tt.id)
+			if tt.found {
+				if err != nil || d.ID != id {
+					t.Fatalf("Get = %v, %v", d, err)
+				}
+				return
+			}
+			if fe, ok := fault.As(err); !ok || fe.Kind != fault.NotFound || fe.Reason != "DELIVERY_NOT_FOUND" {
+				t.Fatalf("Get error = %v; want NotFound DELIVERY_NOT_FOUND", err)
+			}
+		})
+	}
+}
+
 // RetryDead counts the dead deliveries about caseName (all when empty) and
 // checks that revived is what Retried makes of a dead delivery.
 func (f fakeLog) RetryDead(_ context.Context, _, caseName string, revived Delivery) (int, error) {

@@ -45,6 +45,8 @@ type LogStore interface {
 	// pass the filter, newest first, starting after the cursor when one is
 	// given.
 	ListDeliveries(ctx context.Context, group string, filter Filter, after *Cursor, limit int) ([]Delivery, error)
+	// GetDelivery returns the group's delivery id, or ErrNotFound.
+	GetDelivery(ctx context.Context, group, id string) (Delivery, error)
 	// Retry applies revive to the group's delivery id when it is dead, and
 	// returns the result as stored. It returns ErrNotFound for a delivery
 	// the group does not have and ErrNotDead for one that is not dead.
@@ -83,6 +85,33 @@ func (l *Log) List(ctx context.Context, group string, filter Filter, page Page) 
 	return rows, &Cursor{CreateTime: last.CreateTime, ID: last.ID}, nil
 }
 
+// Get returns the group's delivery id, as List shows it, to the callers
+// who may list the group's deliveries. To anyone else, and for a delivery
+// the group does not have, it is DELIVERY_NOT_FOUND: a delivery names its
+// recipient and its case, which only the group's admins and the operator
+// read.
+func (l *Log) Get(ctx context.Context, group, id string) (Delivery, error) {
+	if mayList(auth.FromContext(ctx), group) != nil {
+		return Delivery{}, deliveryNotFound(group, id)
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return Delivery{}, deliveryNotFound(group, id)
+	}
+	d, err := l.Store.GetDelivery(ctx, group, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Delivery{}, deliveryNotFound(group, id)
+	case err != nil:
+		return Delivery{}, fmt.Errorf("get delivery: %w", err)
+	}
+	return d, nil
+}
+
+func deliveryNotFound(group, id string) error {
+	return &fault.Error{Kind: fault.NotFound, Reason: "DELIVERY_NOT_FOUND", Message: "the delivery does not exist",
+		Metadata: map[string]string{"delivery": group + "/deliveries/" + id}}
+}
+
 // Retry makes the group's dead delivery id pending again, due at once,
 // with a fresh allowance of attempts. Only the group's admins may: they
 // answer for whom the group writes to. The operator, who may read any
@@ -92,16 +121,14 @@ func (l *Log) Retry(ctx context.Context, group, id string) (Delivery, error) {
 	if err := mayRetry(auth.FromContext(ctx), group); err != nil {
 		return Delivery{}, err
 	}
-	notFound := &fault.Error{Kind: fault.NotFound, Reason: "DELIVERY_NOT_FOUND", Message: "the delivery does not exist",
-		Metadata: map[string]string{"delivery": group + "/deliveries/" + id}}
 	if _, err := uuid.Parse(id); err != nil {
-		return Delivery{}, notFound
+		return Delivery{}, deliveryNotFound(group, id)
 	}
 	now := l.now()
 	d, err := l.Store.Retry(ctx, group, id, func(d Delivery) Delivery { return d.Retried(now) })
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return Delivery{}, notFound
+		return Delivery{}, deliveryNotFound(group, id)
 	case errors.Is(err, ErrNotDead):
 		return Delivery{}, &fault.Error{Kind: fault.FailedPrecondition, Reason: "DELIVERY_NOT_DEAD",
 			Message:  "only a dead delivery can be retried; this one is " + d.State.String(),

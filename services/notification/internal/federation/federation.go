@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
@@ -176,6 +177,8 @@ type Store interface {
 	// List returns up to limit of the group's notices, newest first, after
 	// the cursor when given.
 	List(ctx context.Context, group string, after *Cursor, limit int) ([]Incoming, error)
+	// Get returns the group's notice id, or dispatch.ErrNotFound.
+	Get(ctx context.Context, group, id string) (Incoming, error)
 }
 
 // Directory answers which of this deployment's groups link to a peer.
@@ -290,16 +293,8 @@ func (b *Inbox) receivers(ctx context.Context, peer Peer, to string) ([]string, 
 // may; other members of the group are refused; anyone else is told the
 // group does not exist.
 func (b *Inbox) List(ctx context.Context, group string, size int, after *Cursor) ([]Incoming, *Cursor, error) {
-	p := auth.FromContext(ctx)
-	switch {
-	case p.Kind == auth.Operator, p.IsGroupAdmin(group):
-	case p.InGroup(group):
-		return nil, nil, fault.New(fault.PermissionDenied, "GROUP_ADMIN_ONLY", "only the group's admins may read its incoming notices")
-	case p.Kind == auth.Member:
-		return nil, nil, &fault.Error{Kind: fault.NotFound, Reason: "GROUP_NOT_FOUND", Message: "the group does not exist",
-			Metadata: map[string]string{"group": group}}
-	default:
-		return nil, nil, fault.New(fault.PermissionDenied, "GROUP_ADMIN_ONLY", "only the group's admins and the operator may read incoming notices")
+	if err := mayRead(auth.FromContext(ctx), group); err != nil {
+		return nil, nil, err
 	}
 	rows, err := b.Store.List(ctx, group, after, size+1)
 	if err != nil {
@@ -311,6 +306,44 @@ func (b *Inbox) List(ctx context.Context, group string, size int, after *Cursor)
 	rows = rows[:size]
 	last := rows[len(rows)-1]
 	return rows, &Cursor{ReceiveTime: last.ReceiveTime, ID: last.ID}, nil
+}
+
+// mayRead lets the group's admins and the operator read its incoming
+// notices; other members of the group are refused, and anyone else is told
+// the group does not exist.
+func mayRead(p auth.Principal, group string) error {
+	switch {
+	case p.Kind == auth.Operator, p.IsGroupAdmin(group):
+		return nil
+	case p.InGroup(group):
+		return fault.New(fault.PermissionDenied, "GROUP_ADMIN_ONLY", "only the group's admins may read its incoming notices")
+	case p.Kind == auth.Member:
+		return &fault.Error{Kind: fault.NotFound, Reason: "GROUP_NOT_FOUND", Message: "the group does not exist",
+			Metadata: map[string]string{"group": group}}
+	}
+	return fault.New(fault.PermissionDenied, "GROUP_ADMIN_ONLY", "only the group's admins and the operator may read incoming notices")
+}
+
+// Get returns the group's incoming notice id, as List shows it, to those
+// who may list the group's notices; to anyone else, and for a notice the
+// group does not have, it is INCOMING_NOTICE_NOT_FOUND.
+func (b *Inbox) Get(ctx context.Context, group, id string) (Incoming, error) {
+	notFound := &fault.Error{Kind: fault.NotFound, Reason: "INCOMING_NOTICE_NOT_FOUND", Message: "the notice does not exist",
+		Metadata: map[string]string{"incoming_notice": group + "/incomingNotices/" + id}}
+	if mayRead(auth.FromContext(ctx), group) != nil {
+		return Incoming{}, notFound
+	}
+	if u, err := uuid.Parse(id); err != nil || u.String() != id {
+		return Incoming{}, notFound
+	}
+	n, err := b.Store.Get(ctx, group, id)
+	switch {
+	case errors.Is(err, dispatch.ErrNotFound):
+		return Incoming{}, notFound
+	case err != nil:
+		return Incoming{}, fmt.Errorf("get incoming notice: %w", err)
+	}
+	return n, nil
 }
 
 func (b *Inbox) now() time.Time {

@@ -60,6 +60,16 @@ func (f *Federation) ListIncomingNotices(ctx context.Context, req *federationv1.
 	return resp, nil
 }
 
+// GetIncomingNotice implements federationv1.FederationServiceServer.
+func (f *Federation) GetIncomingNotice(ctx context.Context, req *federationv1.GetIncomingNoticeRequest) (*federationv1.IncomingNotice, error) {
+	group, id, _ := strings.Cut(req.GetName(), "/incomingNotices/")
+	n, err := f.Inbox.Get(ctx, group, id)
+	if err != nil {
+		return nil, err
+	}
+	return incomingProto(n), nil
+}
+
 func noticePage(size int32, pageToken string) (int, *federation.Cursor, error) {
 	p, err := pageOf(size, pageToken)
 	if err != nil || p.After == nil {

@@ -48,6 +48,16 @@ func (s *Server) ListDeliveries(ctx context.Context, req *notificationv1.ListDel
 	return resp, nil
 }
 
+// GetDelivery implements notificationv1.NotificationServiceServer.
+func (s *Server) GetDelivery(ctx context.Context, req *notificationv1.GetDeliveryRequest) (*notificationv1.Delivery, error) {
+	group, id, _ := strings.Cut(req.GetName(), "/deliveries/")
+	d, err := s.Log.Get(ctx, group, id)
+	if err != nil {
+		return nil, err
+	}
+	return deliveryProto(d), nil
+}
+
 // RetryDelivery implements notificationv1.NotificationServiceServer.
 func (s *Server) RetryDelivery(ctx context.Context, req *notificationv1.RetryDeliveryRequest) (*notificationv1.Delivery, error) {
 	group, id, _ := strings.Cut(req.GetName(), "/deliveries/")

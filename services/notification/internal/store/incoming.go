@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -54,6 +55,19 @@ func (s Incoming) Record(ctx context.Context, n federation.Incoming) (federation
 		return federation.Incoming{}, fmt.Errorf("read incoming notice: %w", err)
 	}
 	return got, nil
+}
+
+// Get implements federation.Store.
+func (s Incoming) Get(ctx context.Context, group, id string) (federation.Incoming, error) {
+	n, err := scanIncoming(s.Store.Pool.QueryRow(ctx, `SELECT `+incomingColumns+` FROM incoming_notices
+		WHERE group_name = $1 AND id = $2::uuid`, group, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return federation.Incoming{}, dispatch.ErrNotFound
+	}
+	if err != nil {
+		return federation.Incoming{}, fmt.Errorf("read incoming notice: %w", err)
+	}
+	return n, nil
 }
 
 // List implements federation.Store.

@@ -201,6 +201,18 @@ func (s *Store) ListDeliveries(ctx context.Context, group string, filter dispatc
 	return out, nil
 }
 
+// GetDelivery implements dispatch.LogStore.
+func (s *Store) GetDelivery(ctx context.Context, group, id string) (dispatch.Delivery, error) {
+	d, err := scan(s.Pool.QueryRow(ctx, `SELECT `+columns+` FROM deliveries WHERE id = $1 AND group_name = $2`, id, group))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return dispatch.Delivery{}, dispatch.ErrNotFound
+	}
+	if err != nil {
+		return dispatch.Delivery{}, fmt.Errorf("read delivery %s: %w", id, err)
+	}
+	return d, nil
+}
+
 // Retry implements dispatch.LogStore. It wakes the sender on commit, as an
 // insert does.
 func (s *Store) Retry(ctx context.Context, group, id string, revive func(dispatch.Delivery) dispatch.Delivery) (dispatch.Delivery, error) {

@@ -470,6 +470,52 @@ func (x *ListIncomingNoticesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// GetIncomingNoticeRequest names an incoming notice.
+type GetIncomingNoticeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/incomingNotices/{incoming_notice}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIncomingNoticeRequest) Reset() {
+	*x = GetIncomingNoticeRequest{}
+	mi := &file_ipn_disputes_federation_v1_federation_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIncomingNoticeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIncomingNoticeRequest) ProtoMessage() {}
+
+func (x *GetIncomingNoticeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_federation_v1_federation_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIncomingNoticeRequest.ProtoReflect.Descriptor instead.
+func (*GetIncomingNoticeRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_federation_v1_federation_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetIncomingNoticeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 var File_ipn_disputes_federation_v1_federation_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_federation_v1_federation_proto_rawDesc = "" +
@@ -506,10 +552,14 @@ const file_ipn_disputes_federation_v1_federation_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x9c\x01\n" +
 	"\x1bListIncomingNoticesResponse\x12U\n" +
 	"\x10incoming_notices\x18\x01 \x03(\v2*.ipn.disputes.federation.v1.IncomingNoticeR\x0fincomingNotices\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xca\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"f\n" +
+	"\x18GetIncomingNoticeRequest\x12J\n" +
+	"\x04name\x18\x01 \x01(\tB6\x92A\x03x\xc8\x01\xe0A\x02\xfaA$\n" +
+	"\"disputes.ipn.org.uk/IncomingNotice\xea\xe0\x18\x02\b\x04R\x04name2\xf9\x03\n" +
 	"\x11FederationService\x12u\n" +
 	"\rDeliverNotice\x120.ipn.disputes.federation.v1.DeliverNoticeRequest\x1a*.ipn.disputes.federation.v1.IncomingNotice\"\x06\xf2\xe0\x18\x02@\x01\x12\xbd\x01\n" +
-	"\x13ListIncomingNotices\x126.ipn.disputes.federation.v1.ListIncomingNoticesRequest\x1a7.ipn.disputes.federation.v1.ListIncomingNoticesResponse\"5\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=groups/*}/incomingNoticesBWZUgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1;federationv1b\x06proto3"
+	"\x13ListIncomingNotices\x126.ipn.disputes.federation.v1.ListIncomingNoticesRequest\x1a7.ipn.disputes.federation.v1.ListIncomingNoticesResponse\"5\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=groups/*}/incomingNotices\x12\xac\x01\n" +
+	"\x11GetIncomingNotice\x124.ipn.disputes.federation.v1.GetIncomingNoticeRequest\x1a*.ipn.disputes.federation.v1.IncomingNotice\"5\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02'\x12%/v1/{name=groups/*/incomingNotices/*}BWZUgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1;federationv1b\x06proto3"
 
 var (
 	file_ipn_disputes_federation_v1_federation_proto_rawDescOnce sync.Once
@@ -524,7 +574,7 @@ func file_ipn_disputes_federation_v1_federation_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_federation_v1_federation_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ipn_disputes_federation_v1_federation_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_ipn_disputes_federation_v1_federation_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_ipn_disputes_federation_v1_federation_proto_goTypes = []any{
 	(Notice_Kind)(0),                    // 0: ipn.disputes.federation.v1.Notice.Kind
 	(*Notice)(nil),                      // 1: ipn.disputes.federation.v1.Notice
@@ -533,25 +583,28 @@ var file_ipn_disputes_federation_v1_federation_proto_goTypes = []any{
 	(*IncomingNotice)(nil),              // 4: ipn.disputes.federation.v1.IncomingNotice
 	(*ListIncomingNoticesRequest)(nil),  // 5: ipn.disputes.federation.v1.ListIncomingNoticesRequest
 	(*ListIncomingNoticesResponse)(nil), // 6: ipn.disputes.federation.v1.ListIncomingNoticesResponse
-	(*timestamppb.Timestamp)(nil),       // 7: google.protobuf.Timestamp
+	(*GetIncomingNoticeRequest)(nil),    // 7: ipn.disputes.federation.v1.GetIncomingNoticeRequest
+	(*timestamppb.Timestamp)(nil),       // 8: google.protobuf.Timestamp
 }
 var file_ipn_disputes_federation_v1_federation_proto_depIdxs = []int32{
-	2, // 0: ipn.disputes.federation.v1.Notice.from_group:type_name -> ipn.disputes.federation.v1.FromGroup
-	0, // 1: ipn.disputes.federation.v1.Notice.kind:type_name -> ipn.disputes.federation.v1.Notice.Kind
-	7, // 2: ipn.disputes.federation.v1.Notice.sent_time:type_name -> google.protobuf.Timestamp
-	1, // 3: ipn.disputes.federation.v1.DeliverNoticeRequest.notice:type_name -> ipn.disputes.federation.v1.Notice
-	1, // 4: ipn.disputes.federation.v1.IncomingNotice.notice:type_name -> ipn.disputes.federation.v1.Notice
-	7, // 5: ipn.disputes.federation.v1.IncomingNotice.receive_time:type_name -> google.protobuf.Timestamp
-	4, // 6: ipn.disputes.federation.v1.ListIncomingNoticesResponse.incoming_notices:type_name -> ipn.disputes.federation.v1.IncomingNotice
-	3, // 7: ipn.disputes.federation.v1.FederationService.DeliverNotice:input_type -> ipn.disputes.federation.v1.DeliverNoticeRequest
-	5, // 8: ipn.disputes.federation.v1.FederationService.ListIncomingNotices:input_type -> ipn.disputes.federation.v1.ListIncomingNoticesRequest
-	4, // 9: ipn.disputes.federation.v1.FederationService.DeliverNotice:output_type -> ipn.disputes.federation.v1.IncomingNotice
-	6, // 10: ipn.disputes.federation.v1.FederationService.ListIncomingNotices:output_type -> ipn.disputes.federation.v1.ListIncomingNoticesResponse
-	9, // [9:11] is the sub-list for method output_type
-	7, // [7:9] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	2,  // 0: ipn.disputes.federation.v1.Notice.from_group:type_name -> ipn.disputes.federation.v1.FromGroup
+	0,  // 1: ipn.disputes.federation.v1.Notice.kind:type_name -> ipn.disputes.federation.v1.Notice.Kind
+	8,  // 2: ipn.disputes.federation.v1.Notice.sent_time:type_name -> google.protobuf.Timestamp
+	1,  // 3: ipn.disputes.federation.v1.DeliverNoticeRequest.notice:type_name -> ipn.disputes.federation.v1.Notice
+	1,  // 4: ipn.disputes.federation.v1.IncomingNotice.notice:type_name -> ipn.disputes.federation.v1.Notice
+	8,  // 5: ipn.disputes.federation.v1.IncomingNotice.receive_time:type_name -> google.protobuf.Timestamp
+	4,  // 6: ipn.disputes.federation.v1.ListIncomingNoticesResponse.incoming_notices:type_name -> ipn.disputes.federation.v1.IncomingNotice
+	3,  // 7: ipn.disputes.federation.v1.FederationService.DeliverNotice:input_type -> ipn.disputes.federation.v1.DeliverNoticeRequest
+	5,  // 8: ipn.disputes.federation.v1.FederationService.ListIncomingNotices:input_type -> ipn.disputes.federation.v1.ListIncomingNoticesRequest
+	7,  // 9: ipn.disputes.federation.v1.FederationService.GetIncomingNotice:input_type -> ipn.disputes.federation.v1.GetIncomingNoticeRequest
+	4,  // 10: ipn.disputes.federation.v1.FederationService.DeliverNotice:output_type -> ipn.disputes.federation.v1.IncomingNotice
+	6,  // 11: ipn.disputes.federation.v1.FederationService.ListIncomingNotices:output_type -> ipn.disputes.federation.v1.ListIncomingNoticesResponse
+	4,  // 12: ipn.disputes.federation.v1.FederationService.GetIncomingNotice:output_type -> ipn.disputes.federation.v1.IncomingNotice
+	10, // [10:13] is the sub-list for method output_type
+	7,  // [7:10] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_federation_v1_federation_proto_init() }
@@ -565,7 +618,7 @@ func file_ipn_disputes_federation_v1_federation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_federation_v1_federation_proto_rawDesc), len(file_ipn_disputes_federation_v1_federation_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

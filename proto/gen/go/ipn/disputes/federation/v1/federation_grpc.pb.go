@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	FederationService_DeliverNotice_FullMethodName       = "/ipn.disputes.federation.v1.FederationService/DeliverNotice"
 	FederationService_ListIncomingNotices_FullMethodName = "/ipn.disputes.federation.v1.FederationService/ListIncomingNotices"
+	FederationService_GetIncomingNotice_FullMethodName   = "/ipn.disputes.federation.v1.FederationService/GetIncomingNotice"
 )
 
 // FederationServiceClient is the client API for FederationService service.
@@ -51,6 +52,10 @@ type FederationServiceClient interface {
 	// ListIncomingNotices lists the notices a group received, newest first.
 	// The group's admins and the operator may.
 	ListIncomingNotices(ctx context.Context, in *ListIncomingNoticesRequest, opts ...grpc.CallOption) (*ListIncomingNoticesResponse, error)
+	// GetIncomingNotice returns one of the notices a group received, as
+	// ListIncomingNotices shows it. The group's admins and the operator may;
+	// to anyone else it is NOT_FOUND, as a notice that does not exist.
+	GetIncomingNotice(ctx context.Context, in *GetIncomingNoticeRequest, opts ...grpc.CallOption) (*IncomingNotice, error)
 }
 
 type federationServiceClient struct {
@@ -75,6 +80,16 @@ func (c *federationServiceClient) ListIncomingNotices(ctx context.Context, in *L
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListIncomingNoticesResponse)
 	err := c.cc.Invoke(ctx, FederationService_ListIncomingNotices_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *federationServiceClient) GetIncomingNotice(ctx context.Context, in *GetIncomingNoticeRequest, opts ...grpc.CallOption) (*IncomingNotice, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IncomingNotice)
+	err := c.cc.Invoke(ctx, FederationService_GetIncomingNotice_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +124,10 @@ type FederationServiceServer interface {
 	// ListIncomingNotices lists the notices a group received, newest first.
 	// The group's admins and the operator may.
 	ListIncomingNotices(context.Context, *ListIncomingNoticesRequest) (*ListIncomingNoticesResponse, error)
+	// GetIncomingNotice returns one of the notices a group received, as
+	// ListIncomingNotices shows it. The group's admins and the operator may;
+	// to anyone else it is NOT_FOUND, as a notice that does not exist.
+	GetIncomingNotice(context.Context, *GetIncomingNoticeRequest) (*IncomingNotice, error)
 	mustEmbedUnimplementedFederationServiceServer()
 }
 
@@ -124,6 +143,9 @@ func (UnimplementedFederationServiceServer) DeliverNotice(context.Context, *Deli
 }
 func (UnimplementedFederationServiceServer) ListIncomingNotices(context.Context, *ListIncomingNoticesRequest) (*ListIncomingNoticesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListIncomingNotices not implemented")
+}
+func (UnimplementedFederationServiceServer) GetIncomingNotice(context.Context, *GetIncomingNoticeRequest) (*IncomingNotice, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetIncomingNotice not implemented")
 }
 func (UnimplementedFederationServiceServer) mustEmbedUnimplementedFederationServiceServer() {}
 func (UnimplementedFederationServiceServer) testEmbeddedByValue()                           {}
@@ -182,6 +204,24 @@ func _FederationService_ListIncomingNotices_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FederationService_GetIncomingNotice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetIncomingNoticeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FederationServiceServer).GetIncomingNotice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FederationService_GetIncomingNotice_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FederationServiceServer).GetIncomingNotice(ctx, req.(*GetIncomingNoticeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FederationService_ServiceDesc is the grpc.ServiceDesc for FederationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -196,6 +236,10 @@ var FederationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListIncomingNotices",
 			Handler:    _FederationService_ListIncomingNotices_Handler,
+		},
+		{
+			MethodName: "GetIncomingNotice",
+			Handler:    _FederationService_GetIncomingNotice_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -421,6 +421,52 @@ func (x *ListDeliveriesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// GetDeliveryRequest names a delivery.
+type GetDeliveryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/deliveries/{delivery}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDeliveryRequest) Reset() {
+	*x = GetDeliveryRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDeliveryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDeliveryRequest) ProtoMessage() {}
+
+func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDeliveryRequest.ProtoReflect.Descriptor instead.
+func (*GetDeliveryRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetDeliveryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // RetryDeliveryRequest names a dead delivery to send again.
 type RetryDeliveryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -432,7 +478,7 @@ type RetryDeliveryRequest struct {
 
 func (x *RetryDeliveryRequest) Reset() {
 	*x = RetryDeliveryRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[3]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -444,7 +490,7 @@ func (x *RetryDeliveryRequest) String() string {
 func (*RetryDeliveryRequest) ProtoMessage() {}
 
 func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[3]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -457,7 +503,7 @@ func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{3}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RetryDeliveryRequest) GetName() string {
@@ -482,7 +528,7 @@ type RetryDeadDeliveriesRequest struct {
 
 func (x *RetryDeadDeliveriesRequest) Reset() {
 	*x = RetryDeadDeliveriesRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[4]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -494,7 +540,7 @@ func (x *RetryDeadDeliveriesRequest) String() string {
 func (*RetryDeadDeliveriesRequest) ProtoMessage() {}
 
 func (x *RetryDeadDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[4]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -507,7 +553,7 @@ func (x *RetryDeadDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeadDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*RetryDeadDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{4}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RetryDeadDeliveriesRequest) GetParent() string {
@@ -536,7 +582,7 @@ type RetryDeadDeliveriesResponse struct {
 
 func (x *RetryDeadDeliveriesResponse) Reset() {
 	*x = RetryDeadDeliveriesResponse{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[5]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -548,7 +594,7 @@ func (x *RetryDeadDeliveriesResponse) String() string {
 func (*RetryDeadDeliveriesResponse) ProtoMessage() {}
 
 func (x *RetryDeadDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[5]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -561,7 +607,7 @@ func (x *RetryDeadDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeadDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*RetryDeadDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{5}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RetryDeadDeliveriesResponse) GetRetriedCount() int32 {
@@ -609,7 +655,7 @@ type Template struct {
 
 func (x *Template) Reset() {
 	*x = Template{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[6]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -621,7 +667,7 @@ func (x *Template) String() string {
 func (*Template) ProtoMessage() {}
 
 func (x *Template) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[6]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -634,7 +680,7 @@ func (x *Template) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Template.ProtoReflect.Descriptor instead.
 func (*Template) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{6}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Template) GetName() string {
@@ -697,7 +743,7 @@ type ListTemplatesRequest struct {
 
 func (x *ListTemplatesRequest) Reset() {
 	*x = ListTemplatesRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[7]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +755,7 @@ func (x *ListTemplatesRequest) String() string {
 func (*ListTemplatesRequest) ProtoMessage() {}
 
 func (x *ListTemplatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[7]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +768,7 @@ func (x *ListTemplatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTemplatesRequest.ProtoReflect.Descriptor instead.
 func (*ListTemplatesRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{7}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListTemplatesRequest) GetParent() string {
@@ -743,7 +789,7 @@ type ListTemplatesResponse struct {
 
 func (x *ListTemplatesResponse) Reset() {
 	*x = ListTemplatesResponse{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[8]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -755,7 +801,7 @@ func (x *ListTemplatesResponse) String() string {
 func (*ListTemplatesResponse) ProtoMessage() {}
 
 func (x *ListTemplatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[8]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -768,7 +814,7 @@ func (x *ListTemplatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTemplatesResponse.ProtoReflect.Descriptor instead.
 func (*ListTemplatesResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{8}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListTemplatesResponse) GetTemplates() []*Template {
@@ -789,7 +835,7 @@ type GetTemplateRequest struct {
 
 func (x *GetTemplateRequest) Reset() {
 	*x = GetTemplateRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[9]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -801,7 +847,7 @@ func (x *GetTemplateRequest) String() string {
 func (*GetTemplateRequest) ProtoMessage() {}
 
 func (x *GetTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[9]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -814,7 +860,7 @@ func (x *GetTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTemplateRequest.ProtoReflect.Descriptor instead.
 func (*GetTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{9}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetTemplateRequest) GetName() string {
@@ -848,7 +894,7 @@ type UpdateTemplateRequest struct {
 
 func (x *UpdateTemplateRequest) Reset() {
 	*x = UpdateTemplateRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[10]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -860,7 +906,7 @@ func (x *UpdateTemplateRequest) String() string {
 func (*UpdateTemplateRequest) ProtoMessage() {}
 
 func (x *UpdateTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[10]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -873,7 +919,7 @@ func (x *UpdateTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTemplateRequest.ProtoReflect.Descriptor instead.
 func (*UpdateTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{10}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateTemplateRequest) GetTemplate() *Template {
@@ -904,7 +950,7 @@ type PreviewTemplateRequest struct {
 
 func (x *PreviewTemplateRequest) Reset() {
 	*x = PreviewTemplateRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[11]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +962,7 @@ func (x *PreviewTemplateRequest) String() string {
 func (*PreviewTemplateRequest) ProtoMessage() {}
 
 func (x *PreviewTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[11]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +975,7 @@ func (x *PreviewTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewTemplateRequest.ProtoReflect.Descriptor instead.
 func (*PreviewTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{11}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PreviewTemplateRequest) GetName() string {
@@ -961,7 +1007,7 @@ type RenderedMessage struct {
 
 func (x *RenderedMessage) Reset() {
 	*x = RenderedMessage{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[12]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -973,7 +1019,7 @@ func (x *RenderedMessage) String() string {
 func (*RenderedMessage) ProtoMessage() {}
 
 func (x *RenderedMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[12]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -986,7 +1032,7 @@ func (x *RenderedMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderedMessage.ProtoReflect.Descriptor instead.
 func (*RenderedMessage) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{12}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RenderedMessage) GetSubject() string {
@@ -1028,7 +1074,7 @@ type DigestSettings struct {
 
 func (x *DigestSettings) Reset() {
 	*x = DigestSettings{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[13]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1040,7 +1086,7 @@ func (x *DigestSettings) String() string {
 func (*DigestSettings) ProtoMessage() {}
 
 func (x *DigestSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[13]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1053,7 +1099,7 @@ func (x *DigestSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DigestSettings.ProtoReflect.Descriptor instead.
 func (*DigestSettings) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{13}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DigestSettings) GetName() string {
@@ -1088,7 +1134,7 @@ type GetDigestSettingsRequest struct {
 
 func (x *GetDigestSettingsRequest) Reset() {
 	*x = GetDigestSettingsRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[14]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1100,7 +1146,7 @@ func (x *GetDigestSettingsRequest) String() string {
 func (*GetDigestSettingsRequest) ProtoMessage() {}
 
 func (x *GetDigestSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[14]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1113,7 +1159,7 @@ func (x *GetDigestSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDigestSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetDigestSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{14}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetDigestSettingsRequest) GetName() string {
@@ -1141,7 +1187,7 @@ type UpdateDigestSettingsRequest struct {
 
 func (x *UpdateDigestSettingsRequest) Reset() {
 	*x = UpdateDigestSettingsRequest{}
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[15]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1153,7 +1199,7 @@ func (x *UpdateDigestSettingsRequest) String() string {
 func (*UpdateDigestSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateDigestSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[15]
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1166,7 +1212,7 @@ func (x *UpdateDigestSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDigestSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateDigestSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{15}
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateDigestSettingsRequest) GetDigestSettings() *DigestSettings {
@@ -1229,7 +1275,10 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2&.ipn.disputes.notification.v1.DeliveryR\n" +
 	"deliveries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\\\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Z\n" +
+	"\x12GetDeliveryRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1e\n" +
+	"\x1cdisputes.ipn.org.uk/Delivery\xea\xe0\x18\x02\b\x04R\x04name\"\\\n" +
 	"\x14RetryDeliveryRequest\x12D\n" +
 	"\x04name\x18\x01 \x01(\tB0\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1e\n" +
 	"\x1cdisputes.ipn.org.uk/Delivery\xea\xe0\x18\x02\b\x04R\x04name\"\x84\x01\n" +
@@ -1283,9 +1332,10 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\x1bUpdateDigestSettingsRequest\x12Z\n" +
 	"\x0fdigest_settings\x18\x01 \x01(\v2,.ipn.disputes.notification.v1.DigestSettingsB\x03\xe0A\x02R\x0edigestSettings\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask:\x16\x92A\x132\x11{\"enabled\": true}2\xfb\f\n" +
+	"updateMask:\x16\x92A\x132\x11{\"enabled\": true}2\x97\x0e\n" +
 	"\x13NotificationService\x12\xad\x01\n" +
-	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\xa4\x01\n" +
+	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\x99\x01\n" +
+	"\vGetDelivery\x120.ipn.disputes.notification.v1.GetDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/deliveries/*}\x12\xa4\x01\n" +
 	"\rRetryDelivery\x122.ipn.disputes.notification.v1.RetryDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"7\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=groups/*/deliveries/*}:retry\x12\xc7\x01\n" +
 	"\x13RetryDeadDeliveries\x128.ipn.disputes.notification.v1.RetryDeadDeliveriesRequest\x1a9.ipn.disputes.notification.v1.RetryDeadDeliveriesResponse\";\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{parent=groups/*}/deliveries:retryDead\x12\xa9\x01\n" +
 	"\rListTemplates\x122.ipn.disputes.notification.v1.ListTemplatesRequest\x1a3.ipn.disputes.notification.v1.ListTemplatesResponse\"/\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{parent=groups/*}/templates\x12\x98\x01\n" +
@@ -1308,63 +1358,66 @@ func file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_notification_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_ipn_disputes_notification_v1_notification_proto_goTypes = []any{
 	(Delivery_State)(0),                 // 0: ipn.disputes.notification.v1.Delivery.State
 	(Delivery_Channel)(0),               // 1: ipn.disputes.notification.v1.Delivery.Channel
 	(*Delivery)(nil),                    // 2: ipn.disputes.notification.v1.Delivery
 	(*ListDeliveriesRequest)(nil),       // 3: ipn.disputes.notification.v1.ListDeliveriesRequest
 	(*ListDeliveriesResponse)(nil),      // 4: ipn.disputes.notification.v1.ListDeliveriesResponse
-	(*RetryDeliveryRequest)(nil),        // 5: ipn.disputes.notification.v1.RetryDeliveryRequest
-	(*RetryDeadDeliveriesRequest)(nil),  // 6: ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
-	(*RetryDeadDeliveriesResponse)(nil), // 7: ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
-	(*Template)(nil),                    // 8: ipn.disputes.notification.v1.Template
-	(*ListTemplatesRequest)(nil),        // 9: ipn.disputes.notification.v1.ListTemplatesRequest
-	(*ListTemplatesResponse)(nil),       // 10: ipn.disputes.notification.v1.ListTemplatesResponse
-	(*GetTemplateRequest)(nil),          // 11: ipn.disputes.notification.v1.GetTemplateRequest
-	(*UpdateTemplateRequest)(nil),       // 12: ipn.disputes.notification.v1.UpdateTemplateRequest
-	(*PreviewTemplateRequest)(nil),      // 13: ipn.disputes.notification.v1.PreviewTemplateRequest
-	(*RenderedMessage)(nil),             // 14: ipn.disputes.notification.v1.RenderedMessage
-	(*DigestSettings)(nil),              // 15: ipn.disputes.notification.v1.DigestSettings
-	(*GetDigestSettingsRequest)(nil),    // 16: ipn.disputes.notification.v1.GetDigestSettingsRequest
-	(*UpdateDigestSettingsRequest)(nil), // 17: ipn.disputes.notification.v1.UpdateDigestSettingsRequest
-	(*timestamppb.Timestamp)(nil),       // 18: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 19: google.protobuf.FieldMask
+	(*GetDeliveryRequest)(nil),          // 5: ipn.disputes.notification.v1.GetDeliveryRequest
+	(*RetryDeliveryRequest)(nil),        // 6: ipn.disputes.notification.v1.RetryDeliveryRequest
+	(*RetryDeadDeliveriesRequest)(nil),  // 7: ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
+	(*RetryDeadDeliveriesResponse)(nil), // 8: ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
+	(*Template)(nil),                    // 9: ipn.disputes.notification.v1.Template
+	(*ListTemplatesRequest)(nil),        // 10: ipn.disputes.notification.v1.ListTemplatesRequest
+	(*ListTemplatesResponse)(nil),       // 11: ipn.disputes.notification.v1.ListTemplatesResponse
+	(*GetTemplateRequest)(nil),          // 12: ipn.disputes.notification.v1.GetTemplateRequest
+	(*UpdateTemplateRequest)(nil),       // 13: ipn.disputes.notification.v1.UpdateTemplateRequest
+	(*PreviewTemplateRequest)(nil),      // 14: ipn.disputes.notification.v1.PreviewTemplateRequest
+	(*RenderedMessage)(nil),             // 15: ipn.disputes.notification.v1.RenderedMessage
+	(*DigestSettings)(nil),              // 16: ipn.disputes.notification.v1.DigestSettings
+	(*GetDigestSettingsRequest)(nil),    // 17: ipn.disputes.notification.v1.GetDigestSettingsRequest
+	(*UpdateDigestSettingsRequest)(nil), // 18: ipn.disputes.notification.v1.UpdateDigestSettingsRequest
+	(*timestamppb.Timestamp)(nil),       // 19: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 20: google.protobuf.FieldMask
 }
 var file_ipn_disputes_notification_v1_notification_proto_depIdxs = []int32{
 	0,  // 0: ipn.disputes.notification.v1.Delivery.state:type_name -> ipn.disputes.notification.v1.Delivery.State
-	18, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
-	18, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
+	19, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
+	19, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: ipn.disputes.notification.v1.Delivery.channel:type_name -> ipn.disputes.notification.v1.Delivery.Channel
 	0,  // 4: ipn.disputes.notification.v1.ListDeliveriesRequest.state:type_name -> ipn.disputes.notification.v1.Delivery.State
 	2,  // 5: ipn.disputes.notification.v1.ListDeliveriesResponse.deliveries:type_name -> ipn.disputes.notification.v1.Delivery
-	18, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
-	8,  // 7: ipn.disputes.notification.v1.ListTemplatesResponse.templates:type_name -> ipn.disputes.notification.v1.Template
-	8,  // 8: ipn.disputes.notification.v1.UpdateTemplateRequest.template:type_name -> ipn.disputes.notification.v1.Template
-	19, // 9: ipn.disputes.notification.v1.UpdateTemplateRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 10: ipn.disputes.notification.v1.PreviewTemplateRequest.draft:type_name -> ipn.disputes.notification.v1.Template
-	15, // 11: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.digest_settings:type_name -> ipn.disputes.notification.v1.DigestSettings
-	19, // 12: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	19, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
+	9,  // 7: ipn.disputes.notification.v1.ListTemplatesResponse.templates:type_name -> ipn.disputes.notification.v1.Template
+	9,  // 8: ipn.disputes.notification.v1.UpdateTemplateRequest.template:type_name -> ipn.disputes.notification.v1.Template
+	20, // 9: ipn.disputes.notification.v1.UpdateTemplateRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 10: ipn.disputes.notification.v1.PreviewTemplateRequest.draft:type_name -> ipn.disputes.notification.v1.Template
+	16, // 11: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.digest_settings:type_name -> ipn.disputes.notification.v1.DigestSettings
+	20, // 12: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
 	3,  // 13: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
-	5,  // 14: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
-	6,  // 15: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:input_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
-	9,  // 16: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
-	11, // 17: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
-	12, // 18: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
-	13, // 19: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
-	16, // 20: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
-	17, // 21: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
-	4,  // 22: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
-	2,  // 23: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
-	7,  // 24: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:output_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
-	10, // 25: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
-	8,  // 26: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
-	8,  // 27: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
-	14, // 28: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
-	15, // 29: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
-	15, // 30: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
-	22, // [22:31] is the sub-list for method output_type
-	13, // [13:22] is the sub-list for method input_type
+	5,  // 14: ipn.disputes.notification.v1.NotificationService.GetDelivery:input_type -> ipn.disputes.notification.v1.GetDeliveryRequest
+	6,  // 15: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
+	7,  // 16: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:input_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
+	10, // 17: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
+	12, // 18: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
+	13, // 19: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
+	14, // 20: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
+	17, // 21: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
+	18, // 22: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
+	4,  // 23: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
+	2,  // 24: ipn.disputes.notification.v1.NotificationService.GetDelivery:output_type -> ipn.disputes.notification.v1.Delivery
+	2,  // 25: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
+	8,  // 26: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:output_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
+	11, // 27: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
+	9,  // 28: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
+	9,  // 29: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
+	15, // 30: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
+	16, // 31: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	16, // 32: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	23, // [23:33] is the sub-list for method output_type
+	13, // [13:23] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name
@@ -1381,7 +1434,7 @@ func file_ipn_disputes_notification_v1_notification_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_notification_v1_notification_proto_rawDesc), len(file_ipn_disputes_notification_v1_notification_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

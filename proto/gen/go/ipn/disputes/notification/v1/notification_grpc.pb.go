@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	NotificationService_ListDeliveries_FullMethodName       = "/ipn.disputes.notification.v1.NotificationService/ListDeliveries"
+	NotificationService_GetDelivery_FullMethodName          = "/ipn.disputes.notification.v1.NotificationService/GetDelivery"
 	NotificationService_RetryDelivery_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/RetryDelivery"
 	NotificationService_RetryDeadDeliveries_FullMethodName  = "/ipn.disputes.notification.v1.NotificationService/RetryDeadDeliveries"
 	NotificationService_ListTemplates_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/ListTemplates"
@@ -40,6 +41,10 @@ type NotificationServiceClient interface {
 	// ListDeliveries lists a group's deliveries, newest first. Group admins and
 	// the operator may. Message bodies are never listed.
 	ListDeliveries(ctx context.Context, in *ListDeliveriesRequest, opts ...grpc.CallOption) (*ListDeliveriesResponse, error)
+	// GetDelivery returns one of a group's deliveries, as ListDeliveries shows
+	// it. Group admins and the operator may; to anyone else it is NOT_FOUND,
+	// as a delivery that does not exist. Message bodies are never shown.
+	GetDelivery(ctx context.Context, in *GetDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error)
 	// RetryDelivery sends a dead delivery again, with a fresh allowance of
 	// attempts. Only the group's admins may; a delivery that is not dead is
 	// refused with FAILED_PRECONDITION DELIVERY_NOT_DEAD.
@@ -91,6 +96,16 @@ func (c *notificationServiceClient) ListDeliveries(ctx context.Context, in *List
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListDeliveriesResponse)
 	err := c.cc.Invoke(ctx, NotificationService_ListDeliveries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) GetDelivery(ctx context.Context, in *GetDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Delivery)
+	err := c.cc.Invoke(ctx, NotificationService_GetDelivery_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +202,10 @@ type NotificationServiceServer interface {
 	// ListDeliveries lists a group's deliveries, newest first. Group admins and
 	// the operator may. Message bodies are never listed.
 	ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error)
+	// GetDelivery returns one of a group's deliveries, as ListDeliveries shows
+	// it. Group admins and the operator may; to anyone else it is NOT_FOUND,
+	// as a delivery that does not exist. Message bodies are never shown.
+	GetDelivery(context.Context, *GetDeliveryRequest) (*Delivery, error)
 	// RetryDelivery sends a dead delivery again, with a fresh allowance of
 	// attempts. Only the group's admins may; a delivery that is not dead is
 	// refused with FAILED_PRECONDITION DELIVERY_NOT_DEAD.
@@ -236,6 +255,9 @@ type UnimplementedNotificationServiceServer struct{}
 
 func (UnimplementedNotificationServiceServer) ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDeliveries not implemented")
+}
+func (UnimplementedNotificationServiceServer) GetDelivery(context.Context, *GetDeliveryRequest) (*Delivery, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDelivery not implemented")
 }
 func (UnimplementedNotificationServiceServer) RetryDelivery(context.Context, *RetryDeliveryRequest) (*Delivery, error) {
 	return nil, status.Error(codes.Unimplemented, "method RetryDelivery not implemented")
@@ -296,6 +318,24 @@ func _NotificationService_ListDeliveries_Handler(srv interface{}, ctx context.Co
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(NotificationServiceServer).ListDeliveries(ctx, req.(*ListDeliveriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_GetDelivery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDeliveryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).GetDelivery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_GetDelivery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).GetDelivery(ctx, req.(*GetDeliveryRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -454,6 +494,10 @@ var NotificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListDeliveries",
 			Handler:    _NotificationService_ListDeliveries_Handler,
+		},
+		{
+			MethodName: "GetDelivery",
+			Handler:    _NotificationService_GetDelivery_Handler,
 		},
 		{
 			MethodName: "RetryDelivery",
