@@ -318,7 +318,7 @@ func TestIntake(t *testing.T) {
 					t.Fatalf("GetConcern: %v", err)
 				}
 				want := proto.Clone(req.GetConcern()).(*intakev1.Concern)
-				want.Name, want.Reference, want.CreateTime = created.GetName(), created.GetReference(), created.GetCreateTime()
+				want.Name, want.Reference, want.CreateTime, want.Case = created.GetName(), created.GetReference(), created.GetCreateTime(), created.GetCase()
 				if !proto.Equal(got, want) {
 					t.Errorf("GetConcern = %v\nwant %v", got, want)
 				}
