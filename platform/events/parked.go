@@ -284,6 +284,22 @@ type ParkedCursor struct {
 	EventID  string
 }
 
+// GetParked returns the event eventID as ListParked lists it, when a
+// consumer of pool's schema has parked it; otherwise a fault.NotFound error
+// with reason ReasonParkedEventNotFound. Should several consumers have
+// parked it, it is the one ListParked lists first.
+func GetParked(ctx context.Context, pool *pgxpool.Pool, eventID string) (Parked, error) {
+	p, err := scanParked(pool.QueryRow(ctx, `SELECT `+parkedColumns+` FROM parked_events
+	    WHERE event_id = $1 ORDER BY parked_at, consumer LIMIT 1`, eventID), nil)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Parked{}, fault.NotFoundf(ReasonParkedEventNotFound, "no parked event has the id %q", eventID)
+	}
+	if err != nil {
+		return Parked{}, fmt.Errorf("get parked event %s: %w", eventID, err)
+	}
+	return p, nil
+}
+
 // ListParked returns up to limit of the events parked in pool's schema (by
 // every consumer of the service), oldest first, starting after the cursor
 // (from the first when nil), and the cursor of the next page (nil on the

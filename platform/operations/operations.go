@@ -1,6 +1,6 @@
 // Package operations serves ipn.disputes.operations.v1 on every service:
-// the operator's list of the events the service's consumers parked, and a
-// retry of one at once. It translates only; parking and retrying are
+// the operator's list of the events the service's consumers parked, one of
+// them by name, and a retry of one at once. It translates only; parking and retrying are
 // package events'.
 package operations
 
@@ -78,6 +78,20 @@ func (s *ParkedEvents) ListParkedEvents(ctx context.Context, req *operationsv1.L
 		resp.ParkedEvents = append(resp.ParkedEvents, s.parkedProto(p))
 	}
 	return resp, nil
+}
+
+// GetParkedEvent implements operationsv1.ParkedEventServiceServer.
+func (s *ParkedEvents) GetParkedEvent(ctx context.Context, req *operationsv1.GetParkedEventRequest) (*operationsv1.ParkedEvent, error) {
+	// The form is checked by the contract, as for RetryParkedEvent.
+	parent, id, _ := strings.Cut(req.GetName(), "/parkedEvents/")
+	if err := s.ownParent(parent, "name"); err != nil {
+		return nil, err
+	}
+	p, err := events.GetParked(ctx, s.Pool, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.parkedProto(p), nil
 }
 
 // RetryParkedEvent implements operationsv1.ParkedEventServiceServer.

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -170,6 +171,37 @@ func TestListParkedEvents(t *testing.T) {
 	testenv.WantStatus(t, err, codes.InvalidArgument, "INVALID_FIELDS", "parent")
 }
 
+// TestGetParkedEvent: each listed event reads back by its name as listed;
+// one never parked, or applied since, is not found.
+func TestGetParkedEvent(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	s.park(t, first, 30)
+	s.park(t, second, 20)
+	list, err := s.client.ListParkedEvents(as("operator"), &operationsv1.ListParkedEventsRequest{Parent: "services/casework"})
+	if err != nil || len(list.GetParkedEvents()) != 2 {
+		t.Fatalf("ListParkedEvents = %v, %v", list, err)
+	}
+	for _, listed := range list.GetParkedEvents() {
+		got, err := s.client.GetParkedEvent(as("operator"), &operationsv1.GetParkedEventRequest{Name: listed.GetName()})
+		if err != nil || !proto.Equal(got, listed) {
+			t.Errorf("GetParkedEvent(%s) = %v, %v; the list shows %v", listed.GetName(), got, err, listed)
+		}
+	}
+
+	_, err = s.client.GetParkedEvent(as("operator"), &operationsv1.GetParkedEventRequest{Name: "services/casework/parkedEvents/" + third})
+	testenv.WantStatus(t, err, codes.NotFound, events.ReasonParkedEventNotFound)
+	if _, err := s.client.RetryParkedEvent(as("operator"), &operationsv1.RetryParkedEventRequest{Name: "services/casework/parkedEvents/" + first}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.client.GetParkedEvent(as("operator"), &operationsv1.GetParkedEventRequest{Name: "services/casework/parkedEvents/" + first})
+	testenv.WantStatus(t, err, codes.NotFound, events.ReasonParkedEventNotFound)
+	_, err = s.client.GetParkedEvent(as("operator"), &operationsv1.GetParkedEventRequest{Name: "services/intake/parkedEvents/" + second})
+	testenv.WantStatus(t, err, codes.InvalidArgument, operations.ReasonServiceMismatch, "name")
+	_, err = s.client.GetParkedEvent(as("operator"), &operationsv1.GetParkedEventRequest{Name: "services/casework/" + second})
+	testenv.WantStatus(t, err, codes.InvalidArgument, "INVALID_FIELDS", "name")
+}
+
 func TestRetryParkedEvent(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
@@ -227,6 +259,10 @@ func TestParkedEventCallers(t *testing.T) {
 		_, err := s.client.ListParkedEvents(as(c.secret), &operationsv1.ListParkedEventsRequest{Parent: "services/casework"})
 		if got := status.Code(err); got != c.code {
 			t.Errorf("ListParkedEvents as %q: %v, want %v", c.secret, got, c.code)
+		}
+		_, err = s.client.GetParkedEvent(as(c.secret), &operationsv1.GetParkedEventRequest{Name: "services/casework/parkedEvents/" + first})
+		if got := status.Code(err); got != c.code {
+			t.Errorf("GetParkedEvent as %q: %v, want %v", c.secret, got, c.code)
 		}
 		_, err = s.client.RetryParkedEvent(as(c.secret), &operationsv1.RetryParkedEventRequest{Name: "services/casework/parkedEvents/" + first})
 		if got := status.Code(err); got != c.code {

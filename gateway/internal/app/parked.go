@@ -44,6 +44,16 @@ func (p parkedEvents) ListParkedEvents(ctx context.Context, in *operationsv1.Lis
 	return c.ListParkedEvents(ctx, in, opts...)
 }
 
+// GetParkedEvent implements operationsv1.ParkedEventServiceClient.
+func (p parkedEvents) GetParkedEvent(ctx context.Context, in *operationsv1.GetParkedEventRequest, opts ...grpc.CallOption) (*operationsv1.ParkedEvent, error) {
+	const method = "/ipn.disputes.operations.v1.ParkedEventService/GetParkedEvent"
+	c, err := p.client(ctx, method, in, in.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return c.GetParkedEvent(ctx, in, opts...)
+}
+
 // RetryParkedEvent implements operationsv1.ParkedEventServiceClient.
 func (p parkedEvents) RetryParkedEvent(ctx context.Context, in *operationsv1.RetryParkedEventRequest, opts ...grpc.CallOption) (*operationsv1.RetryParkedEventResponse, error) {
 	const method = "/ipn.disputes.operations.v1.ParkedEventService/RetryParkedEvent"

@@ -27,6 +27,11 @@ func (f *fakeParked) ListParkedEvents(ctx context.Context, req *operationsv1.Lis
 	}}}, nil
 }
 
+func (f *fakeParked) GetParkedEvent(ctx context.Context, req *operationsv1.GetParkedEventRequest) (*operationsv1.ParkedEvent, error) {
+	f.record(ctx, "GetParkedEvent", req)
+	return &operationsv1.ParkedEvent{Name: req.GetName(), Consumer: f.service}, nil
+}
+
 func (f *fakeParked) RetryParkedEvent(ctx context.Context, req *operationsv1.RetryParkedEventRequest) (*operationsv1.RetryParkedEventResponse, error) {
 	f.record(ctx, "RetryParkedEvent", req)
 	return &operationsv1.RetryParkedEventResponse{Applied: true}, nil
@@ -69,6 +74,14 @@ func TestParkedEventRoutes(t *testing.T) {
 			}
 
 			event := "services/" + name + "/parkedEvents/00000000-0000-4000-8000-000000000002"
+			resp = do(t, "GET", url+"/v1/"+event, operator, nil)
+			if resp.status != http.StatusOK || resp.json(t)["consumer"] != name {
+				t.Fatalf("get: %d %s", resp.status, resp.body)
+			}
+			if req := fakes[name].last(t, "GetParkedEvent").request.(*operationsv1.GetParkedEventRequest); req.GetName() != event {
+				t.Errorf("%s was asked for %q", name, req.GetName())
+			}
+
 			resp = do(t, "POST", url+"/v1/"+event+":retry", operator, strings.NewReader(`{}`))
 			if resp.status != http.StatusOK || resp.json(t)["applied"] != true {
 				t.Fatalf("retry: %d %s", resp.status, resp.body)
@@ -89,6 +102,7 @@ func TestParkedEventRoutes(t *testing.T) {
 	for _, tt := range []struct{ method, path string }{
 		{"GET", "/v1/services/nowhere/parkedEvents"},
 		{"GET", "/v1/services/gateway/parkedEvents"},
+		{"GET", "/v1/services/nowhere/parkedEvents/00000000-0000-4000-8000-000000000002"},
 		{"POST", "/v1/services/nowhere/parkedEvents/00000000-0000-4000-8000-000000000002:retry"},
 	} {
 		resp := do(t, tt.method, url+tt.path, operator, strings.NewReader(`{}`))
@@ -106,6 +120,8 @@ func nameOf(c call) string {
 	case *operationsv1.ListParkedEventsRequest:
 		return r.GetParent()
 	case *operationsv1.RetryParkedEventRequest:
+		return r.GetName()
+	case *operationsv1.GetParkedEventRequest:
 		return r.GetName()
 	}
 	return fmt.Sprint(c.request)

@@ -64,7 +64,7 @@ func knownServices(names []string) error {
 }
 
 func eventsCommand(g *globals) *cobra.Command {
-	return group("events", "See the events the services could not apply (parked) and apply them again (operator only)", eventsParked(g), eventsRetry(g))
+	return group("events", "See the events the services could not apply (parked) and apply them again (operator only)", eventsParked(g), eventsShow(g), eventsRetry(g))
 }
 
 func eventsParked(g *globals) *cobra.Command {
@@ -123,6 +123,48 @@ func parkedTable(w io.Writer, services []string, parked []*operationsv1.ParkedEv
 		})
 	}
 	return render.Table(w, []string{"SERVICE", "EVENT", "CONSUMER", "TYPE", "ATTEMPTS", "RETRIES", "PARKED", "NEXT RETRY", "REASON"}, rows)
+}
+
+func eventsShow(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show <service> <event-id>",
+		Short: "Show one event a service parked (operator only)",
+		Long: `Shows one event the service's consumers parked, as "events parked" lists
+it, one "label  value" line each: its name, consumer, type, subject,
+attempts, retries, when it was parked and will be tried again, and why its
+last attempt failed. Payloads are never shown. An event the service has not
+parked, or has applied since, is exit status 3 (PARKED_EVENT_NOT_FOUND).
+The operator's token only.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := exactArgs("<service>", "<event-id>")(cmd, args); err != nil {
+				return err
+			}
+			return knownServices(args[:1])
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := "services/" + args[0] + "/parkedEvents/" + args[1]
+			p, err := callParked(cmd.Context(), g, args[0], func(ctx context.Context, c operationsv1.ParkedEventServiceClient) (*operationsv1.ParkedEvent, error) {
+				return c.GetParkedEvent(ctx, &operationsv1.GetParkedEventRequest{Name: name})
+			})
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return render.JSON(g.io.Stdout, p)
+			}
+			return render.Fields(g.io.Stdout, []render.Field{
+				{Label: "event", Value: p.GetName()},
+				{Label: "consumer", Value: p.GetConsumer()},
+				{Label: "type", Value: p.GetEventType()},
+				{Label: "subject", Value: p.GetSubject()},
+				{Label: "attempts", Value: strconv.Itoa(int(p.GetAttempts()))},
+				{Label: "retries", Value: strconv.Itoa(int(p.GetRetries()))},
+				{Label: "parked", Value: render.Time(p.GetParkTime())},
+				{Label: "next retry", Value: render.Time(p.GetNextRetryTime())},
+				{Label: "reason", Value: p.GetReason()},
+			})
+		},
+	}
 }
 
 func eventsRetry(g *globals) *cobra.Command {

@@ -58,6 +58,16 @@ func (f *fakeParked) ListParkedEvents(ctx context.Context, req *operationsv1.Lis
 	return resp, nil
 }
 
+func (f *fakeParked) GetParkedEvent(ctx context.Context, req *operationsv1.GetParkedEventRequest) (*operationsv1.ParkedEvent, error) {
+	f.record(ctx, req.GetName())
+	for _, p := range f.parked {
+		if p.GetName() == req.GetName() {
+			return p, nil
+		}
+	}
+	return nil, status(fault.NotFoundf("PARKED_EVENT_NOT_FOUND", "no parked event has that id"))
+}
+
 func (f *fakeParked) RetryParkedEvent(ctx context.Context, req *operationsv1.RetryParkedEventRequest) (*operationsv1.RetryParkedEventResponse, error) {
 	f.record(ctx, req.GetName())
 	for _, p := range f.parked {
@@ -125,6 +135,15 @@ func TestEvents(t *testing.T) {
 			wantStderr: []string{"cannot reach the casework service at " + unreachable}},
 		{name: "flag wins over the environment", env: down, args: []string{"--casework-addr", env["CASEWORK_ADDR"], "events", "parked", "casework"},
 			wantStdout: []string{"casework  e1"}, calls: map[string][]string{"casework": {"services/casework", "services/casework"}}},
+		{name: "show one", args: []string{"events", "show", "notification", "n1"},
+			wantStdout: []string{"event       services/notification/parkedEvents/n1", "consumer    notification-cases", "attempts    "},
+			calls:      map[string][]string{"notification": {"services/notification/parkedEvents/n1"}}},
+		{name: "show one, json", args: []string{"--json", "events", "show", "casework", "e1"},
+			wantStdout: []string{`"name": "services/casework/parkedEvents/e1"`, `"consumer": "casework"`},
+			calls:      map[string][]string{"casework": {"services/casework/parkedEvents/e1"}}},
+		{name: "show an unknown event", args: []string{"events", "show", "casework", "x1"}, wantCode: exitcode.NotFound,
+			wantStderr: []string{"(PARKED_EVENT_NOT_FOUND)"}, calls: map[string][]string{"casework": {"services/casework/parkedEvents/x1"}}},
+		{name: "show at an unknown service", args: []string{"events", "show", "gateway", "e1"}, wantCode: exitcode.Usage},
 		{name: "retry applied", args: []string{"events", "retry", "casework", "e1"},
 			wantStdout: []string{"applied services/casework/parkedEvents/e1"},
 			calls:      map[string][]string{"casework": {"services/casework/parkedEvents/e1"}}},

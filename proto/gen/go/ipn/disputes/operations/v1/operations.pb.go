@@ -279,6 +279,52 @@ func (x *ListParkedEventsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// GetParkedEventRequest names a parked event.
+type GetParkedEventRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `services/{service}/parkedEvents/{event_id}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetParkedEventRequest) Reset() {
+	*x = GetParkedEventRequest{}
+	mi := &file_ipn_disputes_operations_v1_operations_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetParkedEventRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetParkedEventRequest) ProtoMessage() {}
+
+func (x *GetParkedEventRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_operations_v1_operations_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetParkedEventRequest.ProtoReflect.Descriptor instead.
+func (*GetParkedEventRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_operations_v1_operations_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetParkedEventRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // RetryParkedEventRequest names a parked event to apply now.
 type RetryParkedEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -290,7 +336,7 @@ type RetryParkedEventRequest struct {
 
 func (x *RetryParkedEventRequest) Reset() {
 	*x = RetryParkedEventRequest{}
-	mi := &file_ipn_disputes_operations_v1_operations_proto_msgTypes[3]
+	mi := &file_ipn_disputes_operations_v1_operations_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -302,7 +348,7 @@ func (x *RetryParkedEventRequest) String() string {
 func (*RetryParkedEventRequest) ProtoMessage() {}
 
 func (x *RetryParkedEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_operations_v1_operations_proto_msgTypes[3]
+	mi := &file_ipn_disputes_operations_v1_operations_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -315,7 +361,7 @@ func (x *RetryParkedEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryParkedEventRequest.ProtoReflect.Descriptor instead.
 func (*RetryParkedEventRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_operations_v1_operations_proto_rawDescGZIP(), []int{3}
+	return file_ipn_disputes_operations_v1_operations_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RetryParkedEventRequest) GetName() string {
@@ -340,7 +386,7 @@ type RetryParkedEventResponse struct {
 
 func (x *RetryParkedEventResponse) Reset() {
 	*x = RetryParkedEventResponse{}
-	mi := &file_ipn_disputes_operations_v1_operations_proto_msgTypes[4]
+	mi := &file_ipn_disputes_operations_v1_operations_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +398,7 @@ func (x *RetryParkedEventResponse) String() string {
 func (*RetryParkedEventResponse) ProtoMessage() {}
 
 func (x *RetryParkedEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_operations_v1_operations_proto_msgTypes[4]
+	mi := &file_ipn_disputes_operations_v1_operations_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +411,7 @@ func (x *RetryParkedEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryParkedEventResponse.ProtoReflect.Descriptor instead.
 func (*RetryParkedEventResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_operations_v1_operations_proto_rawDescGZIP(), []int{4}
+	return file_ipn_disputes_operations_v1_operations_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RetryParkedEventResponse) GetApplied() bool {
@@ -408,15 +454,19 @@ const file_ipn_disputes_operations_v1_operations_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x90\x01\n" +
 	"\x18ListParkedEventsResponse\x12L\n" +
 	"\rparked_events\x18\x01 \x03(\v2'.ipn.disputes.operations.v1.ParkedEventR\fparkedEvents\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"b\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"`\n" +
+	"\x15GetParkedEventRequest\x12G\n" +
+	"\x04name\x18\x01 \x01(\tB3\x92A\x03x\xc8\x01\xe0A\x02\xfaA!\n" +
+	"\x1fdisputes.ipn.org.uk/ParkedEvent\xea\xe0\x18\x02\b\x04R\x04name\"b\n" +
 	"\x17RetryParkedEventRequest\x12G\n" +
 	"\x04name\x18\x01 \x01(\tB3\x92A\x03x\xc8\x01\xe0A\x02\xfaA!\n" +
 	"\x1fdisputes.ipn.org.uk/ParkedEvent\xea\xe0\x18\x02\b\x04R\x04name\"\x80\x01\n" +
 	"\x18RetryParkedEventResponse\x12\x18\n" +
 	"\aapplied\x18\x01 \x01(\bR\aapplied\x12J\n" +
-	"\fparked_event\x18\x02 \x01(\v2'.ipn.disputes.operations.v1.ParkedEventR\vparkedEvent2\x85\x03\n" +
+	"\fparked_event\x18\x02 \x01(\v2'.ipn.disputes.operations.v1.ParkedEventR\vparkedEvent2\xa8\x04\n" +
 	"\x12ParkedEventService\x12\xb1\x01\n" +
-	"\x10ListParkedEvents\x123.ipn.disputes.operations.v1.ListParkedEventsRequest\x1a4.ipn.disputes.operations.v1.ListParkedEventsResponse\"2\xf2\xe0\x18\x020\x01\x82\xd3\xe4\x93\x02&\x12$/v1/{parent=services/*}/parkedEvents\x12\xba\x01\n" +
+	"\x10ListParkedEvents\x123.ipn.disputes.operations.v1.ListParkedEventsRequest\x1a4.ipn.disputes.operations.v1.ListParkedEventsResponse\"2\xf2\xe0\x18\x020\x01\x82\xd3\xe4\x93\x02&\x12$/v1/{parent=services/*}/parkedEvents\x12\xa0\x01\n" +
+	"\x0eGetParkedEvent\x121.ipn.disputes.operations.v1.GetParkedEventRequest\x1a'.ipn.disputes.operations.v1.ParkedEvent\"2\xf2\xe0\x18\x020\x01\x82\xd3\xe4\x93\x02&\x12$/v1/{name=services/*/parkedEvents/*}\x12\xba\x01\n" +
 	"\x10RetryParkedEvent\x123.ipn.disputes.operations.v1.RetryParkedEventRequest\x1a4.ipn.disputes.operations.v1.RetryParkedEventResponse\";\xf2\xe0\x18\x020\x01\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{name=services/*/parkedEvents/*}:retryBWZUgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/operations/v1;operationsv1b\x06proto3"
 
 var (
@@ -431,26 +481,29 @@ func file_ipn_disputes_operations_v1_operations_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_operations_v1_operations_proto_rawDescData
 }
 
-var file_ipn_disputes_operations_v1_operations_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_ipn_disputes_operations_v1_operations_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_ipn_disputes_operations_v1_operations_proto_goTypes = []any{
 	(*ParkedEvent)(nil),              // 0: ipn.disputes.operations.v1.ParkedEvent
 	(*ListParkedEventsRequest)(nil),  // 1: ipn.disputes.operations.v1.ListParkedEventsRequest
 	(*ListParkedEventsResponse)(nil), // 2: ipn.disputes.operations.v1.ListParkedEventsResponse
-	(*RetryParkedEventRequest)(nil),  // 3: ipn.disputes.operations.v1.RetryParkedEventRequest
-	(*RetryParkedEventResponse)(nil), // 4: ipn.disputes.operations.v1.RetryParkedEventResponse
-	(*timestamppb.Timestamp)(nil),    // 5: google.protobuf.Timestamp
+	(*GetParkedEventRequest)(nil),    // 3: ipn.disputes.operations.v1.GetParkedEventRequest
+	(*RetryParkedEventRequest)(nil),  // 4: ipn.disputes.operations.v1.RetryParkedEventRequest
+	(*RetryParkedEventResponse)(nil), // 5: ipn.disputes.operations.v1.RetryParkedEventResponse
+	(*timestamppb.Timestamp)(nil),    // 6: google.protobuf.Timestamp
 }
 var file_ipn_disputes_operations_v1_operations_proto_depIdxs = []int32{
-	5, // 0: ipn.disputes.operations.v1.ParkedEvent.park_time:type_name -> google.protobuf.Timestamp
-	5, // 1: ipn.disputes.operations.v1.ParkedEvent.next_retry_time:type_name -> google.protobuf.Timestamp
+	6, // 0: ipn.disputes.operations.v1.ParkedEvent.park_time:type_name -> google.protobuf.Timestamp
+	6, // 1: ipn.disputes.operations.v1.ParkedEvent.next_retry_time:type_name -> google.protobuf.Timestamp
 	0, // 2: ipn.disputes.operations.v1.ListParkedEventsResponse.parked_events:type_name -> ipn.disputes.operations.v1.ParkedEvent
 	0, // 3: ipn.disputes.operations.v1.RetryParkedEventResponse.parked_event:type_name -> ipn.disputes.operations.v1.ParkedEvent
 	1, // 4: ipn.disputes.operations.v1.ParkedEventService.ListParkedEvents:input_type -> ipn.disputes.operations.v1.ListParkedEventsRequest
-	3, // 5: ipn.disputes.operations.v1.ParkedEventService.RetryParkedEvent:input_type -> ipn.disputes.operations.v1.RetryParkedEventRequest
-	2, // 6: ipn.disputes.operations.v1.ParkedEventService.ListParkedEvents:output_type -> ipn.disputes.operations.v1.ListParkedEventsResponse
-	4, // 7: ipn.disputes.operations.v1.ParkedEventService.RetryParkedEvent:output_type -> ipn.disputes.operations.v1.RetryParkedEventResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
+	3, // 5: ipn.disputes.operations.v1.ParkedEventService.GetParkedEvent:input_type -> ipn.disputes.operations.v1.GetParkedEventRequest
+	4, // 6: ipn.disputes.operations.v1.ParkedEventService.RetryParkedEvent:input_type -> ipn.disputes.operations.v1.RetryParkedEventRequest
+	2, // 7: ipn.disputes.operations.v1.ParkedEventService.ListParkedEvents:output_type -> ipn.disputes.operations.v1.ListParkedEventsResponse
+	0, // 8: ipn.disputes.operations.v1.ParkedEventService.GetParkedEvent:output_type -> ipn.disputes.operations.v1.ParkedEvent
+	5, // 9: ipn.disputes.operations.v1.ParkedEventService.RetryParkedEvent:output_type -> ipn.disputes.operations.v1.RetryParkedEventResponse
+	7, // [7:10] is the sub-list for method output_type
+	4, // [4:7] is the sub-list for method input_type
 	4, // [4:4] is the sub-list for extension type_name
 	4, // [4:4] is the sub-list for extension extendee
 	0, // [0:4] is the sub-list for field type_name
@@ -467,7 +520,7 @@ func file_ipn_disputes_operations_v1_operations_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_operations_v1_operations_proto_rawDesc), len(file_ipn_disputes_operations_v1_operations_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	ParkedEventService_ListParkedEvents_FullMethodName = "/ipn.disputes.operations.v1.ParkedEventService/ListParkedEvents"
+	ParkedEventService_GetParkedEvent_FullMethodName   = "/ipn.disputes.operations.v1.ParkedEventService/GetParkedEvent"
 	ParkedEventService_RetryParkedEvent_FullMethodName = "/ipn.disputes.operations.v1.ParkedEventService/RetryParkedEvent"
 )
 
@@ -48,6 +49,11 @@ type ParkedEventServiceClient interface {
 	// ListParkedEvents lists the events the service's consumers have parked,
 	// oldest first. Payloads are never shown. The operator only.
 	ListParkedEvents(ctx context.Context, in *ListParkedEventsRequest, opts ...grpc.CallOption) (*ListParkedEventsResponse, error)
+	// GetParkedEvent returns one event the service's consumers have parked, as
+	// ListParkedEvents shows it; its payload is never shown. One the service
+	// has not parked (never, or no longer: applied) is NOT_FOUND with reason
+	// PARKED_EVENT_NOT_FOUND. The operator only.
+	GetParkedEvent(ctx context.Context, in *GetParkedEventRequest, opts ...grpc.CallOption) (*ParkedEvent, error)
 	// RetryParkedEvent applies a parked event now, as its consumer would, and
 	// says whether it was applied or stays parked, with the reason this
 	// attempt failed. An event that is no longer parked because it has been
@@ -68,6 +74,16 @@ func (c *parkedEventServiceClient) ListParkedEvents(ctx context.Context, in *Lis
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListParkedEventsResponse)
 	err := c.cc.Invoke(ctx, ParkedEventService_ListParkedEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *parkedEventServiceClient) GetParkedEvent(ctx context.Context, in *GetParkedEventRequest, opts ...grpc.CallOption) (*ParkedEvent, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ParkedEvent)
+	err := c.cc.Invoke(ctx, ParkedEventService_GetParkedEvent_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +122,11 @@ type ParkedEventServiceServer interface {
 	// ListParkedEvents lists the events the service's consumers have parked,
 	// oldest first. Payloads are never shown. The operator only.
 	ListParkedEvents(context.Context, *ListParkedEventsRequest) (*ListParkedEventsResponse, error)
+	// GetParkedEvent returns one event the service's consumers have parked, as
+	// ListParkedEvents shows it; its payload is never shown. One the service
+	// has not parked (never, or no longer: applied) is NOT_FOUND with reason
+	// PARKED_EVENT_NOT_FOUND. The operator only.
+	GetParkedEvent(context.Context, *GetParkedEventRequest) (*ParkedEvent, error)
 	// RetryParkedEvent applies a parked event now, as its consumer would, and
 	// says whether it was applied or stays parked, with the reason this
 	// attempt failed. An event that is no longer parked because it has been
@@ -124,6 +145,9 @@ type UnimplementedParkedEventServiceServer struct{}
 
 func (UnimplementedParkedEventServiceServer) ListParkedEvents(context.Context, *ListParkedEventsRequest) (*ListParkedEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListParkedEvents not implemented")
+}
+func (UnimplementedParkedEventServiceServer) GetParkedEvent(context.Context, *GetParkedEventRequest) (*ParkedEvent, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetParkedEvent not implemented")
 }
 func (UnimplementedParkedEventServiceServer) RetryParkedEvent(context.Context, *RetryParkedEventRequest) (*RetryParkedEventResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RetryParkedEvent not implemented")
@@ -167,6 +191,24 @@ func _ParkedEventService_ListParkedEvents_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ParkedEventService_GetParkedEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetParkedEventRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParkedEventServiceServer).GetParkedEvent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParkedEventService_GetParkedEvent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParkedEventServiceServer).GetParkedEvent(ctx, req.(*GetParkedEventRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ParkedEventService_RetryParkedEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RetryParkedEventRequest)
 	if err := dec(in); err != nil {
@@ -195,6 +237,10 @@ var ParkedEventService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListParkedEvents",
 			Handler:    _ParkedEventService_ListParkedEvents_Handler,
+		},
+		{
+			MethodName: "GetParkedEvent",
+			Handler:    _ParkedEventService_GetParkedEvent_Handler,
 		},
 		{
 			MethodName: "RetryParkedEvent",
