@@ -41,6 +41,9 @@ type caller struct {
 	name      string
 	token     string
 	principal auth.Principal
+	// again makes another credential like token, for a call that ends the
+	// one it is made with; nil when none does.
+	again func(t *testing.T) string
 }
 
 // TestCallerMatrix calls every method of every service, found by asking
@@ -79,7 +82,14 @@ func TestCallerMatrix(t *testing.T) {
 				}
 				methods[full] = true
 				for _, c := range callers {
-					code, reason := invoke(t, conn, full, md, c.token)
+					token := c.token
+					if c.again != nil && full == "/ipn.disputes.intake.v1.IntakeService/EndClientSession" {
+						// Signing out ends the session it is called with:
+						// a session of its own, so that the client's calls
+						// after it still authenticate.
+						token = c.again(t)
+					}
+					code, reason := invoke(t, conn, full, md, token)
 					refusedAtTheDoor := code == codes.Unauthenticated || (code == codes.PermissionDenied && reason == "CALLER_NOT_ALLOWED")
 					switch admitted := grpcserver.Admits(declared, c.principal); {
 					case code == codes.Internal || code == codes.Unknown || code == codes.Unavailable:
@@ -112,13 +122,17 @@ func TestCallerMatrix(t *testing.T) {
 func (s *system) everyKindOfCaller(t *testing.T, peerSecret string) []caller {
 	t.Helper()
 	concern := s.raiseConcern(t, newMarker())
-	var session struct {
-		Token string `json:"token"`
-	}
-	if code := s.call(t, http.MethodPost, "/v1/clientSessions", "", map[string]string{
-		"reference": concern.Reference, "accessCode": concern.AccessCode,
-	}, &session); code != http.StatusOK {
-		t.Fatalf("client session: HTTP %d", code)
+	signIn := func(t *testing.T) string {
+		t.Helper()
+		var session struct {
+			Token string `json:"token"`
+		}
+		if code := s.call(t, http.MethodPost, "/v1/clientSessions", "", map[string]string{
+			"reference": concern.Reference, "accessCode": concern.AccessCode,
+		}, &session); code != http.StatusOK {
+			t.Fatalf("client session: HTTP %d", code)
+		}
+		return session.Token
 	}
 	var link struct {
 		Secret string `json:"secret"`
@@ -129,16 +143,16 @@ func (s *system) everyKindOfCaller(t *testing.T, peerSecret string) []caller {
 	}
 	group := "groups/" + demo.GroupID
 	callers := []caller{
-		{"anonymous", "", auth.Principal{}},
-		{"client", session.Token, auth.Principal{Kind: auth.Client, Group: group}},
-		{"member", s.token(otherID), auth.Principal{Kind: auth.Member, Group: group, Member: member(otherID)}},
-		{"admin", s.token(spcID), auth.Principal{Kind: auth.Member, Group: group, Member: member(spcID), GroupAdmin: true}},
-		{"link group", link.Secret, auth.Principal{Kind: auth.LinkGroup, Group: group}},
-		{"operator", s.OperatorToken, auth.Principal{Kind: auth.Operator}},
-		{"federation peer", "federation:" + peerSecret, auth.Principal{Kind: auth.Peer, Peer: "matrix"}},
+		{"anonymous", "", auth.Principal{}, nil},
+		{"client", signIn(t), auth.Principal{Kind: auth.Client, Group: group}, signIn},
+		{"member", s.token(otherID), auth.Principal{Kind: auth.Member, Group: group, Member: member(otherID)}, nil},
+		{"admin", s.token(spcID), auth.Principal{Kind: auth.Member, Group: group, Member: member(spcID), GroupAdmin: true}, nil},
+		{"link group", link.Secret, auth.Principal{Kind: auth.LinkGroup, Group: group}, nil},
+		{"operator", s.OperatorToken, auth.Principal{Kind: auth.Operator}, nil},
+		{"federation peer", "federation:" + peerSecret, auth.Principal{Kind: auth.Peer, Peer: "matrix"}, nil},
 	}
 	for _, name := range launch.Services {
-		callers = append(callers, caller{"service " + name, auth.ServiceToken(name, s.Secrets[name]), auth.Principal{Kind: auth.Service, Service: name}})
+		callers = append(callers, caller{"service " + name, auth.ServiceToken(name, s.Secrets[name]), auth.Principal{Kind: auth.Service, Service: name}, nil})
 	}
 	for _, c := range callers[1:] {
 		if c.token == "" {

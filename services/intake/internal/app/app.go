@@ -145,14 +145,17 @@ func Run(ctx context.Context, cfg Config) error {
 		Hasher:       hasher,
 		Log:          base.Log,
 	}
-	server := base.Server(grpcserver.Options{
-		// The directory knows the operator's token, which the operator
-		// brings to the parked events every service serves.
-		Authenticator: auth.Chain{Services: base.Trusted, Others: &auth.Directory{Client: directoryv1.NewDirectoryServiceClient(directoryConn)}},
-		Validate:      grpcapi.Validate,
-	})
 	sessions := &session.Service{Store: st, TTL: cfg.ClientSessionTTL, Hasher: hasher,
 		AddressLimit: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "session", Max: cfg.SessionAttemptsPerAddress, Window: cfg.SessionAttemptWindow}}}
+	server := base.Server(grpcserver.Options{
+		// The directory knows the operator's token, which the operator
+		// brings to the parked events every service serves. Client
+		// sessions are intake's own: it checks them in its store, so a
+		// client signing out (EndClientSession) is known here at once.
+		Authenticator: auth.Chain{Services: base.Trusted, Clients: session.Clients{Sessions: sessions},
+			Others: &auth.Directory{Client: directoryv1.NewDirectoryServiceClient(directoryConn)}},
+		Validate: grpcapi.Validate,
+	})
 	intakev1.RegisterIntakeServiceServer(server.Registrar(), &grpcapi.Server{Concerns: concerns, Sessions: sessions,
 		Addresses: grpcserver.ClientAddresses{TrustedFrontEnds: gateways}})
 

@@ -146,7 +146,7 @@ func TestClientSessions(t *testing.T) {
 			{name: "casework", client: casework, ctx: ctx, secret: session.GetToken()},
 			{name: "notification", client: notification, ctx: ctx, secret: session.GetToken()},
 			{name: "without credentials", client: public, ctx: ctx, secret: session.GetToken(), wantCode: codes.Unauthenticated, wantReason: "UNAUTHENTICATED"},
-			{name: "as the client", client: public, ctx: asClient, secret: session.GetToken(), wantCode: codes.Unauthenticated, wantReason: "UNAUTHENTICATED"},
+			{name: "as the client", client: public, ctx: asClient, secret: session.GetToken(), wantCode: codes.PermissionDenied, wantReason: "CALLER_NOT_ALLOWED"},
 			{name: "unknown session", client: casework, ctx: ctx, secret: strings.TrimSuffix(session.GetToken(), secret) + strings.Repeat("a", len(secret)),
 				wantCode: codes.Unauthenticated, wantReason: "INVALID_CLIENT_SESSION"},
 			{name: "not a client session token", client: casework, ctx: ctx, secret: "service:casework:" + caseworkSecret, wantCode: codes.Unauthenticated, wantReason: "INVALID_CLIENT_SESSION"},
@@ -209,6 +209,60 @@ func TestClientSessions(t *testing.T) {
 				_, err := tt.client.ReissueAccessCode(ctx, &intakev1.ReissueAccessCodeRequest{Name: tt.concern})
 				testenv.WantStatus(t, err, tt.wantCode, tt.wantReason)
 			})
+		}
+	})
+
+	// Signing out: the client ends its own session, which intake then
+	// refuses at once; its other sessions, and everyone else's, go on.
+	t.Run("EndClientSession", func(t *testing.T) {
+		signIn := func() (*intakev1.ClientSession, context.Context) {
+			t.Helper()
+			s, err := public.CreateClientSession(ctx, &intakev1.CreateClientSessionRequest{Reference: other.GetReference(), AccessCode: other.GetAccessCode()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s, metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+s.GetToken())
+		}
+		ending, asEnding := signIn()
+		staying, asStaying := signIn()
+
+		refused := []struct {
+			name       string
+			client     intakev1.IntakeServiceClient
+			ctx        context.Context
+			wantCode   codes.Code
+			wantReason string
+		}{
+			{name: "without credentials", client: public, ctx: ctx, wantCode: codes.Unauthenticated, wantReason: "UNAUTHENTICATED"},
+			{name: "as casework", client: casework, ctx: ctx, wantCode: codes.PermissionDenied, wantReason: "CALLER_NOT_ALLOWED"},
+			{name: "with a token that is no session", client: public, wantCode: codes.Unauthenticated, wantReason: "UNAUTHENTICATED",
+				ctx: metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+ending.GetToken()[:len(ending.GetToken())-8]+strings.Repeat("a", 8))},
+		}
+		for _, tt := range refused {
+			_, err := tt.client.EndClientSession(tt.ctx, &intakev1.EndClientSessionRequest{})
+			testenv.WantStatus(t, err, tt.wantCode, tt.wantReason)
+		}
+		if _, err := casework.AuthenticateClient(ctx, &intakev1.AuthenticateClientRequest{Secret: ending.GetToken()}); err != nil {
+			t.Fatalf("the session ended after refused calls: %v", err)
+		}
+
+		if _, err := public.EndClientSession(asEnding, &intakev1.EndClientSessionRequest{}); err != nil {
+			t.Fatalf("EndClientSession: %v", err)
+		}
+		_, err := casework.AuthenticateClient(ctx, &intakev1.AuthenticateClientRequest{Secret: ending.GetToken()})
+		testenv.WantStatus(t, err, codes.Unauthenticated, "INVALID_CLIENT_SESSION")
+		// The token opens nothing at intake either, ending itself again
+		// included.
+		_, err = public.EndClientSession(asEnding, &intakev1.EndClientSessionRequest{})
+		testenv.WantStatus(t, err, codes.Unauthenticated, "UNAUTHENTICATED")
+
+		for name, token := range map[string]string{"the client's other session": staying.GetToken(), "another client's session": session.GetToken()} {
+			if _, err := casework.AuthenticateClient(ctx, &intakev1.AuthenticateClientRequest{Secret: token}); err != nil {
+				t.Errorf("%s ended too: %v", name, err)
+			}
+		}
+		if _, err := public.EndClientSession(asStaying, &intakev1.EndClientSessionRequest{}); err != nil {
+			t.Errorf("ending the other session: %v", err)
 		}
 	})
 

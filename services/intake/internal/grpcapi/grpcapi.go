@@ -6,6 +6,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/names"
@@ -14,6 +15,7 @@ import (
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -92,6 +94,16 @@ func (s *Server) AuthenticateClient(ctx context.Context, req *intakev1.Authentic
 		ExpireTime: timestamppb.New(a.ExpireTime),
 		CacheTtl:   durationpb.New(a.CacheTTL),
 	}, nil
+}
+
+// EndClientSession implements intakev1.IntakeServiceServer: the session it
+// ends is the one whose token authenticated the call.
+func (s *Server) EndClientSession(ctx context.Context, _ *intakev1.EndClientSessionRequest) (*emptypb.Empty, error) {
+	token, _ := auth.BearerFromMetadata(ctx)
+	if err := s.Sessions.End(ctx, token); err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
 }
 
 // ReissueAccessCode implements intakev1.IntakeServiceServer. Its response is

@@ -184,6 +184,8 @@ func (memStore) GetSession(context.Context, string) (session.Session, error) {
 	return session.Session{}, session.ErrNotFound
 }
 
+func (memStore) EndSession(context.Context, string, time.Time) error { return nil }
+
 func (memStore) ReplaceAccessCode(context.Context, string, string, string, time.Time) (string, error) {
 	return "", session.ErrNotFound
 }

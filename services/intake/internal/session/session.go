@@ -120,6 +120,9 @@ type Store interface {
 	// GetSession returns the session with the given id, with its concern's
 	// group, or ErrNotFound.
 	GetSession(ctx context.Context, id string) (Session, error)
+	// EndSession ends the session with the given id at the given time,
+	// unless it has ended already (then it keeps its first end).
+	EndSession(ctx context.Context, id string, at time.Time) error
 	// ReplaceAccessCode gives the concern id of group (groups/{g}) a new
 	// access code hash, ends every session of that concern at the given
 	// time and forgets the refused attempts on its reference, all or
@@ -356,26 +359,85 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Authenticatio
 	if auth.FromContext(ctx).Kind != auth.Service {
 		return Authentication{}, fault.New(fault.PermissionDenied, "SERVICE_ONLY", "only services may authenticate clients")
 	}
+	sess, now, err := s.usable(ctx, token)
+	if err != nil {
+		return Authentication{}, err
+	}
+	return Authentication{Concern: sess.Concern(), Group: sess.Group, ExpireTime: sess.ExpireTime,
+		CacheTTL: min(AuthCacheTTL, sess.ExpireTime.Sub(now))}, nil
+}
+
+// usable returns the session token stands for, and the time it was found
+// usable: INVALID_CLIENT_SESSION unless it exists, the secret matches, and
+// it has neither expired nor ended.
+func (s *Service) usable(ctx context.Context, token string) (Session, time.Time, error) {
 	parts := tokenPattern.FindStringSubmatch(token)
 	if parts == nil {
-		return Authentication{}, errInvalidSession()
+		return Session{}, time.Time{}, errInvalidSession()
 	}
 	sess, err := s.Store.GetSession(ctx, parts[1])
 	if errors.Is(err, ErrNotFound) {
-		return Authentication{}, errInvalidSession()
+		return Session{}, time.Time{}, errInvalidSession()
 	}
 	if err != nil {
-		return Authentication{}, fmt.Errorf("look up session: %w", err)
+		return Session{}, time.Time{}, fmt.Errorf("look up session: %w", err)
 	}
 	hash := sha256.Sum256([]byte(parts[2]))
 	now := s.now()
 	valid := subtle.ConstantTimeCompare(hash[:], sess.SecretSHA256) == 1 &&
 		sess.RevokeTime.IsZero() && now.Before(sess.ExpireTime)
 	if !valid {
-		return Authentication{}, errInvalidSession()
+		return Session{}, time.Time{}, errInvalidSession()
 	}
-	return Authentication{Concern: sess.Concern(), Group: sess.Group, ExpireTime: sess.ExpireTime,
-		CacheTTL: min(AuthCacheTTL, sess.ExpireTime.Sub(now))}, nil
+	return sess, now, nil
+}
+
+// End ends the session token stands for before its time: the client signs
+// out. The token must be the one that authenticated the call (the platform
+// takes it from the Authorization header), so a client ends its own
+// session and no other. From then on intake refuses it at once; the other
+// services, which reuse intake's answer for up to AuthCacheTTL, refuse it
+// within that time. A session that has already ended or expired is
+// INVALID_CLIENT_SESSION, as any unusable token.
+func (s *Service) End(ctx context.Context, token string) error {
+	caller := auth.FromContext(ctx)
+	if caller.Kind != auth.Client {
+		return fault.New(fault.PermissionDenied, "CALLER_NOT_ALLOWED", "only a client may end a client session, its own")
+	}
+	sess, now, err := s.usable(ctx, token)
+	if err != nil {
+		return err
+	}
+	if sess.Concern() != caller.Concern {
+		// Never the case when the token authenticated the call; a
+		// caller made otherwise learns nothing of the session.
+		return errInvalidSession()
+	}
+	if err := s.Store.EndSession(ctx, sess.ID, now); err != nil {
+		return fmt.Errorf("end client session: %w", err)
+	}
+	return nil
+}
+
+// Clients authenticates the client session tokens that call intake itself
+// (EndClientSession), as auth.Intake does for the other services, but from
+// the store and without a cache: an ended session is refused here at once.
+// Use it as auth.Chain.Clients.
+type Clients struct {
+	Sessions *Service
+}
+
+// Authenticate implements auth.Authenticator. Every unusable token gets the
+// platform's usual UNAUTHENTICATED, as it does from the other services.
+func (c Clients) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
+	sess, _, err := c.Sessions.usable(ctx, token)
+	if fe, ok := fault.As(err); ok && fe.Kind == fault.Unauthenticated {
+		return auth.Principal{}, auth.ErrUnauthenticated()
+	}
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	return auth.Principal{Kind: auth.Client, Concern: sess.Concern(), Group: sess.Group}, nil
 }
 
 // Reissued is a concern's new access code, which exists only here.

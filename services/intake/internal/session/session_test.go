@@ -396,6 +396,78 @@ func TestAuthenticate(t *testing.T) {
 	}
 }
 
+// TestEnd: a client signing out ends the session its token stands for,
+// and no other; an ended or expired session cannot be ended again, and
+// nobody but the client may end one.
+func TestEnd(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.addConcern(t, "groups/riverside", "")
+	bystander := f.addConcern(t, "groups/riverside", "")
+	ending, err := f.svc.Create(ctx, r.Reference, r.code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staying, err := f.svc.Create(ctx, r.Reference, r.code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bystanderSession, err := f.svc.Create(ctx, bystander.Reference, bystander.code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := auth.Principal{Kind: auth.Client, Concern: r.Name(), Group: r.Group}
+	clients := session.Clients{Sessions: f.svc}
+
+	if p, err := clients.Authenticate(ctx, ending.Token); err != nil || p != client {
+		t.Fatalf("Clients.Authenticate = %+v, %v; want %+v", p, err, client)
+	}
+	refused := []struct {
+		name       string
+		caller     auth.Principal
+		wantKind   fault.Kind
+		wantReason string
+	}{
+		{name: "a service", caller: casework, wantKind: fault.PermissionDenied, wantReason: "CALLER_NOT_ALLOWED"},
+		{name: "a member", caller: auth.Principal{Kind: auth.Member, Member: "groups/riverside/members/alex-moss", Group: "groups/riverside", GroupAdmin: true},
+			wantKind: fault.PermissionDenied, wantReason: "CALLER_NOT_ALLOWED"},
+		{name: "anonymous", wantKind: fault.PermissionDenied, wantReason: "CALLER_NOT_ALLOWED"},
+		{name: "another client", caller: auth.Principal{Kind: auth.Client, Concern: bystander.Name(), Group: bystander.Group},
+			wantKind: fault.Unauthenticated, wantReason: "INVALID_CLIENT_SESSION"},
+	}
+	for _, tt := range refused {
+		err := f.svc.End(auth.WithPrincipal(ctx, tt.caller), ending.Token)
+		if fe, ok := fault.As(err); !ok || fe.Kind != tt.wantKind || fe.Reason != tt.wantReason {
+			t.Errorf("%s: End = %v; want a %v fault with reason %s", tt.name, err, tt.wantKind, tt.wantReason)
+		}
+	}
+	if _, err := f.svc.Authenticate(asService("casework"), ending.Token); err != nil {
+		t.Fatalf("the session ended after refused calls: %v", err)
+	}
+
+	if err := f.svc.End(auth.WithPrincipal(ctx, client), ending.Token); err != nil {
+		t.Fatalf("End: %v", err)
+	}
+	_, err = f.svc.Authenticate(asService("casework"), ending.Token)
+	wantFault(t, err, fault.Unauthenticated, "INVALID_CLIENT_SESSION")
+	_, err = clients.Authenticate(ctx, ending.Token)
+	wantFault(t, err, fault.Unauthenticated, "UNAUTHENTICATED")
+	err = f.svc.End(auth.WithPrincipal(ctx, client), ending.Token)
+	wantFault(t, err, fault.Unauthenticated, "INVALID_CLIENT_SESSION")
+	for name, token := range map[string]string{"the client's other session": staying.Token, "another client's session": bystanderSession.Token} {
+		if _, err := f.svc.Authenticate(asService("casework"), token); err != nil {
+			t.Errorf("%s ended too: %v", name, err)
+		}
+	}
+
+	// An expired session has nothing left to end.
+	late := *f.svc
+	late.Now = func() time.Time { return start.Add(time.Hour) }
+	err = late.End(auth.WithPrincipal(ctx, client), staying.Token)
+	wantFault(t, err, fault.Unauthenticated, "INVALID_CLIENT_SESSION")
+}
+
 func TestReissueAccessCode(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

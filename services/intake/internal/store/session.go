@@ -93,6 +93,14 @@ func (s *Store) GetSession(ctx context.Context, id string) (session.Session, err
 	return sess, nil
 }
 
+// EndSession implements session.Store.
+func (s *Store) EndSession(ctx context.Context, id string, at time.Time) error {
+	if _, err := s.Pool.Exec(ctx, `UPDATE client_sessions SET revoke_time = $2 WHERE id = $1 AND revoke_time IS NULL`, id, at); err != nil {
+		return fmt.Errorf("end client session: %w", err)
+	}
+	return nil
+}
+
 // ReplaceAccessCode implements session.Store.
 func (s *Store) ReplaceAccessCode(ctx context.Context, group, id, hash string, at time.Time) (string, error) {
 	var reference string

@@ -13,6 +13,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -488,6 +489,44 @@ func (x *ClientSession) GetCase() string {
 	return ""
 }
 
+// EndClientSessionRequest ends the session whose token authenticates the
+// request: it names nothing else, so that no one can end another's session.
+type EndClientSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndClientSessionRequest) Reset() {
+	*x = EndClientSessionRequest{}
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndClientSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndClientSessionRequest) ProtoMessage() {}
+
+func (x *EndClientSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndClientSessionRequest.ProtoReflect.Descriptor instead.
+func (*EndClientSessionRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{6}
+}
+
 // AuthenticateClientRequest carries a client session token.
 type AuthenticateClientRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -499,7 +538,7 @@ type AuthenticateClientRequest struct {
 
 func (x *AuthenticateClientRequest) Reset() {
 	*x = AuthenticateClientRequest{}
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[6]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +550,7 @@ func (x *AuthenticateClientRequest) String() string {
 func (*AuthenticateClientRequest) ProtoMessage() {}
 
 func (x *AuthenticateClientRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[6]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +563,7 @@ func (x *AuthenticateClientRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateClientRequest.ProtoReflect.Descriptor instead.
 func (*AuthenticateClientRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{6}
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AuthenticateClientRequest) GetSecret() string {
@@ -551,7 +590,7 @@ type AuthenticateClientResponse struct {
 
 func (x *AuthenticateClientResponse) Reset() {
 	*x = AuthenticateClientResponse{}
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[7]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +602,7 @@ func (x *AuthenticateClientResponse) String() string {
 func (*AuthenticateClientResponse) ProtoMessage() {}
 
 func (x *AuthenticateClientResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[7]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +615,7 @@ func (x *AuthenticateClientResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateClientResponse.ProtoReflect.Descriptor instead.
 func (*AuthenticateClientResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{7}
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AuthenticateClientResponse) GetConcern() string {
@@ -618,7 +657,7 @@ type ReissueAccessCodeRequest struct {
 
 func (x *ReissueAccessCodeRequest) Reset() {
 	*x = ReissueAccessCodeRequest{}
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[8]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -630,7 +669,7 @@ func (x *ReissueAccessCodeRequest) String() string {
 func (*ReissueAccessCodeRequest) ProtoMessage() {}
 
 func (x *ReissueAccessCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[8]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -643,7 +682,7 @@ func (x *ReissueAccessCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReissueAccessCodeRequest.ProtoReflect.Descriptor instead.
 func (*ReissueAccessCodeRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{8}
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReissueAccessCodeRequest) GetName() string {
@@ -666,7 +705,7 @@ type ReissueAccessCodeResponse struct {
 
 func (x *ReissueAccessCodeResponse) Reset() {
 	*x = ReissueAccessCodeResponse{}
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[9]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +717,7 @@ func (x *ReissueAccessCodeResponse) String() string {
 func (*ReissueAccessCodeResponse) ProtoMessage() {}
 
 func (x *ReissueAccessCodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[9]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +730,7 @@ func (x *ReissueAccessCodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReissueAccessCodeResponse.ProtoReflect.Descriptor instead.
 func (*ReissueAccessCodeResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{9}
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReissueAccessCodeResponse) GetReference() string {
@@ -712,7 +751,7 @@ var File_ipn_disputes_intake_v1_intake_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\n" +
-	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x94\x05\n" +
+	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x94\x05\n" +
 	"\aConcern\x12#\n" +
 	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12R\n" +
 	"\fpractitioner\x18\x02 \x01(\tB.\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1c\n" +
@@ -754,7 +793,8 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"expireTime\x12\x1d\n" +
 	"\aconcern\x18\x03 \x01(\tB\x03\xe0A\x03R\aconcern\x124\n" +
 	"\x04case\x18\x04 \x01(\tB \xe0A\x03\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/CaseR\x04case\"D\n" +
+	"\x18disputes.ipn.org.uk/CaseR\x04case\"\x19\n" +
+	"\x17EndClientSessionRequest\"D\n" +
 	"\x19AuthenticateClientRequest\x12'\n" +
 	"\x06secret\x18\x01 \x01(\tB\x0f\x92A\x03x\x80\x04\xe0A\x02\xea\xe0\x18\x02\b\x04R\x06secret\"\xc1\x01\n" +
 	"\x1aAuthenticateClientResponse\x12\x18\n" +
@@ -769,13 +809,14 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\x19ReissueAccessCodeResponse\x12\x1c\n" +
 	"\treference\x18\x01 \x01(\tR\treference\x12\x1f\n" +
 	"\vaccess_code\x18\x02 \x01(\tR\n" +
-	"accessCode2\xd0\x05\n" +
+	"accessCode2\xd7\x06\n" +
 	"\rIntakeService\x12\x95\x01\n" +
 	"\rCreateConcern\x12,.ipn.disputes.intake.v1.CreateConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\"5\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02):\aconcern\"\x1e/v1/{parent=groups/*}/concerns\x12h\n" +
 	"\n" +
 	"GetConcern\x12).ipn.disputes.intake.v1.GetConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\"\x0e\xf2\xe0\x18\n" +
 	":\bcasework\x12\x95\x01\n" +
-	"\x13CreateClientSession\x122.ipn.disputes.intake.v1.CreateClientSessionRequest\x1a%.ipn.disputes.intake.v1.ClientSession\"#\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/clientSessions\x12\x99\x01\n" +
+	"\x13CreateClientSession\x122.ipn.disputes.intake.v1.CreateClientSessionRequest\x1a%.ipn.disputes.intake.v1.ClientSession\"#\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/clientSessions\x12\x84\x01\n" +
+	"\x10EndClientSession\x12/.ipn.disputes.intake.v1.EndClientSessionRequest\x1a\x16.google.protobuf.Empty\"'\xf2\xe0\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/clientSessions:end\x12\x99\x01\n" +
 	"\x12AuthenticateClient\x121.ipn.disputes.intake.v1.AuthenticateClientRequest\x1a2.ipn.disputes.intake.v1.AuthenticateClientResponse\"\x1c\xf2\xe0\x18\x18:\bcasework:\fnotification\x12\x88\x01\n" +
 	"\x11ReissueAccessCode\x120.ipn.disputes.intake.v1.ReissueAccessCodeRequest\x1a1.ipn.disputes.intake.v1.ReissueAccessCodeResponse\"\x0e\xf2\xe0\x18\n" +
 	":\bcaseworkBOZMgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1;intakev1b\x06proto3"
@@ -792,7 +833,7 @@ func file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_intake_v1_intake_proto_rawDescData
 }
 
-var file_ipn_disputes_intake_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_ipn_disputes_intake_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_ipn_disputes_intake_v1_intake_proto_goTypes = []any{
 	(*Concern)(nil),                    // 0: ipn.disputes.intake.v1.Concern
 	(*ClientContact)(nil),              // 1: ipn.disputes.intake.v1.ClientContact
@@ -800,32 +841,36 @@ var file_ipn_disputes_intake_v1_intake_proto_goTypes = []any{
 	(*GetConcernRequest)(nil),          // 3: ipn.disputes.intake.v1.GetConcernRequest
 	(*CreateClientSessionRequest)(nil), // 4: ipn.disputes.intake.v1.CreateClientSessionRequest
 	(*ClientSession)(nil),              // 5: ipn.disputes.intake.v1.ClientSession
-	(*AuthenticateClientRequest)(nil),  // 6: ipn.disputes.intake.v1.AuthenticateClientRequest
-	(*AuthenticateClientResponse)(nil), // 7: ipn.disputes.intake.v1.AuthenticateClientResponse
-	(*ReissueAccessCodeRequest)(nil),   // 8: ipn.disputes.intake.v1.ReissueAccessCodeRequest
-	(*ReissueAccessCodeResponse)(nil),  // 9: ipn.disputes.intake.v1.ReissueAccessCodeResponse
-	(*timestamppb.Timestamp)(nil),      // 10: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 11: google.protobuf.Duration
+	(*EndClientSessionRequest)(nil),    // 6: ipn.disputes.intake.v1.EndClientSessionRequest
+	(*AuthenticateClientRequest)(nil),  // 7: ipn.disputes.intake.v1.AuthenticateClientRequest
+	(*AuthenticateClientResponse)(nil), // 8: ipn.disputes.intake.v1.AuthenticateClientResponse
+	(*ReissueAccessCodeRequest)(nil),   // 9: ipn.disputes.intake.v1.ReissueAccessCodeRequest
+	(*ReissueAccessCodeResponse)(nil),  // 10: ipn.disputes.intake.v1.ReissueAccessCodeResponse
+	(*timestamppb.Timestamp)(nil),      // 11: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 12: google.protobuf.Duration
+	(*emptypb.Empty)(nil),              // 13: google.protobuf.Empty
 }
 var file_ipn_disputes_intake_v1_intake_proto_depIdxs = []int32{
 	1,  // 0: ipn.disputes.intake.v1.Concern.client_contact:type_name -> ipn.disputes.intake.v1.ClientContact
-	10, // 1: ipn.disputes.intake.v1.Concern.create_time:type_name -> google.protobuf.Timestamp
+	11, // 1: ipn.disputes.intake.v1.Concern.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: ipn.disputes.intake.v1.CreateConcernRequest.concern:type_name -> ipn.disputes.intake.v1.Concern
-	10, // 3: ipn.disputes.intake.v1.ClientSession.expire_time:type_name -> google.protobuf.Timestamp
-	10, // 4: ipn.disputes.intake.v1.AuthenticateClientResponse.expire_time:type_name -> google.protobuf.Timestamp
-	11, // 5: ipn.disputes.intake.v1.AuthenticateClientResponse.cache_ttl:type_name -> google.protobuf.Duration
+	11, // 3: ipn.disputes.intake.v1.ClientSession.expire_time:type_name -> google.protobuf.Timestamp
+	11, // 4: ipn.disputes.intake.v1.AuthenticateClientResponse.expire_time:type_name -> google.protobuf.Timestamp
+	12, // 5: ipn.disputes.intake.v1.AuthenticateClientResponse.cache_ttl:type_name -> google.protobuf.Duration
 	2,  // 6: ipn.disputes.intake.v1.IntakeService.CreateConcern:input_type -> ipn.disputes.intake.v1.CreateConcernRequest
 	3,  // 7: ipn.disputes.intake.v1.IntakeService.GetConcern:input_type -> ipn.disputes.intake.v1.GetConcernRequest
 	4,  // 8: ipn.disputes.intake.v1.IntakeService.CreateClientSession:input_type -> ipn.disputes.intake.v1.CreateClientSessionRequest
-	6,  // 9: ipn.disputes.intake.v1.IntakeService.AuthenticateClient:input_type -> ipn.disputes.intake.v1.AuthenticateClientRequest
-	8,  // 10: ipn.disputes.intake.v1.IntakeService.ReissueAccessCode:input_type -> ipn.disputes.intake.v1.ReissueAccessCodeRequest
-	0,  // 11: ipn.disputes.intake.v1.IntakeService.CreateConcern:output_type -> ipn.disputes.intake.v1.Concern
-	0,  // 12: ipn.disputes.intake.v1.IntakeService.GetConcern:output_type -> ipn.disputes.intake.v1.Concern
-	5,  // 13: ipn.disputes.intake.v1.IntakeService.CreateClientSession:output_type -> ipn.disputes.intake.v1.ClientSession
-	7,  // 14: ipn.disputes.intake.v1.IntakeService.AuthenticateClient:output_type -> ipn.disputes.intake.v1.AuthenticateClientResponse
-	9,  // 15: ipn.disputes.intake.v1.IntakeService.ReissueAccessCode:output_type -> ipn.disputes.intake.v1.ReissueAccessCodeResponse
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
+	6,  // 9: ipn.disputes.intake.v1.IntakeService.EndClientSession:input_type -> ipn.disputes.intake.v1.EndClientSessionRequest
+	7,  // 10: ipn.disputes.intake.v1.IntakeService.AuthenticateClient:input_type -> ipn.disputes.intake.v1.AuthenticateClientRequest
+	9,  // 11: ipn.disputes.intake.v1.IntakeService.ReissueAccessCode:input_type -> ipn.disputes.intake.v1.ReissueAccessCodeRequest
+	0,  // 12: ipn.disputes.intake.v1.IntakeService.CreateConcern:output_type -> ipn.disputes.intake.v1.Concern
+	0,  // 13: ipn.disputes.intake.v1.IntakeService.GetConcern:output_type -> ipn.disputes.intake.v1.Concern
+	5,  // 14: ipn.disputes.intake.v1.IntakeService.CreateClientSession:output_type -> ipn.disputes.intake.v1.ClientSession
+	13, // 15: ipn.disputes.intake.v1.IntakeService.EndClientSession:output_type -> google.protobuf.Empty
+	8,  // 16: ipn.disputes.intake.v1.IntakeService.AuthenticateClient:output_type -> ipn.disputes.intake.v1.AuthenticateClientResponse
+	10, // 17: ipn.disputes.intake.v1.IntakeService.ReissueAccessCode:output_type -> ipn.disputes.intake.v1.ReissueAccessCodeResponse
+	12, // [12:18] is the sub-list for method output_type
+	6,  // [6:12] is the sub-list for method input_type
 	6,  // [6:6] is the sub-list for extension type_name
 	6,  // [6:6] is the sub-list for extension extendee
 	0,  // [0:6] is the sub-list for field type_name
@@ -842,7 +887,7 @@ func file_ipn_disputes_intake_v1_intake_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_intake_v1_intake_proto_rawDesc), len(file_ipn_disputes_intake_v1_intake_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -11,6 +11,7 @@ import (
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
 
 // This is a compile-time assertion to ensure that this generated file
@@ -22,6 +23,7 @@ const (
 	IntakeService_CreateConcern_FullMethodName       = "/ipn.disputes.intake.v1.IntakeService/CreateConcern"
 	IntakeService_GetConcern_FullMethodName          = "/ipn.disputes.intake.v1.IntakeService/GetConcern"
 	IntakeService_CreateClientSession_FullMethodName = "/ipn.disputes.intake.v1.IntakeService/CreateClientSession"
+	IntakeService_EndClientSession_FullMethodName    = "/ipn.disputes.intake.v1.IntakeService/EndClientSession"
 	IntakeService_AuthenticateClient_FullMethodName  = "/ipn.disputes.intake.v1.IntakeService/AuthenticateClient"
 	IntakeService_ReissueAccessCode_FullMethodName   = "/ipn.disputes.intake.v1.IntakeService/ReissueAccessCode"
 )
@@ -44,6 +46,14 @@ type IntakeServiceClient interface {
 	// a short-lived client session. It needs no credentials. Every failure
 	// looks the same, whether or not the reference exists.
 	CreateClientSession(ctx context.Context, in *CreateClientSessionRequest, opts ...grpc.CallOption) (*ClientSession, error)
+	// EndClientSession ends the caller's own client session, the one whose
+	// token is in the Authorization header: signing out. From then on intake
+	// refuses the token; the other services, which cache intake's answer for
+	// at most AuthenticateClientResponse.cache_ttl (15 s), refuse it within
+	// that time. Only a client may call it, and only for its own session;
+	// a session already ended, or expired, no longer authenticates, so a
+	// second call is UNAUTHENTICATED.
+	EndClientSession(ctx context.Context, in *EndClientSessionRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// AuthenticateClient turns a client session token into the concern it
 	// opens. Only the other services may call it, through platform/auth, to
 	// authenticate the clients who call them; no client, member, link group or
@@ -93,6 +103,16 @@ func (c *intakeServiceClient) CreateClientSession(ctx context.Context, in *Creat
 	return out, nil
 }
 
+func (c *intakeServiceClient) EndClientSession(ctx context.Context, in *EndClientSessionRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, IntakeService_EndClientSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *intakeServiceClient) AuthenticateClient(ctx context.Context, in *AuthenticateClientRequest, opts ...grpc.CallOption) (*AuthenticateClientResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AuthenticateClientResponse)
@@ -131,6 +151,14 @@ type IntakeServiceServer interface {
 	// a short-lived client session. It needs no credentials. Every failure
 	// looks the same, whether or not the reference exists.
 	CreateClientSession(context.Context, *CreateClientSessionRequest) (*ClientSession, error)
+	// EndClientSession ends the caller's own client session, the one whose
+	// token is in the Authorization header: signing out. From then on intake
+	// refuses the token; the other services, which cache intake's answer for
+	// at most AuthenticateClientResponse.cache_ttl (15 s), refuse it within
+	// that time. Only a client may call it, and only for its own session;
+	// a session already ended, or expired, no longer authenticates, so a
+	// second call is UNAUTHENTICATED.
+	EndClientSession(context.Context, *EndClientSessionRequest) (*emptypb.Empty, error)
 	// AuthenticateClient turns a client session token into the concern it
 	// opens. Only the other services may call it, through platform/auth, to
 	// authenticate the clients who call them; no client, member, link group or
@@ -158,6 +186,9 @@ func (UnimplementedIntakeServiceServer) GetConcern(context.Context, *GetConcernR
 }
 func (UnimplementedIntakeServiceServer) CreateClientSession(context.Context, *CreateClientSessionRequest) (*ClientSession, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateClientSession not implemented")
+}
+func (UnimplementedIntakeServiceServer) EndClientSession(context.Context, *EndClientSessionRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method EndClientSession not implemented")
 }
 func (UnimplementedIntakeServiceServer) AuthenticateClient(context.Context, *AuthenticateClientRequest) (*AuthenticateClientResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AuthenticateClient not implemented")
@@ -240,6 +271,24 @@ func _IntakeService_CreateClientSession_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntakeService_EndClientSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EndClientSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).EndClientSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_EndClientSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).EndClientSession(ctx, req.(*EndClientSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IntakeService_AuthenticateClient_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(AuthenticateClientRequest)
 	if err := dec(in); err != nil {
@@ -294,6 +343,10 @@ var IntakeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateClientSession",
 			Handler:    _IntakeService_CreateClientSession_Handler,
+		},
+		{
+			MethodName: "EndClientSession",
+			Handler:    _IntakeService_EndClientSession_Handler,
 		},
 		{
 			MethodName: "AuthenticateClient",
