@@ -3521,6 +3521,11 @@ type RegisteredConcern struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The concern in the client's words. Confidential.
 	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// The outcome the client would like, in their words, as they registered
+	// it; empty when they gave none. Confidential: read with the description,
+	// by those who read it (the therapist's side within the client's
+	// constraints once set).
+	DesiredOutcome string `protobuf:"bytes,7,opt,name=desired_outcome,json=desiredOutcome,proto3" json:"desired_outcome,omitempty"`
 	// How the client would like to be addressed; only for the client and the
 	// SPC.
 	ClientName string `protobuf:"bytes,3,opt,name=client_name,json=clientName,proto3" json:"client_name,omitempty"`
@@ -3574,6 +3579,13 @@ func (x *RegisteredConcern) GetName() string {
 func (x *RegisteredConcern) GetDescription() string {
 	if x != nil {
 		return x.Description
+	}
+	return ""
+}
+
+func (x *RegisteredConcern) GetDesiredOutcome() string {
+	if x != nil {
+		return x.DesiredOutcome
 	}
 	return ""
 }
@@ -4492,10 +4504,11 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x19ReissueAccessCodeResponse\x12\x1c\n" +
 	"\treference\x18\x01 \x01(\tR\treference\x12\x1f\n" +
 	"\vaccess_code\x18\x02 \x01(\tR\n" +
-	"accessCode\"\xf9\x02\n" +
+	"accessCode\"\xa2\x03\n" +
 	"\x11RegisteredConcern\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1f\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12'\n" +
+	"\x0fdesired_outcome\x18\a \x01(\tR\x0edesiredOutcome\x12\x1f\n" +
 	"\vclient_name\x18\x03 \x01(\tR\n" +
 	"clientName\x12!\n" +
 	"\fclient_email\x18\x04 \x01(\tR\vclientEmail\x12!\n" +

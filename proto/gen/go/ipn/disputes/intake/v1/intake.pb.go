@@ -38,6 +38,16 @@ type Concern struct {
 	// concern's (later the case's) data key and never sent in an event, a log
 	// line or an e-mail. At most 20000 characters; may span lines.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// The outcome the client would like, in their own words: what they would
+	// like to happen. Optional; the support person starts the written
+	// statement's part (b) from it. Confidential: sealed at rest with the
+	// concern's (later the case's) data key and never sent in an event, a log
+	// line or an e-mail; read with the description, by those who read it. At
+	// most 5000 characters (a few paragraphs: it says what the client wants,
+	// while the description tells the whole story, and it fits whole in the
+	// statement's part (b)); may span lines. Part of the content a repeat of
+	// the request must match.
+	DesiredOutcome string `protobuf:"bytes,11,opt,name=desired_outcome,json=desiredOutcome,proto3" json:"desired_outcome,omitempty"`
 	// How the client would like to be addressed. Confidential: sealed at rest
 	// with the concern's (later the case's) data key and never sent in an
 	// event, a log line or an e-mail. At most 200 characters, on one line.
@@ -117,6 +127,13 @@ func (x *Concern) GetPractitioner() string {
 func (x *Concern) GetDescription() string {
 	if x != nil {
 		return x.Description
+	}
+	return ""
+}
+
+func (x *Concern) GetDesiredOutcome() string {
+	if x != nil {
+		return x.DesiredOutcome
 	}
 	return ""
 }
@@ -751,12 +768,13 @@ var File_ipn_disputes_intake_v1_intake_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\n" +
-	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x94\x05\n" +
+	"#ipn/disputes/intake/v1/intake.proto\x12\x16ipn.disputes.intake.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xd0\x05\n" +
 	"\aConcern\x12#\n" +
 	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12R\n" +
 	"\fpractitioner\x18\x02 \x01(\tB.\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1c\n" +
 	"\x1adisputes.ipn.org.uk/Member\xea\xe0\x18\x02\b\x04R\fpractitioner\x124\n" +
-	"\vdescription\x18\x03 \x01(\tB\x12\x92A\x04x\xa0\x9c\x01\xe0A\x02\xea\xe0\x18\x04\b\x01\x10\x01R\vdescription\x120\n" +
+	"\vdescription\x18\x03 \x01(\tB\x12\x92A\x04x\xa0\x9c\x01\xe0A\x02\xea\xe0\x18\x04\b\x01\x10\x01R\vdescription\x12:\n" +
+	"\x0fdesired_outcome\x18\v \x01(\tB\x11\x92A\x03x\x88'\xe0A\x01\xea\xe0\x18\x04\b\x01\x10\x01R\x0edesiredOutcome\x120\n" +
 	"\vclient_name\x18\x04 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\x02\xea\xe0\x18\x02\b\x01R\n" +
 	"clientName\x12Q\n" +
 	"\x0eclient_contact\x18\x05 \x01(\v2%.ipn.disputes.intake.v1.ClientContactB\x03\xe0A\x02R\rclientContact\x12!\n" +
@@ -772,14 +790,14 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\x1bdisputes.ipn.org.uk/Concern\x12!groups/{group}/concerns/{concern}*\bconcerns2\aconcern\"Z\n" +
 	"\rClientContact\x12$\n" +
 	"\x05email\x18\x01 \x01(\tB\x0e\x92A\x03x\xfe\x01\xea\xe0\x18\x04\b\x01\x18\x01R\x05email\x12#\n" +
-	"\x05phone\x18\x02 \x01(\tB\r\x92A\x02x(\xea\xe0\x18\x04\b\x01\x18\x02R\x05phone\"\x9e\x04\n" +
+	"\x05phone\x18\x02 \x01(\tB\r\x92A\x02x(\xea\xe0\x18\x04\b\x01\x18\x02R\x05phone\"\xea\x04\n" +
 	"\x14CreateConcernRequest\x12D\n" +
 	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12>\n" +
 	"\aconcern\x18\x02 \x01(\v2\x1f.ipn.disputes.intake.v1.ConcernB\x03\xe0A\x02R\aconcern\x12-\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tB\x0e\x92A\x02x@\xe0A\x01\xea\xe0\x18\x02\b\x04R\trequestId\x12)\n" +
-	"\awebsite\x18\x04 \x01(\tB\x0f\x92A\x03x\xd0\x0f\xe0A\x01\xea\xe0\x18\x02\b\x05R\awebsite:\xa5\x02\x92A\xa1\x022\x9e\x02{\"practitioner\": \"groups/riverside/members/alex-morgan\", \"description\": \"At my session on 3 March my therapist shared what I had told her with my employer, without asking me.\", \"clientName\": \"Sam Taylor\", \"clientContact\": {\"email\": \"sam.taylor@example.org\", \"phone\": \"+44 7700 900123\"}}\"X\n" +
+	"\awebsite\x18\x04 \x01(\tB\x0f\x92A\x03x\xd0\x0f\xe0A\x01\xea\xe0\x18\x02\b\x05R\awebsite:\xf1\x02\x92A\xed\x022\xea\x02{\"practitioner\": \"groups/riverside/members/alex-morgan\", \"description\": \"At my session on 3 March my therapist shared what I had told her with my employer, without asking me.\", \"desiredOutcome\": \"An apology, and to know that it will not happen again.\", \"clientName\": \"Sam Taylor\", \"clientContact\": {\"email\": \"sam.taylor@example.org\", \"phone\": \"+44 7700 900123\"}}\"X\n" +
 	"\x11GetConcernRequest\x12C\n" +
 	"\x04name\x18\x01 \x01(\tB/\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1d\n" +
 	"\x1bdisputes.ipn.org.uk/Concern\xea\xe0\x18\x02\b\x04R\x04name\"\xc2\x01\n" +
