@@ -135,14 +135,9 @@ attempts, retries, when it was parked and will be tried again, and why its
 last attempt failed. Payloads are never shown. An event the service has not
 parked, or has applied since, is exit status 3 (PARKED_EVENT_NOT_FOUND).
 The operator's token only.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := exactArgs("<service>", "<event-id>")(cmd, args); err != nil {
-				return err
-			}
-			return knownServices(args[:1])
-		},
+		Args: serviceAndEvent,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := "services/" + args[0] + "/parkedEvents/" + args[1]
+			name := parkedEventName(args)
 			p, err := callParked(cmd.Context(), g, args[0], func(ctx context.Context, c operationsv1.ParkedEventServiceClient) (*operationsv1.ParkedEvent, error) {
 				return c.GetParkedEvent(ctx, &operationsv1.GetParkedEventRequest{Name: name})
 			})
@@ -178,14 +173,9 @@ stays parked (exit status 7, reason ` + ReasonStillParked + `), with the reason
 of this failure and its next automatic retry. With --json, the service's
 answer ({"applied": …, "parkedEvent": …}) is printed either way. The
 operator's token only.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := exactArgs("<service>", "<event-id>")(cmd, args); err != nil {
-				return err
-			}
-			return knownServices(args[:1])
-		},
+		Args: serviceAndEvent,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := "services/" + args[0] + "/parkedEvents/" + args[1]
+			name := parkedEventName(args)
 			resp, err := callParked(cmd.Context(), g, args[0], func(ctx context.Context, c operationsv1.ParkedEventServiceClient) (*operationsv1.RetryParkedEventResponse, error) {
 				return c.RetryParkedEvent(ctx, &operationsv1.RetryParkedEventRequest{Name: name})
 			})
@@ -213,4 +203,19 @@ operator's token only.`,
 			return nil
 		},
 	}
+}
+
+// serviceAndEvent checks the arguments <service> <event-id> of the commands
+// about one parked event.
+func serviceAndEvent(cmd *cobra.Command, args []string) error {
+	if err := exactArgs("<service>", "<event-id>")(cmd, args); err != nil {
+		return err
+	}
+	return knownServices(args[:1])
+}
+
+// parkedEventName is the resource name of the parked event that the
+// arguments <service> <event-id> name.
+func parkedEventName(args []string) string {
+	return "services/" + args[0] + "/parkedEvents/" + args[1]
 }
