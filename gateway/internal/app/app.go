@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"log/slog"
 	"net"
 	"net/http"
@@ -140,7 +141,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	first.Services = append(first.Services, operationsv1.ParkedEventService_ServiceDesc.ServiceName)
 
-	proxies, err := grpcserver.ParsePrefixes(cfg.TrustedProxies)
+	proxies, err := clientaddr.ParsePrefixes(cfg.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}

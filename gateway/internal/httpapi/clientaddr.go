@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -17,7 +18,7 @@ import (
 // always replaces anything the client sent under that name.
 func clientAddress(trustedProxies []netip.Prefix) func(context.Context, *http.Request) metadata.MD {
 	return func(_ context.Context, r *http.Request) metadata.MD {
-		a, ok := grpcserver.ForwardedClient(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trustedProxies)
+		a, ok := clientaddr.Forwarded(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trustedProxies)
 		if !ok {
 			return nil
 		}

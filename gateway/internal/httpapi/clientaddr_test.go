@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -70,7 +71,7 @@ func TestClientAddressForwarded(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { conn.Close() })
-			proxies, err := grpcserver.ParsePrefixes(tt.proxies)
+			proxies, err := clientaddr.ParsePrefixes(tt.proxies)
 			if err != nil {
 				t.Fatal(err)
 			}

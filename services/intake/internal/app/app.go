@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -92,7 +93,7 @@ func (c Config) check() ([]netip.Prefix, error) {
 	if c.ClientSessionTTL <= 0 {
 		return nil, errors.New("client session TTL: set CLIENT_SESSION_TTL to a positive duration such as 1h")
 	}
-	gateways, err := grpcserver.ParsePrefixes(c.TrustedGateways)
+	gateways, err := clientaddr.ParsePrefixes(c.TrustedGateways)
 	if err != nil {
 		return nil, fmt.Errorf("trusted gateways: set TRUSTED_GATEWAYS to networks or addresses such as 10.0.0.0/8,192.0.2.7: %w", err)
 	}

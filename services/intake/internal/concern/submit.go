@@ -29,7 +29,7 @@ type Submission struct {
 	// Honeypot is the form's field that people never see; anything in it
 	// marks the sender as a bot.
 	Honeypot string
-	// Source is the client's network (grpcserver.ClientNetwork), the key of
+	// Source is the client's network (clientaddr.Network), the key of
 	// the per-address limit; empty when unknown, and then not limited.
 	Source string
 }

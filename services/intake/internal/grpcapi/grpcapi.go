@@ -4,6 +4,7 @@ package grpcapi
 
 import (
 	"context"
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"strings"
 
 	"github.com/ipnmediation/disputes/platform/auth"
@@ -40,7 +41,7 @@ func (s *Server) source(ctx context.Context) string {
 	if !ok || a.IsLoopback() {
 		return ""
 	}
-	return grpcserver.ClientNetwork(a).String()
+	return clientaddr.Network(a).String()
 }
 
 // CreateConcern implements intakev1.IntakeServiceServer. Its response is the

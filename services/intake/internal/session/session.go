@@ -228,7 +228,7 @@ func (s *Service) Create(ctx context.Context, reference, accessCode string) (Iss
 }
 
 // CreateFrom is Create for a client on the network source
-// (grpcserver.ClientNetwork; empty when unknown, and then not limited): past
+// (clientaddr.Network; empty when unknown, and then not limited): past
 // the per-address limit every attempt, right code included, is refused with
 // RESOURCE_EXHAUSTED TOO_MANY_ATTEMPTS, whatever the reference. Malformed
 // attempts count too: they are what a script sends.
