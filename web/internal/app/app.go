@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,7 +19,6 @@ import (
 	"github.com/ipnmediation/disputes/platform/logging"
 	"github.com/ipnmediation/disputes/web/internal/api"
 	"github.com/ipnmediation/disputes/web/internal/pages"
-	"github.com/ipnmediation/disputes/web/internal/secure"
 	"github.com/ipnmediation/disputes/web/internal/session"
 )
 
@@ -95,7 +95,7 @@ func (c Config) check() (settings, error) {
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT: must be positive, not %s", c.ShutdownTimeout))
 	}
-	if s.proxies, err = secure.ParseProxies(c.TrustedProxies); err != nil {
+	if s.proxies, err = clientaddr.ParsePrefixes(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	if s.public != nil {

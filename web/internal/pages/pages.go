@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"github.com/ipnmediation/disputes/web/internal/api"
 	"github.com/ipnmediation/disputes/web/internal/secure"
 	"github.com/ipnmediation/disputes/web/internal/session"
@@ -177,7 +178,7 @@ func (s *Site) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		if a, ok := secure.ClientAddress(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.proxies); ok {
+		if a, ok := clientaddr.Forwarded(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.proxies); ok {
 			r = r.WithContext(api.WithClientAddress(r.Context(), a))
 		}
 		defer func() {
