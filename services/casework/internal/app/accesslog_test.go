@@ -173,7 +173,8 @@ func TestExportClientData(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc := x.GetRegisteredConcern()
-	if rc.GetDescription() != w.concern.GetDescription() || rc.GetClientEmail() != w.concern.GetClientContact().GetEmail() || rc.GetClientName() != w.concern.GetClientName() {
+	if rc.GetDescription() != w.concern.GetDescription() || rc.GetDesiredOutcome() != w.concern.GetDesiredOutcome() ||
+		rc.GetClientEmail() != w.concern.GetClientContact().GetEmail() || rc.GetClientName() != w.concern.GetClientName() {
 		t.Errorf("registered concern in the export: %v", rc)
 	}
 	kinds := map[caseworkv1.Document_Kind]int{}
@@ -215,8 +216,8 @@ func TestNotifierReadsRolesAndContactOnly(t *testing.T) {
 		t.Errorf("the notifier's list of cases: %v %v", list, err)
 	}
 	rc, err := notifier.GetRegisteredConcern(ctx, &caseworkv1.GetRegisteredConcernRequest{Name: w.name + "/registeredConcern"})
-	if err != nil || rc.GetDescription() != "" || rc.GetClientEmail() != w.concern.GetClientContact().GetEmail() {
-		t.Errorf("the notifier's concern: description %q, e-mail %q, %v", rc.GetDescription(), rc.GetClientEmail(), err)
+	if err != nil || rc.GetDescription() != "" || rc.GetDesiredOutcome() != "" || rc.GetClientEmail() != w.concern.GetClientContact().GetEmail() {
+		t.Errorf("the notifier's concern: description %q, desired outcome %q, e-mail %q, %v", rc.GetDescription(), rc.GetDesiredOutcome(), rc.GetClientEmail(), err)
 	}
 	// Documents, messages, the timeline and steps are not declared for the
 	// notification service (it never calls them): the platform refuses it

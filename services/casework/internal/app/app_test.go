@@ -123,19 +123,20 @@ func (e *env) client(t *testing.T, secret string) caseworkv1.CaseworkServiceClie
 // confidential text that carries marker so leaks can be searched for.
 func newConcern(group, marker string, registered time.Time) *intakev1.Concern {
 	return &intakev1.Concern{
-		Name:          group + "/concerns/" + uuid.NewString(),
-		Practitioner:  group + "/members/alex-moss",
-		Description:   "Sessions were cancelled at short notice " + marker,
-		ClientName:    "Sam Carter " + marker,
-		ClientContact: &intakev1.ClientContact{Email: "sam." + strings.ToLower(marker) + "@example.org", Phone: "+44 20 7946 0123"},
-		Reference:     strings.ToUpper(marker[:4]) + "-" + strings.ToUpper(marker[len(marker)-4:]),
-		CreateTime:    timestamppb.New(registered.UTC().Truncate(time.Microsecond)),
+		Name:           group + "/concerns/" + uuid.NewString(),
+		Practitioner:   group + "/members/alex-moss",
+		Description:    "Sessions were cancelled at short notice " + marker,
+		DesiredOutcome: "Notice of changes,\nand an apology " + marker,
+		ClientName:     "Sam Carter " + marker,
+		ClientContact:  &intakev1.ClientContact{Email: "sam." + strings.ToLower(marker) + "@example.org", Phone: "+44 20 7946 0123"},
+		Reference:      strings.ToUpper(marker[:4]) + "-" + strings.ToUpper(marker[len(marker)-4:]),
+		CreateTime:     timestamppb.New(registered.UTC().Truncate(time.Microsecond)),
 	}
 }
 
 // confidential lists the concern's texts that must never leave casework.
 func confidential(c *intakev1.Concern) []string {
-	return []string{c.GetDescription(), c.GetClientName(), c.GetClientContact().GetEmail(), c.GetClientContact().GetPhone()}
+	return []string{c.GetDescription(), c.GetClientName(), c.GetClientContact().GetEmail(), c.GetClientContact().GetPhone(), c.GetDesiredOutcome()}
 }
 
 // publish puts a ConcernRegistered for concern on the stream, as intake's
@@ -333,13 +334,13 @@ func TestConcernRegisteredOpensOneCase(t *testing.T) {
 			id := e.caseID(t, c.GetName())
 			registered := c.GetCreateTime().AsTime()
 			var (
-				groupID, reference, therapist, phase, text, clientName, email, phone string
-				registerTime, deadline, createTime                                   time.Time
-				version                                                              int
+				groupID, reference, therapist, phase, text, clientName, email, phone, outcome string
+				registerTime, deadline, createTime                                            time.Time
+				version                                                                       int
 			)
 			err := e.db.QueryRow(ctx, `SELECT group_id, reference, therapist, phase, register_time, deadline,
-				concern_text, client_name, client_email, client_phone, version, create_time FROM cases WHERE id = $1`, id,
-			).Scan(&groupID, &reference, &therapist, &phase, &registerTime, &deadline, &text, &clientName, &email, &phone, &version, &createTime)
+				concern_text, client_name, client_email, client_phone, desired_outcome, version, create_time FROM cases WHERE id = $1`, id,
+			).Scan(&groupID, &reference, &therapist, &phase, &registerTime, &deadline, &text, &clientName, &email, &phone, &outcome, &version, &createTime)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -354,7 +355,7 @@ func TestConcernRegisteredOpensOneCase(t *testing.T) {
 			}
 			// Casework is now the owner of what the client confided, and
 			// keeps it only as ciphertext.
-			for i, v := range []string{text, clientName, email, phone} {
+			for i, v := range []string{text, clientName, email, phone, outcome} {
 				if !sealed.IsSealed(v) || strings.Contains(v, confidential(c)[i]) {
 					t.Errorf("confidential column %d is stored as %q; want a ciphertext", i, v)
 				}
@@ -364,7 +365,7 @@ func TestConcernRegisteredOpensOneCase(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := (&store.Store{Pool: e.db, Keys: keys}).Confidential(ctx, id)
-			if err != nil || got.Description != c.GetDescription() || got.ClientName != c.GetClientName() ||
+			if err != nil || got.Description != c.GetDescription() || got.DesiredOutcome != c.GetDesiredOutcome() || got.ClientName != c.GetClientName() ||
 				got.ClientEmail != c.GetClientContact().GetEmail() || got.ClientPhone != c.GetClientContact().GetPhone() {
 				t.Errorf("the concern's text or the client's contact details were not taken over (%v)", err)
 			}

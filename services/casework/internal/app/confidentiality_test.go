@@ -31,10 +31,13 @@ func TestConfidentialityTable(t *testing.T) {
 	readings := map[string]func(who string) string{
 		"concern as registered": func(who string) string {
 			rc, err := w.clients[who].GetRegisteredConcern(ctx, &caseworkv1.GetRegisteredConcernRequest{Name: w.name + "/registeredConcern"})
-			if err == nil && rc.GetDescription() == strings.ReplaceAll(w.concern.GetDescription(), w.marker(), casefile.Withheld) {
+			// The outcome the client would like is read with the words,
+			// within the same constraints.
+			if err == nil && rc.GetDescription() == strings.ReplaceAll(w.concern.GetDescription(), w.marker(), casefile.Withheld) &&
+				rc.GetDesiredOutcome() == strings.ReplaceAll(w.concern.GetDesiredOutcome(), w.marker(), casefile.Withheld) {
 				return "withheld" // the client's withheld detail blotted out
 			}
-			return verdict(err, rc.GetDescription() == w.concern.GetDescription())
+			return verdict(err, rc.GetDescription() == w.concern.GetDescription() && rc.GetDesiredOutcome() == w.concern.GetDesiredOutcome())
 		},
 		"client contact details": func(who string) string {
 			rc, err := w.clients[who].GetRegisteredConcern(ctx, &caseworkv1.GetRegisteredConcernRequest{Name: w.name + "/registeredConcern"})

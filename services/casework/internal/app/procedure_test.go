@@ -618,11 +618,13 @@ func TestLongPathVisibility(t *testing.T) {
 		case asLinkGroup, asOperator:
 			wantCode(t, who, err, codes.PermissionDenied, "", "")
 		case asClient, asSPC:
-			if err != nil || rc.GetDescription() != w.concern.GetDescription() || rc.GetClientEmail() != w.concern.GetClientContact().GetEmail() {
+			if err != nil || rc.GetDescription() != w.concern.GetDescription() || rc.GetDesiredOutcome() != w.concern.GetDesiredOutcome() ||
+				rc.GetClientEmail() != w.concern.GetClientContact().GetEmail() {
 				t.Errorf("%s reads %v %v", who, rc, err)
 			}
 		default:
-			if err != nil || rc.GetDescription() != w.concern.GetDescription() || rc.GetClientEmail() != "" || rc.GetClientName() != "" || rc.GetClientPhone() != "" {
+			if err != nil || rc.GetDescription() != w.concern.GetDescription() || rc.GetDesiredOutcome() != w.concern.GetDesiredOutcome() ||
+				rc.GetClientEmail() != "" || rc.GetClientName() != "" || rc.GetClientPhone() != "" {
 				t.Errorf("%s reads %v %v", who, rc, err)
 			}
 		}

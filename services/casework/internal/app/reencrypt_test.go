@@ -73,7 +73,8 @@ func TestReencryptCommand(t *testing.T) {
 	}
 	st := &store.Store{Pool: e.db, Keys: onlyNew}
 	conf, err := st.Confidential(ctx, id)
-	if err != nil || conf.Description != w.concern.GetDescription() || conf.ClientEmail != w.concern.GetClientContact().GetEmail() {
+	if err != nil || conf.Description != w.concern.GetDescription() || conf.DesiredOutcome != w.concern.GetDesiredOutcome() ||
+		conf.ClientEmail != w.concern.GetClientContact().GetEmail() {
 		t.Errorf("the concern with the new key alone: %v", err)
 	}
 	docs, err := st.Documents(ctx, id, casefile.WrittenStatementDoc)

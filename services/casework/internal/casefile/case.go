@@ -112,11 +112,14 @@ func (c Case) Etag() string {
 }
 
 // Confidential is what casework holds in trust for the client: the concern
-// in the client's words and how to reach the client. Only the store reads
-// and writes it.
+// in the client's words, the outcome they would like and how to reach the
+// client. Only the store reads and writes it.
 type Confidential struct {
 	// Description is the concern in the client's words.
 	Description string
+	// DesiredOutcome is the outcome the client would like, in their words;
+	// empty when they gave none. Read with Description, by those who read it.
+	DesiredOutcome string
 	// ClientName is how the client would like to be addressed.
 	ClientName  string
 	ClientEmail string

@@ -515,9 +515,11 @@ func (s *Service) RegisteredConcern(ctx context.Context, name string) (Registere
 	}
 	// Every member, the therapist included, may have read it whole before
 	// the client set constraints; from then on the therapist's side reads
-	// it within them, like every other text.
+	// it within them, like every other text. The outcome the client would
+	// like is part of the concern's words.
 	conf.Description = w.text(RoleClient, conf.Description)
-	rc := RegisteredConcern{Confidential: Confidential{Description: conf.Description}, RegisterTime: c.RegisterTime}
+	conf.DesiredOutcome = w.text(RoleClient, conf.DesiredOutcome)
+	rc := RegisteredConcern{Confidential: Confidential{Description: conf.Description, DesiredOutcome: conf.DesiredOutcome}, RegisterTime: c.RegisterTime}
 	reads := []AccessRecord{{Resource: name, Kind: AccessConcern}}
 	if cl.has(RoleClient, RoleSPC) {
 		rc.Confidential, rc.ContactShown = conf, true
@@ -798,7 +800,7 @@ func (s *Service) contactForNotifier(ctx context.Context, c Case, cl caller, nam
 	if err := s.recordAccess(ctx, c, cl, AccessRecord{Resource: name, Kind: AccessContact}); err != nil {
 		return RegisteredConcern{}, err
 	}
-	conf.Description = ""
+	conf.Description, conf.DesiredOutcome = "", ""
 	return RegisteredConcern{Confidential: conf, RegisterTime: c.RegisterTime, ContactShown: true}, nil
 }
 

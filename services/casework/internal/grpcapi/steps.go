@@ -259,7 +259,8 @@ func (s *Server) GetRegisteredConcern(ctx context.Context, req *caseworkv1.GetRe
 	if err != nil {
 		return nil, err
 	}
-	out := &caseworkv1.RegisteredConcern{Name: req.GetName(), Description: rc.Description, RegisterTime: timestamppb.New(rc.RegisterTime)}
+	out := &caseworkv1.RegisteredConcern{Name: req.GetName(), Description: rc.Description, DesiredOutcome: rc.DesiredOutcome,
+		RegisterTime: timestamppb.New(rc.RegisterTime)}
 	if rc.ContactShown {
 		out.ClientName, out.ClientEmail, out.ClientPhone = rc.ClientName, rc.ClientEmail, rc.ClientPhone
 	}
@@ -396,7 +397,7 @@ func (s *Server) ExportClientData(ctx context.Context, req *caseworkv1.ExportCli
 	out := &caseworkv1.ClientDataExport{
 		Case: caseToProto(e.View),
 		RegisteredConcern: &caseworkv1.RegisteredConcern{
-			Name: c.Name() + "/registeredConcern", Description: e.Concern.Description, ClientName: e.Concern.ClientName,
+			Name: c.Name() + "/registeredConcern", Description: e.Concern.Description, DesiredOutcome: e.Concern.DesiredOutcome, ClientName: e.Concern.ClientName,
 			ClientEmail: e.Concern.ClientEmail, ClientPhone: e.Concern.ClientPhone, RegisterTime: timestamppb.New(e.Concern.RegisterTime),
 		},
 		ExportTime: timestamppb.New(e.ExportedTime),

@@ -36,10 +36,11 @@ func (c Client) Concern(ctx context.Context, name string) (casefile.Concern, boo
 		Reference:    got.GetReference(),
 		RegisterTime: got.GetCreateTime().AsTime(),
 		Confidential: casefile.Confidential{
-			Description: got.GetDescription(),
-			ClientName:  got.GetClientName(),
-			ClientEmail: got.GetClientContact().GetEmail(),
-			ClientPhone: got.GetClientContact().GetPhone(),
+			Description:    got.GetDescription(),
+			DesiredOutcome: got.GetDesiredOutcome(),
+			ClientName:     got.GetClientName(),
+			ClientEmail:    got.GetClientContact().GetEmail(),
+			ClientPhone:    got.GetClientContact().GetPhone(),
 		},
 	}, true, nil
 }

@@ -24,19 +24,31 @@ func documentPurpose(id string) string { return "casework.documents.body:" + id 
 
 // caseColumnsSealed are the confidential columns of cases, in the order of
 // sealedConfidential's values.
-var caseColumnsSealed = [4]string{"concern_text", "client_name", "client_email", "client_phone"}
+var caseColumnsSealed = [5]string{"concern_text", "client_name", "client_email", "client_phone", "desired_outcome"}
 
-func confidentialValues(c casefile.Confidential) [4]string {
-	return [4]string{c.Description, c.ClientName, c.ClientEmail, c.ClientPhone}
+// confidentialSelect reads caseColumnsSealed from cases (as c).
+// desired_outcome came later (migration 008) and is NULL in the cases opened
+// before it, whose concerns had none: it is read as an empty value, which
+// openConfidential takes as empty rather than as a ciphertext. Every case
+// opened since, or sealed by -reencrypt since, holds a ciphertext there, of
+// an empty text too.
+const confidentialSelect = `c.concern_text, c.client_name, c.client_email, c.client_phone, COALESCE(c.desired_outcome, '')`
+
+// addedLater are the sealed columns that cases opened before them hold as
+// NULL (read as empty): desired_outcome.
+var addedLater = [5]bool{4: true}
+
+func confidentialValues(c casefile.Confidential) [5]string {
+	return [5]string{c.Description, c.ClientName, c.ClientEmail, c.ClientPhone, c.DesiredOutcome}
 }
 
-func confidentialOf(v [4]string) casefile.Confidential {
-	return casefile.Confidential{Description: v[0], ClientName: v[1], ClientEmail: v[2], ClientPhone: v[3]}
+func confidentialOf(v [5]string) casefile.Confidential {
+	return casefile.Confidential{Description: v[0], ClientName: v[1], ClientEmail: v[2], ClientPhone: v[3], DesiredOutcome: v[4]}
 }
 
 // sealConfidential seals the case's confidential values under dk.
-func sealConfidential(dk sealed.DataKey, caseID string, values [4]string) ([4]string, error) {
-	var out [4]string
+func sealConfidential(dk sealed.DataKey, caseID string, values [5]string) ([5]string, error) {
+	var out [5]string
 	for i, v := range values {
 		ct, err := dk.Seal(v, casePurpose(caseColumnsSealed[i], caseID))
 		if err != nil {
@@ -49,12 +61,15 @@ func sealConfidential(dk sealed.DataKey, caseID string, values [4]string) ([4]st
 
 // openConfidential opens the case's confidential values; with no data key
 // (a case from before encryption) they are still plaintext.
-func openConfidential(dk *sealed.DataKey, caseID string, values [4]string) ([4]string, error) {
+func openConfidential(dk *sealed.DataKey, caseID string, values [5]string) ([5]string, error) {
 	if dk == nil {
 		return values, nil
 	}
-	var out [4]string
+	var out [5]string
 	for i, v := range values {
+		if v == "" && addedLater[i] {
+			continue // opened before the column: none given
+		}
 		pt, err := dk.Open(v, casePurpose(caseColumnsSealed[i], caseID))
 		if err != nil {
 			return out, fmt.Errorf("open %s of case %s: %w", caseColumnsSealed[i], caseID, err)
@@ -134,9 +149,9 @@ func (s *Store) sealPlaintextCase(ctx context.Context, tx pgx.Tx, caseID string)
 	if err != nil {
 		return sealed.DataKey{}, fmt.Errorf("read plaintext case %s: %w", caseID, err)
 	}
-	var values [4]string
-	err = tx.QueryRow(ctx, `SELECT concern_text, client_name, client_email, client_phone FROM cases WHERE id = $1`, caseID).
-		Scan(&values[0], &values[1], &values[2], &values[3])
+	var values [5]string
+	err = tx.QueryRow(ctx, `SELECT `+confidentialSelect+` FROM cases c WHERE c.id = $1`, caseID).
+		Scan(&values[0], &values[1], &values[2], &values[3], &values[4])
 	if err != nil {
 		return sealed.DataKey{}, fmt.Errorf("read plaintext case %s: %w", caseID, err)
 	}
@@ -150,8 +165,9 @@ func (s *Store) sealPlaintextCase(ctx context.Context, tx pgx.Tx, caseID string)
 	if err != nil {
 		return sealed.DataKey{}, fmt.Errorf("encode progress of case %s: %w", caseID, err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE cases SET concern_text = $2, client_name = $3, client_email = $4, client_phone = $5, progress = $6 WHERE id = $1`,
-		caseID, out[0], out[1], out[2], out[3], progress); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE cases SET concern_text = $2, client_name = $3, client_email = $4, client_phone = $5, desired_outcome = $6,
+		progress = $7 WHERE id = $1`,
+		caseID, out[0], out[1], out[2], out[3], out[4], progress); err != nil {
 		return sealed.DataKey{}, fmt.Errorf("seal case %s: %w", caseID, err)
 	}
 	rows, err := tx.Query(ctx, `SELECT id::text, body FROM documents WHERE case_id = $1 FOR UPDATE`, caseID)

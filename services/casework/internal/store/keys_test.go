@@ -41,11 +41,19 @@ func keySetting(t *testing.T, id string) string {
 
 func secretsOf(tag string) casefile.Confidential {
 	return casefile.Confidential{
-		Description: canary + " " + tag + ": my sessions ended early",
-		ClientName:  canary + " " + tag + " Sam",
-		ClientEmail: strings.ToLower(canary) + "." + tag + "@client.example.net",
-		ClientPhone: "+44 20 7946 " + canary,
+		Description:    canary + " " + tag + ": my sessions ended early",
+		DesiredOutcome: canary + " " + tag + ": an apology",
+		ClientName:     canary + " " + tag + " Sam",
+		ClientEmail:    strings.ToLower(canary) + "." + tag + "@client.example.net",
+		ClientPhone:    "+44 20 7946 " + canary,
 	}
+}
+
+// withoutOutcome is conf as a case opened before the desired outcome
+// (migration 008) holds it: with none.
+func withoutOutcome(conf casefile.Confidential) casefile.Confidential {
+	conf.DesiredOutcome = ""
+	return conf
 }
 
 // openCase opens a new case through the store, as the consumer does.
@@ -72,7 +80,8 @@ func openCase(t *testing.T, s *Store, conf casefile.Confidential) string {
 }
 
 // insertPlaintextCase writes a case and a note as casework did before
-// encryption at rest, straight into the tables.
+// encryption at rest, straight into the tables; such a case came before the
+// desired outcome too, which it leaves NULL.
 func insertPlaintextCase(t *testing.T, pool *pgxpool.Pool, conf casefile.Confidential, note string) string {
 	t.Helper()
 	id := insertCase(t, pool, testCase{})
@@ -152,7 +161,7 @@ func readable(t *testing.T, s *Store, caseID string) (casefile.Confidential, []s
 func dump(t *testing.T, pool *pgxpool.Pool) []string {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `
-		SELECT id::text, concern_text || ' ' || client_name || ' ' || client_email || ' ' || client_phone FROM cases
+		SELECT id::text, concat_ws(' ', concern_text, client_name, client_email, client_phone, desired_outcome) FROM cases
 		UNION ALL SELECT case_id::text, body FROM documents
 		UNION ALL SELECT case_id::text, wrapped_key FROM case_keys`)
 	if err != nil {
@@ -195,7 +204,9 @@ func keyIDs(t *testing.T, pool *pgxpool.Pool) map[string]string {
 
 // TestKeyRotation is issue 5's acceptance test: rotate, read old and new
 // rows, re-encrypt, remove the old key, read everything; and at every stage
-// a dump of the confidential columns shows none of the plaintext.
+// a dump of the confidential columns shows none of the plaintext. The cases
+// from before the desired outcome (migration 008), sealed or not, read with
+// none.
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -213,6 +224,11 @@ func TestKeyRotation(t *testing.T) {
 
 	old := openCase(t, before, secretsOf("old"))
 	addDocuments(t, before, old, "old")
+	// A case sealed before the desired outcome: its column is NULL.
+	sealedEarlier := openCase(t, before, withoutOutcome(secretsOf("sealed-earlier")))
+	if _, err := pool.Exec(ctx, `UPDATE cases SET desired_outcome = NULL WHERE id = $1`, sealedEarlier); err != nil {
+		t.Fatal(err)
+	}
 	if got := leaks(dump(t, pool)); len(got) != 4 {
 		t.Errorf("before rotation, the dump shows %d plaintext rows; want the 4 of the cases from before encryption: %q", len(got), got)
 	}
@@ -221,13 +237,16 @@ func TestKeyRotation(t *testing.T) {
 	fresh := openCase(t, during, secretsOf("new"))
 	addDocuments(t, during, fresh, "new")
 	addDocuments(t, during, legacyWritten, "legacy-written")
-	if got, want := keyIDs(t, pool), map[string]string{old: "k2025", fresh: "k2026", legacyWritten: "k2026"}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if got, want := keyIDs(t, pool), map[string]string{old: "k2025", fresh: "k2026", legacyWritten: "k2026", sealedEarlier: "k2025"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("wrapping keys after rotation %v; want %v", got, want)
 	}
 	want := map[string]casefile.Confidential{}
 	wantDocs := map[string][]string{}
-	for id, tag := range map[string]string{old: "old", fresh: "new", legacyWritten: "legacy-written", legacyIdle: "legacy-idle"} {
+	for id, tag := range map[string]string{old: "old", fresh: "new", legacyWritten: "legacy-written", legacyIdle: "legacy-idle", sealedEarlier: "sealed-earlier"} {
 		want[id] = secretsOf(tag)
+		if id == legacyWritten || id == legacyIdle || id == sealedEarlier {
+			want[id] = withoutOutcome(want[id])
+		}
 		conf, docs := readable(t, during, id)
 		if conf != want[id] {
 			t.Errorf("case %s (%s) during rotation: confidential %+v; want %+v", id, tag, conf, want[id])
@@ -249,7 +268,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 
 	// Re-encrypt, twice: the second run finds nothing to do.
-	for i, wantRes := range []ReencryptResult{{Sealed: 1, Rewrapped: 1}, {}} {
+	for i, wantRes := range []ReencryptResult{{Sealed: 1, Rewrapped: 2}, {}} {
 		res, err := during.Reencrypt(ctx)
 		if err != nil || res != wantRes {
 			t.Fatalf("Reencrypt run %d = %+v, %v; want %+v", i+1, res, err, wantRes)
@@ -288,6 +307,8 @@ func TestCiphertextBoundToItsRow(t *testing.T) {
 	}{
 		{"another case's text", `UPDATE cases SET concern_text = (SELECT concern_text FROM cases WHERE id = $2) WHERE id = $1`},
 		{"another column", `UPDATE cases SET client_name = client_email WHERE id = $1 AND $2::uuid IS NOT NULL`},
+		{"the concern's text as the desired outcome", `UPDATE cases SET desired_outcome = concern_text WHERE id = $1 AND $2::uuid IS NOT NULL`},
+		{"another case's desired outcome", `UPDATE cases SET desired_outcome = (SELECT desired_outcome FROM cases WHERE id = $2) WHERE id = $1`},
 		{"another case's key", `UPDATE case_keys SET wrapped_key = (SELECT wrapped_key FROM case_keys WHERE case_id = $2) WHERE case_id = $1`},
 		{"a document from another case", `UPDATE cases SET concern_text = (SELECT body FROM documents WHERE case_id = $2 LIMIT 1) WHERE id = $1`},
 	}

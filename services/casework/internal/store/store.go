@@ -1,6 +1,7 @@
 // Package store keeps cases in PostgreSQL. It is the only code that reads or
 // writes the confidential columns (cases.concern_text, client_name,
-// client_email, client_phone and documents.body), and it stores them only as
+// client_email, client_phone, desired_outcome and documents.body), and it
+// stores them only as
 // ciphertext under the case's data key (keys.go, package sealed): a leaked
 // dump or backup shows none of the client's words. Every other column, and
 // cases.progress, holds facts only (ids, names, times, states, outcomes);
@@ -66,12 +67,12 @@ func (s *Store) Open(ctx context.Context, tx pgx.Tx, o casefile.Opening) (bool, 
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO cases (id, group_id, concern, reference, therapist, phase, register_time, deadline,
 		                   concern_text, client_name, client_email, client_phone, version, create_time, ethical_statement,
-		                   procedure, first_response_deadline, reminder_offsets)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+		                   procedure, first_response_deadline, reminder_offsets, desired_outcome)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		ON CONFLICT DO NOTHING`,
 		c.ID, c.GroupID(), c.Concern, c.Reference, c.Therapist, string(c.Phase), c.RegisterTime, c.Deadline,
 		confidential[0], confidential[1], confidential[2], confidential[3],
-		c.Version, c.CreateTime, c.Statement, c.Procedure, c.FirstResponseDeadline, offsetSeconds(c.ReminderOffsets))
+		c.Version, c.CreateTime, c.Statement, c.Procedure, c.FirstResponseDeadline, offsetSeconds(c.ReminderOffsets), confidential[4])
 	if err != nil {
 		return false, fmt.Errorf("insert case: %w", err)
 	}
@@ -301,12 +302,12 @@ func (s *Store) Confidential(ctx context.Context, caseID string) (casefile.Confi
 }
 
 func (s *Store) confidential(ctx context.Context, q querier, caseID string) (casefile.Confidential, error) {
-	var values [4]string
+	var values [5]string
 	var wrapped *string
 	err := q.QueryRow(ctx, `
-		SELECT c.concern_text, c.client_name, c.client_email, c.client_phone, k.wrapped_key
+		SELECT `+confidentialSelect+`, k.wrapped_key
 		FROM cases c LEFT JOIN case_keys k ON k.case_id = c.id WHERE c.id = $1`, caseID).
-		Scan(&values[0], &values[1], &values[2], &values[3], &wrapped)
+		Scan(&values[0], &values[1], &values[2], &values[3], &values[4], &wrapped)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return casefile.Confidential{}, casefile.ErrNotFound
 	}
