@@ -3,9 +3,7 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,8 +13,10 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/ipnmediation/disputes/gateway/internal/httpapi"
 	"github.com/ipnmediation/disputes/gateway/internal/openapi"
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/httpserver"
 	"github.com/ipnmediation/disputes/platform/logging"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
@@ -165,27 +165,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	server := newServer(handler, cfg.BackendTimeout, log)
 	log.Info("HTTP server listening", slog.String("addr", lis.Addr().String()))
-	served := make(chan error, 1)
-	go func() { served <- server.Serve(lis) }()
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("http serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("draining HTTP requests", slog.Duration("timeout", cfg.ShutdownTimeout))
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil {
-		log.Warn("drain timed out; closing the requests still running")
-		if cerr := server.Close(); cerr != nil {
-			return fmt.Errorf("http close: %w", cerr)
-		}
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http serve: %w", err)
-	}
-	return nil
+	return httpserver.Serve(ctx, server, lis, cfg.ShutdownTimeout, log)
 }
 
 // readTimeout bounds reading a whole request, its body included, against

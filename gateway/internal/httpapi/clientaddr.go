@@ -2,11 +2,11 @@ package httpapi
 
 import (
 	"context"
-	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"net/http"
 	"net/netip"
 	"strings"
 
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"google.golang.org/grpc/metadata"
 )

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"github.com/ipnmediation/disputes/platform/config"
+	"github.com/ipnmediation/disputes/platform/httpserver"
 	"github.com/ipnmediation/disputes/platform/logging"
 	"github.com/ipnmediation/disputes/web/internal/api"
 	"github.com/ipnmediation/disputes/web/internal/pages"
@@ -154,27 +155,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	server := newServer(handler, cfg.APITimeout, log)
 	log.Info("website listening", slog.String("addr", lis.Addr().String()), slog.String("public_url", s.public.String()), slog.String("api_url", s.api.String()))
-	served := make(chan error, 1)
-	go func() { served <- server.Serve(lis) }()
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("http serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("draining HTTP requests", slog.Duration("timeout", cfg.ShutdownTimeout))
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil {
-		log.Warn("drain timed out; closing the requests still running")
-		if cerr := server.Close(); cerr != nil {
-			return fmt.Errorf("http close: %w", cerr)
-		}
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http serve: %w", err)
-	}
-	return nil
+	return httpserver.Serve(ctx, server, lis, cfg.ShutdownTimeout, log)
 }
 
 // readTimeout bounds reading a whole request, the longest form included,

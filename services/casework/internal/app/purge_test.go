@@ -2,16 +2,15 @@ package app
 
 import (
 	"context"
-	"github.com/ipnmediation/disputes/platform/names"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/grpc/codes"
-
+	"github.com/ipnmediation/disputes/platform/names"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	"google.golang.org/grpc/codes"
 )
 
 // TestPurgeAfterRetention closes one case and leaves another open, moves

@@ -3,7 +3,6 @@ package app
 import (
 	"cmp"
 	"context"
-	"github.com/ipnmediation/disputes/platform/names"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -29,6 +28,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/events"
+	"github.com/ipnmediation/disputes/platform/names"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
