@@ -176,10 +176,11 @@ func validRequest() *intakev1.CreateConcernRequest {
 	return &intakev1.CreateConcernRequest{
 		Parent: "groups/riverside",
 		Concern: &intakev1.Concern{
-			Practitioner:  "groups/riverside/members/alex-moss",
-			Description:   "My sessions were moved at short notice three weeks running.",
-			ClientName:    "Sam Carter",
-			ClientContact: &intakev1.ClientContact{Email: "sam.carter@example.org", Phone: "+44 20 7946 0123"},
+			Practitioner:   "groups/riverside/members/alex-moss",
+			Description:    "My sessions were moved at short notice three weeks running.",
+			DesiredOutcome: "Fixed times,\nor a month's notice of any change.",
+			ClientName:     "Sam Carter",
+			ClientContact:  &intakev1.ClientContact{Email: "sam.carter@example.org", Phone: "+44 20 7946 0123"},
 		},
 	}
 }
@@ -275,7 +276,7 @@ func TestIntake(t *testing.T) {
 				t.Errorf("event = %v", &ev)
 			}
 			for _, secret := range []string{
-				req.GetConcern().GetDescription(), req.GetConcern().GetClientName(),
+				req.GetConcern().GetDescription(), req.GetConcern().GetDesiredOutcome(), req.GetConcern().GetClientName(),
 				req.GetConcern().GetClientContact().GetEmail(), req.GetConcern().GetClientContact().GetPhone(),
 				created.GetAccessCode(), strings.ReplaceAll(created.GetAccessCode(), "-", ""),
 				created.GetReference(), // half of the client's sign-in
@@ -373,6 +374,12 @@ func TestIntake(t *testing.T) {
 			{name: "description of 20,001 characters", wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"concern.description"}, edit: func(r *intakev1.CreateConcernRequest) {
 				r.Concern.Description = strings.Repeat("😀", 20001)
 			}},
+			{name: "desired outcome of 5,001 characters", wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"concern.desired_outcome"}, edit: func(r *intakev1.CreateConcernRequest) {
+				r.Concern.DesiredOutcome = strings.Repeat("😀", 5001)
+			}},
+			{name: "desired outcome with a control character", wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"concern.desired_outcome"}, edit: func(r *intakev1.CreateConcernRequest) {
+				r.Concern.DesiredOutcome = "An apology\x00"
+			}},
 			{name: "missing concern", wantCode: codes.InvalidArgument, wantReason: "INVALID_FIELDS", wantFields: []string{"concern"}, edit: func(r *intakev1.CreateConcernRequest) {
 				r.Concern = nil
 			}},
@@ -408,19 +415,37 @@ func TestIntake(t *testing.T) {
 	})
 
 	// The limits are the contract's max_length, in characters: a
-	// description of 20,000 four-byte characters (80,000 bytes) and a name of
-	// 200 are accepted and kept whole.
+	// description of 20,000 four-byte characters (80,000 bytes), a desired
+	// outcome of 5,000 over several lines and a name of 200 are accepted and
+	// kept whole.
 	t.Run("CreateConcern at the longest", func(t *testing.T) {
 		req := validRequest()
 		req.Concern.Description = strings.Repeat("😀", 20000)
+		req.Concern.DesiredOutcome = strings.Repeat("😀😀😀😀\n", 1000)
 		req.Concern.ClientName = strings.Repeat("名", 200)
 		long, err := public.CreateConcern(ctx, req)
 		if err != nil {
 			t.Fatalf("CreateConcern: %v", err)
 		}
 		got, err := casework.GetConcern(ctx, &intakev1.GetConcernRequest{Name: long.GetName()})
-		if err != nil || got.GetDescription() != req.GetConcern().GetDescription() || got.GetClientName() != req.GetConcern().GetClientName() {
-			t.Errorf("GetConcern: description of %d characters, name of %d, %v", len([]rune(got.GetDescription())), len([]rune(got.GetClientName())), err)
+		if err != nil || got.GetDescription() != req.GetConcern().GetDescription() || got.GetClientName() != req.GetConcern().GetClientName() ||
+			got.GetDesiredOutcome() != strings.TrimSpace(req.GetConcern().GetDesiredOutcome()) {
+			t.Errorf("GetConcern: description of %d characters, desired outcome of %d, name of %d, %v",
+				len([]rune(got.GetDescription())), len([]rune(got.GetDesiredOutcome())), len([]rune(got.GetClientName())), err)
+		}
+	})
+	// The desired outcome is optional: a concern without one is taken over
+	// without one.
+	t.Run("CreateConcern without a desired outcome", func(t *testing.T) {
+		req := validRequest()
+		req.Concern.DesiredOutcome = ""
+		created, err := public.CreateConcern(ctx, req)
+		if err != nil {
+			t.Fatalf("CreateConcern: %v", err)
+		}
+		got, err := casework.GetConcern(ctx, &intakev1.GetConcernRequest{Name: created.GetName()})
+		if err != nil || got.GetDesiredOutcome() != "" || got.GetDescription() != req.GetConcern().GetDescription() {
+			t.Errorf("GetConcern: %v, %v", got, err)
 		}
 	})
 }

@@ -35,8 +35,8 @@ func TestHandOverToCasework(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetConcern before the hand-over: %v", err)
 	}
-	if got.GetDescription() != validRequest().GetConcern().GetDescription() {
-		t.Error("GetConcern before the hand-over does not return the concern's text")
+	if got.GetDescription() != validRequest().GetConcern().GetDescription() || got.GetDesiredOutcome() != validRequest().GetConcern().GetDesiredOutcome() {
+		t.Error("GetConcern before the hand-over does not return the concern's text and the outcome the client would like")
 	}
 	// The read is in the access log, which nobody may change.
 	logConn, err := pgx.Connect(ctx, r.dbURL)
@@ -60,7 +60,7 @@ func TestHandOverToCasework(t *testing.T) {
 	// Until the hand-over, a plain SELECT (a leaked dump) shows ciphertext
 	// only: none of what the client wrote.
 	var stored []string
-	rows, err := conn.Query(ctx, `SELECT unnest(ARRAY[description, client_name, client_email, client_phone]) FROM intake.concerns`)
+	rows, err := conn.Query(ctx, `SELECT unnest(ARRAY[description, client_name, client_email, client_phone, desired_outcome]) FROM intake.concerns`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestHandOverToCasework(t *testing.T) {
 	}
 	draft := validRequest().GetConcern()
 	for _, v := range stored {
-		for _, secret := range []string{draft.GetDescription(), draft.GetClientName(), draft.GetClientContact().GetEmail(), draft.GetClientContact().GetPhone()} {
+		for _, secret := range []string{draft.GetDescription(), draft.GetDesiredOutcome(), draft.GetClientName(), draft.GetClientContact().GetEmail(), draft.GetClientContact().GetPhone()} {
 			if secret != "" && strings.Contains(v, secret) {
 				t.Errorf("a confidential column holds plaintext: %q", v)
 			}
@@ -101,12 +101,12 @@ func TestHandOverToCasework(t *testing.T) {
 	testenv.WantStatus(t, err, codes.FailedPrecondition, "CONCERN_HANDED_OVER")
 
 	var description, name, email, phone, reference, hash string
-	var wrapped *string
-	if err := conn.QueryRow(ctx, `SELECT description, client_name, client_email, client_phone, reference, access_code_hash, wrapped_key
-		FROM intake.concerns WHERE reference = $1`, created.GetReference()).Scan(&description, &name, &email, &phone, &reference, &hash, &wrapped); err != nil {
+	var wrapped, outcome *string
+	if err := conn.QueryRow(ctx, `SELECT description, client_name, client_email, client_phone, desired_outcome, reference, access_code_hash, wrapped_key
+		FROM intake.concerns WHERE reference = $1`, created.GetReference()).Scan(&description, &name, &email, &phone, &outcome, &reference, &hash, &wrapped); err != nil {
 		t.Fatal(err)
 	}
-	if description != "" || name != "" || email != "" || phone != "" || wrapped != nil {
+	if description != "" || name != "" || email != "" || phone != "" || outcome != nil || wrapped != nil {
 		t.Errorf("intake still holds the client's words, details or their key after the hand-over")
 	}
 	if reference != created.GetReference() || hash == "" {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ipnmediation/disputes/platform/names"
 	"log/slog"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/names"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 	"github.com/ipnmediation/disputes/services/intake/internal/limit"
 )
@@ -41,6 +41,9 @@ type Draft struct {
 	Practitioner string
 	// Description is the concern in the client's words. Confidential.
 	Description string
+	// DesiredOutcome is the outcome the client would like, in their words;
+	// optional. Confidential, like Description.
+	DesiredOutcome string
 	// ClientName is how the client would like to be addressed.
 	ClientName string
 	Contact    Contact
@@ -347,10 +350,11 @@ func ParseName(name string) (group, id string, ok bool) {
 }
 
 // normaliseDraft trims what a web form tends to add around the fields; the
-// description keeps its inner layout.
+// description and the desired outcome keep their inner layout.
 func normaliseDraft(d Draft) Draft {
 	d.ClientName = strings.TrimSpace(d.ClientName)
 	d.Description = strings.TrimSpace(d.Description)
+	d.DesiredOutcome = strings.TrimSpace(d.DesiredOutcome)
 	d.Contact.Email = strings.TrimSpace(d.Contact.Email)
 	d.Contact.Phone = strings.TrimSpace(d.Contact.Phone)
 	return d

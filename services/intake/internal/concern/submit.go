@@ -139,11 +139,21 @@ func (s *Service) ForgetReplayCodes(ctx context.Context) (int, error) {
 }
 
 // contentDigest identifies what a request asks for, to tell a retry from a
-// different request under the same id. Each field is length-prefixed, so
-// that no two different requests run together into the same bytes.
+// different request under the same id: every field the client fills in,
+// after normaliseDraft, so a repeat with another desired outcome is another
+// request, as one with another description is. Each field is
+// length-prefixed, so that no two different requests run together into the
+// same bytes. The desired outcome comes last and only when given: a request
+// without one has the digest it had before the field existed, so that a
+// repeat sent across the upgrade is still recognised, and the length
+// prefixes keep the two shapes apart.
 func contentDigest(parent string, d Draft) []byte {
 	h := sha256.New()
-	for _, f := range []string{parent, d.Practitioner, d.Description, d.ClientName, d.Contact.Email, d.Contact.Phone} {
+	fields := []string{parent, d.Practitioner, d.Description, d.ClientName, d.Contact.Email, d.Contact.Phone}
+	if d.DesiredOutcome != "" {
+		fields = append(fields, d.DesiredOutcome)
+	}
+	for _, f := range fields {
 		_ = binary.Write(h, binary.BigEndian, uint64(len(f)))
 		h.Write([]byte(f))
 	}

@@ -104,10 +104,11 @@ func submission(requestID string) concern.Submission {
 	return concern.Submission{
 		Parent: "groups/riverside",
 		Draft: concern.Draft{
-			Practitioner: "groups/riverside/members/alex-moss",
-			Description:  "Sessions were cancelled at short notice.",
-			ClientName:   "Sam",
-			Contact:      concern.Contact{Email: "sam@example.org"},
+			Practitioner:   "groups/riverside/members/alex-moss",
+			Description:    "Sessions were cancelled at short notice.",
+			DesiredOutcome: "An apology,\nand notice next time.",
+			ClientName:     "Sam",
+			Contact:        concern.Contact{Email: "sam@example.org"},
 		},
 		RequestID: requestID,
 		Source:    "203.0.113.9/32",
@@ -171,7 +172,10 @@ func TestSubmitIdempotent(t *testing.T) {
 		{name: "repeat with whitespace the form adds", edit: func(s *concern.Submission) { s.Draft.ClientName = " Sam " }},
 		{name: "repeat from another address", edit: func(s *concern.Submission) { s.Source = "198.51.100.2/32" }},
 		{name: "repeat a day later registers anew", after: concern.RequestIDTTL, wantNew: true},
+		{name: "repeat with whitespace around the desired outcome", edit: func(s *concern.Submission) { s.Draft.DesiredOutcome = "\n" + s.Draft.DesiredOutcome + "  " }},
 		{name: "other description", edit: func(s *concern.Submission) { s.Draft.Description = "Something else." }, wantReason: "REQUEST_ID_REUSED"},
+		{name: "other desired outcome", edit: func(s *concern.Submission) { s.Draft.DesiredOutcome = "An apology." }, wantReason: "REQUEST_ID_REUSED"},
+		{name: "desired outcome left out", edit: func(s *concern.Submission) { s.Draft.DesiredOutcome = "" }, wantReason: "REQUEST_ID_REUSED"},
 		{name: "other group", edit: func(s *concern.Submission) {
 			s.Parent = "groups/hillside"
 			s.Draft.Practitioner = "groups/hillside/members/alex-moss"
@@ -208,7 +212,7 @@ func TestSubmitIdempotent(t *testing.T) {
 					t.Fatalf("repeat: %v", err)
 				}
 				if !again.Repeated || again.AccessCode == "" || again.AccessCode != first.AccessCode || again.Name() != first.Name() ||
-					again.Reference != first.Reference || !again.CreateTime.Equal(first.CreateTime) {
+					again.Reference != first.Reference || !again.CreateTime.Equal(first.CreateTime) || again.DesiredOutcome != first.DesiredOutcome {
 					t.Errorf("repeat = %+v; want the first concern %s %s with its code", again, first.Name(), first.Reference)
 				}
 				if concerns != 1 || events != 1 {

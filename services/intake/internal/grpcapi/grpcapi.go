@@ -4,10 +4,10 @@ package grpcapi
 
 import (
 	"context"
-	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"strings"
 
 	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/names"
@@ -119,9 +119,10 @@ func (s *Server) ReissueAccessCode(ctx context.Context, req *intakev1.ReissueAcc
 
 func draftFromProto(c *intakev1.Concern) concern.Draft {
 	return concern.Draft{
-		Practitioner: c.GetPractitioner(),
-		Description:  c.GetDescription(),
-		ClientName:   c.GetClientName(),
+		Practitioner:   c.GetPractitioner(),
+		Description:    c.GetDescription(),
+		DesiredOutcome: c.GetDesiredOutcome(),
+		ClientName:     c.GetClientName(),
 		Contact: concern.Contact{
 			Email: c.GetClientContact().GetEmail(),
 			Phone: c.GetClientContact().GetPhone(),
@@ -131,10 +132,11 @@ func draftFromProto(c *intakev1.Concern) concern.Draft {
 
 func concernToProto(c concern.Concern) *intakev1.Concern {
 	return &intakev1.Concern{
-		Name:         c.Name(),
-		Practitioner: c.Practitioner,
-		Description:  c.Description,
-		ClientName:   c.ClientName,
+		Name:           c.Name(),
+		Practitioner:   c.Practitioner,
+		Description:    c.Description,
+		DesiredOutcome: c.DesiredOutcome,
+		ClientName:     c.ClientName,
 		ClientContact: &intakev1.ClientContact{
 			Email: c.Contact.Email,
 			Phone: c.Contact.Phone,

@@ -17,7 +17,18 @@ import (
 
 // sealedColumns are the confidential columns of concerns, in the order of
 // the values sealValues and openValues take.
-var sealedColumns = [4]string{"client_name", "description", "client_email", "client_phone"}
+var sealedColumns = [5]string{"client_name", "description", "client_email", "client_phone", "desired_outcome"}
+
+// confidentialSelect reads sealedColumns. desired_outcome came later
+// (migration 008) and is NULL in the concerns registered before it, which
+// had none: it is read as an empty value, which openValues takes as empty
+// rather than as a ciphertext. Every concern registered since holds a
+// ciphertext there, of an empty text too.
+const confidentialSelect = `client_name, description, client_email, client_phone, COALESCE(desired_outcome, '')`
+
+// addedLater are the sealed columns that concerns registered before them
+// hold as NULL (read as empty): desired_outcome.
+var addedLater = [5]bool{4: true}
 
 func keyPurpose(concernID string) string { return "intake.concerns.wrapped_key:" + concernID }
 
@@ -27,8 +38,8 @@ func valuePurpose(column, concernID string) string {
 
 func codePurpose(concernID string) string { return valuePurpose("access_code_sealed", concernID) }
 
-func sealValues(dk sealed.DataKey, concernID string, values [4]string) ([4]string, error) {
-	var out [4]string
+func sealValues(dk sealed.DataKey, concernID string, values [5]string) ([5]string, error) {
+	var out [5]string
 	for i, v := range values {
 		ct, err := dk.Seal(v, valuePurpose(sealedColumns[i], concernID))
 		if err != nil {
@@ -41,7 +52,7 @@ func sealValues(dk sealed.DataKey, concernID string, values [4]string) ([4]strin
 
 // openValues opens a concern's confidential values; with no wrapped key (a
 // concern registered before encryption) they are still plaintext.
-func (s *Store) openValues(concernID string, wrapped *string, values [4]string) ([4]string, error) {
+func (s *Store) openValues(concernID string, wrapped *string, values [5]string) ([5]string, error) {
 	if wrapped == nil {
 		return values, nil
 	}
@@ -52,8 +63,11 @@ func (s *Store) openValues(concernID string, wrapped *string, values [4]string) 
 	if err != nil {
 		return values, fmt.Errorf("data key of concern %s: %w", concernID, err)
 	}
-	var out [4]string
+	var out [5]string
 	for i, v := range values {
+		if v == "" && addedLater[i] {
+			continue // registered before the column: none given
+		}
 		pt, err := dk.Open(v, valuePurpose(sealedColumns[i], concernID))
 		if err != nil {
 			return out, fmt.Errorf("open %s of concern %s: %w", sealedColumns[i], concernID, err)
@@ -98,11 +112,11 @@ func (s *Store) Reencrypt(ctx context.Context) (ReencryptResult, error) {
 // sealPlaintext seals a concern from before encryption; false when the
 // concern was sealed or handed over meanwhile.
 func (s *Store) sealPlaintext(ctx context.Context, tx pgx.Tx, id string) (bool, error) {
-	var values [4]string
+	var values [5]string
 	err := tx.QueryRow(ctx, `
-		SELECT client_name, description, client_email, client_phone FROM concerns
+		SELECT `+confidentialSelect+` FROM concerns
 		WHERE id = $1 AND wrapped_key IS NULL AND hand_over_time IS NULL FOR UPDATE`, id).
-		Scan(&values[0], &values[1], &values[2], &values[3])
+		Scan(&values[0], &values[1], &values[2], &values[3], &values[4])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
@@ -118,8 +132,9 @@ func (s *Store) sealPlaintext(ctx context.Context, tx pgx.Tx, id string) (bool, 
 		return false, err
 	}
 	_, err = tx.Exec(ctx, `
-		UPDATE concerns SET client_name = $2, description = $3, client_email = $4, client_phone = $5, key_id = $6, wrapped_key = $7
-		WHERE id = $1`, id, out[0], out[1], out[2], out[3], s.Keys.Current(), wrapped)
+		UPDATE concerns SET client_name = $2, description = $3, client_email = $4, client_phone = $5, desired_outcome = $6,
+		                    key_id = $7, wrapped_key = $8
+		WHERE id = $1`, id, out[0], out[1], out[2], out[3], out[4], s.Keys.Current(), wrapped)
 	if err != nil {
 		return false, fmt.Errorf("seal concern %s: %w", id, err)
 	}

@@ -35,7 +35,7 @@ func keySetting(t *testing.T, id string) string {
 
 func secretConcern(reference string) concern.Concern {
 	c := sampleConcern(reference)
-	c.Description, c.ClientName = canary+" "+c.Description, canary+" "+c.ClientName
+	c.Description, c.ClientName, c.DesiredOutcome = canary+" "+c.Description, canary+" "+c.ClientName, canary+" "+c.DesiredOutcome
 	c.Contact.Email, c.Contact.Phone = strings.ToLower(canary)+"@example.org", "+44 20 "+canary
 	return c
 }
@@ -44,7 +44,7 @@ func secretConcern(reference string) concern.Concern {
 func confidentialDump(t *testing.T, pool *pgxpool.Pool) string {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `
-		SELECT concat_ws(' ', description, client_name, client_email, client_phone, wrapped_key) FROM concerns`)
+		SELECT concat_ws(' ', description, client_name, client_email, client_phone, desired_outcome, wrapped_key) FROM concerns`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,9 @@ func confidentialDump(t *testing.T, pool *pgxpool.Pool) string {
 
 // TestKeyRotation: rotate, read old and new rows, re-encrypt, remove the old
 // key, read everything; a concern from before encryption is sealed by the
-// re-encryption, and a dump never shows a sealed concern's plaintext.
+// re-encryption, and a dump never shows a sealed concern's plaintext. The
+// concerns from before the desired outcome (migration 008), sealed or not,
+// read with none.
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -67,8 +69,10 @@ func TestKeyRotation(t *testing.T) {
 	during := &Store{Pool: pool, Namespace: s.Namespace, Keys: keyring(t, "k2", k1, k2)}
 	after := &Store{Pool: pool, Namespace: s.Namespace, Keys: keyring(t, "", k2)}
 
-	// A concern registered before encryption, straight into the table.
+	// A concern registered before encryption, straight into the table; it
+	// came before the desired outcome too.
 	legacy := secretConcern("LGCY-0001")
+	legacy.DesiredOutcome = ""
 	_, err := pool.Exec(ctx, `
 		INSERT INTO concerns (id, group_id, practitioner, client_name, description, client_email, client_phone,
 		                      reference, access_code_hash, create_time)
@@ -79,17 +83,28 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	old, fresh, handedOver := secretConcern("OLDC-0001"), secretConcern("NEWC-0001"), secretConcern("GONE-0001")
+	// A concern sealed before the desired outcome: its column is NULL.
+	sealedEarlier := secretConcern("SEAL-0001")
+	sealedEarlier.DesiredOutcome = ""
 	for _, x := range []struct {
 		s *Store
 		c concern.Concern
-	}{{before, old}, {before, handedOver}, {during, fresh}} {
+	}{{before, old}, {before, handedOver}, {before, sealedEarlier}, {during, fresh}} {
 		if err := x.s.Create(ctx, x.c, "h", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if _, err := pool.Exec(ctx, `UPDATE concerns SET desired_outcome = NULL WHERE id = $1`, sealedEarlier.ID); err != nil {
+		t.Fatal(err)
+	}
 	err = postgres.InTx(ctx, pool, func(tx pgx.Tx) error { return during.HandOver(ctx, tx, handedOver.Name(), old.CreateTime) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	var left string
+	if err := pool.QueryRow(ctx, `SELECT concat_ws('|', description, client_name, client_email, client_phone, desired_outcome, wrapped_key) FROM concerns WHERE id = $1`,
+		handedOver.ID).Scan(&left); err != nil || left != "|||" {
+		t.Errorf("the handed-over concern still holds %q (%v); want every confidential column blank, the desired outcome and the data key NULL", left, err)
 	}
 	if n := strings.Count(confidentialDump(t, pool), canary); n != 4 {
 		t.Errorf("the dump shows the canary %d times; want 4 (the concern from before encryption only)", n)
@@ -97,13 +112,13 @@ func TestKeyRotation(t *testing.T) {
 
 	read := func(s *Store, stage string) {
 		t.Helper()
-		for _, want := range []concern.Concern{legacy, old, fresh} {
+		for _, want := range []concern.Concern{legacy, old, fresh, sealedEarlier} {
 			got, err := s.Get(ctx, want.Group, want.ID)
 			if err != nil {
 				t.Errorf("%s: Get(%s): %v", stage, want.Reference, err)
 				continue
 			}
-			if got.Description != want.Description || got.ClientName != want.ClientName || got.Contact != want.Contact {
+			if got.Description != want.Description || got.ClientName != want.ClientName || got.Contact != want.Contact || got.DesiredOutcome != want.DesiredOutcome {
 				t.Errorf("%s: Get(%s) = %+v; want %+v", stage, want.Reference, got.Draft, want.Draft)
 			}
 		}
@@ -116,7 +131,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Errorf("reading a concern wrapped by a removed key before re-encryption: %v; want ErrUnknownKey", err)
 	}
 
-	for i, want := range []ReencryptResult{{Sealed: 1, Rewrapped: 1}, {}} {
+	for i, want := range []ReencryptResult{{Sealed: 1, Rewrapped: 2}, {}} {
 		res, err := during.Reencrypt(ctx)
 		if err != nil || res != want {
 			t.Fatalf("Reencrypt run %d = %+v, %v; want %+v", i+1, res, err, want)

@@ -1,6 +1,7 @@
 // Package store keeps concerns and client sessions in PostgreSQL. It is the
 // only code that reads or writes the concerns table's confidential columns
-// (client_name, description, client_email, client_phone), and it stores them
+// (client_name, description, client_email, client_phone, desired_outcome),
+// and it stores them
 // only as ciphertext under the concern's own data key (keys.go, package
 // sealed), which the hand-over deletes. The reference and the access code's
 // hash stay in clear: sign-in looks concerns up by reference. The access
@@ -81,7 +82,7 @@ func (s *Store) create(ctx context.Context, c concern.Concern, accessCodeHash, r
 	if err != nil {
 		return fmt.Errorf("concern %s: %w", c.ID, err)
 	}
-	values, err := sealValues(dk, c.ID, [4]string{c.ClientName, c.Description, c.Contact.Email, c.Contact.Phone})
+	values, err := sealValues(dk, c.ID, [5]string{c.ClientName, c.Description, c.Contact.Email, c.Contact.Phone, c.DesiredOutcome})
 	if err != nil {
 		return err
 	}
@@ -108,10 +109,10 @@ func (s *Store) create(ctx context.Context, c concern.Concern, accessCodeHash, r
 	b.Queue(`
 		INSERT INTO concerns (id, group_id, practitioner, client_name, description,
 		                      client_email, client_phone, reference, access_code_hash, create_time, key_id, wrapped_key,
-		                      access_code_sealed)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		                      access_code_sealed, desired_outcome)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.ID, c.GroupID(), c.Practitioner, values[0], values[1],
-		values[2], values[3], c.Reference, accessCodeHash, c.CreateTime, s.Keys.Current(), wrapped, sealedCode)
+		values[2], values[3], c.Reference, accessCodeHash, c.CreateTime, s.Keys.Current(), wrapped, sealedCode, values[4])
 	outbox.Queue(&b, ev)
 	res := s.Pool.SendBatch(ctx, &b)
 	for range b.Len() {
@@ -142,13 +143,13 @@ func (s *Store) Get(ctx context.Context, group, id string) (concern.Concern, err
 	c := concern.Concern{ID: id, Group: group}
 	var createTime time.Time
 	var handedOver *time.Time
-	var values [4]string
+	var values [5]string
 	var wrapped *string
 	err := s.Pool.QueryRow(ctx, `
-		SELECT practitioner, client_name, description, client_email, client_phone, reference, create_time, hand_over_time, wrapped_key
+		SELECT practitioner, `+confidentialSelect+`, reference, create_time, hand_over_time, wrapped_key
 		FROM concerns WHERE id = $1 AND group_id = $2`,
 		id, strings.TrimPrefix(group, "groups/"),
-	).Scan(&c.Practitioner, &values[0], &values[1], &values[2], &values[3], &c.Reference, &createTime, &handedOver, &wrapped)
+	).Scan(&c.Practitioner, &values[0], &values[1], &values[2], &values[3], &values[4], &c.Reference, &createTime, &handedOver, &wrapped)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return concern.Concern{}, concern.ErrNotFound
 	}
@@ -162,13 +163,13 @@ func (s *Store) Get(ctx context.Context, group, id string) (concern.Concern, err
 	if err != nil {
 		return concern.Concern{}, err
 	}
-	c.ClientName, c.Description, c.Contact.Email, c.Contact.Phone = plain[0], plain[1], plain[2], plain[3]
+	c.ClientName, c.Description, c.Contact.Email, c.Contact.Phone, c.DesiredOutcome = plain[0], plain[1], plain[2], plain[3], plain[4]
 	c.CreateTime = createTime.UTC()
 	return c, nil
 }
 
-// HandOver blanks the concern's text, the client's name and contact details
-// and deletes its data key inside tx, keeping the reference and the access
+// HandOver blanks the concern's text, the outcome the client would like, the
+// client's name and contact details and deletes its data key inside tx, keeping the reference and the access
 // code's hash, and records when. Casework owns them from now on. A concern
 // already handed over, or unknown, is left as it is. The data key stays
 // while the sealed access code does (ForgetReplayCodes deletes both): the
@@ -183,7 +184,7 @@ func (s *Store) HandOver(ctx context.Context, tx pgx.Tx, concernName string, at 
 		return fmt.Errorf("hand over: %q is not a concern name", concernName)
 	}
 	_, err := tx.Exec(ctx, `
-		UPDATE concerns SET description = '', client_name = '', client_email = '', client_phone = '',
+		UPDATE concerns SET description = '', client_name = '', client_email = '', client_phone = '', desired_outcome = NULL,
 		                    key_id = CASE WHEN access_code_sealed IS NULL THEN NULL ELSE key_id END,
 		                    wrapped_key = CASE WHEN access_code_sealed IS NULL THEN NULL ELSE wrapped_key END,
 		                    hand_over_time = $3

@@ -47,10 +47,11 @@ func sampleConcern(reference string) concern.Concern {
 		ID:    uuid.NewString(),
 		Group: "groups/riverside",
 		Draft: concern.Draft{
-			Practitioner: "groups/riverside/members/alex-moss",
-			Description:  "Sessions were cancelled at short notice several times.",
-			ClientName:   "Sam",
-			Contact:      concern.Contact{Email: "sam@example.org", Phone: "+44 20 7946 0000"},
+			Practitioner:   "groups/riverside/members/alex-moss",
+			Description:    "Sessions were cancelled at short notice several times.",
+			DesiredOutcome: "Notice of changes, and an apology.",
+			ClientName:     "Sam",
+			Contact:        concern.Contact{Email: "sam@example.org", Phone: "+44 20 7946 0000"},
 		},
 		Reference:  reference,
 		CreateTime: time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC),
@@ -112,7 +113,7 @@ func TestCreateWritesConcernAndEventTogether(t *testing.T) {
 	}
 	// The reference is half of the client's sign-in: it stays out of events
 	// like the client's words.
-	for _, secret := range []string{c.Description, c.Contact.Email, c.Contact.Phone, c.ClientName, c.Reference} {
+	for _, secret := range []string{c.Description, c.DesiredOutcome, c.Contact.Email, c.Contact.Phone, c.ClientName, c.Reference} {
 		if strings.Contains(string(payload), secret) {
 			t.Errorf("event payload carries confidential text %q", secret)
 		}
