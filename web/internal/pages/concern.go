@@ -19,13 +19,14 @@ import (
 // The limits of the concern's fields, as intake's contract declares them,
 // in characters.
 const (
-	maxDescription = 20000
-	maxClientName  = 200
-	maxPhone       = 40
-	// maxFormBytes bounds a posted form: the longest description, each
-	// character up to four bytes of UTF-8, each byte percent-encoded, and
-	// room for the rest.
-	maxFormBytes = maxDescription*4*3 + 64<<10
+	maxDescription    = 20000
+	maxDesiredOutcome = 5000
+	maxClientName     = 200
+	maxPhone          = 40
+	// maxFormBytes bounds a posted form: the longest description and
+	// desired outcome, each character up to four bytes of UTF-8, each byte
+	// percent-encoded, and room for the rest.
+	maxFormBytes = (maxDescription+maxDesiredOutcome)*4*3 + 64<<10
 )
 
 // concernForm is what the client typed, kept whatever happens so that an
@@ -33,8 +34,10 @@ const (
 type concernForm struct {
 	Practitioner string // the member's id
 	Description  string
-	ClientName   string
-	Email, Phone string
+	// DesiredOutcome is what the client would like to happen; optional.
+	DesiredOutcome string
+	ClientName     string
+	Email, Phone   string
 	// RequestID is made when the form is first shown and travels with it,
 	// so that a second press of the button, or a refresh of the answer,
 	// registers nothing twice.
@@ -151,6 +154,9 @@ func (f concernForm) check(members []memberOption) formErrors {
 	case n > maxDescription:
 		errs.add("description", fmt.Sprintf("What happened must be %s characters or fewer: it has %s now", thousands(maxDescription), thousands(n)))
 	}
+	if n := utf8.RuneCountInString(f.DesiredOutcome); n > maxDesiredOutcome {
+		errs.add("desired-outcome", fmt.Sprintf("What you would like to happen must be %s characters or fewer: it has %s now", thousands(maxDesiredOutcome), thousands(n)))
+	}
 	switch {
 	case f.ClientName == "":
 		errs.add("client-name", "Enter your name")
@@ -185,6 +191,7 @@ func thousands(n int) string {
 var apiFields = map[string]fieldError{
 	"practitioner":        {"practitioner", "Choose the practitioner your concern is about"},
 	"description":         {"description", "Check what happened: it must be 20,000 characters or fewer"},
+	"desiredOutcome":      {"desired-outcome", "Check what you would like to happen: it must be 5,000 characters or fewer"},
 	"clientName":          {"client-name", "Check your name: it must be one line of 200 characters or fewer"},
 	"clientContact":       {"email", "Enter an email address or a phone number, so that your support person can contact you"},
 	"clientContact.email": {"email", "Enter an email address in the right form, like name@example.com"},
@@ -207,12 +214,13 @@ func (s *Site) concernSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := concernForm{
-		Practitioner: r.PostForm.Get("practitioner"),
-		Description:  multiLine(r.PostForm.Get("description")),
-		ClientName:   singleLine(r.PostForm.Get("clientName")),
-		Email:        singleLine(r.PostForm.Get("email")),
-		Phone:        singleLine(r.PostForm.Get("phone")),
-		RequestID:    r.PostForm.Get("requestId"),
+		Practitioner:   r.PostForm.Get("practitioner"),
+		Description:    multiLine(r.PostForm.Get("description")),
+		DesiredOutcome: multiLine(r.PostForm.Get("desiredOutcome")),
+		ClientName:     singleLine(r.PostForm.Get("clientName")),
+		Email:          singleLine(r.PostForm.Get("email")),
+		Phone:          singleLine(r.PostForm.Get("phone")),
+		RequestID:      r.PostForm.Get("requestId"),
 	}
 	if !uuidForm.MatchString(f.RequestID) {
 		f.RequestID = newRequestID()
@@ -235,10 +243,11 @@ func (s *Site) concernSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	answer, err := s.api.CreateConcern(r.Context(), g.ID, &intakev1.Concern{
-		Practitioner:  "groups/" + g.ID + "/members/" + f.Practitioner,
-		Description:   f.Description,
-		ClientName:    f.ClientName,
-		ClientContact: &intakev1.ClientContact{Email: f.Email, Phone: f.Phone},
+		Practitioner:   "groups/" + g.ID + "/members/" + f.Practitioner,
+		Description:    f.Description,
+		DesiredOutcome: f.DesiredOutcome,
+		ClientName:     f.ClientName,
+		ClientContact:  &intakev1.ClientContact{Email: f.Email, Phone: f.Phone},
 	}, f.RequestID, r.PostForm.Get("website"))
 	if err != nil {
 		s.concernRefused(w, r, page, err)
