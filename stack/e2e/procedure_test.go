@@ -545,12 +545,17 @@ func (w *restWalk) allowed(p party) []string {
 func (w *restWalk) visible(p party) []string {
 	var out []string
 	var rc struct {
-		Description string `json:"description"`
-		ClientEmail string `json:"clientEmail"`
+		Description    string `json:"description"`
+		DesiredOutcome string `json:"desiredOutcome"`
+		ClientEmail    string `json:"clientEmail"`
 	}
 	if w.s.call(w.t, http.MethodGet, "/v1/"+w.name+"/registeredConcern", p.token, nil, &rc) == http.StatusOK {
-		if rc.Description != "" {
+		// The walk's concern has a desired outcome (a canary), which is
+		// read with the words or not at all.
+		if rc.Description != "" && rc.DesiredOutcome != "" {
 			out = append(out, "words")
+		} else if rc.Description != "" || rc.DesiredOutcome != "" {
+			out = append(out, "half the words")
 		}
 		if rc.ClientEmail != "" {
 			out = append(out, "contact")
