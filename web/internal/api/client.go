@@ -70,6 +70,20 @@ type request struct {
 
 // do sends req and reads the answer into out (nil to ignore it).
 func (c *Client) do(ctx context.Context, req request, out proto.Message) error {
+	b, _, err := c.send(ctx, req, "application/json")
+	if err != nil || out == nil {
+		return err
+	}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, out); err != nil {
+		return fmt.Errorf("api: %s %s: read the answer: %w", req.method, req.path, err)
+	}
+	return nil
+}
+
+// send sends req, asking for an answer of the type accept, and returns the
+// answer's body and content type; an answer that is not a success is an
+// *Error.
+func (c *Client) send(ctx context.Context, req request, accept string) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	u := c.base.JoinPath(req.path)
@@ -78,15 +92,15 @@ func (c *Client) do(ctx context.Context, req request, out proto.Message) error {
 	if req.body != nil {
 		b, err := protojson.Marshal(req.body)
 		if err != nil {
-			return fmt.Errorf("api: encode %s %s: %w", req.method, req.path, err)
+			return nil, "", fmt.Errorf("api: encode %s %s: %w", req.method, req.path, err)
 		}
 		body = bytes.NewReader(b)
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.method, u.String(), body)
 	if err != nil {
-		return fmt.Errorf("api: %s %s: %w", req.method, req.path, err)
+		return nil, "", fmt.Errorf("api: %s %s: %w", req.method, req.path, err)
 	}
-	hr.Header.Set("Accept", "application/json")
+	hr.Header.Set("Accept", accept)
 	if req.body != nil {
 		hr.Header.Set("Content-Type", "application/json")
 	}
@@ -98,23 +112,17 @@ func (c *Client) do(ctx context.Context, req request, out proto.Message) error {
 	}
 	resp, err := c.http.Do(hr)
 	if err != nil {
-		return unreachable(req, err)
+		return nil, "", unreachable(req, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return unreachable(req, err)
+		return nil, "", unreachable(req, err)
 	}
 	if resp.StatusCode >= 300 {
-		return decodeError(req, resp, b)
+		return nil, "", decodeError(req, resp, b)
 	}
-	if out == nil {
-		return nil
-	}
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, out); err != nil {
-		return fmt.Errorf("api: %s %s: read the answer: %w", req.method, req.path, err)
-	}
-	return nil
+	return b, resp.Header.Get("Content-Type"), nil
 }
 
 // Error is an answer of the API that is not a success, or a call that got no

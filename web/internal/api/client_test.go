@@ -195,3 +195,68 @@ func TestValidID(t *testing.T) {
 		}
 	}
 }
+
+// TestCasePagesCalls: the calls of the case's pages go to the paths the
+// contract names, with the client's token, and read their answers; the
+// calendar comes back as the API sent it.
+func TestCasePagesCalls(t *testing.T) {
+	t.Parallel()
+	var got []string
+	var bodies []string
+	c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+" "+r.Header.Get("Authorization")+" "+r.Header.Get("Accept"))
+		bodies = append(bodies, string(b))
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/calendar"):
+			w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+			w.Write([]byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"))
+		case strings.HasSuffix(r.URL.Path, "/meetings"):
+			w.Write([]byte(`{"meetings": [{"name": "groups/riverside/cases/c1/meetings/m1", "state": "STATE_CONFIRMED", "confirmedSlot": 0}]}`))
+		case strings.HasSuffix(r.URL.Path, "/documents"):
+			w.Write([]byte(`{"documents": [{"name": "groups/riverside/cases/c1/documents/d1", "version": 2}]}`))
+		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/messages"):
+			w.Write([]byte(`{"messages": [{"text": "Hello", "senderRole": "ROLE_CLIENT"}]}`))
+		default:
+			w.Write([]byte(`{}`))
+		}
+	})
+	ctx := context.Background()
+	const token, name = "ipncs_t", "groups/riverside/cases/c1"
+	if err := c.EndClientSession(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	meetings, err := c.ListMeetings(ctx, token, name)
+	if err != nil || len(meetings) != 1 || meetings[0].GetState() != caseworkv1.Meeting_STATE_CONFIRMED {
+		t.Errorf("ListMeetings = %v, %v", meetings, err)
+	}
+	cal, err := c.GetMeetingCalendar(ctx, token, name+"/meetings/m1")
+	if err != nil || !strings.HasPrefix(cal.ContentType, "text/calendar") || !strings.HasPrefix(string(cal.Body), "BEGIN:VCALENDAR") {
+		t.Errorf("GetMeetingCalendar = %+v, %v", cal, err)
+	}
+	docs, err := c.ListDocuments(ctx, token, name, caseworkv1.Document_KIND_WRITTEN_STATEMENT)
+	if err != nil || len(docs) != 1 || docs[0].GetVersion() != 2 {
+		t.Errorf("ListDocuments = %v, %v", docs, err)
+	}
+	msgs, err := c.ListMessages(ctx, token, name)
+	if err != nil || len(msgs) != 1 || msgs[0].GetText() != "Hello" {
+		t.Errorf("ListMessages = %v, %v", msgs, err)
+	}
+	if _, err := c.CreateMessage(ctx, token, name, "Thank you"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"POST /v1/clientSessions:end? Bearer ipncs_t application/json",
+		"GET /v1/groups/riverside/cases/c1/meetings? Bearer ipncs_t application/json",
+		"GET /v1/groups/riverside/cases/c1/meetings/m1/calendar? Bearer ipncs_t text/calendar, application/json",
+		"GET /v1/groups/riverside/cases/c1/documents?kind=KIND_WRITTEN_STATEMENT Bearer ipncs_t application/json",
+		"GET /v1/groups/riverside/cases/c1/messages? Bearer ipncs_t application/json",
+		"POST /v1/groups/riverside/cases/c1/messages? Bearer ipncs_t application/json",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("calls\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !sameJSON(bodies[0], `{}`) || !sameJSON(bodies[5], `{"text": "Thank you"}`) {
+		t.Errorf("bodies %q", bodies)
+	}
+}

@@ -129,3 +129,66 @@ func (c *Client) TakeStep(ctx context.Context, token string, req *caseworkv1.Tak
 	out := &caseworkv1.TakeStepResponse{}
 	return out, c.do(ctx, request{method: http.MethodPost, path: "/v1/" + req.GetName() + ":takeStep", body: body, token: token}, out)
 }
+
+// EndClientSession ends the client session token stands for: signing out.
+// The API then refuses the token (its services within the few seconds they
+// may remember it).
+func (c *Client) EndClientSession(ctx context.Context, token string) error {
+	return c.do(ctx, request{method: http.MethodPost, path: "/v1/clientSessions:end", body: &intakev1.EndClientSessionRequest{}, token: token}, nil)
+}
+
+// ListMeetings lists the meetings of a case the session's holder takes part
+// in, oldest first.
+func (c *Client) ListMeetings(ctx context.Context, token, caseName string) ([]*caseworkv1.Meeting, error) {
+	out := &caseworkv1.ListMeetingsResponse{}
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/" + caseName + "/meetings", token: token}, out); err != nil {
+		return nil, err
+	}
+	return out.GetMeetings(), nil
+}
+
+// Calendar is a confirmed meeting as an iCalendar file.
+type Calendar struct {
+	// ContentType is the API's, text/calendar.
+	ContentType string
+	Body        []byte
+}
+
+// GetMeetingCalendar reads a confirmed meeting's calendar file,
+// groups/{group}/cases/{case}/meetings/{meeting}/calendar, as the API
+// serves it (text/calendar).
+func (c *Client) GetMeetingCalendar(ctx context.Context, token, meetingName string) (Calendar, error) {
+	b, contentType, err := c.send(ctx, request{method: http.MethodGet, path: "/v1/" + meetingName + "/calendar", token: token}, "text/calendar, application/json")
+	if err != nil {
+		return Calendar{}, err
+	}
+	return Calendar{ContentType: contentType, Body: b}, nil
+}
+
+// ListDocuments lists the documents of a case of one kind that the
+// session's holder may read, oldest first.
+func (c *Client) ListDocuments(ctx context.Context, token, caseName string, kind caseworkv1.Document_Kind) ([]*caseworkv1.Document, error) {
+	out := &caseworkv1.ListDocumentsResponse{}
+	q := url.Values{"kind": {kind.String()}}
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/" + caseName + "/documents", query: q, token: token}, out); err != nil {
+		return nil, err
+	}
+	return out.GetDocuments(), nil
+}
+
+// ListMessages lists the messages between the client and their support
+// person, oldest first.
+func (c *Client) ListMessages(ctx context.Context, token, caseName string) ([]*caseworkv1.Message, error) {
+	out := &caseworkv1.ListMessagesResponse{}
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/" + caseName + "/messages", token: token}, out); err != nil {
+		return nil, err
+	}
+	return out.GetMessages(), nil
+}
+
+// CreateMessage sends a message between the client and their support
+// person.
+func (c *Client) CreateMessage(ctx context.Context, token, caseName, text string) (*caseworkv1.Message, error) {
+	out := &caseworkv1.Message{}
+	return out, c.do(ctx, request{method: http.MethodPost, path: "/v1/" + caseName + "/messages", body: &caseworkv1.Message{Text: text}, token: token}, out)
+}

@@ -18,13 +18,19 @@ import (
 // casePage is the client's case, in plain words.
 type casePage struct {
 	layout
+	// Banner says what the step the client just took did, if it led here.
+	Banner    *banner
 	Reference string
 	Closed    bool
 	// Standing says where the case stands.
 	Standing string
-	// YourSteps are what the client may do now; NextSteps what others do
-	// next, each saying who.
-	YourSteps, NextSteps []string
+	// ToDo are the steps the client may take now, each with the page where
+	// they take it; NextSteps what others do next, each saying who.
+	ToDo      []todoLink
+	NextSteps []string
+	// Pages are the case's other pages that have something to show: the
+	// meetings, the written statement, the response, the messages.
+	Pages []todoLink
 	// SupportPerson is the name of the client's support person, once
 	// appointed.
 	SupportPerson string
@@ -35,6 +41,26 @@ type casePage struct {
 	Timeline      []timelineItem
 	// WithdrawPath is the withdraw page; empty once the case is closed.
 	WithdrawPath string
+}
+
+// todoLink is a link to one of the case's pages: Text is the link, Detail
+// what the client does or finds there; Path is empty for a step the website
+// has no page for (a later version of the procedure).
+type todoLink struct {
+	ID, Text, Detail, Path string
+}
+
+// casePageLinks are the case's pages, each shown once the timeline has a
+// step after which it has something to show (none: always, while the case
+// is open).
+var casePageLinks = []struct {
+	page, text, detail string
+	after              []string
+}{
+	{"meetings", "Meetings", "The times your support person offered, and meetings arranged.", []string{"offer_client_meeting", "arrange_joint_meeting"}},
+	{"written-statement", "What your support person wrote", "Your concern, and the outcome you would like, in writing.", []string{"write_statement"}},
+	{"response", "The practitioner's response", "What the practitioner said about your concern.", []string{"relay_response"}},
+	{"messages", "Messages with your support person", "Read and send messages. Only you and your support person can read them.", nil},
 }
 
 // timelineItem is one thing that happened.
@@ -155,6 +181,7 @@ func (s *Site) casePage(w http.ResponseWriter, r *http.Request) {
 		layout:    layout{Title: "Your concern", Group: g, SignedIn: true},
 		Reference: c.GetReference(),
 		Closed:    c.GetPhase() == procedurev1.Phase_PHASE_CLOSED,
+		Banner:    bannerFor(r),
 	}
 	if page.Closed {
 		page.Standing = closedSentence[c.GetOutcome()]
@@ -172,10 +199,13 @@ func (s *Site) casePage(w http.ResponseWriter, r *http.Request) {
 			sentence = clientWords(n.GetTitle())
 		}
 		if n.GetCallerMayTake() {
-			if words.Yours != "" {
-				sentence = words.Yours
+			todo := todoLink{ID: "todo-" + words.Page, Text: sentence, Detail: words.Yours}
+			if words.Page != "" {
+				todo.Text, todo.Path = words.Do, casePath+"/"+words.Page
 			}
-			page.YourSteps = append(page.YourSteps, sentence)
+			if !slices.ContainsFunc(page.ToDo, func(t todoLink) bool { return t.Path == todo.Path && t.Text == todo.Text }) {
+				page.ToDo = append(page.ToDo, todo)
+			}
 		} else {
 			page.NextSteps = append(page.NextSteps, sentence)
 		}
@@ -191,8 +221,22 @@ func (s *Site) casePage(w http.ResponseWriter, r *http.Request) {
 	}
 	page.Clock = s.clockView(c.GetClock(), g.Weeks, !page.Closed)
 	page.FirstResponse = s.firstResponse(c.GetFirstResponseClock(), !page.Closed)
+	taken := map[string]bool{}
 	for _, e := range entries {
 		page.Timeline = append(page.Timeline, timelineItem{Time: e.GetCreateTime().AsTime(), Sentence: doneSentence(e)})
+		taken[e.GetStep()] = true
+		if e.GetTitle() == "A message was sent" {
+			taken["message"] = true
+		}
+	}
+	for _, l := range casePageLinks {
+		shown := len(l.after) == 0 && (!page.Closed || taken["message"])
+		for _, step := range l.after {
+			shown = shown || taken[step]
+		}
+		if shown {
+			page.Pages = append(page.Pages, todoLink{ID: "page-" + l.page, Text: l.text, Detail: l.detail, Path: casePath + "/" + l.page})
+		}
 	}
 	s.render(w, r, http.StatusOK, "case", page)
 }
@@ -290,7 +334,10 @@ func (s *Site) withdrawForm(w http.ResponseWriter, r *http.Request) {
 type stepProblemPage struct {
 	layout
 	Explanation string
-	CasePath    string
+	// CasePath is where the link leads back to: the case, or the page the
+	// step was taken from; BackText names it ("Back to your case" when
+	// empty).
+	CasePath, BackText string
 }
 
 // withdrawSubmit withdraws the concern and goes back to the case, which

@@ -127,8 +127,10 @@ func singleLine(s string) string {
 }
 
 // multiLine drops the invisible control characters a paste from a word
-// processor may bring (the API refuses them), keeping tabs and line breaks.
+// processor may bring (the API refuses them), keeping tabs and line breaks;
+// a browser sends a textarea's line breaks as CR LF, which become LF.
 func multiLine(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
 			return -1

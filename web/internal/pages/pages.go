@@ -1,7 +1,8 @@
 // Package pages serves the website's pages: a group's page and its ethical
 // statement, the concern form and its confirmation, signing in with the
-// reference and access code, the client's case and withdrawing it, and the
-// pages for what goes wrong. Pages are rendered on the server from the
+// reference and access code, the client's case, its meetings, the written
+// statement, the practitioner's response and the decision, the messages
+// with the support person, withdrawing, and the pages for what goes wrong. Pages are rendered on the server from the
 // templates in templates/ (html/template) and work without JavaScript; the
 // one script, static/site.js, only adds buttons that copy or print.
 //
@@ -67,6 +68,8 @@ type Site struct {
 	assets      *assets
 	pages       map[string]*template.Template
 	london      *time.Location
+	// forms makes a form sent twice act once.
+	forms *forms
 }
 
 // New loads the templates and static files and returns the site.
@@ -84,6 +87,7 @@ func New(o Options) (*Site, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.forms = newForms(s.now)
 	var err error
 	// Dates are shown as people in the UK read them, in UK time.
 	if s.london, err = time.LoadLocation("Europe/London"); err != nil {
@@ -102,8 +106,11 @@ func New(o Options) (*Site, error) {
 // shared parts, as one template set per page.
 func (s *Site) parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"asset": s.assets.path,
-		"date":  func(t time.Time) string { return t.In(s.london).Format("Monday 2 January 2006") },
+		"asset":  s.assets.path,
+		"date":   func(t time.Time) string { return t.In(s.london).Format("Monday 2 January 2006") },
+		"moment": func(t time.Time) string { return momentWords(t, s.london) },
+		"add":    func(a, b int) int { return a + b },
+		"lines":  func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one
@@ -149,6 +156,15 @@ func (s *Site) Handler() (http.Handler, error) {
 	pages.HandleFunc("GET /{group}/cases/{case}", s.casePage)
 	pages.HandleFunc("GET /{group}/cases/{case}/withdraw", s.withdrawForm)
 	pages.HandleFunc("POST /{group}/cases/{case}/withdraw", s.withdrawSubmit)
+	pages.HandleFunc("GET /{group}/cases/{case}/meetings", s.meetingsPage)
+	pages.HandleFunc("POST /{group}/cases/{case}/meetings/{meeting}", s.meetingAnswerSubmit)
+	pages.HandleFunc("GET /{group}/cases/{case}/meetings/{meeting}/calendar", s.meetingCalendar)
+	pages.HandleFunc("GET /{group}/cases/{case}/written-statement", s.statementPage)
+	pages.HandleFunc("POST /{group}/cases/{case}/written-statement", s.statementSubmit)
+	pages.HandleFunc("GET /{group}/cases/{case}/response", s.responseView)
+	pages.HandleFunc("POST /{group}/cases/{case}/response", s.responseSubmit)
+	pages.HandleFunc("GET /{group}/cases/{case}/messages", s.messagesView)
+	pages.HandleFunc("POST /{group}/cases/{case}/messages", s.messageSubmit)
 	pages.HandleFunc("/", s.notFound)
 
 	mux := http.NewServeMux()

@@ -79,7 +79,11 @@ func fixedPages() map[string]any {
 		"opening":        openingPage{layout: layout{Title: "We are setting up your case", Group: riverside, SignedIn: true}, CasePath: "/riverside/cases/c1"},
 		"case": casePage{
 			layout: layout{Title: "Your concern", Group: riverside, SignedIn: true}, Reference: "K7QM-3XRD",
-			Standing: phaseSentence[3], YourSteps: []string{nextSteps["answer_statement"].Yours}, NextSteps: []string{nextSteps["convey_statement"].Sentence},
+			Banner:   &banner{Title: "You have asked for changes", Next: "Your support person will write a new version."},
+			Standing: phaseSentence[3], NextSteps: []string{nextSteps["convey_statement"].Sentence},
+			ToDo: []todoLink{{ID: "todo-written-statement", Text: nextSteps["answer_statement"].Do, Detail: nextSteps["answer_statement"].Yours,
+				Path: "/riverside/cases/c1/written-statement"}},
+			Pages:         []todoLink{{ID: "page-messages", Text: "Messages with your support person", Path: "/riverside/cases/c1/messages"}},
 			SupportPerson: "Alex Morgan", FirstResponse: "The group aims to bring you the practitioner's first response by Monday 16 March 2026.",
 			Clock: clockView{Week: 3, Weeks: 8, Sentence: "The group aims to resolve your concern within 8 weeks.",
 				Boxes: []weekBox{{1, "past"}, {2, "past"}, {3, "now"}, {4, "later"}, {5, "later"}, {6, "later"}, {7, "later"}, {8, "later"}}},
@@ -89,10 +93,78 @@ func fixedPages() map[string]any {
 		"case-closed":  casePage{layout: layout{Title: "Your concern", Group: riverside, SignedIn: true}, Reference: "K7QM-3XRD", Closed: true, Standing: closedSentence[2]},
 		"withdraw":     withdrawPage{layout: layout{Title: "Withdraw your concern", Group: riverside, SignedIn: true}, CasePath: "/riverside/cases/c1"},
 		"step-problem": stepProblemPage{layout: layout{Title: "You cannot withdraw just now", Group: riverside, SignedIn: true}, Explanation: notReadyWords("not yet: first the SPC has relayed the therapist's response"), CasePath: "/riverside/cases/c1"},
-		"not-found":    layout{Title: "Page not found"},
-		"problem":      problemPage{layout: layout{Title: "Sorry, something on our side is not working", Group: riverside}},
-		"refused":      layout{Title: "This request was refused"},
+		"meetings": meetingsPage{layout: signedIn("Meetings"), CasePath: "/riverside/cases/c1", FormID: newRequestID(),
+			Banner: &banner{Title: "There is a new version", Next: "Read it.", Important: true},
+			Meetings: []meetingView{
+				{Kind: "client", Heading: "Meeting with your support person", Who: "You and your support person.", Sentence: "Offered.", Form: "client",
+					Action: "/riverside/cases/c1/meetings/m1", Answer: "slot-1",
+					Slots: []slotView{{0, "Tuesday 12 January 2027, 2pm to 3pm", false}, {1, "Wednesday 13 January 2027, 10:30am to midday", false}}},
+				{Kind: "joint", Heading: "Meeting with the practitioner", Who: "Everyone.", Sentence: "Say which.", Form: "joint", Location: "The group's room",
+					Action: "/riverside/cases/c1/meetings/m2", Answered: []string{"Tuesday 12 January 2027, 2pm to 3pm"},
+					Slots: []slotView{{0, "Tuesday 12 January 2027, 2pm to 3pm", true}, {1, "Wednesday 13 January 2027, 2pm to 3pm", false}}},
+			}},
+		"meetings-errors": meetingsPage{layout: layout{Title: "Meetings", Group: riverside, SignedIn: true, Errors: oneError("answer", "Choose one of the times")},
+			CasePath: "/riverside/cases/c1", FormID: newRequestID(),
+			Meetings: []meetingView{{Kind: "client", Heading: "Meeting with your support person", Form: "client", Action: "/riverside/cases/c1/meetings/m1",
+				Slots: []slotView{{0, "Tuesday 12 January 2027, 2pm to 3pm", false}}}}},
+		"meetings-confirmed": meetingsPage{layout: signedIn("Meetings"), CasePath: "/riverside/cases/c1",
+			Banner: &banner{Title: "You have accepted a time to meet", Next: "Add it to your calendar."},
+			Meetings: []meetingView{{Kind: "client", Heading: "Meeting with your support person", Sentence: "Your meeting is arranged.",
+				Confirmed: "Tuesday 12 January 2027, 2pm to 3pm", CalendarPath: "/riverside/cases/c1/meetings/m1/calendar"}}},
+		"meetings-none": meetingsPage{layout: signedIn("Meetings"), CasePath: "/riverside/cases/c1"},
+		"written-statement": writtenStatementPage{layout: signedIn("What your support person wrote"), CasePath: "/riverside/cases/c1",
+			Action: "/riverside/cases/c1/written-statement", Statement: statement(false), MayAnswer: true, FormID: newRequestID()},
+		"written-statement-errors": writtenStatementPage{layout: layout{Title: "What your support person wrote", Group: riverside, SignedIn: true,
+			Errors: oneError("answer", "Say whether what your support person wrote is right")},
+			CasePath: "/riverside/cases/c1", Action: "/riverside/cases/c1/written-statement", Statement: statement(false), MayAnswer: true, FormID: newRequestID()},
+		"written-statement-approved": writtenStatementPage{layout: signedIn("What your support person wrote"), CasePath: "/riverside/cases/c1",
+			Banner: &banner{Title: "You have approved what your support person wrote", Next: "Next."}, Statement: statement(true)},
+		"written-statement-none": writtenStatementPage{layout: signedIn("What your support person wrote"), CasePath: "/riverside/cases/c1"},
+		"statement-limits": writtenStatementPage{layout: layout{Title: "What may be passed on to the practitioner?", Group: riverside, SignedIn: true,
+			Errors: oneError("sharing", "Choose what the practitioner may read")},
+			Action: "/riverside/cases/c1/written-statement", Statement: statement(false), FormID: newRequestID(),
+			Limits: statementLimits{WithheldText: "Leeds\nMy sister"}},
+		"statement-changes": writtenStatementPage{layout: signedIn("What should change?"), Action: "/riverside/cases/c1/written-statement",
+			Statement: statement(false), FormID: newRequestID(), Comment: "The date is wrong."},
+		"statement-check": writtenStatementPage{layout: signedIn("Check your answers before you approve it"), Action: "/riverside/cases/c1/written-statement",
+			Statement: statement(false), FormID: newRequestID(),
+			Limits: statementLimits{Sharing: "summary", Withheld: []string{"Leeds", "My sister"}, Other: "Please do not\nmention my job."}},
+		"response": responsePage{layout: signedIn("The practitioner's response"), CasePath: "/riverside/cases/c1", Action: "/riverside/cases/c1/response",
+			Response: "I am sorry.\n\nI should have explained.", Received: at, MayDecide: true, Options: decisions, FormID: newRequestID()},
+		"response-decided": responsePage{layout: signedIn("The practitioner's response"), CasePath: "/riverside/cases/c1",
+			Banner:   &banner{Title: "You have asked to meet the practitioner", Next: decisions[1].Next},
+			Response: "I am sorry.", Received: at, Decided: decisions[1].Label, Chosen: decisions[1], MeetingsPath: "/riverside/cases/c1/meetings"},
+		"response-none": responsePage{layout: signedIn("The practitioner's response"), CasePath: "/riverside/cases/c1"},
+		"decision-check": responsePage{layout: signedIn("Check your decision before you send it"), Action: "/riverside/cases/c1/response",
+			Chosen: decisions[2], FormID: newRequestID()},
+		"messages": messagesPage{layout: signedIn("Messages with your support person"), CasePath: "/riverside/cases/c1", Action: "/riverside/cases/c1/messages",
+			SupportPerson: "Alex Morgan", MayWrite: true, FormID: newRequestID(),
+			Messages: []messageView{{From: "You", Mine: true, Time: at, Text: "Hello.\nCan we talk?"}, {From: "Alex Morgan, your support person", Time: at, Text: "Yes."}}},
+		"messages-errors": messagesPage{layout: layout{Title: "Messages with your support person", Group: riverside, SignedIn: true,
+			Errors: oneError("message", "Write your message")}, CasePath: "/riverside/cases/c1", Action: "/riverside/cases/c1/messages", MayWrite: true},
+		"messages-closed": messagesPage{layout: signedIn("Messages with your support person"), CasePath: "/riverside/cases/c1"},
+		"not-found":       layout{Title: "Page not found"},
+		"problem":         problemPage{layout: layout{Title: "Sorry, something on our side is not working", Group: riverside}},
+		"refused":         layout{Title: "This request was refused"},
 	}
+}
+
+func signedIn(title string) layout { return layout{Title: title, Group: riverside, SignedIn: true} }
+
+func oneError(id, message string) formErrors {
+	var errs formErrors
+	errs.add(id, message)
+	return errs
+}
+
+// statement is a version of the written statement, approved or not.
+func statement(approved bool) *statementView {
+	v := &statementView{Document: "groups/riverside/cases/c1/documents/d1", Version: 2, Written: time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC),
+		Concern: "My sessions ended early.\n\nNobody said why.", Outcome: "An apology.", Summary: "Sessions ended early."}
+	if approved {
+		v.Approved, v.Limits = true, statementLimits{Sharing: "full", Withheld: []string{"Leeds"}}
+	}
+	return v
 }
 
 // internalWords are names a client must never read: the procedure's role
@@ -115,6 +187,14 @@ func TestPagesRender(t *testing.T) {
 			page = "confirmation"
 		case "case-closed":
 			page = "case"
+		case "meetings-confirmed", "meetings-none":
+			page = "meetings"
+		case "written-statement-approved", "written-statement-none":
+			page = "written-statement"
+		case "response-decided", "response-none":
+			page = "response"
+		case "messages-closed":
+			page = "messages"
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -91,11 +91,23 @@ func (s *Site) signInSubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/"+sess.Group()+"/cases/"+sess.CaseID(), http.StatusSeeOther)
 }
 
-// signOut ends the session in this browser and says so.
+// signOut ends the client's session, at the API and in this browser, and
+// says so. The cookie goes whatever the API answers: a session the API
+// has already ended (401) is what was asked, and one it could not end just
+// now (down) is held by no one once the cookie is gone, and expires within
+// the hour.
 func (s *Site) signOut(w http.ResponseWriter, r *http.Request) {
 	g, ok := s.loadGroup(w, r)
 	if !ok {
 		return
+	}
+	if sess, err := s.sessions.Read(r); err == nil {
+		err := s.api.EndClientSession(r.Context(), sess.Token)
+		if e, isAPI := api.AsError(err); err != nil && !(isAPI && e.Status == http.StatusUnauthorized) {
+			s.logError(r.Context(), r, "ending the client session at the API failed; the cookie is deleted", err)
+		} else {
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "client signed out", slog.String("case", sess.Case))
+		}
 	}
 	s.sessions.Clear(w)
 	s.render(w, r, http.StatusOK, "signed-out", layout{Title: "You have signed out", Group: g})

@@ -111,6 +111,12 @@ func startSystem(t *testing.T) *system {
 // increment has no pages for.
 func (s *system) rest(t *testing.T, member, method, path string, body any) {
 	t.Helper()
+	s.restAnswer(t, member, method, path, body)
+}
+
+// restAnswer is rest, returning the answer's JSON.
+func (s *system) restAnswer(t *testing.T, member, method, path string, body any) map[string]any {
+	t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +133,11 @@ func (s *system) rest(t *testing.T, member, method, path string, body any) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s %s as %s: %d %s", method, path, member, resp.StatusCode, out)
 	}
+	var answer map[string]any
+	if err := json.Unmarshal(out, &answer); err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return answer
 }
 
 // browser is one person's browser: its own cookies, posts from the site's
@@ -215,9 +226,15 @@ func TestSystem(t *testing.T) {
 		t.Skip("starts the whole system")
 	}
 	sys := startSystem(t)
-	site := serveSite(t, newTestSite(t, sys.GatewayURL()))
+	web := newTestSite(t, sys.GatewayURL())
+	site := serveSite(t, web)
 
 	t.Run("pages", func(t *testing.T) {
+		t.Run("long path", func(t *testing.T) {
+			t.Parallel()
+			longPath(t, sys, web, site.URL)
+		})
+
 		t.Run("group", func(t *testing.T) {
 			t.Parallel()
 			b := newBrowser(t, site.URL)

@@ -25,27 +25,35 @@ type nextStep struct {
 	// meeting of all members, telling the link groups): they are not listed
 	// under "what happens next".
 	Hidden bool
+	// Page is the page of the case where the client takes the step
+	// (/{group}/cases/{case}/{Page}), and Do the link to it in "what you
+	// need to do", for the steps the client may take.
+	Page, Do string
 }
 
 // nextSteps are the steps that may be taken now, as the client reads them.
 var nextSteps = map[string]nextStep{
-	"nominate_spt":                  {Sentence: "The practitioner asks another member of the group to support them through this."},
-	"answer_spt_nomination":         {Sentence: "The member asked to support the practitioner says whether they can."},
-	"appoint_spc_and_lp":            {Sentence: "The group chooses your support person: a member who is not involved in your concern."},
-	"inform_link_groups":            {Hidden: true},
-	"propose_group_meeting_dates":   {Hidden: true},
-	"give_availability":             {Hidden: true},
-	"confirm_group_meeting_date":    {Hidden: true},
-	"offer_client_meeting":          {Sentence: "Your support person contacts you and offers to meet you."},
-	"answer_client_meeting":         {Sentence: "You say whether you would like to meet your support person.", Yours: "Say whether you would like to meet your support person at one of the times they offered, or ask for other times."},
-	"write_statement":               {Sentence: "Your support person writes down what your concern is and the outcome you would like, for you to check."},
-	"answer_statement":              {Sentence: "You read what your support person wrote down.", Yours: "Read what your support person wrote down, and say whether it is right or what should change."},
-	"convey_statement":              {Sentence: "Your support person passes your concern to the practitioner, within the limits you set."},
-	"record_response":               {Sentence: "The practitioner writes their response to your concern."},
-	"relay_response":                {Sentence: "Your support person brings you the practitioner's response."},
-	"decide":                        {Sentence: "You say whether the practitioner's response resolves your concern.", Yours: "Say whether the practitioner's response resolves your concern, and if not, whether you would like a meeting with them."},
-	"arrange_joint_meeting":         {Sentence: "Your support person offers times for a meeting with you, the practitioner and the practitioner's support person."},
-	"answer_joint_meeting":          {Sentence: "Everyone invited to the joint meeting says which of the times offered they can make.", Yours: "Say which of the times offered for the joint meeting you can make."},
+	"nominate_spt":                {Sentence: "The practitioner asks another member of the group to support them through this."},
+	"answer_spt_nomination":       {Sentence: "The member asked to support the practitioner says whether they can."},
+	"appoint_spc_and_lp":          {Sentence: "The group chooses your support person: a member who is not involved in your concern."},
+	"inform_link_groups":          {Hidden: true},
+	"propose_group_meeting_dates": {Hidden: true},
+	"give_availability":           {Hidden: true},
+	"confirm_group_meeting_date":  {Hidden: true},
+	"offer_client_meeting":        {Sentence: "Your support person contacts you and offers to meet you."},
+	"answer_client_meeting": {Sentence: "You say whether you would like to meet your support person.", Yours: "Say whether you would like to meet your support person at one of the times they offered, or ask for other times.",
+		Page: "meetings", Do: "Answer your support person's offer to meet"},
+	"write_statement": {Sentence: "Your support person writes down what your concern is and the outcome you would like, for you to check."},
+	"answer_statement": {Sentence: "You read what your support person wrote down.", Yours: "Read what your support person wrote down, and say whether it is right or what should change.",
+		Page: "written-statement", Do: "Read what your support person wrote down"},
+	"convey_statement": {Sentence: "Your support person passes your concern to the practitioner, within the limits you set."},
+	"record_response":  {Sentence: "The practitioner writes their response to your concern."},
+	"relay_response":   {Sentence: "Your support person brings you the practitioner's response."},
+	"decide": {Sentence: "You say whether the practitioner's response resolves your concern.", Yours: "Say whether the practitioner's response resolves your concern, and if not, whether you would like a meeting with them.",
+		Page: "response", Do: "Read the practitioner's response"},
+	"arrange_joint_meeting": {Sentence: "Your support person offers times for a meeting with you, the practitioner and the practitioner's support person."},
+	"answer_joint_meeting": {Sentence: "Everyone invited to the joint meeting says which of the times offered they can make.", Yours: "Say which of the times offered for the meeting with the practitioner you can make.",
+		Page: "meetings", Do: "Say which times you can meet the practitioner"},
 	"confirm_joint_meeting":         {Sentence: "Your support person confirms when the joint meeting will be."},
 	"record_joint_meeting_outcome":  {Sentence: "Your support person writes down how the joint meeting ended."},
 	"report_progress":               {Sentence: "The group tells two other groups in the network how things stand, and asks for their help."},
@@ -99,15 +107,21 @@ var stepDone = map[string]map[string]string{
 }
 
 // entryDone says what the timeline's entries that are not steps mean to
-// the client, by their title.
-var entryDone = map[string]string{
-	"The client registered the concern": "You sent your concern.",
+// the client, by their title: for the client's own doing, and for someone
+// else's.
+var entryDone = map[string]struct{ yours, theirs string }{
+	"The client registered the concern":           {"You sent your concern.", "You sent your concern."},
+	"A message was sent":                          {"You sent your support person a message.", "Your support person sent you a message."},
+	"The SPC issued the client a new access code": {"You were given a new access code.", "Your support person gave you a new access code."},
 }
 
 // doneSentence is what a timeline entry means to the client.
 func doneSentence(e *caseworkv1.TimelineEntry) string {
 	if s, ok := entryDone[e.GetTitle()]; ok && e.GetStep() == "" {
-		return s
+		if e.GetActor() == "client" {
+			return s.yours
+		}
+		return s.theirs
 	}
 	if byOutcome, ok := stepDone[e.GetStep()]; ok {
 		if s, ok := byOutcome[e.GetOutcome()]; ok {
@@ -174,4 +188,29 @@ func notReadyWords(message string) string {
 		return "This cannot be done yet."
 	}
 	return "This cannot be done yet. First, " + clientWords(first) + "."
+}
+
+// doneBanners are what the page a step leads back to says at the top (the
+// query's done): what was done, and what happens next. Important is for a
+// notice that is not a success.
+var doneBanners = map[string]banner{
+	"meeting-accepted": {Title: "You have accepted a time to meet",
+		Next: "Your support person knows. You can add the meeting to your calendar below."},
+	"other-times": {Title: "You have asked for other times",
+		Next: "Your support person will offer new times. If you like, tell them below which days and times suit you."},
+	"meeting-declined": {Title: "You have said you would rather not meet",
+		Next: "That is fine. Your support person will write down your concern from what you have told them, for you to read. You can still send them messages."},
+	"joint-answered": {Title: "Your answer has been sent",
+		Next: "Your support person will confirm a time once everyone has answered. You can change your answer until then."},
+	"approved": {Title: "You have approved what your support person wrote",
+		Next: "Your support person will now pass it to the practitioner, within the limits you set. When the practitioner has responded, your support person will bring you their response."},
+	"changes": {Title: "You have asked for changes",
+		Next: "Your support person will write a new version for you to read. It will be on this page."},
+	"new-version": {Title: "There is a new version", Important: true,
+		Next: "Your support person wrote a new version while you were answering. Please read it, then answer again."},
+	"decided-RESOLVED":      {Title: "You have said that your concern is resolved", Next: decisions[0].Next},
+	"decided-JOINT_MEETING": {Title: "You have asked to meet the practitioner", Next: decisions[1].Next},
+	"decided-NOT_RESOLVED":  {Title: "You have said that your concern is not resolved", Next: decisions[2].Next},
+	"message-sent": {Title: "Your message has been sent",
+		Next: "Your support person will read it and reply here. If you gave us an email address, we will email you when they do."},
 }

@@ -38,8 +38,13 @@ func TestWordsCoverTheProcedure(t *testing.T) {
 		if !ok || (!words.Hidden && words.Sentence == "") {
 			t.Errorf("step %s: no sentence for what happens next", id)
 		}
-		if slices.Contains(step.GetActors(), procedurev1.Role_ROLE_CLIENT) && !words.Hidden && words.Yours == "" {
-			t.Errorf("step %s: the client may take it, but nothing says what to do", id)
+		if slices.Contains(step.GetActors(), procedurev1.Role_ROLE_CLIENT) && !words.Hidden {
+			if words.Yours == "" {
+				t.Errorf("step %s: the client may take it, but nothing says what to do", id)
+			}
+			if words.Page == "" || words.Do == "" {
+				t.Errorf("step %s: the client may take it, but no page of theirs is named for it", id)
+			}
 		}
 		if !slices.Contains(step.GetTimelineAudience(), procedurev1.Role_ROLE_CLIENT) {
 			continue

@@ -1,0 +1,179 @@
+package pages
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
+	"github.com/ipnmediation/disputes/web/internal/api"
+	"github.com/ipnmediation/disputes/web/internal/session"
+)
+
+// The pages of a client's case beyond its summary (meetings, the written
+// statement, the practitioner's response, messages) share this: the case
+// read with the client's session, whether a step is theirs to take now,
+// the answer after a step (a banner on the page it leads back to), and
+// what to say when the API refuses a step.
+
+// openCase is a client's case as one of its pages reads it.
+type openCase struct {
+	group *groupView
+	sess  session.Session
+	c     *caseworkv1.Case
+	// path is the case's page, /{group}/cases/{case}.
+	path string
+}
+
+// loadCase reads the case the path names with the client's session. When it
+// cannot (no session, the case being opened, the API down), it answers and
+// returns false.
+func (s *Site) loadCase(w http.ResponseWriter, r *http.Request) (*openCase, bool) {
+	g, sess, ok := s.clientCase(w, r)
+	if !ok {
+		return nil, false
+	}
+	oc := &openCase{group: g, sess: sess, path: "/" + g.ID + "/cases/" + sess.CaseID()}
+	c, err := s.getCase(r.Context(), sess)
+	if api.IsReason(err, "CASE_OPENING") {
+		s.render(w, r, http.StatusOK, "opening", openingPage{layout: oc.layout("We are setting up your case"), CasePath: oc.path})
+		return nil, false
+	}
+	if err != nil {
+		s.fail(w, r, g, err)
+		return nil, false
+	}
+	oc.c = c
+	return oc, true
+}
+
+// layout is the frame of one of the case's pages.
+func (oc *openCase) layout(title string) layout {
+	return layout{Title: title, Group: oc.group, SignedIn: true}
+}
+
+// closed reports whether the case has ended.
+func (oc *openCase) closed() bool { return oc.c.GetPhase() == procedurev1.Phase_PHASE_CLOSED }
+
+// mayTake reports whether the client may take step now.
+func (oc *openCase) mayTake(step string) bool {
+	for _, n := range oc.c.GetNextSteps() {
+		if n.GetStep() == step && n.GetCallerMayTake() {
+			return true
+		}
+	}
+	return false
+}
+
+// owns reports whether name is a resource of the client's case in
+// collection ("meetings", "documents"), of the form every id has.
+func (oc *openCase) owns(collection, name string) bool {
+	id, ok := strings.CutPrefix(name, oc.sess.Case+"/"+collection+"/")
+	return ok && api.ValidID(id)
+}
+
+// banner says, at the top of the page a step leads back to, that it was
+// done and what happens next (the GOV.UK notification banner's success
+// form, in our words).
+type banner struct {
+	Title string
+	Next  string
+	// Important marks a notice that is not a success.
+	Important bool
+}
+
+// bannerFor is the banner the query's done names, if it names one.
+func bannerFor(r *http.Request) *banner {
+	b, ok := doneBanners[r.URL.Query().Get("done")]
+	if !ok {
+		return nil
+	}
+	return &b
+}
+
+// doneAt is path with the banner done, for the redirect after a step.
+func doneAt(path, done string) string {
+	return path + "?" + url.Values{"done": {done}}.Encode()
+}
+
+// formID reads the id a form carried (made when it was shown), for
+// forms.do; a form without a well-formed one gets none, and so acts every
+// time it is sent.
+func formID(r *http.Request, sess session.Session) string {
+	id := r.PostForm.Get("formId")
+	if !uuidForm.MatchString(id) {
+		return ""
+	}
+	return formKey(sess.Token, id)
+}
+
+// stepProblem is a step the API would not take, for the page that says
+// why: its title and its explanation in the client's words. ok is false
+// when err is not a refusal of that kind (the API down, the session ended),
+// which fail answers.
+func stepProblem(err error) (title, explanation string, ok bool) {
+	e, isAPI := api.AsError(err)
+	if !isAPI {
+		return "", "", false
+	}
+	switch e.Reason {
+	case "CASE_CLOSED":
+		return "Your case is closed", "Your case is closed, so this can no longer be done.", true
+	case "STEP_OVER", "STEP_ALREADY_TAKEN":
+		return "This has already been done", "This has already been done, so there is nothing more to do here.", true
+	case "STEP_NOT_READY", "AWAITING_ANSWER":
+		if strings.HasPrefix(e.Message, "there is nothing to answer") {
+			return "There is nothing to answer just now", "There is nothing to answer just now. You may have answered already.", true
+		}
+		return "This cannot be done yet", notReadyWords(e.Message), true
+	case "NOT_YOUR_STEP":
+		return "This is not for you to do", "This step is for someone else in the procedure to take.", true
+	}
+	if strings.HasPrefix(e.Reason, "MEETING_NOT_") {
+		return "The meeting has changed", "The meeting has changed since you opened the page. Please look at it again.", true
+	}
+	return "", "", false
+}
+
+// stepFailed answers a step the API did not take: the page that says why,
+// with a link back to the page the step was taken from (back, named
+// backText), or fail's page.
+func (s *Site) stepFailed(w http.ResponseWriter, r *http.Request, oc *openCase, err error, back, backText string) {
+	title, explanation, ok := stepProblem(err)
+	if !ok {
+		s.fail(w, r, oc.group, err)
+		return
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "a client's step was refused", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	s.render(w, r, http.StatusConflict, "step-problem", stepProblemPage{layout: oc.layout(title), Explanation: explanation, CasePath: back, BackText: backText})
+}
+
+// readForm parses a posted form of at most limit bytes; when it is longer
+// it answers and returns false.
+func (s *Site) readForm(w http.ResponseWriter, r *http.Request, oc *openCase, limit int64) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := r.ParseForm(); err != nil {
+		s.render(w, r, http.StatusRequestEntityTooLarge, "problem", problemPage{layout: oc.layout("What you sent is too long"), Lead: "Please shorten it and try again."})
+		return false
+	}
+	return true
+}
+
+// unsent reports whether err means the API could not take what the client
+// sent just now (down, too slow, or failing): the page then keeps what they
+// typed and says to try again, rather than losing it.
+func unsent(err error) bool {
+	if err == nil {
+		return false
+	}
+	e, isAPI := api.AsError(err)
+	return !isAPI || e.Unavailable() || e.Status >= http.StatusInternalServerError
+}
+
+// notSentWords says that what (your message, your answer) could not be
+// sent, that it is still here, and what to do.
+func notSentWords(what string) string {
+	return "We could not send " + what + " because something on our side is not working. What you wrote is still here: please try again in a few minutes"
+}
