@@ -27,13 +27,26 @@ run: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Run the whole system
 	$(BIN)/disputes-local
 
 .PHONY: test
-test: postgres-binaries $(BIN)/mailpit lint breaking check-generated vet ## Run every module's tests against real PostgreSQL, NATS and SMTP, plus lint, buf breaking, vet and the generated-code check.
+test: postgres-binaries $(BIN)/mailpit chromium lint breaking check-generated vet ## Run every module's tests against real PostgreSQL, NATS and SMTP, and the website's in headless Chromium, plus lint, buf breaking, vet and the generated-code check.
 	@for m in $(MODULES); do \
 		echo "== go test $$m"; \
 		(cd $$m && GOWORK=off go test -count=1 -timeout 20m ./...); \
 	done
 	@echo "== go test tools/openapi3"
 	cd tools && GOWORK=off go test -count=1 ./openapi3/
+
+# The website's browser test (web/internal/browsertest, part of make test)
+# saves a screenshot of every page it checks; this keeps them in
+# docs/screenshots, which the README shows. It needs axe-core from
+# tools/package.json, installed with buf.
+.PHONY: screenshots
+screenshots: postgres-binaries $(BIN)/mailpit chromium $(BUF) ## Refresh docs/screenshots: every page of the website at phone and desktop width, from the browser test.
+	rm -f docs/screenshots/*.png
+	cd web && GOWORK=off SCREENSHOTS=$(CURDIR)/docs/screenshots go test -count=1 -run '^TestBrowser$$' ./internal/browsertest/
+
+.PHONY: lighthouse
+lighthouse: chromium $(BUF) ## Lighthouse's accessibility and best-practices scores of the client's pages, against the website of a running make run.
+	scripts/lighthouse.sh
 
 .PHONY: chaos
 chaos: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Fault test: the whole system on durable PostgreSQL under load while each process, NATS and PostgreSQL fail in turn (about eight minutes).
@@ -133,6 +146,10 @@ $(BIN)/mailpit: tools/go.mod
 
 $(BIN)/nats-server: tools/go.mod
 	cd tools && GOWORK=off GOBIN=$(BIN) go install github.com/nats-io/nats-server/v2
+
+.PHONY: chromium
+chromium: ## Install Debian's Chromium when it is missing (the browser test, make screenshots and make lighthouse drive it headless).
+	@scripts/ensure-chromium.sh
 
 .PHONY: postgres-binaries
 postgres-binaries: ## Install Debian's PostgreSQL server binaries when neither they nor DATABASE_URL are there.

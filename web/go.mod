@@ -3,6 +3,8 @@ module github.com/ipnmediation/disputes/web
 go 1.26.0
 
 require (
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.23.1
 	github.com/ipnmediation/disputes/operator v0.0.0
 	github.com/ipnmediation/disputes/platform v0.0.0
 	github.com/ipnmediation/disputes/proto/gen/go v0.0.0
@@ -15,6 +17,7 @@ require (
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0 // indirect
