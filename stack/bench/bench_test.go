@@ -55,7 +55,7 @@ const settleTimeout = 5 * time.Minute
 // for the same transaction on the same PostgreSQL (pgbench_tps) and their
 // ratio. Any answer but a 2xx fails it.
 func BenchmarkConcernsOverREST(b *testing.B) {
-	env := startSystem(b)
+	env := startSystem(b, nil)
 	results := map[int]row{}
 	for _, n := range clientCounts {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
@@ -73,7 +73,7 @@ func BenchmarkConcernsOverREST(b *testing.B) {
 			env.post(b, n, b.N)
 			elapsed := time.Since(start)
 			b.StopTimer()
-			r.cpu = cpuPerConcern(cpu, env.cpuTime(), b.N)
+			r.cpu = cpuPer(cpu, env.cpuTime(), b.N)
 			r.clients, r.concerns = n, b.N
 			r.rest = float64(b.N) / elapsed.Seconds()
 			results[n] = r
@@ -168,15 +168,19 @@ type env struct {
 	js      jetstream.JetStream
 	dataDir string
 	client  *http.Client
+	// creds are the demo members' access tokens.
+	creds []demo.Credential
 	// seq numbers the concerns across every run, for unique content.
 	seq atomic.Int64
 }
 
 // startSystem starts PostgreSQL (durable), NATS and mailpit, builds and
-// starts the four services and the gateway as make run does, on free ports
-// and in a folder of its own, and loads the demo group. Everything is
-// stopped and removed when the benchmark ends.
-func startSystem(b *testing.B) *env {
+// starts the four services, the gateway and the website as make run does,
+// on free ports
+// and in a folder of its own, and loads the demo group. settings are more
+// environment variables for a process, by its name (launch.System's
+// Settings). Everything is stopped and removed when the benchmark ends.
+func startSystem(b *testing.B, settings map[string][]string) *env {
 	b.Helper()
 	root, err := testenv.RepoRoot()
 	if err != nil {
@@ -212,6 +216,7 @@ func startSystem(b *testing.B) *env {
 			Notification: ports[7], Gateway: ports[8]},
 		// make run's level: the request log is part of the cost.
 		LogLevel: "info",
+		Settings: settings,
 		Logs: func(name string) io.Writer {
 			f, err := launch.LogFile(dataDir, name)
 			if err != nil {
@@ -233,7 +238,7 @@ func startSystem(b *testing.B) *env {
 	if err := e.sys.StartAll(ctx); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := e.sys.LoadDemo(ctx); err != nil {
+	if e.creds, err = e.sys.LoadDemo(ctx); err != nil {
 		b.Fatal(err)
 	}
 	if e.pool, err = pgxpool.New(context.Background(), infra.DatabaseURL); err != nil {

@@ -12,8 +12,8 @@ import (
 	"github.com/ipnmediation/disputes/stack/launch"
 )
 
-// processes are the programs whose CPU time the benchmark reports, besides
-// PostgreSQL.
+// processes are the programs whose CPU time the REST benchmark reports,
+// besides PostgreSQL: the website takes no part in it.
 var processes = append(append([]string(nil), launch.Services...), "gateway")
 
 // pgOther names the PostgreSQL processes that serve no service: the
@@ -22,7 +22,7 @@ var processes = append(append([]string(nil), launch.Services...), "gateway")
 const pgOther = "other"
 
 // cpuTime returns the CPU time (user and system, in clock ticks of 10 ms)
-// each process has used so far, and PostgreSQL's (the postmaster and every
+// each process of the system (launch.Processes) has used so far, and PostgreSQL's (the postmaster and every
 // process it started) under "postgres:<service>" for the backends of each
 // service's connections (by their application_name, which is the
 // service's schema) and "postgres:other" for the rest; nil where /proc
@@ -45,7 +45,7 @@ func (e *env) cpuTime() map[string]int64 {
 	}
 	rows.Close()
 	out := map[string]int64{}
-	for _, name := range processes {
+	for _, name := range launch.Processes {
 		t, ok := ticks(e.sys.Proc(name).Pid())
 		if !ok {
 			return nil
@@ -113,15 +113,16 @@ func ticks(pid int) (int64, bool) {
 	return user + system, err1 == nil && err2 == nil
 }
 
-// cpuPerConcern is each process's CPU time between two readings, in
-// milliseconds per concern (a clock tick is 10 ms on Linux).
-func cpuPerConcern(before, after map[string]int64, concerns int) map[string]float64 {
+// cpuPer is each process's CPU time between two readings, in milliseconds
+// per operation (a concern, a page) of the n done between them (a clock
+// tick is 10 ms on Linux).
+func cpuPer(before, after map[string]int64, n int) map[string]float64 {
 	if before == nil || after == nil {
 		return nil
 	}
 	out := map[string]float64{}
 	for name, t := range after {
-		out[name] = float64(t-before[name]) * 10 / float64(concerns)
+		out[name] = float64(t-before[name]) * 10 / float64(n)
 	}
 	return out
 }
