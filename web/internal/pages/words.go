@@ -52,10 +52,10 @@ var nextSteps = map[string]nextStep{
 	"decide": {Sentence: "You say whether the practitioner's response resolves your concern.", Yours: "Say whether the practitioner's response resolves your concern, and if not, whether you would like a meeting with them.",
 		Page: "response", Do: "Read the practitioner's response"},
 	"arrange_joint_meeting": {Sentence: "Your support person offers times for a meeting with you, the practitioner and the practitioner's support person."},
-	"answer_joint_meeting": {Sentence: "Everyone invited to the joint meeting says which of the times offered they can make.", Yours: "Say which of the times offered for the meeting with the practitioner you can make.",
+	"answer_joint_meeting": {Sentence: "Everyone invited to the meeting with the practitioner says which of the times offered they can make.", Yours: "Say which of the times offered for the meeting with the practitioner you can make.",
 		Page: "meetings", Do: "Say which times you can meet the practitioner"},
-	"confirm_joint_meeting":         {Sentence: "Your support person confirms when the joint meeting will be."},
-	"record_joint_meeting_outcome":  {Sentence: "Your support person writes down how the joint meeting ended."},
+	"confirm_joint_meeting":         {Sentence: "Your support person confirms when the meeting with the practitioner will be."},
+	"record_joint_meeting_outcome":  {Sentence: "Your support person writes down how the meeting with the practitioner ended."},
 	"report_progress":               {Sentence: "The group tells two other groups in the network how things stand, and asks for their help."},
 	"record_link_group_issue":       {Hidden: true},
 	"record_group_meeting_decision": {Sentence: "All the members of the group meet and decide what to do next."},
@@ -92,18 +92,24 @@ var stepDone = map[string]map[string]string{
 		"JOINT_MEETING": "You asked for a meeting with the practitioner.",
 		"NOT_RESOLVED":  "You said your concern is not resolved.",
 	},
-	"arrange_joint_meeting": {"": "Your support person offered times for the joint meeting."},
-	"answer_joint_meeting":  {"": "Someone invited to the joint meeting said which times they can make."},
-	"confirm_joint_meeting": {"": "Your support person confirmed the joint meeting."},
+	"arrange_joint_meeting": {"": "Your support person offered times for a meeting with the practitioner."},
+	"answer_joint_meeting":  {"": "Someone invited to the meeting with the practitioner said which times they can make."},
+	"confirm_joint_meeting": {"": "Your support person confirmed when the meeting with the practitioner will be."},
 	"record_joint_meeting_outcome": {
-		"RESOLVED":   "The joint meeting resolved your concern.",
-		"UNRESOLVED": "The joint meeting did not resolve your concern.",
+		"RESOLVED":   "The meeting with the practitioner resolved your concern.",
+		"UNRESOLVED": "The meeting with the practitioner did not resolve your concern.",
 	},
 	"report_progress":               {"": "The group asked two other groups in the network for their help."},
 	"record_group_meeting_decision": {"": "All the members of the group met and decided what to do next."},
 	"close_resolved":                {"": "Your case was closed as resolved."},
 	"close_unresolved":              {"": "Your case was closed without being resolved."},
 	"withdraw":                      {"": "You withdrew your concern."},
+}
+
+// yourStepDone says what a step means when the client took it, where the
+// sentence for anyone's taking would not say it was them.
+var yourStepDone = map[string]string{
+	"answer_joint_meeting": "You said which times you can make for the meeting with the practitioner.",
 }
 
 // entryDone says what the timeline's entries that are not steps mean to
@@ -122,6 +128,9 @@ func doneSentence(e *caseworkv1.TimelineEntry) string {
 			return s.yours
 		}
 		return s.theirs
+	}
+	if s, ok := yourStepDone[e.GetStep()]; ok && e.GetActor() == "client" {
+		return s
 	}
 	if byOutcome, ok := stepDone[e.GetStep()]; ok {
 		if s, ok := byOutcome[e.GetOutcome()]; ok {
