@@ -151,14 +151,57 @@ func (s *Site) stepFailed(w http.ResponseWriter, r *http.Request, oc *openCase, 
 }
 
 // readForm parses a posted form of at most limit bytes; when it is longer
-// it answers and returns false.
-func (s *Site) readForm(w http.ResponseWriter, r *http.Request, oc *openCase, limit int64) bool {
+// it answers and returns false. It comes before the case is read, so that
+// whatever fails next, what the client typed can be shown again.
+func (s *Site) readForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseForm(); err != nil {
-		s.render(w, r, http.StatusRequestEntityTooLarge, "problem", problemPage{layout: oc.layout("What you sent is too long"), Lead: "Please shorten it and try again."})
+		g := &groupView{ID: r.PathValue("group"), Name: r.PathValue("group"), Weeks: defaultWeeks}
+		s.render(w, r, http.StatusRequestEntityTooLarge, "problem", problemPage{layout: layout{Title: "What you sent is too long", Group: g, SignedIn: true},
+			Lead: "Please shorten it and try again."})
 		return false
 	}
 	return true
+}
+
+// loadCaseKeeping is loadCase for a form that carries words the client
+// typed: when the API cannot be reached (or fails) while the group or the
+// case is read, keep answers instead of the calm "try again" page, with
+// the case as far as it is known (the group's id for its name), so that the
+// form can be shown again with the words in it. Everything else (no
+// session, an ended one, a case being opened) is answered as loadCase
+// does.
+func (s *Site) loadCaseKeeping(w http.ResponseWriter, r *http.Request, keep func(oc *openCase, err error)) (*openCase, bool) {
+	groupID, caseID := r.PathValue("group"), r.PathValue("case")
+	sess, err := s.sessions.Read(r)
+	if !api.ValidID(groupID) || !api.ValidID(caseID) || err != nil || sess.Case != "groups/"+groupID+"/cases/"+caseID {
+		return s.loadCase(w, r)
+	}
+	oc := &openCase{group: &groupView{ID: groupID, Name: groupID, Weeks: defaultWeeks}, sess: sess, path: "/" + groupID + "/cases/" + caseID}
+	g, err := s.fetchGroup(r, groupID)
+	if unsent(err) {
+		keep(oc, err)
+		return nil, false
+	}
+	if err != nil {
+		s.fail(w, r, nil, err)
+		return nil, false
+	}
+	oc.group = g
+	c, err := s.getCase(r.Context(), sess)
+	switch {
+	case api.IsReason(err, "CASE_OPENING"):
+		s.render(w, r, http.StatusOK, "opening", openingPage{layout: oc.layout("We are setting up your case"), CasePath: oc.path})
+		return nil, false
+	case unsent(err):
+		keep(oc, err)
+		return nil, false
+	case err != nil:
+		s.fail(w, r, g, err)
+		return nil, false
+	}
+	oc.c = c
+	return oc, true
 }
 
 // unsent reports whether err means the API could not take what the client

@@ -182,6 +182,9 @@ type meetingAnswer struct {
 // meetingAnswerSubmit answers a meeting: the client's own (a time, other
 // times, or not at all) or the joint one (the times the client can make).
 func (s *Site) meetingAnswerSubmit(w http.ResponseWriter, r *http.Request) {
+	if !s.readForm(w, r, 8<<10) {
+		return
+	}
 	oc, ok := s.loadCase(w, r)
 	if !ok {
 		return
@@ -191,9 +194,7 @@ func (s *Site) meetingAnswerSubmit(w http.ResponseWriter, r *http.Request) {
 		s.notFoundIn(w, r, oc.group)
 		return
 	}
-	if !s.readForm(w, r, oc, 8<<10) {
-		return
-	}
+
 	meetings, err := s.api.ListMeetings(r.Context(), oc.sess.Token, oc.sess.Case)
 	if err != nil {
 		s.fail(w, r, oc.group, err)

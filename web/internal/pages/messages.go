@@ -27,6 +27,8 @@ type messagesPage struct {
 	SupportPerson string
 	// MayWrite: the case is open.
 	MayWrite bool
+	// ThreadUnavailable: the messages could not be read just now.
+	ThreadUnavailable bool
 	// Text is what the client typed, shown again after an error.
 	Text   string
 	FormID string
@@ -89,15 +91,29 @@ func (s *Site) messagesView(w http.ResponseWriter, r *http.Request) {
 }
 
 // messageSubmit sends a message, once, and shows the conversation with it.
+// What the client wrote is never lost: should the API fail, the page comes
+// back with it.
 func (s *Site) messageSubmit(w http.ResponseWriter, r *http.Request) {
-	oc, ok := s.loadCase(w, r)
-	if !ok {
-		return
-	}
-	if !s.readForm(w, r, oc, maxMessageForm) {
+	if !s.readForm(w, r, maxMessageForm) {
 		return
 	}
 	text := multiLine(r.PostForm.Get("text"))
+	notSent := func(oc *openCase, page messagesPage, err error) {
+		s.logError(r.Context(), r, "sending a message failed", err)
+		page.Text, page.MayWrite = text, true
+		if id := r.PostForm.Get("formId"); uuidForm.MatchString(id) {
+			page.FormID = id
+		}
+		page.Errors.add("message", notSentWords("your message"))
+		w.Header().Set("Retry-After", "30")
+		s.render(w, r, http.StatusServiceUnavailable, "messages", page)
+	}
+	oc, ok := s.loadCaseKeeping(w, r, func(oc *openCase, err error) {
+		notSent(oc, messagesPage{layout: oc.layout("Messages with your support person"), CasePath: oc.path, Action: oc.path + "/messages", ThreadUnavailable: true}, err)
+	})
+	if !ok {
+		return
+	}
 	var errs formErrors
 	switch n := utf8.RuneCountInString(text); {
 	case strings.TrimSpace(text) == "":
@@ -130,20 +146,10 @@ func (s *Site) messageSubmit(w http.ResponseWriter, r *http.Request) {
 		return doneAt(oc.path+"/messages", "message-sent") + "#last-message", nil
 	})
 	if unsent(err) {
-		// What the client wrote is kept: the page again, with the thread
-		// if it can be read.
-		s.logError(r.Context(), r, "sending a message failed", err)
+		// The page again, with the thread if it can be read.
 		page, lerr := s.loadMessages(r, oc)
-		if lerr != nil {
-			page.Messages = nil
-		}
-		page.Text = text
-		if id := r.PostForm.Get("formId"); uuidForm.MatchString(id) {
-			page.FormID = id
-		}
-		page.Errors.add("message", notSentWords("your message"))
-		w.Header().Set("Retry-After", "30")
-		s.render(w, r, http.StatusServiceUnavailable, "messages", page)
+		page.ThreadUnavailable = lerr != nil
+		notSent(oc, page, err)
 		return
 	}
 	if err != nil {

@@ -122,13 +122,14 @@ func (s *Site) responseView(w http.ResponseWriter, r *http.Request) {
 // responseSubmit takes the decision: to the check page, back to change it,
 // or sent.
 func (s *Site) responseSubmit(w http.ResponseWriter, r *http.Request) {
+	if !s.readForm(w, r, 4<<10) {
+		return
+	}
 	oc, ok := s.loadCase(w, r)
 	if !ok {
 		return
 	}
-	if !s.readForm(w, r, oc, 4<<10) {
-		return
-	}
+
 	page, err := s.loadResponse(r, oc)
 	if err != nil {
 		s.fail(w, r, oc.group, err)

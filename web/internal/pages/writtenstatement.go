@@ -140,14 +140,18 @@ func (s *Site) newStatementPage(oc *openCase, st *statementView, title string) w
 // statementSubmit takes each page of the answer in turn; the form's stage
 // says which.
 func (s *Site) statementSubmit(w http.ResponseWriter, r *http.Request) {
-	oc, ok := s.loadCase(w, r)
+	if !s.readForm(w, r, maxStatementForm) {
+		return
+	}
+	oc, ok := s.loadCaseKeeping(w, r, func(oc *openCase, err error) { s.statementNotSent(w, r, oc, err) })
 	if !ok {
 		return
 	}
-	if !s.readForm(w, r, oc, maxStatementForm) {
+	st, err := s.latestStatement(r, oc)
+	if unsent(err) {
+		s.statementNotSent(w, r, oc, err)
 		return
 	}
-	st, err := s.latestStatement(r, oc)
 	if err != nil {
 		s.fail(w, r, oc.group, err)
 		return
@@ -201,7 +205,7 @@ func (s *Site) statementSubmit(w http.ResponseWriter, r *http.Request) {
 		if page.Limits.SummaryOnly() {
 			con.Sharing = caseworkv1.Constraints_SHARING_SUMMARY_ONLY
 		}
-		s.answerStatement(w, r, oc, page, "APPROVED", &caseworkv1.StatementAnswer{Document: st.Document, Constraints: con}, "approved")
+		s.answerStatement(w, r, oc, "APPROVED", &caseworkv1.StatementAnswer{Document: st.Document, Constraints: con}, "approved")
 	case "changes":
 		if n := utf8.RuneCountInString(page.Comment); n > maxLongText {
 			page.Title = "What should change?"
@@ -209,10 +213,41 @@ func (s *Site) statementSubmit(w http.ResponseWriter, r *http.Request) {
 			s.render(w, r, http.StatusBadRequest, "statement-changes", page)
 			return
 		}
-		s.answerStatement(w, r, oc, page, "CHANGES_REQUESTED", &caseworkv1.StatementAnswer{Document: st.Document, Comment: strings.TrimSpace(page.Comment)}, "changes")
+		s.answerStatement(w, r, oc, "CHANGES_REQUESTED", &caseworkv1.StatementAnswer{Document: st.Document, Comment: strings.TrimSpace(page.Comment)}, "changes")
 	default:
 		http.Redirect(w, r, back, http.StatusSeeOther)
 	}
+}
+
+// statementNotSent answers a page of the answer that the API could not
+// take (down, or failing) with the same page and what the client typed in
+// it, saying to try again; a page with nothing typed (the first question)
+// gets the calm "try again" page.
+func (s *Site) statementNotSent(w http.ResponseWriter, r *http.Request, oc *openCase, err error) {
+	page := writtenStatementPage{layout: oc.layout(""), CasePath: oc.path, Action: oc.path + "/written-statement",
+		Statement: &statementView{Document: r.PostForm.Get("document")}, Answer: r.PostForm.Get("answer"),
+		Limits: typedLimits(r), Comment: multiLine(r.PostForm.Get("comment")), FormID: newRequestID()}
+	if id := r.PostForm.Get("formId"); uuidForm.MatchString(id) {
+		page.FormID = id
+	}
+	var template string
+	switch r.PostForm.Get("stage") {
+	case "approve":
+		page.Title, template = "Check your answers before you approve it", "statement-check"
+		page.Errors.add("approve", notSentWords("your answer"))
+	case "changes":
+		page.Title, template = "What should change?", "statement-changes"
+		page.Errors.add("send", notSentWords("your answer"))
+	case "limits", "change":
+		page.Title, template = "What may be passed on to the practitioner?", "statement-limits"
+		page.Errors.add("continue", "We could not go on because something on our side is not working. What you wrote is still here: please try again in a few minutes")
+	default:
+		s.fail(w, r, oc.group, err)
+		return
+	}
+	s.logError(r.Context(), r, "answering the written statement failed", err)
+	w.Header().Set("Retry-After", "30")
+	s.render(w, r, http.StatusServiceUnavailable, template, page)
 }
 
 func (s *Site) statementLimitsPage(w http.ResponseWriter, r *http.Request, page writtenStatementPage, status int) {
@@ -222,7 +257,7 @@ func (s *Site) statementLimitsPage(w http.ResponseWriter, r *http.Request, page 
 
 // answerStatement takes the step answer_statement, once, and goes back to
 // the statement, which says what happens next.
-func (s *Site) answerStatement(w http.ResponseWriter, r *http.Request, oc *openCase, page writtenStatementPage, outcome string, answer *caseworkv1.StatementAnswer, done string) {
+func (s *Site) answerStatement(w http.ResponseWriter, r *http.Request, oc *openCase, outcome string, answer *caseworkv1.StatementAnswer, done string) {
 	req := &caseworkv1.TakeStepRequest{Name: oc.sess.Case, Step: "answer_statement", Outcome: outcome,
 		Input: &caseworkv1.TakeStepRequest_StatementAnswer{StatementAnswer: answer}}
 	back := oc.path + "/written-statement"
@@ -235,17 +270,7 @@ func (s *Site) answerStatement(w http.ResponseWriter, r *http.Request, oc *openC
 	})
 	if unsent(err) {
 		// What the client typed is kept: the page they sent it from, again.
-		s.logError(r.Context(), r, "answering the written statement failed", err)
-		w.Header().Set("Retry-After", "30")
-		if outcome == "APPROVED" {
-			page.Errors.add("approve", notSentWords("your answer"))
-			page.Title = "Check your answers before you approve it"
-			s.render(w, r, http.StatusServiceUnavailable, "statement-check", page)
-		} else {
-			page.Errors.add("send", notSentWords("your answer"))
-			page.Title = "What should change?"
-			s.render(w, r, http.StatusServiceUnavailable, "statement-changes", page)
-		}
+		s.statementNotSent(w, r, oc, err)
 		return
 	}
 	if err != nil {
