@@ -189,9 +189,15 @@ func (s *Site) casePage(w http.ResponseWriter, r *http.Request) {
 		page.Standing = phaseSentence[c.GetPhase()]
 		page.WithdrawPath = casePath + "/withdraw"
 	}
+	answered := answeredJointMeeting(entries)
 	for _, n := range c.GetNextSteps() {
 		words, known := nextSteps[n.GetStep()]
 		if known && words.Hidden {
+			continue
+		}
+		if n.GetStep() == "answer_joint_meeting" && answered {
+			// The client may change their answer until the time is
+			// confirmed (on the meetings page), but has nothing left to do.
 			continue
 		}
 		sentence := words.Sentence
@@ -239,6 +245,22 @@ func (s *Site) casePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "case", page)
+}
+
+// answeredJointMeeting reports whether the client has said which times
+// they can make since the latest times were offered for the meeting with
+// the practitioner.
+func answeredJointMeeting(entries []*caseworkv1.TimelineEntry) bool {
+	answered := false
+	for _, e := range entries {
+		switch e.GetStep() {
+		case "arrange_joint_meeting":
+			answered = false
+		case "answer_joint_meeting":
+			answered = answered || e.GetActor() == "client"
+		}
+	}
+	return answered
 }
 
 // clockView draws the overall clock: which week of how many.

@@ -237,6 +237,12 @@ func longPath(t *testing.T, sys *system, web *Site, base string) {
 	}
 	resp, body = b.get(resp.Header.Get("Location"))
 	want(t, "joint answered", resp, body, 200, "Your answer has been sent", "Your answer so far:", spanWords(day.Add(62*time.Hour), day.Add(63*time.Hour), web.london))
+	resp, body = b.get(casePath)
+	want(t, "case: the joint meeting answered", resp, body, 200, "You said which times you can make for the meeting with the practitioner.",
+		"Your support person confirms when the meeting with the practitioner will be.")
+	if strings.Contains(body, `id="todo"`) {
+		t.Error("the case still asks the client to answer the joint meeting's times")
+	}
 
 	// Messages, newest last, with who wrote them.
 	resp, body = b.get(casePath + "/messages")
