@@ -69,9 +69,10 @@ func startChrome(t *testing.T) *chrome {
 	return &chrome{ctx: ctx}
 }
 
-// Widths of the screenshots: an old phone, and a laptop.
+// Sizes of the screenshots: a phone's screen, and a laptop's width.
 const (
 	phoneWidth   = 390
+	phoneHeight  = 844
 	desktopWidth = 1280
 )
 
@@ -299,6 +300,14 @@ func (tb *tab) check(p page) {
 	if n := eval[int](tb, `document.querySelectorAll("h1").length`); n != 1 {
 		t.Errorf("%s: %d h1 headings, want 1", p.name, n)
 	}
+	// No heading level skipped (axe's heading-order is a best practice,
+	// not a WCAG rule; Lighthouse scores it).
+	levels := eval[[]int](tb, `[...document.querySelectorAll("h1, h2, h3, h4, h5, h6")].map(h => +h.tagName[1])`)
+	for i := 1; i < len(levels); i++ {
+		if levels[i] > levels[i-1]+1 {
+			t.Errorf("%s: an h%d follows an h%d", p.name, levels[i], levels[i-1])
+		}
+	}
 	ran := eval[bool](tb, `document.documentElement.classList.contains("js")`)
 	if ran != tb.script {
 		t.Errorf("%s: the page's script ran: %v, want %v", p.name, ran, tb.script)
@@ -392,8 +401,9 @@ func (tb *tab) accessible(name string) {
 }
 
 // screenshots saves the page at phone and at desktop width, the whole
-// length of the page, at one pixel per CSS pixel, then goes back to the
-// desktop width.
+// length of the page, at one pixel per CSS pixel; at phone width also the
+// first screen alone (390 by 844), what a person sees before scrolling.
+// Then it goes back to the desktop width.
 func (tb *tab) screenshots(name string) {
 	tb.t.Helper()
 	if tb.shots == "" {
@@ -404,8 +414,9 @@ func (tb *tab) screenshots(name string) {
 		width  int64
 		mobile bool
 	}{{"phone", phoneWidth, true}, {"desktop", desktopWidth, false}} {
-		// The window is made as tall as the page at this width, so that
-		// the screenshot shows all of it.
+		var screen []byte
+		// Then the window is made as tall as the page at this width, so
+		// that the screenshot shows all of it.
 		shot := func(ctx context.Context, target *chromedp.Target) ([]byte, error) {
 			size := func(height int64) error {
 				_, err := cdp.Call(ctx, target, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
@@ -413,8 +424,14 @@ func (tb *tab) screenshots(name string) {
 				})
 				return err
 			}
-			if err := size(800); err != nil {
+			if err := size(phoneHeight); err != nil {
 				return nil, err
+			}
+			if s.mobile {
+				var err error
+				if screen, err = chromedp.CaptureScreenshot()(ctx, target); err != nil {
+					return nil, err
+				}
 			}
 			height, err := chromedp.Evaluate[int64](`document.documentElement.scrollHeight`)(ctx, target)
 			if err != nil {
@@ -425,12 +442,17 @@ func (tb *tab) screenshots(name string) {
 			}
 			return chromedp.CaptureScreenshot()(ctx, target)
 		}
-		b, err := chromedp.Run(tb.ctx, shot)
+		full, err := chromedp.Run(tb.ctx, shot)
 		if err != nil {
 			tb.t.Fatalf("%s: screenshot: %v", name, err)
 		}
-		if err := writePNG(filepath.Join(tb.shots, name+"-"+s.suffix+".png"), b); err != nil {
+		if err := writePNG(filepath.Join(tb.shots, name+"-"+s.suffix+".png"), full); err != nil {
 			tb.t.Fatal(err)
+		}
+		if screen != nil {
+			if err := writePNG(filepath.Join(tb.shots, name+"-"+s.suffix+"-screen.png"), screen); err != nil {
+				tb.t.Fatal(err)
+			}
 		}
 	}
 	tb.do(chromedp.EmulateViewport(desktopWidth, 900))
