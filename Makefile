@@ -53,7 +53,7 @@ chaos: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Fault test: the wh
 	cd stack && GOWORK=off CHAOS=full go test -count=1 -timeout 60m -run '^TestChaos$$' -v ./chaos/
 
 .PHONY: bench
-bench: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Benchmarks: concerns/s through REST beside pgbench's rate for the same transaction, at 1, 8 and 32 clients.
+bench: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Benchmarks: concerns/s through REST beside pgbench's rate for the same transaction, at 1, 8 and 32 clients; the website's pages at 20 clients (p50/p95 ms, bytes).
 	cd stack && GOWORK=off go test -count=1 -timeout 30m -run '^$$' -bench . -benchtime 3000x ./bench/
 
 .PHONY: vet
