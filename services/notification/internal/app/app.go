@@ -124,7 +124,7 @@ func (c *Config) Register(set *config.Set) {
 	set.Float(&c.SendRate, "send-rate", "SEND_RATE", 20, "most messages sent per second")
 	set.Int(&c.SendWorkers, "send-workers", "SEND_WORKERS", 4, "messages being sent at once (each waits on the directory and the mail server)")
 	set.Int(&c.MaxAttempts, "max-attempts", "MAX_ATTEMPTS", dispatch.DefaultMaxAttempts, "failed attempts of no known cause after which a delivery is dead (unreachable dependencies never count; a permanent refusal kills at once)")
-	set.String(&c.PublicURL, "public-url", "PUBLIC_URL", "http://127.0.0.1:7180", "base URL of the website; messages link to the case's page, PUBLIC_URL/{group}/cases/{case}, or the group's, PUBLIC_URL/{group}/")
+	set.String(&c.PublicURL, "public-url", "PUBLIC_URL", "http://127.0.0.1:7190", "base URL of the website; messages link to the case's page, PUBLIC_URL/{group}/cases/{case}, or the group's, PUBLIC_URL/{group}/")
 	set.Int(&c.DigestHour, "digest-hour", "DIGEST_HOUR", 7, "UTC hour (0-23) from which each day's digests are sent to the members who asked for one")
 }
 
