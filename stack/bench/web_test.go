@@ -41,7 +41,8 @@ const (
 // webPage is one page the benchmark asks for.
 type webPage struct {
 	name string
-	// path is the page's path; a POST sends form's values.
+	// path is the page's path, where {case} stands for the path of the
+	// client's case; a POST sends form's values.
 	path string
 	form func() url.Values
 	// h1 is the page's heading, which every answer must have.
@@ -54,19 +55,19 @@ type webPage struct {
 // exist, each a line. The concern's POST comes last, so that the work each
 // new concern leaves behind (casework opening its case, notification's
 // e-mails) falls on no other page.
-func webPages(c *webCase) []webPage {
+func webPages(groupName string) []webPage {
 	group := "/" + demo.GroupID
 	return []webPage{
-		{name: "group", path: group + "/", h1: c.groupName},
+		{name: "group", path: group + "/", h1: groupName},
 		{name: "statement", path: group + "/statement", h1: "Our ethical statement"},
 		{name: "concern form", path: group + "/concern", h1: "Raise a concern"},
 		{name: "sign-in form", path: group + "/sign-in", h1: "Come back to your concern"},
-		{name: "case", path: c.path, h1: "Your concern", signedIn: true},
-		{name: "meetings", path: c.path + "/meetings", h1: "Meetings", signedIn: true},
-		{name: "written statement", path: c.path + "/written-statement", h1: "What your support person wrote", signedIn: true},
-		{name: "response", path: c.path + "/response", h1: "The practitioner's response", signedIn: true},
-		{name: "messages", path: c.path + "/messages", h1: "Messages with your support person", signedIn: true},
-		{name: "withdraw", path: c.path + "/withdraw", h1: "Withdraw your concern", signedIn: true},
+		{name: "case", path: "{case}", h1: "Your concern", signedIn: true},
+		{name: "meetings", path: "{case}/meetings", h1: "Meetings", signedIn: true},
+		{name: "written statement", path: "{case}/written-statement", h1: "What your support person wrote", signedIn: true},
+		{name: "response", path: "{case}/response", h1: "The practitioner's response", signedIn: true},
+		{name: "messages", path: "{case}/messages", h1: "Messages with your support person", signedIn: true},
+		{name: "withdraw", path: "{case}/withdraw", h1: "Withdraw your concern", signedIn: true},
 		{name: "concern POST", path: group + "/concern", form: concernForm, h1: "Your concern has been sent"},
 	}
 }
@@ -91,9 +92,9 @@ func concernForm() url.Values {
 var webConcerns atomic.Int64
 
 // BenchmarkWebPages asks for each of the website's pages from 20 concurrent
-// clients, b.N times in all, through the website, the gateway and the
-// services of the whole system (started as for BenchmarkConcernsOverREST),
-// and reports the time each answer took as its client saw it (p50_ms,
+// clients, each signed in to a case of their own, b.N times in all, through
+// the website, the gateway and the services of the whole system (started as
+// for BenchmarkConcernsOverREST), and reports the time each answer took as its client saw it (p50_ms,
 // p95_ms) and the page's weight (page_bytes). Any answer but a 200 with the
 // page's heading fails it. It ends with a table of every page against the
 // goals.
@@ -103,36 +104,35 @@ func BenchmarkWebPages(b *testing.B) {
 	// address of its own, and intake's limit of CONCERNS_PER_ADDRESS is
 	// applied (and paid for) as for visitors, without refusing any.
 	env := startSystem(b, map[string][]string{"web": {"TRUSTED_PROXIES=127.0.0.1/32"}})
-	c := env.prepareWebCase(b)
-	clients := env.webClients()
+	clients := env.webClients(b)
 	results := map[string]webResult{}
 	assets := map[string]int{}
-	pages := webPages(c)
+	pages := webPages(clients[0].c.groupName)
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {
 			env.settle(b)
 			// One untimed request on each connection first: the
 			// connection is open, the page checked, before the clock runs.
 			for i := range clients {
-				env.askAll(b, clients[i:i+1], p, c, 1)
+				env.askAll(b, clients[i:i+1], p, 1)
 			}
 			cpu := env.cpuTime()
 			b.ResetTimer()
 			start := time.Now()
-			times, sample := env.askAll(b, clients, p, c, b.N)
+			times, sample := env.askAll(b, clients, p, b.N)
 			elapsed := time.Since(start)
 			b.StopTimer()
 			r := webResult{
 				p50: percentile(times, 0.50), p95: percentile(times, 0.95),
 				rate: float64(b.N) / elapsed.Seconds(), requests: b.N,
-				bytes: env.weight(b, clients[0], sample, assets), cpu: cpuPer(cpu, env.cpuTime(), b.N),
+				bytes: env.weight(b, clients[0].http, sample, assets), cpu: cpuPer(cpu, env.cpuTime(), b.N),
 			}
 			// The same page for one client alone, once the system has
 			// done with what the run left (the concerns' cases and
 			// e-mails): the time a page takes without waiting behind
 			// the others for the cores.
 			env.settle(b)
-			alone, _ := env.askAll(b, clients[:1], p, c, min(b.N, aloneRequests))
+			alone, _ := env.askAll(b, clients[:1], p, min(b.N, aloneRequests))
 			r.alone = percentile(alone, 0.50)
 			results[p.name] = r
 			b.ReportMetric(ms(r.p50), "p50_ms")
@@ -158,16 +158,26 @@ type webResult struct {
 	cpu map[string]float64
 }
 
-// webClients are the benchmark's clients, each with one keep-alive
-// connection of its own (as a browser keeps one to a site), following no
-// redirect and asking for no compression (the website serves none, and the
-// bytes counted are those sent).
-func (e *env) webClients() []*http.Client {
-	out := make([]*http.Client, webClients)
+// webClient is one of the benchmark's clients: a browser, and the person
+// signed in to their case with it.
+type webClient struct {
+	http *http.Client
+	c    *webCase
+}
+
+// webClients are the benchmark's clients, each signed in to a case of their
+// own (as 20 people would be: each page reads and writes its case's rows,
+// and the access log of each case takes its reads one at a time), and each
+// with one keep-alive connection of its own (as a browser keeps one to a
+// site), following no redirect and asking for no compression (the website
+// serves none, and the bytes counted are those sent).
+func (e *env) webClients(b *testing.B) []webClient {
+	b.Helper()
+	out := make([]webClient, webClients)
 	for i := range out {
-		out[i] = &http.Client{Timeout: time.Minute,
+		out[i] = webClient{c: e.prepareWebCase(b, int64(i)), http: &http.Client{Timeout: time.Minute,
 			Transport:     &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1, DisableCompression: true},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	}
 	return out
 }
@@ -188,7 +198,7 @@ func visitor() string {
 // answer took and one answer's HTML. Unless every answer is a 200 with the
 // page's heading, it fails the benchmark with the count of each kind of
 // answer.
-func (e *env) askAll(b *testing.B, clients []*http.Client, p webPage, c *webCase, total int) ([]time.Duration, string) {
+func (e *env) askAll(b *testing.B, clients []webClient, p webPage, total int) ([]time.Duration, string) {
 	b.Helper()
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -201,7 +211,7 @@ func (e *env) askAll(b *testing.B, clients []*http.Client, p webPage, c *webCase
 		wg.Go(func() {
 			var mine []time.Duration
 			for next.Add(1) <= int64(total) {
-				took, page, kind := e.ask(client, p, c)
+				took, page, kind := e.ask(client, p)
 				mine = append(mine, took)
 				mu.Lock()
 				kinds[kind]++
@@ -248,12 +258,12 @@ func method(p webPage) string {
 
 // ask asks for the page once and returns how long the whole answer took to
 // arrive, the answer, and its kind: "ok", or what was wrong with it.
-func (e *env) ask(client *http.Client, p webPage, c *webCase) (time.Duration, string, string) {
+func (e *env) ask(client webClient, p webPage) (time.Duration, string, string) {
 	var body io.Reader
 	if p.form != nil {
 		body = strings.NewReader(p.form().Encode())
 	}
-	req, err := http.NewRequest(method(p), e.sys.WebURL()+p.path, body)
+	req, err := http.NewRequest(method(p), e.sys.WebURL()+strings.ReplaceAll(p.path, "{case}", client.c.path), body)
 	if err != nil {
 		return 0, err.Error(), "no request"
 	}
@@ -261,11 +271,11 @@ func (e *env) ask(client *http.Client, p webPage, c *webCase) (time.Duration, st
 		sameOrigin(req, e.sys.WebURL())
 	}
 	if p.signedIn {
-		req.AddCookie(c.cookie)
+		req.AddCookie(client.c.cookie)
 	}
 	req.Header.Set("X-Forwarded-For", visitor())
 	start := time.Now()
-	resp, err := client.Do(req)
+	resp, err := client.http.Do(req)
 	if err != nil {
 		return time.Since(start), err.Error(), "without an answer"
 	}

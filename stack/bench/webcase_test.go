@@ -38,13 +38,13 @@ type webCase struct {
 	cookie *http.Cookie
 }
 
-// prepareWebCase registers a concern, takes the members' and the client's
+// prepareWebCase registers concern number i, takes the members' and the client's
 // steps over REST up to the practitioner's response relayed to the client
 // (a meeting accepted, messages both ways, the written statement approved
 // and conveyed), and signs the client in through the website's own form as
 // a browser would. The client has yet to decide, so every page offers what
 // it offers a client in the middle of their case.
-func (e *env) prepareWebCase(b *testing.B) *webCase {
+func (e *env) prepareWebCase(b *testing.B, i int64) *webCase {
 	b.Helper()
 	var group struct {
 		DisplayName string `json:"displayName"`
@@ -58,10 +58,10 @@ func (e *env) prepareWebCase(b *testing.B) *webCase {
 	}
 	e.rest(b, http.MethodPost, "/v1/groups/"+demo.GroupID+"/concerns?requestId="+newUUID(), "", map[string]any{
 		"practitioner":   practitioner,
-		"description":    description(1),
+		"description":    description(i),
 		"desiredOutcome": "An apology, and an explanation of why the sessions ended early.",
-		"clientName":     clientName(1),
-		"clientContact":  map[string]string{"email": clientEmail(1), "phone": clientPhone(1)},
+		"clientName":     clientName(i),
+		"clientContact":  map[string]string{"email": clientEmail(i), "phone": clientPhone(i)},
 	}, &concern)
 	e.waitOpened(b, concern.Case, e.token(b, lpID))
 
