@@ -57,7 +57,7 @@ type caller struct {
 // starting, so it fails here too.
 func TestCallerMatrix(t *testing.T) {
 	peerSecret := launch.RandomSecret()
-	s := startSystemWith(t, systemOptions{settings: map[string][]string{
+	s := startSystemWith(t, systemOptions{Settings: map[string][]string{
 		"notification": {"FEDERATION_PEERS=matrix=" + peerSecret},
 	}})
 	callers := s.everyKindOfCaller(t, peerSecret)
@@ -137,7 +137,7 @@ func (s *system) everyKindOfCaller(t *testing.T, peerSecret string) []caller {
 	var link struct {
 		Secret string `json:"secret"`
 	}
-	if code := s.call(t, http.MethodPost, "/v1/groups/"+demo.GroupID+"/linkGroups/hillside/accessTokens", s.token(spcID),
+	if code := s.call(t, http.MethodPost, "/v1/groups/"+demo.GroupID+"/linkGroups/hillside/accessTokens", s.Token(spcID),
 		map[string]string{"displayName": "Hillside's system"}, &link); code != http.StatusOK {
 		t.Fatalf("link group token: HTTP %d", code)
 	}
@@ -145,8 +145,8 @@ func (s *system) everyKindOfCaller(t *testing.T, peerSecret string) []caller {
 	callers := []caller{
 		{"anonymous", "", auth.Principal{}, nil},
 		{"client", signIn(t), auth.Principal{Kind: auth.Client, Group: group}, signIn},
-		{"member", s.token(otherID), auth.Principal{Kind: auth.Member, Group: group, Member: member(otherID)}, nil},
-		{"admin", s.token(spcID), auth.Principal{Kind: auth.Member, Group: group, Member: member(spcID), GroupAdmin: true}, nil},
+		{"member", s.Token(otherID), auth.Principal{Kind: auth.Member, Group: group, Member: member(otherID)}, nil},
+		{"admin", s.Token(spcID), auth.Principal{Kind: auth.Member, Group: group, Member: member(spcID), GroupAdmin: true}, nil},
 		{"link group", link.Secret, auth.Principal{Kind: auth.LinkGroup, Group: group}, nil},
 		{"operator", s.OperatorToken, auth.Principal{Kind: auth.Operator}, nil},
 		{"federation peer", "federation:" + peerSecret, auth.Principal{Kind: auth.Peer, Peer: "matrix"}, nil},

@@ -45,7 +45,7 @@ func TestCanaryGoesNowhere(t *testing.T) {
 	}
 	leaving := append(slices.Clone(canaries), filled.reference)
 	// Everything in flight reaches its destination first.
-	testenv.Eventually(t, 60*time.Second, "every e-mail to be sent", func() bool { return countMessages(t, s.mail) > 0 })
+	testenv.Eventually(t, 60*time.Second, "every e-mail to be sent", func() bool { return countMessages(t, s.Mail) > 0 })
 
 	t.Run("event stream", func(t *testing.T) {
 		n := 0
@@ -58,7 +58,7 @@ func TestCanaryGoesNowhere(t *testing.T) {
 		}
 	})
 	t.Run("logs", func(t *testing.T) {
-		files, err := filepath.Glob(filepath.Join(s.logDir, "*.log"))
+		files, err := filepath.Glob(filepath.Join(s.LogDir, "*.log"))
 		if err != nil || len(files) < 5 {
 			t.Fatalf("log files %v: %v", files, err)
 		}
@@ -78,13 +78,13 @@ func TestCanaryGoesNowhere(t *testing.T) {
 		// address may stand in its headers, and nowhere else.
 		clientAddress := strings.ToLower(marker) + "@client.example.net"
 		ctx := context.Background()
-		msgs, err := s.mail.Messages(ctx)
+		msgs, err := s.Mail.Messages(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		toClient := 0
 		for _, m := range msgs {
-			raw, err := s.mail.Raw(ctx, m.ID)
+			raw, err := s.Mail.Raw(ctx, m.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

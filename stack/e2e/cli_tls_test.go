@@ -25,9 +25,9 @@ func (c disputesctl) withTLS(files config.TLS) disputesctl {
 // one, or with another deployment's, the directory is unreachable for it,
 // with the exit status scripts branch on.
 func TestOperatorCLIWithMutualTLS(t *testing.T) {
-	s := startSystemWith(t, systemOptions{mutualTLS: true})
+	s := startSystemWith(t, systemOptions{MutualTLS: true})
 	ctl := s.buildCLI(t)
-	admin := s.token(demo.Members[0].ID)
+	admin := s.Token(demo.Members[0].ID)
 
 	// Where operator/README.md and make run's banner say the files are:
 	// devcerts.Write's names in the launcher's TLS folder.

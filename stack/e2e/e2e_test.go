@@ -85,13 +85,13 @@ var caseNamePattern = regexp.MustCompile(`groups/[a-z0-9-]+/cases/[a-z0-9-]+`)
 func (s *system) inbox(t *testing.T, forbidden []string) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
-	msgs, err := s.mail.Messages(ctx)
+	msgs, err := s.Mail.Messages(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string][]string{}
 	for _, m := range msgs {
-		raw, err := s.mail.Raw(ctx, m.ID)
+		raw, err := s.Mail.Raw(ctx, m.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func (s *system) inbox(t *testing.T, forbidden []string) map[string][]string {
 				t.Errorf("e-mail %q to %v carries confidential text %q", m.Subject, m.To, f)
 			}
 		}
-		body, err := s.mail.Body(ctx, m.ID)
+		body, err := s.Mail.Body(ctx, m.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,7 @@ func TestWalkingSkeleton(t *testing.T) {
 		} `json:"cases"`
 	}
 	testenv.Eventually(t, 30*time.Second, "casework to open the case", func() bool {
-		code := s.call(t, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases", s.token("bea-lindqvist"), nil, &cases)
+		code := s.call(t, http.MethodGet, "/v1/groups/"+demo.GroupID+"/cases", s.Token("bea-lindqvist"), nil, &cases)
 		return code == http.StatusOK && len(cases.Cases) == 1
 	})
 	c := cases.Cases[0]
@@ -191,7 +191,7 @@ func TestWalkingSkeleton(t *testing.T) {
 
 	// Notification tells every active member, without the concern's words.
 	testenv.Eventually(t, 60*time.Second, "an e-mail to every member", func() bool {
-		return countMessages(t, s.mail) >= members
+		return countMessages(t, s.Mail) >= members
 	})
 	inbox := s.inbox(t, []string{marker, strings.ToLower(marker)})
 	for _, p := range demo.Members {
@@ -219,9 +219,9 @@ func TestWalkingSkeleton(t *testing.T) {
 	wg.Wait()
 	total := (burst + 1) * members
 	testenv.Eventually(t, 60*time.Second, "delivery of the burst to be under way", func() bool {
-		return countMessages(t, s.mail) >= members+40
+		return countMessages(t, s.Mail) >= members+40
 	})
-	if n := countMessages(t, s.mail); n >= total {
+	if n := countMessages(t, s.Mail); n >= total {
 		t.Fatalf("all %d messages were delivered before the kill; the test would prove nothing", n)
 	}
 	s.Proc("notification").Kill()
@@ -232,7 +232,7 @@ func TestWalkingSkeleton(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 3*time.Minute, fmt.Sprintf("all %d e-mails", total), func() bool {
-		return countMessages(t, s.mail) >= total
+		return countMessages(t, s.Mail) >= total
 	})
 
 	inbox = s.inbox(t, []string{marker, strings.ToLower(marker)})
@@ -261,7 +261,7 @@ func TestWalkingSkeleton(t *testing.T) {
 			NextPageToken string `json:"nextPageToken"`
 		}
 		path := "/v1/groups/" + demo.GroupID + "/deliveries?pageSize=200&pageToken=" + token
-		if code := s.call(t, http.MethodGet, path, s.token("alex-morgan"), nil, &page); code != http.StatusOK {
+		if code := s.call(t, http.MethodGet, path, s.Token("alex-morgan"), nil, &page); code != http.StatusOK {
 			t.Fatalf("delivery log: HTTP %d", code)
 		}
 		for _, d := range page.Deliveries {

@@ -13,6 +13,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/testenv"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/stack/launch"
+	"github.com/ipnmediation/disputes/stack/launch/launchtest"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -27,11 +28,11 @@ import (
 // has only an e-mail address, gets an e-mail from A, and B e-mails
 // hillside's admin that the notice came. Nothing confidential crosses.
 func TestTwoSystemsExchangeANotice(t *testing.T) {
-	bin := buildSystem(t, false)
-	portsA := freePorts(t)
-	portsB := freePorts(t)
+	bin := launchtest.Build(t, false)
+	portsA := launchtest.FreePorts(t)
+	portsB := launchtest.FreePorts(t)
 	for overlaps(portsA, portsB) {
-		portsB = freePorts(t)
+		portsB = launchtest.FreePorts(t)
 	}
 	secret := launch.RandomSecret()
 	notificationOf := func(p launch.Ports) string { return fmt.Sprintf("127.0.0.1:%d", p.Notification) }
@@ -42,8 +43,8 @@ func TestTwoSystemsExchangeANotice(t *testing.T) {
 			"FEDERATION_PLAINTEXT=true",
 		}}
 	}
-	a := startSystemWith(t, systemOptions{binDir: bin, ports: portsA, settings: peer("hillside-deployment", portsB)})
-	b := startSystemWith(t, systemOptions{binDir: bin, ports: portsB, settings: peer("riverside-deployment", portsA)})
+	a := startSystemWith(t, systemOptions{BinDir: bin, Ports: portsA, Settings: peer("hillside-deployment", portsB)})
+	b := startSystemWith(t, systemOptions{BinDir: bin, Ports: portsB, Settings: peer("riverside-deployment", portsA)})
 
 	// On B, the operator sets up hillside: one admin, and riverside on A
 	// as a link group reached over gRPC.
@@ -75,7 +76,7 @@ func TestTwoSystemsExchangeANotice(t *testing.T) {
 
 	// On A, riverside's admin records hillside's endpoint on B, over REST:
 	// a link group is replaced rather than edited.
-	admin := a.token(spcID)
+	admin := a.Token(spcID)
 	if code := a.call(t, http.MethodDelete, "/v1/groups/"+demo.GroupID+"/linkGroups/hillside", admin, nil, nil); code != http.StatusOK {
 		t.Fatalf("remove hillside's e-mail-only link on A: HTTP %d", code)
 	}
@@ -90,9 +91,9 @@ func TestTwoSystemsExchangeANotice(t *testing.T) {
 	// link groups.
 	marker := newMarker()
 	concern := a.raiseConcern(t, marker)
-	caseName := a.openedCase(t, a.token(otherID), concern.Case)
-	a.takeStep(t, caseName, a.token(appointerID), "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(spcID), "lp": member(lpID)}})
-	a.takeStep(t, caseName, a.token(lpID), "inform_link_groups", nil)
+	caseName := a.openedCase(t, a.Token(otherID), concern.Case)
+	a.takeStep(t, caseName, a.Token(appointerID), "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{"spc": member(spcID), "lp": member(lpID)}})
+	a.takeStep(t, caseName, a.Token(lpID), "inform_link_groups", nil)
 
 	// B shows the notice to hillside's admin.
 	type incoming struct {
@@ -133,7 +134,7 @@ func TestTwoSystemsExchangeANotice(t *testing.T) {
 	if strings.Contains(string(raw), marker) {
 		t.Errorf("B's incoming notice carries the client's words: %s", raw)
 	}
-	if code := b.call(t, http.MethodGet, "/v1/groups/hillside/incomingNotices", a.token(spcID), nil, nil); code != http.StatusUnauthorized {
+	if code := b.call(t, http.MethodGet, "/v1/groups/hillside/incomingNotices", a.Token(spcID), nil, nil); code != http.StatusUnauthorized {
 		t.Errorf("A's member reads B's incoming notices: HTTP %d, want 401", code)
 	}
 
@@ -169,7 +170,7 @@ func TestTwoSystemsExchangeANotice(t *testing.T) {
 	testenv.Eventually(t, time.Minute, "hillside's admin to be told on B", func() bool {
 		return len(b.inbox(t, []string{marker})["hana.ito@hillside.example.org"]) > 0
 	})
-	msgs, err := b.mail.Messages(context.Background())
+	msgs, err := b.Mail.Messages(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,11 +36,11 @@ func TestTheLongestConcernOverREST(t *testing.T) {
 	if code := s.call(t, http.MethodPost, "/v1/groups/"+demo.GroupID+"/concerns", "", form(longest), &concern); code != http.StatusOK {
 		t.Fatalf("the longest description: HTTP %d", code)
 	}
-	caseName := s.openedCase(t, s.token(otherID), concern.Case)
+	caseName := s.openedCase(t, s.Token(otherID), concern.Case)
 	var registered struct {
 		Description string `json:"description"`
 	}
-	if code := s.call(t, http.MethodGet, "/v1/"+caseName+"/registeredConcern", s.token(otherID), nil, &registered); code != http.StatusOK || registered.Description != longest {
+	if code := s.call(t, http.MethodGet, "/v1/"+caseName+"/registeredConcern", s.Token(otherID), nil, &registered); code != http.StatusOK || registered.Description != longest {
 		t.Errorf("the case's registered concern: HTTP %d, %d characters back", code, len([]rune(registered.Description)))
 	}
 }

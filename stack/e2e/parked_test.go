@@ -81,7 +81,7 @@ func TestParkedEventAppliedOnceItsCauseIsFixed(t *testing.T) {
 		parked.Name != "services/casework/parkedEvents/"+parked.EventID {
 		t.Errorf("parked as %+v", parked)
 	}
-	if code := s.call(t, http.MethodGet, "/v1/services/casework/parkedEvents", s.token(otherID), nil, nil); code != http.StatusForbidden {
+	if code := s.call(t, http.MethodGet, "/v1/services/casework/parkedEvents", s.Token(otherID), nil, nil); code != http.StatusForbidden {
 		t.Errorf("a member listed parked events: HTTP %d, want 403", code)
 	}
 	listed := ctl.want(t, 0, s.OperatorToken, "events", "parked", "--intake-addr", s.Addr("intake"),
@@ -126,5 +126,5 @@ func TestParkedEventAppliedOnceItsCauseIsFixed(t *testing.T) {
 		t.Errorf("parked events after the retry: HTTP %d %+v; want none", code, list.ParkedEvents)
 	}
 	// The group's members see the one case.
-	s.openedCase(t, s.token(otherID), concern.Case)
+	s.openedCase(t, s.Token(otherID), concern.Case)
 }

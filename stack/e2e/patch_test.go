@@ -20,8 +20,8 @@ import (
 // changed); each is checked by reading the resource back.
 func TestPartialUpdatesOverREST(t *testing.T) {
 	s := startSystem(t)
-	admin := s.token(spcID)
-	self := s.token(otherID) // a member changing their own record
+	admin := s.Token(spcID)
+	self := s.Token(otherID) // a member changing their own record
 	group := "/v1/groups/" + demo.GroupID
 	fran := group + "/members/" + otherID
 

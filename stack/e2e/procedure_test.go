@@ -143,18 +143,18 @@ func walkLongPath(t *testing.T, s *system, marker string) *canaries {
 	var linkToken struct {
 		Secret string `json:"secret"`
 	}
-	if code := s.call(t, http.MethodPost, "/v1/groups/"+demo.GroupID+"/linkGroups/hillside/accessTokens", s.token("alex-morgan"),
+	if code := s.call(t, http.MethodPost, "/v1/groups/"+demo.GroupID+"/linkGroups/hillside/accessTokens", s.Token("alex-morgan"),
 		map[string]string{"displayName": "Hillside's casework link"}, &linkToken); code != http.StatusOK || linkToken.Secret == "" {
 		t.Fatalf("link group token: HTTP %d", code)
 	}
 
 	client := party{"client", session.Token}
-	therapist := party{"therapist", s.token(therapistID)}
-	sptP := party{"SPT", s.token(sptID)}
-	spcP := party{"SPC", s.token(spcID)}
-	lpP := party{"LP", s.token(lpID)}
-	appointer := party{"appointer", s.token(appointerID)}
-	otherP := party{"other member", s.token(otherID)}
+	therapist := party{"therapist", s.Token(therapistID)}
+	sptP := party{"SPT", s.Token(sptID)}
+	spcP := party{"SPC", s.Token(spcID)}
+	lpP := party{"LP", s.Token(lpID)}
+	appointer := party{"appointer", s.Token(appointerID)}
+	otherP := party{"other member", s.Token(otherID)}
 	link := party{"link group", linkToken.Secret}
 	stranger := party{"nobody", "ipnpat_unknown_token"}
 	everyone := []party{client, therapist, sptP, spcP, lpP, appointer, otherP, link}

@@ -30,12 +30,12 @@ const day = 24 * time.Hour
 // overdue notice without the reminder it overtook.
 func TestRemindersOnAMovedClock(t *testing.T) {
 	clock := filepath.Join(t.TempDir(), "clock")
-	s := startSystemWith(t, systemOptions{clockFile: clock})
+	s := startSystemWith(t, systemOptions{ClockFile: clock})
 	marker := newMarker()
 	concern := s.raiseConcern(t, marker)
 	clientEmail := strings.ToLower(marker) + "@client.example.net"
 
-	caseName := s.openedCase(t, s.token(otherID), concern.Case)
+	caseName := s.openedCase(t, s.Token(otherID), concern.Case)
 
 	// The therapist's support person is found and the SPC and the LP are
 	// appointed; neither is the group's admin (alex-morgan). Next: the
@@ -49,7 +49,7 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 	)
 	take := func(member, step string, input map[string]any) apiCase {
 		t.Helper()
-		return s.takeStep(t, caseName, s.token(member), step, input)
+		return s.takeStep(t, caseName, s.Token(member), step, input)
 	}
 	take(therapistID, "nominate_spt", map[string]any{"member": member(sptID)})
 	take(sptID, "answer_spt_nomination", map[string]any{"outcome": "ACCEPTED"})
@@ -68,7 +68,7 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 	timerMail := func() (reminders, overdue []sentTimer) {
 		t.Helper()
 		ctx := context.Background()
-		msgs, err := s.mail.Messages(ctx)
+		msgs, err := s.Mail.Messages(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 			default:
 				continue
 			}
-			body, err := s.mail.Body(ctx, m.ID)
+			body, err := s.Mail.Body(ctx, m.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +215,7 @@ func TestRemindersOnAMovedClock(t *testing.T) {
 	// and some minutes and by 43 days and some minutes, part days counted
 	// whole; neither has stopped, as the case is open.
 	var late apiCase
-	if code := s.call(t, http.MethodGet, "/v1/"+caseName, s.token(spc), nil, &late); code != http.StatusOK {
+	if code := s.call(t, http.MethodGet, "/v1/"+caseName, s.Token(spc), nil, &late); code != http.StatusOK {
 		t.Fatalf("reading the case past its eight weeks: HTTP %d", code)
 	}
 	late.Clock.check(t, "the clock past the eight weeks", "STATE_MISSED", 0, 2, false, false)

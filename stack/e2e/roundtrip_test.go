@@ -50,14 +50,14 @@ func TestEveryListedNameReadsBack(t *testing.T) {
 	// notice. Nothing listens there; nothing is sent there either.
 	const peerEndpoint = "127.0.0.1:9"
 	peerSecret := launch.RandomSecret()
-	s := startSystemWith(t, systemOptions{settings: map[string][]string{
+	s := startSystemWith(t, systemOptions{Settings: map[string][]string{
 		"notification": {"FEDERATION_PEERS=roundtrip=" + peerSecret + "@" + peerEndpoint},
 	}})
 	group := "groups/" + demo.GroupID
 	// The case's SPC is one of the group's admins: one token for both.
-	admin := s.token(spcID)
+	admin := s.Token(spcID)
 	spc := admin
-	member := s.token(otherID)
+	member := s.Token(otherID)
 	ctx := context.Background()
 
 	// A case with something in every list a case has: a meeting, a
@@ -72,9 +72,9 @@ func TestEveryListedNameReadsBack(t *testing.T) {
 		t.Fatalf("client session: HTTP %d", code)
 	}
 	caseName := s.listedCase(t, member, concern.Name)
-	s.takeStep(t, caseName, s.token(therapistID), "nominate_spt", map[string]any{"member": "groups/" + demo.GroupID + "/members/" + sptID})
-	s.takeStep(t, caseName, s.token(sptID), "answer_spt_nomination", map[string]any{"outcome": "ACCEPTED"})
-	s.takeStep(t, caseName, s.token(appointerID), "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{
+	s.takeStep(t, caseName, s.Token(therapistID), "nominate_spt", map[string]any{"member": "groups/" + demo.GroupID + "/members/" + sptID})
+	s.takeStep(t, caseName, s.Token(sptID), "answer_spt_nomination", map[string]any{"outcome": "ACCEPTED"})
+	s.takeStep(t, caseName, s.Token(appointerID), "appoint_spc_and_lp", map[string]any{"appointment": map[string]string{
 		"spc": "groups/" + demo.GroupID + "/members/" + spcID, "lp": "groups/" + demo.GroupID + "/members/" + lpID}})
 	var offered struct {
 		Created string `json:"created"`

@@ -21,7 +21,7 @@ import (
 // concern over REST, the case casework opens from intake's event, every
 // step, and the e-mails notification sends.
 func TestLongPathOverRESTWithMutualTLS(t *testing.T) {
-	s := startSystemWith(t, systemOptions{mutualTLS: true})
+	s := startSystemWith(t, systemOptions{MutualTLS: true})
 
 	// Refused at the handshake, before the bearer credentials are looked
 	// at: a service credential is of no use without a certificate.

@@ -2,18 +2,16 @@ package browsertest
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ipnmediation/disputes/operator/demo"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	"github.com/ipnmediation/disputes/stack/launch"
+	"github.com/ipnmediation/disputes/stack/launch/launchtest"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -32,60 +30,9 @@ func startSystem(t *testing.T) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	bin := t.TempDir()
-	if err := launch.Build(ctx, root, bin); err != nil {
-		t.Fatal(err)
-	}
-	ports, err := launch.FreePorts(6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mail := testenv.StartMailpit(t)
-	logDir := t.TempDir()
-	sys := &launch.System{
-		BinDir:         bin,
-		DatabaseURL:    testenv.Database(t),
-		NATSURL:        testenv.NATS(t),
-		EventNamespace: string(testenv.Namespace(t)),
-		SMTPAddr:       mail.SMTPAddr,
-		SendRate:       40,
-		Ports:          launch.Ports{Directory: ports[0], Intake: ports[1], Casework: ports[2], Notification: ports[3], Gateway: ports[4], Web: ports[5]},
-		LogLevel:       "info",
-		Logs: func(name string) io.Writer {
-			f, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { f.Close() })
-			return f
-		},
-	}
-	sys.NewSecrets()
-	t.Cleanup(func() {
-		if err := sys.StopAll(15 * time.Second); err != nil {
-			t.Errorf("graceful stop: %v", err)
-		}
-		if t.Failed() {
-			for _, name := range launch.Processes {
-				b, _ := os.ReadFile(filepath.Join(logDir, name+".log"))
-				if len(b) > 3000 {
-					b = b[len(b)-3000:]
-				}
-				t.Logf("--- %s log (tail) ---\n%s", name, b)
-			}
-		}
-	})
-	if err := sys.StartAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := sys.LoadDemo(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &system{System: sys, root: root, creds: map[string]string{}}
-	for _, c := range loaded {
+	started := launchtest.Start(t, launchtest.Options{})
+	s := &system{System: started.System, root: root, creds: map[string]string{}}
+	for _, c := range started.Demo {
 		s.creds[c.Member.ID] = c.Token
 	}
 	return s

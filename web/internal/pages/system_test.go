@@ -8,18 +8,14 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ipnmediation/disputes/operator/demo"
 	"github.com/ipnmediation/disputes/platform/testenv"
-	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/stack/launch"
-	"google.golang.org/grpc"
+	"github.com/ipnmediation/disputes/stack/launch/launchtest"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -35,73 +31,9 @@ type system struct {
 
 func startSystem(t *testing.T) *system {
 	t.Helper()
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	bin := t.TempDir()
-	if err := launch.Build(ctx, root, bin); err != nil {
-		t.Fatal(err)
-	}
-	ports, err := launch.FreePorts(6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mail := testenv.StartMailpit(t)
-	logDir := t.TempDir()
-	sys := &launch.System{
-		BinDir:         bin,
-		DatabaseURL:    testenv.Database(t),
-		NATSURL:        testenv.NATS(t),
-		EventNamespace: string(testenv.Namespace(t)),
-		SMTPAddr:       mail.SMTPAddr,
-		SendRate:       40,
-		Ports:          launch.Ports{Directory: ports[0], Intake: ports[1], Casework: ports[2], Notification: ports[3], Gateway: ports[4], Web: ports[5]},
-		LogLevel:       "info",
-		Logs: func(name string) io.Writer {
-			f, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { f.Close() })
-			return f
-		},
-	}
-	sys.NewSecrets()
-	t.Cleanup(func() {
-		if err := sys.StopAll(15 * time.Second); err != nil {
-			t.Errorf("graceful stop: %v", err)
-		}
-		if t.Failed() {
-			for _, name := range launch.Processes {
-				b, _ := os.ReadFile(filepath.Join(logDir, name+".log"))
-				if len(b) > 4000 {
-					b = b[len(b)-4000:]
-				}
-				t.Logf("--- %s log (tail) ---\n%s", name, b)
-			}
-		}
-	})
-	if err := sys.StartAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	creds, err := sys.Credentials()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(sys.Addr("directory"), grpc.WithTransportCredentials(creds))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	loaded, err := demo.Load(ctx, directoryv1.NewDirectoryServiceClient(conn), sys.OperatorToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &system{System: sys, mail: mail, creds: map[string]string{}}
-	for _, c := range loaded {
+	started := launchtest.Start(t, launchtest.Options{})
+	s := &system{System: started.System, mail: started.Mail, creds: map[string]string{}}
+	for _, c := range started.Demo {
 		s.creds[c.Member.ID] = c.Token
 	}
 	return s
