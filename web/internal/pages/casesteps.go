@@ -156,7 +156,7 @@ func (s *Site) stepFailed(w http.ResponseWriter, r *http.Request, oc *openCase, 
 func (s *Site) readForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseForm(); err != nil {
-		g := &groupView{ID: r.PathValue("group"), Name: r.PathValue("group"), Weeks: defaultWeeks}
+		g := s.groupAsKnown(r.PathValue("group"))
 		s.render(w, r, http.StatusRequestEntityTooLarge, "problem", problemPage{layout: layout{Title: "What you sent is too long", Group: g, SignedIn: true},
 			Lead: "Please shorten it and try again."})
 		return false
@@ -177,7 +177,7 @@ func (s *Site) loadCaseKeeping(w http.ResponseWriter, r *http.Request, keep func
 	if !api.ValidID(groupID) || !api.ValidID(caseID) || err != nil || sess.Case != "groups/"+groupID+"/cases/"+caseID {
 		return s.loadCase(w, r)
 	}
-	oc := &openCase{group: &groupView{ID: groupID, Name: groupID, Weeks: defaultWeeks}, sess: sess, path: "/" + groupID + "/cases/" + caseID}
+	oc := &openCase{group: s.groupAsKnown(groupID), sess: sess, path: "/" + groupID + "/cases/" + caseID}
 	g, err := s.fetchGroup(r, groupID)
 	if unsent(err) {
 		keep(oc, err)
@@ -202,6 +202,16 @@ func (s *Site) loadCaseKeeping(w http.ResponseWriter, r *http.Request, keep func
 	}
 	oc.c = c
 	return oc, true
+}
+
+// groupAsKnown is the group with that id as last read, or, never read, a
+// view with its id for its name: the frame of a page that must be shown
+// before the group is read, or without it.
+func (s *Site) groupAsKnown(id string) *groupView {
+	if g := s.groups.last(id); g != nil {
+		return g
+	}
+	return &groupView{ID: id, Name: id, Weeks: defaultWeeks}
 }
 
 // unsent reports whether err means the API could not take what the client

@@ -70,6 +70,9 @@ type Site struct {
 	london      *time.Location
 	// forms makes a form sent twice act once.
 	forms *forms
+	// groups are the groups last read, for the pages that say the API is
+	// down.
+	groups knownGroups
 }
 
 // New loads the templates and static files and returns the site.

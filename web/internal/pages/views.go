@@ -4,7 +4,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipnmediation/disputes/web/internal/api"
@@ -79,7 +82,8 @@ func (f formErrors) Get(id string) string {
 }
 
 // loadGroup reads the group the path names. When it cannot, it answers
-// with the page that says why and returns false.
+// with the page that says why (with the group's name, as last read, when
+// the API cannot answer) and returns false.
 func (s *Site) loadGroup(w http.ResponseWriter, r *http.Request) (*groupView, bool) {
 	id := r.PathValue("group")
 	if !api.ValidID(id) {
@@ -88,15 +92,19 @@ func (s *Site) loadGroup(w http.ResponseWriter, r *http.Request) (*groupView, bo
 	}
 	g, err := s.fetchGroup(r, id)
 	if err != nil {
-		s.fail(w, r, nil, err)
+		s.fail(w, r, s.groups.last(id), err)
 		return nil, false
 	}
 	return g, true
 }
 
-// fetchGroup reads the group with that id.
+// fetchGroup reads the group with that id, and remembers it (or that it
+// does not exist) for the pages that say something went wrong.
 func (s *Site) fetchGroup(r *http.Request, id string) (*groupView, error) {
 	g, err := s.api.GetGroup(r.Context(), id)
+	if e, isAPI := api.AsError(err); isAPI && e.Status == http.StatusNotFound {
+		s.groups.forget(id)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +115,74 @@ func (s *Site) fetchGroup(r *http.Request, id string) (*groupView, error) {
 	if view.Name == "" {
 		view.Name = id
 	}
+	s.groups.remember(view)
 	return view, nil
+}
+
+// pathGroup is the group the path's first segment names, for the frame of
+// a page that says something went wrong (not found, the API down), so that
+// the page still names the group and links back to it: read from the API,
+// or as last read when the API cannot answer. It is nil when the path names
+// no group that exists, or one this site has never read while the API is
+// down: the page is then neutral and says how to find the group's own link.
+func (s *Site) pathGroup(r *http.Request) *groupView {
+	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if !api.ValidID(id) || id == "static" || id == "healthz" {
+		return nil
+	}
+	g, err := s.fetchGroup(r, id)
+	if err != nil {
+		return s.groups.last(id)
+	}
+	return g
+}
+
+// maxKnownGroups bounds the groups remembered: one deployment serves a few
+// groups, and only groups the API named exist are kept, so the bound is
+// never reached unless something is wrong; then the oldest are dropped.
+const maxKnownGroups = 1000
+
+// knownGroups are the groups last read from the API, by id: the page that
+// says the API is down names the group and links back to it, although the
+// group cannot be read just then. A group's name and contact are public.
+type knownGroups struct {
+	mu    sync.Mutex
+	byID  map[string]*groupView
+	order []string
+}
+
+// remember keeps g as the group's last known view.
+func (k *knownGroups) remember(g *groupView) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.byID == nil {
+		k.byID = map[string]*groupView{}
+	}
+	if _, ok := k.byID[g.ID]; !ok {
+		k.order = append(k.order, g.ID)
+	}
+	k.byID[g.ID] = g
+	for len(k.order) > maxKnownGroups {
+		delete(k.byID, k.order[0])
+		k.order = k.order[1:]
+	}
+}
+
+// forget drops a group the API says does not exist (any more).
+func (k *knownGroups) forget(id string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.byID[id]; ok {
+		delete(k.byID, id)
+		k.order = slices.DeleteFunc(k.order, func(x string) bool { return x == id })
+	}
+}
+
+// last is the group's last known view, or nil.
+func (k *knownGroups) last(id string) *groupView {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.byID[id]
 }
 
 // signedIn reports whether r carries a session of g's.
@@ -147,7 +222,8 @@ func (s *Site) unavailable(w http.ResponseWriter, r *http.Request, g *groupView,
 	s.render(w, r, http.StatusServiceUnavailable, "problem", problemPage{layout: layout{Title: "Sorry, something on our side is not working", Group: g}})
 }
 
-func (s *Site) notFound(w http.ResponseWriter, r *http.Request) { s.notFoundIn(w, r, nil) }
+// notFound is the 404 page, with the group the path names when it exists.
+func (s *Site) notFound(w http.ResponseWriter, r *http.Request) { s.notFoundIn(w, r, s.pathGroup(r)) }
 
 func (s *Site) notFoundIn(w http.ResponseWriter, r *http.Request, g *groupView) {
 	s.render(w, r, http.StatusNotFound, "not-found", layout{Title: "Page not found", Group: g})
