@@ -66,7 +66,12 @@ func (s *Site) signInSubmit(w http.ResponseWriter, r *http.Request) {
 		e, isAPI := api.AsError(err)
 		switch {
 		case isAPI && e.Status == http.StatusUnauthorized:
-			page.Errors.add("reference", "The reference and access code do not match. Check both and try again")
+			// The API says only that the pair is wrong, never which half
+			// (so that nobody can find references by guessing): both fields
+			// are marked, the reference kept, the code (a secret) typed
+			// again.
+			page.Errors.add("reference", wrongSignInWords)
+			page.Errors.add("access-code", lostCodeWords)
 			s.render(w, r, http.StatusUnauthorized, "sign-in", page)
 		case isAPI && e.Status == http.StatusTooManyRequests:
 			page.Errors.add("reference", "There have been too many attempts to sign in. Please try again "+waitWords(e.RetryAfter))
@@ -90,6 +95,15 @@ func (s *Site) signInSubmit(w http.ResponseWriter, r *http.Request) {
 	// its page is.
 	http.Redirect(w, r, "/"+sess.Group()+"/cases/"+sess.CaseID(), http.StatusSeeOther)
 }
+
+// What the sign-in form says when the reference and code do not open a
+// concern: at the reference, that one of the two is wrong and why we
+// cannot say which; at the code, to type it again, and what to do if it
+// is lost.
+const (
+	wrongSignInWords = "The reference or the access code is not right. For your safety, we cannot say which: check both"
+	lostCodeWords    = "Type your access code again. If you have lost it, ask the group: your support person can give you a new one"
+)
 
 // signOut ends the client's session, at the API and in this browser, and
 // says so. The cookie goes whatever the API answers: a session the API

@@ -180,9 +180,15 @@ func TestSystem(t *testing.T) {
 			if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/riverside/" {
 				t.Errorf("/riverside: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 			}
-			for _, p := range []string{"/nowhere/", "/Riverside/", "/riverside/nothing", "/static/site.css", "/riverside/cases/UPPER"} {
+			// A page not found in a group names the group and links back to
+			// it; elsewhere the page says how to find the group's link.
+			for _, p := range []string{"/riverside/nothing", "/riverside/cases/UPPER"} {
 				resp, body = b.get(p)
-				want(t, p, resp, body, 404, "Page not found")
+				want(t, p, resp, body, 404, "Page not found", `<a href="/riverside/" id="back-to-group">Riverside Practitioners (demo)</a>`)
+			}
+			for _, p := range []string{"/nowhere/", "/Riverside/", "/static/site.css"} {
+				resp, body = b.get(p)
+				want(t, p, resp, body, 404, "Page not found", "use the link the group gave you")
 			}
 		})
 
@@ -257,7 +263,8 @@ func TestSystem(t *testing.T) {
 			}
 
 			resp, body = b.post("/riverside/sign-in", url.Values{"reference": {reference}, "accessCode": {"AAAA" + code[4:]}})
-			want(t, "wrong code", resp, body, 401, "do not match", `value="`+reference+`"`)
+			want(t, "wrong code", resp, body, 401, "The reference or the access code is not right", "If you have lost it, ask the group",
+				`value="`+reference+`"`, `id="reference-error"`, `id="access-code-error"`)
 			if strings.Contains(body, code[5:]) {
 				t.Error("the sign-in form shows the code again")
 			}
