@@ -216,15 +216,7 @@ func (s *Site) casePage(w http.ResponseWriter, r *http.Request) {
 			page.NextSteps = append(page.NextSteps, sentence)
 		}
 	}
-	if spc := c.GetSpc(); spc != "" {
-		// A member's name is public: read without the client's session,
-		// which the directory does not know.
-		if m, err := s.api.GetMember(r.Context(), spc); err == nil {
-			page.SupportPerson = m.GetDisplayName()
-		} else {
-			s.logError(r.Context(), r, "reading the support person's name failed", err)
-		}
-	}
+	page.SupportPerson = s.supportPersonName(r, c)
 	page.Clock = s.clockView(c.GetClock(), g.Weeks, !page.Closed)
 	page.FirstResponse = s.firstResponse(c.GetFirstResponseClock(), !page.Closed)
 	taken := map[string]bool{}
@@ -245,6 +237,24 @@ func (s *Site) casePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "case", page)
+}
+
+// supportPersonName is the name of the client's support person, or ""
+// before one is appointed or when it cannot be read (the pages then say
+// "your support person" without it).
+func (s *Site) supportPersonName(r *http.Request, c *caseworkv1.Case) string {
+	spc := c.GetSpc()
+	if spc == "" {
+		return ""
+	}
+	// A member's name is public: read without the client's session, which
+	// the directory does not know.
+	m, err := s.api.GetMember(r.Context(), spc)
+	if err != nil {
+		s.logError(r.Context(), r, "reading the support person's name failed", err)
+		return ""
+	}
+	return m.GetDisplayName()
 }
 
 // answeredJointMeeting reports whether the client has said which times

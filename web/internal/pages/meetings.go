@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
@@ -50,6 +51,8 @@ type meetingView struct {
 	None   bool
 	// Answered says what the client said about a joint meeting's times.
 	Answered []string
+	// created is when it was offered, for the order of the page.
+	created time.Time
 }
 
 // slotView is one time offered.
@@ -60,11 +63,14 @@ type slotView struct {
 }
 
 // meetingWords are the kinds of meeting a client takes part in: a heading,
-// who meets, and the step with which the client answers.
-var meetingWords = map[procedurev1.MeetingKind]struct{ kind, heading, who, step string }{
-	procedurev1.MeetingKind_MEETING_KIND_CLIENT: {"client", "Meeting with your support person", "You and your support person.", "answer_client_meeting"},
+// who meets (without and with the support person's name, which fills %s),
+// and the step with which the client answers.
+var meetingWords = map[procedurev1.MeetingKind]struct{ kind, heading, who, whoNamed, step string }{
+	procedurev1.MeetingKind_MEETING_KIND_CLIENT: {"client", "Meeting with your support person",
+		"You and your support person.", "You and %s, your support person.", "answer_client_meeting"},
 	procedurev1.MeetingKind_MEETING_KIND_JOINT: {"joint", "Meeting with the practitioner",
-		"You, your support person, the practitioner and the practitioner's support person.", "answer_joint_meeting"},
+		"You, your support person, the practitioner and the practitioner's support person.",
+		"You, %s (your support person), the practitioner and the practitioner's support person.", "answer_joint_meeting"},
 }
 
 // meetingsPage shows the meetings.
@@ -79,12 +85,12 @@ func (s *Site) meetingsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := meetingsPage{layout: oc.layout("Meetings"), CasePath: oc.path, Banner: bannerFor(r), FormID: newRequestID()}
-	page.Meetings = s.meetingViews(oc, meetings, nil)
+	page.Meetings = s.meetingViews(oc, meetings, s.supportPersonName(r, oc.c), nil)
 	s.render(w, r, http.StatusOK, "meetings", page)
 }
 
 // latestMeetings is the latest meeting of each kind the client takes part
-// in, the client's own first: a new offer replaces the last.
+// in: a new offer replaces the last.
 func latestMeetings(meetings []*caseworkv1.Meeting) []*caseworkv1.Meeting {
 	latest := map[procedurev1.MeetingKind]*caseworkv1.Meeting{}
 	for _, m := range meetings {
@@ -104,15 +110,20 @@ func latestMeetings(meetings []*caseworkv1.Meeting) []*caseworkv1.Meeting {
 	return out
 }
 
-// meetingViews are the meetings as the client reads them; typed is a form
-// sent with errors, shown again as it was sent.
-func (s *Site) meetingViews(oc *openCase, meetings []*caseworkv1.Meeting, typed *meetingAnswer) []meetingView {
+// meetingViews are the meetings as the client reads them, what needs the
+// client's answer first, then the newest first (see meetingOrder);
+// supportPerson is the support person's name, or ""; typed is a form sent
+// with errors, shown again as it was sent.
+func (s *Site) meetingViews(oc *openCase, meetings []*caseworkv1.Meeting, supportPerson string, typed *meetingAnswer) []meetingView {
 	var out []meetingView
 	for _, m := range latestMeetings(meetings) {
 		words := meetingWords[m.GetKind()]
 		id := m.GetName()[strings.LastIndexByte(m.GetName(), '/')+1:]
 		v := meetingView{Kind: words.kind, Heading: words.heading, Who: words.who, Location: m.GetLocation(),
-			Action: oc.path + "/meetings/" + id}
+			Action: oc.path + "/meetings/" + id, created: m.GetCreateTime().AsTime()}
+		if supportPerson != "" {
+			v.Who = fmt.Sprintf(words.whoNamed, supportPerson)
+		}
 		var mine []int32
 		for _, resp := range m.GetResponses() {
 			if resp.GetParticipant() == "client" {
@@ -166,7 +177,23 @@ func (s *Site) meetingViews(oc *openCase, meetings []*caseworkv1.Meeting, typed 
 		}
 		out = append(out, v)
 	}
+	slices.SortStableFunc(out, meetingOrder)
 	return out
+}
+
+// meetingOrder puts first, on a small screen's first view, what the client
+// came for: a meeting they may answer now (or change their answer to,
+// which is also the one they just answered), then the newest. A meeting
+// with the practitioner comes after the one with the support person, so
+// that, once answered, it is not left below an older meeting that is done.
+func meetingOrder(a, b meetingView) int {
+	if (a.Form != "") != (b.Form != "") {
+		if a.Form != "" {
+			return -1
+		}
+		return 1
+	}
+	return b.created.Compare(a.created)
 }
 
 // meetingAnswer is what a meeting's form sent.
@@ -259,7 +286,7 @@ func (s *Site) meetingAnswerSubmit(w http.ResponseWriter, r *http.Request) {
 	if errs.Any() {
 		page := meetingsPage{layout: oc.layout("Meetings"), CasePath: oc.path, FormID: r.PostForm.Get("formId")}
 		page.Errors = errs
-		page.Meetings = s.meetingViews(oc, meetings, typed)
+		page.Meetings = s.meetingViews(oc, meetings, s.supportPersonName(r, oc.c), typed)
 		s.render(w, r, http.StatusBadRequest, "meetings", page)
 		return
 	}

@@ -51,15 +51,7 @@ func (s *Site) loadMessages(r *http.Request, oc *openCase) (messagesPage, error)
 	if err != nil {
 		return page, err
 	}
-	if spc := oc.c.GetSpc(); spc != "" {
-		// A member's name is public: read without the client's session,
-		// which the directory does not know.
-		if m, err := s.api.GetMember(r.Context(), spc); err == nil {
-			page.SupportPerson = m.GetDisplayName()
-		} else {
-			s.logError(r.Context(), r, "reading the support person's name failed", err)
-		}
-	}
+	page.SupportPerson = s.supportPersonName(r, oc.c)
 	for _, m := range msgs {
 		v := messageView{Time: m.GetCreateTime().AsTime(), Text: m.GetText()}
 		if m.GetSenderRole() == procedurev1.Role_ROLE_CLIENT {

@@ -56,6 +56,9 @@ func fixedPages() map[string]any {
 	var signInErrs formErrors
 	signInErrs.add("reference", "Enter your reference")
 	signInErrs.add("access-code", "Enter your access code")
+	var wrongSignIn formErrors
+	wrongSignIn.add("reference", wrongSignInWords)
+	wrongSignIn.add("access-code", lostCodeWords)
 	members := []memberOption{{"alex-morgan", "Alex Morgan"}, {"cal-reyes", "Cal Reyes"}}
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	return map[string]any{
@@ -74,6 +77,7 @@ func fixedPages() map[string]any {
 			Reference: "K7QM-3XRD", ShownBefore: true, CasePath: "/riverside/sign-in"},
 		"sign-in":        signInPage{layout: layout{Title: "Come back to your concern", Group: riverside}},
 		"sign-in-errors": signInPage{layout: layout{Title: "Come back to your concern", Group: riverside, Errors: signInErrs}, Reference: "K7QM"},
+		"sign-in-wrong":  signInPage{layout: layout{Title: "Come back to your concern", Group: riverside, Errors: wrongSignIn}, Reference: "K7QM-3XRD"},
 		"signed-out":     layout{Title: "You have signed out", Group: riverside},
 		"session-ended":  layout{Title: "You have been signed out", Group: riverside},
 		"opening":        openingPage{layout: layout{Title: "We are setting up your case", Group: riverside, SignedIn: true}, CasePath: "/riverside/cases/c1"},
@@ -96,7 +100,7 @@ func fixedPages() map[string]any {
 		"meetings": meetingsPage{layout: signedIn("Meetings"), CasePath: "/riverside/cases/c1", FormID: newRequestID(),
 			Banner: &banner{Title: "There is a new version", Next: "Read it.", Important: true},
 			Meetings: []meetingView{
-				{Kind: "client", Heading: "Meeting with your support person", Who: "You and your support person.", Sentence: "Offered.", Form: "client",
+				{Kind: "client", Heading: "Meeting with your support person", Who: "You and Alex Morgan, your support person.", Sentence: "Offered.", Form: "client",
 					Action: "/riverside/cases/c1/meetings/m1", Answer: "slot-1",
 					Slots: []slotView{{0, "Tuesday 12 January 2027, 2pm to 3pm", false}, {1, "Wednesday 13 January 2027, 10:30am to midday", false}}},
 				{Kind: "joint", Heading: "Meeting with the practitioner", Who: "Everyone.", Sentence: "Say which.", Form: "joint", Location: "The group's room",
@@ -144,7 +148,9 @@ func fixedPages() map[string]any {
 			Errors: oneError("message", "Write your message")}, CasePath: "/riverside/cases/c1", Action: "/riverside/cases/c1/messages", MayWrite: true},
 		"messages-closed": messagesPage{layout: signedIn("Messages with your support person"), CasePath: "/riverside/cases/c1"},
 		"not-found":       layout{Title: "Page not found"},
+		"not-found-group": layout{Title: "Page not found", Group: riverside},
 		"problem":         problemPage{layout: layout{Title: "Sorry, something on our side is not working", Group: riverside}},
+		"problem-neutral": problemPage{layout: layout{Title: "Sorry, something on our side is not working"}},
 		"refused":         layout{Title: "This request was refused"},
 	}
 }
@@ -183,6 +189,8 @@ func TestPagesRender(t *testing.T) {
 		switch name {
 		case "statement-none":
 			page = "statement"
+		case "sign-in-wrong":
+			page = "sign-in"
 		case "confirmation-code-gone":
 			page = "confirmation"
 		case "case-closed":
@@ -195,6 +203,10 @@ func TestPagesRender(t *testing.T) {
 			page = "response"
 		case "messages-closed":
 			page = "messages"
+		case "not-found-group":
+			page = "not-found"
+		case "problem-neutral":
+			page = "problem"
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
