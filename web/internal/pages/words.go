@@ -33,8 +33,11 @@ type nextStep struct {
 
 // nextSteps are the steps that may be taken now, as the client reads them.
 var nextSteps = map[string]nextStep{
-	"nominate_spt":                {Sentence: "The practitioner asks another member of the group to support them through this."},
-	"answer_spt_nomination":       {Sentence: "The member asked to support the practitioner says whether they can."},
+	// The practitioner's support person, first on a new case's list, is
+	// said as what it means for the client (fairness), not as a step of
+	// the members' that might read as the group taking sides.
+	"nominate_spt":                {Sentence: "The practitioner also gets a support person from the group, like you. This is usual: it keeps the process fair to you both."},
+	"answer_spt_nomination":       {Sentence: "A member of the group says whether they can support the practitioner. This is usual: like you, the practitioner has someone to support them, so that the process is fair to you both."},
 	"appoint_spc_and_lp":          {Sentence: "The group chooses your support person: a member who is not involved in your concern."},
 	"inform_link_groups":          {Hidden: true},
 	"propose_group_meeting_dates": {Hidden: true},
@@ -70,7 +73,7 @@ var nextSteps = map[string]nextStep{
 var stepDone = map[string]map[string]string{
 	"answer_spt_nomination": {
 		"ACCEPTED": "A member of the group agreed to support the practitioner.",
-		"DECLINED": "The member asked to support the practitioner could not do it. The practitioner will ask someone else.",
+		"DECLINED": "The member asked to support the practitioner could not do it. The practitioner will ask someone else. This changes nothing for you.",
 	},
 	"appoint_spc_and_lp":   {"": "The group chose your support person."},
 	"offer_client_meeting": {"": "Your support person offered to meet you."},
