@@ -36,7 +36,7 @@ var nextSteps = map[string]nextStep{
 	// The practitioner's support person, first on a new case's list, is
 	// said as what it means for the client (fairness), not as a step of
 	// the members' that might read as the group taking sides.
-	"nominate_spt":                {Sentence: "The practitioner also gets a support person from the group, like you. This is usual: it keeps the process fair to you both."},
+	"nominate_spt":                {Sentence: "The practitioner also gets a support person from the group, just as you do. This is usual: it keeps the process fair to you both."},
 	"answer_spt_nomination":       {Sentence: "A member of the group says whether they can support the practitioner. This is usual: like you, the practitioner has someone to support them, so that the process is fair to you both."},
 	"appoint_spc_and_lp":          {Sentence: "The group chooses your support person: a member who is not involved in your concern."},
 	"inform_link_groups":          {Hidden: true},
