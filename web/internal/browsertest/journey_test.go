@@ -161,7 +161,7 @@ func walk(t *testing.T, sys *system, tb *tab) {
 	caseName := "groups/riverside/cases/" + strings.TrimPrefix(casePath, "/riverside/cases/")
 	sys.caseOpened(t, caseName)
 	tb.click("go-to-case")
-	tb.check(page{name: "case-new", see: []string{reference, "Week 1 of 8", "The group is choosing your support person"}, hidden: caseHidden})
+	tb.check(page{name: "case-new", see: []string{reference, "Week 1 of 8", "The group is choosing your support person", "fair to you both"}, hidden: caseHidden})
 	tb.sessionCookieHidden()
 
 	// Sign out, then back in with a wrong code, and with the reference and
@@ -176,9 +176,13 @@ func walk(t *testing.T, sys *system, tb *tab) {
 	tb.typeInto("reference", messyReference)
 	tb.typeInto("access-code", string(wrong))
 	tb.click("sign-in")
-	tb.check(page{name: "sign-in-error", status: 401, see: []string{"Please check your answers", "do not match"}})
+	tb.check(page{name: "sign-in-error", status: 401, see: []string{"Please check your answers", "The reference or the access code is not right",
+		"If you have lost it, ask the group"}})
 	if tb.value("reference") == "" || tb.value("access-code") != "" {
 		t.Errorf("after a wrong code the form shows reference %q and code %q; want the reference kept and the code empty", tb.value("reference"), tb.value("access-code"))
+	}
+	if !tb.has("reference-error") || !tb.has("access-code-error") {
+		t.Error("after a wrong code, the reference and the access code are not both marked")
 	}
 	messyCode := strings.ToLower(strings.ReplaceAll(code, "-", " - "))
 	if tb.script {
@@ -211,7 +215,7 @@ func walk(t *testing.T, sys *system, tb *tab) {
 	tb.open(casePath)
 	tb.check(page{name: "case-meeting-offered", see: []string{"What you need to do"}, hidden: caseHidden})
 	tb.click("todo-meetings")
-	tb.check(page{name: "meetings-offer", see: []string{"Which time would you like?", "3 Mill Lane", "None of these times suit me"}, hidden: caseHidden})
+	tb.check(page{name: "meetings-offer", see: []string{"Which time would you like?", "3 Mill Lane", "None of these times suit me", "You and Alex Morgan, your support person."}, hidden: caseHidden})
 	tb.click("send-answer")
 	tb.check(page{name: "meetings-error", status: 400, see: []string{"Please check your answers"}, hidden: caseHidden})
 	tb.choose("answer-slot-1")
@@ -283,7 +287,12 @@ func walk(t *testing.T, sys *system, tb *tab) {
 	tb.choose("slots")
 	tb.choose("slots-1")
 	tb.click("send-joint-answer")
-	tb.check(page{name: "meetings-joint-answered", see: []string{"Your answer has been sent"}, hidden: caseHidden})
+	tb.check(page{name: "meetings-joint-answered", see: []string{"Your answer has been sent", "Alex Morgan (your support person)"}, hidden: caseHidden})
+	// What the client just answered, and may still change, comes first,
+	// above their older meeting with the support person.
+	if !eval[bool](tb, `!!(document.getElementById("meeting-joint").compareDocumentPosition(document.getElementById("meeting-client")) & Node.DOCUMENT_POSITION_FOLLOWING)`) {
+		t.Error("the meeting with the practitioner, just answered, is not first on the meetings page")
+	}
 	tb.open(casePath)
 	tb.check(page{name: "case-late", see: []string{"You asked for a meeting with the practitioner."}, hidden: caseHidden})
 
@@ -310,7 +319,12 @@ func walk(t *testing.T, sys *system, tb *tab) {
 // that no longer opens, a cross-site post, and the API down.
 func edges(t *testing.T, sys *system, tb *tab) {
 	tb.open("/riverside/nothing-here")
-	tb.check(page{name: "not-found", status: 404, public: true, see: []string{"Page not found"}})
+	tb.check(page{name: "not-found", status: 404, public: true, see: []string{"Page not found", "Riverside Practitioners (demo)"}})
+	if !tb.has("back-to-group") {
+		t.Error("a page not found in a group has no link back to the group's page")
+	}
+	tb.open("/nowhere/nothing-here")
+	tb.check(page{name: "not-found-no-group", status: 404, public: true, see: []string{"Page not found", "use the link the group gave you"}})
 
 	// A session cookie the site cannot open any more (sealed under a key
 	// it no longer has): the page says so, and the cookie is deleted.
@@ -346,8 +360,15 @@ func edges(t *testing.T, sys *system, tb *tab) {
 	if err := gateway.Stop(15 * time.Second); err != nil {
 		t.Fatal(err)
 	}
+	// The website read the group before: the page names it, and links
+	// back. A group it never read cannot be named.
 	tb.open("/riverside/")
-	tb.check(page{name: "unavailable", status: 503, see: []string{"try again in a few minutes"}})
+	tb.check(page{name: "unavailable", status: 503, see: []string{"try again in a few minutes", "Riverside Practitioners (demo)"}})
+	if !tb.has("back-to-group") {
+		t.Error("the page for the API down has no link back to the group's page")
+	}
+	tb.open("/hillside/")
+	tb.check(page{name: "unavailable-no-group", status: 503, see: []string{"try again in a few minutes", "use the link the group gave you"}})
 	if _, err := sys.Start("gateway"); err != nil {
 		t.Fatal(err)
 	}
