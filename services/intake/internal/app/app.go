@@ -23,7 +23,7 @@ import (
 	"github.com/ipnmediation/disputes/services/intake/internal/directory"
 	"github.com/ipnmediation/disputes/services/intake/internal/eventapi"
 	"github.com/ipnmediation/disputes/services/intake/internal/grpcapi"
-	"github.com/ipnmediation/disputes/services/intake/internal/limit"
+	"github.com/ipnmediation/disputes/platform/limit"
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
 	"github.com/ipnmediation/disputes/services/intake/internal/store"
 	"github.com/ipnmediation/disputes/services/intake/migrations"

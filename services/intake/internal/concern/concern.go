@@ -17,7 +17,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/names"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
-	"github.com/ipnmediation/disputes/services/intake/internal/limit"
+	"github.com/ipnmediation/disputes/platform/limit"
 )
 
 // RequiredLinkGroups is how many link groups a group must have before it may

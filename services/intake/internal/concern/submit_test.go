@@ -15,7 +15,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/testenv"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
-	"github.com/ipnmediation/disputes/services/intake/internal/limit"
+	"github.com/ipnmediation/disputes/platform/limit"
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
 	"github.com/ipnmediation/disputes/services/intake/internal/store"
 	"github.com/ipnmediation/disputes/services/intake/migrations"

@@ -11,7 +11,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
-	"github.com/ipnmediation/disputes/services/intake/internal/limit"
+	"github.com/ipnmediation/disputes/platform/limit"
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
 )
 

@@ -1,7 +1,9 @@
-// Package limit counts what each client address does on the public door
-// (concerns registered, sign-in attempts) and refuses it past a limit, so
-// that one sender cannot take the service from everyone else. The counts are
-// kept by a Store shared by every replica and survive restarts.
+// Package limit counts what each client address (or other key, such as an
+// e-mail address) does on the public door (concerns registered, sign-in
+// attempts, sign-in links asked for) and refuses it past a limit, so that one
+// sender cannot take the service from everyone else. The counts are kept by a
+// Store shared by every replica and survive restarts (Postgres). Intake and
+// the directory both use it.
 package limit
 
 import (
