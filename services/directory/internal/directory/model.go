@@ -65,6 +65,9 @@ type ProcedureSettings struct {
 	// Retention is how long a closed case's records are kept before they
 	// are purged.
 	Retention time.Duration
+	// MemberSessionLifetime is how long a member session started from a
+	// sign-in link lasts.
+	MemberSessionLifetime time.Duration
 }
 
 // WithDefaults fills in unset targets.
@@ -80,6 +83,9 @@ func (s ProcedureSettings) WithDefaults() ProcedureSettings {
 	}
 	if s.Retention == 0 {
 		s.Retention = DefaultRetention
+	}
+	if s.MemberSessionLifetime == 0 {
+		s.MemberSessionLifetime = DefaultMemberSessionLifetime
 	}
 	return s
 }

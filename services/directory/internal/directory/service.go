@@ -30,6 +30,9 @@ type Service struct {
 	Procedures Procedures
 	// Now is the clock.
 	Now func() time.Time
+	// Sessions are members' sessions from sign-in links, which Authenticate
+	// accepts too; none when nil.
+	Sessions SignInStore
 }
 
 func (s *Service) now() time.Time {
@@ -174,6 +177,8 @@ func setGroupField(g *Group, in Group, path string) bool {
 		g.Settings.Procedure = in.Settings.Procedure
 	case "procedure_settings.retention":
 		g.Settings.Retention = in.Settings.Retention
+	case "procedure_settings.member_session_lifetime":
+		g.Settings.MemberSessionLifetime = in.Settings.MemberSessionLifetime
 	default:
 		return false
 	}
@@ -446,6 +451,9 @@ type Authentication struct {
 func (s *Service) Authenticate(ctx context.Context, secret string) (Authentication, error) {
 	if s.OperatorToken != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(s.OperatorToken)) == 1 {
 		return Authentication{Operator: true}, nil
+	}
+	if rest, ok := strings.CutPrefix(secret, sessionPrefix); ok {
+		return s.authenticateSession(ctx, rest)
 	}
 	rest, ok := strings.CutPrefix(secret, tokenPrefix)
 	if !ok {

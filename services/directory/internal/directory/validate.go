@@ -62,6 +62,9 @@ func validateGroup(g Group, creating bool) error {
 	if s.Retention != 0 && (s.Retention < 30*24*time.Hour || s.Retention > 20*365*24*time.Hour) {
 		v.Add("group.procedure_settings.retention", "must be between 30 days and 20 years")
 	}
+	if l := s.MemberSessionLifetime; l != 0 && (l < 15*time.Minute || l > 30*24*time.Hour) {
+		v.Add("group.procedure_settings.member_session_lifetime", "must be between 15 minutes and 30 days")
+	}
 	if s.Procedure != "" && !procedurePattern.MatchString(s.Procedure) {
 		v.Add("group.procedure_settings.procedure", "must be empty or procedures/ followed by 1 to 63 lowercase letters, digits and hyphens, starting with a letter")
 	}

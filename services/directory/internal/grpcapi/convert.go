@@ -26,10 +26,11 @@ func optionalTime(t time.Time) *timestamppb.Timestamp {
 func groupProto(g directory.Group) *directoryv1.Group {
 	s := g.Settings.WithDefaults()
 	settings := &directoryv1.ProcedureSettings{
-		OverallTarget:       durationpb.New(s.OverallTarget),
-		FirstResponseTarget: durationpb.New(s.FirstResponseTarget),
-		Procedure:           s.Procedure,
-		Retention:           durationpb.New(s.Retention),
+		OverallTarget:         durationpb.New(s.OverallTarget),
+		FirstResponseTarget:   durationpb.New(s.FirstResponseTarget),
+		Procedure:             s.Procedure,
+		Retention:             durationpb.New(s.Retention),
+		MemberSessionLifetime: durationpb.New(s.MemberSessionLifetime),
 	}
 	for _, o := range s.ReminderOffsets {
 		settings.ReminderOffsets = append(settings.ReminderOffsets, durationpb.New(o))
@@ -51,10 +52,11 @@ func groupProto(g directory.Group) *directoryv1.Group {
 func groupDomain(g *directoryv1.Group) directory.Group {
 	s := g.GetProcedureSettings()
 	settings := directory.ProcedureSettings{
-		OverallTarget:       s.GetOverallTarget().AsDuration(),
-		FirstResponseTarget: s.GetFirstResponseTarget().AsDuration(),
-		Procedure:           s.GetProcedure(),
-		Retention:           s.GetRetention().AsDuration(),
+		OverallTarget:         s.GetOverallTarget().AsDuration(),
+		FirstResponseTarget:   s.GetFirstResponseTarget().AsDuration(),
+		Procedure:             s.GetProcedure(),
+		Retention:             s.GetRetention().AsDuration(),
+		MemberSessionLifetime: s.GetMemberSessionLifetime().AsDuration(),
 	}
 	for _, o := range s.GetReminderOffsets() {
 		settings.ReminderOffsets = append(settings.ReminderOffsets, o.AsDuration())

@@ -18,6 +18,7 @@ import (
 type Handler struct {
 	directoryv1.UnimplementedDirectoryServiceServer
 	Service *directory.Service
+	SignInHandler
 }
 
 const (

@@ -64,15 +64,16 @@ func durations(ss []int64) []time.Duration {
 }
 
 const groupColumns = `id, display_name, ipn_status, status_since_year, meeting_frequency, public_contact,
-	overall_target_s, first_response_target_s, reminder_offsets_s, procedure_name, create_time, update_time, version, retention_s`
+	overall_target_s, first_response_target_s, reminder_offsets_s, procedure_name, create_time, update_time, version, retention_s, member_session_lifetime_s`
 
 func scanGroup(row pgx.Row) (directory.Group, error) {
 	var g directory.Group
-	var overall, first, retention int64
+	var overall, first, retention, sessionLifetime int64
 	var offsets []int64
 	err := row.Scan(&g.ID, &g.DisplayName, &g.IPNStatus, &g.StatusSinceYear, &g.MeetingFrequency, &g.PublicContact,
-		&overall, &first, &offsets, &g.Settings.Procedure, &g.CreateTime, &g.UpdateTime, &g.Version, &retention)
+		&overall, &first, &offsets, &g.Settings.Procedure, &g.CreateTime, &g.UpdateTime, &g.Version, &retention, &sessionLifetime)
 	g.Settings.Retention = time.Duration(retention) * time.Second
+	g.Settings.MemberSessionLifetime = time.Duration(sessionLifetime) * time.Second
 	g.Settings.OverallTarget = time.Duration(overall) * time.Second
 	g.Settings.FirstResponseTarget = time.Duration(first) * time.Second
 	g.Settings.ReminderOffsets = durations(offsets)
@@ -81,10 +82,11 @@ func scanGroup(row pgx.Row) (directory.Group, error) {
 
 // CreateGroup implements directory.Store.
 func (s *Store) CreateGroup(ctx context.Context, g directory.Group) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO groups (`+groupColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+	_, err := s.pool.Exec(ctx, `INSERT INTO groups (`+groupColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
 		g.ID, g.DisplayName, g.IPNStatus, g.StatusSinceYear, g.MeetingFrequency, g.PublicContact,
 		int64(g.Settings.OverallTarget/time.Second), int64(g.Settings.FirstResponseTarget/time.Second), seconds(g.Settings.ReminderOffsets),
-		g.Settings.Procedure, g.CreateTime, g.UpdateTime, g.Version, int64(g.Settings.Retention/time.Second))
+		g.Settings.Procedure, g.CreateTime, g.UpdateTime, g.Version, int64(g.Settings.Retention/time.Second),
+		int64(g.Settings.MemberSessionLifetime/time.Second))
 	if err != nil {
 		return fmt.Errorf("insert group: %w", classify(err))
 	}
@@ -113,11 +115,12 @@ func (s *Store) ListGroups(ctx context.Context, after string, limit int) ([]dire
 func (s *Store) UpdateGroup(ctx context.Context, g directory.Group) (directory.Group, error) {
 	updated, err := scanGroup(s.pool.QueryRow(ctx, `UPDATE groups SET display_name = $2, ipn_status = $3, status_since_year = $4,
 		meeting_frequency = $5, public_contact = $6, overall_target_s = $7, first_response_target_s = $8,
-		reminder_offsets_s = $9, procedure_name = $12, retention_s = $13, update_time = $10, version = version + 1
+		reminder_offsets_s = $9, procedure_name = $12, retention_s = $13, member_session_lifetime_s = $14, update_time = $10, version = version + 1
 		WHERE id = $1 AND version = $11 RETURNING `+groupColumns,
 		g.ID, g.DisplayName, g.IPNStatus, g.StatusSinceYear, g.MeetingFrequency, g.PublicContact,
 		int64(g.Settings.OverallTarget/time.Second), int64(g.Settings.FirstResponseTarget/time.Second), seconds(g.Settings.ReminderOffsets),
-		g.UpdateTime, g.Version, g.Settings.Procedure, int64(g.Settings.Retention/time.Second)))
+		g.UpdateTime, g.Version, g.Settings.Procedure, int64(g.Settings.Retention/time.Second),
+		int64(g.Settings.MemberSessionLifetime/time.Second)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return directory.Group{}, directory.ErrStale
 	}

@@ -340,9 +340,12 @@ type ProcedureSettings struct {
 	Procedure string `protobuf:"bytes,4,opt,name=procedure,proto3" json:"procedure,omitempty"`
 	// How long a closed case's records are kept before casework purges them
 	// (keeping only non-identifying statistics); six years when unset.
-	Retention     *durationpb.Duration `protobuf:"bytes,5,opt,name=retention,proto3" json:"retention,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Retention *durationpb.Duration `protobuf:"bytes,5,opt,name=retention,proto3" json:"retention,omitempty"`
+	// How long a member session started from a sign-in link lasts; 12 hours
+	// when unset, between 15 minutes and 30 days.
+	MemberSessionLifetime *durationpb.Duration `protobuf:"bytes,6,opt,name=member_session_lifetime,json=memberSessionLifetime,proto3" json:"member_session_lifetime,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *ProcedureSettings) Reset() {
@@ -406,6 +409,13 @@ func (x *ProcedureSettings) GetProcedure() string {
 func (x *ProcedureSettings) GetRetention() *durationpb.Duration {
 	if x != nil {
 		return x.Retention
+	}
+	return nil
+}
+
+func (x *ProcedureSettings) GetMemberSessionLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.MemberSessionLifetime
 	}
 	return nil
 }
@@ -2555,6 +2565,364 @@ func (x *CreateAccessTokenRequest) GetAccessToken() *AccessToken {
 	return nil
 }
 
+// MemberSession is a member signed in from a sign-in link.
+type MemberSession struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, `groups/{group}/members/{member}/sessions/{session}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The bearer token, `ipnms_...`, present only in the response that
+	// created the session.
+	Token string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// When the session started.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the session ends by itself.
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// When the session was last used.
+	LastUseTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_use_time,json=lastUseTime,proto3" json:"last_use_time,omitempty"`
+	// When the session was ended, if it was.
+	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberSession) Reset() {
+	*x = MemberSession{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberSession) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberSession) ProtoMessage() {}
+
+func (x *MemberSession) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberSession.ProtoReflect.Descriptor instead.
+func (*MemberSession) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *MemberSession) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MemberSession) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *MemberSession) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *MemberSession) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *MemberSession) GetLastUseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUseTime
+	}
+	return nil
+}
+
+func (x *MemberSession) GetRevokeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokeTime
+	}
+	return nil
+}
+
+// RequestSignInLinkRequest asks for a sign-in link.
+type RequestSignInLinkRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The group, `groups/{group}`.
+	Group string `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	// The member's e-mail address, as the group has it (letter case aside).
+	Email         string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestSignInLinkRequest) Reset() {
+	*x = RequestSignInLinkRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestSignInLinkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestSignInLinkRequest) ProtoMessage() {}
+
+func (x *RequestSignInLinkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestSignInLinkRequest.ProtoReflect.Descriptor instead.
+func (*RequestSignInLinkRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *RequestSignInLinkRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *RequestSignInLinkRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+// CreateMemberSessionRequest uses a sign-in link.
+type CreateMemberSessionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The secret: the last part of the link's path.
+	Secret        string `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateMemberSessionRequest) Reset() {
+	*x = CreateMemberSessionRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMemberSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMemberSessionRequest) ProtoMessage() {}
+
+func (x *CreateMemberSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMemberSessionRequest.ProtoReflect.Descriptor instead.
+func (*CreateMemberSessionRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *CreateMemberSessionRequest) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// ListMemberSessionsRequest lists a member's sessions.
+type ListMemberSessionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/members/{member}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many; 50 when 0, 200 at most.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMemberSessionsRequest) Reset() {
+	*x = ListMemberSessionsRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMemberSessionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMemberSessionsRequest) ProtoMessage() {}
+
+func (x *ListMemberSessionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMemberSessionsRequest.ProtoReflect.Descriptor instead.
+func (*ListMemberSessionsRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ListMemberSessionsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListMemberSessionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMemberSessionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListMemberSessionsResponse is a page of sessions, without tokens.
+type ListMemberSessionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sessions, newest first.
+	MemberSessions []*MemberSession `protobuf:"bytes,1,rep,name=member_sessions,json=memberSessions,proto3" json:"member_sessions,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMemberSessionsResponse) Reset() {
+	*x = ListMemberSessionsResponse{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMemberSessionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMemberSessionsResponse) ProtoMessage() {}
+
+func (x *ListMemberSessionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMemberSessionsResponse.ProtoReflect.Descriptor instead.
+func (*ListMemberSessionsResponse) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ListMemberSessionsResponse) GetMemberSessions() []*MemberSession {
+	if x != nil {
+		return x.MemberSessions
+	}
+	return nil
+}
+
+func (x *ListMemberSessionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// RevokeMemberSessionRequest names a session to end.
+type RevokeMemberSessionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/members/{member}/sessions/{session}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeMemberSessionRequest) Reset() {
+	*x = RevokeMemberSessionRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeMemberSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeMemberSessionRequest) ProtoMessage() {}
+
+func (x *RevokeMemberSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeMemberSessionRequest.ProtoReflect.Descriptor instead.
+func (*RevokeMemberSessionRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *RevokeMemberSessionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // AuthenticateRequest carries a bearer secret.
 type AuthenticateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2566,7 +2934,7 @@ type AuthenticateRequest struct {
 
 func (x *AuthenticateRequest) Reset() {
 	*x = AuthenticateRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[36]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2578,7 +2946,7 @@ func (x *AuthenticateRequest) String() string {
 func (*AuthenticateRequest) ProtoMessage() {}
 
 func (x *AuthenticateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[36]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2591,7 +2959,7 @@ func (x *AuthenticateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateRequest.ProtoReflect.Descriptor instead.
 func (*AuthenticateRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{36}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AuthenticateRequest) GetSecret() string {
@@ -2627,7 +2995,7 @@ type AuthenticateResponse struct {
 
 func (x *AuthenticateResponse) Reset() {
 	*x = AuthenticateResponse{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[37]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2639,7 +3007,7 @@ func (x *AuthenticateResponse) String() string {
 func (*AuthenticateResponse) ProtoMessage() {}
 
 func (x *AuthenticateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[37]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2652,7 +3020,7 @@ func (x *AuthenticateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateResponse.ProtoReflect.Descriptor instead.
 func (*AuthenticateResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{37}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AuthenticateResponse) GetMember() string {
@@ -2721,14 +3089,15 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x16IPN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12IPN_STATUS_FORMING\x10\x01\x12\x1b\n" +
 	"\x17IPN_STATUS_MEMBER_GROUP\x10\x02:=\xeaA:\n" +
-	"\x19disputes.ipn.org.uk/Group\x12\x0egroups/{group}*\x06groups2\x05group\"\xd6\x02\n" +
+	"\x19disputes.ipn.org.uk/Group\x12\x0egroups/{group}*\x06groups2\x05group\"\xa9\x03\n" +
 	"\x11ProcedureSettings\x12@\n" +
 	"\x0eoverall_target\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\roverallTarget\x12M\n" +
 	"\x15first_response_target\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13firstResponseTarget\x12L\n" +
 	"\x10reminder_offsets\x18\x03 \x03(\v2\x19.google.protobuf.DurationB\x06\x92A\x03\xa0\x01\n" +
 	"R\x0freminderOffsets\x12)\n" +
 	"\tprocedure\x18\x04 \x01(\tB\v\x92A\x02xd\xea\xe0\x18\x02\b\x04R\tprocedure\x127\n" +
-	"\tretention\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\tretention\"\x91\x05\n" +
+	"\tretention\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\tretention\x12Q\n" +
+	"\x17member_session_lifetime\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x15memberSessionLifetime\"\x91\x05\n" +
 	"\x06Member\x12#\n" +
 	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12/\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\vdisplayName\x12B\n" +
@@ -2905,7 +3274,35 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x1fdisputes.ipn.org.uk/AccessToken\xea\xe0\x18\x02\b\x04R\x04name\"\xb2\x01\n" +
 	"\x18CreateAccessTokenRequest\x12K\n" +
 	"\x06parent\x18\x01 \x01(\tB3\x92A\x03x\xc8\x01\xe0A\x02\xfaA!\x12\x1fdisputes.ipn.org.uk/AccessToken\xea\xe0\x18\x02\b\x04R\x06parent\x12I\n" +
-	"\faccess_token\x18\x02 \x01(\v2&.ipn.disputes.directory.v1.AccessTokenR\vaccessToken\">\n" +
+	"\faccess_token\x18\x02 \x01(\v2&.ipn.disputes.directory.v1.AccessTokenR\vaccessToken\"\xd5\x03\n" +
+	"\rMemberSession\x12#\n" +
+	"\x04name\x18\x01 \x01(\tB\x0f\x92A\x03x\xac\x02\xe0A\b\xea\xe0\x18\x02\b\x04R\x04name\x12\x19\n" +
+	"\x05token\x18\x02 \x01(\tB\x03\xe0A\x03R\x05token\x12@\n" +
+	"\vcreate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vexpire_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"expireTime\x12C\n" +
+	"\rlast_use_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vlastUseTime\x12@\n" +
+	"\vrevoke_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"revokeTime:y\xeaAv\n" +
+	"!disputes.ipn.org.uk/MemberSession\x122groups/{group}/members/{member}/sessions/{session}*\x0ememberSessions2\rmemberSession\"\xcf\x01\n" +
+	"\x18RequestSignInLinkRequest\x12B\n" +
+	"\x05group\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x05group\x12'\n" +
+	"\x05email\x18\x02 \x01(\tB\x11\x92A\x03x\xfe\x01\xe0A\x02\xea\xe0\x18\x04\b\x03\x18\x01R\x05email:F\x92AC2A{\"group\": \"groups/riverside\", \"email\": \"alex.morgan@example.org\"}\"\x8d\x01\n" +
+	"\x1aCreateMemberSessionRequest\x12&\n" +
+	"\x06secret\x18\x01 \x01(\tB\x0e\x92A\x02xd\xe0A\x02\xea\xe0\x18\x02\b\x04R\x06secret:G\x92AD2B{\"secret\": \"c3vbq7kq2m5x4ot2rj6y3dz7wl5fmh2x3ne4kz5u6ydq7xvbnhga\"}\"\xb4\x01\n" +
+	"\x19ListMemberSessionsRequest\x12M\n" +
+	"\x06parent\x18\x01 \x01(\tB5\x92A\x03x\xc8\x01\xe0A\x02\xfaA#\x12!disputes.ipn.org.uk/MemberSession\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12+\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x97\x01\n" +
+	"\x1aListMemberSessionsResponse\x12Q\n" +
+	"\x0fmember_sessions\x18\x01 \x03(\v2(.ipn.disputes.directory.v1.MemberSessionR\x0ememberSessions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"g\n" +
+	"\x1aRevokeMemberSessionRequest\x12I\n" +
+	"\x04name\x18\x01 \x01(\tB5\x92A\x03x\xac\x02\xe0A\x02\xfaA#\n" +
+	"!disputes.ipn.org.uk/MemberSession\xea\xe0\x18\x02\b\x04R\x04name\">\n" +
 	"\x13AuthenticateRequest\x12'\n" +
 	"\x06secret\x18\x01 \x01(\tB\x0f\x92A\x03x\x80\x04\xe0A\x02\xea\xe0\x18\x02\b\x04R\x06secret\"\xd8\x01\n" +
 	"\x14AuthenticateResponse\x12\x16\n" +
@@ -2916,7 +3313,7 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\x12\x1a\n" +
 	"\boperator\x18\x05 \x01(\bR\boperator\x12\x1d\n" +
 	"\n" +
-	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xee\x1e\n" +
+	"link_group\x18\x06 \x01(\tR\tlinkGroup2\x94$\n" +
 	"\x10DirectoryService\x12\xa1\x01\n" +
 	"\bGetGroup\x12*.ipn.disputes.directory.v1.GetGroupRequest\x1a .ipn.disputes.directory.v1.Group\"G\xf2\xe0\x18(\b\x01\x18\x01(\x010\x01:\x06intake:\bcasework:\fnotification\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=groups/*}\x12\x97\x01\n" +
 	"\n" +
@@ -2942,7 +3339,11 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x11CreateAccessToken\x123.ipn.disputes.directory.v1.CreateAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x8b\x01\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02}:\faccess_tokenZ?:\faccess_token\"//v1/{parent=groups/*/linkGroups/*}/accessTokens\",/v1/{parent=groups/*/members/*}/accessTokens\x12\xee\x01\n" +
 	"\x10ListAccessTokens\x122.ipn.disputes.directory.v1.ListAccessTokensRequest\x1a3.ipn.disputes.directory.v1.ListAccessTokensResponse\"q\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02aZ1\x12//v1/{parent=groups/*/linkGroups/*}/accessTokens\x12,/v1/{parent=groups/*/members/*}/accessTokens\x12\xdd\x01\n" +
 	"\x0eGetAccessToken\x120.ipn.disputes.directory.v1.GetAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"q\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02aZ1\x12//v1/{name=groups/*/linkGroups/*/accessTokens/*}\x12,/v1/{name=groups/*/members/*/accessTokens/*}\x12\xf8\x01\n" +
-	"\x11RevokeAccessToken\x123.ipn.disputes.directory.v1.RevokeAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x85\x01\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02u:\x01*Z;:\x01*\"6/v1/{name=groups/*/linkGroups/*/accessTokens/*}:revoke\"3/v1/{name=groups/*/members/*/accessTokens/*}:revoke\x12\x95\x01\n" +
+	"\x11RevokeAccessToken\x123.ipn.disputes.directory.v1.RevokeAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x85\x01\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02u:\x01*Z;:\x01*\"6/v1/{name=groups/*/linkGroups/*/accessTokens/*}:revoke\"3/v1/{name=groups/*/members/*/accessTokens/*}:revoke\x12\x8a\x01\n" +
+	"\x11RequestSignInLink\x123.ipn.disputes.directory.v1.RequestSignInLinkRequest\x1a\x16.google.protobuf.Empty\"(\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/signInLinks:request\x12\x9b\x01\n" +
+	"\x13CreateMemberSession\x125.ipn.disputes.directory.v1.CreateMemberSessionRequest\x1a(.ipn.disputes.directory.v1.MemberSession\"#\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/memberSessions\x12\xbb\x01\n" +
+	"\x12ListMemberSessions\x124.ipn.disputes.directory.v1.ListMemberSessionsRequest\x1a5.ipn.disputes.directory.v1.ListMemberSessionsResponse\"8\xf2\xe0\x18\x04\x18\x010\x01\x82\xd3\xe4\x93\x02*\x12(/v1/{parent=groups/*/members/*}/sessions\x12\xba\x01\n" +
+	"\x13RevokeMemberSession\x125.ipn.disputes.directory.v1.RevokeMemberSessionRequest\x1a(.ipn.disputes.directory.v1.MemberSession\"B\xf2\xe0\x18\x04\x18\x010\x01\x82\xd3\xe4\x93\x024:\x01*\"//v1/{name=groups/*/members/*/sessions/*}:revoke\x12\x95\x01\n" +
 	"\fAuthenticate\x12..ipn.disputes.directory.v1.AuthenticateRequest\x1a/.ipn.disputes.directory.v1.AuthenticateResponse\"$\xf2\xe0\x18 :\x06intake:\bcasework:\fnotificationBUZSgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1;directoryv1b\x06proto3"
 
 var (
@@ -2958,142 +3359,162 @@ func file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_directory_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ipn_disputes_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_ipn_disputes_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_ipn_disputes_directory_v1_directory_proto_goTypes = []any{
-	(Group_IpnStatus)(0),             // 0: ipn.disputes.directory.v1.Group.IpnStatus
-	(Member_State)(0),                // 1: ipn.disputes.directory.v1.Member.State
-	(Statement_State)(0),             // 2: ipn.disputes.directory.v1.Statement.State
-	(*Group)(nil),                    // 3: ipn.disputes.directory.v1.Group
-	(*ProcedureSettings)(nil),        // 4: ipn.disputes.directory.v1.ProcedureSettings
-	(*Member)(nil),                   // 5: ipn.disputes.directory.v1.Member
-	(*ContactDetails)(nil),           // 6: ipn.disputes.directory.v1.ContactDetails
-	(*PublicProfile)(nil),            // 7: ipn.disputes.directory.v1.PublicProfile
-	(*LinkGroup)(nil),                // 8: ipn.disputes.directory.v1.LinkGroup
-	(*ExternalGroup)(nil),            // 9: ipn.disputes.directory.v1.ExternalGroup
-	(*AccessToken)(nil),              // 10: ipn.disputes.directory.v1.AccessToken
-	(*Statement)(nil),                // 11: ipn.disputes.directory.v1.Statement
-	(*StatementSection)(nil),         // 12: ipn.disputes.directory.v1.StatementSection
-	(*GetGroupRequest)(nil),          // 13: ipn.disputes.directory.v1.GetGroupRequest
-	(*ListGroupsRequest)(nil),        // 14: ipn.disputes.directory.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),       // 15: ipn.disputes.directory.v1.ListGroupsResponse
-	(*CreateGroupRequest)(nil),       // 16: ipn.disputes.directory.v1.CreateGroupRequest
-	(*UpdateGroupRequest)(nil),       // 17: ipn.disputes.directory.v1.UpdateGroupRequest
-	(*GetMemberRequest)(nil),         // 18: ipn.disputes.directory.v1.GetMemberRequest
-	(*ListMembersRequest)(nil),       // 19: ipn.disputes.directory.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),      // 20: ipn.disputes.directory.v1.ListMembersResponse
-	(*CreateMemberRequest)(nil),      // 21: ipn.disputes.directory.v1.CreateMemberRequest
-	(*UpdateMemberRequest)(nil),      // 22: ipn.disputes.directory.v1.UpdateMemberRequest
-	(*DeactivateMemberRequest)(nil),  // 23: ipn.disputes.directory.v1.DeactivateMemberRequest
-	(*ListLinkGroupsRequest)(nil),    // 24: ipn.disputes.directory.v1.ListLinkGroupsRequest
-	(*ListLinkGroupsResponse)(nil),   // 25: ipn.disputes.directory.v1.ListLinkGroupsResponse
-	(*GetLinkGroupRequest)(nil),      // 26: ipn.disputes.directory.v1.GetLinkGroupRequest
-	(*CreateLinkGroupRequest)(nil),   // 27: ipn.disputes.directory.v1.CreateLinkGroupRequest
-	(*DeleteLinkGroupRequest)(nil),   // 28: ipn.disputes.directory.v1.DeleteLinkGroupRequest
-	(*CreateStatementRequest)(nil),   // 29: ipn.disputes.directory.v1.CreateStatementRequest
-	(*PublishStatementRequest)(nil),  // 30: ipn.disputes.directory.v1.PublishStatementRequest
-	(*GetStatementRequest)(nil),      // 31: ipn.disputes.directory.v1.GetStatementRequest
-	(*ListStatementsRequest)(nil),    // 32: ipn.disputes.directory.v1.ListStatementsRequest
-	(*ListStatementsResponse)(nil),   // 33: ipn.disputes.directory.v1.ListStatementsResponse
-	(*ListAccessTokensRequest)(nil),  // 34: ipn.disputes.directory.v1.ListAccessTokensRequest
-	(*ListAccessTokensResponse)(nil), // 35: ipn.disputes.directory.v1.ListAccessTokensResponse
-	(*GetAccessTokenRequest)(nil),    // 36: ipn.disputes.directory.v1.GetAccessTokenRequest
-	(*RevokeAccessTokenRequest)(nil), // 37: ipn.disputes.directory.v1.RevokeAccessTokenRequest
-	(*CreateAccessTokenRequest)(nil), // 38: ipn.disputes.directory.v1.CreateAccessTokenRequest
-	(*AuthenticateRequest)(nil),      // 39: ipn.disputes.directory.v1.AuthenticateRequest
-	(*AuthenticateResponse)(nil),     // 40: ipn.disputes.directory.v1.AuthenticateResponse
-	(*timestamppb.Timestamp)(nil),    // 41: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 42: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),    // 43: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),            // 44: google.protobuf.Empty
+	(Group_IpnStatus)(0),               // 0: ipn.disputes.directory.v1.Group.IpnStatus
+	(Member_State)(0),                  // 1: ipn.disputes.directory.v1.Member.State
+	(Statement_State)(0),               // 2: ipn.disputes.directory.v1.Statement.State
+	(*Group)(nil),                      // 3: ipn.disputes.directory.v1.Group
+	(*ProcedureSettings)(nil),          // 4: ipn.disputes.directory.v1.ProcedureSettings
+	(*Member)(nil),                     // 5: ipn.disputes.directory.v1.Member
+	(*ContactDetails)(nil),             // 6: ipn.disputes.directory.v1.ContactDetails
+	(*PublicProfile)(nil),              // 7: ipn.disputes.directory.v1.PublicProfile
+	(*LinkGroup)(nil),                  // 8: ipn.disputes.directory.v1.LinkGroup
+	(*ExternalGroup)(nil),              // 9: ipn.disputes.directory.v1.ExternalGroup
+	(*AccessToken)(nil),                // 10: ipn.disputes.directory.v1.AccessToken
+	(*Statement)(nil),                  // 11: ipn.disputes.directory.v1.Statement
+	(*StatementSection)(nil),           // 12: ipn.disputes.directory.v1.StatementSection
+	(*GetGroupRequest)(nil),            // 13: ipn.disputes.directory.v1.GetGroupRequest
+	(*ListGroupsRequest)(nil),          // 14: ipn.disputes.directory.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),         // 15: ipn.disputes.directory.v1.ListGroupsResponse
+	(*CreateGroupRequest)(nil),         // 16: ipn.disputes.directory.v1.CreateGroupRequest
+	(*UpdateGroupRequest)(nil),         // 17: ipn.disputes.directory.v1.UpdateGroupRequest
+	(*GetMemberRequest)(nil),           // 18: ipn.disputes.directory.v1.GetMemberRequest
+	(*ListMembersRequest)(nil),         // 19: ipn.disputes.directory.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),        // 20: ipn.disputes.directory.v1.ListMembersResponse
+	(*CreateMemberRequest)(nil),        // 21: ipn.disputes.directory.v1.CreateMemberRequest
+	(*UpdateMemberRequest)(nil),        // 22: ipn.disputes.directory.v1.UpdateMemberRequest
+	(*DeactivateMemberRequest)(nil),    // 23: ipn.disputes.directory.v1.DeactivateMemberRequest
+	(*ListLinkGroupsRequest)(nil),      // 24: ipn.disputes.directory.v1.ListLinkGroupsRequest
+	(*ListLinkGroupsResponse)(nil),     // 25: ipn.disputes.directory.v1.ListLinkGroupsResponse
+	(*GetLinkGroupRequest)(nil),        // 26: ipn.disputes.directory.v1.GetLinkGroupRequest
+	(*CreateLinkGroupRequest)(nil),     // 27: ipn.disputes.directory.v1.CreateLinkGroupRequest
+	(*DeleteLinkGroupRequest)(nil),     // 28: ipn.disputes.directory.v1.DeleteLinkGroupRequest
+	(*CreateStatementRequest)(nil),     // 29: ipn.disputes.directory.v1.CreateStatementRequest
+	(*PublishStatementRequest)(nil),    // 30: ipn.disputes.directory.v1.PublishStatementRequest
+	(*GetStatementRequest)(nil),        // 31: ipn.disputes.directory.v1.GetStatementRequest
+	(*ListStatementsRequest)(nil),      // 32: ipn.disputes.directory.v1.ListStatementsRequest
+	(*ListStatementsResponse)(nil),     // 33: ipn.disputes.directory.v1.ListStatementsResponse
+	(*ListAccessTokensRequest)(nil),    // 34: ipn.disputes.directory.v1.ListAccessTokensRequest
+	(*ListAccessTokensResponse)(nil),   // 35: ipn.disputes.directory.v1.ListAccessTokensResponse
+	(*GetAccessTokenRequest)(nil),      // 36: ipn.disputes.directory.v1.GetAccessTokenRequest
+	(*RevokeAccessTokenRequest)(nil),   // 37: ipn.disputes.directory.v1.RevokeAccessTokenRequest
+	(*CreateAccessTokenRequest)(nil),   // 38: ipn.disputes.directory.v1.CreateAccessTokenRequest
+	(*MemberSession)(nil),              // 39: ipn.disputes.directory.v1.MemberSession
+	(*RequestSignInLinkRequest)(nil),   // 40: ipn.disputes.directory.v1.RequestSignInLinkRequest
+	(*CreateMemberSessionRequest)(nil), // 41: ipn.disputes.directory.v1.CreateMemberSessionRequest
+	(*ListMemberSessionsRequest)(nil),  // 42: ipn.disputes.directory.v1.ListMemberSessionsRequest
+	(*ListMemberSessionsResponse)(nil), // 43: ipn.disputes.directory.v1.ListMemberSessionsResponse
+	(*RevokeMemberSessionRequest)(nil), // 44: ipn.disputes.directory.v1.RevokeMemberSessionRequest
+	(*AuthenticateRequest)(nil),        // 45: ipn.disputes.directory.v1.AuthenticateRequest
+	(*AuthenticateResponse)(nil),       // 46: ipn.disputes.directory.v1.AuthenticateResponse
+	(*timestamppb.Timestamp)(nil),      // 47: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 48: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),      // 49: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),              // 50: google.protobuf.Empty
 }
 var file_ipn_disputes_directory_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: ipn.disputes.directory.v1.Group.ipn_status:type_name -> ipn.disputes.directory.v1.Group.IpnStatus
 	4,  // 1: ipn.disputes.directory.v1.Group.procedure_settings:type_name -> ipn.disputes.directory.v1.ProcedureSettings
-	41, // 2: ipn.disputes.directory.v1.Group.create_time:type_name -> google.protobuf.Timestamp
-	41, // 3: ipn.disputes.directory.v1.Group.update_time:type_name -> google.protobuf.Timestamp
-	42, // 4: ipn.disputes.directory.v1.ProcedureSettings.overall_target:type_name -> google.protobuf.Duration
-	42, // 5: ipn.disputes.directory.v1.ProcedureSettings.first_response_target:type_name -> google.protobuf.Duration
-	42, // 6: ipn.disputes.directory.v1.ProcedureSettings.reminder_offsets:type_name -> google.protobuf.Duration
-	42, // 7: ipn.disputes.directory.v1.ProcedureSettings.retention:type_name -> google.protobuf.Duration
-	1,  // 8: ipn.disputes.directory.v1.Member.state:type_name -> ipn.disputes.directory.v1.Member.State
-	6,  // 9: ipn.disputes.directory.v1.Member.contact:type_name -> ipn.disputes.directory.v1.ContactDetails
-	7,  // 10: ipn.disputes.directory.v1.Member.public_profile:type_name -> ipn.disputes.directory.v1.PublicProfile
-	41, // 11: ipn.disputes.directory.v1.Member.join_time:type_name -> google.protobuf.Timestamp
-	41, // 12: ipn.disputes.directory.v1.Member.leave_time:type_name -> google.protobuf.Timestamp
-	9,  // 13: ipn.disputes.directory.v1.LinkGroup.external_group:type_name -> ipn.disputes.directory.v1.ExternalGroup
-	41, // 14: ipn.disputes.directory.v1.LinkGroup.create_time:type_name -> google.protobuf.Timestamp
-	41, // 15: ipn.disputes.directory.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
-	41, // 16: ipn.disputes.directory.v1.AccessToken.create_time:type_name -> google.protobuf.Timestamp
-	41, // 17: ipn.disputes.directory.v1.AccessToken.last_use_time:type_name -> google.protobuf.Timestamp
-	41, // 18: ipn.disputes.directory.v1.AccessToken.revoke_time:type_name -> google.protobuf.Timestamp
-	12, // 19: ipn.disputes.directory.v1.Statement.sections:type_name -> ipn.disputes.directory.v1.StatementSection
-	2,  // 20: ipn.disputes.directory.v1.Statement.state:type_name -> ipn.disputes.directory.v1.Statement.State
-	41, // 21: ipn.disputes.directory.v1.Statement.create_time:type_name -> google.protobuf.Timestamp
-	41, // 22: ipn.disputes.directory.v1.Statement.publish_time:type_name -> google.protobuf.Timestamp
-	3,  // 23: ipn.disputes.directory.v1.ListGroupsResponse.groups:type_name -> ipn.disputes.directory.v1.Group
-	3,  // 24: ipn.disputes.directory.v1.CreateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
-	3,  // 25: ipn.disputes.directory.v1.UpdateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
-	43, // 26: ipn.disputes.directory.v1.UpdateGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 27: ipn.disputes.directory.v1.ListMembersResponse.members:type_name -> ipn.disputes.directory.v1.Member
-	5,  // 28: ipn.disputes.directory.v1.CreateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
-	5,  // 29: ipn.disputes.directory.v1.UpdateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
-	43, // 30: ipn.disputes.directory.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 31: ipn.disputes.directory.v1.ListLinkGroupsResponse.link_groups:type_name -> ipn.disputes.directory.v1.LinkGroup
-	8,  // 32: ipn.disputes.directory.v1.CreateLinkGroupRequest.link_group:type_name -> ipn.disputes.directory.v1.LinkGroup
-	11, // 33: ipn.disputes.directory.v1.CreateStatementRequest.statement:type_name -> ipn.disputes.directory.v1.Statement
-	11, // 34: ipn.disputes.directory.v1.ListStatementsResponse.statements:type_name -> ipn.disputes.directory.v1.Statement
-	10, // 35: ipn.disputes.directory.v1.ListAccessTokensResponse.access_tokens:type_name -> ipn.disputes.directory.v1.AccessToken
-	10, // 36: ipn.disputes.directory.v1.CreateAccessTokenRequest.access_token:type_name -> ipn.disputes.directory.v1.AccessToken
-	42, // 37: ipn.disputes.directory.v1.AuthenticateResponse.cache_ttl:type_name -> google.protobuf.Duration
-	13, // 38: ipn.disputes.directory.v1.DirectoryService.GetGroup:input_type -> ipn.disputes.directory.v1.GetGroupRequest
-	14, // 39: ipn.disputes.directory.v1.DirectoryService.ListGroups:input_type -> ipn.disputes.directory.v1.ListGroupsRequest
-	16, // 40: ipn.disputes.directory.v1.DirectoryService.CreateGroup:input_type -> ipn.disputes.directory.v1.CreateGroupRequest
-	17, // 41: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:input_type -> ipn.disputes.directory.v1.UpdateGroupRequest
-	18, // 42: ipn.disputes.directory.v1.DirectoryService.GetMember:input_type -> ipn.disputes.directory.v1.GetMemberRequest
-	19, // 43: ipn.disputes.directory.v1.DirectoryService.ListMembers:input_type -> ipn.disputes.directory.v1.ListMembersRequest
-	21, // 44: ipn.disputes.directory.v1.DirectoryService.CreateMember:input_type -> ipn.disputes.directory.v1.CreateMemberRequest
-	22, // 45: ipn.disputes.directory.v1.DirectoryService.UpdateMember:input_type -> ipn.disputes.directory.v1.UpdateMemberRequest
-	23, // 46: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:input_type -> ipn.disputes.directory.v1.DeactivateMemberRequest
-	24, // 47: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:input_type -> ipn.disputes.directory.v1.ListLinkGroupsRequest
-	26, // 48: ipn.disputes.directory.v1.DirectoryService.GetLinkGroup:input_type -> ipn.disputes.directory.v1.GetLinkGroupRequest
-	27, // 49: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:input_type -> ipn.disputes.directory.v1.CreateLinkGroupRequest
-	28, // 50: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:input_type -> ipn.disputes.directory.v1.DeleteLinkGroupRequest
-	29, // 51: ipn.disputes.directory.v1.DirectoryService.CreateStatement:input_type -> ipn.disputes.directory.v1.CreateStatementRequest
-	30, // 52: ipn.disputes.directory.v1.DirectoryService.PublishStatement:input_type -> ipn.disputes.directory.v1.PublishStatementRequest
-	31, // 53: ipn.disputes.directory.v1.DirectoryService.GetStatement:input_type -> ipn.disputes.directory.v1.GetStatementRequest
-	32, // 54: ipn.disputes.directory.v1.DirectoryService.ListStatements:input_type -> ipn.disputes.directory.v1.ListStatementsRequest
-	38, // 55: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:input_type -> ipn.disputes.directory.v1.CreateAccessTokenRequest
-	34, // 56: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:input_type -> ipn.disputes.directory.v1.ListAccessTokensRequest
-	36, // 57: ipn.disputes.directory.v1.DirectoryService.GetAccessToken:input_type -> ipn.disputes.directory.v1.GetAccessTokenRequest
-	37, // 58: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:input_type -> ipn.disputes.directory.v1.RevokeAccessTokenRequest
-	39, // 59: ipn.disputes.directory.v1.DirectoryService.Authenticate:input_type -> ipn.disputes.directory.v1.AuthenticateRequest
-	3,  // 60: ipn.disputes.directory.v1.DirectoryService.GetGroup:output_type -> ipn.disputes.directory.v1.Group
-	15, // 61: ipn.disputes.directory.v1.DirectoryService.ListGroups:output_type -> ipn.disputes.directory.v1.ListGroupsResponse
-	3,  // 62: ipn.disputes.directory.v1.DirectoryService.CreateGroup:output_type -> ipn.disputes.directory.v1.Group
-	3,  // 63: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:output_type -> ipn.disputes.directory.v1.Group
-	5,  // 64: ipn.disputes.directory.v1.DirectoryService.GetMember:output_type -> ipn.disputes.directory.v1.Member
-	20, // 65: ipn.disputes.directory.v1.DirectoryService.ListMembers:output_type -> ipn.disputes.directory.v1.ListMembersResponse
-	5,  // 66: ipn.disputes.directory.v1.DirectoryService.CreateMember:output_type -> ipn.disputes.directory.v1.Member
-	5,  // 67: ipn.disputes.directory.v1.DirectoryService.UpdateMember:output_type -> ipn.disputes.directory.v1.Member
-	5,  // 68: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:output_type -> ipn.disputes.directory.v1.Member
-	25, // 69: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:output_type -> ipn.disputes.directory.v1.ListLinkGroupsResponse
-	8,  // 70: ipn.disputes.directory.v1.DirectoryService.GetLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
-	8,  // 71: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
-	44, // 72: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:output_type -> google.protobuf.Empty
-	11, // 73: ipn.disputes.directory.v1.DirectoryService.CreateStatement:output_type -> ipn.disputes.directory.v1.Statement
-	11, // 74: ipn.disputes.directory.v1.DirectoryService.PublishStatement:output_type -> ipn.disputes.directory.v1.Statement
-	11, // 75: ipn.disputes.directory.v1.DirectoryService.GetStatement:output_type -> ipn.disputes.directory.v1.Statement
-	33, // 76: ipn.disputes.directory.v1.DirectoryService.ListStatements:output_type -> ipn.disputes.directory.v1.ListStatementsResponse
-	10, // 77: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	35, // 78: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:output_type -> ipn.disputes.directory.v1.ListAccessTokensResponse
-	10, // 79: ipn.disputes.directory.v1.DirectoryService.GetAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	10, // 80: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	40, // 81: ipn.disputes.directory.v1.DirectoryService.Authenticate:output_type -> ipn.disputes.directory.v1.AuthenticateResponse
-	60, // [60:82] is the sub-list for method output_type
-	38, // [38:60] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	47, // 2: ipn.disputes.directory.v1.Group.create_time:type_name -> google.protobuf.Timestamp
+	47, // 3: ipn.disputes.directory.v1.Group.update_time:type_name -> google.protobuf.Timestamp
+	48, // 4: ipn.disputes.directory.v1.ProcedureSettings.overall_target:type_name -> google.protobuf.Duration
+	48, // 5: ipn.disputes.directory.v1.ProcedureSettings.first_response_target:type_name -> google.protobuf.Duration
+	48, // 6: ipn.disputes.directory.v1.ProcedureSettings.reminder_offsets:type_name -> google.protobuf.Duration
+	48, // 7: ipn.disputes.directory.v1.ProcedureSettings.retention:type_name -> google.protobuf.Duration
+	48, // 8: ipn.disputes.directory.v1.ProcedureSettings.member_session_lifetime:type_name -> google.protobuf.Duration
+	1,  // 9: ipn.disputes.directory.v1.Member.state:type_name -> ipn.disputes.directory.v1.Member.State
+	6,  // 10: ipn.disputes.directory.v1.Member.contact:type_name -> ipn.disputes.directory.v1.ContactDetails
+	7,  // 11: ipn.disputes.directory.v1.Member.public_profile:type_name -> ipn.disputes.directory.v1.PublicProfile
+	47, // 12: ipn.disputes.directory.v1.Member.join_time:type_name -> google.protobuf.Timestamp
+	47, // 13: ipn.disputes.directory.v1.Member.leave_time:type_name -> google.protobuf.Timestamp
+	9,  // 14: ipn.disputes.directory.v1.LinkGroup.external_group:type_name -> ipn.disputes.directory.v1.ExternalGroup
+	47, // 15: ipn.disputes.directory.v1.LinkGroup.create_time:type_name -> google.protobuf.Timestamp
+	47, // 16: ipn.disputes.directory.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
+	47, // 17: ipn.disputes.directory.v1.AccessToken.create_time:type_name -> google.protobuf.Timestamp
+	47, // 18: ipn.disputes.directory.v1.AccessToken.last_use_time:type_name -> google.protobuf.Timestamp
+	47, // 19: ipn.disputes.directory.v1.AccessToken.revoke_time:type_name -> google.protobuf.Timestamp
+	12, // 20: ipn.disputes.directory.v1.Statement.sections:type_name -> ipn.disputes.directory.v1.StatementSection
+	2,  // 21: ipn.disputes.directory.v1.Statement.state:type_name -> ipn.disputes.directory.v1.Statement.State
+	47, // 22: ipn.disputes.directory.v1.Statement.create_time:type_name -> google.protobuf.Timestamp
+	47, // 23: ipn.disputes.directory.v1.Statement.publish_time:type_name -> google.protobuf.Timestamp
+	3,  // 24: ipn.disputes.directory.v1.ListGroupsResponse.groups:type_name -> ipn.disputes.directory.v1.Group
+	3,  // 25: ipn.disputes.directory.v1.CreateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
+	3,  // 26: ipn.disputes.directory.v1.UpdateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
+	49, // 27: ipn.disputes.directory.v1.UpdateGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 28: ipn.disputes.directory.v1.ListMembersResponse.members:type_name -> ipn.disputes.directory.v1.Member
+	5,  // 29: ipn.disputes.directory.v1.CreateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
+	5,  // 30: ipn.disputes.directory.v1.UpdateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
+	49, // 31: ipn.disputes.directory.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 32: ipn.disputes.directory.v1.ListLinkGroupsResponse.link_groups:type_name -> ipn.disputes.directory.v1.LinkGroup
+	8,  // 33: ipn.disputes.directory.v1.CreateLinkGroupRequest.link_group:type_name -> ipn.disputes.directory.v1.LinkGroup
+	11, // 34: ipn.disputes.directory.v1.CreateStatementRequest.statement:type_name -> ipn.disputes.directory.v1.Statement
+	11, // 35: ipn.disputes.directory.v1.ListStatementsResponse.statements:type_name -> ipn.disputes.directory.v1.Statement
+	10, // 36: ipn.disputes.directory.v1.ListAccessTokensResponse.access_tokens:type_name -> ipn.disputes.directory.v1.AccessToken
+	10, // 37: ipn.disputes.directory.v1.CreateAccessTokenRequest.access_token:type_name -> ipn.disputes.directory.v1.AccessToken
+	47, // 38: ipn.disputes.directory.v1.MemberSession.create_time:type_name -> google.protobuf.Timestamp
+	47, // 39: ipn.disputes.directory.v1.MemberSession.expire_time:type_name -> google.protobuf.Timestamp
+	47, // 40: ipn.disputes.directory.v1.MemberSession.last_use_time:type_name -> google.protobuf.Timestamp
+	47, // 41: ipn.disputes.directory.v1.MemberSession.revoke_time:type_name -> google.protobuf.Timestamp
+	39, // 42: ipn.disputes.directory.v1.ListMemberSessionsResponse.member_sessions:type_name -> ipn.disputes.directory.v1.MemberSession
+	48, // 43: ipn.disputes.directory.v1.AuthenticateResponse.cache_ttl:type_name -> google.protobuf.Duration
+	13, // 44: ipn.disputes.directory.v1.DirectoryService.GetGroup:input_type -> ipn.disputes.directory.v1.GetGroupRequest
+	14, // 45: ipn.disputes.directory.v1.DirectoryService.ListGroups:input_type -> ipn.disputes.directory.v1.ListGroupsRequest
+	16, // 46: ipn.disputes.directory.v1.DirectoryService.CreateGroup:input_type -> ipn.disputes.directory.v1.CreateGroupRequest
+	17, // 47: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:input_type -> ipn.disputes.directory.v1.UpdateGroupRequest
+	18, // 48: ipn.disputes.directory.v1.DirectoryService.GetMember:input_type -> ipn.disputes.directory.v1.GetMemberRequest
+	19, // 49: ipn.disputes.directory.v1.DirectoryService.ListMembers:input_type -> ipn.disputes.directory.v1.ListMembersRequest
+	21, // 50: ipn.disputes.directory.v1.DirectoryService.CreateMember:input_type -> ipn.disputes.directory.v1.CreateMemberRequest
+	22, // 51: ipn.disputes.directory.v1.DirectoryService.UpdateMember:input_type -> ipn.disputes.directory.v1.UpdateMemberRequest
+	23, // 52: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:input_type -> ipn.disputes.directory.v1.DeactivateMemberRequest
+	24, // 53: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:input_type -> ipn.disputes.directory.v1.ListLinkGroupsRequest
+	26, // 54: ipn.disputes.directory.v1.DirectoryService.GetLinkGroup:input_type -> ipn.disputes.directory.v1.GetLinkGroupRequest
+	27, // 55: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:input_type -> ipn.disputes.directory.v1.CreateLinkGroupRequest
+	28, // 56: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:input_type -> ipn.disputes.directory.v1.DeleteLinkGroupRequest
+	29, // 57: ipn.disputes.directory.v1.DirectoryService.CreateStatement:input_type -> ipn.disputes.directory.v1.CreateStatementRequest
+	30, // 58: ipn.disputes.directory.v1.DirectoryService.PublishStatement:input_type -> ipn.disputes.directory.v1.PublishStatementRequest
+	31, // 59: ipn.disputes.directory.v1.DirectoryService.GetStatement:input_type -> ipn.disputes.directory.v1.GetStatementRequest
+	32, // 60: ipn.disputes.directory.v1.DirectoryService.ListStatements:input_type -> ipn.disputes.directory.v1.ListStatementsRequest
+	38, // 61: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:input_type -> ipn.disputes.directory.v1.CreateAccessTokenRequest
+	34, // 62: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:input_type -> ipn.disputes.directory.v1.ListAccessTokensRequest
+	36, // 63: ipn.disputes.directory.v1.DirectoryService.GetAccessToken:input_type -> ipn.disputes.directory.v1.GetAccessTokenRequest
+	37, // 64: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:input_type -> ipn.disputes.directory.v1.RevokeAccessTokenRequest
+	40, // 65: ipn.disputes.directory.v1.DirectoryService.RequestSignInLink:input_type -> ipn.disputes.directory.v1.RequestSignInLinkRequest
+	41, // 66: ipn.disputes.directory.v1.DirectoryService.CreateMemberSession:input_type -> ipn.disputes.directory.v1.CreateMemberSessionRequest
+	42, // 67: ipn.disputes.directory.v1.DirectoryService.ListMemberSessions:input_type -> ipn.disputes.directory.v1.ListMemberSessionsRequest
+	44, // 68: ipn.disputes.directory.v1.DirectoryService.RevokeMemberSession:input_type -> ipn.disputes.directory.v1.RevokeMemberSessionRequest
+	45, // 69: ipn.disputes.directory.v1.DirectoryService.Authenticate:input_type -> ipn.disputes.directory.v1.AuthenticateRequest
+	3,  // 70: ipn.disputes.directory.v1.DirectoryService.GetGroup:output_type -> ipn.disputes.directory.v1.Group
+	15, // 71: ipn.disputes.directory.v1.DirectoryService.ListGroups:output_type -> ipn.disputes.directory.v1.ListGroupsResponse
+	3,  // 72: ipn.disputes.directory.v1.DirectoryService.CreateGroup:output_type -> ipn.disputes.directory.v1.Group
+	3,  // 73: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:output_type -> ipn.disputes.directory.v1.Group
+	5,  // 74: ipn.disputes.directory.v1.DirectoryService.GetMember:output_type -> ipn.disputes.directory.v1.Member
+	20, // 75: ipn.disputes.directory.v1.DirectoryService.ListMembers:output_type -> ipn.disputes.directory.v1.ListMembersResponse
+	5,  // 76: ipn.disputes.directory.v1.DirectoryService.CreateMember:output_type -> ipn.disputes.directory.v1.Member
+	5,  // 77: ipn.disputes.directory.v1.DirectoryService.UpdateMember:output_type -> ipn.disputes.directory.v1.Member
+	5,  // 78: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:output_type -> ipn.disputes.directory.v1.Member
+	25, // 79: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:output_type -> ipn.disputes.directory.v1.ListLinkGroupsResponse
+	8,  // 80: ipn.disputes.directory.v1.DirectoryService.GetLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
+	8,  // 81: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
+	50, // 82: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:output_type -> google.protobuf.Empty
+	11, // 83: ipn.disputes.directory.v1.DirectoryService.CreateStatement:output_type -> ipn.disputes.directory.v1.Statement
+	11, // 84: ipn.disputes.directory.v1.DirectoryService.PublishStatement:output_type -> ipn.disputes.directory.v1.Statement
+	11, // 85: ipn.disputes.directory.v1.DirectoryService.GetStatement:output_type -> ipn.disputes.directory.v1.Statement
+	33, // 86: ipn.disputes.directory.v1.DirectoryService.ListStatements:output_type -> ipn.disputes.directory.v1.ListStatementsResponse
+	10, // 87: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	35, // 88: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:output_type -> ipn.disputes.directory.v1.ListAccessTokensResponse
+	10, // 89: ipn.disputes.directory.v1.DirectoryService.GetAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	10, // 90: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	50, // 91: ipn.disputes.directory.v1.DirectoryService.RequestSignInLink:output_type -> google.protobuf.Empty
+	39, // 92: ipn.disputes.directory.v1.DirectoryService.CreateMemberSession:output_type -> ipn.disputes.directory.v1.MemberSession
+	43, // 93: ipn.disputes.directory.v1.DirectoryService.ListMemberSessions:output_type -> ipn.disputes.directory.v1.ListMemberSessionsResponse
+	39, // 94: ipn.disputes.directory.v1.DirectoryService.RevokeMemberSession:output_type -> ipn.disputes.directory.v1.MemberSession
+	46, // 95: ipn.disputes.directory.v1.DirectoryService.Authenticate:output_type -> ipn.disputes.directory.v1.AuthenticateResponse
+	70, // [70:96] is the sub-list for method output_type
+	44, // [44:70] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_directory_v1_directory_proto_init() }
@@ -3111,7 +3532,7 @@ func file_ipn_disputes_directory_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_directory_v1_directory_proto_rawDesc), len(file_ipn_disputes_directory_v1_directory_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   38,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

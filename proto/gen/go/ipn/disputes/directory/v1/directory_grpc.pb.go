@@ -20,28 +20,32 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DirectoryService_GetGroup_FullMethodName          = "/ipn.disputes.directory.v1.DirectoryService/GetGroup"
-	DirectoryService_ListGroups_FullMethodName        = "/ipn.disputes.directory.v1.DirectoryService/ListGroups"
-	DirectoryService_CreateGroup_FullMethodName       = "/ipn.disputes.directory.v1.DirectoryService/CreateGroup"
-	DirectoryService_UpdateGroup_FullMethodName       = "/ipn.disputes.directory.v1.DirectoryService/UpdateGroup"
-	DirectoryService_GetMember_FullMethodName         = "/ipn.disputes.directory.v1.DirectoryService/GetMember"
-	DirectoryService_ListMembers_FullMethodName       = "/ipn.disputes.directory.v1.DirectoryService/ListMembers"
-	DirectoryService_CreateMember_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/CreateMember"
-	DirectoryService_UpdateMember_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/UpdateMember"
-	DirectoryService_DeactivateMember_FullMethodName  = "/ipn.disputes.directory.v1.DirectoryService/DeactivateMember"
-	DirectoryService_ListLinkGroups_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/ListLinkGroups"
-	DirectoryService_GetLinkGroup_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/GetLinkGroup"
-	DirectoryService_CreateLinkGroup_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/CreateLinkGroup"
-	DirectoryService_DeleteLinkGroup_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/DeleteLinkGroup"
-	DirectoryService_CreateStatement_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/CreateStatement"
-	DirectoryService_PublishStatement_FullMethodName  = "/ipn.disputes.directory.v1.DirectoryService/PublishStatement"
-	DirectoryService_GetStatement_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/GetStatement"
-	DirectoryService_ListStatements_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/ListStatements"
-	DirectoryService_CreateAccessToken_FullMethodName = "/ipn.disputes.directory.v1.DirectoryService/CreateAccessToken"
-	DirectoryService_ListAccessTokens_FullMethodName  = "/ipn.disputes.directory.v1.DirectoryService/ListAccessTokens"
-	DirectoryService_GetAccessToken_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/GetAccessToken"
-	DirectoryService_RevokeAccessToken_FullMethodName = "/ipn.disputes.directory.v1.DirectoryService/RevokeAccessToken"
-	DirectoryService_Authenticate_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/Authenticate"
+	DirectoryService_GetGroup_FullMethodName            = "/ipn.disputes.directory.v1.DirectoryService/GetGroup"
+	DirectoryService_ListGroups_FullMethodName          = "/ipn.disputes.directory.v1.DirectoryService/ListGroups"
+	DirectoryService_CreateGroup_FullMethodName         = "/ipn.disputes.directory.v1.DirectoryService/CreateGroup"
+	DirectoryService_UpdateGroup_FullMethodName         = "/ipn.disputes.directory.v1.DirectoryService/UpdateGroup"
+	DirectoryService_GetMember_FullMethodName           = "/ipn.disputes.directory.v1.DirectoryService/GetMember"
+	DirectoryService_ListMembers_FullMethodName         = "/ipn.disputes.directory.v1.DirectoryService/ListMembers"
+	DirectoryService_CreateMember_FullMethodName        = "/ipn.disputes.directory.v1.DirectoryService/CreateMember"
+	DirectoryService_UpdateMember_FullMethodName        = "/ipn.disputes.directory.v1.DirectoryService/UpdateMember"
+	DirectoryService_DeactivateMember_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/DeactivateMember"
+	DirectoryService_ListLinkGroups_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/ListLinkGroups"
+	DirectoryService_GetLinkGroup_FullMethodName        = "/ipn.disputes.directory.v1.DirectoryService/GetLinkGroup"
+	DirectoryService_CreateLinkGroup_FullMethodName     = "/ipn.disputes.directory.v1.DirectoryService/CreateLinkGroup"
+	DirectoryService_DeleteLinkGroup_FullMethodName     = "/ipn.disputes.directory.v1.DirectoryService/DeleteLinkGroup"
+	DirectoryService_CreateStatement_FullMethodName     = "/ipn.disputes.directory.v1.DirectoryService/CreateStatement"
+	DirectoryService_PublishStatement_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/PublishStatement"
+	DirectoryService_GetStatement_FullMethodName        = "/ipn.disputes.directory.v1.DirectoryService/GetStatement"
+	DirectoryService_ListStatements_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/ListStatements"
+	DirectoryService_CreateAccessToken_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/CreateAccessToken"
+	DirectoryService_ListAccessTokens_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/ListAccessTokens"
+	DirectoryService_GetAccessToken_FullMethodName      = "/ipn.disputes.directory.v1.DirectoryService/GetAccessToken"
+	DirectoryService_RevokeAccessToken_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/RevokeAccessToken"
+	DirectoryService_RequestSignInLink_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/RequestSignInLink"
+	DirectoryService_CreateMemberSession_FullMethodName = "/ipn.disputes.directory.v1.DirectoryService/CreateMemberSession"
+	DirectoryService_ListMemberSessions_FullMethodName  = "/ipn.disputes.directory.v1.DirectoryService/ListMemberSessions"
+	DirectoryService_RevokeMemberSession_FullMethodName = "/ipn.disputes.directory.v1.DirectoryService/RevokeMemberSession"
+	DirectoryService_Authenticate_FullMethodName        = "/ipn.disputes.directory.v1.DirectoryService/Authenticate"
 )
 
 // DirectoryServiceClient is the client API for DirectoryService service.
@@ -137,6 +141,26 @@ type DirectoryServiceClient interface {
 	// of Authenticate's callers (at most 30 seconds). The holder (a member or
 	// a link group), the group's admins and the operator may.
 	RevokeAccessToken(ctx context.Context, in *RevokeAccessTokenRequest, opts ...grpc.CallOption) (*AccessToken, error)
+	// RequestSignInLink sends a member a link that signs them in once, within
+	// 15 minutes, to the e-mail address the group has for them. Anyone may ask:
+	// the answer is the same, and takes about as long, whether or not the
+	// address belongs to an active member of the group, so it tells no one who
+	// is a member. Requests are limited per e-mail address and per client
+	// address (RESOURCE_EXHAUSTED).
+	RequestSignInLink(ctx context.Context, in *RequestSignInLinkRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// CreateMemberSession trades the secret of a sign-in link for a member
+	// session: a bearer token that stands for the member until it expires
+	// (the group's member_session_lifetime) or is revoked. A link works once;
+	// a used or expired one is FAILED_PRECONDITION SIGN_IN_LINK_USED or
+	// SIGN_IN_LINK_EXPIRED, so that the website can offer a new one.
+	CreateMemberSession(ctx context.Context, in *CreateMemberSessionRequest, opts ...grpc.CallOption) (*MemberSession, error)
+	// ListMemberSessions lists a member's sessions, newest first, without
+	// their tokens. The member, the group's admins and the operator may.
+	ListMemberSessions(ctx context.Context, in *ListMemberSessionsRequest, opts ...grpc.CallOption) (*ListMemberSessionsResponse, error)
+	// RevokeMemberSession ends a member's session, within the cache lifetime
+	// of Authenticate's callers (at most 30 seconds). The member, the group's
+	// admins and the operator may.
+	RevokeMemberSession(ctx context.Context, in *RevokeMemberSessionRequest, opts ...grpc.CallOption) (*MemberSession, error)
 	// Authenticate turns a bearer secret into the principal it stands for.
 	// Only services may call it, through platform/auth, to authenticate the
 	// members, link groups and operator who call them; it is not exposed over
@@ -363,6 +387,46 @@ func (c *directoryServiceClient) RevokeAccessToken(ctx context.Context, in *Revo
 	return out, nil
 }
 
+func (c *directoryServiceClient) RequestSignInLink(ctx context.Context, in *RequestSignInLinkRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, DirectoryService_RequestSignInLink_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) CreateMemberSession(ctx context.Context, in *CreateMemberSessionRequest, opts ...grpc.CallOption) (*MemberSession, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MemberSession)
+	err := c.cc.Invoke(ctx, DirectoryService_CreateMemberSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) ListMemberSessions(ctx context.Context, in *ListMemberSessionsRequest, opts ...grpc.CallOption) (*ListMemberSessionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMemberSessionsResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_ListMemberSessions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) RevokeMemberSession(ctx context.Context, in *RevokeMemberSessionRequest, opts ...grpc.CallOption) (*MemberSession, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MemberSession)
+	err := c.cc.Invoke(ctx, DirectoryService_RevokeMemberSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *directoryServiceClient) Authenticate(ctx context.Context, in *AuthenticateRequest, opts ...grpc.CallOption) (*AuthenticateResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AuthenticateResponse)
@@ -466,6 +530,26 @@ type DirectoryServiceServer interface {
 	// of Authenticate's callers (at most 30 seconds). The holder (a member or
 	// a link group), the group's admins and the operator may.
 	RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*AccessToken, error)
+	// RequestSignInLink sends a member a link that signs them in once, within
+	// 15 minutes, to the e-mail address the group has for them. Anyone may ask:
+	// the answer is the same, and takes about as long, whether or not the
+	// address belongs to an active member of the group, so it tells no one who
+	// is a member. Requests are limited per e-mail address and per client
+	// address (RESOURCE_EXHAUSTED).
+	RequestSignInLink(context.Context, *RequestSignInLinkRequest) (*emptypb.Empty, error)
+	// CreateMemberSession trades the secret of a sign-in link for a member
+	// session: a bearer token that stands for the member until it expires
+	// (the group's member_session_lifetime) or is revoked. A link works once;
+	// a used or expired one is FAILED_PRECONDITION SIGN_IN_LINK_USED or
+	// SIGN_IN_LINK_EXPIRED, so that the website can offer a new one.
+	CreateMemberSession(context.Context, *CreateMemberSessionRequest) (*MemberSession, error)
+	// ListMemberSessions lists a member's sessions, newest first, without
+	// their tokens. The member, the group's admins and the operator may.
+	ListMemberSessions(context.Context, *ListMemberSessionsRequest) (*ListMemberSessionsResponse, error)
+	// RevokeMemberSession ends a member's session, within the cache lifetime
+	// of Authenticate's callers (at most 30 seconds). The member, the group's
+	// admins and the operator may.
+	RevokeMemberSession(context.Context, *RevokeMemberSessionRequest) (*MemberSession, error)
 	// Authenticate turns a bearer secret into the principal it stands for.
 	// Only services may call it, through platform/auth, to authenticate the
 	// members, link groups and operator who call them; it is not exposed over
@@ -544,6 +628,18 @@ func (UnimplementedDirectoryServiceServer) GetAccessToken(context.Context, *GetA
 }
 func (UnimplementedDirectoryServiceServer) RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*AccessToken, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeAccessToken not implemented")
+}
+func (UnimplementedDirectoryServiceServer) RequestSignInLink(context.Context, *RequestSignInLinkRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestSignInLink not implemented")
+}
+func (UnimplementedDirectoryServiceServer) CreateMemberSession(context.Context, *CreateMemberSessionRequest) (*MemberSession, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateMemberSession not implemented")
+}
+func (UnimplementedDirectoryServiceServer) ListMemberSessions(context.Context, *ListMemberSessionsRequest) (*ListMemberSessionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMemberSessions not implemented")
+}
+func (UnimplementedDirectoryServiceServer) RevokeMemberSession(context.Context, *RevokeMemberSessionRequest) (*MemberSession, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeMemberSession not implemented")
 }
 func (UnimplementedDirectoryServiceServer) Authenticate(context.Context, *AuthenticateRequest) (*AuthenticateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Authenticate not implemented")
@@ -947,6 +1043,78 @@ func _DirectoryService_RevokeAccessToken_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_RequestSignInLink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestSignInLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).RequestSignInLink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_RequestSignInLink_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).RequestSignInLink(ctx, req.(*RequestSignInLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_CreateMemberSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateMemberSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).CreateMemberSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_CreateMemberSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).CreateMemberSession(ctx, req.(*CreateMemberSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_ListMemberSessions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMemberSessionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).ListMemberSessions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_ListMemberSessions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).ListMemberSessions(ctx, req.(*ListMemberSessionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_RevokeMemberSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeMemberSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).RevokeMemberSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_RevokeMemberSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).RevokeMemberSession(ctx, req.(*RevokeMemberSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DirectoryService_Authenticate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(AuthenticateRequest)
 	if err := dec(in); err != nil {
@@ -1055,6 +1223,22 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeAccessToken",
 			Handler:    _DirectoryService_RevokeAccessToken_Handler,
+		},
+		{
+			MethodName: "RequestSignInLink",
+			Handler:    _DirectoryService_RequestSignInLink_Handler,
+		},
+		{
+			MethodName: "CreateMemberSession",
+			Handler:    _DirectoryService_CreateMemberSession_Handler,
+		},
+		{
+			MethodName: "ListMemberSessions",
+			Handler:    _DirectoryService_ListMemberSessions_Handler,
+		},
+		{
+			MethodName: "RevokeMemberSession",
+			Handler:    _DirectoryService_RevokeMemberSession_Handler,
 		},
 		{
 			MethodName: "Authenticate",

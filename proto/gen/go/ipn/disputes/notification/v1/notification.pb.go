@@ -12,6 +12,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
@@ -1229,11 +1230,121 @@ func (x *UpdateDigestSettingsRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 	return nil
 }
 
+// SendSignInLinkRequest is a sign-in link to e-mail to a member.
+type SendSignInLinkRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member, `groups/{group}/members/{member}`.
+	Member string `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	// The member's name as the group shows it.
+	MemberDisplayName string `protobuf:"bytes,2,opt,name=member_display_name,json=memberDisplayName,proto3" json:"member_display_name,omitempty"`
+	// The group's name as it shows it.
+	GroupDisplayName string `protobuf:"bytes,3,opt,name=group_display_name,json=groupDisplayName,proto3" json:"group_display_name,omitempty"`
+	// The address the link was asked for, and goes to.
+	Email string `protobuf:"bytes,4,opt,name=email,proto3" json:"email,omitempty"`
+	// The link, holding the secret. Never logged or stored.
+	LinkUrl string `protobuf:"bytes,5,opt,name=link_url,json=linkUrl,proto3" json:"link_url,omitempty"`
+	// When the link was asked for.
+	RequestTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=request_time,json=requestTime,proto3" json:"request_time,omitempty"`
+	// When the link stops working.
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// Where the request came from, coarsely and in words, for example "a
+	// network whose addresses start 192.0.2"; empty when unknown.
+	RequestedFrom string `protobuf:"bytes,8,opt,name=requested_from,json=requestedFrom,proto3" json:"requested_from,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendSignInLinkRequest) Reset() {
+	*x = SendSignInLinkRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendSignInLinkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendSignInLinkRequest) ProtoMessage() {}
+
+func (x *SendSignInLinkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendSignInLinkRequest.ProtoReflect.Descriptor instead.
+func (*SendSignInLinkRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *SendSignInLinkRequest) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *SendSignInLinkRequest) GetMemberDisplayName() string {
+	if x != nil {
+		return x.MemberDisplayName
+	}
+	return ""
+}
+
+func (x *SendSignInLinkRequest) GetGroupDisplayName() string {
+	if x != nil {
+		return x.GroupDisplayName
+	}
+	return ""
+}
+
+func (x *SendSignInLinkRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *SendSignInLinkRequest) GetLinkUrl() string {
+	if x != nil {
+		return x.LinkUrl
+	}
+	return ""
+}
+
+func (x *SendSignInLinkRequest) GetRequestTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestTime
+	}
+	return nil
+}
+
+func (x *SendSignInLinkRequest) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *SendSignInLinkRequest) GetRequestedFrom() string {
+	if x != nil {
+		return x.RequestedFrom
+	}
+	return ""
+}
+
 var File_ipn_disputes_notification_v1_notification_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\n" +
-	"/ipn/disputes/notification/v1/notification.proto\x12\x1cipn.disputes.notification.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xc9\x05\n" +
+	"/ipn/disputes/notification/v1/notification.proto\x12\x1cipn.disputes.notification.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-ipn/disputes/annotations/v1/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xc9\x05\n" +
 	"\bDelivery\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x1d\n" +
@@ -1332,7 +1443,17 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\x1bUpdateDigestSettingsRequest\x12Z\n" +
 	"\x0fdigest_settings\x18\x01 \x01(\v2,.ipn.disputes.notification.v1.DigestSettingsB\x03\xe0A\x02R\x0edigestSettings\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask:\x16\x92A\x132\x11{\"enabled\": true}2\x97\x0e\n" +
+	"updateMask:\x16\x92A\x132\x11{\"enabled\": true}\"\xc0\x03\n" +
+	"\x15SendSignInLinkRequest\x12'\n" +
+	"\x06member\x18\x01 \x01(\tB\x0f\x92A\x03x\xc8\x01\xe0A\x02\xea\xe0\x18\x02\b\x04R\x06member\x12<\n" +
+	"\x13member_display_name\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\x11memberDisplayName\x12:\n" +
+	"\x12group_display_name\x18\x03 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\x10groupDisplayName\x12'\n" +
+	"\x05email\x18\x04 \x01(\tB\x11\x92A\x03x\xfe\x01\xe0A\x02\xea\xe0\x18\x04\b\x03\x18\x01R\x05email\x12*\n" +
+	"\blink_url\x18\x05 \x01(\tB\x0f\x92A\x03x\xf4\x03\xe0A\x02\xea\xe0\x18\x02\b\x04R\alinkUrl\x12=\n" +
+	"\frequest_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\x12;\n" +
+	"\vexpire_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x123\n" +
+	"\x0erequested_from\x18\b \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\rrequestedFrom2\x87\x0f\n" +
 	"\x13NotificationService\x12\xad\x01\n" +
 	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\x99\x01\n" +
 	"\vGetDelivery\x120.ipn.disputes.notification.v1.GetDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/deliveries/*}\x12\xa4\x01\n" +
@@ -1343,7 +1464,8 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\x0eUpdateTemplate\x123.ipn.disputes.notification.v1.UpdateTemplateRequest\x1a&.ipn.disputes.notification.v1.Template\"@\xf2\xe0\x18\x02 \x01\x82\xd3\xe4\x93\x024:\btemplate2(/v1/{template.name=groups/*/templates/*}\x12\xb2\x01\n" +
 	"\x0fPreviewTemplate\x124.ipn.disputes.notification.v1.PreviewTemplateRequest\x1a-.ipn.disputes.notification.v1.RenderedMessage\":\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=groups/*/templates/*}:preview\x12\xb5\x01\n" +
 	"\x11GetDigestSettings\x126.ipn.disputes.notification.v1.GetDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\":\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/members/*/digestSettings}\x12\xdc\x01\n" +
-	"\x14UpdateDigestSettings\x129.ipn.disputes.notification.v1.UpdateDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\"[\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02O:\x0fdigest_settings2</v1/{digest_settings.name=groups/*/members/*/digestSettings}B[ZYgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1;notificationv1b\x06proto3"
+	"\x14UpdateDigestSettings\x129.ipn.disputes.notification.v1.UpdateDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\"[\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02O:\x0fdigest_settings2</v1/{digest_settings.name=groups/*/members/*/digestSettings}\x12n\n" +
+	"\x0eSendSignInLink\x123.ipn.disputes.notification.v1.SendSignInLinkRequest\x1a\x16.google.protobuf.Empty\"\x0f\xf2\xe0\x18\v:\tdirectoryB[ZYgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1;notificationv1b\x06proto3"
 
 var (
 	file_ipn_disputes_notification_v1_notification_proto_rawDescOnce sync.Once
@@ -1358,7 +1480,7 @@ func file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_notification_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_ipn_disputes_notification_v1_notification_proto_goTypes = []any{
 	(Delivery_State)(0),                 // 0: ipn.disputes.notification.v1.Delivery.State
 	(Delivery_Channel)(0),               // 1: ipn.disputes.notification.v1.Delivery.Channel
@@ -1379,48 +1501,54 @@ var file_ipn_disputes_notification_v1_notification_proto_goTypes = []any{
 	(*DigestSettings)(nil),              // 16: ipn.disputes.notification.v1.DigestSettings
 	(*GetDigestSettingsRequest)(nil),    // 17: ipn.disputes.notification.v1.GetDigestSettingsRequest
 	(*UpdateDigestSettingsRequest)(nil), // 18: ipn.disputes.notification.v1.UpdateDigestSettingsRequest
-	(*timestamppb.Timestamp)(nil),       // 19: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 20: google.protobuf.FieldMask
+	(*SendSignInLinkRequest)(nil),       // 19: ipn.disputes.notification.v1.SendSignInLinkRequest
+	(*timestamppb.Timestamp)(nil),       // 20: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 21: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),               // 22: google.protobuf.Empty
 }
 var file_ipn_disputes_notification_v1_notification_proto_depIdxs = []int32{
 	0,  // 0: ipn.disputes.notification.v1.Delivery.state:type_name -> ipn.disputes.notification.v1.Delivery.State
-	19, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
-	19, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
+	20, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
+	20, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: ipn.disputes.notification.v1.Delivery.channel:type_name -> ipn.disputes.notification.v1.Delivery.Channel
 	0,  // 4: ipn.disputes.notification.v1.ListDeliveriesRequest.state:type_name -> ipn.disputes.notification.v1.Delivery.State
 	2,  // 5: ipn.disputes.notification.v1.ListDeliveriesResponse.deliveries:type_name -> ipn.disputes.notification.v1.Delivery
-	19, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
+	20, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
 	9,  // 7: ipn.disputes.notification.v1.ListTemplatesResponse.templates:type_name -> ipn.disputes.notification.v1.Template
 	9,  // 8: ipn.disputes.notification.v1.UpdateTemplateRequest.template:type_name -> ipn.disputes.notification.v1.Template
-	20, // 9: ipn.disputes.notification.v1.UpdateTemplateRequest.update_mask:type_name -> google.protobuf.FieldMask
+	21, // 9: ipn.disputes.notification.v1.UpdateTemplateRequest.update_mask:type_name -> google.protobuf.FieldMask
 	9,  // 10: ipn.disputes.notification.v1.PreviewTemplateRequest.draft:type_name -> ipn.disputes.notification.v1.Template
 	16, // 11: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.digest_settings:type_name -> ipn.disputes.notification.v1.DigestSettings
-	20, // 12: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 13: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
-	5,  // 14: ipn.disputes.notification.v1.NotificationService.GetDelivery:input_type -> ipn.disputes.notification.v1.GetDeliveryRequest
-	6,  // 15: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
-	7,  // 16: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:input_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
-	10, // 17: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
-	12, // 18: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
-	13, // 19: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
-	14, // 20: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
-	17, // 21: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
-	18, // 22: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
-	4,  // 23: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
-	2,  // 24: ipn.disputes.notification.v1.NotificationService.GetDelivery:output_type -> ipn.disputes.notification.v1.Delivery
-	2,  // 25: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
-	8,  // 26: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:output_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
-	11, // 27: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
-	9,  // 28: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
-	9,  // 29: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
-	15, // 30: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
-	16, // 31: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
-	16, // 32: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
-	23, // [23:33] is the sub-list for method output_type
-	13, // [13:23] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	21, // 12: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	20, // 13: ipn.disputes.notification.v1.SendSignInLinkRequest.request_time:type_name -> google.protobuf.Timestamp
+	20, // 14: ipn.disputes.notification.v1.SendSignInLinkRequest.expire_time:type_name -> google.protobuf.Timestamp
+	3,  // 15: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
+	5,  // 16: ipn.disputes.notification.v1.NotificationService.GetDelivery:input_type -> ipn.disputes.notification.v1.GetDeliveryRequest
+	6,  // 17: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
+	7,  // 18: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:input_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
+	10, // 19: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
+	12, // 20: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
+	13, // 21: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
+	14, // 22: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
+	17, // 23: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
+	18, // 24: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
+	19, // 25: ipn.disputes.notification.v1.NotificationService.SendSignInLink:input_type -> ipn.disputes.notification.v1.SendSignInLinkRequest
+	4,  // 26: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
+	2,  // 27: ipn.disputes.notification.v1.NotificationService.GetDelivery:output_type -> ipn.disputes.notification.v1.Delivery
+	2,  // 28: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
+	8,  // 29: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:output_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
+	11, // 30: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
+	9,  // 31: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
+	9,  // 32: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
+	15, // 33: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
+	16, // 34: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	16, // 35: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	22, // 36: ipn.disputes.notification.v1.NotificationService.SendSignInLink:output_type -> google.protobuf.Empty
+	26, // [26:37] is the sub-list for method output_type
+	15, // [15:26] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_notification_v1_notification_proto_init() }
@@ -1434,7 +1562,7 @@ func file_ipn_disputes_notification_v1_notification_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_notification_v1_notification_proto_rawDesc), len(file_ipn_disputes_notification_v1_notification_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -11,6 +11,7 @@ import (
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
 
 // This is a compile-time assertion to ensure that this generated file
@@ -29,6 +30,7 @@ const (
 	NotificationService_PreviewTemplate_FullMethodName      = "/ipn.disputes.notification.v1.NotificationService/PreviewTemplate"
 	NotificationService_GetDigestSettings_FullMethodName    = "/ipn.disputes.notification.v1.NotificationService/GetDigestSettings"
 	NotificationService_UpdateDigestSettings_FullMethodName = "/ipn.disputes.notification.v1.NotificationService/UpdateDigestSettings"
+	NotificationService_SendSignInLink_FullMethodName       = "/ipn.disputes.notification.v1.NotificationService/SendSignInLink"
 )
 
 // NotificationServiceClient is the client API for NotificationService service.
@@ -82,6 +84,12 @@ type NotificationServiceClient interface {
 	// body sets it (over REST, when the body has it, `false` included). Only
 	// the member themselves may; a stale etag is ABORTED.
 	UpdateDigestSettings(ctx context.Context, in *UpdateDigestSettingsRequest, opts ...grpc.CallOption) (*DigestSettings, error)
+	// SendSignInLink e-mails a member the sign-in link the directory made for
+	// them, at once, through the mailer. Only the directory may call it: the
+	// link's secret travels on this call and nowhere else (never on the event
+	// stream), and the delivery log keeps no copy of it. Not exposed over
+	// REST.
+	SendSignInLink(ctx context.Context, in *SendSignInLinkRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
 type notificationServiceClient struct {
@@ -192,6 +200,16 @@ func (c *notificationServiceClient) UpdateDigestSettings(ctx context.Context, in
 	return out, nil
 }
 
+func (c *notificationServiceClient) SendSignInLink(ctx context.Context, in *SendSignInLinkRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, NotificationService_SendSignInLink_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotificationServiceServer is the server API for NotificationService service.
 // All implementations must embed UnimplementedNotificationServiceServer
 // for forward compatibility.
@@ -243,6 +261,12 @@ type NotificationServiceServer interface {
 	// body sets it (over REST, when the body has it, `false` included). Only
 	// the member themselves may; a stale etag is ABORTED.
 	UpdateDigestSettings(context.Context, *UpdateDigestSettingsRequest) (*DigestSettings, error)
+	// SendSignInLink e-mails a member the sign-in link the directory made for
+	// them, at once, through the mailer. Only the directory may call it: the
+	// link's secret travels on this call and nowhere else (never on the event
+	// stream), and the delivery log keeps no copy of it. Not exposed over
+	// REST.
+	SendSignInLink(context.Context, *SendSignInLinkRequest) (*emptypb.Empty, error)
 	mustEmbedUnimplementedNotificationServiceServer()
 }
 
@@ -282,6 +306,9 @@ func (UnimplementedNotificationServiceServer) GetDigestSettings(context.Context,
 }
 func (UnimplementedNotificationServiceServer) UpdateDigestSettings(context.Context, *UpdateDigestSettingsRequest) (*DigestSettings, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateDigestSettings not implemented")
+}
+func (UnimplementedNotificationServiceServer) SendSignInLink(context.Context, *SendSignInLinkRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendSignInLink not implemented")
 }
 func (UnimplementedNotificationServiceServer) mustEmbedUnimplementedNotificationServiceServer() {}
 func (UnimplementedNotificationServiceServer) testEmbeddedByValue()                             {}
@@ -484,6 +511,24 @@ func _NotificationService_UpdateDigestSettings_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotificationService_SendSignInLink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendSignInLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).SendSignInLink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_SendSignInLink_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).SendSignInLink(ctx, req.(*SendSignInLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotificationService_ServiceDesc is the grpc.ServiceDesc for NotificationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -530,6 +575,10 @@ var NotificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateDigestSettings",
 			Handler:    _NotificationService_UpdateDigestSettings_Handler,
+		},
+		{
+			MethodName: "SendSignInLink",
+			Handler:    _NotificationService_SendSignInLink_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

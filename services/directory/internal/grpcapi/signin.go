@@ -1,0 +1,105 @@
+package grpcapi
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/ipnmediation/disputes/platform/clientaddr"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	"github.com/ipnmediation/disputes/services/directory/internal/directory"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// SignInHandler serves sign-in links and member sessions; Handler embeds it.
+type SignInHandler struct {
+	SignIns   *directory.SignIns
+	Addresses grpcserver.ClientAddresses
+}
+
+// source is the key of the per-address limit for the call, and the
+// client's network in words for the e-mail; both empty when the address is
+// unknown. A loopback address is taken as unknown, as intake does: behind a
+// proxy on the same machine every client looks like it.
+func (h *SignInHandler) source(ctx context.Context) (string, string) {
+	a, ok := h.Addresses.Of(ctx)
+	if !ok || a.IsLoopback() {
+		return "", ""
+	}
+	return clientaddr.Network(a).String(), coarse(a)
+}
+
+// coarse says where a request came from without the whole address: the
+// first three parts of an IPv4 address, the first four of an IPv6 one.
+func coarse(a netip.Addr) string {
+	a = a.Unmap()
+	if a.Is4() {
+		b := a.As4()
+		return fmt.Sprintf("a network whose addresses start %d.%d.%d", b[0], b[1], b[2])
+	}
+	p, _ := a.Prefix(64)
+	return "the network " + p.String()
+}
+
+// RequestSignInLink implements directoryv1.DirectoryServiceServer.
+func (h *Handler) RequestSignInLink(ctx context.Context, req *directoryv1.RequestSignInLinkRequest) (*emptypb.Empty, error) {
+	source, where := h.source(ctx)
+	err := h.SignIns.RequestSignInLink(ctx, directory.LinkRequest{
+		GroupID: groupID(req.GetGroup()), Email: req.GetEmail(), Source: source, Where: where})
+	if err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// CreateMemberSession implements directoryv1.DirectoryServiceServer.
+func (h *Handler) CreateMemberSession(ctx context.Context, req *directoryv1.CreateMemberSessionRequest) (*directoryv1.MemberSession, error) {
+	s, err := h.SignIns.CreateMemberSession(ctx, req.GetSecret())
+	if err != nil {
+		return nil, err
+	}
+	out := sessionProto(s.MemberSession)
+	out.Token = s.Token
+	return out, nil
+}
+
+// ListMemberSessions implements directoryv1.DirectoryServiceServer.
+func (h *Handler) ListMemberSessions(ctx context.Context, req *directoryv1.ListMemberSessionsRequest) (*directoryv1.ListMemberSessionsResponse, error) {
+	p, err := pageOf(req.GetPageSize(), req.GetPageToken(), directory.ValidTokenID)
+	if err != nil {
+		return nil, err
+	}
+	gid, mid := memberIDs(req.GetParent())
+	sessions, next, err := h.SignIns.ListMemberSessions(ctx, gid, mid, p)
+	if err != nil {
+		return nil, err
+	}
+	resp := &directoryv1.ListMemberSessionsResponse{NextPageToken: nextToken(next)}
+	for _, s := range sessions {
+		resp.MemberSessions = append(resp.MemberSessions, sessionProto(s))
+	}
+	return resp, nil
+}
+
+// RevokeMemberSession implements directoryv1.DirectoryServiceServer.
+func (h *Handler) RevokeMemberSession(ctx context.Context, req *directoryv1.RevokeMemberSessionRequest) (*directoryv1.MemberSession, error) {
+	parent, id, _ := strings.Cut(req.GetName(), "/sessions/")
+	gid, mid := memberIDs(parent)
+	s, err := h.SignIns.RevokeMemberSession(ctx, gid, mid, id)
+	if err != nil {
+		return nil, err
+	}
+	return sessionProto(s), nil
+}
+
+func sessionProto(s directory.MemberSession) *directoryv1.MemberSession {
+	return &directoryv1.MemberSession{
+		Name:        s.Name(),
+		CreateTime:  optionalTime(s.CreateTime),
+		ExpireTime:  optionalTime(s.ExpireTime),
+		LastUseTime: optionalTime(s.LastUseTime),
+		RevokeTime:  optionalTime(s.RevokeTime),
+	}
+}
