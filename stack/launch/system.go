@@ -280,7 +280,8 @@ func (s *System) Env(name string) []string {
 	}
 	switch name {
 	case "directory":
-		env = append(env, "OPERATOR_TOKEN="+s.OperatorToken)
+		// Sign-in links open the website's page that uses them.
+		env = append(env, "OPERATOR_TOKEN="+s.OperatorToken, "PUBLIC_URL="+s.WebURL())
 	case "intake":
 		env = append(env, "ACCESS_CODE_KEYS="+s.AccessCodeKeys)
 	case "notification":
