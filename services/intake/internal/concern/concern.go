@@ -15,9 +15,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/limit"
 	"github.com/ipnmediation/disputes/platform/names"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
-	"github.com/ipnmediation/disputes/platform/limit"
 )
 
 // RequiredLinkGroups is how many link groups a group must have before it may

@@ -10,12 +10,12 @@ import (
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/limit"
 	"github.com/ipnmediation/disputes/platform/postgres"
 	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
-	"github.com/ipnmediation/disputes/platform/limit"
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
 	"github.com/ipnmediation/disputes/services/intake/internal/store"
 	"github.com/ipnmediation/disputes/services/intake/migrations"

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/limit"
 	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
-	"github.com/ipnmediation/disputes/platform/limit"
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
 )
 

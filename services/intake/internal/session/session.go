@@ -20,9 +20,9 @@ import (
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/limit"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
-	"github.com/ipnmediation/disputes/platform/limit"
 )
 
 // Defaults for the Service's settings.
