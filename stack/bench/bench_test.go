@@ -404,7 +404,8 @@ func (e *env) post(b *testing.B, clients, total int) {
 // postOne sends concern number i and returns the status and, unless it was
 // a 2xx with a reference and an access code, what went wrong.
 func (e *env) postOne(i int64) (int, string) {
-	body, err := json.Marshal(map[string]any{
+	var reply concernReply
+	status, answer, err := e.restCall(http.MethodPost, "/v1/groups/"+demo.GroupID+"/concerns?requestId="+newUUID(), "", map[string]any{
 		"practitioner": practitioner,
 		"description":  description(i),
 		"clientName":   clientName(i),
@@ -412,28 +413,54 @@ func (e *env) postOne(i int64) (int, string) {
 			"email": clientEmail(i),
 			"phone": clientPhone(i),
 		},
-	})
-	if err != nil {
-		return 0, err.Error()
+	}, &reply)
+	switch {
+	case err != nil:
+		return status, err.Error()
+	case status/100 != 2:
+		return status, fmt.Sprintf("HTTP %d: %s", status, truncate(answer, 300))
+	case reply.Reference == "" || reply.AccessCode == "":
+		return status, fmt.Sprintf("HTTP %d without a reference and access code: %s", status, truncate(answer, 300))
 	}
-	url := e.sys.GatewayURL() + "/v1/groups/" + demo.GroupID + "/concerns?requestId=" + newUUID()
-	resp, err := e.client.Post(url, "application/json", bytes.NewReader(body))
+	return status, ""
+}
+
+// restCall sends a JSON request to the REST API as the holder of token
+// (none when empty), and decodes a 2xx answer into out when out is not nil.
+// It returns the status (0 without an answer), the answer's text, and what
+// went wrong on the way: no answer, or not the JSON expected.
+func (e *env) restCall(method, path, token string, body, out any) (int, string, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, "", err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.sys.GatewayURL()+path, r)
 	if err != nil {
-		return 0, err.Error()
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, err.Error()
+		return resp.StatusCode, "", fmt.Errorf("HTTP %d, cut short: %w", resp.StatusCode, err)
 	}
-	if resp.StatusCode/100 != 2 {
-		return resp.StatusCode, fmt.Sprintf("HTTP %d: %s", resp.StatusCode, truncate(string(answer), 300))
+	if resp.StatusCode/100 == 2 && out != nil {
+		if err := json.Unmarshal(answer, out); err != nil {
+			return resp.StatusCode, string(answer), fmt.Errorf("HTTP %d: decode %s: %w", resp.StatusCode, truncate(string(answer), 300), err)
+		}
 	}
-	var reply concernReply
-	if err := json.Unmarshal(answer, &reply); err != nil || reply.Reference == "" || reply.AccessCode == "" {
-		return resp.StatusCode, fmt.Sprintf("HTTP %d without a reference and access code: %s", resp.StatusCode, truncate(string(answer), 300))
-	}
-	return resp.StatusCode, ""
+	return resp.StatusCode, string(answer), nil
 }
 
 // The form's fields for concern number i: fixed lengths for the short

@@ -1,9 +1,6 @@
 package bench
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -144,49 +141,13 @@ func (e *env) token(b *testing.B, id string) string {
 }
 
 // rest calls the REST API as the holder of token (none when empty), and
-// decodes the JSON answer into out when out is not nil; anything but a
-// 200 fails the benchmark.
+// decodes the JSON answer into out when out is not nil; anything but a 200
+// fails the benchmark.
 func (e *env) rest(b *testing.B, method, path, token string, body, out any) {
 	b.Helper()
-	if code, answer := e.restCall(method, path, token, body, out); code != http.StatusOK {
-		b.Fatalf("%s %s: HTTP %d %s", method, path, code, truncate(answer, 300))
+	if code, answer, err := e.restCall(method, path, token, body, out); err != nil || code != http.StatusOK {
+		b.Fatalf("%s %s: HTTP %d %s %v", method, path, code, truncate(answer, 300), err)
 	}
-}
-
-// restCall is rest's call: the status and the answer's text (or the
-// error's).
-func (e *env) restCall(method, path, token string, body, out any) (int, string) {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, err.Error()
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, e.sys.GatewayURL()+path, r)
-	if err != nil {
-		return 0, err.Error()
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err.Error()
-	}
-	if resp.StatusCode == http.StatusOK && out != nil {
-		if err := json.Unmarshal(answer, out); err != nil {
-			return 0, fmt.Sprintf("decode %q: %v", truncate(string(answer), 300), err)
-		}
-	}
-	return resp.StatusCode, string(answer)
 }
 
 // waitOpened waits until casework has opened the case (until then reading
@@ -194,9 +155,9 @@ func (e *env) restCall(method, path, token string, body, out any) (int, string) 
 func (e *env) waitOpened(b *testing.B, caseName, token string) {
 	b.Helper()
 	testenv.Eventually(b, time.Minute, "casework to open "+caseName, func() bool {
-		code, answer := e.restCall(http.MethodGet, "/v1/"+caseName, token, nil, nil)
-		if code != http.StatusOK && (code != http.StatusNotFound || !strings.Contains(answer, "CASE_OPENING")) {
-			b.Fatalf("reading %s: HTTP %d %s; want 200 or 404 CASE_OPENING", caseName, code, truncate(answer, 300))
+		code, answer, err := e.restCall(http.MethodGet, "/v1/"+caseName, token, nil, nil)
+		if err != nil || code != http.StatusOK && (code != http.StatusNotFound || !strings.Contains(answer, "CASE_OPENING")) {
+			b.Fatalf("reading %s: HTTP %d %s %v; want 200 or 404 CASE_OPENING", caseName, code, truncate(answer, 300), err)
 		}
 		return code == http.StatusOK
 	})
