@@ -259,3 +259,20 @@ func retryDelay(err error) time.Duration {
 	}
 	return delay
 }
+
+// Reason is the ErrorInfo reason of the gRPC status that err carries (a
+// call's error, however wrapped), or "" when it carries none: what a
+// service branches on when another service refuses it, rather than on
+// message text.
+func Reason(err error) string {
+	st, ok := status.FromError(err)
+	if !ok {
+		return ""
+	}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}

@@ -395,3 +395,26 @@ func TestToStatusDependencies(t *testing.T) {
 		}
 	}
 }
+
+func TestReason(t *testing.T) {
+	t.Parallel()
+	refused, err := status.New(codes.FailedPrecondition, "handed over").WithDetails(&errdetails.ErrorInfo{Reason: "CONCERN_HANDED_OVER", Domain: ErrorDomain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"a status with a reason", refused.Err(), "CONCERN_HANDED_OVER"},
+		{"wrapped", fmt.Errorf("intake GetConcern: %w", refused.Err()), "CONCERN_HANDED_OVER"},
+		{"a status without details", status.Error(codes.NotFound, "no"), ""},
+		{"not a status", errors.New("plain"), ""},
+		{"nil", nil, ""},
+	} {
+		if got := Reason(tt.err); got != tt.want {
+			t.Errorf("%s: Reason = %q; want %q", tt.name, got, tt.want)
+		}
+	}
+}

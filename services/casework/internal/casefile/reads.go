@@ -152,6 +152,11 @@ func (s *Service) opening(ctx context.Context, group, id string) (bool, error) {
 		// A member who followed the e-mail about a new concern faster
 		// than the event reached casework.
 		_, found, err := s.Intake.Concern(ctx, concern)
+		if errors.Is(err, ErrConcernHandedOver) {
+			// Opened between the look here and the question to intake:
+			// the next read finds it.
+			return true, nil
+		}
 		if err != nil {
 			return false, fmt.Errorf("ask intake for %s: %w", concern, err)
 		}

@@ -95,11 +95,16 @@ type Concern struct {
 	Confidential Confidential
 }
 
+// ErrConcernHandedOver is in the error of Intake.Concern for a concern that
+// intake has handed over to casework already: its case is open.
+var ErrConcernHandedOver = errors.New("the concern has been handed over to casework")
+
 // Intake is the intake service, owner of concerns until casework takes them
 // over.
 type Intake interface {
 	// Concern returns the named concern; found is false when intake does not
-	// know it.
+	// know it. A concern handed over already is an error that wraps
+	// ErrConcernHandedOver.
 	Concern(ctx context.Context, name string) (c Concern, found bool, err error)
 	// ReissueAccessCode gives the concern's client a new access code and
 	// ends the old one and its sessions.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -261,4 +262,31 @@ func twoVersions(t *testing.T) *procedure.Catalogue {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// handedOverIntake answers every concern as handed over already, as intake
+// does once casework has opened its case.
+type handedOverIntake struct{ intakeStub }
+
+func (handedOverIntake) Concern(context.Context, string) (Concern, bool, error) {
+	return Concern{}, false, fmt.Errorf("intake GetConcern: %w", ErrConcernHandedOver)
+}
+
+// TestGetWhileCaseOpens reads a case that was not there when casework
+// looked and whose concern intake has handed over by the time it is asked:
+// the case opened in between, so the member is told it is opening (and
+// reads it on the next try), not refused with intake's answer.
+func TestGetWhileCaseOpens(t *testing.T) {
+	t.Parallel()
+	svc := &Service{
+		Store:      memoryStore{cases: map[string]Case{}},
+		Intake:     handedOverIntake{},
+		Procedures: testCatalogue(t),
+		Now:        time.Now,
+	}
+	member := auth.Principal{Kind: auth.Member, Member: "groups/riverside/members/a", Group: "groups/riverside"}
+	_, err := svc.Get(auth.WithPrincipal(context.Background(), member), "groups/riverside/cases/"+uuid.NewString())
+	if fe, ok := fault.As(err); !ok || fe.Kind != fault.NotFound || fe.Reason != "CASE_OPENING" {
+		t.Errorf("error = %v; want NotFound CASE_OPENING", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ipnmediation/disputes/platform/grpcserver"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	"github.com/ipnmediation/disputes/services/casework/internal/casefile"
 	"google.golang.org/grpc/codes"
@@ -24,6 +25,9 @@ func (c Client) Concern(ctx context.Context, name string) (casefile.Concern, boo
 	got, err := c.Intake.GetConcern(ctx, &intakev1.GetConcernRequest{Name: name})
 	if status.Code(err) == codes.NotFound {
 		return casefile.Concern{}, false, nil
+	}
+	if grpcserver.Reason(err) == "CONCERN_HANDED_OVER" {
+		return casefile.Concern{}, false, fmt.Errorf("intake GetConcern: %w: %w", casefile.ErrConcernHandedOver, err)
 	}
 	if err != nil {
 		// The status message is intake's own and never carries the
