@@ -239,6 +239,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Log:       &dispatch.Log{Store: deliveries, Now: cfg.Now},
 		Templates: wording,
 		Digests:   &dispatch.DigestSettingsService{Store: deliveries, Now: cfg.Now},
+		SignIns:   &dispatch.SignInLinks{Templates: wording, Catalog: templates, Mailer: smtp, Logger: base.Log},
 	})
 
 	federationv1.RegisterFederationServiceServer(server.Registrar(), &grpcapi.Federation{Inbox: &federation.Inbox{

@@ -43,6 +43,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 const (
 	notificationSecret = "notification-secret"
 	caseworkSecret     = "casework-secret"
+	directorySecret    = "directory-secret"
 	group              = "groups/riverside"
 	groupDisplayName   = "Riverside Practitioners"
 	publicURL          = "https://disputes.example.org"
@@ -300,7 +301,7 @@ func startNotification(t *testing.T, o options) running {
 			LogLevel:        "warn",
 			ShutdownTimeout: 5 * time.Second,
 			ServiceSecret:   notificationSecret,
-			TrustedServices: "casework=" + caseworkSecret,
+			TrustedServices: "casework=" + caseworkSecret + ",directory=" + directorySecret,
 		},
 		DirectoryAddr:  o.directoryAddr,
 		CaseworkAddr:   testenv.ServeGRPC(t, func(s *grpc.Server) { caseworkv1.RegisterCaseworkServiceServer(s, fakeCasework{}) }),

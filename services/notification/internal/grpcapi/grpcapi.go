@@ -23,6 +23,8 @@ type Server struct {
 	Templates *dispatch.Wording
 	// Digests serves members' daily digest settings.
 	Digests *dispatch.DigestSettingsService
+	// SignIns e-mails members their sign-in links.
+	SignIns *dispatch.SignInLinks
 }
 
 const (

@@ -77,7 +77,18 @@ const (
 	// IncomingProgressReported tells a group's admins that such a group has
 	// reported progress on a concern that is not yet resolved.
 	IncomingProgressReported = "incoming_progress_reported"
+
+	// SignInLink gives a member the link that signs them in to the website
+	// once (see Data.AskedFor). It is sent at once, never through the
+	// delivery table, since the link holds a secret that must not be
+	// stored; a group's wording of it must keep the link (LinkRequired).
+	SignInLink = "sign_in_link"
 )
+
+// LinkRequired reports whether key's message is useless without its link
+// (Data.SignInURL) in its bodies: a group's wording of it that leaves the
+// link out is refused, and one that somehow does is not used.
+func LinkRequired(key string) bool { return key == SignInLink }
 
 // Data is what a template may show.
 type Data struct {
@@ -105,6 +116,16 @@ type Data struct {
 	// deployment, that group's display name as it gave it; empty
 	// otherwise.
 	FromGroupName string
+
+	// AskedFor, AskedAt, AskedFrom and ExpiresAt are, for a sign-in link,
+	// the e-mail address the link was asked for, when (in UK time, in
+	// words), from roughly where in words (empty when unknown) and when the
+	// link stops working (UK time); empty otherwise. SignInURL is then the
+	// link itself.
+	AskedFor  string
+	AskedAt   string
+	AskedFrom string
+	ExpiresAt string
 }
 
 // DigestItem is one line of a daily digest: a case and a step that may be

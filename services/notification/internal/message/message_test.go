@@ -160,7 +160,9 @@ func TestDataHoldsNoConfidentialFields(t *testing.T) {
 		typ  reflect.Type
 		want string
 	}{
-		{reflect.TypeFor[Data](), "RecipientName,GroupName,SignInURL,Reference,Target,Deadline,Items,FromGroupName"},
+		// A sign-in link's facts: the recipient's own address, the time and a
+		// coarse network, nothing about any case.
+		{reflect.TypeFor[Data](), "RecipientName,GroupName,SignInURL,Reference,Target,Deadline,Items,FromGroupName,AskedFor,AskedAt,AskedFrom,ExpiresAt"},
 		// A digest's lines: a case's resource name and a step's title.
 		{reflect.TypeFor[DigestItem](), "Case,Step"},
 	}
@@ -227,5 +229,49 @@ func TestUnknownTemplate(t *testing.T) {
 	t.Parallel()
 	if _, err := catalog(t).Render("no_such_template", Data{}); !errors.Is(err, ErrUnknownTemplate) {
 		t.Errorf("Render of an unknown key = %v; want ErrUnknownTemplate", err)
+	}
+}
+
+// TestSignInLinkWording: a group's wording of the sign-in mail must keep
+// the link in each body it words, and keep it out of the subject; other
+// parts stay free.
+func TestSignInLinkWording(t *testing.T) {
+	t.Parallel()
+	c := catalog(t)
+	tests := []struct {
+		name string
+		o    Override
+		// bad are the parts refused; none when empty.
+		bad []string
+	}{
+		{name: "text with the link", o: Override{Text: "Sign in: {{.SignInURL}}"}},
+		{name: "subject only", o: Override{Subject: "Signing in to {{.GroupName}}"}},
+		{name: "text and HTML with the link", o: Override{Text: "{{.SignInURL}}", HTML: `<p><a href="{{.SignInURL}}">Sign in</a></p>`}},
+		{name: "text without the link", o: Override{Text: "Sign in on the website."}, bad: []string{"text"}},
+		{name: "text quoting the sample link", o: Override{Text: "Sign in: https://disputes.example.org/"}, bad: []string{"text"}},
+		{name: "HTML without the link", o: Override{HTML: "<p>Sign in on the website.</p>"}, bad: []string{"html"}},
+		{name: "subject with the link", o: Override{Subject: "Sign in: {{.SignInURL}}"}, bad: []string{"subject"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := c.Check(SignInLink, tt.o)
+			var got []string
+			for part := range p {
+				got = append(got, part)
+			}
+			if len(got) != len(tt.bad) {
+				t.Fatalf("problems %v; want refused %v", p, tt.bad)
+			}
+			for _, part := range tt.bad {
+				if _, ok := p[part]; !ok {
+					t.Errorf("problems %v; want %s refused", p, part)
+				}
+			}
+		})
+	}
+	// Another message may leave its link out.
+	if p := c.Check(ConcernRegistered, Override{Text: "Sign in on the website."}); p != nil {
+		t.Errorf("concern_registered without a link: %v", p)
 	}
 }

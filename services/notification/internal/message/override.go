@@ -2,9 +2,11 @@ package message
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"strings"
 	texttemplate "text/template"
 )
 
@@ -68,7 +70,15 @@ func (c *Catalog) Check(key string, o Override) Problems {
 	if len(p) > 0 {
 		return p
 	}
-	if _, err := c.RenderOverride(key, o, Sample()); err != nil {
+	data := Sample()
+	if LinkRequired(key) {
+		// A link no wording could contain by chance, so that a wording
+		// that merely quotes the sample link is not taken for one that
+		// inserts it.
+		data.SignInURL = "https://disputes.example.org/sample/sign-in/" + rand.Text()
+	}
+	m, err := c.RenderOverride(key, o, data)
+	if err != nil {
 		if perr, ok := err.(*partError); ok {
 			p[perr.part] = perr.err.Error()
 		} else {
@@ -76,7 +86,37 @@ func (c *Catalog) Check(key string, o Override) Problems {
 		}
 		return p
 	}
+	if LinkRequired(key) {
+		for part, missing := range LinkMissing(m, data.SignInURL) {
+			p[part] = missing
+		}
+		if len(p) > 0 {
+			return p
+		}
+	}
 	return nil
+}
+
+// LinkMissing says, for each part of m that breaks the rule of a message
+// whose link is required, why: the text body, and the HTML body when there
+// is one, must hold the link (`{{.SignInURL}}`), and the subject must not,
+// since mail servers and clients show and log subjects freely. Nil when m
+// keeps the rule.
+func LinkMissing(m Message, link string) Problems {
+	p := Problems{}
+	if !strings.Contains(m.Text, link) {
+		p["text"] = "must contain the sign-in link, {{.SignInURL}}: without it the message is of no use"
+	}
+	if m.HTML != "" && !strings.Contains(m.HTML, link) {
+		p["html"] = "must contain the sign-in link, {{.SignInURL}}: without it the message is of no use"
+	}
+	if strings.Contains(m.Subject, link) {
+		p["subject"] = "must not contain the sign-in link: subjects are shown and logged where the link must not be"
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
 }
 
 // partError is a failure in one part of an override.
@@ -157,5 +197,9 @@ func Sample() Data {
 			{Case: "groups/sample/cases/00000000-0000-4000-8000-000000000001", Step: "Another sample step"},
 		},
 		FromGroupName: "Sample Link Group",
+		AskedFor:      "sample.member@example.org",
+		AskedAt:       "Monday 2 March 2026 at 14:05 UK time",
+		AskedFrom:     "a network whose addresses start 192.0.2",
+		ExpiresAt:     "14:20 UK time",
 	}
 }
