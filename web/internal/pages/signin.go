@@ -115,7 +115,10 @@ func (s *Site) signOut(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if sess, err := s.sessions.Read(r); err == nil {
+	if sess, err := s.sessions.Read(r); err == nil && sess.IsMember() {
+		s.memberSignOut(w, r, g, sess)
+		return
+	} else if err == nil {
 		err := s.api.EndClientSession(r.Context(), sess.Token)
 		if e, isAPI := api.AsError(err); err != nil && !(isAPI && e.Status == http.StatusUnauthorized) {
 			s.logError(r.Context(), r, "ending the client session at the API failed; the cookie is deleted", err)

@@ -1,6 +1,7 @@
-// Package session keeps a client's session with the API in the browser,
-// where no script can read it: the bearer token intake issued, the case it
-// opens and when it ends, sealed with AES-256-GCM under a key from the
+// Package session keeps a client's or a member's session with the API in
+// the browser, where no script can read it: the bearer token intake issued
+// and the case it opens, or the member session's token and name the
+// directory issued, and when it ends, sealed with AES-256-GCM under a key from the
 // website's SESSION_KEYS into an HttpOnly, SameSite=Lax cookie. The website
 // keeps no state of its own: the cookie is the session, and it expires with
 // it.
@@ -35,13 +36,45 @@ type Session struct {
 	Case string `json:"c"`
 	// Expiry is when the client session ends.
 	Expiry time.Time `json:"e"`
+	// MemberSession is, for a member signed in from a sign-in link, the
+	// member session's name,
+	// `groups/{group}/members/{member}/sessions/{session}`, and Token its
+	// `ipnms_…` token; Case is then empty. Empty for a client.
+	MemberSession string `json:"s,omitempty"`
 }
 
 // Group is the id of the session's group: `riverside` for
-// `groups/riverside/cases/…`, empty when the case name is not of that form.
+// `groups/riverside/cases/…` or a member session of riverside, empty when
+// the name is not of that form.
 func (s Session) Group() string {
+	if s.MemberSession != "" {
+		g, _ := splitMemberSession(s.MemberSession)
+		return g
+	}
 	g, _ := splitCase(s.Case)
 	return g
+}
+
+// IsMember reports whether the session is a member's.
+func (s Session) IsMember() bool { return s.MemberSession != "" }
+
+// Member is the member's name, `groups/{group}/members/{member}`, of a
+// member's session; empty otherwise.
+func (s Session) Member() string {
+	g, m := splitMemberSession(s.MemberSession)
+	if g == "" {
+		return ""
+	}
+	return "groups/" + g + "/members/" + m
+}
+
+func splitMemberSession(name string) (group, member string) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 6 || parts[0] != "groups" || parts[2] != "members" || parts[4] != "sessions" ||
+		parts[1] == "" || parts[3] == "" || parts[5] == "" {
+		return "", ""
+	}
+	return parts[1], parts[3]
 }
 
 // CaseID is the last segment of the session's case name.

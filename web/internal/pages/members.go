@@ -1,0 +1,200 @@
+package pages
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ipnmediation/disputes/web/internal/api"
+	"github.com/ipnmediation/disputes/web/internal/session"
+)
+
+// Members sign in from a link e-mailed to them: they give their address on
+// /{group}/members/sign-in, the directory e-mails the link
+// /{group}/sign-in/{secret}, and that page has one button that uses it. A
+// GET never uses a link: mail scanners and link previews fetch links, and
+// a link is good once.
+
+// linkSecret is the form of a sign-in link's secret (the directory's
+// base32 of 32 random bytes, lower case); anything else cannot be one.
+var linkSecret = regexp.MustCompile(`^[a-z2-7]{40,80}$`)
+
+// memberSignInPage is the form for asking for a sign-in link.
+type memberSignInPage struct {
+	layout
+	// Email is what was typed, shown again after an error.
+	Email string
+}
+
+// memberLinkPage is the page a sign-in link opens, and the pages for a link
+// that cannot be used.
+type memberLinkPage struct {
+	layout
+	// Action is where the button posts: the link's own path.
+	Action string
+}
+
+// memberHomePage is what a signed-in member sees, for now.
+type memberHomePage struct {
+	layout
+	// Name is the member's display name.
+	Name string
+	// Until is when the session ends.
+	Until time.Time
+}
+
+// memberSignInForm asks for the member's e-mail address.
+func (s *Site) memberSignInForm(w http.ResponseWriter, r *http.Request) {
+	g, ok := s.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "member-sign-in", memberSignInPage{layout: layout{Title: "Sign in as a member", Group: g, SignedIn: s.signedIn(r, g)}})
+}
+
+// memberSignInSubmit asks the API to e-mail a link, and says the same
+// whatever the address: whether it is a member's is not ours to tell.
+func (s *Site) memberSignInSubmit(w http.ResponseWriter, r *http.Request) {
+	g, ok := s.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil {
+		s.render(w, r, http.StatusRequestEntityTooLarge, "problem", problemPage{layout: layout{Title: "What you sent is too long", Group: g}, Lead: "Please shorten it and try again."})
+		return
+	}
+	page := memberSignInPage{layout: layout{Title: "Sign in as a member", Group: g}, Email: singleLine(r.PostForm.Get("email"))}
+	if page.Email == "" {
+		page.Errors.add("email", "Enter your e-mail address")
+	} else if a, err := mail.ParseAddress(page.Email); err != nil || a.Address != page.Email {
+		page.Errors.add("email", "Enter your e-mail address as the group has it, like name@example.org")
+	}
+	if page.Errors.Any() {
+		s.render(w, r, http.StatusBadRequest, "member-sign-in", page)
+		return
+	}
+	err := s.api.RequestSignInLink(r.Context(), g.ID, page.Email)
+	if e, isAPI := api.AsError(err); err != nil {
+		switch {
+		case isAPI && e.Status == http.StatusTooManyRequests:
+			page.Errors.add("email", "Too many sign-in links have been asked for lately. Please try again "+waitWords(e.RetryAfter))
+			s.render(w, r, http.StatusTooManyRequests, "member-sign-in", page)
+		case isAPI && e.Status == http.StatusBadRequest && len(e.Fields) > 0:
+			page.Errors.add("email", "Enter your e-mail address as the group has it, like name@example.org")
+			s.render(w, r, http.StatusBadRequest, "member-sign-in", page)
+		default:
+			s.fail(w, r, g, err)
+		}
+		return
+	}
+	s.render(w, r, http.StatusOK, "member-link-sent", layout{Title: "Check your e-mail", Group: g})
+}
+
+// memberLink is where a sign-in link lands: one button, which posts back
+// here. Nothing is used or checked yet.
+func (s *Site) memberLink(w http.ResponseWriter, r *http.Request) {
+	g, ok := s.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	secret := r.PathValue("secret")
+	if !linkSecret.MatchString(secret) {
+		s.render(w, r, http.StatusNotFound, "member-link-spent", memberLinkPage{layout: layout{Title: "This sign-in link does not work", Group: g}})
+		return
+	}
+	s.render(w, r, http.StatusOK, "member-link", memberLinkPage{layout: layout{Title: "Sign in to " + g.Name, Group: g}, Action: "/" + g.ID + "/sign-in/" + secret})
+}
+
+// memberLinkUse uses the link for a member session, seals it into the
+// cookie and goes to the member's page. A used or expired link gets a page
+// that offers a new one.
+func (s *Site) memberLinkUse(w http.ResponseWriter, r *http.Request) {
+	g, ok := s.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	secret := r.PathValue("secret")
+	if !linkSecret.MatchString(secret) {
+		s.render(w, r, http.StatusNotFound, "member-link-spent", memberLinkPage{layout: layout{Title: "This sign-in link does not work", Group: g}})
+		return
+	}
+	ms, err := s.api.CreateMemberSession(r.Context(), secret)
+	switch {
+	case api.IsReason(err, "SIGN_IN_LINK_USED"):
+		s.render(w, r, http.StatusGone, "member-link-used", memberLinkPage{layout: layout{Title: "This sign-in link has been used", Group: g}})
+		return
+	case api.IsReason(err, "SIGN_IN_LINK_EXPIRED"):
+		s.render(w, r, http.StatusGone, "member-link-spent", memberLinkPage{layout: layout{Title: "This sign-in link has expired", Group: g}})
+		return
+	case err != nil:
+		s.fail(w, r, g, err)
+		return
+	}
+	sess := session.Session{Token: ms.GetToken(), MemberSession: ms.GetName(), Expiry: ms.GetExpireTime().AsTime()}
+	if sess.Group() != g.ID || !strings.HasPrefix(sess.Token, "ipnms_") {
+		s.fail(w, r, g, fmt.Errorf("the member session is not of the form groups/%s/members/{member}/sessions/{session}", g.ID))
+		return
+	}
+	if err := s.sessions.Write(w, sess); err != nil {
+		s.fail(w, r, g, fmt.Errorf("write the session cookie: %w", err))
+		return
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "member signed in", slog.String("member", sess.Member()))
+	http.Redirect(w, r, "/"+g.ID+"/members/", http.StatusSeeOther)
+}
+
+// memberHome is the signed-in member's page. Their cases come in a later
+// increment; for now it says who is signed in, until when.
+func (s *Site) memberHome(w http.ResponseWriter, r *http.Request) {
+	g, ok := s.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	sess, err := s.sessions.Read(r)
+	switch {
+	case errors.Is(err, session.ErrNoSession) || err == nil && (!sess.IsMember() || sess.Group() != g.ID):
+		http.Redirect(w, r, "/"+g.ID+"/members/sign-in", http.StatusSeeOther)
+		return
+	case err != nil:
+		s.sessionEnded(w, r, g)
+		return
+	}
+	m, err := s.api.GetMember(r.Context(), sess.Member())
+	if err != nil {
+		s.fail(w, r, g, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "member-home", memberHomePage{
+		layout: layout{Title: "You are signed in as " + m.GetDisplayName(), Group: g, SignedIn: true},
+		Name:   m.GetDisplayName(), Until: sess.Expiry,
+	})
+}
+
+// memberSignOut ends a member's session at the API and in this browser.
+// The cookie goes whatever the API answers, as for a client.
+func (s *Site) memberSignOut(w http.ResponseWriter, r *http.Request, g *groupView, sess session.Session) {
+	err := s.api.RevokeMemberSession(r.Context(), sess.Token, sess.MemberSession)
+	if e, isAPI := api.AsError(err); err != nil && !(isAPI && (e.Status == http.StatusUnauthorized || e.Status == http.StatusNotFound)) {
+		s.logError(r.Context(), r, "ending the member session at the API failed; the cookie is deleted", err)
+	} else {
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "member signed out", slog.String("member", sess.Member()))
+	}
+	s.sessions.Clear(w)
+	s.render(w, r, http.StatusOK, "member-signed-out", layout{Title: "You have signed out", Group: g})
+}
+
+// loggedPath is a request's path as the log may show it: a sign-in link's
+// secret is cut out, since whoever reads the log could sign in with it.
+func loggedPath(p string) string {
+	parts := strings.SplitN(p, "/", 4)
+	if len(parts) == 4 && parts[0] == "" && parts[2] == "sign-in" && parts[3] != "" {
+		return "/" + parts[1] + "/sign-in/{secret}"
+	}
+	return p
+}
