@@ -39,6 +39,9 @@ type Client struct {
 	base    *url.URL
 	http    *http.Client
 	timeout time.Duration
+	// public keeps the anonymous reads' answers; nil keeps nothing (see
+	// CachePublic).
+	public *publicCache
 }
 
 // New returns a client of the API at base (http://127.0.0.1:7180), each

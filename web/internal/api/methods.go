@@ -25,15 +25,37 @@ func ValidID(id string) bool { return idRegexp.MatchString(id) }
 // maxPages bounds how many pages a listing reads.
 const maxPages = 20
 
-// GetGroup reads a group: groups/{group}. Anyone may.
+// GetGroup reads a group: groups/{group}. Anyone may; the answer may come
+// from the public cache (see CachePublic).
 func (c *Client) GetGroup(ctx context.Context, group string) (*directoryv1.Group, error) {
-	out := &directoryv1.Group{}
-	return out, c.do(ctx, request{method: http.MethodGet, path: "/v1/groups/" + group}, out)
+	g, err := publicRead(ctx, c.public, "group "+group, func(ctx context.Context) (*directoryv1.Group, error) {
+		out := &directoryv1.Group{}
+		return out, c.do(ctx, request{method: http.MethodGet, path: "/v1/groups/" + group}, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cloned(g), nil
 }
 
 // ListActiveMembers lists a group's active members, in the directory's
-// order (by name). Anyone may; they come without contact details.
+// order (by name). Anyone may; they come without contact details. The
+// answer may come from the public cache (see CachePublic).
 func (c *Client) ListActiveMembers(ctx context.Context, group string) ([]*directoryv1.Member, error) {
+	ms, err := publicRead(ctx, c.public, "members "+group, func(ctx context.Context) ([]*directoryv1.Member, error) {
+		return c.listActiveMembers(ctx, group)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*directoryv1.Member, len(ms))
+	for i, m := range ms {
+		out[i] = cloned(m)
+	}
+	return out, nil
+}
+
+func (c *Client) listActiveMembers(ctx context.Context, group string) ([]*directoryv1.Member, error) {
 	var members []*directoryv1.Member
 	token := ""
 	for range maxPages {
@@ -56,10 +78,16 @@ func (c *Client) ListActiveMembers(ctx context.Context, group string) ([]*direct
 // GetMember reads a member's public profile by name,
 // groups/{group}/members/{member}. It is called without credentials: the
 // directory does not know client sessions, and a member's display name is
-// public.
+// public. The answer may come from the public cache (see CachePublic).
 func (c *Client) GetMember(ctx context.Context, name string) (*directoryv1.Member, error) {
-	out := &directoryv1.Member{}
-	return out, c.do(ctx, request{method: http.MethodGet, path: "/v1/" + name}, out)
+	m, err := publicRead(ctx, c.public, "member "+name, func(ctx context.Context) (*directoryv1.Member, error) {
+		out := &directoryv1.Member{}
+		return out, c.do(ctx, request{method: http.MethodGet, path: "/v1/" + name}, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cloned(m), nil
 }
 
 // GetCurrentStatement reads the version of a group's ethical statement in

@@ -127,6 +127,13 @@ func baseURL(s string, pathAllowed bool) (*url.URL, error) {
 	return u, nil
 }
 
+// publicTTL is how long the website keeps a group and its members' public
+// profiles, which every page reads and which change rarely: a change made
+// in the directory shows within it. 10 s saves the directory and the
+// gateway a call on nearly every page under load, while a person who just
+// changed the group's settings waits no longer than a reload or two.
+const publicTTL = 10 * time.Second
+
 // Run serves the website until ctx is done, then drains in-flight requests
 // for up to ShutdownTimeout. It returns nil after a clean stop.
 func Run(ctx context.Context, cfg Config) error {
@@ -135,8 +142,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	log := logging.New(os.Stdout, s.level, Name)
+	client := api.New(s.api, cfg.APITimeout)
+	client.CachePublic(publicTTL, nil)
 	site, err := pages.New(pages.Options{
-		API:            api.New(s.api, cfg.APITimeout),
+		API:            client,
 		Sessions:       s.sessions,
 		PublicURL:      s.public,
 		TrustedProxies: s.proxies,

@@ -361,8 +361,13 @@ func edges(t *testing.T, sys *system, tb *tab) {
 		t.Fatal(err)
 	}
 	// The website read the group before: the page names it, and links
-	// back. A group it never read cannot be named.
-	tb.open("/riverside/")
+	// back. A group it never read cannot be named. The website keeps the
+	// group for 10 s (its cache of what anyone may read), so the group's
+	// page may still show for those seconds.
+	testenv.Eventually(t, 30*time.Second, "the page for the API down", func() bool {
+		tb.open("/riverside/")
+		return tb.status() == http.StatusServiceUnavailable
+	})
 	tb.check(page{name: "unavailable", status: 503, see: []string{"try again in a few minutes", "Riverside Practitioners (demo)"}})
 	if !tb.has("back-to-group") {
 		t.Error("the page for the API down has no link back to the group's page")

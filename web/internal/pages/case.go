@@ -156,6 +156,39 @@ func (s *Site) getCase(ctx context.Context, sess session.Session) (*caseworkv1.C
 	}
 }
 
+// sessionRead is a read of a page of the client's case that needs only
+// the session, made while the case itself is read.
+type sessionRead func(ctx context.Context, sess session.Session) error
+
+// getCaseWith is getCase with read (nil for none) made at the same time,
+// since neither needs the other's answer: a page of the case waits for one
+// call's time rather than two. It returns the case, read's error, and the
+// case's error; when the case cannot be read, read's error is dropped (the
+// page answers for the case, as when the reads went one after the other).
+// A read made while the case was still being opened is made again once it
+// is open.
+func (s *Site) getCaseWith(ctx context.Context, sess session.Session, read sessionRead) (*caseworkv1.Case, error, error) {
+	if read == nil {
+		c, err := s.getCase(ctx, sess)
+		return c, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	readDone := make(chan error, 1)
+	go func() { readDone <- read(ctx, sess) }()
+	c, err := s.getCase(ctx, sess)
+	if err != nil {
+		cancel()
+		<-readDone
+		return nil, nil, err
+	}
+	readErr := <-readDone
+	if api.IsReason(readErr, "CASE_OPENING") {
+		readErr = read(ctx, sess)
+	}
+	return c, readErr, nil
+}
+
 // casePage shows the client's case.
 func (s *Site) casePage(w http.ResponseWriter, r *http.Request) {
 	g, sess, ok := s.clientCase(w, r)
@@ -163,16 +196,19 @@ func (s *Site) casePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	casePath := "/" + g.ID + "/cases/" + sess.CaseID()
-	c, err := s.getCase(r.Context(), sess)
-	if api.IsReason(err, "CASE_OPENING") {
+	var entries []*caseworkv1.TimelineEntry
+	c, err, caseErr := s.getCaseWith(r.Context(), sess, func(ctx context.Context, sess session.Session) (err error) {
+		entries, err = s.api.ListTimelineEntries(ctx, sess.Token, sess.Case)
+		return err
+	})
+	if api.IsReason(caseErr, "CASE_OPENING") {
 		s.render(w, r, http.StatusOK, "opening", openingPage{layout: layout{Title: "We are setting up your case", Group: g, SignedIn: true}, CasePath: casePath})
 		return
 	}
-	if err != nil {
-		s.fail(w, r, g, err)
+	if caseErr != nil {
+		s.fail(w, r, g, caseErr)
 		return
 	}
-	entries, err := s.api.ListTimelineEntries(r.Context(), sess.Token, sess.Case)
 	if err != nil {
 		s.fail(w, r, g, err)
 		return

@@ -31,22 +31,31 @@ type openCase struct {
 // cannot (no session, the case being opened, the API down), it answers and
 // returns false.
 func (s *Site) loadCase(w http.ResponseWriter, r *http.Request) (*openCase, bool) {
+	oc, _, ok := s.loadCaseWith(w, r, nil)
+	return oc, ok
+}
+
+// loadCaseWith is loadCase that also makes the page's own read, which needs
+// only the session, at the same time as the case is read (see
+// getCaseWith), and returns read's error for the page to answer. When the
+// case cannot be read, it answers as loadCase does, whatever read did.
+func (s *Site) loadCaseWith(w http.ResponseWriter, r *http.Request, read sessionRead) (*openCase, error, bool) {
 	g, sess, ok := s.clientCase(w, r)
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	oc := &openCase{group: g, sess: sess, path: "/" + g.ID + "/cases/" + sess.CaseID()}
-	c, err := s.getCase(r.Context(), sess)
+	c, readErr, err := s.getCaseWith(r.Context(), sess, read)
 	if api.IsReason(err, "CASE_OPENING") {
 		s.render(w, r, http.StatusOK, "opening", openingPage{layout: oc.layout("We are setting up your case"), CasePath: oc.path})
-		return nil, false
+		return nil, nil, false
 	}
 	if err != nil {
 		s.fail(w, r, g, err)
-		return nil, false
+		return nil, nil, false
 	}
 	oc.c = c
-	return oc, true
+	return oc, readErr, true
 }
 
 // layout is the frame of one of the case's pages.

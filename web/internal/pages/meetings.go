@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
 	"github.com/ipnmediation/disputes/web/internal/api"
+	"github.com/ipnmediation/disputes/web/internal/session"
 )
 
 // meetingsPage shows the meetings offered to the client: with their support
@@ -75,11 +77,14 @@ var meetingWords = map[procedurev1.MeetingKind]struct{ kind, heading, who, whoNa
 
 // meetingsPage shows the meetings.
 func (s *Site) meetingsPage(w http.ResponseWriter, r *http.Request) {
-	oc, ok := s.loadCase(w, r)
+	var meetings []*caseworkv1.Meeting
+	oc, err, ok := s.loadCaseWith(w, r, func(ctx context.Context, sess session.Session) (err error) {
+		meetings, err = s.api.ListMeetings(ctx, sess.Token, sess.Case)
+		return err
+	})
 	if !ok {
 		return
 	}
-	meetings, err := s.api.ListMeetings(r.Context(), oc.sess.Token, oc.sess.Case)
 	if err != nil {
 		s.fail(w, r, oc.group, err)
 		return

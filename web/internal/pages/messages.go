@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -8,7 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
+	"github.com/ipnmediation/disputes/web/internal/session"
 )
 
 // maxMessageForm bounds a posted message: the longest message, each
@@ -45,12 +48,16 @@ type messageView struct {
 
 // loadMessages reads the conversation for the page.
 func (s *Site) loadMessages(r *http.Request, oc *openCase) (messagesPage, error) {
-	page := messagesPage{layout: oc.layout("Messages with your support person"), CasePath: oc.path, Action: oc.path + "/messages",
-		MayWrite: !oc.closed(), FormID: newRequestID()}
+	page := newMessagesPage(oc)
 	msgs, err := s.api.ListMessages(r.Context(), oc.sess.Token, oc.sess.Case)
 	if err != nil {
 		return page, err
 	}
+	return s.messagesFrom(r, oc, page, msgs), nil
+}
+
+// messagesFrom is the page with the messages read.
+func (s *Site) messagesFrom(r *http.Request, oc *openCase, page messagesPage, msgs []*caseworkv1.Message) messagesPage {
 	page.SupportPerson = s.supportPersonName(r, oc.c)
 	for _, m := range msgs {
 		v := messageView{Time: m.GetCreateTime().AsTime(), Text: m.GetText()}
@@ -64,20 +71,30 @@ func (s *Site) loadMessages(r *http.Request, oc *openCase) (messagesPage, error)
 		}
 		page.Messages = append(page.Messages, v)
 	}
-	return page, nil
+	return page
+}
+
+// newMessagesPage is the page before the messages are read.
+func newMessagesPage(oc *openCase) messagesPage {
+	return messagesPage{layout: oc.layout("Messages with your support person"), CasePath: oc.path, Action: oc.path + "/messages",
+		MayWrite: !oc.closed(), FormID: newRequestID()}
 }
 
 // messagesView shows the conversation.
 func (s *Site) messagesView(w http.ResponseWriter, r *http.Request) {
-	oc, ok := s.loadCase(w, r)
+	var msgs []*caseworkv1.Message
+	oc, err, ok := s.loadCaseWith(w, r, func(ctx context.Context, sess session.Session) (err error) {
+		msgs, err = s.api.ListMessages(ctx, sess.Token, sess.Case)
+		return err
+	})
 	if !ok {
 		return
 	}
-	page, err := s.loadMessages(r, oc)
 	if err != nil {
 		s.fail(w, r, oc.group, err)
 		return
 	}
+	page := s.messagesFrom(r, oc, newMessagesPage(oc), msgs)
 	page.Banner = bannerFor(r)
 	s.render(w, r, http.StatusOK, "messages", page)
 }

@@ -1,11 +1,14 @@
 package pages
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	"github.com/ipnmediation/disputes/web/internal/session"
+	"golang.org/x/sync/errgroup"
 )
 
 // The practitioner's response reaches the client once their support person
@@ -67,23 +70,51 @@ type responsePage struct {
 	FormID       string
 }
 
+// readResponse reads what the response's page shows besides the case,
+// both at once since neither needs the other: the response, and the
+// timeline for when it came and what the client decided. An error of
+// either is the page's.
+func (s *Site) readResponse(ctx context.Context, sess session.Session) ([]*caseworkv1.Document, []*caseworkv1.TimelineEntry, error) {
+	var docs []*caseworkv1.Document
+	var entries []*caseworkv1.TimelineEntry
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		docs, err = s.api.ListDocuments(ctx, sess.Token, sess.Case, caseworkv1.Document_KIND_THERAPIST_RESPONSE)
+		return err
+	})
+	g.Go(func() (err error) {
+		entries, err = s.api.ListTimelineEntries(ctx, sess.Token, sess.Case)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return docs, entries, nil
+}
+
 // loadResponse reads the response and what the client decided, for the
 // page.
 func (s *Site) loadResponse(r *http.Request, oc *openCase) (responsePage, error) {
-	page := responsePage{layout: oc.layout("The practitioner's response"), CasePath: oc.path, Action: oc.path + "/response",
-		Options: decisions, MayDecide: oc.mayTake("decide"), FormID: newRequestID()}
-	docs, err := s.api.ListDocuments(r.Context(), oc.sess.Token, oc.sess.Case, caseworkv1.Document_KIND_THERAPIST_RESPONSE)
+	docs, entries, err := s.readResponse(r.Context(), oc.sess)
 	if err != nil {
-		return page, err
+		return newResponsePage(oc), err
 	}
+	return responseFrom(oc, docs, entries), nil
+}
+
+// newResponsePage is the page before the response is read.
+func newResponsePage(oc *openCase) responsePage {
+	return responsePage{layout: oc.layout("The practitioner's response"), CasePath: oc.path, Action: oc.path + "/response",
+		Options: decisions, MayDecide: oc.mayTake("decide"), FormID: newRequestID()}
+}
+
+// responseFrom is the page with the response and the timeline read.
+func responseFrom(oc *openCase, docs []*caseworkv1.Document, entries []*caseworkv1.TimelineEntry) responsePage {
+	page := newResponsePage(oc)
 	if len(docs) > 0 {
 		d := docs[len(docs)-1]
 		page.Response = d.GetText()
 		page.Received = d.GetCreateTime().AsTime()
-	}
-	entries, err := s.api.ListTimelineEntries(r.Context(), oc.sess.Token, oc.sess.Case)
-	if err != nil {
-		return page, err
 	}
 	for _, e := range entries {
 		switch e.GetStep() {
@@ -101,20 +132,25 @@ func (s *Site) loadResponse(r *http.Request, oc *openCase) (responsePage, error)
 	if page.Response == "" {
 		page.MayDecide = false
 	}
-	return page, nil
+	return page
 }
 
 // responseView shows the response.
 func (s *Site) responseView(w http.ResponseWriter, r *http.Request) {
-	oc, ok := s.loadCase(w, r)
+	var docs []*caseworkv1.Document
+	var entries []*caseworkv1.TimelineEntry
+	oc, err, ok := s.loadCaseWith(w, r, func(ctx context.Context, sess session.Session) (err error) {
+		docs, entries, err = s.readResponse(ctx, sess)
+		return err
+	})
 	if !ok {
 		return
 	}
-	page, err := s.loadResponse(r, oc)
 	if err != nil {
 		s.fail(w, r, oc.group, err)
 		return
 	}
+	page := responseFrom(oc, docs, entries)
 	page.Banner = bannerFor(r)
 	s.render(w, r, http.StatusOK, "response", page)
 }

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	"github.com/ipnmediation/disputes/web/internal/session"
 )
 
 // The written statement is what the client's support person writes down
@@ -90,6 +92,11 @@ func (s *Site) latestStatement(r *http.Request, oc *openCase) (*statementView, e
 	if err != nil {
 		return nil, err
 	}
+	return latestOf(oc, docs), nil
+}
+
+// latestOf is the latest version among the documents read, or nil.
+func latestOf(oc *openCase, docs []*caseworkv1.Document) *statementView {
 	var latest *caseworkv1.Document
 	for _, d := range docs {
 		if latest == nil || d.GetVersion() > latest.GetVersion() {
@@ -97,7 +104,7 @@ func (s *Site) latestStatement(r *http.Request, oc *openCase) (*statementView, e
 		}
 	}
 	if latest == nil || !oc.owns("documents", latest.GetName()) {
-		return nil, nil
+		return nil
 	}
 	ws := latest.GetWrittenStatement()
 	v := &statementView{Document: latest.GetName(), Version: int(latest.GetVersion()), Written: latest.GetCreateTime().AsTime(),
@@ -109,21 +116,25 @@ func (s *Site) latestStatement(r *http.Request, oc *openCase) (*statementView, e
 			v.Limits.Sharing = "summary"
 		}
 	}
-	return v, nil
+	return v
 }
 
 // statementPage shows the latest version, and the question when the
 // client may answer it.
 func (s *Site) statementPage(w http.ResponseWriter, r *http.Request) {
-	oc, ok := s.loadCase(w, r)
+	var docs []*caseworkv1.Document
+	oc, err, ok := s.loadCaseWith(w, r, func(ctx context.Context, sess session.Session) (err error) {
+		docs, err = s.api.ListDocuments(ctx, sess.Token, sess.Case, caseworkv1.Document_KIND_WRITTEN_STATEMENT)
+		return err
+	})
 	if !ok {
 		return
 	}
-	st, err := s.latestStatement(r, oc)
 	if err != nil {
 		s.fail(w, r, oc.group, err)
 		return
 	}
+	st := latestOf(oc, docs)
 	page := s.newStatementPage(oc, st, "What your support person wrote")
 	page.Banner = bannerFor(r)
 	s.render(w, r, http.StatusOK, "written-statement", page)
