@@ -160,13 +160,14 @@ func (s *Site) stepFailed(w http.ResponseWriter, r *http.Request, oc *openCase, 
 }
 
 // readForm parses a posted form of at most limit bytes; when it is longer
-// it answers and returns false. It comes before the case is read, so that
-// whatever fails next, what the client typed can be shown again.
+// (or cannot be read) it answers and returns false. A page that keeps what
+// was typed calls it before reading anything from the API, so that whatever
+// fails next, the words can be shown again.
 func (s *Site) readForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseForm(); err != nil {
 		g := s.groupAsKnown(r.PathValue("group"))
-		s.render(w, r, http.StatusRequestEntityTooLarge, "problem", problemPage{layout: layout{Title: "What you sent is too long", Group: g, SignedIn: true},
+		s.render(w, r, http.StatusRequestEntityTooLarge, "problem", problemPage{layout: layout{Title: "What you sent is too long", Group: g, SignedIn: s.signedIn(r, g)},
 			Lead: "Please shorten it and try again."})
 		return false
 	}

@@ -210,9 +210,7 @@ func (s *Site) concernSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	// The form is read first: whatever fails next, the client's words are
 	// shown again.
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.render(w, r, http.StatusRequestEntityTooLarge, "problem", problemPage{layout: layout{Title: "What you sent is too long", Group: &groupView{ID: id, Name: id, Weeks: defaultWeeks}}, Lead: "Please shorten it and try again."})
+	if !s.readForm(w, r, maxFormBytes) {
 		return
 	}
 	f := concernForm{

@@ -64,9 +64,7 @@ func (s *Site) memberSignInSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	if err := r.ParseForm(); err != nil {
-		s.render(w, r, http.StatusRequestEntityTooLarge, "problem", problemPage{layout: layout{Title: "What you sent is too long", Group: g}, Lead: "Please shorten it and try again."})
+	if !s.readForm(w, r, 4<<10) {
 		return
 	}
 	page := memberSignInPage{layout: layout{Title: "Sign in as a member", Group: g}, Email: singleLine(r.PostForm.Get("email"))}

@@ -36,9 +36,7 @@ func (s *Site) signInSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	if err := r.ParseForm(); err != nil {
-		s.render(w, r, http.StatusRequestEntityTooLarge, "problem", problemPage{layout: layout{Title: "What you sent is too long", Group: g}, Lead: "Please shorten it and try again."})
+	if !s.readForm(w, r, 4<<10) {
 		return
 	}
 	typedRef, typedCode := r.PostForm.Get("reference"), r.PostForm.Get("accessCode")
