@@ -253,7 +253,7 @@ func TestContractCheck(t *testing.T) {
 	const group = `{"name": "groups/riverside", "displayName": "Riverside", "publicContact": "", "meetingFrequency": "",
 		"ipnStatus": "IPN_STATUS_FORMING", "ipnStatusSinceYear": 2024, "procedureSettings": %s,
 		"createTime": "2026-01-05T10:00:00Z", "updateTime": null, "etag": "W/\"1\""%s}`
-	const settings = `{"procedure": "procedures/ipn-2024", "overallTarget": "4838400s", "firstResponseTarget": null, "retention": null, "reminderOffsets": []}`
+	const settings = `{"procedure": "procedures/ipn-2024", "overallTarget": "4838400s", "firstResponseTarget": null, "retention": null, "reminderOffsets": [], "memberSessionLifetime": null}`
 	const concern = `{"clientName": "Sam", "clientContact": {"email": "sam@example.org"}, "practitioner": "groups/riverside/members/alex",
 		"description": "What happened.", "surprise": true}`
 	notFound := func(reason string) string {

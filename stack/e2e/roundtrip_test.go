@@ -155,6 +155,16 @@ func TestEveryListedNameReadsBack(t *testing.T) {
 		return len(s.listAll(t, listCall{path: "/v1/" + group + "/deliveries", token: admin, items: "deliveries"})) > 0
 	})
 
+	// A member session, from a sign-in link read in the mail.
+	email := strings.ReplaceAll(otherID, "-", ".") + "@riverside.example.org"
+	if code := s.call(t, http.MethodPost, "/v1/signInLinks:request", "", map[string]string{"group": group, "email": email}, nil); code != http.StatusOK {
+		t.Fatalf("asking for a sign-in link: HTTP %d", code)
+	}
+	_, secret := s.signInMail(t, email, map[string]bool{})
+	if code := s.call(t, http.MethodPost, "/v1/memberSessions", "", map[string]string{"secret": secret}, nil); code != http.StatusOK {
+		t.Fatalf("signing in with the link: HTTP %d", code)
+	}
+
 	get := func(token string) func(t *testing.T, name string) string {
 		return func(t *testing.T, name string) string { return s.getName(t, token, name) }
 	}
@@ -165,6 +175,7 @@ func TestEveryListedNameReadsBack(t *testing.T) {
 		{method: "ListStatements", path: "/v1/" + group + "/statements", token: member, items: "statements", readBack: get(member)},
 		{method: "ListAccessTokens", path: "/v1/" + group + "/members/" + otherID + "/accessTokens", token: member, items: "accessTokens", readBack: get(member)},
 		{method: "ListAccessTokens", path: "/v1/" + group + "/linkGroups/hillside/accessTokens", token: admin, items: "accessTokens", readBack: get(admin)},
+		{method: "ListMemberSessions", path: "/v1/" + group + "/members/" + otherID + "/sessions", token: member, items: "memberSessions", readBack: get(member)},
 		{method: "ListProcedures", path: "/v1/procedures", items: "procedures", readBack: get("")},
 		{method: "ListCases", path: "/v1/" + group + "/cases", token: member, items: "cases", readBack: get(member)},
 		{method: "ListTimelineEntries", path: "/v1/" + caseName + "/timelineEntries", token: spc, items: "timelineEntries", readBack: get(spc)},

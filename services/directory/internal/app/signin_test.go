@@ -171,6 +171,12 @@ func TestSignInLink(t *testing.T) {
 		}
 		_, err = e.client.ListMemberSessions(ben, &directoryv1.ListMemberSessionsRequest{Parent: "groups/riverside/members/cai"})
 		expectFault(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		got, err := e.client.GetMemberSession(ben, &directoryv1.GetMemberSessionRequest{Name: session.GetName()})
+		if err != nil || got.GetName() != session.GetName() || got.GetToken() != "" {
+			t.Errorf("the member reads their session: %v, %v; want it, without its token", got, err)
+		}
+		_, err = e.client.GetMemberSession(as(e.issue(t, "riverside", "cai")), &directoryv1.GetMemberSessionRequest{Name: session.GetName()})
+		expectFault(t, err, codes.NotFound, "SESSION_NOT_FOUND")
 		if _, err := e.client.RevokeMemberSession(ben, &directoryv1.RevokeMemberSessionRequest{Name: session.GetName()}); err != nil {
 			t.Fatalf("revoke: %v", err)
 		}

@@ -320,10 +320,11 @@ func (s *SignIns) ListMemberSessions(ctx context.Context, groupID, memberID stri
 	return sessions, next, nil
 }
 
-// RevokeMemberSession ends a member's session. Callers of Authenticate may
-// still accept it for up to AuthCacheTTL. The member, the group's admins and
-// the operator may; to anyone else it is SESSION_NOT_FOUND.
-func (s *SignIns) RevokeMemberSession(ctx context.Context, groupID, memberID, id string) (MemberSession, error) {
+// GetMemberSession returns one of a member's sessions, without its token,
+// as ListMemberSessions lists it. The member, the group's admins and the
+// operator may; to anyone else it is SESSION_NOT_FOUND, as for a session
+// that does not exist.
+func (s *SignIns) GetMemberSession(ctx context.Context, groupID, memberID, id string) (MemberSession, error) {
 	if !ValidTokenID(id) || !maySeeSessions(auth.FromContext(ctx), groupID, memberID) {
 		return MemberSession{}, notFoundSession()
 	}
@@ -333,6 +334,17 @@ func (s *SignIns) RevokeMemberSession(ctx context.Context, groupID, memberID, id
 	}
 	if t.GroupID != groupID || t.MemberID != memberID {
 		return MemberSession{}, notFoundSession()
+	}
+	return t, nil
+}
+
+// RevokeMemberSession ends a member's session. Callers of Authenticate may
+// still accept it for up to AuthCacheTTL. The member, the group's admins and
+// the operator may; to anyone else it is SESSION_NOT_FOUND.
+func (s *SignIns) RevokeMemberSession(ctx context.Context, groupID, memberID, id string) (MemberSession, error) {
+	t, err := s.GetMemberSession(ctx, groupID, memberID, id)
+	if err != nil {
+		return MemberSession{}, err
 	}
 	ended := fault.New(fault.FailedPrecondition, "SESSION_REVOKED", "the session has already ended")
 	if !t.RevokeTime.IsZero() {

@@ -83,15 +83,31 @@ func (h *Handler) ListMemberSessions(ctx context.Context, req *directoryv1.ListM
 	return resp, nil
 }
 
+// GetMemberSession implements directoryv1.DirectoryServiceServer.
+func (h *Handler) GetMemberSession(ctx context.Context, req *directoryv1.GetMemberSessionRequest) (*directoryv1.MemberSession, error) {
+	gid, mid, id := sessionIDs(req.GetName())
+	s, err := h.SignIns.GetMemberSession(ctx, gid, mid, id)
+	if err != nil {
+		return nil, err
+	}
+	return sessionProto(s), nil
+}
+
 // RevokeMemberSession implements directoryv1.DirectoryServiceServer.
 func (h *Handler) RevokeMemberSession(ctx context.Context, req *directoryv1.RevokeMemberSessionRequest) (*directoryv1.MemberSession, error) {
-	parent, id, _ := strings.Cut(req.GetName(), "/sessions/")
-	gid, mid := memberIDs(parent)
+	gid, mid, id := sessionIDs(req.GetName())
 	s, err := h.SignIns.RevokeMemberSession(ctx, gid, mid, id)
 	if err != nil {
 		return nil, err
 	}
 	return sessionProto(s), nil
+}
+
+// sessionIDs splits groups/{g}/members/{m}/sessions/{s}.
+func sessionIDs(name string) (groupID, memberID, id string) {
+	parent, id, _ := strings.Cut(name, "/sessions/")
+	groupID, memberID = memberIDs(parent)
+	return groupID, memberID, id
 }
 
 func sessionProto(s directory.MemberSession) *directoryv1.MemberSession {

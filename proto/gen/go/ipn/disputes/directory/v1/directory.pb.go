@@ -2877,6 +2877,52 @@ func (x *ListMemberSessionsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// GetMemberSessionRequest names a session.
+type GetMemberSessionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `groups/{group}/members/{member}/sessions/{session}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMemberSessionRequest) Reset() {
+	*x = GetMemberSessionRequest{}
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMemberSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMemberSessionRequest) ProtoMessage() {}
+
+func (x *GetMemberSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMemberSessionRequest.ProtoReflect.Descriptor instead.
+func (*GetMemberSessionRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GetMemberSessionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // RevokeMemberSessionRequest names a session to end.
 type RevokeMemberSessionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2888,7 +2934,7 @@ type RevokeMemberSessionRequest struct {
 
 func (x *RevokeMemberSessionRequest) Reset() {
 	*x = RevokeMemberSessionRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[41]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2900,7 +2946,7 @@ func (x *RevokeMemberSessionRequest) String() string {
 func (*RevokeMemberSessionRequest) ProtoMessage() {}
 
 func (x *RevokeMemberSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[41]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2913,7 +2959,7 @@ func (x *RevokeMemberSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeMemberSessionRequest.ProtoReflect.Descriptor instead.
 func (*RevokeMemberSessionRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{41}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RevokeMemberSessionRequest) GetName() string {
@@ -2934,7 +2980,7 @@ type AuthenticateRequest struct {
 
 func (x *AuthenticateRequest) Reset() {
 	*x = AuthenticateRequest{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[42]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2946,7 +2992,7 @@ func (x *AuthenticateRequest) String() string {
 func (*AuthenticateRequest) ProtoMessage() {}
 
 func (x *AuthenticateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[42]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2959,7 +3005,7 @@ func (x *AuthenticateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateRequest.ProtoReflect.Descriptor instead.
 func (*AuthenticateRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{42}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AuthenticateRequest) GetSecret() string {
@@ -2995,7 +3041,7 @@ type AuthenticateResponse struct {
 
 func (x *AuthenticateResponse) Reset() {
 	*x = AuthenticateResponse{}
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[43]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3007,7 +3053,7 @@ func (x *AuthenticateResponse) String() string {
 func (*AuthenticateResponse) ProtoMessage() {}
 
 func (x *AuthenticateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[43]
+	mi := &file_ipn_disputes_directory_v1_directory_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3020,7 +3066,7 @@ func (x *AuthenticateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateResponse.ProtoReflect.Descriptor instead.
 func (*AuthenticateResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{43}
+	return file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *AuthenticateResponse) GetMember() string {
@@ -3299,7 +3345,10 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\f\x92A\x03x\x80\x04\xea\xe0\x18\x02\b\x04R\tpageToken\"\x97\x01\n" +
 	"\x1aListMemberSessionsResponse\x12Q\n" +
 	"\x0fmember_sessions\x18\x01 \x03(\v2(.ipn.disputes.directory.v1.MemberSessionR\x0ememberSessions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"g\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"d\n" +
+	"\x17GetMemberSessionRequest\x12I\n" +
+	"\x04name\x18\x01 \x01(\tB5\x92A\x03x\xac\x02\xe0A\x02\xfaA#\n" +
+	"!disputes.ipn.org.uk/MemberSession\xea\xe0\x18\x02\b\x04R\x04name\"g\n" +
 	"\x1aRevokeMemberSessionRequest\x12I\n" +
 	"\x04name\x18\x01 \x01(\tB5\x92A\x03x\xac\x02\xe0A\x02\xfaA#\n" +
 	"!disputes.ipn.org.uk/MemberSession\xea\xe0\x18\x02\b\x04R\x04name\">\n" +
@@ -3313,7 +3362,7 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\tcache_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\x12\x1a\n" +
 	"\boperator\x18\x05 \x01(\bR\boperator\x12\x1d\n" +
 	"\n" +
-	"link_group\x18\x06 \x01(\tR\tlinkGroup2\x94$\n" +
+	"link_group\x18\x06 \x01(\tR\tlinkGroup2\xc1%\n" +
 	"\x10DirectoryService\x12\xa1\x01\n" +
 	"\bGetGroup\x12*.ipn.disputes.directory.v1.GetGroupRequest\x1a .ipn.disputes.directory.v1.Group\"G\xf2\xe0\x18(\b\x01\x18\x01(\x010\x01:\x06intake:\bcasework:\fnotification\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=groups/*}\x12\x97\x01\n" +
 	"\n" +
@@ -3342,7 +3391,8 @@ const file_ipn_disputes_directory_v1_directory_proto_rawDesc = "" +
 	"\x11RevokeAccessToken\x123.ipn.disputes.directory.v1.RevokeAccessTokenRequest\x1a&.ipn.disputes.directory.v1.AccessToken\"\x85\x01\xf2\xe0\x18\x06\x18\x01(\x010\x01\x82\xd3\xe4\x93\x02u:\x01*Z;:\x01*\"6/v1/{name=groups/*/linkGroups/*/accessTokens/*}:revoke\"3/v1/{name=groups/*/members/*/accessTokens/*}:revoke\x12\x8a\x01\n" +
 	"\x11RequestSignInLink\x123.ipn.disputes.directory.v1.RequestSignInLinkRequest\x1a\x16.google.protobuf.Empty\"(\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/signInLinks:request\x12\x9b\x01\n" +
 	"\x13CreateMemberSession\x125.ipn.disputes.directory.v1.CreateMemberSessionRequest\x1a(.ipn.disputes.directory.v1.MemberSession\"#\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/memberSessions\x12\xbb\x01\n" +
-	"\x12ListMemberSessions\x124.ipn.disputes.directory.v1.ListMemberSessionsRequest\x1a5.ipn.disputes.directory.v1.ListMemberSessionsResponse\"8\xf2\xe0\x18\x04\x18\x010\x01\x82\xd3\xe4\x93\x02*\x12(/v1/{parent=groups/*/members/*}/sessions\x12\xba\x01\n" +
+	"\x12ListMemberSessions\x124.ipn.disputes.directory.v1.ListMemberSessionsRequest\x1a5.ipn.disputes.directory.v1.ListMemberSessionsResponse\"8\xf2\xe0\x18\x04\x18\x010\x01\x82\xd3\xe4\x93\x02*\x12(/v1/{parent=groups/*/members/*}/sessions\x12\xaa\x01\n" +
+	"\x10GetMemberSession\x122.ipn.disputes.directory.v1.GetMemberSessionRequest\x1a(.ipn.disputes.directory.v1.MemberSession\"8\xf2\xe0\x18\x04\x18\x010\x01\x82\xd3\xe4\x93\x02*\x12(/v1/{name=groups/*/members/*/sessions/*}\x12\xba\x01\n" +
 	"\x13RevokeMemberSession\x125.ipn.disputes.directory.v1.RevokeMemberSessionRequest\x1a(.ipn.disputes.directory.v1.MemberSession\"B\xf2\xe0\x18\x04\x18\x010\x01\x82\xd3\xe4\x93\x024:\x01*\"//v1/{name=groups/*/members/*/sessions/*}:revoke\x12\x95\x01\n" +
 	"\fAuthenticate\x12..ipn.disputes.directory.v1.AuthenticateRequest\x1a/.ipn.disputes.directory.v1.AuthenticateResponse\"$\xf2\xe0\x18 :\x06intake:\bcasework:\fnotificationBUZSgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1;directoryv1b\x06proto3"
 
@@ -3359,7 +3409,7 @@ func file_ipn_disputes_directory_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_directory_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ipn_disputes_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_ipn_disputes_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_ipn_disputes_directory_v1_directory_proto_goTypes = []any{
 	(Group_IpnStatus)(0),               // 0: ipn.disputes.directory.v1.Group.IpnStatus
 	(Member_State)(0),                  // 1: ipn.disputes.directory.v1.Member.State
@@ -3405,59 +3455,60 @@ var file_ipn_disputes_directory_v1_directory_proto_goTypes = []any{
 	(*CreateMemberSessionRequest)(nil), // 41: ipn.disputes.directory.v1.CreateMemberSessionRequest
 	(*ListMemberSessionsRequest)(nil),  // 42: ipn.disputes.directory.v1.ListMemberSessionsRequest
 	(*ListMemberSessionsResponse)(nil), // 43: ipn.disputes.directory.v1.ListMemberSessionsResponse
-	(*RevokeMemberSessionRequest)(nil), // 44: ipn.disputes.directory.v1.RevokeMemberSessionRequest
-	(*AuthenticateRequest)(nil),        // 45: ipn.disputes.directory.v1.AuthenticateRequest
-	(*AuthenticateResponse)(nil),       // 46: ipn.disputes.directory.v1.AuthenticateResponse
-	(*timestamppb.Timestamp)(nil),      // 47: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 48: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),      // 49: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),              // 50: google.protobuf.Empty
+	(*GetMemberSessionRequest)(nil),    // 44: ipn.disputes.directory.v1.GetMemberSessionRequest
+	(*RevokeMemberSessionRequest)(nil), // 45: ipn.disputes.directory.v1.RevokeMemberSessionRequest
+	(*AuthenticateRequest)(nil),        // 46: ipn.disputes.directory.v1.AuthenticateRequest
+	(*AuthenticateResponse)(nil),       // 47: ipn.disputes.directory.v1.AuthenticateResponse
+	(*timestamppb.Timestamp)(nil),      // 48: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 49: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),      // 50: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),              // 51: google.protobuf.Empty
 }
 var file_ipn_disputes_directory_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: ipn.disputes.directory.v1.Group.ipn_status:type_name -> ipn.disputes.directory.v1.Group.IpnStatus
 	4,  // 1: ipn.disputes.directory.v1.Group.procedure_settings:type_name -> ipn.disputes.directory.v1.ProcedureSettings
-	47, // 2: ipn.disputes.directory.v1.Group.create_time:type_name -> google.protobuf.Timestamp
-	47, // 3: ipn.disputes.directory.v1.Group.update_time:type_name -> google.protobuf.Timestamp
-	48, // 4: ipn.disputes.directory.v1.ProcedureSettings.overall_target:type_name -> google.protobuf.Duration
-	48, // 5: ipn.disputes.directory.v1.ProcedureSettings.first_response_target:type_name -> google.protobuf.Duration
-	48, // 6: ipn.disputes.directory.v1.ProcedureSettings.reminder_offsets:type_name -> google.protobuf.Duration
-	48, // 7: ipn.disputes.directory.v1.ProcedureSettings.retention:type_name -> google.protobuf.Duration
-	48, // 8: ipn.disputes.directory.v1.ProcedureSettings.member_session_lifetime:type_name -> google.protobuf.Duration
+	48, // 2: ipn.disputes.directory.v1.Group.create_time:type_name -> google.protobuf.Timestamp
+	48, // 3: ipn.disputes.directory.v1.Group.update_time:type_name -> google.protobuf.Timestamp
+	49, // 4: ipn.disputes.directory.v1.ProcedureSettings.overall_target:type_name -> google.protobuf.Duration
+	49, // 5: ipn.disputes.directory.v1.ProcedureSettings.first_response_target:type_name -> google.protobuf.Duration
+	49, // 6: ipn.disputes.directory.v1.ProcedureSettings.reminder_offsets:type_name -> google.protobuf.Duration
+	49, // 7: ipn.disputes.directory.v1.ProcedureSettings.retention:type_name -> google.protobuf.Duration
+	49, // 8: ipn.disputes.directory.v1.ProcedureSettings.member_session_lifetime:type_name -> google.protobuf.Duration
 	1,  // 9: ipn.disputes.directory.v1.Member.state:type_name -> ipn.disputes.directory.v1.Member.State
 	6,  // 10: ipn.disputes.directory.v1.Member.contact:type_name -> ipn.disputes.directory.v1.ContactDetails
 	7,  // 11: ipn.disputes.directory.v1.Member.public_profile:type_name -> ipn.disputes.directory.v1.PublicProfile
-	47, // 12: ipn.disputes.directory.v1.Member.join_time:type_name -> google.protobuf.Timestamp
-	47, // 13: ipn.disputes.directory.v1.Member.leave_time:type_name -> google.protobuf.Timestamp
+	48, // 12: ipn.disputes.directory.v1.Member.join_time:type_name -> google.protobuf.Timestamp
+	48, // 13: ipn.disputes.directory.v1.Member.leave_time:type_name -> google.protobuf.Timestamp
 	9,  // 14: ipn.disputes.directory.v1.LinkGroup.external_group:type_name -> ipn.disputes.directory.v1.ExternalGroup
-	47, // 15: ipn.disputes.directory.v1.LinkGroup.create_time:type_name -> google.protobuf.Timestamp
-	47, // 16: ipn.disputes.directory.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
-	47, // 17: ipn.disputes.directory.v1.AccessToken.create_time:type_name -> google.protobuf.Timestamp
-	47, // 18: ipn.disputes.directory.v1.AccessToken.last_use_time:type_name -> google.protobuf.Timestamp
-	47, // 19: ipn.disputes.directory.v1.AccessToken.revoke_time:type_name -> google.protobuf.Timestamp
+	48, // 15: ipn.disputes.directory.v1.LinkGroup.create_time:type_name -> google.protobuf.Timestamp
+	48, // 16: ipn.disputes.directory.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
+	48, // 17: ipn.disputes.directory.v1.AccessToken.create_time:type_name -> google.protobuf.Timestamp
+	48, // 18: ipn.disputes.directory.v1.AccessToken.last_use_time:type_name -> google.protobuf.Timestamp
+	48, // 19: ipn.disputes.directory.v1.AccessToken.revoke_time:type_name -> google.protobuf.Timestamp
 	12, // 20: ipn.disputes.directory.v1.Statement.sections:type_name -> ipn.disputes.directory.v1.StatementSection
 	2,  // 21: ipn.disputes.directory.v1.Statement.state:type_name -> ipn.disputes.directory.v1.Statement.State
-	47, // 22: ipn.disputes.directory.v1.Statement.create_time:type_name -> google.protobuf.Timestamp
-	47, // 23: ipn.disputes.directory.v1.Statement.publish_time:type_name -> google.protobuf.Timestamp
+	48, // 22: ipn.disputes.directory.v1.Statement.create_time:type_name -> google.protobuf.Timestamp
+	48, // 23: ipn.disputes.directory.v1.Statement.publish_time:type_name -> google.protobuf.Timestamp
 	3,  // 24: ipn.disputes.directory.v1.ListGroupsResponse.groups:type_name -> ipn.disputes.directory.v1.Group
 	3,  // 25: ipn.disputes.directory.v1.CreateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
 	3,  // 26: ipn.disputes.directory.v1.UpdateGroupRequest.group:type_name -> ipn.disputes.directory.v1.Group
-	49, // 27: ipn.disputes.directory.v1.UpdateGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	50, // 27: ipn.disputes.directory.v1.UpdateGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
 	5,  // 28: ipn.disputes.directory.v1.ListMembersResponse.members:type_name -> ipn.disputes.directory.v1.Member
 	5,  // 29: ipn.disputes.directory.v1.CreateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
 	5,  // 30: ipn.disputes.directory.v1.UpdateMemberRequest.member:type_name -> ipn.disputes.directory.v1.Member
-	49, // 31: ipn.disputes.directory.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	50, // 31: ipn.disputes.directory.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
 	8,  // 32: ipn.disputes.directory.v1.ListLinkGroupsResponse.link_groups:type_name -> ipn.disputes.directory.v1.LinkGroup
 	8,  // 33: ipn.disputes.directory.v1.CreateLinkGroupRequest.link_group:type_name -> ipn.disputes.directory.v1.LinkGroup
 	11, // 34: ipn.disputes.directory.v1.CreateStatementRequest.statement:type_name -> ipn.disputes.directory.v1.Statement
 	11, // 35: ipn.disputes.directory.v1.ListStatementsResponse.statements:type_name -> ipn.disputes.directory.v1.Statement
 	10, // 36: ipn.disputes.directory.v1.ListAccessTokensResponse.access_tokens:type_name -> ipn.disputes.directory.v1.AccessToken
 	10, // 37: ipn.disputes.directory.v1.CreateAccessTokenRequest.access_token:type_name -> ipn.disputes.directory.v1.AccessToken
-	47, // 38: ipn.disputes.directory.v1.MemberSession.create_time:type_name -> google.protobuf.Timestamp
-	47, // 39: ipn.disputes.directory.v1.MemberSession.expire_time:type_name -> google.protobuf.Timestamp
-	47, // 40: ipn.disputes.directory.v1.MemberSession.last_use_time:type_name -> google.protobuf.Timestamp
-	47, // 41: ipn.disputes.directory.v1.MemberSession.revoke_time:type_name -> google.protobuf.Timestamp
+	48, // 38: ipn.disputes.directory.v1.MemberSession.create_time:type_name -> google.protobuf.Timestamp
+	48, // 39: ipn.disputes.directory.v1.MemberSession.expire_time:type_name -> google.protobuf.Timestamp
+	48, // 40: ipn.disputes.directory.v1.MemberSession.last_use_time:type_name -> google.protobuf.Timestamp
+	48, // 41: ipn.disputes.directory.v1.MemberSession.revoke_time:type_name -> google.protobuf.Timestamp
 	39, // 42: ipn.disputes.directory.v1.ListMemberSessionsResponse.member_sessions:type_name -> ipn.disputes.directory.v1.MemberSession
-	48, // 43: ipn.disputes.directory.v1.AuthenticateResponse.cache_ttl:type_name -> google.protobuf.Duration
+	49, // 43: ipn.disputes.directory.v1.AuthenticateResponse.cache_ttl:type_name -> google.protobuf.Duration
 	13, // 44: ipn.disputes.directory.v1.DirectoryService.GetGroup:input_type -> ipn.disputes.directory.v1.GetGroupRequest
 	14, // 45: ipn.disputes.directory.v1.DirectoryService.ListGroups:input_type -> ipn.disputes.directory.v1.ListGroupsRequest
 	16, // 46: ipn.disputes.directory.v1.DirectoryService.CreateGroup:input_type -> ipn.disputes.directory.v1.CreateGroupRequest
@@ -3482,36 +3533,38 @@ var file_ipn_disputes_directory_v1_directory_proto_depIdxs = []int32{
 	40, // 65: ipn.disputes.directory.v1.DirectoryService.RequestSignInLink:input_type -> ipn.disputes.directory.v1.RequestSignInLinkRequest
 	41, // 66: ipn.disputes.directory.v1.DirectoryService.CreateMemberSession:input_type -> ipn.disputes.directory.v1.CreateMemberSessionRequest
 	42, // 67: ipn.disputes.directory.v1.DirectoryService.ListMemberSessions:input_type -> ipn.disputes.directory.v1.ListMemberSessionsRequest
-	44, // 68: ipn.disputes.directory.v1.DirectoryService.RevokeMemberSession:input_type -> ipn.disputes.directory.v1.RevokeMemberSessionRequest
-	45, // 69: ipn.disputes.directory.v1.DirectoryService.Authenticate:input_type -> ipn.disputes.directory.v1.AuthenticateRequest
-	3,  // 70: ipn.disputes.directory.v1.DirectoryService.GetGroup:output_type -> ipn.disputes.directory.v1.Group
-	15, // 71: ipn.disputes.directory.v1.DirectoryService.ListGroups:output_type -> ipn.disputes.directory.v1.ListGroupsResponse
-	3,  // 72: ipn.disputes.directory.v1.DirectoryService.CreateGroup:output_type -> ipn.disputes.directory.v1.Group
-	3,  // 73: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:output_type -> ipn.disputes.directory.v1.Group
-	5,  // 74: ipn.disputes.directory.v1.DirectoryService.GetMember:output_type -> ipn.disputes.directory.v1.Member
-	20, // 75: ipn.disputes.directory.v1.DirectoryService.ListMembers:output_type -> ipn.disputes.directory.v1.ListMembersResponse
-	5,  // 76: ipn.disputes.directory.v1.DirectoryService.CreateMember:output_type -> ipn.disputes.directory.v1.Member
-	5,  // 77: ipn.disputes.directory.v1.DirectoryService.UpdateMember:output_type -> ipn.disputes.directory.v1.Member
-	5,  // 78: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:output_type -> ipn.disputes.directory.v1.Member
-	25, // 79: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:output_type -> ipn.disputes.directory.v1.ListLinkGroupsResponse
-	8,  // 80: ipn.disputes.directory.v1.DirectoryService.GetLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
-	8,  // 81: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
-	50, // 82: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:output_type -> google.protobuf.Empty
-	11, // 83: ipn.disputes.directory.v1.DirectoryService.CreateStatement:output_type -> ipn.disputes.directory.v1.Statement
-	11, // 84: ipn.disputes.directory.v1.DirectoryService.PublishStatement:output_type -> ipn.disputes.directory.v1.Statement
-	11, // 85: ipn.disputes.directory.v1.DirectoryService.GetStatement:output_type -> ipn.disputes.directory.v1.Statement
-	33, // 86: ipn.disputes.directory.v1.DirectoryService.ListStatements:output_type -> ipn.disputes.directory.v1.ListStatementsResponse
-	10, // 87: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	35, // 88: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:output_type -> ipn.disputes.directory.v1.ListAccessTokensResponse
-	10, // 89: ipn.disputes.directory.v1.DirectoryService.GetAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	10, // 90: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
-	50, // 91: ipn.disputes.directory.v1.DirectoryService.RequestSignInLink:output_type -> google.protobuf.Empty
-	39, // 92: ipn.disputes.directory.v1.DirectoryService.CreateMemberSession:output_type -> ipn.disputes.directory.v1.MemberSession
-	43, // 93: ipn.disputes.directory.v1.DirectoryService.ListMemberSessions:output_type -> ipn.disputes.directory.v1.ListMemberSessionsResponse
-	39, // 94: ipn.disputes.directory.v1.DirectoryService.RevokeMemberSession:output_type -> ipn.disputes.directory.v1.MemberSession
-	46, // 95: ipn.disputes.directory.v1.DirectoryService.Authenticate:output_type -> ipn.disputes.directory.v1.AuthenticateResponse
-	70, // [70:96] is the sub-list for method output_type
-	44, // [44:70] is the sub-list for method input_type
+	44, // 68: ipn.disputes.directory.v1.DirectoryService.GetMemberSession:input_type -> ipn.disputes.directory.v1.GetMemberSessionRequest
+	45, // 69: ipn.disputes.directory.v1.DirectoryService.RevokeMemberSession:input_type -> ipn.disputes.directory.v1.RevokeMemberSessionRequest
+	46, // 70: ipn.disputes.directory.v1.DirectoryService.Authenticate:input_type -> ipn.disputes.directory.v1.AuthenticateRequest
+	3,  // 71: ipn.disputes.directory.v1.DirectoryService.GetGroup:output_type -> ipn.disputes.directory.v1.Group
+	15, // 72: ipn.disputes.directory.v1.DirectoryService.ListGroups:output_type -> ipn.disputes.directory.v1.ListGroupsResponse
+	3,  // 73: ipn.disputes.directory.v1.DirectoryService.CreateGroup:output_type -> ipn.disputes.directory.v1.Group
+	3,  // 74: ipn.disputes.directory.v1.DirectoryService.UpdateGroup:output_type -> ipn.disputes.directory.v1.Group
+	5,  // 75: ipn.disputes.directory.v1.DirectoryService.GetMember:output_type -> ipn.disputes.directory.v1.Member
+	20, // 76: ipn.disputes.directory.v1.DirectoryService.ListMembers:output_type -> ipn.disputes.directory.v1.ListMembersResponse
+	5,  // 77: ipn.disputes.directory.v1.DirectoryService.CreateMember:output_type -> ipn.disputes.directory.v1.Member
+	5,  // 78: ipn.disputes.directory.v1.DirectoryService.UpdateMember:output_type -> ipn.disputes.directory.v1.Member
+	5,  // 79: ipn.disputes.directory.v1.DirectoryService.DeactivateMember:output_type -> ipn.disputes.directory.v1.Member
+	25, // 80: ipn.disputes.directory.v1.DirectoryService.ListLinkGroups:output_type -> ipn.disputes.directory.v1.ListLinkGroupsResponse
+	8,  // 81: ipn.disputes.directory.v1.DirectoryService.GetLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
+	8,  // 82: ipn.disputes.directory.v1.DirectoryService.CreateLinkGroup:output_type -> ipn.disputes.directory.v1.LinkGroup
+	51, // 83: ipn.disputes.directory.v1.DirectoryService.DeleteLinkGroup:output_type -> google.protobuf.Empty
+	11, // 84: ipn.disputes.directory.v1.DirectoryService.CreateStatement:output_type -> ipn.disputes.directory.v1.Statement
+	11, // 85: ipn.disputes.directory.v1.DirectoryService.PublishStatement:output_type -> ipn.disputes.directory.v1.Statement
+	11, // 86: ipn.disputes.directory.v1.DirectoryService.GetStatement:output_type -> ipn.disputes.directory.v1.Statement
+	33, // 87: ipn.disputes.directory.v1.DirectoryService.ListStatements:output_type -> ipn.disputes.directory.v1.ListStatementsResponse
+	10, // 88: ipn.disputes.directory.v1.DirectoryService.CreateAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	35, // 89: ipn.disputes.directory.v1.DirectoryService.ListAccessTokens:output_type -> ipn.disputes.directory.v1.ListAccessTokensResponse
+	10, // 90: ipn.disputes.directory.v1.DirectoryService.GetAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	10, // 91: ipn.disputes.directory.v1.DirectoryService.RevokeAccessToken:output_type -> ipn.disputes.directory.v1.AccessToken
+	51, // 92: ipn.disputes.directory.v1.DirectoryService.RequestSignInLink:output_type -> google.protobuf.Empty
+	39, // 93: ipn.disputes.directory.v1.DirectoryService.CreateMemberSession:output_type -> ipn.disputes.directory.v1.MemberSession
+	43, // 94: ipn.disputes.directory.v1.DirectoryService.ListMemberSessions:output_type -> ipn.disputes.directory.v1.ListMemberSessionsResponse
+	39, // 95: ipn.disputes.directory.v1.DirectoryService.GetMemberSession:output_type -> ipn.disputes.directory.v1.MemberSession
+	39, // 96: ipn.disputes.directory.v1.DirectoryService.RevokeMemberSession:output_type -> ipn.disputes.directory.v1.MemberSession
+	47, // 97: ipn.disputes.directory.v1.DirectoryService.Authenticate:output_type -> ipn.disputes.directory.v1.AuthenticateResponse
+	71, // [71:98] is the sub-list for method output_type
+	44, // [44:71] is the sub-list for method input_type
 	44, // [44:44] is the sub-list for extension type_name
 	44, // [44:44] is the sub-list for extension extendee
 	0,  // [0:44] is the sub-list for field type_name
@@ -3532,7 +3585,7 @@ func file_ipn_disputes_directory_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_directory_v1_directory_proto_rawDesc), len(file_ipn_disputes_directory_v1_directory_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   44,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -44,6 +44,7 @@ const (
 	DirectoryService_RequestSignInLink_FullMethodName   = "/ipn.disputes.directory.v1.DirectoryService/RequestSignInLink"
 	DirectoryService_CreateMemberSession_FullMethodName = "/ipn.disputes.directory.v1.DirectoryService/CreateMemberSession"
 	DirectoryService_ListMemberSessions_FullMethodName  = "/ipn.disputes.directory.v1.DirectoryService/ListMemberSessions"
+	DirectoryService_GetMemberSession_FullMethodName    = "/ipn.disputes.directory.v1.DirectoryService/GetMemberSession"
 	DirectoryService_RevokeMemberSession_FullMethodName = "/ipn.disputes.directory.v1.DirectoryService/RevokeMemberSession"
 	DirectoryService_Authenticate_FullMethodName        = "/ipn.disputes.directory.v1.DirectoryService/Authenticate"
 )
@@ -157,6 +158,10 @@ type DirectoryServiceClient interface {
 	// ListMemberSessions lists a member's sessions, newest first, without
 	// their tokens. The member, the group's admins and the operator may.
 	ListMemberSessions(ctx context.Context, in *ListMemberSessionsRequest, opts ...grpc.CallOption) (*ListMemberSessionsResponse, error)
+	// GetMemberSession returns one of a member's sessions, without its token.
+	// The member, the group's admins and the operator may; to anyone else it
+	// is NOT_FOUND (SESSION_NOT_FOUND), as a session that does not exist.
+	GetMemberSession(ctx context.Context, in *GetMemberSessionRequest, opts ...grpc.CallOption) (*MemberSession, error)
 	// RevokeMemberSession ends a member's session, within the cache lifetime
 	// of Authenticate's callers (at most 30 seconds). The member, the group's
 	// admins and the operator may.
@@ -417,6 +422,16 @@ func (c *directoryServiceClient) ListMemberSessions(ctx context.Context, in *Lis
 	return out, nil
 }
 
+func (c *directoryServiceClient) GetMemberSession(ctx context.Context, in *GetMemberSessionRequest, opts ...grpc.CallOption) (*MemberSession, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MemberSession)
+	err := c.cc.Invoke(ctx, DirectoryService_GetMemberSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *directoryServiceClient) RevokeMemberSession(ctx context.Context, in *RevokeMemberSessionRequest, opts ...grpc.CallOption) (*MemberSession, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(MemberSession)
@@ -546,6 +561,10 @@ type DirectoryServiceServer interface {
 	// ListMemberSessions lists a member's sessions, newest first, without
 	// their tokens. The member, the group's admins and the operator may.
 	ListMemberSessions(context.Context, *ListMemberSessionsRequest) (*ListMemberSessionsResponse, error)
+	// GetMemberSession returns one of a member's sessions, without its token.
+	// The member, the group's admins and the operator may; to anyone else it
+	// is NOT_FOUND (SESSION_NOT_FOUND), as a session that does not exist.
+	GetMemberSession(context.Context, *GetMemberSessionRequest) (*MemberSession, error)
 	// RevokeMemberSession ends a member's session, within the cache lifetime
 	// of Authenticate's callers (at most 30 seconds). The member, the group's
 	// admins and the operator may.
@@ -637,6 +656,9 @@ func (UnimplementedDirectoryServiceServer) CreateMemberSession(context.Context, 
 }
 func (UnimplementedDirectoryServiceServer) ListMemberSessions(context.Context, *ListMemberSessionsRequest) (*ListMemberSessionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListMemberSessions not implemented")
+}
+func (UnimplementedDirectoryServiceServer) GetMemberSession(context.Context, *GetMemberSessionRequest) (*MemberSession, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMemberSession not implemented")
 }
 func (UnimplementedDirectoryServiceServer) RevokeMemberSession(context.Context, *RevokeMemberSessionRequest) (*MemberSession, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeMemberSession not implemented")
@@ -1097,6 +1119,24 @@ func _DirectoryService_ListMemberSessions_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_GetMemberSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMemberSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).GetMemberSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_GetMemberSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).GetMemberSession(ctx, req.(*GetMemberSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DirectoryService_RevokeMemberSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RevokeMemberSessionRequest)
 	if err := dec(in); err != nil {
@@ -1235,6 +1275,10 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListMemberSessions",
 			Handler:    _DirectoryService_ListMemberSessions_Handler,
+		},
+		{
+			MethodName: "GetMemberSession",
+			Handler:    _DirectoryService_GetMemberSession_Handler,
 		},
 		{
 			MethodName: "RevokeMemberSession",
