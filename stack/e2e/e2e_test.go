@@ -252,28 +252,33 @@ func TestWalkingSkeleton(t *testing.T) {
 	}
 
 	// The delivery log agrees: one sent delivery per member and concern.
-	sent := 0
-	for token := ""; ; {
-		var page struct {
-			Deliveries []struct {
-				State string `json:"state"`
-			} `json:"deliveries"`
-			NextPageToken string `json:"nextPageToken"`
-		}
-		path := "/v1/groups/" + demo.GroupID + "/deliveries?pageSize=200&pageToken=" + token
-		if code := s.call(t, http.MethodGet, path, s.Token("alex-morgan"), nil, &page); code != http.StatusOK {
-			t.Fatalf("delivery log: HTTP %d", code)
-		}
-		for _, d := range page.Deliveries {
-			if d.State == "STATE_SENT" {
-				sent++
+	// A mail reaches the mailbox a moment before its delivery is recorded
+	// sent, so the log is read until it has caught up (or the wait ends).
+	sentDeliveries := func() int {
+		sent := 0
+		for token := ""; ; {
+			var page struct {
+				Deliveries []struct {
+					State string `json:"state"`
+				} `json:"deliveries"`
+				NextPageToken string `json:"nextPageToken"`
+			}
+			path := "/v1/groups/" + demo.GroupID + "/deliveries?pageSize=200&pageToken=" + token
+			if code := s.call(t, http.MethodGet, path, s.Token("alex-morgan"), nil, &page); code != http.StatusOK {
+				t.Fatalf("delivery log: HTTP %d", code)
+			}
+			for _, d := range page.Deliveries {
+				if d.State == "STATE_SENT" {
+					sent++
+				}
+			}
+			if token = page.NextPageToken; token == "" {
+				return sent
 			}
 		}
-		if token = page.NextPageToken; token == "" {
-			break
-		}
 	}
-	if sent != total {
+	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("the delivery log to show %d sent", total), func() bool { return sentDeliveries() >= total })
+	if sent := sentDeliveries(); sent != total {
 		t.Errorf("delivery log shows %d sent, want %d", sent, total)
 	}
 }
