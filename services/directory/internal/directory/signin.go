@@ -13,10 +13,11 @@ import (
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/limit"
+	"github.com/ipnmediation/disputes/platform/signinlink"
 )
 
 // SignInLinkTTL is how long a sign-in link works.
-const SignInLinkTTL = 15 * time.Minute
+const SignInLinkTTL = signinlink.TTL
 
 // DefaultMemberSessionLifetime is how long a member session lasts when the
 // group has not said.
@@ -139,22 +140,13 @@ func (s *SignIns) RequestSignInLink(ctx context.Context, r LinkRequest) error {
 	if !ValidID(r.GroupID) {
 		return notFoundGroup()
 	}
-	for _, take := range []struct {
-		l   *limit.Limiter
-		key string
-	}{{s.PerAddress, r.Source}, {s.PerEmail, r.GroupID + "/" + email}} {
-		allowed, retry, err := take.l.Take(ctx, take.key, now)
-		if err != nil {
-			return err
-		}
-		if !allowed {
-			return limit.Exhausted("TOO_MANY_SIGN_IN_LINKS", "too many sign-in links were asked for lately", retry, now)
-		}
+	if err := signinlink.Admit(ctx, now, signinlink.Count{Limiter: s.PerAddress, Key: r.Source},
+		signinlink.Count{Limiter: s.PerEmail, Key: r.GroupID + "/" + email}); err != nil {
+		return err
 	}
-	secret := strings.ToLower(tokenEncoding.EncodeToString(randomBytes(32)))
-	hash := sha256.Sum256([]byte(secret))
-	err := s.sendLink(ctx, r, email, secret, hash[:], now)
-	pad(ctx, start, s.MinAnswer)
+	secret, hash := signinlink.NewSecret()
+	err := s.sendLink(ctx, r, email, secret, hash, now)
+	signinlink.PadAnswer(ctx, start, s.MinAnswer)
 	return err
 }
 
@@ -192,28 +184,10 @@ func (s *SignIns) sendLink(ctx context.Context, r LinkRequest, email, secret str
 	return nil
 }
 
-// pad waits until at least least has passed since start.
-func pad(ctx context.Context, start time.Time, least time.Duration) {
-	wait := least - time.Since(start)
-	if wait <= 0 {
-		return
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
 // IssuedSession is a new member session with its token, shown once.
 type IssuedSession struct {
 	MemberSession
 	Token string
-}
-
-func linkExpired() error {
-	return fault.New(fault.FailedPrecondition, "SIGN_IN_LINK_EXPIRED", "this sign-in link has expired or is not valid; ask for a new one")
 }
 
 // CreateMemberSession uses a sign-in link: once, within its 15 minutes, by
@@ -221,24 +195,24 @@ func linkExpired() error {
 // mean "ask for a new one", and telling them apart would only help guessing.
 // A used link says so, which tells only whoever holds the secret.
 func (s *SignIns) CreateMemberSession(ctx context.Context, secret string) (IssuedSession, error) {
-	hash := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(secret))))
+	hash := signinlink.Hash(secret)
 	now := s.now()
 	id := strings.ToLower(tokenEncoding.EncodeToString(randomBytes(10)))
 	tokenSecret := strings.ToLower(tokenEncoding.EncodeToString(randomBytes(32)))
 	tokenHash := sha256.Sum256([]byte(tokenSecret))
-	session, err := s.Store.UseSignInLink(ctx, hash[:], func(l SignInLink) (MemberSession, error) {
+	session, err := s.Store.UseSignInLink(ctx, hash, func(l SignInLink) (MemberSession, error) {
 		switch {
 		case !l.UseTime.IsZero():
-			return MemberSession{}, fault.New(fault.FailedPrecondition, "SIGN_IN_LINK_USED", "this sign-in link was used already; ask for a new one")
+			return MemberSession{}, signinlink.ErrUsed()
 		case !now.Before(l.ExpireTime):
-			return MemberSession{}, linkExpired()
+			return MemberSession{}, signinlink.ErrExpired()
 		}
 		m, err := s.Service.Store.GetMember(ctx, l.GroupID, l.MemberID)
 		if err != nil {
 			return MemberSession{}, fmt.Errorf("link's member: %w", err)
 		}
 		if !m.Active {
-			return MemberSession{}, linkExpired()
+			return MemberSession{}, signinlink.ErrExpired()
 		}
 		g, err := s.Service.Store.GetGroup(ctx, l.GroupID)
 		if err != nil {
@@ -249,7 +223,7 @@ func (s *SignIns) CreateMemberSession(ctx context.Context, secret string) (Issue
 			CreateTime: now, ExpireTime: now.Add(lifetime)}, nil
 	})
 	if errors.Is(err, ErrNotFound) {
-		return IssuedSession{}, linkExpired()
+		return IssuedSession{}, signinlink.ErrExpired()
 	}
 	if err != nil {
 		return IssuedSession{}, err

@@ -2,11 +2,8 @@ package grpcapi
 
 import (
 	"context"
-	"fmt"
-	"net/netip"
 	"strings"
 
-	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/directory/internal/directory"
@@ -19,33 +16,9 @@ type SignInHandler struct {
 	Addresses grpcserver.ClientAddresses
 }
 
-// source is the key of the per-address limit for the call, and the
-// client's network in words for the e-mail; both empty when the address is
-// unknown. A loopback address is taken as unknown, as intake does: behind a
-// proxy on the same machine every client looks like it.
-func (h *SignInHandler) source(ctx context.Context) (string, string) {
-	a, ok := h.Addresses.Of(ctx)
-	if !ok || a.IsLoopback() {
-		return "", ""
-	}
-	return clientaddr.Network(a).String(), coarse(a)
-}
-
-// coarse says where a request came from without the whole address: the
-// first three parts of an IPv4 address, the first four of an IPv6 one.
-func coarse(a netip.Addr) string {
-	a = a.Unmap()
-	if a.Is4() {
-		b := a.As4()
-		return fmt.Sprintf("a network whose addresses start %d.%d.%d", b[0], b[1], b[2])
-	}
-	p, _ := a.Prefix(64)
-	return "the network " + p.String()
-}
-
 // RequestSignInLink implements directoryv1.DirectoryServiceServer.
 func (h *Handler) RequestSignInLink(ctx context.Context, req *directoryv1.RequestSignInLinkRequest) (*emptypb.Empty, error) {
-	source, where := h.source(ctx)
+	source, where := h.Addresses.Source(ctx)
 	err := h.SignIns.RequestSignInLink(ctx, directory.LinkRequest{
 		GroupID: groupID(req.GetGroup()), Email: req.GetEmail(), Source: source, Where: where})
 	if err != nil {
