@@ -4,7 +4,9 @@
 // procedure settings; a case keeps the version it was opened under. Edit a
 // file only to fix words: a change to the steps is a new version, a new
 // file with a new name, so that open cases are not moved under a different
-// procedure.
+// procedure. A deployment adds versions of its own, without a new build,
+// from the folder named by casework's PROCEDURES_DIR; it may not reuse a
+// name from here.
 package procedures
 
 import "embed"

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
@@ -50,6 +51,10 @@ type Config struct {
 	// passes, so it is never more frequent than TimerInterval.
 	PurgeInterval time.Duration
 
+	// ProceduresDir is a folder of more procedure versions (*.txtpb), read
+	// at start beside the built-in ones; none when empty.
+	ProceduresDir string
+
 	// Keys encrypt the cases' confidential text at rest.
 	Keys config.Keys
 	// Reencrypt makes Run re-encrypt (see reencrypt.go) and return instead
@@ -64,6 +69,7 @@ func (c *Config) Register(set *config.Set) {
 	set.String(&c.IntakeAddr, "intake-addr", "INTAKE_ADDR", "127.0.0.1:7102", "gRPC address of the intake service")
 	set.Duration(&c.TimerInterval, "timer-interval", "TIMER_INTERVAL", time.Minute, "how often due reminders and overdue events of cases are fired")
 	set.Duration(&c.PurgeInterval, "purge-interval", "PURGE_INTERVAL", time.Hour, "how often closed cases past their group's retention are purged")
+	set.String(&c.ProceduresDir, "procedures-dir", "PROCEDURES_DIR", "", "folder of more procedure versions (*.txtpb) to serve beside the built-in ones; a bad file or a built-in name stops casework at start")
 	set.RegisterKeys(&c.Keys)
 	set.Bool(&c.Reencrypt, "reencrypt", "", false, reencryptUsage)
 }
@@ -77,11 +83,24 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Reencrypt {
 		return reencrypt(ctx, cfg, keys)
 	}
+	// Before anything is opened: a procedure that cannot be followed stops
+	// casework at once, rather than after PostgreSQL and NATS answer.
+	catalogue, err := loadProcedures(cfg.ProceduresDir)
+	if err != nil {
+		return err
+	}
 	base, err := service.Open(ctx, Name, cfg.Service, migrations.FS)
 	if err != nil {
 		return err
 	}
 	defer base.Close()
+	if cfg.ProceduresDir != "" {
+		var names []string
+		for _, d := range catalogue.All() {
+			names = append(names, d.Name())
+		}
+		base.Log.Info("procedure versions, built-in and from the folder", "folder", cfg.ProceduresDir, "versions", names)
+	}
 	if cfg.Now != nil {
 		// Loud, so that nobody mistakes a test build's clock for the real one.
 		base.Log.Warn("the clock is injected: case times, reminders and overdue events do not follow the machine's clock")
@@ -96,10 +115,6 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	directoryClient := directoryv1.NewDirectoryServiceClient(directoryConn)
 
-	catalogue, err := procedure.Load(procedures.FS, procedures.Default)
-	if err != nil {
-		return fmt.Errorf("load the procedures: %w", err)
-	}
 	intakeClient := intakev1.NewIntakeServiceClient(intakeConn)
 
 	st := &store.Store{Pool: base.Pool, Namespace: base.Events, Keys: keys}
@@ -156,4 +171,20 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	return base.Run(ctx, server, consumer.Run, timers)
+}
+
+// loadProcedures reads the built-in procedure versions and, when dir is set,
+// those of that folder.
+func loadProcedures(dir string) (*procedure.Catalogue, error) {
+	catalogue, err := procedure.Load(procedures.FS, procedures.Default)
+	if err != nil {
+		return nil, fmt.Errorf("load the procedures: %w", err)
+	}
+	if dir == "" {
+		return catalogue, nil
+	}
+	if err := catalogue.Extend(os.DirFS(dir), dir); err != nil {
+		return nil, fmt.Errorf("load the procedures of PROCEDURES_DIR: %w", err)
+	}
+	return catalogue, nil
 }

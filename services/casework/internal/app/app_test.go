@@ -55,7 +55,9 @@ type env struct {
 	dbURL string
 }
 
-func startCasework(t *testing.T) *env {
+// startCasework starts casework for t; each of configure may change its
+// settings first.
+func startCasework(t *testing.T, configure ...func(*Config)) *env {
 	t.Helper()
 	e := &env{ns: testenv.Namespace(t), intake: &fakeIntake{concerns: map[string]*intakev1.Concern{}}, keys: testenv.EncryptionKeys(t)}
 	e.addr = testenv.FreeAddr(t)
@@ -76,6 +78,9 @@ func startCasework(t *testing.T) *env {
 		Keys:          e.keys,
 		DirectoryAddr: testenv.ServeGRPC(t, func(s *grpc.Server) { directoryv1.RegisterDirectoryServiceServer(s, fakeDirectory{}) }),
 		IntakeAddr:    testenv.ServeGRPC(t, func(s *grpc.Server) { intakev1.RegisterIntakeServiceServer(s, e.intake) }),
+	}
+	for _, c := range configure {
+		c(&cfg)
 	}
 	testenv.RunService(t, Name, e.addr, func(ctx context.Context) error { return Run(ctx, cfg) })
 

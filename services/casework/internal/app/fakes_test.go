@@ -137,6 +137,14 @@ const riversideStatement = "groups/riverside/statements/2"
 var fakeTargets = map[string]*durationpb.Duration{
 	"groups/riverside": nil,
 	"groups/hillside":  durationpb.New(hillsideTarget),
+	"groups/lakeside":  nil,
+}
+
+// fakeProcedures are the procedure versions groups have chosen; the others
+// follow casework's default. Lakeside's is not built in: casework knows it
+// only from a PROCEDURES_DIR (proceduresdir_test.go).
+var fakeProcedures = map[string]string{
+	"groups/lakeside": reorderedProcedure,
 }
 
 var fakeSecrets = map[string]*directoryv1.AuthenticateResponse{
@@ -196,8 +204,8 @@ func (fakeDirectory) GetGroup(ctx context.Context, req *directoryv1.GetGroupRequ
 		return nil, status.Error(codes.NotFound, "no such group")
 	}
 	g := &directoryv1.Group{Name: req.GetName(), DisplayName: "A group"}
-	if target != nil {
-		g.ProcedureSettings = &directoryv1.ProcedureSettings{OverallTarget: target}
+	if target != nil || fakeProcedures[req.GetName()] != "" {
+		g.ProcedureSettings = &directoryv1.ProcedureSettings{OverallTarget: target, Procedure: fakeProcedures[req.GetName()]}
 	}
 	return g, nil
 }

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -113,13 +115,9 @@ func Load(fsys fs.FS, defaultName string) (*Catalogue, error) {
 	}
 	c := &Catalogue{byName: map[string]*Definition{}, defaultName: defaultName}
 	for _, f := range files {
-		raw, err := fs.ReadFile(fsys, f)
+		d, err := readFile(fsys, f, path.Base(f))
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", f, err)
-		}
-		d, err := Parse(raw)
-		if err != nil {
-			return nil, fmt.Errorf("procedure file %s: %w", path.Base(f), err)
+			return nil, err
 		}
 		if _, dup := c.byName[d.Name()]; dup {
 			return nil, fmt.Errorf("procedure file %s: %s is defined twice", path.Base(f), d.Name())
@@ -130,6 +128,54 @@ func Load(fsys fs.FS, defaultName string) (*Catalogue, error) {
 		return nil, fmt.Errorf("the default procedure %s is not among the procedure files", defaultName)
 	}
 	return c, nil
+}
+
+// Extend adds to c every *.txtpb file of fsys, the folder dir (which only
+// names the files in errors), read and checked exactly as Load reads the
+// built-in versions: how a deployment adds a version without a new build.
+// A version whose name c already knows is refused, not replaced: a case
+// keeps the version it was opened under, so the steps of a name must never
+// change under open cases. Nothing is added unless every file is good.
+func (c *Catalogue) Extend(fsys fs.FS, dir string) error {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return fmt.Errorf("procedure folder %s: %w", dir, err)
+	}
+	added := map[string]*Definition{}
+	for _, e := range entries {
+		// A file or a link to one (a Kubernetes ConfigMap mounts its keys
+		// as links); a folder is not a version.
+		if match, _ := path.Match("*.txtpb", e.Name()); !match || e.IsDir() {
+			continue
+		}
+		d, err := readFile(fsys, e.Name(), filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		switch _, builtIn := c.byName[d.Name()]; {
+		case builtIn:
+			return fmt.Errorf("procedure file %s: %s is already a version casework knows; a version's steps never change under its open cases, so a changed version needs a new name", filepath.Join(dir, e.Name()), d.Name())
+		case added[d.Name()] != nil:
+			return fmt.Errorf("procedure file %s: %s is defined twice", filepath.Join(dir, e.Name()), d.Name())
+		}
+		added[d.Name()] = d
+	}
+	maps.Copy(c.byName, added)
+	return nil
+}
+
+// readFile reads and checks the procedure file f of fsys; label names it in
+// errors.
+func readFile(fsys fs.FS, f, label string) (*Definition, error) {
+	raw, err := fs.ReadFile(fsys, f)
+	if err != nil {
+		return nil, fmt.Errorf("read procedure file %s: %w", label, err)
+	}
+	d, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("procedure file %s: %w", label, err)
+	}
+	return d, nil
 }
 
 // Parse reads one definition in the text format and checks it.

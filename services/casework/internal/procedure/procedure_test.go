@@ -1,6 +1,7 @@
 package procedure
 
 import (
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -129,5 +130,72 @@ func TestLoadNeedsTheDefault(t *testing.T) {
 	t.Parallel()
 	if _, err := Load(fstest.MapFS{}, "procedures/missing"); err == nil {
 		t.Fatal("Load accepted a catalogue without its default")
+	}
+}
+
+// TestExtend: a folder's versions join the built-in ones, checked as they
+// are; a bad file, or a name already known, adds nothing and names the
+// file.
+func TestExtend(t *testing.T) {
+	t.Parallel()
+	v1, err := fs.ReadFile(procedures.FS, "ipn-disputes-v1.txtpb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := func(name string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte(strings.Replace(string(v1), `name: "procedures/ipn-disputes-v1"`, `name: "`+name+`"`, 1))}
+	}
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		added []string
+		want  []string // what the error says; empty: no error
+	}{
+		{name: "two new versions", files: fstest.MapFS{"a.txtpb": renamed("procedures/a"), "b.txtpb": renamed("procedures/b")},
+			added: []string{"procedures/a", "procedures/b"}},
+		{name: "other files and folders are not versions", files: fstest.MapFS{
+			"a.txtpb": renamed("procedures/a"), "README.md": {Data: []byte("words")}, "old.txtpb.bak": {Data: []byte("x")},
+			"folder.txtpb/inner.txtpb": renamed("procedures/inner"),
+		}, added: []string{"procedures/a"}},
+		{name: "an empty folder", files: fstest.MapFS{}},
+		{name: "a built-in name", files: fstest.MapFS{"a.txtpb": renamed("procedures/a"), "v1.txtpb": renamed(procedures.Default)},
+			want: []string{"extra/v1.txtpb", procedures.Default, "new name"}},
+		{name: "a name twice", files: fstest.MapFS{"a.txtpb": renamed("procedures/a"), "b.txtpb": renamed("procedures/a")},
+			want: []string{"extra/b.txtpb", "defined twice"}},
+		{name: "a file that fails the checks", files: fstest.MapFS{"a.txtpb": renamed("procedures/a"), "b.txtpb": renamed("Procedures/B")},
+			want: []string{"extra/b.txtpb", "is not procedures/"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(procedures.FS, procedures.Default)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Extend(tt.files, "extra")
+			var names []string
+			for _, d := range c.All() {
+				names = append(names, d.Name())
+			}
+			if len(tt.want) > 0 {
+				for _, w := range tt.want {
+					if err == nil || !strings.Contains(err.Error(), w) {
+						t.Errorf("Extend = %v; want it to say %q", err, w)
+					}
+				}
+				if !slices.Equal(names, []string{procedures.Default}) {
+					t.Errorf("after a refused folder the catalogue holds %v; want the built-in version alone", names)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Extend: %v", err)
+			}
+			want := append([]string{procedures.Default}, tt.added...)
+			slices.Sort(want)
+			if !slices.Equal(names, want) || c.Default().Name() != procedures.Default {
+				t.Errorf("catalogue %v, default %s; want %v, default %s", names, c.Default().Name(), want, procedures.Default)
+			}
+		})
 	}
 }
