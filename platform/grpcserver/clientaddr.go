@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/ipnmediation/disputes/platform/clientaddr"
-	"github.com/ipnmediation/disputes/platform/signinlink"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 )
@@ -69,19 +68,4 @@ func addrOf(a net.Addr) (netip.Addr, bool) {
 	default:
 		return clientaddr.ParseHostPort(a.String())
 	}
-}
-
-// Source is who a public call comes from, for its per-address limits and
-// for an e-mail that says where a request came from: the client's network
-// (clientaddr.Network) and where in words (signinlink.Where). Both are empty
-// when the address is unknown or loopback: behind a proxy on the same
-// machine that was not declared a front end every client looks like
-// loopback, and counting them all as one would shut the door on everyone
-// once a handful had come in.
-func (c ClientAddresses) Source(ctx context.Context) (network, where string) {
-	a, ok := c.Of(ctx)
-	if !ok || a.IsLoopback() {
-		return "", ""
-	}
-	return clientaddr.Network(a).String(), signinlink.Where(a)
 }

@@ -17,9 +17,28 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/limit"
 )
+
+// Source is who a public call comes from, for its per-address limits and
+// for an e-mail that says where a request came from: the client's network
+// (clientaddr.Network) and where in words (Where). Both are empty when the
+// address is unknown or loopback: behind a proxy on the same machine that
+// was not declared a front end every client looks like loopback, and
+// counting them all as one would shut the door on everyone once a handful
+// had come in. It lives here rather than in grpcserver, which every
+// process links (the gateway too), so that they do not link the limits'
+// storage with it.
+func Source(ctx context.Context, addrs grpcserver.ClientAddresses) (network, where string) {
+	a, ok := addrs.Of(ctx)
+	if !ok || a.IsLoopback() {
+		return "", ""
+	}
+	return clientaddr.Network(a).String(), Where(a)
+}
 
 // TTL is how long a sign-in link works.
 const TTL = 15 * time.Minute

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/signinlink"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/services/directory/internal/directory"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -18,7 +19,7 @@ type SignInHandler struct {
 
 // RequestSignInLink implements directoryv1.DirectoryServiceServer.
 func (h *Handler) RequestSignInLink(ctx context.Context, req *directoryv1.RequestSignInLinkRequest) (*emptypb.Empty, error) {
-	source, where := h.Addresses.Source(ctx)
+	source, where := signinlink.Source(ctx, h.Addresses)
 	err := h.SignIns.RequestSignInLink(ctx, directory.LinkRequest{
 		GroupID: groupID(req.GetGroup()), Email: req.GetEmail(), Source: source, Where: where})
 	if err != nil {
