@@ -44,6 +44,7 @@ const (
 	notificationSecret = "notification-secret"
 	caseworkSecret     = "casework-secret"
 	directorySecret    = "directory-secret"
+	intakeSecret       = "intake-secret"
 	group              = "groups/riverside"
 	groupDisplayName   = "Riverside Practitioners"
 	publicURL          = "https://disputes.example.org"
@@ -301,7 +302,7 @@ func startNotification(t *testing.T, o options) running {
 			LogLevel:        "warn",
 			ShutdownTimeout: 5 * time.Second,
 			ServiceSecret:   notificationSecret,
-			TrustedServices: "casework=" + caseworkSecret + ",directory=" + directorySecret,
+			TrustedServices: "casework=" + caseworkSecret + ",directory=" + directorySecret + ",intake=" + intakeSecret,
 		},
 		DirectoryAddr:  o.directoryAddr,
 		CaseworkAddr:   testenv.ServeGRPC(t, func(s *grpc.Server) { caseworkv1.RegisterCaseworkServiceServer(s, fakeCasework{}) }),

@@ -113,3 +113,70 @@ func TestSendSignInLink(t *testing.T) {
 		}
 	}
 }
+
+// TestSendClientSignInLinks: intake's call is e-mailed at once, one
+// message with every case's link and reference, and no table of the
+// notification schema holds a link afterwards; every other caller, the
+// directory included, is refused and sends nothing.
+func TestSendClientSignInLinks(t *testing.T) {
+	t.Parallel()
+	mailpit := testenv.StartMailpit(t)
+	r := startNotification(t, options{smtpAddr: mailpit.SMTPAddr})
+	ctx := context.Background()
+	const secret1, secret2 = "canary-client-link-one-p3x8", "canary-client-link-two-w5j1"
+	const email = "sam@client.example.net"
+	req := &notificationv1.SendClientSignInLinksRequest{
+		Group:            "groups/riverside",
+		GroupDisplayName: groupDisplayName,
+		Email:            email,
+		Links: []*notificationv1.ClientSignInLink{
+			{Reference: "K7QM-3XRD", LinkUrl: "https://disputes.example.org/riverside/link/" + secret1},
+			{Reference: "B2CD-9FGH", LinkUrl: "https://disputes.example.org/riverside/link/" + secret2},
+		},
+		RequestTime: timestamppb.New(time.Date(2026, 1, 14, 10, 30, 0, 0, time.UTC)),
+		ExpireTime:  timestamppb.New(time.Date(2026, 1, 14, 10, 45, 0, 0, time.UTC)),
+	}
+	for _, c := range []struct {
+		name   string
+		secret string
+		want   codes.Code
+	}{
+		{"no credentials", "", codes.Unauthenticated},
+		{"the directory", auth.ServiceToken("directory", directorySecret), codes.PermissionDenied},
+		{"an admin", adminToken, codes.PermissionDenied},
+		{"the operator", operatorToken, codes.PermissionDenied},
+	} {
+		if _, err := r.client(t, c.secret).SendClientSignInLinks(ctx, req); status.Code(err) != c.want {
+			t.Errorf("%s: %v; want %v", c.name, err, c.want)
+		}
+	}
+	if _, err := r.client(t, auth.ServiceToken("intake", intakeSecret)).SendClientSignInLinks(ctx, req); err != nil {
+		t.Fatalf("SendClientSignInLinks as intake: %v", err)
+	}
+	msgs := received(t, mailpit)
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0].Address != email {
+		t.Fatalf("messages %+v; want intake's one, to %s", msgs, email)
+	}
+	body, err := mailpit.Body(ctx, msgs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Reference K7QM-3XRD", req.Links[0].LinkUrl, "Reference B2CD-9FGH", req.Links[1].LinkUrl,
+		email, "Wednesday 14 January 2026 at 10:30 UK time", "10:45 UK time"} {
+		if !strings.Contains(body.Text, want) {
+			t.Errorf("text lacks %q:\n%s", want, body.Text)
+		}
+	}
+	var n int
+	err = r.db.QueryRow(ctx, `
+		SELECT count(*) FROM information_schema.tables t
+		WHERE t.table_schema = 'notification' AND t.table_type = 'BASE TABLE'
+		  AND (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM notification.%I AS r WHERE r::text LIKE %L OR r::text LIKE %L',
+		       t.table_name, '%'||$1||'%', '%'||$2||'%'), false, true, '')))[1]::text::int > 0`, secret1, secret2).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n > 0 {
+		t.Errorf("%d tables of the notification schema hold a link's secret", n)
+	}
+}

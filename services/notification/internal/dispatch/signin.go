@@ -80,33 +80,85 @@ func (s *SignInLinks) Send(ctx context.Context, l SignInLink) error {
 		AskedFrom:     l.RequestedFrom,
 		ExpiresAt:     ukClock(l.ExpireTime),
 	}
-	msg, err := s.Templates.RenderFor(ctx, group, message.SignInLink, data)
-	if err != nil || message.LinkMissing(msg, l.URL) != nil {
-		// The group's wording could not be read or lost the link: the
-		// member gets the standard wording rather than nothing.
-		msg, err = s.Catalog.Render(message.SignInLink, data)
+	return s.send(ctx, group, message.SignInLink, data, Mail{ToName: l.MemberName, ToAddress: l.Email},
+		slog.String("member", l.Member), "the member can ask again")
+}
+
+// ClientSignInLinks are the sign-in links intake made for a client's cases
+// in a group, to be e-mailed in one message. The URLs hold the secrets: they
+// go into the mail and nowhere else, and neither the address nor the
+// references are logged.
+type ClientSignInLinks struct {
+	// Group is "groups/{group}".
+	Group     string
+	GroupName string
+	Email     string
+	// Links are one per case, newest first.
+	Links       []message.CaseLink
+	RequestTime time.Time
+	ExpireTime  time.Time
+	// RequestedFrom is where the request came from, coarsely, in words;
+	// empty when unknown.
+	RequestedFrom string
+}
+
+// SendClient renders and hands l's message to the mail server, as Send
+// does a member's, and logs the outcome naming the group and how many
+// links went.
+func (s *SignInLinks) SendClient(ctx context.Context, l ClientSignInLinks) error {
+	var v fault.Violations
+	if id, ok := strings.CutPrefix(l.Group, "groups/"); !ok || id == "" || strings.Contains(id, "/") {
+		v.Add("group", "must be groups/{group}")
+	}
+	if len(l.Links) == 0 {
+		v.Add("links", "must hold at least one link")
+	}
+	for i, link := range l.Links {
+		if !strings.HasPrefix(link.URL, "https://") && !strings.HasPrefix(link.URL, "http://") {
+			v.Add(fmt.Sprintf("links[%d].link_url", i), "must be an http or https address")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	data := message.Data{
+		GroupName: l.GroupName,
+		Links:     l.Links,
+		AskedFor:  l.Email,
+		AskedAt:   ukDateTime(l.RequestTime),
+		AskedFrom: l.RequestedFrom,
+		ExpiresAt: ukClock(l.ExpireTime),
+	}
+	return s.send(ctx, l.Group, message.ClientSignInLink, data, Mail{ToAddress: l.Email},
+		slog.String("group", l.Group), "the client can ask again", slog.Int("links", len(l.Links)))
+}
+
+// send renders key's message for group, in the group's wording unless that
+// cannot be read or loses a link, and hands it to the mail server, logging
+// the outcome with who (never the address or a link).
+func (s *SignInLinks) send(ctx context.Context, group, key string, data message.Data, mail Mail, who slog.Attr, askAgain string, more ...any) error {
+	links := message.RequiredLinks(key, data)
+	msg, err := s.Templates.RenderFor(ctx, group, key, data)
+	if err != nil || message.LinkMissing(msg, links...) != nil {
+		// The group's wording could not be read or lost a link: the
+		// recipient gets the standard wording rather than nothing.
+		msg, err = s.Catalog.Render(key, data)
 	}
 	if err != nil {
 		// The template's error may quote data; say only which failed.
-		s.Logger.Error("sign-in link not rendered", slog.String("member", l.Member))
-		return fmt.Errorf("render the sign-in link message for %s", l.Member)
+		s.Logger.Error("sign-in link not rendered", who)
+		return fmt.Errorf("render the sign-in link message for %s", who.Value)
 	}
-	err = s.Mailer.Send(ctx, Mail{
-		MessageID: "sign-in-" + uuid.NewString() + "@disputes.ipn",
-		ToName:    l.MemberName,
-		ToAddress: l.Email,
-		Subject:   msg.Subject,
-		Text:      msg.Text,
-		HTML:      msg.HTML,
-	})
-	if err != nil {
+	mail.MessageID = "sign-in-" + uuid.NewString() + "@disputes.ipn"
+	mail.Subject, mail.Text, mail.HTML = msg.Subject, msg.Text, msg.HTML
+	if err := s.Mailer.Send(ctx, mail); err != nil {
 		// The mailer's errors hold neither content nor address; the
 		// address is taken out all the same, as the sender does.
-		reason := strings.ReplaceAll(err.Error(), l.Email, "<recipient>")
-		s.Logger.Warn("sign-in link not sent; the member can ask again", slog.String("member", l.Member), slog.String("error", reason))
+		reason := strings.ReplaceAll(err.Error(), mail.ToAddress, "<recipient>")
+		s.Logger.Warn("sign-in link not sent; "+askAgain, append([]any{who, slog.String("error", reason)}, more...)...)
 		return &fault.Error{Kind: fault.Unavailable, Reason: "MAIL_NOT_SENT", Message: "the mail server did not take the message; ask for a new link"}
 	}
-	s.Logger.Info("sign-in link sent", slog.String("member", l.Member))
+	s.Logger.Info("sign-in link sent", append([]any{who}, more...)...)
 	return nil
 }
 

@@ -83,12 +83,33 @@ const (
 	// delivery table, since the link holds a secret that must not be
 	// stored; a group's wording of it must keep the link (LinkRequired).
 	SignInLink = "sign_in_link"
+	// ClientSignInLink gives a client a link to each of their cases in the
+	// group (Data.Links), each signing them in once; sent at once and kept
+	// to its links as SignInLink is.
+	ClientSignInLink = "client_sign_in_link"
 )
 
-// LinkRequired reports whether key's message is useless without its link
-// (Data.SignInURL) in its bodies: a group's wording of it that leaves the
-// link out is refused, and one that somehow does is not used.
-func LinkRequired(key string) bool { return key == SignInLink }
+// LinkRequired reports whether key's message is useless without its links
+// (RequiredLinks) in its bodies: a group's wording of it that leaves a link
+// out is refused, and one that somehow does is not used.
+func LinkRequired(key string) bool { return key == SignInLink || key == ClientSignInLink }
+
+// RequiredLinks are the links that key's message rendered with d must hold:
+// the sign-in link of a member's, every case's link of a client's, none of
+// any other.
+func RequiredLinks(key string, d Data) []string {
+	switch key {
+	case SignInLink:
+		return []string{d.SignInURL}
+	case ClientSignInLink:
+		links := make([]string, 0, len(d.Links))
+		for _, l := range d.Links {
+			links = append(links, l.URL)
+		}
+		return links
+	}
+	return nil
+}
 
 // Data is what a template may show.
 type Data struct {
@@ -126,6 +147,17 @@ type Data struct {
 	AskedAt   string
 	AskedFrom string
 	ExpiresAt string
+	// Links are, for a client's sign-in links, one per case, newest first
+	// (AskedFor and the rest say who asked and until when); empty
+	// otherwise.
+	Links []CaseLink
+}
+
+// CaseLink is a sign-in link to one of a client's cases, with the case's
+// reference, which the client was given when they raised the concern.
+type CaseLink struct {
+	Reference string
+	URL       string
 }
 
 // DigestItem is one line of a daily digest: a case and a step that may be

@@ -162,7 +162,10 @@ func TestDataHoldsNoConfidentialFields(t *testing.T) {
 	}{
 		// A sign-in link's facts: the recipient's own address, the time and a
 		// coarse network, nothing about any case.
-		{reflect.TypeFor[Data](), "RecipientName,GroupName,SignInURL,Reference,Target,Deadline,Items,FromGroupName,AskedFor,AskedAt,AskedFrom,ExpiresAt"},
+		{reflect.TypeFor[Data](), "RecipientName,GroupName,SignInURL,Reference,Target,Deadline,Items,FromGroupName,AskedFor,AskedAt,AskedFrom,ExpiresAt,Links"},
+		// A client's sign-in links: a case's reference (which the client was
+		// given) and its link, nothing of the concern.
+		{reflect.TypeFor[CaseLink](), "Reference,URL"},
 		// A digest's lines: a case's resource name and a step's title.
 		{reflect.TypeFor[DigestItem](), "Case,Step"},
 	}

@@ -72,10 +72,14 @@ func (c *Catalog) Check(key string, o Override) Problems {
 	}
 	data := Sample()
 	if LinkRequired(key) {
-		// A link no wording could contain by chance, so that a wording
-		// that merely quotes the sample link is not taken for one that
+		// Links no wording could contain by chance, so that a wording
+		// that merely quotes a sample link is not taken for one that
 		// inserts it.
 		data.SignInURL = "https://disputes.example.org/sample/sign-in/" + rand.Text()
+		data.Links = []CaseLink{
+			{Reference: "SAMP-LE01", URL: "https://disputes.example.org/sample/link/" + rand.Text()},
+			{Reference: "SAMP-LE02", URL: "https://disputes.example.org/sample/link/" + rand.Text()},
+		}
 	}
 	m, err := c.RenderOverride(key, o, data)
 	if err != nil {
@@ -87,7 +91,7 @@ func (c *Catalog) Check(key string, o Override) Problems {
 		return p
 	}
 	if LinkRequired(key) {
-		for part, missing := range LinkMissing(m, data.SignInURL) {
+		for part, missing := range LinkMissing(m, RequiredLinks(key, data)...) {
 			p[part] = missing
 		}
 		if len(p) > 0 {
@@ -98,20 +102,26 @@ func (c *Catalog) Check(key string, o Override) Problems {
 }
 
 // LinkMissing says, for each part of m that breaks the rule of a message
-// whose link is required, why: the text body, and the HTML body when there
-// is one, must hold the link (`{{.SignInURL}}`), and the subject must not,
-// since mail servers and clients show and log subjects freely. Nil when m
-// keeps the rule.
-func LinkMissing(m Message, link string) Problems {
+// whose links are required, why: the text body, and the HTML body when
+// there is one, must hold every link (`{{.SignInURL}}`, or each of
+// `{{range .Links}}{{.URL}}{{end}}`), and the subject none, since mail
+// servers and clients show and log subjects freely. Nil when m keeps the
+// rule.
+func LinkMissing(m Message, links ...string) Problems {
 	p := Problems{}
-	if !strings.Contains(m.Text, link) {
-		p["text"] = "must contain the sign-in link, {{.SignInURL}}: without it the message is of no use"
+	for _, link := range links {
+		if !strings.Contains(m.Text, link) {
+			p["text"] = "must contain every sign-in link ({{.SignInURL}}, or each {{.URL}} of {{range .Links}}): without them the message is of no use"
+		}
+		if m.HTML != "" && !strings.Contains(m.HTML, link) {
+			p["html"] = "must contain every sign-in link ({{.SignInURL}}, or each {{.URL}} of {{range .Links}}): without them the message is of no use"
+		}
+		if strings.Contains(m.Subject, link) {
+			p["subject"] = "must not contain a sign-in link: subjects are shown and logged where the link must not be"
+		}
 	}
-	if m.HTML != "" && !strings.Contains(m.HTML, link) {
-		p["html"] = "must contain the sign-in link, {{.SignInURL}}: without it the message is of no use"
-	}
-	if strings.Contains(m.Subject, link) {
-		p["subject"] = "must not contain the sign-in link: subjects are shown and logged where the link must not be"
+	if len(links) == 0 {
+		p["text"] = "has no sign-in link to hold"
 	}
 	if len(p) == 0 {
 		return nil
@@ -201,5 +211,6 @@ func Sample() Data {
 		AskedAt:       "Monday 2 March 2026 at 14:05 UK time",
 		AskedFrom:     "a network whose addresses start 192.0.2",
 		ExpiresAt:     "14:20 UK time",
+		Links:         []CaseLink{{Reference: "K7QM-3XRD", URL: "https://disputes.example.org/sample/link/"}},
 	}
 }

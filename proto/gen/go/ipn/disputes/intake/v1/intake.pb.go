@@ -379,10 +379,16 @@ func (x *GetConcernRequest) GetName() string {
 // registering.
 type CreateClientSessionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The case reference, for example "K7QM-3XRD".
+	// The case reference, for example "K7QM-3XRD". Required with the access
+	// code, unless link_secret is given instead of both.
 	Reference string `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
-	// The access code, with or without dashes, in any case.
-	AccessCode    string `protobuf:"bytes,2,opt,name=access_code,json=accessCode,proto3" json:"access_code,omitempty"`
+	// The access code, with or without dashes, in any case. Required with the
+	// reference, unless link_secret is given instead of both.
+	AccessCode string `protobuf:"bytes,2,opt,name=access_code,json=accessCode,proto3" json:"access_code,omitempty"`
+	// The secret of a sign-in link from RequestClientSignInLink: the last part
+	// of the link's path. Instead of reference and access code, never with
+	// them. A link works once, within 15 minutes.
+	LinkSecret    string `protobuf:"bytes,3,opt,name=link_secret,json=linkSecret,proto3" json:"link_secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -431,6 +437,70 @@ func (x *CreateClientSessionRequest) GetAccessCode() string {
 	return ""
 }
 
+func (x *CreateClientSessionRequest) GetLinkSecret() string {
+	if x != nil {
+		return x.LinkSecret
+	}
+	return ""
+}
+
+// RequestClientSignInLinkRequest asks for sign-in links to a client's
+// cases in a group.
+type RequestClientSignInLinkRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The group the concerns were raised with, `groups/{group}`.
+	Group string `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	// The e-mail address the client gave with their concern (letter case
+	// aside). Never stored: intake compares a keyed hash of it.
+	Email         string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestClientSignInLinkRequest) Reset() {
+	*x = RequestClientSignInLinkRequest{}
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestClientSignInLinkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestClientSignInLinkRequest) ProtoMessage() {}
+
+func (x *RequestClientSignInLinkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestClientSignInLinkRequest.ProtoReflect.Descriptor instead.
+func (*RequestClientSignInLinkRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RequestClientSignInLinkRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *RequestClientSignInLinkRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
 // ClientSession lets a client act on their own case for a short while.
 type ClientSession struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -450,7 +520,7 @@ type ClientSession struct {
 
 func (x *ClientSession) Reset() {
 	*x = ClientSession{}
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[5]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -462,7 +532,7 @@ func (x *ClientSession) String() string {
 func (*ClientSession) ProtoMessage() {}
 
 func (x *ClientSession) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[5]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -475,7 +545,7 @@ func (x *ClientSession) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientSession.ProtoReflect.Descriptor instead.
 func (*ClientSession) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{5}
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ClientSession) GetToken() string {
@@ -516,7 +586,7 @@ type EndClientSessionRequest struct {
 
 func (x *EndClientSessionRequest) Reset() {
 	*x = EndClientSessionRequest{}
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[6]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -528,7 +598,7 @@ func (x *EndClientSessionRequest) String() string {
 func (*EndClientSessionRequest) ProtoMessage() {}
 
 func (x *EndClientSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[6]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -541,7 +611,7 @@ func (x *EndClientSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndClientSessionRequest.ProtoReflect.Descriptor instead.
 func (*EndClientSessionRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{6}
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{7}
 }
 
 // AuthenticateClientRequest carries a client session token.
@@ -555,7 +625,7 @@ type AuthenticateClientRequest struct {
 
 func (x *AuthenticateClientRequest) Reset() {
 	*x = AuthenticateClientRequest{}
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[7]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -567,7 +637,7 @@ func (x *AuthenticateClientRequest) String() string {
 func (*AuthenticateClientRequest) ProtoMessage() {}
 
 func (x *AuthenticateClientRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[7]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -580,7 +650,7 @@ func (x *AuthenticateClientRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateClientRequest.ProtoReflect.Descriptor instead.
 func (*AuthenticateClientRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{7}
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AuthenticateClientRequest) GetSecret() string {
@@ -607,7 +677,7 @@ type AuthenticateClientResponse struct {
 
 func (x *AuthenticateClientResponse) Reset() {
 	*x = AuthenticateClientResponse{}
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[8]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -619,7 +689,7 @@ func (x *AuthenticateClientResponse) String() string {
 func (*AuthenticateClientResponse) ProtoMessage() {}
 
 func (x *AuthenticateClientResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[8]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -632,7 +702,7 @@ func (x *AuthenticateClientResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateClientResponse.ProtoReflect.Descriptor instead.
 func (*AuthenticateClientResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{8}
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AuthenticateClientResponse) GetConcern() string {
@@ -674,7 +744,7 @@ type ReissueAccessCodeRequest struct {
 
 func (x *ReissueAccessCodeRequest) Reset() {
 	*x = ReissueAccessCodeRequest{}
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[9]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -686,7 +756,7 @@ func (x *ReissueAccessCodeRequest) String() string {
 func (*ReissueAccessCodeRequest) ProtoMessage() {}
 
 func (x *ReissueAccessCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[9]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -699,7 +769,7 @@ func (x *ReissueAccessCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReissueAccessCodeRequest.ProtoReflect.Descriptor instead.
 func (*ReissueAccessCodeRequest) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{9}
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReissueAccessCodeRequest) GetName() string {
@@ -722,7 +792,7 @@ type ReissueAccessCodeResponse struct {
 
 func (x *ReissueAccessCodeResponse) Reset() {
 	*x = ReissueAccessCodeResponse{}
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[10]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -734,7 +804,7 @@ func (x *ReissueAccessCodeResponse) String() string {
 func (*ReissueAccessCodeResponse) ProtoMessage() {}
 
 func (x *ReissueAccessCodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[10]
+	mi := &file_ipn_disputes_intake_v1_intake_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -747,7 +817,7 @@ func (x *ReissueAccessCodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReissueAccessCodeResponse.ProtoReflect.Descriptor instead.
 func (*ReissueAccessCodeResponse) Descriptor() ([]byte, []int) {
-	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{10}
+	return file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ReissueAccessCodeResponse) GetReference() string {
@@ -800,11 +870,17 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\awebsite\x18\x04 \x01(\tB\x0f\x92A\x03x\xd0\x0f\xe0A\x01\xea\xe0\x18\x02\b\x05R\awebsite:\xf1\x02\x92A\xed\x022\xea\x02{\"practitioner\": \"groups/riverside/members/alex-morgan\", \"description\": \"At my session on 3 March my therapist shared what I had told her with my employer, without asking me.\", \"desiredOutcome\": \"An apology, and to know that it will not happen again.\", \"clientName\": \"Sam Taylor\", \"clientContact\": {\"email\": \"sam.taylor@example.org\", \"phone\": \"+44 7700 900123\"}}\"X\n" +
 	"\x11GetConcernRequest\x12C\n" +
 	"\x04name\x18\x01 \x01(\tB/\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1d\n" +
-	"\x1bdisputes.ipn.org.uk/Concern\xea\xe0\x18\x02\b\x04R\x04name\"\xc2\x01\n" +
-	"\x1aCreateClientSessionRequest\x12,\n" +
-	"\treference\x18\x01 \x01(\tB\x0e\x92A\x02x@\xe0A\x02\xea\xe0\x18\x02\b\x04R\treference\x120\n" +
-	"\vaccess_code\x18\x02 \x01(\tB\x0f\x92A\x03x\x80\x01\xe0A\x02\xea\xe0\x18\x02\b\x04R\n" +
-	"accessCode:D\x92AA2?{\"reference\": \"K7QM-3XRD\", \"accessCode\": \"H4TP-9WQX-M2KD-7RFA\"}\"\xc1\x01\n" +
+	"\x1bdisputes.ipn.org.uk/Concern\xea\xe0\x18\x02\b\x04R\x04name\"\xeb\x01\n" +
+	"\x1aCreateClientSessionRequest\x12)\n" +
+	"\treference\x18\x01 \x01(\tB\v\x92A\x02x@\xea\xe0\x18\x02\b\x04R\treference\x12-\n" +
+	"\vaccess_code\x18\x02 \x01(\tB\f\x92A\x03x\x80\x01\xea\xe0\x18\x02\b\x04R\n" +
+	"accessCode\x12-\n" +
+	"\vlink_secret\x18\x03 \x01(\tB\f\x92A\x03x\x80\x01\xea\xe0\x18\x02\b\x04R\n" +
+	"linkSecret:D\x92AA2?{\"reference\": \"K7QM-3XRD\", \"accessCode\": \"H4TP-9WQX-M2KD-7RFA\"}\"\xd4\x01\n" +
+	"\x1eRequestClientSignInLinkRequest\x12B\n" +
+	"\x05group\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
+	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x05group\x12'\n" +
+	"\x05email\x18\x02 \x01(\tB\x11\x92A\x03x\xfe\x01\xe0A\x02\xea\xe0\x18\x04\b\x01\x18\x01R\x05email:E\x92AB2@{\"group\": \"groups/riverside\", \"email\": \"sam@client.example.net\"}\"\xc1\x01\n" +
 	"\rClientSession\x12\x19\n" +
 	"\x05token\x18\x01 \x01(\tB\x03\xe0A\x03R\x05token\x12@\n" +
 	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
@@ -827,13 +903,14 @@ const file_ipn_disputes_intake_v1_intake_proto_rawDesc = "" +
 	"\x19ReissueAccessCodeResponse\x12\x1c\n" +
 	"\treference\x18\x01 \x01(\tR\treference\x12\x1f\n" +
 	"\vaccess_code\x18\x02 \x01(\tR\n" +
-	"accessCode2\xd7\x06\n" +
+	"accessCode2\xf3\a\n" +
 	"\rIntakeService\x12\x95\x01\n" +
 	"\rCreateConcern\x12,.ipn.disputes.intake.v1.CreateConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\"5\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02):\aconcern\"\x1e/v1/{parent=groups/*}/concerns\x12h\n" +
 	"\n" +
 	"GetConcern\x12).ipn.disputes.intake.v1.GetConcernRequest\x1a\x1f.ipn.disputes.intake.v1.Concern\"\x0e\xf2\xe0\x18\n" +
 	":\bcasework\x12\x95\x01\n" +
-	"\x13CreateClientSession\x122.ipn.disputes.intake.v1.CreateClientSessionRequest\x1a%.ipn.disputes.intake.v1.ClientSession\"#\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/clientSessions\x12\x84\x01\n" +
+	"\x13CreateClientSession\x122.ipn.disputes.intake.v1.CreateClientSessionRequest\x1a%.ipn.disputes.intake.v1.ClientSession\"#\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/clientSessions\x12\x99\x01\n" +
+	"\x17RequestClientSignInLink\x126.ipn.disputes.intake.v1.RequestClientSignInLinkRequest\x1a\x16.google.protobuf.Empty\".\xf2\xe0\x18\x02\b\x01\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/clientSignInLinks:request\x12\x84\x01\n" +
 	"\x10EndClientSession\x12/.ipn.disputes.intake.v1.EndClientSessionRequest\x1a\x16.google.protobuf.Empty\"'\xf2\xe0\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/clientSessions:end\x12\x99\x01\n" +
 	"\x12AuthenticateClient\x121.ipn.disputes.intake.v1.AuthenticateClientRequest\x1a2.ipn.disputes.intake.v1.AuthenticateClientResponse\"\x1c\xf2\xe0\x18\x18:\bcasework:\fnotification\x12\x88\x01\n" +
 	"\x11ReissueAccessCode\x120.ipn.disputes.intake.v1.ReissueAccessCodeRequest\x1a1.ipn.disputes.intake.v1.ReissueAccessCodeResponse\"\x0e\xf2\xe0\x18\n" +
@@ -851,44 +928,47 @@ func file_ipn_disputes_intake_v1_intake_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_intake_v1_intake_proto_rawDescData
 }
 
-var file_ipn_disputes_intake_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_ipn_disputes_intake_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_ipn_disputes_intake_v1_intake_proto_goTypes = []any{
-	(*Concern)(nil),                    // 0: ipn.disputes.intake.v1.Concern
-	(*ClientContact)(nil),              // 1: ipn.disputes.intake.v1.ClientContact
-	(*CreateConcernRequest)(nil),       // 2: ipn.disputes.intake.v1.CreateConcernRequest
-	(*GetConcernRequest)(nil),          // 3: ipn.disputes.intake.v1.GetConcernRequest
-	(*CreateClientSessionRequest)(nil), // 4: ipn.disputes.intake.v1.CreateClientSessionRequest
-	(*ClientSession)(nil),              // 5: ipn.disputes.intake.v1.ClientSession
-	(*EndClientSessionRequest)(nil),    // 6: ipn.disputes.intake.v1.EndClientSessionRequest
-	(*AuthenticateClientRequest)(nil),  // 7: ipn.disputes.intake.v1.AuthenticateClientRequest
-	(*AuthenticateClientResponse)(nil), // 8: ipn.disputes.intake.v1.AuthenticateClientResponse
-	(*ReissueAccessCodeRequest)(nil),   // 9: ipn.disputes.intake.v1.ReissueAccessCodeRequest
-	(*ReissueAccessCodeResponse)(nil),  // 10: ipn.disputes.intake.v1.ReissueAccessCodeResponse
-	(*timestamppb.Timestamp)(nil),      // 11: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 12: google.protobuf.Duration
-	(*emptypb.Empty)(nil),              // 13: google.protobuf.Empty
+	(*Concern)(nil),                        // 0: ipn.disputes.intake.v1.Concern
+	(*ClientContact)(nil),                  // 1: ipn.disputes.intake.v1.ClientContact
+	(*CreateConcernRequest)(nil),           // 2: ipn.disputes.intake.v1.CreateConcernRequest
+	(*GetConcernRequest)(nil),              // 3: ipn.disputes.intake.v1.GetConcernRequest
+	(*CreateClientSessionRequest)(nil),     // 4: ipn.disputes.intake.v1.CreateClientSessionRequest
+	(*RequestClientSignInLinkRequest)(nil), // 5: ipn.disputes.intake.v1.RequestClientSignInLinkRequest
+	(*ClientSession)(nil),                  // 6: ipn.disputes.intake.v1.ClientSession
+	(*EndClientSessionRequest)(nil),        // 7: ipn.disputes.intake.v1.EndClientSessionRequest
+	(*AuthenticateClientRequest)(nil),      // 8: ipn.disputes.intake.v1.AuthenticateClientRequest
+	(*AuthenticateClientResponse)(nil),     // 9: ipn.disputes.intake.v1.AuthenticateClientResponse
+	(*ReissueAccessCodeRequest)(nil),       // 10: ipn.disputes.intake.v1.ReissueAccessCodeRequest
+	(*ReissueAccessCodeResponse)(nil),      // 11: ipn.disputes.intake.v1.ReissueAccessCodeResponse
+	(*timestamppb.Timestamp)(nil),          // 12: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),            // 13: google.protobuf.Duration
+	(*emptypb.Empty)(nil),                  // 14: google.protobuf.Empty
 }
 var file_ipn_disputes_intake_v1_intake_proto_depIdxs = []int32{
 	1,  // 0: ipn.disputes.intake.v1.Concern.client_contact:type_name -> ipn.disputes.intake.v1.ClientContact
-	11, // 1: ipn.disputes.intake.v1.Concern.create_time:type_name -> google.protobuf.Timestamp
+	12, // 1: ipn.disputes.intake.v1.Concern.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: ipn.disputes.intake.v1.CreateConcernRequest.concern:type_name -> ipn.disputes.intake.v1.Concern
-	11, // 3: ipn.disputes.intake.v1.ClientSession.expire_time:type_name -> google.protobuf.Timestamp
-	11, // 4: ipn.disputes.intake.v1.AuthenticateClientResponse.expire_time:type_name -> google.protobuf.Timestamp
-	12, // 5: ipn.disputes.intake.v1.AuthenticateClientResponse.cache_ttl:type_name -> google.protobuf.Duration
+	12, // 3: ipn.disputes.intake.v1.ClientSession.expire_time:type_name -> google.protobuf.Timestamp
+	12, // 4: ipn.disputes.intake.v1.AuthenticateClientResponse.expire_time:type_name -> google.protobuf.Timestamp
+	13, // 5: ipn.disputes.intake.v1.AuthenticateClientResponse.cache_ttl:type_name -> google.protobuf.Duration
 	2,  // 6: ipn.disputes.intake.v1.IntakeService.CreateConcern:input_type -> ipn.disputes.intake.v1.CreateConcernRequest
 	3,  // 7: ipn.disputes.intake.v1.IntakeService.GetConcern:input_type -> ipn.disputes.intake.v1.GetConcernRequest
 	4,  // 8: ipn.disputes.intake.v1.IntakeService.CreateClientSession:input_type -> ipn.disputes.intake.v1.CreateClientSessionRequest
-	6,  // 9: ipn.disputes.intake.v1.IntakeService.EndClientSession:input_type -> ipn.disputes.intake.v1.EndClientSessionRequest
-	7,  // 10: ipn.disputes.intake.v1.IntakeService.AuthenticateClient:input_type -> ipn.disputes.intake.v1.AuthenticateClientRequest
-	9,  // 11: ipn.disputes.intake.v1.IntakeService.ReissueAccessCode:input_type -> ipn.disputes.intake.v1.ReissueAccessCodeRequest
-	0,  // 12: ipn.disputes.intake.v1.IntakeService.CreateConcern:output_type -> ipn.disputes.intake.v1.Concern
-	0,  // 13: ipn.disputes.intake.v1.IntakeService.GetConcern:output_type -> ipn.disputes.intake.v1.Concern
-	5,  // 14: ipn.disputes.intake.v1.IntakeService.CreateClientSession:output_type -> ipn.disputes.intake.v1.ClientSession
-	13, // 15: ipn.disputes.intake.v1.IntakeService.EndClientSession:output_type -> google.protobuf.Empty
-	8,  // 16: ipn.disputes.intake.v1.IntakeService.AuthenticateClient:output_type -> ipn.disputes.intake.v1.AuthenticateClientResponse
-	10, // 17: ipn.disputes.intake.v1.IntakeService.ReissueAccessCode:output_type -> ipn.disputes.intake.v1.ReissueAccessCodeResponse
-	12, // [12:18] is the sub-list for method output_type
-	6,  // [6:12] is the sub-list for method input_type
+	5,  // 9: ipn.disputes.intake.v1.IntakeService.RequestClientSignInLink:input_type -> ipn.disputes.intake.v1.RequestClientSignInLinkRequest
+	7,  // 10: ipn.disputes.intake.v1.IntakeService.EndClientSession:input_type -> ipn.disputes.intake.v1.EndClientSessionRequest
+	8,  // 11: ipn.disputes.intake.v1.IntakeService.AuthenticateClient:input_type -> ipn.disputes.intake.v1.AuthenticateClientRequest
+	10, // 12: ipn.disputes.intake.v1.IntakeService.ReissueAccessCode:input_type -> ipn.disputes.intake.v1.ReissueAccessCodeRequest
+	0,  // 13: ipn.disputes.intake.v1.IntakeService.CreateConcern:output_type -> ipn.disputes.intake.v1.Concern
+	0,  // 14: ipn.disputes.intake.v1.IntakeService.GetConcern:output_type -> ipn.disputes.intake.v1.Concern
+	6,  // 15: ipn.disputes.intake.v1.IntakeService.CreateClientSession:output_type -> ipn.disputes.intake.v1.ClientSession
+	14, // 16: ipn.disputes.intake.v1.IntakeService.RequestClientSignInLink:output_type -> google.protobuf.Empty
+	14, // 17: ipn.disputes.intake.v1.IntakeService.EndClientSession:output_type -> google.protobuf.Empty
+	9,  // 18: ipn.disputes.intake.v1.IntakeService.AuthenticateClient:output_type -> ipn.disputes.intake.v1.AuthenticateClientResponse
+	11, // 19: ipn.disputes.intake.v1.IntakeService.ReissueAccessCode:output_type -> ipn.disputes.intake.v1.ReissueAccessCodeResponse
+	13, // [13:20] is the sub-list for method output_type
+	6,  // [6:13] is the sub-list for method input_type
 	6,  // [6:6] is the sub-list for extension type_name
 	6,  // [6:6] is the sub-list for extension extendee
 	0,  // [0:6] is the sub-list for field type_name
@@ -905,7 +985,7 @@ func file_ipn_disputes_intake_v1_intake_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_intake_v1_intake_proto_rawDesc), len(file_ipn_disputes_intake_v1_intake_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,12 +20,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IntakeService_CreateConcern_FullMethodName       = "/ipn.disputes.intake.v1.IntakeService/CreateConcern"
-	IntakeService_GetConcern_FullMethodName          = "/ipn.disputes.intake.v1.IntakeService/GetConcern"
-	IntakeService_CreateClientSession_FullMethodName = "/ipn.disputes.intake.v1.IntakeService/CreateClientSession"
-	IntakeService_EndClientSession_FullMethodName    = "/ipn.disputes.intake.v1.IntakeService/EndClientSession"
-	IntakeService_AuthenticateClient_FullMethodName  = "/ipn.disputes.intake.v1.IntakeService/AuthenticateClient"
-	IntakeService_ReissueAccessCode_FullMethodName   = "/ipn.disputes.intake.v1.IntakeService/ReissueAccessCode"
+	IntakeService_CreateConcern_FullMethodName           = "/ipn.disputes.intake.v1.IntakeService/CreateConcern"
+	IntakeService_GetConcern_FullMethodName              = "/ipn.disputes.intake.v1.IntakeService/GetConcern"
+	IntakeService_CreateClientSession_FullMethodName     = "/ipn.disputes.intake.v1.IntakeService/CreateClientSession"
+	IntakeService_RequestClientSignInLink_FullMethodName = "/ipn.disputes.intake.v1.IntakeService/RequestClientSignInLink"
+	IntakeService_EndClientSession_FullMethodName        = "/ipn.disputes.intake.v1.IntakeService/EndClientSession"
+	IntakeService_AuthenticateClient_FullMethodName      = "/ipn.disputes.intake.v1.IntakeService/AuthenticateClient"
+	IntakeService_ReissueAccessCode_FullMethodName       = "/ipn.disputes.intake.v1.IntakeService/ReissueAccessCode"
 )
 
 // IntakeServiceClient is the client API for IntakeService service.
@@ -42,10 +43,22 @@ type IntakeServiceClient interface {
 	// GetConcern returns a concern with its text and the client's contact
 	// details. Only the casework service may call it, to take the concern over.
 	GetConcern(ctx context.Context, in *GetConcernRequest, opts ...grpc.CallOption) (*Concern, error)
-	// CreateClientSession exchanges a case reference and its access code for
-	// a short-lived client session. It needs no credentials. Every failure
-	// looks the same, whether or not the reference exists.
+	// CreateClientSession exchanges a case reference and its access code, or
+	// the secret of a sign-in link e-mailed by RequestClientSignInLink, for a
+	// short-lived client session. It needs no credentials. Every failure with
+	// a reference and code looks the same, whether or not the reference
+	// exists; a link used already is FAILED_PRECONDITION SIGN_IN_LINK_USED,
+	// one expired or unknown SIGN_IN_LINK_EXPIRED.
 	CreateClientSession(ctx context.Context, in *CreateClientSessionRequest, opts ...grpc.CallOption) (*ClientSession, error)
+	// RequestClientSignInLink e-mails a client, who gave an e-mail address
+	// with their concern, one message with a link to each of their cases in
+	// the group (the newest few), each signing them in once within 15
+	// minutes: the way back without the reference and access code. Anyone may
+	// ask: the answer is the same, and takes about as long, whether or not the
+	// address is a client's, so it tells no one who raised a concern.
+	// Requests are limited per e-mail address and per client address
+	// (RESOURCE_EXHAUSTED TOO_MANY_SIGN_IN_LINKS).
+	RequestClientSignInLink(ctx context.Context, in *RequestClientSignInLinkRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// EndClientSession ends the caller's own client session, the one whose
 	// token is in the Authorization header: signing out. From then on intake
 	// refuses the token; the other services, which cache intake's answer for
@@ -103,6 +116,16 @@ func (c *intakeServiceClient) CreateClientSession(ctx context.Context, in *Creat
 	return out, nil
 }
 
+func (c *intakeServiceClient) RequestClientSignInLink(ctx context.Context, in *RequestClientSignInLinkRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, IntakeService_RequestClientSignInLink_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *intakeServiceClient) EndClientSession(ctx context.Context, in *EndClientSessionRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(emptypb.Empty)
@@ -147,10 +170,22 @@ type IntakeServiceServer interface {
 	// GetConcern returns a concern with its text and the client's contact
 	// details. Only the casework service may call it, to take the concern over.
 	GetConcern(context.Context, *GetConcernRequest) (*Concern, error)
-	// CreateClientSession exchanges a case reference and its access code for
-	// a short-lived client session. It needs no credentials. Every failure
-	// looks the same, whether or not the reference exists.
+	// CreateClientSession exchanges a case reference and its access code, or
+	// the secret of a sign-in link e-mailed by RequestClientSignInLink, for a
+	// short-lived client session. It needs no credentials. Every failure with
+	// a reference and code looks the same, whether or not the reference
+	// exists; a link used already is FAILED_PRECONDITION SIGN_IN_LINK_USED,
+	// one expired or unknown SIGN_IN_LINK_EXPIRED.
 	CreateClientSession(context.Context, *CreateClientSessionRequest) (*ClientSession, error)
+	// RequestClientSignInLink e-mails a client, who gave an e-mail address
+	// with their concern, one message with a link to each of their cases in
+	// the group (the newest few), each signing them in once within 15
+	// minutes: the way back without the reference and access code. Anyone may
+	// ask: the answer is the same, and takes about as long, whether or not the
+	// address is a client's, so it tells no one who raised a concern.
+	// Requests are limited per e-mail address and per client address
+	// (RESOURCE_EXHAUSTED TOO_MANY_SIGN_IN_LINKS).
+	RequestClientSignInLink(context.Context, *RequestClientSignInLinkRequest) (*emptypb.Empty, error)
 	// EndClientSession ends the caller's own client session, the one whose
 	// token is in the Authorization header: signing out. From then on intake
 	// refuses the token; the other services, which cache intake's answer for
@@ -186,6 +221,9 @@ func (UnimplementedIntakeServiceServer) GetConcern(context.Context, *GetConcernR
 }
 func (UnimplementedIntakeServiceServer) CreateClientSession(context.Context, *CreateClientSessionRequest) (*ClientSession, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateClientSession not implemented")
+}
+func (UnimplementedIntakeServiceServer) RequestClientSignInLink(context.Context, *RequestClientSignInLinkRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestClientSignInLink not implemented")
 }
 func (UnimplementedIntakeServiceServer) EndClientSession(context.Context, *EndClientSessionRequest) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method EndClientSession not implemented")
@@ -271,6 +309,24 @@ func _IntakeService_CreateClientSession_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntakeService_RequestClientSignInLink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestClientSignInLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).RequestClientSignInLink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_RequestClientSignInLink_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).RequestClientSignInLink(ctx, req.(*RequestClientSignInLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IntakeService_EndClientSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(EndClientSessionRequest)
 	if err := dec(in); err != nil {
@@ -343,6 +399,10 @@ var IntakeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateClientSession",
 			Handler:    _IntakeService_CreateClientSession_Handler,
+		},
+		{
+			MethodName: "RequestClientSignInLink",
+			Handler:    _IntakeService_RequestClientSignInLink_Handler,
 		},
 		{
 			MethodName: "EndClientSession",

@@ -1340,6 +1340,165 @@ func (x *SendSignInLinkRequest) GetRequestedFrom() string {
 	return ""
 }
 
+// SendClientSignInLinksRequest is what the e-mail with a client's sign-in
+// links says.
+type SendClientSignInLinksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The group the client raised their concerns with, `groups/{group}`.
+	Group string `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	// The group's name as it shows it.
+	GroupDisplayName string `protobuf:"bytes,2,opt,name=group_display_name,json=groupDisplayName,proto3" json:"group_display_name,omitempty"`
+	// The address the links were asked for, and go to: the mail names it to
+	// its own owner only. Never logged or stored.
+	Email string `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	// One link per case, newest case first; at least one.
+	Links []*ClientSignInLink `protobuf:"bytes,4,rep,name=links,proto3" json:"links,omitempty"`
+	// When the links were asked for.
+	RequestTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=request_time,json=requestTime,proto3" json:"request_time,omitempty"`
+	// When the links stop working.
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// Where the request came from, coarsely and in words, for example "a
+	// network whose addresses start 192.0.2"; empty when unknown.
+	RequestedFrom string `protobuf:"bytes,7,opt,name=requested_from,json=requestedFrom,proto3" json:"requested_from,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendClientSignInLinksRequest) Reset() {
+	*x = SendClientSignInLinksRequest{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendClientSignInLinksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendClientSignInLinksRequest) ProtoMessage() {}
+
+func (x *SendClientSignInLinksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendClientSignInLinksRequest.ProtoReflect.Descriptor instead.
+func (*SendClientSignInLinksRequest) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SendClientSignInLinksRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *SendClientSignInLinksRequest) GetGroupDisplayName() string {
+	if x != nil {
+		return x.GroupDisplayName
+	}
+	return ""
+}
+
+func (x *SendClientSignInLinksRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *SendClientSignInLinksRequest) GetLinks() []*ClientSignInLink {
+	if x != nil {
+		return x.Links
+	}
+	return nil
+}
+
+func (x *SendClientSignInLinksRequest) GetRequestTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestTime
+	}
+	return nil
+}
+
+func (x *SendClientSignInLinksRequest) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *SendClientSignInLinksRequest) GetRequestedFrom() string {
+	if x != nil {
+		return x.RequestedFrom
+	}
+	return ""
+}
+
+// ClientSignInLink is the link to one of the client's cases.
+type ClientSignInLink struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's reference, for example "K7QM-3XRD", as the client was given
+	// it. Never logged.
+	Reference string `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	// The link, holding the secret. Never logged or stored.
+	LinkUrl       string `protobuf:"bytes,2,opt,name=link_url,json=linkUrl,proto3" json:"link_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClientSignInLink) Reset() {
+	*x = ClientSignInLink{}
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClientSignInLink) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClientSignInLink) ProtoMessage() {}
+
+func (x *ClientSignInLink) ProtoReflect() protoreflect.Message {
+	mi := &file_ipn_disputes_notification_v1_notification_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClientSignInLink.ProtoReflect.Descriptor instead.
+func (*ClientSignInLink) Descriptor() ([]byte, []int) {
+	return file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ClientSignInLink) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *ClientSignInLink) GetLinkUrl() string {
+	if x != nil {
+		return x.LinkUrl
+	}
+	return ""
+}
+
 var File_ipn_disputes_notification_v1_notification_proto protoreflect.FileDescriptor
 
 const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
@@ -1453,7 +1612,19 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\frequest_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\x12;\n" +
 	"\vexpire_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x123\n" +
-	"\x0erequested_from\x18\b \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\rrequestedFrom2\x87\x0f\n" +
+	"\x0erequested_from\x18\b \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\rrequestedFrom\"\xa5\x03\n" +
+	"\x1cSendClientSignInLinksRequest\x12$\n" +
+	"\x05group\x18\x01 \x01(\tB\x0e\x92A\x02xd\xe0A\x02\xea\xe0\x18\x02\b\x04R\x05group\x12:\n" +
+	"\x12group_display_name\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\x10groupDisplayName\x12'\n" +
+	"\x05email\x18\x03 \x01(\tB\x11\x92A\x03x\xfe\x01\xe0A\x02\xea\xe0\x18\x04\b\x01\x18\x01R\x05email\x12I\n" +
+	"\x05links\x18\x04 \x03(\v2..ipn.disputes.notification.v1.ClientSignInLinkB\x03\xe0A\x02R\x05links\x12=\n" +
+	"\frequest_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\x12;\n" +
+	"\vexpire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x123\n" +
+	"\x0erequested_from\x18\a \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\rrequestedFrom\"l\n" +
+	"\x10ClientSignInLink\x12,\n" +
+	"\treference\x18\x01 \x01(\tB\x0e\x92A\x02x@\xe0A\x02\xea\xe0\x18\x02\b\x04R\treference\x12*\n" +
+	"\blink_url\x18\x02 \x01(\tB\x0f\x92A\x03x\xf4\x03\xe0A\x02\xea\xe0\x18\x02\b\x04R\alinkUrl2\x82\x10\n" +
 	"\x13NotificationService\x12\xad\x01\n" +
 	"\x0eListDeliveries\x123.ipn.disputes.notification.v1.ListDeliveriesRequest\x1a4.ipn.disputes.notification.v1.ListDeliveriesResponse\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=groups/*}/deliveries\x12\x99\x01\n" +
 	"\vGetDelivery\x120.ipn.disputes.notification.v1.GetDeliveryRequest\x1a&.ipn.disputes.notification.v1.Delivery\"0\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=groups/*/deliveries/*}\x12\xa4\x01\n" +
@@ -1465,7 +1636,8 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\x0fPreviewTemplate\x124.ipn.disputes.notification.v1.PreviewTemplateRequest\x1a-.ipn.disputes.notification.v1.RenderedMessage\":\xf2\xe0\x18\x04 \x010\x01\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=groups/*/templates/*}:preview\x12\xb5\x01\n" +
 	"\x11GetDigestSettings\x126.ipn.disputes.notification.v1.GetDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\":\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02.\x12,/v1/{name=groups/*/members/*/digestSettings}\x12\xdc\x01\n" +
 	"\x14UpdateDigestSettings\x129.ipn.disputes.notification.v1.UpdateDigestSettingsRequest\x1a,.ipn.disputes.notification.v1.DigestSettings\"[\xf2\xe0\x18\x02\x18\x01\x82\xd3\xe4\x93\x02O:\x0fdigest_settings2</v1/{digest_settings.name=groups/*/members/*/digestSettings}\x12n\n" +
-	"\x0eSendSignInLink\x123.ipn.disputes.notification.v1.SendSignInLinkRequest\x1a\x16.google.protobuf.Empty\"\x0f\xf2\xe0\x18\v:\tdirectoryB[ZYgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1;notificationv1b\x06proto3"
+	"\x0eSendSignInLink\x123.ipn.disputes.notification.v1.SendSignInLinkRequest\x1a\x16.google.protobuf.Empty\"\x0f\xf2\xe0\x18\v:\tdirectory\x12y\n" +
+	"\x15SendClientSignInLinks\x12:.ipn.disputes.notification.v1.SendClientSignInLinksRequest\x1a\x16.google.protobuf.Empty\"\f\xf2\xe0\x18\b:\x06intakeB[ZYgithub.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1;notificationv1b\x06proto3"
 
 var (
 	file_ipn_disputes_notification_v1_notification_proto_rawDescOnce sync.Once
@@ -1480,75 +1652,82 @@ func file_ipn_disputes_notification_v1_notification_proto_rawDescGZIP() []byte {
 }
 
 var file_ipn_disputes_notification_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_ipn_disputes_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_ipn_disputes_notification_v1_notification_proto_goTypes = []any{
-	(Delivery_State)(0),                 // 0: ipn.disputes.notification.v1.Delivery.State
-	(Delivery_Channel)(0),               // 1: ipn.disputes.notification.v1.Delivery.Channel
-	(*Delivery)(nil),                    // 2: ipn.disputes.notification.v1.Delivery
-	(*ListDeliveriesRequest)(nil),       // 3: ipn.disputes.notification.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),      // 4: ipn.disputes.notification.v1.ListDeliveriesResponse
-	(*GetDeliveryRequest)(nil),          // 5: ipn.disputes.notification.v1.GetDeliveryRequest
-	(*RetryDeliveryRequest)(nil),        // 6: ipn.disputes.notification.v1.RetryDeliveryRequest
-	(*RetryDeadDeliveriesRequest)(nil),  // 7: ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
-	(*RetryDeadDeliveriesResponse)(nil), // 8: ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
-	(*Template)(nil),                    // 9: ipn.disputes.notification.v1.Template
-	(*ListTemplatesRequest)(nil),        // 10: ipn.disputes.notification.v1.ListTemplatesRequest
-	(*ListTemplatesResponse)(nil),       // 11: ipn.disputes.notification.v1.ListTemplatesResponse
-	(*GetTemplateRequest)(nil),          // 12: ipn.disputes.notification.v1.GetTemplateRequest
-	(*UpdateTemplateRequest)(nil),       // 13: ipn.disputes.notification.v1.UpdateTemplateRequest
-	(*PreviewTemplateRequest)(nil),      // 14: ipn.disputes.notification.v1.PreviewTemplateRequest
-	(*RenderedMessage)(nil),             // 15: ipn.disputes.notification.v1.RenderedMessage
-	(*DigestSettings)(nil),              // 16: ipn.disputes.notification.v1.DigestSettings
-	(*GetDigestSettingsRequest)(nil),    // 17: ipn.disputes.notification.v1.GetDigestSettingsRequest
-	(*UpdateDigestSettingsRequest)(nil), // 18: ipn.disputes.notification.v1.UpdateDigestSettingsRequest
-	(*SendSignInLinkRequest)(nil),       // 19: ipn.disputes.notification.v1.SendSignInLinkRequest
-	(*timestamppb.Timestamp)(nil),       // 20: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 21: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),               // 22: google.protobuf.Empty
+	(Delivery_State)(0),                  // 0: ipn.disputes.notification.v1.Delivery.State
+	(Delivery_Channel)(0),                // 1: ipn.disputes.notification.v1.Delivery.Channel
+	(*Delivery)(nil),                     // 2: ipn.disputes.notification.v1.Delivery
+	(*ListDeliveriesRequest)(nil),        // 3: ipn.disputes.notification.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),       // 4: ipn.disputes.notification.v1.ListDeliveriesResponse
+	(*GetDeliveryRequest)(nil),           // 5: ipn.disputes.notification.v1.GetDeliveryRequest
+	(*RetryDeliveryRequest)(nil),         // 6: ipn.disputes.notification.v1.RetryDeliveryRequest
+	(*RetryDeadDeliveriesRequest)(nil),   // 7: ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
+	(*RetryDeadDeliveriesResponse)(nil),  // 8: ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
+	(*Template)(nil),                     // 9: ipn.disputes.notification.v1.Template
+	(*ListTemplatesRequest)(nil),         // 10: ipn.disputes.notification.v1.ListTemplatesRequest
+	(*ListTemplatesResponse)(nil),        // 11: ipn.disputes.notification.v1.ListTemplatesResponse
+	(*GetTemplateRequest)(nil),           // 12: ipn.disputes.notification.v1.GetTemplateRequest
+	(*UpdateTemplateRequest)(nil),        // 13: ipn.disputes.notification.v1.UpdateTemplateRequest
+	(*PreviewTemplateRequest)(nil),       // 14: ipn.disputes.notification.v1.PreviewTemplateRequest
+	(*RenderedMessage)(nil),              // 15: ipn.disputes.notification.v1.RenderedMessage
+	(*DigestSettings)(nil),               // 16: ipn.disputes.notification.v1.DigestSettings
+	(*GetDigestSettingsRequest)(nil),     // 17: ipn.disputes.notification.v1.GetDigestSettingsRequest
+	(*UpdateDigestSettingsRequest)(nil),  // 18: ipn.disputes.notification.v1.UpdateDigestSettingsRequest
+	(*SendSignInLinkRequest)(nil),        // 19: ipn.disputes.notification.v1.SendSignInLinkRequest
+	(*SendClientSignInLinksRequest)(nil), // 20: ipn.disputes.notification.v1.SendClientSignInLinksRequest
+	(*ClientSignInLink)(nil),             // 21: ipn.disputes.notification.v1.ClientSignInLink
+	(*timestamppb.Timestamp)(nil),        // 22: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),        // 23: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),                // 24: google.protobuf.Empty
 }
 var file_ipn_disputes_notification_v1_notification_proto_depIdxs = []int32{
 	0,  // 0: ipn.disputes.notification.v1.Delivery.state:type_name -> ipn.disputes.notification.v1.Delivery.State
-	20, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
-	20, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
+	22, // 1: ipn.disputes.notification.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
+	22, // 2: ipn.disputes.notification.v1.Delivery.send_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: ipn.disputes.notification.v1.Delivery.channel:type_name -> ipn.disputes.notification.v1.Delivery.Channel
 	0,  // 4: ipn.disputes.notification.v1.ListDeliveriesRequest.state:type_name -> ipn.disputes.notification.v1.Delivery.State
 	2,  // 5: ipn.disputes.notification.v1.ListDeliveriesResponse.deliveries:type_name -> ipn.disputes.notification.v1.Delivery
-	20, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
+	22, // 6: ipn.disputes.notification.v1.Template.update_time:type_name -> google.protobuf.Timestamp
 	9,  // 7: ipn.disputes.notification.v1.ListTemplatesResponse.templates:type_name -> ipn.disputes.notification.v1.Template
 	9,  // 8: ipn.disputes.notification.v1.UpdateTemplateRequest.template:type_name -> ipn.disputes.notification.v1.Template
-	21, // 9: ipn.disputes.notification.v1.UpdateTemplateRequest.update_mask:type_name -> google.protobuf.FieldMask
+	23, // 9: ipn.disputes.notification.v1.UpdateTemplateRequest.update_mask:type_name -> google.protobuf.FieldMask
 	9,  // 10: ipn.disputes.notification.v1.PreviewTemplateRequest.draft:type_name -> ipn.disputes.notification.v1.Template
 	16, // 11: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.digest_settings:type_name -> ipn.disputes.notification.v1.DigestSettings
-	21, // 12: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	20, // 13: ipn.disputes.notification.v1.SendSignInLinkRequest.request_time:type_name -> google.protobuf.Timestamp
-	20, // 14: ipn.disputes.notification.v1.SendSignInLinkRequest.expire_time:type_name -> google.protobuf.Timestamp
-	3,  // 15: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
-	5,  // 16: ipn.disputes.notification.v1.NotificationService.GetDelivery:input_type -> ipn.disputes.notification.v1.GetDeliveryRequest
-	6,  // 17: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
-	7,  // 18: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:input_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
-	10, // 19: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
-	12, // 20: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
-	13, // 21: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
-	14, // 22: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
-	17, // 23: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
-	18, // 24: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
-	19, // 25: ipn.disputes.notification.v1.NotificationService.SendSignInLink:input_type -> ipn.disputes.notification.v1.SendSignInLinkRequest
-	4,  // 26: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
-	2,  // 27: ipn.disputes.notification.v1.NotificationService.GetDelivery:output_type -> ipn.disputes.notification.v1.Delivery
-	2,  // 28: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
-	8,  // 29: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:output_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
-	11, // 30: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
-	9,  // 31: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
-	9,  // 32: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
-	15, // 33: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
-	16, // 34: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
-	16, // 35: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
-	22, // 36: ipn.disputes.notification.v1.NotificationService.SendSignInLink:output_type -> google.protobuf.Empty
-	26, // [26:37] is the sub-list for method output_type
-	15, // [15:26] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	23, // 12: ipn.disputes.notification.v1.UpdateDigestSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	22, // 13: ipn.disputes.notification.v1.SendSignInLinkRequest.request_time:type_name -> google.protobuf.Timestamp
+	22, // 14: ipn.disputes.notification.v1.SendSignInLinkRequest.expire_time:type_name -> google.protobuf.Timestamp
+	21, // 15: ipn.disputes.notification.v1.SendClientSignInLinksRequest.links:type_name -> ipn.disputes.notification.v1.ClientSignInLink
+	22, // 16: ipn.disputes.notification.v1.SendClientSignInLinksRequest.request_time:type_name -> google.protobuf.Timestamp
+	22, // 17: ipn.disputes.notification.v1.SendClientSignInLinksRequest.expire_time:type_name -> google.protobuf.Timestamp
+	3,  // 18: ipn.disputes.notification.v1.NotificationService.ListDeliveries:input_type -> ipn.disputes.notification.v1.ListDeliveriesRequest
+	5,  // 19: ipn.disputes.notification.v1.NotificationService.GetDelivery:input_type -> ipn.disputes.notification.v1.GetDeliveryRequest
+	6,  // 20: ipn.disputes.notification.v1.NotificationService.RetryDelivery:input_type -> ipn.disputes.notification.v1.RetryDeliveryRequest
+	7,  // 21: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:input_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesRequest
+	10, // 22: ipn.disputes.notification.v1.NotificationService.ListTemplates:input_type -> ipn.disputes.notification.v1.ListTemplatesRequest
+	12, // 23: ipn.disputes.notification.v1.NotificationService.GetTemplate:input_type -> ipn.disputes.notification.v1.GetTemplateRequest
+	13, // 24: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:input_type -> ipn.disputes.notification.v1.UpdateTemplateRequest
+	14, // 25: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:input_type -> ipn.disputes.notification.v1.PreviewTemplateRequest
+	17, // 26: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:input_type -> ipn.disputes.notification.v1.GetDigestSettingsRequest
+	18, // 27: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:input_type -> ipn.disputes.notification.v1.UpdateDigestSettingsRequest
+	19, // 28: ipn.disputes.notification.v1.NotificationService.SendSignInLink:input_type -> ipn.disputes.notification.v1.SendSignInLinkRequest
+	20, // 29: ipn.disputes.notification.v1.NotificationService.SendClientSignInLinks:input_type -> ipn.disputes.notification.v1.SendClientSignInLinksRequest
+	4,  // 30: ipn.disputes.notification.v1.NotificationService.ListDeliveries:output_type -> ipn.disputes.notification.v1.ListDeliveriesResponse
+	2,  // 31: ipn.disputes.notification.v1.NotificationService.GetDelivery:output_type -> ipn.disputes.notification.v1.Delivery
+	2,  // 32: ipn.disputes.notification.v1.NotificationService.RetryDelivery:output_type -> ipn.disputes.notification.v1.Delivery
+	8,  // 33: ipn.disputes.notification.v1.NotificationService.RetryDeadDeliveries:output_type -> ipn.disputes.notification.v1.RetryDeadDeliveriesResponse
+	11, // 34: ipn.disputes.notification.v1.NotificationService.ListTemplates:output_type -> ipn.disputes.notification.v1.ListTemplatesResponse
+	9,  // 35: ipn.disputes.notification.v1.NotificationService.GetTemplate:output_type -> ipn.disputes.notification.v1.Template
+	9,  // 36: ipn.disputes.notification.v1.NotificationService.UpdateTemplate:output_type -> ipn.disputes.notification.v1.Template
+	15, // 37: ipn.disputes.notification.v1.NotificationService.PreviewTemplate:output_type -> ipn.disputes.notification.v1.RenderedMessage
+	16, // 38: ipn.disputes.notification.v1.NotificationService.GetDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	16, // 39: ipn.disputes.notification.v1.NotificationService.UpdateDigestSettings:output_type -> ipn.disputes.notification.v1.DigestSettings
+	24, // 40: ipn.disputes.notification.v1.NotificationService.SendSignInLink:output_type -> google.protobuf.Empty
+	24, // 41: ipn.disputes.notification.v1.NotificationService.SendClientSignInLinks:output_type -> google.protobuf.Empty
+	30, // [30:42] is the sub-list for method output_type
+	18, // [18:30] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_notification_v1_notification_proto_init() }
@@ -1562,7 +1741,7 @@ func file_ipn_disputes_notification_v1_notification_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_notification_v1_notification_proto_rawDesc), len(file_ipn_disputes_notification_v1_notification_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

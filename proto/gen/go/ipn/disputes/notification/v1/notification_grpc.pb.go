@@ -20,17 +20,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NotificationService_ListDeliveries_FullMethodName       = "/ipn.disputes.notification.v1.NotificationService/ListDeliveries"
-	NotificationService_GetDelivery_FullMethodName          = "/ipn.disputes.notification.v1.NotificationService/GetDelivery"
-	NotificationService_RetryDelivery_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/RetryDelivery"
-	NotificationService_RetryDeadDeliveries_FullMethodName  = "/ipn.disputes.notification.v1.NotificationService/RetryDeadDeliveries"
-	NotificationService_ListTemplates_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/ListTemplates"
-	NotificationService_GetTemplate_FullMethodName          = "/ipn.disputes.notification.v1.NotificationService/GetTemplate"
-	NotificationService_UpdateTemplate_FullMethodName       = "/ipn.disputes.notification.v1.NotificationService/UpdateTemplate"
-	NotificationService_PreviewTemplate_FullMethodName      = "/ipn.disputes.notification.v1.NotificationService/PreviewTemplate"
-	NotificationService_GetDigestSettings_FullMethodName    = "/ipn.disputes.notification.v1.NotificationService/GetDigestSettings"
-	NotificationService_UpdateDigestSettings_FullMethodName = "/ipn.disputes.notification.v1.NotificationService/UpdateDigestSettings"
-	NotificationService_SendSignInLink_FullMethodName       = "/ipn.disputes.notification.v1.NotificationService/SendSignInLink"
+	NotificationService_ListDeliveries_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/ListDeliveries"
+	NotificationService_GetDelivery_FullMethodName           = "/ipn.disputes.notification.v1.NotificationService/GetDelivery"
+	NotificationService_RetryDelivery_FullMethodName         = "/ipn.disputes.notification.v1.NotificationService/RetryDelivery"
+	NotificationService_RetryDeadDeliveries_FullMethodName   = "/ipn.disputes.notification.v1.NotificationService/RetryDeadDeliveries"
+	NotificationService_ListTemplates_FullMethodName         = "/ipn.disputes.notification.v1.NotificationService/ListTemplates"
+	NotificationService_GetTemplate_FullMethodName           = "/ipn.disputes.notification.v1.NotificationService/GetTemplate"
+	NotificationService_UpdateTemplate_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/UpdateTemplate"
+	NotificationService_PreviewTemplate_FullMethodName       = "/ipn.disputes.notification.v1.NotificationService/PreviewTemplate"
+	NotificationService_GetDigestSettings_FullMethodName     = "/ipn.disputes.notification.v1.NotificationService/GetDigestSettings"
+	NotificationService_UpdateDigestSettings_FullMethodName  = "/ipn.disputes.notification.v1.NotificationService/UpdateDigestSettings"
+	NotificationService_SendSignInLink_FullMethodName        = "/ipn.disputes.notification.v1.NotificationService/SendSignInLink"
+	NotificationService_SendClientSignInLinks_FullMethodName = "/ipn.disputes.notification.v1.NotificationService/SendClientSignInLinks"
 )
 
 // NotificationServiceClient is the client API for NotificationService service.
@@ -90,6 +91,12 @@ type NotificationServiceClient interface {
 	// stream), and the delivery log keeps no copy of it. Not exposed over
 	// REST.
 	SendSignInLink(ctx context.Context, in *SendSignInLinkRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// SendClientSignInLinks e-mails a client the sign-in links intake made
+	// for their cases in a group, in one message, at once, through the
+	// mailer. Only intake may call it: the links' secrets travel on this call
+	// and nowhere else, and the delivery log keeps no copy of them. Not
+	// exposed over REST.
+	SendClientSignInLinks(ctx context.Context, in *SendClientSignInLinksRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
 type notificationServiceClient struct {
@@ -210,6 +217,16 @@ func (c *notificationServiceClient) SendSignInLink(ctx context.Context, in *Send
 	return out, nil
 }
 
+func (c *notificationServiceClient) SendClientSignInLinks(ctx context.Context, in *SendClientSignInLinksRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, NotificationService_SendClientSignInLinks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotificationServiceServer is the server API for NotificationService service.
 // All implementations must embed UnimplementedNotificationServiceServer
 // for forward compatibility.
@@ -267,6 +284,12 @@ type NotificationServiceServer interface {
 	// stream), and the delivery log keeps no copy of it. Not exposed over
 	// REST.
 	SendSignInLink(context.Context, *SendSignInLinkRequest) (*emptypb.Empty, error)
+	// SendClientSignInLinks e-mails a client the sign-in links intake made
+	// for their cases in a group, in one message, at once, through the
+	// mailer. Only intake may call it: the links' secrets travel on this call
+	// and nowhere else, and the delivery log keeps no copy of them. Not
+	// exposed over REST.
+	SendClientSignInLinks(context.Context, *SendClientSignInLinksRequest) (*emptypb.Empty, error)
 	mustEmbedUnimplementedNotificationServiceServer()
 }
 
@@ -309,6 +332,9 @@ func (UnimplementedNotificationServiceServer) UpdateDigestSettings(context.Conte
 }
 func (UnimplementedNotificationServiceServer) SendSignInLink(context.Context, *SendSignInLinkRequest) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method SendSignInLink not implemented")
+}
+func (UnimplementedNotificationServiceServer) SendClientSignInLinks(context.Context, *SendClientSignInLinksRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendClientSignInLinks not implemented")
 }
 func (UnimplementedNotificationServiceServer) mustEmbedUnimplementedNotificationServiceServer() {}
 func (UnimplementedNotificationServiceServer) testEmbeddedByValue()                             {}
@@ -529,6 +555,24 @@ func _NotificationService_SendSignInLink_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotificationService_SendClientSignInLinks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendClientSignInLinksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).SendClientSignInLinks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_SendClientSignInLinks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).SendClientSignInLinks(ctx, req.(*SendClientSignInLinksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotificationService_ServiceDesc is the grpc.ServiceDesc for NotificationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -579,6 +623,10 @@ var NotificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SendSignInLink",
 			Handler:    _NotificationService_SendSignInLink_Handler,
+		},
+		{
+			MethodName: "SendClientSignInLinks",
+			Handler:    _NotificationService_SendClientSignInLinks_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
