@@ -138,3 +138,46 @@ func parseKeyed(s string) (keyID string, mac []byte, err error) {
 	}
 	return parts[2], mac, nil
 }
+
+// emailDomain starts the input of every MAC of a client's e-mail address,
+// so that an address's MAC can never stand for an access code's, though
+// both are made under the same key.
+const emailDomain = "ipn-disputes intake client e-mail v1\x00"
+
+// NormaliseEmail is a client's e-mail address as it is hashed: spaces
+// around it taken off and in lower case, so that the address typed when
+// asking for a link finds the one typed with the concern, letter case aside.
+func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+func (k *Keys) emailHash(keyID, email string) string {
+	m := hmac.New(sha256.New, k.secrets[keyID])
+	m.Write([]byte(emailDomain))
+	m.Write([]byte(NormaliseEmail(email)))
+	return "$" + keyedScheme + "$" + keyID + "$" + base64.RawStdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// EmailHash is the keyed hash of a client's e-mail address under the
+// current key, kept beside the concern so that intake can find a client's
+// concerns by their address without holding it: the address is sealed, and
+// gone once casework has the concern. Empty for an empty address.
+func (k *Keys) EmailHash(email string) string {
+	if NormaliseEmail(email) == "" {
+		return ""
+	}
+	return k.emailHash(k.current, email)
+}
+
+// EmailHashes are the keyed hashes of an address under every key held, to
+// look it up whatever key hashed it. An address's hash cannot be made anew
+// once casework has the concern, so an old key must stay listed for as
+// long as its clients should find their cases by e-mail.
+func (k *Keys) EmailHashes(email string) []string {
+	if NormaliseEmail(email) == "" {
+		return nil
+	}
+	out := make([]string, 0, len(k.secrets))
+	for _, id := range k.IDs() {
+		out = append(out, k.emailHash(id, email))
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package accesscode
 import (
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -164,5 +165,45 @@ func TestHashRejectsMalformedCode(t *testing.T) {
 	k := mustKeys(t, keySetting(t, "k1"), "")
 	if _, err := k.Hash("short"); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("Hash(short) error = %v; want ErrMalformed", err)
+	}
+}
+
+// TestEmailHash: an address hashes alike whatever its letter case and the
+// spaces around it, differently from other addresses and under another
+// key, never to an access code's MAC, and is found among EmailHashes under
+// every key held, the old one after a rotation included.
+func TestEmailHash(t *testing.T) {
+	t.Parallel()
+	old, current := keySetting(t, "k1"), keySetting(t, "k2")
+	before, err := ParseKeys(old, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := ParseKeys(old+","+current, "k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := before.EmailHash("Sam@Client.Example.NET ")
+	for _, tt := range []struct {
+		name string
+		got  string
+		same bool
+	}{
+		{"the same address in lower case", before.EmailHash("sam@client.example.net"), true},
+		{"another address", before.EmailHash("sam@client.example.org"), false},
+		{"the same address under the new key", after.EmailHash("sam@client.example.net"), false},
+	} {
+		if (tt.got == h) != tt.same {
+			t.Errorf("%s: %q against %q; same %v wanted", tt.name, tt.got, h, tt.same)
+		}
+	}
+	if !strings.HasPrefix(h, "$hmac-sha256$k1$") {
+		t.Errorf("hash %q does not name its key", h)
+	}
+	if !slices.Contains(after.EmailHashes("SAM@client.example.net"), h) || len(after.EmailHashes("x@example.org")) != 2 {
+		t.Errorf("EmailHashes under both keys do not hold the old key's hash %q", h)
+	}
+	if before.EmailHash("  ") != "" || before.EmailHashes("") != nil {
+		t.Error("an empty address has a hash")
 	}
 }

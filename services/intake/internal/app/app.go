@@ -17,13 +17,16 @@ import (
 	"github.com/ipnmediation/disputes/platform/limit"
 	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/service"
+	"github.com/ipnmediation/disputes/platform/signinlink"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
+	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
 	"github.com/ipnmediation/disputes/services/intake/internal/directory"
 	"github.com/ipnmediation/disputes/services/intake/internal/eventapi"
 	"github.com/ipnmediation/disputes/services/intake/internal/grpcapi"
+	"github.com/ipnmediation/disputes/services/intake/internal/notification"
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
 	"github.com/ipnmediation/disputes/services/intake/internal/store"
 	"github.com/ipnmediation/disputes/services/intake/migrations"
@@ -63,6 +66,21 @@ type Config struct {
 	HashConcurrency int
 	HashWait        time.Duration
 
+	// NotificationAddr is notification's gRPC address; intake has it
+	// e-mail clients their sign-in links.
+	NotificationAddr string
+	// PublicURL is the website's address, which sign-in links lead to.
+	PublicURL string
+	// SignInLinksPerEmail and SignInLinksPerAddress limit requests for
+	// clients' sign-in links within SignInLinkWindow, per e-mail address
+	// and per client network; zero turns one off.
+	SignInLinksPerEmail, SignInLinksPerAddress int
+	SignInLinkWindow                           time.Duration
+	// SignInMinAnswer is the least time a request for links takes.
+	SignInMinAnswer time.Duration
+	// Now is the clock; time.Now when nil (a testclock build sets it).
+	Now func() time.Time
+
 	// Keys encrypt the concerns' confidential text at rest.
 	Keys config.Keys
 	// Reencrypt makes Run re-encrypt (see reencrypt.go) and return instead
@@ -84,6 +102,12 @@ func (c *Config) Register(set *config.Set) {
 	set.String(&c.AccessCodeKeyID, "access-code-key-id", "ACCESS_CODE_KEY_ID", "", "id of the key in ACCESS_CODE_KEYS that hashes new access codes; may be empty when only one key is given")
 	set.Int(&c.HashConcurrency, "hash-concurrency", "HASH_CONCURRENCY", accesscode.DefaultConcurrency, "argon2id checks (19 MiB each) of access codes issued before keyed hashing computed at once; further sign-ins wait their turn")
 	set.Duration(&c.HashWait, "hash-wait", "HASH_WAIT", accesscode.DefaultWait, "longest a sign-in waits for its turn at an argon2id check before it is refused with UNAVAILABLE")
+	set.String(&c.NotificationAddr, "notification-addr", "NOTIFICATION_ADDR", "127.0.0.1:7104", "gRPC address of the notification service, which e-mails clients their sign-in links; its TRUSTED_SERVICES must hold intake's secret")
+	set.String(&c.PublicURL, "public-url", "PUBLIC_URL", "http://127.0.0.1:7190", "the website's address, which clients' sign-in links lead to (PUBLIC_URL/{group}/link/{secret})")
+	set.Int(&c.SignInLinksPerEmail, "sign-in-links-per-email", "SIGN_IN_LINKS_PER_EMAIL", 5, "clients' sign-in links one e-mail address may ask for in a group within SIGN_IN_LINK_WINDOW; 0 for no limit")
+	set.Int(&c.SignInLinksPerAddress, "sign-in-links-per-address", "SIGN_IN_LINKS_PER_ADDRESS", 20, "clients' sign-in links one client network may ask for within SIGN_IN_LINK_WINDOW; 0 for no limit")
+	set.Duration(&c.SignInLinkWindow, "sign-in-link-window", "SIGN_IN_LINK_WINDOW", time.Hour, "the window of the sign-in link limits")
+	set.Duration(&c.SignInMinAnswer, "sign-in-min-answer", "SIGN_IN_MIN_ANSWER", signinlink.DefaultMinAnswer, "least time a request for clients' sign-in links takes, so that known and unknown addresses answer alike")
 	set.RegisterKeys(&c.Keys)
 	set.Bool(&c.Reencrypt, "reencrypt", "", false, reencryptUsage)
 }
@@ -102,6 +126,11 @@ func (c Config) check() ([]netip.Prefix, error) {
 		return nil, errors.New("concern limit: set CONCERNS_PER_ADDRESS to 0 or more and CONCERN_WINDOW to a positive duration such as 1h")
 	case c.SessionAttemptsPerAddress < 0 || (c.SessionAttemptsPerAddress > 0 && c.SessionAttemptWindow <= 0):
 		return nil, errors.New("sign-in limit: set SESSION_ATTEMPTS_PER_ADDRESS to 0 or more and SESSION_ATTEMPT_WINDOW to a positive duration such as 15m")
+	case c.SignInLinksPerEmail < 0 || c.SignInLinksPerAddress < 0 ||
+		(c.SignInLinksPerEmail > 0 || c.SignInLinksPerAddress > 0) && c.SignInLinkWindow <= 0:
+		return nil, errors.New("sign-in link limits: set SIGN_IN_LINKS_PER_EMAIL and SIGN_IN_LINKS_PER_ADDRESS to 0 or more and SIGN_IN_LINK_WINDOW to a positive duration such as 1h")
+	case c.SignInMinAnswer < 0:
+		return nil, errors.New("sign-in links: set SIGN_IN_MIN_ANSWER to a duration of 0 or more, such as 200ms")
 	case c.HashConcurrency < 0 || c.HashWait < 0:
 		return nil, errors.New("hashing: set HASH_CONCURRENCY to a positive number such as 4 and HASH_WAIT to a positive duration such as 5s")
 	}
@@ -135,7 +164,20 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	st := &store.Store{Pool: base.Pool, Namespace: base.Events, Keys: keys}
+	notificationConn, err := base.Dial(cfg.NotificationAddr)
+	if err != nil {
+		return err
+	}
+
+	st := &store.Store{Pool: base.Pool, Namespace: base.Events, Keys: keys, Emails: codeKeys}
+	// Concerns registered before the e-mail hashes were kept get theirs
+	// now, while intake still holds their addresses. A failure leaves them
+	// for the next start: their clients have the reference and code.
+	if n, err := st.FillEmailHashes(ctx); err != nil {
+		base.Log.Warn("hashing the e-mail addresses of older concerns failed; it is tried again at the next start", slog.Any("error", err))
+	} else if n > 0 {
+		base.Log.Info("hashed the e-mail addresses of older concerns", slog.Int("concerns", n))
+	}
 	// Keyed hashing needs no bound; the argon2id checks of codes from
 	// before it are bounded, however many sign-ins come.
 	hasher := accesscode.NewHashing(codeKeys, cfg.HashConcurrency, cfg.HashWait)
@@ -146,8 +188,21 @@ func Run(ctx context.Context, cfg Config) error {
 		Hasher:       hasher,
 		Log:          base.Log,
 	}
-	sessions := &session.Service{Store: st, TTL: cfg.ClientSessionTTL, Hasher: hasher,
+	sessions := &session.Service{Store: st, TTL: cfg.ClientSessionTTL, Hasher: hasher, Now: cfg.Now,
 		AddressLimit: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "session", Max: cfg.SessionAttemptsPerAddress, Window: cfg.SessionAttemptWindow}}}
+	links := &session.Links{
+		Service:    sessions,
+		LinkStore:  st,
+		Emails:     codeKeys,
+		Groups:     directory.Client{Directory: directoryv1.NewDirectoryServiceClient(directoryConn)},
+		Mailer:     notification.Client{Notification: notificationv1.NewNotificationServiceClient(notificationConn)},
+		PublicURL:  cfg.PublicURL,
+		PerEmail:   &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "sign_in_link_email", Max: cfg.SignInLinksPerEmail, Window: cfg.SignInLinkWindow}},
+		PerAddress: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "sign_in_link_address", Max: cfg.SignInLinksPerAddress, Window: cfg.SignInLinkWindow}},
+		MinAnswer:  cfg.SignInMinAnswer,
+		Send:       func(f func()) { go f() },
+		Log:        func(msg string, args ...any) { base.Log.Info(msg, args...) },
+	}
 	server := base.Server(grpcserver.Options{
 		// The directory knows the operator's token, which the operator
 		// brings to the parked events every service serves. Client
@@ -157,7 +212,7 @@ func Run(ctx context.Context, cfg Config) error {
 			Others: &auth.Directory{Client: directoryv1.NewDirectoryServiceClient(directoryConn)}},
 		Validate: grpcapi.Validate,
 	})
-	intakev1.RegisterIntakeServiceServer(server.Registrar(), &grpcapi.Server{Concerns: concerns, Sessions: sessions,
+	intakev1.RegisterIntakeServiceServer(server.Registrar(), &grpcapi.Server{Concerns: concerns, Sessions: sessions, Links: links,
 		Addresses: grpcserver.ClientAddresses{TrustedFrontEnds: gateways}})
 
 	handOver := eventapi.CaseOpened{Store: st}

@@ -77,7 +77,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: &store.Store{Pool: pool, Namespace: testenv.Namespace(t), Keys: keys}, pool: pool, clock: &clock{now: start},
+	f := &fixture{store: &store.Store{Pool: pool, Namespace: testenv.Namespace(t), Keys: keys, Emails: codeKeys}, pool: pool, clock: &clock{now: start},
 		log: &bytes.Buffer{}, hasher: accesscode.NewHashing(codeKeys, 1, time.Minute)}
 	f.svc = &concern.Service{
 		Store:        f.store,

@@ -70,3 +70,13 @@ func failed(what string, err error) error {
 	}
 	return fmt.Errorf("directory: %s: %w", what, err)
 }
+
+// GroupName is the display name of the group name (groups/{g}), for the
+// mail with a client's sign-in links; session.Groups.
+func (c Client) GroupName(ctx context.Context, name string) (string, error) {
+	g, err := c.Directory.GetGroup(ctx, &directoryv1.GetGroupRequest{Name: name})
+	if err != nil {
+		return "", failed("get group", err)
+	}
+	return g.GetDisplayName(), nil
+}

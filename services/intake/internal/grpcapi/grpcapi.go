@@ -7,10 +7,10 @@ import (
 	"strings"
 
 	"github.com/ipnmediation/disputes/platform/auth"
-	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/names"
+	"github.com/ipnmediation/disputes/platform/signinlink"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
@@ -25,23 +25,19 @@ type Server struct {
 	intakev1.UnimplementedIntakeServiceServer
 	Concerns *concern.Service
 	Sessions *session.Service
+	// Links e-mails clients sign-in links and uses them.
+	Links *session.Links
 	// Addresses tells whose address a call is made from, for the
 	// per-address limits.
 	Addresses grpcserver.ClientAddresses
 }
 
 // source is the key of the per-address limits for the call in ctx; empty,
-// and so not limited, when the client's address is unknown. A loopback
-// address is taken as unknown: it is what every client looks like behind a
-// proxy on the same machine that the gateway was not told to trust, and
-// counting them all as one client would shut the door on everyone once a
-// handful had come in.
+// and so not limited, when the client's address is unknown or loopback
+// (signinlink.Source).
 func (s *Server) source(ctx context.Context) string {
-	a, ok := s.Addresses.Of(ctx)
-	if !ok || a.IsLoopback() {
-		return ""
-	}
-	return clientaddr.Network(a).String()
+	network, _ := signinlink.Source(ctx, s.Addresses)
+	return network
 }
 
 // CreateConcern implements intakev1.IntakeServiceServer. Its response is the
@@ -75,12 +71,28 @@ func (s *Server) GetConcern(ctx context.Context, req *intakev1.GetConcernRequest
 // CreateClientSession implements intakev1.IntakeServiceServer. Its response
 // is the only place the session's token ever appears.
 func (s *Server) CreateClientSession(ctx context.Context, req *intakev1.CreateClientSessionRequest) (*intakev1.ClientSession, error) {
-	issued, err := s.Sessions.CreateFrom(ctx, s.source(ctx), req.GetReference(), req.GetAccessCode())
+	var issued session.Issued
+	var err error
+	if req.GetLinkSecret() != "" {
+		issued, err = s.Links.CreateFromLink(ctx, s.source(ctx), req.GetLinkSecret())
+	} else {
+		issued, err = s.Sessions.CreateFrom(ctx, s.source(ctx), req.GetReference(), req.GetAccessCode())
+	}
 	if err != nil {
 		return nil, err
 	}
 	caseName, _ := names.CaseOfConcern(issued.Concern)
 	return &intakev1.ClientSession{Token: issued.Token, ExpireTime: timestamppb.New(issued.ExpireTime), Concern: issued.Concern, Case: caseName}, nil
+}
+
+// RequestClientSignInLink implements intakev1.IntakeServiceServer.
+func (s *Server) RequestClientSignInLink(ctx context.Context, req *intakev1.RequestClientSignInLinkRequest) (*emptypb.Empty, error) {
+	source, where := signinlink.Source(ctx, s.Addresses)
+	err := s.Links.Request(ctx, session.LinkRequest{Group: req.GetGroup(), Email: req.GetEmail(), Source: source, Where: where})
+	if err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
 }
 
 // AuthenticateClient implements intakev1.IntakeServiceServer.
@@ -166,7 +178,9 @@ func Validate(_ context.Context, _ string, req any) error {
 			}
 		}
 	case *intakev1.CreateClientSessionRequest:
-		err, msg = session.CheckCreate(r.GetReference(), r.GetAccessCode()), r
+		err, msg = session.CheckCreate(r.GetReference(), r.GetAccessCode(), r.GetLinkSecret()), r
+	case *intakev1.RequestClientSignInLinkRequest:
+		err, msg = session.CheckRequest(r.GetGroup(), r.GetEmail()), r
 	default:
 		return nil
 	}

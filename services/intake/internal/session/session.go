@@ -188,11 +188,19 @@ type Issued struct {
 	ExpireTime time.Time
 }
 
-// CheckCreate returns an InvalidArgument error naming each missing field of a
-// CreateClientSession request, or nil. Anything else that is wrong with them
-// is a wrong code, reported by Create.
-func CheckCreate(reference, accessCode string) error {
+// CheckCreate returns an InvalidArgument error naming each missing or
+// superfluous field of a CreateClientSession request, or nil: a link's
+// secret alone, or the reference and the access code. Anything else that
+// is wrong with them is a wrong code or a link that does not work,
+// reported by CreateFrom or Links.CreateFromLink.
+func CheckCreate(reference, accessCode, linkSecret string) error {
 	var v fault.Violations
+	if strings.TrimSpace(linkSecret) != "" {
+		if reference != "" || accessCode != "" {
+			v.Add("link_secret", "is given instead of the reference and access code, not with them")
+		}
+		return v.Err()
+	}
 	if strings.TrimSpace(reference) == "" {
 		v.Add("reference", "is required")
 	}
@@ -233,7 +241,7 @@ func (s *Service) Create(ctx context.Context, reference, accessCode string) (Iss
 // RESOURCE_EXHAUSTED TOO_MANY_ATTEMPTS, whatever the reference. Malformed
 // attempts count too: they are what a script sends.
 func (s *Service) CreateFrom(ctx context.Context, source, reference, accessCode string) (Issued, error) {
-	if err := CheckCreate(reference, accessCode); err != nil {
+	if err := CheckCreate(reference, accessCode, ""); err != nil {
 		return Issued{}, err
 	}
 	now := s.now()

@@ -69,6 +69,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.store.Emails = keys
 	f.svc = &session.Service{Store: f.store, TTL: time.Hour, Hasher: accesscode.NewHashing(keys, 2, time.Minute), Now: f.clock.Now}
 	return f
 }

@@ -65,9 +65,9 @@ func TestKeyRotation(t *testing.T) {
 	ctx := context.Background()
 	s, pool := newStore(t)
 	k1, k2 := keySetting(t, "k1"), keySetting(t, "k2")
-	before := &Store{Pool: pool, Namespace: s.Namespace, Keys: keyring(t, "", k1)}
-	during := &Store{Pool: pool, Namespace: s.Namespace, Keys: keyring(t, "k2", k1, k2)}
-	after := &Store{Pool: pool, Namespace: s.Namespace, Keys: keyring(t, "", k2)}
+	before := &Store{Pool: pool, Namespace: s.Namespace, Keys: keyring(t, "", k1), Emails: s.Emails}
+	during := &Store{Pool: pool, Namespace: s.Namespace, Keys: keyring(t, "k2", k1, k2), Emails: s.Emails}
+	after := &Store{Pool: pool, Namespace: s.Namespace, Keys: keyring(t, "", k2), Emails: s.Emails}
 
 	// A concern registered before encryption, straight into the table; it
 	// came before the desired outcome too.

@@ -55,19 +55,25 @@ func (s *Store) CreateSession(ctx context.Context, sess session.Session, rehash 
 				return fmt.Errorf("hash access code anew: %w", err)
 			}
 		}
-		_, err := tx.Exec(ctx, `
-			INSERT INTO client_sessions (id, concern, secret_sha256, create_time, expire_time)
-			VALUES ($1, $2, $3, $4, $5)`,
-			sess.ID, sess.ConcernID, sess.SecretSHA256, sess.CreateTime, sess.ExpireTime)
-		if err != nil {
-			return fmt.Errorf("insert client session: %w", err)
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM access_code_failures WHERE reference = (SELECT reference FROM concerns WHERE id = $1)`, sess.ConcernID)
-		if err != nil {
-			return fmt.Errorf("forget refused attempts: %w", err)
-		}
-		return nil
+		return insertSession(ctx, tx, sess)
 	})
+}
+
+// insertSession stores a new session in tx and forgets the refused
+// attempts on its concern's reference: the client is in, whichever way.
+func insertSession(ctx context.Context, tx pgx.Tx, sess session.Session) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO client_sessions (id, concern, secret_sha256, create_time, expire_time)
+		VALUES ($1, $2, $3, $4, $5)`,
+		sess.ID, sess.ConcernID, sess.SecretSHA256, sess.CreateTime, sess.ExpireTime)
+	if err != nil {
+		return fmt.Errorf("insert client session: %w", err)
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM access_code_failures WHERE reference = (SELECT reference FROM concerns WHERE id = $1)`, sess.ConcernID)
+	if err != nil {
+		return fmt.Errorf("forget refused attempts: %w", err)
+	}
+	return nil
 }
 
 // GetSession implements session.Store.

@@ -6,7 +6,10 @@
 // sealed), which the hand-over deletes. The reference and the access code's
 // hash stay in clear: sign-in looks concerns up by reference. The access
 // code itself is kept, sealed under the same key, only while a repeat of
-// the request that registered the concern may ask for it again.
+// the request that registered the concern may ask for it again. The
+// client's e-mail address is also kept as a keyed hash (client_email_hash),
+// which stays after the hand-over, so that the client can ask for sign-in
+// links by e-mail (links.go).
 package store
 
 import (
@@ -22,6 +25,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/sealed"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
+	"github.com/ipnmediation/disputes/services/intake/internal/session"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -44,6 +48,10 @@ type Store struct {
 	// Keys wrap the concerns' data keys. Required for anything that reads
 	// or writes confidential text.
 	Keys *sealed.Keyring
+	// Emails hash clients' e-mail addresses, kept beside their concerns
+	// for RequestClientSignInLink. Required to register a concern with an
+	// address.
+	Emails session.EmailKeys
 }
 
 var _ concern.Store = (*Store)(nil)
@@ -86,6 +94,10 @@ func (s *Store) create(ctx context.Context, c concern.Concern, accessCodeHash, r
 	if err != nil {
 		return err
 	}
+	emailHash, err := s.emailHash(c.Contact.Email)
+	if err != nil {
+		return err
+	}
 	var sealedCode *string
 	if replayCode != "" {
 		ct, err := dk.Seal(replayCode, codePurpose(c.ID))
@@ -109,10 +121,10 @@ func (s *Store) create(ctx context.Context, c concern.Concern, accessCodeHash, r
 	b.Queue(`
 		INSERT INTO concerns (id, group_id, practitioner, client_name, description,
 		                      client_email, client_phone, reference, access_code_hash, create_time, key_id, wrapped_key,
-		                      access_code_sealed, desired_outcome)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		                      access_code_sealed, desired_outcome, client_email_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		c.ID, c.GroupID(), c.Practitioner, values[0], values[1],
-		values[2], values[3], c.Reference, accessCodeHash, c.CreateTime, s.Keys.Current(), wrapped, sealedCode, values[4])
+		values[2], values[3], c.Reference, accessCodeHash, c.CreateTime, s.Keys.Current(), wrapped, sealedCode, values[4], emailHash)
 	outbox.Queue(&b, ev)
 	res := s.Pool.SendBatch(ctx, &b)
 	for range b.Len() {
@@ -197,7 +209,7 @@ func (s *Store) HandOver(ctx context.Context, tx pgx.Tx, concernName string, at 
 }
 
 // Forget deletes everything intake still holds about a concern whose case
-// casework has purged: its sessions, the request ids that named it and the
+// casework has purged: its sessions and sign-in links, the request ids that named it and the
 // concern itself with its reference and code hash, inside tx. A concern it
 // no longer holds is not an error: the event may come twice.
 func (s *Store) Forget(ctx context.Context, tx pgx.Tx, concernName string) error {
@@ -213,6 +225,7 @@ func (s *Store) Forget(ctx context.Context, tx pgx.Tx, concernName string) error
 	for _, q := range []string{
 		`DELETE FROM access_log WHERE concern_id = $1`,
 		`DELETE FROM client_sessions WHERE concern = $1`,
+		`DELETE FROM client_sign_in_links WHERE concern = $1`,
 		`DELETE FROM create_requests WHERE concern_id = $1`,
 	} {
 		if _, err := tx.Exec(ctx, q, id); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/testenv"
 	eventsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/events/v1"
+	"github.com/ipnmediation/disputes/services/intake/internal/accesscode"
 	"github.com/ipnmediation/disputes/services/intake/internal/concern"
 	"github.com/ipnmediation/disputes/services/intake/migrations"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,7 +30,22 @@ func newStore(t *testing.T) (*Store, *pgxpool.Pool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return &Store{Pool: pool, Namespace: testenv.Namespace(t), Keys: testKeys(t)}, pool
+	return &Store{Pool: pool, Namespace: testenv.Namespace(t), Keys: testKeys(t), Emails: testEmailKeys(t)}, pool
+}
+
+// testEmailKeys are access code keys of one fresh key, which hash clients'
+// e-mail addresses.
+func testEmailKeys(t *testing.T) *accesscode.Keys {
+	t.Helper()
+	setting, err := sealed.NewKeySetting("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := accesscode.ParseKeys(setting, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // testKeys is a keyring of one fresh key.
