@@ -283,7 +283,8 @@ func (s *System) Env(name string) []string {
 		// Sign-in links open the website's page that uses them.
 		env = append(env, "OPERATOR_TOKEN="+s.OperatorToken, "PUBLIC_URL="+s.WebURL())
 	case "intake":
-		env = append(env, "ACCESS_CODE_KEYS="+s.AccessCodeKeys)
+		// Clients' sign-in links open the website's page that uses them.
+		env = append(env, "ACCESS_CODE_KEYS="+s.AccessCodeKeys, "PUBLIC_URL="+s.WebURL())
 	case "notification":
 		// Every link in an e-mail opens a page of the website.
 		env = append(env, "SMTP_ADDR="+s.SMTPAddr, "PUBLIC_URL="+s.WebURL())
