@@ -156,6 +156,10 @@ func (s *Site) Handler() (http.Handler, error) {
 	pages.HandleFunc("GET /{group}/sign-in", s.signInForm)
 	pages.HandleFunc("POST /{group}/sign-in", s.signInSubmit)
 	pages.HandleFunc("POST /{group}/sign-out", s.signOut)
+	pages.HandleFunc("GET /{group}/link", s.clientLinkForm)
+	pages.HandleFunc("POST /{group}/link", s.clientLinkSubmit)
+	pages.HandleFunc("GET /{group}/link/{secret}", s.clientLinkOpen)
+	pages.HandleFunc("POST /{group}/link/{secret}", s.clientLinkUse)
 	pages.HandleFunc("GET /{group}/members/sign-in", s.memberSignInForm)
 	pages.HandleFunc("POST /{group}/members/sign-in", s.memberSignInSubmit)
 	pages.HandleFunc("GET /{group}/sign-in/{secret}", s.memberLink)
@@ -185,7 +189,7 @@ func (s *Site) Handler() (http.Handler, error) {
 	mux.Handle("/", pages)
 
 	refused := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.log.LogAttrs(r.Context(), slog.LevelWarn, "cross-site request refused", slog.String("method", r.Method), slog.String("path", loggedPath(r.URL.Path)))
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "cross-site request refused", slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)))
 		s.render(w, r, http.StatusForbidden, "refused", layout{Title: "This request was refused"})
 	})
 	protected, err := secure.CrossOrigin(s.public, refused, mux)
@@ -210,7 +214,7 @@ func (s *Site) observe(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving a page", slog.String("path", loggedPath(r.URL.Path)), slog.Any("panic", p))
+				s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving a page", slog.String("path", logPath(r.URL.Path)), slog.Any("panic", p))
 				if !rec.wrote {
 					s.render(rec, r, http.StatusInternalServerError, "problem", problemPage{layout: layout{Title: "Sorry, something went wrong"}})
 				}
@@ -219,7 +223,7 @@ func (s *Site) observe(next http.Handler) http.Handler {
 				return
 			}
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("method", r.Method), slog.String("path", loggedPath(r.URL.Path)), slog.String("route", r.Pattern),
+				slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)), slog.String("route", r.Pattern),
 				slog.Int("status", rec.status), slog.Duration("duration", s.now().Sub(start)))
 		}()
 		next.ServeHTTP(rec, r)
@@ -270,5 +274,5 @@ func (s *Site) logError(ctx context.Context, r *http.Request, msg string, err er
 	if e, ok := api.AsError(err); ok && e.Unavailable() {
 		level = slog.LevelWarn
 	}
-	s.log.LogAttrs(ctx, level, msg, slog.String("path", loggedPath(r.URL.Path)), slog.String("error", err.Error()))
+	s.log.LogAttrs(ctx, level, msg, slog.String("path", logPath(r.URL.Path)), slog.String("error", err.Error()))
 }
