@@ -124,6 +124,11 @@ func (s *Site) clientCase(w http.ResponseWriter, r *http.Request) (*groupView, s
 	case err != nil:
 		s.sessionEnded(w, r, g)
 		return nil, session.Session{}, false
+	case sess.IsMember() && sess.Group() == g.ID:
+		// A member following a link from an e-mail: the case as their
+		// part in it lets them see it.
+		http.Redirect(w, r, "/"+g.ID+"/members/cases/"+id, http.StatusSeeOther)
+		return nil, session.Session{}, false
 	case sess.Case != "groups/"+g.ID+"/cases/"+id:
 		// Signed in for another case: the reference and code of this
 		// one open it.

@@ -1,14 +1,12 @@
 package pages
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/mail"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/ipnmediation/disputes/web/internal/api"
 	"github.com/ipnmediation/disputes/web/internal/session"
@@ -37,15 +35,6 @@ type memberLinkPage struct {
 	layout
 	// Action is where the button posts: the link's own path.
 	Action string
-}
-
-// memberHomePage is what a signed-in member sees, for now.
-type memberHomePage struct {
-	layout
-	// Name is the member's display name.
-	Name string
-	// Until is when the session ends.
-	Until time.Time
 }
 
 // memberSignInForm asks for the member's e-mail address.
@@ -145,33 +134,6 @@ func (s *Site) memberLinkUse(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "member signed in", slog.String("member", sess.Member()))
 	http.Redirect(w, r, "/"+g.ID+"/members/", http.StatusSeeOther)
-}
-
-// memberHome is the signed-in member's page. Their cases come in a later
-// increment; for now it says who is signed in, until when.
-func (s *Site) memberHome(w http.ResponseWriter, r *http.Request) {
-	g, ok := s.loadGroup(w, r)
-	if !ok {
-		return
-	}
-	sess, err := s.sessions.Read(r)
-	switch {
-	case errors.Is(err, session.ErrNoSession) || err == nil && (!sess.IsMember() || sess.Group() != g.ID):
-		http.Redirect(w, r, "/"+g.ID+"/members/sign-in", http.StatusSeeOther)
-		return
-	case err != nil:
-		s.sessionEnded(w, r, g)
-		return
-	}
-	m, err := s.api.GetMember(r.Context(), sess.Member())
-	if err != nil {
-		s.fail(w, r, g, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "member-home", memberHomePage{
-		layout: layout{Title: "You are signed in as " + m.GetDisplayName(), Group: g, SignedIn: true},
-		Name:   m.GetDisplayName(), Until: sess.Expiry,
-	})
 }
 
 // memberSignOut ends a member's session at the API and in this browser.

@@ -47,6 +47,8 @@ func (a *memberAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"name": "groups/riverside", "displayName": "Riverside Practitioners"}`)
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/groups/riverside/members/bea-lindqvist":
 		io.WriteString(w, `{"name": "groups/riverside/members/bea-lindqvist", "displayName": "Bea Lindqvist"}`)
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/groups/riverside/cases" && r.Header.Get("Authorization") == "Bearer "+testSessionToken:
+		io.WriteString(w, `{"cases": [], "nextPageToken": ""}`)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/signInLinks:request":
 		a.asked = append(a.asked, string(body))
 		io.WriteString(w, `{}`)
@@ -169,7 +171,7 @@ func TestMemberSignIn(t *testing.T) {
 		t.Fatalf("session cookie %+v; want a sealed HttpOnly SameSite=Lax cookie", cookie)
 	}
 	resp, body = get("/riverside/members/", cookie)
-	expect("the member's page", resp, body, http.StatusOK, "<h1>You are signed in as Bea Lindqvist</h1>", `id="sign-out"`)
+	expect("the member's page", resp, body, http.StatusOK, "<h1>My work</h1>", "Signed in as Bea Lindqvist", `id="nothing-yours"`, `id="my-work-link"`, `id="sign-out"`)
 
 	// Once only; an unknown or expired link likewise offers a new one.
 	resp, body = post("/riverside/sign-in/"+testLinkSecret, url.Values{}, nil)

@@ -113,7 +113,23 @@ func (s *Site) parseTemplates() (map[string]*template.Template, error) {
 		"date":   func(t time.Time) string { return t.In(s.london).Format("Monday 2 January 2006") },
 		"moment": func(t time.Time) string { return momentWords(t, s.london) },
 		"add":    func(a, b int) int { return a + b },
-		"lines":  func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
+		"int":    func(n int32) int { return int(n) },
+		// dict passes several values to a shared part of a page.
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict: %d arguments, not pairs", len(kv))
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+		"lines": func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one
@@ -165,6 +181,17 @@ func (s *Site) Handler() (http.Handler, error) {
 	pages.HandleFunc("GET /{group}/sign-in/{secret}", s.memberLink)
 	pages.HandleFunc("POST /{group}/sign-in/{secret}", s.memberLinkUse)
 	pages.HandleFunc("GET /{group}/members/{$}", s.memberHome)
+	pages.HandleFunc("GET /{group}/members/cases/{case}", s.memberCaseView)
+	pages.HandleFunc("GET /{group}/members/cases/{case}/steps/{step}", s.stepForm)
+	pages.HandleFunc("POST /{group}/members/cases/{case}/steps/{step}", s.stepSubmit)
+	pages.HandleFunc("GET /{group}/members/cases/{case}/concern", s.memberConcern)
+	pages.HandleFunc("GET /{group}/members/cases/{case}/documents", s.memberDocuments)
+	pages.HandleFunc("GET /{group}/members/cases/{case}/meetings", s.memberMeetings)
+	pages.HandleFunc("GET /{group}/members/cases/{case}/meetings/{meeting}/calendar", s.memberCalendar)
+	pages.HandleFunc("GET /{group}/members/cases/{case}/messages", s.memberThread(false))
+	pages.HandleFunc("POST /{group}/members/cases/{case}/messages", s.memberThreadSubmit(false))
+	pages.HandleFunc("GET /{group}/members/cases/{case}/notes", s.memberThread(true))
+	pages.HandleFunc("POST /{group}/members/cases/{case}/notes", s.memberThreadSubmit(true))
 	pages.HandleFunc("GET /{group}/cases/{case}", s.casePage)
 	pages.HandleFunc("GET /{group}/cases/{case}/withdraw", s.withdrawForm)
 	pages.HandleFunc("POST /{group}/cases/{case}/withdraw", s.withdrawSubmit)

@@ -167,6 +167,11 @@ func TestSystem(t *testing.T) {
 			longPath(t, sys, web, site.URL)
 		})
 
+		t.Run("members' long path", func(t *testing.T) {
+			t.Parallel()
+			memberLongPath(t, sys, web, site.URL)
+		})
+
 		t.Run("group", func(t *testing.T) {
 			t.Parallel()
 			b := newBrowser(t, site.URL)

@@ -22,6 +22,8 @@ type layout struct {
 	Group *groupView
 	// SignedIn shows the sign-out button.
 	SignedIn bool
+	// Member marks a member's page: the header links to "My work".
+	Member bool
 	// Errors are the form's errors, shown in a summary at the top and next
 	// to each field; the title then starts with "Error:".
 	Errors formErrors
@@ -191,6 +193,12 @@ func (s *Site) signedIn(r *http.Request, g *groupView) bool {
 	return err == nil && g != nil && sess.Group() == g.ID
 }
 
+// isMember reports whether r carries a member's session of g's.
+func (s *Site) isMember(r *http.Request, g *groupView) bool {
+	sess, err := s.sessions.Read(r)
+	return err == nil && g != nil && sess.IsMember() && sess.Group() == g.ID
+}
+
 // fail answers with the page for err: the API down or slow (503, "try again
 // in a few minutes"), something not found (404), a session that has ended,
 // or anything else (500, in the same calm words). It logs err; the person
@@ -205,6 +213,11 @@ func (s *Site) fail(w http.ResponseWriter, r *http.Request, g *groupView, err er
 		s.notFoundIn(w, r, g)
 	case isAPI && e.Status == http.StatusUnauthorized:
 		s.sessionEnded(w, r, g)
+	case isAPI && e.Status == http.StatusForbidden:
+		// A member's part in the case does not let them read this (a
+		// page of the client's support person, say): a page, not an error.
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "the API refused a read to this caller", slog.String("path", logPath(r.URL.Path)), slog.String("reason", e.Reason))
+		s.render(w, r, http.StatusForbidden, "not-yours", layout{Title: "This page is not for you", Group: g, SignedIn: s.signedIn(r, g), Member: s.isMember(r, g)})
 	case errors.Is(err, session.ErrExpired), errors.Is(err, session.ErrInvalid):
 		s.sessionEnded(w, r, g)
 	default:
