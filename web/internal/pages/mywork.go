@@ -18,6 +18,8 @@ type myWorkPage struct {
 	Name string
 	// Until is when the member's sign-in ends.
 	Until time.Time
+	// AdminPath is the admins' pages, for an admin; empty for the others.
+	AdminPath string
 	// Yours are the open cases with a step the member may take now (one
 	// the case waits for: optional steps do not count).
 	Yours []caseRow
@@ -98,6 +100,9 @@ func (s *Site) memberHome(w http.ResponseWriter, r *http.Request) {
 	}
 	names := s.memberNames(r, therapists...)
 	page := myWorkPage{layout: m.layout("My work"), Name: me.GetDisplayName(), Until: m.sess.Expiry}
+	if me.GetGroupAdmin() {
+		page.AdminPath = m.adminPath("")
+	}
 	var yours, others, closed []*caseworkv1.Case
 	for _, c := range cases {
 		switch {

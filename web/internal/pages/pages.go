@@ -181,6 +181,7 @@ func (s *Site) Handler() (http.Handler, error) {
 	pages.HandleFunc("GET /{group}/sign-in/{secret}", s.memberLink)
 	pages.HandleFunc("POST /{group}/sign-in/{secret}", s.memberLinkUse)
 	pages.HandleFunc("GET /{group}/members/{$}", s.memberHome)
+	pages.HandleFunc("GET /{group}/members/admin/{$}", s.adminHome)
 	pages.HandleFunc("GET /{group}/members/cases/{case}", s.memberCaseView)
 	pages.HandleFunc("GET /{group}/members/cases/{case}/steps/{step}", s.stepForm)
 	pages.HandleFunc("POST /{group}/members/cases/{case}/steps/{step}", s.stepSubmit)
