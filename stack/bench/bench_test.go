@@ -167,6 +167,8 @@ type env struct {
 	pool    *pgxpool.Pool
 	js      jetstream.JetStream
 	dataDir string
+	// mailURL is mailpit's web view and API, where the system's mail goes.
+	mailURL string
 	client  *http.Client
 	// creds are the demo members' access tokens.
 	creds []demo.Credential
@@ -201,7 +203,7 @@ func startSystem(b *testing.B, settings map[string][]string) *env {
 		b.Fatal(err)
 	}
 	b.Cleanup(infra.Stop)
-	e.dbURL = infra.DatabaseURL
+	e.dbURL, e.mailURL = infra.DatabaseURL, infra.MailViewerURL
 
 	bin := filepath.Join(dataDir, "bin")
 	if err := launch.Build(ctx, root, bin); err != nil {
