@@ -123,7 +123,7 @@ func (s *Site) memberCaseView(w http.ResponseWriter, r *http.Request) {
 			Outcome: outcomeIfAny(e.GetOutcome()),
 		})
 	}
-	page.Pages = mc.pages()
+	page.Pages = mc.pages(s.isGroupAdmin(r, mc.signedInMember))
 	s.render(w, r, http.StatusOK, "member-case", page)
 }
 
@@ -138,8 +138,8 @@ func outcomeIfAny(code string) string {
 // pages are the case's other pages this member may open: the concern (for
 // every member), the meetings and the documents (casework lists what the
 // member's roles allow), and for the client's support person the messages
-// and their notes.
-func (mc *memberCase) pages() []todoLink {
+// and their notes; for them and the group's admins (admin), the access log.
+func (mc *memberCase) pages(admin bool) []todoLink {
 	links := []todoLink{
 		{ID: "page-concern", Text: "The concern as the client registered it", Detail: "Opening it is recorded in the case's access log.", Path: mc.path + "/concern"},
 		{ID: "page-meetings", Text: "Meetings", Detail: "The meetings you take part in: times offered, answers, and confirmed meetings to add to your calendar.", Path: mc.path + "/meetings"},
@@ -150,6 +150,9 @@ func (mc *memberCase) pages() []todoLink {
 			todoLink{ID: "page-messages", Text: "Messages with the client", Detail: "Only you and the client read them.", Path: mc.path + "/messages"},
 			todoLink{ID: "page-notes", Text: "Your private notes", Detail: "Only you read them.", Path: mc.path + "/notes"},
 		)
+	}
+	if admin || mc.has(procedurev1.Role_ROLE_SPC) {
+		links = append(links, todoLink{ID: "page-access-log", Text: "Who has read what", Detail: "Every read of the case's confidential part: who, what and when.", Path: mc.path + "/access-log"})
 	}
 	return links
 }

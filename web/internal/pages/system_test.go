@@ -172,6 +172,11 @@ func TestSystem(t *testing.T) {
 			memberLongPath(t, sys, web, site.URL)
 		})
 
+		t.Run("admin records", func(t *testing.T) {
+			t.Parallel()
+			adminRecords(t, sys, web, site.URL)
+		})
+
 		t.Run("group", func(t *testing.T) {
 			t.Parallel()
 			b := newBrowser(t, site.URL)
