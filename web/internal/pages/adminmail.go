@@ -154,18 +154,18 @@ func (s *Site) adminTemplates(w http.ResponseWriter, r *http.Request) {
 // adminTemplatePage is one e-mail's wording, to preview and change.
 type adminTemplatePage struct {
 	layout
-	Banner                  *banner
-	BackPath, Action        string
-	RestorePath             string
-	Purpose                 string
-	Placeholders            []placeholder
-	Subject, Text, HTML     string
-	PlainText, Changed      bool
-	FormID, RestoreFormID   string
-	Preview                 *renderedView
-	Problem                 string
-	UpdatedWords            string
-	templateName            string
+	Banner                *banner
+	BackPath, Action      string
+	RestorePath           string
+	Purpose               string
+	Placeholders          []placeholder
+	Subject, Text, HTML   string
+	PlainText, Changed    bool
+	FormID, RestoreFormID string
+	Preview               *renderedView
+	Problem               string
+	UpdatedWords          string
+	templateName          string
 }
 
 // placeholder is one thing a wording may insert, and what it becomes.
@@ -420,14 +420,14 @@ var deliveryStateWords = map[notificationv1.Delivery_State]string{
 
 // eventWords say what an e-mail was about, by the event that caused it.
 var eventWords = map[string]string{
-	"ipn.disputes.events.v1.ConcernRegistered":         "A new concern",
-	"ipn.disputes.events.v1.CaseStepTaken":             "A step taken in a case",
-	"ipn.disputes.events.v1.CaseMessagePosted":         "A new message in a case",
-	"ipn.disputes.events.v1.CaseTimerFired":            "A reminder, or a time aim that ran out",
-	"ipn.disputes.notification.v1.DailyDigest":         "The daily summary",
-	"ipn.disputes.notification.v1.DeliveriesDead":      "E-mails that could not be delivered",
-	"ipn.disputes.federation.v1.IncomingNotice":        "A notice from a group you are a link group for",
-	"ipn.disputes.events.v1.CaseOpened":                "A case opened",
+	"ipn.disputes.events.v1.ConcernRegistered":    "A new concern",
+	"ipn.disputes.events.v1.CaseStepTaken":        "A step taken in a case",
+	"ipn.disputes.events.v1.CaseMessagePosted":    "A new message in a case",
+	"ipn.disputes.events.v1.CaseTimerFired":       "A reminder, or a time aim that ran out",
+	"ipn.disputes.notification.v1.DailyDigest":    "The daily summary",
+	"ipn.disputes.notification.v1.DeliveriesDead": "E-mails that could not be delivered",
+	"ipn.disputes.federation.v1.IncomingNotice":   "A notice from a group you are a link group for",
+	"ipn.disputes.events.v1.CaseOpened":           "A case opened",
 }
 
 // deliveryBanners say what sending again did.

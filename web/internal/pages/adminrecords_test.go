@@ -3,10 +3,10 @@ package pages
 import (
 	"encoding/json"
 	"html"
-	"regexp"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -285,7 +285,7 @@ func TestAdminRecordPagesRender(t *testing.T) {
 		"subject-access-errors": {"admin-subject-access", subjectAccessPage{layout: layout{Title: "A person's data", Group: riverside, SignedIn: true, Member: true,
 			Errors: searchErrs}, Email: "nope", Phone: "12", Problem: "We could not search."}},
 		"subject-access-none": {"admin-subject-access", subjectAccessPage{layout: a.layout("A person's data"), Searched: true}},
-		"export": {"admin-export", exportPage{layout: a.layout("Export a client's data"), Reference: "K7QM-3XRD", Action: "/x", Problem: "Ask another admin."}},
+		"export":              {"admin-export", exportPage{layout: a.layout("Export a client's data"), Reference: "K7QM-3XRD", Action: "/x", Problem: "Ask another admin."}},
 	}
 	for name, p := range pages {
 		t.Run(name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	"github.com/ipnmediation/disputes/web/internal/api"
 )
 
@@ -54,15 +55,22 @@ func (s *Site) statement(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, g, err)
 		return
 	default:
-		data.Version = int(st.GetVersion())
-		for _, sec := range st.GetSections() {
-			data.Sections = append(data.Sections, statementSection{Title: sec.GetTitle(), Blocks: markdownBlocks(sec.GetMarkdown())})
-		}
-		if len(data.Sections) == 0 {
-			data.Sections = []statementSection{{Blocks: markdownBlocks(st.GetMarkdown())}}
-		}
+		data.Version, data.Sections = int(st.GetVersion()), statementSections(st)
 	}
 	s.render(w, r, http.StatusOK, "statement", data)
+}
+
+// statementSections are a version's sections as the statement page shows
+// them; the admins' preview of a draft shows them the same way.
+func statementSections(st *directoryv1.Statement) []statementSection {
+	var out []statementSection
+	for _, sec := range st.GetSections() {
+		out = append(out, statementSection{Title: sec.GetTitle(), Blocks: markdownBlocks(sec.GetMarkdown())})
+	}
+	if len(out) == 0 {
+		out = []statementSection{{Blocks: markdownBlocks(st.GetMarkdown())}}
+	}
+	return out
 }
 
 // statementSection is one part of the statement.

@@ -182,6 +182,7 @@ func (s *Site) Handler() (http.Handler, error) {
 	pages.HandleFunc("POST /{group}/sign-in/{secret}", s.memberLinkUse)
 	pages.HandleFunc("GET /{group}/members/{$}", s.memberHome)
 	pages.HandleFunc("GET /{group}/members/admin/{$}", s.adminHome)
+	s.adminDirectoryRoutes(pages)
 	s.adminRecordRoutes(pages)
 	pages.HandleFunc("GET /{group}/members/cases/{case}", s.memberCaseView)
 	pages.HandleFunc("GET /{group}/members/cases/{case}/steps/{step}", s.stepForm)

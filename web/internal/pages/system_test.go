@@ -172,6 +172,11 @@ func TestSystem(t *testing.T) {
 			memberLongPath(t, sys, web, site.URL)
 		})
 
+		t.Run("admins' directory pages", func(t *testing.T) {
+			t.Parallel()
+			adminPages(t, sys)
+		})
+
 		t.Run("admin records", func(t *testing.T) {
 			t.Parallel()
 			adminRecords(t, sys, web, site.URL)
