@@ -42,23 +42,9 @@ func (c *Client) ListProcedures(ctx context.Context) (*caseworkv1.ListProcedures
 // ListMembers lists every member of a group, active or not, with their
 // contact details for a member of the group.
 func (c *Client) ListMembers(ctx context.Context, token, group string) ([]*directoryv1.Member, error) {
-	var members []*directoryv1.Member
-	pageToken := ""
-	for range maxPages {
-		q := url.Values{"pageSize": {"200"}}
-		if pageToken != "" {
-			q.Set("pageToken", pageToken)
-		}
-		page := &directoryv1.ListMembersResponse{}
-		if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/groups/" + group + "/members", query: q, token: token}, page); err != nil {
-			return nil, err
-		}
-		members = append(members, page.GetMembers()...)
-		if pageToken = page.GetNextPageToken(); pageToken == "" {
-			break
-		}
-	}
-	return members, nil
+	return listAll(ctx, c, "/v1/groups/"+group+"/members", nil, token, 200,
+		func() *directoryv1.ListMembersResponse { return &directoryv1.ListMembersResponse{} },
+		(*directoryv1.ListMembersResponse).GetMembers)
 }
 
 // GetMemberAs reads a member with the token, fresh and with their contact
@@ -86,23 +72,9 @@ func (c *Client) DeactivateMember(ctx context.Context, token, name, etag string)
 // ListMemberSessions lists a member's sessions, newest first, without
 // their tokens: the member's own, or any member's for an admin.
 func (c *Client) ListMemberSessions(ctx context.Context, token, member string) ([]*directoryv1.MemberSession, error) {
-	var sessions []*directoryv1.MemberSession
-	pageToken := ""
-	for range maxPages {
-		q := url.Values{"pageSize": {"200"}}
-		if pageToken != "" {
-			q.Set("pageToken", pageToken)
-		}
-		page := &directoryv1.ListMemberSessionsResponse{}
-		if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/" + member + "/sessions", query: q, token: token}, page); err != nil {
-			return nil, err
-		}
-		sessions = append(sessions, page.GetMemberSessions()...)
-		if pageToken = page.GetNextPageToken(); pageToken == "" {
-			break
-		}
-	}
-	return sessions, nil
+	return listAll(ctx, c, "/v1/"+member+"/sessions", nil, token, 200,
+		func() *directoryv1.ListMemberSessionsResponse { return &directoryv1.ListMemberSessionsResponse{} },
+		(*directoryv1.ListMemberSessionsResponse).GetMemberSessions)
 }
 
 // CreateLinkGroup links group to another under id.
@@ -120,23 +92,9 @@ func (c *Client) DeleteLinkGroup(ctx context.Context, token, name string) error 
 // ListStatements lists the versions of a group's ethical statement, newest
 // first, drafts included for a member of the group.
 func (c *Client) ListStatements(ctx context.Context, token, group string) ([]*directoryv1.Statement, error) {
-	var statements []*directoryv1.Statement
-	pageToken := ""
-	for range maxPages {
-		q := url.Values{"pageSize": {"200"}}
-		if pageToken != "" {
-			q.Set("pageToken", pageToken)
-		}
-		page := &directoryv1.ListStatementsResponse{}
-		if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/groups/" + group + "/statements", query: q, token: token}, page); err != nil {
-			return nil, err
-		}
-		statements = append(statements, page.GetStatements()...)
-		if pageToken = page.GetNextPageToken(); pageToken == "" {
-			break
-		}
-	}
-	return statements, nil
+	return listAll(ctx, c, "/v1/groups/"+group+"/statements", nil, token, 200,
+		func() *directoryv1.ListStatementsResponse { return &directoryv1.ListStatementsResponse{} },
+		(*directoryv1.ListStatementsResponse).GetStatements)
 }
 
 // GetStatement reads a version of a group's ethical statement, a draft

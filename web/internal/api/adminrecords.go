@@ -102,23 +102,9 @@ func (c *Client) RetryDeadDeliveries(ctx context.Context, token, group string) (
 
 // ListAccessLogEntries reads a case's whole access log, oldest first.
 func (c *Client) ListAccessLogEntries(ctx context.Context, token, caseName string) ([]*caseworkv1.AccessLogEntry, error) {
-	var entries []*caseworkv1.AccessLogEntry
-	pageToken := ""
-	for range maxPages {
-		q := url.Values{"pageSize": {"500"}}
-		if pageToken != "" {
-			q.Set("pageToken", pageToken)
-		}
-		page := &caseworkv1.ListAccessLogEntriesResponse{}
-		if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/" + caseName + "/accessLogEntries", query: q, token: token}, page); err != nil {
-			return nil, err
-		}
-		entries = append(entries, page.GetAccessLogEntries()...)
-		if pageToken = page.GetNextPageToken(); pageToken == "" {
-			break
-		}
-	}
-	return entries, nil
+	return listAll(ctx, c, "/v1/"+caseName+"/accessLogEntries", nil, token, 500,
+		func() *caseworkv1.ListAccessLogEntriesResponse { return &caseworkv1.ListAccessLogEntriesResponse{} },
+		(*caseworkv1.ListAccessLogEntriesResponse).GetAccessLogEntries)
 }
 
 // GetAccessLogEntry reads one entry of a case's access log.

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
@@ -56,23 +55,9 @@ func (c *Client) ListActiveMembers(ctx context.Context, group string) ([]*direct
 }
 
 func (c *Client) listActiveMembers(ctx context.Context, group string) ([]*directoryv1.Member, error) {
-	var members []*directoryv1.Member
-	token := ""
-	for range maxPages {
-		q := url.Values{"activeOnly": {"true"}, "pageSize": {"200"}}
-		if token != "" {
-			q.Set("pageToken", token)
-		}
-		page := &directoryv1.ListMembersResponse{}
-		if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/groups/" + group + "/members", query: q}, page); err != nil {
-			return nil, err
-		}
-		members = append(members, page.GetMembers()...)
-		if token = page.GetNextPageToken(); token == "" {
-			break
-		}
-	}
-	return members, nil
+	return listAll(ctx, c, "/v1/groups/"+group+"/members", url.Values{"activeOnly": {"true"}}, "", 200,
+		func() *directoryv1.ListMembersResponse { return &directoryv1.ListMembersResponse{} },
+		(*directoryv1.ListMembersResponse).GetMembers)
 }
 
 // GetMember reads a member's public profile by name,
@@ -130,23 +115,9 @@ func (c *Client) GetCase(ctx context.Context, token, name string) (*caseworkv1.C
 // ListTimelineEntries lists what happened in a case, oldest first, as far as
 // the session's holder may see.
 func (c *Client) ListTimelineEntries(ctx context.Context, token, caseName string) ([]*caseworkv1.TimelineEntry, error) {
-	var entries []*caseworkv1.TimelineEntry
-	pageToken := ""
-	for range maxPages {
-		q := url.Values{"pageSize": {strconv.Itoa(200)}}
-		if pageToken != "" {
-			q.Set("pageToken", pageToken)
-		}
-		page := &caseworkv1.ListTimelineEntriesResponse{}
-		if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/" + caseName + "/timelineEntries", query: q, token: token}, page); err != nil {
-			return nil, err
-		}
-		entries = append(entries, page.GetTimelineEntries()...)
-		if pageToken = page.GetNextPageToken(); pageToken == "" {
-			break
-		}
-	}
-	return entries, nil
+	return listAll(ctx, c, "/v1/"+caseName+"/timelineEntries", nil, token, 200,
+		func() *caseworkv1.ListTimelineEntriesResponse { return &caseworkv1.ListTimelineEntriesResponse{} },
+		(*caseworkv1.ListTimelineEntriesResponse).GetTimelineEntries)
 }
 
 // TakeStep takes a step of the case req names.
