@@ -1,8 +1,11 @@
 // Package browsertest holds the website's browser test: Debian's Chromium,
-// driven headless with chromedp, walks a client's whole case through the
-// pages of the website that stack/launch starts with the rest of the
-// system, by clicking and typing, once with JavaScript and once without.
-// On every page it checks what the client may and may not read, the
+// driven headless with chromedp, walks a client's whole case, and then the
+// whole long path of a case with every member on their own pages (signed
+// in from the link the mail catcher received), through the pages of the
+// website that stack/launch starts with the rest of the system, by
+// clicking and typing, once with JavaScript and once without. On every
+// page it checks what each party may and may not read (the long path
+// against the confidentiality table, package confidentiality), the
 // security headers, and the WCAG 2.2 A and AA rules with axe-core (the
 // copy pinned in tools/package.json), and it saves a screenshot at phone
 // and desktop width.

@@ -24,8 +24,10 @@ import (
 
 // TestBrowser walks a client's case through the website in Chromium, with
 // JavaScript and without, against the whole system: the members' steps in
-// between go over REST until their pages come. Every page is checked (see
-// tab.check) and, in the walk with JavaScript, saved as screenshots into
+// between go over REST. Then the long path (walkLongPath), with nothing
+// over REST: the client and every member on their pages. Every page is
+// checked (see tab.check) and, in the walks with JavaScript, saved as
+// screenshots into
 // SCREENSHOTS (make screenshots: docs/screenshots), or else a temporary
 // folder that is kept when the test fails.
 func TestBrowser(t *testing.T) {
@@ -60,6 +62,19 @@ func TestBrowser(t *testing.T) {
 			tb := b.newTab(t, sys.WebURL(), false, string(axe), "")
 			tb.hideNever(other)
 			walk(t, sys, tb)
+		})
+	})
+
+	// The members' long path, on a case of its own: every member on their
+	// pages, signed in from the mail.
+	t.Run("long path", func(t *testing.T) {
+		t.Run("with JavaScript", func(t *testing.T) {
+			t.Parallel()
+			walkLongPath(t, sys, b, true, string(axe), shots)
+		})
+		t.Run("without JavaScript", func(t *testing.T) {
+			t.Parallel()
+			walkLongPath(t, sys, b, false, string(axe), "")
 		})
 	})
 

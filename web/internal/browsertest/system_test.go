@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,13 @@ type system struct {
 	*launch.System
 	root  string
 	creds map[string]string // demo member id to access token
+	// mail is the mail catcher the system sends to: the members' sign-in
+	// links are read from it.
+	mail *testenv.Mailpit
+	// mailTaken are the mails whose sign-in link a walk has used: two
+	// walks at once sign the same members in.
+	mailMu    sync.Mutex
+	mailTaken map[string]bool
 }
 
 func startSystem(t *testing.T) *system {
@@ -31,7 +39,7 @@ func startSystem(t *testing.T) *system {
 		t.Fatal(err)
 	}
 	started := launchtest.Start(t, launchtest.Options{})
-	s := &system{System: started.System, root: root, creds: map[string]string{}}
+	s := &system{System: started.System, root: root, creds: map[string]string{}, mail: started.Mail, mailTaken: map[string]bool{}}
 	for _, c := range started.Demo {
 		s.creds[c.Member.ID] = c.Token
 	}

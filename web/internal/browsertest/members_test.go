@@ -1,0 +1,550 @@
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/ipnmediation/disputes/operator/demo"
+	"github.com/ipnmediation/disputes/platform/testenv"
+	"github.com/ipnmediation/disputes/web/internal/confidentiality"
+)
+
+// everyone are the demo group's members, each a party to the
+// confidentiality table with their own browser.
+var everyone = []string{"alex-morgan", "bea-lindqvist", "cal-reyes", "dana-holt", "eli-nakamura", "fran-okafor"}
+
+// longPath is the whole long path of a case in the browser, with nothing
+// over REST: the client on their pages, each member signed in from the link
+// the mail catcher received, in a browser context of their own (their own
+// cookies), taking every step by clicking and typing on its form. After
+// every stage it opens every party's pages, each checked as every page is
+// (tab.check: headers, words, headings, axe), and holds what each party
+// could read to the confidentiality table (confidentiality.Leaks).
+type longPath struct {
+	t      *testing.T
+	sys    *system
+	b      *chrome
+	script bool
+	axe    string
+	shots  string
+
+	client *tab
+	// clientCase is the client's case page, caseID its id.
+	clientCase, caseID string
+	members            map[string]*tab
+	// checked are the names of the pages checked so far, across the
+	// parties' tabs, so that a screenshot is saved once.
+	checked map[string]bool
+	london  *time.Location
+}
+
+// memberCase is the members' page of the case.
+func (w *longPath) memberCase() string { return "/riverside/members/cases/" + w.caseID }
+
+// check checks the page the tab shows under name, and saves it as
+// screenshots the first time a page of that name is checked on any tab;
+// later pages of the name are checked under name, who and a number.
+func (w *longPath) check(tb *tab, who, name string, p page) {
+	w.t.Helper()
+	p.name = name
+	for n := 1; w.checked[p.name]; n++ {
+		p.name, p.noShots = fmt.Sprintf("%s-%s-%d", name, who, n), true
+	}
+	w.checked[p.name] = true
+	tb.check(p)
+}
+
+// signIn signs the member in as a person does: the members' sign-in page,
+// the address typed, the link from the mail opened, the button pressed.
+func (w *longPath) signIn(member string) *tab {
+	w.t.Helper()
+	t := w.t
+	var email string
+	for _, p := range demo.Members {
+		if p.ID == member {
+			email = p.Email
+		}
+	}
+	tb := w.b.newTab(t, w.sys.WebURL(), w.script, w.axe, w.shots)
+	tb.open("/riverside/members/sign-in")
+	w.check(tb, member, "member-sign-in", page{public: true, see: []string{"Send me a sign-in link"}})
+	tb.typeInto("email", email)
+	tb.click("send-link")
+	w.check(tb, member, "member-link-sent", page{public: true, see: []string{"a link to sign in is on its way"}})
+	link := w.mailedLink(email)
+	if !strings.HasPrefix(link, tb.site.String()+"/") {
+		t.Fatalf("the sign-in link %q is not on the website %s", link, tb.site)
+	}
+	tb.load(chromedp.Navigate(link))
+	w.check(tb, member, "member-link", page{see: []string{"Press the button to sign in"}})
+	tb.click("sign-in")
+	if loc := tb.where(); loc != tb.site.String()+"/riverside/members/" {
+		t.Fatalf("%s signing in led to %s", member, loc)
+	}
+	w.check(tb, member, "member-my-work", page{see: []string{"Cases waiting for you"}})
+	w.members[member] = tb
+	return tb
+}
+
+// signInLink finds a sign-in link in a mail's text.
+var signInLink = regexp.MustCompile(`https?://\S+/sign-in/[a-z2-7]{40,80}\b`)
+
+// mailedLink waits for a sign-in mail to the address whose link no walk
+// has taken, and returns its link. (Two walks at once may each use the
+// other's mail: a link signs in whoever opens it first.)
+func (w *longPath) mailedLink(email string) string {
+	w.t.Helper()
+	var link string
+	testenv.Eventually(w.t, 30*time.Second, "the sign-in mail to "+email, func() bool {
+		msgs, err := w.sys.mail.Messages(context.Background())
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		w.sys.mailMu.Lock()
+		defer w.sys.mailMu.Unlock()
+		for _, msg := range msgs {
+			if w.sys.mailTaken[msg.ID] || !strings.HasPrefix(msg.Subject, "Your link to sign in") ||
+				!slices.ContainsFunc(msg.To, func(a testenv.Address) bool { return a.Address == email }) {
+				continue
+			}
+			w.sys.mailTaken[msg.ID] = true
+			body, err := w.sys.mail.Body(context.Background(), msg.ID)
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			if link = signInLink.FindString(body.Text); link != "" {
+				return true
+			}
+		}
+		return false
+	})
+	return link
+}
+
+// openCase opens the case as the member does: My work, then the case's
+// link there.
+func (w *longPath) openCase(member string) *tab {
+	w.t.Helper()
+	tb := w.members[member]
+	tb.open("/riverside/members/")
+	tb.clickCSS(`#case-` + w.caseID + ` a`)
+	return tb
+}
+
+// slug is a step's id as a page's name.
+func slug(step string) string { return strings.ReplaceAll(step, "_", "-") }
+
+// step takes a step as the member: the case from My work, the step's link
+// under "What you need to do", its form filled in by fill, Send; then the
+// case says it is done.
+func (w *longPath) step(member, step string, fill func(tb *tab)) {
+	w.t.Helper()
+	tb := w.openCase(member)
+	tb.click("step-" + step)
+	title := tb.heading()
+	w.check(tb, member, "member-step-"+slug(step), page{see: []string{title}})
+	if fill != nil {
+		fill(tb)
+	}
+	tb.click("take-step")
+	if loc := tb.where(); loc != tb.site.String()+w.memberCase()+"?done=step&step="+step {
+		w.t.Fatalf("%s took %s and came to %s:\n%s", member, step, loc, eval[string](tb, `document.body.innerText`))
+	}
+	w.check(tb, member, "member-case-done", page{see: []string{"Done: " + title}})
+}
+
+// refused fills in the step's form as fill does and expects it back with
+// status and what it says, under the page name.
+func (w *longPath) refused(member, step, name string, fill func(tb *tab), status int, see ...string) *tab {
+	w.t.Helper()
+	tb := w.openCase(member)
+	tb.click("step-" + step)
+	fill(tb)
+	tb.click("take-step")
+	w.check(tb, member, name, page{status: status, see: append(see, "Please check your answers")})
+	return tb
+}
+
+// pick chooses the option with the value in the select, by typing its
+// words with the select focused, as a person does with the keyboard.
+func (tb *tab) pick(id, value string) {
+	tb.t.Helper()
+	label := eval[string](tb, fmt.Sprintf(`[...document.getElementById(%q).options].find(o => o.value === %q).text`, id, value))
+	tb.do(chromedp.Focus(chromedp.ID(id)), chromedp.KeyEvent(label))
+	if got := tb.value(id); got != value {
+		tb.t.Fatalf("%s: typing %q into %s chose %q, want %q", tb.where(), label, id, got, value)
+	}
+}
+
+// chooseValue clicks the radio button or checkbox of the field name with
+// the value.
+func (tb *tab) chooseValue(name, value string) {
+	tb.t.Helper()
+	tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name=%q][value=%q]`, name, value))))
+}
+
+// typeDate types the date (2006-01-02) into a date field, as a person
+// does: day, month and year in the order the browser's locale shows them
+// (month first in Chromium's default, day first in a British one).
+func (tb *tab) typeDate(id, date string) {
+	tb.t.Helper()
+	d, err := time.Parse("2006-01-02", date)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	var keys strings.Builder
+	for _, part := range eval[[]string](tb, `new Intl.DateTimeFormat().formatToParts(new Date(2006, 0, 2)).map(p => p.type).filter(t => t !== "literal")`) {
+		keys.WriteString(d.Format(map[string]string{"day": "02", "month": "01", "year": "2006"}[part]))
+	}
+	tb.do(chromedp.Focus(chromedp.ID(id)), chromedp.KeyEvent(keys.String()))
+	if got := tb.value(id); got != date {
+		tb.t.Fatalf("%s: typing %s as %s into the date field %s gave %q", tb.where(), date, keys.String(), id, got)
+	}
+}
+
+// typeTime types a time (15:04) into a time field: the hours and minutes
+// of the 24-hour clock, or where the browser's locale shows the time with
+// AM and PM, of the 12-hour clock and then A or P.
+func (tb *tab) typeTime(id, clock string) {
+	tb.t.Helper()
+	c, err := time.Parse("15:04", clock)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	keys := c.Format("1504")
+	if eval[bool](tb, `!!new Intl.DateTimeFormat([], {hour: "numeric"}).resolvedOptions().hour12`) {
+		keys = c.Format("0304PM")[:5]
+	}
+	tb.do(chromedp.Focus(chromedp.ID(id)), chromedp.KeyEvent(keys))
+	if got := tb.value(id); got != clock {
+		tb.t.Fatalf("%s: typing %s as %s into the time field %s gave %q", tb.where(), clock, keys, id, got)
+	}
+}
+
+// retype selects what a field holds and types text over it.
+func (tb *tab) retype(id, text string) {
+	tb.t.Helper()
+	eval[chromedp.Void](tb, fmt.Sprintf(`document.getElementById(%q).select()`, id))
+	tb.do(chromedp.SendKeys(chromedp.ID(id), text))
+	if got := tb.value(id); got != text {
+		tb.t.Fatalf("%s: %s holds %q after typing %q over it", tb.where(), id, got, text)
+	}
+}
+
+// heading is the page's h1.
+func (tb *tab) heading() string {
+	tb.t.Helper()
+	return eval[string](tb, `document.querySelector("h1").innerText.trim()`)
+}
+
+// slot types one time of a proposal: its date, start and end.
+func (tb *tab) slot(n int, date, start, end string) {
+	tb.t.Helper()
+	tb.typeDate(fmt.Sprintf("slot-%d-date", n), date)
+	tb.typeTime(fmt.Sprintf("slot-%d-start", n), start)
+	tb.typeTime(fmt.Sprintf("slot-%d-end", n), end)
+}
+
+// memberPages are the pages a member can open about the case, by the name
+// their screenshots take: My work, the case, the concern, the documents,
+// the meetings, and the messages and notes (which are the client's
+// support person's alone: anyone else gets 403).
+var memberPages = []struct{ name, path string }{
+	{"my-work", ""}, {"case", "case"}, {"concern", "/concern"}, {"documents", "/documents"},
+	{"meetings", "/meetings"}, {"messages", "/messages"}, {"notes", "/notes"},
+}
+
+// clientPages are the client's pages of the case.
+var clientPages = []string{"", "/meetings", "/written-statement", "/response", "/messages"}
+
+// axeStages are the stages after which every party's pages go through
+// axe too: early, with the statement conveyed, and closed. axe takes about
+// a second a page, and each stage opens 47 pages; every step's form, and
+// every other page the walk shows, goes through axe each time. The walk
+// without JavaScript holds the table at these stages alone, without axe:
+// its pages are the same as with it, and it is there to take every step's
+// form without script.
+var axeStages = []string{"appointment", "the statement conveyed", "the case closed"}
+
+// seen opens every party's pages as they stand, each checked, and returns
+// what each party could read there. shots names the members whose pages
+// are saved as screenshots at this stage, with the words that name their
+// part (member-case-support).
+func (w *longPath) seen(stage string, shots map[string]string) map[string]string {
+	w.t.Helper()
+	out := map[string]string{}
+	for _, m := range everyone {
+		tb := w.members[m]
+		var all strings.Builder
+		for _, p := range memberPages {
+			switch p.path {
+			case "":
+				tb.open("/riverside/members/")
+			case "case":
+				tb.open(w.memberCase())
+			default:
+				tb.open(w.memberCase() + p.path)
+			}
+			status := tb.status()
+			if status != http.StatusOK && status != http.StatusForbidden {
+				w.t.Fatalf("after %s, %s opens %s: %d", stage, m, p.name, status)
+			}
+			name, shot := stage+": "+p.name, false
+			if part, ok := shots[m]; ok {
+				name, shot = "member-"+p.name+"-"+part, true
+			}
+			tb.check(page{name: name, status: status, noShots: !shot, noAxe: !w.script || !slices.Contains(axeStages, stage)})
+			all.WriteString(eval[string](tb, `document.documentElement.outerHTML`))
+		}
+		out[m] = all.String()
+	}
+	var all strings.Builder
+	for _, p := range clientPages {
+		w.client.open(w.clientCase + p)
+		w.client.check(page{name: stage + ": the client's " + p, hidden: caseHidden, noShots: true, noAxe: !w.script || !slices.Contains(axeStages, stage)})
+		all.WriteString(eval[string](w.client, `document.documentElement.outerHTML`))
+	}
+	out["client"] = all.String()
+	return out
+}
+
+// hold holds what every party saw after the stage (seen) to the secrets,
+// and returns what they saw; the walk without JavaScript holds them at
+// axeStages alone.
+func (w *longPath) hold(stage string, shots map[string]string, secrets ...confidentiality.Secret) map[string]string {
+	w.t.Helper()
+	if !w.script && !slices.Contains(axeStages, stage) {
+		return nil
+	}
+	seen := w.seen(stage, shots)
+	for _, l := range confidentiality.Leaks(seen, secrets) {
+		w.t.Errorf("after %s: %s", stage, l)
+	}
+	return seen
+}
+
+// walkLongPath is the walk: see longPath.
+func walkLongPath(t *testing.T, sys *system, b *chrome, script bool, axe, shots string) {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &longPath{t: t, sys: sys, b: b, script: script, axe: axe, shots: shots, members: map[string]*tab{},
+		checked: map[string]bool{}, london: london}
+
+	// The client raises the concern on the form.
+	client := b.newTab(t, sys.WebURL(), script, axe, "")
+	w.client = client
+	client.open("/riverside/concern")
+	client.choose("practitioner-cal-reyes")
+	client.typeInto("description", "My sessions at Mill Lane ended early, and then stopped.")
+	client.typeInto("client-name", "Robin")
+	client.typeInto("email", "robin@client.example.net")
+	client.click("send")
+	w.clientCase = eval[string](client, `document.getElementById("go-to-case").getAttribute("href")`)
+	w.caseID = strings.TrimPrefix(w.clientCase, "/riverside/cases/")
+	client.click("go-to-case")
+
+	// Every member signs in from the mail; the practitioner's My work
+	// shows the case, once casework has opened it, with their step.
+	for _, m := range everyone {
+		w.signIn(m)
+	}
+	cal := w.members["cal-reyes"]
+	testenv.Eventually(t, 30*time.Second, "the case in the practitioner's My work", func() bool {
+		cal.open("/riverside/members/")
+		return cal.has("case-" + w.caseID)
+	})
+	if got := cal.text("case-" + w.caseID); !strings.Contains(got, "The practitioner names a support person") {
+		t.Errorf("My work shows the case as %q, without the practitioner's step", got)
+	}
+
+	allMembers := func(more ...string) []string { return append(slices.Clone(everyone), more...) }
+	therapistSide := []string{"cal-reyes", "eli-nakamura"}
+	concern := confidentiality.Secret{What: "the concern's words", Text: "My sessions at", Readers: allMembers()}
+	millLane := confidentiality.Secret{What: "a detail the client keeps from the practitioner", Text: "Mill Lane", Readers: allMembers()}
+	w.hold("registration", nil, concern, millLane,
+		confidentiality.Secret{What: "the client's e-mail address", Text: "robin@client.example.net"})
+
+	w.step("cal-reyes", "nominate_spt", func(tb *tab) { tb.pick("member", member("eli-nakamura")) })
+	w.step("eli-nakamura", "answer_spt_nomination", func(tb *tab) { tb.chooseValue("outcome", "ACCEPTED") })
+
+	// The practitioner takes no part in choosing the support people (the
+	// address typed: the case offers them no link); a member holding a
+	// part already cannot take another, and what was chosen is kept.
+	cal.open(w.memberCase() + "/steps/appoint_spc_and_lp")
+	w.check(cal, "cal-reyes", "member-step-not-yours", page{status: http.StatusConflict, see: []string{"This step is not yours to take just now"}})
+	// The practitioner's support person is not offered as the client's:
+	// one support person left out is the error here.
+	dana := w.refused("dana-holt", "appoint_spc_and_lp", "member-step-error", func(tb *tab) {
+		if slices.Contains(eval[[]string](tb, `[...document.getElementById("spc").options].map(o => o.value)`), member("eli-nakamura")) {
+			t.Error("the practitioner's support person is offered as the client's")
+		}
+		tb.pick("lp", member("bea-lindqvist"))
+	}, http.StatusBadRequest)
+	if !dana.has("spc-error") || dana.value("lp") != member("bea-lindqvist") {
+		t.Errorf("the appointment refused: the support person's field marked %v, the liaison person kept %q", dana.has("spc-error"), dana.value("lp"))
+	}
+	w.step("dana-holt", "appoint_spc_and_lp", func(tb *tab) {
+		tb.pick("spc", member("alex-morgan"))
+		tb.pick("lp", member("bea-lindqvist"))
+	})
+	email := confidentiality.Secret{What: "the client's e-mail address", Text: "robin@client.example.net", Readers: []string{"alex-morgan"}}
+	planted := w.hold("appointment", nil, concern, millLane, email)
+	// The check is shown to catch a leak: the practitioner's pages as they
+	// were, with the client's address planted in them.
+	planted["cal-reyes"] += "<dd>robin@client.example.net</dd>"
+	if got := confidentiality.Leaks(planted, []confidentiality.Secret{concern, millLane, email}); !slices.Equal(got, []string{"cal-reyes can read the client's e-mail address"}) {
+		t.Errorf("a leak planted in the practitioner's pages is reported as %q", got)
+	}
+
+	// The liaison person informs the link groups and proposes dates for a
+	// full group meeting, one refused first; members give their
+	// availability.
+	w.step("bea-lindqvist", "inform_link_groups", nil)
+	day := time.Now().In(london).AddDate(0, 0, 9).Format("2006-01-02")
+	bea := w.refused("bea-lindqvist", "propose_group_meeting_dates", "member-step-error-times", func(tb *tab) {
+		tb.slot(0, day, "14:00", "13:00")
+	}, http.StatusBadRequest, "it must end after it starts")
+	if bea.value("slot-0-date") != day {
+		t.Errorf("the proposal refused lost the date typed: %q", bea.value("slot-0-date"))
+	}
+	w.step("bea-lindqvist", "propose_group_meeting_dates", func(tb *tab) {
+		for i, s := range [][2]string{{"10:00", "12:00"}, {"14:00", "16:00"}, {"18:00", "20:00"}} {
+			tb.slot(i, day, s[0], s[1])
+		}
+		tb.typeInto("location", "The group's room")
+	})
+	w.step("fran-okafor", "give_availability", func(tb *tab) { tb.chooseValue("times", "0"); tb.chooseValue("times", "2") })
+	w.step("cal-reyes", "give_availability", func(tb *tab) { tb.chooseValue("times", "2") })
+	w.step("bea-lindqvist", "confirm_group_meeting_date", func(tb *tab) {
+		if got := eval[string](tb, `document.body.innerText`); !strings.Contains(got, "2 of 2 who answered can make it") {
+			t.Error("confirming the date does not show how many can make each time")
+		}
+		tb.chooseValue("times", "2")
+	})
+
+	// The client's support person offers to meet; the client accepts on
+	// their meetings page.
+	w.step("alex-morgan", "offer_client_meeting", func(tb *tab) {
+		tb.slot(0, day, "11:00", "12:00")
+		tb.typeInto("location", "3 Mill Lane, the small room")
+	})
+	millLane.Readers = append(millLane.Readers, "client") // the meeting's place
+	client.open(w.clientCase)
+	client.click("todo-meetings")
+	client.choose("answer") // the first time offered
+	client.click("send-answer")
+	client.check(page{name: "long-meeting-accepted", see: []string{"You have accepted a time to meet"}, hidden: caseHidden})
+	alex := w.openCase("alex-morgan")
+	alex.click("page-meetings")
+	w.check(alex, "alex-morgan", "member-meetings-confirmed", page{see: []string{"Confirmed", "Add it to your calendar", "The client can make"}})
+	if ics := alex.download(eval[string](alex, `document.querySelector('a[id^="calendar-"]').id`)); !strings.Contains(ics, "BEGIN:VCALENDAR") {
+		t.Errorf("the member's calendar file is not a calendar:\n%s", ics)
+	}
+
+	// Messages and notes: the client's support person's alone.
+	alex.click("back-to-case")
+	alex.click("page-messages")
+	alex.typeInto("text", "Thank you for meeting me. Tuesdays suit me best to talk.")
+	alex.click("send-text")
+	w.check(alex, "alex-morgan", "member-message-sent", page{see: []string{"Tuesdays suit me best to talk."}})
+	alex.click("back-to-case")
+	alex.click("page-notes")
+	alex.typeInto("text", "Note to self: Robin prefers calls after six.")
+	alex.click("send-text")
+	w.check(alex, "alex-morgan", "member-note-saved", page{see: []string{"Robin prefers calls after six."}})
+	message := confidentiality.Secret{What: "a message between the client and their support person", Text: "Tuesdays suit me best to talk.", Readers: []string{"alex-morgan", "client"}}
+	notes := confidentiality.Secret{What: "the support person's notes", Text: "Robin prefers calls after six.", Readers: []string{"alex-morgan"}}
+	w.hold("the meeting and the messages", nil, concern, millLane, email, message, notes)
+
+	// The written statement: from the concern's words, approved with
+	// limits, conveyed.
+	w.step("alex-morgan", "write_statement", func(tb *tab) {
+		if got := tb.value("concern"); got != "My sessions at Mill Lane ended early, and then stopped." {
+			t.Errorf("the statement's form does not start from the concern's words: %q", got)
+		}
+		tb.retype("concern", "Robin's last three sessions at Mill Lane ended twenty minutes early.")
+		tb.typeInto("desired-outcome", "An explanation, and an apology.")
+		tb.typeInto("summary", "Sessions ended early without explanation.")
+	})
+	full := confidentiality.Secret{What: "the written statement in full", Text: "ended twenty minutes early", Readers: []string{"alex-morgan", "client"}}
+	summary := confidentiality.Secret{What: "the written statement's shorter account", Text: "Sessions ended early without explanation.", Readers: []string{"alex-morgan", "client"}}
+	w.hold("the statement written", nil, concern, millLane, email, message, notes, full, summary)
+
+	client.open(w.clientCase)
+	client.click("todo-written-statement")
+	client.choose("answer")
+	client.click("continue")
+	client.choose("sharing-summary")
+	client.typeInto("withheld", "Mill Lane")
+	client.click("continue")
+	client.click("approve")
+	client.check(page{name: "long-statement-approved", see: []string{"You have approved what your support person wrote"}, hidden: caseHidden})
+	millLane.Readers = []string{"alex-morgan", "bea-lindqvist", "dana-holt", "fran-okafor", "client"}
+	w.step("alex-morgan", "convey_statement", nil)
+	summary.Readers = append(summary.Readers, therapistSide...)
+	w.hold("the statement conveyed", map[string]string{"alex-morgan": "support", "cal-reyes": "practitioner"},
+		concern, millLane, email, message, notes, full, summary)
+
+	// The practitioner responds; the response is relayed; the client asks
+	// for a joint meeting.
+	w.step("cal-reyes", "record_response", func(tb *tab) {
+		tb.typeInto("text", "I am sorry. I should have explained why our sessions ended early.")
+	})
+	response := confidentiality.Secret{What: "the practitioner's response", Text: "I should have explained why", Readers: []string{"alex-morgan", "cal-reyes", "eli-nakamura"}}
+	w.hold("the response recorded", nil, concern, millLane, email, message, notes, full, summary, response)
+	w.step("alex-morgan", "relay_response", nil)
+	response.Readers = append(response.Readers, "client")
+	client.open(w.clientCase)
+	client.click("todo-response")
+	client.choose("decision-JOINT_MEETING")
+	client.click("continue")
+	client.click("send")
+	client.check(page{name: "long-decided", see: []string{"You have asked to meet the practitioner"}, hidden: caseHidden})
+
+	// The joint meeting: proposed, answered by all four, confirmed, held.
+	w.step("alex-morgan", "arrange_joint_meeting", func(tb *tab) {
+		tb.slot(0, day, "16:00", "17:00")
+		tb.typeInto("location", "Video call")
+	})
+	client.open(w.clientCase + "/meetings")
+	client.choose("slots")
+	client.click("send-joint-answer")
+	client.check(page{name: "long-joint-answered", see: []string{"Your answer has been sent"}, hidden: caseHidden})
+	w.step("cal-reyes", "answer_joint_meeting", func(tb *tab) { tb.chooseValue("times", "0") })
+	w.step("eli-nakamura", "answer_joint_meeting", func(tb *tab) { tb.chooseValue("times", "0") })
+	w.step("alex-morgan", "confirm_joint_meeting", func(tb *tab) { tb.chooseValue("times", "0") })
+	w.refused("alex-morgan", "record_joint_meeting_outcome", "member-step-error-text", func(tb *tab) { tb.chooseValue("outcome", "UNRESOLVED") },
+		http.StatusBadRequest, "Write what the meeting concluded")
+	w.step("alex-morgan", "record_joint_meeting_outcome", func(tb *tab) {
+		tb.chooseValue("outcome", "UNRESOLVED")
+		tb.typeInto("text", "We heard each other; it is not resolved.")
+	})
+	w.hold("the joint meeting", nil, concern, millLane, email, message, notes, full, summary, response)
+
+	// The liaison person reports, records a link group's issue, the group
+	// decides, and the case closes unresolved with reasons.
+	w.step("bea-lindqvist", "report_progress", func(tb *tab) { tb.typeInto("text", "A joint meeting took place; it is not resolved.") })
+	w.step("bea-lindqvist", "record_link_group_issue", func(tb *tab) {
+		tb.typeInto("text", "The link group asks whether an outside mediator was offered.")
+		tb.choose("link-group-0")
+	})
+	w.step("bea-lindqvist", "record_group_meeting_decision", func(tb *tab) { tb.typeInto("text", "Offer an outside mediator.") })
+	w.refused("bea-lindqvist", "close_unresolved", "member-step-error-reasons", func(tb *tab) {}, http.StatusBadRequest)
+	w.step("bea-lindqvist", "close_unresolved", func(tb *tab) { tb.typeInto("text", "The client declined a mediator.") })
+	fran := w.members["fran-okafor"]
+	fran.open("/riverside/members/")
+	if got := eval[string](fran, `(document.getElementById("closed") || {textContent: ""}).textContent`); !strings.Contains(got, "Closed cases") || !strings.Contains(got, "Closed: not resolved") {
+		t.Errorf("My work at the end shows the closed cases as %q", got)
+	}
+	w.hold("the case closed", map[string]string{"bea-lindqvist": "closed"},
+		concern, millLane, email, message, notes, full, summary, response)
+}
