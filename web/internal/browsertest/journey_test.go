@@ -27,9 +27,8 @@ import (
 // between go over REST. Then the long path (walkLongPath), with nothing
 // over REST: the client and every member on their pages. Every page is
 // checked (see tab.check) and, in the walks with JavaScript, saved as
-// screenshots into
-// SCREENSHOTS (make screenshots: docs/screenshots), or else a temporary
-// folder that is kept when the test fails.
+// screenshots into SCREENSHOTS (make screenshots: docs/screenshots), or
+// else a temporary folder that is kept when the test fails.
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole system and Chromium")
