@@ -151,6 +151,65 @@ func (Clock_State) EnumDescriptor() ([]byte, []int) {
 	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{2, 0}
 }
 
+// Awaiting narrows a list to the open cases that wait, or do not wait, for
+// the caller: a case waits for a step that is not optional among its next
+// steps, and the caller may take it now when its `caller_may_take` is
+// true in the case's `next_steps` as the caller reads the case.
+type ListCasesRequest_Awaiting int32
+
+const (
+	// No filter.
+	ListCasesRequest_AWAITING_UNSPECIFIED ListCasesRequest_Awaiting = 0
+	// Only open cases waiting for a step the caller may take now. None for
+	// a caller who holds no role in the group's cases and is not a member of
+	// the group (the operator, the notification service).
+	ListCasesRequest_AWAITING_CALLER ListCasesRequest_Awaiting = 1
+	// Only open cases not waiting for the caller: the group's other open
+	// cases. Every open case for a caller who is not a member of the group.
+	ListCasesRequest_AWAITING_OTHERS ListCasesRequest_Awaiting = 2
+)
+
+// Enum value maps for ListCasesRequest_Awaiting.
+var (
+	ListCasesRequest_Awaiting_name = map[int32]string{
+		0: "AWAITING_UNSPECIFIED",
+		1: "AWAITING_CALLER",
+		2: "AWAITING_OTHERS",
+	}
+	ListCasesRequest_Awaiting_value = map[string]int32{
+		"AWAITING_UNSPECIFIED": 0,
+		"AWAITING_CALLER":      1,
+		"AWAITING_OTHERS":      2,
+	}
+)
+
+func (x ListCasesRequest_Awaiting) Enum() *ListCasesRequest_Awaiting {
+	p := new(ListCasesRequest_Awaiting)
+	*p = x
+	return p
+}
+
+func (x ListCasesRequest_Awaiting) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ListCasesRequest_Awaiting) Descriptor() protoreflect.EnumDescriptor {
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[2].Descriptor()
+}
+
+func (ListCasesRequest_Awaiting) Type() protoreflect.EnumType {
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[2]
+}
+
+func (x ListCasesRequest_Awaiting) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ListCasesRequest_Awaiting.Descriptor instead.
+func (ListCasesRequest_Awaiting) EnumDescriptor() ([]byte, []int) {
+	return file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP(), []int{4, 0}
+}
+
 // Sharing is how much of the statement the therapist reads.
 type Constraints_Sharing int32
 
@@ -188,11 +247,11 @@ func (x Constraints_Sharing) String() string {
 }
 
 func (Constraints_Sharing) Descriptor() protoreflect.EnumDescriptor {
-	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[2].Descriptor()
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[3].Descriptor()
 }
 
 func (Constraints_Sharing) Type() protoreflect.EnumType {
-	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[2]
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[3]
 }
 
 func (x Constraints_Sharing) Number() protoreflect.EnumNumber {
@@ -261,11 +320,11 @@ func (x Document_Kind) String() string {
 }
 
 func (Document_Kind) Descriptor() protoreflect.EnumDescriptor {
-	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[3].Descriptor()
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[4].Descriptor()
 }
 
 func (Document_Kind) Type() protoreflect.EnumType {
-	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[3]
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[4]
 }
 
 func (x Document_Kind) Number() protoreflect.EnumNumber {
@@ -326,11 +385,11 @@ func (x Meeting_State) String() string {
 }
 
 func (Meeting_State) Descriptor() protoreflect.EnumDescriptor {
-	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[4].Descriptor()
+	return file_ipn_disputes_casework_v1_casework_proto_enumTypes[5].Descriptor()
 }
 
 func (Meeting_State) Type() protoreflect.EnumType {
-	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[4]
+	return &file_ipn_disputes_casework_v1_casework_proto_enumTypes[5]
 }
 
 func (x Meeting_State) Number() protoreflect.EnumNumber {
@@ -874,7 +933,20 @@ type ListCasesRequest struct {
 	// SPC or LP), when set.
 	CallerRole v1.Role `protobuf:"varint,5,opt,name=caller_role,json=callerRole,proto3,enum=ipn.disputes.procedure.v1.Role" json:"caller_role,omitempty"`
 	// Only open cases past their overall deadline.
-	OverdueOnly   bool `protobuf:"varint,6,opt,name=overdue_only,json=overdueOnly,proto3" json:"overdue_only,omitempty"`
+	OverdueOnly bool `protobuf:"varint,6,opt,name=overdue_only,json=overdueOnly,proto3" json:"overdue_only,omitempty"`
+	// Only open cases (those without an outcome), when true.
+	OpenOnly bool `protobuf:"varint,7,opt,name=open_only,json=openOnly,proto3" json:"open_only,omitempty"`
+	// Only open cases that wait (`AWAITING_CALLER`) or do not wait
+	// (`AWAITING_OTHERS`) for a step the caller may take, when set. For
+	// members of the group; a client's list is their own case whatever this
+	// says.
+	Awaiting ListCasesRequest_Awaiting `protobuf:"varint,8,opt,name=awaiting,proto3,enum=ipn.disputes.casework.v1.ListCasesRequest_Awaiting" json:"awaiting,omitempty"`
+	// The order of the cases (AIP-132): empty for the newest registration
+	// first (then by descending id); `deadline` for the overall deadline
+	// soonest first, so that cases past it come first (then by ascending id).
+	// Anything else is INVALID_ARGUMENT. A page token holds the order it was
+	// made for and is refused under another.
+	OrderBy       string `protobuf:"bytes,9,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -951,13 +1023,37 @@ func (x *ListCasesRequest) GetOverdueOnly() bool {
 	return false
 }
 
+func (x *ListCasesRequest) GetOpenOnly() bool {
+	if x != nil {
+		return x.OpenOnly
+	}
+	return false
+}
+
+func (x *ListCasesRequest) GetAwaiting() ListCasesRequest_Awaiting {
+	if x != nil {
+		return x.Awaiting
+	}
+	return ListCasesRequest_AWAITING_UNSPECIFIED
+}
+
+func (x *ListCasesRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
 // ListCasesResponse is a page of cases.
 type ListCasesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The cases, newest first.
+	// The cases, in the order the request asked for (newest first unless
+	// `order_by` says otherwise).
 	Cases []*Case `protobuf:"bytes,1,rep,name=cases,proto3" json:"cases,omitempty"`
 	// Token for the next page; empty on the last.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many cases pass the request's filters, across all pages (AIP-158).
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1004,6 +1100,13 @@ func (x *ListCasesResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListCasesResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
 }
 
 // TakeStepRequest takes one step of a case's procedure. The input must be
@@ -4284,7 +4387,7 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\rSTATE_STOPPED\x10\x04\"R\n" +
 	"\x0eGetCaseRequest\x12@\n" +
 	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
-	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\"\xbf\x02\n" +
+	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\"\xa5\x04\n" +
 	"\x10ListCasesRequest\x12D\n" +
 	"\x06parent\x18\x01 \x01(\tB,\x92A\x02xd\xe0A\x02\xfaA\x1b\n" +
 	"\x19disputes.ipn.org.uk/Group\xea\xe0\x18\x02\b\x04R\x06parent\x12\x1b\n" +
@@ -4294,10 +4397,19 @@ const file_ipn_disputes_casework_v1_casework_proto_rawDesc = "" +
 	"\x05phase\x18\x04 \x01(\x0e2 .ipn.disputes.procedure.v1.PhaseR\x05phase\x12@\n" +
 	"\vcaller_role\x18\x05 \x01(\x0e2\x1f.ipn.disputes.procedure.v1.RoleR\n" +
 	"callerRole\x12!\n" +
-	"\foverdue_only\x18\x06 \x01(\bR\voverdueOnly\"q\n" +
+	"\foverdue_only\x18\x06 \x01(\bR\voverdueOnly\x12\x1b\n" +
+	"\topen_only\x18\a \x01(\bR\bopenOnly\x12O\n" +
+	"\bawaiting\x18\b \x01(\x0e23.ipn.disputes.casework.v1.ListCasesRequest.AwaitingR\bawaiting\x12&\n" +
+	"\border_by\x18\t \x01(\tB\v\x92A\x02xd\xea\xe0\x18\x02\b\x04R\aorderBy\"N\n" +
+	"\bAwaiting\x12\x18\n" +
+	"\x14AWAITING_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fAWAITING_CALLER\x10\x01\x12\x13\n" +
+	"\x0fAWAITING_OTHERS\x10\x02\"\x90\x01\n" +
 	"\x11ListCasesResponse\x124\n" +
 	"\x05cases\x18\x01 \x03(\v2\x1e.ipn.disputes.casework.v1.CaseR\x05cases\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa3\x06\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\xa3\x06\n" +
 	"\x0fTakeStepRequest\x12@\n" +
 	"\x04name\x18\x01 \x01(\tB,\x92A\x03x\xc8\x01\xe0A\x02\xfaA\x1a\n" +
 	"\x18disputes.ipn.org.uk/Case\xea\xe0\x18\x02\b\x04R\x04name\x12\"\n" +
@@ -4602,203 +4714,205 @@ func file_ipn_disputes_casework_v1_casework_proto_rawDescGZIP() []byte {
 	return file_ipn_disputes_casework_v1_casework_proto_rawDescData
 }
 
-var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_ipn_disputes_casework_v1_casework_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_ipn_disputes_casework_v1_casework_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_ipn_disputes_casework_v1_casework_proto_goTypes = []any{
 	(Case_Outcome)(0),                    // 0: ipn.disputes.casework.v1.Case.Outcome
 	(Clock_State)(0),                     // 1: ipn.disputes.casework.v1.Clock.State
-	(Constraints_Sharing)(0),             // 2: ipn.disputes.casework.v1.Constraints.Sharing
-	(Document_Kind)(0),                   // 3: ipn.disputes.casework.v1.Document.Kind
-	(Meeting_State)(0),                   // 4: ipn.disputes.casework.v1.Meeting.State
-	(*Case)(nil),                         // 5: ipn.disputes.casework.v1.Case
-	(*NextStep)(nil),                     // 6: ipn.disputes.casework.v1.NextStep
-	(*Clock)(nil),                        // 7: ipn.disputes.casework.v1.Clock
-	(*GetCaseRequest)(nil),               // 8: ipn.disputes.casework.v1.GetCaseRequest
-	(*ListCasesRequest)(nil),             // 9: ipn.disputes.casework.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),            // 10: ipn.disputes.casework.v1.ListCasesResponse
-	(*TakeStepRequest)(nil),              // 11: ipn.disputes.casework.v1.TakeStepRequest
-	(*TakeStepResponse)(nil),             // 12: ipn.disputes.casework.v1.TakeStepResponse
-	(*Appointment)(nil),                  // 13: ipn.disputes.casework.v1.Appointment
-	(*MeetingProposal)(nil),              // 14: ipn.disputes.casework.v1.MeetingProposal
-	(*TimeSlot)(nil),                     // 15: ipn.disputes.casework.v1.TimeSlot
-	(*MeetingAnswer)(nil),                // 16: ipn.disputes.casework.v1.MeetingAnswer
-	(*StatementAnswer)(nil),              // 17: ipn.disputes.casework.v1.StatementAnswer
-	(*TextInput)(nil),                    // 18: ipn.disputes.casework.v1.TextInput
-	(*WrittenStatement)(nil),             // 19: ipn.disputes.casework.v1.WrittenStatement
-	(*Constraints)(nil),                  // 20: ipn.disputes.casework.v1.Constraints
-	(*Document)(nil),                     // 21: ipn.disputes.casework.v1.Document
-	(*Meeting)(nil),                      // 22: ipn.disputes.casework.v1.Meeting
-	(*MeetingResponse)(nil),              // 23: ipn.disputes.casework.v1.MeetingResponse
-	(*TimelineEntry)(nil),                // 24: ipn.disputes.casework.v1.TimelineEntry
-	(*Message)(nil),                      // 25: ipn.disputes.casework.v1.Message
-	(*Note)(nil),                         // 26: ipn.disputes.casework.v1.Note
-	(*GetProcedureRequest)(nil),          // 27: ipn.disputes.casework.v1.GetProcedureRequest
-	(*ListProceduresRequest)(nil),        // 28: ipn.disputes.casework.v1.ListProceduresRequest
-	(*ListProceduresResponse)(nil),       // 29: ipn.disputes.casework.v1.ListProceduresResponse
-	(*ListTimelineEntriesRequest)(nil),   // 30: ipn.disputes.casework.v1.ListTimelineEntriesRequest
-	(*ListTimelineEntriesResponse)(nil),  // 31: ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	(*GetTimelineEntryRequest)(nil),      // 32: ipn.disputes.casework.v1.GetTimelineEntryRequest
-	(*ListDocumentsRequest)(nil),         // 33: ipn.disputes.casework.v1.ListDocumentsRequest
-	(*ListDocumentsResponse)(nil),        // 34: ipn.disputes.casework.v1.ListDocumentsResponse
-	(*GetDocumentRequest)(nil),           // 35: ipn.disputes.casework.v1.GetDocumentRequest
-	(*ListMeetingsRequest)(nil),          // 36: ipn.disputes.casework.v1.ListMeetingsRequest
-	(*ListMeetingsResponse)(nil),         // 37: ipn.disputes.casework.v1.ListMeetingsResponse
-	(*GetMeetingRequest)(nil),            // 38: ipn.disputes.casework.v1.GetMeetingRequest
-	(*GetMeetingCalendarRequest)(nil),    // 39: ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	(*CreateMessageRequest)(nil),         // 40: ipn.disputes.casework.v1.CreateMessageRequest
-	(*ListMessagesRequest)(nil),          // 41: ipn.disputes.casework.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),         // 42: ipn.disputes.casework.v1.ListMessagesResponse
-	(*GetMessageRequest)(nil),            // 43: ipn.disputes.casework.v1.GetMessageRequest
-	(*CreateNoteRequest)(nil),            // 44: ipn.disputes.casework.v1.CreateNoteRequest
-	(*ListNotesRequest)(nil),             // 45: ipn.disputes.casework.v1.ListNotesRequest
-	(*ListNotesResponse)(nil),            // 46: ipn.disputes.casework.v1.ListNotesResponse
-	(*GetNoteRequest)(nil),               // 47: ipn.disputes.casework.v1.GetNoteRequest
-	(*ReissueAccessCodeRequest)(nil),     // 48: ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	(*ReissueAccessCodeResponse)(nil),    // 49: ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	(*RegisteredConcern)(nil),            // 50: ipn.disputes.casework.v1.RegisteredConcern
-	(*GetRegisteredConcernRequest)(nil),  // 51: ipn.disputes.casework.v1.GetRegisteredConcernRequest
-	(*AccessLogEntry)(nil),               // 52: ipn.disputes.casework.v1.AccessLogEntry
-	(*ListAccessLogEntriesRequest)(nil),  // 53: ipn.disputes.casework.v1.ListAccessLogEntriesRequest
-	(*ListAccessLogEntriesResponse)(nil), // 54: ipn.disputes.casework.v1.ListAccessLogEntriesResponse
-	(*GetAccessLogEntryRequest)(nil),     // 55: ipn.disputes.casework.v1.GetAccessLogEntryRequest
-	(*ExportClientDataRequest)(nil),      // 56: ipn.disputes.casework.v1.ExportClientDataRequest
-	(*ClientDataExport)(nil),             // 57: ipn.disputes.casework.v1.ClientDataExport
-	(*FindClientCasesRequest)(nil),       // 58: ipn.disputes.casework.v1.FindClientCasesRequest
-	(*FindClientCasesResponse)(nil),      // 59: ipn.disputes.casework.v1.FindClientCasesResponse
-	(v1.Phase)(0),                        // 60: ipn.disputes.procedure.v1.Phase
-	(*timestamppb.Timestamp)(nil),        // 61: google.protobuf.Timestamp
-	(v1.Role)(0),                         // 62: ipn.disputes.procedure.v1.Role
-	(*durationpb.Duration)(nil),          // 63: google.protobuf.Duration
-	(v1.MeetingKind)(0),                  // 64: ipn.disputes.procedure.v1.MeetingKind
-	(*v1.Procedure)(nil),                 // 65: ipn.disputes.procedure.v1.Procedure
-	(*httpbody.HttpBody)(nil),            // 66: google.api.HttpBody
+	(ListCasesRequest_Awaiting)(0),       // 2: ipn.disputes.casework.v1.ListCasesRequest.Awaiting
+	(Constraints_Sharing)(0),             // 3: ipn.disputes.casework.v1.Constraints.Sharing
+	(Document_Kind)(0),                   // 4: ipn.disputes.casework.v1.Document.Kind
+	(Meeting_State)(0),                   // 5: ipn.disputes.casework.v1.Meeting.State
+	(*Case)(nil),                         // 6: ipn.disputes.casework.v1.Case
+	(*NextStep)(nil),                     // 7: ipn.disputes.casework.v1.NextStep
+	(*Clock)(nil),                        // 8: ipn.disputes.casework.v1.Clock
+	(*GetCaseRequest)(nil),               // 9: ipn.disputes.casework.v1.GetCaseRequest
+	(*ListCasesRequest)(nil),             // 10: ipn.disputes.casework.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),            // 11: ipn.disputes.casework.v1.ListCasesResponse
+	(*TakeStepRequest)(nil),              // 12: ipn.disputes.casework.v1.TakeStepRequest
+	(*TakeStepResponse)(nil),             // 13: ipn.disputes.casework.v1.TakeStepResponse
+	(*Appointment)(nil),                  // 14: ipn.disputes.casework.v1.Appointment
+	(*MeetingProposal)(nil),              // 15: ipn.disputes.casework.v1.MeetingProposal
+	(*TimeSlot)(nil),                     // 16: ipn.disputes.casework.v1.TimeSlot
+	(*MeetingAnswer)(nil),                // 17: ipn.disputes.casework.v1.MeetingAnswer
+	(*StatementAnswer)(nil),              // 18: ipn.disputes.casework.v1.StatementAnswer
+	(*TextInput)(nil),                    // 19: ipn.disputes.casework.v1.TextInput
+	(*WrittenStatement)(nil),             // 20: ipn.disputes.casework.v1.WrittenStatement
+	(*Constraints)(nil),                  // 21: ipn.disputes.casework.v1.Constraints
+	(*Document)(nil),                     // 22: ipn.disputes.casework.v1.Document
+	(*Meeting)(nil),                      // 23: ipn.disputes.casework.v1.Meeting
+	(*MeetingResponse)(nil),              // 24: ipn.disputes.casework.v1.MeetingResponse
+	(*TimelineEntry)(nil),                // 25: ipn.disputes.casework.v1.TimelineEntry
+	(*Message)(nil),                      // 26: ipn.disputes.casework.v1.Message
+	(*Note)(nil),                         // 27: ipn.disputes.casework.v1.Note
+	(*GetProcedureRequest)(nil),          // 28: ipn.disputes.casework.v1.GetProcedureRequest
+	(*ListProceduresRequest)(nil),        // 29: ipn.disputes.casework.v1.ListProceduresRequest
+	(*ListProceduresResponse)(nil),       // 30: ipn.disputes.casework.v1.ListProceduresResponse
+	(*ListTimelineEntriesRequest)(nil),   // 31: ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	(*ListTimelineEntriesResponse)(nil),  // 32: ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	(*GetTimelineEntryRequest)(nil),      // 33: ipn.disputes.casework.v1.GetTimelineEntryRequest
+	(*ListDocumentsRequest)(nil),         // 34: ipn.disputes.casework.v1.ListDocumentsRequest
+	(*ListDocumentsResponse)(nil),        // 35: ipn.disputes.casework.v1.ListDocumentsResponse
+	(*GetDocumentRequest)(nil),           // 36: ipn.disputes.casework.v1.GetDocumentRequest
+	(*ListMeetingsRequest)(nil),          // 37: ipn.disputes.casework.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),         // 38: ipn.disputes.casework.v1.ListMeetingsResponse
+	(*GetMeetingRequest)(nil),            // 39: ipn.disputes.casework.v1.GetMeetingRequest
+	(*GetMeetingCalendarRequest)(nil),    // 40: ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	(*CreateMessageRequest)(nil),         // 41: ipn.disputes.casework.v1.CreateMessageRequest
+	(*ListMessagesRequest)(nil),          // 42: ipn.disputes.casework.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),         // 43: ipn.disputes.casework.v1.ListMessagesResponse
+	(*GetMessageRequest)(nil),            // 44: ipn.disputes.casework.v1.GetMessageRequest
+	(*CreateNoteRequest)(nil),            // 45: ipn.disputes.casework.v1.CreateNoteRequest
+	(*ListNotesRequest)(nil),             // 46: ipn.disputes.casework.v1.ListNotesRequest
+	(*ListNotesResponse)(nil),            // 47: ipn.disputes.casework.v1.ListNotesResponse
+	(*GetNoteRequest)(nil),               // 48: ipn.disputes.casework.v1.GetNoteRequest
+	(*ReissueAccessCodeRequest)(nil),     // 49: ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	(*ReissueAccessCodeResponse)(nil),    // 50: ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	(*RegisteredConcern)(nil),            // 51: ipn.disputes.casework.v1.RegisteredConcern
+	(*GetRegisteredConcernRequest)(nil),  // 52: ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	(*AccessLogEntry)(nil),               // 53: ipn.disputes.casework.v1.AccessLogEntry
+	(*ListAccessLogEntriesRequest)(nil),  // 54: ipn.disputes.casework.v1.ListAccessLogEntriesRequest
+	(*ListAccessLogEntriesResponse)(nil), // 55: ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	(*GetAccessLogEntryRequest)(nil),     // 56: ipn.disputes.casework.v1.GetAccessLogEntryRequest
+	(*ExportClientDataRequest)(nil),      // 57: ipn.disputes.casework.v1.ExportClientDataRequest
+	(*ClientDataExport)(nil),             // 58: ipn.disputes.casework.v1.ClientDataExport
+	(*FindClientCasesRequest)(nil),       // 59: ipn.disputes.casework.v1.FindClientCasesRequest
+	(*FindClientCasesResponse)(nil),      // 60: ipn.disputes.casework.v1.FindClientCasesResponse
+	(v1.Phase)(0),                        // 61: ipn.disputes.procedure.v1.Phase
+	(*timestamppb.Timestamp)(nil),        // 62: google.protobuf.Timestamp
+	(v1.Role)(0),                         // 63: ipn.disputes.procedure.v1.Role
+	(*durationpb.Duration)(nil),          // 64: google.protobuf.Duration
+	(v1.MeetingKind)(0),                  // 65: ipn.disputes.procedure.v1.MeetingKind
+	(*v1.Procedure)(nil),                 // 66: ipn.disputes.procedure.v1.Procedure
+	(*httpbody.HttpBody)(nil),            // 67: google.api.HttpBody
 }
 var file_ipn_disputes_casework_v1_casework_proto_depIdxs = []int32{
-	60, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
-	7,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
-	61, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
-	61, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
+	61, // 0: ipn.disputes.casework.v1.Case.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	8,  // 1: ipn.disputes.casework.v1.Case.clock:type_name -> ipn.disputes.casework.v1.Clock
+	62, // 2: ipn.disputes.casework.v1.Case.register_time:type_name -> google.protobuf.Timestamp
+	62, // 3: ipn.disputes.casework.v1.Case.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: ipn.disputes.casework.v1.Case.outcome:type_name -> ipn.disputes.casework.v1.Case.Outcome
-	61, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
-	62, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
-	6,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
-	7,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
-	62, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
-	62, // 10: ipn.disputes.casework.v1.NextStep.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
-	61, // 11: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
-	63, // 12: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
-	63, // 13: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
-	61, // 14: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
+	62, // 5: ipn.disputes.casework.v1.Case.close_time:type_name -> google.protobuf.Timestamp
+	63, // 6: ipn.disputes.casework.v1.Case.caller_roles:type_name -> ipn.disputes.procedure.v1.Role
+	7,  // 7: ipn.disputes.casework.v1.Case.next_steps:type_name -> ipn.disputes.casework.v1.NextStep
+	8,  // 8: ipn.disputes.casework.v1.Case.first_response_clock:type_name -> ipn.disputes.casework.v1.Clock
+	63, // 9: ipn.disputes.casework.v1.NextStep.actors:type_name -> ipn.disputes.procedure.v1.Role
+	63, // 10: ipn.disputes.casework.v1.NextStep.excluded_actors:type_name -> ipn.disputes.procedure.v1.Role
+	62, // 11: ipn.disputes.casework.v1.Clock.deadline:type_name -> google.protobuf.Timestamp
+	64, // 12: ipn.disputes.casework.v1.Clock.elapsed:type_name -> google.protobuf.Duration
+	64, // 13: ipn.disputes.casework.v1.Clock.remaining:type_name -> google.protobuf.Duration
+	62, // 14: ipn.disputes.casework.v1.Clock.met_time:type_name -> google.protobuf.Timestamp
 	1,  // 15: ipn.disputes.casework.v1.Clock.state:type_name -> ipn.disputes.casework.v1.Clock.State
-	61, // 16: ipn.disputes.casework.v1.Clock.start_time:type_name -> google.protobuf.Timestamp
-	61, // 17: ipn.disputes.casework.v1.Clock.stop_time:type_name -> google.protobuf.Timestamp
-	60, // 18: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
-	62, // 19: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
-	5,  // 20: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
-	13, // 21: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
-	14, // 22: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
-	16, // 23: ipn.disputes.casework.v1.TakeStepRequest.meeting_answer:type_name -> ipn.disputes.casework.v1.MeetingAnswer
-	19, // 24: ipn.disputes.casework.v1.TakeStepRequest.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	17, // 25: ipn.disputes.casework.v1.TakeStepRequest.statement_answer:type_name -> ipn.disputes.casework.v1.StatementAnswer
-	18, // 26: ipn.disputes.casework.v1.TakeStepRequest.text:type_name -> ipn.disputes.casework.v1.TextInput
-	5,  // 27: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
-	24, // 28: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
-	15, // 29: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	61, // 30: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
-	61, // 31: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
-	20, // 32: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
-	20, // 33: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
-	2,  // 34: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
-	3,  // 35: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	61, // 36: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
-	19, // 37: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
-	64, // 38: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
-	4,  // 39: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
-	15, // 40: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
-	23, // 41: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
-	61, // 42: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	62, // 43: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
-	61, // 44: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
-	62, // 45: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
-	61, // 46: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
-	62, // 47: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
-	61, // 48: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	61, // 49: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
-	65, // 50: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
-	24, // 51: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
-	3,  // 52: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
-	21, // 53: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
-	22, // 54: ipn.disputes.casework.v1.ListMeetingsResponse.meetings:type_name -> ipn.disputes.casework.v1.Meeting
-	25, // 55: ipn.disputes.casework.v1.CreateMessageRequest.message:type_name -> ipn.disputes.casework.v1.Message
-	25, // 56: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
-	26, // 57: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
-	26, // 58: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
-	61, // 59: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
-	62, // 60: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
-	61, // 61: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
-	52, // 62: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
-	5,  // 63: ipn.disputes.casework.v1.ClientDataExport.case:type_name -> ipn.disputes.casework.v1.Case
-	50, // 64: ipn.disputes.casework.v1.ClientDataExport.registered_concern:type_name -> ipn.disputes.casework.v1.RegisteredConcern
-	21, // 65: ipn.disputes.casework.v1.ClientDataExport.documents:type_name -> ipn.disputes.casework.v1.Document
-	25, // 66: ipn.disputes.casework.v1.ClientDataExport.messages:type_name -> ipn.disputes.casework.v1.Message
-	26, // 67: ipn.disputes.casework.v1.ClientDataExport.notes:type_name -> ipn.disputes.casework.v1.Note
-	22, // 68: ipn.disputes.casework.v1.ClientDataExport.meetings:type_name -> ipn.disputes.casework.v1.Meeting
-	24, // 69: ipn.disputes.casework.v1.ClientDataExport.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
-	52, // 70: ipn.disputes.casework.v1.ClientDataExport.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
-	61, // 71: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
-	8,  // 72: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
-	9,  // 73: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
-	51, // 74: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
-	11, // 75: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
-	27, // 76: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
-	28, // 77: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
-	30, // 78: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
-	32, // 79: ipn.disputes.casework.v1.CaseworkService.GetTimelineEntry:input_type -> ipn.disputes.casework.v1.GetTimelineEntryRequest
-	33, // 80: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
-	35, // 81: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
-	36, // 82: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
-	38, // 83: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
-	39, // 84: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
-	40, // 85: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
-	41, // 86: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
-	43, // 87: ipn.disputes.casework.v1.CaseworkService.GetMessage:input_type -> ipn.disputes.casework.v1.GetMessageRequest
-	44, // 88: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
-	45, // 89: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
-	47, // 90: ipn.disputes.casework.v1.CaseworkService.GetNote:input_type -> ipn.disputes.casework.v1.GetNoteRequest
-	53, // 91: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
-	55, // 92: ipn.disputes.casework.v1.CaseworkService.GetAccessLogEntry:input_type -> ipn.disputes.casework.v1.GetAccessLogEntryRequest
-	56, // 93: ipn.disputes.casework.v1.CaseworkService.ExportClientData:input_type -> ipn.disputes.casework.v1.ExportClientDataRequest
-	58, // 94: ipn.disputes.casework.v1.CaseworkService.FindClientCases:input_type -> ipn.disputes.casework.v1.FindClientCasesRequest
-	48, // 95: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
-	5,  // 96: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
-	10, // 97: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
-	50, // 98: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
-	12, // 99: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
-	65, // 100: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
-	29, // 101: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
-	31, // 102: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
-	24, // 103: ipn.disputes.casework.v1.CaseworkService.GetTimelineEntry:output_type -> ipn.disputes.casework.v1.TimelineEntry
-	34, // 104: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
-	21, // 105: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
-	37, // 106: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
-	22, // 107: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
-	66, // 108: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
-	25, // 109: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
-	42, // 110: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
-	25, // 111: ipn.disputes.casework.v1.CaseworkService.GetMessage:output_type -> ipn.disputes.casework.v1.Message
-	26, // 112: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
-	46, // 113: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
-	26, // 114: ipn.disputes.casework.v1.CaseworkService.GetNote:output_type -> ipn.disputes.casework.v1.Note
-	54, // 115: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
-	52, // 116: ipn.disputes.casework.v1.CaseworkService.GetAccessLogEntry:output_type -> ipn.disputes.casework.v1.AccessLogEntry
-	57, // 117: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
-	59, // 118: ipn.disputes.casework.v1.CaseworkService.FindClientCases:output_type -> ipn.disputes.casework.v1.FindClientCasesResponse
-	49, // 119: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
-	96, // [96:120] is the sub-list for method output_type
-	72, // [72:96] is the sub-list for method input_type
-	72, // [72:72] is the sub-list for extension type_name
-	72, // [72:72] is the sub-list for extension extendee
-	0,  // [0:72] is the sub-list for field type_name
+	62, // 16: ipn.disputes.casework.v1.Clock.start_time:type_name -> google.protobuf.Timestamp
+	62, // 17: ipn.disputes.casework.v1.Clock.stop_time:type_name -> google.protobuf.Timestamp
+	61, // 18: ipn.disputes.casework.v1.ListCasesRequest.phase:type_name -> ipn.disputes.procedure.v1.Phase
+	63, // 19: ipn.disputes.casework.v1.ListCasesRequest.caller_role:type_name -> ipn.disputes.procedure.v1.Role
+	2,  // 20: ipn.disputes.casework.v1.ListCasesRequest.awaiting:type_name -> ipn.disputes.casework.v1.ListCasesRequest.Awaiting
+	6,  // 21: ipn.disputes.casework.v1.ListCasesResponse.cases:type_name -> ipn.disputes.casework.v1.Case
+	14, // 22: ipn.disputes.casework.v1.TakeStepRequest.appointment:type_name -> ipn.disputes.casework.v1.Appointment
+	15, // 23: ipn.disputes.casework.v1.TakeStepRequest.meeting_proposal:type_name -> ipn.disputes.casework.v1.MeetingProposal
+	17, // 24: ipn.disputes.casework.v1.TakeStepRequest.meeting_answer:type_name -> ipn.disputes.casework.v1.MeetingAnswer
+	20, // 25: ipn.disputes.casework.v1.TakeStepRequest.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
+	18, // 26: ipn.disputes.casework.v1.TakeStepRequest.statement_answer:type_name -> ipn.disputes.casework.v1.StatementAnswer
+	19, // 27: ipn.disputes.casework.v1.TakeStepRequest.text:type_name -> ipn.disputes.casework.v1.TextInput
+	6,  // 28: ipn.disputes.casework.v1.TakeStepResponse.case:type_name -> ipn.disputes.casework.v1.Case
+	25, // 29: ipn.disputes.casework.v1.TakeStepResponse.timeline_entry:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	16, // 30: ipn.disputes.casework.v1.MeetingProposal.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
+	62, // 31: ipn.disputes.casework.v1.TimeSlot.start_time:type_name -> google.protobuf.Timestamp
+	62, // 32: ipn.disputes.casework.v1.TimeSlot.end_time:type_name -> google.protobuf.Timestamp
+	21, // 33: ipn.disputes.casework.v1.StatementAnswer.constraints:type_name -> ipn.disputes.casework.v1.Constraints
+	21, // 34: ipn.disputes.casework.v1.WrittenStatement.constraints:type_name -> ipn.disputes.casework.v1.Constraints
+	3,  // 35: ipn.disputes.casework.v1.Constraints.sharing:type_name -> ipn.disputes.casework.v1.Constraints.Sharing
+	4,  // 36: ipn.disputes.casework.v1.Document.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
+	62, // 37: ipn.disputes.casework.v1.Document.create_time:type_name -> google.protobuf.Timestamp
+	20, // 38: ipn.disputes.casework.v1.Document.written_statement:type_name -> ipn.disputes.casework.v1.WrittenStatement
+	65, // 39: ipn.disputes.casework.v1.Meeting.kind:type_name -> ipn.disputes.procedure.v1.MeetingKind
+	5,  // 40: ipn.disputes.casework.v1.Meeting.state:type_name -> ipn.disputes.casework.v1.Meeting.State
+	16, // 41: ipn.disputes.casework.v1.Meeting.slots:type_name -> ipn.disputes.casework.v1.TimeSlot
+	24, // 42: ipn.disputes.casework.v1.Meeting.responses:type_name -> ipn.disputes.casework.v1.MeetingResponse
+	62, // 43: ipn.disputes.casework.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	63, // 44: ipn.disputes.casework.v1.Meeting.participants:type_name -> ipn.disputes.procedure.v1.Role
+	62, // 45: ipn.disputes.casework.v1.MeetingResponse.create_time:type_name -> google.protobuf.Timestamp
+	63, // 46: ipn.disputes.casework.v1.TimelineEntry.actor_role:type_name -> ipn.disputes.procedure.v1.Role
+	62, // 47: ipn.disputes.casework.v1.TimelineEntry.create_time:type_name -> google.protobuf.Timestamp
+	63, // 48: ipn.disputes.casework.v1.Message.sender_role:type_name -> ipn.disputes.procedure.v1.Role
+	62, // 49: ipn.disputes.casework.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	62, // 50: ipn.disputes.casework.v1.Note.create_time:type_name -> google.protobuf.Timestamp
+	66, // 51: ipn.disputes.casework.v1.ListProceduresResponse.procedures:type_name -> ipn.disputes.procedure.v1.Procedure
+	25, // 52: ipn.disputes.casework.v1.ListTimelineEntriesResponse.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	4,  // 53: ipn.disputes.casework.v1.ListDocumentsRequest.kind:type_name -> ipn.disputes.casework.v1.Document.Kind
+	22, // 54: ipn.disputes.casework.v1.ListDocumentsResponse.documents:type_name -> ipn.disputes.casework.v1.Document
+	23, // 55: ipn.disputes.casework.v1.ListMeetingsResponse.meetings:type_name -> ipn.disputes.casework.v1.Meeting
+	26, // 56: ipn.disputes.casework.v1.CreateMessageRequest.message:type_name -> ipn.disputes.casework.v1.Message
+	26, // 57: ipn.disputes.casework.v1.ListMessagesResponse.messages:type_name -> ipn.disputes.casework.v1.Message
+	27, // 58: ipn.disputes.casework.v1.CreateNoteRequest.note:type_name -> ipn.disputes.casework.v1.Note
+	27, // 59: ipn.disputes.casework.v1.ListNotesResponse.notes:type_name -> ipn.disputes.casework.v1.Note
+	62, // 60: ipn.disputes.casework.v1.RegisteredConcern.register_time:type_name -> google.protobuf.Timestamp
+	63, // 61: ipn.disputes.casework.v1.AccessLogEntry.reader_role:type_name -> ipn.disputes.procedure.v1.Role
+	62, // 62: ipn.disputes.casework.v1.AccessLogEntry.read_time:type_name -> google.protobuf.Timestamp
+	53, // 63: ipn.disputes.casework.v1.ListAccessLogEntriesResponse.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
+	6,  // 64: ipn.disputes.casework.v1.ClientDataExport.case:type_name -> ipn.disputes.casework.v1.Case
+	51, // 65: ipn.disputes.casework.v1.ClientDataExport.registered_concern:type_name -> ipn.disputes.casework.v1.RegisteredConcern
+	22, // 66: ipn.disputes.casework.v1.ClientDataExport.documents:type_name -> ipn.disputes.casework.v1.Document
+	26, // 67: ipn.disputes.casework.v1.ClientDataExport.messages:type_name -> ipn.disputes.casework.v1.Message
+	27, // 68: ipn.disputes.casework.v1.ClientDataExport.notes:type_name -> ipn.disputes.casework.v1.Note
+	23, // 69: ipn.disputes.casework.v1.ClientDataExport.meetings:type_name -> ipn.disputes.casework.v1.Meeting
+	25, // 70: ipn.disputes.casework.v1.ClientDataExport.timeline_entries:type_name -> ipn.disputes.casework.v1.TimelineEntry
+	53, // 71: ipn.disputes.casework.v1.ClientDataExport.access_log_entries:type_name -> ipn.disputes.casework.v1.AccessLogEntry
+	62, // 72: ipn.disputes.casework.v1.ClientDataExport.export_time:type_name -> google.protobuf.Timestamp
+	9,  // 73: ipn.disputes.casework.v1.CaseworkService.GetCase:input_type -> ipn.disputes.casework.v1.GetCaseRequest
+	10, // 74: ipn.disputes.casework.v1.CaseworkService.ListCases:input_type -> ipn.disputes.casework.v1.ListCasesRequest
+	52, // 75: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:input_type -> ipn.disputes.casework.v1.GetRegisteredConcernRequest
+	12, // 76: ipn.disputes.casework.v1.CaseworkService.TakeStep:input_type -> ipn.disputes.casework.v1.TakeStepRequest
+	28, // 77: ipn.disputes.casework.v1.CaseworkService.GetProcedure:input_type -> ipn.disputes.casework.v1.GetProcedureRequest
+	29, // 78: ipn.disputes.casework.v1.CaseworkService.ListProcedures:input_type -> ipn.disputes.casework.v1.ListProceduresRequest
+	31, // 79: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:input_type -> ipn.disputes.casework.v1.ListTimelineEntriesRequest
+	33, // 80: ipn.disputes.casework.v1.CaseworkService.GetTimelineEntry:input_type -> ipn.disputes.casework.v1.GetTimelineEntryRequest
+	34, // 81: ipn.disputes.casework.v1.CaseworkService.ListDocuments:input_type -> ipn.disputes.casework.v1.ListDocumentsRequest
+	36, // 82: ipn.disputes.casework.v1.CaseworkService.GetDocument:input_type -> ipn.disputes.casework.v1.GetDocumentRequest
+	37, // 83: ipn.disputes.casework.v1.CaseworkService.ListMeetings:input_type -> ipn.disputes.casework.v1.ListMeetingsRequest
+	39, // 84: ipn.disputes.casework.v1.CaseworkService.GetMeeting:input_type -> ipn.disputes.casework.v1.GetMeetingRequest
+	40, // 85: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:input_type -> ipn.disputes.casework.v1.GetMeetingCalendarRequest
+	41, // 86: ipn.disputes.casework.v1.CaseworkService.CreateMessage:input_type -> ipn.disputes.casework.v1.CreateMessageRequest
+	42, // 87: ipn.disputes.casework.v1.CaseworkService.ListMessages:input_type -> ipn.disputes.casework.v1.ListMessagesRequest
+	44, // 88: ipn.disputes.casework.v1.CaseworkService.GetMessage:input_type -> ipn.disputes.casework.v1.GetMessageRequest
+	45, // 89: ipn.disputes.casework.v1.CaseworkService.CreateNote:input_type -> ipn.disputes.casework.v1.CreateNoteRequest
+	46, // 90: ipn.disputes.casework.v1.CaseworkService.ListNotes:input_type -> ipn.disputes.casework.v1.ListNotesRequest
+	48, // 91: ipn.disputes.casework.v1.CaseworkService.GetNote:input_type -> ipn.disputes.casework.v1.GetNoteRequest
+	54, // 92: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:input_type -> ipn.disputes.casework.v1.ListAccessLogEntriesRequest
+	56, // 93: ipn.disputes.casework.v1.CaseworkService.GetAccessLogEntry:input_type -> ipn.disputes.casework.v1.GetAccessLogEntryRequest
+	57, // 94: ipn.disputes.casework.v1.CaseworkService.ExportClientData:input_type -> ipn.disputes.casework.v1.ExportClientDataRequest
+	59, // 95: ipn.disputes.casework.v1.CaseworkService.FindClientCases:input_type -> ipn.disputes.casework.v1.FindClientCasesRequest
+	49, // 96: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:input_type -> ipn.disputes.casework.v1.ReissueAccessCodeRequest
+	6,  // 97: ipn.disputes.casework.v1.CaseworkService.GetCase:output_type -> ipn.disputes.casework.v1.Case
+	11, // 98: ipn.disputes.casework.v1.CaseworkService.ListCases:output_type -> ipn.disputes.casework.v1.ListCasesResponse
+	51, // 99: ipn.disputes.casework.v1.CaseworkService.GetRegisteredConcern:output_type -> ipn.disputes.casework.v1.RegisteredConcern
+	13, // 100: ipn.disputes.casework.v1.CaseworkService.TakeStep:output_type -> ipn.disputes.casework.v1.TakeStepResponse
+	66, // 101: ipn.disputes.casework.v1.CaseworkService.GetProcedure:output_type -> ipn.disputes.procedure.v1.Procedure
+	30, // 102: ipn.disputes.casework.v1.CaseworkService.ListProcedures:output_type -> ipn.disputes.casework.v1.ListProceduresResponse
+	32, // 103: ipn.disputes.casework.v1.CaseworkService.ListTimelineEntries:output_type -> ipn.disputes.casework.v1.ListTimelineEntriesResponse
+	25, // 104: ipn.disputes.casework.v1.CaseworkService.GetTimelineEntry:output_type -> ipn.disputes.casework.v1.TimelineEntry
+	35, // 105: ipn.disputes.casework.v1.CaseworkService.ListDocuments:output_type -> ipn.disputes.casework.v1.ListDocumentsResponse
+	22, // 106: ipn.disputes.casework.v1.CaseworkService.GetDocument:output_type -> ipn.disputes.casework.v1.Document
+	38, // 107: ipn.disputes.casework.v1.CaseworkService.ListMeetings:output_type -> ipn.disputes.casework.v1.ListMeetingsResponse
+	23, // 108: ipn.disputes.casework.v1.CaseworkService.GetMeeting:output_type -> ipn.disputes.casework.v1.Meeting
+	67, // 109: ipn.disputes.casework.v1.CaseworkService.GetMeetingCalendar:output_type -> google.api.HttpBody
+	26, // 110: ipn.disputes.casework.v1.CaseworkService.CreateMessage:output_type -> ipn.disputes.casework.v1.Message
+	43, // 111: ipn.disputes.casework.v1.CaseworkService.ListMessages:output_type -> ipn.disputes.casework.v1.ListMessagesResponse
+	26, // 112: ipn.disputes.casework.v1.CaseworkService.GetMessage:output_type -> ipn.disputes.casework.v1.Message
+	27, // 113: ipn.disputes.casework.v1.CaseworkService.CreateNote:output_type -> ipn.disputes.casework.v1.Note
+	47, // 114: ipn.disputes.casework.v1.CaseworkService.ListNotes:output_type -> ipn.disputes.casework.v1.ListNotesResponse
+	27, // 115: ipn.disputes.casework.v1.CaseworkService.GetNote:output_type -> ipn.disputes.casework.v1.Note
+	55, // 116: ipn.disputes.casework.v1.CaseworkService.ListAccessLogEntries:output_type -> ipn.disputes.casework.v1.ListAccessLogEntriesResponse
+	53, // 117: ipn.disputes.casework.v1.CaseworkService.GetAccessLogEntry:output_type -> ipn.disputes.casework.v1.AccessLogEntry
+	58, // 118: ipn.disputes.casework.v1.CaseworkService.ExportClientData:output_type -> ipn.disputes.casework.v1.ClientDataExport
+	60, // 119: ipn.disputes.casework.v1.CaseworkService.FindClientCases:output_type -> ipn.disputes.casework.v1.FindClientCasesResponse
+	50, // 120: ipn.disputes.casework.v1.CaseworkService.ReissueAccessCode:output_type -> ipn.disputes.casework.v1.ReissueAccessCodeResponse
+	97, // [97:121] is the sub-list for method output_type
+	73, // [73:97] is the sub-list for method input_type
+	73, // [73:73] is the sub-list for extension type_name
+	73, // [73:73] is the sub-list for extension extendee
+	0,  // [0:73] is the sub-list for field type_name
 }
 
 func init() { file_ipn_disputes_casework_v1_casework_proto_init() }
@@ -4820,7 +4934,7 @@ func file_ipn_disputes_casework_v1_casework_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ipn_disputes_casework_v1_casework_proto_rawDesc), len(file_ipn_disputes_casework_v1_casework_proto_rawDesc)),
-			NumEnums:      5,
+			NumEnums:      6,
 			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   1,

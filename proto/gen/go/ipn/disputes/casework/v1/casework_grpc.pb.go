@@ -60,9 +60,11 @@ type CaseworkServiceClient interface {
 	// GetCase returns a case as the caller's roles allow: link groups get a
 	// progress summary only.
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*Case, error)
-	// ListCases lists a group's cases, newest first, to its members,
-	// optionally filtered by phase, by the caller's role and by overdue. A
-	// client signed in with a client session gets their own case alone.
+	// ListCases lists a group's cases to its members. Newest first, or the
+	// soonest deadline first; optionally filtered by phase, by the caller's
+	// role, by overdue, by open and by whether a case waits for a step the
+	// caller may take; with how many match in all. A client signed in with a
+	// client session gets their own case alone.
 	ListCases(ctx context.Context, in *ListCasesRequest, opts ...grpc.CallOption) (*ListCasesResponse, error)
 	// GetRegisteredConcern returns the concern as the client registered it.
 	// Members of the group and the client read its words; only the client and
@@ -401,9 +403,11 @@ type CaseworkServiceServer interface {
 	// GetCase returns a case as the caller's roles allow: link groups get a
 	// progress summary only.
 	GetCase(context.Context, *GetCaseRequest) (*Case, error)
-	// ListCases lists a group's cases, newest first, to its members,
-	// optionally filtered by phase, by the caller's role and by overdue. A
-	// client signed in with a client session gets their own case alone.
+	// ListCases lists a group's cases to its members. Newest first, or the
+	// soonest deadline first; optionally filtered by phase, by the caller's
+	// role, by overdue, by open and by whether a case waits for a step the
+	// caller may take; with how many match in all. A client signed in with a
+	// client session gets their own case alone.
 	ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error)
 	// GetRegisteredConcern returns the concern as the client registered it.
 	// Members of the group and the client read its words; only the client and
