@@ -125,6 +125,14 @@ func Run(ctx context.Context, cfg Config) error {
 		Procedures: catalogue,
 		Now:        cfg.Now,
 	}
+	// Whom each open case waits for, where the stored answer is not its
+	// current version's (store.FillAwaiting): before serving, so that
+	// ListCases's awaiting filter is right from the first request.
+	if n, err := st.FillAwaiting(ctx, cases.AwaitingOf, store.DefaultAwaitingBatch); err != nil {
+		return fmt.Errorf("fill in whom the open cases wait for: %w", err)
+	} else if n > 0 {
+		base.Log.Info("filled in whom the open cases wait for", "cases", n)
+	}
 	server := base.Server(grpcserver.Options{
 		Authenticator: auth.Chain{
 			Services: base.Trusted,
@@ -158,7 +166,17 @@ func Run(ctx context.Context, cfg Config) error {
 	timers := func(ctx context.Context) error {
 		return timerloop.Run(ctx, timerEvery, timerNow, func(ctx context.Context, now time.Time) (int, error) {
 			fired, err := st.FireDueTimers(ctx, now, store.DefaultTimerBatch)
-			if err != nil || now.Sub(lastPurge) < purgeEvery {
+			if err != nil {
+				return fired, err
+			}
+			// Cases changed by a casework that does not know whom a case
+			// waits for (one still running an older version during an
+			// upgrade) are caught up here; none otherwise, found by an
+			// index that is then empty.
+			if _, err := st.FillAwaiting(ctx, cases.AwaitingOf, store.DefaultAwaitingBatch); err != nil {
+				return fired, err
+			}
+			if now.Sub(lastPurge) < purgeEvery {
 				return fired, err
 			}
 			purged, err := purger.PurgeDue(ctx, now, store.DefaultTimerBatch)

@@ -185,59 +185,76 @@ func (s *Service) Get(ctx context.Context, name string) (View, error) {
 	return s.view(c, cl, s.now()), nil
 }
 
-// List returns a page of the cases of group (groups/{g}), newest
-// registration first, to a member of the group or the operator; a client
-// of the group gets their own case alone. size 0
+// List returns a page of the cases of group (groups/{g}) in the filter's
+// order, and how many pass the filter in all, to a member of the group or
+// the operator; a client of the group gets their own case alone. size 0
 // means DefaultPageSize; larger than MaxPageSize means MaxPageSize. next is
-// nil on the last page. A role filter keeps the cases where the caller
-// holds that role.
-func (s *Service) List(ctx context.Context, group string, f Filter, size int, after *Cursor) (views []View, next *Cursor, err error) {
+// nil on the last page; a cursor made in another order is refused. A role
+// filter keeps the cases where the caller holds that role; an awaiting
+// filter those that wait, or do not wait, for the caller.
+func (s *Service) List(ctx context.Context, group string, f Filter, size int, after *Cursor) (views []View, next *Cursor, total int, err error) {
 	if !isGroupName(group) {
-		return nil, nil, nameViolation("parent", "must be a group, groups/{group}")
+		return nil, nil, 0, nameViolation("parent", "must be a group, groups/{group}")
 	}
-	if p := auth.FromContext(ctx); p.Kind == auth.Client && p.Group == group {
+	if after != nil && after.Order != f.Order {
+		return nil, nil, 0, nameViolation("page_token", "was made for another order_by")
+	}
+	p := auth.FromContext(ctx)
+	if p.Kind == auth.Client && p.Group == group {
 		// A client's list is their own case: how they find it after
 		// signing in with the reference and access code.
 		c, err := s.Store.ByConcern(ctx, p.Concern)
 		if errors.Is(err, ErrNotFound) {
-			return nil, nil, nil
+			return nil, nil, 0, nil
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("find the client's case: %w", err)
+			return nil, nil, 0, fmt.Errorf("find the client's case: %w", err)
 		}
-		return []View{s.view(c, caller{principal: p, roles: s.rolesIn(p, c)}, s.now())}, nil, nil
+		return []View{s.view(c, caller{principal: p, roles: s.rolesIn(p, c)}, s.now())}, nil, 1, nil
 	}
 	if err := mayReadGroup(ctx, group, groupNotFound(group)); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	size, err = pageSize(size, DefaultPageSize, MaxPageSize)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	if f.Role != 0 {
-		if !slices.Contains([]Role{RoleTherapist, RoleSPT, RoleNominee, RoleSPC, RoleLP}, f.Role) {
-			return nil, nil, nameViolation("caller_role", "must be a role a member holds in a case: therapist, SPT, nominee, SPC or LP")
-		}
-		f.Member = auth.FromContext(ctx).Member
+	if f.Role != 0 && !slices.Contains([]Role{RoleTherapist, RoleSPT, RoleNominee, RoleSPC, RoleLP}, f.Role) {
+		return nil, nil, 0, nameViolation("caller_role", "must be a role a member holds in a case: therapist, SPT, nominee, SPC or LP")
+	}
+	// The operator and the notifier hold no role in any case and may take
+	// no step: they are no Member, whom the role and awaiting filters
+	// compare with.
+	f.Member = ""
+	if p.InGroup(group) {
+		f.Member = p.Member
 	}
 	now := s.now()
 	f.Now = now
 	// One more than asked tells whether another page follows.
 	cases, err := s.Store.List(ctx, group, f, after, size+1)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list cases: %w", err)
+		return nil, nil, 0, fmt.Errorf("list cases: %w", err)
 	}
 	if len(cases) > size {
 		cases = cases[:size]
 		last := cases[size-1]
-		next = &Cursor{RegisterTime: last.RegisterTime, ID: last.ID}
+		next = &Cursor{Order: f.Order, RegisterTime: last.RegisterTime, Deadline: last.Deadline, ID: last.ID}
 	}
-	p := auth.FromContext(ctx)
+	switch {
+	case after == nil && next == nil:
+		// The whole list is on this page: no need to count it again.
+		total = len(cases)
+	default:
+		if total, err = s.Store.Count(ctx, group, f); err != nil {
+			return nil, nil, 0, fmt.Errorf("count cases: %w", err)
+		}
+	}
 	views = make([]View, 0, len(cases))
 	for _, c := range cases {
 		views = append(views, s.view(c, caller{principal: p, roles: s.rolesIn(p, c)}, now))
 	}
-	return views, next, nil
+	return views, next, total, nil
 }
 
 // Procedure returns the named version of the procedure.
@@ -659,7 +676,7 @@ func (s *Service) write(ctx context.Context, name string, kind DocumentKind, tex
 	readers := documentReaders[kind]
 	now := dbTime(s.now())
 	var doc Document
-	_, err := s.Store.Update(ctx, group, id, func(c Case) (Change, error) {
+	_, err := s.update(ctx, group, id, func(c Case) (Change, error) {
 		cl, err := s.callerOf(ctx, c, name)
 		if err != nil {
 			return Change{}, err
@@ -728,7 +745,7 @@ func (s *Service) ReissueAccessCode(ctx context.Context, name string) (reference
 	}
 	now := dbTime(s.now())
 	group, id, _ := splitCaseName(name)
-	_, err = s.Store.Update(ctx, group, id, func(c Case) (Change, error) {
+	_, err = s.update(ctx, group, id, func(c Case) (Change, error) {
 		ch := Change{Case: c}
 		ch.Entry = ch.Case.appendEntry(TimelineEntry{Title: "The SPC issued the client a new access code", Actor: cl.actor(),
 			ActorRole: RoleSPC, Audience: []Role{RoleClient, RoleSPC}, CreateTime: now})

@@ -21,23 +21,63 @@ const (
 // ErrNotFound is what a Store returns for a case it does not hold.
 var ErrNotFound = errors.New("case not found")
 
-// Cursor is a position in a group's list of cases, which runs newest
-// registration first and, for equal times, by descending id.
+// Order is the order of a group's list of cases.
+type Order int
+
+// The orders of a list of cases.
+const (
+	// NewestFirst is the newest registration first and, for equal times,
+	// by descending id.
+	NewestFirst Order = iota
+	// DeadlineFirst is the overall deadline soonest first, so that cases
+	// past it come first, and, for equal deadlines, by ascending id.
+	DeadlineFirst
+)
+
+// Cursor is a position in a group's list of cases: just after the case
+// with ID, whose RegisterTime (NewestFirst) or Deadline (DeadlineFirst) it
+// holds. A cursor is good only for the order it was made in.
 type Cursor struct {
+	Order        Order
 	RegisterTime time.Time
+	Deadline     time.Time
 	ID           string
 }
 
-// Filter narrows a list of cases.
+// AwaitingFilter keeps the open cases that wait, or do not wait, for the
+// member listing them (see Awaiting).
+type AwaitingFilter int
+
+// The awaiting filters.
+const (
+	// AwaitingAny does not filter.
+	AwaitingAny AwaitingFilter = iota
+	// AwaitingCaller keeps the open cases that wait for Filter.Member; none
+	// when Member is empty.
+	AwaitingCaller
+	// AwaitingOthers keeps the open cases that do not wait for
+	// Filter.Member; every open case when Member is empty.
+	AwaitingOthers
+)
+
+// Filter narrows a list of cases and says its order.
 type Filter struct {
 	// Phase, when set, keeps cases in that phase.
 	Phase Phase
-	// Member and Role, when both set, keep cases where the member holds
-	// the role (therapist, SPT, nominee, SPC or LP).
+	// Member is the member listing the cases, when the caller is a member of
+	// the group; empty for anyone else. Role and Awaiting compare with it.
 	Member string
-	Role   Role
+	// Role, when set, keeps cases where Member holds the role (therapist,
+	// SPT, nominee, SPC or LP).
+	Role Role
 	// Overdue keeps open cases whose overall deadline is before Now.
 	Overdue bool
+	// Open keeps open cases.
+	Open bool
+	// Awaiting keeps the open cases that wait, or do not wait, for Member.
+	Awaiting AwaitingFilter
+	// Order is the list's order.
+	Order Order
 	// Now is the time overdue is judged at; List sets it.
 	Now time.Time
 }
@@ -54,6 +94,8 @@ type Store interface {
 	// List returns up to limit cases of group in list order that pass the
 	// filter, starting after the cursor when it is not nil.
 	List(ctx context.Context, group string, f Filter, after *Cursor, limit int) ([]Case, error)
+	// Count returns how many cases of group pass the filter.
+	Count(ctx context.Context, group string, f Filter) (int, error)
 	// HasCaseFor reports whether a case was opened for the concern.
 	HasCaseFor(ctx context.Context, concern string) (bool, error)
 	// Update locks the case, passes it to change and writes what change
@@ -175,6 +217,8 @@ type Registration struct {
 type Opening struct {
 	Case         Case
 	Confidential Confidential
+	// Awaiting is whom the new case waits for (AwaitingOf).
+	Awaiting Awaiting
 }
 
 // OpenFromConcern prepares the case for a newly registered concern: it takes
@@ -227,7 +271,7 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 		return nil, err
 	}
 	registered := dbTime(concern.RegisterTime)
-	return &Opening{
+	o := &Opening{
 		Case: Case{
 			ID:                    id,
 			Group:                 group,
@@ -245,7 +289,9 @@ func (s *Service) OpenFromConcern(ctx context.Context, r Registration) (*Opening
 			ReminderOffsets:       reminderOffsets(terms.ReminderOffsets),
 		},
 		Confidential: concern.Confidential,
-	}, nil
+	}
+	o.Awaiting = s.AwaitingOf(o.Case)
+	return o, nil
 }
 
 func unusableEvent(reason, message string) *fault.Error {

@@ -91,6 +91,9 @@ type Change struct {
 	Amended     []Document
 	Event       *StepEvent
 	Messages    []MessagePosted
+	// Awaiting is whom the case waits for once changed; Service.update
+	// works it out, whatever the change, for the store to keep.
+	Awaiting Awaiting
 }
 
 // StepEvent is what the CaseStepTaken event says: ids and facts only.
@@ -146,7 +149,7 @@ func (s *Service) TakeStep(ctx context.Context, name string, r StepRequest) (Ste
 	if err != nil {
 		return StepResult{}, err
 	}
-	change, err := s.Store.Update(ctx, group, id, func(c Case) (Change, error) {
+	change, err := s.update(ctx, group, id, func(c Case) (Change, error) {
 		cl, err := s.callerOf(ctx, c, name)
 		if err != nil {
 			return Change{}, err

@@ -39,23 +39,51 @@ func (s *Server) ListCases(ctx context.Context, req *caseworkv1.ListCasesRequest
 	if err != nil {
 		return nil, err
 	}
-	f := casefile.Filter{Role: req.GetCallerRole(), Overdue: req.GetOverdueOnly()}
+	order, ok := listOrders[req.GetOrderBy()]
+	if !ok {
+		return nil, orderByViolation()
+	}
+	f := casefile.Filter{Role: req.GetCallerRole(), Overdue: req.GetOverdueOnly(), Open: req.GetOpenOnly(),
+		Awaiting: awaitingFilters[req.GetAwaiting()], Order: order}
 	if req.GetPhase() != procedurev1.Phase_PHASE_UNSPECIFIED {
 		f.Phase = casefile.PhaseOf(req.GetPhase())
 	}
-	views, next, err := s.Cases.List(ctx, req.GetParent(), f, int(req.GetPageSize()), after)
+	views, next, total, err := s.Cases.List(ctx, req.GetParent(), f, int(req.GetPageSize()), after)
 	if err != nil {
 		return nil, err
 	}
-	resp := &caseworkv1.ListCasesResponse{Cases: make([]*caseworkv1.Case, 0, len(views)), NextPageToken: encodePageToken(next)}
+	resp := &caseworkv1.ListCasesResponse{Cases: make([]*caseworkv1.Case, 0, len(views)), NextPageToken: encodePageToken(next),
+		TotalSize: int32(total)}
 	for _, v := range views {
 		resp.Cases = append(resp.Cases, caseToProto(v))
 	}
 	return resp, nil
 }
 
+// listOrders are the orders ListCases's order_by names (AIP-132).
+var listOrders = map[string]casefile.Order{
+	"":         casefile.NewestFirst,
+	"deadline": casefile.DeadlineFirst,
+}
+
+const orderByProblem = `must be empty (newest registration first) or "deadline" (the overall deadline soonest first)`
+
+func orderByViolation() error {
+	var v fault.Violations
+	v.Add("order_by", orderByProblem)
+	return v.Err()
+}
+
+// awaitingFilters are the domain's awaiting filters by the API's.
+var awaitingFilters = map[caseworkv1.ListCasesRequest_Awaiting]casefile.AwaitingFilter{
+	caseworkv1.ListCasesRequest_AWAITING_UNSPECIFIED: casefile.AwaitingAny,
+	caseworkv1.ListCasesRequest_AWAITING_CALLER:      casefile.AwaitingCaller,
+	caseworkv1.ListCasesRequest_AWAITING_OTHERS:      casefile.AwaitingOthers,
+}
+
 // Validate checks what the proto annotations cannot say: a page token must
-// come from a previous response, a page size must not be negative.
+// come from a previous response with the same order, a page size must not
+// be negative, an order must be one ListCases knows.
 func Validate(_ context.Context, _ string, req any) error {
 	var v fault.Violations
 	switch r := req.(type) {
@@ -63,8 +91,18 @@ func Validate(_ context.Context, _ string, req any) error {
 		if r.GetPageSize() < 0 {
 			v.Add("page_size", "must not be negative")
 		}
-		if _, err := decodePageToken(r.GetPageToken()); err != nil {
+		order, orderOK := listOrders[r.GetOrderBy()]
+		if !orderOK {
+			v.Add("order_by", orderByProblem)
+		}
+		if _, ok := awaitingFilters[r.GetAwaiting()]; !ok {
+			v.Add("awaiting", "must be one of AWAITING_UNSPECIFIED, AWAITING_CALLER, AWAITING_OTHERS")
+		}
+		switch c, err := decodePageToken(r.GetPageToken()); {
+		case err != nil:
 			v.Add("page_token", tokenProblem)
+		case c != nil && orderOK && c.Order != order:
+			v.Add("page_token", "was made for another order_by")
 		}
 	case *caseworkv1.ListAccessLogEntriesRequest:
 		if r.GetPageSize() < 0 {
@@ -87,12 +125,19 @@ func Validate(_ context.Context, _ string, req any) error {
 const tokenProblem = "is not a token from a previous response"
 
 // encodePageToken makes the cursor opaque: base64url of
-// "<register time in Unix microseconds>.<case id>". Empty for no cursor.
+// "<register time in Unix microseconds>.<case id>" for the newest first (the
+// form tokens had before there was another order, so that theirs still
+// read), "d<deadline in Unix microseconds>.<case id>" for the soonest
+// deadline first. Empty for no cursor.
 func encodePageToken(c *casefile.Cursor) string {
 	if c == nil {
 		return ""
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.RegisterTime.UnixMicro(), 10) + "." + c.ID))
+	raw := strconv.FormatInt(c.RegisterTime.UnixMicro(), 10) + "." + c.ID
+	if c.Order == casefile.DeadlineFirst {
+		raw = "d" + strconv.FormatInt(c.Deadline.UnixMicro(), 10) + "." + c.ID
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
 // decodePageToken reads a token of encodePageToken; nil for the empty token.
@@ -109,7 +154,12 @@ func decodePageToken(token string) (*casefile.Cursor, error) {
 	if err != nil {
 		return nil, bad()
 	}
-	micros, id, ok := strings.Cut(string(raw), ".")
+	order := casefile.NewestFirst
+	key, isDeadline := strings.CutPrefix(string(raw), "d")
+	if isDeadline {
+		order = casefile.DeadlineFirst
+	}
+	micros, id, ok := strings.Cut(key, ".")
 	if !ok {
 		return nil, bad()
 	}
@@ -120,7 +170,11 @@ func decodePageToken(token string) (*casefile.Cursor, error) {
 	if u, err := uuid.Parse(id); err != nil || u.String() != id {
 		return nil, bad()
 	}
-	return &casefile.Cursor{RegisterTime: time.UnixMicro(n).UTC(), ID: id}, nil
+	at := time.UnixMicro(n).UTC()
+	if order == casefile.DeadlineFirst {
+		return &casefile.Cursor{Order: order, Deadline: at, ID: id}, nil
+	}
+	return &casefile.Cursor{Order: order, RegisterTime: at, ID: id}, nil
 }
 
 func caseToProto(v casefile.View) *caseworkv1.Case {

@@ -67,12 +67,14 @@ func (s *Store) Open(ctx context.Context, tx pgx.Tx, o casefile.Opening) (bool, 
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO cases (id, group_id, concern, reference, therapist, phase, register_time, deadline,
 		                   concern_text, client_name, client_email, client_phone, version, create_time, ethical_statement,
-		                   procedure, first_response_deadline, reminder_offsets, desired_outcome)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		                   procedure, first_response_deadline, reminder_offsets, desired_outcome,
+		                   awaiting_members, awaiting_any_member, awaiting_excluded, awaiting_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $13)
 		ON CONFLICT DO NOTHING`,
 		c.ID, c.GroupID(), c.Concern, c.Reference, c.Therapist, string(c.Phase), c.RegisterTime, c.Deadline,
 		confidential[0], confidential[1], confidential[2], confidential[3],
-		c.Version, c.CreateTime, c.Statement, c.Procedure, c.FirstResponseDeadline, offsetSeconds(c.ReminderOffsets), confidential[4])
+		c.Version, c.CreateTime, c.Statement, c.Procedure, c.FirstResponseDeadline, offsetSeconds(c.ReminderOffsets), confidential[4],
+		members(o.Awaiting.Members), o.Awaiting.AnyMember, members(o.Awaiting.Excluded))
 	if err != nil {
 		return false, fmt.Errorf("insert case: %w", err)
 	}
@@ -140,32 +142,31 @@ var roleColumns = map[casefile.Role]string{
 	casefile.RoleLP:        "lp",
 }
 
-// List implements casefile.Store.
+// List implements casefile.Store. The cases are chosen by their ids
+// first, from the columns the list indexes hold (cases_open_deadline_list_idx,
+// cases_open_list_idx: group, order and whom a case waits for), and only
+// the rows of the page are then read whole, so that a member's page of the
+// cases waiting for them reads the cases it returns and not the others.
 func (s *Store) List(ctx context.Context, group string, f casefile.Filter, after *casefile.Cursor, limit int) ([]casefile.Case, error) {
-	args := []any{strings.TrimPrefix(group, "groups/")}
-	where := []string{"group_id = $1"}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
+	q, err := listQuery(group, f)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	if f.Phase != "" {
-		where = append(where, "phase = "+arg(string(f.Phase)))
-	}
-	if f.Role != 0 {
-		column, ok := roleColumns[f.Role]
-		if !ok {
-			return nil, fmt.Errorf("list cases: no column for role %v", f.Role)
-		}
-		where = append(where, column+" = "+arg(f.Member))
-	}
-	if f.Overdue {
-		where = append(where, "close_time IS NULL AND deadline < "+arg(f.Now))
+	order := "register_time DESC, id DESC"
+	if f.Order == casefile.DeadlineFirst {
+		order = "deadline, id"
 	}
 	if after != nil {
-		where = append(where, "(register_time, id) < ("+arg(after.RegisterTime)+", "+arg(after.ID)+"::uuid)")
+		switch after.Order {
+		case casefile.DeadlineFirst:
+			q.where = append(q.where, "(deadline, id) > ("+q.arg(after.Deadline)+", "+q.arg(after.ID)+"::uuid)")
+		default:
+			q.where = append(q.where, "(register_time, id) < ("+q.arg(after.RegisterTime)+", "+q.arg(after.ID)+"::uuid)")
+		}
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT `+caseColumns+` FROM cases WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY register_time DESC, id DESC LIMIT `+arg(limit), args...)
+	rows, err := s.Pool.Query(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = ANY (ARRAY(
+			SELECT id FROM cases WHERE `+strings.Join(q.where, " AND ")+` ORDER BY `+order+` LIMIT `+q.arg(limit)+`))
+		ORDER BY `+order, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
@@ -174,6 +175,71 @@ func (s *Store) List(ctx context.Context, group string, f casefile.Filter, after
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
 	return cases, nil
+}
+
+// Count implements casefile.Store.
+func (s *Store) Count(ctx context.Context, group string, f casefile.Filter) (int, error) {
+	q, err := listQuery(group, f)
+	if err != nil {
+		return 0, fmt.Errorf("count cases: %w", err)
+	}
+	var n int
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE `+strings.Join(q.where, " AND "), q.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count cases: %w", err)
+	}
+	return n, nil
+}
+
+// query is a WHERE clause being built, with its arguments.
+type query struct {
+	where []string
+	args  []any
+}
+
+// arg adds v as the next argument and returns its placeholder.
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return fmt.Sprintf("$%d", len(q.args))
+}
+
+// listQuery is the WHERE clause of the cases of group that pass f.
+func listQuery(group string, f casefile.Filter) (*query, error) {
+	q := &query{}
+	q.where = append(q.where, "group_id = "+q.arg(strings.TrimPrefix(group, "groups/")))
+	if f.Phase != "" {
+		q.where = append(q.where, "phase = "+q.arg(string(f.Phase)))
+	}
+	if f.Role != 0 {
+		column, ok := roleColumns[f.Role]
+		if !ok {
+			return nil, fmt.Errorf("no column for role %v", f.Role)
+		}
+		q.where = append(q.where, column+" = "+q.arg(f.Member))
+	}
+	if f.Overdue {
+		q.where = append(q.where, "close_time IS NULL AND deadline < "+q.arg(f.Now))
+	}
+	if f.Open || f.Awaiting != casefile.AwaitingAny {
+		q.where = append(q.where, "close_time IS NULL")
+	}
+	if f.Awaiting != casefile.AwaitingAny {
+		// casefile.Awaiting.Includes, in SQL. Nobody but a member is
+		// awaited.
+		awaited := "false"
+		if f.Member != "" {
+			m := q.arg(f.Member)
+			awaited = "(" + m + " = ANY (awaiting_members) OR (awaiting_any_member AND NOT " + m + " = ANY (awaiting_excluded)))"
+		}
+		switch f.Awaiting {
+		case casefile.AwaitingCaller:
+			q.where = append(q.where, awaited)
+		case casefile.AwaitingOthers:
+			q.where = append(q.where, "NOT "+awaited)
+		default:
+			return nil, fmt.Errorf("no query for awaiting filter %v", f.Awaiting)
+		}
+	}
+	return q, nil
 }
 
 // HasCaseFor implements casefile.Store.
@@ -206,10 +272,12 @@ func (s *Store) Update(ctx context.Context, group, id string, change func(casefi
 		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE cases SET phase = $3, spt = $4, spt_nominee = $5, spc = $6, lp = $7, outcome = $8,
-			       close_time = $9, first_response_time = $10, progress = $11, version = $12
+			       close_time = $9, first_response_time = $10, progress = $11, version = $12,
+			       awaiting_members = $13, awaiting_any_member = $14, awaiting_excluded = $15, awaiting_version = $12
 			WHERE id = $1 AND version = $2`,
 			c.ID, before.Version, string(c.Phase), c.Roles.SPT, c.Roles.SPTNominee, c.Roles.SPC, c.Roles.LP,
-			string(c.Outcome), nullTime(c.CloseTime), nullTime(c.FirstResponseTime), progress, c.Version)
+			string(c.Outcome), nullTime(c.CloseTime), nullTime(c.FirstResponseTime), progress, c.Version,
+			members(ch.Awaiting.Members), ch.Awaiting.AnyMember, members(ch.Awaiting.Excluded))
 		if err != nil {
 			return fmt.Errorf("update case: %w", err)
 		}

@@ -28,7 +28,7 @@ const day = 24 * time.Hour
 var registered = time.Date(2031, 3, 3, 9, 0, 0, 0, time.UTC)
 
 // openDB is a fresh casework schema with the service's migrations applied.
-func openDB(t *testing.T) *pgxpool.Pool {
+func openDB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	pool, err := postgres.Open(context.Background(), testenv.Database(t), "casework", migrations.FS)
 	if err != nil {
