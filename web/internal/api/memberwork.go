@@ -15,26 +15,55 @@ import (
 // member's session token; what comes back is what the member's roles in
 // the case allow, as casework decides.
 
-// ListCases lists every case of group the token's member may see, newest
-// first, each with the member's roles in it and the steps open now.
-func (c *Client) ListCases(ctx context.Context, token, group string) ([]*caseworkv1.Case, error) {
-	var cases []*caseworkv1.Case
-	pageToken := ""
-	for range maxPages {
-		q := url.Values{"pageSize": {strconv.Itoa(200)}}
-		if pageToken != "" {
-			q.Set("pageToken", pageToken)
-		}
-		page := &caseworkv1.ListCasesResponse{}
-		if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/groups/" + group + "/cases", query: q, token: token}, page); err != nil {
-			return nil, err
-		}
-		cases = append(cases, page.GetCases()...)
-		if pageToken = page.GetNextPageToken(); pageToken == "" {
-			break
-		}
+// CaseList says which of a group's cases ListCases reads, in which order,
+// from where: the members' lists of "My work".
+type CaseList struct {
+	// Awaiting is "AWAITING_CALLER" (the open cases waiting for a step the
+	// member may take), "AWAITING_OTHERS" (the other open cases) or ""
+	// (no such filter).
+	Awaiting string
+	// Closed reads the closed cases only.
+	Closed bool
+	// ByDeadline orders them by the eight-week deadline, soonest (or most
+	// past) first; newest registration first otherwise.
+	ByDeadline bool
+	// Size is how many to read; PageToken where to start (from a previous
+	// page's Next).
+	Size      int
+	PageToken string
+}
+
+// CasePage is one page of a CaseList.
+type CasePage struct {
+	Cases []*caseworkv1.Case
+	// Next is the token of the next page; empty on the last.
+	Next string
+	// Total is how many cases the list holds, over every page.
+	Total int
+}
+
+// ListCases reads one page of a group's cases as the token's member may
+// see them, each with the member's roles in it and the steps open now.
+func (c *Client) ListCases(ctx context.Context, token, group string, l CaseList) (CasePage, error) {
+	q := url.Values{"pageSize": {strconv.Itoa(l.Size)}}
+	if l.PageToken != "" {
+		q.Set("pageToken", l.PageToken)
 	}
-	return cases, nil
+	if l.Awaiting != "" {
+		q.Set("awaiting", l.Awaiting)
+		q.Set("openOnly", "true")
+	}
+	if l.Closed {
+		q.Set("phase", "PHASE_CLOSED")
+	}
+	if l.ByDeadline {
+		q.Set("orderBy", "deadline")
+	}
+	page := &caseworkv1.ListCasesResponse{}
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/groups/" + group + "/cases", query: q, token: token}, page); err != nil {
+		return CasePage{}, err
+	}
+	return CasePage{Cases: page.GetCases(), Next: page.GetNextPageToken(), Total: int(page.GetTotalSize())}, nil
 }
 
 // GetProcedure reads a version of the procedure, procedures/{procedure}:

@@ -3,16 +3,21 @@ package pages
 import (
 	"cmp"
 	"net/http"
+	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	procedurev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/procedure/v1"
+	"github.com/ipnmediation/disputes/web/internal/api"
 )
 
-// myWorkPage is a member's "My work": the open cases where a step is
+// myWorkPage is a member's "My work": the open cases waiting for a step of
 // theirs, most urgent first, then the group's other open cases, then the
-// closed ones.
+// closed ones. Each list shows a page of its most urgent (or newest)
+// cases with how many there are, and pages on: a group with a thousand
+// open cases gets a page of the same size as one with ten.
 type myWorkPage struct {
 	layout
 	Name string
@@ -20,12 +25,30 @@ type myWorkPage struct {
 	Until time.Time
 	// AdminPath is the admins' pages, for an admin; empty for the others.
 	AdminPath string
-	// Yours are the open cases with a step the member may take now (one
-	// the case waits for: optional steps do not count).
-	Yours []caseRow
-	// Others are the group's other open cases; Closed its closed ones,
-	// newest first.
-	Others, Closed []caseRow
+	// Yours, Others and Closed are the three lists.
+	Yours, Others, Closed caseSection
+}
+
+// caseSection is one list of My work.
+type caseSection struct {
+	Rows []caseRow
+	// Total is how many cases the list holds.
+	Total int
+	// More is the link to the list's next page; Start back to its first,
+	// when this is not the first.
+	More, Start string
+}
+
+// myWorkLists are My work's three lists: the query parameter that carries
+// each one's page token, how much of it a page shows, and what it asks
+// the API for.
+var myWorkLists = []struct {
+	param string
+	list  api.CaseList
+}{
+	{"yours", api.CaseList{Awaiting: "AWAITING_CALLER", ByDeadline: true, Size: 25}},
+	{"others", api.CaseList{Awaiting: "AWAITING_OTHERS", ByDeadline: true, Size: 25}},
+	{"closed", api.CaseList{Closed: true, Size: 10}},
 }
 
 // caseRow is one case in a list of the member's page.
@@ -45,21 +68,6 @@ type caseRow struct {
 	Late, Soon bool
 }
 
-// urgency orders open cases: past the aim first (the longest past first),
-// then by how soon the aim runs out.
-func urgency(a, b *caseworkv1.Case) int {
-	la, lb := a.GetClock().GetState() == caseworkv1.Clock_STATE_MISSED, b.GetClock().GetState() == caseworkv1.Clock_STATE_MISSED
-	switch {
-	case la && !lb:
-		return -1
-	case lb && !la:
-		return 1
-	case la && lb:
-		return cmp.Compare(b.GetClock().GetDaysOverdue(), a.GetClock().GetDaysOverdue())
-	}
-	return cmp.Compare(a.GetClock().GetDeadline().AsTime().UnixNano(), b.GetClock().GetDeadline().AsTime().UnixNano())
-}
-
 // yourSteps are the titles of the steps of c the member may take now and
 // the case waits for.
 func yourSteps(c *caseworkv1.Case) []string {
@@ -72,53 +80,49 @@ func yourSteps(c *caseworkv1.Case) []string {
 	return titles
 }
 
-// memberHome is the signed-in member's "My work".
+// memberHome is the signed-in member's "My work": its three lists and the
+// member's name, read at the same time.
 func (s *Site) memberHome(w http.ResponseWriter, r *http.Request) {
 	m, ok := s.loadMember(w, r)
 	if !ok {
 		return
 	}
-	var cases []*caseworkv1.Case
-	var listErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		cases, listErr = s.api.ListCases(r.Context(), m.sess.Token, m.group.ID)
-	}()
+	pages := make([]api.CasePage, len(myWorkLists))
+	errs := make([]error, len(myWorkLists))
+	var wg sync.WaitGroup
+	for i, l := range myWorkLists {
+		l.list.PageToken = r.URL.Query().Get(l.param)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pages[i], errs[i] = s.api.ListCases(r.Context(), m.sess.Token, m.group.ID, l.list)
+		}()
+	}
 	me, err := s.api.GetMember(r.Context(), m.sess.Member())
-	<-done
-	if err == nil {
-		err = listErr
+	wg.Wait()
+	for i, e := range errs {
+		if api.IsReason(e, "INVALID_FIELDS") && r.URL.Query().Get(myWorkLists[i].param) != "" {
+			// A page token from an old link: start again from the top.
+			http.Redirect(w, r, m.home(), http.StatusSeeOther)
+			return
+		}
+		err = cmp.Or(err, e)
 	}
 	if err != nil {
 		s.fail(w, r, m.group, err)
 		return
 	}
 	var therapists []string
-	for _, c := range cases {
-		therapists = append(therapists, c.GetTherapist())
+	for _, p := range pages {
+		for _, c := range p.Cases {
+			therapists = append(therapists, c.GetTherapist())
+		}
 	}
 	names := s.memberNames(r, therapists...)
 	page := myWorkPage{layout: m.layout("My work"), Name: me.GetDisplayName(), Until: m.sess.Expiry}
 	if me.GetGroupAdmin() {
 		page.AdminPath = m.adminPath("")
 	}
-	var yours, others, closed []*caseworkv1.Case
-	for _, c := range cases {
-		switch {
-		case c.GetPhase() == procedurev1.Phase_PHASE_CLOSED:
-			closed = append(closed, c)
-		case len(yourSteps(c)) > 0:
-			yours = append(yours, c)
-		default:
-			others = append(others, c)
-		}
-	}
-	slices.SortStableFunc(yours, urgency)
-	slices.SortStableFunc(others, urgency)
-	slices.SortStableFunc(closed, func(a, b *caseworkv1.Case) int {
-		return b.GetCloseTime().AsTime().Compare(a.GetCloseTime().AsTime())
-	})
 	row := func(c *caseworkv1.Case) caseRow {
 		id := c.GetName()[len("groups/"+m.group.ID+"/cases/"):]
 		open := c.GetPhase() != procedurev1.Phase_PHASE_CLOSED
@@ -135,14 +139,20 @@ func (s *Site) memberHome(w http.ResponseWriter, r *http.Request) {
 		}
 		return row
 	}
-	for _, c := range yours {
-		page.Yours = append(page.Yours, row(c))
-	}
-	for _, c := range others {
-		page.Others = append(page.Others, row(c))
-	}
-	for _, c := range closed {
-		page.Closed = append(page.Closed, row(c))
+	sections := []*caseSection{&page.Yours, &page.Others, &page.Closed}
+	for i, p := range pages {
+		sec := sections[i]
+		sec.Total = p.Total
+		for _, c := range p.Cases {
+			sec.Rows = append(sec.Rows, row(c))
+		}
+		param := myWorkLists[i].param
+		if p.Next != "" {
+			sec.More = m.home() + "?" + url.Values{param: {p.Next}}.Encode() + "#" + param
+		}
+		if r.URL.Query().Get(param) != "" {
+			sec.Start = m.home() + "#" + param
+		}
 	}
 	s.render(w, r, http.StatusOK, "member-home", page)
 }
