@@ -398,6 +398,8 @@ func memberLongPath(t *testing.T, sys *system, web *Site, base string) {
 	ms.refused("bea-lindqvist", "close_unresolved", func(f url.Values) {}, http.StatusBadRequest, `href="#text"`)
 	ms.step("bea-lindqvist", "close_unresolved", func(f url.Values) { f.Set("text", "The client declined a mediator.") })
 	resp, body = ms.as("fran-okafor").get("/riverside/members/")
-	want(t, "My work at the end", resp, body, 200, "Closed cases", "Closed: not resolved")
+	want(t, "My work at the end", resp, body, 200, `href="/riverside/members/closed" id="closed-link"`)
+	resp, body = ms.as("fran-okafor").get("/riverside/members/closed")
+	want(t, "the closed cases at the end", resp, body, 200, "<h1>Closed cases (", `id="case-`+ms.caseID+`"`, "Closed: not resolved")
 	check("the case closed", concern, millLane, email, message, notes, full, summary, response)
 }

@@ -25,8 +25,17 @@ type myWorkPage struct {
 	Until time.Time
 	// AdminPath is the admins' pages, for an admin; empty for the others.
 	AdminPath string
-	// Yours, Others and Closed are the three lists.
-	Yours, Others, Closed caseSection
+	// Yours and Others are the two lists.
+	Yours, Others caseSection
+	// ClosedPath is the page of the closed cases.
+	ClosedPath string
+}
+
+// closedCasesPage is the group's closed cases, newest first, a page at a
+// time: kept off My work, which is for what is open.
+type closedCasesPage struct {
+	layout
+	Closed caseSection
 }
 
 // caseSection is one list of My work.
@@ -39,17 +48,20 @@ type caseSection struct {
 	More, Start string
 }
 
-// myWorkLists are My work's three lists: the query parameter that carries
+// myWorkLists are My work's two lists: the query parameter that carries
 // each one's page token, how much of it a page shows, and what it asks
-// the API for.
+// the API for. Ten of each: the most urgent fit on a phone's screen, and a
+// page costs the same for ten open cases or a thousand.
 var myWorkLists = []struct {
 	param string
 	list  api.CaseList
 }{
-	{"yours", api.CaseList{Awaiting: "AWAITING_CALLER", ByDeadline: true, Size: 25}},
-	{"others", api.CaseList{Awaiting: "AWAITING_OTHERS", ByDeadline: true, Size: 25}},
-	{"closed", api.CaseList{Closed: true, Size: 10}},
+	{"yours", api.CaseList{Awaiting: "AWAITING_CALLER", ByDeadline: true, Size: 10}},
+	{"others", api.CaseList{Awaiting: "AWAITING_OTHERS", ByDeadline: true, Size: 10}},
 }
+
+// closedList is the page of closed cases.
+var closedList = api.CaseList{Closed: true, Size: 25}
 
 // caseRow is one case in a list of the member's page.
 type caseRow struct {
@@ -112,6 +124,40 @@ func (s *Site) memberHome(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, m.group, err)
 		return
 	}
+	page := myWorkPage{layout: m.layout("My work"), Name: me.GetDisplayName(), Until: m.sess.Expiry, ClosedPath: m.home() + "closed"}
+	if me.GetGroupAdmin() {
+		page.AdminPath = m.adminPath("")
+	}
+	sections := s.caseSections(r, m, m.home(), pages, []string{"yours", "others"})
+	page.Yours, page.Others = sections[0], sections[1]
+	s.render(w, r, http.StatusOK, "member-home", page)
+}
+
+// closedCases is the page of the group's closed cases.
+func (s *Site) closedCases(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.loadMember(w, r)
+	if !ok {
+		return
+	}
+	l := closedList
+	l.PageToken = r.URL.Query().Get("closed")
+	p, err := s.api.ListCases(r.Context(), m.sess.Token, m.group.ID, l)
+	if api.IsReason(err, "INVALID_FIELDS") && l.PageToken != "" {
+		http.Redirect(w, r, m.home()+"closed", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, m.group, err)
+		return
+	}
+	sections := s.caseSections(r, m, m.home()+"closed", []api.CasePage{p}, []string{"closed"})
+	s.render(w, r, http.StatusOK, "member-closed", closedCasesPage{layout: m.layout("Closed cases"), Closed: sections[0]})
+}
+
+// caseSections are the lists of cases read (pages), each with its rows,
+// its total and its links to page on (at path, the list's page token in
+// the query parameter of params' same place).
+func (s *Site) caseSections(r *http.Request, m *signedInMember, path string, pages []api.CasePage, params []string) []caseSection {
 	var therapists []string
 	for _, p := range pages {
 		for _, c := range p.Cases {
@@ -119,10 +165,6 @@ func (s *Site) memberHome(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	names := s.memberNames(r, therapists...)
-	page := myWorkPage{layout: m.layout("My work"), Name: me.GetDisplayName(), Until: m.sess.Expiry}
-	if me.GetGroupAdmin() {
-		page.AdminPath = m.adminPath("")
-	}
 	row := func(c *caseworkv1.Case) caseRow {
 		id := c.GetName()[len("groups/"+m.group.ID+"/cases/"):]
 		open := c.GetPhase() != procedurev1.Phase_PHASE_CLOSED
@@ -139,20 +181,20 @@ func (s *Site) memberHome(w http.ResponseWriter, r *http.Request) {
 		}
 		return row
 	}
-	sections := []*caseSection{&page.Yours, &page.Others, &page.Closed}
+	out := make([]caseSection, len(pages))
 	for i, p := range pages {
-		sec := sections[i]
+		sec := &out[i]
 		sec.Total = p.Total
 		for _, c := range p.Cases {
 			sec.Rows = append(sec.Rows, row(c))
 		}
-		param := myWorkLists[i].param
+		param := params[i]
 		if p.Next != "" {
-			sec.More = m.home() + "?" + url.Values{param: {p.Next}}.Encode() + "#" + param
+			sec.More = path + "?" + url.Values{param: {p.Next}}.Encode() + "#" + param
 		}
 		if r.URL.Query().Get(param) != "" {
-			sec.Start = m.home() + "#" + param
+			sec.Start = path + "#" + param
 		}
 	}
-	s.render(w, r, http.StatusOK, "member-home", page)
+	return out
 }

@@ -181,6 +181,7 @@ func (s *Site) Handler() (http.Handler, error) {
 	pages.HandleFunc("GET /{group}/sign-in/{secret}", s.memberLink)
 	pages.HandleFunc("POST /{group}/sign-in/{secret}", s.memberLinkUse)
 	pages.HandleFunc("GET /{group}/members/{$}", s.memberHome)
+	pages.HandleFunc("GET /{group}/members/closed", s.closedCases)
 	pages.HandleFunc("GET /{group}/members/admin/{$}", s.adminHome)
 	s.adminDirectoryRoutes(pages)
 	s.adminRecordRoutes(pages)
