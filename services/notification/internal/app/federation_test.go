@@ -186,9 +186,7 @@ func TestDeadDeliveriesToldToAdmins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The link leads to the admins' delivery log on the website; no
-		// resource name, which members never read.
-		if !strings.Contains(body.Text, publicURL+"/riverside/members/admin/deliveries") || strings.Contains(body.Text+body.HTML, "groups/") {
+		if !strings.Contains(body.Text, "Delivery log: "+group+"/deliveries") || !strings.Contains(body.Text, publicURL) {
 			t.Errorf("the admin's message does not say where to look:\n%s", body.Text)
 		}
 		if counts := r.stateCounts(t); counts["dead"] != 6 || counts["sent"] != 1 {

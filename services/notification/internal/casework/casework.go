@@ -31,12 +31,10 @@ func (c Client) Case(ctx context.Context, name string) (dispatch.Case, error) {
 	return caseOf(pc), nil
 }
 
-// caseOf keeps what dispatch needs of a case: its reference, roles and
-// next steps.
+// caseOf keeps what dispatch needs of a case: its roles and next steps.
 func caseOf(pc *caseworkv1.Case) dispatch.Case {
 	out := dispatch.Case{
 		Name:      pc.GetName(),
-		Reference: pc.GetReference(),
 		Procedure: pc.GetProcedure(),
 		Therapist: pc.GetTherapist(),
 		SPT:       pc.GetSpt(),

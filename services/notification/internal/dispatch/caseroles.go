@@ -14,11 +14,6 @@ import (
 type Case struct {
 	// Name is the resource name, "groups/{group}/cases/{case}".
 	Name string
-	// Reference is the short reference the client quotes and every
-	// member's page shows ("B7ZX-M0E5"): what a member's message quotes.
-	// It is an identifier, not the client's words; empty when casework
-	// gives none.
-	Reference string
 	// Procedure is the procedure the case follows, "procedures/{procedure}".
 	Procedure string
 	// The members holding the case's roles, by resource name; empty while

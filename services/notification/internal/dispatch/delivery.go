@@ -85,10 +85,9 @@ const (
 	TargetFirstResponse = "first_response"
 )
 
-// Reference is the resource name a message is about: the case when there
-// is one, else the incoming notice, the delivery log or the concern. Only
-// link groups' messages quote it (see Sender.withReferences): members read
-// the case's short reference instead.
+// Reference is the resource name a message is about, which it quotes so
+// that the recipient can find it: the case when there is one, else the
+// incoming notice, the delivery log or the concern.
 func (f Facts) Reference() string {
 	if c := f.Case(); c != "" {
 		return c
@@ -116,18 +115,13 @@ func (f Facts) Case() string {
 
 // Page is the website's page a message to recipient links to, under
 // publicURL: the case's page, /{group}/cases/{case}, when the message is
-// about a case and goes to a member or the client; the admins' delivery
-// log, /{group}/members/admin/deliveries, for the message about dead
-// deliveries, which names no log of its own (members never read resource
-// names); else the group's page, /{group}/ (link groups read cases through
-// their own systems). These are the paths the website (web/) serves; each
-// asks whoever is not signed in to sign in first.
+// about a case and goes to a member or the client; else the group's page,
+// /{group}/ (link groups read cases through their own systems). These are
+// the paths the website (web/) serves; each asks whoever is not signed in
+// to sign in first.
 func (d Delivery) Page(publicURL string) string {
 	base := strings.TrimRight(publicURL, "/")
 	group := strings.TrimPrefix(d.Group, "groups/")
-	if d.Facts[FactDeliveryLog] != "" && d.RecipientKind == MemberRecipient {
-		return base + "/" + url.PathEscape(group) + "/members/admin/deliveries"
-	}
 	parts := strings.Split(d.Facts.Case(), "/")
 	if d.RecipientKind != LinkGroupRecipient && len(parts) == 4 && "groups/"+parts[1] == d.Group && parts[2] == "cases" {
 		return base + "/" + url.PathEscape(group) + "/cases/" + url.PathEscape(parts[3])

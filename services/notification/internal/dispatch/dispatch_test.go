@@ -333,7 +333,7 @@ func TestAttempt(t *testing.T) {
 	// link is the website's page the mail leads to: the case's for a
 	// member, the group's for a link group.
 	type wantMail struct{ toName, toAddress, subject, reference, link string }
-	memberMail := &wantMail{"Ann", "ann@example.org", "New concern registered with Riverside Practitioners", "Reference: B7ZX-M0E5", "https://disputes.example.org/riverside/cases/c1"}
+	memberMail := &wantMail{"Ann", "ann@example.org", "New concern registered with Riverside Practitioners", "groups/riverside/cases/c1", "https://disputes.example.org/riverside/cases/c1"}
 	withFailures := func(d Delivery, n int) Delivery { d.Failures = n; return d }
 	unreachableDirectory := fakeDirectory{err: Unreachable(errors.New("directory: get member: unavailable"))}
 	// The policy allows 5 counted failures; jitter 0.5 makes the Unknown
@@ -411,7 +411,7 @@ func TestAttempt(t *testing.T) {
 			t.Parallel()
 			mailer := &fakeMailer{err: tt.mailErr}
 			s := &Sender{Directory: tt.dir, Mailer: mailer, Templates: templates, PublicURL: "https://disputes.example.org/",
-				Casework: testCases, Retry: Retry{MaxAttempts: 5}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				Retry: Retry{MaxAttempts: 5}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Now: func() time.Time { return now }, Jitter: func() float64 { return 0.5 }}
 			claimed := tt.delivery.Claimed(now, time.Minute)
 			got, cut := s.attempt(context.Background(), claimed)

@@ -72,9 +72,7 @@ const (
 type Sender struct {
 	Queue     Queue
 	Directory Directory
-	// Casework gives the client's address for deliveries to a client and
-	// the case's reference for members' (see withReferences); without it
-	// members' messages quote no reference.
+	// Casework gives the client's address for deliveries to a client.
 	Casework Casework
 	Mailer   Mailer
 	// Federation delivers link group notices to peer deployments over
@@ -103,11 +101,6 @@ type Sender struct {
 	// leaves the delivery due again when the lease runs out. It must be
 	// longer than AttemptTimeout; AttemptTimeout + 30s when zero.
 	Lease time.Duration
-	// CaseOpening is how long a member's message about a concern just
-	// registered waits, at most, for casework to open its case, whose
-	// reference it quotes; DefaultCaseOpening when zero. After that it goes
-	// without the reference.
-	CaseOpening time.Duration
 	// ProbeMin and ProbeMax bound the pause after a Transient failure;
 	// DefaultProbeMin and DefaultProbeMax when zero.
 	ProbeMin, ProbeMax time.Duration
@@ -275,22 +268,13 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) (next Delivery, cut bo
 		RecipientName: to.name,
 		GroupName:     d.Facts[FactGroupName],
 		SignInURL:     d.Page(s.PublicURL),
+		Reference:     d.Facts.Reference(),
 		FromGroupName: d.Facts[FactFromGroupName],
 	}
 	data = withTimer(data, d.Facts)
 	data = withDigest(data, d.Facts)
-	data, err := s.withReferences(ctx, d, data)
-	switch {
-	case errors.Is(err, errCaseOpening):
-		// Not a failure: nothing is down, and the case comes within
-		// seconds. Counted as an attempt, never as a failure, and no pause.
-		next := d.Failed(s.now(), err.Error(), Transient, s.Retry, s.jitter())
-		log.Debug("the message waits for its case to open", slog.Int("attempts", d.Attempts))
-		return next, false
-	case err != nil:
-		return fail("the case's reference: "+err.Error(), Classify(err))
-	}
 	var msg message.Message
+	var err error
 	if g, ok := s.Templates.(GroupTemplates); ok {
 		msg, err = g.RenderFor(ctx, d.Group, d.Template, data)
 	} else {

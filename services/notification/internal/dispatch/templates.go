@@ -308,7 +308,7 @@ func (t *Wording) Preview(ctx context.Context, name string, draft message.Overri
 	if err := t.check(key, current, "draft."); err != nil {
 		return message.Message{}, err
 	}
-	return t.Catalog.RenderOverride(key, current, message.Sample(key))
+	return t.Catalog.RenderOverride(key, current, message.Sample())
 }
 
 // partFields are the request fields of an override's parts.

@@ -37,8 +37,7 @@ const (
 	ProgressReported = "progress_reported"
 
 	// The messages of case events, one per event kind and recipient role;
-	// keys ending in "_client" go to the client and carry no reference
-	// (see Data.Reference).
+	// keys ending in "_client" go to the client and carry no reference.
 	SPTNominated           = "spt_nominated"
 	NominationAnswered     = "nomination_answered"
 	SupportAppointedSPC    = "support_appointed_spc"
@@ -122,13 +121,8 @@ type Data struct {
 	// signing in first if they must: the case's page for a message about a
 	// case to a member or the client, else the group's page.
 	SignInURL string
-	// Reference is what the recipient quotes to find what the message is
-	// about. A member reads the case's short reference, as the website
-	// shows it ("B7ZX-M0E5"), or nothing when it is not known; a link group
-	// the case's resource name, "groups/{group}/cases/{case}", which it
-	// uses with the API; the client nothing (their reference is half of
-	// their sign-in). Templates for members and clients must not expect a
-	// resource name: they never see one.
+	// Reference is the resource name the message is about, for example
+	// "groups/riverside/concerns/…", so the recipient can find it.
 	Reference string
 	// Target is, for a reminder, which time target in words, for example
 	// "the first response to the client"; empty otherwise.
@@ -169,13 +163,8 @@ type CaseLink struct {
 // DigestItem is one line of a daily digest: a case and a step that may be
 // taken in it now. Neither says anything about the concern.
 type DigestItem struct {
-	// Case is the case's resource name, "groups/{group}/cases/{case}",
-	// which members never read: the standard wording quotes Reference.
+	// Case is the case's resource name, "groups/{group}/cases/{case}".
 	Case string `json:"case"`
-	// Reference is the case's short reference, as the website shows it,
-	// read from casework when the digest is sent (never stored with it);
-	// empty when casework no longer has the case.
-	Reference string `json:"-"`
 	// Step is the step's title in the procedure.
 	Step string `json:"step"`
 }

@@ -22,7 +22,7 @@ func TestConcernRegistered(t *testing.T) {
 		RecipientName: "Bea Lund",
 		GroupName:     "Riverside Practitioners",
 		SignInURL:     "https://disputes.example.org/",
-		Reference:     "B7ZX-M0E5",
+		Reference:     "groups/riverside/concerns/0b6f3f0e-3c1a-4f43-9d2a-6d0e3c1b2a11",
 	}
 	got, err := catalog(t).Render(ConcernRegistered, data)
 	if err != nil {
@@ -33,7 +33,7 @@ func TestConcernRegistered(t *testing.T) {
 	}
 	for name, body := range map[string]string{"text": got.Text, "html": got.HTML} {
 		for _, want := range []string{
-			"Dear Bea Lund", "Riverside Practitioners", data.SignInURL, "Reference: ", data.Reference,
+			"Dear Bea Lund", "Riverside Practitioners", data.SignInURL, data.Reference,
 			"registered a concern", "support person", "liaison person", "sign in",
 		} {
 			if !strings.Contains(body, want) {
@@ -139,16 +139,10 @@ func TestIncomingNoticeAnnouncements(t *testing.T) {
 				t.Errorf("subject %q; want %q", got.Subject, want)
 			}
 			for _, body := range []string{got.Text, got.HTML} {
-				for _, part := range []string{"Dear Hana Ito", data.SignInURL, "link groups of Riverside Practitioners"} {
+				for _, part := range []string{"Dear Hana Ito", data.Reference, data.SignInURL, "link groups of Riverside Practitioners"} {
 					if !strings.Contains(body, part) {
 						t.Errorf("body lacks %q:\n%s", part, body)
 					}
-				}
-				// Admins are members, who never read resource names; the
-				// sender gives them no Reference, and the wording quotes
-				// none even when given one.
-				if strings.Contains(body, "groups/") {
-					t.Errorf("body quotes a resource name:\n%s", body)
 				}
 				if strings.Contains(body, "@") {
 					t.Errorf("body holds an address:\n%s", body)
@@ -172,9 +166,8 @@ func TestDataHoldsNoConfidentialFields(t *testing.T) {
 		// A client's sign-in links: a case's reference (which the client was
 		// given) and its link, nothing of the concern.
 		{reflect.TypeFor[CaseLink](), "Reference,URL"},
-		// A digest's lines: a case's resource name, its short reference
-		// (never stored) and a step's title.
-		{reflect.TypeFor[DigestItem](), "Case,Reference,Step"},
+		// A digest's lines: a case's resource name and a step's title.
+		{reflect.TypeFor[DigestItem](), "Case,Step"},
 	}
 	for _, tt := range tests {
 		var fields []string

@@ -70,7 +70,7 @@ func (c *Catalog) Check(key string, o Override) Problems {
 	if len(p) > 0 {
 		return p
 	}
-	data := Sample(key)
+	data := Sample()
 	if LinkRequired(key) {
 		// Links no wording could contain by chance, so that a wording
 		// that merely quotes a sample link is not taken for one that
@@ -192,22 +192,19 @@ func renderText(name, src string, data Data) (string, error) {
 	return b.String(), nil
 }
 
-// Sample is the data previews and checks of key's message render with:
-// invented, and clearly so. Its Reference is what key's recipients read
-// (see Data.Reference): a short reference for members' messages about a
-// case, a case's resource name for link groups' notices, nothing for the
-// client's messages and for messages about no case.
-func Sample(key string) Data {
+// Sample is the data previews and checks render with: invented, and clearly
+// so.
+func Sample() Data {
 	return Data{
 		RecipientName: "Sample Member",
 		GroupName:     "Sample Group",
 		SignInURL:     "https://disputes.example.org/",
-		Reference:     sampleReference(key),
+		Reference:     "groups/sample/cases/00000000-0000-4000-8000-000000000000",
 		Target:        "the resolution of the concern",
 		Deadline:      "Monday 2 March 2026",
 		Items: []DigestItem{
-			{Case: "groups/sample/cases/00000000-0000-4000-8000-000000000000", Reference: "SAMP-LE00", Step: "Sample step"},
-			{Case: "groups/sample/cases/00000000-0000-4000-8000-000000000001", Reference: "SAMP-LE01", Step: "Another sample step"},
+			{Case: "groups/sample/cases/00000000-0000-4000-8000-000000000000", Step: "Sample step"},
+			{Case: "groups/sample/cases/00000000-0000-4000-8000-000000000001", Step: "Another sample step"},
 		},
 		FromGroupName: "Sample Link Group",
 		AskedFor:      "sample.member@example.org",
@@ -216,16 +213,4 @@ func Sample(key string) Data {
 		ExpiresAt:     "14:20 UK time",
 		Links:         []CaseLink{{Reference: "K7QM-3XRD", URL: "https://disputes.example.org/sample/link/"}},
 	}
-}
-
-// sampleReference is the Reference of key's sample data.
-func sampleReference(key string) string {
-	switch {
-	case key == LinkGroupsInformed || key == ProgressReported:
-		return "groups/sample/cases/00000000-0000-4000-8000-000000000000"
-	case strings.HasSuffix(key, "_client"), key == Digest, key == DeliveriesDead,
-		key == IncomingLinkGroupsInformed, key == IncomingProgressReported, key == SignInLink:
-		return ""
-	}
-	return "SAMP-LE00"
 }
