@@ -115,6 +115,15 @@ func walkLongPath(t *testing.T, s *system, marker string) *canaries {
 	cn := newCanaries(marker)
 	concern := s.raiseConcernWith(t, marker, cn)
 
+	// Someone asks for a sign-in link for an address of their own (a
+	// canary no concern was registered with): the answer is the same as
+	// for a client's, and the address must go nowhere in clear (intake
+	// counts requests by its keyed hash).
+	if code := s.call(t, http.MethodPost, "/v1/clientSignInLinks:request", "",
+		cn.fill(t, "ipn.disputes.intake.v1.RequestClientSignInLinkRequest", map[string]string{"group": "groups/" + demo.GroupID}), nil); code != http.StatusOK {
+		t.Fatalf("asking for a client's sign-in link: HTTP %d", code)
+	}
+
 	// The client exchanges reference and access code for a session.
 	var session struct {
 		Token   string `json:"token"`
