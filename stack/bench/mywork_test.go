@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -35,8 +36,10 @@ const myWorkMember = "dana-holt"
 // BenchmarkMyWork fills the demo group with 1,000 open cases (registered
 // over REST), signs a member in through the website from the link e-mailed
 // to them, and asks for their "My work" from 20 concurrent clients on
-// keep-alive connections, b.N times in all. It reports the time each
-// answer took as its client saw it (p50_ms, p95_ms) against the goal.
+// keep-alive connections, b.N times in all; each answer must count the
+// 1,000 cases waiting for the member (the page shows the most urgent of
+// them and pages on). It reports the time each answer took as its client
+// saw it (p50_ms, p95_ms) against the goal.
 func BenchmarkMyWork(b *testing.B) {
 	env := startSystem(b, nil)
 	env.fillCases(b, myWorkCases)
@@ -64,8 +67,8 @@ func BenchmarkMyWork(b *testing.B) {
 			return 0, err
 		case resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<h1>My work</h1>"):
 			return 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, truncate(string(body), 300))
-		case strings.Count(string(body), `class="case-row`) < myWorkCases:
-			return 0, fmt.Errorf("My work lists %d cases; want at least %d", strings.Count(string(body), `class="case-row`), myWorkCases)
+		case !strings.Contains(string(body), fmt.Sprintf("Cases waiting for you (%d)", myWorkCases)):
+			return 0, fmt.Errorf("My work does not count %d cases waiting for the member: %s", myWorkCases, truncate(string(body), 600))
 		}
 		return took, nil
 	}
@@ -74,6 +77,7 @@ func BenchmarkMyWork(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	cpu := env.cpuTime()
 	b.ResetTimer()
 	var next atomic.Int64
 	times := make([]time.Duration, b.N)
@@ -102,11 +106,28 @@ func BenchmarkMyWork(b *testing.B) {
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}
+	used := cpuPer(cpu, env.cpuTime(), b.N)
+	// The same page for one client alone: the time it takes without
+	// waiting behind the others for the cores.
+	alone := make([]time.Duration, 0, aloneRequests)
+	for range min(b.N, aloneRequests) {
+		took, err := ask(clients[0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		alone = append(alone, took)
+	}
 	p50, p95 := percentile(times, 0.50), percentile(times, 0.95)
 	b.ReportMetric(ms(p50), "p50_ms")
 	b.ReportMetric(ms(p95), "p95_ms")
-	fmt.Fprintf(os.Stdout, "My work with %d open cases, %d clients: p50 %.1f ms, p95 %.1f ms (goal %.0f ms): %s\n",
-		myWorkCases, webClients, ms(p50), ms(p95), ms(goalMyWorkP95), verdict(p95 <= goalMyWorkP95))
+	b.ReportMetric(ms(percentile(alone, 0.50)), "alone_p50_ms")
+	fmt.Fprintf(os.Stdout, "My work with %d open cases, %d clients: p50 %.1f ms, p95 %.1f ms (goal %.0f ms): %s; one client alone: p50 %.1f ms, p95 %.1f ms\n",
+		myWorkCases, webClients, ms(p50), ms(p95), ms(goalMyWorkP95), verdict(p95 <= goalMyWorkP95),
+		ms(percentile(alone, 0.50)), ms(percentile(alone, 0.95)))
+	names := slices.Sorted(maps.Keys(used))
+	for _, name := range names {
+		fmt.Fprintf(os.Stdout, "  CPU per page, %s: %.2f ms\n", name, used[name])
+	}
 }
 
 // fillCases registers n concerns over REST, eight at a time, and waits
