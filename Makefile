@@ -45,7 +45,7 @@ screenshots: postgres-binaries $(BIN)/mailpit chromium $(BUF) ## Refresh docs/sc
 	cd web && GOWORK=off SCREENSHOTS=$(CURDIR)/docs/screenshots go test -count=1 -run '^TestBrowser$$' ./internal/browsertest/
 
 .PHONY: lighthouse
-lighthouse: chromium $(BUF) ## Lighthouse's accessibility and best-practices scores of the client's pages, against the website of a running make run.
+lighthouse: chromium $(BUF) ## Lighthouse's accessibility and best-practices scores of the client's and the members' pages, against the website of a running make run.
 	scripts/lighthouse.sh
 
 .PHONY: chaos

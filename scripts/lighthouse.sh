@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Lighthouse's accessibility and best-practices scores of the client's
-# pages, against the website of a running `make run` (WEB, by default
-# http://127.0.0.1:7190). It raises a concern through the website as a
+# Lighthouse's accessibility and best-practices scores of the client's and
+# the members' pages, against the website of a running `make run` (WEB, by
+# default http://127.0.0.1:7190). It raises a concern through the website as a
 # browser would, so that it has a case and a session, and, with the demo
 # members' tokens that make run writes to .data/demo.env, takes the
 # members' first steps over REST (a support person appointed, a meeting
-# offered) so that the case's pages have their forms. Then it runs lighthouse (tools/package.json, 12.2.3) with
+# offered) so that the case's pages have their forms. A member (Alex
+# Morgan, the demo's admin and the case's support person) signs in as a
+# member does: the members' sign-in form, the link read from make run's
+# mail viewer (MAIL_VIEWER, by default http://127.0.0.1:7181), the link
+# page's button. Then it runs lighthouse (tools/package.json, 12.2.3) with
 # Debian's Chromium on each page, mobile emulation as Lighthouse does by
 # default, prints the scores and every audit that failed, and exits 1 when
 # a score is under 100. Reports are kept in .data/lighthouse.
@@ -66,6 +70,37 @@ else
 	echo "No .data/demo.env with the members' tokens: the case's pages are checked as they are before any member acts."
 fi
 
+# A member signs in from the link the mail viewer received.
+member_cookie=""
+MAIL_VIEWER=${MAIL_VIEWER:-http://127.0.0.1:7181}
+if [[ -n ${ALEX_TOKEN:-} ]] && curl -fsS -o /dev/null "$MAIL_VIEWER/api/v1/messages?limit=1"; then
+	member_jar=$(mktemp); trap 'rm -f "$jar" "$member_jar"' EXIT
+	address=alex.morgan@riverside.example.org
+	before=$(curl -fsS -G "$MAIL_VIEWER/api/v1/search" --data-urlencode "query=to:$address subject:\"to sign in\"" | grep -o '"ID":"[^"]*"' | head -1 || true)
+	curl -fsS -o /dev/null -c "$member_jar" -H "Origin: $WEB" -H "Sec-Fetch-Site: same-origin" --data-urlencode "email=$address" "$WEB/$GROUP/members/sign-in"
+	secret=""
+	for _ in $(seq 100); do   # the mail leaves just after the answer
+		newest=$(curl -fsS -G "$MAIL_VIEWER/api/v1/search" --data-urlencode "query=to:$address subject:\"to sign in\"" | grep -o '"ID":"[^"]*"' | head -1 || true)
+		if [[ -n $newest && $newest != "$before" ]]; then
+			secret=$(curl -fsS "$MAIL_VIEWER/api/v1/message/$(cut -d'"' -f4 <<<"$newest")" | grep -o 'sign-in/[a-z2-7]*' | head -1 | cut -d/ -f2)
+			break
+		fi
+		sleep 0.1
+	done
+	if [[ -z $secret ]]; then echo "The member's sign-in link did not arrive in $MAIL_VIEWER" >&2; exit 1; fi
+	curl -fsS -o /dev/null -b "$member_jar" -c "$member_jar" -H "Origin: $WEB" -H "Sec-Fetch-Site: same-origin" -X POST "$WEB/$GROUP/sign-in/$secret"
+	member_cookie=$(awk '$6 ~ /session$/ {print $6 "=" $7}' "$member_jar")
+	echo "Alex Morgan signed in as a member."
+else
+	echo "No mail viewer or members' tokens: the members' pages are not checked."
+fi
+member_case=/$GROUP/members/${case_path#/$GROUP/}
+# The first step the member may take on the case, to check a step's form.
+member_step=""
+if [[ -n $member_cookie ]]; then
+	member_step=$(curl -fsS -H "Cookie: $member_cookie" "$WEB$member_case" | grep -o 'href="[^"]*/steps/[a-z_]*"' | head -1 | cut -d'"' -f2 || true)
+fi
+
 pages=(
 	"group|/$GROUP/|"
 	"ethical-statement|/$GROUP/statement|"
@@ -78,10 +113,34 @@ pages=(
 	"messages|$case_path/messages|private"
 	"withdraw|$case_path/withdraw|private"
 )
+if [[ -n $member_cookie ]]; then
+	pages+=(
+		"my-work|/$GROUP/members/|member"
+		"member-case|$member_case|member"
+		"member-concern|$member_case/concern|member"
+		"member-documents|$member_case/documents|member"
+		"member-meetings|$member_case/meetings|member"
+		"member-messages|$member_case/messages|member"
+		"member-notes|$member_case/notes|member"
+		"member-sessions|/$GROUP/members/sessions|member"
+		"admin|/$GROUP/members/admin/|member"
+		"admin-members|/$GROUP/members/admin/members|member"
+		"admin-link-groups|/$GROUP/members/admin/link-groups|member"
+		"admin-statement|/$GROUP/members/admin/statement|member"
+		"admin-settings|/$GROUP/members/admin/settings|member"
+		"admin-templates|/$GROUP/members/admin/templates|member"
+		"admin-deliveries|/$GROUP/members/admin/deliveries|member"
+		"admin-subject-access|/$GROUP/members/admin/subject-access|member"
+	)
+	if [[ -n $member_step ]]; then pages+=("member-step|$member_step|member"); fi
+fi
 for p in "${pages[@]}"; do
 	IFS='|' read -r name path private <<<"$p"
 	headers=()
-	if [[ -n $private ]]; then headers=(--extra-headers "{\"Cookie\": \"$cookie\"}"); fi
+	case $private in
+	private) headers=(--extra-headers "{\"Cookie\": \"$cookie\"}") ;;
+	member) headers=(--extra-headers "{\"Cookie\": \"$member_cookie\"}") ;;
+	esac
 	echo "lighthouse $name ($path)"
 	"$LIGHTHOUSE" "$WEB$path" --quiet --no-enable-error-reporting --only-categories=accessibility,best-practices \
 		--chrome-flags="--headless=new --no-sandbox" --disable-full-page-screenshot \
