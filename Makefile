@@ -28,10 +28,11 @@ run: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Run the whole system
 
 .PHONY: test
 test: postgres-binaries $(BIN)/mailpit chromium lint breaking check-generated vet ## Run every module's tests against real PostgreSQL, NATS and SMTP, and the website's in headless Chromium, plus lint, buf breaking, vet and the generated-code check.
-	@for m in $(MODULES); do \
+	@failed=""; for m in $(MODULES); do \
 		echo "== go test $$m"; \
-		(cd $$m && GOWORK=off go test -count=1 -timeout 20m ./...); \
-	done
+		(cd $$m && GOWORK=off go test -count=1 -timeout 20m ./...) || failed="$$failed $$m"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 	@echo "== go test tools/openapi3"
 	cd tools && GOWORK=off go test -count=1 ./openapi3/
 

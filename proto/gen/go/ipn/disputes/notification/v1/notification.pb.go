@@ -1351,7 +1351,8 @@ type SendClientSignInLinksRequest struct {
 	// The address the links were asked for, and go to: the mail names it to
 	// its own owner only. Never logged or stored.
 	Email string `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
-	// One link per case, newest case first; at least one.
+	// One link per case, newest case first; at least one, at most five
+	// (intake sends the newest five cases' links).
 	Links []*ClientSignInLink `protobuf:"bytes,4,rep,name=links,proto3" json:"links,omitempty"`
 	// When the links were asked for.
 	RequestTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=request_time,json=requestTime,proto3" json:"request_time,omitempty"`
@@ -1612,12 +1613,12 @@ const file_ipn_disputes_notification_v1_notification_proto_rawDesc = "" +
 	"\frequest_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\x12;\n" +
 	"\vexpire_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x123\n" +
-	"\x0erequested_from\x18\b \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\rrequestedFrom\"\xa5\x03\n" +
+	"\x0erequested_from\x18\b \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\rrequestedFrom\"\xab\x03\n" +
 	"\x1cSendClientSignInLinksRequest\x12$\n" +
 	"\x05group\x18\x01 \x01(\tB\x0e\x92A\x02xd\xe0A\x02\xea\xe0\x18\x02\b\x04R\x05group\x12:\n" +
 	"\x12group_display_name\x18\x02 \x01(\tB\f\x92A\x03x\xc8\x01\xea\xe0\x18\x02\b\x02R\x10groupDisplayName\x12'\n" +
-	"\x05email\x18\x03 \x01(\tB\x11\x92A\x03x\xfe\x01\xe0A\x02\xea\xe0\x18\x04\b\x01\x18\x01R\x05email\x12I\n" +
-	"\x05links\x18\x04 \x03(\v2..ipn.disputes.notification.v1.ClientSignInLinkB\x03\xe0A\x02R\x05links\x12=\n" +
+	"\x05email\x18\x03 \x01(\tB\x11\x92A\x03x\xfe\x01\xe0A\x02\xea\xe0\x18\x04\b\x01\x18\x01R\x05email\x12O\n" +
+	"\x05links\x18\x04 \x03(\v2..ipn.disputes.notification.v1.ClientSignInLinkB\t\x92A\x03\xa0\x01\x05\xe0A\x02R\x05links\x12=\n" +
 	"\frequest_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\x12;\n" +
 	"\vexpire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x123\n" +
