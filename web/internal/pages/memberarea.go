@@ -132,6 +132,20 @@ func (s *Site) loadMemberCase(w http.ResponseWriter, r *http.Request, read func(
 	return &memberCase{signedInMember: m, c: c, id: id, path: m.casePath(id)}, readErr, true
 }
 
+// loadMemberCaseAnd is loadMemberCase for a page that cannot be shown
+// without its read: when read fails, it answers for that too.
+func (s *Site) loadMemberCaseAnd(w http.ResponseWriter, r *http.Request, read func(ctx context.Context, token, caseName string) error) (*memberCase, bool) {
+	mc, err, ok := s.loadMemberCase(w, r, read)
+	if !ok {
+		return nil, false
+	}
+	if err != nil {
+		s.fail(w, r, mc.group, err)
+		return nil, false
+	}
+	return mc, true
+}
+
 // memberNames reads members' display names, each once, at the same time:
 // a page that names the case's people waits for one read, not one per
 // person. A name that cannot be read is left out (the page then says

@@ -56,15 +56,11 @@ type memberTimelineItem struct {
 // memberCaseView shows a case to a member.
 func (s *Site) memberCaseView(w http.ResponseWriter, r *http.Request) {
 	var entries []*caseworkv1.TimelineEntry
-	mc, err, ok := s.loadMemberCase(w, r, func(ctx context.Context, token, caseName string) (err error) {
+	mc, ok := s.loadMemberCaseAnd(w, r, func(ctx context.Context, token, caseName string) (err error) {
 		entries, err = s.api.ListTimelineEntries(ctx, token, caseName)
 		return err
 	})
 	if !ok {
-		return
-	}
-	if err != nil {
-		s.fail(w, r, mc.group, err)
 		return
 	}
 	c := mc.c

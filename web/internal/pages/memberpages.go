@@ -35,15 +35,11 @@ type memberConcernPage struct {
 // memberConcern shows the concern as registered.
 func (s *Site) memberConcern(w http.ResponseWriter, r *http.Request) {
 	var rc *caseworkv1.RegisteredConcern
-	mc, err, ok := s.loadMemberCase(w, r, func(ctx context.Context, token, caseName string) (err error) {
+	mc, ok := s.loadMemberCaseAnd(w, r, func(ctx context.Context, token, caseName string) (err error) {
 		rc, err = s.api.GetRegisteredConcern(ctx, token, caseName)
 		return err
 	})
 	if !ok {
-		return
-	}
-	if err != nil {
-		s.fail(w, r, mc.group, err)
 		return
 	}
 	page := memberConcernPage{
@@ -89,15 +85,11 @@ var documentTitles = map[caseworkv1.Document_Kind]string{
 // memberDocuments lists the documents.
 func (s *Site) memberDocuments(w http.ResponseWriter, r *http.Request) {
 	var docs []*caseworkv1.Document
-	mc, err, ok := s.loadMemberCase(w, r, func(ctx context.Context, token, caseName string) (err error) {
+	mc, ok := s.loadMemberCaseAnd(w, r, func(ctx context.Context, token, caseName string) (err error) {
 		docs, err = s.api.ListAllDocuments(ctx, token, caseName)
 		return err
 	})
 	if !ok {
-		return
-	}
-	if err != nil {
-		s.fail(w, r, mc.group, err)
 		return
 	}
 	authors := make([]string, 0, len(docs))
@@ -157,15 +149,11 @@ var meetingStateWords = map[caseworkv1.Meeting_State]string{
 // memberMeetings lists the meetings, newest first.
 func (s *Site) memberMeetings(w http.ResponseWriter, r *http.Request) {
 	var meetings []*caseworkv1.Meeting
-	mc, err, ok := s.loadMemberCase(w, r, func(ctx context.Context, token, caseName string) (err error) {
+	mc, ok := s.loadMemberCaseAnd(w, r, func(ctx context.Context, token, caseName string) (err error) {
 		meetings, err = s.api.ListMeetings(ctx, token, caseName)
 		return err
 	})
 	if !ok {
-		return
-	}
-	if err != nil {
-		s.fail(w, r, mc.group, err)
 		return
 	}
 	var who []string
@@ -266,15 +254,11 @@ type threadItem struct {
 func (s *Site) memberThread(notes bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var items []threadItem
-		mc, err, ok := s.loadMemberCase(w, r, func(ctx context.Context, token, caseName string) (err error) {
+		mc, ok := s.loadMemberCaseAnd(w, r, func(ctx context.Context, token, caseName string) (err error) {
 			items, err = s.readThread(ctx, token, caseName, notes)
 			return err
 		})
 		if !ok {
-			return
-		}
-		if err != nil {
-			s.fail(w, r, mc.group, err)
 			return
 		}
 		s.render(w, r, http.StatusOK, "member-thread", s.threadPage(mc, notes, items, r.URL.Query().Get("done") != ""))
