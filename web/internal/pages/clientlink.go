@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -24,14 +25,6 @@ type clientLinkPage struct {
 	layout
 	// Email is what was typed, shown again after an error.
 	Email string
-}
-
-// clientLinkOpenPage is the page a link opens, and the pages for a link
-// that cannot be used.
-type clientLinkOpenPage struct {
-	layout
-	// Action is where the button posts: the link's own path.
-	Action string
 }
 
 const clientLinkTitle = "Get a link to your concern by e-mail"
@@ -84,57 +77,29 @@ func (s *Site) clientLinkSubmit(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "client-link-sent", clientLinkPage{layout: layout{Title: "Check your e-mail", Group: g}})
 }
 
-// clientLinkOpen is where a client's link lands: one button, which posts
-// back here. Nothing is used or checked yet.
-func (s *Site) clientLinkOpen(w http.ResponseWriter, r *http.Request) {
-	g, ok := s.loadGroup(w, r)
-	if !ok {
-		return
+// clientLinks are clients' links to their case: /{group}/link/{secret},
+// used for a client session of the case, which leads to the case as
+// signing in with the reference and code does.
+func (s *Site) clientLinks() emailedLink {
+	return emailedLink{
+		path: "link", pages: "client-link", open: "client-link-open",
+		openTitle: func(*groupView) string { return "Open your concern" },
+		notWork:   "This link does not work", usedTitle: "This link has been used", expired: "This link has expired",
+		next: func(g *groupView, sess session.Session) (string, slog.Attr) {
+			return "/" + g.ID + "/cases/" + sess.CaseID(), slog.String("case", sess.Case)
+		},
+		exchange: func(ctx context.Context, group, secret string) (session.Session, error) {
+			cs, err := s.api.CreateClientSessionFromLink(ctx, secret)
+			if err != nil {
+				return session.Session{}, err
+			}
+			sess := session.Session{Token: cs.GetToken(), Case: cs.GetCase(), Expiry: cs.GetExpireTime().AsTime()}
+			if sess.Group() != group || !api.ValidID(sess.CaseID()) {
+				return session.Session{}, fmt.Errorf("the client session names no case of the form groups/%s/cases/{case}", group)
+			}
+			return sess, nil
+		},
 	}
-	secret := r.PathValue("secret")
-	if !linkSecret.MatchString(secret) {
-		s.render(w, r, http.StatusNotFound, "client-link-spent", clientLinkOpenPage{layout: layout{Title: "This link does not work", Group: g}})
-		return
-	}
-	s.render(w, r, http.StatusOK, "client-link-open", clientLinkOpenPage{layout: layout{Title: "Open your concern", Group: g}, Action: "/" + g.ID + "/link/" + secret})
-}
-
-// clientLinkUse uses the link for a client session, seals it into the
-// cookie and goes to the case, as signing in with the reference and code
-// does. A used or expired link gets a page that offers a new one.
-func (s *Site) clientLinkUse(w http.ResponseWriter, r *http.Request) {
-	g, ok := s.loadGroup(w, r)
-	if !ok {
-		return
-	}
-	secret := r.PathValue("secret")
-	if !linkSecret.MatchString(secret) {
-		s.render(w, r, http.StatusNotFound, "client-link-spent", clientLinkOpenPage{layout: layout{Title: "This link does not work", Group: g}})
-		return
-	}
-	cs, err := s.api.CreateClientSessionFromLink(r.Context(), secret)
-	switch {
-	case api.IsReason(err, "SIGN_IN_LINK_USED"):
-		s.render(w, r, http.StatusGone, "client-link-used", clientLinkOpenPage{layout: layout{Title: "This link has been used", Group: g}})
-		return
-	case api.IsReason(err, "SIGN_IN_LINK_EXPIRED"):
-		s.render(w, r, http.StatusGone, "client-link-spent", clientLinkOpenPage{layout: layout{Title: "This link has expired", Group: g}})
-		return
-	case err != nil:
-		s.fail(w, r, g, err)
-		return
-	}
-	sess := session.Session{Token: cs.GetToken(), Case: cs.GetCase(), Expiry: cs.GetExpireTime().AsTime()}
-	if sess.Group() != g.ID || !api.ValidID(sess.CaseID()) {
-		s.fail(w, r, g, fmt.Errorf("the client session names no case of the form groups/%s/cases/{case}", g.ID))
-		return
-	}
-	if err := s.sessions.Write(w, sess); err != nil {
-		s.fail(w, r, g, fmt.Errorf("write the session cookie: %w", err))
-		return
-	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "client signed in from an e-mailed link", slog.String("case", sess.Case))
-	http.Redirect(w, r, "/"+g.ID+"/cases/"+sess.CaseID(), http.StatusSeeOther)
 }
 
 // logPath is a request's path as the log may show it: the secret of a

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -27,14 +28,6 @@ type memberSignInPage struct {
 	layout
 	// Email is what was typed, shown again after an error.
 	Email string
-}
-
-// memberLinkPage is the page a sign-in link opens, and the pages for a link
-// that cannot be used.
-type memberLinkPage struct {
-	layout
-	// Action is where the button posts: the link's own path.
-	Action string
 }
 
 // memberSignInForm asks for the member's e-mail address.
@@ -83,57 +76,28 @@ func (s *Site) memberSignInSubmit(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "member-link-sent", layout{Title: "Check your e-mail", Group: g})
 }
 
-// memberLink is where a sign-in link lands: one button, which posts back
-// here. Nothing is used or checked yet.
-func (s *Site) memberLink(w http.ResponseWriter, r *http.Request) {
-	g, ok := s.loadGroup(w, r)
-	if !ok {
-		return
+// memberLinks are members' sign-in links: /{group}/sign-in/{secret}, used
+// for a member session (its ipnms_ token and name), which leads to My work.
+func (s *Site) memberLinks() emailedLink {
+	return emailedLink{
+		path: "sign-in", pages: "member-link", open: "member-link",
+		openTitle: func(g *groupView) string { return "Sign in to " + g.Name },
+		notWork:   "This sign-in link does not work", usedTitle: "This sign-in link has been used", expired: "This sign-in link has expired",
+		next: func(g *groupView, sess session.Session) (string, slog.Attr) {
+			return "/" + g.ID + "/members/", slog.String("member", sess.Member())
+		},
+		exchange: func(ctx context.Context, group, secret string) (session.Session, error) {
+			ms, err := s.api.CreateMemberSession(ctx, secret)
+			if err != nil {
+				return session.Session{}, err
+			}
+			sess := session.Session{Token: ms.GetToken(), MemberSession: ms.GetName(), Expiry: ms.GetExpireTime().AsTime()}
+			if sess.Group() != group || !strings.HasPrefix(sess.Token, "ipnms_") {
+				return session.Session{}, fmt.Errorf("the member session is not of the form groups/%s/members/{member}/sessions/{session}", group)
+			}
+			return sess, nil
+		},
 	}
-	secret := r.PathValue("secret")
-	if !linkSecret.MatchString(secret) {
-		s.render(w, r, http.StatusNotFound, "member-link-spent", memberLinkPage{layout: layout{Title: "This sign-in link does not work", Group: g}})
-		return
-	}
-	s.render(w, r, http.StatusOK, "member-link", memberLinkPage{layout: layout{Title: "Sign in to " + g.Name, Group: g}, Action: "/" + g.ID + "/sign-in/" + secret})
-}
-
-// memberLinkUse uses the link for a member session, seals it into the
-// cookie and goes to the member's page. A used or expired link gets a page
-// that offers a new one.
-func (s *Site) memberLinkUse(w http.ResponseWriter, r *http.Request) {
-	g, ok := s.loadGroup(w, r)
-	if !ok {
-		return
-	}
-	secret := r.PathValue("secret")
-	if !linkSecret.MatchString(secret) {
-		s.render(w, r, http.StatusNotFound, "member-link-spent", memberLinkPage{layout: layout{Title: "This sign-in link does not work", Group: g}})
-		return
-	}
-	ms, err := s.api.CreateMemberSession(r.Context(), secret)
-	switch {
-	case api.IsReason(err, "SIGN_IN_LINK_USED"):
-		s.render(w, r, http.StatusGone, "member-link-used", memberLinkPage{layout: layout{Title: "This sign-in link has been used", Group: g}})
-		return
-	case api.IsReason(err, "SIGN_IN_LINK_EXPIRED"):
-		s.render(w, r, http.StatusGone, "member-link-spent", memberLinkPage{layout: layout{Title: "This sign-in link has expired", Group: g}})
-		return
-	case err != nil:
-		s.fail(w, r, g, err)
-		return
-	}
-	sess := session.Session{Token: ms.GetToken(), MemberSession: ms.GetName(), Expiry: ms.GetExpireTime().AsTime()}
-	if sess.Group() != g.ID || !strings.HasPrefix(sess.Token, "ipnms_") {
-		s.fail(w, r, g, fmt.Errorf("the member session is not of the form groups/%s/members/{member}/sessions/{session}", g.ID))
-		return
-	}
-	if err := s.sessions.Write(w, sess); err != nil {
-		s.fail(w, r, g, fmt.Errorf("write the session cookie: %w", err))
-		return
-	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "member signed in", slog.String("member", sess.Member()))
-	http.Redirect(w, r, "/"+g.ID+"/members/", http.StatusSeeOther)
 }
 
 // memberSignOut ends a member's session at the API and in this browser.
