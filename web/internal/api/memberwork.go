@@ -105,16 +105,6 @@ func (c *Client) CreateNote(ctx context.Context, token, caseName, text string) (
 	return out, c.do(ctx, request{method: http.MethodPost, path: "/v1/" + caseName + "/notes", body: &caseworkv1.Note{Text: text}, token: token}, out)
 }
 
-// ListAllDocuments lists every document of a case the token's holder may
-// read, oldest first.
-func (c *Client) ListAllDocuments(ctx context.Context, token, caseName string) ([]*caseworkv1.Document, error) {
-	out := &caseworkv1.ListDocumentsResponse{}
-	if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/" + caseName + "/documents", token: token}, out); err != nil {
-		return nil, err
-	}
-	return out.GetDocuments(), nil
-}
-
 // ListLinkGroups lists a group's link groups, which its members may read.
 func (c *Client) ListLinkGroups(ctx context.Context, token, group string) ([]*directoryv1.LinkGroup, error) {
 	out := &directoryv1.ListLinkGroupsResponse{}

@@ -164,11 +164,14 @@ func (c *Client) GetMeetingCalendar(ctx context.Context, token, meetingName stri
 	return Calendar{ContentType: contentType, Body: b}, nil
 }
 
-// ListDocuments lists the documents of a case of one kind that the
-// session's holder may read, oldest first.
+// ListDocuments lists the documents of a case of one kind (every kind
+// for KIND_UNSPECIFIED) that the session's holder may read, oldest first.
 func (c *Client) ListDocuments(ctx context.Context, token, caseName string, kind caseworkv1.Document_Kind) ([]*caseworkv1.Document, error) {
 	out := &caseworkv1.ListDocumentsResponse{}
-	q := url.Values{"kind": {kind.String()}}
+	q := url.Values{}
+	if kind != caseworkv1.Document_KIND_UNSPECIFIED {
+		q.Set("kind", kind.String())
+	}
 	if err := c.do(ctx, request{method: http.MethodGet, path: "/v1/" + caseName + "/documents", query: q, token: token}, out); err != nil {
 		return nil, err
 	}

@@ -86,7 +86,7 @@ var documentTitles = map[caseworkv1.Document_Kind]string{
 func (s *Site) memberDocuments(w http.ResponseWriter, r *http.Request) {
 	var docs []*caseworkv1.Document
 	mc, ok := s.loadMemberCaseAnd(w, r, func(ctx context.Context, token, caseName string) (err error) {
-		docs, err = s.api.ListAllDocuments(ctx, token, caseName)
+		docs, err = s.api.ListDocuments(ctx, token, caseName, caseworkv1.Document_KIND_UNSPECIFIED)
 		return err
 	})
 	if !ok {

@@ -280,7 +280,7 @@ func (s *Site) fillStepForm(r *http.Request, mc *memberCase, page *stepFormPage,
 // starts from the latest version (or, before there is one, the concern in
 // the client's words).
 func (s *Site) fillStatement(ctx context.Context, mc *memberCase, page *stepFormPage, fresh bool) error {
-	docs, err := s.api.ListAllDocuments(ctx, mc.sess.Token, mc.name())
+	docs, err := s.api.ListDocuments(ctx, mc.sess.Token, mc.name(), caseworkv1.Document_KIND_UNSPECIFIED)
 	if err != nil {
 		return err
 	}
