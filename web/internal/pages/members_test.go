@@ -48,7 +48,10 @@ func (a *memberAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/groups/riverside/members/bea-lindqvist":
 		io.WriteString(w, `{"name": "groups/riverside/members/bea-lindqvist", "displayName": "Bea Lindqvist"}`)
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/groups/riverside/cases" && r.Header.Get("Authorization") == "Bearer "+testSessionToken:
-		io.WriteString(w, `{"cases": [], "nextPageToken": ""}`)
+		// The same case in both of My work's lists, as when a step moves
+		// it between the two reads.
+		io.WriteString(w, `{"cases": [{"name": "groups/riverside/cases/c1", "reference": "AB12-CD34", "therapist": "groups/riverside/members/bea-lindqvist",
+			"phase": "PHASE_REGISTERED", "clock": {"state": "STATE_RUNNING", "daysLeft": 50}}], "nextPageToken": "", "totalSize": 1}`)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/signInLinks:request":
 		a.asked = append(a.asked, string(body))
 		io.WriteString(w, `{}`)
@@ -171,7 +174,10 @@ func TestMemberSignIn(t *testing.T) {
 		t.Fatalf("session cookie %+v; want a sealed HttpOnly SameSite=Lax cookie", cookie)
 	}
 	resp, body = get("/riverside/members/", cookie)
-	expect("the member's page", resp, body, http.StatusOK, "<h1>My work</h1>", "Signed in as Bea Lindqvist", `id="nothing-yours"`, `id="my-work-link"`, `id="sign-out"`)
+	expect("the member's page", resp, body, http.StatusOK, "<h1>My work</h1>", "Signed in as Bea Lindqvist", `id="case-c1"`, `id="my-work-link"`, `id="sign-out"`)
+	if n := strings.Count(body, `id="case-c1"`); n != 1 {
+		t.Errorf("My work shows the case %d times; want once, in the first list that has it", n)
+	}
 
 	// Once only; an unknown or expired link likewise offers a new one.
 	resp, body = post("/riverside/sign-in/"+testLinkSecret, url.Values{}, nil)

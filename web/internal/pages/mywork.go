@@ -128,6 +128,12 @@ func (s *Site) memberHome(w http.ResponseWriter, r *http.Request) {
 	if me.GetGroupAdmin() {
 		page.AdminPath = m.adminPath("")
 	}
+	// The two lists are read at the same time, and a step taken in
+	// between can move a case from one to the other: it is shown once,
+	// where the first list put it.
+	pages[1].Cases = slices.DeleteFunc(pages[1].Cases, func(c *caseworkv1.Case) bool {
+		return slices.ContainsFunc(pages[0].Cases, func(y *caseworkv1.Case) bool { return y.GetName() == c.GetName() })
+	})
 	sections := s.caseSections(r, m, m.home(), pages, []string{"yours", "others"})
 	page.Yours, page.Others = sections[0], sections[1]
 	s.render(w, r, http.StatusOK, "member-home", page)
