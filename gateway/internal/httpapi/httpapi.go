@@ -103,6 +103,11 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 			},
 		}),
+		// Answers in protobuf's binary encoding, for a client that asks
+		// with `Accept: application/x-protobuf` (the website does): the
+		// same messages, several times cheaper to write and to read than
+		// JSON. Request bodies stay JSON (checkBodies).
+		runtime.WithMarshalerOption(MIMEProtobuf, &runtime.HTTPBodyMarshaler{Marshaler: &protobufAnswers{}}),
 		runtime.WithIncomingHeaderMatcher(forwardedHeader),
 		runtime.WithMetadata(clientAddress(opts.TrustedProxies)),
 		runtime.WithErrorHandler(errorHandler(opts.Logger, routes)),
@@ -130,8 +135,32 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /readyz", &readiness{backends: opts.Backends, timeout: opts.ReadinessTimeout, log: opts.Logger})
-	mux.Handle("/", checkBodies(api, routes, opts.Logger))
+	mux.Handle("/", varyAccept(checkBodies(api, routes, opts.Logger)))
 	return logRequests(withCORS(mux, opts.CORSAllowedOrigins), opts.Logger), nil
+}
+
+// MIMEProtobuf is the media type of answers in protobuf's binary encoding
+// (the services' own messages, as gRPC sends them), which a client gets by
+// sending `Accept: application/x-protobuf`; any other Accept gets JSON.
+// Errors then come as a binary google.rpc.Status with the same details.
+const MIMEProtobuf = "application/x-protobuf"
+
+// protobufAnswers is grpc-gateway's binary marshaler under the media type
+// the client asked for, rather than its application/octet-stream, so that
+// a client can tell a protobuf answer from a JSON one by its Content-Type.
+type protobufAnswers struct{ runtime.ProtoMarshaller }
+
+// ContentType is MIMEProtobuf.
+func (*protobufAnswers) ContentType(any) string { return MIMEProtobuf }
+
+// varyAccept marks every API answer as depending on the Accept header (JSON
+// or protobuf), so that no cache between a client and the gateway serves
+// one encoding to a client that asked for the other.
+func varyAccept(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // forwardedHeader decides which HTTP headers become gRPC metadata. It is

@@ -1,5 +1,6 @@
 // Package api is the website's client of the public REST API (the gateway):
-// the generated proto types over protojson, as any website would call it.
+// the generated proto types, in protobuf's binary encoding (see
+// mimeProtobuf) or JSON, as any website would call it.
 // It holds no credentials of its own: each call carries the client's session
 // token, or none for what anyone may read.
 //
@@ -17,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -26,6 +28,7 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
@@ -73,14 +76,36 @@ type request struct {
 
 // do sends req and reads the answer into out (nil to ignore it).
 func (c *Client) do(ctx context.Context, req request, out proto.Message) error {
-	b, _, err := c.send(ctx, req, "application/json")
+	b, contentType, err := c.send(ctx, req, mimeProtobuf)
 	if err != nil || out == nil {
 		return err
 	}
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, out); err != nil {
+	if err := unmarshalAnswer(b, contentType, out); err != nil {
 		return fmt.Errorf("api: %s %s: read the answer: %w", req.method, req.path, err)
 	}
 	return nil
+}
+
+// mimeProtobuf is the media type of the API's answers in protobuf's binary
+// encoding. The website asks for it: the same messages as the JSON, which
+// cost the gateway several times more to write and the website to read.
+const mimeProtobuf = "application/x-protobuf"
+
+// isProtobuf reports whether a Content-Type says the body is protobuf.
+func isProtobuf(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == mimeProtobuf
+}
+
+// unmarshalAnswer reads an answer into out by its Content-Type: protobuf
+// when the API sent it, JSON otherwise (an API that does not offer
+// protobuf answers with JSON whatever is asked). Both skip fields this
+// website does not know yet.
+func unmarshalAnswer(b []byte, contentType string, out proto.Message) error {
+	if isProtobuf(contentType) {
+		return proto.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(b, out)
+	}
+	return protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(b, out)
 }
 
 // send sends req, asking for an answer of the type accept, and returns the
@@ -211,6 +236,9 @@ func decodeError(req request, resp *http.Response, body []byte) *Error {
 			e.RetryAfter = time.Duration(n) * time.Second
 		}
 	}
+	if isProtobuf(resp.Header.Get("Content-Type")) {
+		return decodeProtobufError(e, resp, body)
+	}
 	var st status
 	if err := json.Unmarshal(body, &st); err != nil {
 		e.Message = http.StatusText(resp.StatusCode)
@@ -252,6 +280,36 @@ func decodeError(req request, resp *http.Response, body []byte) *Error {
 		case "type.googleapis.com/google.rpc.RetryInfo":
 			var ri errdetails.RetryInfo
 			if lenient.Unmarshal(plain, &ri) == nil && e.RetryAfter == 0 && ri.GetRetryDelay() != nil {
+				e.RetryAfter = ri.GetRetryDelay().AsDuration()
+			}
+		}
+	}
+	return e
+}
+
+// decodeProtobufError reads a google.rpc.Status in protobuf's binary
+// encoding into e, as decodeError reads the JSON one: a detail of a type
+// this website does not know is skipped.
+func decodeProtobufError(e *Error, resp *http.Response, body []byte) *Error {
+	var st statuspb.Status
+	if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, &st); err != nil {
+		e.Message = http.StatusText(resp.StatusCode)
+		return e
+	}
+	e.Message = st.GetMessage()
+	for _, d := range st.GetDetails() {
+		var info errdetails.ErrorInfo
+		var br errdetails.BadRequest
+		var ri errdetails.RetryInfo
+		switch {
+		case d.MessageIs(&info) && d.UnmarshalTo(&info) == nil:
+			e.Reason, e.Metadata = info.GetReason(), info.GetMetadata()
+		case d.MessageIs(&br) && d.UnmarshalTo(&br) == nil:
+			for _, v := range br.GetFieldViolations() {
+				e.Fields = append(e.Fields, FieldViolation{Field: v.GetField(), Description: v.GetDescription()})
+			}
+		case d.MessageIs(&ri) && d.UnmarshalTo(&ri) == nil:
+			if e.RetryAfter == 0 && ri.GetRetryDelay() != nil {
 				e.RetryAfter = ri.GetRetryDelay().AsDuration()
 			}
 		}

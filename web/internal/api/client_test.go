@@ -14,6 +14,12 @@ import (
 	"time"
 
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	grpcstatus "google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 )
 
@@ -66,6 +72,50 @@ func TestAnswers(t *testing.T) {
 	}
 	if !sameJSON(gotBody, `{"step":"withdraw","etag":"e1"}`) {
 		t.Errorf("body %s", gotBody)
+	}
+}
+
+// TestProtobufAnswers: the website asks for protobuf answers and reads them,
+// and an error in protobuf with all its details, as it reads JSON ones.
+func TestProtobufAnswers(t *testing.T) {
+	t.Parallel()
+	var accept string
+	c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		accept = r.Header.Get("Accept")
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		if strings.HasSuffix(r.URL.Path, "/messages") {
+			st, err := grpcstatus.New(codes.InvalidArgument, "the request has invalid fields: text").WithDetails(
+				&errdetails.ErrorInfo{Reason: "INVALID_FIELDS", Metadata: map[string]string{"k": "v"}},
+				&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "text", Description: "must not be empty"}}},
+				&errdetails.RetryInfo{RetryDelay: durationpb.New(3 * time.Second)},
+				&errdetails.Help{})
+			if err != nil {
+				t.Error(err)
+			}
+			b, _ := proto.Marshal(st.Proto())
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write(b)
+			return
+		}
+		// A field this website does not know yet (number 9999) is skipped.
+		b, _ := proto.Marshal(&caseworkv1.ListMeetingsResponse{Meetings: []*caseworkv1.Meeting{{Name: "groups/riverside/cases/c1/meetings/m1", State: caseworkv1.Meeting_STATE_CONFIRMED}}})
+		w.Write(protowire.AppendString(protowire.AppendTag(b, 9999, protowire.BytesType), "new"))
+	})
+	meetings, err := c.ListMeetings(context.Background(), "ipncs_t", "groups/riverside/cases/c1")
+	if err != nil || len(meetings) != 1 || meetings[0].GetState() != caseworkv1.Meeting_STATE_CONFIRMED {
+		t.Errorf("ListMeetings = %v, %v", meetings, err)
+	}
+	if accept != "application/x-protobuf" {
+		t.Errorf("Accept: %q", accept)
+	}
+	_, err = c.CreateMessage(context.Background(), "ipncs_t", "groups/riverside/cases/c1", "")
+	e, ok := AsError(err)
+	if !ok {
+		t.Fatalf("CreateMessage refused: %v", err)
+	}
+	if e.Status != http.StatusBadRequest || e.Reason != "INVALID_FIELDS" || e.Metadata["k"] != "v" || e.RetryAfter != 3*time.Second ||
+		!reflect.DeepEqual(e.Fields, []FieldViolation{{"text", "must not be empty"}}) || e.Message != "the request has invalid fields: text" {
+		t.Errorf("the protobuf error read as %+v", e)
 	}
 }
 
@@ -246,12 +296,12 @@ func TestCasePagesCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"POST /v1/clientSessions:end? Bearer ipncs_t application/json",
-		"GET /v1/groups/riverside/cases/c1/meetings? Bearer ipncs_t application/json",
+		"POST /v1/clientSessions:end? Bearer ipncs_t application/x-protobuf",
+		"GET /v1/groups/riverside/cases/c1/meetings? Bearer ipncs_t application/x-protobuf",
 		"GET /v1/groups/riverside/cases/c1/meetings/m1/calendar? Bearer ipncs_t text/calendar, application/json",
-		"GET /v1/groups/riverside/cases/c1/documents?kind=KIND_WRITTEN_STATEMENT Bearer ipncs_t application/json",
-		"GET /v1/groups/riverside/cases/c1/messages? Bearer ipncs_t application/json",
-		"POST /v1/groups/riverside/cases/c1/messages? Bearer ipncs_t application/json",
+		"GET /v1/groups/riverside/cases/c1/documents?kind=KIND_WRITTEN_STATEMENT Bearer ipncs_t application/x-protobuf",
+		"GET /v1/groups/riverside/cases/c1/messages? Bearer ipncs_t application/x-protobuf",
+		"POST /v1/groups/riverside/cases/c1/messages? Bearer ipncs_t application/x-protobuf",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("calls\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
