@@ -74,13 +74,13 @@ func (s *Service) view(c Case, cl caller, now time.Time) View {
 	}
 	if def, err := s.definition(c); err == nil && !c.Closed() {
 		for _, step := range def.Steps() {
-			if ready(def, c, step) != nil {
+			if whyNotReady(def, c, step).why != holdNone {
 				continue
 			}
-			_, err := actorRole(cl, step)
+			_, may := roleFor(cl, step)
 			v.Next = append(v.Next, NextStep{Step: step.GetId(), Title: step.GetTitle(), Actors: step.GetActors(),
 				Excluded: step.GetExcludedActors(), Optional: step.GetOptional(),
-				TowardFirstResponse: def.TowardFirstResponse(step.GetId()), CallerMay: err == nil})
+				TowardFirstResponse: def.TowardFirstResponse(step.GetId()), CallerMay: may})
 		}
 	}
 	if slices.Equal(cl.roles, []Role{RoleLinkGroup}) {

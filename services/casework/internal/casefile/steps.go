@@ -265,65 +265,134 @@ func (s *Service) procedureFor(terms Terms) (*procedure.Definition, error) {
 // actorRole is the role in which the caller takes step, or the error saying
 // who may.
 func actorRole(cl caller, step *procedurev1.Step) (Role, error) {
-	if cl.has(step.GetExcludedActors()...) {
+	r, ok := roleFor(cl, step)
+	switch {
+	case ok:
+		return r, nil
+	case cl.has(step.GetExcludedActors()...):
 		return 0, notAllowed("NOT_YOUR_STEP", fmt.Sprintf("%s: not for the %s", step.GetTitle(), roleWords(step.GetExcludedActors())))
+	}
+	return 0, notAllowed("NOT_YOUR_STEP", fmt.Sprintf("%s: only the %s may take this step", step.GetTitle(), roleWords(step.GetActors())))
+}
+
+// roleFor is the role in which the caller may take step, if any: a cheap
+// check, which every listed case makes for every step (actorRole says why
+// not, for a caller who is refused).
+func roleFor(cl caller, step *procedurev1.Step) (Role, bool) {
+	if cl.has(step.GetExcludedActors()...) {
+		return 0, false
 	}
 	for _, r := range step.GetActors() {
 		if cl.has(r) {
-			return r, nil
+			return r, true
 		}
 	}
-	return 0, notAllowed("NOT_YOUR_STEP", fmt.Sprintf("%s: only the %s may take this step", step.GetTitle(), roleWords(step.GetActors())))
+	return 0, false
+}
+
+// hold is why a step cannot be taken now (see blocker): holdNone when it
+// can.
+type hold int
+
+// The reasons a step cannot be taken now, in the order ready checks them.
+const (
+	holdNone hold = iota
+	holdClosed
+	holdRequires
+	holdRequiresAny
+	holdUntil
+	holdTaken
+	holdNothingToAnswer
+	holdAwaitingAnswer
+)
+
+// blocker is what keeps a step from being taken now: the reason and the
+// condition or step it concerns. Working it out allocates nothing, so that
+// the next steps of every case in a list cost what the check costs; the
+// error with its message is made only for a caller who is refused.
+type blocker struct {
+	why hold
+	// cond is the condition that does not hold (holdRequires) or that
+	// ended the step (holdUntil).
+	cond *procedurev1.Condition
+	// other is the step whose answer is awaited (holdAwaitingAnswer).
+	other *procedurev1.Step
 }
 
 // ready checks the step's place in the procedure: what must come first,
 // whether it is over and whether there is something to answer. The error
 // says what must happen first.
 func ready(def *procedure.Definition, c Case, step *procedurev1.Step) error {
+	return whyNotReady(def, c, step).err(def, step)
+}
+
+// whyNotReady is ready's check, without the error.
+func whyNotReady(def *procedure.Definition, c Case, step *procedurev1.Step) blocker {
 	p := c.Progress
-	notYet := func(message string) error {
-		return &fault.Error{Kind: fault.FailedPrecondition, Reason: "STEP_NOT_READY", Message: message,
-			Metadata: map[string]string{"step": step.GetId()}}
-	}
 	if c.Closed() {
-		return &fault.Error{Kind: fault.FailedPrecondition, Reason: "CASE_CLOSED",
-			Message: "the case is closed; no more steps may be taken", Metadata: map[string]string{"step": step.GetId()}}
+		return blocker{why: holdClosed}
 	}
 	for _, cond := range step.GetRequires() {
 		if !p.holds(cond) {
-			return notYet(fmt.Sprintf("not yet: first %s", cond.GetExplanation()))
+			return blocker{why: holdRequires, cond: cond}
 		}
 	}
 	if any := step.GetRequiresAny(); len(any) > 0 && !slices.ContainsFunc(any, p.holds) {
-		explanations := make([]string, 0, len(any))
-		for _, cond := range any {
-			explanations = append(explanations, cond.GetExplanation())
-		}
-		return notYet(fmt.Sprintf("not yet: first %s", strings.Join(explanations, ", or ")))
+		return blocker{why: holdRequiresAny}
 	}
 	for _, cond := range step.GetUntil() {
 		if p.holds(cond) {
-			return &fault.Error{Kind: fault.FailedPrecondition, Reason: "STEP_OVER",
-				Message: fmt.Sprintf("this step is over: %s", cond.GetExplanation()), Metadata: map[string]string{"step": step.GetId()}}
+			return blocker{why: holdUntil, cond: cond}
 		}
 	}
 	if !step.GetRepeatable() && p.count(step.GetId()) > 0 {
-		return &fault.Error{Kind: fault.FailedPrecondition, Reason: "STEP_ALREADY_TAKEN",
-			Message: fmt.Sprintf("%s: this has already been done", step.GetTitle()), Metadata: map[string]string{"step": step.GetId()}}
+		return blocker{why: holdTaken}
 	}
 	if answered := step.GetAnswers(); answered != "" && p.count(answered) <= p.count(step.GetId()) {
-		return notYet(fmt.Sprintf("there is nothing to answer: %s", stepExplanation(def, step, answered)))
+		return blocker{why: holdNothingToAnswer}
 	}
 	// A step someone must answer is not taken again while its last taking
 	// waits for the answer.
 	for _, other := range def.Steps() {
 		if other.GetAnswers() == step.GetId() && p.count(step.GetId()) > p.count(other.GetId()) {
-			return &fault.Error{Kind: fault.FailedPrecondition, Reason: "AWAITING_ANSWER",
-				Message:  fmt.Sprintf("%s: the last one still waits for an answer (%s)", step.GetTitle(), other.GetTitle()),
-				Metadata: map[string]string{"step": step.GetId()}}
+			return blocker{why: holdAwaitingAnswer, other: other}
 		}
 	}
-	return nil
+	return blocker{}
+}
+
+// err is the error that refuses step for b; nil when nothing blocks it.
+func (b blocker) err(def *procedure.Definition, step *procedurev1.Step) error {
+	notYet := func(message string) error {
+		return &fault.Error{Kind: fault.FailedPrecondition, Reason: "STEP_NOT_READY", Message: message,
+			Metadata: map[string]string{"step": step.GetId()}}
+	}
+	refused := func(reason, message string) error {
+		return &fault.Error{Kind: fault.FailedPrecondition, Reason: reason, Message: message,
+			Metadata: map[string]string{"step": step.GetId()}}
+	}
+	switch b.why {
+	case holdNone:
+		return nil
+	case holdClosed:
+		return refused("CASE_CLOSED", "the case is closed; no more steps may be taken")
+	case holdRequires:
+		return notYet(fmt.Sprintf("not yet: first %s", b.cond.GetExplanation()))
+	case holdRequiresAny:
+		explanations := make([]string, 0, len(step.GetRequiresAny()))
+		for _, cond := range step.GetRequiresAny() {
+			explanations = append(explanations, cond.GetExplanation())
+		}
+		return notYet(fmt.Sprintf("not yet: first %s", strings.Join(explanations, ", or ")))
+	case holdUntil:
+		return refused("STEP_OVER", fmt.Sprintf("this step is over: %s", b.cond.GetExplanation()))
+	case holdTaken:
+		return refused("STEP_ALREADY_TAKEN", fmt.Sprintf("%s: this has already been done", step.GetTitle()))
+	case holdNothingToAnswer:
+		return notYet(fmt.Sprintf("there is nothing to answer: %s", stepExplanation(def, step, step.GetAnswers())))
+	default: // holdAwaitingAnswer
+		return refused("AWAITING_ANSWER", fmt.Sprintf("%s: the last one still waits for an answer (%s)", step.GetTitle(), b.other.GetTitle()))
+	}
 }
 
 // stepExplanation is the explanation the step gives for needing answered,
