@@ -581,20 +581,21 @@ func (s *Site) deliveryRows(r *http.Request, a *signedInAdmin, ds []*notificatio
 	return rows
 }
 
-// recipientWords is whom an e-mail went to, in words.
+// recipientWords is whom an e-mail went to, in words that follow "To "
+// (a name, or "the client of the case").
 func recipientWords(names map[string]string, recipient string) string {
 	switch {
 	case strings.HasSuffix(recipient, "/client"):
-		return "The client of the case"
+		return "the client of the case"
 	case strings.Contains(recipient, "/linkGroups/"):
 		if n := names[recipient]; n != "" {
 			return n + " (a link group)"
 		}
-		return "A link group"
+		return "a link group"
 	case strings.Contains(recipient, "/members/"):
 		return personName(names, recipient)
 	}
-	return "Someone outside the group"
+	return "someone outside the group"
 }
 
 // adminDeliveryRetry sends one dead e-mail again.

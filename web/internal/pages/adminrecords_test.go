@@ -274,7 +274,7 @@ func TestAdminRecordPagesRender(t *testing.T) {
 			FirstPath: "/riverside/members/admin/deliveries",
 			Rows: []deliveryRow{
 				{ID: "d1", When: at, To: "Alex Morgan", What: "A new concern", State: "Sent", Attempts: 1, Sent: &at, CasePath: "/riverside/members/cases/c1"},
-				{ID: "d2", When: at, To: "The client of the case", What: "A step taken in a case", State: "Could not be delivered", Attempts: 8, Dead: true,
+				{ID: "d2", When: at, To: "the client of the case", What: "A step taken in a case", State: "Could not be delivered", Attempts: 8, Dead: true,
 					Why: "550 mailbox unavailable", RetryPath: "/riverside/members/admin/deliveries/d2/retry", FormID: newRequestID()},
 			}}},
 		"deliveries-none": {"admin-deliveries", adminDeliveriesPage{layout: a.layout("E-mails sent")}},
