@@ -745,4 +745,56 @@ func walkLongPath(t *testing.T, sys *system, b *chrome, script bool, axe, shots 
 		t.Errorf("the closed cases at the end show %q", got)
 	}
 	w.hold("the case closed", map[string]string{"bea-lindqvist": "closed"})
+	if script {
+		w.memberPagesBesides()
+	}
+}
+
+// memberPagesBesides opens the members' pages the walk does not take a
+// step on, each checked as every page is (headers, words, headings, axe)
+// and saved as screenshots: the member's sessions, the group's closed
+// cases, the case's access log, and the admins' pages, as the demo's admin
+// (the client's support person, who may read the access log) sees them.
+// The pages that need an id (a member, a link group, a statement version,
+// a template) open one that their list links to. Nothing is sent: a
+// confirmation page (deactivate, remove, publish) is looked at, not
+// confirmed.
+func (w *longPath) memberPagesBesides() {
+	w.t.Helper()
+	alex := w.members["alex-morgan"]
+	first := func(css string) string {
+		href := eval[string](alex, fmt.Sprintf(`(document.querySelector(%q) || {getAttribute: () => ""}).getAttribute("href")`, css))
+		if href == "" {
+			w.t.Fatalf("%s links to nothing that %s finds", alex.where(), css)
+		}
+		return href
+	}
+	visit := func(name, path string) {
+		alex.open(path)
+		w.check(alex, "alex-morgan", name, page{})
+	}
+	admin := "/riverside/members/admin/"
+	visit("member-sessions", "/riverside/members/sessions")
+	visit("member-closed-cases", "/riverside/members/closed")
+	visit("member-access-log", w.memberCase()+"/access-log")
+	visit("admin", admin)
+	visit("admin-members", admin+"members")
+	// Another member than the admin: deactivating oneself is a page of
+	// its own kind ("This is you").
+	member := first(`a[href="` + admin + `members/cal-reyes"]`)
+	visit("admin-member-new", admin+"members/new")
+	visit("admin-member", member)
+	visit("admin-member-deactivate", member+"/deactivate")
+	visit("admin-link-groups", admin+"link-groups")
+	visit("admin-link-group-remove", first(`a[href$="/remove"]`))
+	visit("admin-statement", admin+"statement")
+	version := first(`a[href^="` + admin + `statement/"]:not([href$="/new"])`)
+	visit("admin-statement-new", admin+"statement/new")
+	visit("admin-statement-version", version)
+	visit("admin-settings", admin+"settings")
+	visit("admin-templates", admin+"templates")
+	visit("admin-template", first(`a[href^="`+admin+`templates/"]`))
+	visit("admin-deliveries", admin+"deliveries")
+	visit("admin-subject-access", admin+"subject-access")
+	visit("admin-subject-access-case", admin+"subject-access/"+w.caseID)
 }
