@@ -361,21 +361,20 @@ func whyNotReady(def *procedure.Definition, c Case, step *procedurev1.Step) bloc
 	return blocker{}
 }
 
+// stepRefused is the error that refuses step now, for the reason.
+func stepRefused(step *procedurev1.Step, reason, message string) error {
+	return &fault.Error{Kind: fault.FailedPrecondition, Reason: reason, Message: message,
+		Metadata: map[string]string{"step": step.GetId()}}
+}
+
 // err is the error that refuses step for b; nil when nothing blocks it.
 func (b blocker) err(def *procedure.Definition, step *procedurev1.Step) error {
-	notYet := func(message string) error {
-		return &fault.Error{Kind: fault.FailedPrecondition, Reason: "STEP_NOT_READY", Message: message,
-			Metadata: map[string]string{"step": step.GetId()}}
-	}
-	refused := func(reason, message string) error {
-		return &fault.Error{Kind: fault.FailedPrecondition, Reason: reason, Message: message,
-			Metadata: map[string]string{"step": step.GetId()}}
-	}
+	notYet := func(message string) error { return stepRefused(step, "STEP_NOT_READY", message) }
 	switch b.why {
 	case holdNone:
 		return nil
 	case holdClosed:
-		return refused("CASE_CLOSED", "the case is closed; no more steps may be taken")
+		return stepRefused(step, "CASE_CLOSED", "the case is closed; no more steps may be taken")
 	case holdRequires:
 		return notYet(fmt.Sprintf("not yet: first %s", b.cond.GetExplanation()))
 	case holdRequiresAny:
@@ -385,13 +384,13 @@ func (b blocker) err(def *procedure.Definition, step *procedurev1.Step) error {
 		}
 		return notYet(fmt.Sprintf("not yet: first %s", strings.Join(explanations, ", or ")))
 	case holdUntil:
-		return refused("STEP_OVER", fmt.Sprintf("this step is over: %s", b.cond.GetExplanation()))
+		return stepRefused(step, "STEP_OVER", fmt.Sprintf("this step is over: %s", b.cond.GetExplanation()))
 	case holdTaken:
-		return refused("STEP_ALREADY_TAKEN", fmt.Sprintf("%s: this has already been done", step.GetTitle()))
+		return stepRefused(step, "STEP_ALREADY_TAKEN", fmt.Sprintf("%s: this has already been done", step.GetTitle()))
 	case holdNothingToAnswer:
 		return notYet(fmt.Sprintf("there is nothing to answer: %s", stepExplanation(def, step, step.GetAnswers())))
 	default: // holdAwaitingAnswer
-		return refused("AWAITING_ANSWER", fmt.Sprintf("%s: the last one still waits for an answer (%s)", step.GetTitle(), b.other.GetTitle()))
+		return stepRefused(step, "AWAITING_ANSWER", fmt.Sprintf("%s: the last one still waits for an answer (%s)", step.GetTitle(), b.other.GetTitle()))
 	}
 }
 
