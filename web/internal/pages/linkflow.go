@@ -43,16 +43,27 @@ type linkPage struct {
 	Action string
 }
 
+// linkInPath is the group and the link's secret the path names; a secret
+// that cannot be a link's gets the page of a link that does not work, and
+// ok false.
+func (s *Site) linkInPath(w http.ResponseWriter, r *http.Request, k emailedLink) (*groupView, string, bool) {
+	g, ok := s.loadGroup(w, r)
+	if !ok {
+		return nil, "", false
+	}
+	secret := r.PathValue("secret")
+	if !linkSecret.MatchString(secret) {
+		s.render(w, r, http.StatusNotFound, k.pages+"-spent", linkPage{layout: layout{Title: k.notWork, Group: g}})
+		return nil, "", false
+	}
+	return g, secret, true
+}
+
 // linkOpen shows the link's button. Nothing is used or checked yet.
 func (s *Site) linkOpen(k emailedLink) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		g, ok := s.loadGroup(w, r)
+		g, secret, ok := s.linkInPath(w, r, k)
 		if !ok {
-			return
-		}
-		secret := r.PathValue("secret")
-		if !linkSecret.MatchString(secret) {
-			s.render(w, r, http.StatusNotFound, k.pages+"-spent", linkPage{layout: layout{Title: k.notWork, Group: g}})
 			return
 		}
 		s.render(w, r, http.StatusOK, k.open, linkPage{layout: layout{Title: k.openTitle(g), Group: g}, Action: "/" + g.ID + "/" + k.path + "/" + secret})
@@ -63,13 +74,8 @@ func (s *Site) linkOpen(k emailedLink) http.HandlerFunc {
 // on; a used or expired link gets a page that offers a new one.
 func (s *Site) linkUse(k emailedLink) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		g, ok := s.loadGroup(w, r)
+		g, secret, ok := s.linkInPath(w, r, k)
 		if !ok {
-			return
-		}
-		secret := r.PathValue("secret")
-		if !linkSecret.MatchString(secret) {
-			s.render(w, r, http.StatusNotFound, k.pages+"-spent", linkPage{layout: layout{Title: k.notWork, Group: g}})
 			return
 		}
 		sess, err := k.exchange(r.Context(), g.ID, secret)
