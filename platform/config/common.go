@@ -10,6 +10,8 @@ import (
 type Service struct {
 	// GRPCAddr is where the gRPC server listens.
 	GRPCAddr string
+	// AdminAddr is where the admin port serves /metrics; empty for none.
+	AdminAddr string
 	// DatabaseURL is the PostgreSQL connection string.
 	DatabaseURL string
 	// DatabaseSchema is the service's own schema.
@@ -83,10 +85,18 @@ func (s *Set) RegisterTLS(c *TLS) {
 	s.String(&c.CAFile, "tls-ca-file", "TLS_CA_FILE", "", "PEM certificate authorities that sign every service's certificate; peers whose certificates they did not sign are refused")
 }
 
+// RegisterAdmin declares the admin port's address, ADMIN_ADDR, which every
+// process has: where it serves its metrics, apart from its public port.
+func (s *Set) RegisterAdmin(p *string, defaultAddr string) {
+	s.String(p, "admin-addr", "ADMIN_ADDR", defaultAddr, "address of the admin port, which serves Prometheus metrics on /metrics; keep it off the public network; empty: no admin port")
+}
+
 // RegisterService declares the common settings, with the service's name as
-// the default schema and defaultAddr as its default listening address.
-func (s *Set) RegisterService(c *Service, name, defaultAddr string) {
+// the default schema, defaultAddr as its default listening address and
+// defaultAdminAddr as its admin port's.
+func (s *Set) RegisterService(c *Service, name, defaultAddr, defaultAdminAddr string) {
 	s.String(&c.GRPCAddr, "grpc-addr", "GRPC_ADDR", defaultAddr, "address the gRPC server listens on")
+	s.RegisterAdmin(&c.AdminAddr, defaultAdminAddr)
 	s.String(&c.DatabaseURL, "database-url", "DATABASE_URL", "postgres://localhost:5432/disputes?sslmode=disable", "PostgreSQL connection URL")
 	s.String(&c.DatabaseSchema, "db-schema", "DB_SCHEMA", name, "PostgreSQL schema owned by this service")
 	s.String(&c.NATSURL, "nats-url", "NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (JetStream enabled)")

@@ -29,7 +29,7 @@ func TestPrecedence(t *testing.T) {
 			var c Service
 			s := NewSet("svc", func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
 			s.SetOutput(&bytes.Buffer{})
-			s.RegisterService(&c, "svc", "127.0.0.1:1")
+			s.RegisterService(&c, "svc", "127.0.0.1:1", "")
 			err := s.Parse(tc.args)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Parse error = %v, want error %v", err, tc.wantErr)
@@ -48,7 +48,7 @@ func TestReferenceHidesSecrets(t *testing.T) {
 	t.Parallel()
 	var c Service
 	s := NewSet("svc", func(k string) (string, bool) { return "", false })
-	s.RegisterService(&c, "svc", ":1")
+	s.RegisterService(&c, "svc", ":1", "")
 	var out bytes.Buffer
 	s.PrintReference(&out)
 	for _, want := range []string{"-grpc-addr  (GRPC_ADDR)", "-service-secret  (SERVICE_SECRET)", "DATABASE_URL"} {
@@ -129,7 +129,7 @@ func TestTLSSettings(t *testing.T) {
 			t.Parallel()
 			var c Service
 			s := NewSet("svc", func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
-			s.RegisterService(&c, "svc", ":1")
+			s.RegisterService(&c, "svc", ":1", "")
 			if err := s.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}

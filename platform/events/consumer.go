@@ -77,6 +77,9 @@ type Consumer struct {
 	JetStream jetstream.JetStream
 	Logger    *slog.Logger
 	Handle    Handler
+	// Metrics, when set, counts the events handed to the consumer and what
+	// became of them.
+	Metrics *Metrics
 	// AckWait is how long a message may be worked on before JetStream sends
 	// it again, and how long a retry of a parked event may take;
 	// DefaultAckWait when zero.
@@ -197,9 +200,11 @@ func (c *Consumer) process(ctx context.Context, jm jetstream.Msg) {
 		msg.ID = fmt.Sprintf("stream-sequence-%d", meta.Sequence.Stream)
 	}
 	log := c.Logger.With(slog.String("consumer", c.Name), slog.String("event_id", msg.ID), slog.String("event_type", msg.Type))
+	c.Metrics.delivered(c.Name, msg)
 	err = c.apply(ctx, msg)
 	switch {
 	case err == nil:
+		c.Metrics.appliedOne(c.Name, msg)
 		if aerr := jm.DoubleAck(ctx); aerr != nil {
 			log.Warn("ack failed; the event will come again and be skipped", slog.Any("error", aerr))
 		}
@@ -244,6 +249,7 @@ func (c *Consumer) fail(ctx context.Context, jm jetstream.Msg, msg Message, caus
 		_ = jm.NakWithDelay(delay)
 		return
 	}
+	c.Metrics.parkedOne(c.Name, msg)
 	log.Error("event parked", slog.String("reason", reasonOf(cause)), slog.Bool("permanent", permanent),
 		slog.Int("failures", failures), slog.Uint64("attempts", msg.Attempts))
 	// Only now, with the row committed: a message acknowledged before

@@ -12,10 +12,13 @@ import (
 	"net"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
@@ -49,6 +52,8 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// ServerOptions are passed to grpc.NewServer, for example credentials.
 	ServerOptions []grpc.ServerOption
+	// Metrics, when set, receives the server's RED metrics (grpc_server_*).
+	Metrics prometheus.Registerer
 }
 
 // Server is a gRPC server with health, reflection and the standard
@@ -57,6 +62,8 @@ type Server struct {
 	opts   Options
 	grpc   *grpc.Server
 	health *health.Server
+	// serving is the last readiness the watch found, for the metric.
+	serving atomic.Bool
 }
 
 // New builds a server; register services on Registrar() before Serve.
@@ -71,9 +78,19 @@ func New(opts Options) *Server {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
 	s := &Server{opts: opts, health: health.NewServer()}
+	unary := []grpc.UnaryServerInterceptor{s.recoverUnary, s.logUnary, s.authUnary, s.validateUnary}
+	stream := []grpc.StreamServerInterceptor{s.authStream}
+	if opts.Metrics != nil {
+		// First, so that a call is counted with the code its caller saw,
+		// refusals and recovered panics included.
+		m := metrics.GRPCServer(opts.Metrics)
+		unary = append([]grpc.UnaryServerInterceptor{m.UnaryServerInterceptor()}, unary...)
+		stream = append([]grpc.StreamServerInterceptor{m.StreamServerInterceptor()}, stream...)
+		opts.Metrics.MustRegister(metrics.Ready(func(context.Context) bool { return s.serving.Load() }))
+	}
 	serverOpts := append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, s.authUnary, s.validateUnary),
-		grpc.ChainStreamInterceptor(s.authStream),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 	}, append(keepaliveServerOptions(), opts.ServerOptions...)...)
 	s.grpc = grpc.NewServer(serverOpts...)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -96,6 +113,7 @@ func (s *Server) setServing(ok bool) {
 		st = healthpb.HealthCheckResponse_SERVING
 	}
 	s.health.SetServingStatus(s.opts.Name, st)
+	s.serving.Store(ok)
 }
 
 // Serve listens and serves until ctx is done, then stops gracefully: health

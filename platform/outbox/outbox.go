@@ -50,6 +50,8 @@ type Relay struct {
 	PollInterval time.Duration
 	// BatchSize is how many rows one pass publishes; 100 when zero.
 	BatchSize int
+	// Metrics, when set, counts what the relay publishes and fails to.
+	Metrics *Metrics
 }
 
 // Run relays until ctx is done.
@@ -123,6 +125,7 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 		_, err := r.JetStream.PublishMsg(pctx, msg, jetstream.WithMsgID(x.eventID))
 		cancel()
 		if err != nil {
+			r.Metrics.failedOne()
 			failure = fmt.Errorf("publish %s: %w", x.eventID, err)
 			if _, uerr := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, x.id, truncate(err.Error(), 500)); uerr != nil {
 				failure = errors.Join(failure, uerr)
@@ -139,6 +142,7 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	if err := tx.Commit(ctx); err != nil {
 		return 0, err
 	}
+	r.Metrics.publishedSome(len(published))
 	if failure != nil {
 		return len(published), failure
 	}

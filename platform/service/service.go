@@ -3,8 +3,8 @@
 // the service's own schema with its migrations applied, the NATS JetStream
 // connection and stream, the credentials of the services it trusts, the gRPC
 // server with its readiness checks and the operator's view of parked events
-// (ipn.disputes.operations.v1), the outbox relay, and the event consumers'
-// settings. A service's own
+// (ipn.disputes.operations.v1), the outbox relay, the event consumers'
+// settings, and the metrics of all of these on the admin port. A service's own
 // wiring (its store, domain, handlers, consumers) sits on top, in its
 // internal/app package.
 package service
@@ -17,11 +17,13 @@ import (
 	"log/slog"
 	"os"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/logging"
+	"github.com/ipnmediation/disputes/platform/metrics"
 	"github.com/ipnmediation/disputes/platform/operations"
 	"github.com/ipnmediation/disputes/platform/outbox"
 	"github.com/ipnmediation/disputes/platform/postgres"
@@ -29,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -48,6 +51,9 @@ type Base struct {
 	Events    events.Namespace
 	// Trusted are the services allowed to call this one.
 	Trusted auth.Services
+	// Metrics is the registry the admin port serves (ADMIN_ADDR, /metrics):
+	// the platform's metrics are on it, and a service adds its own.
+	Metrics *prometheus.Registry
 
 	// serverCreds is nil for plaintext; clientCreds is insecure then.
 	serverCreds, clientCreds credentials.TransportCredentials
@@ -55,6 +61,10 @@ type Base struct {
 	// consumers are those Consumer made, all before Run: the operator's
 	// retries of parked events go to them.
 	consumers []*events.Consumer
+	// clientMetrics count the calls to other services, on every
+	// connection Dial makes; eventMetrics the consumers'.
+	clientMetrics *grpcprom.ClientMetrics
+	eventMetrics  *events.Metrics
 }
 
 // Open starts the shared equipment. PostgreSQL and NATS may come up after the
@@ -64,7 +74,7 @@ func Open(ctx context.Context, name string, cfg config.Service, migrations fs.FS
 	if err != nil {
 		return nil, err
 	}
-	b := &Base{Name: name, Config: cfg, Log: logging.New(os.Stdout, level, name), Events: events.Namespace(cfg.EventNamespace)}
+	b := &Base{Name: name, Config: cfg, Log: logging.New(os.Stdout, level, name), Events: events.Namespace(cfg.EventNamespace), Metrics: metrics.NewRegistry()}
 	trusted, err := config.ParsePairs(cfg.TrustedServices)
 	if err != nil {
 		return nil, fmt.Errorf("trusted services: %w", err)
@@ -82,6 +92,8 @@ func Open(ctx context.Context, name string, cfg config.Service, migrations fs.FS
 		return nil, err
 	}
 	b.closers = append(b.closers, b.Pool.Close)
+	b.clientMetrics = metrics.GRPCClient(b.Metrics)
+	b.eventMetrics = events.NewMetrics(b.Metrics, b.Pool)
 	if b.NATS, b.JetStream, err = events.Connect(cfg.NATSURL, name); err != nil {
 		b.Close()
 		return nil, err
@@ -106,7 +118,8 @@ func (b *Base) Close() {
 // every call, over mutual TLS when it is configured. The connection is
 // closed by Close.
 func (b *Base) Dial(addr string) (*grpc.ClientConn, error) {
-	conn, err := grpcserver.Dial(addr, b.Name, b.Config.ServiceSecret, grpc.WithTransportCredentials(b.clientCreds))
+	conn, err := grpcserver.Dial(addr, b.Name, b.Config.ServiceSecret, grpc.WithTransportCredentials(b.clientCreds),
+		grpc.WithChainUnaryInterceptor(b.clientMetrics.UnaryClientInterceptor()), grpc.WithChainStreamInterceptor(b.clientMetrics.StreamClientInterceptor()))
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +138,7 @@ func (b *Base) Server(opts grpcserver.Options) *grpcserver.Server {
 	opts.Logger = b.Log
 	opts.Readiness = append([]grpcserver.Check{postgres.Ping(b.Pool), events.Ready(b.NATS, b.JetStream, b.Events)}, opts.Readiness...)
 	opts.ShutdownTimeout = b.Config.ShutdownTimeout
+	opts.Metrics = b.Metrics
 	if b.serverCreds != nil {
 		opts.ServerOptions = append(opts.ServerOptions, grpc.Creds(b.serverCreds))
 	}
@@ -152,6 +166,7 @@ func (b *Base) Consumer(subjects []string, handle events.Handler) *events.Consum
 		Logger:    b.Log,
 		Handle:    handle,
 		Transient: grpcserver.Transient,
+		Metrics:   b.eventMetrics,
 	}
 	b.consumers = append(b.consumers, c)
 	return c
@@ -163,8 +178,9 @@ func (b *Base) Consumer(subjects []string, handle events.Handler) *events.Consum
 func (b *Base) Run(ctx context.Context, server *grpcserver.Server, tasks ...func(context.Context) error) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return server.Serve(ctx) })
-	relay := &outbox.Relay{Pool: b.Pool, JetStream: b.JetStream, Schema: b.Config.DatabaseSchema, Logger: b.Log}
+	relay := &outbox.Relay{Pool: b.Pool, JetStream: b.JetStream, Schema: b.Config.DatabaseSchema, Logger: b.Log, Metrics: outbox.NewMetrics(b.Metrics, b.Pool)}
 	g.Go(func() error { return relay.Run(ctx) })
+	g.Go(func() error { return metrics.Serve(ctx, b.Config.AdminAddr, b.Metrics, b.Log) })
 	for _, task := range tasks {
 		g.Go(func() error { return task(ctx) })
 	}

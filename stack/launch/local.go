@@ -55,6 +55,7 @@ func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
 		SMTPAddr:      infra.SMTPAddr,
 		OperatorToken: token,
 		Ports:         DefaultPorts,
+		AdminPorts:    DefaultAdminPorts,
 		LogLevel:      o.LogLevel,
 		Logs: func(name string) io.Writer {
 			return logFile(o.DataDir, name)
@@ -198,6 +199,8 @@ The IPN disputes system is running.
 	}
 	fmt.Fprintf(out, "  gRPC              directory %s, intake %s, casework %s, notification %s\n",
 		sys.Addr("directory"), sys.Addr("intake"), sys.Addr("casework"), sys.Addr("notification"))
+	fmt.Fprintf(out, "  Metrics           http://%s/metrics (directory; intake :%d, casework :%d, notification :%d, gateway :%d, website :%d)\n",
+		sys.AdminAddr("directory"), sys.AdminPorts.Intake, sys.AdminPorts.Casework, sys.AdminPorts.Notification, sys.AdminPorts.Gateway, sys.AdminPorts.Web)
 	fmt.Fprintf(out, "  Operator CLI      %s --token $OPERATOR_TOKEN groups list   (after: source %s)\n",
 		relative(filepath.Join(sys.BinDir, "disputesctl")), relative(envFile))
 	fmt.Fprintf(out, "  Logs              %s\n", logs)

@@ -35,6 +35,10 @@ type Ports struct {
 // or NATS on 4222.
 var DefaultPorts = Ports{Directory: 7101, Intake: 7102, Casework: 7103, Notification: 7104, Gateway: 7180, Web: 7190}
 
+// DefaultAdminPorts are make run's admin ports, where each process serves
+// its metrics (ADMIN_ADDR): the public port plus 100.
+var DefaultAdminPorts = Ports{Directory: 7201, Intake: 7202, Casework: 7203, Notification: 7204, Gateway: 7280, Web: 7290}
+
 // System is the four services, the gateway and the website, run as separate
 // processes.
 type System struct {
@@ -65,6 +69,9 @@ type System struct {
 	// when empty.
 	SessionKeys string
 	Ports       Ports
+	// AdminPorts are where each process serves its metrics; a zero port
+	// gives that process no admin port.
+	AdminPorts Ports
 	// LogLevel for every process.
 	LogLevel string
 	// Logs returns where a process's output goes.
@@ -198,6 +205,18 @@ func (s *System) Addr(name string) string {
 	return ""
 }
 
+// AdminAddr is where the named process serves its metrics, "" for nowhere.
+func (s *System) AdminAddr(name string) string {
+	port := map[string]int{
+		"directory": s.AdminPorts.Directory, "intake": s.AdminPorts.Intake, "casework": s.AdminPorts.Casework,
+		"notification": s.AdminPorts.Notification, "gateway": s.AdminPorts.Gateway, "web": s.AdminPorts.Web,
+	}[name]
+	if port == 0 {
+		return ""
+	}
+	return addr(port)
+}
+
 // GatewayURL is the base URL of the REST API.
 func (s *System) GatewayURL() string { return "http://" + s.Addr("gateway") }
 
@@ -236,6 +255,7 @@ func (s *System) Env(name string) []string {
 		"INTAKE_ADDR=" + s.Addr("intake"),
 		"CASEWORK_ADDR=" + s.Addr("casework"),
 		"NOTIFICATION_ADDR=" + s.Addr("notification"),
+		"ADMIN_ADDR=" + s.AdminAddr(name),
 	}
 	s.mu.Lock()
 	files, ok := s.tls[name]

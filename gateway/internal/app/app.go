@@ -18,12 +18,14 @@ import (
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/httpserver"
 	"github.com/ipnmediation/disputes/platform/logging"
+	"github.com/ipnmediation/disputes/platform/metrics"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	federationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1"
 	intakev1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/intake/v1"
 	notificationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/notification/v1"
 	operationsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/operations/v1"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
@@ -36,6 +38,8 @@ const Name = "gateway"
 type Config struct {
 	// HTTPAddr is where the REST API listens.
 	HTTPAddr string
+	// AdminAddr is where the admin port serves /metrics; empty for none.
+	AdminAddr string
 	// DirectoryAddr, IntakeAddr, CaseworkAddr and NotificationAddr are the
 	// services' gRPC addresses.
 	DirectoryAddr, IntakeAddr, CaseworkAddr, NotificationAddr string
@@ -65,6 +69,7 @@ type Config struct {
 // Register declares the gateway's settings on set.
 func (c *Config) Register(set *config.Set) {
 	set.String(&c.HTTPAddr, "http-addr", "HTTP_ADDR", "127.0.0.1:7180", "address the REST API listens on")
+	set.RegisterAdmin(&c.AdminAddr, "127.0.0.1:7280")
 	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
 	set.String(&c.IntakeAddr, "intake-addr", "INTAKE_ADDR", "127.0.0.1:7102", "gRPC address of the intake service")
 	set.String(&c.CaseworkAddr, "casework-addr", "CASEWORK_ADDR", "127.0.0.1:7103", "gRPC address of the casework service")
@@ -117,10 +122,12 @@ func Run(ctx context.Context, cfg Config) error {
 	// Register…HandlerFromEndpoint: those close their connection as soon as
 	// ctx is done, which would fail the very requests the graceful shutdown
 	// is draining, and readiness checks travel over the same connections.
+	reg := metrics.NewRegistry()
+	calls := metrics.GRPCClient(reg)
 	var handlerBackends []httpapi.Backend
 	parked := parkedEvents{conns: map[string]*grpc.ClientConn{}, log: log}
 	for _, b := range backends {
-		conn, err := dial(b.addr, creds, cfg.BackendTimeout)
+		conn, err := dial(b.addr, creds, cfg.BackendTimeout, calls.UnaryClientInterceptor())
 		if err != nil {
 			return fmt.Errorf("%s: %w", b.name, err)
 		}
@@ -151,6 +158,7 @@ func Run(ctx context.Context, cfg Config) error {
 		OpenAPI:            openapi.Document,
 		TrustedProxies:     proxies,
 		CORSAllowedOrigins: origins,
+		Metrics:            reg,
 	})
 	if err != nil {
 		return err
@@ -165,7 +173,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	server := newServer(handler, cfg.BackendTimeout, log)
 	log.Info("HTTP server listening", slog.String("addr", lis.Addr().String()))
-	return httpserver.Serve(ctx, server, lis, cfg.ShutdownTimeout, log)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return httpserver.Serve(ctx, server, lis, cfg.ShutdownTimeout, log) })
+	g.Go(func() error { return metrics.Serve(ctx, cfg.AdminAddr, reg, log) })
+	return g.Wait()
 }
 
 // readTimeout bounds reading a whole request, its body included, against
@@ -208,10 +219,12 @@ func newServer(handler http.Handler, backendTimeout time.Duration, log *slog.Log
 // (a path segment or query parameter that is not UTF-8) is refused as
 // INVALID_ARGUMENT with a field violation naming the field, not failed as an
 // internal marshalling error.
-func dial(addr string, creds credentials.TransportCredentials, timeout time.Duration) (*grpc.ClientConn, error) {
+//
+// counted, the calls' metrics, sees every call with the code it ended with.
+func dial(addr string, creds credentials.TransportCredentials, timeout time.Duration, counted grpc.UnaryClientInterceptor) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds),
-		grpc.WithChainUnaryInterceptor(grpcserver.DeadlineClientInterceptor(timeout), grpcserver.TextRuleClientInterceptor()),
+		grpc.WithChainUnaryInterceptor(counted, grpcserver.DeadlineClientInterceptor(timeout), grpcserver.TextRuleClientInterceptor()),
 		grpc.WithConnectParams(grpcserver.Reconnect),
 		grpc.WithKeepaliveParams(grpcserver.ClientKeepalive),
 	)

@@ -69,6 +69,9 @@ func startGateway(t testing.TB, cfg Config) (url string, cancel context.CancelFu
 	if cfg.HTTPAddr == "" || cfg.HTTPAddr == defaults(t).HTTPAddr {
 		cfg.HTTPAddr = deadAddr(t)
 	}
+	if cfg.AdminAddr == defaults(t).AdminAddr {
+		cfg.AdminAddr = deadAddr(t)
+	}
 	cfg.LogLevel = "error"
 	url = "http://" + cfg.HTTPAddr
 
@@ -169,7 +172,7 @@ func TestSettings(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: Config{HTTPAddr: "127.0.0.1:7180", DirectoryAddr: "127.0.0.1:7101", IntakeAddr: "127.0.0.1:7102",
+			want: Config{HTTPAddr: "127.0.0.1:7180", AdminAddr: "127.0.0.1:7280", DirectoryAddr: "127.0.0.1:7101", IntakeAddr: "127.0.0.1:7102",
 				CaseworkAddr: "127.0.0.1:7103", NotificationAddr: "127.0.0.1:7104", LogLevel: "info",
 				ShutdownTimeout: 10 * time.Second, BackendTimeout: 10 * time.Second},
 		},
@@ -177,10 +180,10 @@ func TestSettings(t *testing.T) {
 			name: "environment, then flags",
 			env: map[string]string{"HTTP_ADDR": "0.0.0.0:8080", "DIRECTORY_ADDR": "directory:7101", "INTAKE_ADDR": "intake:7102",
 				"CASEWORK_ADDR": "casework:7103", "NOTIFICATION_ADDR": "notification:7104", "LOG_LEVEL": "debug",
-				"SHUTDOWN_TIMEOUT": "3s", "BACKEND_TIMEOUT": "5s", "CORS_ALLOWED_ORIGINS": "https://riverside.example.org"},
+				"SHUTDOWN_TIMEOUT": "3s", "BACKEND_TIMEOUT": "5s", "CORS_ALLOWED_ORIGINS": "https://riverside.example.org", "ADMIN_ADDR": ":9280"},
 			args: []string{"-shutdown-timeout", "4s", "-http-addr", ":9090", "-backend-timeout", "2500ms",
 				"-cors-allowed-origins", "https://riverside.example.org,http://localhost:5173"},
-			want: Config{HTTPAddr: ":9090", DirectoryAddr: "directory:7101", IntakeAddr: "intake:7102",
+			want: Config{HTTPAddr: ":9090", AdminAddr: ":9280", DirectoryAddr: "directory:7101", IntakeAddr: "intake:7102",
 				CaseworkAddr: "casework:7103", NotificationAddr: "notification:7104", LogLevel: "debug",
 				ShutdownTimeout: 4 * time.Second, BackendTimeout: 2500 * time.Millisecond,
 				CORSAllowedOrigins: "https://riverside.example.org,http://localhost:5173"},

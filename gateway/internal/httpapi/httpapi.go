@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/ipnmediation/disputes/platform/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -69,6 +71,9 @@ type Options struct {
 	// from a browser (see ParseOrigins); none when empty, and then the
 	// gateway answers no CORS request at all.
 	CORSAllowedOrigins []string
+	// Metrics, when set, receives the requests' metrics per route
+	// (disputes_http_*) and the gateway's readiness (disputes_ready).
+	Metrics prometheus.Registerer
 }
 
 // New returns the gateway's HTTP handler.
@@ -115,6 +120,16 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 		// A form-encoded POST to a GET route would be read as its query:
 		// a body no route's limit or check applies to.
 		runtime.WithDisablePathLengthFallback(),
+		// The metrics' route is the REST path template the request
+		// matched, which only the router knows.
+		runtime.WithMiddlewares(func(next runtime.HandlerFunc) runtime.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+				if pattern, ok := runtime.HTTPPattern(r.Context()); ok {
+					metrics.SetRoute(r, pattern.String())
+				}
+				next(w, r, params)
+			}
+		}),
 	)
 	for _, b := range opts.Backends {
 		if err := b.Register(ctx, api, b.Conn); err != nil {
@@ -134,9 +149,15 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.Handle("GET /readyz", &readiness{backends: opts.Backends, timeout: opts.ReadinessTimeout, log: opts.Logger})
+	ready := &readiness{backends: opts.Backends, timeout: opts.ReadinessTimeout, log: opts.Logger}
+	mux.Handle("GET /readyz", ready)
 	mux.Handle("/", varyAccept(checkBodies(api, routes, opts.Logger)))
-	return logRequests(withCORS(mux, opts.CORSAllowedOrigins), opts.Logger), nil
+	handler := logRequests(withCORS(metrics.Patterns(mux), opts.CORSAllowedOrigins), opts.Logger)
+	if opts.Metrics == nil {
+		return handler, nil
+	}
+	opts.Metrics.MustRegister(metrics.Ready(func(ctx context.Context) bool { return ready.report(ctx).Ready }))
+	return metrics.NewHTTP(opts.Metrics).Middleware(handler), nil
 }
 
 // MIMEProtobuf is the media type of answers in protobuf's binary encoding

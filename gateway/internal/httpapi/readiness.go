@@ -56,10 +56,22 @@ type readiness struct {
 }
 
 func (h *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	report := h.report(r.Context())
+	code := http.StatusOK
+	if !report.Ready {
+		// Like every 503 of the gateway's, it says when to ask again.
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", seconds(DefaultRetryAfter))
+	}
+	writeJSON(w, code, report)
+}
+
+// report asks every backend, in parallel.
+func (h *readiness) report(ctx context.Context) ReadinessReport {
 	states := make([]string, len(h.backends))
 	var wg sync.WaitGroup
 	for i, b := range h.backends {
-		wg.Go(func() { states[i] = h.check(r.Context(), b) })
+		wg.Go(func() { states[i] = h.check(ctx, b) })
 	}
 	wg.Wait()
 
@@ -73,13 +85,7 @@ func (h *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			report.NotReady = append(report.NotReady, b.Name)
 		}
 	}
-	code := http.StatusOK
-	if !report.Ready {
-		// Like every 503 of the gateway's, it says when to ask again.
-		code = http.StatusServiceUnavailable
-		w.Header().Set("Retry-After", seconds(DefaultRetryAfter))
-	}
-	writeJSON(w, code, report)
+	return report
 }
 
 // check asks for the health of the backend's own service name, which each

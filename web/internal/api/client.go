@@ -316,3 +316,21 @@ func decodeProtobufError(e *Error, resp *http.Response, body []byte) *Error {
 	}
 	return e
 }
+
+// Ready reports whether the API says it can serve (its /readyz answers 200),
+// for the website's own readiness metric.
+func (c *Client) Ready(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base.JoinPath("readyz").String(), nil)
+	if err != nil {
+		return false
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
+	return resp.StatusCode == http.StatusOK
+}

@@ -18,9 +18,11 @@ import (
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/httpserver"
 	"github.com/ipnmediation/disputes/platform/logging"
+	"github.com/ipnmediation/disputes/platform/metrics"
 	"github.com/ipnmediation/disputes/web/internal/api"
 	"github.com/ipnmediation/disputes/web/internal/pages"
 	"github.com/ipnmediation/disputes/web/internal/session"
+	"golang.org/x/sync/errgroup"
 )
 
 // Name is the website's name in logs.
@@ -31,6 +33,8 @@ const Name = "web"
 type Config struct {
 	// HTTPAddr is where the website listens.
 	HTTPAddr string
+	// AdminAddr is where the admin port serves /metrics; empty for none.
+	AdminAddr string
 	// APIURL is the REST API (the gateway).
 	APIURL string
 	// APITimeout bounds every call to the API.
@@ -53,6 +57,7 @@ type Config struct {
 // Register declares the website's settings on set.
 func (c *Config) Register(set *config.Set) {
 	set.String(&c.HTTPAddr, "http-addr", "HTTP_ADDR", "127.0.0.1:7190", "address the website listens on")
+	set.RegisterAdmin(&c.AdminAddr, "127.0.0.1:7290")
 	set.String(&c.APIURL, "api-url", "API_URL", "http://127.0.0.1:7180", "base URL of the REST API (the gateway), as this process reaches it")
 	set.Duration(&c.APITimeout, "api-timeout", "API_TIMEOUT", 15*time.Second, "longest a call to the API may take before the page says to try again; longer than the gateway's BACKEND_TIMEOUT, so that its answer arrives first")
 	set.Secret(&c.SessionKeys, "session-keys", "SESSION_KEYS", "AES-256 keys that seal the session cookie, as id=base64 of 32 random bytes, comma-separated (echo \"k1=$(openssl rand -base64 32)\")")
@@ -142,6 +147,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	log := logging.New(os.Stdout, s.level, Name)
+	reg := metrics.NewRegistry()
 	client := api.New(s.api, cfg.APITimeout)
 	client.CachePublic(publicTTL, nil)
 	site, err := pages.New(pages.Options{
@@ -150,6 +156,7 @@ func Run(ctx context.Context, cfg Config) error {
 		PublicURL:      s.public,
 		TrustedProxies: s.proxies,
 		Logger:         log,
+		Metrics:        reg,
 	})
 	if err != nil {
 		return err
@@ -164,7 +171,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	server := newServer(handler, cfg.APITimeout, log)
 	log.Info("website listening", slog.String("addr", lis.Addr().String()), slog.String("public_url", s.public.String()), slog.String("api_url", s.api.String()))
-	return httpserver.Serve(ctx, server, lis, cfg.ShutdownTimeout, log)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return httpserver.Serve(ctx, server, lis, cfg.ShutdownTimeout, log) })
+	g.Go(func() error { return metrics.Serve(ctx, cfg.AdminAddr, reg, log) })
+	return g.Wait()
 }
 
 // readTimeout bounds reading a whole request, the longest form included,

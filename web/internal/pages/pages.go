@@ -26,9 +26,11 @@ import (
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/clientaddr"
+	"github.com/ipnmediation/disputes/platform/metrics"
 	"github.com/ipnmediation/disputes/web/internal/api"
 	"github.com/ipnmediation/disputes/web/internal/secure"
 	"github.com/ipnmediation/disputes/web/internal/session"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 //go:embed templates
@@ -54,6 +56,10 @@ type Options struct {
 	// casework is still opening before it shows the "being set up" page;
 	// 3 s when zero.
 	OpeningWait time.Duration
+	// Metrics, when set, receives every page's count and time per route
+	// (disputes_http_*) and the site's readiness, which is the API's
+	// (disputes_ready).
+	Metrics prometheus.Registerer
 }
 
 // Site is the website.
@@ -65,6 +71,7 @@ type Site struct {
 	log         *slog.Logger
 	now         func() time.Time
 	openingWait time.Duration
+	metrics     prometheus.Registerer
 	assets      *assets
 	pages       map[string]*template.Template
 	london      *time.Location
@@ -79,7 +86,7 @@ type Site struct {
 func New(o Options) (*Site, error) {
 	s := &Site{
 		api: o.API, sessions: o.Sessions, public: o.PublicURL, proxies: o.TrustedProxies,
-		log: o.Logger, now: o.Now, openingWait: o.OpeningWait,
+		log: o.Logger, now: o.Now, openingWait: o.OpeningWait, metrics: o.Metrics,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -218,16 +225,22 @@ func (s *Site) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /static/{file}", func(w http.ResponseWriter, r *http.Request) { s.assets.serve(w, r, s.notFound) })
 	mux.HandleFunc("/static/", s.notFound)
 	mux.Handle("/", pages)
+	routed := metrics.Patterns(mux)
 
 	refused := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "cross-site request refused", slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)))
 		s.render(w, r, http.StatusForbidden, "refused", layout{Title: "This request was refused"})
 	})
-	protected, err := secure.CrossOrigin(s.public, refused, mux)
+	protected, err := secure.CrossOrigin(s.public, refused, routed)
 	if err != nil {
 		return nil, err
 	}
-	return secure.Headers(s.public.Scheme == "https", s.observe(protected)), nil
+	handler := secure.Headers(s.public.Scheme == "https", s.observe(protected))
+	if s.metrics == nil {
+		return handler, nil
+	}
+	s.metrics.MustRegister(metrics.Ready(s.api.Ready))
+	return metrics.NewHTTP(s.metrics).Middleware(handler), nil
 }
 
 // observe logs one line per request (never its query or body: they may

@@ -64,7 +64,7 @@ type Config struct {
 
 // Register declares the settings on set.
 func (c *Config) Register(set *config.Set) {
-	set.RegisterService(&c.Service, Name, "127.0.0.1:7103")
+	set.RegisterService(&c.Service, Name, "127.0.0.1:7103", "127.0.0.1:7203")
 	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
 	set.String(&c.IntakeAddr, "intake-addr", "INTAKE_ADDR", "127.0.0.1:7102", "gRPC address of the intake service")
 	set.Duration(&c.TimerInterval, "timer-interval", "TIMER_INTERVAL", time.Minute, "how often due reminders and overdue events of cases are fired")

@@ -59,7 +59,7 @@ type Config struct {
 
 // Register declares the directory's settings.
 func (c *Config) Register(s *config.Set) {
-	s.RegisterService(&c.Service, Name, "127.0.0.1:7101")
+	s.RegisterService(&c.Service, Name, "127.0.0.1:7101", "127.0.0.1:7201")
 	s.Secret(&c.OperatorToken, "operator-token", "OPERATOR_TOKEN", "bearer secret of the deployment's operator, who creates groups (required)")
 	s.Duration(&c.TokenTTL, "token-ttl", "TOKEN_TTL", 90*24*time.Hour, "default lifetime of access tokens, members' and link groups'")
 	s.String(&c.NotificationAddr, "notification-addr", "NOTIFICATION_ADDR", "127.0.0.1:7104", "gRPC address of the notification service, which e-mails members their sign-in links")

@@ -90,7 +90,7 @@ type Config struct {
 
 // Register declares the settings on set.
 func (c *Config) Register(set *config.Set) {
-	set.RegisterService(&c.Service, Name, "127.0.0.1:7102")
+	set.RegisterService(&c.Service, Name, "127.0.0.1:7102", "127.0.0.1:7202")
 	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
 	set.Duration(&c.ClientSessionTTL, "client-session-ttl", "CLIENT_SESSION_TTL", session.DefaultTTL, "lifetime of the client session a client gets for a right reference and access code")
 	set.String(&c.TrustedGateways, "trusted-gateways", "TRUSTED_GATEWAYS", grpcserver.DefaultTrustedFrontEnds, "networks and addresses of the callers (the gateway) whose x-client-address metadata is believed, comma-separated; everyone else is counted under their own address")

@@ -110,7 +110,7 @@ type Config struct {
 
 // Register declares the settings on set.
 func (c *Config) Register(set *config.Set) {
-	set.RegisterService(&c.Service, Name, "127.0.0.1:7104")
+	set.RegisterService(&c.Service, Name, "127.0.0.1:7104", "127.0.0.1:7204")
 	set.String(&c.DirectoryAddr, "directory-addr", "DIRECTORY_ADDR", "127.0.0.1:7101", "gRPC address of the directory service")
 	set.String(&c.CaseworkAddr, "casework-addr", "CASEWORK_ADDR", "127.0.0.1:7103", "gRPC address of the casework service")
 	set.String(&c.SMTPAddr, "smtp-addr", "SMTP_ADDR", "127.0.0.1:1025", "SMTP server that mail is handed to, host:port")
