@@ -11,8 +11,9 @@ import (
 )
 
 // Metrics counts what a service's consumers are handed and what becomes of
-// it, by consumer and by kind of event (`<aggregate>.<Event>`, never the
-// group or the case): disputes_events_received_total,
+// it, by consumer and by kind of event (`<aggregate>.<event>`, such as
+// concern.registered; never the group or the case):
+// disputes_events_received_total,
 // disputes_events_redelivered_total, disputes_events_applied_total and
 // disputes_events_parked_total, and the disputes_events_parked gauge of the
 // events parked now, read from the park at scrape time.
@@ -49,9 +50,9 @@ func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
 	return m
 }
 
-// eventLabel is the kind of event a subject carries, `<aggregate>.<Event>`
-// (disputes.<group>.<aggregate>.<Event>): the group is left out, so that
-// a metric's series do not grow with the groups.
+// eventLabel is the kind of event a subject carries, `<aggregate>.<event>`
+// such as concern.registered (of disputes.<group>.<aggregate>.<event>): the
+// group is left out, so that a metric's series do not grow with the groups.
 func eventLabel(subject string) string {
 	i := strings.LastIndexByte(subject, '.')
 	if i <= 0 {

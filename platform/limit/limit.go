@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Store counts events per bucket and key over a sliding window.
@@ -38,6 +40,24 @@ type Rule struct {
 type Limiter struct {
 	Store Store
 	Rule
+	// Refusals, when set, counts the requests the rule refuses.
+	Refusals *Refusals
+}
+
+// Refusals is disputes_rate_limit_refusals_total{limit}: the requests a
+// limit refused, by the limit's bucket (concern, session,
+// sign_in_link_email, sign_in_link_address). Never by key: a key is an
+// address.
+type Refusals struct{ counter *prometheus.CounterVec }
+
+// NewRefusals registers the refusals' counter on reg.
+func NewRefusals(reg prometheus.Registerer) *Refusals {
+	r := &Refusals{counter: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Name: "rate_limit_refusals_total",
+		Help: "Requests refused by a rate limit on the public door, by limit.",
+	}, []string{"limit"})}
+	reg.MustRegister(r.counter)
+	return r
 }
 
 // Take counts one event for key at now and reports whether it is within the
@@ -50,6 +70,9 @@ func (l *Limiter) Take(ctx context.Context, key string, now time.Time) (allowed 
 	allowed, retry, err = l.Store.Take(ctx, l.Bucket, key, l.Max, l.Window, now)
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("count %s for the address: %w", l.Bucket, err)
+	}
+	if !allowed && l.Refusals != nil {
+		l.Refusals.counter.WithLabelValues(l.Bucket).Inc()
 	}
 	return allowed, retry, nil
 }

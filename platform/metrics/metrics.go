@@ -63,7 +63,6 @@ func ServeListener(ctx context.Context, lis net.Listener, reg *prometheus.Regist
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ErrorHandling:     promhttp.ContinueOnError,
-		Registry:          reg,
 		Timeout:           2 * scrapeTimeout,
 		EnableOpenMetrics: false,
 	}))

@@ -102,6 +102,11 @@ func TestCanaryGoesNowhere(t *testing.T) {
 			t.Errorf("%d e-mails, %d to the client", len(msgs), toClient)
 		}
 	})
+	t.Run("metrics", func(t *testing.T) {
+		for _, process := range processes {
+			lookFor(t, process+"'s metrics", scrapeText(t, "http://"+s.AdminAddr(process)+"/metrics"), leaving)
+		}
+	})
 	t.Run("pg_dump", func(t *testing.T) {
 		dump := pgDump(t, s.DatabaseURL)
 		if !strings.Contains(dump, "CREATE TABLE casework.documents") || !strings.Contains(dump, "enc:v1:") {

@@ -123,8 +123,11 @@ func Start(t testing.TB, opts Options) *System {
 		SMTPAddr:       mail.SMTPAddr,
 		SendRate:       40,
 		Ports:          ports,
-		Settings:       settings,
-		LogLevel:       "info",
+		// Every process serves its metrics, so that the tests can read
+		// them (and the canary test look through them).
+		AdminPorts: FreePorts(t),
+		Settings:   settings,
+		LogLevel:   "info",
 		Logs: func(name string) io.Writer {
 			f, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 			if err != nil {

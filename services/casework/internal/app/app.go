@@ -152,6 +152,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if timerNow == nil {
 		timerNow = time.Now
 	}
+	registerMetrics(base.Metrics, st, timerNow)
 	if timerEvery <= 0 {
 		timerEvery = time.Minute
 	}

@@ -39,6 +39,9 @@ type Store struct {
 	// Keys wrap the cases' data keys. Required for anything that reads or
 	// writes confidential text.
 	Keys *sealed.Keyring
+	// TimerFired, when set, is told how late each announced timer fired,
+	// after its due time (metrics).
+	TimerFired func(late time.Duration)
 }
 
 var _ casefile.Store = (*Store)(nil)

@@ -30,7 +30,25 @@ const DefaultTimerBatch = 100
 // waiting for each other, while rows that only reference a case (firings,
 // documents, timeline entries) can still be written. The LIMIT applies after
 // the lock, so cases another runner holds do not count against it.
-const dueCasesSQL = `
+const dueCasesSQL = dueTimersCTE + `, pending AS (
+    SELECT tm.id, min(tm.due_time) AS first_due
+    FROM timers tm
+    WHERE tm.due_time <= $1
+      AND NOT EXISTS (SELECT 1 FROM timer_firings f
+                      WHERE f.case_id = tm.id AND f.target = tm.target AND f.kind = tm.kind
+                        AND f.offset_seconds = tm.offset_seconds)
+    GROUP BY tm.id
+)
+SELECT c.id::text, c.group_id, c.phase, c.deadline, c.first_response_deadline, c.first_response_time, c.reminder_offsets
+FROM cases c JOIN pending p ON p.id = c.id
+WHERE c.close_time IS NULL
+ORDER BY p.first_due, c.id
+LIMIT $3
+FOR NO KEY UPDATE OF c SKIP LOCKED`
+
+// dueTimersCTE lists every timer of every open case (targets, timers), for
+// dueCasesSQL and for the count of timers due (TimerGauges).
+const dueTimersCTE = `
 WITH targets AS (
     SELECT c.id, g.target, g.deadline,
            CASE WHEN cardinality(c.reminder_offsets) = 0 THEN $2::bigint[] ELSE c.reminder_offsets END AS offsets
@@ -47,21 +65,7 @@ WITH targets AS (
     SELECT t.id, t.target, 'overdue', 0, t.deadline
     FROM targets t
     WHERE t.deadline < $1
-), pending AS (
-    SELECT tm.id, min(tm.due_time) AS first_due
-    FROM timers tm
-    WHERE tm.due_time <= $1
-      AND NOT EXISTS (SELECT 1 FROM timer_firings f
-                      WHERE f.case_id = tm.id AND f.target = tm.target AND f.kind = tm.kind
-                        AND f.offset_seconds = tm.offset_seconds)
-    GROUP BY tm.id
-)
-SELECT c.id::text, c.group_id, c.phase, c.deadline, c.first_response_deadline, c.first_response_time, c.reminder_offsets
-FROM cases c JOIN pending p ON p.id = c.id
-WHERE c.close_time IS NULL
-ORDER BY p.first_due, c.id
-LIMIT $3
-FOR NO KEY UPDATE OF c SKIP LOCKED`
+)`
 
 // timerCase is a case as the timer runner reads it.
 type timerCase struct {
@@ -232,6 +236,9 @@ func (s *Store) fire(ctx context.Context, tx pgx.Tx, c timerCase, f deadline.Fir
 	}
 	if f.Skipped {
 		return true, nil
+	}
+	if s.TimerFired != nil {
+		s.TimerFired(now.Sub(f.Due))
 	}
 	msg := &eventsv1.CaseTimerFired{
 		Metadata: meta,

@@ -115,13 +115,14 @@ func Run(ctx context.Context, cfg Config) error {
 		Validate:      grpcapi.Validate,
 	})
 	counts := limit.Postgres{Pool: base.Pool}
+	refusals := limit.NewRefusals(base.Metrics)
 	signIns := &directory.SignIns{
 		Service:    svc,
 		Store:      st,
 		Mailer:     notification.Client{Notification: notificationv1.NewNotificationServiceClient(notificationConn)},
 		PublicURL:  cfg.PublicURL,
-		PerEmail:   &limit.Limiter{Store: counts, Rule: limit.Rule{Bucket: "sign_in_link_email", Max: cfg.SignInLinksPerEmail, Window: cfg.SignInLinkWindow}},
-		PerAddress: &limit.Limiter{Store: counts, Rule: limit.Rule{Bucket: "sign_in_link_address", Max: cfg.SignInLinksPerAddress, Window: cfg.SignInLinkWindow}},
+		PerEmail:   &limit.Limiter{Store: counts, Rule: limit.Rule{Bucket: "sign_in_link_email", Max: cfg.SignInLinksPerEmail, Window: cfg.SignInLinkWindow}, Refusals: refusals},
+		PerAddress: &limit.Limiter{Store: counts, Rule: limit.Rule{Bucket: "sign_in_link_address", Max: cfg.SignInLinksPerAddress, Window: cfg.SignInLinkWindow}, Refusals: refusals},
 		MinAnswer:  cfg.SignInMinAnswer,
 		Send:       func(f func()) { go f() },
 		Log:        func(msg string, args ...any) { base.Log.Info(msg, args...) },

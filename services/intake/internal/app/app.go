@@ -15,6 +15,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/limit"
+	"github.com/ipnmediation/disputes/platform/metrics"
 	"github.com/ipnmediation/disputes/platform/sealed"
 	"github.com/ipnmediation/disputes/platform/service"
 	"github.com/ipnmediation/disputes/platform/signinlink"
@@ -30,6 +31,7 @@ import (
 	"github.com/ipnmediation/disputes/services/intake/internal/session"
 	"github.com/ipnmediation/disputes/services/intake/internal/store"
 	"github.com/ipnmediation/disputes/services/intake/migrations"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Name is the service's name: its log label, schema, durable consumer name
@@ -181,15 +183,20 @@ func Run(ctx context.Context, cfg Config) error {
 	// Keyed hashing needs no bound; the argon2id checks of codes from
 	// before it are bounded, however many sign-ins come.
 	hasher := accesscode.NewHashing(codeKeys, cfg.HashConcurrency, cfg.HashWait)
+	refusals := limit.NewRefusals(base.Metrics)
+	lockouts := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: metrics.Namespace, Name: "lockouts_total",
+		Help: "Lockouts begun: a reference locked after too many wrong access codes."}, []string{"kind"})
+	base.Metrics.MustRegister(lockouts)
 	concerns := &concern.Service{
 		Store:        st,
 		Directory:    &directory.Cache{Directory: directory.Client{Directory: directoryv1.NewDirectoryServiceClient(directoryConn)}},
-		AddressLimit: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "concern", Max: cfg.ConcernsPerAddress, Window: cfg.ConcernWindow}},
+		AddressLimit: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "concern", Max: cfg.ConcernsPerAddress, Window: cfg.ConcernWindow}, Refusals: refusals},
 		Hasher:       hasher,
 		Log:          base.Log,
 	}
 	sessions := &session.Service{Store: st, TTL: cfg.ClientSessionTTL, Hasher: hasher, Now: cfg.Now,
-		AddressLimit: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "session", Max: cfg.SessionAttemptsPerAddress, Window: cfg.SessionAttemptWindow}}}
+		AddressLimit: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "session", Max: cfg.SessionAttemptsPerAddress, Window: cfg.SessionAttemptWindow}, Refusals: refusals},
+		LockedOut:    lockouts.WithLabelValues("access_code").Inc}
 	links := &session.Links{
 		Service:    sessions,
 		LinkStore:  st,
@@ -197,8 +204,8 @@ func Run(ctx context.Context, cfg Config) error {
 		Groups:     directory.Client{Directory: directoryv1.NewDirectoryServiceClient(directoryConn)},
 		Mailer:     notification.Client{Notification: notificationv1.NewNotificationServiceClient(notificationConn)},
 		PublicURL:  cfg.PublicURL,
-		PerEmail:   &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "sign_in_link_email", Max: cfg.SignInLinksPerEmail, Window: cfg.SignInLinkWindow}},
-		PerAddress: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "sign_in_link_address", Max: cfg.SignInLinksPerAddress, Window: cfg.SignInLinkWindow}},
+		PerEmail:   &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "sign_in_link_email", Max: cfg.SignInLinksPerEmail, Window: cfg.SignInLinkWindow}, Refusals: refusals},
+		PerAddress: &limit.Limiter{Store: st, Rule: limit.Rule{Bucket: "sign_in_link_address", Max: cfg.SignInLinksPerAddress, Window: cfg.SignInLinkWindow}, Refusals: refusals},
 		MinAnswer:  cfg.SignInMinAnswer,
 		Send:       func(f func()) { go f() },
 		Log:        func(msg string, args ...any) { base.Log.Info(msg, args...) },

@@ -153,6 +153,9 @@ type Service struct {
 	Hasher accesscode.Hasher
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// LockedOut, when set, is told each time a wrong code locks a
+	// reference (metrics).
+	LockedOut func()
 }
 
 func (s *Service) now() time.Time {
@@ -286,6 +289,9 @@ func (s *Service) CreateFrom(ctx context.Context, source, reference, accessCode 
 	if !ok {
 		if err := s.Store.RecordFailure(ctx, ref, now, now.Add(-window)); err != nil {
 			return Issued{}, fmt.Errorf("record refused attempt: %w", err)
+		}
+		if len(failures)+1 == maxFailures && s.LockedOut != nil {
+			s.LockedOut()
 		}
 		return Issued{}, errWrongCode()
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,6 +281,8 @@ func TestFailedAttemptLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	const unknown = "ZZZZ-ZZZZ"
+	var lockouts atomic.Int32
+	f.svc.LockedOut = func() { lockouts.Add(1) }
 
 	// Both references get the same attempts at the same times, so their
 	// answers must be identical.
@@ -302,6 +305,11 @@ func TestFailedAttemptLimit(t *testing.T) {
 		a, b := attempt(wrong)
 		wantFault(t, a, fault.Unauthenticated, "INVALID_ACCESS_CODE")
 		sameAnswer(t, a, b)
+	}
+	// The last wrong code locked both references, once each: the
+	// metric counts lockouts begun, not refused attempts.
+	if n := lockouts.Load(); n != 2 {
+		t.Errorf("LockedOut was told of %d lockouts, want 2", n)
 	}
 
 	retry := start.Add(session.DefaultFailureWindow)
@@ -332,6 +340,9 @@ func TestFailedAttemptLimit(t *testing.T) {
 	}
 	if _, err := f.svc.Create(ctx, r.Reference, r.code); err != nil {
 		t.Fatalf("Create after a success and nine wrong codes: %v", err)
+	}
+	if n := lockouts.Load(); n != 2 {
+		t.Errorf("LockedOut was told of %d lockouts in all, want 2: attempts while locked, and fewer wrong codes than the limit, lock nothing", n)
 	}
 }
 

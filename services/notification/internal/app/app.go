@@ -170,13 +170,15 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	counted := newDeliveryMetrics()
 	smtp, err := mailer.New(mailer.Options{
-		Addr:     cfg.SMTPAddr,
-		Username: cfg.SMTPUsername,
-		Password: cfg.SMTPPassword,
-		StartTLS: mailer.StartTLS(cfg.SMTPStartTLS),
-		Auth:     mailer.Auth(cfg.SMTPAuth),
-		From:     cfg.MailFrom,
+		HandedOff: counted.handedOff,
+		Addr:      cfg.SMTPAddr,
+		Username:  cfg.SMTPUsername,
+		Password:  cfg.SMTPPassword,
+		StartTLS:  mailer.StartTLS(cfg.SMTPStartTLS),
+		Auth:      mailer.Auth(cfg.SMTPAuth),
+		From:      cfg.MailFrom,
 	})
 	if err != nil {
 		return err
@@ -199,6 +201,7 @@ func Run(ctx context.Context, cfg Config) error {
 	dir := directory.Client{Directory: directoryClient}
 
 	deliveries := &store.Store{Pool: base.Pool, Schema: cfg.DatabaseSchema}
+	counted.register(base.Metrics, deliveries)
 	peers, _ := federation.ParsePeers(cfg.FederationPeers) // checked above
 	peerClient := &peer.Client{Peers: peers, Plaintext: cfg.FederationPlaintext}
 	defer peerClient.Close()
@@ -218,6 +221,7 @@ func Run(ctx context.Context, cfg Config) error {
 		PollInterval: cfg.PollInterval,
 		Logger:       base.Log,
 		Now:          cfg.Now,
+		Attempted:    counted.attempted,
 	}
 	digest := &dispatch.Digest{
 		Store: deliveries, Directory: dir, Cases: cases, Hour: cfg.DigestHour,

@@ -109,6 +109,9 @@ type Sender struct {
 	Now func() time.Time
 	// Jitter returns a number in [0, 1); math/rand when nil.
 	Jitter func() float64
+	// Attempted, when set, is told of every attempt's outcome: the
+	// delivery in its new state, on the channel it went by (metrics).
+	Attempted func(next Delivery)
 }
 
 // outcome is how one turn of the sender went.
@@ -201,6 +204,9 @@ func (s *Sender) turn(ctx context.Context) (outcome, string) {
 	}
 	next, cut := s.attemptOnChannel(ctx, d)
 	s.record(ctx, next, started.Add(lease))
+	if s.Attempted != nil {
+		s.Attempted(next)
+	}
 	if cut {
 		return unreachable, next.LastError
 	}

@@ -86,6 +86,9 @@ type Options struct {
 	From string
 	// Timeout bounds each connection; 30s when zero.
 	Timeout time.Duration
+	// HandedOff, when set, is told how long each message the server
+	// accepted took, from dialling to its acceptance (metrics).
+	HandedOff func(time.Duration)
 }
 
 // SMTP implements dispatch.Mailer.
@@ -94,6 +97,7 @@ type SMTP struct {
 	opts    []gomail.Option
 	timeout time.Duration
 	from    *mail.Address
+	handed  func(time.Duration)
 }
 
 var _ dispatch.Mailer = (*SMTP)(nil)
@@ -146,7 +150,7 @@ func New(o Options) (*SMTP, error) {
 	if _, err := gomail.NewClient(host, opts...); err != nil {
 		return nil, fmt.Errorf("smtp client: %w", err)
 	}
-	return &SMTP{host: host, opts: opts, timeout: timeout, from: from}, nil
+	return &SMTP{host: host, opts: opts, timeout: timeout, from: from, handed: o.HandedOff}, nil
 }
 
 // client returns a go-mail client whose connection ends by ctx's deadline:
@@ -180,12 +184,16 @@ func (s *SMTP) Send(ctx context.Context, m dispatch.Mail) error {
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
+	start := time.Now()
 	client, err := s.client(ctx)
 	if err != nil {
 		return fmt.Errorf("smtp client: %w", err)
 	}
 	err = client.DialAndSendWithContext(ctx, msg)
 	if err == nil || msg.IsDelivered() {
+		if s.handed != nil {
+			s.handed(time.Since(start))
+		}
 		return nil
 	}
 	text := errors.New(strings.ReplaceAll(err.Error(), m.ToAddress, "<recipient>"))
