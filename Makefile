@@ -27,7 +27,7 @@ run: postgres-binaries $(BIN)/mailpit $(BIN)/nats-server ## Run the whole system
 	$(BIN)/disputes-local
 
 .PHONY: test
-test: postgres-binaries $(BIN)/mailpit chromium lint breaking check-generated vet ## Run every module's tests against real PostgreSQL, NATS and SMTP, and the website's in headless Chromium, plus lint, buf breaking, vet and the generated-code check.
+test: postgres-binaries $(BIN)/mailpit chromium lint breaking check-generated vet rules ## Run every module's tests against real PostgreSQL, NATS and SMTP, and the website's in headless Chromium, plus lint, buf breaking, vet, the generated-code check and the alerting rules' and dashboard's checks.
 	@failed=""; for m in $(MODULES); do \
 		echo "== go test $$m"; \
 		(cd $$m && GOWORK=off go test -count=1 -timeout 20m ./...) || failed="$$failed $$m"; \
@@ -127,6 +127,21 @@ breaking: $(BUF) ## Check the protos for changes that break clients, against the
 	echo "buf breaking --against $$against"; \
 	$(BUF) breaking --against "$$against"
 
+# rules checks what deploy/ gives Prometheus and Grafana: the alerting rules
+# (promtool check rules) and their unit tests (promtool test rules), the
+# example scrape configuration (promtool check config), and tools/promtool/metricscheck, which parses
+# every expression of the rules and the dashboard with Prometheus's PromQL
+# parser and fails on a metric or label that docs/operations.md's table of
+# metrics does not list (and on a dashboard that is not valid JSON, older than
+# schemaVersion 39 or without its datasource variable).
+.PHONY: rules
+rules: $(BIN)/promtool ## Check and unit-test the alerting rules in deploy/prometheus, and hold the rules and the Grafana dashboard to the metrics docs/operations.md lists.
+	$(BIN)/promtool check rules deploy/prometheus/alerts.yaml
+	$(BIN)/promtool test rules deploy/prometheus/alerts_test.yaml
+	$(BIN)/promtool check config deploy/prometheus/prometheus.yaml
+	cd tools/promtool && GOWORK=off go run ./metricscheck -catalogue $(CURDIR)/docs/operations.md \
+		-dashboard $(CURDIR)/deploy/grafana/disputes.json -rules $(CURDIR)/deploy/prometheus/alerts.yaml
+
 .PHONY: tools
 tools: $(BUF) $(PLUGINS) $(BIN)/mailpit $(BIN)/nats-server ## Install the pinned code generators and development servers.
 
@@ -147,6 +162,13 @@ $(BIN)/mailpit: tools/go.mod
 
 $(BIN)/nats-server: tools/go.mod
 	cd tools && GOWORK=off GOBIN=$(BIN) go install github.com/nats-io/nats-server/v2
+
+# Prometheus's promtool, for make rules, from a module of its own
+# (tools/promtool/go.mod, pinned with its go.sum) so that Prometheus's many
+# dependencies reach neither tools/go.mod nor the services. A build on a cold
+# module cache downloads about 200 modules and compiles them: minutes.
+$(BIN)/promtool: tools/promtool/go.mod tools/promtool/go.sum
+	cd tools/promtool && GOWORK=off GOBIN=$(BIN) go install github.com/prometheus/prometheus/cmd/promtool
 
 .PHONY: chromium
 chromium: ## Install Debian's Chromium when it is missing (the browser test, make screenshots and make lighthouse drive it headless).
