@@ -16,6 +16,7 @@ import (
 
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
@@ -72,6 +73,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, health: health.NewServer()}
 	serverOpts := append([]grpc.ServerOption{
+		tracing.ServerOption(),
 		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, s.authUnary, s.validateUnary),
 		grpc.ChainStreamInterceptor(s.authStream),
 	}, append(keepaliveServerOptions(), opts.ServerOptions...)...)

@@ -69,7 +69,7 @@ func (r *Relay) Run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return nil
 				}
-				r.Logger.Warn("outbox relay pass failed", slog.Any("error", err))
+				r.Logger.WarnContext(ctx, "outbox relay pass failed", slog.Any("error", err))
 				break
 			}
 			if n < r.BatchSize {

@@ -18,6 +18,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/config"
 	"github.com/ipnmediation/disputes/platform/httpserver"
 	"github.com/ipnmediation/disputes/platform/logging"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/ipnmediation/disputes/web/internal/api"
 	"github.com/ipnmediation/disputes/web/internal/pages"
 	"github.com/ipnmediation/disputes/web/internal/session"
@@ -142,6 +143,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	log := logging.New(os.Stdout, s.level, Name)
+	stopTracing, err := tracing.Start(ctx, Name, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	client := api.New(s.api, cfg.APITimeout)
 	client.CachePublic(publicTTL, nil)
 	site, err := pages.New(pages.Options{
@@ -162,7 +168,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	server := newServer(handler, cfg.APITimeout, log)
+	server := newServer(tracing.Handler(handler), cfg.APITimeout, log)
 	log.Info("website listening", slog.String("addr", lis.Addr().String()), slog.String("public_url", s.public.String()), slog.String("api_url", s.api.String()))
 	return httpserver.Serve(ctx, server, lis, cfg.ShutdownTimeout, log)
 }
