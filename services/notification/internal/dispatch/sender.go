@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/ipnmediation/disputes/services/notification/internal/message"
 	"golang.org/x/time/rate"
 )
@@ -199,6 +200,9 @@ func (s *Sender) turn(ctx context.Context) (outcome, string) {
 	case !found:
 		return idle, ""
 	}
+	// The hand-off joins the trace of the transaction that planned the
+	// delivery: the concern's, for an event's deliveries.
+	ctx = tracing.Deserialize(ctx, d.TraceParent, d.TraceState)
 	next, cut := s.attemptOnChannel(ctx, d)
 	s.record(ctx, next, started.Add(lease))
 	if cut {
