@@ -21,9 +21,11 @@ type routeKey struct{}
 // the route pattern, never the path: a path may hold a sign-in secret. The
 // handler below says which route a request took with SetRoute; one it does
 // not name is named by the net/http pattern that took it, or else "HTTP"
-// and its method.
+// and its method. Probes (/healthz, /readyz) are not traced: every few
+// seconds from every prober, they would bury the requests' traces.
 func Handler(next http.Handler) http.Handler {
 	traced := otelhttp.NewHandler(next, "HTTP",
+		otelhttp.WithFilter(func(r *http.Request) bool { return !probes[r.URL.Path] }),
 		otelhttp.WithPropagators(Propagator),
 		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
@@ -42,6 +44,9 @@ func Handler(next http.Handler) http.Handler {
 		traced.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, &routeSlot{})))
 	})
 }
+
+// probes are the paths of the liveness and readiness probes.
+var probes = map[string]bool{"/healthz": true, "/readyz": true}
 
 // SetRoute names the request's span after its route: the method and the
 // route's pattern, as "POST /v1/{parent=groups/*}/concerns" or
