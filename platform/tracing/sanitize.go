@@ -5,7 +5,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // Allowed are the only span attribute keys that leave the process: ids and
@@ -60,17 +59,30 @@ func (s sanitizer) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 func (s sanitizer) Shutdown(ctx context.Context) error { return s.next.Shutdown(ctx) }
 
 func sanitizeSpan(span sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan {
-	stub := tracetest.SpanStubFromReadOnlySpan(span)
-	kept := stub.Attributes[:0:0]
-	for _, kv := range stub.Attributes {
+	all := span.Attributes()
+	kept := make([]attribute.KeyValue, 0, len(all))
+	for _, kv := range all {
 		if Allowed[kv.Key] {
 			kept = append(kept, kv)
-		} else {
-			stub.DroppedAttributes++
 		}
 	}
-	stub.Attributes = kept
-	stub.DroppedEvents += len(stub.Events)
-	stub.Events = nil
-	return stub.Snapshot()
+	return cleanSpan{ReadOnlySpan: span, attributes: kept, dropped: len(all) - len(kept)}
+}
+
+// cleanSpan is a span as exported: its allowed attributes only, and no
+// events. It answers everything else from the span it wraps, which saves
+// copying each span whole at export.
+type cleanSpan struct {
+	sdktrace.ReadOnlySpan
+	attributes []attribute.KeyValue
+	dropped    int
+}
+
+func (s cleanSpan) Attributes() []attribute.KeyValue { return s.attributes }
+func (s cleanSpan) DroppedAttributes() int {
+	return s.ReadOnlySpan.DroppedAttributes() + s.dropped
+}
+func (s cleanSpan) Events() []sdktrace.Event { return nil }
+func (s cleanSpan) DroppedEvents() int {
+	return s.ReadOnlySpan.DroppedEvents() + len(s.ReadOnlySpan.Events())
 }
