@@ -11,9 +11,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/ipnmediation/disputes/platform/fault"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/codes"
 )
 
 // Effect is the state change an event causes, applied in the transaction
@@ -199,23 +201,31 @@ func (c *Consumer) process(ctx context.Context, jm jetstream.Msg) {
 		// it; apply refuses it for want of an id.
 		msg.ID = fmt.Sprintf("stream-sequence-%d", meta.Sequence.Stream)
 	}
+	// The event's span is a child of the transaction that wrote it, so
+	// the effect (and every call the handler makes) is in its trace, and
+	// the lines logged below carry its ids.
+	ctx, span := tracing.StartConsume(ctx, jm.Headers(), c.Name, msg.Subject, Kind(msg.Subject), msg.ID)
+	defer span.End()
 	log := c.Logger.With(slog.String("consumer", c.Name), slog.String("event_id", msg.ID), slog.String("event_type", msg.Type))
 	c.Metrics.delivered(c.Name, msg)
 	err = c.apply(ctx, msg)
+	if err != nil && !errors.Is(err, errParked) {
+		span.SetStatus(codes.Error, "event failed")
+	}
 	switch {
 	case err == nil:
 		c.Metrics.appliedOne(c.Name, msg)
 		if aerr := jm.DoubleAck(ctx); aerr != nil {
-			log.Warn("ack failed; the event will come again and be skipped", slog.Any("error", aerr))
+			log.WarnContext(ctx, "ack failed; the event will come again and be skipped", slog.Any("error", aerr))
 		}
 	case errors.Is(err, errParked):
 		// Parked before, and the ack after parking was lost: the park
 		// has it.
-		log.Info("event already parked; acknowledging it again")
+		log.InfoContext(ctx, "event already parked; acknowledging it again")
 		_ = jm.DoubleAck(ctx)
 	case c.transient(ctx, err):
 		delay := transientDelay(msg.Attempts, c.TransientDelayMax)
-		log.Warn("event failed for want of a dependency; will retry", slog.Uint64("attempts", msg.Attempts), slog.Duration("retry_in", delay), slog.Any("error", err))
+		log.WarnContext(ctx, "event failed for want of a dependency; will retry", slog.Uint64("attempts", msg.Attempts), slog.Duration("retry_in", delay), slog.Any("error", err))
 		_ = jm.NakWithDelay(delay)
 	default:
 		c.fail(ctx, jm, msg, err, log)
@@ -232,30 +242,30 @@ func (c *Consumer) fail(ctx context.Context, jm jetstream.Msg, msg Message, caus
 		if failures, err = c.countFailure(ctx, msg.ID); err != nil {
 			// Uncounted, so not parked this time: it comes again.
 			delay := backoff(msg.Attempts)
-			log.Warn("event failed, and counting the failure failed; will retry", slog.Duration("retry_in", delay), slog.Any("error", cause), slog.Any("count_error", err))
+			log.WarnContext(ctx, "event failed, and counting the failure failed; will retry", slog.Duration("retry_in", delay), slog.Any("error", cause), slog.Any("count_error", err))
 			_ = jm.NakWithDelay(delay)
 			return
 		}
 		if failures < c.MaxAttempts {
 			delay := backoff(uint64(failures))
-			log.Warn("event failed; will retry", slog.Int("failures", failures), slog.Uint64("attempts", msg.Attempts), slog.Duration("retry_in", delay), slog.Any("error", cause))
+			log.WarnContext(ctx, "event failed; will retry", slog.Int("failures", failures), slog.Uint64("attempts", msg.Attempts), slog.Duration("retry_in", delay), slog.Any("error", cause))
 			_ = jm.NakWithDelay(delay)
 			return
 		}
 	}
 	if err := c.park(ctx, msg, cause); err != nil {
 		delay := transientDelay(msg.Attempts, c.TransientDelayMax)
-		log.Warn("event failed and could not be parked; will retry", slog.Duration("retry_in", delay), slog.Any("error", cause), slog.Any("park_error", err))
+		log.WarnContext(ctx, "event failed and could not be parked; will retry", slog.Duration("retry_in", delay), slog.Any("error", cause), slog.Any("park_error", err))
 		_ = jm.NakWithDelay(delay)
 		return
 	}
 	c.Metrics.parkedOne(c.Name, msg)
-	log.Error("event parked", slog.String("reason", reasonOf(cause)), slog.Bool("permanent", permanent),
+	log.ErrorContext(ctx, "event parked", slog.String("reason", reasonOf(cause)), slog.Bool("permanent", permanent),
 		slog.Int("failures", failures), slog.Uint64("attempts", msg.Attempts))
 	// Only now, with the row committed: a message acknowledged before
 	// would be lost to a crash in between.
 	if err := jm.DoubleAck(ctx); err != nil {
-		log.Warn("ack after parking failed; the event will come again and be acknowledged as parked", slog.Any("error", err))
+		log.WarnContext(ctx, "ack after parking failed; the event will come again and be acknowledged as parked", slog.Any("error", err))
 	}
 }
 

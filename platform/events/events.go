@@ -71,6 +71,19 @@ func (n Namespace) Subject(group, aggregate, event string) string {
 	return strings.Join([]string{n.root(), strings.TrimPrefix(group, "groups/"), aggregate, event}, ".")
 }
 
+// Kind is the kind of event a subject carries, `<aggregate>.<event>` such
+// as concern.registered (of disputes.<group>.<aggregate>.<event>): what
+// metrics' labels and spans' names say of an event, leaving the group out
+// so that neither grows with the groups.
+func Kind(subject string) string {
+	i := strings.LastIndexByte(subject, '.')
+	if i <= 0 {
+		return "unknown"
+	}
+	j := strings.LastIndexByte(subject[:i], '.')
+	return subject[j+1:]
+}
+
 // Filter matches one kind of event in every group.
 func (n Namespace) Filter(aggregate, event string) string {
 	return strings.Join([]string{n.root(), "*", aggregate, event}, ".")

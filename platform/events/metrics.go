@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"strings"
 
 	"github.com/ipnmediation/disputes/platform/metrics"
 	"github.com/jackc/pgx/v5"
@@ -50,23 +49,11 @@ func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
 	return m
 }
 
-// eventLabel is the kind of event a subject carries, `<aggregate>.<event>`
-// such as concern.registered (of disputes.<group>.<aggregate>.<event>): the
-// group is left out, so that a metric's series do not grow with the groups.
-func eventLabel(subject string) string {
-	i := strings.LastIndexByte(subject, '.')
-	if i <= 0 {
-		return "unknown"
-	}
-	j := strings.LastIndexByte(subject[:i], '.')
-	return subject[j+1:]
-}
-
 func (m *Metrics) delivered(consumer string, msg Message) {
 	if m == nil {
 		return
 	}
-	ev := eventLabel(msg.Subject)
+	ev := Kind(msg.Subject)
 	m.received.WithLabelValues(consumer, ev).Inc()
 	if msg.Attempts > 1 {
 		m.redelivered.WithLabelValues(consumer, ev).Inc()
@@ -75,12 +62,12 @@ func (m *Metrics) delivered(consumer string, msg Message) {
 
 func (m *Metrics) appliedOne(consumer string, msg Message) {
 	if m != nil {
-		m.applied.WithLabelValues(consumer, eventLabel(msg.Subject)).Inc()
+		m.applied.WithLabelValues(consumer, Kind(msg.Subject)).Inc()
 	}
 }
 
 func (m *Metrics) parkedOne(consumer string, msg Message) {
 	if m != nil {
-		m.parked.WithLabelValues(consumer, eventLabel(msg.Subject)).Inc()
+		m.parked.WithLabelValues(consumer, Kind(msg.Subject)).Inc()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ipnmediation/disputes/platform/auth"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
@@ -62,11 +63,13 @@ func Dial(addr, service, secret string, opts ...grpc.DialOption) (*grpc.ClientCo
 
 // ClientOptions are what every client of another service needs, whoever
 // dials it: the bounded reconnect backoff, keepalive pings that notice a
-// vanished peer, and a deadline of at most CallTimeout on every unary call. Dial uses them; a connection dialled
+// vanished peer, a deadline of at most CallTimeout on every unary call, and
+// a span for every call that passes the trace on. Dial uses them; a connection dialled
 // otherwise (to a federation peer in another deployment, say) should add
 // them too.
 func ClientOptions() []grpc.DialOption {
 	return []grpc.DialOption{
+		tracing.DialOption(),
 		grpc.WithConnectParams(Reconnect),
 		grpc.WithKeepaliveParams(ClientKeepalive),
 		grpc.WithChainUnaryInterceptor(DeadlineClientInterceptor(CallTimeout)),

@@ -18,6 +18,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/auth"
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/metrics"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -89,6 +90,7 @@ func New(opts Options) *Server {
 		opts.Metrics.MustRegister(metrics.Ready(func(context.Context) bool { return s.serving.Load() }))
 	}
 	serverOpts := append([]grpc.ServerOption{
+		tracing.ServerOption(),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 	}, append(keepaliveServerOptions(), opts.ServerOptions...)...)

@@ -1,4 +1,4 @@
-package httpserver
+package httpserver_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/httpserver"
 	"github.com/ipnmediation/disputes/platform/testenv"
 )
 
@@ -43,7 +44,7 @@ func TestServeDrains(t *testing.T) {
 			}
 			ctx, stop := context.WithCancel(context.Background())
 			returned := make(chan error, 1)
-			go func() { returned <- Serve(ctx, server, lis, tt.drain, slog.New(slog.DiscardHandler)) }()
+			go func() { returned <- httpserver.Serve(ctx, server, lis, tt.drain, slog.New(slog.DiscardHandler)) }()
 
 			answered := make(chan bool, 1)
 			go func() {

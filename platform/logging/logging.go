@@ -18,8 +18,9 @@ func ParseLevel(s string) (slog.Level, error) {
 }
 
 // New returns a JSON logger that writes to w at the given level and names the
-// service on every line.
+// service on every line, and the trace and span ids on every line logged
+// with a context that carries a span (see TraceHandler).
 func New(w io.Writer, level slog.Level, service string) *slog.Logger {
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+	h := TraceHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})}
 	return slog.New(h).With(slog.String("service", service))
 }

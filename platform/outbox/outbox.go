@@ -14,18 +14,23 @@ import (
 
 	"github.com/ipnmediation/disputes/platform/events"
 	"github.com/ipnmediation/disputes/platform/postgres"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/codes"
 )
 
-// insertSQL writes one event to the outbox.
-const insertSQL = `INSERT INTO outbox (event_id, subject, event_type, payload) VALUES ($1, $2, $3, $4)`
+// insertSQL writes one event to the outbox, with the trace context of the
+// transaction that writes it (NULL outside a trace).
+const insertSQL = `INSERT INTO outbox (event_id, subject, event_type, payload, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6)`
 
-// Add writes ev to the outbox inside tx.
+// Add writes ev to the outbox inside tx, keeping ctx's trace context with
+// it for the relay.
 func Add(ctx context.Context, tx pgx.Tx, ev events.Event) error {
-	if _, err := tx.Exec(ctx, insertSQL, ev.ID, ev.Subject, ev.Type, ev.Payload); err != nil {
+	parent, state := tracing.Serialize(ctx)
+	if _, err := tx.Exec(ctx, insertSQL, ev.ID, ev.Subject, ev.Type, ev.Payload, nullable(parent), nullable(state)); err != nil {
 		return fmt.Errorf("outbox: add %s: %w", ev.Type, err)
 	}
 	return nil
@@ -33,9 +38,19 @@ func Add(ctx context.Context, tx pgx.Tx, ev events.Event) error {
 
 // Queue adds the writing of ev to the outbox to b, for a caller that sends
 // its state change and its event as one batch: one round trip, and one
-// transaction (the batch's implicit one, when it holds no BEGIN).
-func Queue(b *pgx.Batch, ev events.Event) {
-	b.Queue(insertSQL, ev.ID, ev.Subject, ev.Type, ev.Payload)
+// transaction (the batch's implicit one, when it holds no BEGIN). ctx's
+// trace context is kept with the event, as Add keeps it.
+func Queue(ctx context.Context, b *pgx.Batch, ev events.Event) {
+	parent, state := tracing.Serialize(ctx)
+	b.Queue(insertSQL, ev.ID, ev.Subject, ev.Type, ev.Payload, nullable(parent), nullable(state))
+}
+
+// nullable is NULL for an empty string: no trace context.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // Relay publishes outbox rows to JetStream in the order they were written.
@@ -71,7 +86,7 @@ func (r *Relay) Run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return nil
 				}
-				r.Logger.Warn("outbox relay pass failed", slog.Any("error", err))
+				r.Logger.WarnContext(ctx, "outbox relay pass failed", slog.Any("error", err))
 				break
 			}
 			if n < r.BatchSize {
@@ -88,11 +103,12 @@ func (r *Relay) Run(ctx context.Context) error {
 }
 
 type outboxRow struct {
-	id      int64
-	eventID string
-	subject string
-	typ     string
-	payload []byte
+	id                      int64
+	eventID                 string
+	subject                 string
+	typ                     string
+	payload                 []byte
+	traceparent, tracestate *string
 }
 
 // publishBatch publishes up to BatchSize rows and deletes those JetStream
@@ -104,13 +120,13 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	}
 	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
 
-	rows, err := tx.Query(ctx, `SELECT id, event_id::text, subject, event_type, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, r.BatchSize)
+	rows, err := tx.Query(ctx, `SELECT id, event_id::text, subject, event_type, payload, traceparent, tracestate FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, r.BatchSize)
 	if err != nil {
 		return 0, err
 	}
 	batch, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (outboxRow, error) {
 		var x outboxRow
-		err := cr.Scan(&x.id, &x.eventID, &x.subject, &x.typ, &x.payload)
+		err := cr.Scan(&x.id, &x.eventID, &x.subject, &x.typ, &x.payload, &x.traceparent, &x.tracestate)
 		return x, err
 	})
 	if err != nil {
@@ -121,9 +137,18 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	for _, x := range batch {
 		msg := &nats.Msg{Subject: x.subject, Data: x.payload, Header: nats.Header{}}
 		msg.Header.Set(events.TypeHeader, x.typ)
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		// The publish span is a child of the transaction that wrote the
+		// row (a root for a row that kept no trace context), and the
+		// message carries it on to the consumers.
+		sctx, span := tracing.StartPublish(tracing.Deserialize(ctx, deref(x.traceparent), deref(x.tracestate)), x.subject, events.Kind(x.subject), x.eventID)
+		tracing.Inject(sctx, msg.Header)
+		pctx, cancel := context.WithTimeout(sctx, 5*time.Second)
 		_, err := r.JetStream.PublishMsg(pctx, msg, jetstream.WithMsgID(x.eventID))
 		cancel()
+		if err != nil {
+			span.SetStatus(codes.Error, "publish failed")
+		}
+		span.End()
 		if err != nil {
 			r.Metrics.failedOne()
 			failure = fmt.Errorf("publish %s: %w", x.eventID, err)
@@ -147,6 +172,13 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 		return len(published), failure
 	}
 	return len(batch), nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func truncate(s string, n int) string {

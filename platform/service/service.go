@@ -27,6 +27,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/operations"
 	"github.com/ipnmediation/disputes/platform/outbox"
 	"github.com/ipnmediation/disputes/platform/postgres"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	operationsv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/operations/v1"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
@@ -88,7 +89,14 @@ func Open(ctx context.Context, name string, cfg config.Service, migrations fs.FS
 	if b.clientCreds, err = grpcserver.ClientCredentials(cfg.TLS); err != nil {
 		return nil, err
 	}
+	stopTracing, err := tracing.Start(ctx, name, b.Log)
+	if err != nil {
+		return nil, err
+	}
+	// First in, so last out: the spans of the graceful stop leave too.
+	b.closers = append(b.closers, stopTracing)
 	if b.Pool, err = postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabaseSchema, migrations); err != nil {
+		b.Close()
 		return nil, err
 	}
 	b.closers = append(b.closers, b.Pool.Close)

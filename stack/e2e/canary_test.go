@@ -23,13 +23,14 @@ import (
 // contract's text declarations (canaries_test.go), checks that every
 // confidential field of every REST request was carried, and then looks for
 // the canaries everywhere the system writes: every message on the event
-// stream, every log line of every process, every e-mail, and a plain
-// pg_dump of the whole database. Fields the contract marks public or group
+// stream, every log line of every process, every e-mail, every span the
+// processes exported (to an OTLP receiver in the test) and a plain pg_dump
+// of the whole database. Fields the contract marks public or group
 // records are the group's own words about itself and are not looked for;
-// identifiers and the honeypot cannot hold words. The system emits no
-// traces, so there are none to search.
+// identifiers and the honeypot cannot hold words.
 func TestCanaryGoesNowhere(t *testing.T) {
-	s := startSystem(t)
+	spans := startReceiver(t)
+	s := startSystemWith(t, systemOptions{Settings: spans.tracingSettings()})
 	marker := newMarker()
 	filled := walkLongPath(t, s, marker)
 	if missed := filled.uncovered(); len(missed) > 0 {
@@ -105,6 +106,24 @@ func TestCanaryGoesNowhere(t *testing.T) {
 	t.Run("metrics", func(t *testing.T) {
 		for _, process := range processes {
 			lookFor(t, process+"'s metrics", scrapeText(t, "http://"+s.AdminAddr(process)+"/metrics"), leaving)
+		}
+	})
+	t.Run("spans", func(t *testing.T) {
+		// The walk's last spans may still be on their way; those of
+		// every process that served it are there by now or soon.
+		testenv.Eventually(t, 30*time.Second, "spans from the gateway and every service", func() bool {
+			from := map[string]bool{}
+			for _, sp := range spans.all() {
+				from[sp.service] = true
+			}
+			return from["gateway"] && from["directory"] && from["intake"] && from["casework"] && from["notification"]
+		})
+		exported := spans.exported()
+		for _, text := range exported {
+			lookFor(t, "exported spans", text, leaving)
+		}
+		if len(spans.all()) < 100 {
+			t.Errorf("only %d spans exported; the walk should have made many", len(spans.all()))
 		}
 	})
 	t.Run("pg_dump", func(t *testing.T) {

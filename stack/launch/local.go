@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipnmediation/disputes/operator/demo"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
+	"github.com/ipnmediation/disputes/stack/tracesink"
 	"google.golang.org/grpc"
 )
 
@@ -28,7 +29,14 @@ type LocalOptions struct {
 	// MutualTLS runs the processes with mutual TLS between them, with
 	// throwaway certificates under DataDir/tls.
 	MutualTLS bool
+	// Traces runs a trace collector in the launcher (TracesAddr) that every
+	// process exports its spans to, and that writes them, a line of JSON
+	// each, to DataDir/traces.jsonl.
+	Traces bool
 }
+
+// TracesAddr is where make run's trace collector listens (-traces).
+const TracesAddr = "127.0.0.1:7317"
 
 // RunLocal runs the whole system until ctx is done, then stops it.
 func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
@@ -75,6 +83,12 @@ func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
 		return err
 	}
 	sys.NewSecrets()
+	traces := ""
+	if o.Traces {
+		if traces, err = startTraces(sys, o.DataDir); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(out, "Starting the services, the gateway and the website...")
 	if err := sys.StartAll(ctx); err != nil {
 		_ = sys.StopAll(10 * time.Second)
@@ -95,7 +109,7 @@ func RunLocal(ctx context.Context, o LocalOptions, out io.Writer) error {
 	if err := writeDemoEnv(envFile, sys, creds); err != nil {
 		return err
 	}
-	printBanner(out, sys, infra, creds, envFile, filepath.Join(o.DataDir, "logs"))
+	printBanner(out, sys, infra, creds, envFile, filepath.Join(o.DataDir, "logs"), traces)
 
 	exited := make(chan string, 8)
 	for _, name := range Processes {
@@ -181,7 +195,7 @@ func relative(path string) string {
 	return path
 }
 
-func printBanner(out io.Writer, sys *System, infra *Infra, creds []demo.Credential, envFile, logs string) {
+func printBanner(out io.Writer, sys *System, infra *Infra, creds []demo.Credential, envFile, logs, traces string) {
 	fmt.Fprintf(out, `
 The IPN disputes system is running.
 
@@ -204,6 +218,11 @@ The IPN disputes system is running.
 	fmt.Fprintf(out, "  Operator CLI      %s --token $OPERATOR_TOKEN groups list   (after: source %s)\n",
 		relative(filepath.Join(sys.BinDir, "disputesctl")), relative(envFile))
 	fmt.Fprintf(out, "  Logs              %s\n", logs)
+	if traces != "" {
+		fmt.Fprintf(out, "  Traces            %s, a span per line (collector on %s); a log line's trace_id finds its trace: grep <trace_id> %s\n", relative(traces), TracesAddr, relative(traces))
+	} else {
+		fmt.Fprintf(out, "  Traces            off; make run TRACES=1 collects them into .data/traces.jsonl, or set OTEL_EXPORTER_OTLP_ENDPOINT to your collector\n")
+	}
 	if files, ok := sys.CLICertificate(); ok {
 		fmt.Fprintf(out, "  Mutual TLS        on between the processes; throwaway CA and certificates in %s\n", relative(sys.TLSDir))
 		fmt.Fprintf(out, "                    disputesctl's is %s: TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE in %s\n", relative(files.CertFile), relative(envFile))
@@ -219,4 +238,29 @@ The IPN disputes system is running.
 		fmt.Fprintf(out, "      %s\n", c.Token)
 	}
 	fmt.Fprintf(out, "\nLoad them into your shell with:  source %s\nPress Ctrl-C to stop everything.\n", envFile)
+}
+
+// startTraces starts make run's trace collector and points every process
+// at it; it returns the file the spans go to. The collector stops with the
+// launcher.
+func startTraces(sys *System, dataDir string) (string, error) {
+	file := filepath.Join(dataDir, "traces.jsonl")
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("traces: %w", err)
+	}
+	sink, err := tracesink.Start(tracesink.Options{Addr: TracesAddr, Lines: f})
+	if err != nil {
+		f.Close()
+		return "", err
+	}
+	// The processes flush their last spans as they stop, before the
+	// launcher returns; the collector and the file go with the process.
+	if sys.Settings == nil {
+		sys.Settings = map[string][]string{}
+	}
+	for _, name := range Processes {
+		sys.Settings[name] = append(sys.Settings[name], sink.Env()...)
+	}
+	return file, nil
 }

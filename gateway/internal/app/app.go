@@ -19,6 +19,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/httpserver"
 	"github.com/ipnmediation/disputes/platform/logging"
 	"github.com/ipnmediation/disputes/platform/metrics"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	caseworkv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/casework/v1"
 	directoryv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/directory/v1"
 	federationv1 "github.com/ipnmediation/disputes/proto/gen/go/ipn/disputes/federation/v1"
@@ -97,6 +98,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
 	}
 	log := logging.New(os.Stdout, level, Name)
+	stopTracing, err := tracing.Start(ctx, Name, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	if _, set := os.LookupEnv("MAX_BODY_BYTES"); set {
 		// Gone: an operator upgrading should know the setting is ignored.
 		log.Warn("MAX_BODY_BYTES is no longer read: each route's body limit follows from the contract (see the log line on request body limits)")
@@ -171,7 +177,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	server := newServer(handler, cfg.BackendTimeout, log)
+	server := newServer(tracing.Handler(handler), cfg.BackendTimeout, log)
 	log.Info("HTTP server listening", slog.String("addr", lis.Addr().String()))
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return httpserver.Serve(ctx, server, lis, cfg.ShutdownTimeout, log) })
@@ -227,6 +233,7 @@ func dial(addr string, creds credentials.TransportCredentials, timeout time.Dura
 		grpc.WithChainUnaryInterceptor(counted, grpcserver.DeadlineClientInterceptor(timeout), grpcserver.TextRuleClientInterceptor()),
 		grpc.WithConnectParams(grpcserver.Reconnect),
 		grpc.WithKeepaliveParams(grpcserver.ClientKeepalive),
+		tracing.DialOption(),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)

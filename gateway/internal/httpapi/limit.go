@@ -11,6 +11,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/ipnmediation/disputes/platform/fault"
 	"github.com/ipnmediation/disputes/platform/grpcserver"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -38,6 +39,8 @@ func checkBodies(api *runtime.ServeMux, routes *routeTable, log *slog.Logger) ht
 			api.ServeHTTP(w, r)
 			return
 		}
+		// The span takes the route's template, never the path.
+		tracing.SetRoute(r.Context(), rt.method, rt.template)
 		if r.ContentLength > rt.maxBody {
 			tooLarge(api, w, r, rt.maxBody)
 			return

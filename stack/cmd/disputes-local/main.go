@@ -29,6 +29,7 @@ func main() {
 	set.String(&opts.OperatorToken, "operator-token", "OPERATOR_TOKEN", "", "operator's bearer secret; kept in .data/operator-token when empty")
 	set.String(&opts.LogLevel, "log-level", "LOG_LEVEL", "info", "log level of the services")
 	set.Bool(&opts.MutualTLS, "mutual-tls", "MUTUAL_TLS", false, "mutual TLS between the processes, with a throwaway CA and certificates under .data/tls")
+	set.Bool(&opts.Traces, "traces", "TRACES", false, "collect every process's traces into .data/traces.jsonl (a collector in this process, on "+launch.TracesAddr+")")
 	if err := set.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return

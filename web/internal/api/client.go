@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -52,7 +53,9 @@ type Client struct {
 func New(base *url.URL, timeout time.Duration) *Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 32
-	return &Client{base: base, http: &http.Client{Transport: transport}, timeout: timeout}
+	// Each call is a span of the page's trace, and passes it on to the
+	// gateway in its traceparent header.
+	return &Client{base: base, http: &http.Client{Transport: tracing.Transport(transport)}, timeout: timeout}
 }
 
 type clientAddrKey struct{}

@@ -19,6 +19,7 @@ import (
 	"github.com/ipnmediation/disputes/platform/httpserver"
 	"github.com/ipnmediation/disputes/platform/logging"
 	"github.com/ipnmediation/disputes/platform/metrics"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/ipnmediation/disputes/web/internal/api"
 	"github.com/ipnmediation/disputes/web/internal/pages"
 	"github.com/ipnmediation/disputes/web/internal/session"
@@ -148,6 +149,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log := logging.New(os.Stdout, s.level, Name)
 	reg := metrics.NewRegistry()
+	stopTracing, err := tracing.Start(ctx, Name, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	client := api.New(s.api, cfg.APITimeout)
 	client.CachePublic(publicTTL, nil)
 	site, err := pages.New(pages.Options{
@@ -169,7 +175,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	server := newServer(handler, cfg.APITimeout, log)
+	server := newServer(tracing.Handler(handler), cfg.APITimeout, log)
 	log.Info("website listening", slog.String("addr", lis.Addr().String()), slog.String("public_url", s.public.String()), slog.String("api_url", s.api.String()))
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return httpserver.Serve(ctx, server, lis, cfg.ShutdownTimeout, log) })

@@ -27,6 +27,7 @@ import (
 
 	"github.com/ipnmediation/disputes/platform/clientaddr"
 	"github.com/ipnmediation/disputes/platform/metrics"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/ipnmediation/disputes/web/internal/api"
 	"github.com/ipnmediation/disputes/web/internal/secure"
 	"github.com/ipnmediation/disputes/web/internal/session"
@@ -271,6 +272,9 @@ func (s *Site) observe(next http.Handler) http.Handler {
 				slog.Int("status", rec.status), slog.Duration("duration", s.now().Sub(start)))
 		}()
 		next.ServeHTTP(rec, r)
+		// Named by the pattern, which the mux set on r: never the path,
+		// which may hold a sign-in link's secret.
+		tracing.SetRoute(r.Context(), "", r.Pattern)
 	})
 }
 

@@ -125,7 +125,7 @@ func (s *Store) create(ctx context.Context, c concern.Concern, accessCodeHash, r
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		c.ID, c.GroupID(), c.Practitioner, values[0], values[1],
 		values[2], values[3], c.Reference, accessCodeHash, c.CreateTime, s.Keys.Current(), wrapped, sealedCode, values[4], emailHash)
-	outbox.Queue(&b, ev)
+	outbox.Queue(ctx, &b, ev)
 	res := s.Pool.SendBatch(ctx, &b)
 	for range b.Len() {
 		if _, err := res.Exec(); err != nil {

@@ -225,6 +225,10 @@ type Delivery struct {
 	SendTime time.Time
 	// Channel is how the last attempt went out.
 	Channel Channel
+	// TraceParent and TraceState are the W3C trace context of the
+	// transaction that planned the delivery (empty when it had none), so
+	// that its hand-off, made later by the sender, is in the same trace.
+	TraceParent, TraceState string
 }
 
 // Name is the delivery's resource name, "groups/{group}/deliveries/{id}".

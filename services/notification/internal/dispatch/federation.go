@@ -100,7 +100,7 @@ func (s *Sender) sendNotice(ctx context.Context, d Delivery) (_ Delivery, ok boo
 		SentTime:  s.now(),
 	})
 	if err == nil {
-		log.Info("notice delivered", slog.Int("attempts", d.Attempts))
+		log.InfoContext(ctx, "notice delivered", slog.Int("attempts", d.Attempts))
 		return d.Delivered(s.now()), true
 	}
 	now, class := s.now(), Classify(err)

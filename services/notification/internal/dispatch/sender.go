@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/ipnmediation/disputes/services/notification/internal/message"
 	"golang.org/x/time/rate"
 )
@@ -202,6 +203,9 @@ func (s *Sender) turn(ctx context.Context) (outcome, string) {
 	case !found:
 		return idle, ""
 	}
+	// The hand-off joins the trace of the transaction that planned the
+	// delivery: the concern's, for an event's deliveries.
+	ctx = tracing.Deserialize(ctx, d.TraceParent, d.TraceState)
 	next, cut := s.attemptOnChannel(ctx, d)
 	s.record(ctx, next, started.Add(lease))
 	if s.Attempted != nil {
@@ -233,16 +237,16 @@ func (s *Sender) record(ctx context.Context, d Delivery, leaseEnd time.Time) {
 		cancel()
 		if err == nil {
 			if !ok {
-				log.Warn("the outcome of an attempt came after its lease; the attempt that claimed the delivery since decides")
+				log.WarnContext(ctx, "the outcome of an attempt came after its lease; the attempt that claimed the delivery since decides")
 			}
 			return
 		}
 		if ctx.Err() != nil || time.Until(leaseEnd) < wait {
-			log.Error("the outcome of an attempt could not be recorded; the delivery is attempted again when its lease runs out",
+			log.ErrorContext(ctx, "the outcome of an attempt could not be recorded; the delivery is attempted again when its lease runs out",
 				slog.String("state", d.State.String()), slog.Any("error", err))
 			return
 		}
-		log.Debug("recording the outcome of an attempt failed; trying again", slog.Any("error", err))
+		log.DebugContext(ctx, "recording the outcome of an attempt failed; trying again", slog.Any("error", err))
 		if !sleep(ctx, wait) {
 			continue // one more try, then the check above gives up
 		}
@@ -291,7 +295,7 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) (next Delivery, cut bo
 		return fail(err.Error(), Classify(err))
 	}
 	if err != nil {
-		log.Error("rendering failed", slog.String("template", d.Template), slog.Any("error", err))
+		log.ErrorContext(ctx, "rendering failed", slog.String("template", d.Template), slog.Any("error", err))
 		return fail("the message template "+d.Template+" could not be rendered", Permanent)
 	}
 
@@ -306,7 +310,7 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) (next Delivery, cut bo
 	if err != nil {
 		return fail(strings.ReplaceAll(err.Error(), to.email, "<recipient>"), Classify(err))
 	}
-	log.Info("delivery sent", slog.Int("attempts", d.Attempts))
+	log.InfoContext(ctx, "delivery sent", slog.Int("attempts", d.Attempts))
 	return d.Delivered(s.now()), false
 }
 

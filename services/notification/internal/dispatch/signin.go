@@ -146,7 +146,7 @@ func (s *SignInLinks) send(ctx context.Context, group, key string, data message.
 	}
 	if err != nil {
 		// The template's error may quote data; say only which failed.
-		s.Logger.Error("sign-in link not rendered", who)
+		s.Logger.ErrorContext(ctx, "sign-in link not rendered", who)
 		return fmt.Errorf("render the sign-in link message for %s", who.Value)
 	}
 	mail.MessageID = "sign-in-" + uuid.NewString() + "@disputes.ipn"
@@ -155,10 +155,10 @@ func (s *SignInLinks) send(ctx context.Context, group, key string, data message.
 		// The mailer's errors hold neither content nor address; the
 		// address is taken out all the same, as the sender does.
 		reason := strings.ReplaceAll(err.Error(), mail.ToAddress, "<recipient>")
-		s.Logger.Warn("sign-in link not sent; "+askAgain, append([]any{who, slog.String("error", reason)}, more...)...)
+		s.Logger.WarnContext(ctx, "sign-in link not sent; "+askAgain, append([]any{who, slog.String("error", reason)}, more...)...)
 		return &fault.Error{Kind: fault.Unavailable, Reason: "MAIL_NOT_SENT", Message: "the mail server did not take the message; ask for a new link"}
 	}
-	s.Logger.Info("sign-in link sent", append([]any{who}, more...)...)
+	s.Logger.InfoContext(ctx, "sign-in link sent", append([]any{who}, more...)...)
 	return nil
 }
 

@@ -74,7 +74,7 @@ func (h *Handler) Handle(ctx context.Context, msg events.Message) (events.Effect
 		return nil, err
 	}
 	if len(deliveries) == 0 {
-		h.Logger.Info("event causes no message", slog.String("event_id", ev.ID), slog.String("event_type", ev.Type), slog.String("group", ev.Group))
+		h.Logger.InfoContext(ctx, "event causes no message", slog.String("event_id", ev.ID), slog.String("event_type", ev.Type), slog.String("group", ev.Group))
 		return nil, nil
 	}
 	return func(ctx context.Context, tx pgx.Tx) error {
@@ -82,7 +82,7 @@ func (h *Handler) Handle(ctx context.Context, msg events.Message) (events.Effect
 		if err != nil {
 			return err
 		}
-		h.Logger.Info("deliveries planned", slog.String("event_id", ev.ID), slog.String("event_type", ev.Type), slog.Int("deliveries", n))
+		h.Logger.InfoContext(ctx, "deliveries planned", slog.String("event_id", ev.ID), slog.String("event_type", ev.Type), slog.Int("deliveries", n))
 		return nil
 	}, nil
 }

@@ -15,8 +15,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
 	gomail "github.com/wneessen/go-mail"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // StartTLS says whether the SMTP connection is upgraded with STARTTLS.
@@ -170,7 +173,18 @@ func (s *SMTP) client(ctx context.Context) (*gomail.Client, error) {
 // marked with its class (see classify). A message the server accepted is
 // sent, even when the connection failed after that (RSET or QUIT): it is
 // not handed off again.
-func (s *SMTP) Send(ctx context.Context, m dispatch.Mail) error {
+//
+// Each hand-off is a span of its own, a client span named "smtp send", in
+// the trace of ctx (the concern's, for an event's deliveries): only its
+// outcome, never an address or a subject.
+func (s *SMTP) Send(ctx context.Context, m dispatch.Mail) (err error) {
+	ctx, span := tracing.Tracer().Start(ctx, "smtp send", trace.WithSpanKind(trace.SpanKindClient))
+	defer func() {
+		if err != nil {
+			span.SetStatus(codes.Error, "the mail server did not take the message")
+		}
+		span.End()
+	}()
 	msg := gomail.NewMsg()
 	msg.FromMailAddress(s.from)
 	if err := msg.AddToFormat(m.ToName, m.ToAddress); err != nil {

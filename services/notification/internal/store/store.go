@@ -13,6 +13,7 @@ import (
 
 	"github.com/ipnmediation/disputes/platform/grpcserver"
 	"github.com/ipnmediation/disputes/platform/postgres"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/ipnmediation/disputes/services/notification/internal/dispatch"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -32,14 +33,16 @@ var (
 )
 
 const columns = `id::text, group_name, event_id::text, event_type, template, recipient, recipient_kind, facts, state,
-	attempts, failures, attempt_time, next_attempt_at, last_error, create_time, send_time, channel`
+	attempts, failures, attempt_time, next_attempt_at, last_error, create_time, send_time, channel,
+	coalesce(traceparent, ''), coalesce(tracestate, '')`
 
 func scan(row pgx.Row) (dispatch.Delivery, error) {
 	var d dispatch.Delivery
 	var state, kind, channel string
 	var send, attempt *time.Time
 	err := row.Scan(&d.ID, &d.Group, &d.EventID, &d.EventType, &d.Template, &d.Recipient, &kind, &d.Facts, &state,
-		&d.Attempts, &d.Failures, &attempt, &d.NextAttemptAt, &d.LastError, &d.CreateTime, &send, &channel)
+		&d.Attempts, &d.Failures, &attempt, &d.NextAttemptAt, &d.LastError, &d.CreateTime, &send, &channel,
+		&d.TraceParent, &d.TraceState)
 	if err != nil {
 		return dispatch.Delivery{}, err
 	}
@@ -69,6 +72,8 @@ func scan(row pgx.Row) (dispatch.Delivery, error) {
 // One statement inserts them all, from arrays: an event's deliveries (one
 // per member) arrive together, and a statement per row cost PostgreSQL an
 // executor start, a trigger and a round trip each.
+//
+// Each keeps ctx's trace context, for the sender to continue the trace.
 func AddDeliveries(ctx context.Context, tx pgx.Tx, ds []dispatch.Delivery) (int, error) {
 	if len(ds) == 0 {
 		return 0, nil
@@ -90,16 +95,18 @@ func AddDeliveries(ctx context.Context, tx pgx.Tx, ds []dispatch.Delivery) (int,
 		attempts[i], failures[i] = int32(d.Attempts), int32(d.Failures)
 		nextAttempts[i], createTimes[i] = d.NextAttemptAt, d.CreateTime
 	}
+	parent, state := tracing.Serialize(ctx)
 	tag, err := tx.Exec(ctx, `INSERT INTO deliveries (id, group_name, event_id, event_type, template, recipient, recipient_kind,
-		facts, state, attempts, failures, next_attempt_at, last_error, create_time)
+		facts, state, attempts, failures, next_attempt_at, last_error, create_time, traceparent, tracestate)
 		SELECT id, group_name, event_id, event_type, template, recipient, recipient_kind,
-			facts::jsonb, state, attempts, failures, next_attempt_at, last_error, create_time
+			facts::jsonb, state, attempts, failures, next_attempt_at, last_error, create_time, NULLIF($15::text, ''), NULLIF($16::text, '')
 		FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::text[], $9::text[], $10::int[], $11::int[], $12::timestamptz[], $13::text[], $14::timestamptz[])
 			AS d (id, group_name, event_id, event_type, template, recipient, recipient_kind,
 				facts, state, attempts, failures, next_attempt_at, last_error, create_time)
 		ON CONFLICT (event_id, recipient) DO NOTHING`,
-		ids, groups, eventIDs, eventTypes, templates, recipients, kinds, facts, states, attempts, failures, nextAttempts, lastErrors, createTimes)
+		ids, groups, eventIDs, eventTypes, templates, recipients, kinds, facts, states, attempts, failures, nextAttempts, lastErrors, createTimes,
+		parent, state)
 	if err != nil {
 		return 0, fmt.Errorf("insert deliveries: %w", err)
 	}
