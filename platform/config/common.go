@@ -88,7 +88,7 @@ func (s *Set) RegisterTLS(c *TLS) {
 // RegisterAdmin declares the admin port's address, ADMIN_ADDR, which every
 // process has: where it serves its metrics, apart from its public port.
 func (s *Set) RegisterAdmin(p *string, defaultAddr string) {
-	s.String(p, "admin-addr", "ADMIN_ADDR", defaultAddr, "address of the admin port, which serves Prometheus metrics on /metrics; keep it off the public network; empty: no admin port")
+	s.String(p, "admin-addr", "ADMIN_ADDR", defaultAddr, "address of the admin port, which serves Prometheus metrics on /metrics; keep it off the public network; off: no admin port")
 }
 
 // RegisterService declares the common settings, with the service's name as

@@ -28,6 +28,10 @@ import (
 // Namespace prefixes the system's own metrics: disputes_outbox_pending.
 const Namespace = "disputes"
 
+// Off is the admin address that turns the admin port off: ADMIN_ADDR=off.
+// (An empty setting means the default address, as for every setting.)
+const Off = "off"
+
 // scrapeTimeout bounds what one scrape may spend on the database and on
 // readiness checks: Prometheus's default scrape timeout is 10 s, and a
 // gauge that cannot be read in time is left out rather than hold the rest.
@@ -43,10 +47,10 @@ func NewRegistry() *prometheus.Registry {
 
 // Serve serves reg's metrics on GET /metrics at addr until ctx is done.
 // This is the admin port: it is kept apart from the public one so that a
-// reverse proxy or an Ingress never exposes it. An empty addr serves
-// nothing, and Serve just waits for ctx.
+// reverse proxy or an Ingress never exposes it. Off (or an empty addr)
+// serves nothing, and Serve just waits for ctx.
 func Serve(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) error {
-	if addr == "" {
+	if addr == "" || addr == Off {
 		<-ctx.Done()
 		return nil
 	}

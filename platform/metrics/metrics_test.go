@@ -155,3 +155,14 @@ func TestServe(t *testing.T) {
 		t.Errorf("GET /: %s, want 404", resp.Status)
 	}
 }
+
+// TestServeOff checks that ADMIN_ADDR=off serves nothing and returns when
+// the process stops.
+func TestServeOff(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := metrics.Serve(ctx, metrics.Off, metrics.NewRegistry(), slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("Serve(off): %v", err)
+	}
+}

@@ -70,7 +70,7 @@ type System struct {
 	SessionKeys string
 	Ports       Ports
 	// AdminPorts are where each process serves its metrics; a zero port
-	// gives that process no admin port.
+	// turns that process's admin port off.
 	AdminPorts Ports
 	// LogLevel for every process.
 	LogLevel string
@@ -205,14 +205,16 @@ func (s *System) Addr(name string) string {
 	return ""
 }
 
-// AdminAddr is where the named process serves its metrics, "" for nowhere.
+// AdminAddr is where the named process serves its metrics, "off" for
+// nowhere (an empty setting would mean its default port, which two systems
+// on one machine would share).
 func (s *System) AdminAddr(name string) string {
 	port := map[string]int{
 		"directory": s.AdminPorts.Directory, "intake": s.AdminPorts.Intake, "casework": s.AdminPorts.Casework,
 		"notification": s.AdminPorts.Notification, "gateway": s.AdminPorts.Gateway, "web": s.AdminPorts.Web,
 	}[name]
 	if port == 0 {
-		return ""
+		return "off"
 	}
 	return addr(port)
 }
