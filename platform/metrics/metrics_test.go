@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ipnmediation/disputes/platform/metrics"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -32,7 +33,7 @@ func TestHTTPRoutes(t *testing.T) {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), struct{}{}, 1)))
 		})
 	}
-	handler := metrics.NewHTTP(reg).Middleware(copying(metrics.Patterns(mux)))
+	handler := metrics.NewHTTP(reg).Middleware(copying(tracing.Patterns(mux)))
 
 	for _, tc := range []struct{ method, path string }{
 		{"GET", "/riverside/sign-in/s3cr3t-link-value"},

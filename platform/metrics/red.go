@@ -1,13 +1,12 @@
 package metrics
 
 import (
-	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -67,55 +66,18 @@ func NewHTTP(reg prometheus.Registerer) *HTTP {
 	return h
 }
 
-// routeLabel holds the route a request matched. Middleware puts an empty
-// one in the request's context; the router's own code, which alone knows
-// the pattern, may fill it in with SetRoute.
-type routeLabel struct{ route string }
-
-type routeKey struct{}
-
-func contextWithRoute(r *http.Request, l *routeLabel) context.Context {
-	return context.WithValue(r.Context(), routeKey{}, l)
-}
-
-// SetRoute records the pattern r matched, for the metrics of the request it
-// belongs to. It does nothing for a request that Middleware did not see.
-func SetRoute(r *http.Request, pattern string) {
-	if l, ok := r.Context().Value(routeKey{}).(*routeLabel); ok {
-		l.route = pattern
-	}
-}
-
-// Patterns records, for Middleware, the pattern that the standard library's
-// ServeMux mux matched. mux sets Request.Pattern on the request it is given,
-// which the middleware between it and Middleware may have copied (to add a
-// value to its context), so Middleware could not see it. A catch-all "/"
-// is no route: a request that only it matched counts as Unmatched.
-func Patterns(mux http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mux.ServeHTTP(w, r)
-		// "GET /{group}/cases/{case}": the method has its own label.
-		_, pattern, found := strings.Cut(r.Pattern, " ")
-		if !found {
-			pattern = r.Pattern
-		}
-		if l, ok := r.Context().Value(routeKey{}).(*routeLabel); ok && l.route == "" && pattern != "/" && pattern != "" {
-			l.route = pattern
-		}
-	})
-}
-
-// Middleware counts and times every request next serves, by the route that
-// SetRoute or Patterns recorded, and Unmatched when there is none.
+// Middleware counts and times every request next serves, by the route
+// that the code under it recorded (tracing.SetRoute, tracing.Patterns: the
+// one record of a request's route, which also names its span), and
+// Unmatched when there is none.
 func (h *HTTP) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		label := &routeLabel{}
-		r = r.WithContext(contextWithRoute(r, label))
+		r = r.WithContext(tracing.WithRouteSlot(r.Context()))
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		route := label.route
-		if route == "" {
+		route := tracing.Route(r.Context())
+		if route == "" || route == "/" {
 			route = Unmatched
 		}
 		method := methodLabel(r.Method)

@@ -11,10 +11,47 @@ import (
 )
 
 // routeSlot is where the handler under Handler records the route a request
-// took, so that the span is named by it once the request is done.
+// took, so that the span is named by it once the request is done, and the
+// request's metrics are labelled by it (Route).
 type routeSlot struct{ route string }
 
 type routeKey struct{}
+
+// WithRouteSlot returns ctx with a place for the route its request takes,
+// unless it has one already (Handler gives every request one). Whoever
+// needs the route after the request (the metrics' middleware) calls it
+// first, so that the route is recorded even without Handler around it.
+func WithRouteSlot(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(routeKey{}).(*routeSlot); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, routeKey{}, &routeSlot{})
+}
+
+// Route is the pattern of the route the request of ctx took, without its
+// method ("/v1/{parent=groups/*}/concerns", "/{group}/cases/{case}"), as
+// SetRoute or Patterns recorded it; "" when none was.
+func Route(ctx context.Context) string {
+	if slot, ok := ctx.Value(routeKey{}).(*routeSlot); ok {
+		return routePart(slot.route)
+	}
+	return ""
+}
+
+// Patterns records the pattern that the standard library's ServeMux mux
+// matched as the request's route, when nothing under it named a more
+// precise one with SetRoute. mux sets Request.Pattern on the request it is
+// given, which the middleware above it may have copied to add to its
+// context, so they could not see it. A catch-all "/" is no route.
+func Patterns(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if r.Pattern == "" || routePart(r.Pattern) == "/" || Route(r.Context()) != "" {
+			return
+		}
+		SetRoute(r.Context(), "", r.Pattern)
+	})
+}
 
 // Handler traces every request to next in a server span, a child of the
 // caller's when the request carries a traceparent. The span is named by

@@ -22,6 +22,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/ipnmediation/disputes/platform/metrics"
+	"github.com/ipnmediation/disputes/platform/tracing"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -120,16 +121,6 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 		// A form-encoded POST to a GET route would be read as its query:
 		// a body no route's limit or check applies to.
 		runtime.WithDisablePathLengthFallback(),
-		// The metrics' route is the REST path template the request
-		// matched, which only the router knows.
-		runtime.WithMiddlewares(func(next runtime.HandlerFunc) runtime.HandlerFunc {
-			return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-				if pattern, ok := runtime.HTTPPattern(r.Context()); ok {
-					metrics.SetRoute(r, pattern.String())
-				}
-				next(w, r, params)
-			}
-		}),
 	)
 	for _, b := range opts.Backends {
 		if err := b.Register(ctx, api, b.Conn); err != nil {
@@ -152,7 +143,7 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 	ready := &readiness{backends: opts.Backends, timeout: opts.ReadinessTimeout, log: opts.Logger}
 	mux.Handle("GET /readyz", ready)
 	mux.Handle("/", varyAccept(checkBodies(api, routes, opts.Logger)))
-	handler := logRequests(withCORS(metrics.Patterns(mux), opts.CORSAllowedOrigins), opts.Logger)
+	handler := logRequests(withCORS(tracing.Patterns(mux), opts.CORSAllowedOrigins), opts.Logger)
 	if opts.Metrics == nil {
 		return handler, nil
 	}

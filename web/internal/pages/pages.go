@@ -226,7 +226,7 @@ func (s *Site) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /static/{file}", func(w http.ResponseWriter, r *http.Request) { s.assets.serve(w, r, s.notFound) })
 	mux.HandleFunc("/static/", s.notFound)
 	mux.Handle("/", pages)
-	routed := metrics.Patterns(mux)
+	routed := tracing.Patterns(mux)
 
 	refused := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "cross-site request refused", slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)))
@@ -272,9 +272,6 @@ func (s *Site) observe(next http.Handler) http.Handler {
 				slog.Int("status", rec.status), slog.Duration("duration", s.now().Sub(start)))
 		}()
 		next.ServeHTTP(rec, r)
-		// Named by the pattern, which the mux set on r: never the path,
-		// which may hold a sign-in link's secret.
-		tracing.SetRoute(r.Context(), "", r.Pattern)
 	})
 }
 
