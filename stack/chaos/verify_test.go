@@ -81,8 +81,12 @@ func (h *harness) settledState(ctx context.Context, t *testing.T, acked []string
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	// PostgreSQL may be busy recovering; the next poll tries again.
-	err := pgx.BeginFunc(ctx, h.db, func(tx pgx.Tx) error {
+	// PostgreSQL may be busy recovering; the next poll tries again. One
+	// snapshot for every read (REPEATABLE READ): under READ COMMITTED each
+	// statement sees its own, and a delivery recorded sent between the
+	// per-concern counts and the count of pending ones made a settled
+	// system look as if it had lost that e-mail.
+	err := pgx.BeginTxFunc(ctx, h.db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT 'groups/' || group_id || '/concerns/' || id FROM intake.concerns`)
 		if err != nil {
 			return err
